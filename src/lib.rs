@@ -1,0 +1,4 @@
+//! cache-miss: predicts which dependency units each crane phase recompiles instead of
+//! reusing the deps-only artifact, and why.
+
+pub mod phase;

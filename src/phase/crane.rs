@@ -1,0 +1,408 @@
+//! crane's functions: their names, the attributes they read, their defaults, and the
+//! shell text their build and check phases run (from crane's `lib/*.nix`).
+
+use std::fmt;
+
+/// A crane library function that produces a phase derivation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CraneFunction {
+    BuildDepsOnly,
+    BuildPackage,
+    CargoBuild,
+    CargoClippy,
+    CargoTest,
+    CargoDocTest,
+    CargoDoc,
+    CargoNextest,
+    CargoLlvmCov,
+    CargoTarpaulin,
+    MkCargoDerivation,
+}
+
+use CraneFunction::*;
+
+impl CraneFunction {
+    pub const ALL: [CraneFunction; 11] = [
+        BuildDepsOnly,
+        BuildPackage,
+        CargoBuild,
+        CargoClippy,
+        CargoTest,
+        CargoDocTest,
+        CargoDoc,
+        CargoNextest,
+        CargoLlvmCov,
+        CargoTarpaulin,
+        MkCargoDerivation,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BuildDepsOnly => "buildDepsOnly",
+            BuildPackage => "buildPackage",
+            CargoBuild => "cargoBuild",
+            CargoClippy => "cargoClippy",
+            CargoTest => "cargoTest",
+            CargoDocTest => "cargoDocTest",
+            CargoDoc => "cargoDoc",
+            CargoNextest => "cargoNextest",
+            CargoLlvmCov => "cargoLlvmCov",
+            CargoTarpaulin => "cargoTarpaulin",
+            MkCargoDerivation => "mkCargoDerivation",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CraneFunction> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// crane's `cargoExtraArgs` default: `--locked`, except for nextest and tarpaulin.
+    pub fn default_cargo_extra_args(self) -> &'static str {
+        match self {
+            CargoNextest | CargoTarpaulin | MkCargoDerivation => "",
+            _ => "--locked",
+        }
+    }
+
+    /// `doCheck` when not given: the functions that set it, else stdenv's `false`.
+    pub fn default_do_check(self) -> bool {
+        matches!(
+            self,
+            BuildDepsOnly | BuildPackage | CargoTest | CargoDocTest | CargoNextest
+        )
+    }
+
+    /// `doInstallCargoArtifacts` when not given: whether the output carries a `target/`
+    /// that a later phase can inherit.
+    pub fn default_installs_artifacts(self) -> bool {
+        !matches!(self, BuildPackage | CargoDoc | CargoLlvmCov)
+    }
+
+    /// Whether crane requires `cargoArtifacts` (every function that goes through
+    /// `mkCargoDerivation` without making its own).
+    pub fn requires_artifacts(self) -> bool {
+        !matches!(self, BuildDepsOnly | BuildPackage)
+    }
+
+    /// The crane attributes (beyond the common ones) that this function reads.
+    pub fn reads(self) -> &'static [&'static str] {
+        match self {
+            BuildDepsOnly => &[
+                "cargoBuildCommand",
+                "cargoCheckCommand",
+                "cargoTestCommand",
+                "cargoBuildExtraArgs",
+                "cargoCheckExtraArgs",
+                "cargoTestExtraArgs",
+                "buildPhaseCargoCommand",
+                "checkPhaseCargoCommand",
+            ],
+            BuildPackage => &[
+                "cargoBuildCommand",
+                "cargoTestCommand",
+                "cargoBuildExtraArgs",
+                "cargoTestExtraArgs",
+                "buildPhaseCargoCommand",
+                "checkPhaseCargoCommand",
+                // Passed on to its implicit buildDepsOnly.
+                "cargoCheckCommand",
+                "cargoCheckExtraArgs",
+            ],
+            CargoBuild | CargoDoc | CargoClippy => &[
+                "cargoClippyExtraArgs",
+                "cargoDocExtraArgs",
+                "checkPhaseCargoCommand",
+            ],
+            CargoTest | CargoDocTest => &["cargoTestExtraArgs"],
+            CargoNextest => &[
+                "cargoNextestExtraArgs",
+                "cargoNextestPartitionsExtraArgs",
+                "cargoNextestArchiveExtraArgs",
+                "cargoLlvmCovExtraArgs",
+                "partitions",
+                "partitionType",
+                "withLlvmCov",
+                "buildPhaseCargoCommand",
+            ],
+            CargoLlvmCov => &[
+                "cargoLlvmCovCommand",
+                "cargoLlvmCovExtraArgs",
+                "checkPhaseCargoCommand",
+            ],
+            CargoTarpaulin => &["cargoTarpaulinExtraArgs", "checkPhaseCargoCommand"],
+            MkCargoDerivation => &["buildPhaseCargoCommand", "checkPhaseCargoCommand"],
+        }
+    }
+
+    /// Whether `attr` is one of this function's own attributes. `cargoClippyExtraArgs`
+    /// and `cargoDocExtraArgs` only belong to their own function.
+    pub fn reads_attr(self, attr: &str) -> bool {
+        if COMMON_ATTRS.contains(&attr) {
+            return true;
+        }
+        match attr {
+            "cargoClippyExtraArgs" => self == CargoClippy,
+            "cargoDocExtraArgs" => self == CargoDoc,
+            _ => self.reads().contains(&attr),
+        }
+    }
+}
+
+impl fmt::Display for CraneFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Attributes every crane function reads.
+pub const COMMON_ATTRS: &[&str] = &[
+    "function",
+    "cargoArtifacts",
+    "cargoExtraArgs",
+    "doCheck",
+    "doInstallCargoArtifacts",
+    "buildPhase",
+    "checkPhase",
+    "CARGO_PROFILE",
+    "env",
+];
+
+/// Every attribute name that crane or the derivation under it interprets. Anything else
+/// in lower camel case is rejected as unknown (most likely a typo).
+pub const KNOWN_ATTRS: &[&str] = &[
+    // crane's cargo attributes
+    "cargoBuildCommand",
+    "cargoCheckCommand",
+    "cargoTestCommand",
+    "cargoBuildExtraArgs",
+    "cargoCheckExtraArgs",
+    "cargoTestExtraArgs",
+    "cargoClippyExtraArgs",
+    "cargoDocExtraArgs",
+    "cargoNextestExtraArgs",
+    "cargoNextestPartitionsExtraArgs",
+    "cargoNextestArchiveExtraArgs",
+    "cargoLlvmCovCommand",
+    "cargoLlvmCovExtraArgs",
+    "cargoTarpaulinExtraArgs",
+    "buildPhaseCargoCommand",
+    "checkPhaseCargoCommand",
+    "installPhaseCommand",
+    "partitions",
+    "partitionType",
+    "withLlvmCov",
+    // attributes that do not change what cargo compiles
+    "pname",
+    "version",
+    "name",
+    "src",
+    "dummySrc",
+    "strictDeps",
+    "nativeBuildInputs",
+    "buildInputs",
+    "propagatedBuildInputs",
+    "meta",
+    "passthru",
+    "outputs",
+    "stdenv",
+    "cargoToml",
+    "cargoLock",
+    "cargoLockContents",
+    "cargoLockParsed",
+    "cargoVendorDir",
+    "outputHashes",
+    "installCargoArtifactsMode",
+    "doNotLinkInheritedArtifacts",
+    "doIncludeCrossToolchainEnv",
+    "doNotRemoveReferencesToRustToolchain",
+    "doNotRemoveReferencesToVendorDir",
+    "docInstallRoot",
+    "installPhase",
+    "preBuild",
+    "postBuild",
+    "preCheck",
+    "postCheck",
+    "preConfigure",
+    "postConfigure",
+    "preInstall",
+    "postInstall",
+    "postPatch",
+    "patches",
+    "dontStrip",
+    "separateDebugInfo",
+];
+
+/// Looks up crane's attributes of one phase, with type checking.
+pub trait AttrLookup {
+    fn string(&self, attr: &str) -> Option<String>;
+    fn boolean(&self, attr: &str) -> Option<bool>;
+    fn integer(&self, attr: &str) -> Option<i64>;
+}
+
+/// The shell text of a phase's build and check phases, as crane assembles it.
+/// Produced by [`phase_texts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseTexts {
+    pub build: String,
+    pub check: String,
+}
+
+/// Assembles the `buildPhaseCargoCommand` and `checkPhaseCargoCommand` crane runs for
+/// `function` given the phase's attributes (crane's defaults where absent). `profile`
+/// is `CARGO_PROFILE`.
+pub fn phase_texts(function: CraneFunction, attrs: &dyn AttrLookup, profile: &str) -> PhaseTexts {
+    let get = |attr: &str, default: &str| attrs.string(attr).unwrap_or_else(|| default.to_string());
+    let extra = get("cargoExtraArgs", function.default_cargo_extra_args());
+    let do_check = attrs
+        .boolean("doCheck")
+        .unwrap_or(function.default_do_check());
+    let user_build = attrs.string("buildPhaseCargoCommand");
+    let user_check = attrs.string("checkPhaseCargoCommand");
+    let (build, check) = match function {
+        BuildDepsOnly => {
+            let check_args = get(
+                "cargoCheckExtraArgs",
+                if do_check { "--all-targets" } else { "" },
+            );
+            let build = format!(
+                "{} {extra} {check_args}\n{} {extra} {}\n",
+                get("cargoCheckCommand", "cargoWithProfile check"),
+                get("cargoBuildCommand", "cargoWithProfile build"),
+                get("cargoBuildExtraArgs", ""),
+            );
+            let check = format!(
+                "{} {extra} {}\n",
+                get("cargoTestCommand", "cargoWithProfile test"),
+                get("cargoTestExtraArgs", "--no-run"),
+            );
+            (user_build.unwrap_or(build), user_check.unwrap_or(check))
+        }
+        BuildPackage => {
+            let build = format!(
+                "cargoBuildLog=$(mktemp cargoBuildLogXXXX.json)\n\
+                 {} --message-format json-render-diagnostics {extra} {} >\"$cargoBuildLog\"\n",
+                get("cargoBuildCommand", "cargoWithProfile build"),
+                get("cargoBuildExtraArgs", ""),
+            );
+            let check = format!(
+                "{} {extra} {}\n",
+                get("cargoTestCommand", "cargoWithProfile test"),
+                get("cargoTestExtraArgs", ""),
+            );
+            (user_build.unwrap_or(build), user_check.unwrap_or(check))
+        }
+        CargoBuild => (
+            format!("cargoWithProfile build {extra}"),
+            user_check.unwrap_or_default(),
+        ),
+        CargoClippy => (
+            format!(
+                "cargoWithProfile clippy {extra} {}",
+                get("cargoClippyExtraArgs", "--all-targets")
+            ),
+            user_check.unwrap_or_default(),
+        ),
+        CargoTest => (
+            String::new(),
+            format!(
+                "cargoWithProfile test {extra} {}",
+                get("cargoTestExtraArgs", "")
+            ),
+        ),
+        CargoDocTest => (
+            String::new(),
+            format!(
+                "cargoWithProfile test --doc {extra} {}",
+                get("cargoTestExtraArgs", "")
+            ),
+        ),
+        CargoDoc => (
+            format!(
+                "cargoWithProfile doc {extra} {}",
+                get("cargoDocExtraArgs", "--no-deps")
+            ),
+            user_check.unwrap_or_default(),
+        ),
+        CargoNextest => nextest_texts(attrs, &extra, profile, user_build),
+        CargoLlvmCov => (
+            format!(
+                "cargoWithProfile llvm-cov \"{}\" {extra} {}",
+                get("cargoLlvmCovCommand", "test"),
+                get("cargoLlvmCovExtraArgs", "--lcov --output-path $out"),
+            ),
+            user_check.unwrap_or_default(),
+        ),
+        CargoTarpaulin => (
+            format!(
+                "cargoWithProfile tarpaulin {extra} {}",
+                get(
+                    "cargoTarpaulinExtraArgs",
+                    "--skip-clean --out xml --output-dir $out"
+                )
+            ),
+            user_check.unwrap_or_default(),
+        ),
+        MkCargoDerivation => (
+            user_build.unwrap_or_default(),
+            user_check.unwrap_or_default(),
+        ),
+    };
+    PhaseTexts {
+        build: attrs.string("buildPhase").unwrap_or(build),
+        check: match attrs.string("checkPhase") {
+            Some(text) if do_check => text,
+            _ if do_check => check,
+            _ => String::new(),
+        },
+    }
+}
+
+fn nextest_texts(
+    attrs: &dyn AttrLookup,
+    extra: &str,
+    profile: &str,
+    user_build: Option<String>,
+) -> (String, String) {
+    let get = |attr: &str, default: &str| attrs.string(attr).unwrap_or_else(|| default.to_string());
+    let with_llvm_cov = attrs.boolean("withLlvmCov").unwrap_or(false);
+    let profile_args = if profile.is_empty() {
+        String::new()
+    } else {
+        format!("--cargo-profile {profile}")
+    };
+    let build = user_build.unwrap_or_else(|| {
+        let cov = if with_llvm_cov {
+            "cargo llvm-cov --version\n"
+        } else {
+            ""
+        };
+        format!("mkdir -p $out\n{cov}cargo nextest --version\n")
+    });
+    let nextest_args = get("cargoNextestExtraArgs", "");
+    let partitions = attrs.integer("partitions").unwrap_or(1);
+    let check = if partitions > 1 {
+        // Only the archive derivation compiles; the partitions run the archive.
+        format!(
+            "cargo nextest archive {profile_args} {extra} {nextest_args} \
+             --archive-format tar-zst --archive-file $out/archive.tar.zst {}",
+            get("cargoNextestArchiveExtraArgs", "")
+        )
+    } else {
+        let runner = if with_llvm_cov {
+            format!(
+                "cargo llvm-cov nextest {}",
+                get(
+                    "cargoLlvmCovExtraArgs",
+                    "--lcov --output-path $out/coverage"
+                )
+            )
+        } else {
+            "cargo nextest run".to_string()
+        };
+        format!(
+            "{runner} {profile_args} {extra} {nextest_args} {}",
+            get("cargoNextestPartitionsExtraArgs", "")
+        )
+    };
+    (build, check)
+}

@@ -1,0 +1,482 @@
+//! Phases: what each crane derivation runs, as cargo commands, and whose artifacts it
+//! inherits. Sources (`toml`, the flake reader) produce [`PhaseSpec`]s; [`PhaseSet::from_specs`]
+//! applies crane's semantics to them.
+
+pub mod crane;
+pub mod quickstart;
+pub mod shell;
+pub mod spec;
+pub mod toml;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use thiserror::Error;
+
+pub use crane::CraneFunction;
+pub use spec::{AttrValue, PhaseSpec};
+
+use crane::{AttrLookup, COMMON_ATTRS, KNOWN_ATTRS};
+
+/// A phase with crane's semantics applied: the cargo commands it runs and where its
+/// artifacts come from. Produced by [`PhaseSet::from_specs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub name: String,
+    pub function: CraneFunction,
+    /// The phase whose `target/` this one starts from (`cargoArtifacts`).
+    pub artifacts_from: Option<String>,
+    /// crane's `CARGO_PROFILE` (`release` unless set).
+    pub profile: String,
+    /// The derivation's environment as cargo sees it (attributes that are environment
+    /// variables, and the `env` set), without crane's own `CARGO_PROFILE`.
+    pub env: BTreeMap<String, String>,
+    /// The cargo commands the phase runs, build phase first, in order.
+    pub commands: Vec<PhaseCommand>,
+    pub do_check: bool,
+    /// Whether the phase's output carries its `target/` (`doInstallCargoArtifacts`).
+    pub installs_artifacts: bool,
+    /// Where the phase is defined (`file:line`), if known.
+    pub origin: Option<String>,
+    /// Remarks that do not change the analysis (attributes crane ignores here, ...).
+    pub notes: Vec<String>,
+    /// What could not be known or interpreted exactly; non-empty means the analysis of
+    /// this phase is approximate.
+    pub approximations: Vec<String>,
+    /// True for the buildDepsOnly that buildPackage makes when given no `cargoArtifacts`.
+    pub implicit: bool,
+}
+
+/// One cargo call of a phase, as crane runs it. Produced by [`PhaseSet::from_specs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseCommand {
+    /// Arguments after `cargo`.
+    pub args: Vec<String>,
+    /// Variables assigned in front of the command in the shell text.
+    pub env: BTreeMap<String, String>,
+}
+
+impl PhaseCommand {
+    /// The command line, whitespace-normalized and shell-quoted where needed.
+    pub fn display(&self) -> String {
+        let mut words: Vec<String> = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .collect();
+        words.push("cargo".into());
+        words.extend(self.args.iter().map(|a| quote(a)));
+        words.join(" ")
+    }
+}
+
+fn quote(word: &str) -> String {
+    shell_words::quote(word).into_owned()
+}
+
+/// A bad phase definition. Always names the phase and, where one is at fault, the attribute.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum PhaseError {
+    #[error(
+        "phase `{phase}`: no `function` attribute; name the crane function, e.g. function = \"buildDepsOnly\""
+    )]
+    MissingFunction { phase: String },
+    #[error("phase `{phase}`: unknown crane function `{function}`{hint}")]
+    UnknownFunction {
+        phase: String,
+        function: String,
+        hint: String,
+    },
+    #[error("phase `{phase}`: unknown attribute `{attr}`{hint}")]
+    UnknownAttribute {
+        phase: String,
+        attr: String,
+        hint: String,
+    },
+    #[error("phase `{phase}`: attribute `{attr}` must be {expected}, found {found}")]
+    WrongType {
+        phase: String,
+        attr: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("phase `{phase}`: cargoArtifacts names `{target}`, which is not a phase{hint}")]
+    UnknownArtifacts {
+        phase: String,
+        target: String,
+        hint: String,
+    },
+    #[error(
+        "phase `{phase}`: crane's {function} requires cargoArtifacts (name the phase whose target/ it inherits, or \"\" for none)"
+    )]
+    MissingArtifacts {
+        phase: String,
+        function: CraneFunction,
+    },
+    #[error("phases {cycle}: cargoArtifacts form a cycle")]
+    ArtifactCycle { cycle: String },
+    #[error("phase `{phase}` is defined twice")]
+    Duplicate { phase: String },
+    #[error("no phases defined")]
+    Empty,
+}
+
+/// All phases of a build, in definition order (an implicit deps-only phase right before
+/// the phase that makes it). Produced by [`PhaseSet::from_specs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseSet {
+    pub phases: Vec<Phase>,
+}
+
+impl PhaseSet {
+    /// Applies crane's semantics to phase specs: validates attributes, fills in defaults,
+    /// builds the command lists, and adds buildPackage's implicit buildDepsOnly.
+    pub fn from_specs(specs: Vec<PhaseSpec>) -> Result<PhaseSet, PhaseError> {
+        if specs.is_empty() {
+            return Err(PhaseError::Empty);
+        }
+        let mut names = BTreeSet::new();
+        for spec in &specs {
+            if !names.insert(spec.name.clone()) {
+                return Err(PhaseError::Duplicate {
+                    phase: spec.name.clone(),
+                });
+            }
+        }
+        let mut phases = Vec::new();
+        for spec in &specs {
+            let function = function_of(spec)?;
+            validate_attrs(spec)?;
+            let mut artifacts_from = artifacts_of(spec, function, &names)?;
+            if function == CraneFunction::BuildPackage && !spec.attrs.contains_key("cargoArtifacts")
+            {
+                let implicit = implicit_deps_spec(spec, &names);
+                artifacts_from = Some(implicit.name.clone());
+                let mut deps = build_phase(&implicit, CraneFunction::BuildDepsOnly, None)?;
+                deps.implicit = true;
+                phases.push(deps);
+            }
+            phases.push(build_phase(spec, function, artifacts_from)?);
+        }
+        let set = PhaseSet { phases };
+        set.check_cycles()?;
+        Ok(set)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+
+    /// The phases whose units are in the `target/` that `phase` starts from, nearest first.
+    pub fn artifact_chain(&self, phase: &Phase) -> Vec<&Phase> {
+        let mut chain = Vec::new();
+        let mut next = phase.artifacts_from.as_deref();
+        while let Some(name) = next {
+            let Some(source) = self.get(name) else { break };
+            if chain.iter().any(|p: &&Phase| p.name == source.name) {
+                break;
+            }
+            chain.push(source);
+            next = source.artifacts_from.as_deref();
+        }
+        chain
+    }
+
+    fn check_cycles(&self) -> Result<(), PhaseError> {
+        for phase in &self.phases {
+            let mut seen = vec![phase.name.as_str()];
+            let mut next = phase.artifacts_from.as_deref();
+            while let Some(name) = next {
+                if seen.contains(&name) {
+                    seen.push(name);
+                    return Err(PhaseError::ArtifactCycle {
+                        cycle: seen.join(" -> "),
+                    });
+                }
+                seen.push(name);
+                next = self.get(name).and_then(|p| p.artifacts_from.as_deref());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
+    let name = match spec.attrs.get("function") {
+        None => {
+            return Err(PhaseError::MissingFunction {
+                phase: spec.name.clone(),
+            });
+        }
+        Some(AttrValue::Str(name)) => name,
+        Some(other) => return Err(wrong_type(spec, "function", "a string", other)),
+    };
+    CraneFunction::from_name(name).ok_or_else(|| {
+        let all: Vec<&str> = CraneFunction::ALL.iter().map(|f| f.name()).collect();
+        PhaseError::UnknownFunction {
+            phase: spec.name.clone(),
+            function: name.clone(),
+            hint: did_you_mean(name, &all)
+                .unwrap_or_else(|| format!(" (crane functions: {})", all.join(", "))),
+        }
+    })
+}
+
+/// An attribute in UPPER_SNAKE_CASE is an environment variable of the derivation.
+pub fn is_env_attr(attr: &str) -> bool {
+    attr.chars().any(|c| c.is_ascii_uppercase())
+        && attr
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
+    let known: Vec<&str> = COMMON_ATTRS.iter().chain(KNOWN_ATTRS).copied().collect();
+    for attr in spec.attrs.keys() {
+        if is_env_attr(attr) || known.contains(&attr.as_str()) {
+            continue;
+        }
+        return Err(PhaseError::UnknownAttribute {
+            phase: spec.name.clone(),
+            attr: attr.clone(),
+            hint: did_you_mean(attr, &known).unwrap_or_else(|| {
+                " (not a crane attribute; environment variables are written in UPPER_CASE or under env)"
+                    .to_string()
+            }),
+        });
+    }
+    Ok(())
+}
+
+fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(distance, c)| *distance <= (c.len() / 4).max(2))
+        .min()
+        .map(|(_, c)| format!("; did you mean `{c}`?"))
+}
+
+fn artifacts_of(
+    spec: &PhaseSpec,
+    function: CraneFunction,
+    names: &BTreeSet<String>,
+) -> Result<Option<String>, PhaseError> {
+    let target = match spec.attrs.get("cargoArtifacts") {
+        None if function.requires_artifacts() => {
+            return Err(PhaseError::MissingArtifacts {
+                phase: spec.name.clone(),
+                function,
+            });
+        }
+        None | Some(AttrValue::Null) | Some(AttrValue::Unknown(_)) => return Ok(None),
+        Some(AttrValue::Str(s)) if s.is_empty() => return Ok(None),
+        Some(AttrValue::Str(s)) => s,
+        Some(other) => return Err(wrong_type(spec, "cargoArtifacts", "a phase name", other)),
+    };
+    if function == CraneFunction::BuildDepsOnly {
+        // crane forces cargoArtifacts = null on buildDepsOnly; noted in build_phase.
+        return Ok(None);
+    }
+    if !names.contains(target) {
+        let all: Vec<&str> = names.iter().map(String::as_str).collect();
+        return Err(PhaseError::UnknownArtifacts {
+            phase: spec.name.clone(),
+            target: target.clone(),
+            hint: did_you_mean(target, &all).unwrap_or_default(),
+        });
+    }
+    Ok(Some(target.clone()))
+}
+
+/// buildPackage without `cargoArtifacts` calls buildDepsOnly with its own arguments.
+fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
+    let mut name = format!("{}-deps", spec.name);
+    while names.contains(&name) {
+        name.push('_');
+    }
+    let mut implicit = spec.clone();
+    implicit.name = name;
+    implicit.attrs.remove("function");
+    implicit.attrs.remove("doInstallCargoArtifacts");
+    implicit
+}
+
+fn wrong_type(
+    spec: &PhaseSpec,
+    attr: &str,
+    expected: &'static str,
+    found: &AttrValue,
+) -> PhaseError {
+    PhaseError::WrongType {
+        phase: spec.name.clone(),
+        attr: attr.to_string(),
+        expected,
+        found: format!("{} ({found})", found.type_name()),
+    }
+}
+
+/// Typed access to a spec's attributes; wrong types were rejected by [`check_types`].
+struct SpecAttrs<'a>(&'a PhaseSpec);
+
+impl AttrLookup for SpecAttrs<'_> {
+    fn string(&self, attr: &str) -> Option<String> {
+        match self.0.attrs.get(attr) {
+            Some(AttrValue::Str(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    fn boolean(&self, attr: &str) -> Option<bool> {
+        match self.0.attrs.get(attr) {
+            Some(AttrValue::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+    fn integer(&self, attr: &str) -> Option<i64> {
+        match self.0.attrs.get(attr) {
+            Some(AttrValue::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+const BOOL_ATTRS: &[&str] = &["doCheck", "doInstallCargoArtifacts", "withLlvmCov"];
+const INT_ATTRS: &[&str] = &["partitions"];
+
+/// Rejects values of the wrong type; returns notes for values that are not known.
+fn check_types(spec: &PhaseSpec) -> Result<Vec<String>, PhaseError> {
+    let mut notes = Vec::new();
+    for (attr, value) in &spec.attrs {
+        let expected = if BOOL_ATTRS.contains(&attr.as_str()) {
+            "a boolean"
+        } else if INT_ATTRS.contains(&attr.as_str()) {
+            "an integer"
+        } else if attr.starts_with("cargo")
+            && attr != "cargoArtifacts"
+            && attr != "cargoToml"
+            && attr != "cargoLock"
+            || attr.ends_with("Command")
+            || attr == "CARGO_PROFILE"
+            || attr == "buildPhase"
+            || attr == "checkPhase"
+            || is_env_attr(attr)
+        {
+            "a string"
+        } else {
+            continue;
+        };
+        let ok = matches!(
+            (expected, value),
+            ("a boolean", AttrValue::Bool(_))
+                | ("an integer", AttrValue::Int(_))
+                | ("a string", AttrValue::Str(_))
+        );
+        match value {
+            _ if ok => {}
+            AttrValue::Unknown(what) => notes.push(format!(
+                "{attr} could not be determined ({what}); crane's default was assumed"
+            )),
+            // An environment variable given as a number or boolean is its text.
+            AttrValue::Int(_) | AttrValue::Bool(_) if is_env_attr(attr) => {}
+            other => return Err(wrong_type(spec, attr, expected, other)),
+        }
+    }
+    Ok(notes)
+}
+
+fn env_of(spec: &PhaseSpec) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for (attr, value) in &spec.attrs {
+        if is_env_attr(attr) && attr != "CARGO_PROFILE" {
+            let text = match value {
+                AttrValue::Str(s) => s.clone(),
+                AttrValue::Int(i) => i.to_string(),
+                AttrValue::Bool(true) => "1".into(),
+                AttrValue::Bool(false) => String::new(),
+                _ => continue,
+            };
+            env.insert(attr.clone(), text);
+        }
+    }
+    for (name, value) in &spec.env {
+        if name != "CARGO_PROFILE" {
+            env.insert(name.clone(), value.clone());
+        }
+    }
+    env
+}
+
+fn build_phase(
+    spec: &PhaseSpec,
+    function: CraneFunction,
+    artifacts_from: Option<String>,
+) -> Result<Phase, PhaseError> {
+    let mut approximations = spec.approximations.clone();
+    approximations.extend(check_types(spec)?);
+    let mut notes = Vec::new();
+    let attrs = SpecAttrs(spec);
+    let profile = attrs
+        .string("CARGO_PROFILE")
+        .or_else(|| spec.env.get("CARGO_PROFILE").cloned())
+        .unwrap_or_else(|| "release".to_string());
+    let env = env_of(spec);
+    for attr in spec.attrs.keys() {
+        if KNOWN_ATTRS.contains(&attr.as_str())
+            && attr.starts_with("cargo")
+            && !function.reads_attr(attr)
+        {
+            notes.push(format!("{attr} is not read by crane's {function}; ignored"));
+        }
+    }
+    if function == CraneFunction::BuildDepsOnly
+        && matches!(spec.attrs.get("cargoArtifacts"), Some(AttrValue::Str(s)) if !s.is_empty())
+    {
+        notes.push(
+            "crane's buildDepsOnly ignores cargoArtifacts (it always starts from nothing)".into(),
+        );
+    }
+    let texts = crane::phase_texts(function, &attrs, &profile);
+    let lookup = |name: &str| match name {
+        "CARGO_PROFILE" => Some(profile.clone()),
+        "out" => Some("$out".to_string()),
+        _ => env.get(name).cloned(),
+    };
+    let mut commands = Vec::new();
+    for text in [&texts.build, &texts.check] {
+        let scan = shell::find_cargo_calls(text, &profile, &lookup);
+        approximations.extend(scan.uninterpreted);
+        commands.extend(scan.calls.into_iter().map(|call| PhaseCommand {
+            args: call.args,
+            env: call.env,
+        }));
+    }
+    if function == CraneFunction::MkCargoDerivation && commands.is_empty() {
+        approximations
+            .push("no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand".into());
+    }
+    Ok(Phase {
+        name: spec.name.clone(),
+        function,
+        artifacts_from,
+        profile,
+        env,
+        commands,
+        do_check: attrs
+            .boolean("doCheck")
+            .unwrap_or(function.default_do_check()),
+        installs_artifacts: attrs
+            .boolean("doInstallCargoArtifacts")
+            .unwrap_or(function.default_installs_artifacts()),
+        origin: spec.origin.clone(),
+        notes,
+        approximations,
+        implicit: false,
+    })
+}
+
+#[cfg(test)]
+mod tests;

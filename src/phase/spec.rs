@@ -1,0 +1,68 @@
+//! A phase as its source states it, before crane's defaults are applied.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One attribute value as written in a phase source (TOML table or Nix attribute set).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    List(Vec<AttrValue>),
+    Null,
+    /// A value the source reader could not determine statically; the text says what it was.
+    Unknown(String),
+}
+
+impl AttrValue {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            AttrValue::Str(_) => "a string",
+            AttrValue::Bool(_) => "a boolean",
+            AttrValue::Int(_) => "an integer",
+            AttrValue::List(_) => "a list",
+            AttrValue::Null => "null",
+            AttrValue::Unknown(_) => "an unknown value",
+        }
+    }
+}
+
+impl fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrValue::Str(s) => write!(f, "{s:?}"),
+            AttrValue::Bool(b) => write!(f, "{b}"),
+            AttrValue::Int(i) => write!(f, "{i}"),
+            AttrValue::List(items) => {
+                write!(f, "[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+            AttrValue::Null => write!(f, "null"),
+            AttrValue::Unknown(what) => write!(f, "<{what}>"),
+        }
+    }
+}
+
+/// A phase as read from a phases file or a flake: crane's attribute names and values,
+/// exactly as given. Produced by `phase::toml::read_phases_file` (and the flake reader);
+/// turned into a [`super::Phase`] by [`super::PhaseSet::from_specs`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhaseSpec {
+    pub name: String,
+    /// Every attribute of the crane call, `function` and `cargoArtifacts` included.
+    /// `cargoArtifacts` names another phase (or is `Null`/empty for none).
+    pub attrs: BTreeMap<String, AttrValue>,
+    /// The `env` attribute set of the call.
+    pub env: BTreeMap<String, String>,
+    /// Where the phase is defined, as `file:line`.
+    pub origin: Option<String>,
+    /// Things the reader could not determine exactly (file:line and attribute).
+    pub approximations: Vec<String>,
+}

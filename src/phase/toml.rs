@@ -1,0 +1,168 @@
+//! The phases file (`--phases FILE`): one TOML table per phase under `phases`, with
+//! crane's attribute names.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use toml::Value;
+
+use super::spec::{AttrValue, PhaseSpec};
+
+/// Reads a phases file into phase specs, in file order.
+pub fn read_phases_file(path: &Path) -> Result<Vec<PhaseSpec>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read phases file {}", path.display()))?;
+    parse_phases(&text, &path.display().to_string())
+}
+
+/// Parses phases-file text; `file` names it in errors and origins.
+pub fn parse_phases(text: &str, file: &str) -> Result<Vec<PhaseSpec>> {
+    let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+        anyhow::anyhow!("{file}: invalid TOML: {}", one_line(&err, text))
+    })?;
+    let mut specs = Vec::new();
+    for (key, value) in table {
+        let Value::Table(phases) = value else {
+            bail!("{file}: top-level `{key}` is not a table; phases go under [phases.NAME]");
+        };
+        if key != "phases" {
+            bail!("{file}: unknown top-level table `{key}`; phases go under [phases.NAME]");
+        }
+        for (name, phase) in phases {
+            let Value::Table(attrs) = phase else {
+                bail!("{file}: `phases.{name}` must be a table ([phases.{name}])");
+            };
+            specs.push(phase_spec(&name, attrs, file, text)?);
+        }
+    }
+    Ok(specs)
+}
+
+fn phase_spec(name: &str, table: toml::Table, file: &str, text: &str) -> Result<PhaseSpec> {
+    let mut spec = PhaseSpec {
+        name: name.to_string(),
+        origin: header_line(text, name).map(|line| format!("{file}:{line}")),
+        ..PhaseSpec::default()
+    };
+    for (attr, value) in table {
+        if attr == "env" {
+            spec.env = env_table(name, value, file)?;
+            continue;
+        }
+        let value = attr_value(&value)
+            .with_context(|| format!("{file}: phase `{name}`: attribute `{attr}`"))?;
+        spec.attrs.insert(attr, value);
+    }
+    Ok(spec)
+}
+
+fn env_table(phase: &str, value: Value, file: &str) -> Result<BTreeMap<String, String>> {
+    let Value::Table(table) = value else {
+        bail!("{file}: phase `{phase}`: `env` must be a table of strings");
+    };
+    table
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name, s)),
+            Value::Integer(i) => Ok((name, i.to_string())),
+            Value::Boolean(b) => Ok((name, if b { "1".into() } else { String::new() })),
+            other => bail!(
+                "{file}: phase `{phase}`: env.{name} must be a string, found {}",
+                other.type_str()
+            ),
+        })
+        .collect()
+}
+
+fn attr_value(value: &Value) -> Result<AttrValue> {
+    Ok(match value {
+        Value::String(s) => AttrValue::Str(s.clone()),
+        Value::Boolean(b) => AttrValue::Bool(*b),
+        Value::Integer(i) => AttrValue::Int(*i),
+        Value::Array(items) => {
+            AttrValue::List(items.iter().map(attr_value).collect::<Result<_>>()?)
+        }
+        other => bail!("{} values are not crane attributes", other.type_str()),
+    })
+}
+
+/// The 1-based line of `[phases.NAME]` (or a dotted key defining it), if written that way.
+fn header_line(text: &str, name: &str) -> Option<usize> {
+    let bare = format!("phases.{name}");
+    let quoted = format!("phases.\"{name}\"");
+    text.lines()
+        .position(|line| {
+            let line = line.trim();
+            let header = line
+                .strip_prefix('[')
+                .and_then(|l| l.split(']').next())
+                .map(str::trim);
+            header == Some(bare.as_str()) || header == Some(quoted.as_str())
+        })
+        .map(|i| i + 1)
+}
+
+/// toml's error as one line with its line and column.
+fn one_line(err: &toml::de::Error, text: &str) -> String {
+    let message = err.message().trim().to_string();
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_phases_in_file_order_with_env_and_origins() {
+        let text = r#"
+[phases.deps]
+function = "buildDepsOnly"
+doCheck = false
+
+[phases.app]
+function = "buildPackage"
+cargoArtifacts = "deps"
+CARGO_PROFILE_RELEASE_LTO = "fat"
+
+[phases.app.env]
+RUSTFLAGS = "--cfg loom"
+"#;
+        let specs = parse_phases(text, "phases.toml").unwrap();
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[0].name, "deps");
+        assert_eq!(specs[0].attrs["doCheck"], AttrValue::Bool(false));
+        assert_eq!(specs[0].origin.as_deref(), Some("phases.toml:2"));
+        assert_eq!(specs[1].name, "app");
+        assert_eq!(specs[1].env["RUSTFLAGS"], "--cfg loom");
+        assert_eq!(
+            specs[1].attrs["CARGO_PROFILE_RELEASE_LTO"],
+            AttrValue::Str("fat".into())
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_file_line_and_column() {
+        let err = parse_phases("[phases.deps]\nfunction = \n", "p.toml").unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.starts_with("p.toml: invalid TOML: line 2, column"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn rejects_tables_outside_phases() {
+        let err =
+            parse_phases("[phase.deps]\nfunction = \"buildDepsOnly\"\n", "p.toml").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown top-level table `phase`"));
+    }
+}
