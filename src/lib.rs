@@ -1,4 +1,6 @@
 //! cache-miss: predicts which dependency units each crane phase recompiles instead of
 //! reusing the deps-only artifact, and why.
 
+pub mod cargo;
+pub mod diff;
 pub mod phase;

@@ -1,0 +1,447 @@
+//! Turns a phase's cargo command into the cargo call whose unit graph says what it
+//! compiles: `clippy` resolves as `check`, `nextest run` as `test --no-run`, coverage
+//! tools as `test` with instrumented rustflags; output-only arguments are dropped so
+//! commands that compile the same units share one resolution.
+
+use std::collections::BTreeMap;
+
+use crate::phase::PhaseCommand;
+
+/// A cargo command that compiles, reduced to what decides its units. Equal invocations
+/// have equal unit graphs. Produced by [`plan`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Invocation {
+    /// `build`, `check`, `test`, `bench` or `doc`.
+    pub subcommand: &'static str,
+    pub args: Vec<String>,
+    /// The environment the phase gives cargo (derivation env and inline assignments).
+    pub env: BTreeMap<String, String>,
+    /// The tool that instruments every unit (`cargo llvm-cov`, `cargo tarpaulin`).
+    pub instrumented_by: Option<&'static str>,
+}
+
+/// What to do with one phase command. Produced by [`plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    Resolve(Invocation),
+    /// The command compiles nothing (`cargo --version`, `cargo fmt`, `llvm-cov report`, ...).
+    NoCompile,
+    /// A cargo subcommand cache-miss cannot resolve; the text says which.
+    Unsupported(String),
+}
+
+/// Options of cargo's build commands that take a value.
+const VALUE_OPTIONS: &[&str] = &[
+    "-p",
+    "--package",
+    "--exclude",
+    "-F",
+    "--features",
+    "--target",
+    "--manifest-path",
+    "--bin",
+    "--example",
+    "--test",
+    "--bench",
+    "--profile",
+    "--config",
+    "-Z",
+];
+/// Options of cargo's build commands that change what is compiled, without a value.
+const FLAG_OPTIONS: &[&str] = &[
+    "--workspace",
+    "--all",
+    "--lib",
+    "--bins",
+    "--examples",
+    "--tests",
+    "--benches",
+    "--all-targets",
+    "--all-features",
+    "--no-default-features",
+    "--release",
+    "--locked",
+    "--frozen",
+    "--offline",
+    "--doc",
+    "--ignore-rust-version",
+    "-r",
+];
+/// Options that only change output, parallelism or location, never the units.
+const IGNORED_VALUE_OPTIONS: &[&str] = &[
+    "--message-format",
+    "-j",
+    "--jobs",
+    "--target-dir",
+    "--color",
+];
+const IGNORED_FLAGS: &[&str] = &[
+    "--no-run",
+    "-q",
+    "--quiet",
+    "-v",
+    "--verbose",
+    "-vv",
+    "--keep-going",
+    "--timings",
+    "--no-fail-fast",
+    "--future-incompat-report",
+];
+
+/// Options of nextest, cargo-llvm-cov and tarpaulin that take a value and are not cargo's.
+const FOREIGN_VALUE_OPTIONS: &[&str] = &[
+    "-E",
+    "--filterset",
+    "--filter-expr",
+    "-P",
+    "--partition",
+    "--archive-file",
+    "--archive-format",
+    "--workspace-remap",
+    "--retries",
+    "--test-threads",
+    "--output-path",
+    "--ignore-filename-regex",
+    "--out",
+    "-o",
+    "--output-dir",
+    "--output-format",
+    "--codecov",
+    "--fail-under",
+    "--tool-profile",
+    "--run-ignored",
+    "--status-level",
+    "--final-status-level",
+    "--cargo-message-format",
+];
+
+/// Decides how a phase command is resolved. `phase_env` is the phase's environment.
+pub fn plan(command: &PhaseCommand, phase_env: &BTreeMap<String, String>) -> Plan {
+    let mut env = phase_env.clone();
+    env.extend(command.env.clone());
+    let (global, rest) = split_global_options(&command.args);
+    let Some((sub, tail)) = rest.split_first() else {
+        return Plan::NoCompile;
+    };
+    let resolve = |subcommand: &'static str, args: Vec<String>, instrumented_by| {
+        let mut all = global.clone();
+        all.extend(args);
+        Plan::Resolve(Invocation {
+            subcommand,
+            args: all,
+            env: env.clone(),
+            instrumented_by,
+        })
+    };
+    match sub.as_str() {
+        "build" | "b" | "run" | "r" | "rustc" => resolve("build", cargo_args(tail), None),
+        "check" | "c" | "clippy" | "fix" => resolve("check", cargo_args(tail), None),
+        "test" | "t" => resolve("test", cargo_args(tail), None),
+        "bench" => resolve("bench", cargo_args(tail), None),
+        "doc" | "d" | "rustdoc" => resolve("doc", cargo_args(tail), None),
+        "nextest" => match tail.first().map(String::as_str) {
+            Some("run" | "r" | "archive" | "list") => {
+                resolve("test", foreign_args(&tail[1..], Tool::Nextest), None)
+            }
+            _ => Plan::NoCompile,
+        },
+        "llvm-cov" => llvm_cov(tail, resolve),
+        "tarpaulin" => {
+            if tail.iter().any(|a| a == "--version" || a == "-V") {
+                Plan::NoCompile
+            } else {
+                resolve(
+                    "test",
+                    foreign_args(tail, Tool::Other),
+                    Some("cargo tarpaulin"),
+                )
+            }
+        }
+        "fmt" | "version" | "-V" | "--version" | "metadata" | "tree" | "fetch" | "vendor"
+        | "audit" | "deny" | "help" | "generate-lockfile" | "locate-project" | "pkgid"
+        | "verify-project" => Plan::NoCompile,
+        other => Plan::Unsupported(format!(
+            "`cargo {other}` is not a command cache-miss can resolve"
+        )),
+    }
+}
+
+fn llvm_cov(
+    tail: &[String],
+    resolve: impl Fn(&'static str, Vec<String>, Option<&'static str>) -> Plan,
+) -> Plan {
+    let tool = Some("cargo llvm-cov");
+    let position = tail.iter().position(|a| !a.starts_with('-'));
+    let subcommand = position.map(|i| tail[i].as_str());
+    let without_sub = |i: Option<usize>| {
+        let mut args = tail.to_vec();
+        if let Some(i) = i {
+            args.remove(i);
+        }
+        foreign_args(&args, Tool::Other)
+    };
+    match subcommand {
+        Some("report" | "clean" | "show-env") => Plan::NoCompile,
+        _ if tail.iter().any(|a| a == "--version" || a == "-V") => Plan::NoCompile,
+        Some("run") => resolve("build", without_sub(position), tool),
+        Some("test" | "nextest") => resolve("test", without_sub(position), tool),
+        _ => resolve("test", foreign_args(tail, Tool::Other), tool),
+    }
+}
+
+/// `+toolchain` and options before the subcommand (`--locked`, `--config`, `-Z`).
+fn split_global_options(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut global = Vec::new();
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with(['-', '+']) {
+        let takes_value = ["--config", "-Z", "--color"].contains(&args[i].as_str());
+        if args[i] != "--color"
+            && !args[i].starts_with("--color=")
+            && !["-q", "-v", "--quiet", "--verbose"].contains(&args[i].as_str())
+        {
+            global.push(args[i].clone());
+            if takes_value {
+                if let Some(value) = args.get(i + 1) {
+                    global.push(value.clone());
+                }
+            }
+        }
+        i += if takes_value { 2 } else { 1 };
+    }
+    (global, args[i.min(args.len())..].to_vec())
+}
+
+/// A cargo build command's own arguments without the ones that cannot change units.
+fn cargo_args(args: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        let name = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
+        if IGNORED_VALUE_OPTIONS.contains(&name) {
+            if !arg.contains('=') {
+                iter.next();
+            }
+            continue;
+        }
+        if IGNORED_FLAGS.contains(&arg.as_str()) {
+            continue;
+        }
+        kept.push(arg.clone());
+    }
+    kept
+}
+
+/// A cargo wrapper whose arguments mix its own options with cargo's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    /// `--profile` is nextest's own profile; cargo's is `--cargo-profile`.
+    Nextest,
+    /// cargo-llvm-cov and tarpaulin pass `--profile` to cargo.
+    Other,
+}
+
+/// The cargo build options among another tool's arguments (`nextest run`, `llvm-cov`,
+/// `tarpaulin`); its own options and test filters are dropped. `--cargo-profile` and
+/// tarpaulin's `--packages` become cargo's `--profile` and `--package`.
+fn foreign_args(args: &[String], tool: Tool) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        let (name, inline_value) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with('-') => (name, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let cargo_name = match name {
+            "--cargo-profile" => "--profile",
+            "--packages" => "--package",
+            "--profile" | "-P" if tool == Tool::Nextest => "-P",
+            other => other,
+        };
+        let mut value = || inline_value.clone().or_else(|| iter.next().cloned());
+        if VALUE_OPTIONS.contains(&cargo_name) {
+            if let Some(v) = value() {
+                kept.push(cargo_name.to_string());
+                kept.push(v);
+            }
+        } else if FLAG_OPTIONS.contains(&cargo_name) {
+            kept.push(cargo_name.to_string());
+        } else if FOREIGN_VALUE_OPTIONS.contains(&cargo_name)
+            || IGNORED_VALUE_OPTIONS.contains(&cargo_name)
+        {
+            value();
+        }
+    }
+    kept
+}
+
+impl Invocation {
+    /// The command line that is resolved, for messages.
+    pub fn display(&self) -> String {
+        let mut words = vec!["cargo".to_string(), self.subcommand.to_string()];
+        words.extend(self.args.iter().map(|a| shell_words::quote(a).into_owned()));
+        words.join(" ")
+    }
+
+    /// The target triple given by `--target` or `CARGO_BUILD_TARGET`, if any.
+    pub fn target(&self) -> Option<String> {
+        option_value(&self.args, "--target").or_else(|| self.env.get("CARGO_BUILD_TARGET").cloned())
+    }
+
+    /// The rustflags every target unit is compiled with, in cargo's order of precedence,
+    /// described by where they come from (`RUSTFLAGS=--cfg loom`); `None` when the phase
+    /// sets none. Instrumenting tools add theirs.
+    pub fn rustflags(&self) -> Option<String> {
+        let target_var = self.target().map(|t| {
+            format!(
+                "CARGO_TARGET_{}_RUSTFLAGS",
+                t.to_uppercase().replace(['-', '.'], "_")
+            )
+        });
+        let from_env = ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(target_var)
+            .chain(["CARGO_BUILD_RUSTFLAGS".to_string()])
+            .find_map(|var| {
+                let value = self.env.get(&var)?;
+                Some(format!("{var}={}", value.replace('\u{1f}', " ")))
+            });
+        match (from_env, self.instrumented_by) {
+            (None, None) => None,
+            (Some(flags), None) => Some(flags),
+            (None, Some(tool)) => Some(format!("-C instrument-coverage (added by {tool})")),
+            (Some(flags), Some(tool)) => {
+                Some(format!("{flags} -C instrument-coverage (added by {tool})"))
+            }
+        }
+    }
+
+    /// Whether host units (build scripts, proc-macros) get the rustflags too: only when
+    /// no target is given; with `--target`, cargo compiles host units without them.
+    pub fn rustflags_reach_host(&self) -> bool {
+        self.target().is_none()
+    }
+}
+
+/// The value of `--name VALUE` or `--name=VALUE` (last one wins).
+pub fn option_value(args: &[String], name: &str) -> Option<String> {
+    let mut found = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == name {
+            found = iter.next().cloned();
+        } else if let Some(value) = arg
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('='))
+        {
+            found = Some(value.to_string());
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(line: &str) -> PhaseCommand {
+        PhaseCommand {
+            args: shell_words::split(line).unwrap(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    fn resolved(line: &str) -> Invocation {
+        match plan(&command(line), &BTreeMap::new()) {
+            Plan::Resolve(invocation) => invocation,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn clippy_resolves_as_check_and_drops_driver_args() {
+        let clippy = resolved("clippy --release --locked --all-targets -- -D warnings");
+        let check = resolved("check --release --locked --all-targets");
+        assert_eq!(clippy, check);
+        assert_eq!(
+            clippy.display(),
+            "cargo check --release --locked --all-targets"
+        );
+    }
+
+    #[test]
+    fn test_and_no_run_and_message_format_share_a_resolution() {
+        assert_eq!(
+            resolved("test --release --no-run"),
+            resolved("test --release")
+        );
+        assert_eq!(
+            resolved("build --release --message-format json-render-diagnostics -p a"),
+            resolved("build --release -p a")
+        );
+    }
+
+    #[test]
+    fn nextest_becomes_cargo_test() {
+        let inv = resolved(
+            "nextest run --cargo-profile ci -p a --profile nextest-ci -E 'test(x)' --no-tests=pass",
+        );
+        assert_eq!(inv.subcommand, "test");
+        assert_eq!(inv.args, ["--profile", "ci", "-p", "a"]);
+        assert_eq!(
+            plan(&command("nextest --version"), &BTreeMap::new()),
+            Plan::NoCompile
+        );
+    }
+
+    #[test]
+    fn coverage_tools_are_instrumented() {
+        let cov = resolved("llvm-cov --release test --locked --lcov --output-path $out");
+        assert_eq!(cov.subcommand, "test");
+        assert_eq!(cov.args, ["--release", "--locked"]);
+        assert!(cov.rustflags().unwrap().contains("instrument-coverage"));
+        let tarpaulin =
+            resolved("tarpaulin --release --skip-clean --out xml --output-dir $out --packages a");
+        assert_eq!(tarpaulin.args, ["--release", "--package", "a"]);
+        assert_eq!(
+            plan(&command("llvm-cov report"), &BTreeMap::new()),
+            Plan::NoCompile
+        );
+    }
+
+    #[test]
+    fn rustflags_precedence_and_target() {
+        let mut env = BTreeMap::new();
+        env.insert("CARGO_BUILD_RUSTFLAGS".to_string(), "-C a".to_string());
+        env.insert("RUSTFLAGS".to_string(), "--cfg loom".to_string());
+        let Plan::Resolve(inv) = plan(&command("build --target aarch64-unknown-linux-gnu"), &env)
+        else {
+            panic!()
+        };
+        assert_eq!(inv.rustflags().as_deref(), Some("RUSTFLAGS=--cfg loom"));
+        assert_eq!(inv.target().as_deref(), Some("aarch64-unknown-linux-gnu"));
+        assert!(!inv.rustflags_reach_host());
+    }
+
+    #[test]
+    fn non_compiling_and_unknown_commands() {
+        assert_eq!(
+            plan(&command("fmt --check"), &BTreeMap::new()),
+            Plan::NoCompile
+        );
+        assert_eq!(
+            plan(&command("--version"), &BTreeMap::new()),
+            Plan::NoCompile
+        );
+        assert!(matches!(
+            plan(&command("xtask dist"), &BTreeMap::new()),
+            Plan::Unsupported(_)
+        ));
+    }
+}

@@ -1,0 +1,10 @@
+//! Everything that talks to cargo: which call resolves a phase command, running it, and
+//! the wire formats it answers in.
+
+pub mod invocation;
+pub mod run;
+pub mod unit_graph;
+
+pub use invocation::{Invocation, Plan, plan};
+pub use run::CargoRunner;
+pub use unit_graph::{Unit, UnitGraph};

@@ -1,0 +1,215 @@
+//! Running cargo: a sandbox-like environment, unit-graph resolution in parallel, metadata.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::invocation::Invocation;
+use super::unit_graph::UnitGraph;
+
+/// Where and how cargo runs: the directory crane would run it in and the cargo binary.
+#[derive(Debug, Clone)]
+pub struct CargoRunner {
+    /// The directory holding the manifest the user pointed at (crane's source root).
+    pub dir: PathBuf,
+    pub cargo: PathBuf,
+}
+
+/// Environment variables that are kept from the user's shell: what cargo needs to find
+/// its registry cache and network, nothing that changes what it compiles.
+fn keep_ambient(name: &str) -> bool {
+    const CARGO_KEPT: &[&str] = &[
+        "CARGO_HOME",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+    ];
+    if name.starts_with("CARGO") {
+        return CARGO_KEPT.iter().any(|prefix| name.starts_with(prefix));
+    }
+    !matches!(
+        name,
+        "RUSTFLAGS"
+            | "RUSTDOCFLAGS"
+            | "RUSTC_WRAPPER"
+            | "RUSTC_WORKSPACE_WRAPPER"
+            | "RUSTC_BOOTSTRAP"
+            | "RUST_LOG"
+    ) && !name.starts_with("__CARGO")
+}
+
+impl CargoRunner {
+    pub fn new(dir: &Path) -> CargoRunner {
+        CargoRunner {
+            dir: dir.to_path_buf(),
+            cargo: PathBuf::from("cargo"),
+        }
+    }
+
+    /// A cargo command with the ambient build environment dropped and `env` set, as in
+    /// crane's sandbox (plus `CARGO_BUILD_INCREMENTAL=false`, which crane exports).
+    fn command(&self, args: &[String], env: &BTreeMap<String, String>) -> Command {
+        let mut command = Command::new(&self.cargo);
+        command.current_dir(&self.dir).args(args).env_clear();
+        command
+            .envs(std::env::vars_os().filter(|(name, _)| name.to_str().is_some_and(keep_ambient)));
+        command.env("CARGO_BUILD_INCREMENTAL", "false");
+        command.envs(env);
+        command.env("RUSTC_BOOTSTRAP", "1");
+        command
+    }
+
+    fn run(&self, args: &[String], env: &BTreeMap<String, String>) -> Result<Output> {
+        self.command(args, env).output().map_err(|err| {
+            if err.kind() == std::io::ErrorKind::NotFound {
+                anyhow!("cargo was not found on PATH; cache-miss needs cargo 1.70 or newer")
+            } else {
+                anyhow!("cannot run {}: {err}", self.cargo.display())
+            }
+        })
+    }
+
+    /// The cargo version as `(major, minor)`; errors when cargo is missing or too old.
+    pub fn check_version(&self) -> Result<(u32, u32)> {
+        let output = self.run(&["--version".to_string()], &BTreeMap::new())?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let version = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| {
+                let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+                Some((parts.next()??, parts.next()??))
+            })
+            .ok_or_else(|| {
+                anyhow!(
+                    "cannot read cargo's version from `cargo --version`: {}",
+                    text.trim()
+                )
+            })?;
+        if version < (1, 70) {
+            bail!(
+                "cargo {}.{} is too old: cache-miss needs cargo 1.70 or newer",
+                version.0,
+                version.1
+            );
+        }
+        Ok(version)
+    }
+
+    /// Resolves one invocation's unit graph without compiling anything.
+    pub fn unit_graph(&self, invocation: &Invocation) -> Result<UnitGraph> {
+        let mut args = vec![invocation.subcommand.to_string()];
+        args.extend(invocation.args.iter().cloned());
+        // Never let cargo rewrite the user's Cargo.lock.
+        if !args.iter().any(|a| a == "--locked" || a == "--frozen") {
+            args.push("--locked".into());
+        }
+        args.extend([
+            "--unit-graph".into(),
+            "-Z".into(),
+            "unstable-options".into(),
+        ]);
+        let output = self.run(&args, &invocation.env)?;
+        if !output.status.success() {
+            bail!("{}", cargo_error(&output));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        UnitGraph::parse(&stdout).context("cargo printed a unit graph cache-miss cannot read")
+    }
+
+    /// `cargo metadata` for the whole workspace with every feature, so that every
+    /// optional dependency's declaration is present.
+    pub fn metadata(&self) -> Result<cargo_metadata::Metadata> {
+        let base = ["metadata", "--format-version", "1", "--locked"].map(String::from);
+        let mut args = base.to_vec();
+        args.push("--all-features".into());
+        let mut output = self.run(&args, &BTreeMap::new())?;
+        if !output.status.success() {
+            output = self.run(&base, &BTreeMap::new())?;
+        }
+        if !output.status.success() {
+            bail!("`cargo metadata` failed:\n{}", cargo_error(&output));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        cargo_metadata::MetadataCommand::parse(stdout.as_ref())
+            .context("cannot read `cargo metadata` output")
+    }
+}
+
+/// cargo's stderr without its progress chatter.
+fn cargo_error(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| {
+            let line = line.trim_start();
+            !(line.starts_with("Blocking waiting")
+                || line.starts_with("Updating")
+                || line.starts_with("Downloading")
+                || line.starts_with("Downloaded")
+                || line.starts_with("Locking"))
+        })
+        .collect();
+    let text = lines.join("\n").trim().to_string();
+    if text.is_empty() {
+        format!("cargo exited with {}", output.status)
+    } else {
+        text
+    }
+}
+
+/// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or pipes).
+pub fn progress_bar(len: u64, message: &str) -> ProgressBar {
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if !interactive {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar
+}
+
+/// Runs `job` on every item on a few threads; results keep the items' order.
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    bar: &ProgressBar,
+    job: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, 8)
+        .min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = job(item);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(result);
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}

@@ -1,0 +1,135 @@
+//! The diff's view of a unit graph: each unit's own identity and its dependencies.
+
+use crate::cargo::{Invocation, UnitGraph};
+
+/// Everything that makes one unit's artifact distinct, apart from its dependencies.
+/// Field order is the display and sort order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitKey {
+    pub pkg_id: String,
+    /// Target kinds joined with `,` (`lib`, `custom-build`, `proc-macro`, ...).
+    pub target_kind: String,
+    pub target_name: String,
+    pub mode: String,
+    /// Sorted.
+    pub features: Vec<String>,
+    /// The profile as canonical JSON (every field counts).
+    pub profile: String,
+    /// `None` for the host.
+    pub platform: Option<String>,
+    /// Where the unit's rustflags come from (`RUSTFLAGS=--cfg loom`), `None` for none.
+    pub rustflags: Option<String>,
+}
+
+impl UnitKey {
+    /// `name@version` and the source of the unit's package.
+    pub fn package(&self) -> PackageRef<'_> {
+        PackageRef::parse(&self.pkg_id)
+    }
+
+    pub fn profile_name(&self) -> String {
+        serde_json::from_str::<serde_json::Value>(&self.profile)
+            .ok()
+            .and_then(|p| p.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// `leaf@1.0.0 (build)`, `buildy@0.1.0 build-script (run-custom-build)`: a short label.
+    pub fn label(&self) -> String {
+        let package = self.package();
+        let target = match self.target_kind.as_str() {
+            "lib" | "rlib" | "proc-macro" => String::new(),
+            "custom-build" => " build-script".to_string(),
+            kind => format!(" {kind} {}", self.target_name),
+        };
+        format!(
+            "{}@{}{target} ({})",
+            package.name, package.version, self.mode
+        )
+    }
+}
+
+/// A package id taken apart: `registry+URL#name@version`, `path+file:///x#0.1.0`, ...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRef<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    /// The source part of the id (`registry+https://...`, `git+...`, `path+file://...`).
+    pub source: &'a str,
+}
+
+impl<'a> PackageRef<'a> {
+    pub fn parse(pkg_id: &'a str) -> PackageRef<'a> {
+        let (source, fragment) = pkg_id.rsplit_once('#').unwrap_or((pkg_id, ""));
+        let (name, version) = match fragment.rsplit_once('@') {
+            Some((name, version)) => (name, version),
+            // `path+file:///dir/name#0.1.0`: the name is the directory's.
+            None => (
+                source
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(source),
+                fragment,
+            ),
+        };
+        PackageRef {
+            name,
+            version,
+            source: source.split('?').next().unwrap_or(source),
+        }
+    }
+}
+
+/// One unit as the diff sees it. Produced by [`DiffGraph::from_unit_graph`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffUnit {
+    pub key: UnitKey,
+    pub deps: Vec<usize>,
+    /// A workspace or other `path+` package: rebuilt by design.
+    pub local: bool,
+}
+
+/// A unit graph reduced to identities. Produced by [`DiffGraph::from_unit_graph`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiffGraph {
+    pub units: Vec<DiffUnit>,
+}
+
+impl DiffGraph {
+    /// Builds the diff's view of `graph`, resolved for `invocation` (whose rustflags are
+    /// part of every target unit's identity, and of host units' when no target is given).
+    pub fn from_unit_graph(graph: &UnitGraph, invocation: &Invocation) -> DiffGraph {
+        let rustflags = invocation.rustflags();
+        let reach_host = invocation.rustflags_reach_host();
+        let units = graph
+            .units
+            .iter()
+            .map(|unit| {
+                let mut features = unit.features.clone();
+                features.sort();
+                let host_unit = unit.platform.is_none() && !reach_host;
+                DiffUnit {
+                    key: UnitKey {
+                        pkg_id: unit.pkg_id.clone(),
+                        target_kind: unit.target.kind.join(","),
+                        target_name: unit.target.name.clone(),
+                        mode: unit.mode.clone(),
+                        features,
+                        profile: serde_json::Value::Object(unit.profile.clone()).to_string(),
+                        platform: unit.platform.clone(),
+                        rustflags: if host_unit { None } else { rustflags.clone() },
+                    },
+                    deps: unit
+                        .dependencies
+                        .iter()
+                        .map(|d| d.index)
+                        .filter(|&i| i < graph.units.len())
+                        .collect(),
+                    local: unit.pkg_id.starts_with("path+"),
+                }
+            })
+            .collect();
+        DiffGraph { units }
+    }
+}

@@ -1,0 +1,301 @@
+//! The diff core: which units a phase needs that its inherited artifacts do not hold,
+//! and why. Pure: unit graphs in, misses out.
+
+mod graph;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+pub use graph::{DiffGraph, DiffUnit, UnitKey};
+
+/// Why a needed unit is not in the inherited artifacts (the JSON `reason` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    Features,
+    Profile,
+    Mode,
+    Platform,
+    NotBuilt,
+    Dependency,
+    Rustflags,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Features => "features",
+            Reason::Profile => "profile",
+            Reason::Mode => "mode",
+            Reason::Platform => "platform",
+            Reason::NotBuilt => "not-built",
+            Reason::Dependency => "dependency",
+            Reason::Rustflags => "rustflags",
+        }
+    }
+}
+
+/// Where a unit sits: index of the graph among the phase's graphs, index of the unit in it.
+pub type UnitAt = (usize, usize);
+
+/// A unit the phase compiles although its artifacts come from elsewhere. Produced by [`diff_phase`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Miss {
+    pub unit: UnitKey,
+    pub at: UnitAt,
+    pub reason: Reason,
+    /// For `dependency` misses: the root misses below it, sorted.
+    pub cascade_from: Vec<UnitKey>,
+    /// For root misses: the cached units of the same package and target that come
+    /// closest (they agree on every field checked before the one named by `reason`).
+    pub closest: Vec<UnitKey>,
+}
+
+/// Unit counts of one phase. Produced by [`diff_phase`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Distinct non-local units the phase compiles or reuses.
+    pub needed: usize,
+    pub cached: usize,
+    pub missed: usize,
+    /// Workspace and other `path+` units: rebuilt by design, never counted as misses.
+    pub local: usize,
+}
+
+/// The comparison of one phase with its inherited artifacts. Produced by [`diff_phase`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhaseDiff {
+    pub counts: Counts,
+    /// Every missed unit, root misses and cascades, in a stable order.
+    pub misses: Vec<Miss>,
+}
+
+/// Modes whose output is not a reusable artifact of the deps-only build.
+fn is_documentation(mode: &str) -> bool {
+    matches!(mode, "doc" | "doctest" | "docscrape")
+}
+
+/// Compares what `needed` graphs compile with what the `cached` graphs left in `target/`.
+pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
+    let mut ids = DeepIds::default();
+    let cache = Cache::new(cached, &mut ids);
+    let needed_ids: Vec<Vec<u32>> = needed.iter().map(|g| ids.of(g)).collect();
+
+    let mut seen = HashSet::new();
+    let mut counts = Counts::default();
+    let mut missed_at: BTreeMap<UnitAt, ()> = BTreeMap::new();
+    for (g, graph) in needed.iter().enumerate() {
+        for (u, unit) in graph.units.iter().enumerate() {
+            if is_documentation(&unit.key.mode) || !seen.insert(needed_ids[g][u]) {
+                continue;
+            }
+            if unit.local {
+                counts.local += 1;
+                continue;
+            }
+            counts.needed += 1;
+            if !cache.deep.contains(&needed_ids[g][u]) {
+                missed_at.insert((g, u), ());
+            }
+        }
+    }
+    counts.missed = missed_at.len();
+    counts.cached = counts.needed - counts.missed;
+
+    let is_missed =
+        |g: usize, u: usize| !needed[g].units[u].local && !cache.deep.contains(&needed_ids[g][u]);
+    let mut misses: Vec<Miss> = missed_at
+        .keys()
+        .map(|&(g, u)| {
+            let key = &needed[g].units[u].key;
+            let (reason, closest) = classify(key, &cache);
+            Miss {
+                unit: key.clone(),
+                at: (g, u),
+                reason,
+                cascade_from: Vec::new(),
+                closest,
+            }
+        })
+        .collect();
+    let roots: HashMap<UnitAt, UnitKey> = misses
+        .iter()
+        .filter(|m| m.reason != Reason::Dependency)
+        .map(|m| (m.at, m.unit.clone()))
+        .collect();
+    for miss in misses.iter_mut().filter(|m| m.reason == Reason::Dependency) {
+        miss.cascade_from =
+            cascade_roots(needed[miss.at.0], miss.at.0, miss.at.1, &is_missed, &roots);
+    }
+    misses.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.at.cmp(&b.at)));
+    PhaseDiff { counts, misses }
+}
+
+/// The root misses reachable from a cascaded unit through missed dependencies.
+fn cascade_roots(
+    graph: &DiffGraph,
+    g: usize,
+    start: usize,
+    is_missed: &dyn Fn(usize, usize) -> bool,
+    roots: &HashMap<UnitAt, UnitKey>,
+) -> Vec<UnitKey> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![start];
+    let mut visited = HashSet::new();
+    while let Some(u) = stack.pop() {
+        if !visited.insert(u) {
+            continue;
+        }
+        if u != start {
+            if let Some(root) = roots.get(&(g, u)) {
+                found.insert(root.clone());
+                continue;
+            }
+        }
+        stack.extend(
+            graph.units[u]
+                .deps
+                .iter()
+                .copied()
+                .filter(|&d| is_missed(g, d)),
+        );
+    }
+    found.into_iter().collect()
+}
+
+/// The fields a root miss is checked on, in order: the first that no cached unit of the
+/// same package and target matches is the reason.
+const CHECKS: [(Reason, fn(&UnitKey, &UnitKey) -> bool); 5] = [
+    (Reason::Rustflags, |a, b| a.rustflags == b.rustflags),
+    (Reason::Platform, |a, b| a.platform == b.platform),
+    (Reason::Mode, |a, b| a.mode == b.mode),
+    (Reason::Profile, |a, b| a.profile == b.profile),
+    (Reason::Features, |a, b| a.features == b.features),
+];
+
+fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
+    if cache.shallow.contains(key) {
+        return (Reason::Dependency, Vec::new());
+    }
+    let mut candidates: Vec<&UnitKey> = cache
+        .by_target
+        .get(&(
+            key.pkg_id.as_str(),
+            key.target_kind.as_str(),
+            key.target_name.as_str(),
+        ))
+        .map(|units| units.iter().collect())
+        .unwrap_or_default();
+    if candidates.is_empty() {
+        return (Reason::NotBuilt, Vec::new());
+    }
+    for (reason, same) in CHECKS {
+        let next: Vec<&UnitKey> = candidates
+            .iter()
+            .copied()
+            .filter(|c| same(key, c))
+            .collect();
+        if next.is_empty() {
+            return (reason, candidates.into_iter().cloned().collect());
+        }
+        candidates = next;
+    }
+    // Unreachable in practice: a candidate equal in every field is in `shallow`.
+    (Reason::Dependency, Vec::new())
+}
+
+/// What the inherited `target/` holds, indexed for the questions the diff asks.
+struct Cache<'a> {
+    deep: HashSet<u32>,
+    shallow: HashSet<&'a UnitKey>,
+    by_target: HashMap<(&'a str, &'a str, &'a str), BTreeSet<UnitKey>>,
+}
+
+impl<'a> Cache<'a> {
+    fn new(graphs: &[&'a DiffGraph], ids: &mut DeepIds) -> Cache<'a> {
+        let mut cache = Cache {
+            deep: HashSet::new(),
+            shallow: HashSet::new(),
+            by_target: HashMap::new(),
+        };
+        for graph in graphs {
+            let deep = ids.of(graph);
+            for (unit, id) in graph.units.iter().zip(deep) {
+                if unit.local || is_documentation(&unit.key.mode) {
+                    continue;
+                }
+                cache.deep.insert(id);
+                cache.shallow.insert(&unit.key);
+                let k = &unit.key;
+                cache
+                    .by_target
+                    .entry((
+                        k.pkg_id.as_str(),
+                        k.target_kind.as_str(),
+                        k.target_name.as_str(),
+                    ))
+                    .or_default()
+                    .insert(k.clone());
+            }
+        }
+        cache
+    }
+}
+
+/// Interns units by their full identity: the unit's own key and, recursively, the
+/// identities of its dependencies. Equal ids mean the same artifact.
+#[derive(Default)]
+struct DeepIds {
+    ids: HashMap<(UnitKey, Vec<u32>), u32>,
+}
+
+impl DeepIds {
+    fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
+        let mut memo: Vec<Option<u32>> = vec![None; graph.units.len()];
+        let mut expanding = vec![false; graph.units.len()];
+        for start in 0..graph.units.len() {
+            self.visit(graph, start, &mut memo, &mut expanding);
+        }
+        memo.into_iter().map(|id| id.unwrap_or(u32::MAX)).collect()
+    }
+
+    /// Post-order walk without recursion, so deep graphs cannot overflow the stack.
+    fn visit(
+        &mut self,
+        graph: &DiffGraph,
+        start: usize,
+        memo: &mut [Option<u32>],
+        expanding: &mut [bool],
+    ) {
+        let mut stack = vec![(start, false)];
+        while let Some((u, expanded)) = stack.pop() {
+            if memo[u].is_some() {
+                continue;
+            }
+            let deps = &graph.units[u].deps;
+            if !expanded {
+                if expanding[u] {
+                    continue;
+                }
+                expanding[u] = true;
+                stack.push((u, true));
+                // A cycle (impossible in cargo's graphs) is cut here rather than looping.
+                stack.extend(
+                    deps.iter()
+                        .filter(|&&d| memo[d].is_none() && !expanding[d])
+                        .map(|&d| (d, false)),
+                );
+                continue;
+            }
+            let mut dep_ids: Vec<u32> = deps.iter().filter_map(|&d| memo[d]).collect();
+            dep_ids.sort_unstable();
+            dep_ids.dedup();
+            let next = self.ids.len() as u32;
+            let id = *self
+                .ids
+                .entry((graph.units[u].key.clone(), dep_ids))
+                .or_insert(next);
+            memo[u] = Some(id);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! The diff core on small hand-built graphs.
+
+use super::*;
+
+const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+/// A unit in a hand-built graph: `name`, features, mode, deps by index.
+struct U {
+    name: &'static str,
+    features: &'static [&'static str],
+    mode: &'static str,
+    deps: &'static [usize],
+    profile: &'static str,
+    platform: Option<&'static str>,
+    local: bool,
+}
+
+const fn u(name: &'static str, features: &'static [&'static str], deps: &'static [usize]) -> U {
+    U {
+        name,
+        features,
+        mode: "build",
+        deps,
+        profile: "release",
+        platform: None,
+        local: false,
+    }
+}
+
+fn graph(units: &[U]) -> DiffGraph {
+    DiffGraph {
+        units: units
+            .iter()
+            .map(|x| DiffUnit {
+                key: UnitKey {
+                    pkg_id: if x.local {
+                        format!("path+file:///ws/{}#0.1.0", x.name)
+                    } else {
+                        format!("{REG}#{}@1.0.0", x.name)
+                    },
+                    target_kind: "lib".into(),
+                    target_name: x.name.into(),
+                    mode: x.mode.into(),
+                    features: x.features.iter().map(|f| f.to_string()).collect(),
+                    profile: format!("{{\"name\":\"{}\"}}", x.profile),
+                    platform: x.platform.map(str::to_string),
+                    rustflags: None,
+                },
+                deps: x.deps.to_vec(),
+                local: x.local,
+            })
+            .collect(),
+    }
+}
+
+fn reasons(diff: &PhaseDiff) -> Vec<(String, &'static str)> {
+    diff.misses
+        .iter()
+        .map(|m| (m.unit.target_name.clone(), m.reason.as_str()))
+        .collect()
+}
+
+#[test]
+fn identical_graphs_miss_nothing() {
+    let g = graph(&[u("leaf", &["std"], &[]), u("top", &[], &[0])]);
+    let diff = diff_phase(&[&g], &[&g]);
+    assert_eq!(
+        diff.counts,
+        Counts {
+            needed: 2,
+            cached: 2,
+            missed: 0,
+            local: 0
+        }
+    );
+    assert!(diff.misses.is_empty());
+}
+
+#[test]
+fn feature_change_cascades_upward() {
+    let deps = graph(&[
+        u("leaf", &[], &[]),
+        u("mid", &[], &[0]),
+        u("top", &[], &[1]),
+    ]);
+    let phase = graph(&[
+        u("leaf", &["extra"], &[]),
+        u("mid", &[], &[0]),
+        u("top", &[], &[1]),
+    ]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(diff.counts.missed, 3);
+    assert_eq!(
+        reasons(&diff),
+        [
+            ("leaf".into(), "features"),
+            ("mid".into(), "dependency"),
+            ("top".into(), "dependency")
+        ]
+    );
+    let top = &diff.misses[2];
+    assert_eq!(top.cascade_from.len(), 1);
+    assert_eq!(top.cascade_from[0].target_name, "leaf");
+    assert_eq!(diff.misses[0].closest[0].features, Vec::<String>::new());
+}
+
+#[test]
+fn a_unit_with_its_own_difference_is_a_root_even_above_another_root() {
+    let deps = graph(&[u("leaf", &[], &[]), u("mid", &[], &[0])]);
+    let phase = graph(&[u("leaf", &["a"], &[]), u("mid", &["b"], &[0])]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(
+        reasons(&diff),
+        [("leaf".into(), "features"), ("mid".into(), "features")]
+    );
+}
+
+#[test]
+fn packages_never_built_are_not_built() {
+    let deps = graph(&[u("leaf", &[], &[])]);
+    let phase = graph(&[u("leaf", &[], &[]), u("testkit", &[], &[0])]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(reasons(&diff), [("testkit".into(), "not-built")]);
+    assert_eq!(
+        diff.counts,
+        Counts {
+            needed: 2,
+            cached: 1,
+            missed: 1,
+            local: 0
+        }
+    );
+}
+
+#[test]
+fn mode_profile_and_platform_are_told_apart() {
+    let deps = graph(&[u("a", &[], &[]), u("b", &[], &[]), u("c", &[], &[])]);
+    let mut check = u("a", &[], &[]);
+    check.mode = "check";
+    let mut ci = u("b", &[], &[]);
+    ci.profile = "ci";
+    let mut cross = u("c", &[], &[]);
+    cross.platform = Some("aarch64-unknown-linux-gnu");
+    let phase = graph(&[check, ci, cross]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(
+        reasons(&diff),
+        [
+            ("a".into(), "mode"),
+            ("b".into(), "profile"),
+            ("c".into(), "platform")
+        ]
+    );
+}
+
+#[test]
+fn reason_prefers_the_candidate_in_the_same_mode() {
+    // Cached: `check` with [x] and `build` with [x, y]; needed: `check` with [x, y].
+    let mut check_x = u("a", &["x"], &[]);
+    check_x.mode = "check";
+    let deps = graph(&[check_x, u("a", &["x", "y"], &[])]);
+    let mut check_xy = u("a", &["x", "y"], &[]);
+    check_xy.mode = "check";
+    let phase = graph(&[check_xy]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(reasons(&diff), [("a".into(), "features")]);
+}
+
+#[test]
+fn local_units_are_counted_apart_and_doc_units_not_at_all() {
+    let mut member = u("app", &[], &[0]);
+    member.local = true;
+    let mut doc = u("app", &[], &[0]);
+    doc.local = true;
+    doc.mode = "doc";
+    let deps = graph(&[u("leaf", &[], &[])]);
+    let phase = graph(&[u("leaf", &[], &[]), member, doc]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(
+        diff.counts,
+        Counts {
+            needed: 1,
+            cached: 1,
+            missed: 0,
+            local: 1
+        }
+    );
+}
+
+#[test]
+fn the_cache_is_the_union_of_all_graphs_and_duplicates_count_once() {
+    let build = graph(&[u("leaf", &[], &[])]);
+    let mut leaf_check = u("leaf", &[], &[]);
+    leaf_check.mode = "check";
+    let check = graph(&[leaf_check]);
+    let mut phase_check = u("leaf", &[], &[]);
+    phase_check.mode = "check";
+    let phase_a = graph(&[u("leaf", &[], &[]), phase_check]);
+    let phase_b = graph(&[u("leaf", &[], &[])]);
+    let diff = diff_phase(&[&build, &check], &[&phase_a, &phase_b]);
+    assert_eq!(
+        diff.counts,
+        Counts {
+            needed: 2,
+            cached: 2,
+            missed: 0,
+            local: 0
+        }
+    );
+}
+
+#[test]
+fn rustflags_make_every_unit_a_root_miss() {
+    let deps = graph(&[u("leaf", &[], &[]), u("top", &[], &[0])]);
+    let mut phase = graph(&[u("leaf", &[], &[]), u("top", &[], &[0])]);
+    for unit in &mut phase.units {
+        unit.key.rustflags = Some("RUSTFLAGS=--cfg loom".into());
+    }
+    let diff = diff_phase(&[&deps], &[&phase]);
+    assert_eq!(
+        reasons(&diff),
+        [("leaf".into(), "rustflags"), ("top".into(), "rustflags")]
+    );
+}
+
+#[test]
+fn cascades_name_every_root_below() {
+    let deps = graph(&[u("a", &[], &[]), u("b", &[], &[]), u("top", &[], &[0, 1])]);
+    let phase = graph(&[
+        u("a", &["x"], &[]),
+        u("b", &["y"], &[]),
+        u("top", &[], &[0, 1]),
+    ]);
+    let diff = diff_phase(&[&deps], &[&phase]);
+    let top = diff
+        .misses
+        .iter()
+        .find(|m| m.unit.target_name == "top")
+        .unwrap();
+    let roots: Vec<&str> = top
+        .cascade_from
+        .iter()
+        .map(|k| k.target_name.as_str())
+        .collect();
+    assert_eq!(roots, ["a", "b"]);
+}
+
+#[test]
+fn package_ids_are_taken_apart() {
+    let id = format!("{REG}#leaf@1.0.0");
+    let registry = graph::PackageRef::parse(&id);
+    assert_eq!(
+        (registry.name, registry.version, registry.source),
+        ("leaf", "1.0.0", REG)
+    );
+    let path = graph::PackageRef::parse("path+file:///ws/app#0.1.0");
+    assert_eq!((path.name, path.version), ("app", "0.1.0"));
+    let git = graph::PackageRef::parse("git+https://github.com/x/y?branch=main#z@0.2.0");
+    assert_eq!(
+        (git.name, git.version, git.source),
+        ("z", "0.2.0", "git+https://github.com/x/y")
+    );
+}
