@@ -4,3 +4,6 @@
 pub mod cargo;
 pub mod diff;
 pub mod phase;
+pub mod render;
+pub mod report;
+pub mod source;

@@ -2,6 +2,7 @@
 //! the wire formats it answers in.
 
 pub mod invocation;
+pub mod metadata;
 pub mod run;
 pub mod unit_graph;
 

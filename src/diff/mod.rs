@@ -165,7 +165,9 @@ fn cascade_roots(
 
 /// The fields a root miss is checked on, in order: the first that no cached unit of the
 /// same package and target matches is the reason.
-const CHECKS: [(Reason, fn(&UnitKey, &UnitKey) -> bool); 5] = [
+type SameField = fn(&UnitKey, &UnitKey) -> bool;
+
+const CHECKS: [(Reason, SameField); 5] = [
     (Reason::Rustflags, |a, b| a.rustflags == b.rustflags),
     (Reason::Platform, |a, b| a.platform == b.platform),
     (Reason::Mode, |a, b| a.mode == b.mode),

@@ -53,7 +53,11 @@ pub fn find_cargo_calls(
         };
         match interpret(tokens, profile) {
             Interpretation::Cargo(call) => {
-                for name in unknown_vars {
+                // Only variables left in the arguments matter (not redirection targets).
+                for name in unknown_vars
+                    .iter()
+                    .filter(|name| uses_variable(&call.args, name))
+                {
                     scan.uninterpreted.push(format!(
                         "`{command}`: ${name} is not known statically and was left as written"
                     ));
@@ -114,6 +118,17 @@ pub fn with_profile(mut args: Vec<String>, profile: &str) -> Vec<String> {
     };
     args.splice(at..at, flags);
     args
+}
+
+fn uses_variable(args: &[String], name: &str) -> bool {
+    let (plain, braced) = (format!("${name}"), format!("${{{name}}}"));
+    args.iter().any(|arg| {
+        arg.contains(&braced)
+            || arg
+                .split(&plain)
+                .skip(1)
+                .any(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    })
 }
 
 fn is_assignment(token: &str) -> bool {

@@ -1,0 +1,138 @@
+//! The part of `cargo metadata` the explanations need: every package's declared
+//! dependencies (with the features each edge requests) and its feature table.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// How a package depends on another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EdgeKind {
+    Normal,
+    Dev,
+    Build,
+}
+
+/// One `[dependencies]`-style entry of a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencyDecl {
+    /// The depended-on package's name.
+    pub package: String,
+    /// The name the dependent uses for it (`rename` or the package name).
+    pub local_name: String,
+    pub kind: EdgeKind,
+    pub features: Vec<String>,
+    pub default_features: bool,
+}
+
+/// What the explanations know of one package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageDecls {
+    pub name: String,
+    pub features: BTreeMap<String, Vec<String>>,
+    pub dependencies: Vec<DependencyDecl>,
+}
+
+/// Dependency declarations by package id. Produced by [`DependencyIndex::from_metadata`]
+/// (or built by hand in tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DependencyIndex {
+    pub packages: HashMap<String, PackageDecls>,
+}
+
+impl DependencyIndex {
+    pub fn from_metadata(metadata: &cargo_metadata::Metadata) -> DependencyIndex {
+        let packages = metadata
+            .packages
+            .iter()
+            .map(|package| {
+                let dependencies = package
+                    .dependencies
+                    .iter()
+                    .map(|dep| DependencyDecl {
+                        package: dep.name.clone(),
+                        local_name: dep.rename.clone().unwrap_or_else(|| dep.name.clone()),
+                        kind: match dep.kind {
+                            cargo_metadata::DependencyKind::Development => EdgeKind::Dev,
+                            cargo_metadata::DependencyKind::Build => EdgeKind::Build,
+                            _ => EdgeKind::Normal,
+                        },
+                        features: dep.features.clone(),
+                        default_features: dep.uses_default_features,
+                    })
+                    .collect();
+                let decls = PackageDecls {
+                    name: package.name.to_string(),
+                    features: package.features.clone().into_iter().collect(),
+                    dependencies,
+                };
+                (package.id.repr.clone(), decls)
+            })
+            .collect();
+        DependencyIndex { packages }
+    }
+
+    /// The declarations by which `parent` depends on the package named `child`.
+    pub fn edges<'a>(
+        &'a self,
+        parent: &str,
+        child: &str,
+    ) -> impl Iterator<Item = &'a DependencyDecl> + 'a {
+        let child = child.to_string();
+        self.packages
+            .get(parent)
+            .into_iter()
+            .flat_map(|p| p.dependencies.iter())
+            .filter(move |d| d.package == child)
+    }
+
+    /// The features of `child` that `parent`, built with `parent_features`, turns on,
+    /// closed over `child`'s own feature table.
+    pub fn requested_features(
+        &self,
+        parent: &str,
+        parent_features: &[String],
+        child_id: &str,
+        child: &str,
+    ) -> BTreeSet<String> {
+        let mut requested = BTreeSet::new();
+        let parent_decls = self.packages.get(parent);
+        for decl in self.edges(parent, child) {
+            requested.extend(decl.features.iter().cloned());
+            if decl.default_features {
+                requested.insert("default".to_string());
+            }
+            let Some(parent_decls) = parent_decls else {
+                continue;
+            };
+            for feature in parent_features {
+                for entry in parent_decls.features.get(feature).into_iter().flatten() {
+                    if let Some((dep, feat)) = entry.split_once('/') {
+                        if dep.trim_end_matches('?') == decl.local_name {
+                            requested.insert(feat.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        self.close_features(child_id, requested)
+    }
+
+    /// `features` plus every feature they enable in the same package.
+    fn close_features(&self, package: &str, features: BTreeSet<String>) -> BTreeSet<String> {
+        let Some(table) = self.packages.get(package).map(|p| &p.features) else {
+            return features;
+        };
+        let mut closed = BTreeSet::new();
+        let mut todo: Vec<String> = features.into_iter().collect();
+        while let Some(feature) = todo.pop() {
+            if !closed.insert(feature.clone()) {
+                continue;
+            }
+            for entry in table.get(&feature).into_iter().flatten() {
+                if !entry.contains('/') && !entry.starts_with("dep:") {
+                    todo.push(entry.clone());
+                }
+            }
+        }
+        closed
+    }
+}

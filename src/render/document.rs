@@ -1,0 +1,201 @@
+//! The report as headings, tables and lines, independent of how it is drawn.
+
+use std::collections::BTreeMap;
+
+use crate::report::{PhaseReport, Report};
+
+/// A piece of the rendered report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Heading(String),
+    Table {
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    Lines(Vec<String>),
+}
+
+/// Builds the document that the table and markdown renderers draw.
+pub fn document(report: &Report) -> Vec<Block> {
+    let mut blocks = vec![
+        Block::Heading("cache-miss report".to_string()),
+        Block::Lines(vec![
+            format!("workspace: {}", report.workspace_root),
+            format!("phases: {}", report.phase_source),
+        ]),
+        summary_table(report),
+    ];
+    let missed = report.total_missed();
+    if missed == 0 {
+        blocks.push(Block::Lines(vec![
+            "No misses: every phase reuses all the dependency units it inherits.".to_string(),
+        ]));
+    } else {
+        let phases = report.phases.iter().filter(|p| p.units.missed > 0).count();
+        blocks.push(Block::Lines(vec![format!(
+            "{missed} dependency unit{} rebuilt across {phases} phase{}.",
+            plural(missed),
+            plural(phases)
+        )]));
+    }
+    for phase in &report.phases {
+        blocks.extend(phase_blocks(phase));
+    }
+    blocks.extend(findings_blocks(report));
+    blocks
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn summary_table(report: &Report) -> Block {
+    let headers = [
+        "phase",
+        "function",
+        "artifacts from",
+        "needed",
+        "cached",
+        "missed",
+        "local",
+        "cached %",
+    ];
+    let rows = report
+        .phases
+        .iter()
+        .map(|p| {
+            let share = match (&p.artifacts_from, p.units.needed) {
+                (None, _) => "builds them".to_string(),
+                (_, 0) => "-".to_string(),
+                (_, needed) => format!("{:.0}%", 100.0 * p.units.cached as f64 / needed as f64),
+            };
+            vec![
+                format!(
+                    "{}{}",
+                    p.name,
+                    if p.approximations.is_empty() {
+                        ""
+                    } else {
+                        " (approx.)"
+                    }
+                ),
+                p.function.clone(),
+                p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
+                p.units.needed.to_string(),
+                p.units.cached.to_string(),
+                p.units.missed.to_string(),
+                p.units.local.to_string(),
+                share,
+            ]
+        })
+        .collect();
+    Block::Table {
+        headers: headers.map(String::from).to_vec(),
+        rows,
+    }
+}
+
+fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
+    if !roots.is_empty() || !phase.approximations.is_empty() || !phase.notes.is_empty() {
+        let from = phase
+            .artifacts_from
+            .as_deref()
+            .map(|f| format!(" <- {f}"))
+            .unwrap_or_default();
+        blocks.push(Block::Heading(format!(
+            "{} ({}{from})",
+            phase.name, phase.function
+        )));
+    }
+    if !roots.is_empty() {
+        blocks.push(Block::Lines(vec![format!(
+            "{} of {} dependency units rebuilt: {} root miss{}, {} cascaded.",
+            phase.units.missed,
+            phase.units.needed,
+            roots.len(),
+            if roots.len() == 1 { "" } else { "es" },
+            phase.units.missed - roots.len()
+        )]));
+        let rows = roots
+            .iter()
+            .map(|m| {
+                let mut why = Vec::new();
+                if let Some(cause) = &m.cause {
+                    why.push(cause.clone());
+                }
+                why.extend(m.requested_by.iter().map(|r| format!("asked by {r}")));
+                vec![
+                    format!("{} ({})", m.label(), m.mode),
+                    m.reason.to_string(),
+                    m.detail.clone(),
+                    why.join("\n"),
+                    m.cascaded.to_string(),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            headers: ["unit", "reason", "detail", "cause", "cascades"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        });
+        // One line per distinct fix, with the units it covers.
+        let mut fixes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for miss in &roots {
+            fixes
+                .entry(miss.fix.as_str())
+                .or_default()
+                .push(miss.label());
+        }
+        let mut lines: Vec<String> = fixes
+            .into_iter()
+            .map(|(fix, units)| {
+                let mut units = units;
+                units.dedup();
+                format!("fix: {fix} [{}]", units.join(", "))
+            })
+            .collect();
+        lines.sort();
+        blocks.push(Block::Lines(lines));
+    }
+    let mut remarks: Vec<String> = phase
+        .approximations
+        .iter()
+        .map(|a| format!("approximate: {a}"))
+        .collect();
+    remarks.extend(phase.notes.iter().map(|n| format!("note: {n}")));
+    if !remarks.is_empty() {
+        blocks.push(Block::Lines(remarks));
+    }
+    blocks
+}
+
+fn findings_blocks(report: &Report) -> Vec<Block> {
+    if report.findings.is_empty() {
+        return Vec::new();
+    }
+    let rows = report
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.clone(),
+                f.severity.clone(),
+                f.location.clone().unwrap_or_default(),
+                f.message.clone(),
+                f.fix.clone(),
+            ]
+        })
+        .collect();
+    vec![
+        Block::Heading("findings".to_string()),
+        Block::Table {
+            headers: ["finding", "severity", "where", "what", "fix"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        },
+    ]
+}

@@ -1,0 +1,613 @@
+//! Turns the diff's facts into what a crane user reads: the detail of each miss, who
+//! requests the difference, the phase setting that causes it, and the fix. Pure.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::cargo::Invocation;
+use crate::cargo::invocation::option_value;
+use crate::cargo::metadata::{DependencyIndex, EdgeKind};
+use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
+use crate::phase::{CraneFunction, Phase};
+
+use super::MissReport;
+
+/// Everything the explanations of one phase's misses draw on.
+pub struct ExplainContext<'a> {
+    pub phase: &'a Phase,
+    /// The phases whose artifacts this phase inherits, nearest first.
+    pub sources: Vec<&'a Phase>,
+    pub phase_invocations: Vec<&'a Invocation>,
+    pub source_invocations: Vec<&'a Invocation>,
+    /// The phase's graphs, in the order the diff saw them (`Miss::at` indexes them).
+    pub needed: Vec<&'a DiffGraph>,
+    pub index: &'a DependencyIndex,
+}
+
+/// Explains every miss of a phase, root misses with their cascade counts.
+pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport> {
+    let parents: Vec<Vec<Vec<usize>>> = ctx.needed.iter().map(|g| reverse_edges(g)).collect();
+    let selection = SelectionDiff::new(&ctx.phase_invocations, &ctx.source_invocations);
+    let mut cascaded: HashMap<&UnitKey, usize> = HashMap::new();
+    for miss in &diff.misses {
+        for root in &miss.cascade_from {
+            *cascaded.entry(root).or_default() += 1;
+        }
+    }
+    diff.misses
+        .iter()
+        .map(|miss| {
+            let package = miss.unit.package();
+            let mut report = MissReport {
+                package: package.name.to_string(),
+                version: package.version.to_string(),
+                source: package.source.to_string(),
+                target: miss.unit.target_name.clone(),
+                kind: miss.unit.target_kind.clone(),
+                mode: miss.unit.mode.clone(),
+                platform: miss.unit.platform.clone(),
+                reason: miss.reason.as_str(),
+                cascade_from: miss.cascade_from.first().map(UnitKey::label),
+                detail: detail(miss),
+                requested_by: Vec::new(),
+                cause: None,
+                fix: String::new(),
+                cascaded: cascaded.get(&miss.unit).copied().unwrap_or(0),
+            };
+            if miss.reason == Reason::Dependency {
+                report.fix = format!(
+                    "goes away with the fix for {}",
+                    report.cascade_from.clone().unwrap_or_default()
+                );
+                return report;
+            }
+            let asker = Askers {
+                ctx,
+                parents: &parents[miss.at.0],
+                graph: ctx.needed[miss.at.0],
+            };
+            report.requested_by = asker.requested_by(miss);
+            let through_dev = asker.reached_through_dev(miss.at);
+            report.cause = cause(ctx, miss, &selection);
+            report.fix = fix(ctx, miss, &selection, through_dev);
+            report
+        })
+        .collect()
+}
+
+fn reverse_edges(graph: &DiffGraph) -> Vec<Vec<usize>> {
+    let mut parents = vec![Vec::new(); graph.units.len()];
+    for (u, unit) in graph.units.iter().enumerate() {
+        for &d in &unit.deps {
+            parents[d].push(u);
+        }
+    }
+    parents
+}
+
+fn list(items: &[String]) -> String {
+    format!("[{}]", items.join(", "))
+}
+
+fn platform_name(platform: &Option<String>) -> String {
+    platform.clone().unwrap_or_else(|| "the host".to_string())
+}
+
+fn detail(miss: &Miss) -> String {
+    let unit = &miss.unit;
+    let best = best_candidate(miss);
+    match (miss.reason, best) {
+        (Reason::Dependency, _) => format!(
+            "this unit itself is cached, but it depends on {} which {} rebuilt",
+            miss.cascade_from
+                .iter()
+                .map(UnitKey::label)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if miss.cascade_from.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        ),
+        (Reason::NotBuilt, _) => "the deps-only build never built this".to_string(),
+        (Reason::Features, Some(_)) => {
+            let built: Vec<String> = miss
+                .closest
+                .iter()
+                .map(|c| list(&c.features))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            format!(
+                "deps-only built {} ; this phase needs {}",
+                built.join(" or "),
+                list(&unit.features)
+            )
+        }
+        (Reason::Profile, Some(best)) => {
+            let changes = profile_changes(&best.profile, &unit.profile);
+            format!(
+                "deps-only built profile `{}`; this phase needs `{}`{}",
+                best.profile_name(),
+                unit.profile_name(),
+                if changes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", changes.join(", "))
+                }
+            )
+        }
+        (Reason::Mode, Some(best)) => {
+            let modes: BTreeSet<&str> = miss.closest.iter().map(|c| c.mode.as_str()).collect();
+            let _ = best;
+            format!(
+                "deps-only built it in mode {}; this phase needs {}",
+                modes.into_iter().collect::<Vec<_>>().join(", "),
+                unit.mode
+            )
+        }
+        (Reason::Platform, Some(best)) => format!(
+            "deps-only built it for {}; this phase needs it for {}",
+            platform_name(&best.platform),
+            platform_name(&unit.platform)
+        ),
+        (Reason::Rustflags, Some(best)) => format!(
+            "deps-only rustflags: {}; this phase: {}",
+            best.rustflags.as_deref().unwrap_or("none"),
+            unit.rustflags.as_deref().unwrap_or("none")
+        ),
+        (_, None) => "the deps-only build never built this".to_string(),
+    }
+}
+
+/// The closest cached unit: for features, the one with the fewest differing features.
+fn best_candidate(miss: &Miss) -> Option<&UnitKey> {
+    miss.closest.iter().min_by_key(|c| {
+        let mine: BTreeSet<&String> = miss.unit.features.iter().collect();
+        let theirs: BTreeSet<&String> = c.features.iter().collect();
+        mine.symmetric_difference(&theirs).count()
+    })
+}
+
+/// `opt_level 3 → 1`-style differences between two profiles, `name` left out.
+fn profile_changes(from: &str, to: &str) -> Vec<String> {
+    let parse = |text: &str| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).unwrap_or_default()
+    };
+    let (from, to) = (parse(from), parse(to));
+    let keys: BTreeSet<&String> = from
+        .keys()
+        .chain(to.keys())
+        .filter(|k| *k != "name")
+        .collect();
+    keys.into_iter()
+        .filter(|k| from.get(*k) != to.get(*k))
+        .map(|k| {
+            let show = |v: Option<&serde_json::Value>| {
+                v.map_or("unset".to_string(), |v| {
+                    v.to_string().trim_matches('"').to_string()
+                })
+            };
+            format!("{k} {} → {}", show(from.get(k)), show(to.get(k)))
+        })
+        .collect()
+}
+
+/// Walks reverse edges of one graph to name who asks for a unit.
+struct Askers<'a> {
+    ctx: &'a ExplainContext<'a>,
+    parents: &'a [Vec<usize>],
+    graph: &'a DiffGraph,
+}
+
+impl Askers<'_> {
+    fn requested_by(&self, miss: &Miss) -> Vec<String> {
+        let (_, u) = miss.at;
+        let unit = &miss.unit;
+        let child = unit.package();
+        let extra: BTreeSet<String> = match (miss.reason, best_candidate(miss)) {
+            (Reason::Features, Some(best)) => unit
+                .features
+                .iter()
+                .filter(|f| !best.features.contains(f))
+                .cloned()
+                .collect(),
+            (Reason::NotBuilt, _) => BTreeSet::new(),
+            _ => return Vec::new(),
+        };
+        let mut askers = BTreeSet::new();
+        for &p in &self.parents[u] {
+            let parent = &self.graph.units[p].key;
+            if miss.reason == Reason::NotBuilt {
+                askers.insert(format!("{} -> {}", self.chain_to(p), child.name));
+                continue;
+            }
+            let requested = self.ctx.index.requested_features(
+                &parent.pkg_id,
+                &parent.features,
+                &unit.pkg_id,
+                child.name,
+            );
+            let asked: Vec<String> = requested.intersection(&extra).cloned().collect();
+            if !asked.is_empty() {
+                askers.insert(format!(
+                    "{} -> {} (features: {})",
+                    self.chain_to(p),
+                    child.name,
+                    asked.join(", ")
+                ));
+            }
+        }
+        askers.into_iter().collect()
+    }
+
+    /// `app -> top -> mid`: the shortest path from a workspace member down to unit `u`.
+    fn chain_to(&self, u: usize) -> String {
+        let path = self.path_from_member(u);
+        let mut text = String::new();
+        for (i, &node) in path.iter().enumerate() {
+            let name = self.graph.units[node].key.package().name.to_string();
+            if i > 0 {
+                let kind = self.edge_kind(path[i - 1], node);
+                text.push_str(match kind {
+                    Some(EdgeKind::Dev) => " -[dev]-> ",
+                    Some(EdgeKind::Build) => " -[build]-> ",
+                    _ => " -> ",
+                });
+            }
+            text.push_str(&name);
+        }
+        text
+    }
+
+    fn path_from_member(&self, u: usize) -> Vec<usize> {
+        let mut came_from: HashMap<usize, usize> = HashMap::new();
+        let mut queue = VecDeque::from([u]);
+        let mut found = None;
+        while let Some(node) = queue.pop_front() {
+            if self.graph.units[node].local {
+                found = Some(node);
+                break;
+            }
+            for &p in &self.parents[node] {
+                if p != u && !came_from.contains_key(&p) {
+                    came_from.insert(p, node);
+                    queue.push_back(p);
+                }
+            }
+        }
+        let Some(mut node) = found else {
+            return vec![u];
+        };
+        let mut path = vec![node];
+        while let Some(&next) = came_from.get(&node) {
+            path.push(next);
+            node = next;
+        }
+        path
+    }
+
+    fn edge_kind(&self, parent: usize, child: usize) -> Option<EdgeKind> {
+        let parent = &self.graph.units[parent].key;
+        let child = self.graph.units[child].key.package();
+        self.ctx
+            .index
+            .edges(&parent.pkg_id, child.name)
+            .map(|d| d.kind)
+            .min()
+    }
+
+    fn reached_through_dev(&self, at: UnitAt) -> bool {
+        let path = self.path_from_member(at.1);
+        path.windows(2)
+            .any(|w| self.edge_kind(w[0], w[1]) == Some(EdgeKind::Dev))
+    }
+}
+
+/// The selection flags a phase uses that its artifact source does not, and vice versa.
+struct SelectionDiff {
+    phase_only: Vec<String>,
+    source_only: Vec<String>,
+}
+
+impl SelectionDiff {
+    fn new(phase: &[&Invocation], source: &[&Invocation]) -> SelectionDiff {
+        let phase_flags = selection_flags(phase);
+        let source_flags = selection_flags(source);
+        SelectionDiff {
+            phase_only: phase_flags.difference(&source_flags).cloned().collect(),
+            source_only: source_flags
+                .difference(&phase_flags)
+                .filter(|f| !f.starts_with("cargo "))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn phase_has(&self, prefix: &str) -> Vec<&str> {
+        self.phase_only
+            .iter()
+            .filter(|f| f.starts_with(prefix))
+            .map(String::as_str)
+            .collect()
+    }
+
+    fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.phase_only.is_empty() {
+            parts.push(format!("this phase: {}", self.phase_only.join(", ")));
+        }
+        if !self.source_only.is_empty() {
+            parts.push(format!("deps-only: {}", self.source_only.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// The flags that select packages, features, targets and platform, normalized
+/// (`-p NAME`, `--features F`, `--target T`, ...), plus `cargo test`/`cargo bench`.
+fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<String> {
+    let mut flags = BTreeSet::new();
+    for inv in invocations {
+        if matches!(inv.subcommand, "test" | "bench") {
+            flags.insert(format!("cargo {}", inv.subcommand));
+        }
+        if let Some(target) = inv.target() {
+            flags.insert(format!("--target {target}"));
+        }
+        let mut args = inv.args.iter();
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+                _ => (arg.as_str(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next().cloned())
+                    .unwrap_or_default()
+            };
+            match name {
+                "-p" | "--package" => {
+                    flags.insert(format!("-p {}", value()));
+                }
+                "--exclude" | "--bin" | "--test" | "--example" | "--bench" => {
+                    flags.insert(format!("{name} {}", value()));
+                }
+                "-F" | "--features" => {
+                    for feature in value().split([',', ' ']).filter(|f| !f.is_empty()) {
+                        flags.insert(format!("--features {feature}"));
+                    }
+                }
+                "--all" | "--workspace" => {
+                    flags.insert("--workspace".to_string());
+                }
+                "--all-features"
+                | "--no-default-features"
+                | "--lib"
+                | "--bins"
+                | "--tests"
+                | "--examples"
+                | "--benches"
+                | "--all-targets" => {
+                    flags.insert(name.to_string());
+                }
+                "--target" | "--profile" | "--manifest-path" | "--config" | "-Z" => {
+                    value();
+                }
+                _ => {}
+            }
+        }
+    }
+    flags
+}
+
+fn cause(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Option<String> {
+    let best = best_candidate(miss);
+    match miss.reason {
+        Reason::Features | Reason::NotBuilt | Reason::Platform => selection.describe(),
+        Reason::Mode => Some(format!(
+            "this phase runs a `{}` build the deps-only phase never runs",
+            miss.unit.mode
+        )),
+        Reason::Profile => {
+            let changed = env_changes(ctx, "CARGO_PROFILE_");
+            let (mine, theirs) = (
+                miss.unit.profile_name(),
+                best.map(UnitKey::profile_name).unwrap_or_default(),
+            );
+            if mine != theirs {
+                Some(format!(
+                    "this phase: CARGO_PROFILE={mine}; deps-only: CARGO_PROFILE={theirs}"
+                ))
+            } else if !changed.is_empty() {
+                Some(format!("this phase: {}", changed.join(" ")))
+            } else {
+                None
+            }
+        }
+        Reason::Rustflags => Some(format!(
+            "this phase: {}; deps-only: {}",
+            miss.unit.rustflags.as_deref().unwrap_or("no rustflags"),
+            best.and_then(|b| b.rustflags.as_deref())
+                .unwrap_or("no rustflags")
+        )),
+        Reason::Dependency => None,
+    }
+}
+
+/// `VAR=value` for variables with `prefix` that the phase sets differently from its source.
+fn env_changes(ctx: &ExplainContext, prefix: &str) -> Vec<String> {
+    let source_env = ctx.source_invocations.first().map(|i| &i.env);
+    let phase_env = ctx.phase_invocations.first().map(|i| &i.env);
+    let (Some(source_env), Some(phase_env)) = (source_env, phase_env) else {
+        return Vec::new();
+    };
+    let names: BTreeSet<&String> = source_env
+        .keys()
+        .chain(phase_env.keys())
+        .filter(|k| k.starts_with(prefix))
+        .collect();
+    names
+        .into_iter()
+        .filter(|name| source_env.get(*name) != phase_env.get(*name))
+        .map(|name| match phase_env.get(name) {
+            Some(value) => format!("{name}={value}"),
+            None => format!(
+                "{name} unset (deps-only: {})",
+                source_env.get(name).map_or("", String::as_str)
+            ),
+        })
+        .collect()
+}
+
+fn deps_phase_name(ctx: &ExplainContext) -> String {
+    ctx.sources
+        .iter()
+        .find(|p| p.function == CraneFunction::BuildDepsOnly)
+        .or(ctx.sources.first())
+        .map_or_else(
+            || "buildDepsOnly".to_string(),
+            |p| format!("buildDepsOnly (`{}`)", p.name),
+        )
+}
+
+fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, through_dev: bool) -> String {
+    let deps = deps_phase_name(ctx);
+    match miss.reason {
+        Reason::Features | Reason::NotBuilt => selection_fix(ctx, selection, through_dev, &deps),
+        Reason::Profile => {
+            let best = best_candidate(miss);
+            let mine = miss.unit.profile_name();
+            if best.is_some_and(|b| b.profile_name() != mine) {
+                format!(
+                    "set CARGO_PROFILE = \"{mine}\" on {deps} as well (put it in commonArgs) so both build the `{mine}` profile"
+                )
+            } else {
+                let vars = env_changes(ctx, "CARGO_PROFILE_");
+                format!(
+                    "set {} on {deps} as well (put it in commonArgs): profile settings are part of every crate's identity",
+                    if vars.is_empty() {
+                        "the same profile overrides".to_string()
+                    } else {
+                        vars.join(" ")
+                    }
+                )
+            }
+        }
+        Reason::Mode => format!(
+            "let {deps} run a `cargo {}` too: keep crane's default cargoCheckCommand and buildPhaseCargoCommand, or add the command",
+            if miss.unit.mode == "check" {
+                "check"
+            } else {
+                "build"
+            }
+        ),
+        Reason::Platform => match option_target(ctx) {
+            Some(target) => format!(
+                "build {deps} for the same target: add `--target {target}` to its cargoExtraArgs or set CARGO_BUILD_TARGET = \"{target}\" in commonArgs"
+            ),
+            None => format!(
+                "give {deps} and this phase the same --target / CARGO_BUILD_TARGET (put it in commonArgs)"
+            ),
+        },
+        Reason::Rustflags => match ctx.phase_invocations.iter().find_map(|i| i.instrumented_by) {
+            Some(tool) => format!(
+                "{tool} instruments every crate, so this phase can never reuse a plain artifact: give it its own buildDepsOnly with the same instrumentation (RUSTFLAGS = \"-C instrument-coverage\"), or accept the rebuild"
+            ),
+            None => format!(
+                "set the same rustflags on {deps} (put RUSTFLAGS in commonArgs): rustflags are part of every crate's fingerprint"
+            ),
+        },
+        Reason::Dependency => String::new(),
+    }
+}
+
+fn option_target(ctx: &ExplainContext) -> Option<String> {
+    ctx.phase_invocations
+        .iter()
+        .find_map(|i| i.target())
+        .or_else(|| {
+            ctx.phase_invocations
+                .iter()
+                .find_map(|i| option_value(&i.args, "--target"))
+        })
+}
+
+fn selection_fix(
+    ctx: &ExplainContext,
+    selection: &SelectionDiff,
+    through_dev: bool,
+    deps: &str,
+) -> String {
+    let deps_skips_checks = ctx
+        .sources
+        .iter()
+        .any(|p| p.function == CraneFunction::BuildDepsOnly && !p.do_check);
+    if through_dev && deps_skips_checks {
+        return format!(
+            "keep doCheck = true on {deps} (crane's default) so dev-dependencies are built into the artifact"
+        );
+    }
+    if !selection.phase_has("--all-features").is_empty() {
+        return format!(
+            "add --all-features to {deps}'s cargoExtraArgs as well (or drop it from this phase)"
+        );
+    }
+    let packages = [
+        selection.phase_has("-p "),
+        selection.phase_has("--workspace"),
+        selection.phase_has("--exclude"),
+    ]
+    .concat();
+    if !packages.is_empty() {
+        return format!(
+            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all",
+            packages.join(" ")
+        );
+    }
+    let features = [
+        selection.phase_has("--features"),
+        selection.phase_has("--no-default-features"),
+    ]
+    .concat();
+    if !features.is_empty() {
+        return format!(
+            "pass the same {} to {deps} (cargoExtraArgs in commonArgs)",
+            features.join(" ")
+        );
+    }
+    if through_dev || !selection.phase_has("cargo test").is_empty() {
+        return format!(
+            "let {deps} build the test targets too: keep doCheck = true and crane's default `cargo test --no-run`"
+        );
+    }
+    let targets = [
+        "--tests",
+        "--all-targets",
+        "--benches",
+        "--examples",
+        "--bins",
+        "--lib",
+        "--bin",
+        "--test",
+        "--example",
+    ]
+    .iter()
+    .flat_map(|t| selection.phase_has(t))
+    .collect::<Vec<_>>();
+    if !targets.is_empty() {
+        return format!(
+            "give {deps} the same target selection ({})",
+            targets.join(" ")
+        );
+    }
+    format!(
+        "give {deps} the same cargo arguments as this phase ({})",
+        ctx.phase_invocations
+            .iter()
+            .map(|i| i.display())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}

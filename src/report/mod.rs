@@ -1,0 +1,98 @@
+//! The report: every phase with its unit counts and explained misses. `analyze` builds
+//! it (the I/O edge); `explain` turns diff facts into words; `crate::render` prints it.
+
+pub mod analyze;
+pub mod explain;
+
+use serde::Serialize;
+
+/// The result of `cache-miss report`. Produced by [`analyze::analyze`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub workspace_root: String,
+    /// How the phases were found (phases file, flake, or crane's quick-start set).
+    pub phase_source: String,
+    pub phases: Vec<PhaseReport>,
+    pub findings: Vec<Finding>,
+}
+
+/// One phase of the report. Produced by [`analyze::analyze`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseReport {
+    pub name: String,
+    pub function: String,
+    pub artifacts_from: Option<String>,
+    pub commands: Vec<String>,
+    pub units: UnitCounts,
+    pub misses: Vec<MissReport>,
+    /// Where the phase is defined (`file:line`).
+    pub origin: Option<String>,
+    /// True for the buildDepsOnly that buildPackage makes when given no cargoArtifacts.
+    pub implicit: bool,
+    /// What could not be known exactly; the phase's numbers are then approximate.
+    pub approximations: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct UnitCounts {
+    pub needed: usize,
+    pub cached: usize,
+    pub missed: usize,
+    pub local: usize,
+}
+
+/// One dependency unit a phase recompiles. Produced by [`explain::explain_misses`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MissReport {
+    pub package: String,
+    pub version: String,
+    pub source: String,
+    pub target: String,
+    pub kind: String,
+    pub mode: String,
+    pub platform: Option<String>,
+    pub reason: &'static str,
+    /// For cascades: the root miss it comes from (`leaf@1.0.0 (build)`).
+    pub cascade_from: Option<String>,
+    pub detail: String,
+    /// Who asks for what differs: dependency edges from a workspace member.
+    pub requested_by: Vec<String>,
+    /// The phase flag or setting that makes the difference.
+    pub cause: Option<String>,
+    pub fix: String,
+    /// For root misses: how many cascaded misses it causes.
+    pub cascaded: usize,
+}
+
+impl MissReport {
+    pub fn is_root(&self) -> bool {
+        self.cascade_from.is_none()
+    }
+
+    /// `name@version`, with the target when it is not the library.
+    pub fn label(&self) -> String {
+        let target = match self.kind.as_str() {
+            "lib" | "proc-macro" | "rlib" => String::new(),
+            "custom-build" => " build-script".to_string(),
+            kind => format!(" {kind} {}", self.target),
+        };
+        format!("{}@{}{target}", self.package, self.version)
+    }
+}
+
+/// A rebuild hazard that is not a unit difference.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    pub id: String,
+    pub severity: String,
+    pub location: Option<String>,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Report {
+    pub fn total_missed(&self) -> usize {
+        self.phases.iter().map(|p| p.units.missed).sum()
+    }
+}
