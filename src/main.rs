@@ -38,6 +38,9 @@ struct ReportArgs {
     /// Exit with 1 when any phase misses a dependency unit.
     #[arg(long)]
     fail_on_miss: bool,
+    /// Print where the time went (cargo resolution vs analysis) to stderr.
+    #[arg(long)]
+    timings: bool,
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,15 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         &loaded.description,
         &loaded.runner(),
     )?;
+    if args.timings {
+        let t = report.timings;
+        eprintln!(
+            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms",
+            t.resolutions,
+            t.resolve.as_secs_f64() * 1000.0,
+            t.analyze.as_secs_f64() * 1000.0
+        );
+    }
     let text = match args.format {
         Format::Json => render::json::render(&report),
         Format::Markdown => render::markdown::render(&render::document::document(&report)),

@@ -32,10 +32,12 @@ pub struct PackageDecls {
 }
 
 /// Dependency declarations by package id. Produced by [`DependencyIndex::from_metadata`]
-/// (or built by hand in tests).
+/// (or [`DependencyIndex::new`] in tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DependencyIndex {
-    pub packages: HashMap<String, PackageDecls>,
+    packages: HashMap<String, PackageDecls>,
+    /// parent id → child package name → indices into the parent's dependencies.
+    edges: HashMap<String, HashMap<String, Vec<usize>>>,
 }
 
 impl DependencyIndex {
@@ -67,7 +69,18 @@ impl DependencyIndex {
                 (package.id.repr.clone(), decls)
             })
             .collect();
-        DependencyIndex { packages }
+        DependencyIndex::new(packages)
+    }
+
+    pub fn new(packages: HashMap<String, PackageDecls>) -> DependencyIndex {
+        let mut edges: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
+        for (id, package) in &packages {
+            let by_child = edges.entry(id.clone()).or_default();
+            for (i, dep) in package.dependencies.iter().enumerate() {
+                by_child.entry(dep.package.clone()).or_default().push(i);
+            }
+        }
+        DependencyIndex { packages, edges }
     }
 
     /// The declarations by which `parent` depends on the package named `child`.
@@ -76,12 +89,13 @@ impl DependencyIndex {
         parent: &str,
         child: &str,
     ) -> impl Iterator<Item = &'a DependencyDecl> + 'a {
-        let child = child.to_string();
-        self.packages
+        let package = self.packages.get(parent);
+        self.edges
             .get(parent)
+            .and_then(|by_child| by_child.get(child))
             .into_iter()
-            .flat_map(|p| p.dependencies.iter())
-            .filter(move |d| d.package == child)
+            .flatten()
+            .filter_map(move |&i| package.map(|p| &p.dependencies[i]))
     }
 
     /// The features of `child` that `parent`, built with `parent_features`, turns on,

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 /// Every unit cargo would compile for one command. Produced by
 /// [`super::run::resolve_unit_graphs`] (deserialized from cargo's output).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct UnitGraph {
     pub version: u32,
     pub units: Vec<Unit>,
@@ -13,12 +13,12 @@ pub struct UnitGraph {
 }
 
 /// One compilation (or build-script run) cargo would perform.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Unit {
     pub pkg_id: String,
     pub target: UnitTarget,
-    /// The whole profile; every field takes part in the unit's identity.
-    pub profile: serde_json::Map<String, serde_json::Value>,
+    /// The whole profile as cargo printed it; every field takes part in the unit's identity.
+    pub profile: Box<serde_json::value::RawValue>,
     /// `None` for the host.
     pub platform: Option<String>,
     pub mode: String,
@@ -28,13 +28,13 @@ pub struct Unit {
     pub dependencies: Vec<UnitDependency>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct UnitTarget {
     pub kind: Vec<String>,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct UnitDependency {
     pub index: usize,
 }

@@ -116,7 +116,7 @@ impl DiffGraph {
                         target_name: unit.target.name.clone(),
                         mode: unit.mode.clone(),
                         features,
-                        profile: serde_json::Value::Object(unit.profile.clone()).to_string(),
+                        profile: unit.profile.get().to_string(),
                         platform: unit.platform.clone(),
                         rustflags: if host_unit { None } else { rustflags.clone() },
                     },

@@ -44,8 +44,8 @@ pub struct Miss {
     pub unit: UnitKey,
     pub at: UnitAt,
     pub reason: Reason,
-    /// For `dependency` misses: the root misses below it, sorted.
-    pub cascade_from: Vec<UnitKey>,
+    /// For `dependency` misses: where the root misses below it sit, in key order.
+    pub cascade_from: Vec<UnitAt>,
     /// For root misses: the cached units of the same package and target that come
     /// closest (they agree on every field checked before the one named by `reason`).
     pub closest: Vec<UnitKey>,
@@ -118,27 +118,40 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
             }
         })
         .collect();
-    let roots: HashMap<UnitAt, UnitKey> = misses
+    misses.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.at.cmp(&b.at)));
+    // Misses are in key order, so ranks among the roots order each cascade's roots by key.
+    let by_rank: Vec<UnitAt> = misses
         .iter()
         .filter(|m| m.reason != Reason::Dependency)
-        .map(|m| (m.at, m.unit.clone()))
+        .map(|m| m.at)
         .collect();
+    let roots: HashMap<UnitAt, usize> =
+        by_rank.iter().enumerate().map(|(r, &at)| (at, r)).collect();
     for miss in misses.iter_mut().filter(|m| m.reason == Reason::Dependency) {
-        miss.cascade_from =
-            cascade_roots(needed[miss.at.0], miss.at.0, miss.at.1, &is_missed, &roots);
+        let ranks = cascade_roots(needed[miss.at.0], miss.at.0, miss.at.1, &is_missed, &roots);
+        miss.cascade_from = ranks.into_iter().map(|rank| by_rank[rank]).collect();
     }
-    misses.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.at.cmp(&b.at)));
     PhaseDiff { counts, misses }
 }
 
-/// The root misses reachable from a cascaded unit through missed dependencies.
+impl Miss {
+    /// The keys of the root misses this cascade comes from; `needed` as given to [`diff_phase`].
+    pub fn cascade_keys<'a>(&self, needed: &[&'a DiffGraph]) -> Vec<&'a UnitKey> {
+        self.cascade_from
+            .iter()
+            .map(|&(g, u)| &needed[g].units[u].key)
+            .collect()
+    }
+}
+
+/// The ranks of the root misses reachable from a cascaded unit through missed dependencies.
 fn cascade_roots(
     graph: &DiffGraph,
     g: usize,
     start: usize,
     is_missed: &dyn Fn(usize, usize) -> bool,
-    roots: &HashMap<UnitAt, UnitKey>,
-) -> Vec<UnitKey> {
+    roots: &HashMap<UnitAt, usize>,
+) -> BTreeSet<usize> {
     let mut found = BTreeSet::new();
     let mut stack = vec![start];
     let mut visited = HashSet::new();
@@ -147,8 +160,8 @@ fn cascade_roots(
             continue;
         }
         if u != start {
-            if let Some(root) = roots.get(&(g, u)) {
-                found.insert(root.clone());
+            if let Some(&rank) = roots.get(&(g, u)) {
+                found.insert(rank);
                 continue;
             }
         }
@@ -160,7 +173,7 @@ fn cascade_roots(
                 .filter(|&d| is_missed(g, d)),
         );
     }
-    found.into_iter().collect()
+    found
 }
 
 /// The fields a root miss is checked on, in order: the first that no cached unit of the
@@ -248,7 +261,8 @@ impl<'a> Cache<'a> {
 /// identities of its dependencies. Equal ids mean the same artifact.
 #[derive(Default)]
 struct DeepIds {
-    ids: HashMap<(UnitKey, Vec<u32>), u32>,
+    keys: HashMap<UnitKey, u32>,
+    ids: HashMap<(u32, Vec<u32>), u32>,
 }
 
 impl DeepIds {
@@ -259,6 +273,15 @@ impl DeepIds {
             self.visit(graph, start, &mut memo, &mut expanding);
         }
         memo.into_iter().map(|id| id.unwrap_or(u32::MAX)).collect()
+    }
+
+    fn key_id(&mut self, key: &UnitKey) -> u32 {
+        if let Some(&id) = self.keys.get(key) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        self.keys.insert(key.clone(), id);
+        id
     }
 
     /// Post-order walk without recursion, so deep graphs cannot overflow the stack.
@@ -292,12 +315,9 @@ impl DeepIds {
             let mut dep_ids: Vec<u32> = deps.iter().filter_map(|&d| memo[d]).collect();
             dep_ids.sort_unstable();
             dep_ids.dedup();
+            let key = self.key_id(&graph.units[u].key);
             let next = self.ids.len() as u32;
-            let id = *self
-                .ids
-                .entry((graph.units[u].key.clone(), dep_ids))
-                .or_insert(next);
-            memo[u] = Some(id);
+            memo[u] = Some(*self.ids.entry((key, dep_ids)).or_insert(next));
         }
     }
 }

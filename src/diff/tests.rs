@@ -99,8 +99,8 @@ fn feature_change_cascades_upward() {
         ]
     );
     let top = &diff.misses[2];
-    assert_eq!(top.cascade_from.len(), 1);
-    assert_eq!(top.cascade_from[0].target_name, "leaf");
+    assert_eq!(top.cascade_keys(&[&phase]).len(), 1);
+    assert_eq!(top.cascade_keys(&[&phase])[0].target_name, "leaf");
     assert_eq!(diff.misses[0].closest[0].features, Vec::<String>::new());
 }
 

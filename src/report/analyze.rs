@@ -2,6 +2,7 @@
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
@@ -12,7 +13,7 @@ use crate::diff::{DiffGraph, diff_phase};
 use crate::phase::{Phase, PhaseSet};
 
 use super::explain::{ExplainContext, explain_misses};
-use super::{PhaseReport, Report, UnitCounts};
+use super::{PhaseReport, Report, Timings, UnitCounts};
 
 /// Each phase's cargo calls, deduplicated: calls whose unit graphs must be equal are
 /// resolved once. Produced by [`plan_phases`].
@@ -58,6 +59,7 @@ pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
 
 /// Resolves every phase of `set` and compares it with its inherited artifacts.
 pub fn analyze(set: &PhaseSet, phase_source: &str, runner: &CargoRunner) -> Result<Report> {
+    let started = Instant::now();
     runner.check_version()?;
     let plans = plan_phases(set);
     let bar = progress_bar(plans.invocations.len() as u64 + 1, "resolving unit graphs");
@@ -73,6 +75,7 @@ pub fn analyze(set: &PhaseSet, phase_source: &str, runner: &CargoRunner) -> Resu
     bar.finish_and_clear();
     let graphs = collect_graphs(set, &plans, graphs)?;
     let metadata = metadata?;
+    let resolved = Instant::now();
     let index = DependencyIndex::from_metadata(&metadata);
     let diff_graphs: Vec<DiffGraph> = graphs
         .iter()
@@ -90,6 +93,11 @@ pub fn analyze(set: &PhaseSet, phase_source: &str, runner: &CargoRunner) -> Resu
         phase_source: phase_source.to_string(),
         phases,
         findings: Vec::new(),
+        timings: Timings {
+            resolve: resolved - started,
+            analyze: resolved.elapsed(),
+            resolutions: plans.invocations.len(),
+        },
     })
 }
 

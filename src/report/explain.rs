@@ -25,11 +25,15 @@ pub struct ExplainContext<'a> {
 
 /// Explains every miss of a phase, root misses with their cascade counts.
 pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport> {
-    let parents: Vec<Vec<Vec<usize>>> = ctx.needed.iter().map(|g| reverse_edges(g)).collect();
+    let paths: Vec<GraphPaths> = ctx
+        .needed
+        .iter()
+        .map(|g| GraphPaths::new(g, ctx.index))
+        .collect();
     let selection = SelectionDiff::new(&ctx.phase_invocations, &ctx.source_invocations);
-    let mut cascaded: HashMap<&UnitKey, usize> = HashMap::new();
+    let mut cascaded: HashMap<UnitAt, usize> = HashMap::new();
     for miss in &diff.misses {
-        for root in &miss.cascade_from {
+        for &root in &miss.cascade_from {
             *cascaded.entry(root).or_default() += 1;
         }
     }
@@ -46,12 +50,12 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 mode: miss.unit.mode.clone(),
                 platform: miss.unit.platform.clone(),
                 reason: miss.reason.as_str(),
-                cascade_from: miss.cascade_from.first().map(UnitKey::label),
-                detail: detail(miss),
+                cascade_from: miss.cascade_keys(&ctx.needed).first().map(|k| k.label()),
+                detail: detail(miss, &ctx.needed),
                 requested_by: Vec::new(),
                 cause: None,
                 fix: String::new(),
-                cascaded: cascaded.get(&miss.unit).copied().unwrap_or(0),
+                cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
             };
             if miss.reason == Reason::Dependency {
                 report.fix = format!(
@@ -60,28 +64,71 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 );
                 return report;
             }
-            let asker = Askers {
+            let askers = Askers {
                 ctx,
-                parents: &parents[miss.at.0],
+                paths: &paths[miss.at.0],
                 graph: ctx.needed[miss.at.0],
             };
-            report.requested_by = asker.requested_by(miss);
-            let through_dev = asker.reached_through_dev(miss.at);
+            report.requested_by = askers.requested_by(miss);
             report.cause = cause(ctx, miss, &selection);
-            report.fix = fix(ctx, miss, &selection, through_dev);
+            report.fix = fix(ctx, miss, &selection, &askers);
             report
         })
         .collect()
 }
 
-fn reverse_edges(graph: &DiffGraph) -> Vec<Vec<usize>> {
-    let mut parents = vec![Vec::new(); graph.units.len()];
-    for (u, unit) in graph.units.iter().enumerate() {
-        for &d in &unit.deps {
-            parents[d].push(u);
+/// Reverse edges of one graph and, for every unit, the way down to it from the nearest
+/// workspace member. Built once per graph.
+struct GraphPaths {
+    parents: Vec<Vec<usize>>,
+    /// The unit one step closer to a workspace member (None for members and orphans).
+    toward_member: Vec<Option<usize>>,
+    /// Whether that way down passes a dev-dependency edge.
+    through_dev: Vec<bool>,
+}
+
+impl GraphPaths {
+    fn new(graph: &DiffGraph, index: &DependencyIndex) -> GraphPaths {
+        let mut parents = vec![Vec::new(); graph.units.len()];
+        for (u, unit) in graph.units.iter().enumerate() {
+            for &d in &unit.deps {
+                parents[d].push(u);
+            }
+        }
+        // Breadth-first from all members at once: the first visit is a shortest path.
+        let mut toward_member = vec![None; graph.units.len()];
+        let mut through_dev = vec![false; graph.units.len()];
+        let mut visited: Vec<bool> = graph.units.iter().map(|u| u.local).collect();
+        let mut queue: VecDeque<usize> = (0..graph.units.len()).filter(|&u| visited[u]).collect();
+        while let Some(u) = queue.pop_front() {
+            for &d in &graph.units[u].deps {
+                if !visited[d] {
+                    visited[d] = true;
+                    toward_member[d] = Some(u);
+                    through_dev[d] =
+                        through_dev[u] || edge_kind(index, graph, u, d) == Some(EdgeKind::Dev);
+                    queue.push_back(d);
+                }
+            }
+        }
+        GraphPaths {
+            parents,
+            toward_member,
+            through_dev,
         }
     }
-    parents
+
+    /// Unit indices from a workspace member down to `u` (just `[u]` if none reaches it).
+    fn path_from_member(&self, u: usize) -> Vec<usize> {
+        let mut path = vec![u];
+        let mut node = u;
+        while let Some(up) = self.toward_member[node] {
+            path.push(up);
+            node = up;
+        }
+        path.reverse();
+        path
+    }
 }
 
 fn list(items: &[String]) -> String {
@@ -92,23 +139,26 @@ fn platform_name(platform: &Option<String>) -> String {
     platform.clone().unwrap_or_else(|| "the host".to_string())
 }
 
-fn detail(miss: &Miss) -> String {
+/// How many cascade roots a detail names before summing up the rest.
+const ROOTS_NAMED: usize = 3;
+
+fn detail(miss: &Miss, needed: &[&DiffGraph]) -> String {
     let unit = &miss.unit;
     let best = best_candidate(miss);
     match (miss.reason, best) {
-        (Reason::Dependency, _) => format!(
-            "this unit itself is cached, but it depends on {} which {} rebuilt",
-            miss.cascade_from
-                .iter()
-                .map(UnitKey::label)
-                .collect::<Vec<_>>()
-                .join(", "),
-            if miss.cascade_from.len() == 1 {
-                "is"
-            } else {
-                "are"
+        (Reason::Dependency, _) => {
+            let roots = miss.cascade_keys(needed);
+            let mut named: Vec<String> =
+                roots.iter().take(ROOTS_NAMED).map(|k| k.label()).collect();
+            if roots.len() > ROOTS_NAMED {
+                named.push(format!("{} more", roots.len() - ROOTS_NAMED));
             }
-        ),
+            format!(
+                "this unit itself is cached, but it depends on {} which {} rebuilt",
+                named.join(", "),
+                if roots.len() == 1 { "is" } else { "are" }
+            )
+        }
         (Reason::NotBuilt, _) => "the deps-only build never built this".to_string(),
         (Reason::Features, Some(_)) => {
             let built: Vec<String> = miss
@@ -193,10 +243,10 @@ fn profile_changes(from: &str, to: &str) -> Vec<String> {
         .collect()
 }
 
-/// Walks reverse edges of one graph to name who asks for a unit.
+/// Names who asks for a unit, walking one graph's paths.
 struct Askers<'a> {
     ctx: &'a ExplainContext<'a>,
-    parents: &'a [Vec<usize>],
+    paths: &'a GraphPaths,
     graph: &'a DiffGraph,
 }
 
@@ -216,7 +266,7 @@ impl Askers<'_> {
             _ => return Vec::new(),
         };
         let mut askers = BTreeSet::new();
-        for &p in &self.parents[u] {
+        for &p in &self.paths.parents[u] {
             let parent = &self.graph.units[p].key;
             if miss.reason == Reason::NotBuilt {
                 askers.insert(format!("{} -> {}", self.chain_to(p), child.name));
@@ -241,67 +291,62 @@ impl Askers<'_> {
         askers.into_iter().collect()
     }
 
-    /// `app -> top -> mid`: the shortest path from a workspace member down to unit `u`.
+    /// `app -> top -> mid`: the shortest path from a workspace member down to unit `u`,
+    /// its middle elided when long.
     fn chain_to(&self, u: usize) -> String {
-        let path = self.path_from_member(u);
+        let path = self.paths.path_from_member(u);
+        let shown: Vec<Option<usize>> = if path.len() > CHAIN_SHOWN {
+            let mut shown: Vec<Option<usize>> =
+                path[..CHAIN_SHOWN - 1].iter().copied().map(Some).collect();
+            shown.push(None);
+            shown.push(path.last().copied());
+            shown
+        } else {
+            path.iter().copied().map(Some).collect()
+        };
         let mut text = String::new();
-        for (i, &node) in path.iter().enumerate() {
-            let name = self.graph.units[node].key.package().name.to_string();
+        for (i, node) in shown.iter().enumerate() {
             if i > 0 {
-                let kind = self.edge_kind(path[i - 1], node);
+                let kind = match (shown[i - 1], *node) {
+                    (Some(parent), Some(child)) => {
+                        edge_kind(self.ctx.index, self.graph, parent, child)
+                    }
+                    _ => None,
+                };
                 text.push_str(match kind {
                     Some(EdgeKind::Dev) => " -[dev]-> ",
                     Some(EdgeKind::Build) => " -[build]-> ",
                     _ => " -> ",
                 });
             }
-            text.push_str(&name);
+            match node {
+                Some(node) => text.push_str(self.graph.units[*node].key.package().name),
+                None => text.push('…'),
+            }
         }
         text
     }
 
-    fn path_from_member(&self, u: usize) -> Vec<usize> {
-        let mut came_from: HashMap<usize, usize> = HashMap::new();
-        let mut queue = VecDeque::from([u]);
-        let mut found = None;
-        while let Some(node) = queue.pop_front() {
-            if self.graph.units[node].local {
-                found = Some(node);
-                break;
-            }
-            for &p in &self.parents[node] {
-                if p != u && !came_from.contains_key(&p) {
-                    came_from.insert(p, node);
-                    queue.push_back(p);
-                }
-            }
-        }
-        let Some(mut node) = found else {
-            return vec![u];
-        };
-        let mut path = vec![node];
-        while let Some(&next) = came_from.get(&node) {
-            path.push(next);
-            node = next;
-        }
-        path
-    }
-
-    fn edge_kind(&self, parent: usize, child: usize) -> Option<EdgeKind> {
-        let parent = &self.graph.units[parent].key;
-        let child = self.graph.units[child].key.package();
-        self.ctx
-            .index
-            .edges(&parent.pkg_id, child.name)
-            .map(|d| d.kind)
-            .min()
-    }
-
     fn reached_through_dev(&self, at: UnitAt) -> bool {
-        let path = self.path_from_member(at.1);
-        path.windows(2)
-            .any(|w| self.edge_kind(w[0], w[1]) == Some(EdgeKind::Dev))
+        self.paths.through_dev[at.1]
     }
+}
+
+/// How many units of a long chain `requested_by` shows (the last one always).
+const CHAIN_SHOWN: usize = 4;
+
+fn edge_kind(
+    index: &DependencyIndex,
+    graph: &DiffGraph,
+    parent: usize,
+    child: usize,
+) -> Option<EdgeKind> {
+    let parent = &graph.units[parent].key;
+    let child = graph.units[child].key.package();
+    index
+        .edges(&parent.pkg_id, child.name)
+        .map(|d| d.kind)
+        .min()
 }
 
 /// The selection flags a phase uses that its artifact source does not, and vice versa.
@@ -472,10 +517,12 @@ fn deps_phase_name(ctx: &ExplainContext) -> String {
         )
 }
 
-fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, through_dev: bool) -> String {
+fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, askers: &Askers) -> String {
     let deps = deps_phase_name(ctx);
     match miss.reason {
-        Reason::Features | Reason::NotBuilt => selection_fix(ctx, selection, through_dev, &deps),
+        Reason::Features | Reason::NotBuilt => {
+            selection_fix(ctx, selection, askers.reached_through_dev(miss.at), &deps)
+        }
         Reason::Profile => {
             let best = best_candidate(miss);
             let mine = miss.unit.profile_name();

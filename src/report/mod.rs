@@ -14,6 +14,20 @@ pub struct Report {
     pub phase_source: String,
     pub phases: Vec<PhaseReport>,
     pub findings: Vec<Finding>,
+    /// Where the time went; printed with `--timings`, not part of the JSON contract.
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// Wall time of the report's stages.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Running cargo: unit graphs and metadata, in parallel.
+    pub resolve: std::time::Duration,
+    /// Diffing and explaining every phase.
+    pub analyze: std::time::Duration,
+    /// Distinct cargo resolutions made.
+    pub resolutions: usize,
 }
 
 /// One phase of the report. Produced by [`analyze::analyze`].
