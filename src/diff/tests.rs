@@ -238,7 +238,7 @@ fn cascades_name_every_root_below() {
         .find(|m| m.unit.target_name == "top")
         .unwrap();
     let roots: Vec<&str> = top
-        .cascade_from
+        .cascade_keys(&[&phase])
         .iter()
         .map(|k| k.target_name.as_str())
         .collect();
