@@ -32,7 +32,7 @@ fn main() {
         .expect("cargo generate-lockfile");
     assert!(lock.success(), "generating the lock file failed");
 
-    let specs = read_phases_file(&workspace.join("phases.toml")).expect("phases");
+    let specs = read_phases_file(&workspace.join("phases.toml"), "phases.toml").expect("phases");
     let set = PhaseSet::from_specs(specs).expect("phase set");
     let plans = plan_phases(&set);
     let runner = CargoRunner::new(&workspace);

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use cache_miss::render::document::{Block, document, phases_document};
 use cache_miss::render::{self, Format};
+use cache_miss::report::PhaseSummary;
+use cache_miss::report::analyze::analyze;
 use cache_miss::source::{PhaseSourceOptions, load_phases};
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -22,16 +25,34 @@ struct Cli {
 enum Command {
     /// Resolve what every phase compiles and report the dependency units it rebuilds.
     Report(ReportArgs),
+    /// List the phases found: crane function, artifact source, cargo commands, environment.
+    Phases(PhasesArgs),
 }
 
+/// Where the workspace and its phases are.
 #[derive(Args)]
-struct ReportArgs {
+struct SourceArgs {
     /// The workspace's Cargo.toml (crane's source root).
     #[arg(long, default_value = "Cargo.toml")]
     manifest_path: PathBuf,
     /// A phases file (TOML, crane's attribute names). Default: phases.toml beside the manifest.
     #[arg(long)]
     phases: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    fn options(&self) -> PhaseSourceOptions {
+        PhaseSourceOptions {
+            manifest_path: self.manifest_path.clone(),
+            phases_file: self.phases.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    source: SourceArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -43,9 +64,22 @@ struct ReportArgs {
     timings: bool,
 }
 
+#[derive(Args)]
+struct PhasesArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = match cli.command {
+        Command::Report(args) => report(args),
+        Command::Phases(args) => phases(args),
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -54,23 +88,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Report(args) => report(args),
-    }
-}
-
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let options = PhaseSourceOptions {
-        manifest_path: args.manifest_path,
-        phases_file: args.phases,
-    };
-    let loaded = load_phases(&options)?;
-    let report = cache_miss::report::analyze::analyze(
-        &loaded.phases,
-        &loaded.description,
-        &loaded.runner(),
-    )?;
+    let loaded = load_phases(&args.source.options())?;
+    let report = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
     if args.timings {
         let t = report.timings;
         eprintln!(
@@ -82,36 +102,45 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let text = match args.format {
         Format::Json => render::json::render(&report),
-        Format::Markdown => render::markdown::render(&render::document::document(&report)),
-        Format::Table => {
-            let stdout = std::io::stdout();
-            let style = render::table::TableStyle {
-                width: if stdout.is_terminal() {
-                    terminal_width().unwrap_or(100)
-                } else {
-                    100
-                },
-                color: stdout.is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            };
-            render::table::render(&render::document::document(&report), style)
-        }
+        format => draw(&document(&report), format),
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush());
-    Ok(if args.fail_on_miss && report.total_missed() > 0 {
+    print(&text);
+    let failed = args.fail_on_miss && report.total_missed() > 0;
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(100))
+fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load_phases(&args.source.options())?;
+    let summaries: Vec<PhaseSummary> = loaded.phases.phases.iter().map(PhaseSummary::of).collect();
+    let text = match args.format {
+        Format::Json => render::json::render_phases(&summaries, &loaded.description),
+        format => draw(&phases_document(&summaries, &loaded.description), format),
+    };
+    print(&text);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Tables or markdown; tables wrap at 100 columns and colour only on a terminal without NO_COLOR.
+fn draw(blocks: &[Block], format: Format) -> String {
+    if format == Format::Markdown {
+        return render::markdown::render(blocks);
+    }
+    let terminal = std::io::stdout().is_terminal();
+    let style = render::table::TableStyle {
+        width: 100,
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    render::table::render(blocks, style)
+}
+
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush());
 }

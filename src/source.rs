@@ -40,8 +40,14 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let source_root = source_root(&options.manifest_path)?;
     let beside = source_root.join(DEFAULT_PHASES_FILE);
     let (specs, description) = match &options.phases_file {
-        Some(file) => (read_phases_file(file)?, format!("phases file {}", file.display())),
-        None if beside.is_file() => (read_phases_file(&beside)?, format!("phases file {}", beside.display())),
+        Some(file) => {
+            let shown = file.display().to_string();
+            (read_phases_file(file, &shown)?, format!("phases file {shown}"))
+        }
+        None if beside.is_file() => (
+            read_phases_file(&beside, DEFAULT_PHASES_FILE)?,
+            format!("phases file {DEFAULT_PHASES_FILE} beside the manifest"),
+        ),
         None => (
             quickstart_specs(),
             "no phases file or flake found; assumed crane's quick-start set (buildDepsOnly, buildPackage, cargoClippy, cargoNextest, cargoDoc with crane's defaults)".to_string(),
@@ -49,7 +55,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     };
     let phases = PhaseSet::from_specs(specs).with_context(|| match &options.phases_file {
         Some(file) => format!("in {}", file.display()),
-        None => format!("in {}", beside.display()),
+        None => format!("in {DEFAULT_PHASES_FILE}"),
     })?;
     Ok(LoadedPhases {
         phases,

@@ -9,11 +9,12 @@ use toml::Value;
 
 use super::spec::{AttrValue, PhaseSpec};
 
-/// Reads a phases file into phase specs, in file order.
-pub fn read_phases_file(path: &Path) -> Result<Vec<PhaseSpec>> {
+/// Reads a phases file into phase specs, in file order; `shown_as` names it in errors
+/// and origins.
+pub fn read_phases_file(path: &Path, shown_as: &str) -> Result<Vec<PhaseSpec>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read phases file {}", path.display()))?;
-    parse_phases(&text, &path.display().to_string())
+    parse_phases(&text, shown_as)
 }
 
 /// Parses phases-file text; `file` names it in errors and origins.

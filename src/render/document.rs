@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{PhaseReport, Report};
+use crate::report::{PhaseReport, PhaseSummary, Report};
 
 /// A piece of the rendered report.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +64,7 @@ fn summary_table(report: &Report) -> Block {
         .phases
         .iter()
         .map(|p| {
-            let share = match (&p.artifacts_from, p.units.needed) {
+            let share = match (&p.phase.artifacts_from, p.units.needed) {
                 (None, _) => "builds them".to_string(),
                 (_, 0) => "-".to_string(),
                 (_, needed) => format!("{:.0}%", 100.0 * p.units.cached as f64 / needed as f64),
@@ -72,15 +72,18 @@ fn summary_table(report: &Report) -> Block {
             vec![
                 format!(
                     "{}{}",
-                    p.name,
-                    if p.approximations.is_empty() {
+                    p.phase.name,
+                    if p.phase.approximations.is_empty() {
                         ""
                     } else {
                         " (approx.)"
                     }
                 ),
-                p.function.clone(),
-                p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
+                p.phase.function.clone(),
+                p.phase
+                    .artifacts_from
+                    .clone()
+                    .unwrap_or_else(|| "-".to_string()),
                 p.units.needed.to_string(),
                 p.units.cached.to_string(),
                 p.units.missed.to_string(),
@@ -98,15 +101,17 @@ fn summary_table(report: &Report) -> Block {
 fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
     let mut blocks = Vec::new();
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
-    if !roots.is_empty() || !phase.approximations.is_empty() || !phase.notes.is_empty() {
+    if !roots.is_empty() || !phase.phase.approximations.is_empty() || !phase.phase.notes.is_empty()
+    {
         let from = phase
+            .phase
             .artifacts_from
             .as_deref()
             .map(|f| format!(" <- {f}"))
             .unwrap_or_default();
         blocks.push(Block::Heading(format!(
             "{} ({}{from})",
-            phase.name, phase.function
+            phase.phase.name, phase.phase.function
         )));
     }
     if !roots.is_empty() {
@@ -161,11 +166,12 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
         blocks.push(Block::Lines(lines));
     }
     let mut remarks: Vec<String> = phase
+        .phase
         .approximations
         .iter()
         .map(|a| format!("approximate: {a}"))
         .collect();
-    remarks.extend(phase.notes.iter().map(|n| format!("note: {n}")));
+    remarks.extend(phase.phase.notes.iter().map(|n| format!("note: {n}")));
     if !remarks.is_empty() {
         blocks.push(Block::Lines(remarks));
     }
@@ -198,4 +204,56 @@ fn findings_blocks(report: &Report) -> Vec<Block> {
             rows,
         },
     ]
+}
+
+/// The document of `cache-miss phases`: each phase, what it runs, where it comes from.
+pub fn phases_document(phases: &[PhaseSummary], source: &str) -> Vec<Block> {
+    let mut blocks = vec![
+        Block::Heading("cache-miss phases".to_string()),
+        Block::Lines(vec![format!("phases: {source}")]),
+    ];
+    let rows = phases
+        .iter()
+        .map(|p| {
+            let env: Vec<String> = p.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            vec![
+                format!("{}{}", p.name, if p.implicit { " (implicit)" } else { "" }),
+                p.function.clone(),
+                p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
+                p.commands.join("\n"),
+                env.join("\n"),
+                p.origin.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table {
+        headers: [
+            "phase",
+            "function",
+            "artifacts from",
+            "cargo commands",
+            "env",
+            "defined at",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    });
+    for phase in phases {
+        let mut remarks: Vec<String> = phase
+            .approximations
+            .iter()
+            .map(|a| format!("{}: approximate: {a}", phase.name))
+            .collect();
+        remarks.extend(
+            phase
+                .notes
+                .iter()
+                .map(|n| format!("{}: note: {n}", phase.name)),
+        );
+        if !remarks.is_empty() {
+            blocks.push(Block::Lines(remarks));
+        }
+    }
+    blocks
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::report::{Finding, PhaseReport, Report};
+use crate::report::{Finding, PhaseReport, PhaseSummary, Report};
 
 pub const VERSION: u32 = 1;
 
@@ -24,5 +24,22 @@ pub fn render(report: &Report) -> String {
         findings: &report.findings,
     };
     // Serializing plain data with string keys cannot fail.
+    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+}
+
+#[derive(Serialize)]
+struct JsonPhases<'a> {
+    version: u32,
+    phase_source: &'a str,
+    phases: &'a [PhaseSummary],
+}
+
+/// `cache-miss phases --format json`: the report's `phases` array without units and misses.
+pub fn render_phases(phases: &[PhaseSummary], source: &str) -> String {
+    let json = JsonPhases {
+        version: VERSION,
+        phase_source: source,
+        phases,
+    };
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
 }

@@ -13,7 +13,7 @@ use crate::diff::{DiffGraph, diff_phase};
 use crate::phase::{Phase, PhaseSet};
 
 use super::explain::{ExplainContext, explain_misses};
-use super::{PhaseReport, Report, Timings, UnitCounts};
+use super::{PhaseReport, PhaseSummary, Report, Timings, UnitCounts};
 
 /// Each phase's cargo calls, deduplicated: calls whose unit graphs must be equal are
 /// resolved once. Produced by [`plan_phases`].
@@ -183,13 +183,13 @@ fn phase_report(
         index,
     };
     let misses = explain_misses(&ctx, &diff);
-    let mut approximations = phase.approximations.clone();
-    approximations.extend(plans.unsupported[i].iter().cloned());
+    let mut summary = PhaseSummary::of(phase);
+    summary
+        .approximations
+        .extend(plans.unsupported[i].iter().cloned());
+    summary.notes = notes;
     PhaseReport {
-        name: phase.name.clone(),
-        function: phase.function.name().to_string(),
-        artifacts_from: phase.artifacts_from.clone(),
-        commands: phase.commands.iter().map(|c| c.display()).collect(),
+        phase: summary,
         units: UnitCounts {
             needed: diff.counts.needed,
             cached: diff.counts.cached,
@@ -197,10 +197,6 @@ fn phase_report(
             local: diff.counts.local,
         },
         misses,
-        origin: phase.origin.clone(),
-        implicit: phase.implicit,
-        approximations,
-        notes,
     }
 }
 

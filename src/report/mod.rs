@@ -4,7 +4,11 @@
 pub mod analyze;
 pub mod explain;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+
+use crate::phase::Phase;
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -33,12 +37,23 @@ pub struct Timings {
 /// One phase of the report. Produced by [`analyze::analyze`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PhaseReport {
+    #[serde(flatten)]
+    pub phase: PhaseSummary,
+    pub units: UnitCounts,
+    pub misses: Vec<MissReport>,
+}
+
+/// What a phase is and runs, without analysis: shared by `report` and `phases`.
+/// Produced by [`PhaseSummary::of`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseSummary {
     pub name: String,
     pub function: String,
     pub artifacts_from: Option<String>,
+    /// The exact cargo command lines the phase runs.
     pub commands: Vec<String>,
-    pub units: UnitCounts,
-    pub misses: Vec<MissReport>,
+    /// The environment the phase gives cargo.
+    pub env: BTreeMap<String, String>,
     /// Where the phase is defined (`file:line`).
     pub origin: Option<String>,
     /// True for the buildDepsOnly that buildPackage makes when given no cargoArtifacts.
@@ -46,6 +61,22 @@ pub struct PhaseReport {
     /// What could not be known exactly; the phase's numbers are then approximate.
     pub approximations: Vec<String>,
     pub notes: Vec<String>,
+}
+
+impl PhaseSummary {
+    pub fn of(phase: &Phase) -> PhaseSummary {
+        PhaseSummary {
+            name: phase.name.clone(),
+            function: phase.function.name().to_string(),
+            artifacts_from: phase.artifacts_from.clone(),
+            commands: phase.commands.iter().map(|c| c.display()).collect(),
+            env: phase.env.clone(),
+            origin: phase.origin.clone(),
+            implicit: phase.implicit,
+            approximations: phase.approximations.clone(),
+            notes: phase.notes.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]

@@ -1,0 +1,111 @@
+//! Shared helpers for the integration tests: fixtures copied to temp dirs, the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The repository's `fixtures/` directory.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A fixture workspace copied (with the shared registry) into a temp dir, so cargo never
+/// writes into the repository.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub name: String,
+}
+
+impl Fixture {
+    pub fn new(name: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(&fixtures_dir().join("registry"), &dir.path().join("registry"));
+        copy_dir(&fixtures_dir().join(name), &dir.path().join(name));
+        Fixture { dir, name: name.to_string() }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join(&self.name)
+    }
+
+    pub fn manifest(&self) -> PathBuf {
+        self.root().join("Cargo.toml")
+    }
+
+    /// `cache-miss report --manifest-path <fixture> ARGS`.
+    pub fn report(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        cache_miss()
+            .arg("report")
+            .arg("--manifest-path")
+            .arg(self.manifest())
+            .args(args)
+            .assert()
+    }
+
+    /// The JSON report; asserts exit 0.
+    pub fn report_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let output = self.report(&all).success().get_output().stdout.clone();
+        serde_json::from_slice(&output).expect("report prints JSON")
+    }
+}
+
+pub fn cache_miss() -> Command {
+    let mut command = Command::cargo_bin("cache-miss").expect("binary");
+    // The user's shell must not leak in; tests check that it doesn't, with these set.
+    command.env("CARGO_TERM_COLOR", "never");
+    command
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// The phase named `name` of a JSON report.
+pub fn phase<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["phases"]
+        .as_array()
+        .expect("phases array")
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no phase {name} in {report:#}"))
+}
+
+/// `(package, reason)` of every miss of a phase, in report order.
+pub fn misses(phase: &Value) -> Vec<(String, String)> {
+    phase["misses"]
+        .as_array()
+        .expect("misses array")
+        .iter()
+        .map(|m| (m["package"].as_str().unwrap().to_string(), m["reason"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// `(package, reason)` of the root misses only.
+pub fn root_misses(phase: &Value) -> Vec<(String, String)> {
+    phase["misses"]
+        .as_array()
+        .expect("misses array")
+        .iter()
+        .filter(|m| m["cascade_from"].is_null())
+        .map(|m| (m["package"].as_str().unwrap().to_string(), m["reason"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
