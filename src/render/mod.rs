@@ -13,3 +13,6 @@ pub enum Format {
     Json,
     Markdown,
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,8 +23,10 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
             }
             Block::Lines(lines) => {
                 for line in lines {
-                    out.push_str(line);
-                    out.push('\n');
+                    for piece in wrap(line, usize::from(style.width)) {
+                        out.push_str(&piece);
+                        out.push('\n');
+                    }
                 }
             }
             Block::Table { headers, rows } => {
@@ -61,4 +63,21 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         }));
     }
     table
+}
+
+/// Greedy word wrap at `width` columns; continuation lines are indented by two spaces.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in line.split(' ') {
+        let used = current.chars().count();
+        if used > 0 && used + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut current, "  ".to_string()));
+        } else if used > 0 && !current.trim().is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines
 }

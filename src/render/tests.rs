@@ -1,0 +1,173 @@
+//! Snapshot tests of the table and markdown renderers on a hand-built report.
+
+use std::collections::BTreeMap;
+
+use super::document::document;
+use super::{json, markdown, table};
+use crate::report::{MissReport, PhaseReport, PhaseSummary, Report, UnitCounts};
+
+fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {
+    PhaseSummary {
+        name: name.into(),
+        function: function.into(),
+        artifacts_from: from.map(String::from),
+        commands: commands.iter().map(|c| c.to_string()).collect(),
+        env: BTreeMap::new(),
+        origin: Some(format!("phases.toml:{}", name.len())),
+        implicit: false,
+        approximations: vec![],
+        notes: vec![],
+    }
+}
+
+fn miss(package: &str, reason: &'static str, cascade_from: Option<&str>) -> MissReport {
+    MissReport {
+        package: package.into(),
+        version: "1.0.0".into(),
+        source: "registry+https://github.com/rust-lang/crates.io-index".into(),
+        target: package.into(),
+        kind: "lib".into(),
+        mode: "build".into(),
+        platform: None,
+        reason,
+        cascade_from: cascade_from.map(String::from),
+        detail: match cascade_from {
+            None => "deps-only built [] ; this phase needs [extra]".into(),
+            Some(root) => format!("this unit itself is cached, but it depends on {root} which is rebuilt"),
+        },
+        requested_by: if cascade_from.is_none() { vec!["cli -> top -> mid -> leaf (features: extra)".into()] } else { vec![] },
+        cause: cascade_from.is_none().then(|| "this phase: -p cli; deps-only: -p app".into()),
+        fix: match cascade_from {
+            None => "run the same package selection in buildDepsOnly (`deps`): cargoExtraArgs = \"--locked -p cli\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all".into(),
+            Some(root) => format!("goes away with the fix for {root}"),
+        },
+        cascaded: if cascade_from.is_none() { 2 } else { 0 },
+    }
+}
+
+fn sample() -> Report {
+    Report {
+        workspace_root: "/work/demo".into(),
+        phase_source: "phases file phases.toml".into(),
+        phases: vec![
+            PhaseReport {
+                phase: summary(
+                    "deps",
+                    "buildDepsOnly",
+                    None,
+                    &["cargo check --release --locked -p app"],
+                ),
+                units: UnitCounts {
+                    needed: 3,
+                    cached: 0,
+                    missed: 0,
+                    local: 2,
+                },
+                misses: vec![],
+            },
+            PhaseReport {
+                phase: summary(
+                    "cli",
+                    "buildPackage",
+                    Some("deps"),
+                    &["cargo build --release --locked -p cli"],
+                ),
+                units: UnitCounts {
+                    needed: 4,
+                    cached: 1,
+                    missed: 3,
+                    local: 2,
+                },
+                misses: vec![
+                    miss("leaf", "features", None),
+                    miss("mid", "dependency", Some("leaf@1.0.0 (build)")),
+                    miss("top", "dependency", Some("leaf@1.0.0 (build)")),
+                ],
+            },
+        ],
+        findings: vec![],
+        timings: Default::default(),
+    }
+}
+
+#[test]
+fn table_snapshot() {
+    let text = table::render(
+        &document(&sample()),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert!(
+        text.lines().all(|line| line.chars().count() <= 100),
+        "wider than 100 columns:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(markdown::render(&document(&sample())));
+}
+
+#[test]
+fn clean_report_says_so_plainly() {
+    let mut report = sample();
+    report.phases[1].misses.clear();
+    report.phases[1].units = UnitCounts {
+        needed: 4,
+        cached: 4,
+        missed: 0,
+        local: 2,
+    };
+    let text = table::render(
+        &document(&report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert!(text.contains("No misses: every phase reuses all the dependency units it inherits."));
+    assert!(!text.contains("fix:"));
+}
+
+#[test]
+fn json_has_the_contract_fields() {
+    let value: serde_json::Value = serde_json::from_str(&json::render(&sample())).unwrap();
+    assert_eq!(value["version"], 1);
+    assert_eq!(value["workspace_root"], "/work/demo");
+    let cli = &value["phases"][1];
+    for field in [
+        "name",
+        "function",
+        "artifacts_from",
+        "commands",
+        "units",
+        "misses",
+    ] {
+        assert!(cli.get(field).is_some(), "phase field {field} missing");
+    }
+    for field in ["needed", "cached", "missed", "local"] {
+        assert!(cli["units"][field].is_u64(), "units.{field}");
+    }
+    let leaf = &cli["misses"][0];
+    for field in [
+        "package",
+        "version",
+        "source",
+        "target",
+        "kind",
+        "mode",
+        "platform",
+        "reason",
+        "cascade_from",
+        "detail",
+        "requested_by",
+        "fix",
+    ] {
+        assert!(leaf.get(field).is_some(), "miss field {field} missing");
+    }
+    assert!(value["findings"].is_array());
+    assert!(value["phases"][0]["artifacts_from"].is_null());
+}
