@@ -7,3 +7,4 @@ pub mod phase;
 pub mod render;
 pub mod report;
 pub mod source;
+pub mod verify;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use cache_miss::render::document::{Block, document, phases_document};
+use cache_miss::render::document::{Block, document, phases_document, verify_document};
 use cache_miss::render::{self, Format};
 use cache_miss::report::PhaseSummary;
 use cache_miss::report::analyze::analyze;
@@ -27,6 +27,8 @@ enum Command {
     Report(ReportArgs),
     /// List the phases found: crane function, artifact source, cargo commands, environment.
     Phases(PhasesArgs),
+    /// Replay the phases with real compilation in a temp dir and measure the misses.
+    Verify(VerifyArgs),
 }
 
 /// Where the workspace and its phases are.
@@ -73,11 +75,31 @@ struct PhasesArgs {
     format: Format,
 }
 
+#[derive(Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Exit with 1 when prediction and measurement disagree.
+    #[arg(long)]
+    check: bool,
+    /// Keep the replay's temp dir and print its path.
+    #[arg(long)]
+    keep: bool,
+}
+
 fn main() -> ExitCode {
+    // During `verify`, cargo runs this binary as its rustc wrapper to time each unit.
+    if let Some(log) = std::env::var_os(cache_miss::verify::timing::TIMING_LOG_ENV) {
+        return cache_miss::verify::timing::wrap_rustc(log, std::env::args_os().skip(1).collect());
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Report(args) => report(args),
         Command::Phases(args) => phases(args),
+        Command::Verify(args) => verify(args),
     };
     match result {
         Ok(code) => code,
@@ -122,6 +144,24 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
     };
     print(&text);
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load_phases(&args.source.options())?;
+    let predicted = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+    let verified =
+        cache_miss::verify::verify(&loaded.phases, &loaded.source_root, &predicted, args.keep)?;
+    let text = match args.format {
+        Format::Json => render::json::render_verify(&verified, &predicted.findings),
+        format => draw(&verify_document(&verified), format),
+    };
+    print(&text);
+    let failed = args.check && !verified.agrees();
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Tables or markdown; tables wrap at 100 columns and colour only on a terminal without NO_COLOR.

@@ -53,9 +53,9 @@ impl CargoRunner {
         }
     }
 
-    /// A cargo command with the ambient build environment dropped and `env` set, as in
+    /// A cargo command in `self.dir` with the ambient build environment dropped and `env` set, as in
     /// crane's sandbox (plus `CARGO_BUILD_INCREMENTAL=false`, which crane exports).
-    fn command(&self, args: &[String], env: &BTreeMap<String, String>) -> Command {
+    pub fn command(&self, args: &[String], env: &BTreeMap<String, String>) -> Command {
         let mut command = Command::new(&self.cargo);
         command.current_dir(&self.dir).args(args).env_clear();
         command

@@ -1,7 +1,7 @@
 //! The diff core: which units a phase needs that its inherited artifacts do not hold,
 //! and why. Pure: unit graphs in, misses out.
 
-mod graph;
+pub mod graph;
 #[cfg(test)]
 mod tests;
 

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::report::{PhaseReport, PhaseSummary, Report};
+use crate::verify::VerifyReport;
 
 /// A piece of the rendered report.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,5 +256,101 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str) -> Vec<Block> {
             blocks.push(Block::Lines(remarks));
         }
     }
+    blocks
+}
+
+/// The document of `cache-miss verify`: predicted against measured, per phase.
+pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
+    let mut blocks = vec![
+        Block::Heading("cache-miss verify".to_string()),
+        Block::Lines(vec![
+            format!("workspace: {}", report.workspace_root),
+            format!("phases: {}", report.phase_source),
+        ]),
+    ];
+    let rows = report
+        .phases
+        .iter()
+        .map(|p| {
+            let inherits = p.report.phase.artifacts_from.is_some();
+            let dash = || "-".to_string();
+            vec![
+                p.report.phase.name.clone(),
+                p.report.phase.function.clone(),
+                if inherits {
+                    p.report.units.missed.to_string()
+                } else {
+                    dash()
+                },
+                if inherits {
+                    p.measured.len().to_string()
+                } else {
+                    format!("built {}", p.measured.len())
+                },
+                if inherits {
+                    p.agreement.both.to_string()
+                } else {
+                    dash()
+                },
+                if inherits {
+                    p.agreement.predicted_only.len().to_string()
+                } else {
+                    dash()
+                },
+                if inherits {
+                    p.agreement.measured_only.len().to_string()
+                } else {
+                    dash()
+                },
+                if inherits {
+                    format!("{:.2}", p.rebuild_seconds)
+                } else {
+                    dash()
+                },
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table {
+        headers: [
+            "phase",
+            "function",
+            "predicted",
+            "measured",
+            "both",
+            "predicted only",
+            "measured only",
+            "rebuild s",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    });
+    let mut lines = vec![if report.agrees() {
+        "Prediction and measurement agree on every phase.".to_string()
+    } else {
+        "Prediction and measurement disagree:".to_string()
+    }];
+    for phase in &report.phases {
+        for unit in &phase.agreement.predicted_only {
+            lines.push(format!(
+                "  {}: predicted but not rebuilt: {unit}",
+                phase.report.phase.name
+            ));
+        }
+        for unit in &phase.agreement.measured_only {
+            lines.push(format!(
+                "  {}: rebuilt but not predicted: {unit}",
+                phase.report.phase.name
+            ));
+        }
+    }
+    let total: f64 = report.phases.iter().map(|p| p.rebuild_seconds).sum();
+    lines.push(format!(
+        "{total:.2} s spent rebuilding dependencies across all phases (rustc wall time)."
+    ));
+    if let Some(dir) = &report.kept_at {
+        lines.push(format!("replay kept at {dir}"));
+    }
+    blocks.push(Block::Lines(lines));
     blocks
 }

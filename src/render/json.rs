@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::report::{Finding, PhaseReport, PhaseSummary, Report};
+use crate::verify::{VerifiedPhase, VerifyReport};
 
 pub const VERSION: u32 = 1;
 
@@ -40,6 +41,30 @@ pub fn render_phases(phases: &[PhaseSummary], source: &str) -> String {
         version: VERSION,
         phase_source: source,
         phases,
+    };
+    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+}
+
+#[derive(Serialize)]
+struct JsonVerify<'a> {
+    version: u32,
+    workspace_root: &'a str,
+    phase_source: &'a str,
+    phases: &'a [VerifiedPhase],
+    findings: &'a [Finding],
+    kept_at: &'a Option<String>,
+}
+
+/// `cache-miss verify --format json`: the report contract with, per phase, `measured`,
+/// `rebuild_seconds` and `agreement`.
+pub fn render_verify(report: &VerifyReport, findings: &[Finding]) -> String {
+    let json = JsonVerify {
+        version: VERSION,
+        workspace_root: &report.workspace_root,
+        phase_source: &report.phase_source,
+        phases: &report.phases,
+        findings,
+        kept_at: &report.kept_at,
     };
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
 }

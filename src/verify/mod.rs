@@ -1,0 +1,402 @@
+//! `cache-miss verify`: the ground truth. Replays the crane flow with real compilation in
+//! a temp dir (deps-only on a dummy source, every other phase on the real source with a
+//! copy of its inherited `target/`) and records which dependency units cargo actually
+//! rebuilt, and how long they took.
+
+pub mod dummy;
+pub mod timing;
+pub mod tree;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::cargo::run::progress_bar;
+use crate::cargo::{CargoRunner, Invocation};
+use crate::phase::{CraneFunction, Phase, PhaseSet};
+use crate::report::analyze::plan_phases;
+use crate::report::{PhaseReport, Report};
+
+use timing::{RustcTiming, TIMING_LOG_ENV};
+
+/// A dependency unit cargo compiled during the replay.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MeasuredUnit {
+    pub package: String,
+    pub version: String,
+    pub target: String,
+    pub mode: String,
+    /// rustc's wall time for the unit (0 when no timing was recorded).
+    pub seconds: f64,
+}
+
+/// Prediction against measurement for one phase.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Agreement {
+    /// Units both predicted and measured.
+    pub both: usize,
+    /// Predicted misses cargo did not rebuild (`package@version target (mode)`).
+    pub predicted_only: Vec<String>,
+    /// Units cargo rebuilt that were not predicted.
+    pub measured_only: Vec<String>,
+}
+
+impl Agreement {
+    pub fn agrees(&self) -> bool {
+        self.predicted_only.is_empty() && self.measured_only.is_empty()
+    }
+}
+
+/// One phase of `cache-miss verify`. Produced by [`verify`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VerifiedPhase {
+    #[serde(flatten)]
+    pub report: PhaseReport,
+    /// Every non-local unit cargo rebuilt in this phase (for a phase without inherited
+    /// artifacts: every one it built).
+    pub measured: Vec<MeasuredUnit>,
+    pub rebuild_seconds: f64,
+    pub agreement: Agreement,
+    /// The cargo commands actually replayed (tools the machine may lack are replayed
+    /// with the equivalent cargo build command).
+    pub replayed: Vec<String>,
+}
+
+/// The result of `cache-miss verify`. Produced by [`verify`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VerifyReport {
+    pub workspace_root: String,
+    pub phase_source: String,
+    pub phases: Vec<VerifiedPhase>,
+    /// The replay's temp dir, when kept (`--keep`).
+    pub kept_at: Option<String>,
+}
+
+impl VerifyReport {
+    pub fn agrees(&self) -> bool {
+        self.phases.iter().all(|p| p.agreement.agrees())
+    }
+}
+
+/// Replays every phase of `set` for real and compares with `predicted` (the report on
+/// the same phases). `source_root` is the workspace; nothing is written there.
+pub fn verify(
+    set: &PhaseSet,
+    source_root: &Path,
+    predicted: &Report,
+    keep: bool,
+) -> Result<VerifyReport> {
+    let temp = tempfile::Builder::new()
+        .prefix("cache-miss-verify-")
+        .tempdir()
+        .context("cannot create a temp dir")?;
+    let result = replay(set, source_root, predicted, temp.path());
+    let kept_at = if keep {
+        Some(temp.keep().display().to_string())
+    } else {
+        None
+    };
+    let mut report = result?;
+    report.kept_at = kept_at;
+    Ok(report)
+}
+
+fn replay(
+    set: &PhaseSet,
+    source_root: &Path,
+    predicted: &Report,
+    temp: &Path,
+) -> Result<VerifyReport> {
+    let metadata = CargoRunner::new(source_root).metadata()?;
+    let real = temp.join("src");
+    let dummy = temp.join("dummy");
+    tree::copy_tree(source_root, &real, &["target", ".git"])?;
+    tree::pin_config_sources(source_root, &real)?;
+    tree::copy_tree(&real, &dummy, &[])?;
+    dummy::dummy_sources(&metadata, source_root, &dummy)?;
+
+    let plans = plan_phases(set);
+    let order = replay_order(set)?;
+    let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
+    let bar = progress_bar(total as u64, "replaying");
+    let mut results: BTreeMap<usize, (Vec<MeasuredUnit>, Vec<String>)> = BTreeMap::new();
+    for &i in &order {
+        let phase = &set.phases[i];
+        let target_dir = temp.join("targets").join(i.to_string());
+        if let Some(source) = inherited_target(set, phase, temp) {
+            tree::copy_tree(&source, &target_dir, &[])?;
+        }
+        let dir = if phase.function == CraneFunction::BuildDepsOnly {
+            &dummy
+        } else {
+            &real
+        };
+        let mut measured = Vec::new();
+        let mut replayed = Vec::new();
+        for &n in &plans.by_phase[i] {
+            let invocation = &plans.invocations[n];
+            bar.set_message(format!("{}: {}", phase.name, invocation.display()));
+            let log = temp.join(format!("timings-{i}-{n}.jsonl"));
+            let (units, line) = build(dir, &target_dir, invocation, &log).with_context(|| {
+                format!(
+                    "phase `{}`: replaying `{}` failed",
+                    phase.name,
+                    invocation.display()
+                )
+            })?;
+            measured.extend(units);
+            replayed.push(line);
+            bar.inc(1);
+        }
+        results.insert(i, (measured, replayed));
+    }
+    bar.finish_and_clear();
+    let phases = set
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let report = predicted.phases[i].clone();
+            let (measured, replayed) = results.remove(&i).unwrap_or_default();
+            let agreement = if report.phase.artifacts_from.is_some()
+                && report.units.needed + report.units.missed > 0
+            {
+                agreement(&report, &measured)
+            } else {
+                Agreement::default()
+            };
+            let rebuild_seconds = if report.phase.artifacts_from.is_some() {
+                measured.iter().map(|u| u.seconds).sum()
+            } else {
+                0.0
+            };
+            VerifiedPhase {
+                report,
+                measured,
+                rebuild_seconds,
+                agreement,
+                replayed,
+            }
+        })
+        .collect();
+    Ok(VerifyReport {
+        workspace_root: predicted.workspace_root.clone(),
+        phase_source: predicted.phase_source.clone(),
+        phases,
+        kept_at: None,
+    })
+}
+
+/// Phase indices, each after the phase whose artifacts it inherits.
+fn replay_order(set: &PhaseSet) -> Result<Vec<usize>> {
+    let mut order = Vec::new();
+    let mut done = BTreeSet::new();
+    while order.len() < set.phases.len() {
+        let before = order.len();
+        for (i, phase) in set.phases.iter().enumerate() {
+            let ready = phase
+                .artifacts_from
+                .as_deref()
+                .is_none_or(|name| done.contains(name));
+            if !done.contains(phase.name.as_str()) && ready {
+                done.insert(phase.name.as_str());
+                order.push(i);
+            }
+        }
+        if order.len() == before {
+            bail!("cargoArtifacts form a cycle; cannot order the replay");
+        }
+    }
+    Ok(order)
+}
+
+/// The target dir a phase starts from: its artifact source's, after that phase ran.
+fn inherited_target(set: &PhaseSet, phase: &Phase, temp: &Path) -> Option<PathBuf> {
+    let source = set.get(phase.artifacts_from.as_deref()?)?;
+    if !source.installs_artifacts {
+        return None;
+    }
+    let index = set.phases.iter().position(|p| p.name == source.name)?;
+    Some(temp.join("targets").join(index.to_string()))
+}
+
+/// The parts of cargo's JSON messages the replay reads.
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    package_id: String,
+    target: Option<MessageTarget>,
+    profile: Option<MessageProfile>,
+    #[serde(default)]
+    filenames: Vec<String>,
+    #[serde(default)]
+    fresh: bool,
+}
+
+#[derive(Deserialize)]
+struct MessageTarget {
+    kind: Vec<String>,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct MessageProfile {
+    #[serde(default)]
+    test: bool,
+}
+
+/// Compiles one invocation for real in `dir`; returns the non-local units cargo did not
+/// find fresh, and the command line run.
+fn build(
+    dir: &Path,
+    target_dir: &Path,
+    invocation: &Invocation,
+    log: &Path,
+) -> Result<(Vec<MeasuredUnit>, String)> {
+    let mut args = vec![invocation.subcommand.to_string()];
+    args.extend(invocation.args.iter().cloned());
+    if matches!(invocation.subcommand, "test" | "bench") {
+        args.push("--no-run".into());
+    }
+    if !args.iter().any(|a| a == "--locked" || a == "--frozen") {
+        args.push("--locked".into());
+    }
+    args.extend(["--message-format".into(), "json-render-diagnostics".into()]);
+    let mut env = invocation.env.clone();
+    if let Some(tool) = invocation.instrumented_by {
+        let flags = env
+            .get("RUSTFLAGS")
+            .map_or(String::new(), |f| format!("{f} "));
+        env.insert("RUSTFLAGS".into(), format!("{flags}-C instrument-coverage"));
+        let _ = tool;
+    }
+    let line = format!("cargo {}", shell_words::join(&args));
+    let exe = std::env::current_exe().context("cannot find the cache-miss executable")?;
+    let runner = CargoRunner::new(dir);
+    let mut command = runner.command(&args, &env);
+    command
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("RUSTC_WRAPPER", exe)
+        .env(TIMING_LOG_ENV, log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .map_err(|err| anyhow!("cannot run cargo: {err}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow!("no stdout from cargo"))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow!("no stderr from cargo"))?;
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+    let mut units = Vec::new();
+    for message in BufReader::new(stdout).lines() {
+        let Ok(message) = serde_json::from_str::<Message>(&message?) else {
+            continue;
+        };
+        if let Some(unit) = rebuilt_unit(&message) {
+            units.push(unit);
+        }
+    }
+    let status = child.wait()?;
+    let stderr = stderr_reader.join().unwrap_or_default();
+    if !status.success() {
+        let tail: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("Compiling"))
+            .collect();
+        bail!("{line} exited with {status}:\n{}", tail.join("\n").trim());
+    }
+    add_timings(&mut units, &timing::read_log(log));
+    Ok((units, line))
+}
+
+fn rebuilt_unit(message: &Message) -> Option<MeasuredUnit> {
+    if message.reason != "compiler-artifact"
+        || message.fresh
+        || message.package_id.starts_with("path+")
+    {
+        return None;
+    }
+    let target = message.target.as_ref()?;
+    let package = crate::diff::graph::PackageRef::parse(&message.package_id);
+    let test = message.profile.as_ref().is_some_and(|p| p.test);
+    let metadata_only =
+        !message.filenames.is_empty() && message.filenames.iter().all(|f| f.ends_with(".rmeta"));
+    let mode = if test {
+        "test"
+    } else if metadata_only
+        && !target
+            .kind
+            .iter()
+            .any(|k| k == "proc-macro" || k == "custom-build")
+    {
+        "check"
+    } else {
+        "build"
+    };
+    Some(MeasuredUnit {
+        package: package.name.to_string(),
+        version: package.version.to_string(),
+        target: target.name.clone(),
+        mode: mode.to_string(),
+        seconds: 0.0,
+    })
+}
+
+fn add_timings(units: &mut [MeasuredUnit], timings: &[RustcTiming]) {
+    for unit in units {
+        let crate_name = unit.target.replace('-', "_");
+        unit.seconds = timings
+            .iter()
+            .filter(|t| {
+                t.package == unit.package
+                    && t.version == unit.version
+                    && t.crate_name == crate_name
+                    && t.test == (unit.mode == "test")
+                    && t.metadata_only == (unit.mode == "check")
+            })
+            .map(|t| t.seconds)
+            .sum();
+    }
+}
+
+fn unit_label(package: &str, version: &str, target: &str, mode: &str) -> String {
+    if package == target.replace('-', "_") || package == target {
+        format!("{package}@{version} ({mode})")
+    } else {
+        format!("{package}@{version} {target} ({mode})")
+    }
+}
+
+/// Compares predicted misses (run-custom-build units left out: running a build script
+/// produces no compiler artifact to measure) with the units cargo rebuilt.
+fn agreement(report: &PhaseReport, measured: &[MeasuredUnit]) -> Agreement {
+    let predicted: BTreeSet<String> = report
+        .misses
+        .iter()
+        .filter(|m| m.mode != "run-custom-build")
+        .map(|m| unit_label(&m.package, &m.version, &m.target, &m.mode))
+        .collect();
+    let measured: BTreeSet<String> = measured
+        .iter()
+        .map(|u| unit_label(&u.package, &u.version, &u.target, &u.mode))
+        .collect();
+    Agreement {
+        both: predicted.intersection(&measured).count(),
+        predicted_only: predicted.difference(&measured).cloned().collect(),
+        measured_only: measured.difference(&predicted).cloned().collect(),
+    }
+}
