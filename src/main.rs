@@ -10,7 +10,7 @@ use cache_miss::render::document::{Block, document, phases_document, verify_docu
 use cache_miss::render::{self, Format};
 use cache_miss::report::PhaseSummary;
 use cache_miss::report::analyze::analyze;
-use cache_miss::source::{PhaseSourceOptions, load_phases};
+use cache_miss::source::{Override, PhaseSourceOptions, load_phases};
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
 /// reusing buildDepsOnly's artifacts, and why.
@@ -64,6 +64,10 @@ struct ReportArgs {
     /// Print where the time went (cargo resolution vs analysis) to stderr.
     #[arg(long)]
     timings: bool,
+    /// What-if: change a phase attribute before analysing, e.g. `deps.doCheck=true` or
+    /// `deps.cargoExtraArgs="--locked --workspace"` (repeatable). No file is edited.
+    #[arg(long = "set", value_name = "PHASE.ATTR=VALUE")]
+    set: Vec<Override>,
 }
 
 #[derive(Args)]
@@ -112,7 +116,15 @@ fn main() -> ExitCode {
 
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_phases(&args.source.options())?;
-    let report = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+    let report = if args.set.is_empty() {
+        analyze(&loaded.phases, &loaded.description, &loaded.runner())?
+    } else {
+        let changed = loaded.with_overrides(&args.set)?;
+        let before = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+        let mut after = analyze(&changed.phases, &changed.description, &changed.runner())?;
+        after.compare_with(&before);
+        after
+    };
     if args.timings {
         let t = report.timings;
         eprintln!(

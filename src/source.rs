@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::cargo::CargoRunner;
-use crate::phase::PhaseSet;
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
+use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 
 /// Where the user pointed cache-miss.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PhaseSourceOptions {
     pub manifest_path: PathBuf,
     pub phases_file: Option<PathBuf>,
@@ -21,6 +21,8 @@ pub struct PhaseSourceOptions {
 #[derive(Debug, Clone)]
 pub struct LoadedPhases {
     pub phases: PhaseSet,
+    /// The phases as their source states them (before crane's defaults).
+    pub specs: Vec<PhaseSpec>,
     /// Says where the phases came from, for the report's header.
     pub description: String,
     /// The directory holding the manifest: crane's source root, where cargo runs.
@@ -30,6 +32,68 @@ pub struct LoadedPhases {
 impl LoadedPhases {
     pub fn runner(&self) -> CargoRunner {
         CargoRunner::new(&self.source_root)
+    }
+
+    /// The same phases with attributes changed (`--set deps.doCheck=true`).
+    pub fn with_overrides(&self, overrides: &[Override]) -> Result<LoadedPhases> {
+        let mut specs = self.specs.clone();
+        for o in overrides {
+            let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+            let Some(spec) = specs.iter_mut().find(|s| s.name == o.phase) else {
+                bail!(
+                    "--set {}.{}: no phase `{}` (phases: {})",
+                    o.phase,
+                    o.attr,
+                    o.phase,
+                    names.join(", ")
+                );
+            };
+            spec.attrs.insert(o.attr.clone(), o.value.clone());
+        }
+        let phases = PhaseSet::from_specs(specs.clone()).context("with the --set changes")?;
+        let changes: Vec<String> = overrides
+            .iter()
+            .map(|o| format!("{}.{}={}", o.phase, o.attr, o.value))
+            .collect();
+        Ok(LoadedPhases {
+            phases,
+            specs,
+            description: format!("{}, with {}", self.description, changes.join(", ")),
+            source_root: self.source_root.clone(),
+        })
+    }
+}
+
+/// One `--set PHASE.ATTR=VALUE`: `true`/`false` are booleans, whole numbers integers,
+/// anything else a string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub phase: String,
+    pub attr: String,
+    pub value: AttrValue,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Override, String> {
+        let (path, value) = text.split_once('=').ok_or("expected PHASE.ATTR=VALUE")?;
+        let (phase, attr) = path.split_once('.').ok_or("expected PHASE.ATTR=VALUE")?;
+        if phase.is_empty() || attr.is_empty() {
+            return Err("expected PHASE.ATTR=VALUE".into());
+        }
+        let value = match value {
+            "true" => AttrValue::Bool(true),
+            "false" => AttrValue::Bool(false),
+            v => v
+                .parse::<i64>()
+                .map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::Int),
+        };
+        Ok(Override {
+            phase: phase.to_string(),
+            attr: attr.to_string(),
+            value,
+        })
     }
 }
 
@@ -53,12 +117,14 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             "no phases file or flake found; assumed crane's quick-start set (buildDepsOnly, buildPackage, cargoClippy, cargoNextest, cargoDoc with crane's defaults)".to_string(),
         ),
     };
-    let phases = PhaseSet::from_specs(specs).with_context(|| match &options.phases_file {
-        Some(file) => format!("in {}", file.display()),
-        None => format!("in {DEFAULT_PHASES_FILE}"),
-    })?;
+    let phases =
+        PhaseSet::from_specs(specs.clone()).with_context(|| match &options.phases_file {
+            Some(file) => format!("in {}", file.display()),
+            None => format!("in {DEFAULT_PHASES_FILE}"),
+        })?;
     Ok(LoadedPhases {
         phases,
+        specs,
         description,
         source_root,
     })

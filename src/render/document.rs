@@ -26,6 +26,22 @@ pub fn document(report: &Report) -> Vec<Block> {
         ]),
         summary_table(report),
     ];
+    if report.phases.iter().any(|p| p.missed_before.is_some()) {
+        blocks.push(Block::Lines(
+            report
+                .phases
+                .iter()
+                .filter(|p| p.phase.artifacts_from.is_some())
+                .map(|p| {
+                    let before = p.missed_before.unwrap_or(0);
+                    format!(
+                        "{}: missed {before} -> {} with the change",
+                        p.phase.name, p.units.missed
+                    )
+                })
+                .collect(),
+        ));
+    }
     let missed = report.total_missed();
     if missed == 0 {
         blocks.push(Block::Lines(vec![

@@ -64,6 +64,7 @@ fn sample() -> Report {
                     local: 2,
                 },
                 misses: vec![],
+                missed_before: None,
             },
             PhaseReport {
                 phase: summary(
@@ -83,6 +84,7 @@ fn sample() -> Report {
                     miss("mid", "dependency", Some("leaf@1.0.0 (build)")),
                     miss("top", "dependency", Some("leaf@1.0.0 (build)")),
                 ],
+                missed_before: None,
             },
         ],
         findings: vec![],

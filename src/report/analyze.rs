@@ -197,6 +197,7 @@ fn phase_report(
             local: diff.counts.local,
         },
         misses,
+        missed_before: None,
     }
 }
 

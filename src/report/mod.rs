@@ -41,6 +41,9 @@ pub struct PhaseReport {
     pub phase: PhaseSummary,
     pub units: UnitCounts,
     pub misses: Vec<MissReport>,
+    /// With `--set`: the phase's missed units before the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missed_before: Option<usize>,
 }
 
 /// What a phase is and runs, without analysis: shared by `report` and `phases`.
@@ -139,5 +142,19 @@ pub struct Finding {
 impl Report {
     pub fn total_missed(&self) -> usize {
         self.phases.iter().map(|p| p.units.missed).sum()
+    }
+
+    /// Records, per phase, how many units `before` (the same phases before a `--set`
+    /// change) missed.
+    pub fn compare_with(&mut self, before: &Report) {
+        for phase in &mut self.phases {
+            phase.missed_before = Some(
+                before
+                    .phases
+                    .iter()
+                    .find(|b| b.phase.name == phase.phase.name)
+                    .map_or(0, |b| b.units.missed),
+            );
+        }
     }
 }
