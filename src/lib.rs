@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod diff;
+pub mod fix;
 pub mod phase;
 pub mod render;
 pub mod report;

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use cache_miss::render::document::{Block, document, phases_document, verify_document};
+use cache_miss::render::document::{
+    Block, document, fix_document, phases_document, verify_document,
+};
 use cache_miss::render::{self, Format};
 use cache_miss::report::PhaseSummary;
 use cache_miss::report::analyze::analyze;
@@ -29,6 +31,18 @@ enum Command {
     Phases(PhasesArgs),
     /// Replay the phases with real compilation in a temp dir and measure the misses.
     Verify(VerifyArgs),
+    /// Propose the change to the deps-only phase(s) that removes the misses, verified by
+    /// re-running the analysis.
+    Fix(FixArgs),
+}
+
+#[derive(Args)]
+struct FixArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 /// Where the workspace and its phases are.
@@ -104,6 +118,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report(args),
         Command::Phases(args) => phases(args),
         Command::Verify(args) => verify(args),
+        Command::Fix(args) => fix(args),
     };
     match result {
         Ok(code) => code,
@@ -174,6 +189,18 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load_phases(&args.source.options())?;
+    let before = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+    let proposals = cache_miss::fix::propose(&loaded, &before)?;
+    let text = match args.format {
+        Format::Json => render::json::render_fix(&proposals),
+        format => draw(&fix_document(&proposals, &before), format),
+    };
+    print(&text);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Tables or markdown; tables wrap at 100 columns and colour only on a terminal without NO_COLOR.

@@ -3,7 +3,7 @@
 //! tools as `test` with instrumented rustflags; output-only arguments are dropped so
 //! commands that compile the same units share one resolution.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::phase::PhaseCommand;
 
@@ -344,6 +344,64 @@ pub fn option_value(args: &[String], name: &str) -> Option<String> {
         }
     }
     found
+}
+
+/// The flags that select packages, features, targets and platform, normalized
+/// (`-p NAME`, `--features F`, `--target T`, ...), plus `cargo test`/`cargo bench`.
+pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<String> {
+    let mut flags = BTreeSet::new();
+    for inv in invocations {
+        if matches!(inv.subcommand, "test" | "bench") {
+            flags.insert(format!("cargo {}", inv.subcommand));
+        }
+        if let Some(target) = inv.target() {
+            flags.insert(format!("--target {target}"));
+        }
+        let mut args = inv.args.iter();
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+                _ => (arg.as_str(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next().cloned())
+                    .unwrap_or_default()
+            };
+            match name {
+                "-p" | "--package" => {
+                    flags.insert(format!("-p {}", value()));
+                }
+                "--exclude" | "--bin" | "--test" | "--example" | "--bench" => {
+                    flags.insert(format!("{name} {}", value()));
+                }
+                "-F" | "--features" => {
+                    for feature in value().split([',', ' ']).filter(|f| !f.is_empty()) {
+                        flags.insert(format!("--features {feature}"));
+                    }
+                }
+                "--all" | "--workspace" => {
+                    flags.insert("--workspace".to_string());
+                }
+                "--all-features"
+                | "--no-default-features"
+                | "--lib"
+                | "--bins"
+                | "--tests"
+                | "--examples"
+                | "--benches"
+                | "--all-targets" => {
+                    flags.insert(name.to_string());
+                }
+                "--target" | "--profile" | "--manifest-path" | "--config" | "-Z" => {
+                    value();
+                }
+                _ => {}
+            }
+        }
+    }
+    flags
 }
 
 #[cfg(test)]

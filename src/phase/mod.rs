@@ -293,6 +293,32 @@ fn artifacts_of(
     Ok(Some(target.clone()))
 }
 
+/// The specs with every buildPackage's implicit buildDepsOnly written out as a phase of
+/// its own (and the buildPackage pointed at it), so it can be changed on its own.
+pub fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
+    let mut names: BTreeSet<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let mut out = Vec::new();
+    for spec in specs {
+        let is_build_package =
+            matches!(spec.attrs.get("function"), Some(AttrValue::Str(f)) if f == "buildPackage");
+        if is_build_package && !spec.attrs.contains_key("cargoArtifacts") {
+            let mut deps = implicit_deps_spec(spec, &names);
+            deps.attrs
+                .insert("function".into(), AttrValue::Str("buildDepsOnly".into()));
+            names.insert(deps.name.clone());
+            let mut package = spec.clone();
+            package
+                .attrs
+                .insert("cargoArtifacts".into(), AttrValue::Str(deps.name.clone()));
+            out.push(deps);
+            out.push(package);
+        } else {
+            out.push(spec.clone());
+        }
+    }
+    out
+}
+
 /// buildPackage without `cargoArtifacts` calls buildDepsOnly with its own arguments.
 fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
     let mut name = format!("{}-deps", spec.name);

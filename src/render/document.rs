@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::fix::FixReport;
 use crate::report::{PhaseReport, PhaseSummary, Report};
 use crate::verify::VerifyReport;
 
@@ -14,6 +15,8 @@ pub enum Block {
         rows: Vec<Vec<String>>,
     },
     Lines(Vec<String>),
+    /// Text shown verbatim (a Nix snippet).
+    Code(String),
 }
 
 /// Builds the document that the table and markdown renderers draw.
@@ -368,5 +371,69 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         lines.push(format!("replay kept at {dir}"));
     }
     blocks.push(Block::Lines(lines));
+    blocks
+}
+
+/// How many proposals the table and markdown show (JSON has all).
+const PROPOSALS_SHOWN: usize = 3;
+
+/// The document of `cache-miss fix`: verified proposals, best first.
+pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
+    let mut blocks = vec![Block::Heading("cache-miss fix".to_string())];
+    let missed = before.total_missed();
+    if report.proposals.is_empty() {
+        let line = if missed == 0 {
+            "No misses: nothing to fix.".to_string()
+        } else {
+            "No change to the deps-only phase(s) that cache-miss tried removes misses.".to_string()
+        };
+        blocks.push(Block::Lines(vec![line]));
+    }
+    for (i, proposal) in report.proposals.iter().enumerate().take(PROPOSALS_SHOWN) {
+        let verdict = if proposal.missed_after == 0 {
+            "0 misses after this change (re-analysed)".to_string()
+        } else {
+            format!(
+                "{} misses left after this change (re-analysed)",
+                proposal.missed_after
+            )
+        };
+        blocks.push(Block::Heading(format!("{}. {}", i + 1, proposal.summary)));
+        blocks.push(Block::Lines(vec![format!(
+            "missed {} -> {}: {verdict}; the deps-only artifact gains {} unit{}",
+            proposal.missed_before,
+            proposal.missed_after,
+            proposal.extra_units,
+            if proposal.extra_units.abs() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )]));
+        blocks.push(Block::Code(proposal.nix.clone()));
+    }
+    if report.proposals.len() > PROPOSALS_SHOWN {
+        blocks.push(Block::Lines(vec![format!(
+            "{} more verified proposals in --format json",
+            report.proposals.len() - PROPOSALS_SHOWN
+        )]));
+    }
+    let mut lines = Vec::new();
+    for phase in &report.never_served {
+        lines.push(format!(
+            "never served: `{}` rebuilds {} units whatever the deps-only phase does ({})",
+            phase.phase, phase.missed, phase.why
+        ));
+    }
+    if !report.feature_unification.is_empty() {
+        lines.push(format!(
+            "feature unification: a workspace-hack crate (`cargo hakari`) would pin the feature sets of {}, so every phase and buildDepsOnly resolve them alike",
+            report.feature_unification.join("; ")
+        ));
+    }
+    lines.extend(report.rejected.iter().map(|r| format!("not proposed: {r}")));
+    if !lines.is_empty() {
+        blocks.push(Block::Lines(lines));
+    }
     blocks
 }

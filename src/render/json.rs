@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::fix::FixReport;
 use crate::report::{Finding, PhaseReport, PhaseSummary, Report};
 use crate::verify::{VerifiedPhase, VerifyReport};
 
@@ -67,4 +68,21 @@ pub fn render_verify(report: &VerifyReport, findings: &[Finding]) -> String {
         kept_at: &report.kept_at,
     };
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    version: u32,
+    #[serde(flatten)]
+    report: &'a FixReport,
+}
+
+/// `cache-miss fix --format json`: `{"version": 1, "proposals": [...], ...}`.
+pub fn render_fix(report: &FixReport) -> String {
+    serde_json::to_string_pretty(&JsonFix {
+        version: VERSION,
+        report,
+    })
+    .unwrap_or_default()
+        + "\n"
 }

@@ -17,6 +17,9 @@ pub fn render(blocks: &[Block]) -> String {
                 }
                 out.push('\n');
             }
+            Block::Code(text) => {
+                out.push_str(&format!("```nix\n{}\n```\n\n", text.trim_end()));
+            }
             Block::Table { headers, rows } => {
                 out.push_str(&row(headers));
                 out.push_str(&row(&headers

@@ -29,6 +29,13 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
                     }
                 }
             }
+            Block::Code(text) => {
+                for line in text.lines() {
+                    out.push_str("    ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
             Block::Table { headers, rows } => {
                 out.push_str(&draw_table(headers, rows, style).to_string());
                 out.push('\n');

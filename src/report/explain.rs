@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::cargo::Invocation;
-use crate::cargo::invocation::option_value;
+use crate::cargo::invocation::{option_value, selection_flags};
 use crate::cargo::metadata::{DependencyIndex, EdgeKind};
 use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
 use crate::phase::{CraneFunction, Phase};
@@ -387,64 +387,6 @@ impl SelectionDiff {
         }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
-}
-
-/// The flags that select packages, features, targets and platform, normalized
-/// (`-p NAME`, `--features F`, `--target T`, ...), plus `cargo test`/`cargo bench`.
-fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<String> {
-    let mut flags = BTreeSet::new();
-    for inv in invocations {
-        if matches!(inv.subcommand, "test" | "bench") {
-            flags.insert(format!("cargo {}", inv.subcommand));
-        }
-        if let Some(target) = inv.target() {
-            flags.insert(format!("--target {target}"));
-        }
-        let mut args = inv.args.iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next().cloned())
-                    .unwrap_or_default()
-            };
-            match name {
-                "-p" | "--package" => {
-                    flags.insert(format!("-p {}", value()));
-                }
-                "--exclude" | "--bin" | "--test" | "--example" | "--bench" => {
-                    flags.insert(format!("{name} {}", value()));
-                }
-                "-F" | "--features" => {
-                    for feature in value().split([',', ' ']).filter(|f| !f.is_empty()) {
-                        flags.insert(format!("--features {feature}"));
-                    }
-                }
-                "--all" | "--workspace" => {
-                    flags.insert("--workspace".to_string());
-                }
-                "--all-features"
-                | "--no-default-features"
-                | "--lib"
-                | "--bins"
-                | "--tests"
-                | "--examples"
-                | "--benches"
-                | "--all-targets" => {
-                    flags.insert(name.to_string());
-                }
-                "--target" | "--profile" | "--manifest-path" | "--config" | "-Z" => {
-                    value();
-                }
-                _ => {}
-            }
-        }
-    }
-    flags
 }
 
 fn cause(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Option<String> {

@@ -1,0 +1,542 @@
+//! `cache-miss fix`: the smallest change to the deps-only phase(s) that leaves no
+//! dependency miss, proven by re-running the analysis on the changed phases.
+
+pub mod nix;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cargo::Invocation;
+use crate::cargo::invocation::selection_flags;
+use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
+use crate::report::Report;
+use crate::report::analyze::{analyze, plan_phases};
+use crate::source::LoadedPhases;
+
+/// One verified change. Produced by [`propose`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Proposal {
+    pub summary: String,
+    /// The change as Nix to paste into the flake.
+    pub nix: String,
+    /// Misses of the phases the shared artifact can serve, before and after the change.
+    pub missed_before: usize,
+    pub missed_after: usize,
+    /// Units the deps-only artifact(s) gain (negative: lose).
+    pub extra_units: i64,
+    /// The complete phase set after the change, in the phases-file schema.
+    pub phases: serde_json::Value,
+}
+
+/// A phase no shared artifact can serve (its rustflags or instrumentation differ).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NeverServed {
+    pub phase: String,
+    pub missed: usize,
+    pub why: String,
+}
+
+/// The result of `cache-miss fix`. Produced by [`propose`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FixReport {
+    /// Best first: fewest misses after, then crane's cheapest shape, then fewest extra units.
+    pub proposals: Vec<Proposal>,
+    pub never_served: Vec<NeverServed>,
+    /// Where feature unification is the cause: what a workspace-hack crate would pin.
+    pub feature_unification: Vec<String>,
+    /// Candidates that could not be analysed (cargo refused them), with why.
+    pub rejected: Vec<String>,
+}
+
+/// A changed phase set and how to say it.
+struct Candidate {
+    summary: String,
+    nix: String,
+    specs: Vec<PhaseSpec>,
+    /// crane's cost order: 1 = change buildDepsOnly's arguments, 2 = run every selection,
+    /// 3 = one buildDepsOnly per selection.
+    preference: usize,
+}
+
+/// Searches for changes that remove the misses of `before` (the report on `loaded`).
+pub fn propose(loaded: &LoadedPhases, before: &Report) -> Result<FixReport> {
+    let specs = materialize_implicit_deps(&loaded.specs);
+    let set = PhaseSet::from_specs(specs.clone())?;
+    let plans = plan_phases(&set);
+    let never_served = never_served(before);
+    let skip: BTreeSet<&str> = never_served.iter().map(|n| n.phase.as_str()).collect();
+    let missed_before = servable_misses(before, &skip);
+    let mut report = FixReport {
+        proposals: Vec::new(),
+        never_served: never_served.clone(),
+        feature_unification: feature_unification(before),
+        rejected: Vec::new(),
+    };
+    if missed_before == 0 {
+        return Ok(report);
+    }
+    let groups = deps_groups(&set, &plans, &skip);
+    let mut candidates = Vec::new();
+    candidates.extend(align_candidates(&specs, &groups));
+    candidates.extend(run_every_selection(&specs, &groups));
+    candidates.extend(split_per_selection(&specs, &groups));
+    let artifact_units = |r: &Report| -> i64 {
+        r.phases
+            .iter()
+            .filter(|p| p.phase.function == "buildDepsOnly")
+            .map(|p| p.units.needed as i64)
+            .sum()
+    };
+    let base_units = artifact_units(before);
+    let mut seen = BTreeSet::new();
+    let mut ranked: Vec<(usize, Proposal)> = Vec::new();
+    for candidate in candidates {
+        if !seen.insert(candidate.nix.clone()) {
+            continue;
+        }
+        let changed = PhaseSet::from_specs(candidate.specs.clone())?;
+        let after = match analyze(&changed, &loaded.description, &loaded.runner()) {
+            Ok(after) => after,
+            Err(err) => {
+                report
+                    .rejected
+                    .push(format!("{}: {err:#}", candidate.summary));
+                continue;
+            }
+        };
+        let proposal = Proposal {
+            summary: candidate.summary,
+            nix: candidate.nix,
+            missed_before,
+            missed_after: servable_misses(&after, &skip),
+            extra_units: artifact_units(&after) - base_units,
+            phases: phases_file_json(&candidate.specs),
+        };
+        ranked.push((candidate.preference, proposal));
+    }
+    ranked.sort_by_key(|(preference, p)| (p.missed_after, *preference, p.extra_units));
+    // Only changes that improve on the status quo are proposals.
+    report.proposals = ranked
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.missed_after < p.missed_before)
+        .collect();
+    Ok(report)
+}
+
+fn servable_misses(report: &Report, skip: &BTreeSet<&str>) -> usize {
+    report
+        .phases
+        .iter()
+        .filter(|p| !skip.contains(p.phase.name.as_str()))
+        .map(|p| p.units.missed)
+        .sum()
+}
+
+fn never_served(report: &Report) -> Vec<NeverServed> {
+    report
+        .phases
+        .iter()
+        .filter(|p| p.misses.iter().any(|m| m.reason == "rustflags"))
+        .map(|p| NeverServed {
+            phase: p.phase.name.clone(),
+            missed: p.units.missed,
+            why: p
+                .misses
+                .iter()
+                .find_map(|m| m.cause.clone())
+                .unwrap_or_else(|| "its rustflags differ".into()),
+        })
+        .collect()
+}
+
+fn feature_unification(report: &Report) -> Vec<String> {
+    let mut pins = BTreeSet::new();
+    for phase in &report.phases {
+        for miss in phase
+            .misses
+            .iter()
+            .filter(|m| m.reason == "features" && m.cascade_from.is_none())
+        {
+            let needed = miss.detail.rsplit("needs ").next().unwrap_or_default();
+            pins.insert(format!("{}@{} {needed}", miss.package, miss.version));
+        }
+    }
+    pins.into_iter().collect()
+}
+
+/// A deps-only phase and the phases that take their artifacts from it.
+struct DepsGroup {
+    deps: String,
+    /// The deps-only phase's current profile and doCheck.
+    profile: String,
+    do_check: bool,
+    /// Served dependents: name, invocations, profile, env.
+    dependents: Vec<Dependent>,
+    own: Vec<Invocation>,
+}
+
+struct Dependent {
+    name: String,
+    invocations: Vec<Invocation>,
+    profile: String,
+}
+
+fn deps_groups(
+    set: &PhaseSet,
+    plans: &crate::report::analyze::PhasePlans,
+    skip: &BTreeSet<&str>,
+) -> Vec<DepsGroup> {
+    let invocations = |name: &str| -> Vec<Invocation> {
+        let i = set.phases.iter().position(|p| p.name == name).unwrap_or(0);
+        plans.by_phase[i]
+            .iter()
+            .map(|&n| plans.invocations[n].clone())
+            .collect()
+    };
+    set.phases
+        .iter()
+        .filter(|p| p.function == CraneFunction::BuildDepsOnly)
+        .map(|deps| DepsGroup {
+            deps: deps.name.clone(),
+            profile: deps.profile.clone(),
+            do_check: deps.do_check,
+            own: invocations(&deps.name),
+            dependents: set
+                .phases
+                .iter()
+                .filter(|p| !skip.contains(p.name.as_str()))
+                .filter(|p| set.artifact_chain(p).iter().any(|s| s.name == deps.name))
+                .map(|p| Dependent {
+                    name: p.name.clone(),
+                    invocations: invocations(&p.name),
+                    profile: p.profile.clone(),
+                })
+                .collect(),
+        })
+        .filter(|g| !g.dependents.is_empty())
+        .collect()
+}
+
+/// Package, feature and platform flags of a dependent's commands, as cargo arguments.
+fn package_flags(invocations: &[Invocation]) -> BTreeSet<String> {
+    let refs: Vec<&Invocation> = invocations.iter().collect();
+    selection_flags(&refs)
+        .into_iter()
+        .filter(|f| {
+            [
+                "-p ",
+                "--workspace",
+                "--exclude ",
+                "--features ",
+                "--all-features",
+                "--no-default-features",
+                "--target ",
+            ]
+            .iter()
+            .any(|prefix| f.starts_with(prefix))
+        })
+        .collect()
+}
+
+fn needs_dev_dependencies(invocations: &[Invocation]) -> bool {
+    invocations.iter().any(|i| {
+        matches!(i.subcommand, "test" | "bench")
+            || i.args.iter().any(|a| {
+                matches!(
+                    a.as_str(),
+                    "--all-targets" | "--tests" | "--benches" | "--examples"
+                )
+            })
+    })
+}
+
+/// The value all dependents agree on, if they do.
+fn shared<T: Clone + PartialEq>(values: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut values = values.into_iter();
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
+/// Candidate 1: change buildDepsOnly's own arguments (selection, doCheck, profile, env).
+fn align_candidates(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Vec<Candidate> {
+    type Selector = (&'static str, fn(&DepsGroup) -> Option<BTreeSet<String>>);
+    let selectors: [Selector; 4] = [
+        ("the selection its phases share", |g| {
+            shared(g.dependents.iter().map(|d| package_flags(&d.invocations)))
+        }),
+        ("the union of its phases' selections", |g| {
+            Some(
+                g.dependents
+                    .iter()
+                    .flat_map(|d| package_flags(&d.invocations))
+                    .collect(),
+            )
+        }),
+        ("--workspace", |_| Some(["--workspace".to_string()].into())),
+        ("--workspace --all-features", |_| {
+            Some(["--workspace".to_string(), "--all-features".to_string()].into())
+        }),
+    ];
+    selectors
+        .iter()
+        .filter_map(|(label, select)| {
+            let mut changed = specs.to_vec();
+            let mut nix = Vec::new();
+            for group in groups {
+                let flags = select(group)?;
+                let attrs = aligned_attrs(group, &flags);
+                let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
+                nix.push(format!(
+                    "# buildDepsOnly `{}`{}\n{}",
+                    group.deps,
+                    origin(spec),
+                    nix::crane_call("buildDepsOnly", &attrs)
+                ));
+                spec.attrs.extend(attrs);
+            }
+            Some(Candidate {
+                summary: format!("give buildDepsOnly {label}"),
+                nix: nix.join("\n\n"),
+                specs: changed,
+                preference: 1,
+            })
+        })
+        .collect()
+}
+
+fn aligned_attrs(group: &DepsGroup, flags: &BTreeSet<String>) -> BTreeMap<String, AttrValue> {
+    let mut attrs = BTreeMap::new();
+    let mut args = vec!["--locked".to_string()];
+    args.extend(flags.iter().cloned());
+    attrs.insert("cargoExtraArgs".to_string(), AttrValue::Str(args.join(" ")));
+    if !group.do_check
+        && group
+            .dependents
+            .iter()
+            .any(|d| needs_dev_dependencies(&d.invocations))
+    {
+        attrs.insert("doCheck".to_string(), AttrValue::Bool(true));
+    }
+    if let Some(profile) = shared(group.dependents.iter().map(|d| d.profile.clone())) {
+        if profile != group.profile {
+            attrs.insert("CARGO_PROFILE".to_string(), AttrValue::Str(profile));
+        }
+    }
+    let own_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
+    for var in profile_env_vars(group) {
+        let values = group
+            .dependents
+            .iter()
+            .map(|d| d.invocations.first().and_then(|i| i.env.get(&var).cloned()));
+        if let Some(Some(value)) = shared(values) {
+            if own_env.get(&var) != Some(&value) {
+                attrs.insert(var, AttrValue::Str(value));
+            }
+        }
+    }
+    attrs
+}
+
+/// Environment variables that change units (profile overrides, build target) set by any dependent.
+fn profile_env_vars(group: &DepsGroup) -> BTreeSet<String> {
+    group
+        .dependents
+        .iter()
+        .flat_map(|d| d.invocations.iter().flat_map(|i| i.env.keys()))
+        .filter(|k| k.starts_with("CARGO_PROFILE_") || k.as_str() == "CARGO_BUILD_TARGET")
+        .cloned()
+        .collect()
+}
+
+/// A shell line that builds what `invocation` compiles, with the environment it needs
+/// beyond `base_env` written in front.
+fn shell_line(invocation: &Invocation, base_env: &BTreeMap<String, String>) -> String {
+    let mut words: Vec<String> = invocation
+        .env
+        .iter()
+        .filter(|(k, v)| base_env.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}={}", shell_words::quote(v)))
+        .collect();
+    words.push("cargo".into());
+    words.push(invocation.subcommand.into());
+    words.extend(
+        invocation
+            .args
+            .iter()
+            .map(|a| shell_words::quote(a).into_owned()),
+    );
+    if matches!(invocation.subcommand, "test" | "bench") {
+        words.push("--no-run".into());
+    }
+    words.join(" ")
+}
+
+fn command_text(invocations: &[&Invocation], base_env: &BTreeMap<String, String>) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for invocation in invocations {
+        let line = shell_line(invocation, base_env);
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Candidate 2: buildDepsOnly runs every distinct cargo command its phases run; cargo keeps
+/// the artifacts of each side by side in one target dir.
+fn run_every_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Candidate> {
+    let mut changed = specs.to_vec();
+    let mut nix = Vec::new();
+    for group in groups {
+        let base_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
+        let all: Vec<&Invocation> = group
+            .own
+            .iter()
+            .chain(group.dependents.iter().flat_map(|d| d.invocations.iter()))
+            .collect();
+        let attrs = command_attrs(&command_text(&all, &base_env));
+        let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
+        nix.push(format!(
+            "# buildDepsOnly `{}`{}\n{}",
+            group.deps,
+            origin(spec),
+            nix::crane_call("buildDepsOnly", &attrs)
+        ));
+        spec.attrs.extend(attrs);
+    }
+    Some(Candidate {
+        summary:
+            "let buildDepsOnly run every cargo command its phases run (one artifact holds them all)"
+                .into(),
+        nix: nix.join("\n\n"),
+        specs: changed,
+        preference: 2,
+    })
+}
+
+fn command_attrs(text: &str) -> BTreeMap<String, AttrValue> {
+    let mut attrs = BTreeMap::new();
+    attrs.insert(
+        "buildPhaseCargoCommand".to_string(),
+        AttrValue::Str(text.to_string()),
+    );
+    attrs.insert(
+        "checkPhaseCargoCommand".to_string(),
+        AttrValue::Str(String::new()),
+    );
+    attrs
+}
+
+/// Candidate 3: one buildDepsOnly per distinct selection, each phase pointed at its own.
+fn split_per_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Candidate> {
+    let mut changed = specs.to_vec();
+    let mut nix = Vec::new();
+    let mut any_split = false;
+    for group in groups {
+        let deps_spec = changed.iter().find(|s| s.name == group.deps)?.clone();
+        let mut by_selection: BTreeMap<Vec<String>, Vec<&Dependent>> = BTreeMap::new();
+        let base_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
+        for dependent in &group.dependents {
+            let refs: Vec<&Invocation> = dependent.invocations.iter().collect();
+            let key: Vec<String> = command_text(&refs, &base_env)
+                .lines()
+                .map(String::from)
+                .collect();
+            by_selection.entry(key).or_default().push(dependent);
+        }
+        if by_selection.len() < 2 {
+            continue;
+        }
+        any_split = true;
+        for (lines, dependents) in by_selection {
+            let name = format!("{}-{}", group.deps, dependents[0].name);
+            let mut spec = deps_spec.clone();
+            spec.name = name.clone();
+            spec.origin = None;
+            let attrs = command_attrs(&(lines.join("\n") + "\n"));
+            spec.attrs.extend(attrs.clone());
+            let users: Vec<&str> = dependents.iter().map(|d| d.name.as_str()).collect();
+            nix.push(format!(
+                "# for {}: cargoArtifacts = {};\n{} = {};",
+                users.join(", "),
+                nix_name(&name),
+                nix_name(&name),
+                nix::crane_call("buildDepsOnly", &attrs)
+            ));
+            for dependent in &dependents {
+                if let Some(user) = changed.iter_mut().find(|s| s.name == dependent.name) {
+                    user.attrs
+                        .insert("cargoArtifacts".into(), AttrValue::Str(name.clone()));
+                }
+            }
+            let at = changed
+                .iter()
+                .position(|s| s.name == group.deps)
+                .map_or(0, |i| i + 1);
+            changed.insert(at, spec);
+        }
+    }
+    any_split.then(|| Candidate {
+        summary: "one buildDepsOnly per distinct cargo selection, each phase on its own artifact"
+            .into(),
+        nix: nix.join("\n\n"),
+        specs: changed,
+        preference: 3,
+    })
+}
+
+/// A Nix identifier for a phase name (`deps-cli` → `depsCli`).
+fn nix_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(if upper { c.to_ascii_uppercase() } else { c });
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    out
+}
+
+fn origin(spec: &PhaseSpec) -> String {
+    spec.origin
+        .as_deref()
+        .map(|o| format!(" ({o})"))
+        .unwrap_or_default()
+}
+
+fn attr_json(value: &AttrValue) -> serde_json::Value {
+    match value {
+        AttrValue::Str(s) => s.clone().into(),
+        AttrValue::Bool(b) => (*b).into(),
+        AttrValue::Int(i) => (*i).into(),
+        AttrValue::List(items) => items.iter().map(attr_json).collect::<Vec<_>>().into(),
+        AttrValue::Null => "".into(),
+        AttrValue::Unknown(what) => format!("<{what}>").into(),
+    }
+}
+
+/// The phases-file schema as JSON: `{"phases": {NAME: {attr: value, "env": {...}}}}`.
+pub fn phases_file_json(specs: &[PhaseSpec]) -> serde_json::Value {
+    let mut phases = serde_json::Map::new();
+    for spec in specs {
+        let mut table: serde_json::Map<String, serde_json::Value> = spec
+            .attrs
+            .iter()
+            .map(|(k, v)| (k.clone(), attr_json(v)))
+            .collect();
+        if !spec.env.is_empty() {
+            table.insert(
+                "env".into(),
+                serde_json::to_value(&spec.env).unwrap_or_default(),
+            );
+        }
+        phases.insert(spec.name.clone(), table.into());
+    }
+    serde_json::json!({ "phases": phases })
+}
