@@ -363,7 +363,10 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
             ));
         }
     }
-    let total: f64 = report.phases.iter().map(|p| p.rebuild_seconds).sum();
+    let total = report
+        .phases
+        .iter()
+        .fold(0.0, |total, p| total + p.rebuild_seconds);
     lines.push(format!(
         "{total:.2} s spent rebuilding dependencies across all phases (rustc wall time)."
     ));

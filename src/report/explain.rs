@@ -69,9 +69,11 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 paths: &paths[miss.at.0],
                 graph: ctx.needed[miss.at.0],
             };
-            report.requested_by = askers.requested_by(miss);
+            let (requested_by, asked_through_dev) = askers.requested_by(miss);
+            report.requested_by = requested_by;
             report.cause = cause(ctx, miss, &selection);
-            report.fix = fix(ctx, miss, &selection, &askers);
+            let through_dev = asked_through_dev || askers.reached_through_dev(miss.at);
+            report.fix = fix(ctx, miss, &selection, through_dev);
             report
         })
         .collect()
@@ -251,7 +253,9 @@ struct Askers<'a> {
 }
 
 impl Askers<'_> {
-    fn requested_by(&self, miss: &Miss) -> Vec<String> {
+    /// The dependency edges that ask for what this phase needs and the source never built,
+    /// each from a workspace member down, and whether any of them passes a dev-dependency.
+    fn requested_by(&self, miss: &Miss) -> (Vec<String>, bool) {
         let (_, u) = miss.at;
         let unit = &miss.unit;
         let child = unit.package();
@@ -263,32 +267,42 @@ impl Askers<'_> {
                 .cloned()
                 .collect(),
             (Reason::NotBuilt, _) => BTreeSet::new(),
-            _ => return Vec::new(),
+            _ => return (Vec::new(), false),
         };
         let mut askers = BTreeSet::new();
+        let mut through_dev = false;
         for &p in &self.paths.parents[u] {
             let parent = &self.graph.units[p].key;
-            if miss.reason == Reason::NotBuilt {
-                askers.insert(format!("{} -> {}", self.chain_to(p), child.name));
-                continue;
-            }
-            let requested = self.ctx.index.requested_features(
-                &parent.pkg_id,
-                &parent.features,
-                &unit.pkg_id,
-                child.name,
-            );
-            let asked: Vec<String> = requested.intersection(&extra).cloned().collect();
-            if !asked.is_empty() {
-                askers.insert(format!(
-                    "{} -> {} (features: {})",
-                    self.chain_to(p),
+            let asked: Vec<String> = if miss.reason == Reason::NotBuilt {
+                Vec::new()
+            } else {
+                let requested = self.ctx.index.requested_features(
+                    &parent.pkg_id,
+                    &parent.features,
+                    &unit.pkg_id,
                     child.name,
-                    asked.join(", ")
-                ));
-            }
+                );
+                let asked: Vec<String> = requested.intersection(&extra).cloned().collect();
+                if asked.is_empty() {
+                    continue;
+                }
+                asked
+            };
+            let kind = edge_kind(self.ctx.index, self.graph, p, u);
+            through_dev |= self.paths.through_dev[p] || kind == Some(EdgeKind::Dev);
+            let features = if asked.is_empty() {
+                String::new()
+            } else {
+                format!(" (features: {})", asked.join(", "))
+            };
+            askers.insert(format!(
+                "{}{}{}{features}",
+                self.chain_to(p),
+                arrow(kind),
+                child.name
+            ));
         }
-        askers.into_iter().collect()
+        (askers.into_iter().collect(), through_dev)
     }
 
     /// `app -> top -> mid`: the shortest path from a workspace member down to unit `u`,
@@ -313,11 +327,7 @@ impl Askers<'_> {
                     }
                     _ => None,
                 };
-                text.push_str(match kind {
-                    Some(EdgeKind::Dev) => " -[dev]-> ",
-                    Some(EdgeKind::Build) => " -[build]-> ",
-                    _ => " -> ",
-                });
+                text.push_str(arrow(kind));
             }
             match node {
                 Some(node) => text.push_str(self.graph.units[*node].key.package().name),
@@ -329,6 +339,14 @@ impl Askers<'_> {
 
     fn reached_through_dev(&self, at: UnitAt) -> bool {
         self.paths.through_dev[at.1]
+    }
+}
+
+fn arrow(kind: Option<EdgeKind>) -> &'static str {
+    match kind {
+        Some(EdgeKind::Dev) => " -[dev]-> ",
+        Some(EdgeKind::Build) => " -[build]-> ",
+        _ => " -> ",
     }
 }
 
@@ -459,12 +477,10 @@ fn deps_phase_name(ctx: &ExplainContext) -> String {
         )
 }
 
-fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, askers: &Askers) -> String {
+fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, through_dev: bool) -> String {
     let deps = deps_phase_name(ctx);
     match miss.reason {
-        Reason::Features | Reason::NotBuilt => {
-            selection_fix(ctx, selection, askers.reached_through_dev(miss.at), &deps)
-        }
+        Reason::Features | Reason::NotBuilt => selection_fix(ctx, selection, through_dev, &deps),
         Reason::Profile => {
             let best = best_candidate(miss);
             let mine = miss.unit.profile_name();
@@ -592,7 +608,7 @@ fn selection_fix(
         );
     }
     format!(
-        "give {deps} the same cargo arguments as this phase ({})",
+        "let {deps} also run this phase's commands (add `{}` to its buildPhaseCargoCommand; `cache-miss fix` writes the snippet)",
         ctx.phase_invocations
             .iter()
             .map(|i| i.display())

@@ -170,7 +170,7 @@ fn replay(
                 Agreement::default()
             };
             let rebuild_seconds = if report.phase.artifacts_from.is_some() {
-                measured.iter().map(|u| u.seconds).sum()
+                measured.iter().fold(0.0, |total, u| total + u.seconds)
             } else {
                 0.0
             };

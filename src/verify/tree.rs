@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// Copies a directory tree; `skip` names entries (at any depth) not to copy. File
+/// Copies a directory tree; `skip` names top-level entries not to copy. File
 /// modification times are kept: cargo's freshness checks compare them.
 pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
@@ -20,7 +20,7 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
         let target = to.join(&name);
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            copy_tree(&source, &target, skip)?;
+            copy_tree(&source, &target, &[])?;
         } else if kind.is_symlink() {
             let link = fs::read_link(&source)?;
             std::os::unix::fs::symlink(&link, &target)

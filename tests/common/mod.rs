@@ -21,9 +21,15 @@ pub struct Fixture {
 impl Fixture {
     pub fn new(name: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
-        copy_dir(&fixtures_dir().join("registry"), &dir.path().join("registry"));
+        copy_dir(
+            &fixtures_dir().join("registry"),
+            &dir.path().join("registry"),
+        );
         copy_dir(&fixtures_dir().join(name), &dir.path().join(name));
-        Fixture { dir, name: name.to_string() }
+        Fixture {
+            dir,
+            name: name.to_string(),
+        }
     }
 
     pub fn root(&self) -> PathBuf {
@@ -91,7 +97,12 @@ pub fn misses(phase: &Value) -> Vec<(String, String)> {
         .as_array()
         .expect("misses array")
         .iter()
-        .map(|m| (m["package"].as_str().unwrap().to_string(), m["reason"].as_str().unwrap().to_string()))
+        .map(|m| {
+            (
+                m["package"].as_str().unwrap().to_string(),
+                m["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -102,10 +113,42 @@ pub fn root_misses(phase: &Value) -> Vec<(String, String)> {
         .expect("misses array")
         .iter()
         .filter(|m| m["cascade_from"].is_null())
-        .map(|m| (m["package"].as_str().unwrap().to_string(), m["reason"].as_str().unwrap().to_string()))
+        .map(|m| {
+            (
+                m["package"].as_str().unwrap().to_string(),
+                m["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// Every file under `root` with its bytes and modification time, for "unchanged" checks.
+pub fn snapshot_tree(root: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            if entry.file_type().expect("file type").is_dir() {
+                stack.push(path);
+            } else {
+                let modified = entry
+                    .metadata()
+                    .expect("metadata")
+                    .modified()
+                    .expect("mtime");
+                files.push((path.clone(), std::fs::read(&path).expect("read"), modified));
+            }
+        }
+    }
+    files.sort();
+    files
 }

@@ -1,0 +1,177 @@
+//! Bad input ends in one clear message and exit code 2, never a panic or a partial write.
+
+mod common;
+
+use std::fs;
+
+use common::Fixture;
+use predicates::prelude::*;
+
+fn with_phases(name: &str, phases: &str) -> Fixture {
+    let fixture = Fixture::new(name);
+    fs::write(fixture.root().join("phases.toml"), phases).unwrap();
+    fixture
+}
+
+fn fails_with(fixture: &Fixture, args: &[&str], message: &str) {
+    fixture
+        .report(args)
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn malformed_toml_names_file_line_and_column() {
+    let fixture = with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \n",
+    );
+    fails_with(
+        &fixture,
+        &[],
+        "error: phases.toml: invalid TOML: line 3, column 11",
+    );
+}
+
+#[test]
+fn unknown_function_names_the_phase() {
+    let fixture = with_phases("clean", "[phases.deps]\nfunction = \"buildDepOnly\"\n");
+    fails_with(
+        &fixture,
+        &[],
+        "phase `deps`: unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
+    );
+}
+
+#[test]
+fn attribute_typo_gets_did_you_mean() {
+    let fixture = with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\ncargoExtraArg = \"-p app\"\n",
+    );
+    fails_with(
+        &fixture,
+        &[],
+        "phase `deps`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
+    );
+}
+
+#[test]
+fn wrong_attribute_type() {
+    let fixture = with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \"no\"\n",
+    );
+    fails_with(&fixture, &[], "attribute `doCheck` must be a boolean");
+}
+
+#[test]
+fn unknown_artifact_source() {
+    let fixture = with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\n[phases.c]\nfunction = \"cargoClippy\"\ncargoArtifacts = \"dep\"\n",
+    );
+    fails_with(
+        &fixture,
+        &[],
+        "phase `c`: cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
+    );
+}
+
+#[test]
+fn missing_cargo_lock() {
+    let fixture = Fixture::new("clean");
+    fs::remove_file(fixture.root().join("Cargo.lock")).unwrap();
+    fails_with(&fixture, &[], "no Cargo.lock beside");
+    assert!(
+        !fixture.root().join("Cargo.lock").exists(),
+        "cache-miss must not create a lock file"
+    );
+}
+
+#[test]
+fn missing_manifest() {
+    common::cache_miss()
+        .args(["report", "--manifest-path", "/nonexistent/Cargo.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no Cargo.toml at /nonexistent/Cargo.toml",
+        ));
+}
+
+#[test]
+fn unknown_package_reports_cargos_message_with_phase_and_command() {
+    let fixture = with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\n[phases.b]\nfunction = \"cargoBuild\"\ncargoArtifacts = \"deps\"\ncargoExtraArgs = \"--locked -p nope\"\n",
+    );
+    fails_with(
+        &fixture,
+        &[],
+        "phase `b`: `cargo build --release --locked -p nope --unit-graph` failed",
+    );
+    fails_with(&fixture, &[], "nope");
+}
+
+#[test]
+fn unknown_feature_is_a_cargo_error() {
+    let fixture = with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\ncargoExtraArgs = \"--locked --features nope\"\n",
+    );
+    fails_with(&fixture, &[], "phase `deps`");
+    fails_with(&fixture, &[], "nope");
+}
+
+#[test]
+fn cargo_missing_from_path() {
+    let fixture = Fixture::new("clean");
+    common::cache_miss()
+        .args(["report", "--manifest-path"])
+        .arg(fixture.manifest())
+        .env("PATH", "/nonexistent")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cargo was not found on PATH"));
+}
+
+#[test]
+fn quick_start_set_is_assumed_without_phases() {
+    let fixture = Fixture::new("clean");
+    fs::remove_file(fixture.root().join("phases.toml")).unwrap();
+    let report = fixture.report_json(&[]);
+    assert!(
+        report["phase_source"]
+            .as_str()
+            .unwrap()
+            .contains("assumed crane's quick-start set")
+    );
+    let names: Vec<&str> = report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["deps", "package", "clippy", "nextest", "doc"]);
+    for name in ["package", "clippy", "nextest"] {
+        assert_eq!(common::phase(&report, name)["units"]["missed"], 0, "{name}");
+    }
+    // crane's quick start really misses here (verify measures it): buildDepsOnly checks
+    // with --all-targets, so its only check-mode `leaf` has the dev-dependency's `alloc`.
+    let doc = common::phase(&report, "doc");
+    assert_eq!(common::misses(doc), common::pairs(&[("leaf", "features")]));
+    assert_eq!(doc["misses"][0]["cause"], "deps-only: --all-targets");
+}
+
+#[test]
+fn set_on_an_unknown_phase() {
+    let fixture = Fixture::new("select");
+    fails_with(
+        &fixture,
+        &["--set", "dep.doCheck=true"],
+        "--set dep.doCheck: no phase `dep`",
+    );
+}

@@ -1,0 +1,311 @@
+//! `cache-miss report` on every fixture scenario, through the real binary and real cargo.
+
+mod common;
+
+use common::{Fixture, misses, pairs, phase, root_misses};
+
+#[test]
+fn package_selection_differs() {
+    let report = Fixture::new("select").report_json(&[]);
+    let cli = phase(&report, "cli");
+    assert_eq!(
+        misses(cli),
+        pairs(&[
+            ("clionly", "not-built"),
+            ("leaf", "features"),
+            ("mid", "features"),
+            ("top", "features")
+        ])
+    );
+    assert_eq!(cli["units"]["missed"], 4);
+    let top = &cli["misses"][3];
+    assert_eq!(
+        top["detail"],
+        "deps-only built [] ; this phase needs [full]"
+    );
+    assert_eq!(top["requested_by"][0], "cli -> top (features: full)");
+    assert_eq!(top["cause"], "this phase: -p cli; deps-only: -p app");
+    assert!(
+        top["fix"]
+            .as_str()
+            .unwrap()
+            .contains("cargoExtraArgs = \"--locked -p cli\""),
+        "{top}"
+    );
+    let leaf = &cli["misses"][1];
+    assert_eq!(
+        leaf["requested_by"][0],
+        "cli -> top -> mid -> leaf (features: extra)"
+    );
+    assert_eq!(phase(&report, "deps")["units"]["missed"], 0);
+    assert!(phase(&report, "deps")["artifacts_from"].is_null());
+}
+
+#[test]
+fn dev_dependencies_missing_when_deps_only_skips_checks() {
+    let report = Fixture::new("dev-deps").report_json(&[]);
+    for name in ["tests", "nextest"] {
+        let tests = phase(&report, name);
+        assert_eq!(
+            misses(tests),
+            pairs(&[("leaf", "features"), ("testkit", "not-built")]),
+            "{name}"
+        );
+        let leaf = &tests["misses"][0];
+        assert_eq!(
+            leaf["requested_by"][0],
+            "lib -[dev]-> testkit -> leaf (features: alloc)"
+        );
+        assert!(
+            leaf["fix"]
+                .as_str()
+                .unwrap()
+                .starts_with("keep doCheck = true on buildDepsOnly (`deps`)"),
+            "{leaf}"
+        );
+    }
+    assert_eq!(
+        phase(&report, "nextest")["commands"][1],
+        "cargo nextest run --cargo-profile release"
+    );
+}
+
+#[test]
+fn all_features_in_clippy_only() {
+    let report = Fixture::new("all-features").report_json(&[]);
+    let clippy = phase(&report, "clippy");
+    assert_eq!(
+        misses(clippy),
+        pairs(&[("leaf", "features"), ("mid", "features")])
+    );
+    assert!(
+        clippy["misses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["mode"] == "check")
+    );
+    assert_eq!(clippy["misses"][1]["cause"], "this phase: --all-features");
+    assert!(
+        clippy["misses"][1]["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("add --all-features to buildDepsOnly")
+    );
+}
+
+#[test]
+fn profile_and_profile_overrides_differ() {
+    let report = Fixture::new("profile").report_json(&[]);
+    let pkg = phase(&report, "pkg");
+    assert_eq!(misses(pkg), pairs(&[("leaf", "profile")]));
+    assert_eq!(
+        pkg["misses"][0]["cause"],
+        "this phase: CARGO_PROFILE=ci; deps-only: CARGO_PROFILE=release"
+    );
+    assert!(
+        pkg["misses"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("opt_level 3 → 1"),
+        "{}",
+        pkg["misses"][0]
+    );
+    assert!(
+        pkg["misses"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("set CARGO_PROFILE = \"ci\"")
+    );
+    let lto = phase(&report, "lto");
+    assert_eq!(misses(lto), pairs(&[("leaf", "profile")]));
+    assert_eq!(
+        lto["misses"][0]["cause"],
+        "this phase: CARGO_PROFILE_RELEASE_LTO=fat"
+    );
+    assert_eq!(lto["env"]["CARGO_PROFILE_RELEASE_LTO"], "fat");
+}
+
+#[test]
+fn target_platform_differs() {
+    let report = Fixture::new("platform").report_json(&[]);
+    for name in ["cross", "hosttriple"] {
+        let p = phase(&report, name);
+        assert_eq!(
+            misses(p),
+            pairs(&[
+                ("buildy", "platform"),
+                ("buildy", "platform"),
+                ("leaf", "platform")
+            ]),
+            "{name}"
+        );
+        // The build script's own compilation is a host unit: still cached.
+        assert_eq!(p["units"]["cached"], 1, "{name}");
+    }
+    let cross = phase(&report, "cross");
+    assert!(
+        cross["misses"][2]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("aarch64-unknown-linux-gnu")
+    );
+    assert!(
+        cross["misses"][2]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--target aarch64-unknown-linux-gnu")
+    );
+}
+
+#[test]
+fn rustflags_on_one_phase_miss_everything() {
+    let report = Fixture::new("rustflags").report_json(&[]);
+    let loom = phase(&report, "loom");
+    assert_eq!(
+        misses(loom),
+        pairs(&[("leaf", "rustflags"), ("macroz", "rustflags")])
+    );
+    assert_eq!(loom["units"]["cached"], 0);
+    assert_eq!(
+        loom["misses"][0]["cause"],
+        "this phase: RUSTFLAGS=--cfg loom; deps-only: no rustflags"
+    );
+}
+
+#[test]
+fn a_low_crate_cascades_upward() {
+    let report = Fixture::new("cascade").report_json(&[]);
+    let all = phase(&report, "all");
+    assert_eq!(
+        misses(all),
+        pairs(&[
+            ("leaf", "features"),
+            ("mid", "dependency"),
+            ("top", "dependency")
+        ])
+    );
+    assert_eq!(root_misses(all), pairs(&[("leaf", "features")]));
+    assert_eq!(all["misses"][0]["cascaded"], 2);
+    for cascade in &all["misses"].as_array().unwrap()[1..] {
+        assert_eq!(cascade["cascade_from"], "leaf@1.0.0 (build)");
+        assert_eq!(
+            cascade["fix"],
+            "goes away with the fix for leaf@1.0.0 (build)"
+        );
+    }
+    assert_eq!(
+        all["misses"][0]["requested_by"][0],
+        "b -> leaf (features: extra)"
+    );
+}
+
+#[test]
+fn clean_setup_has_no_misses_and_says_so() {
+    let fixture = Fixture::new("clean");
+    let report = fixture.report_json(&[]);
+    for p in report["phases"].as_array().unwrap() {
+        assert_eq!(p["units"]["missed"], 0, "{}", p["name"]);
+        assert!(p["misses"].as_array().unwrap().is_empty());
+    }
+    assert_eq!(phase(&report, "tests")["units"]["cached"], 6);
+    let table = fixture.report(&[]).success().get_output().stdout.clone();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        table.contains("No misses: every phase reuses all the dependency units it inherits."),
+        "{table}"
+    );
+    fixture.report(&["--fail-on-miss"]).success();
+}
+
+#[test]
+fn root_package_with_workspace_selects_only_the_root() {
+    let report = Fixture::new("root-package").report_json(&[]);
+    let tool = phase(&report, "tool");
+    assert_eq!(
+        misses(tool),
+        pairs(&[
+            ("leaf", "features"),
+            ("mid", "not-built"),
+            ("top", "not-built")
+        ])
+    );
+    assert_eq!(tool["misses"][2]["requested_by"][0], "tool -> top");
+    assert_eq!(tool["misses"][2]["cause"], "this phase: -p tool");
+}
+
+#[test]
+fn fail_on_miss_exits_1_with_misses() {
+    Fixture::new("select").report(&["--fail-on-miss"]).code(1);
+}
+
+#[test]
+fn markdown_has_tables_and_fixes() {
+    let fixture = Fixture::new("select");
+    let output = fixture
+        .report(&["--format", "markdown"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let markdown = String::from_utf8(output).unwrap();
+    assert!(markdown.starts_with("## cache-miss report"), "{markdown}");
+    assert!(markdown.contains(
+        "| phase | function | artifacts from | needed | cached | missed | local | cached % |"
+    ));
+    assert!(
+        markdown.contains("| cli | buildPackage | deps | 4 | 0 | 4 | 1 | 0% |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("fix: run the same package selection in buildDepsOnly"));
+}
+
+#[test]
+fn table_is_plain_and_fits_100_columns_when_piped() {
+    let fixture = Fixture::new("demo");
+    let output = fixture.report(&[]).success().get_output().stdout.clone();
+    let table = String::from_utf8(output).unwrap();
+    assert!(
+        !table.contains('\u{1b}'),
+        "no colour codes when stdout is not a terminal"
+    );
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "line wider than 100 columns: {line}"
+        );
+    }
+}
+
+#[test]
+fn ambient_build_environment_does_not_leak_in() {
+    let fixture = Fixture::new("clean");
+    let output = common::cache_miss()
+        .args(["report", "--format", "json", "--manifest-path"])
+        .arg(fixture.manifest())
+        .env("RUSTFLAGS", "--cfg from_the_shell")
+        .env("CARGO_PROFILE_RELEASE_LTO", "fat")
+        .env("CARGO_BUILD_TARGET", "aarch64-unknown-linux-gnu")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    for p in report["phases"].as_array().unwrap() {
+        assert_eq!(p["units"]["missed"], 0, "{}", p["name"]);
+    }
+}
+
+#[test]
+fn the_users_tree_is_not_modified() {
+    let fixture = Fixture::new("demo");
+    let before = common::snapshot_tree(&fixture.root());
+    fixture.report(&[]).success();
+    common::cache_miss()
+        .args(["phases", "--manifest-path"])
+        .arg(fixture.manifest())
+        .assert()
+        .success();
+    assert_eq!(common::snapshot_tree(&fixture.root()), before);
+}
