@@ -1,0 +1,223 @@
+//! `cache-miss fix` and `report --set`: proposals that, re-analysed and rebuilt, leave no miss.
+
+mod common;
+
+use std::fs;
+
+use common::Fixture;
+use serde_json::Value;
+
+fn fix_json(fixture: &Fixture) -> Value {
+    let output = common::cache_miss()
+        .args(["fix", "--format", "json", "--manifest-path"])
+        .arg(fixture.manifest())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&output).expect("fix prints JSON")
+}
+
+fn json_to_toml(value: &Value) -> toml::Value {
+    match value {
+        Value::String(s) => toml::Value::String(s.clone()),
+        Value::Bool(b) => toml::Value::Boolean(*b),
+        Value::Number(n) => toml::Value::Integer(n.as_i64().expect("integer")),
+        Value::Array(items) => toml::Value::Array(items.iter().map(json_to_toml).collect()),
+        Value::Object(map) => toml::Value::Table(
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_to_toml(v)))
+                .collect(),
+        ),
+        Value::Null => toml::Value::String(String::new()),
+    }
+}
+
+/// Writes the best proposal's phases as the fixture's phases.toml.
+fn apply_best(fixture: &Fixture, fix: &Value) {
+    let phases = &fix["proposals"][0]["phases"];
+    fs::write(
+        fixture.root().join("phases.toml"),
+        toml::to_string(&json_to_toml(phases)).unwrap(),
+    )
+    .unwrap();
+}
+
+/// The best proposal has no misses left, says so, and re-analysing its phases agrees;
+/// with `compile`, a real replay of the fixed phases rebuilds no dependency either.
+fn best_proposal_removes_every_miss(name: &str, compile: bool) {
+    let fixture = Fixture::new(name);
+    let fix = fix_json(&fixture);
+    assert_eq!(fix["version"], 1);
+    let best = &fix["proposals"][0];
+    assert!(
+        best["missed_before"].as_u64().unwrap() > 0,
+        "{name}: {best}"
+    );
+    assert_eq!(best["missed_after"], 0, "{name}: {best}");
+    assert!(
+        best["nix"]
+            .as_str()
+            .unwrap()
+            .contains("craneLib.buildDepsOnly"),
+        "{name}"
+    );
+    apply_best(&fixture, &fix);
+    let report = fixture.report_json(&[]);
+    for phase in report["phases"].as_array().unwrap() {
+        assert_eq!(
+            phase["units"]["missed"], 0,
+            "{name}/{}: {}",
+            phase["name"], phase["misses"]
+        );
+    }
+    if compile {
+        let output = common::cache_miss()
+            .args(["verify", "--check", "--format", "json", "--manifest-path"])
+            .arg(fixture.manifest())
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let verified: Value = serde_json::from_slice(&output).unwrap();
+        for phase in verified["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| !p["artifacts_from"].is_null())
+        {
+            assert!(
+                phase["measured"].as_array().unwrap().is_empty(),
+                "{name}/{}: {}",
+                phase["name"],
+                phase["measured"]
+            );
+        }
+    }
+}
+
+#[test]
+fn select_is_fixed() {
+    best_proposal_removes_every_miss("select", true);
+}
+
+#[test]
+fn dev_deps_is_fixed() {
+    best_proposal_removes_every_miss("dev-deps", true);
+}
+
+#[test]
+fn all_features_is_fixed() {
+    best_proposal_removes_every_miss("all-features", true);
+}
+
+#[test]
+fn profile_is_fixed() {
+    best_proposal_removes_every_miss("profile", true);
+}
+
+#[test]
+fn cascade_is_fixed() {
+    best_proposal_removes_every_miss("cascade", true);
+}
+
+#[test]
+fn root_package_is_fixed() {
+    best_proposal_removes_every_miss("root-package", true);
+}
+
+#[test]
+fn demo_is_fixed() {
+    best_proposal_removes_every_miss("demo", true);
+}
+
+#[test]
+fn platform_is_fixed_in_analysis() {
+    // The aarch64 phase cannot be compiled here (no aarch64 standard library).
+    best_proposal_removes_every_miss("platform", false);
+}
+
+#[test]
+fn rustflags_phase_is_named_never_served_instead_of_a_fake_fix() {
+    let fix = fix_json(&Fixture::new("rustflags"));
+    assert!(fix["proposals"].as_array().unwrap().is_empty(), "{fix}");
+    assert_eq!(fix["never_served"][0]["phase"], "loom");
+    assert_eq!(fix["never_served"][0]["missed"], 2);
+}
+
+#[test]
+fn clean_setup_has_nothing_to_fix() {
+    let fixture = Fixture::new("clean");
+    let fix = fix_json(&fixture);
+    assert!(fix["proposals"].as_array().unwrap().is_empty());
+    let text = common::cache_miss()
+        .args(["fix", "--manifest-path"])
+        .arg(fixture.manifest())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(text)
+            .unwrap()
+            .contains("No misses: nothing to fix.")
+    );
+}
+
+#[test]
+fn table_output_shows_the_snippet_and_the_verdict() {
+    let fixture = Fixture::new("select");
+    let output = common::cache_miss()
+        .args(["fix", "--manifest-path"])
+        .arg(fixture.manifest())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(
+        text.contains("1. give buildDepsOnly the selection its phases share"),
+        "{text}"
+    );
+    assert!(text.contains("0 misses after this change (re-analysed)"));
+    assert!(text.contains("# buildDepsOnly `deps` (phases.toml:1)"));
+    assert!(text.contains("cargoExtraArgs = \"--locked -p cli\";"));
+}
+
+#[test]
+fn what_if_set_reports_before_and_after() {
+    let fixture = Fixture::new("dev-deps");
+    let report = fixture.report_json(&["--set", "deps.doCheck=true"]);
+    let tests = common::phase(&report, "tests");
+    assert_eq!(tests["missed_before"], 2);
+    assert_eq!(tests["units"]["missed"], 0);
+    assert!(
+        report["phase_source"]
+            .as_str()
+            .unwrap()
+            .ends_with("with deps.doCheck=true")
+    );
+    let text = String::from_utf8(
+        fixture
+            .report(&["--set", "deps.doCheck=true"])
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("tests: missed 2 -> 0 with the change"),
+        "{text}"
+    );
+    // The phases file itself is untouched.
+    assert!(
+        fs::read_to_string(fixture.root().join("phases.toml"))
+            .unwrap()
+            .contains("doCheck = false")
+    );
+}
