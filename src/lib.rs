@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod diff;
+pub mod findings;
 pub mod fix;
 pub mod phase;
 pub mod render;

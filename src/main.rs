@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use cache_miss::render::document::{
-    Block, document, fix_document, phases_document, verify_document,
+    Block, document, findings_document, fix_document, phases_document, verify_document,
 };
 use cache_miss::render::{self, Format};
 use cache_miss::report::PhaseSummary;
-use cache_miss::report::analyze::analyze;
-use cache_miss::source::{Override, PhaseSourceOptions, load_phases};
+use cache_miss::report::analyze::{analyze, analyze_with};
+use cache_miss::source::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
 /// reusing buildDepsOnly's artifacts, and why.
@@ -78,6 +78,13 @@ struct ReportArgs {
     /// Print where the time went (cargo resolution vs analysis) to stderr.
     #[arg(long)]
     timings: bool,
+    /// Print only the findings (source filtering, workspace layout, environment hazards).
+    #[arg(long)]
+    findings_only: bool,
+    /// A previous build's target dir: its build-script outputs tell which environment
+    /// variables each build script watches.
+    #[arg(long, value_name = "DIR")]
+    target_dir: Option<PathBuf>,
     /// What-if: change a phase attribute before analysing, e.g. `deps.doCheck=true` or
     /// `deps.cargoExtraArgs="--locked --workspace"` (repeatable). No file is edited.
     #[arg(long = "set", value_name = "PHASE.ATTR=VALUE")]
@@ -131,12 +138,20 @@ fn main() -> ExitCode {
 
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_phases(&args.source.options())?;
+    let target_dir = args.target_dir.as_deref();
+    let run = |loaded: &LoadedPhases| {
+        analyze_with(
+            &loaded.phases,
+            &loaded.description,
+            &loaded.runner(),
+            target_dir,
+        )
+    };
     let report = if args.set.is_empty() {
-        analyze(&loaded.phases, &loaded.description, &loaded.runner())?
+        run(&loaded)?
     } else {
-        let changed = loaded.with_overrides(&args.set)?;
-        let before = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
-        let mut after = analyze(&changed.phases, &changed.description, &changed.runner())?;
+        let before = run(&loaded)?;
+        let mut after = run(&loaded.with_overrides(&args.set)?)?;
         after.compare_with(&before);
         after
     };
@@ -149,9 +164,11 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             t.analyze.as_secs_f64() * 1000.0
         );
     }
-    let text = match args.format {
-        Format::Json => render::json::render(&report),
-        format => draw(&document(&report), format),
+    let text = match (args.format, args.findings_only) {
+        (Format::Json, false) => render::json::render(&report),
+        (Format::Json, true) => render::json::render_findings(&report),
+        (format, false) => draw(&document(&report), format),
+        (format, true) => draw(&findings_document(&report), format),
     };
     print(&text);
     let failed = args.fail_on_miss && report.total_missed() > 0;

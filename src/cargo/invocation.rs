@@ -404,6 +404,24 @@ pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<String> {
     flags
 }
 
+/// The package, feature and platform flags among [`selection_flags`], as cargo arguments
+/// (`-p cli`, `--workspace`, `--features x`, `--all-features`, `--target T`, ...).
+pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<String> {
+    const KEPT: [&str; 7] = [
+        "-p ",
+        "--workspace",
+        "--exclude ",
+        "--features ",
+        "--all-features",
+        "--no-default-features",
+        "--target ",
+    ];
+    selection_flags(invocations)
+        .into_iter()
+        .filter(|f| KEPT.iter().any(|prefix| f.starts_with(prefix)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

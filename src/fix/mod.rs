@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cargo::Invocation;
-use crate::cargo::invocation::selection_flags;
+use crate::cargo::invocation::package_selection;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::report::Report;
 use crate::report::analyze::{analyze, plan_phases};
@@ -220,25 +220,8 @@ fn deps_groups(
         .collect()
 }
 
-/// Package, feature and platform flags of a dependent's commands, as cargo arguments.
 fn package_flags(invocations: &[Invocation]) -> BTreeSet<String> {
-    let refs: Vec<&Invocation> = invocations.iter().collect();
-    selection_flags(&refs)
-        .into_iter()
-        .filter(|f| {
-            [
-                "-p ",
-                "--workspace",
-                "--exclude ",
-                "--features ",
-                "--all-features",
-                "--no-default-features",
-                "--target ",
-            ]
-            .iter()
-            .any(|prefix| f.starts_with(prefix))
-        })
-        .collect()
+    package_selection(&invocations.iter().collect::<Vec<_>>())
 }
 
 fn needs_dev_dependencies(invocations: &[Invocation]) -> bool {

@@ -44,6 +44,9 @@ pub struct Phase {
     pub approximations: Vec<String>,
     /// True for the buildDepsOnly that buildPackage makes when given no `cargoArtifacts`.
     pub implicit: bool,
+    /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
+    /// findings that look past cargo.
+    pub attrs: BTreeMap<String, AttrValue>,
 }
 
 /// One cargo call of a phase, as crane runs it. Produced by [`PhaseSet::from_specs`].
@@ -501,6 +504,7 @@ fn build_phase(
         notes,
         approximations,
         implicit: false,
+        attrs: spec.attrs.clone(),
     })
 }
 

@@ -19,6 +19,16 @@ pub enum Block {
     Code(String),
 }
 
+/// The document of `report --findings-only`.
+pub fn findings_document(report: &Report) -> Vec<Block> {
+    let mut blocks = vec![
+        Block::Heading("cache-miss findings".to_string()),
+        Block::Lines(vec![format!("workspace: {}", report.workspace_root)]),
+    ];
+    blocks.extend(findings_blocks(report).into_iter().skip(1));
+    blocks
+}
+
 /// Builds the document that the table and markdown renderers draw.
 pub fn document(report: &Report) -> Vec<Block> {
     let mut blocks = vec![
@@ -198,32 +208,28 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
     blocks
 }
 
-fn findings_blocks(report: &Report) -> Vec<Block> {
+/// The findings section; says plainly when there are none.
+pub fn findings_blocks(report: &Report) -> Vec<Block> {
+    let mut lines = Vec::new();
     if report.findings.is_empty() {
-        return Vec::new();
+        lines.push(
+            "No findings: source filtering, workspace layout and environment look fine."
+                .to_string(),
+        );
     }
-    let rows = report
-        .findings
-        .iter()
-        .map(|f| {
-            vec![
-                f.id.clone(),
-                f.severity.clone(),
-                f.location.clone().unwrap_or_default(),
-                f.message.clone(),
-                f.fix.clone(),
-            ]
-        })
-        .collect();
-    vec![
-        Block::Heading("findings".to_string()),
-        Block::Table {
-            headers: ["finding", "severity", "where", "what", "fix"]
-                .map(String::from)
-                .to_vec(),
-            rows,
-        },
-    ]
+    for finding in &report.findings {
+        let location = finding
+            .location
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{} {}{location}: {}",
+            finding.severity, finding.id, finding.message
+        ));
+        lines.push(format!("  fix: {}", finding.fix));
+    }
+    vec![Block::Heading("findings".to_string()), Block::Lines(lines)]
 }
 
 /// The document of `cache-miss phases`: each phase, what it runs, where it comes from.

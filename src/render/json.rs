@@ -86,3 +86,20 @@ pub fn render_fix(report: &FixReport) -> String {
     .unwrap_or_default()
         + "\n"
 }
+
+#[derive(Serialize)]
+struct JsonFindings<'a> {
+    version: u32,
+    workspace_root: &'a str,
+    findings: &'a [Finding],
+}
+
+/// `report --findings-only --format json`: the contract's `findings` array alone.
+pub fn render_findings(report: &Report) -> String {
+    let json = JsonFindings {
+        version: VERSION,
+        workspace_root: &report.workspace_root,
+        findings: &report.findings,
+    };
+    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+}

@@ -72,18 +72,25 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
     table
 }
 
-/// Greedy word wrap at `width` columns; continuation lines are indented by two spaces.
+/// Greedy word wrap at `width` columns, keeping the line's indentation; continuation
+/// lines are indented two more spaces.
 fn wrap(line: &str, width: usize) -> Vec<String> {
+    let text = line.trim_start_matches(' ');
+    let indent = " ".repeat(line.len() - text.len());
     let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in line.split(' ') {
+    let mut current = indent.clone();
+    let mut empty = true;
+    for word in text.split(' ') {
         let used = current.chars().count();
-        if used > 0 && used + 1 + word.chars().count() > width {
-            lines.push(std::mem::replace(&mut current, "  ".to_string()));
-        } else if used > 0 && !current.trim().is_empty() {
+        if !empty && used + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut current, format!("{indent}  ")));
+            empty = true;
+        }
+        if !empty {
             current.push(' ');
         }
         current.push_str(word);
+        empty = false;
     }
     lines.push(current);
     lines

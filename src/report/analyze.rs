@@ -2,6 +2,7 @@
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
@@ -10,6 +11,7 @@ use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::{progress_bar, run_parallel};
 use crate::cargo::{CargoRunner, Invocation, Plan, UnitGraph, plan};
 use crate::diff::{DiffGraph, diff_phase};
+use crate::findings::FindingsInput;
 use crate::phase::{Phase, PhaseSet};
 
 use super::explain::{ExplainContext, explain_misses};
@@ -59,6 +61,17 @@ pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
 
 /// Resolves every phase of `set` and compares it with its inherited artifacts.
 pub fn analyze(set: &PhaseSet, phase_source: &str, runner: &CargoRunner) -> Result<Report> {
+    analyze_with(set, phase_source, runner, None)
+}
+
+/// [`analyze`], reading build-script outputs from a previous build's `target_dir` for the
+/// findings.
+pub fn analyze_with(
+    set: &PhaseSet,
+    phase_source: &str,
+    runner: &CargoRunner,
+    target_dir: Option<&Path>,
+) -> Result<Report> {
     let started = Instant::now();
     runner.check_version()?;
     let plans = plan_phases(set);
@@ -82,17 +95,26 @@ pub fn analyze(set: &PhaseSet, phase_source: &str, runner: &CargoRunner) -> Resu
         .zip(&plans.invocations)
         .map(|(g, inv)| DiffGraph::from_unit_graph(g, inv))
         .collect();
-    let phases = set
+    let phases: Vec<PhaseReport> = set
         .phases
         .iter()
         .enumerate()
         .map(|(i, phase)| phase_report(set, i, phase, &plans, &diff_graphs, &index))
         .collect();
+    let findings = crate::findings::find(&FindingsInput {
+        set,
+        plans: &plans,
+        graphs: &diff_graphs,
+        metadata: &metadata,
+        source_root: &runner.dir,
+        reports: &phases,
+        target_dir,
+    });
     Ok(Report {
         workspace_root: metadata.workspace_root.to_string(),
         phase_source: phase_source.to_string(),
         phases,
-        findings: Vec::new(),
+        findings,
         timings: Timings {
             resolve: resolved - started,
             analyze: resolved.elapsed(),

@@ -1,0 +1,136 @@
+//! Workspace layout findings: a root `[package]` beside `[workspace]`, and phases that
+//! select other packages or features than their deps-only phase.
+
+use std::collections::BTreeMap;
+
+use super::{FindingsInput, and_list, finding};
+use crate::cargo::invocation::package_selection;
+use crate::phase::{CraneFunction, Phase};
+use crate::report::Finding;
+
+/// `root-package-and-workspace`: cargo without `--workspace` then builds only the root
+/// package, so a deps-only phase with default arguments misses other members' deps.
+pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
+    let path = input.source_root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).ok()?;
+    let manifest: toml::Table = text.parse().ok()?;
+    let package = manifest.get("package")?.get("name")?.as_str()?.to_string();
+    manifest.get("workspace")?;
+    let packages_of = |phase: &Phase| -> Vec<String> {
+        package_selection(&input.invocations(phase))
+            .into_iter()
+            .filter(|f| f.starts_with("-p ") || f == "--workspace")
+            .collect()
+    };
+    let deps: Vec<&Phase> = input
+        .set
+        .phases
+        .iter()
+        .filter(|p| p.function == CraneFunction::BuildDepsOnly && packages_of(p).is_empty())
+        .collect();
+    let root_only = format!("-p {package}");
+    let others: Vec<String> = input
+        .set
+        .phases
+        .iter()
+        .filter(|p| p.artifacts_from.is_some() && packages_of(p).iter().any(|f| *f != root_only))
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    if deps.is_empty() || others.is_empty() {
+        return None;
+    }
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "[package]")
+        .map_or(1, |i| i + 1);
+    let deps_names: Vec<String> = deps.iter().map(|p| format!("`{}`", p.name)).collect();
+    Some(finding(
+        "root-package-and-workspace",
+        "warning",
+        Some(format!("Cargo.toml:{line}")),
+        format!(
+            "The top-level Cargo.toml defines both [package] ({package}) and [workspace]. Cargo without --workspace then builds only {package}, so buildDepsOnly {} caches only {package}'s dependencies, while {} select{} other members.",
+            and_list(&deps_names),
+            and_list(&others),
+            if others.len() == 1 { "s" } else { "" }
+        ),
+        "add --workspace to buildDepsOnly's cargoExtraArgs (in commonArgs), or make the root manifest virtual (only [workspace]) and move the root package into its own directory".to_string(),
+    ))
+}
+
+/// `selection-mismatch`: phases select other packages or features than the deps-only
+/// phase they inherit from; grouped by selection, with the deps-only arguments that
+/// would serve each group.
+pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for deps in input
+        .set
+        .phases
+        .iter()
+        .filter(|p| p.function == CraneFunction::BuildDepsOnly)
+    {
+        let own: Vec<String> = package_selection(&input.invocations(deps))
+            .into_iter()
+            .collect();
+        let mut groups: BTreeMap<Vec<String>, Vec<&Phase>> = BTreeMap::new();
+        for phase in input
+            .set
+            .phases
+            .iter()
+            .filter(|p| p.artifacts_from.as_deref() == Some(deps.name.as_str()))
+        {
+            let selection: Vec<String> = package_selection(&input.invocations(phase))
+                .into_iter()
+                .collect();
+            if selection != own {
+                groups.entry(selection).or_default().push(phase);
+            }
+        }
+        if groups.is_empty() {
+            continue;
+        }
+        let missing = groups.values().flatten().any(|p| input.missed(p) > 0);
+        let describe = |selection: &[String]| {
+            if selection.is_empty() {
+                "cargo's default selection".to_string()
+            } else {
+                selection.join(" ")
+            }
+        };
+        let mut parts = Vec::new();
+        let mut fixes = Vec::new();
+        for (selection, phases) in &groups {
+            let names: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
+            parts.push(format!(
+                "{} use{} {}",
+                and_list(&names),
+                if names.len() == 1 { "s" } else { "" },
+                describe(selection)
+            ));
+            fixes.push(format!(
+                "for {}: cargoExtraArgs = \"{}\"",
+                and_list(&names),
+                std::iter::once("--locked".to_string())
+                    .chain(selection.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+        findings.push(finding(
+            "selection-mismatch",
+            if missing { "warning" } else { "info" },
+            input.location(deps),
+            format!(
+                "buildDepsOnly `{}` uses {}, but {}. Different package or feature selections resolve features differently, so these phases rebuild dependencies.",
+                deps.name,
+                describe(&own),
+                parts.join("; ")
+            ),
+            format!(
+                "use one selection in every phase (put cargoExtraArgs in commonArgs), or give each group its own buildDepsOnly: {}. `cache-miss fix` checks which works.",
+                fixes.join("; ")
+            ),
+        ));
+    }
+    findings
+}

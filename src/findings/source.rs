@@ -1,0 +1,426 @@
+//! Source findings: a crane `src` that is the raw flake directory, and a cargo-only
+//! filter (`cleanCargoSource`) that drops files the build reads.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use super::{FindingsInput, and_list, finding};
+use crate::phase::{AttrValue, Phase};
+use crate::report::Finding;
+
+/// How a phase's `src` expression filters the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFilter {
+    /// `./.`, `self`, `lib.cleanSource ./.`: every file is an input.
+    Unfiltered,
+    /// `craneLib.cleanCargoSource` / `filterCargoSources`: only what cargo reads.
+    CargoOnly,
+    /// Some other filter (`lib.fileset`, `cleanSourceWith`, ...).
+    Other,
+}
+
+/// Classifies a `src` expression's text; `None` when there is none.
+pub fn classify_src(text: &str) -> SourceFilter {
+    let text = text.trim();
+    let cargo_only = text.contains("cleanCargoSource") || text.contains("filterCargoSources");
+    let adds_files = text.contains("fileset.unions") || text.contains("fileset.union ");
+    if cargo_only && !adds_files {
+        SourceFilter::CargoOnly
+    } else if cargo_only
+        || [
+            "fileset",
+            "cleanSourceWith",
+            "sourceFilesBySuffices",
+            "filter",
+        ]
+        .iter()
+        .any(|f| text.contains(f))
+    {
+        SourceFilter::Other
+    } else {
+        SourceFilter::Unfiltered
+    }
+}
+
+fn src_text(phase: &Phase) -> Option<&str> {
+    match phase.attrs.get("src")? {
+        AttrValue::Str(text) | AttrValue::Unknown(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// Whether crane's `filterCargoSources` keeps a file (a path relative to the source root).
+pub fn cargo_filter_keeps(relative: &Path) -> bool {
+    let name = relative
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let parent = relative
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.ends_with(".rs")
+        || name.ends_with(".toml")
+        || name == "Cargo.lock"
+        || (parent == ".cargo" && name == "config")
+}
+
+/// Files under the source root as a flake would see them: `.gitignore`d files and `.git`
+/// left out. Relative paths, sorted.
+fn source_files(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "target")
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter_map(|e| e.path().strip_prefix(root).ok().map(Path::to_path_buf))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `src-not-filtered`: phases built from the raw directory, with the files in it that no
+/// build reads (each of which, when edited, rebuilds every phase).
+pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
+    let phases: Vec<&Phase> = input
+        .set
+        .phases
+        .iter()
+        .filter(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::Unfiltered))
+        .collect();
+    let first = phases.first()?;
+    let read = files_read_by_build(input);
+    let unused: Vec<PathBuf> = source_files(input.source_root)
+        .into_iter()
+        .filter(|f| !cargo_filter_keeps(f) && !read.contains_key(f))
+        .collect();
+    if unused.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
+    let src = src_text(first).unwrap_or_default();
+    Some(finding(
+        "src-not-filtered",
+        "warning",
+        first.origin.clone(),
+        format!(
+            "{} build from the unfiltered source (src = {src}): every file in it is an input of every phase, deps-only included, so editing any of these {} files, which no build reads, rebuilds everything from scratch: {}",
+            and_list(&names),
+            unused.len(),
+            group_by_top_level(&unused)
+        ),
+        "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string(),
+    ))
+}
+
+/// `flake.nix, README.md, .github/ (2 files)`.
+fn group_by_top_level(files: &[PathBuf]) -> String {
+    let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+    for file in files {
+        let mut components = file.components();
+        let first = components
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = if components.next().is_some() {
+            format!("{first}/")
+        } else {
+            first
+        };
+        *groups.entry(key).or_default() += 1;
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|(name, count)| {
+            if name.ends_with('/') {
+                format!("{name} ({count} file{})", if count == 1 { "" } else { "s" })
+            } else {
+                name
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// `src-filter-drops-input`: files the build reads (`include_str!`, `include_bytes!`,
+/// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops.
+pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
+    let Some(phase) = input
+        .set
+        .phases
+        .iter()
+        .find(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::CargoOnly))
+    else {
+        return Vec::new();
+    };
+    let src = src_text(phase).unwrap_or_default();
+    files_read_by_build(input)
+        .into_iter()
+        .filter(|(file, _)| !cargo_filter_keeps(file))
+        .map(|(file, reader)| {
+            finding(
+                "src-filter-drops-input",
+                "error",
+                Some(reader.location.clone()),
+                format!(
+                    "`{}` reads {}, but the source filter (src = {src}) keeps only *.rs, *.toml, Cargo.lock and .cargo/config, so the file is missing in the Nix build.",
+                    reader.code,
+                    file.display()
+                ),
+                format!(
+                    "add it to the source: src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) ./{} ]; }};",
+                    file.display()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Who reads a file: the code and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reader {
+    code: String,
+    location: String,
+}
+
+/// Files (relative to the source root) that local crates read at build time, with the
+/// first code that reads each.
+fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
+    let mut read = BTreeMap::new();
+    for package in input
+        .metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+    {
+        let Some(package_dir) = package
+            .manifest_path
+            .parent()
+            .map(|d| d.as_std_path().to_path_buf())
+        else {
+            continue;
+        };
+        let build_script = package
+            .targets
+            .iter()
+            .find(|t| t.is_custom_build())
+            .map(|t| t.src_path.as_std_path().to_path_buf());
+        for file in rust_files(&package_dir) {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let is_build_script = build_script.as_deref() == Some(file.as_path());
+            for (line, code, path, base) in references(&text, is_build_script) {
+                let base_dir = match base {
+                    Base::File => file.parent().unwrap_or(&package_dir).to_path_buf(),
+                    Base::Package => package_dir.clone(),
+                };
+                let target = normalize(&base_dir.join(path));
+                let (Ok(relative), Ok(reader_file)) = (
+                    target.strip_prefix(input.source_root),
+                    file.strip_prefix(input.source_root),
+                ) else {
+                    continue;
+                };
+                read.entry(relative.to_path_buf()).or_insert(Reader {
+                    code,
+                    location: format!("{}:{line}", reader_file.display()),
+                });
+            }
+        }
+    }
+    read
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != "target")
+        .build()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+        .map(|e| e.path().to_path_buf())
+        .collect()
+}
+
+/// What a referenced path is relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Base {
+    /// The directory of the file that names it (`include_str!`, `#[path]`).
+    File,
+    /// The package root (`concat!(env!("CARGO_MANIFEST_DIR"), ...)`, build scripts).
+    Package,
+}
+
+/// `(line, code, path, base)` for every file a Rust source names for the build to read.
+fn references(text: &str, is_build_script: bool) -> Vec<(usize, String, String, Base)> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("//") {
+            continue;
+        }
+        for macro_name in ["include_str!(", "include_bytes!("] {
+            let mut rest = line;
+            while let Some(at) = rest.find(macro_name) {
+                let args = rest[at + macro_name.len()..].trim_start();
+                let (path, base) = match args.strip_prefix("concat!(env!(\"CARGO_MANIFEST_DIR\"),")
+                {
+                    Some(after) => (
+                        first_literal(after).map(|p| p.trim_start_matches('/').to_string()),
+                        Base::Package,
+                    ),
+                    None => (
+                        args.starts_with('"').then(|| first_literal(args)).flatten(),
+                        Base::File,
+                    ),
+                };
+                if let Some(path) = path {
+                    found.push((
+                        i + 1,
+                        format!(
+                            "{}\"{path}\")",
+                            macro_name.trim_end_matches('(').to_string() + "("
+                        ),
+                        path,
+                        base,
+                    ));
+                }
+                rest = &rest[at + macro_name.len()..];
+            }
+        }
+        if let Some(attr) = trimmed.strip_prefix("#[path") {
+            if let Some(path) = attr.trim_start().strip_prefix('=').and_then(first_literal) {
+                if !path.ends_with(".rs") {
+                    found.push((i + 1, format!("#[path = \"{path}\"]"), path, Base::File));
+                }
+            }
+        }
+        if is_build_script {
+            const MARKER: &str = "rerun-if-changed=";
+            if let Some(at) = line.find(MARKER) {
+                let after = &line[at + MARKER.len()..];
+                let path: String = after
+                    .chars()
+                    .take_while(|c| *c != '"' && *c != '{')
+                    .collect();
+                if !path.is_empty() && after[path.len()..].starts_with('"') {
+                    found.push((
+                        i + 1,
+                        format!("cargo:rerun-if-changed={path}"),
+                        path,
+                        Base::Package,
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The first string literal at the start of `text` (after whitespace), without escapes.
+fn first_literal(text: &str) -> Option<String> {
+    let body = text.trim_start().strip_prefix('"')?;
+    let end = body.find('"')?;
+    let literal = &body[..end];
+    (!literal.contains('\\')).then(|| literal.to_string())
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_src_expressions() {
+        assert_eq!(classify_src("./."), SourceFilter::Unfiltered);
+        assert_eq!(classify_src("self"), SourceFilter::Unfiltered);
+        assert_eq!(
+            classify_src("lib.cleanSource ./."),
+            SourceFilter::Unfiltered
+        );
+        assert_eq!(
+            classify_src("craneLib.cleanCargoSource ./."),
+            SourceFilter::CargoOnly
+        );
+        assert_eq!(
+            classify_src("craneLib.path ./. |> craneLib.cleanCargoSource"),
+            SourceFilter::CargoOnly
+        );
+        assert_eq!(
+            classify_src(
+                "lib.fileset.toSource { root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) ./data ]; }"
+            ),
+            SourceFilter::Other
+        );
+    }
+
+    #[test]
+    fn cargo_filter_rules() {
+        for kept in [
+            "src/lib.rs",
+            "Cargo.toml",
+            "Cargo.lock",
+            ".cargo/config",
+            "a/b/deny.toml",
+        ] {
+            assert!(cargo_filter_keeps(Path::new(kept)), "{kept}");
+        }
+        for dropped in [
+            "flake.nix",
+            "README.md",
+            "src/schema.graphql",
+            ".cargo/config.json",
+        ] {
+            assert!(!cargo_filter_keeps(Path::new(dropped)), "{dropped}");
+        }
+    }
+
+    #[test]
+    fn finds_files_named_for_the_build() {
+        let text = "const A: &str = include_str!(\"../data/a.json\");\n\
+                    // include_str!(\"commented.txt\")\n\
+                    static B: &[u8] = include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/assets/b.bin\"));\n\
+                    #[path = \"gen/c.in\"]\nmod c;\n";
+        let refs = references(text, false);
+        let paths: Vec<(&str, Base)> = refs.iter().map(|(_, _, p, b)| (p.as_str(), *b)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("../data/a.json", Base::File),
+                ("assets/b.bin", Base::Package),
+                ("gen/c.in", Base::File)
+            ]
+        );
+        assert_eq!(refs[0].0, 1);
+        let build = "fn main() { println!(\"cargo:rerun-if-changed=proto/api.proto\"); println!(\"cargo:rerun-if-changed={}\", x); }";
+        let refs = references(build, true);
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].2, "proto/api.proto");
+    }
+
+    #[test]
+    fn normalizes_parent_components() {
+        assert_eq!(
+            normalize(Path::new("/w/app/src/../data/a.json")),
+            PathBuf::from("/w/app/data/a.json")
+        );
+    }
+}
