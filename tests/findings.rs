@@ -1,0 +1,226 @@
+//! Findings beyond the unit graph: one fixture per finding, and a clean one with none.
+
+mod common;
+
+use common::Fixture;
+use serde_json::Value;
+
+fn findings(fixture: &Fixture, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["--findings-only"];
+    args.extend_from_slice(extra);
+    let report = fixture.report_json(&args);
+    assert_eq!(report["version"], 1);
+    report["findings"].as_array().expect("findings").clone()
+}
+
+/// The single finding with `id`; its message and fix contain the given texts.
+fn assert_finding(found: &[Value], id: &str, location: Option<&str>, message: &[&str], fix: &str) {
+    let matching: Vec<&Value> = found.iter().filter(|f| f["id"] == id).collect();
+    assert_eq!(matching.len(), 1, "one {id} expected in {found:#?}");
+    let finding = matching[0];
+    if let Some(location) = location {
+        assert_eq!(finding["location"], location, "{finding}");
+    }
+    for text in message {
+        assert!(
+            finding["message"].as_str().unwrap().contains(text),
+            "{text:?} not in {finding}"
+        );
+    }
+    assert!(
+        finding["fix"].as_str().unwrap().contains(fix),
+        "{fix:?} not in {finding}"
+    );
+}
+
+#[test]
+fn unfiltered_source_lists_the_files_no_build_reads() {
+    let found = findings(&Fixture::new("finding-unfiltered-src"), &[]);
+    assert_finding(
+        &found,
+        "src-not-filtered",
+        Some("phases.toml:1"),
+        &[
+            "(src = ./.)",
+            "6 files",
+            "flake.nix",
+            "flake.lock",
+            "README.md",
+            ".github/ (1 file)",
+            "docs/ (1 file)",
+        ],
+        "craneLib.cleanCargoSource",
+    );
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("result"),
+        "a .gitignored file is not a flake input: {message}"
+    );
+}
+
+#[test]
+fn cargo_only_filter_dropping_read_files() {
+    let found = findings(&Fixture::new("finding-filter-drops"), &[]);
+    let drops: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-filter-drops-input")
+        .collect();
+    assert_eq!(drops.len(), 2, "{found:#?}");
+    assert_eq!(drops[0]["location"], "app/build.rs:2");
+    assert!(
+        drops[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reads app/proto/api.proto")
+    );
+    assert_eq!(drops[1]["location"], "app/src/main.rs:1");
+    assert!(
+        drops[1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`include_str!(\"../data/schema.json\")` reads app/data/schema.json")
+    );
+    assert!(
+        drops[1]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("./app/data/schema.json")
+    );
+}
+
+#[test]
+fn root_package_beside_workspace() {
+    let found = findings(&Fixture::new("root-package"), &[]);
+    assert_finding(
+        &found,
+        "root-package-and-workspace",
+        Some("Cargo.toml:1"),
+        &["defines both [package] (rootpkg) and [workspace]", "`tool`"],
+        "add --workspace to buildDepsOnly's cargoExtraArgs",
+    );
+}
+
+#[test]
+fn selection_mismatch_groups_phases_and_says_what_serves_each() {
+    let found = findings(&Fixture::new("demo"), &[]);
+    assert_finding(
+        &found,
+        "selection-mismatch",
+        Some("phases.toml:3"),
+        &[
+            "buildDepsOnly `deps` uses -p server",
+            "`cli` uses -p cli",
+            "`clippy` uses --all-features",
+        ],
+        "for `cli`: cargoExtraArgs = \"--locked -p cli\"",
+    );
+}
+
+#[test]
+fn bindgen_without_a_fixed_seed() {
+    let found = findings(&Fixture::new("finding-bindgen"), &[]);
+    assert_finding(
+        &found,
+        "bindgen-random-seed",
+        None,
+        &["bindgen is in the build graph"],
+        "NIX_OUTPATH_USED_AS_RANDOM_SEED",
+    );
+}
+
+#[test]
+fn pyo3_without_pyo3_python() {
+    let found = findings(&Fixture::new("finding-pyo3"), &[]);
+    assert_finding(
+        &found,
+        "pyo3-python",
+        None,
+        &["`deps` and `package` leave it unset"],
+        "PYO3_PYTHON",
+    );
+}
+
+#[test]
+fn pkg_config_sys_crate_under_different_native_inputs() {
+    let found = findings(&Fixture::new("finding-pkg-config"), &[]);
+    assert_finding(
+        &found,
+        "pkg-config-inputs",
+        None,
+        &["foo-sys", "\"openssl\""],
+        "same nativeBuildInputs",
+    );
+}
+
+#[test]
+fn dev_profile_proc_macros_without_build_override() {
+    let found = findings(&Fixture::new("finding-dev-profile"), &[]);
+    assert_finding(
+        &found,
+        "dev-build-override",
+        Some("Cargo.toml"),
+        &["macroz"],
+        "[profile.dev.build-override]",
+    );
+}
+
+#[test]
+fn build_script_env_from_a_previous_build() {
+    let fixture = Fixture::new("finding-build-script-env");
+    // Without a target dir there is nothing to read.
+    assert!(
+        findings(&fixture, &[])
+            .iter()
+            .all(|f| f["id"] != "build-script-env")
+    );
+    let target = fixture.dir.path().join("previous-target");
+    let status = std::process::Command::new("cargo")
+        .args(["build", "--offline", "--locked", "--quiet"])
+        .current_dir(fixture.root())
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let found = findings(&fixture, &["--target-dir", target.to_str().unwrap()]);
+    assert_finding(
+        &found,
+        "build-script-env",
+        None,
+        &[
+            "envwatch",
+            "ENVWATCH_MODE",
+            "`package` set it to \"fast\"",
+            "`deps` leave it unset",
+        ],
+        "set ENVWATCH_MODE to the same value on every phase",
+    );
+}
+
+#[test]
+fn clean_fixture_has_no_findings() {
+    let fixture = Fixture::new("clean");
+    assert!(findings(&fixture, &[]).is_empty());
+    let output = fixture
+        .report(&["--findings-only"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(text.contains("No findings"), "{text}");
+}
+
+#[test]
+fn findings_appear_in_the_full_report_table() {
+    let fixture = Fixture::new("finding-bindgen");
+    let output = fixture.report(&[]).success().get_output().stdout.clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(
+        text.contains("warning bindgen-random-seed at phases.toml:1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  fix: set NIX_OUTPATH_USED_AS_RANDOM_SEED"),
+        "{text}"
+    );
+}
