@@ -5,6 +5,7 @@ pub mod cargo;
 pub mod diff;
 pub mod findings;
 pub mod fix;
+pub mod flake;
 pub mod phase;
 pub mod render;
 pub mod report;

@@ -54,6 +54,9 @@ struct SourceArgs {
     /// A phases file (TOML, crane's attribute names). Default: phases.toml beside the manifest.
     #[arg(long)]
     phases: Option<PathBuf>,
+    /// A Nix file with crane calls. Default: flake.nix beside the manifest.
+    #[arg(long)]
+    flake: Option<PathBuf>,
 }
 
 impl SourceArgs {
@@ -61,6 +64,7 @@ impl SourceArgs {
         PhaseSourceOptions {
             manifest_path: self.manifest_path.clone(),
             phases_file: self.phases.clone(),
+            flake: self.flake.clone(),
         }
     }
 }

@@ -1,11 +1,11 @@
-//! Finding the phases to analyse: `--phases FILE`, a `phases.toml` beside the manifest,
-//! or crane's quick-start set.
+//! Finding the phases to analyse: a phases file, a flake, or crane's quick-start set.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use crate::cargo::CargoRunner;
+use crate::flake::read_flake;
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
@@ -15,6 +15,7 @@ use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 pub struct PhaseSourceOptions {
     pub manifest_path: PathBuf,
     pub phases_file: Option<PathBuf>,
+    pub flake: Option<PathBuf>,
 }
 
 /// The phases to analyse, where they came from, and the workspace. Produced by [`load_phases`].
@@ -27,6 +28,8 @@ pub struct LoadedPhases {
     pub description: String,
     /// The directory holding the manifest: crane's source root, where cargo runs.
     pub source_root: PathBuf,
+    /// What the phase source could not resolve (file:line), for the report.
+    pub warnings: Vec<String>,
 }
 
 impl LoadedPhases {
@@ -60,6 +63,7 @@ impl LoadedPhases {
             specs,
             description: format!("{}, with {}", self.description, changes.join(", ")),
             source_root: self.source_root.clone(),
+            warnings: self.warnings.clone(),
         })
     }
 }
@@ -100,33 +104,73 @@ impl std::str::FromStr for Override {
 /// The default phases file name, looked for beside the manifest.
 pub const DEFAULT_PHASES_FILE: &str = "phases.toml";
 
+/// The flake file name, looked for beside the manifest.
+pub const DEFAULT_FLAKE: &str = "flake.nix";
+
+const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildPackage, cargoClippy, cargoNextest, cargoDoc with crane's defaults)";
+
+/// Phases, in order of preference: `--phases FILE`, `--flake FILE`, `phases.toml` beside
+/// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let source_root = source_root(&options.manifest_path)?;
-    let beside = source_root.join(DEFAULT_PHASES_FILE);
-    let (specs, description) = match &options.phases_file {
-        Some(file) => {
-            let shown = file.display().to_string();
-            (read_phases_file(file, &shown)?, format!("phases file {shown}"))
+    let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
+    let flake_beside = source_root.join(DEFAULT_FLAKE);
+    let mut warnings = Vec::new();
+    let (specs, description, shown) = if let Some(file) = &options.phases_file {
+        let shown = file.display().to_string();
+        (
+            read_phases_file(file, &shown)?,
+            format!("phases file {shown}"),
+            shown,
+        )
+    } else if let Some(flake) = &options.flake {
+        let found = read_flake(flake)?;
+        if found.specs.is_empty() {
+            bail!(
+                "{}: no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...)",
+                flake.display()
+            );
         }
-        None if beside.is_file() => (
-            read_phases_file(&beside, DEFAULT_PHASES_FILE)?,
+        warnings = found.warnings;
+        let shown = flake.display().to_string();
+        (found.specs, format!("flake {shown}"), shown)
+    } else if phases_beside.is_file() {
+        let specs = read_phases_file(&phases_beside, DEFAULT_PHASES_FILE)?;
+        (
+            specs,
             format!("phases file {DEFAULT_PHASES_FILE} beside the manifest"),
-        ),
-        None => (
+            DEFAULT_PHASES_FILE.to_string(),
+        )
+    } else if flake_beside.is_file() {
+        let found = read_flake(&flake_beside)?;
+        warnings = found.warnings;
+        if found.specs.is_empty() {
+            (
+                quickstart_specs(),
+                format!("{DEFAULT_FLAKE} has no crane calls cache-miss could find; {QUICKSTART}"),
+                String::new(),
+            )
+        } else {
+            (
+                found.specs,
+                format!("flake {DEFAULT_FLAKE} beside the manifest"),
+                DEFAULT_FLAKE.to_string(),
+            )
+        }
+    } else {
+        (
             quickstart_specs(),
-            "no phases file or flake found; assumed crane's quick-start set (buildDepsOnly, buildPackage, cargoClippy, cargoNextest, cargoDoc with crane's defaults)".to_string(),
-        ),
+            format!("no phases file or flake found; {QUICKSTART}"),
+            String::new(),
+        )
     };
-    let phases =
-        PhaseSet::from_specs(specs.clone()).with_context(|| match &options.phases_file {
-            Some(file) => format!("in {}", file.display()),
-            None => format!("in {DEFAULT_PHASES_FILE}"),
-        })?;
+    let phases = PhaseSet::from_specs(specs.clone()).with_context(|| format!("in {shown}"))?;
     Ok(LoadedPhases {
         phases,
         specs,
         description,
         source_root,
+        warnings,
     })
 }
 

@@ -18,6 +18,8 @@ pub struct Invocation {
     pub env: BTreeMap<String, String>,
     /// The tool that instruments every unit (`cargo llvm-cov`, `cargo tarpaulin`).
     pub instrumented_by: Option<&'static str>,
+    /// The crane lib (toolchain) of the phase, when known; part of every unit's identity.
+    pub toolchain: Option<String>,
 }
 
 /// What to do with one phase command. Produced by [`plan`].
@@ -116,7 +118,11 @@ const FOREIGN_VALUE_OPTIONS: &[&str] = &[
 ];
 
 /// Decides how a phase command is resolved. `phase_env` is the phase's environment.
-pub fn plan(command: &PhaseCommand, phase_env: &BTreeMap<String, String>) -> Plan {
+pub fn plan(
+    command: &PhaseCommand,
+    phase_env: &BTreeMap<String, String>,
+    toolchain: Option<&str>,
+) -> Plan {
     let mut env = phase_env.clone();
     env.extend(command.env.clone());
     let (global, rest) = split_global_options(&command.args);
@@ -127,6 +133,7 @@ pub fn plan(command: &PhaseCommand, phase_env: &BTreeMap<String, String>) -> Pla
         let mut all = global.clone();
         all.extend(args);
         Plan::Resolve(Invocation {
+            toolchain: toolchain.map(str::to_string),
             subcommand,
             args: all,
             env: env.clone(),
@@ -434,7 +441,7 @@ mod tests {
     }
 
     fn resolved(line: &str) -> Invocation {
-        match plan(&command(line), &BTreeMap::new()) {
+        match plan(&command(line), &BTreeMap::new(), None) {
             Plan::Resolve(invocation) => invocation,
             other => panic!("{line}: {other:?}"),
         }
@@ -471,7 +478,7 @@ mod tests {
         assert_eq!(inv.subcommand, "test");
         assert_eq!(inv.args, ["--profile", "ci", "-p", "a"]);
         assert_eq!(
-            plan(&command("nextest --version"), &BTreeMap::new()),
+            plan(&command("nextest --version"), &BTreeMap::new(), None),
             Plan::NoCompile
         );
     }
@@ -486,7 +493,7 @@ mod tests {
             resolved("tarpaulin --release --skip-clean --out xml --output-dir $out --packages a");
         assert_eq!(tarpaulin.args, ["--release", "--package", "a"]);
         assert_eq!(
-            plan(&command("llvm-cov report"), &BTreeMap::new()),
+            plan(&command("llvm-cov report"), &BTreeMap::new(), None),
             Plan::NoCompile
         );
     }
@@ -496,8 +503,11 @@ mod tests {
         let mut env = BTreeMap::new();
         env.insert("CARGO_BUILD_RUSTFLAGS".to_string(), "-C a".to_string());
         env.insert("RUSTFLAGS".to_string(), "--cfg loom".to_string());
-        let Plan::Resolve(inv) = plan(&command("build --target aarch64-unknown-linux-gnu"), &env)
-        else {
+        let Plan::Resolve(inv) = plan(
+            &command("build --target aarch64-unknown-linux-gnu"),
+            &env,
+            None,
+        ) else {
             panic!()
         };
         assert_eq!(inv.rustflags().as_deref(), Some("RUSTFLAGS=--cfg loom"));
@@ -508,15 +518,15 @@ mod tests {
     #[test]
     fn non_compiling_and_unknown_commands() {
         assert_eq!(
-            plan(&command("fmt --check"), &BTreeMap::new()),
+            plan(&command("fmt --check"), &BTreeMap::new(), None),
             Plan::NoCompile
         );
         assert_eq!(
-            plan(&command("--version"), &BTreeMap::new()),
+            plan(&command("--version"), &BTreeMap::new(), None),
             Plan::NoCompile
         );
         assert!(matches!(
-            plan(&command("xtask dist"), &BTreeMap::new()),
+            plan(&command("xtask dist"), &BTreeMap::new(), None),
             Plan::Unsupported(_)
         ));
     }

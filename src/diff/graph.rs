@@ -19,6 +19,8 @@ pub struct UnitKey {
     pub platform: Option<String>,
     /// Where the unit's rustflags come from (`RUSTFLAGS=--cfg loom`), `None` for none.
     pub rustflags: Option<String>,
+    /// The crane lib (toolchain) that compiles it, when known.
+    pub toolchain: Option<String>,
 }
 
 impl UnitKey {
@@ -119,6 +121,7 @@ impl DiffGraph {
                         profile: unit.profile.get().to_string(),
                         platform: unit.platform.clone(),
                         rustflags: if host_unit { None } else { rustflags.clone() },
+                        toolchain: invocation.toolchain.clone(),
                     },
                     deps: unit
                         .dependencies

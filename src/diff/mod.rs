@@ -19,6 +19,7 @@ pub enum Reason {
     NotBuilt,
     Dependency,
     Rustflags,
+    Toolchain,
 }
 
 impl Reason {
@@ -31,6 +32,7 @@ impl Reason {
             Reason::NotBuilt => "not-built",
             Reason::Dependency => "dependency",
             Reason::Rustflags => "rustflags",
+            Reason::Toolchain => "toolchain",
         }
     }
 }
@@ -180,7 +182,8 @@ fn cascade_roots(
 /// same package and target matches is the reason.
 type SameField = fn(&UnitKey, &UnitKey) -> bool;
 
-const CHECKS: [(Reason, SameField); 5] = [
+const CHECKS: [(Reason, SameField); 6] = [
+    (Reason::Toolchain, |a, b| a.toolchain == b.toolchain),
     (Reason::Rustflags, |a, b| a.rustflags == b.rustflags),
     (Reason::Platform, |a, b| a.platform == b.platform),
     (Reason::Mode, |a, b| a.mode == b.mode),

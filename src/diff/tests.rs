@@ -45,6 +45,7 @@ fn graph(units: &[U]) -> DiffGraph {
                     profile: format!("{{\"name\":\"{}\"}}", x.profile),
                     platform: x.platform.map(str::to_string),
                     rustflags: None,
+                    toolchain: None,
                 },
                 deps: x.deps.to_vec(),
                 local: x.local,

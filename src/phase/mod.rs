@@ -44,6 +44,8 @@ pub struct Phase {
     pub approximations: Vec<String>,
     /// True for the buildDepsOnly that buildPackage makes when given no `cargoArtifacts`.
     pub implicit: bool,
+    /// Which crane lib (toolchain) builds the phase, when the source says.
+    pub toolchain: Option<String>,
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
@@ -505,6 +507,7 @@ fn build_phase(
         approximations,
         implicit: false,
         attrs: spec.attrs.clone(),
+        toolchain: spec.toolchain.clone(),
     })
 }
 

@@ -65,4 +65,6 @@ pub struct PhaseSpec {
     pub origin: Option<String>,
     /// Things the reader could not determine exactly (file:line and attribute).
     pub approximations: Vec<String>,
+    /// Which crane lib (and so toolchain) builds it, when the source says (flakes).
+    pub toolchain: Option<String>,
 }

@@ -33,10 +33,15 @@ pub fn findings_document(report: &Report) -> Vec<Block> {
 pub fn document(report: &Report) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss report".to_string()),
-        Block::Lines(vec![
-            format!("workspace: {}", report.workspace_root),
-            format!("phases: {}", report.phase_source),
-        ]),
+        Block::Lines(
+            [
+                format!("workspace: {}", report.workspace_root),
+                format!("phases: {}", report.phase_source),
+            ]
+            .into_iter()
+            .chain(report.warnings.iter().map(|w| format!("warning: {w}")))
+            .collect(),
+        ),
         summary_table(report),
     ];
     if report.phases.iter().any(|p| p.missed_before.is_some()) {

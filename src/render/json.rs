@@ -15,6 +15,7 @@ struct JsonReport<'a> {
     phase_source: &'a str,
     phases: &'a [PhaseReport],
     findings: &'a [Finding],
+    warnings: &'a [String],
 }
 
 pub fn render(report: &Report) -> String {
@@ -24,6 +25,7 @@ pub fn render(report: &Report) -> String {
         phase_source: &report.phase_source,
         phases: &report.phases,
         findings: &report.findings,
+        warnings: &report.warnings,
     };
     // Serializing plain data with string keys cannot fail.
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"

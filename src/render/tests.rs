@@ -88,6 +88,7 @@ fn sample() -> Report {
             },
         ],
         findings: vec![],
+        warnings: vec![],
         timings: Default::default(),
     }
 }

@@ -35,7 +35,7 @@ pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
         let mut indices = Vec::new();
         let mut unsupported = Vec::new();
         for command in &phase.commands {
-            match plan(command, &phase.env) {
+            match plan(command, &phase.env, phase.toolchain.as_deref()) {
                 Plan::Resolve(invocation) => {
                     let next = seen.len();
                     let index = *seen.entry(invocation.clone()).or_insert_with(|| {
@@ -115,6 +115,7 @@ pub fn analyze_with(
         phase_source: phase_source.to_string(),
         phases,
         findings,
+        warnings: Vec::new(),
         timings: Timings {
             resolve: resolved - started,
             analyze: resolved.elapsed(),

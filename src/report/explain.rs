@@ -208,6 +208,11 @@ fn detail(miss: &Miss, needed: &[&DiffGraph]) -> String {
             best.rustflags.as_deref().unwrap_or("none"),
             unit.rustflags.as_deref().unwrap_or("none")
         ),
+        (Reason::Toolchain, Some(best)) => format!(
+            "deps-only was built with {}; this phase with {}",
+            best.toolchain.as_deref().unwrap_or("the default crane lib"),
+            unit.toolchain.as_deref().unwrap_or("the default crane lib")
+        ),
         (_, None) => "the deps-only build never built this".to_string(),
     }
 }
@@ -411,6 +416,13 @@ fn cause(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Option
     let best = best_candidate(miss);
     match miss.reason {
         Reason::Features | Reason::NotBuilt | Reason::Platform => selection.describe(),
+        Reason::Toolchain => Some(format!(
+            "this phase: {}",
+            miss.unit
+                .toolchain
+                .as_deref()
+                .unwrap_or("the default crane lib")
+        )),
         Reason::Mode => Some(format!(
             "this phase runs a `{}` build the deps-only phase never runs",
             miss.unit.mode
@@ -481,6 +493,9 @@ fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, through_dev
     let deps = deps_phase_name(ctx);
     match miss.reason {
         Reason::Features | Reason::NotBuilt => selection_fix(ctx, selection, through_dev, &deps),
+        Reason::Toolchain => format!(
+            "build {deps} with the same crane lib as this phase (one craneLib, one toolchain): another rustc invalidates every crate"
+        ),
         Reason::Profile => {
             let best = best_candidate(miss);
             let mine = miss.unit.profile_name();

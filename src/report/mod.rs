@@ -18,6 +18,8 @@ pub struct Report {
     pub phase_source: String,
     pub phases: Vec<PhaseReport>,
     pub findings: Vec<Finding>,
+    /// What the phase source could not resolve (a flake's unknown imports, ...).
+    pub warnings: Vec<String>,
     /// Where the time went; printed with `--timings`, not part of the JSON contract.
     #[serde(skip)]
     pub timings: Timings,

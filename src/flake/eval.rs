@@ -1,0 +1,992 @@
+//! A static evaluator for the subset of Nix that crane flakes are written in. Anything it
+//! cannot know (nixpkgs, builtins.readFile, flake inputs) becomes `Value::Unknown` with the
+//! expression's text, so the analysis goes on with what is known.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use anyhow::{Result, anyhow};
+use rnix::ast::{self, AstToken, BinOpKind, Expr, HasEntry, InterpolPart, UnaryOpKind};
+use rowan::ast::AstNode;
+
+use super::value::{
+    AttrSetValue, Builtin, Closure, CraneDerivation, Env, Pos, Thunk, ThunkState, Value,
+};
+use crate::phase::CraneFunction;
+
+/// How deep evaluation may nest before giving up on a value (recursive definitions).
+const MAX_DEPTH: usize = 400;
+
+/// A parsed file of the flake.
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The path as shown to users, relative to the flake's directory.
+    pub shown: String,
+    pub text: String,
+}
+
+/// Evaluates flake files. Produced by [`Evaluator::new`]; read its `derivations`,
+/// `bindings`, `frames` and `warnings` after evaluation.
+pub struct Evaluator {
+    pub files: Vec<SourceFile>,
+    base_dir: PathBuf,
+    imported: HashMap<PathBuf, Thunk>,
+    depth: usize,
+    pub derivations: Vec<Rc<CraneDerivation>>,
+    /// Every `let` and `rec` binding, for naming derivations.
+    pub bindings: Vec<(String, Thunk)>,
+    /// Values handed to functions the evaluator does not know (flake-parts' `mkFlake`
+    /// arguments): they may hold crane calls too.
+    pub frames: Vec<Value>,
+    pub warnings: Vec<String>,
+    /// A syntax error in an imported file: reported as the evaluation's error.
+    pub fatal: Option<anyhow::Error>,
+}
+
+fn text_of(node: &impl AstNode) -> String {
+    let text: String = node
+        .syntax()
+        .text()
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.chars().count() > 120 {
+        format!("{}…", text.chars().take(120).collect::<String>())
+    } else {
+        text
+    }
+}
+
+impl Evaluator {
+    pub fn new(base_dir: &Path) -> Evaluator {
+        Evaluator {
+            files: Vec::new(),
+            base_dir: base_dir.to_path_buf(),
+            imported: HashMap::new(),
+            depth: 0,
+            derivations: Vec::new(),
+            bindings: Vec::new(),
+            frames: Vec::new(),
+            warnings: Vec::new(),
+            fatal: None,
+        }
+    }
+
+    /// Parses a file; a syntax error is `file:line:column: message`.
+    pub fn parse(&mut self, text: &str, path: &Path) -> Result<(usize, Expr)> {
+        let shown = path
+            .strip_prefix(&self.base_dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.display().to_string());
+        let parsed = rnix::Root::parse(text);
+        if let Some(error) = parsed.errors().first() {
+            let offset = error_offset(error).unwrap_or(text.len());
+            let (line, column) = line_column(text, offset);
+            return Err(anyhow!("{shown}:{line}:{column}: syntax error: {error}"));
+        }
+        let expr = parsed
+            .tree()
+            .expr()
+            .ok_or_else(|| anyhow!("{shown}: the file has no expression"))?;
+        self.files.push(SourceFile {
+            path: path.to_path_buf(),
+            shown,
+            text: text.to_string(),
+        });
+        Ok((self.files.len() - 1, expr))
+    }
+
+    /// `file:line` of a position.
+    pub fn location(&self, pos: Pos) -> String {
+        let file = &self.files[pos.file];
+        format!("{}:{}", file.shown, line_column(&file.text, pos.offset).0)
+    }
+
+    fn pos(&self, node: &impl AstNode, file: usize) -> Pos {
+        Pos {
+            file,
+            offset: usize::from(node.syntax().text_range().start()),
+        }
+    }
+
+    pub fn root_env(&self) -> Env {
+        let mut names = BTreeMap::new();
+        for (name, value) in [
+            ("true", Value::Bool(true)),
+            ("false", Value::Bool(false)),
+            ("null", Value::Null),
+            ("import", builtin(Builtin::Import)),
+            ("map", builtin(Builtin::Map)),
+            ("removeAttrs", builtin(Builtin::RemoveAttrs)),
+            ("toString", builtin(Builtin::ToString)),
+        ] {
+            names.insert(name.to_string(), Thunk::value(value));
+        }
+        names.insert(
+            "builtins".to_string(),
+            Thunk::value(Value::Unknown("builtins".into())),
+        );
+        Env::default().child(names)
+    }
+
+    pub fn force(&mut self, thunk: &Thunk) -> Value {
+        let state = std::mem::replace(&mut *thunk.0.borrow_mut(), ThunkState::Evaluating);
+        let value = match state {
+            ThunkState::Done(value) => value,
+            ThunkState::Evaluating => Value::Unknown("infinite recursion".into()),
+            ThunkState::Pending(expr, env, file) => self.eval(&expr, &env, file),
+        };
+        *thunk.0.borrow_mut() = ThunkState::Done(value.clone());
+        value
+    }
+
+    pub fn eval(&mut self, expr: &Expr, env: &Env, file: usize) -> Value {
+        if self.depth >= MAX_DEPTH {
+            return Value::Unknown(format!("{} (evaluation too deep)", text_of(expr)));
+        }
+        self.depth += 1;
+        let value = self.eval_inner(expr, env, file);
+        self.depth -= 1;
+        value
+    }
+
+    fn eval_inner(&mut self, expr: &Expr, env: &Env, file: usize) -> Value {
+        match expr {
+            Expr::Paren(p) => p.expr().map_or(Value::Null, |e| self.eval(&e, env, file)),
+            Expr::Root(r) => r.expr().map_or(Value::Null, |e| self.eval(&e, env, file)),
+            Expr::Literal(literal) => match literal.kind() {
+                ast::LiteralKind::Integer(i) => i
+                    .value()
+                    .map_or(Value::Unknown(text_of(literal)), Value::Int),
+                ast::LiteralKind::Float(f) => f
+                    .value()
+                    .map_or(Value::Unknown(text_of(literal)), Value::Float),
+                ast::LiteralKind::Uri(u) => Value::Str(u.syntax().text().to_string()),
+            },
+            Expr::Str(s) => self.eval_string(s, env, file),
+            Expr::PathRel(p) => {
+                let text = p.syntax().text().to_string();
+                let dir = self.files[file]
+                    .path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                Value::Path(normalize(&dir.join(&text)), text)
+            }
+            Expr::PathAbs(p) => {
+                let text = p.syntax().text().to_string();
+                Value::Path(PathBuf::from(&text), text)
+            }
+            Expr::PathHome(_) | Expr::PathSearch(_) => Value::Unknown(text_of(expr)),
+            Expr::Ident(ident) => self.eval_ident(ident, env),
+            Expr::List(list) => Value::List(Rc::new(
+                list.items()
+                    .map(|item| Thunk::pending(item, env.clone(), file))
+                    .collect(),
+            )),
+            Expr::AttrSet(set) => self.eval_attrset(set, env, file),
+            Expr::LetIn(let_in) => {
+                let scope = self.bind_entries(let_in, env, file, true);
+                let_in
+                    .body()
+                    .map_or(Value::Null, |body| self.eval(&body, &scope, file))
+            }
+            Expr::Lambda(lambda) => Value::Lambda(Rc::new(Closure {
+                lambda: lambda.clone(),
+                env: env.clone(),
+                file,
+            })),
+            Expr::Apply(apply) => {
+                let (Some(function), Some(argument)) = (apply.lambda(), apply.argument()) else {
+                    return Value::Unknown(text_of(apply));
+                };
+                let f = self.eval(&function, env, file);
+                let arg = Thunk::pending(argument, env.clone(), file);
+                let pos = self.pos(apply, file);
+                self.apply(f, arg, pos, &text_of(apply))
+            }
+            Expr::Select(select) => self.eval_select(select, env, file),
+            Expr::HasAttr(has) => {
+                let base = has.expr().map_or(Value::Null, |e| self.eval(&e, env, file));
+                match (base, has.attrpath().and_then(|p| p.attrs().next())) {
+                    (Value::Attrs(set), Some(attr)) => match self.attr_name(&attr, env, file) {
+                        Some(name) => Value::Bool(set.entries.contains_key(&name)),
+                        None => Value::Unknown(text_of(has)),
+                    },
+                    _ => Value::Unknown(text_of(has)),
+                }
+            }
+            Expr::BinOp(op) => self.eval_binop(op, env, file),
+            Expr::UnaryOp(op) => {
+                let value = op.expr().map_or(Value::Null, |e| self.eval(&e, env, file));
+                match (op.operator(), value) {
+                    (Some(UnaryOpKind::Invert), Value::Bool(b)) => Value::Bool(!b),
+                    (Some(UnaryOpKind::Negate), Value::Int(i)) => Value::Int(-i),
+                    _ => Value::Unknown(text_of(op)),
+                }
+            }
+            Expr::IfElse(if_else) => {
+                let condition = if_else
+                    .condition()
+                    .map_or(Value::Null, |c| self.eval(&c, env, file));
+                let branch = match condition {
+                    Value::Bool(true) => if_else.body(),
+                    Value::Bool(false) => if_else.else_body(),
+                    _ => return Value::Unknown(text_of(if_else)),
+                };
+                branch.map_or(Value::Null, |b| self.eval(&b, env, file))
+            }
+            Expr::With(with) => {
+                let namespace = with
+                    .namespace()
+                    .map(|n| Thunk::pending(n, env.clone(), file));
+                let scope = match namespace {
+                    Some(namespace) => env.with_namespace(namespace),
+                    None => env.clone(),
+                };
+                with.body()
+                    .map_or(Value::Null, |b| self.eval(&b, &scope, file))
+            }
+            Expr::Assert(assert) => assert
+                .body()
+                .map_or(Value::Null, |b| self.eval(&b, env, file)),
+            Expr::LegacyLet(_) | Expr::Error(_) | Expr::CurPos(_) => Value::Unknown(text_of(expr)),
+        }
+    }
+
+    fn eval_ident(&mut self, ident: &ast::Ident, env: &Env) -> Value {
+        let Some(name) = ident.ident_token().map(|t| t.text().to_string()) else {
+            return Value::Unknown(text_of(ident));
+        };
+        if let Some(thunk) = env.lookup(&name) {
+            return self.force(&thunk);
+        }
+        for namespace in env.namespaces() {
+            if let Value::Attrs(set) = self.force(&namespace) {
+                if let Some(thunk) = set.entries.get(&name) {
+                    let thunk = thunk.clone();
+                    return self.force(&thunk);
+                }
+            }
+        }
+        Value::Unknown(name)
+    }
+
+    fn eval_string(&mut self, s: &ast::Str, env: &Env, file: usize) -> Value {
+        let mut out = String::new();
+        for part in s.normalized_parts() {
+            match part {
+                InterpolPart::Literal(text) => out.push_str(&text),
+                InterpolPart::Interpolation(interpol) => {
+                    let value = interpol
+                        .expr()
+                        .map_or(Value::Null, |e| self.eval(&e, env, file));
+                    match to_text(&value) {
+                        Some(text) => out.push_str(&text),
+                        None => return Value::Unknown(text_of(s)),
+                    }
+                }
+            }
+        }
+        Value::Str(out)
+    }
+
+    fn attr_name(&mut self, attr: &ast::Attr, env: &Env, file: usize) -> Option<String> {
+        match attr {
+            ast::Attr::Ident(ident) => ident.ident_token().map(|t| t.text().to_string()),
+            ast::Attr::Str(s) => match self.eval_string(s, env, file) {
+                Value::Str(text) => Some(text),
+                _ => None,
+            },
+            ast::Attr::Dynamic(dynamic) => match dynamic.expr().map(|e| self.eval(&e, env, file)) {
+                Some(Value::Str(text)) => Some(text),
+                _ => None,
+            },
+        }
+    }
+
+    fn eval_select(&mut self, select: &ast::Select, env: &Env, file: usize) -> Value {
+        let mut value = select
+            .expr()
+            .map_or(Value::Null, |e| self.eval(&e, env, file));
+        let mut described = select.expr().map(|e| text_of(&e)).unwrap_or_default();
+        let attrs: Vec<ast::Attr> = select
+            .attrpath()
+            .map(|p| p.attrs().collect())
+            .unwrap_or_default();
+        for attr in attrs {
+            let Some(name) = self.attr_name(&attr, env, file) else {
+                return Value::Unknown(text_of(select));
+            };
+            described = format!("{described}.{name}");
+            value = match self.select_attr(value, &name, &described) {
+                Some(next) => next,
+                None => {
+                    return match select.default_expr() {
+                        Some(default) => self.eval(&default, env, file),
+                        None => Value::Unknown(described),
+                    };
+                }
+            };
+        }
+        value
+    }
+
+    /// `value.name`; `None` when a known attribute set lacks it.
+    fn select_attr(&mut self, value: Value, name: &str, described: &str) -> Option<Value> {
+        Some(match value {
+            Value::Attrs(set) => match set.entries.get(name) {
+                Some(thunk) => {
+                    let thunk = thunk.clone();
+                    self.force(&thunk)
+                }
+                None if set.partial.is_empty() => return None,
+                None => Value::Unknown(described.to_string()),
+            },
+            Value::CraneLib(toolchain) => crane_lib_attr(&toolchain, name, described),
+            Value::Unknown(base) => match name {
+                "mkLib" => builtin(Builtin::MkLib),
+                "callPackage" => builtin(Builtin::CallPackage),
+                "lib" if base.rsplit('.').next().is_some_and(|last| last == "crane") => {
+                    Value::CraneLib("crane".into())
+                }
+                _ if CraneFunction::from_name(name).is_some() => {
+                    Value::CraneFunction(base, name.to_string())
+                }
+                _ => lib_function(name)
+                    .map_or_else(|| Value::Unknown(described.to_string()), builtin),
+            },
+            _ => Value::Unknown(described.to_string()),
+        })
+    }
+
+    fn eval_attrset(&mut self, set: &ast::AttrSet, env: &Env, file: usize) -> Value {
+        if set.rec_token().is_some() {
+            let scope = self.bind_entries(set, env, file, true);
+            let Env(Some(inner)) = &scope else {
+                return Value::Null;
+            };
+            let entries = inner.names.borrow().clone();
+            Value::Attrs(Rc::new(AttrSetValue {
+                entries,
+                partial: Vec::new(),
+            }))
+        } else {
+            let entries = self.entries(set, env, env, file);
+            Value::Attrs(Rc::new(AttrSetValue {
+                entries,
+                partial: Vec::new(),
+            }))
+        }
+    }
+
+    /// A new scope holding `node`'s bindings, which (for `let` and `rec`) see each other.
+    fn bind_entries(&mut self, node: &impl HasEntry, env: &Env, file: usize, record: bool) -> Env {
+        let scope = env.child(BTreeMap::new());
+        let entries = self.entries(node, &scope, env, file);
+        if let Env(Some(inner)) = &scope {
+            if record {
+                self.bindings
+                    .extend(entries.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            *inner.names.borrow_mut() = entries;
+        }
+        scope
+    }
+
+    /// The bindings of a set or `let`: values see `scope`; `inherit x;` looks in `outer`.
+    fn entries(
+        &mut self,
+        node: &impl HasEntry,
+        scope: &Env,
+        outer: &Env,
+        file: usize,
+    ) -> BTreeMap<String, Thunk> {
+        let mut tree: BTreeMap<String, Pending> = BTreeMap::new();
+        for entry in node.entries() {
+            match entry {
+                ast::Entry::AttrpathValue(binding) => {
+                    let (Some(path), Some(value)) = (binding.attrpath(), binding.value()) else {
+                        continue;
+                    };
+                    let names: Option<Vec<String>> = path
+                        .attrs()
+                        .map(|a| self.attr_name(&a, scope, file))
+                        .collect();
+                    match names {
+                        Some(names) if !names.is_empty() => {
+                            insert_path(
+                                &mut tree,
+                                &names,
+                                Thunk::pending(value, scope.clone(), file),
+                            );
+                        }
+                        _ => self.warnings.push(format!(
+                            "{}: attribute name `{}` could not be resolved; ignored",
+                            self.location(self.pos(&binding, file)),
+                            text_of(&path)
+                        )),
+                    }
+                }
+                ast::Entry::Inherit(inherit) => {
+                    let from = inherit
+                        .from()
+                        .and_then(|f| f.expr())
+                        .map(|e| self.eval(&e, outer, file));
+                    for attr in inherit.attrs() {
+                        let Some(name) = self.attr_name(&attr, outer, file) else {
+                            continue;
+                        };
+                        let thunk = match &from {
+                            Some(source) => {
+                                let value = self
+                                    .select_attr(source.clone(), &name, &name)
+                                    .unwrap_or_else(|| Value::Unknown(name.clone()));
+                                Thunk::value(value)
+                            }
+                            None => outer
+                                .lookup(&name)
+                                .unwrap_or_else(|| Thunk::value(Value::Unknown(name.clone()))),
+                        };
+                        tree.insert(name, Pending::Thunk(thunk));
+                    }
+                }
+            }
+        }
+        tree.into_iter().map(|(k, v)| (k, v.into_thunk())).collect()
+    }
+
+    fn eval_binop(&mut self, op: &ast::BinOp, env: &Env, file: usize) -> Value {
+        let lhs = op.lhs().map_or(Value::Null, |e| self.eval(&e, env, file));
+        let Some(kind) = op.operator() else {
+            return Value::Unknown(text_of(op));
+        };
+        // `&&` and `||` short-circuit.
+        match (kind, &lhs) {
+            (BinOpKind::And, Value::Bool(false)) => return Value::Bool(false),
+            (BinOpKind::Or, Value::Bool(true)) => return Value::Bool(true),
+            _ => {}
+        }
+        let rhs = op.rhs().map_or(Value::Null, |e| self.eval(&e, env, file));
+        let unknown = || Value::Unknown(text_of(op));
+        match (kind, lhs, rhs) {
+            (BinOpKind::Update, Value::Attrs(a), Value::Attrs(b)) => {
+                let mut merged = (*a).clone();
+                merged.entries.extend(b.entries.clone());
+                merged.partial.extend(b.partial.clone());
+                Value::Attrs(Rc::new(merged))
+            }
+            (BinOpKind::Update, Value::Attrs(a), Value::Unknown(what)) => {
+                // Known keys may be overridden by the unknown part: keep them, say so.
+                let mut merged = (*a).clone();
+                merged.partial.push(what);
+                Value::Attrs(Rc::new(merged))
+            }
+            (BinOpKind::Update, Value::Unknown(what), Value::Attrs(b)) => {
+                let mut merged = (*b).clone();
+                merged.partial.push(what);
+                Value::Attrs(Rc::new(merged))
+            }
+            (BinOpKind::Concat, Value::List(a), Value::List(b)) => {
+                Value::List(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
+            }
+            (BinOpKind::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+            (BinOpKind::Add, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
+            (BinOpKind::Add, Value::Path(p, text), Value::Str(b)) => Value::Path(
+                PathBuf::from(format!("{}{b}", p.display())),
+                format!("{text} + {b:?}"),
+            ),
+            (BinOpKind::Sub, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(b)),
+            (BinOpKind::Mul, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_mul(b)),
+            (BinOpKind::And | BinOpKind::Or, Value::Bool(_), Value::Bool(b)) => Value::Bool(b),
+            (BinOpKind::Implication, Value::Bool(a), Value::Bool(b)) => Value::Bool(!a || b),
+            (BinOpKind::Equal, a, b) => simple_eq(&a, &b).map_or_else(unknown, Value::Bool),
+            (BinOpKind::NotEqual, a, b) => {
+                simple_eq(&a, &b).map_or_else(unknown, |eq| Value::Bool(!eq))
+            }
+            (BinOpKind::Less, Value::Int(a), Value::Int(b)) => Value::Bool(a < b),
+            (BinOpKind::LessOrEq, Value::Int(a), Value::Int(b)) => Value::Bool(a <= b),
+            (BinOpKind::More, Value::Int(a), Value::Int(b)) => Value::Bool(a > b),
+            (BinOpKind::MoreOrEq, Value::Int(a), Value::Int(b)) => Value::Bool(a >= b),
+            (BinOpKind::PipeRight, value, function) | (BinOpKind::PipeLeft, function, value) => {
+                let pos = self.pos(op, file);
+                self.apply(function, Thunk::value(value), pos, &text_of(op))
+            }
+            _ => unknown(),
+        }
+    }
+
+    /// Applies a function value to an argument.
+    pub fn apply(&mut self, function: Value, arg: Thunk, pos: Pos, text: &str) -> Value {
+        match function {
+            Value::Lambda(closure) => self.call(&closure, arg),
+            Value::Builtin(builtin, args) => {
+                let mut args = (*args).clone();
+                args.push(arg);
+                if args.len() < arity(&builtin) {
+                    return Value::Builtin(builtin, Rc::new(args));
+                }
+                self.run_builtin(&builtin, &args, pos, text)
+            }
+            Value::CraneFunction(toolchain, name) => {
+                self.crane_call(&toolchain, &name, arg, pos, text)
+            }
+            Value::Unknown(_) => {
+                // An unknown function applied to a function or a set: a flake frame
+                // (eachDefaultSystem, mkFlake, ...). Look inside; the result stays unknown.
+                match self.force(&arg) {
+                    Value::Lambda(closure) => {
+                        let result =
+                            self.call(&closure, Thunk::value(Value::Unknown(text.to_string())));
+                        self.frames.push(result);
+                    }
+                    set @ Value::Attrs(_) => self.frames.push(set),
+                    _ => {}
+                }
+                Value::Unknown(text.to_string())
+            }
+            _ => Value::Unknown(text.to_string()),
+        }
+    }
+
+    /// Calls a closure, binding its parameter (a name or a `{ a, b ? 1, ... }@args` pattern).
+    pub fn call(&mut self, closure: &Closure, arg: Thunk) -> Value {
+        let Some(param) = closure.lambda.param() else {
+            return Value::Unknown(text_of(&closure.lambda));
+        };
+        let scope = match param {
+            ast::Param::IdentParam(ident) => {
+                let mut names = BTreeMap::new();
+                if let Some(name) = ident
+                    .ident()
+                    .and_then(|i| i.ident_token())
+                    .map(|t| t.text().to_string())
+                {
+                    names.insert(name, arg);
+                }
+                closure.env.child(names)
+            }
+            ast::Param::Pattern(pattern) => {
+                let given = self.force(&arg);
+                let scope = closure.env.child(BTreeMap::new());
+                let mut names = BTreeMap::new();
+                for entry in pattern.pat_entries() {
+                    let Some(name) = entry
+                        .ident()
+                        .and_then(|i| i.ident_token())
+                        .map(|t| t.text().to_string())
+                    else {
+                        continue;
+                    };
+                    let provided = match &given {
+                        Value::Attrs(set) => set.entries.get(&name).cloned(),
+                        _ => None,
+                    };
+                    let thunk = provided.unwrap_or_else(|| match entry.default() {
+                        Some(default) => Thunk::pending(default, scope.clone(), closure.file),
+                        None => Thunk::value(Value::Unknown(name.clone())),
+                    });
+                    names.insert(name, thunk);
+                }
+                if let Some(bind) = pattern
+                    .pat_bind()
+                    .and_then(|b| b.ident())
+                    .and_then(|i| i.ident_token())
+                {
+                    names.insert(bind.text().to_string(), arg);
+                }
+                if let Env(Some(inner)) = &scope {
+                    *inner.names.borrow_mut() = names;
+                }
+                scope
+            }
+        };
+        closure
+            .lambda
+            .body()
+            .map_or(Value::Null, |body| self.eval(&body, &scope, closure.file))
+    }
+
+    fn crane_call(
+        &mut self,
+        toolchain: &str,
+        name: &str,
+        arg: Thunk,
+        pos: Pos,
+        text: &str,
+    ) -> Value {
+        let args = match self.force(&arg) {
+            Value::Attrs(set) => (*set).clone(),
+            Value::Unknown(what) => AttrSetValue {
+                entries: BTreeMap::new(),
+                partial: vec![what],
+            },
+            other => {
+                self.warnings.push(format!(
+                    "{}: {text}: crane called with {}",
+                    self.location(pos),
+                    other.type_name()
+                ));
+                AttrSetValue::default()
+            }
+        };
+        let derivation = Rc::new(CraneDerivation {
+            id: self.derivations.len(),
+            function: name.to_string(),
+            args,
+            pos,
+            toolchain: toolchain.to_string(),
+        });
+        self.derivations.push(derivation.clone());
+        Value::Derivation(derivation)
+    }
+
+    fn run_builtin(&mut self, builtin: &Builtin, args: &[Thunk], pos: Pos, text: &str) -> Value {
+        let unknown = || Value::Unknown(text.to_string());
+        match builtin {
+            Builtin::Import => match self.force(&args[0]) {
+                Value::Path(path, _) => self.import(&path, pos),
+                _ => unknown(),
+            },
+            Builtin::CallPackage => match self.force(&args[0]) {
+                Value::Path(path, _) => match self.import(&path, pos) {
+                    Value::Lambda(closure) => self.call(&closure, args[1].clone()),
+                    other => other,
+                },
+                Value::Lambda(closure) => self.call(&closure, args[1].clone()),
+                _ => unknown(),
+            },
+            Builtin::MkLib => Value::CraneLib("crane.mkLib".into()),
+            Builtin::CraneLibOverride(base, changes) => {
+                if *changes {
+                    Value::CraneLib(format!("{base}.overrideToolchain {text}"))
+                } else {
+                    Value::CraneLib(base.clone())
+                }
+            }
+            Builtin::RemoveAttrs => match (self.force(&args[0]), self.force(&args[1])) {
+                (Value::Attrs(set), Value::List(names)) => {
+                    let mut kept = (*set).clone();
+                    for name in names.iter() {
+                        if let Value::Str(name) = self.force(name) {
+                            kept.entries.remove(&name);
+                        }
+                    }
+                    Value::Attrs(Rc::new(kept))
+                }
+                _ => unknown(),
+            },
+            Builtin::Map => {
+                let f = self.force(&args[0]);
+                match self.force(&args[1]) {
+                    Value::List(items) => Value::List(Rc::new(
+                        items
+                            .iter()
+                            .map(|item| {
+                                Thunk::value(self.apply(f.clone(), item.clone(), pos, text))
+                            })
+                            .collect(),
+                    )),
+                    _ => unknown(),
+                }
+            }
+            Builtin::ListToAttrs => match self.force(&args[0]) {
+                Value::List(items) => {
+                    let mut entries = BTreeMap::new();
+                    for item in items.iter() {
+                        if let Value::Attrs(pair) = self.force(item) {
+                            let name = pair.entries.get("name").cloned().map(|n| self.force(&n));
+                            if let (Some(Value::Str(name)), Some(value)) =
+                                (name, pair.entries.get("value"))
+                            {
+                                entries.insert(name, value.clone());
+                            }
+                        }
+                    }
+                    Value::Attrs(Rc::new(AttrSetValue {
+                        entries,
+                        partial: Vec::new(),
+                    }))
+                }
+                _ => unknown(),
+            },
+            Builtin::AttrNames => match self.force(&args[0]) {
+                Value::Attrs(set) => Value::List(Rc::new(
+                    set.entries
+                        .keys()
+                        .map(|k| Thunk::value(Value::Str(k.clone())))
+                        .collect(),
+                )),
+                _ => unknown(),
+            },
+            Builtin::GenAttrs => {
+                let f = self.force(&args[1]);
+                match self.force(&args[0]) {
+                    Value::List(names) => {
+                        let mut entries = BTreeMap::new();
+                        for name in names.iter() {
+                            if let Value::Str(key) = self.force(name) {
+                                let value = self.apply(f.clone(), name.clone(), pos, text);
+                                entries.insert(key, Thunk::value(value));
+                            }
+                        }
+                        Value::Attrs(Rc::new(AttrSetValue {
+                            entries,
+                            partial: Vec::new(),
+                        }))
+                    }
+                    _ => unknown(),
+                }
+            }
+            Builtin::MapAttrs => {
+                let f = self.force(&args[0]);
+                match self.force(&args[1]) {
+                    Value::Attrs(set) => {
+                        let mut entries = BTreeMap::new();
+                        for (key, value) in set.entries.iter() {
+                            let partial = self.apply(
+                                f.clone(),
+                                Thunk::value(Value::Str(key.clone())),
+                                pos,
+                                text,
+                            );
+                            let mapped = self.apply(partial, value.clone(), pos, text);
+                            entries.insert(key.clone(), Thunk::value(mapped));
+                        }
+                        Value::Attrs(Rc::new(AttrSetValue {
+                            entries,
+                            partial: set.partial.clone(),
+                        }))
+                    }
+                    _ => unknown(),
+                }
+            }
+            Builtin::OptionalString | Builtin::Optionals | Builtin::OptionalAttrs => {
+                match self.force(&args[0]) {
+                    Value::Bool(true) => self.force(&args[1]),
+                    Value::Bool(false) => match builtin {
+                        Builtin::OptionalString => Value::Str(String::new()),
+                        Builtin::Optionals => Value::List(Rc::new(Vec::new())),
+                        _ => Value::Attrs(Rc::new(AttrSetValue::default())),
+                    },
+                    _ => unknown(),
+                }
+            }
+            Builtin::NameValuePair => {
+                let mut entries = BTreeMap::new();
+                entries.insert("name".to_string(), args[0].clone());
+                entries.insert("value".to_string(), args[1].clone());
+                Value::Attrs(Rc::new(AttrSetValue {
+                    entries,
+                    partial: Vec::new(),
+                }))
+            }
+            Builtin::ToString => to_text(&self.force(&args[0])).map_or_else(unknown, Value::Str),
+            Builtin::ConcatStringsSep => match (self.force(&args[0]), self.force(&args[1])) {
+                (Value::Str(sep), Value::List(items)) => {
+                    let mut parts = Vec::new();
+                    for item in items.iter() {
+                        match to_text(&self.force(item)) {
+                            Some(text) => parts.push(text),
+                            None => return unknown(),
+                        }
+                    }
+                    Value::Str(parts.join(&sep))
+                }
+                _ => unknown(),
+            },
+        }
+    }
+
+    /// Evaluates another Nix file of the flake (cached by path).
+    pub fn import(&mut self, path: &Path, pos: Pos) -> Value {
+        let path = if path.is_dir() {
+            path.join("default.nix")
+        } else {
+            path.to_path_buf()
+        };
+        if let Some(thunk) = self.imported.get(&path) {
+            let thunk = thunk.clone();
+            return self.force(&thunk);
+        }
+        if !path.starts_with(&self.base_dir) {
+            self.warnings.push(format!(
+                "{}: import of {} outside the flake's directory; its value is unknown",
+                self.location(pos),
+                path.display()
+            ));
+            return Value::Unknown(format!("import {}", path.display()));
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                self.warnings.push(format!(
+                    "{}: cannot read {}: {err}",
+                    self.location(pos),
+                    path.display()
+                ));
+                return Value::Unknown(format!("import {}", path.display()));
+            }
+        };
+        match self.parse(&text, &path) {
+            Ok((file, expr)) => {
+                let env = self.root_env();
+                let thunk = Thunk::pending(expr, env, file);
+                self.imported.insert(path, thunk.clone());
+                self.force(&thunk)
+            }
+            Err(err) => {
+                self.fatal.get_or_insert(err);
+                Value::Unknown(format!("import {}", path.display()))
+            }
+        }
+    }
+}
+
+fn builtin(b: Builtin) -> Value {
+    Value::Builtin(b, Rc::new(Vec::new()))
+}
+
+fn arity(builtin: &Builtin) -> usize {
+    match builtin {
+        Builtin::Import
+        | Builtin::ListToAttrs
+        | Builtin::AttrNames
+        | Builtin::ToString
+        | Builtin::MkLib
+        | Builtin::CraneLibOverride(..) => 1,
+        _ => 2,
+    }
+}
+
+/// nixpkgs `lib` / `builtins` functions the evaluator implements.
+fn lib_function(name: &str) -> Option<Builtin> {
+    Some(match name {
+        "removeAttrs" => Builtin::RemoveAttrs,
+        "map" => Builtin::Map,
+        "listToAttrs" => Builtin::ListToAttrs,
+        "attrNames" => Builtin::AttrNames,
+        "genAttrs" => Builtin::GenAttrs,
+        "mapAttrs" => Builtin::MapAttrs,
+        "optionalString" => Builtin::OptionalString,
+        "optionals" => Builtin::Optionals,
+        "optionalAttrs" => Builtin::OptionalAttrs,
+        "nameValuePair" => Builtin::NameValuePair,
+        "toString" => Builtin::ToString,
+        "concatStringsSep" => Builtin::ConcatStringsSep,
+        "import" => Builtin::Import,
+        _ => return None,
+    })
+}
+
+/// An attribute of a crane lib: one of crane's functions, an override, or something
+/// else (`cleanCargoSource`, `path`, ...) whose result is unknown.
+fn crane_lib_attr(toolchain: &str, name: &str, described: &str) -> Value {
+    match name {
+        "overrideToolchain" => builtin(Builtin::CraneLibOverride(toolchain.to_string(), true)),
+        "overrideScope" | "overrideScope'" => {
+            builtin(Builtin::CraneLibOverride(toolchain.to_string(), false))
+        }
+        _ if CraneFunction::from_name(name).is_some() => {
+            Value::CraneFunction(toolchain.to_string(), name.to_string())
+        }
+        _ => Value::Unknown(described.to_string()),
+    }
+}
+
+/// Text of a value inside a string (`"${x}"`), when known.
+fn to_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Path(_, text) => Some(text.clone()),
+        Value::Bool(true) => Some("1".into()),
+        Value::Bool(false) | Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
+    Some(match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Unknown(_), _) | (_, Value::Unknown(_)) => return None,
+        (Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_), _) => false,
+        _ => return None,
+    })
+}
+
+/// Attribute paths being assembled: `a.b = 1; a.c = 2;` builds one nested set.
+enum Pending {
+    Thunk(Thunk),
+    Nested(BTreeMap<String, Pending>),
+}
+
+impl Pending {
+    fn into_thunk(self) -> Thunk {
+        match self {
+            Pending::Thunk(thunk) => thunk,
+            Pending::Nested(entries) => Thunk::value(Value::Attrs(Rc::new(AttrSetValue {
+                entries: entries
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_thunk()))
+                    .collect(),
+                partial: Vec::new(),
+            }))),
+        }
+    }
+}
+
+fn insert_path(tree: &mut BTreeMap<String, Pending>, names: &[String], thunk: Thunk) {
+    let Some((first, rest)) = names.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        tree.insert(first.clone(), Pending::Thunk(thunk));
+        return;
+    }
+    let entry = tree
+        .entry(first.clone())
+        .or_insert_with(|| Pending::Nested(BTreeMap::new()));
+    if let Pending::Nested(inner) = entry {
+        insert_path(inner, rest, thunk);
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+fn error_offset(error: &rnix::ParseError) -> Option<usize> {
+    use rnix::ParseError::*;
+    match error {
+        Unexpected(range)
+        | UnexpectedExtra(range)
+        | UnexpectedWanted(_, range, _)
+        | UnexpectedDoubleBind(range)
+        | DuplicatedArgs(range, _) => Some(usize::from(range.start())),
+        _ => None,
+    }
+}

@@ -1,0 +1,190 @@
+//! Values of the static Nix evaluator: lazy thunks, environments, and the crane-specific
+//! values (crane libs, crane functions, crane derivations).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use rnix::ast::Expr;
+
+/// Where in the flake's files something is: index into the evaluator's files, offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub file: usize,
+    pub offset: usize,
+}
+
+/// A lazily evaluated value.
+#[derive(Clone)]
+pub struct Thunk(pub Rc<RefCell<ThunkState>>);
+
+pub enum ThunkState {
+    Pending(Expr, Env, usize),
+    Evaluating,
+    Done(Value),
+}
+
+impl Thunk {
+    pub fn pending(expr: Expr, env: Env, file: usize) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Pending(expr, env, file))))
+    }
+
+    pub fn value(value: Value) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Done(value))))
+    }
+
+    /// The value if already evaluated.
+    pub fn peek(&self) -> Option<Value> {
+        match &*self.0.borrow() {
+            ThunkState::Done(value) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A scope: names to thunks, then the enclosing scope.
+#[derive(Clone, Default)]
+pub struct Env(pub Option<Rc<Scope>>);
+
+pub struct Scope {
+    pub names: RefCell<BTreeMap<String, Thunk>>,
+    pub parent: Env,
+    /// `with EXPR;` scopes answer any name (with an unknown value when the namespace is
+    /// not an attribute set we know).
+    pub with: Option<Thunk>,
+}
+
+impl Env {
+    pub fn child(&self, names: BTreeMap<String, Thunk>) -> Env {
+        Env(Some(Rc::new(Scope {
+            names: RefCell::new(names),
+            parent: self.clone(),
+            with: None,
+        })))
+    }
+
+    pub fn with_namespace(&self, namespace: Thunk) -> Env {
+        Env(Some(Rc::new(Scope {
+            names: RefCell::new(BTreeMap::new()),
+            parent: self.clone(),
+            with: Some(namespace),
+        })))
+    }
+
+    /// A named binding (not `with` namespaces), innermost first.
+    pub fn lookup(&self, name: &str) -> Option<Thunk> {
+        let mut scope = self.0.as_ref();
+        while let Some(current) = scope {
+            if let Some(thunk) = current.names.borrow().get(name) {
+                return Some(thunk.clone());
+            }
+            scope = current.parent.0.as_ref();
+        }
+        None
+    }
+
+    /// The `with` namespaces, innermost first.
+    pub fn namespaces(&self) -> Vec<Thunk> {
+        let mut found = Vec::new();
+        let mut scope = self.0.as_ref();
+        while let Some(current) = scope {
+            if let Some(with) = &current.with {
+                found.push(with.clone());
+            }
+            scope = current.parent.0.as_ref();
+        }
+        found
+    }
+}
+
+/// An attribute set; `partial` names merged-in parts that could not be known.
+#[derive(Clone, Default)]
+pub struct AttrSetValue {
+    pub entries: BTreeMap<String, Thunk>,
+    pub partial: Vec<String>,
+}
+
+/// A function defined in Nix.
+pub struct Closure {
+    pub lambda: rnix::ast::Lambda,
+    pub env: Env,
+    pub file: usize,
+}
+
+/// Functions the evaluator implements itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Import,
+    CallPackage,
+    RemoveAttrs,
+    Map,
+    ListToAttrs,
+    AttrNames,
+    GenAttrs,
+    MapAttrs,
+    OptionalString,
+    Optionals,
+    OptionalAttrs,
+    NameValuePair,
+    ToString,
+    ConcatStringsSep,
+    /// `crane.mkLib`: makes a crane lib from `pkgs`.
+    MkLib,
+    /// A crane lib's `overrideToolchain` (true: another toolchain) or `overrideScope`
+    /// (false: the same one), with the lib's toolchain.
+    CraneLibOverride(String, bool),
+}
+
+/// A crane call: `craneLib.FUNCTION { ... }`.
+pub struct CraneDerivation {
+    pub id: usize,
+    pub function: String,
+    pub args: AttrSetValue,
+    pub pos: Pos,
+    /// Which crane lib (and so toolchain) made it.
+    pub toolchain: String,
+}
+
+#[derive(Clone)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A path: the absolute location and the text it was written as.
+    Path(PathBuf, String),
+    List(Rc<Vec<Thunk>>),
+    Attrs(Rc<AttrSetValue>),
+    Lambda(Rc<Closure>),
+    /// A builtin with the arguments applied so far.
+    Builtin(Builtin, Rc<Vec<Thunk>>),
+    /// A crane library; the text names its toolchain.
+    CraneLib(String),
+    /// `craneLib.NAME`, not yet applied.
+    CraneFunction(String, String),
+    Derivation(Rc<CraneDerivation>),
+    /// Something the static evaluator cannot know; the text says what (usually the
+    /// expression as written).
+    Unknown(String),
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Str(_) => "a string",
+            Value::Path(..) => "a path",
+            Value::List(_) => "a list",
+            Value::Attrs(_) => "an attribute set",
+            Value::Lambda(_) | Value::Builtin(..) | Value::CraneFunction(..) => "a function",
+            Value::CraneLib(_) => "a crane lib",
+            Value::Derivation(_) => "a derivation",
+            Value::Unknown(_) => "unknown",
+        }
+    }
+}
