@@ -187,8 +187,13 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_phases(&args.source.options())?;
     let summaries: Vec<PhaseSummary> = loaded.phases.phases.iter().map(PhaseSummary::of).collect();
     let text = match args.format {
-        Format::Json => render::json::render_phases(&summaries, &loaded.description),
-        format => draw(&phases_document(&summaries, &loaded.description), format),
+        Format::Json => {
+            render::json::render_phases(&summaries, &loaded.description, &loaded.warnings)
+        }
+        format => draw(
+            &phases_document(&summaries, &loaded.description, &loaded.warnings),
+            format,
+        ),
     };
     print(&text);
     Ok(ExitCode::SUCCESS)

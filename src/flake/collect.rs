@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::rc::Rc;
 
 use super::eval::Evaluator;
-use super::value::{CraneDerivation, Thunk, Value};
-use crate::phase::crane::{COMMON_ATTRS, KNOWN_ATTRS};
+use super::value::{AttrSetValue, CraneDerivation, Thunk, ThunkState, Value};
+use crate::phase::crane::is_known_attr;
 use crate::phase::{AttrValue, PhaseSpec, is_env_attr};
+use crate::phase::{did_you_mean, known_attrs};
 
 /// How deep the outputs are searched for derivations.
 const MAX_DEPTH: usize = 12;
@@ -31,7 +32,12 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
             .map(|t| evaluator.force(&t)),
         _ => None,
     };
-    search.visit(evaluator, outputs.unwrap_or(root), &mut Vec::new(), 0);
+    let start = match outputs {
+        Some(Value::Lambda(closure)) => call_outputs(evaluator, &closure),
+        Some(other) => other,
+        None => root,
+    };
+    search.visit(evaluator, start, &mut Vec::new(), 0);
     // Values handed to frames (flake-utils, flake-parts) are searched too, until no new ones.
     let mut seen_frames = 0;
     while seen_frames < evaluator.frames.len() {
@@ -49,12 +55,36 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
             evaluator.force(thunk);
         }
     }
+    // A let name is a phase name only when it names one derivation (a `deps` bound inside
+    // a function called twice names two: those are named after their users instead).
+    let mut by_name: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let mut bound = Vec::new();
     for (name, thunk) in evaluator.bindings.clone() {
         if let Some(Value::Derivation(d)) = thunk.peek() {
+            by_name.entry(name.clone()).or_default().insert(d.id);
+            bound.push((name, d));
+        }
+    }
+    for (name, d) in bound {
+        if by_name.get(&name).is_some_and(|ids| ids.len() == 1) {
             search.add(&d, 2, name);
         }
     }
     Specs::build(evaluator, search.found)
+}
+
+/// Calls a flake's `outputs` with `self` bound to its own result (flake inputs unknown).
+fn call_outputs(evaluator: &mut Evaluator, closure: &super::value::Closure) -> Value {
+    let self_thunk = Thunk::value(Value::Unknown("self".into()));
+    let mut inputs = BTreeMap::new();
+    inputs.insert("self".to_string(), self_thunk.clone());
+    let arg = Value::Attrs(Rc::new(AttrSetValue {
+        entries: inputs,
+        partial: vec!["flake inputs".into()],
+    }));
+    let result = evaluator.call(closure, Thunk::value(arg));
+    *self_thunk.0.borrow_mut() = ThunkState::Done(result.clone());
+    result
 }
 
 struct Search {
@@ -64,6 +94,8 @@ struct Search {
 
 impl Search {
     fn add(&mut self, derivation: &Rc<CraneDerivation>, preference: u8, name: String) {
+        // `default` is the least telling name of its group.
+        let preference = preference * 2 + u8::from(name == "default");
         self.found
             .entry(derivation.id)
             .or_insert_with(|| Found {
@@ -120,16 +152,32 @@ impl Search {
     }
 }
 
-/// `checks.<name>` is preferred, then `packages.<name>`, then any other output path.
+/// `checks.<name>` is preferred, then `packages.<name>`, then any other output path;
+/// system segments (`x86_64-linux`, `${system}`) are skipped.
 fn name_from_path(path: &[String]) -> (u8, String) {
+    let names: Vec<&String> = path.iter().filter(|p| !is_system(p)).collect();
     for (preference, group) in [(0, "checks"), (1, "packages")] {
-        if let Some(i) = path.iter().position(|p| p == group) {
-            if let Some(name) = path.get(i + 1) {
-                return (preference, name.clone());
+        if let Some(i) = names.iter().position(|p| *p == group) {
+            if let Some(name) = names.get(i + 1) {
+                return (preference, name.to_string());
             }
         }
     }
-    (3, path.last().cloned().unwrap_or_else(|| "phase".into()))
+    (
+        3,
+        names
+            .last()
+            .map_or_else(|| "phase".into(), |n| n.to_string()),
+    )
+}
+
+fn is_system(segment: &str) -> bool {
+    segment.starts_with("${")
+        || [
+            "-linux", "-darwin", "-windows", "-freebsd", "-netbsd", "-openbsd", "-none",
+        ]
+        .iter()
+        .any(|os| segment.ends_with(os))
 }
 
 /// Turns found derivations into specs, giving each a unique name.
@@ -208,16 +256,14 @@ impl Specs<'_> {
                     let artifacts = self.artifacts(&name, value, &location, &mut spec, taken);
                     spec.attrs.insert(attr, artifacts);
                 }
-                _ if !is_env_attr(&attr)
-                    && !KNOWN_ATTRS.contains(&attr.as_str())
-                    && !COMMON_ATTRS.contains(&attr.as_str()) =>
-                {
+                _ if !is_env_attr(&attr) && !is_known_attr(&attr) => {
+                    let hint = did_you_mean(&attr, &known_attrs()).unwrap_or_default();
                     self.evaluator.warnings.push(format!(
-                        "{location}: phase `{name}`: attribute `{attr}` is not one cache-miss knows; ignored (crane passes it to the derivation)"
+                        "{location}: phase `{name}`: attribute `{attr}` is not one crane reads; ignored (crane passes it on as an environment variable){hint}"
                     ));
                 }
                 _ => {
-                    if let Some(converted) = self.convert(&value, &attr, &location, &mut spec) {
+                    if let Some(converted) = self.convert(&value) {
                         spec.attrs.insert(attr, converted);
                     }
                 }
@@ -288,13 +334,7 @@ impl Specs<'_> {
         }
     }
 
-    fn convert(
-        &mut self,
-        value: &Value,
-        attr: &str,
-        location: &str,
-        spec: &mut PhaseSpec,
-    ) -> Option<AttrValue> {
+    fn convert(&mut self, value: &Value) -> Option<AttrValue> {
         Some(match value {
             Value::Str(s) => AttrValue::Str(s.clone()),
             Value::Bool(b) => AttrValue::Bool(*b),
@@ -313,18 +353,9 @@ impl Specs<'_> {
                 }
                 AttrValue::List(converted)
             }
-            Value::Unknown(what) => {
-                // `src`, inputs and packages are expected to be unknown: their text is what matters.
-                if !matches!(
-                    attr,
-                    "src" | "nativeBuildInputs" | "buildInputs" | "cargoVendorDir" | "dummySrc"
-                ) {
-                    spec.approximations.push(format!(
-                        "{location}: attribute {attr} could not be resolved ({what})"
-                    ));
-                }
-                AttrValue::Unknown(what.clone())
-            }
+            // Unknown values of attributes that matter are noted by the phase model (with
+            // the call's location); derivation attributes (`src`, inputs) keep their text.
+            Value::Unknown(what) => AttrValue::Unknown(what.clone()),
             Value::Float(f) => AttrValue::Str(f.to_string()),
             Value::Attrs(_)
             | Value::Lambda(_)

@@ -298,11 +298,12 @@ impl Evaluator {
             ast::Attr::Ident(ident) => ident.ident_token().map(|t| t.text().to_string()),
             ast::Attr::Str(s) => match self.eval_string(s, env, file) {
                 Value::Str(text) => Some(text),
-                _ => None,
+                _ => Some(text_of(s)),
             },
+            // An unknown `${system}` keeps its text, so outputs keep their shape.
             ast::Attr::Dynamic(dynamic) => match dynamic.expr().map(|e| self.eval(&e, env, file)) {
                 Some(Value::Str(text)) => Some(text),
-                _ => None,
+                _ => Some(text_of(dynamic)),
             },
         }
     }
@@ -346,6 +347,10 @@ impl Evaluator {
                 None => Value::Unknown(described.to_string()),
             },
             Value::CraneLib(toolchain) => crane_lib_attr(&toolchain, name, described),
+            // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).
+            Value::Unknown(base) if looks_like_crane_lib(&base) => {
+                crane_lib_attr(&base, name, described)
+            }
             Value::Unknown(base) => match name {
                 "mkLib" => builtin(Builtin::MkLib),
                 "callPackage" => builtin(Builtin::CallPackage),
@@ -647,11 +652,11 @@ impl Evaluator {
         let unknown = || Value::Unknown(text.to_string());
         match builtin {
             Builtin::Import => match self.force(&args[0]) {
-                Value::Path(path, _) => self.import(&path, pos),
+                Value::Path(path, written) => self.import(&path, &written, pos),
                 _ => unknown(),
             },
             Builtin::CallPackage => match self.force(&args[0]) {
-                Value::Path(path, _) => match self.import(&path, pos) {
+                Value::Path(path, written) => match self.import(&path, &written, pos) {
                     Value::Lambda(closure) => self.call(&closure, args[1].clone()),
                     other => other,
                 },
@@ -801,7 +806,7 @@ impl Evaluator {
     }
 
     /// Evaluates another Nix file of the flake (cached by path).
-    pub fn import(&mut self, path: &Path, pos: Pos) -> Value {
+    pub fn import(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let path = if path.is_dir() {
             path.join("default.nix")
         } else {
@@ -813,21 +818,19 @@ impl Evaluator {
         }
         if !path.starts_with(&self.base_dir) {
             self.warnings.push(format!(
-                "{}: import of {} outside the flake's directory; its value is unknown",
-                self.location(pos),
-                path.display()
+                "{}: import of {written} outside the flake's directory; its value is unknown",
+                self.location(pos)
             ));
-            return Value::Unknown(format!("import {}", path.display()));
+            return Value::Unknown(format!("import {written}"));
         }
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) => {
                 self.warnings.push(format!(
-                    "{}: cannot read {}: {err}",
-                    self.location(pos),
-                    path.display()
+                    "{}: cannot read {written}: {err}",
+                    self.location(pos)
                 ));
-                return Value::Unknown(format!("import {}", path.display()));
+                return Value::Unknown(format!("import {written}"));
             }
         };
         match self.parse(&text, &path) {
@@ -839,7 +842,7 @@ impl Evaluator {
             }
             Err(err) => {
                 self.fatal.get_or_insert(err);
-                Value::Unknown(format!("import {}", path.display()))
+                Value::Unknown(format!("import {written}"))
             }
         }
     }
@@ -894,6 +897,12 @@ fn crane_lib_attr(toolchain: &str, name: &str, described: &str) -> Value {
         }
         _ => Value::Unknown(described.to_string()),
     }
+}
+
+/// `craneLib`, `args.craneLib`, `myCraneLib`: a name that says it is a crane lib.
+fn looks_like_crane_lib(text: &str) -> bool {
+    let last = text.rsplit('.').next().unwrap_or(text);
+    last.to_ascii_lowercase().contains("cranelib")
 }
 
 /// Text of a value inside a string (`"${x}"`), when known.

@@ -31,8 +31,23 @@ pub fn read_flake(path: &Path) -> Result<FlakePhases> {
     read_flake_str(&text, &path, &base_dir)
 }
 
+/// Stack for evaluation: deeply nested (or runaway recursive) Nix needs more than a
+/// default thread has before the evaluator's depth limit stops it.
+const EVALUATION_STACK: usize = 512 << 20;
+
 /// Reads flake text as if it were the file `path` in `base_dir` (imports resolve there).
 pub fn read_flake_str(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
+    let (text, path, base_dir) = (text.to_string(), path.to_path_buf(), base_dir.to_path_buf());
+    std::thread::Builder::new()
+        .name("flake-evaluation".into())
+        .stack_size(EVALUATION_STACK)
+        .spawn(move || evaluate(&text, &path, &base_dir))
+        .context("cannot start the flake evaluation")?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the flake evaluation failed unexpectedly"))?
+}
+
+fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
     let mut evaluator = eval::Evaluator::new(base_dir);
     let (file, expr) = evaluator.parse(text, path)?;
     let env = evaluator.root_env();

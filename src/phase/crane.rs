@@ -167,10 +167,8 @@ pub const COMMON_ATTRS: &[&str] = &[
     "env",
 ];
 
-/// Every attribute name that crane or the derivation under it interprets. Anything else
-/// in lower camel case is rejected as unknown (most likely a typo).
-pub const KNOWN_ATTRS: &[&str] = &[
-    // crane's cargo attributes
+/// crane's attributes that decide what cargo runs (beyond [`COMMON_ATTRS`]).
+pub const CARGO_ATTRS: &[&str] = &[
     "cargoBuildCommand",
     "cargoCheckCommand",
     "cargoTestCommand",
@@ -191,7 +189,10 @@ pub const KNOWN_ATTRS: &[&str] = &[
     "partitions",
     "partitionType",
     "withLlvmCov",
-    // attributes that do not change what cargo compiles
+];
+
+/// Derivation attributes crane passes through that do not change what cargo compiles.
+pub const DERIVATION_ATTRS: &[&str] = &[
     "pname",
     "version",
     "name",
@@ -231,6 +232,12 @@ pub const KNOWN_ATTRS: &[&str] = &[
     "dontStrip",
     "separateDebugInfo",
 ];
+
+/// Whether crane or the derivation under it interprets `attr`. Anything else in lower
+/// camel case is rejected as unknown (most likely a typo).
+pub fn is_known_attr(attr: &str) -> bool {
+    COMMON_ATTRS.contains(&attr) || CARGO_ATTRS.contains(&attr) || DERIVATION_ATTRS.contains(&attr)
+}
 
 /// Looks up crane's attributes of one phase, with type checking.
 pub trait AttrLookup {

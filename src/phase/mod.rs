@@ -15,7 +15,7 @@ use thiserror::Error;
 pub use crane::CraneFunction;
 pub use spec::{AttrValue, PhaseSpec};
 
-use crane::{AttrLookup, COMMON_ATTRS, KNOWN_ATTRS};
+use crane::{AttrLookup, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
 
 /// A phase with crane's semantics applied: the cargo commands it runs and where its
 /// artifacts come from. Produced by [`PhaseSet::from_specs`].
@@ -234,8 +234,18 @@ pub fn is_env_attr(attr: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// Every attribute name crane or its derivation interprets.
+pub fn known_attrs() -> Vec<&'static str> {
+    COMMON_ATTRS
+        .iter()
+        .chain(CARGO_ATTRS)
+        .chain(DERIVATION_ATTRS)
+        .copied()
+        .collect()
+}
+
 fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
-    let known: Vec<&str> = COMMON_ATTRS.iter().chain(KNOWN_ATTRS).copied().collect();
+    let known = known_attrs();
     for attr in spec.attrs.keys() {
         if is_env_attr(attr) || known.contains(&attr.as_str()) {
             continue;
@@ -252,7 +262,8 @@ fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
     Ok(())
 }
 
-fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+/// `; did you mean `X`?` for a close candidate.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
         .map(|c| {
@@ -409,7 +420,16 @@ fn check_types(spec: &PhaseSpec) -> Result<Vec<String>, PhaseError> {
         match value {
             _ if ok => {}
             AttrValue::Unknown(what) => notes.push(format!(
-                "{attr} could not be determined ({what}); crane's default was assumed"
+                "{}attribute {attr} could not be resolved ({what}); {}",
+                spec.origin
+                    .as_deref()
+                    .map(|o| format!("{o}: "))
+                    .unwrap_or_default(),
+                if is_env_attr(attr) && attr != "CARGO_PROFILE" {
+                    "left unset"
+                } else {
+                    "crane's default was assumed"
+                }
             )),
             // An environment variable given as a number or boolean is its text.
             AttrValue::Int(_) | AttrValue::Bool(_) if is_env_attr(attr) => {}
@@ -456,7 +476,7 @@ fn build_phase(
         .unwrap_or_else(|| "release".to_string());
     let env = env_of(spec);
     for attr in spec.attrs.keys() {
-        if KNOWN_ATTRS.contains(&attr.as_str())
+        if CARGO_ATTRS.contains(&attr.as_str())
             && attr.starts_with("cargo")
             && !function.reads_attr(attr)
         {

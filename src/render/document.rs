@@ -238,10 +238,14 @@ pub fn findings_blocks(report: &Report) -> Vec<Block> {
 }
 
 /// The document of `cache-miss phases`: each phase, what it runs, where it comes from.
-pub fn phases_document(phases: &[PhaseSummary], source: &str) -> Vec<Block> {
+pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String]) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss phases".to_string()),
-        Block::Lines(vec![format!("phases: {source}")]),
+        Block::Lines(
+            std::iter::once(format!("phases: {source}"))
+                .chain(warnings.iter().map(|w| format!("warning: {w}")))
+                .collect(),
+        ),
     ];
     let rows = phases
         .iter()

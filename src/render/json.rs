@@ -36,14 +36,16 @@ struct JsonPhases<'a> {
     version: u32,
     phase_source: &'a str,
     phases: &'a [PhaseSummary],
+    warnings: &'a [String],
 }
 
 /// `cache-miss phases --format json`: the report's `phases` array without units and misses.
-pub fn render_phases(phases: &[PhaseSummary], source: &str) -> String {
+pub fn render_phases(phases: &[PhaseSummary], source: &str, warnings: &[String]) -> String {
     let json = JsonPhases {
         version: VERSION,
         phase_source: source,
         phases,
+        warnings,
     };
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
 }

@@ -1,0 +1,275 @@
+//! Reading crane phases from flakes: the fixture corpus through `cache-miss phases` and
+//! `cache-miss report`, with no Nix on the machine.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::{Fixture, fixtures_dir};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+const CASES: &[&str] = &[
+    "quickstart",
+    "quickstart-workspace",
+    "common-args",
+    "per-member",
+    "mkpkg",
+    "per-package-deps",
+    "imported",
+    "flake-parts",
+    "unresolved",
+    "toolchain",
+];
+
+fn flake(case: &str) -> PathBuf {
+    fixtures_dir().join("flakes").join(case).join("flake.nix")
+}
+
+/// `cache-miss phases --format json` for a flake case, on the demo workspace.
+fn phases_of(case: &str) -> Value {
+    let demo = Fixture::new("demo");
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(flake(case))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&output).expect("phases prints JSON")
+}
+
+#[test]
+fn every_case_yields_its_expected_phases() {
+    for case in CASES {
+        let found = phases_of(case);
+        let actual: Vec<Value> = found["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p["name"], "function": p["function"], "artifacts_from": p["artifacts_from"],
+                    "commands": p["commands"], "env": p["env"],
+                    "approximate": !p["approximations"].as_array().unwrap().is_empty(),
+                })
+            })
+            .collect();
+        let expected_path = fixtures_dir()
+            .join("flakes")
+            .join(case)
+            .join("expected-phases.json");
+        let expected: Value =
+            serde_json::from_str(&fs::read_to_string(&expected_path).unwrap()).unwrap();
+        assert_eq!(
+            Value::Array(actual),
+            expected["phases"],
+            "{case}: phases differ from {}",
+            expected_path.display()
+        );
+        assert_eq!(found["warnings"], expected["warnings"], "{case}: warnings");
+    }
+}
+
+#[test]
+fn report_runs_end_to_end_on_every_case() {
+    for case in CASES {
+        let demo = Fixture::new("demo");
+        let output = common::cache_miss()
+            .args(["report", "--format", "json", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(flake(case))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let report: Value = serde_json::from_slice(&output).unwrap();
+        assert!(
+            report["phase_source"]
+                .as_str()
+                .unwrap()
+                .starts_with("flake "),
+            "{case}"
+        );
+        assert!(!report["phases"].as_array().unwrap().is_empty(), "{case}");
+    }
+}
+
+#[test]
+fn quick_start_workspace_style_misses_for_a_single_member() {
+    // buildDepsOnly builds the whole workspace (cli turns on shared/fancy), `-p server`
+    // alone does not: crane's quick-start-workspace template pays for this.
+    let demo = Fixture::new("demo");
+    let output = common::cache_miss()
+        .args(["report", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(flake("quickstart-workspace"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    let server = common::phase(&report, "server");
+    assert_eq!(
+        common::root_misses(server),
+        common::pairs(&[
+            ("leaf", "features"),
+            ("mid", "features"),
+            ("top", "features")
+        ])
+    );
+    assert_eq!(server["origin"], "flake.nix:33");
+    assert_eq!(common::phase(&report, "cli")["units"]["missed"], 0);
+}
+
+#[test]
+fn another_toolchain_misses_every_unit() {
+    let demo = Fixture::new("demo");
+    let output = common::cache_miss()
+        .args(["report", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(flake("toolchain"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    let miri = common::phase(&report, "miri");
+    assert_eq!(miri["units"]["cached"], 0);
+    assert!(
+        miri["misses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["reason"] == "toolchain")
+    );
+    assert!(
+        miri["misses"][0]["cause"]
+            .as_str()
+            .unwrap()
+            .contains("overrideToolchain")
+    );
+}
+
+#[test]
+fn unresolved_values_are_approximate_with_file_line_and_attribute() {
+    let found = phases_of("unresolved");
+    let default = common::phase(&found, "default");
+    let approximations: Vec<&str> = default["approximations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(approximations.contains(
+        &"flake.nix:20: attribute RUSTFLAGS could not be resolved (builtins.readFile ./rustflags.txt); left unset"
+    ), "{approximations:#?}");
+    assert!(
+        approximations
+            .iter()
+            .any(|a| a.starts_with("flake.nix:20: attribute doCheck could not be resolved"))
+    );
+    assert_eq!(
+        found["warnings"][0],
+        "flake.nix:17: import of ../../somewhere/else.nix outside the flake's directory; its value is unknown"
+    );
+    let table = common::cache_miss()
+        .args(["phases", "--manifest-path"])
+        .arg(Fixture::new("demo").manifest())
+        .arg("--flake")
+        .arg(flake("unresolved"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        table.contains(
+            "default: approximate: flake.nix:20: attribute CARGO_PROFILE could not be resolved"
+        ),
+        "{table}"
+    );
+}
+
+#[test]
+fn malformed_flake_is_a_clear_error() {
+    common::cache_miss()
+        .args(["report", "--manifest-path"])
+        .arg(Fixture::new("demo").manifest())
+        .arg("--flake")
+        .arg(flake("malformed"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("flake.nix:6:61: syntax error"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn flake_beside_the_manifest_is_picked_up() {
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    fs::copy(flake("quickstart"), demo.root().join("flake.nix")).unwrap();
+    let report = demo.report_json(&[]);
+    assert_eq!(
+        report["phase_source"],
+        "flake flake.nix beside the manifest"
+    );
+    let names: Vec<&str> = report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "cargoArtifacts",
+            "server",
+            "server-clippy",
+            "server-doc",
+            "server-nextest"
+        ]
+    );
+}
+
+#[test]
+fn phases_file_wins_over_the_flake() {
+    let demo = Fixture::new("demo");
+    fs::copy(flake("quickstart"), demo.root().join("flake.nix")).unwrap();
+    let report = demo.report_json(&[]);
+    assert_eq!(
+        report["phase_source"],
+        "phases file phases.toml beside the manifest"
+    );
+}
+
+#[test]
+fn flake_without_crane_calls_falls_back_to_the_quick_start_set() {
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    fs::write(
+        demo.root().join("flake.nix"),
+        "{ outputs = { self }: { }; }\n",
+    )
+    .unwrap();
+    let report = demo.report_json(&[]);
+    assert!(
+        report["phase_source"]
+            .as_str()
+            .unwrap()
+            .starts_with("flake.nix has no crane calls"),
+        "{}",
+        report["phase_source"]
+    );
+}
