@@ -131,7 +131,7 @@ pub fn plan(
     };
     let resolve = |subcommand: &'static str, args: Vec<String>, instrumented_by| {
         let mut all = global.clone();
-        all.extend(args);
+        all.extend(normalize_profile(args));
         Plan::Resolve(Invocation {
             toolchain: toolchain.map(str::to_string),
             subcommand,
@@ -194,6 +194,29 @@ fn llvm_cov(
         Some("test" | "nextest") => resolve("test", without_sub(position), tool),
         _ => resolve("test", foreign_args(tail, Tool::Other), tool),
     }
+}
+
+/// `--profile release` is `--release` (and `--profile=X` is `--profile X`): one spelling,
+/// so equal commands share a resolution.
+fn normalize_profile(args: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let profile = match arg.strip_prefix("--profile=") {
+            Some(value) => Some(value.to_string()),
+            None if arg == "--profile" => iter.next(),
+            None => {
+                out.push(arg);
+                continue;
+            }
+        };
+        match profile.as_deref() {
+            Some("release") => out.push("--release".into()),
+            Some(name) => out.extend(["--profile".to_string(), name.to_string()]),
+            None => out.push(arg),
+        }
+    }
+    out
 }
 
 /// `+toolchain` and options before the subcommand (`--locked`, `--config`, `-Z`).
@@ -477,6 +500,8 @@ mod tests {
         );
         assert_eq!(inv.subcommand, "test");
         assert_eq!(inv.args, ["--profile", "ci", "-p", "a"]);
+        let release = resolved("nextest run --cargo-profile release");
+        assert_eq!(release, resolved("test --release --no-run"));
         assert_eq!(
             plan(&command("nextest --version"), &BTreeMap::new(), None),
             Plan::NoCompile

@@ -86,21 +86,14 @@ fn plural(n: usize) -> &'static str {
 
 fn summary_table(report: &Report) -> Block {
     let headers = [
-        "phase",
-        "function",
-        "artifacts from",
-        "needed",
-        "cached",
-        "missed",
-        "local",
-        "cached %",
+        "phase", "function", "from", "needed", "cached", "missed", "local", "share",
     ];
     let rows = report
         .phases
         .iter()
         .map(|p| {
             let share = match (&p.phase.artifacts_from, p.units.needed) {
-                (None, _) => "builds them".to_string(),
+                (None, _) => "builds".to_string(),
                 (_, 0) => "-".to_string(),
                 (_, needed) => format!("{:.0}%", 100.0 * p.units.cached as f64 / needed as f64),
             };

@@ -1,7 +1,7 @@
 //! The report as terminal tables (comfy-table), for people and CI logs.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::document::Block;
 
@@ -57,6 +57,21 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         table.enforce_styling();
     }
     table.set_header(headers.iter().map(Cell::new));
+    // The first column names things (phases, units): keep it whole when it fits.
+    let first_width = rows
+        .iter()
+        .filter_map(|r| r.first())
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    if let Some(column) = table.column_mut(0) {
+        // Two columns of padding around the content.
+        let width = first_width.clamp(
+            headers.first().map_or(0, |h| h.len()),
+            usize::from(style.width) / 3,
+        ) + 2;
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width as u16)));
+    }
     for row in rows {
         table.add_row(row.iter().map(|text| {
             let cell = Cell::new(text);

@@ -162,20 +162,7 @@ fn detail(miss: &Miss, needed: &[&DiffGraph]) -> String {
             )
         }
         (Reason::NotBuilt, _) => "the deps-only build never built this".to_string(),
-        (Reason::Features, Some(_)) => {
-            let built: Vec<String> = miss
-                .closest
-                .iter()
-                .map(|c| list(&c.features))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            format!(
-                "deps-only built {} ; this phase needs {}",
-                built.join(" or "),
-                list(&unit.features)
-            )
-        }
+        (Reason::Features, Some(best)) => features_detail(miss, best),
         (Reason::Profile, Some(best)) => {
             let changes = profile_changes(&best.profile, &unit.profile);
             format!(
@@ -216,6 +203,47 @@ fn detail(miss: &Miss, needed: &[&DiffGraph]) -> String {
         (_, None) => "the deps-only build never built this".to_string(),
     }
 }
+
+/// Feature sets side by side when short, else what differs from the closest cached unit.
+fn features_detail(miss: &Miss, best: &UnitKey) -> String {
+    let built: BTreeSet<String> = miss.closest.iter().map(|c| list(&c.features)).collect();
+    let full = format!(
+        "deps-only built {} ; this phase needs {}",
+        built.into_iter().collect::<Vec<_>>().join(" or "),
+        list(&miss.unit.features)
+    );
+    if full.len() <= DETAIL_WIDTH {
+        return full;
+    }
+    let added: Vec<String> = miss
+        .unit
+        .features
+        .iter()
+        .filter(|f| !best.features.contains(f))
+        .cloned()
+        .collect();
+    let dropped: Vec<String> = best
+        .features
+        .iter()
+        .filter(|f| !miss.unit.features.contains(f))
+        .cloned()
+        .collect();
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("this phase adds {}", list(&added)));
+    }
+    if !dropped.is_empty() {
+        parts.push(format!("deps-only also had {}", list(&dropped)));
+    }
+    format!(
+        "{} (of {} features)",
+        parts.join("; "),
+        miss.unit.features.len()
+    )
+}
+
+/// Details longer than this switch to a difference.
+const DETAIL_WIDTH: usize = 100;
 
 /// The closest cached unit: for features, the one with the fewest differing features.
 fn best_candidate(miss: &Miss) -> Option<&UnitKey> {
