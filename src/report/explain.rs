@@ -614,6 +614,18 @@ fn selection_fix(
             packages.join(" ")
         );
     }
+    let narrowed: Vec<&str> = selection
+        .source_only
+        .iter()
+        .filter(|f| f.starts_with("-p ") || f.starts_with("--exclude "))
+        .map(String::as_str)
+        .collect();
+    if !narrowed.is_empty() {
+        return format!(
+            "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build with --workspace in every phase",
+            narrowed.join(" ")
+        );
+    }
     let features = [
         selection.phase_has("--features"),
         selection.phase_has("--no-default-features"),
