@@ -200,21 +200,14 @@ fn build_script_env_from_a_previous_build() {
 fn clean_fixture_has_no_findings() {
     let fixture = Fixture::new("clean");
     assert!(findings(&fixture, &[]).is_empty());
-    let output = fixture
-        .report(&["--findings-only"])
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(output).unwrap();
+    let text = fixture.report_text(&["--findings-only"]);
     assert!(text.contains("No findings"), "{text}");
 }
 
 #[test]
 fn findings_appear_in_the_full_report_table() {
     let fixture = Fixture::new("finding-bindgen");
-    let output = fixture.report(&[]).success().get_output().stdout.clone();
-    let text = String::from_utf8(output).unwrap();
+    let text = fixture.report_text(&[]);
     assert!(
         text.contains("warning bindgen-random-seed at phases.toml:1:"),
         "{text}"

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::CommandExt;
+
 use std::fs;
 
 use common::Fixture;
@@ -11,11 +13,7 @@ fn fix_json(fixture: &Fixture) -> Value {
     let output = common::cache_miss()
         .args(["fix", "--format", "json", "--manifest-path"])
         .arg(fixture.manifest())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     serde_json::from_slice(&output).expect("fix prints JSON")
 }
 
@@ -76,11 +74,7 @@ fn best_proposal_removes_every_miss(name: &str, compile: bool) {
         let output = common::cache_miss()
             .args(["verify", "--check", "--format", "json", "--manifest-path"])
             .arg(fixture.manifest())
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+            .success_stdout();
         let verified: Value = serde_json::from_slice(&output).unwrap();
         for phase in verified["phases"]
             .as_array()
@@ -155,11 +149,7 @@ fn clean_setup_has_nothing_to_fix() {
     let text = common::cache_miss()
         .args(["fix", "--manifest-path"])
         .arg(fixture.manifest())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     assert!(
         String::from_utf8(text)
             .unwrap()
@@ -173,11 +163,7 @@ fn table_output_shows_the_snippet_and_the_verdict() {
     let output = common::cache_miss()
         .args(["fix", "--manifest-path"])
         .arg(fixture.manifest())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     let text = String::from_utf8(output).unwrap();
     assert!(
         text.contains("1. give buildDepsOnly the selection its phases share"),
@@ -201,15 +187,7 @@ fn what_if_set_reports_before_and_after() {
             .unwrap()
             .ends_with("with deps.doCheck=true")
     );
-    let text = String::from_utf8(
-        fixture
-            .report(&["--set", "deps.doCheck=true"])
-            .success()
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let text = fixture.report_text(&["--set", "deps.doCheck=true"]);
     assert!(
         text.contains("tests: missed 2 -> 0 with the change"),
         "{text}"

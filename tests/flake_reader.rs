@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::CommandExt;
+
 use std::fs;
 use std::path::PathBuf;
 
@@ -27,20 +29,20 @@ fn flake(case: &str) -> PathBuf {
     fixtures_dir().join("flakes").join(case).join("flake.nix")
 }
 
-/// `cache-miss phases --format json` for a flake case, on the demo workspace.
-fn phases_of(case: &str) -> Value {
+/// `cache-miss COMMAND --format json` for a flake case, on (a copy of) the demo workspace.
+fn json_of(command: &str, case: &str) -> Value {
     let demo = Fixture::new("demo");
     let output = common::cache_miss()
-        .args(["phases", "--format", "json", "--manifest-path"])
+        .args([command, "--format", "json", "--manifest-path"])
         .arg(demo.manifest())
         .arg("--flake")
         .arg(flake(case))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&output).expect("phases prints JSON")
+        .success_stdout();
+    serde_json::from_slice(&output).expect("prints JSON")
+}
+
+fn phases_of(case: &str) -> Value {
+    json_of("phases", case)
 }
 
 #[test]
@@ -78,18 +80,7 @@ fn every_case_yields_its_expected_phases() {
 #[test]
 fn report_runs_end_to_end_on_every_case() {
     for case in CASES {
-        let demo = Fixture::new("demo");
-        let output = common::cache_miss()
-            .args(["report", "--format", "json", "--manifest-path"])
-            .arg(demo.manifest())
-            .arg("--flake")
-            .arg(flake(case))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let report: Value = serde_json::from_slice(&output).unwrap();
+        let report = json_of("report", case);
         assert!(
             report["phase_source"]
                 .as_str()
@@ -105,18 +96,7 @@ fn report_runs_end_to_end_on_every_case() {
 fn quick_start_workspace_style_misses_for_a_single_member() {
     // buildDepsOnly builds the whole workspace (cli turns on shared/fancy), `-p server`
     // alone does not: crane's quick-start-workspace template pays for this.
-    let demo = Fixture::new("demo");
-    let output = common::cache_miss()
-        .args(["report", "--format", "json", "--manifest-path"])
-        .arg(demo.manifest())
-        .arg("--flake")
-        .arg(flake("quickstart-workspace"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: Value = serde_json::from_slice(&output).unwrap();
+    let report = json_of("report", "quickstart-workspace");
     let server = common::phase(&report, "server");
     assert_eq!(
         common::root_misses(server),
@@ -132,18 +112,7 @@ fn quick_start_workspace_style_misses_for_a_single_member() {
 
 #[test]
 fn another_toolchain_misses_every_unit() {
-    let demo = Fixture::new("demo");
-    let output = common::cache_miss()
-        .args(["report", "--format", "json", "--manifest-path"])
-        .arg(demo.manifest())
-        .arg("--flake")
-        .arg(flake("toolchain"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: Value = serde_json::from_slice(&output).unwrap();
+    let report = json_of("report", "toolchain");
     let miri = common::phase(&report, "miri");
     assert_eq!(miri["units"]["cached"], 0);
     assert!(
@@ -188,11 +157,7 @@ fn unresolved_values_are_approximate_with_file_line_and_attribute() {
         .arg(Fixture::new("demo").manifest())
         .arg("--flake")
         .arg(flake("unresolved"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     let table = String::from_utf8(table).unwrap();
     assert!(
         table.contains(

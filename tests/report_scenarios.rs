@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::CommandExt;
+
 use common::{Fixture, misses, pairs, phase, root_misses};
 
 #[test]
@@ -209,8 +211,7 @@ fn clean_setup_has_no_misses_and_says_so() {
         assert!(p["misses"].as_array().unwrap().is_empty());
     }
     assert_eq!(phase(&report, "tests")["units"]["cached"], 6);
-    let table = fixture.report(&[]).success().get_output().stdout.clone();
-    let table = String::from_utf8(table).unwrap();
+    let table = fixture.report_text(&[]);
     assert!(
         table.contains("No misses: every phase reuses all the dependency units it inherits."),
         "{table}"
@@ -242,13 +243,7 @@ fn fail_on_miss_exits_1_with_misses() {
 #[test]
 fn markdown_has_tables_and_fixes() {
     let fixture = Fixture::new("select");
-    let output = fixture
-        .report(&["--format", "markdown"])
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let markdown = String::from_utf8(output).unwrap();
+    let markdown = fixture.report_text(&["--format", "markdown"]);
     assert!(markdown.starts_with("## cache-miss report"), "{markdown}");
     assert!(
         markdown.contains("| phase | function | from | needed | cached | missed | local | share |")
@@ -263,8 +258,7 @@ fn markdown_has_tables_and_fixes() {
 #[test]
 fn table_is_plain_and_fits_100_columns_when_piped() {
     let fixture = Fixture::new("demo");
-    let output = fixture.report(&[]).success().get_output().stdout.clone();
-    let table = String::from_utf8(output).unwrap();
+    let table = fixture.report_text(&[]);
     assert!(
         !table.contains('\u{1b}'),
         "no colour codes when stdout is not a terminal"
@@ -286,11 +280,7 @@ fn ambient_build_environment_does_not_leak_in() {
         .env("RUSTFLAGS", "--cfg from_the_shell")
         .env("CARGO_PROFILE_RELEASE_LTO", "fat")
         .env("CARGO_BUILD_TARGET", "aarch64-unknown-linux-gnu")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
     for p in report["phases"].as_array().unwrap() {
         assert_eq!(p["units"]["missed"], 0, "{}", p["name"]);
@@ -318,11 +308,7 @@ fn the_projects_own_flake_has_no_misses_and_no_findings() {
     let output = common::cache_miss()
         .args(["report", "--format", "json", "--manifest-path"])
         .arg(&manifest)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
     assert_eq!(
         report["phase_source"],

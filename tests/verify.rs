@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::CommandExt;
+
 use std::fs;
 
 use common::Fixture;
@@ -13,11 +15,7 @@ fn verify_json(fixture: &Fixture, extra: &[&str]) -> Value {
         .args(["verify", "--check", "--format", "json", "--manifest-path"])
         .arg(fixture.manifest())
         .args(extra)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     serde_json::from_slice(&output).expect("verify prints JSON")
 }
 
@@ -193,11 +191,7 @@ fn keep_leaves_the_replay_and_says_where() {
         .args(["verify", "--keep", "--format", "json", "--manifest-path"])
         .arg(fixture.manifest())
         .env("TMPDIR", tmp.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .success_stdout();
     let report: Value = serde_json::from_slice(&output).unwrap();
     let kept = report["kept_at"].as_str().expect("kept_at");
     assert!(std::path::Path::new(kept).join("src/Cargo.toml").is_file());

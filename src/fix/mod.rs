@@ -266,28 +266,40 @@ fn align_candidates(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Vec<Candidate>
     selectors
         .iter()
         .filter_map(|(label, select)| {
-            let mut changed = specs.to_vec();
-            let mut nix = Vec::new();
-            for group in groups {
-                let flags = select(group)?;
-                let attrs = aligned_attrs(group, &flags);
-                let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
-                nix.push(format!(
-                    "# buildDepsOnly `{}`{}\n{}",
-                    group.deps,
-                    origin(spec),
-                    nix::crane_call("buildDepsOnly", &attrs)
-                ));
-                spec.attrs.extend(attrs);
-            }
+            let (changed, nix) = change_deps(specs, groups, |group| {
+                Some(aligned_attrs(group, &select(group)?))
+            })?;
             Some(Candidate {
                 summary: format!("give buildDepsOnly {label}"),
-                nix: nix.join("\n\n"),
+                nix,
                 specs: changed,
                 preference: 1,
             })
         })
         .collect()
+}
+
+/// Sets `attrs_for(group)` on every deps-only phase; the changed specs and the Nix
+/// snippet saying so. `None` when a group has no such change.
+fn change_deps(
+    specs: &[PhaseSpec],
+    groups: &[DepsGroup],
+    attrs_for: impl Fn(&DepsGroup) -> Option<BTreeMap<String, AttrValue>>,
+) -> Option<(Vec<PhaseSpec>, String)> {
+    let mut changed = specs.to_vec();
+    let mut nix = Vec::new();
+    for group in groups {
+        let attrs = attrs_for(group)?;
+        let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
+        nix.push(format!(
+            "# buildDepsOnly `{}`{}\n{}",
+            group.deps,
+            origin(spec),
+            nix::crane_call("buildDepsOnly", &attrs)
+        ));
+        spec.attrs.extend(attrs);
+    }
+    Some((changed, nix.join("\n\n")))
 }
 
 fn aligned_attrs(group: &DepsGroup, flags: &BTreeSet<String>) -> BTreeMap<String, AttrValue> {
@@ -371,30 +383,20 @@ fn command_text(invocations: &[&Invocation], base_env: &BTreeMap<String, String>
 /// Candidate 2: buildDepsOnly runs every distinct cargo command its phases run; cargo keeps
 /// the artifacts of each side by side in one target dir.
 fn run_every_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Candidate> {
-    let mut changed = specs.to_vec();
-    let mut nix = Vec::new();
-    for group in groups {
+    let (changed, nix) = change_deps(specs, groups, |group| {
         let base_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
         let all: Vec<&Invocation> = group
             .own
             .iter()
             .chain(group.dependents.iter().flat_map(|d| d.invocations.iter()))
             .collect();
-        let attrs = command_attrs(&command_text(&all, &base_env));
-        let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
-        nix.push(format!(
-            "# buildDepsOnly `{}`{}\n{}",
-            group.deps,
-            origin(spec),
-            nix::crane_call("buildDepsOnly", &attrs)
-        ));
-        spec.attrs.extend(attrs);
-    }
+        Some(command_attrs(&command_text(&all, &base_env)))
+    })?;
     Some(Candidate {
         summary:
             "let buildDepsOnly run every cargo command its phases run (one artifact holds them all)"
                 .into(),
-        nix: nix.join("\n\n"),
+        nix,
         specs: changed,
         preference: 2,
     })

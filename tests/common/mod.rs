@@ -50,12 +50,29 @@ impl Fixture {
             .assert()
     }
 
+    /// The report's text output; asserts exit 0.
+    pub fn report_text(&self, args: &[&str]) -> String {
+        String::from_utf8(self.report(args).success().get_output().stdout.clone())
+            .expect("UTF-8 output")
+    }
+
     /// The JSON report; asserts exit 0.
     pub fn report_json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         let output = self.report(&all).success().get_output().stdout.clone();
         serde_json::from_slice(&output).expect("report prints JSON")
+    }
+}
+
+/// Runs a command that must succeed and returns its stdout.
+pub trait CommandExt {
+    fn success_stdout(&mut self) -> Vec<u8>;
+}
+
+impl CommandExt for Command {
+    fn success_stdout(&mut self) -> Vec<u8> {
+        self.assert().success().get_output().stdout.clone()
     }
 }
 
