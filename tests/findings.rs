@@ -217,3 +217,26 @@ fn findings_appear_in_the_full_report_table() {
         "{text}"
     );
 }
+
+#[test]
+fn build_script_outputs_show_computed_paths_the_filter_drops() {
+    let fixture = Fixture::new("finding-filter-drops");
+    let target = fixture.dir.path().join("previous-target");
+    let status = std::process::Command::new("cargo")
+        .args(["build", "--offline", "--locked", "--quiet"])
+        .current_dir(fixture.root())
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let found = findings(&fixture, &["--target-dir", target.to_str().unwrap()]);
+    let drops: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-filter-drops-input")
+        .collect();
+    assert_eq!(drops.len(), 3, "{found:#?}");
+    assert!(drops.iter().any(|f| f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("`cargo:rerun-if-changed=templates/page.html (in the build script's output)` reads app/templates/page.html")));
+}

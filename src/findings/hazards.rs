@@ -246,7 +246,7 @@ pub fn build_script_env(input: &FindingsInput) -> Vec<Finding> {
 
 /// `(package name, path of its build script's output file)` under a target dir
 /// (`<profile>/build/<name>-<hash>/output`, also below a target triple).
-fn build_script_outputs(target_dir: &Path) -> Vec<(String, PathBuf)> {
+pub(super) fn build_script_outputs(target_dir: &Path) -> Vec<(String, PathBuf)> {
     let mut outputs = Vec::new();
     let mut build_dirs = Vec::new();
     for first in read_dirs(target_dir) {

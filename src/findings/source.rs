@@ -190,6 +190,9 @@ struct Reader {
 /// first code that reads each.
 fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
     let mut read = BTreeMap::new();
+    if let Some(target_dir) = input.target_dir {
+        read.extend(files_watched_by_build_scripts(input, target_dir));
+    }
     for package in input
         .metadata
         .packages
@@ -230,6 +233,61 @@ fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
                     location: format!("{}:{line}", reader_file.display()),
                 });
             }
+        }
+    }
+    read
+}
+
+/// `cargo:rerun-if-changed` paths in a previous build's build-script outputs of local
+/// packages (what the scripts really watched, including paths they computed).
+fn files_watched_by_build_scripts(
+    input: &FindingsInput,
+    target_dir: &Path,
+) -> BTreeMap<PathBuf, Reader> {
+    let mut read = BTreeMap::new();
+    let local_dirs: BTreeMap<String, PathBuf> = input
+        .metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .filter_map(|p| {
+            Some((
+                p.name.replace('-', "_"),
+                p.manifest_path.parent()?.as_std_path().to_path_buf(),
+            ))
+        })
+        .collect();
+    for (package, output) in super::hazards::build_script_outputs(target_dir) {
+        let Some(package_dir) = local_dirs.get(&package.replace('-', "_")) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&output) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some(path) = line
+                .strip_prefix("cargo:rerun-if-changed=")
+                .or_else(|| line.strip_prefix("cargo::rerun-if-changed="))
+            else {
+                continue;
+            };
+            let target = normalize(&package_dir.join(path.trim()));
+            let Ok(relative) = target.strip_prefix(input.source_root) else {
+                continue;
+            };
+            let script = package_dir.join("build.rs");
+            let location = script
+                .strip_prefix(input.source_root)
+                .unwrap_or(&script)
+                .display()
+                .to_string();
+            read.entry(relative.to_path_buf()).or_insert(Reader {
+                code: format!(
+                    "cargo:rerun-if-changed={} (in the build script's output)",
+                    path.trim()
+                ),
+                location,
+            });
         }
     }
     read

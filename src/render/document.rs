@@ -371,6 +371,15 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
             ));
         }
     }
+    for phase in &report.phases {
+        for note in &phase.substituted {
+            lines.push(format!(
+                "  {}: {note} ({})",
+                phase.report.phase.name,
+                phase.replayed.join("; ")
+            ));
+        }
+    }
     let total = report
         .phases
         .iter()

@@ -64,6 +64,8 @@ pub struct VerifiedPhase {
     /// The cargo commands actually replayed (tools the machine may lack are replayed
     /// with the equivalent cargo build command).
     pub replayed: Vec<String>,
+    /// Commands replayed with an equivalent cargo build instead of their own tool.
+    pub substituted: Vec<String>,
 }
 
 /// The result of `cache-miss verify`. Produced by [`verify`].
@@ -174,12 +176,30 @@ fn replay(
             } else {
                 0.0
             };
+            let substituted = set.phases[i]
+                .commands
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.args.first().map(String::as_str),
+                        Some("nextest" | "llvm-cov" | "tarpaulin")
+                    )
+                })
+                .filter(|c| c.args.get(1).is_none_or(|a| a != "--version"))
+                .map(|c| {
+                    format!(
+                        "`{}` was replayed with the equivalent cargo build",
+                        c.display()
+                    )
+                })
+                .collect();
             VerifiedPhase {
                 report,
                 measured,
                 rebuild_seconds,
                 agreement,
                 replayed,
+                substituted,
             }
         })
         .collect();
