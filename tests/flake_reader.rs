@@ -190,12 +190,7 @@ fn flake_beside_the_manifest_is_picked_up() {
         report["phase_source"],
         "flake flake.nix beside the manifest"
     );
-    let names: Vec<&str> = report["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = common::phase_names(&report);
     assert_eq!(
         names,
         [

@@ -149,12 +149,7 @@ fn quick_start_set_is_assumed_without_phases() {
             .unwrap()
             .contains("assumed crane's quick-start set")
     );
-    let names: Vec<&str> = report["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = common::phase_names(&report);
     assert_eq!(names, ["deps", "package", "clippy", "nextest", "doc"]);
     for name in ["package", "clippy", "nextest"] {
         assert_eq!(common::phase(&report, name)["units"]["missed"], 0, "{name}");

@@ -314,12 +314,7 @@ fn the_projects_own_flake_has_no_misses_and_no_findings() {
         report["phase_source"],
         "flake flake.nix beside the manifest"
     );
-    let names: Vec<&str> = report["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = common::phase_names(&report);
     assert_eq!(
         names,
         [

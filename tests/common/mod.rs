@@ -108,6 +108,16 @@ pub fn phase<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no phase {name} in {report:#}"))
 }
 
+/// The phases' names, in report order.
+pub fn phase_names(report: &Value) -> Vec<&str> {
+    report["phases"]
+        .as_array()
+        .expect("phases array")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect()
+}
+
 /// `(package, reason)` of every miss of a phase, in report order.
 pub fn misses(phase: &Value) -> Vec<(String, String)> {
     phase["misses"]
