@@ -85,8 +85,9 @@ fn interpret(tokens: Vec<String>, profile: &str) -> Interpretation {
     loop {
         match rest.peek() {
             Some(token) if is_assignment(token) => {
-                let (name, value) = token.split_once('=').expect("checked by is_assignment");
-                env.insert(name.to_string(), value.to_string());
+                if let Some((name, value)) = token.split_once('=') {
+                    env.insert(name.to_string(), value.to_string());
+                }
                 rest.next();
             }
             Some(token) if WRAPPERS.contains(&token.as_str()) => {
