@@ -229,14 +229,23 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Tables or markdown; tables wrap at 100 columns and colour only on a terminal without NO_COLOR.
+/// Tables or markdown; tables wrap at the terminal's width (100 columns in logs and pipes)
+/// and colour only on a terminal without NO_COLOR.
 fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return render::markdown::render(blocks);
     }
     let terminal = std::io::stdout().is_terminal();
+    let width = if terminal {
+        comfy_table::Table::new()
+            .width()
+            .filter(|w| *w >= 60)
+            .unwrap_or(100)
+    } else {
+        100
+    };
     let style = render::table::TableStyle {
-        width: 100,
+        width,
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     render::table::render(blocks, style)

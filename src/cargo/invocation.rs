@@ -166,7 +166,9 @@ pub fn plan(
         }
         "fmt" | "version" | "-V" | "--version" | "metadata" | "tree" | "fetch" | "vendor"
         | "audit" | "deny" | "help" | "generate-lockfile" | "locate-project" | "pkgid"
-        | "verify-project" => Plan::NoCompile,
+        | "verify-project" | "hakari" | "about" | "sort" | "machete" | "outdated" | "readme" => {
+            Plan::NoCompile
+        }
         other => Plan::Unsupported(format!(
             "`cargo {other}` is not a command cache-miss can resolve"
         )),

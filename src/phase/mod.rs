@@ -397,14 +397,12 @@ fn check_types(spec: &PhaseSpec) -> Result<Vec<String>, PhaseError> {
             "a boolean"
         } else if INT_ATTRS.contains(&attr.as_str()) {
             "an integer"
-        } else if attr.starts_with("cargo")
-            && attr != "cargoArtifacts"
-            && attr != "cargoToml"
-            && attr != "cargoLock"
-            || attr.ends_with("Command")
-            || attr == "CARGO_PROFILE"
-            || attr == "buildPhase"
-            || attr == "checkPhase"
+        } else if (CARGO_ATTRS.contains(&attr.as_str())
+            && !matches!(attr.as_str(), "partitions" | "withLlvmCov"))
+            || matches!(
+                attr.as_str(),
+                "cargoExtraArgs" | "buildPhase" | "checkPhase"
+            )
             || is_env_attr(attr)
         {
             "a string"

@@ -44,6 +44,16 @@ pub fn document(report: &Report) -> Vec<Block> {
         ),
         summary_table(report),
     ];
+    if report
+        .phases
+        .iter()
+        .any(|p| !p.phase.approximations.is_empty())
+    {
+        blocks.push(Block::Lines(vec![
+            "~ approximate: the phase rests on values cache-miss could not know (listed below)"
+                .to_string(),
+        ]));
+    }
     if report.phases.iter().any(|p| p.missed_before.is_some()) {
         blocks.push(Block::Lines(
             report
@@ -104,7 +114,7 @@ fn summary_table(report: &Report) -> Block {
                     if p.phase.approximations.is_empty() {
                         ""
                     } else {
-                        " (approx.)"
+                        " ~"
                     }
                 ),
                 p.phase.function.clone(),

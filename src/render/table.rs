@@ -68,7 +68,7 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         // Two columns of padding around the content.
         let width = first_width.clamp(
             headers.first().map_or(0, |h| h.len()),
-            usize::from(style.width) / 3,
+            usize::from(style.width) / 4,
         ) + 2;
         column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width as u16)));
     }
