@@ -552,6 +552,10 @@ mod tests {
             plan(&command("--version"), &BTreeMap::new(), None),
             Plan::NoCompile
         );
+        assert_eq!(
+            plan(&command("hakari generate --diff"), &BTreeMap::new(), None),
+            Plan::NoCompile
+        );
         assert!(matches!(
             plan(&command("xtask dist"), &BTreeMap::new(), None),
             Plan::Unsupported(_)
