@@ -313,7 +313,6 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
             let dash = || "-".to_string();
             vec![
                 p.report.phase.name.clone(),
-                p.report.phase.function.clone(),
                 if inherits {
                     p.report.units.missed.to_string()
                 } else {
@@ -350,13 +349,12 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
     blocks.push(Block::Table {
         headers: [
             "phase",
-            "function",
             "predicted",
             "measured",
             "both",
             "predicted only",
             "measured only",
-            "rebuild s",
+            "seconds",
         ]
         .map(String::from)
         .to_vec(),
