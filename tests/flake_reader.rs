@@ -160,9 +160,8 @@ fn unresolved_values_are_approximate_with_file_line_and_attribute() {
         .success_stdout();
     let table = String::from_utf8(table).unwrap();
     assert!(
-        table.contains(
-            "default: approximate: flake.nix:20: attribute CARGO_PROFILE could not be resolved"
-        ),
+        table
+            .contains("  approximate: flake.nix:20: attribute CARGO_PROFILE could not be resolved"),
         "{table}"
     );
 }

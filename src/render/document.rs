@@ -253,45 +253,39 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String
     let rows = phases
         .iter()
         .map(|p| {
-            let env: Vec<String> = p.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
             vec![
                 format!("{}{}", p.name, if p.implicit { " (implicit)" } else { "" }),
                 p.function.clone(),
                 p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
-                p.commands.join("\n"),
-                env.join("\n"),
                 p.origin.clone().unwrap_or_default(),
             ]
         })
         .collect();
     blocks.push(Block::Table {
-        headers: [
-            "phase",
-            "function",
-            "artifacts from",
-            "cargo commands",
-            "env",
-            "defined at",
-        ]
-        .map(String::from)
-        .to_vec(),
+        headers: ["phase", "function", "from", "defined at"]
+            .map(String::from)
+            .to_vec(),
         rows,
     });
+    // What each phase runs, one line per command: long command lines stay readable.
     for phase in phases {
-        let mut remarks: Vec<String> = phase
-            .approximations
-            .iter()
-            .map(|a| format!("{}: approximate: {a}", phase.name))
-            .collect();
-        remarks.extend(
-            phase
-                .notes
-                .iter()
-                .map(|n| format!("{}: note: {n}", phase.name)),
-        );
-        if !remarks.is_empty() {
-            blocks.push(Block::Lines(remarks));
+        let mut lines = vec![format!("{}:", phase.name)];
+        lines.extend(phase.commands.iter().map(|c| format!("  $ {c}")));
+        if phase.commands.is_empty() {
+            lines.push("  (no cargo command)".to_string());
         }
+        if !phase.env.is_empty() {
+            let env: Vec<String> = phase.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            lines.push(format!("  env: {}", env.join(" ")));
+        }
+        lines.extend(
+            phase
+                .approximations
+                .iter()
+                .map(|a| format!("  approximate: {a}")),
+        );
+        lines.extend(phase.notes.iter().map(|n| format!("  note: {n}")));
+        blocks.push(Block::Lines(lines));
     }
     blocks
 }
