@@ -173,6 +173,12 @@ fn rustflags_on_one_phase_miss_everything() {
         loom["misses"][0]["cause"],
         "this phase: RUSTFLAGS=--cfg loom; deps-only: no rustflags"
     );
+    let host = phase(&report, "hostflags");
+    assert_eq!(misses(host), misses(loom));
+    assert_eq!(
+        host["misses"][0]["cause"],
+        "this phase: CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS=--cfg loom; deps-only: no rustflags"
+    );
 }
 
 #[test]

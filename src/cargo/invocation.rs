@@ -180,7 +180,7 @@ fn llvm_cov(
     resolve: impl Fn(&'static str, Vec<String>, Option<&'static str>) -> Plan,
 ) -> Plan {
     let tool = Some("cargo llvm-cov");
-    let position = tail.iter().position(|a| !a.starts_with('-'));
+    let position = first_positional(tail);
     let subcommand = position.map(|i| tail[i].as_str());
     let without_sub = |i: Option<usize>| {
         let mut args = tail.to_vec();
@@ -196,6 +196,22 @@ fn llvm_cov(
         Some("test" | "nextest") => resolve("test", without_sub(position), tool),
         _ => resolve("test", foreign_args(tail, Tool::Other), tool),
     }
+}
+
+/// Where the first argument that is neither an option nor an option's value stands
+/// (`test` in `llvm-cov --profile dev test`).
+fn first_positional(args: &[String]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        if !arg.starts_with('-') {
+            return Some(i);
+        }
+        let takes_value = [VALUE_OPTIONS, FOREIGN_VALUE_OPTIONS, IGNORED_VALUE_OPTIONS]
+            .iter()
+            .any(|options| options.contains(&arg.as_str()));
+        i += if takes_value { 2 } else { 1 };
+    }
+    None
 }
 
 /// `--profile release` is `--release` (and `--profile=X` is `--profile X`): one spelling,
@@ -327,18 +343,18 @@ impl Invocation {
 
     /// The rustflags every target unit is compiled with, in cargo's order of precedence,
     /// described by where they come from (`RUSTFLAGS=--cfg loom`); `None` when the phase
-    /// sets none. Instrumenting tools add theirs.
-    pub fn rustflags(&self) -> Option<String> {
-        let target_var = self.target().map(|t| {
-            format!(
-                "CARGO_TARGET_{}_RUSTFLAGS",
-                t.to_uppercase().replace(['-', '.'], "_")
-            )
-        });
+    /// sets none. Instrumenting tools add theirs. `host` is cargo's host triple, whose
+    /// `CARGO_TARGET_<HOST>_RUSTFLAGS` applies when no target is given.
+    pub fn rustflags(&self, host: &str) -> Option<String> {
+        let triple = self.target().unwrap_or_else(|| host.to_string());
+        let target_var = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.to_uppercase().replace(['-', '.'], "_")
+        );
         let from_env = ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS"]
             .into_iter()
             .map(str::to_string)
-            .chain(target_var)
+            .chain([target_var])
             .chain(["CARGO_BUILD_RUSTFLAGS".to_string()])
             .find_map(|var| {
                 let value = self.env.get(&var)?;
@@ -458,6 +474,8 @@ pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<String> {
 mod tests {
     use super::*;
 
+    const HOST: &str = "x86_64-unknown-linux-gnu";
+
     fn command(line: &str) -> PhaseCommand {
         PhaseCommand {
             args: shell_words::split(line).unwrap(),
@@ -515,7 +533,7 @@ mod tests {
         let cov = resolved("llvm-cov --release test --locked --lcov --output-path $out");
         assert_eq!(cov.subcommand, "test");
         assert_eq!(cov.args, ["--release", "--locked"]);
-        assert!(cov.rustflags().unwrap().contains("instrument-coverage"));
+        assert!(cov.rustflags(HOST).unwrap().contains("instrument-coverage"));
         let tarpaulin =
             resolved("tarpaulin --release --skip-clean --out xml --output-dir $out --packages a");
         assert_eq!(tarpaulin.args, ["--release", "--package", "a"]);
@@ -523,6 +541,9 @@ mod tests {
             plan(&command("llvm-cov report"), &BTreeMap::new(), None),
             Plan::NoCompile
         );
+        let run = resolved("llvm-cov --profile dev run --locked --bin app");
+        assert_eq!(run.subcommand, "build");
+        assert_eq!(run.args, ["--profile", "dev", "--locked", "--bin", "app"]);
     }
 
     #[test]
@@ -537,9 +558,26 @@ mod tests {
         ) else {
             panic!()
         };
-        assert_eq!(inv.rustflags().as_deref(), Some("RUSTFLAGS=--cfg loom"));
+        assert_eq!(inv.rustflags(HOST).as_deref(), Some("RUSTFLAGS=--cfg loom"));
         assert_eq!(inv.target().as_deref(), Some("aarch64-unknown-linux-gnu"));
         assert!(!inv.rustflags_reach_host());
+    }
+
+    #[test]
+    fn host_target_rustflags_apply_without_a_target() {
+        let mut env = BTreeMap::new();
+        env.insert(
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS".to_string(),
+            "--cfg foo".to_string(),
+        );
+        let Plan::Resolve(inv) = plan(&command("build"), &env, None) else {
+            panic!()
+        };
+        assert_eq!(
+            inv.rustflags(HOST).as_deref(),
+            Some("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS=--cfg foo")
+        );
+        assert_eq!(inv.rustflags("aarch64-unknown-linux-gnu"), None);
     }
 
     #[test]

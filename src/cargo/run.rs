@@ -13,6 +13,30 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::invocation::Invocation;
 use super::unit_graph::UnitGraph;
 
+/// What `cargo -vV` says about the cargo that resolves the phases. Produced by
+/// [`CargoRunner::check_version`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoInfo {
+    /// `(major, minor)`.
+    pub version: (u32, u32),
+    /// The host triple: whose `CARGO_TARGET_<HOST>_*` settings apply without `--target`.
+    pub host: String,
+}
+
+impl CargoInfo {
+    fn parse(text: &str) -> Option<CargoInfo> {
+        let mut lines = text.lines();
+        let release = lines.next()?.split_whitespace().nth(1)?;
+        let mut parts = release.split('.').map(|p| p.parse::<u32>().ok());
+        let version = (parts.next()??, parts.next()??);
+        let host = lines.find_map(|line| line.strip_prefix("host: "))?.trim();
+        Some(CargoInfo {
+            version,
+            host: host.to_string(),
+        })
+    }
+}
+
 /// Where and how cargo runs: the directory crane would run it in and the cargo binary.
 #[derive(Debug, Clone)]
 pub struct CargoRunner {
@@ -76,31 +100,24 @@ impl CargoRunner {
         })
     }
 
-    /// The cargo version as `(major, minor)`; errors when cargo is missing or too old.
-    pub fn check_version(&self) -> Result<(u32, u32)> {
-        let output = self.run(&["--version".to_string()], &BTreeMap::new())?;
+    /// cargo's version and host triple (`cargo -vV`); errors when cargo is missing or too old.
+    pub fn check_version(&self) -> Result<CargoInfo> {
+        let output = self.run(&["-vV".to_string()], &BTreeMap::new())?;
         let text = String::from_utf8_lossy(&output.stdout);
-        let version = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|v| {
-                let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
-                Some((parts.next()??, parts.next()??))
-            })
-            .ok_or_else(|| {
-                anyhow!(
-                    "cannot read cargo's version from `cargo --version`: {}",
-                    text.trim()
-                )
-            })?;
-        if version < (1, 70) {
+        let info = CargoInfo::parse(&text).ok_or_else(|| {
+            anyhow!(
+                "cannot read cargo's version and host from `cargo -vV`: {}",
+                text.trim()
+            )
+        })?;
+        if info.version < (1, 70) {
             bail!(
                 "cargo {}.{} is too old: cache-miss needs cargo 1.70 or newer",
-                version.0,
-                version.1
+                info.version.0,
+                info.version.1
             );
         }
-        Ok(version)
+        Ok(info)
     }
 
     /// Resolves one invocation's unit graph without compiling anything.
@@ -212,4 +229,22 @@ pub fn run_parallel<T: Sync, R: Send>(
         .into_iter()
         .flatten()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_info_reads_version_and_host() {
+        let text = "cargo 1.95.0 (f2d3ce0bd 2026-03-21)\nrelease: 1.95.0\nhost: x86_64-unknown-linux-gnu\nos: Debian\n";
+        assert_eq!(
+            CargoInfo::parse(text),
+            Some(CargoInfo {
+                version: (1, 95),
+                host: "x86_64-unknown-linux-gnu".into()
+            })
+        );
+        assert_eq!(CargoInfo::parse("cargo 1.95.0\n"), None);
+    }
 }

@@ -100,9 +100,10 @@ pub struct DiffGraph {
 
 impl DiffGraph {
     /// Builds the diff's view of `graph`, resolved for `invocation` (whose rustflags are
-    /// part of every target unit's identity, and of host units' when no target is given).
-    pub fn from_unit_graph(graph: &UnitGraph, invocation: &Invocation) -> DiffGraph {
-        let rustflags = invocation.rustflags();
+    /// part of every target unit's identity, and of host units' when no target is given)
+    /// by a cargo whose host triple is `host`.
+    pub fn from_unit_graph(graph: &UnitGraph, invocation: &Invocation, host: &str) -> DiffGraph {
+        let rustflags = invocation.rustflags(host);
         let reach_host = invocation.rustflags_reach_host();
         let units = graph
             .units

@@ -78,6 +78,16 @@ impl CraneFunction {
         !matches!(self, BuildPackage | CargoDoc | CargoLlvmCov)
     }
 
+    /// `doInstallCargoArtifacts` where crane sets it over the caller's value: buildDepsOnly
+    /// always installs its `target/`; cargoLlvmCov's output is the coverage report.
+    pub fn forced_installs_artifacts(self) -> Option<bool> {
+        match self {
+            BuildDepsOnly => Some(true),
+            CargoLlvmCov => Some(false),
+            _ => None,
+        }
+    }
+
     /// Whether crane requires `cargoArtifacts` (every function that goes through
     /// `mkCargoDerivation` without making its own).
     pub fn requires_artifacts(self) -> bool {
@@ -231,6 +241,49 @@ pub const DERIVATION_ATTRS: &[&str] = &[
     "patches",
     "dontStrip",
     "separateDebugInfo",
+    // crane's own, none of which changes a unit.
+    "cargoTomlContents",
+    "cleanCargoTomlFilter",
+    "extraDummyScript",
+    "dummyrs",
+    "dummyBuildrs",
+    "overrideVendorCargoPackage",
+    "overrideVendorGitCheckout",
+    "registries",
+    "pnameSuffix",
+    "doNotPostBuildInstallCargoBinaries",
+    "doNotReplaceCargoLock",
+    "doCompressAndInstallFullArchive",
+    "zstdCompressionExtraArgs",
+    "doRemapPathPrefix",
+    // stdenv's.
+    "nativeCheckInputs",
+    "checkInputs",
+    "nativeInstallCheckInputs",
+    "propagatedNativeBuildInputs",
+    "depsBuildBuild",
+    "hardeningDisable",
+    "hardeningEnable",
+    "doInstallCheck",
+    "installCheckPhase",
+    "configurePhase",
+    "dontConfigure",
+    "dontFixup",
+    "dontInstall",
+    "preInstallPhases",
+    "preFixup",
+    "postFixup",
+    "prePatch",
+    "preUnpack",
+    "postUnpack",
+    "sourceRoot",
+    "enableParallelBuilding",
+    "allowSubstitutes",
+    "preferLocalBuild",
+    "requiredSystemFeatures",
+    "passAsFile",
+    "shellHook",
+    "__structuredAttrs",
 ];
 
 /// Whether crane or the derivation under it interprets `attr`. Anything else in lower

@@ -459,6 +459,21 @@ fn env_of(spec: &PhaseSpec) -> BTreeMap<String, String> {
     env
 }
 
+fn installs_artifacts(function: CraneFunction, attrs: &SpecAttrs, notes: &mut Vec<String>) -> bool {
+    let given = attrs.boolean("doInstallCargoArtifacts");
+    match function.forced_installs_artifacts() {
+        Some(forced) => {
+            if given.is_some_and(|given| given != forced) {
+                notes.push(format!(
+                    "crane's {function} sets doInstallCargoArtifacts = {forced} over the given value"
+                ));
+            }
+            forced
+        }
+        None => given.unwrap_or(function.default_installs_artifacts()),
+    }
+}
+
 fn build_phase(
     spec: &PhaseSpec,
     function: CraneFunction,
@@ -507,6 +522,7 @@ fn build_phase(
         approximations
             .push("no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand".into());
     }
+    let installs_artifacts = installs_artifacts(function, &attrs, &mut notes);
     Ok(Phase {
         name: spec.name.clone(),
         function,
@@ -517,9 +533,7 @@ fn build_phase(
         do_check: attrs
             .boolean("doCheck")
             .unwrap_or(function.default_do_check()),
-        installs_artifacts: attrs
-            .boolean("doInstallCargoArtifacts")
-            .unwrap_or(function.default_installs_artifacts()),
+        installs_artifacts,
         origin: spec.origin.clone(),
         notes,
         approximations,

@@ -255,3 +255,39 @@ fn artifact_cycles_are_rejected() {
     .unwrap_err();
     assert!(matches!(err, PhaseError::ArtifactCycle { .. }));
 }
+
+#[test]
+fn crane_forces_artifact_installation_on_deps_only_and_llvm_cov() {
+    let no_install = ("doInstallCargoArtifacts", AttrValue::Bool(false));
+    let set = PhaseSet::from_specs(vec![
+        spec(
+            "deps",
+            &[("function", s("buildDepsOnly")), no_install.clone()],
+        ),
+        spec(
+            "cov",
+            &[
+                ("function", s("cargoLlvmCov")),
+                ("cargoArtifacts", s("deps")),
+                ("doInstallCargoArtifacts", AttrValue::Bool(true)),
+            ],
+        ),
+        spec(
+            "build",
+            &[
+                ("function", s("cargoBuild")),
+                ("cargoArtifacts", s("deps")),
+                no_install,
+            ],
+        ),
+    ])
+    .unwrap();
+    let deps = set.get("deps").unwrap();
+    assert!(deps.installs_artifacts);
+    assert_eq!(
+        deps.notes,
+        ["crane's buildDepsOnly sets doInstallCargoArtifacts = true over the given value"]
+    );
+    assert!(!set.get("cov").unwrap().installs_artifacts);
+    assert!(!set.get("build").unwrap().installs_artifacts);
+}

@@ -73,7 +73,7 @@ pub fn analyze_with(
     target_dir: Option<&Path>,
 ) -> Result<Report> {
     let started = Instant::now();
-    runner.check_version()?;
+    let cargo = runner.check_version()?;
     let plans = plan_phases(set);
     let bar = progress_bar(plans.invocations.len() as u64 + 1, "resolving unit graphs");
     let (graphs, metadata) = std::thread::scope(|scope| {
@@ -93,7 +93,7 @@ pub fn analyze_with(
     let diff_graphs: Vec<DiffGraph> = graphs
         .iter()
         .zip(&plans.invocations)
-        .map(|(g, inv)| DiffGraph::from_unit_graph(g, inv))
+        .map(|(g, inv)| DiffGraph::from_unit_graph(g, inv, &cargo.host))
         .collect();
     let phases: Vec<PhaseReport> = set
         .phases
