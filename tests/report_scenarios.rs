@@ -126,6 +126,9 @@ fn profile_and_profile_overrides_differ() {
         "this phase: CARGO_PROFILE_RELEASE_LTO=fat"
     );
     assert_eq!(lto["env"]["CARGO_PROFILE_RELEASE_LTO"], "fat");
+    let bench = phase(&report, "bench");
+    assert_eq!(misses(bench), pairs(&[]));
+    assert_eq!(bench["units"]["cached"], 1);
 }
 
 #[test]

@@ -83,6 +83,43 @@ impl<'a> PackageRef<'a> {
     }
 }
 
+/// The part of a unit-graph profile that decides where its artifact lives and whether it
+/// can be reused, as canonical JSON. Cargo compares profiles without their names but keeps
+/// each profile's artifacts in its own directory, and `test` and `bench` share `dev`'s and
+/// `release`'s: so `name` becomes that directory's profile. `strip` counts by its value,
+/// whether cargo has resolved it yet or not.
+pub fn artifact_profile(raw: &str) -> String {
+    let Ok(serde_json::Value::Object(mut profile)) = serde_json::from_str(raw) else {
+        return raw.to_string();
+    };
+    if let Some(serde_json::Value::String(name)) = profile.get_mut("name") {
+        match name.as_str() {
+            "test" => *name = "dev".into(),
+            "bench" => *name = "release".into(),
+            _ => {}
+        }
+    }
+    if let Some(strip) = profile.get_mut("strip") {
+        *strip = strip_value(strip);
+    }
+    serde_json::Value::Object(profile).to_string()
+}
+
+/// `{"resolved": {"Named": "debuginfo"}}` and `{"deferred": "None"}` as `debuginfo`, `none`.
+fn strip_value(strip: &serde_json::Value) -> serde_json::Value {
+    let mut value = strip;
+    while let serde_json::Value::Object(map) = value {
+        match map.values().next() {
+            Some(inner) if map.len() == 1 => value = inner,
+            _ => break,
+        }
+    }
+    match value {
+        serde_json::Value::String(s) => serde_json::Value::String(s.to_lowercase()),
+        other => other.clone(),
+    }
+}
+
 /// One unit as the diff sees it. Produced by [`DiffGraph::from_unit_graph`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffUnit {
@@ -119,7 +156,7 @@ impl DiffGraph {
                         target_name: unit.target.name.clone(),
                         mode: unit.mode.clone(),
                         features,
-                        profile: unit.profile.get().to_string(),
+                        profile: artifact_profile(unit.profile.get()),
                         platform: unit.platform.clone(),
                         rustflags: if host_unit { None } else { rustflags.clone() },
                         toolchain: invocation.toolchain.clone(),
@@ -135,5 +172,27 @@ impl DiffGraph {
             })
             .collect();
         DiffGraph { units }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_profile;
+
+    #[test]
+    fn bench_and_release_profiles_are_one_artifact() {
+        let release =
+            r#"{"name":"release","opt_level":"3","strip":{"deferred":{"Named":"debuginfo"}}}"#;
+        let bench =
+            r#"{"name":"bench","opt_level":"3","strip":{"resolved":{"Named":"debuginfo"}}}"#;
+        assert_eq!(artifact_profile(release), artifact_profile(bench));
+        assert_eq!(
+            artifact_profile(bench),
+            r#"{"name":"release","opt_level":"3","strip":"debuginfo"}"#
+        );
+        let test = r#"{"name":"test","strip":{"deferred":"None"}}"#;
+        assert_eq!(artifact_profile(test), r#"{"name":"dev","strip":"none"}"#);
+        let custom = r#"{"name":"ci","opt_level":"3"}"#;
+        assert_ne!(artifact_profile(custom), artifact_profile(release));
     }
 }
