@@ -118,6 +118,11 @@ fn cascade_is_fixed() {
 }
 
 #[test]
+fn roles_is_fixed() {
+    best_proposal_removes_every_miss("roles", true);
+}
+
+#[test]
 fn root_package_is_fixed() {
     best_proposal_removes_every_miss("root-package", true);
 }

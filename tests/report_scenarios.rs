@@ -185,6 +185,34 @@ fn rustflags_on_one_phase_miss_everything() {
 }
 
 #[test]
+fn a_crate_in_another_role_is_blamed_on_the_selection() {
+    let report = Fixture::new("roles").report_json(&[]);
+    for (name, reason) in [("clippy", "mode"), ("build", "profile")] {
+        let phase = phase(&report, name);
+        assert_eq!(
+            root_misses(phase),
+            pairs(&[("leaf", "features"), ("mid", reason)]),
+            "{name}"
+        );
+        let mid = phase["misses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["package"] == "mid" && m["cascade_from"].is_null())
+            .unwrap();
+        assert_eq!(mid["cause"], "this phase: --workspace; deps-only: -p app");
+        assert_eq!(mid["requested_by"][0], "gen -> mid");
+        assert!(
+            mid["fix"]
+                .as_str()
+                .unwrap()
+                .starts_with("run the same package selection in buildDepsOnly (`deps`)"),
+            "{mid}"
+        );
+    }
+}
+
+#[test]
 fn a_low_crate_cascades_upward() {
     let report = Fixture::new("cascade").report_json(&[]);
     let all = phase(&report, "all");

@@ -95,6 +95,11 @@ fn rustflags_scenario_is_measured_as_predicted() {
 }
 
 #[test]
+fn roles_scenario_is_measured_as_predicted() {
+    assert_agrees("roles");
+}
+
+#[test]
 fn cascade_scenario_is_measured_as_predicted() {
     assert_agrees("cascade");
 }

@@ -69,14 +69,72 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 paths: &paths[miss.at.0],
                 graph: ctx.needed[miss.at.0],
             };
-            let (requested_by, asked_through_dev) = askers.requested_by(miss);
+            let from_selection = comes_from_selection(ctx, miss);
+            let (requested_by, asked_through_dev) = askers.requested_by(miss, from_selection);
             report.requested_by = requested_by;
-            report.cause = cause(ctx, miss, &selection);
             let through_dev = asked_through_dev || askers.reached_through_dev(miss.at);
-            report.fix = fix(ctx, miss, &selection, through_dev);
+            if from_selection {
+                report.detail = role_detail(miss);
+                report.cause = selection
+                    .describe()
+                    .or_else(|| cause(ctx, miss, &selection));
+                report.fix = selection_fix(ctx, &selection, through_dev, &deps_phase_name(ctx));
+            } else {
+                report.cause = cause(ctx, miss, &selection);
+                report.fix = fix(ctx, miss, &selection, through_dev);
+            }
             report
         })
         .collect()
+}
+
+/// Whether a mode or profile miss comes from *which* crates need the unit rather than from
+/// a setting: the deps-only phase runs this mode, or sets the same profile, but for other
+/// packages, which need the crate in another role (a normal dependency where this phase
+/// needs a build dependency, or the other way round; cargo builds build dependencies and
+/// proc-macros with the build-override profile).
+fn comes_from_selection(ctx: &ExplainContext, miss: &Miss) -> bool {
+    match miss.reason {
+        Reason::Mode => ctx
+            .source_invocations
+            .iter()
+            .any(|inv| compiles_deps_in_mode(inv.subcommand, &miss.unit.mode)),
+        Reason::Profile => {
+            best_candidate(miss).is_some_and(|b| b.profile_name() == miss.unit.profile_name())
+                && env_changes(ctx, "CARGO_PROFILE_").is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// Whether `cargo <subcommand>` compiles dependencies in `mode` (`check` for check, clippy
+/// and doc; `build` for build, test and bench).
+fn compiles_deps_in_mode(subcommand: &str, mode: &str) -> bool {
+    match mode {
+        "check" => matches!(subcommand, "check" | "doc"),
+        "build" => matches!(subcommand, "build" | "test" | "bench"),
+        _ => false,
+    }
+}
+
+/// The detail of a miss that [`comes_from_selection`].
+fn role_detail(miss: &Miss) -> String {
+    let unit = &miss.unit;
+    match (miss.reason, best_candidate(miss)) {
+        (Reason::Profile, Some(best)) => format!(
+            "deps-only built it only with other `{}` settings ({}): the build-override profile of build dependencies and proc-macros",
+            unit.profile_name(),
+            profile_changes(&best.profile, &unit.profile).join(", ")
+        ),
+        _ => {
+            let modes: BTreeSet<&str> = miss.closest.iter().map(|c| c.mode.as_str()).collect();
+            format!(
+                "deps-only built it only in mode {} (for the packages it selects); this phase needs {}",
+                modes.into_iter().collect::<Vec<_>>().join(", "),
+                unit.mode
+            )
+        }
+    }
 }
 
 /// Reverse edges of one graph and, for every unit, the way down to it from the nearest
@@ -288,7 +346,9 @@ struct Askers<'a> {
 impl Askers<'_> {
     /// The dependency edges that ask for what this phase needs and the source never built,
     /// each from a workspace member down, and whether any of them passes a dev-dependency.
-    fn requested_by(&self, miss: &Miss) -> (Vec<String>, bool) {
+    /// With `any_parent`, every edge to the unit counts, not only those that ask for extra
+    /// features.
+    fn requested_by(&self, miss: &Miss, any_parent: bool) -> (Vec<String>, bool) {
         let (_, u) = miss.at;
         let unit = &miss.unit;
         let child = unit.package();
@@ -300,13 +360,14 @@ impl Askers<'_> {
                 .cloned()
                 .collect(),
             (Reason::NotBuilt, _) => BTreeSet::new(),
+            _ if any_parent => BTreeSet::new(),
             _ => return (Vec::new(), false),
         };
         let mut askers = BTreeSet::new();
         let mut through_dev = false;
         for &p in &self.paths.parents[u] {
             let parent = &self.graph.units[p].key;
-            let asked: Vec<String> = if miss.reason == Reason::NotBuilt {
+            let asked: Vec<String> = if miss.reason == Reason::NotBuilt || any_parent {
                 Vec::new()
             } else {
                 let requested = self.ctx.index.requested_features(

@@ -376,20 +376,24 @@ fn rebuilt_unit(message: &Message) -> Option<MeasuredUnit> {
     })
 }
 
+/// Gives each unit the wall time of one rustc run of its crate; two units of one crate
+/// (say, in two profiles) get one run each.
 fn add_timings(units: &mut [MeasuredUnit], timings: &[RustcTiming]) {
+    let mut used = vec![false; timings.len()];
     for unit in units {
         let crate_name = unit.target.replace('-', "_");
-        unit.seconds = timings
-            .iter()
-            .filter(|t| {
-                t.package == unit.package
-                    && t.version == unit.version
-                    && t.crate_name == crate_name
-                    && t.test == (unit.mode == "test")
-                    && t.metadata_only == (unit.mode == "check")
-            })
-            .map(|t| t.seconds)
-            .sum();
+        let found = timings.iter().enumerate().position(|(i, t)| {
+            !used[i]
+                && t.package == unit.package
+                && t.version == unit.version
+                && t.crate_name == crate_name
+                && t.test == (unit.mode == "test")
+                && t.metadata_only == (unit.mode == "check")
+        });
+        if let Some(i) = found {
+            used[i] = true;
+            unit.seconds = timings[i].seconds;
+        }
     }
 }
 
@@ -402,21 +406,43 @@ fn unit_label(package: &str, version: &str, target: &str, mode: &str) -> String 
 }
 
 /// Compares predicted misses (run-custom-build units left out: running a build script
-/// produces no compiler artifact to measure) with the units cargo rebuilt.
+/// produces no compiler artifact to measure) with the units cargo rebuilt, unit for unit:
+/// a crate rebuilt in two profiles counts twice.
 fn agreement(report: &PhaseReport, measured: &[MeasuredUnit]) -> Agreement {
-    let predicted: BTreeSet<String> = report
-        .misses
-        .iter()
-        .filter(|m| m.mode != "run-custom-build")
-        .map(|m| unit_label(&m.package, &m.version, &m.target, &m.mode))
-        .collect();
-    let measured: BTreeSet<String> = measured
-        .iter()
-        .map(|u| unit_label(&u.package, &u.version, &u.target, &u.mode))
-        .collect();
+    let predicted = count_labels(
+        report
+            .misses
+            .iter()
+            .filter(|m| m.mode != "run-custom-build")
+            .map(|m| unit_label(&m.package, &m.version, &m.target, &m.mode)),
+    );
+    let measured = count_labels(
+        measured
+            .iter()
+            .map(|u| unit_label(&u.package, &u.version, &u.target, &u.mode)),
+    );
+    let surplus = |of: &BTreeMap<String, usize>, over: &BTreeMap<String, usize>| {
+        of.iter()
+            .flat_map(|(label, &n)| {
+                let extra = n.saturating_sub(over.get(label).copied().unwrap_or(0));
+                std::iter::repeat_n(label.clone(), extra)
+            })
+            .collect()
+    };
     Agreement {
-        both: predicted.intersection(&measured).count(),
-        predicted_only: predicted.difference(&measured).cloned().collect(),
-        measured_only: measured.difference(&predicted).cloned().collect(),
+        both: predicted
+            .iter()
+            .map(|(label, &n)| n.min(measured.get(label).copied().unwrap_or(0)))
+            .sum(),
+        predicted_only: surplus(&predicted, &measured),
+        measured_only: surplus(&measured, &predicted),
     }
+}
+
+fn count_labels(labels: impl Iterator<Item = String>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for label in labels {
+        *counts.entry(label).or_insert(0) += 1;
+    }
+    counts
 }
