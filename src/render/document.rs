@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::fix::FixReport;
-use crate::report::{PhaseReport, PhaseSummary, Report};
+use crate::report::{MissReport, PhaseReport, PhaseSummary, Report};
 use crate::verify::VerifyReport;
 
 /// A piece of the rendered report.
@@ -161,20 +161,27 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
             if roots.len() == 1 { "" } else { "es" },
             phase.units.missed - roots.len()
         )]));
-        let rows = roots
+        let groups = group_alike(&roots);
+        let shown = groups.len().min(ROWS_SHOWN);
+        let rows = groups[..shown]
             .iter()
-            .map(|m| {
+            .map(|group| {
+                let m = group[0];
                 let mut why = Vec::new();
                 if let Some(cause) = &m.cause {
                     why.push(cause.clone());
                 }
                 why.extend(m.requested_by.iter().map(|r| format!("asked by {r}")));
+                let labels: Vec<String> = group
+                    .iter()
+                    .map(|m| format!("{} ({})", m.label(), m.mode))
+                    .collect();
                 vec![
-                    format!("{} ({})", m.label(), m.mode),
+                    named_few(&labels),
                     m.reason.to_string(),
                     m.detail.clone(),
                     why.join("\n"),
-                    m.cascaded.to_string(),
+                    group.iter().map(|m| m.cascaded).sum::<usize>().to_string(),
                 ]
             })
             .collect();
@@ -184,6 +191,12 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
                 .to_vec(),
             rows,
         });
+        if groups.len() > shown {
+            let hidden: usize = groups[shown..].iter().map(Vec::len).sum();
+            blocks.push(Block::Lines(vec![format!(
+                "... and {hidden} more root misses (`--format json` lists every one)"
+            )]));
+        }
         // One line per distinct fix, with the units it covers.
         let mut fixes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for miss in &roots {
@@ -197,7 +210,7 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
             .map(|(fix, units)| {
                 let mut units = units;
                 units.dedup();
-                format!("fix: {fix} [{}]", units.join(", "))
+                format!("fix: {fix} [{}]", named_few(&units))
             })
             .collect();
         lines.sort();
@@ -214,6 +227,52 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
         blocks.push(Block::Lines(remarks));
     }
     blocks
+}
+
+/// How many rows of root misses a phase's table shows.
+const ROWS_SHOWN: usize = 40;
+/// How many units a grouped row or a fix line names before counting the rest.
+const UNITS_NAMED: usize = 4;
+
+/// Root misses that read the same (reason, detail, cause, askers, fix) in one group, as
+/// rustflags or toolchain misses of a whole phase do; first appearance order.
+fn group_alike<'a>(roots: &[&'a MissReport]) -> Vec<Vec<&'a MissReport>> {
+    let mut groups: Vec<Vec<&MissReport>> = Vec::new();
+    for &miss in roots {
+        let alike = groups.iter_mut().find(|g| {
+            let first = g[0];
+            (
+                first.reason,
+                &first.detail,
+                &first.cause,
+                &first.requested_by,
+                &first.fix,
+            ) == (
+                miss.reason,
+                &miss.detail,
+                &miss.cause,
+                &miss.requested_by,
+                &miss.fix,
+            )
+        });
+        match alike {
+            Some(group) => group.push(miss),
+            None => groups.push(vec![miss]),
+        }
+    }
+    groups
+}
+
+/// `a, b, c, d and 12 more`.
+fn named_few(labels: &[String]) -> String {
+    if labels.len() <= UNITS_NAMED {
+        return labels.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        labels[..UNITS_NAMED - 1].join(", "),
+        labels.len() - (UNITS_NAMED - 1)
+    )
 }
 
 /// The findings section; says plainly when there are none.

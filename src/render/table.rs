@@ -57,20 +57,16 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         table.enforce_styling();
     }
     table.set_header(headers.iter().map(Cell::new));
-    // The first column names things (phases, units): keep it whole when it fits.
-    let first_width = rows
-        .iter()
-        .filter_map(|r| r.first())
-        .map(|t| t.chars().count())
-        .max()
-        .unwrap_or(0);
-    if let Some(column) = table.column_mut(0) {
-        // Two columns of padding around the content.
-        let width = first_width.clamp(
-            headers.first().map_or(0, |h| h.len()),
-            usize::from(style.width) / 4,
-        ) + 2;
-        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width as u16)));
+    for (i, width) in column_widths(headers, rows, usize::from(style.width))
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(column) = table.column_mut(i) {
+            // Two columns of padding around the content.
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                (width + 2) as u16,
+            )));
+        }
     }
     for row in rows {
         table.add_row(row.iter().map(|text| {
@@ -85,6 +81,51 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         }));
     }
     table
+}
+
+/// The narrowest each column may get: the first column names things (phases, units) and
+/// stays whole when it fits; the others are at least as wide as their longest word (up to
+/// a limit), so that names like `buildDepsOnly` are not broken in the middle. Narrowed,
+/// widest first, until the table fits `width`.
+fn column_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<usize> {
+    const WORD_LIMIT: usize = 24;
+    let longest = |i: usize, measure: &dyn Fn(&str) -> usize| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|t| measure(t))
+            .max()
+            .unwrap_or(0)
+    };
+    let header = |i: usize| headers[i].chars().count();
+    let mut widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            if i == 0 {
+                longest(0, &|t| {
+                    t.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+                })
+                .clamp(header(0), width / 4)
+            } else {
+                let word = |t: &str| t.split_whitespace().map(|w| w.chars().count()).max();
+                longest(i, &|t| word(t).unwrap_or(0))
+                    .min(WORD_LIMIT)
+                    .max(header(i))
+            }
+        })
+        .collect();
+    // Each column costs its padding and a border.
+    let budget = width.saturating_sub(3 * headers.len() + 1);
+    while widths.iter().sum::<usize>() > budget {
+        let Some((i, _)) = widths
+            .iter()
+            .enumerate()
+            .filter(|&(i, &w)| w > header(i))
+            .max_by_key(|&(_, &w)| w)
+        else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+    widths
 }
 
 /// Greedy word wrap at `width` columns, keeping the line's indentation; continuation

@@ -174,3 +174,66 @@ fn json_has_the_contract_fields() {
     assert!(value["findings"].is_array());
     assert!(value["phases"][0]["artifacts_from"].is_null());
 }
+
+#[test]
+fn alike_misses_share_one_row_and_long_lists_are_cut() {
+    let mut report = sample();
+    let flags = |package: &str| MissReport {
+        detail: "built with other rustflags".into(),
+        requested_by: vec![],
+        cause: Some("this phase: RUSTFLAGS=--cfg loom; deps-only: no rustflags".into()),
+        fix: "set the same rustflags".into(),
+        cascaded: 0,
+        ..miss(package, "rustflags", None)
+    };
+    let packages: Vec<String> = (0..60).map(|i| format!("crate{i:02}")).collect();
+    report.phases[1].misses = packages.iter().map(|p| flags(p)).collect();
+    report.phases[1].units.missed = 60;
+    let text = table::render(
+        &document(&report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert_eq!(text.matches("┆ rustflags ┆").count(), 1, "{text}");
+    assert!(text.contains("57 more "), "{text}");
+    assert!(
+        text.contains(
+            "fix: set the same rustflags [crate00@1.0.0, crate01@1.0.0, crate02@1.0.0 and 57 more]"
+        ),
+        "{text}"
+    );
+
+    // Misses that differ each get a row, up to a limit.
+    report.phases[1].misses = packages.iter().map(|p| miss(p, "features", None)).collect();
+    for (i, m) in report.phases[1].misses.iter_mut().enumerate() {
+        m.detail = format!("deps-only built [] ; this phase needs [f{i}]");
+    }
+    let text = table::render(
+        &document(&report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert!(
+        text.contains("... and 20 more root misses (`--format json` lists every one)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn names_are_not_broken_inside_a_word() {
+    let mut report = sample();
+    report.phases[1].misses[0].cause = Some("this phase: buildDepsOnly cargoArtifacts".into());
+    let text = table::render(
+        &document(&report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert!(text.contains("buildDepsOnly"), "{text}");
+    assert!(text.contains("cargoArtifacts"), "{text}");
+}

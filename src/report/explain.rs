@@ -248,11 +248,10 @@ fn detail(miss: &Miss, needed: &[&DiffGraph]) -> String {
             platform_name(&best.platform),
             platform_name(&unit.platform)
         ),
-        (Reason::Rustflags, Some(best)) => format!(
-            "deps-only rustflags: {}; this phase: {}",
-            best.rustflags.as_deref().unwrap_or("none"),
-            unit.rustflags.as_deref().unwrap_or("none")
-        ),
+        // The values are the cause; the detail says what they do.
+        (Reason::Rustflags, Some(_)) => {
+            "built with other rustflags: they are part of every crate's fingerprint".to_string()
+        }
         (Reason::Toolchain, Some(best)) => format!(
             "deps-only was built with {}; this phase with {}",
             best.toolchain.as_deref().unwrap_or("the default crane lib"),
