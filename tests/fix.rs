@@ -144,6 +144,7 @@ fn rustflags_phase_is_named_never_served_instead_of_a_fake_fix() {
     assert!(fix["proposals"].as_array().unwrap().is_empty(), "{fix}");
     assert_eq!(fix["never_served"][0]["phase"], "loom");
     assert_eq!(fix["never_served"][0]["missed"], 2);
+    assert_eq!(fix["never_served"][1]["phase"], "hostflags");
 }
 
 #[test]
@@ -202,5 +203,27 @@ fn what_if_set_reports_before_and_after() {
         fs::read_to_string(fixture.root().join("phases.toml"))
             .unwrap()
             .contains("doCheck = false")
+    );
+}
+
+#[test]
+fn a_phase_on_another_toolchain_is_never_served() {
+    let demo = Fixture::new("demo");
+    let flake = common::fixtures_dir().join("flakes/toolchain/flake.nix");
+    let output = common::cache_miss()
+        .args(["fix", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(&flake)
+        .success_stdout();
+    let fix: Value = serde_json::from_slice(&output).unwrap();
+    assert!(fix["proposals"].as_array().unwrap().is_empty(), "{fix}");
+    assert_eq!(fix["never_served"][0]["phase"], "miri");
+    assert!(
+        fix["never_served"][0]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("built by another crane lib (toolchain)"),
+        "{fix}"
     );
 }

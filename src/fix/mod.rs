@@ -135,36 +135,52 @@ fn servable_misses(report: &Report, skip: &BTreeSet<&str>) -> usize {
         .sum()
 }
 
+/// Phases whose every unit misses for a reason no change to buildDepsOnly's arguments
+/// removes: other rustflags (instrumentation included) or another crane lib / toolchain.
 fn never_served(report: &Report) -> Vec<NeverServed> {
     report
         .phases
         .iter()
-        .filter(|p| p.misses.iter().any(|m| m.reason == "rustflags"))
-        .map(|p| NeverServed {
-            phase: p.phase.name.clone(),
-            missed: p.units.missed,
-            why: p
+        .filter_map(|p| {
+            let miss = p
                 .misses
                 .iter()
-                .find_map(|m| m.cause.clone())
-                .unwrap_or_else(|| "its rustflags differ".into()),
+                .find(|m| matches!(m.reason, "rustflags" | "toolchain"))?;
+            let cause = miss.cause.clone().unwrap_or_default();
+            let why = if miss.reason == "toolchain" {
+                format!("built by another crane lib (toolchain) than its artifact ({cause}): only a buildDepsOnly from the same crane lib can serve it")
+            } else {
+                format!("its rustflags differ ({cause}): only a buildDepsOnly with the same rustflags can serve it")
+            };
+            Some(NeverServed {
+                phase: p.phase.name.clone(),
+                missed: p.units.missed,
+                why,
+            })
         })
         .collect()
 }
 
+/// Each package whose root misses are feature differences, with every feature set the
+/// phases need of it merged: what a workspace-hack crate would pin.
 fn feature_unification(report: &Report) -> Vec<String> {
-    let mut pins = BTreeSet::new();
-    for phase in &report.phases {
-        for miss in phase
-            .misses
-            .iter()
-            .filter(|m| m.reason == "features" && m.cascade_from.is_none())
-        {
-            let needed = miss.detail.rsplit("needs ").next().unwrap_or_default();
-            pins.insert(format!("{}@{} {needed}", miss.package, miss.version));
-        }
+    let mut pins: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for miss in report
+        .phases
+        .iter()
+        .flat_map(|p| &p.misses)
+        .filter(|m| m.reason == "features" && m.is_root())
+    {
+        pins.entry(format!("{}@{}", miss.package, miss.version))
+            .or_default()
+            .extend(miss.features.iter().map(String::as_str));
     }
-    pins.into_iter().collect()
+    pins.into_iter()
+        .map(|(package, features)| {
+            let features: Vec<&str> = features.into_iter().collect();
+            format!("{package} [{}]", features.join(", "))
+        })
+        .collect()
 }
 
 /// A deps-only phase and the phases that take their artifacts from it.

@@ -462,9 +462,12 @@ const PROPOSALS_SHOWN: usize = 3;
 pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
     let mut blocks = vec![Block::Heading("cache-miss fix".to_string())];
     let missed = before.total_missed();
+    let never_served: usize = report.never_served.iter().map(|n| n.missed).sum();
     if report.proposals.is_empty() {
         let line = if missed == 0 {
             "No misses: nothing to fix.".to_string()
+        } else if missed == never_served {
+            "Every miss is in a phase no shared deps-only artifact can serve (below).".to_string()
         } else {
             "No change to the deps-only phase(s) that cache-miss tried removes misses.".to_string()
         };
@@ -502,7 +505,7 @@ pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
     let mut lines = Vec::new();
     for phase in &report.never_served {
         lines.push(format!(
-            "never served: `{}` rebuilds {} units whatever the deps-only phase does ({})",
+            "never served: `{}` rebuilds {} units whatever its deps-only phase selects: {}",
             phase.phase, phase.missed, phase.why
         ));
     }

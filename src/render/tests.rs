@@ -29,6 +29,7 @@ fn miss(package: &str, reason: &'static str, cascade_from: Option<&str>) -> Miss
         kind: "lib".into(),
         mode: "build".into(),
         platform: None,
+        features: vec!["extra".into()],
         reason,
         cascade_from: cascade_from.map(String::from),
         detail: match cascade_from {

@@ -49,6 +49,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 kind: miss.unit.target_kind.clone(),
                 mode: miss.unit.mode.clone(),
                 platform: miss.unit.platform.clone(),
+                features: miss.unit.features.clone(),
                 reason: miss.reason.as_str(),
                 cascade_from: miss.cascade_keys(&ctx.needed).first().map(|k| k.label()),
                 detail: detail(miss, &ctx.needed),

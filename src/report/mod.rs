@@ -102,6 +102,8 @@ pub struct MissReport {
     pub kind: String,
     pub mode: String,
     pub platform: Option<String>,
+    /// The features this phase needs the unit with (sorted).
+    pub features: Vec<String>,
     pub reason: &'static str,
     /// For cascades: the root miss it comes from (`leaf@1.0.0 (build)`).
     pub cascade_from: Option<String>,
