@@ -474,6 +474,17 @@ fn installs_artifacts(function: CraneFunction, attrs: &SpecAttrs, notes: &mut Ve
     }
 }
 
+/// The attribute whose shell text crane runs: `buildPhase`/`checkPhase` when the phase
+/// replaces it, else `buildPhaseCargoCommand`/`checkPhaseCargoCommand` (crane's own text
+/// when not given).
+fn shell_attr(spec: &PhaseSpec, phase_attr: &'static str) -> &'static str {
+    match (spec.attrs.contains_key(phase_attr), phase_attr) {
+        (true, _) => phase_attr,
+        (false, "buildPhase") => "buildPhaseCargoCommand",
+        (false, _) => "checkPhaseCargoCommand",
+    }
+}
+
 fn build_phase(
     spec: &PhaseSpec,
     function: CraneFunction,
@@ -510,9 +521,21 @@ fn build_phase(
         _ => env.get(name).cloned(),
     };
     let mut commands = Vec::new();
-    for text in [&texts.build, &texts.check] {
+    let origin = spec
+        .origin
+        .as_deref()
+        .map(|o| format!("{o}: "))
+        .unwrap_or_default();
+    for (text, attr) in [
+        (&texts.build, shell_attr(spec, "buildPhase")),
+        (&texts.check, shell_attr(spec, "checkPhase")),
+    ] {
         let scan = shell::find_cargo_calls(text, &profile, &lookup);
-        approximations.extend(scan.uninterpreted);
+        approximations.extend(
+            scan.uninterpreted
+                .into_iter()
+                .map(|note| format!("{origin}{attr} {note}")),
+        );
         commands.extend(scan.calls.into_iter().map(|call| PhaseCommand {
             args: call.args,
             env: call.env,

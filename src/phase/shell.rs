@@ -1,11 +1,18 @@
 //! Finds the `cargo` / `cargoWithProfile` calls in crane's shell snippets
 //! (`buildPhaseCargoCommand`, `checkPhaseCargoCommand`, `cargoBuildCommand`, ...).
 //!
-//! This is not a shell: it understands the shapes crane and its users write
-//! (one command per line or joined by `;`/`&&`/`|`, `VAR=value` prefixes,
-//! redirections, `$VAR` of known variables) and says plainly what it skipped.
+//! This is not a shell, but it reads shell text the way one does ([`lex`]): comments,
+//! quotes, continuations, `;` `&&` `||` pipelines, redirections, here-documents. It
+//! follows what decides a cargo call: `VAR=value` prefixes and `export`s, `$VAR` of
+//! known variables, `command`/`exec`/`env` wrappers, `if`/`while` bodies and `for` loops
+//! over known words. What it cannot know makes only that command approximate, and it
+//! says which line and why.
+
+mod lex;
 
 use std::collections::BTreeMap;
+
+use lex::{Command, Part, Word};
 
 /// A cargo call found in shell text, with crane's `cargoWithProfile` already expanded.
 /// Produced by [`find_cargo_calls`].
@@ -13,7 +20,8 @@ use std::collections::BTreeMap;
 pub struct ShellCargoCall {
     /// Arguments after `cargo`, e.g. `["build", "--release", "--locked"]`.
     pub args: Vec<String>,
-    /// `VAR=value` assignments written before the command.
+    /// Variables the command runs with: `export`ed earlier in the text or written in
+    /// front of it.
     pub env: BTreeMap<String, String>,
 }
 
@@ -21,12 +29,10 @@ pub struct ShellCargoCall {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShellScan {
     pub calls: Vec<ShellCargoCall>,
-    /// Human-readable notes about text that mentions cargo but could not be interpreted.
+    /// Notes about lines that mention cargo but could not be followed exactly, each
+    /// `line N: …` (N counted within the snippet).
     pub uninterpreted: Vec<String>,
 }
-
-/// Commands that only wrap the command after them.
-const WRAPPERS: &[&str] = &["time", "nice", "exec", "command", "env"];
 
 /// Scans `text` for cargo calls. `var` resolves shell variables (`$CARGO_PROFILE`, phase
 /// environment); `profile` is crane's `CARGO_PROFILE` for `cargoWithProfile`.
@@ -35,77 +41,424 @@ pub fn find_cargo_calls(
     profile: &str,
     var: &dyn Fn(&str) -> Option<String>,
 ) -> ShellScan {
+    let lexed = lex::lex(text);
     let mut scan = ShellScan::default();
-    for command in split_commands(&text.replace("\\\n", " ")) {
-        let command = command.trim();
-        if command.is_empty() || command.starts_with('#') {
-            continue;
-        }
-        let (expanded, unknown_vars) = expand_variables(command, var);
-        let tokens = match shell_words::split(&expanded) {
-            Ok(tokens) => tokens,
-            Err(err) => {
-                if mentions_cargo(command) {
-                    scan.uninterpreted.push(format!("`{command}`: {err}"));
-                }
-                continue;
-            }
-        };
-        match interpret(tokens, profile) {
-            Interpretation::Cargo(call) => {
-                // Only variables left in the arguments matter (not redirection targets).
-                for name in unknown_vars
-                    .iter()
-                    .filter(|name| uses_variable(&call.args, name))
-                {
-                    scan.uninterpreted.push(format!(
-                        "`{command}`: ${name} is not known statically and was left as written"
-                    ));
-                }
-                scan.calls.push(call);
-            }
-            Interpretation::Other if mentions_cargo(command) => scan.uninterpreted.push(format!(
-                "`{command}`: calls cargo in a way cache-miss does not follow"
-            )),
-            Interpretation::Other | Interpretation::Nothing => {}
+    for error in &lexed.errors {
+        if mentions_cargo(&error.text) {
+            scan.uninterpreted.push(format!(
+                "line {}: `{}`: cannot be read ({}); skipped",
+                error.line,
+                snippet(&error.text),
+                error.why
+            ));
         }
     }
+    let mut state = State {
+        lookup: var,
+        profile,
+        vars: BTreeMap::new(),
+        exports: BTreeMap::new(),
+    };
+    state.run(&lexed.commands, &mut scan);
+    scan.uninterpreted.sort_by_key(|note| line_of(note));
     scan
 }
 
-enum Interpretation {
-    Cargo(ShellCargoCall),
-    Other,
-    Nothing,
+/// The line number a note starts with, for ordering.
+fn line_of(note: &str) -> usize {
+    note.strip_prefix("line ")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
-fn interpret(tokens: Vec<String>, profile: &str) -> Interpretation {
-    let mut env = BTreeMap::new();
-    let mut rest = tokens.into_iter().peekable();
-    loop {
-        match rest.peek() {
-            Some(token) if is_assignment(token) => {
-                if let Some((name, value)) = token.split_once('=') {
-                    env.insert(name.to_string(), value.to_string());
+/// Variables while the text is followed.
+struct State<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    profile: &'a str,
+    /// Variables the text assigns.
+    vars: BTreeMap<String, Val>,
+    /// Variables the text exports that matter to cargo.
+    exports: BTreeMap<String, Val>,
+}
+
+/// A variable's value: expanded where known, as written where not.
+#[derive(Debug, Clone)]
+struct Val {
+    text: String,
+    known: bool,
+}
+
+impl Val {
+    fn known(text: String) -> Val {
+        Val { text, known: true }
+    }
+}
+
+/// A word expanded into fields, with the expansions that could not be resolved.
+struct Expanded {
+    fields: Vec<String>,
+    unknown: Vec<String>,
+}
+
+/// Reserved words that only introduce the command after them.
+const LEADING_KEYWORDS: &[&str] = &[
+    "if", "then", "elif", "else", "do", "while", "until", "!", "{", "time",
+];
+/// Reserved words that end a compound command.
+const CLOSING_KEYWORDS: &[&str] = &["fi", "done", "esac", "}"];
+/// Commands that run the command after them.
+const WRAPPERS: &[&str] = &["exec", "command", "nice", "nohup", "env", "builtin"];
+/// Commands that declare variables.
+const DECLARATIONS: &[&str] = &["export", "declare", "typeset", "local", "readonly"];
+/// Commands that print or look up their arguments rather than run them.
+const NOT_RUNNING: &[&str] = &["echo", "printf", ":", "true", "which", "type", "hash"];
+
+impl State<'_> {
+    fn run(&mut self, commands: &[Command], scan: &mut ShellScan) {
+        let mut i = 0;
+        while i < commands.len() {
+            let command = &commands[i];
+            let words = strip_leading_keywords(&command.words);
+            match words.first().and_then(Word::keyword) {
+                Some("for") => {
+                    let end = matching_done(commands, i);
+                    self.run_for(&words[1..], &commands[i + 1..end], scan);
+                    i = end + 1;
+                    continue;
                 }
-                rest.next();
+                Some(closing) if CLOSING_KEYWORDS.contains(&closing) => {}
+                _ => self.simple(command, words, scan),
             }
-            Some(token) if WRAPPERS.contains(&token.as_str()) => {
-                rest.next();
-            }
-            _ => break,
+            i += 1;
         }
     }
-    let Some(program) = rest.next() else {
-        return Interpretation::Nothing;
+
+    /// `for NAME in WORDS; do BODY; done`: the body once per known word, or once with
+    /// NAME unknown.
+    fn run_for(&mut self, words: &[Word], body: &[Command], scan: &mut ShellScan) {
+        let name = words.first().and_then(Word::keyword).unwrap_or_default();
+        let values = match words.get(1).and_then(Word::keyword) {
+            Some("in") => {
+                let expanded: Vec<Expanded> = words[2..].iter().map(|w| self.expand(w)).collect();
+                expanded.iter().all(|e| e.unknown.is_empty()).then(|| {
+                    expanded
+                        .into_iter()
+                        .flat_map(|e| e.fields)
+                        .collect::<Vec<_>>()
+                })
+            }
+            _ => None,
+        };
+        match values {
+            Some(values) => {
+                for value in values {
+                    self.vars.insert(name.to_string(), Val::known(value));
+                    self.run(body, scan);
+                }
+            }
+            None => {
+                let text = format!("${name}");
+                self.vars
+                    .insert(name.to_string(), Val { text, known: false });
+                self.run(body, scan);
+            }
+        }
+    }
+
+    fn simple(&mut self, command: &Command, words: &[Word], scan: &mut ShellScan) {
+        let mut inline = BTreeMap::new();
+        let mut rest = words;
+        loop {
+            match rest.first() {
+                Some(word) if assignment(word).is_some() => {
+                    let (name, value) = self.assign_value(word);
+                    inline.insert(name, value);
+                }
+                Some(word) if word.keyword().is_some_and(|w| WRAPPERS.contains(&w)) => {
+                    if word.keyword() == Some("command")
+                        && rest
+                            .get(1)
+                            .and_then(Word::keyword)
+                            .is_some_and(|w| w.starts_with('-'))
+                    {
+                        return; // `command -v cargo` looks cargo up.
+                    }
+                }
+                _ => break,
+            }
+            rest = &rest[1..];
+        }
+        let Some(program) = rest.first() else {
+            self.set_vars(inline, false);
+            return;
+        };
+        if let Some(declaration) = program.keyword().filter(|w| DECLARATIONS.contains(w)) {
+            self.declare(declaration, &rest[1..]);
+            return;
+        }
+        if program.keyword() == Some("unset") {
+            for word in &rest[1..] {
+                self.vars
+                    .insert(word.text.clone(), Val::known(String::new()));
+                self.exports.remove(&word.text);
+            }
+            return;
+        }
+        let mut expanded = Expanded {
+            fields: Vec::new(),
+            unknown: Vec::new(),
+        };
+        for word in rest {
+            let e = self.expand(word);
+            expanded.fields.extend(e.fields);
+            expanded.unknown.extend(e.unknown);
+        }
+        self.command(command, inline, expanded, scan);
+    }
+
+    /// A command with its words expanded: a cargo call, or a note if it runs cargo in
+    /// another way.
+    fn command(
+        &mut self,
+        command: &Command,
+        inline: BTreeMap<String, Val>,
+        expanded: Expanded,
+        scan: &mut ShellScan,
+    ) {
+        let Some((program, args)) = expanded.fields.split_first() else {
+            return;
+        };
+        let note =
+            |why: String| format!("line {}: `{}`: {why}", command.line, snippet(&command.text));
+        let args = match program.as_str() {
+            "cargo" => args.to_vec(),
+            "cargoWithProfile" => {
+                let profile = match inline.get("CARGO_PROFILE") {
+                    Some(value) if value.known => value.text.clone(),
+                    _ => self.profile_value(),
+                };
+                with_profile(args.to_vec(), &profile)
+            }
+            p if p.ends_with("/cargo") => args.to_vec(),
+            p if NOT_RUNNING.contains(&p) => return,
+            _ => {
+                if expanded.fields.iter().any(|f| mentions_cargo_word(f)) {
+                    scan.uninterpreted.push(note(
+                        "calls cargo in a way cache-miss does not follow".into(),
+                    ));
+                }
+                return;
+            }
+        };
+        let mut env = self.exports.clone();
+        env.extend(inline);
+        let mut unknown: Vec<String> = expanded
+            .unknown
+            .iter()
+            .map(|u| format!("`{}`", snippet(u)))
+            .collect();
+        unknown.extend(
+            env.iter()
+                .filter(|(name, value)| !value.known && matters_to_cargo(name))
+                .map(|(name, _)| format!("the value of {name}")),
+        );
+        if !unknown.is_empty() {
+            scan.uninterpreted.push(note(format!(
+                "{} not known statically; left as written",
+                describe_unknown(unknown)
+            )));
+        }
+        let env = env
+            .into_iter()
+            .map(|(name, value)| (name, value.text))
+            .collect();
+        scan.calls.push(ShellCargoCall { args, env });
+    }
+
+    fn profile_value(&self) -> String {
+        match self.vars.get("CARGO_PROFILE") {
+            Some(value) if value.known => value.text.clone(),
+            _ => self.profile.to_string(),
+        }
+    }
+
+    /// `export A=b C`, `declare -x A=b`, `local a=b`, ...
+    fn declare(&mut self, declaration: &str, words: &[Word]) {
+        let mut export = declaration == "export";
+        for word in words {
+            if let Some(options) = word.keyword().filter(|w| w.starts_with('-')) {
+                export |= options.contains('x');
+                continue;
+            }
+            if assignment(word).is_some() {
+                let (name, value) = self.assign_value(word);
+                self.set_vars(BTreeMap::from([(name, value)]), export);
+            } else if export {
+                let name = word.text.clone();
+                let value = self.value(&name).map_or_else(
+                    || Val {
+                        text: format!("${name}"),
+                        known: false,
+                    },
+                    Val::known,
+                );
+                self.set_vars(BTreeMap::from([(name, value)]), true);
+            }
+        }
+    }
+
+    /// Assigns shell variables; exported ones (or ones already in the environment) that
+    /// matter to cargo reach the cargo calls after.
+    fn set_vars(&mut self, assignments: BTreeMap<String, Val>, export: bool) {
+        for (name, value) in assignments {
+            let exported =
+                export || self.exports.contains_key(&name) || (self.lookup)(&name).is_some();
+            if exported && matters_to_cargo(&name) {
+                self.exports.insert(name.clone(), value.clone());
+            }
+            self.vars.insert(name, value);
+        }
+    }
+
+    /// The name and the expanded value of an assignment word (`NAME=value`, no field
+    /// splitting).
+    fn assign_value(&self, word: &Word) -> (String, Val) {
+        let (name, value) = assignment(word).unwrap_or_default();
+        let expanded = self.expand_parts(&value, false);
+        let value = Val {
+            text: expanded.fields.concat(),
+            known: expanded.unknown.is_empty(),
+        };
+        (name, value)
+    }
+
+    /// A variable's value, when known statically.
+    fn value(&self, name: &str) -> Option<String> {
+        match self.vars.get(name) {
+            Some(value) => value.known.then(|| value.text.clone()),
+            None => (self.lookup)(name),
+        }
+    }
+
+    fn expand(&self, word: &Word) -> Expanded {
+        self.expand_parts(&word.parts, true)
+    }
+
+    /// Expands parts into fields; unquoted expansions split at whitespace when `split`.
+    fn expand_parts(&self, parts: &[Part], split: bool) -> Expanded {
+        let mut fields = Fields::default();
+        let mut unknown = Vec::new();
+        for part in parts {
+            match part {
+                Part::Lit(text) => fields.push(text),
+                Part::Param {
+                    name,
+                    default,
+                    quoted,
+                    text,
+                } => match self.value(name).or_else(|| default.clone()) {
+                    Some(value) if *quoted || !split => fields.push(&value),
+                    Some(value) => fields.push_split(&value),
+                    None => {
+                        unknown.push(text.clone());
+                        fields.push(text);
+                    }
+                },
+                Part::Opaque { text } => {
+                    unknown.push(text.clone());
+                    fields.push(text);
+                }
+            }
+        }
+        Expanded {
+            fields: fields.finish(),
+            unknown,
+        }
+    }
+}
+
+/// Fields being built from a word's parts.
+#[derive(Default)]
+struct Fields {
+    done: Vec<String>,
+    current: Option<String>,
+}
+
+impl Fields {
+    fn push(&mut self, text: &str) {
+        self.current.get_or_insert_with(String::new).push_str(text);
+    }
+
+    /// An unquoted expansion: whitespace separates fields.
+    fn push_split(&mut self, value: &str) {
+        if value.starts_with(char::is_whitespace) {
+            self.end();
+        }
+        for (n, piece) in value.split_whitespace().enumerate() {
+            if n > 0 {
+                self.end();
+            }
+            self.push(piece);
+        }
+        if value.ends_with(char::is_whitespace) {
+            self.end();
+        }
+    }
+
+    fn end(&mut self) {
+        self.done.extend(self.current.take());
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        self.end();
+        self.done
+    }
+}
+
+/// `NAME=value`: the name and the parts of the value.
+fn assignment(word: &Word) -> Option<(String, Vec<Part>)> {
+    let Some(Part::Lit(first)) = word.parts.first() else {
+        return None;
     };
-    let args = strip_redirections(rest.collect());
-    let args = match program.as_str() {
-        "cargo" => args,
-        "cargoWithProfile" => with_profile(args, profile),
-        _ => return Interpretation::Other,
-    };
-    Interpretation::Cargo(ShellCargoCall { args, env })
+    let (name, value) = first.split_once('=')?;
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || word.text.split_once('=').map(|(n, _)| n) != Some(name) {
+        return None;
+    }
+    let mut parts = vec![Part::Lit(value.to_string())];
+    parts.extend(word.parts[1..].iter().cloned());
+    Some((name.to_string(), parts))
+}
+
+fn strip_leading_keywords(words: &[Word]) -> &[Word] {
+    let n = words
+        .iter()
+        .take_while(|w| w.keyword().is_some_and(|k| LEADING_KEYWORDS.contains(&k)))
+        .count();
+    &words[n..]
+}
+
+/// The index of the `done` that closes the `for` at `start` (or the end of the text).
+fn matching_done(commands: &[Command], start: usize) -> usize {
+    let mut depth = 0;
+    for (i, command) in commands.iter().enumerate().skip(start + 1) {
+        let leading =
+            &command.words[..command.words.len() - strip_leading_keywords(&command.words).len()];
+        depth += leading.iter().filter(|w| w.keyword() == Some("do")).count();
+        let first = strip_leading_keywords(&command.words)
+            .first()
+            .and_then(Word::keyword);
+        if first == Some("done") {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                return i;
+            }
+        }
+    }
+    commands.len()
 }
 
 /// crane's `cargoWithProfile`: `release` → `--release`, another name → `--profile NAME`,
@@ -121,240 +474,53 @@ pub fn with_profile(mut args: Vec<String>, profile: &str) -> Vec<String> {
     args
 }
 
-fn uses_variable(args: &[String], name: &str) -> bool {
-    let (plain, braced) = (format!("${name}"), format!("${{{name}}}"));
-    args.iter().any(|arg| {
-        arg.contains(&braced)
-            || arg
-                .split(&plain)
-                .skip(1)
-                .any(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
-    })
-}
-
-fn is_assignment(token: &str) -> bool {
-    match token.split_once('=') {
-        Some((name, _)) => {
-            !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-        }
-        None => false,
+/// `` `$X` is `` / `` `$X`, `$(y)` are ``, each named once.
+fn describe_unknown(mut unknown: Vec<String>) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    unknown.retain(|u| seen.insert(u.clone()));
+    if unknown.len() == 1 {
+        format!("{} is", unknown[0])
+    } else {
+        format!("{} are", unknown.join(", "))
     }
 }
 
+/// Whether cargo reads the variable in a way that can change units or fingerprints.
+fn matters_to_cargo(name: &str) -> bool {
+    name.starts_with("RUST")
+        || [
+            "CARGO_BUILD_",
+            "CARGO_PROFILE_",
+            "CARGO_ENCODED_",
+            "CARGO_UNSTABLE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+        || (name.starts_with("CARGO_TARGET_") && name != "CARGO_TARGET_DIR")
+}
+
+/// Whether source text names cargo as a word.
 fn mentions_cargo(text: &str) -> bool {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .any(|word| word == "cargo" || word == "cargoWithProfile")
 }
 
-fn strip_redirections(tokens: Vec<String>) -> Vec<String> {
-    let mut kept = Vec::with_capacity(tokens.len());
-    let mut skip_next = false;
-    for token in tokens {
-        if skip_next {
-            skip_next = false;
-            continue;
-        }
-        let body = token.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
-        if body.starts_with('>') || body.starts_with('<') {
-            // `> file` puts the target in the next token; `>file` and `2>&1` carry it.
-            skip_next = body.trim_start_matches(['>', '<']).is_empty();
-            continue;
-        }
-        kept.push(token);
-    }
-    kept
+/// Whether an argument of another command is cargo or a command line starting with it
+/// (`xargs cargo build`, `sh -c "cargo build"`).
+fn mentions_cargo_word(field: &str) -> bool {
+    let first = field.split_whitespace().next().unwrap_or_default();
+    first == "cargo" || first == "cargoWithProfile" || first.ends_with("/cargo")
 }
 
-/// Splits shell text into simple commands at unquoted newlines, `;`, `&&`, `||`, `|`, `&`,
-/// and grouping parentheses/braces.
-fn split_commands(text: &str) -> Vec<String> {
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), _) if c == q => {
-                quote = None;
-                current.push(c);
-            }
-            (Some('"'), '\\') => {
-                current.push(c);
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-            }
-            (Some(_), _) => current.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                current.push(c);
-            }
-            (None, '\\') => {
-                current.push(c);
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-            }
-            (None, '$') if chars.peek() == Some(&'(') => {
-                // Command substitution: keep it whole inside the current command.
-                current.push(c);
-                let mut depth = 0;
-                for inner in chars.by_ref() {
-                    current.push(inner);
-                    match inner {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            (None, '>' | '<') if chars.peek() == Some(&'&') => {
-                // `2>&1`: a redirection, not a background `&`.
-                current.push(c);
-                current.push('&');
-                chars.next();
-            }
-            (None, '\n' | ';' | '&' | '|' | '(' | ')' | '{' | '}') => {
-                commands.push(std::mem::take(&mut current));
-            }
-            (None, _) => current.push(c),
-        }
+/// Text for a message: whitespace collapsed, at most 60 characters.
+fn snippet(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(59).collect::<String>())
+    } else {
+        text
     }
-    commands.push(current);
-    commands
-}
-
-/// Replaces `$NAME` and `${NAME}` by their values where `var` knows them.
-/// Returns the text and the names it could not resolve.
-fn expand_variables(text: &str, var: &dyn Fn(&str) -> Option<String>) -> (String, Vec<String>) {
-    let mut out = String::with_capacity(text.len());
-    let mut unknown = Vec::new();
-    let mut in_single_quote = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '\'' {
-            in_single_quote = !in_single_quote;
-        }
-        if c != '$' || in_single_quote {
-            out.push(c);
-            continue;
-        }
-        let rest = &text[i + 1..];
-        let (name, consumed) = if let Some(braced) = rest.strip_prefix('{') {
-            match braced.find('}') {
-                Some(end) => (&braced[..end], end + 2),
-                None => ("", 0),
-            }
-        } else {
-            let end = rest
-                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
-                .unwrap_or(rest.len());
-            (&rest[..end], end)
-        };
-        let simple = !name.is_empty()
-            && name
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-        match (simple, simple.then(|| var(name)).flatten()) {
-            (true, Some(value)) => out.push_str(&value),
-            _ => {
-                if consumed > 0 {
-                    unknown.push(name.to_string());
-                }
-                out.push('$');
-                out.push_str(&rest[..consumed]);
-            }
-        }
-        for _ in 0..consumed {
-            chars.next();
-        }
-    }
-    (out, unknown)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn no_vars(_: &str) -> Option<String> {
-        None
-    }
-
-    fn calls(text: &str) -> Vec<Vec<String>> {
-        find_cargo_calls(text, "release", &no_vars)
-            .calls
-            .into_iter()
-            .map(|c| c.args)
-            .collect()
-    }
-
-    #[test]
-    fn crane_build_package_text() {
-        let text = "cargoBuildLog=$(mktemp cargoBuildLogXXXX.json)\n\
-                    cargoWithProfile build --message-format json-render-diagnostics --locked -p cli >\"$cargoBuildLog\"\n";
-        assert_eq!(
-            calls(text),
-            vec![vec![
-                "build",
-                "--release",
-                "--message-format",
-                "json-render-diagnostics",
-                "--locked",
-                "-p",
-                "cli"
-            ]]
-        );
-    }
-
-    #[test]
-    fn profile_flag_forms() {
-        let custom = find_cargo_calls("cargoWithProfile check --locked", "ci", &no_vars);
-        assert_eq!(
-            custom.calls[0].args,
-            ["check", "--profile", "ci", "--locked"]
-        );
-        let none = find_cargo_calls("cargoWithProfile check", "", &no_vars);
-        assert_eq!(none.calls[0].args, ["check"]);
-    }
-
-    #[test]
-    fn joined_commands_env_prefix_and_continuations() {
-        let text = "set -x; RUSTFLAGS='--cfg x' cargo build \\\n  --workspace && cargo test --no-run 2>&1 | tee log";
-        let scan = find_cargo_calls(text, "release", &no_vars);
-        assert_eq!(scan.calls.len(), 2);
-        assert_eq!(scan.calls[0].args, ["build", "--workspace"]);
-        assert_eq!(scan.calls[0].env["RUSTFLAGS"], "--cfg x");
-        assert_eq!(scan.calls[1].args, ["test", "--no-run"]);
-        assert!(scan.uninterpreted.is_empty());
-    }
-
-    #[test]
-    fn known_and_unknown_variables() {
-        let vars = |name: &str| (name == "CARGO_PROFILE").then(|| "ci".to_string());
-        let scan = find_cargo_calls("cargo build --profile $CARGO_PROFILE $EXTRA", "ci", &vars);
-        assert_eq!(scan.calls[0].args, ["build", "--profile", "ci", "$EXTRA"]);
-        assert_eq!(scan.uninterpreted.len(), 1);
-        assert!(scan.uninterpreted[0].contains("$EXTRA"));
-    }
-
-    #[test]
-    fn cargo_in_unfollowed_position_is_reported() {
-        let scan = find_cargo_calls("echo hi\nxargs cargo build", "release", &no_vars);
-        assert!(scan.calls.is_empty());
-        assert_eq!(scan.uninterpreted.len(), 1);
-    }
-
-    #[test]
-    fn unbalanced_quote_is_reported_not_panicked() {
-        let scan = find_cargo_calls("cargo build --features 'a b", "release", &no_vars);
-        assert!(scan.calls.is_empty());
-        assert_eq!(scan.uninterpreted.len(), 1);
-    }
-}
+mod tests;

@@ -160,6 +160,12 @@ fn mk_cargo_derivation_reads_shell_text() {
         ["cargo build --release -p a", "cargo xtask dist '$EXTRA'"]
     );
     assert_eq!(custom.approximations.len(), 1);
+    assert!(
+        custom.approximations[0]
+            .contains("buildPhaseCargoCommand line 2: `cargo xtask dist $EXTRA`: `$EXTRA` is"),
+        "{:?}",
+        custom.approximations
+    );
 }
 
 #[test]
