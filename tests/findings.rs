@@ -240,3 +240,34 @@ fn build_script_outputs_show_computed_paths_the_filter_drops() {
         .unwrap()
         .starts_with("`cargo:rerun-if-changed=templates/page.html (in the build script's output)` reads app/templates/page.html")));
 }
+
+#[test]
+fn default_selection_of_a_virtual_workspace_is_the_workspace() {
+    // roles: a virtual manifest without default-members, so `cargo build` and
+    // `cargo build --workspace` select the same packages; a phase that runs no cargo build
+    // selects nothing.
+    let fixture = Fixture::new("roles");
+    std::fs::write(
+        fixture.root().join("phases.toml"),
+        r#"
+[phases.deps]
+function = "buildDepsOnly"
+
+[phases.clippy]
+function = "cargoClippy"
+cargoArtifacts = "deps"
+cargoExtraArgs = "--locked --workspace"
+
+[phases.wasm]
+function = "mkCargoDerivation"
+cargoArtifacts = "deps"
+buildPhaseCargoCommand = "wasm-pack build app"
+"#,
+    )
+    .unwrap();
+    let found = findings(&fixture, &[]);
+    assert!(
+        found.iter().all(|f| f["id"] != "selection-mismatch"),
+        "{found:#?}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Workspace layout findings: a root `[package]` beside `[workspace]`, and phases that
 //! select other packages or features than their deps-only phase.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{FindingsInput, and_list, finding};
 use crate::cargo::invocation::package_selection;
@@ -62,6 +62,17 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
 /// phase they inherit from; grouped by selection, with the deps-only arguments that
 /// would serve each group.
 pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
+    let default_is_workspace = default_selection_is_workspace(input.metadata);
+    let selection_of = |phase: &Phase| -> Vec<String> {
+        let mut selection = package_selection(&input.invocations(phase));
+        let picks_packages = selection
+            .iter()
+            .any(|f| f.starts_with("-p ") || f == "--workspace");
+        if default_is_workspace && !picks_packages {
+            selection.insert("--workspace".to_string());
+        }
+        selection.into_iter().collect()
+    };
     let mut findings = Vec::new();
     for deps in input
         .set
@@ -69,19 +80,17 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
         .iter()
         .filter(|p| p.function == CraneFunction::BuildDepsOnly)
     {
-        let own: Vec<String> = package_selection(&input.invocations(deps))
-            .into_iter()
-            .collect();
+        let own = selection_of(deps);
         let mut groups: BTreeMap<Vec<String>, Vec<&Phase>> = BTreeMap::new();
         for phase in input
             .set
             .phases
             .iter()
             .filter(|p| p.artifacts_from.as_deref() == Some(deps.name.as_str()))
+            // A phase that runs no cargo build (a custom tool) selects nothing.
+            .filter(|p| !input.invocations(p).is_empty())
         {
-            let selection: Vec<String> = package_selection(&input.invocations(phase))
-                .into_iter()
-                .collect();
+            let selection = selection_of(phase);
             if selection != own {
                 groups.entry(selection).or_default().push(phase);
             }
@@ -133,4 +142,15 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
         ));
     }
     findings
+}
+
+/// Whether cargo's default package selection is the whole workspace (a virtual manifest
+/// without `default-members`, or default members that are all members).
+fn default_selection_is_workspace(metadata: &cargo_metadata::Metadata) -> bool {
+    if !metadata.workspace_default_members.is_available() {
+        return metadata.root_package().is_none();
+    }
+    let defaults: BTreeSet<_> = metadata.workspace_default_members.iter().collect();
+    let members: BTreeSet<_> = metadata.workspace_members.iter().collect();
+    defaults == members
 }

@@ -19,27 +19,45 @@ pub enum SourceFilter {
     Other,
 }
 
-/// Classifies a `src` expression's text; `None` when there is none.
+/// Classifies a `src` expression's text.
 pub fn classify_src(text: &str) -> SourceFilter {
     let text = text.trim();
     let cargo_only = text.contains("cleanCargoSource") || text.contains("filterCargoSources");
     let adds_files = text.contains("fileset.unions") || text.contains("fileset.union ");
     if cargo_only && !adds_files {
         SourceFilter::CargoOnly
-    } else if cargo_only
-        || [
-            "fileset",
-            "cleanSourceWith",
-            "sourceFilesBySuffices",
-            "filter",
-        ]
-        .iter()
-        .any(|f| text.contains(f))
-    {
-        SourceFilter::Other
-    } else {
+    } else if is_raw_directory(text) {
         SourceFilter::Unfiltered
+    } else {
+        SourceFilter::Other
     }
+}
+
+/// `./.`, `self`, `inputs.self`, `lib.cleanSource ./.`, `craneLib.path ./.`,
+/// `builtins.path { path = ./.; name = "source"; }`: the directory with nothing left out
+/// but what git ignores. Anything else (a filter, a value the reader could not know) is not.
+fn is_raw_directory(text: &str) -> bool {
+    const DIRECTORY: &[&str] = &["./.", "./", ".", "self", "inputs.self", "../.", "./.."];
+    const WRAPPERS: &[&str] = &[
+        "lib.cleanSource",
+        "pkgs.lib.cleanSource",
+        "nixpkgs.lib.cleanSource",
+        "craneLib.path",
+        "builtins.path",
+        "path",
+        "name",
+        "=",
+    ];
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || "(){};".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().any(|w| DIRECTORY.contains(w))
+        && words.iter().all(|w| {
+            DIRECTORY.contains(w)
+                || WRAPPERS.contains(w)
+                || (w.starts_with('"') && w.ends_with('"'))
+        })
 }
 
 fn src_text(phase: &Phase) -> Option<&str> {
@@ -414,6 +432,18 @@ mod tests {
             classify_src("lib.cleanSource ./."),
             SourceFilter::Unfiltered
         );
+        assert_eq!(
+            classify_src("builtins.path { path = ./.; name = \"source\"; }"),
+            SourceFilter::Unfiltered
+        );
+        for not_raw in [
+            "craneLib.mkDummySrc { inherit src; }",
+            "mySrc",
+            "pkgs.fetchFromGitHub { owner = \"o\"; }",
+            "<unknown: pkgs.lib.cleanSourceWith>",
+        ] {
+            assert_eq!(classify_src(not_raw), SourceFilter::Other, "{not_raw}");
+        }
         assert_eq!(
             classify_src("craneLib.cleanCargoSource ./."),
             SourceFilter::CargoOnly
