@@ -88,9 +88,11 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
                     )
                 })
                 .collect();
+            // Without pkg-config among the inputs, no setup hook fills PKG_CONFIG_PATH.
+            let uses_pkg_config = inputs.keys().any(|text| text.contains("pkg-config"));
             findings.push(finding(
                 "pkg-config-inputs",
-                "warning",
+                if uses_pkg_config { "warning" } else { "info" },
                 first_location.clone(),
                 format!(
                     "{} find{} native libraries with pkg-config, and PKG_CONFIG_PATH follows each phase's nativeBuildInputs/buildInputs, which differ: {}. Their build scripts rerun and everything above them rebuilds.",
