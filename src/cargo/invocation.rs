@@ -131,11 +131,11 @@ pub fn plan(
     };
     let resolve = |subcommand: &'static str, args: Vec<String>, instrumented_by| {
         let mut all = global.clone();
-        all.extend(normalize_profile(args));
+        all.extend(normalize_profile(args, subcommand));
         Plan::Resolve(Invocation {
             toolchain: toolchain.map(str::to_string),
             subcommand,
-            args: all,
+            args: normalize_lock_flags(all),
             env: env.clone(),
             instrumented_by,
         })
@@ -214,25 +214,43 @@ fn first_positional(args: &[String]) -> Option<usize> {
     None
 }
 
-/// `--profile release` is `--release` (and `--profile=X` is `--profile X`): one spelling,
-/// so equal commands share a resolution.
-fn normalize_profile(args: Vec<String>) -> Vec<String> {
+/// One spelling per profile, so equal commands share a resolution: `--profile=X` is
+/// `--profile X`, and `--profile release` and `-r` are `--release`, except for
+/// `cargo bench`, which has no `--release` and keeps `--profile release`.
+fn normalize_profile(args: Vec<String>, subcommand: &str) -> Vec<String> {
+    let has_release_flag = subcommand != "bench";
     let mut out = Vec::with_capacity(args.len());
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         let profile = match arg.strip_prefix("--profile=") {
             Some(value) => Some(value.to_string()),
             None if arg == "--profile" => iter.next(),
+            None if arg == "-r" && has_release_flag => Some("release".to_string()),
             None => {
                 out.push(arg);
                 continue;
             }
         };
         match profile.as_deref() {
-            Some("release") => out.push("--release".into()),
+            Some("release") if has_release_flag => out.push("--release".into()),
             Some(name) => out.extend(["--profile".to_string(), name.to_string()]),
             None => out.push(arg),
         }
+    }
+    out
+}
+
+/// `--offline` and `--frozen` do not change what is compiled (crane vendors the sources),
+/// but would make resolution fail on a cold registry cache: `--offline` is dropped and
+/// `--frozen` becomes `--locked`, which resolution uses anyway.
+fn normalize_lock_flags(args: Vec<String>) -> Vec<String> {
+    let frozen = args.iter().any(|a| a == "--frozen");
+    let mut out: Vec<String> = args
+        .into_iter()
+        .filter(|a| a != "--offline" && a != "--frozen")
+        .collect();
+    if frozen && !out.iter().any(|a| a == "--locked") {
+        out.push("--locked".into());
     }
     out
 }
@@ -578,6 +596,32 @@ mod tests {
             Some("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS=--cfg foo")
         );
         assert_eq!(inv.rustflags("aarch64-unknown-linux-gnu"), None);
+    }
+
+    #[test]
+    fn release_profile_is_spelled_so_every_subcommand_accepts_it() {
+        assert_eq!(
+            resolved("build --profile release"),
+            resolved("build --release")
+        );
+        assert_eq!(resolved("build -r").args, ["--release"]);
+        assert_eq!(resolved("check --profile=dev").args, ["--profile", "dev"]);
+        let bench = resolved("bench --profile release --locked");
+        assert_eq!(bench.args, ["--profile", "release", "--locked"]);
+        assert_eq!(bench, resolved("bench --profile=release --locked"));
+    }
+
+    #[test]
+    fn frozen_and_offline_resolve_as_locked() {
+        let frozen = resolved("build --release --frozen --offline -p a");
+        assert_eq!(frozen.args, ["--release", "-p", "a", "--locked"]);
+        assert_eq!(
+            resolved("--offline build --release --locked -p a --frozen").args,
+            ["--release", "--locked", "-p", "a"]
+        );
+        assert_eq!(resolved("test --offline").args, Vec::<String>::new());
+        let nextest = resolved("nextest run --cargo-profile release --frozen");
+        assert_eq!(nextest.args, ["--release", "--locked"]);
     }
 
     #[test]
