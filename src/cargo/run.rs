@@ -100,9 +100,17 @@ impl CargoRunner {
         })
     }
 
-    /// cargo's version and host triple (`cargo -vV`); errors when cargo is missing or too old.
+    /// cargo's version and host triple (`cargo -vV`); errors when cargo is missing, fails
+    /// (e.g. rustup lacks the toolchain a `rust-toolchain.toml` pins) or is too old.
     pub fn check_version(&self) -> Result<CargoInfo> {
         let output = self.run(&["-vV".to_string()], &BTreeMap::new())?;
+        if !output.status.success() {
+            bail!(
+                "`cargo -vV` failed in {}:\n{}",
+                self.dir.display(),
+                cargo_error(&output)
+            );
+        }
         let text = String::from_utf8_lossy(&output.stdout);
         let info = CargoInfo::parse(&text).ok_or_else(|| {
             anyhow!(
@@ -122,18 +130,7 @@ impl CargoRunner {
 
     /// Resolves one invocation's unit graph without compiling anything.
     pub fn unit_graph(&self, invocation: &Invocation) -> Result<UnitGraph> {
-        let mut args = vec![invocation.subcommand.to_string()];
-        args.extend(invocation.args.iter().cloned());
-        // Never let cargo rewrite the user's Cargo.lock.
-        if !args.iter().any(|a| a == "--locked" || a == "--frozen") {
-            args.push("--locked".into());
-        }
-        args.extend([
-            "--unit-graph".into(),
-            "-Z".into(),
-            "unstable-options".into(),
-        ]);
-        let output = self.run(&args, &invocation.env)?;
+        let output = self.run(&unit_graph_args(invocation), &invocation.env)?;
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
@@ -160,7 +157,23 @@ impl CargoRunner {
     }
 }
 
-/// cargo's stderr without its progress chatter.
+/// The arguments that resolve `invocation`'s unit graph: always `--locked`, so cargo
+/// never rewrites the user's Cargo.lock.
+fn unit_graph_args(invocation: &Invocation) -> Vec<String> {
+    let mut args = vec![invocation.subcommand.to_string()];
+    args.extend(invocation.args.iter().cloned());
+    if !args.iter().any(|a| a == "--locked") {
+        args.push("--locked".into());
+    }
+    args.extend([
+        "--unit-graph".into(),
+        "-Z".into(),
+        "unstable-options".into(),
+    ]);
+    args
+}
+
+/// cargo's stderr without its progress chatter, and how it exited.
 fn cargo_error(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stderr
@@ -176,9 +189,9 @@ fn cargo_error(output: &Output) -> String {
         .collect();
     let text = lines.join("\n").trim().to_string();
     if text.is_empty() {
-        format!("cargo exited with {}", output.status)
+        format!("cargo exited with {} and printed no error", output.status)
     } else {
-        text
+        format!("{text}\n(cargo exited with {})", output.status)
     }
 }
 
@@ -246,5 +259,50 @@ mod tests {
             })
         );
         assert_eq!(CargoInfo::parse("cargo 1.95.0\n"), None);
+    }
+
+    #[test]
+    fn resolution_is_always_locked() {
+        let invocation = |args: &[&str]| Invocation {
+            subcommand: "build",
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: BTreeMap::new(),
+            instrumented_by: None,
+            toolchain: None,
+        };
+        let args = unit_graph_args(&invocation(&["--release"]));
+        assert_eq!(args[..3], ["build", "--release", "--locked"]);
+        let args = unit_graph_args(&invocation(&["--locked"]));
+        assert_eq!(args.iter().filter(|a| *a == "--locked").count(), 1);
+    }
+
+    /// A stand-in for cargo that fails like rustup does for a toolchain it lacks.
+    #[cfg(unix)]
+    fn failing_cargo(dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("cargo");
+        std::fs::write(
+            &path,
+            "#!/bin/sh\necho \"error: toolchain '1.1.0-x86_64-unknown-linux-gnu' is not installed\" >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn failing_cargo_shows_its_stderr_and_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = CargoRunner {
+            dir: dir.path().to_path_buf(),
+            cargo: failing_cargo(dir.path()),
+        };
+        let version = runner.check_version().unwrap_err().to_string();
+        assert!(version.contains("`cargo -vV` failed"), "{version}");
+        assert!(version.contains("toolchain '1.1.0-x86_64-unknown-linux-gnu' is not installed"));
+        assert!(version.contains("exit status: 1"), "{version}");
+        let metadata = format!("{:#}", runner.metadata().unwrap_err());
+        assert!(metadata.contains("is not installed") && metadata.contains("exit status: 1"));
     }
 }
