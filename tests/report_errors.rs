@@ -111,7 +111,7 @@ fn unknown_package_reports_cargos_message_with_phase_and_command() {
     fails_with(
         &fixture,
         &[],
-        "phase `b`: `cargo build --release --locked -p nope --unit-graph` failed",
+        "phase `b` (defined at phases.toml:3): `cargo build --release --locked -p nope --unit-graph` failed",
     );
     fails_with(&fixture, &[], "nope");
 }

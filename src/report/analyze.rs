@@ -124,7 +124,8 @@ pub fn analyze_with(
     })
 }
 
-/// The graphs in invocation order, or the first failure named by phase and command.
+/// The graphs in invocation order, or the first failure named by phase (with where it is
+/// defined) and command.
 fn collect_graphs(
     set: &PhaseSet,
     plans: &PhasePlans,
@@ -141,7 +142,10 @@ fn collect_graphs(
                     .iter()
                     .zip(&plans.by_phase)
                     .filter(|(_, indices)| indices.contains(&i))
-                    .map(|(phase, _)| format!("`{}`", phase.name))
+                    .map(|(phase, _)| match &phase.origin {
+                        Some(origin) => format!("`{}` (defined at {origin})", phase.name),
+                        None => format!("`{}`", phase.name),
+                    })
                     .collect();
                 format!(
                     "phase {}: `{} --unit-graph` failed",
