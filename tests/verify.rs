@@ -100,6 +100,14 @@ fn roles_scenario_is_measured_as_predicted() {
 }
 
 #[test]
+fn a_crate_whose_bench_calls_its_library_is_rebuilt_from_its_real_source() {
+    let report = assert_agrees("solo");
+    for name in ["package", "bench"] {
+        assert_eq!(common::phase(&report, name)["units"]["missed"], 0, "{name}");
+    }
+}
+
+#[test]
 fn cascade_scenario_is_measured_as_predicted() {
     assert_agrees("cascade");
 }

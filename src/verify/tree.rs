@@ -38,6 +38,27 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Sets the modification time of every file under `root` to `time`. The replay dates the
+/// real source after the deps-only build: cargo would otherwise take a dummy build of a
+/// workspace crate for fresh (crane gets the same effect from the dummy build script it
+/// gives every package).
+pub fn set_mtimes(root: &Path, time: std::time::SystemTime) -> Result<()> {
+    for entry in fs::read_dir(root).with_context(|| format!("cannot read {}", root.display()))? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            set_mtimes(&entry.path(), time)?;
+        } else if kind.is_file() {
+            fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .and_then(|file| file.set_modified(time))
+                .with_context(|| format!("cannot date {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Makes relative `directory` / `local-registry` paths of `[source.*]` tables in the
 /// copied workspace's `.cargo/config(.toml)` absolute, pointing where the original
 /// config pointed (cargo resolves them against the directory holding `.cargo/`).
