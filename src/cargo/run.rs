@@ -46,7 +46,8 @@ pub struct CargoRunner {
 }
 
 /// Environment variables that are kept from the user's shell: what cargo needs to find
-/// its registry cache and network, nothing that changes what it compiles.
+/// its registry cache and network, nothing that changes what it compiles (and no
+/// backtrace settings, which would bury cargo's or rustup's error message).
 fn keep_ambient(name: &str) -> bool {
     const CARGO_KEPT: &[&str] = &[
         "CARGO_HOME",
@@ -66,6 +67,8 @@ fn keep_ambient(name: &str) -> bool {
             | "RUSTC_WORKSPACE_WRAPPER"
             | "RUSTC_BOOTSTRAP"
             | "RUST_LOG"
+            | "RUST_BACKTRACE"
+            | "RUST_LIB_BACKTRACE"
     ) && !name.starts_with("__CARGO")
 }
 
@@ -274,6 +277,13 @@ mod tests {
         assert_eq!(args[..3], ["build", "--release", "--locked"]);
         let args = unit_graph_args(&invocation(&["--locked"]));
         assert_eq!(args.iter().filter(|a| *a == "--locked").count(), 1);
+    }
+
+    #[test]
+    fn ambient_backtrace_settings_are_not_passed_on() {
+        assert!(!keep_ambient("RUST_BACKTRACE"));
+        assert!(!keep_ambient("RUSTFLAGS"));
+        assert!(keep_ambient("CARGO_HOME") && keep_ambient("PATH"));
     }
 
     /// A stand-in for cargo that fails like rustup does for a toolchain it lacks.
