@@ -41,7 +41,7 @@ fn unknown_function_names_the_phase() {
     fails_with(
         &fixture,
         &[],
-        "phase `deps`: unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
+        "phase `deps` (phases.toml:1): unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
     );
 }
 
@@ -54,7 +54,7 @@ fn attribute_typo_gets_did_you_mean() {
     fails_with(
         &fixture,
         &[],
-        "phase `deps`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
+        "phase `deps` (phases.toml:1): unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
     );
 }
 
@@ -76,7 +76,7 @@ fn unknown_artifact_source() {
     fails_with(
         &fixture,
         &[],
-        "phase `c`: cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
+        "phase `c` (phases.toml:3): cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
     );
 }
 

@@ -82,36 +82,36 @@ fn quote(word: &str) -> String {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PhaseError {
     #[error(
-        "phase `{phase}`: no `function` attribute; name the crane function, e.g. function = \"buildDepsOnly\""
+        "phase {phase}: no `function` attribute; name the crane function, e.g. function = \"buildDepsOnly\""
     )]
     MissingFunction { phase: String },
-    #[error("phase `{phase}`: unknown crane function `{function}`{hint}")]
+    #[error("phase {phase}: unknown crane function `{function}`{hint}")]
     UnknownFunction {
         phase: String,
         function: String,
         hint: String,
     },
-    #[error("phase `{phase}`: unknown attribute `{attr}`{hint}")]
+    #[error("phase {phase}: unknown attribute `{attr}`{hint}")]
     UnknownAttribute {
         phase: String,
         attr: String,
         hint: String,
     },
-    #[error("phase `{phase}`: attribute `{attr}` must be {expected}, found {found}")]
+    #[error("phase {phase}: attribute `{attr}` must be {expected}, found {found}")]
     WrongType {
         phase: String,
         attr: String,
         expected: &'static str,
         found: String,
     },
-    #[error("phase `{phase}`: cargoArtifacts names `{target}`, which is not a phase{hint}")]
+    #[error("phase {phase}: cargoArtifacts names `{target}`, which is not a phase{hint}")]
     UnknownArtifacts {
         phase: String,
         target: String,
         hint: String,
     },
     #[error(
-        "phase `{phase}`: crane's {function} requires cargoArtifacts (name the phase whose target/ it inherits, or \"\" for none)"
+        "phase {phase}: crane's {function} requires cargoArtifacts (the phase whose target/ it inherits; \"\" in a phases file or null in Nix for none)"
     )]
     MissingArtifacts {
         phase: String,
@@ -119,7 +119,7 @@ pub enum PhaseError {
     },
     #[error("phases {cycle}: cargoArtifacts form a cycle")]
     ArtifactCycle { cycle: String },
-    #[error("phase `{phase}` is defined twice")]
+    #[error("phase {phase} is defined twice")]
     Duplicate { phase: String },
     #[error("no phases defined")]
     Empty,
@@ -142,9 +142,7 @@ impl PhaseSet {
         let mut names = BTreeSet::new();
         for spec in &specs {
             if !names.insert(spec.name.clone()) {
-                return Err(PhaseError::Duplicate {
-                    phase: spec.name.clone(),
-                });
+                return Err(PhaseError::Duplicate { phase: who(spec) });
             }
         }
         let mut phases = Vec::new();
@@ -208,9 +206,7 @@ impl PhaseSet {
 fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
     let name = match spec.attrs.get("function") {
         None => {
-            return Err(PhaseError::MissingFunction {
-                phase: spec.name.clone(),
-            });
+            return Err(PhaseError::MissingFunction { phase: who(spec) });
         }
         Some(AttrValue::Str(name)) => name,
         Some(other) => return Err(wrong_type(spec, "function", "a string", other)),
@@ -218,7 +214,7 @@ fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
     CraneFunction::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = CraneFunction::ALL.iter().map(|f| f.name()).collect();
         PhaseError::UnknownFunction {
-            phase: spec.name.clone(),
+            phase: who(spec),
             function: name.clone(),
             hint: did_you_mean(name, &all)
                 .unwrap_or_else(|| format!(" (crane functions: {})", all.join(", "))),
@@ -251,7 +247,7 @@ fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
             continue;
         }
         return Err(PhaseError::UnknownAttribute {
-            phase: spec.name.clone(),
+            phase: who(spec),
             attr: attr.clone(),
             hint: did_you_mean(attr, &known).unwrap_or_else(|| {
                 " (not a crane attribute; environment variables are written in UPPER_CASE or under env)"
@@ -285,7 +281,7 @@ fn artifacts_of(
     let target = match spec.attrs.get("cargoArtifacts") {
         None if function.requires_artifacts() => {
             return Err(PhaseError::MissingArtifacts {
-                phase: spec.name.clone(),
+                phase: who(spec),
                 function,
             });
         }
@@ -301,7 +297,7 @@ fn artifacts_of(
     if !names.contains(target) {
         let all: Vec<&str> = names.iter().map(String::as_str).collect();
         return Err(PhaseError::UnknownArtifacts {
-            phase: spec.name.clone(),
+            phase: who(spec),
             target: target.clone(),
             hint: did_you_mean(target, &all).unwrap_or_default(),
         });
@@ -348,6 +344,14 @@ fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
     implicit
 }
 
+/// How an error names a phase: `` `deps` `` and, where known, where it is defined.
+fn who(spec: &PhaseSpec) -> String {
+    match &spec.origin {
+        Some(origin) => format!("`{}` ({origin})", spec.name),
+        None => format!("`{}`", spec.name),
+    }
+}
+
 fn wrong_type(
     spec: &PhaseSpec,
     attr: &str,
@@ -355,7 +359,7 @@ fn wrong_type(
     found: &AttrValue,
 ) -> PhaseError {
     PhaseError::WrongType {
-        phase: spec.name.clone(),
+        phase: who(spec),
         attr: attr.to_string(),
         expected,
         found: format!("{} ({found})", found.type_name()),
