@@ -338,6 +338,25 @@ fn the_users_tree_is_not_modified() {
 }
 
 #[test]
+fn a_phases_sandbox_locations_do_not_reach_the_users_tree() {
+    // CARGO_HOME and CARGO_TARGET_DIR of a phase name places in crane's sandbox.
+    let fixture = Fixture::new("clean");
+    let phases = fixture.root().join("phases.toml");
+    let text = std::fs::read_to_string(&phases).unwrap();
+    std::fs::write(
+        &phases,
+        text.replace(
+            "function = \"buildDepsOnly\"",
+            "function = \"buildDepsOnly\"\nCARGO_HOME = \"cargo-home\"\nCARGO_TARGET_DIR = \"out\"",
+        ),
+    )
+    .unwrap();
+    let before = common::snapshot_tree(&fixture.root());
+    fixture.report(&[]).success();
+    assert_eq!(common::snapshot_tree(&fixture.root()), before);
+}
+
+#[test]
 fn the_projects_own_flake_has_no_misses_and_no_findings() {
     // The repository itself is a fixture: its flake.nix builds cache-miss the way the tool
     // recommends. Read in place: cache-miss never writes into the tree it analyses.

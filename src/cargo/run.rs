@@ -72,6 +72,16 @@ fn keep_ambient(name: &str) -> bool {
     ) && !name.starts_with("__CARGO")
 }
 
+/// Where crane's sandbox keeps cargo's home and target dir: a phase's value means a place
+/// inside the build sandbox. Cargo here keeps the user's registry cache, and never writes
+/// into the user's tree.
+fn is_sandbox_location(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_HOME" | "CARGO_TARGET_DIR" | "CARGO_BUILD_TARGET_DIR"
+    )
+}
+
 impl CargoRunner {
     pub fn new(dir: &Path) -> CargoRunner {
         CargoRunner {
@@ -88,7 +98,7 @@ impl CargoRunner {
         command
             .envs(std::env::vars_os().filter(|(name, _)| name.to_str().is_some_and(keep_ambient)));
         command.env("CARGO_BUILD_INCREMENTAL", "false");
-        command.envs(env);
+        command.envs(env.iter().filter(|(name, _)| !is_sandbox_location(name)));
         command.env("RUSTC_BOOTSTRAP", "1");
         command
     }
