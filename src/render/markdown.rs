@@ -8,11 +8,11 @@ pub fn render(blocks: &[Block]) -> String {
         match block {
             Block::Heading(text) => {
                 let level = if i == 0 { "##" } else { "###" };
-                out.push_str(&format!("{level} {}\n\n", escape(text)));
+                out.push_str(&format!("{level} {}\n\n", escape_html(text)));
             }
             Block::Lines(lines) => {
                 for line in lines {
-                    out.push_str(&escape(line));
+                    out.push_str(&escape_html(line));
                     out.push_str("  \n");
                 }
                 out.push('\n');
@@ -39,13 +39,37 @@ pub fn render(blocks: &[Block]) -> String {
 fn row(cells: &[String]) -> String {
     let cells: Vec<String> = cells
         .iter()
-        .map(|c| escape(c).replace('\n', "<br>"))
+        // GFM reads `\|` as a pipe inside a table cell, code spans included.
+        .map(|c| escape_html(c).replace('|', "\\|").replace('\n', "<br>"))
         .collect();
     format!("| {} |\n", cells.join(" | "))
 }
 
-fn escape(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// `<` and `>` as entities, except inside code spans, which show their text verbatim.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_keep_their_text() {
+        assert_eq!(escape_html("a <b> `x <y>` c"), "a &lt;b&gt; `x <y>` c");
+        assert_eq!(row(&["`a | b`".into()]), "| `a \\| b` |\n");
+    }
 }

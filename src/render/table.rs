@@ -17,7 +17,9 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
     for block in blocks {
         match block {
             Block::Heading(text) => {
-                out.push('\n');
+                if !out.is_empty() {
+                    out.push('\n');
+                }
                 out.push_str(text);
                 out.push('\n');
             }
