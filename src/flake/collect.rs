@@ -1,28 +1,31 @@
 //! Finding the crane derivations a flake's outputs hold, naming them, and turning them
 //! into phase specs.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use super::eval::Evaluator;
 use super::value::{AttrSetValue, CraneDerivation, Thunk, ThunkState, Value};
-use crate::phase::crane::is_known_attr;
+use crate::phase::crane::{DERIVATION_ATTRS, is_known_attr};
 use crate::phase::{AttrValue, PhaseSpec, is_env_attr};
 use crate::phase::{did_you_mean, known_attrs};
 
 /// How deep the outputs are searched for derivations.
 const MAX_DEPTH: usize = 12;
 
-/// A derivation and the names it was found under: (preference, name), lower is better.
+/// A derivation and the names it was found under: (preference, how deep below the name
+/// it was, name), lower is better.
 struct Found {
     derivation: Rc<CraneDerivation>,
-    names: BTreeSet<(u8, String)>,
+    names: BTreeSet<(u8, usize, String)>,
 }
 
 pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     let mut search = Search {
         found: BTreeMap::new(),
         called: HashSet::new(),
+        frames_visited: HashSet::new(),
+        outputs: None,
     };
     let outputs = match &root {
         Value::Attrs(set) => set
@@ -37,12 +40,18 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         Some(other) => other,
         None => root,
     };
+    if let Value::Attrs(set) = &start {
+        search.outputs = Some(Rc::as_ptr(set) as usize);
+    }
     search.visit(evaluator, start, &mut Vec::new(), 0);
     // Values handed to frames (flake-utils, flake-parts) are searched too, until no new ones.
     let mut seen_frames = 0;
     while seen_frames < evaluator.frames.len() {
         let frame = evaluator.frames[seen_frames].clone();
         seen_frames += 1;
+        if matches!(&frame, Value::Attrs(set) if Some(Rc::as_ptr(set) as usize) == search.outputs) {
+            continue;
+        }
         search.visit(evaluator, frame, &mut Vec::new(), 0);
     }
     // Force every argument of every crane call, so the derivations they hold (an inline or
@@ -55,22 +64,145 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
             evaluator.force(thunk);
         }
     }
-    // A let name is a phase name only when it names one derivation (a `deps` bound inside
-    // a function called twice names two: those are named after their users instead).
+    // The same crane call reached more than once (per system, through `packages` and
+    // `checks`, a function called twice with equal arguments) is one phase.
+    let classes = same_calls(evaluator);
+    let class = |id: usize| classes.get(id).copied().unwrap_or(id);
+    // A let name is a phase name only when it names one call (a `deps` bound inside
+    // a function called with different arguments names several: those are named after
+    // their users instead).
     let mut by_name: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     let mut bound = Vec::new();
     for (name, thunk) in evaluator.bindings.clone() {
         if let Some(Value::Derivation(d)) = thunk.peek() {
-            by_name.entry(name.clone()).or_default().insert(d.id);
+            by_name.entry(name.clone()).or_default().insert(class(d.id));
             bound.push((name, d));
         }
     }
     for (name, d) in bound {
         if by_name.get(&name).is_some_and(|ids| ids.len() == 1) {
-            search.add(&d, 2, name);
+            search.add(&d, Some((2, 0, name)));
         }
     }
-    Specs::build(evaluator, search.found)
+    let mut merged: BTreeMap<usize, Found> = BTreeMap::new();
+    for (id, found) in search.found {
+        let representative = evaluator.derivations[class(id)].clone();
+        merged
+            .entry(class(id))
+            .or_insert_with(|| Found {
+                derivation: representative,
+                names: BTreeSet::new(),
+            })
+            .names
+            .extend(found.names);
+    }
+    Specs::build(evaluator, merged, classes)
+}
+
+/// Groups crane calls that are the same call: same place, function and crane lib, and
+/// equal arguments (derivations among them equal when they are the same call). Returns
+/// each derivation's representative (the first of its group).
+fn same_calls(evaluator: &mut Evaluator) -> Vec<usize> {
+    let count = evaluator.derivations.len();
+    let mut classes: Vec<usize> = (0..count).collect();
+    loop {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut next = classes.clone();
+        for (id, slot) in next.iter_mut().enumerate() {
+            let d = evaluator.derivations[id].clone();
+            let mut key = format!(
+                "{}:{}:{}:{}:",
+                d.pos.file, d.pos.offset, d.function, d.toolchain
+            );
+            fingerprint_set(evaluator, &d.args, &classes, 0, &mut key);
+            *slot = *first.entry(key).or_insert(id);
+        }
+        if next == classes {
+            return classes;
+        }
+        classes = next;
+    }
+}
+
+/// How deep arguments are compared; deeper sets and lists are equal only when they are
+/// the very same value.
+const FINGERPRINT_DEPTH: usize = 6;
+
+fn fingerprint_set(
+    evaluator: &mut Evaluator,
+    set: &AttrSetValue,
+    classes: &[usize],
+    depth: usize,
+    out: &mut String,
+) {
+    out.push('{');
+    for (key, thunk) in &set.entries {
+        out.push_str(&format!("{key:?}="));
+        let value = evaluator.force(thunk);
+        fingerprint(evaluator, &value, classes, depth + 1, out);
+        out.push(';');
+    }
+    for part in &set.partial {
+        out.push_str(&format!("//?{part:?}"));
+    }
+    out.push('}');
+}
+
+/// A text that is equal for equal values (unknown values: equal when written alike).
+fn fingerprint(
+    evaluator: &mut Evaluator,
+    value: &Value,
+    classes: &[usize],
+    depth: usize,
+    out: &mut String,
+) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(&b.to_string()),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&format!("{f:?}")),
+        Value::Str(s) => out.push_str(&format!("{s:?}")),
+        Value::PartialStr(s, missing) => {
+            out.push_str(&format!("{s:?}"));
+            for (pos, text) in missing.iter() {
+                out.push_str(&format!("?{}:{}:{text:?}", pos.file, pos.offset));
+            }
+        }
+        Value::Path(path, _) => out.push_str(&format!("path:{path:?}")),
+        Value::List(items) if depth < FINGERPRINT_DEPTH => {
+            out.push('[');
+            for item in items.iter() {
+                let item = evaluator.force(item);
+                fingerprint(evaluator, &item, classes, depth + 1, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        Value::List(items) => out.push_str(&format!("list@{:p}", Rc::as_ptr(items))),
+        Value::Attrs(set) if depth < FINGERPRINT_DEPTH => {
+            fingerprint_set(evaluator, set, classes, depth, out)
+        }
+        Value::Attrs(set) => out.push_str(&format!("set@{:p}", Rc::as_ptr(set))),
+        Value::Lambda(closure) => out.push_str(&format!("lambda@{:p}", Rc::as_ptr(closure))),
+        Value::Builtin(builtin, args) => {
+            out.push_str(&format!("{builtin:?}("));
+            for arg in args.iter() {
+                let arg = evaluator.force(arg);
+                fingerprint(evaluator, &arg, classes, depth + 1, out);
+                out.push(',');
+            }
+            out.push(')');
+        }
+        Value::CraneLib(toolchain) => out.push_str(&format!("cranelib:{toolchain:?}")),
+        Value::CraneFunction(toolchain, name) => {
+            out.push_str(&format!("crane:{toolchain:?}.{name}"))
+        }
+        Value::Derivation(d) => out.push_str(&format!(
+            "drv#{}",
+            classes.get(d.id).copied().unwrap_or(d.id)
+        )),
+        Value::Unknown(what) => out.push_str(&format!("?{what:?}")),
+    }
 }
 
 /// Calls a flake's `outputs` with `self` bound to its own result (flake inputs unknown).
@@ -90,20 +222,44 @@ fn call_outputs(evaluator: &mut Evaluator, closure: &super::value::Closure) -> V
 struct Search {
     found: BTreeMap<usize, Found>,
     called: HashSet<usize>,
+    /// Frames already searched, with the output path they were searched under.
+    frames_visited: HashSet<(usize, Vec<String>)>,
+    /// The flake's outputs: handed to an unknown function (`check self`), not searched again.
+    outputs: Option<usize>,
 }
 
 impl Search {
-    fn add(&mut self, derivation: &Rc<CraneDerivation>, preference: u8, name: String) {
-        // `default` is the least telling name of its group.
-        let preference = preference * 2 + u8::from(name == "default");
-        self.found
-            .entry(derivation.id)
-            .or_insert_with(|| Found {
-                derivation: derivation.clone(),
-                names: BTreeSet::new(),
-            })
-            .names
-            .insert((preference, name));
+    /// A derivation found, with the name its place gives it (if any).
+    fn add(&mut self, derivation: &Rc<CraneDerivation>, name: Option<(u8, usize, String)>) {
+        let found = self.found.entry(derivation.id).or_insert_with(|| Found {
+            derivation: derivation.clone(),
+            names: BTreeSet::new(),
+        });
+        if let Some((preference, below, name)) = name {
+            // `default` is the least telling name of its group.
+            let defaultish = name == "default" || name.ends_with("-default");
+            let preference = preference * 2 + u8::from(defaultish);
+            found.names.insert((preference, below, name));
+        }
+    }
+
+    /// An unknown value in the outputs (`pkgs.mkShell { … }`, `wrap (craneLib.… )`):
+    /// the sets and functions handed to unknown functions while it was evaluated may
+    /// hold crane calls; they are searched under the value's own path.
+    fn visit_frames_of(
+        &mut self,
+        evaluator: &mut Evaluator,
+        thunk: &Thunk,
+        path: &mut Vec<String>,
+        depth: usize,
+    ) {
+        for index in evaluator.frames_of(thunk) {
+            let frame = evaluator.frames[index].clone();
+            let is_outputs = matches!(&frame, Value::Attrs(set) if Some(Rc::as_ptr(set) as usize) == self.outputs);
+            if !is_outputs && self.frames_visited.insert((index, path.clone())) {
+                self.visit(evaluator, frame, path, depth + 1);
+            }
+        }
     }
 
     fn visit(
@@ -118,8 +274,8 @@ impl Search {
         }
         match value {
             Value::Derivation(d) => {
-                let (preference, name) = name_from_path(path);
-                self.add(&d, preference, name);
+                let name = name_from_path(path);
+                self.add(&d, name);
             }
             Value::Attrs(set) => {
                 for (key, thunk) in set.entries.iter() {
@@ -128,6 +284,9 @@ impl Search {
                     }
                     let child = evaluator.force(thunk);
                     path.push(key.clone());
+                    if matches!(child, Value::Unknown(_)) {
+                        self.visit_frames_of(evaluator, thunk, path, depth);
+                    }
                     self.visit(evaluator, child, path, depth + 1);
                     path.pop();
                 }
@@ -135,6 +294,9 @@ impl Search {
             Value::List(items) => {
                 for item in items.iter() {
                     let child = evaluator.force(item);
+                    if matches!(child, Value::Unknown(_)) {
+                        self.visit_frames_of(evaluator, item, path, depth);
+                    }
                     self.visit(evaluator, child, path, depth + 1);
                 }
             }
@@ -153,22 +315,55 @@ impl Search {
 }
 
 /// `checks.<name>` is preferred, then `packages.<name>`, then any other output path;
-/// system segments (`x86_64-linux`, `${system}`) are skipped.
-fn name_from_path(path: &[String]) -> (u8, String) {
-    let names: Vec<&String> = path.iter().filter(|p| !is_system(p)).collect();
+/// system segments (`x86_64-linux`, `${system}`) are skipped, and so are trailing
+/// attributes of a derivation (`src`, `inputsFrom`, `cargoArtifacts`, ...), which hold a
+/// derivation but do not name it. With the name, how many segments were below it. `None`
+/// when nothing is left.
+fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
+    let mut names: Vec<&String> = path.iter().filter(|p| !is_system(p)).collect();
+    let all = names.len();
+    while let Some(last) = names.last() {
+        let output_name =
+            names.len() >= 2 && matches!(names[names.len() - 2].as_str(), "checks" | "packages");
+        if output_name || !is_derivation_attr(last) {
+            break;
+        }
+        names.pop();
+    }
     for (preference, group) in [(0, "checks"), (1, "packages")] {
         if let Some(i) = names.iter().position(|p| *p == group) {
             if let Some(name) = names.get(i + 1) {
-                return (preference, name.to_string());
+                return Some((preference, all - (i + 2), name.to_string()));
             }
         }
     }
-    (
-        3,
-        names
-            .last()
-            .map_or_else(|| "phase".into(), |n| n.to_string()),
-    )
+    let last = names.last()?;
+    // `devShells.default` says more than `default`.
+    let name = match names.len().checked_sub(2).map(|i| names[i]) {
+        Some(parent) if *last == "default" => format!("{parent}-default"),
+        _ => last.to_string(),
+    };
+    Some((3, all - names.len(), name))
+}
+
+/// An attribute of a derivation (crane's, stdenv's, mkShell's) or of an app rather than an
+/// output name.
+fn is_derivation_attr(name: &str) -> bool {
+    is_known_attr(name)
+        || is_env_attr(name)
+        || matches!(
+            name,
+            "inputsFrom"
+                | "packages"
+                | "checks"
+                | "depsBuildTarget"
+                | "depsHostHost"
+                | "depsTargetTarget"
+                | "propagatedUserEnvPkgs"
+                | "drvAttrs"
+                | "args"
+                | "program"
+        )
 }
 
 fn is_system(segment: &str) -> bool {
@@ -183,55 +378,67 @@ fn is_system(segment: &str) -> bool {
 /// Turns found derivations into specs, giving each a unique name.
 struct Specs<'a> {
     evaluator: &'a mut Evaluator,
+    /// Each derivation's representative among the same calls.
+    classes: Vec<usize>,
     names: BTreeMap<usize, String>,
     specs: Vec<PhaseSpec>,
     done: HashSet<usize>,
 }
 
 impl Specs<'_> {
-    fn build(evaluator: &mut Evaluator, found: BTreeMap<usize, Found>) -> Vec<PhaseSpec> {
+    fn build(
+        evaluator: &mut Evaluator,
+        found: BTreeMap<usize, Found>,
+        classes: Vec<usize>,
+    ) -> Vec<PhaseSpec> {
         let mut specs = Specs {
             evaluator,
+            classes,
             names: BTreeMap::new(),
             specs: Vec::new(),
             done: HashSet::new(),
         };
         let mut taken = BTreeSet::new();
-        for found in found.values() {
-            let base = found
-                .names
-                .iter()
-                .next()
-                .map(|(_, n)| n.clone())
-                .unwrap_or_else(|| "phase".into());
-            specs
-                .names
-                .insert(found.derivation.id, unique(&base, &mut taken));
+        // The best-placed derivation gets the plain name (`checks.x` before `packages.x`).
+        let mut by_name: Vec<&Found> = found.values().collect();
+        by_name.sort_by_key(|f| f.names.iter().next().cloned());
+        for found in by_name {
+            if let Some((_, _, base)) = found.names.iter().next() {
+                specs
+                    .names
+                    .insert(found.derivation.id, unique(base, &mut taken));
+            }
         }
+        // Named ones first: a nameless one may be named after the phase using it
+        // (`<phase>-deps`); the rest are named after their crane function.
         let mut ordered: Vec<&Found> = found.values().collect();
         ordered.sort_by_key(|f| {
             (
+                f.names.is_empty(),
                 f.derivation.pos.file,
                 f.derivation.pos.offset,
                 f.derivation.id,
             )
         });
-        let mut taken_all = taken;
         for found in ordered {
-            specs.add(&found.derivation, &mut taken_all);
+            specs.add(&found.derivation, &mut taken);
         }
-        dedupe(specs.specs)
+        specs.specs
     }
 
     fn add(&mut self, derivation: &Rc<CraneDerivation>, taken: &mut BTreeSet<String>) {
+        let derivation = &self.evaluator.derivations[self.class(derivation.id)].clone();
         if !self.done.insert(derivation.id) {
             return;
         }
-        let name = self
-            .names
-            .get(&derivation.id)
-            .cloned()
-            .unwrap_or_else(|| unique("phase", taken));
+        let name = match self.names.get(&derivation.id) {
+            Some(name) => name.clone(),
+            None => {
+                let name = unique(&derivation.function, taken);
+                self.names.insert(derivation.id, name.clone());
+                name
+            }
+        };
         let location = self.evaluator.location(derivation.pos);
         let mut spec = PhaseSpec {
             name: name.clone(),
@@ -263,6 +470,10 @@ impl Specs<'_> {
                     ));
                 }
                 _ => {
+                    // Only attributes that change what cargo does are worth a note.
+                    if !DERIVATION_ATTRS.contains(&attr.as_str()) {
+                        note_left_out(&mut spec, self.evaluator, &attr, &value);
+                    }
                     if let Some(converted) = self.convert(&value) {
                         spec.attrs.insert(attr, converted);
                     }
@@ -284,6 +495,7 @@ impl Specs<'_> {
     ) -> AttrValue {
         match value {
             Value::Derivation(d) => {
+                let d = self.evaluator.derivations[self.class(d.id)].clone();
                 let name = match self.names.get(&d.id) {
                     Some(name) => name.clone(),
                     None => {
@@ -306,6 +518,10 @@ impl Specs<'_> {
         }
     }
 
+    fn class(&self, id: usize) -> usize {
+        self.classes.get(id).copied().unwrap_or(id)
+    }
+
     fn env(&mut self, spec: &mut PhaseSpec, value: &Value, location: &str) {
         let Value::Attrs(set) = value else {
             spec.approximations.push(format!(
@@ -318,6 +534,12 @@ impl Specs<'_> {
             match self.evaluator.force(&thunk) {
                 Value::Str(s) => {
                     spec.env.insert(name, s);
+                }
+                value @ Value::PartialStr(..) => {
+                    note_left_out(spec, self.evaluator, &format!("env.{name}"), &value);
+                    if let Value::PartialStr(s, _) = value {
+                        spec.env.insert(name, s);
+                    }
                 }
                 Value::Int(i) => {
                     spec.env.insert(name, i.to_string());
@@ -336,7 +558,7 @@ impl Specs<'_> {
 
     fn convert(&mut self, value: &Value) -> Option<AttrValue> {
         Some(match value {
-            Value::Str(s) => AttrValue::Str(s.clone()),
+            Value::Str(s) | Value::PartialStr(s, _) => AttrValue::Str(s.clone()),
             Value::Bool(b) => AttrValue::Bool(*b),
             Value::Int(i) => AttrValue::Int(*i),
             Value::Null => AttrValue::Null,
@@ -346,7 +568,7 @@ impl Specs<'_> {
                 for item in items.iter() {
                     let item = self.evaluator.force(item);
                     converted.push(match item {
-                        Value::Str(s) => AttrValue::Str(s),
+                        Value::Str(s) | Value::PartialStr(s, _) => AttrValue::Str(s),
                         Value::Path(_, text) => AttrValue::Str(text),
                         other => AttrValue::Unknown(describe(&other)),
                     });
@@ -371,6 +593,19 @@ impl Specs<'_> {
     }
 }
 
+/// A string with unknown interpolations left out: one approximation per piece, at the
+/// piece's own file:line.
+fn note_left_out(spec: &mut PhaseSpec, evaluator: &Evaluator, attr: &str, value: &Value) {
+    if let Value::PartialStr(_, missing) = value {
+        for (pos, text) in missing.iter() {
+            spec.approximations.push(format!(
+                "{}: {attr}: `{text}` unknown, left out",
+                evaluator.location(*pos)
+            ));
+        }
+    }
+}
+
 fn describe(value: &Value) -> String {
     match value {
         Value::Unknown(what) => what.clone(),
@@ -387,30 +622,4 @@ fn unique(base: &str, taken: &mut BTreeSet<String>) -> String {
     }
     taken.insert(name.clone());
     name
-}
-
-/// The same crane call evaluated twice (a function called from two places with equal
-/// arguments) is one phase: specs equal but for their name merge into the first.
-fn dedupe(specs: Vec<PhaseSpec>) -> Vec<PhaseSpec> {
-    let mut kept: Vec<PhaseSpec> = Vec::new();
-    let mut renamed: BTreeMap<String, String> = BTreeMap::new();
-    for spec in specs {
-        let same = kept
-            .iter()
-            .find(|k| k.origin == spec.origin && k.attrs == spec.attrs && k.env == spec.env);
-        match same {
-            Some(existing) => {
-                renamed.insert(spec.name.clone(), existing.name.clone());
-            }
-            None => kept.push(spec),
-        }
-    }
-    for spec in &mut kept {
-        if let Some(AttrValue::Str(source)) = spec.attrs.get_mut("cargoArtifacts") {
-            if let Some(new) = renamed.get(source) {
-                *source = new.clone();
-            }
-        }
-    }
-    kept
 }

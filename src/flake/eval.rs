@@ -39,6 +39,12 @@ pub struct Evaluator {
     /// Values handed to functions the evaluator does not know (flake-parts' `mkFlake`
     /// arguments): they may hold crane calls too.
     pub frames: Vec<Value>,
+    /// The frames pushed by a thunk's own evaluation (not by thunks it forced), by the
+    /// thunk's key: an unknown value found in the outputs is searched through the frames
+    /// it was made from.
+    frames_by_thunk: HashMap<usize, (Thunk, Vec<usize>)>,
+    /// The thunks being forced, innermost last, each with the thunks it forced.
+    forcing: Vec<(Thunk, Vec<Thunk>)>,
     pub warnings: Vec<String>,
     /// A syntax error in an imported file: reported as the evaluation's error.
     pub fatal: Option<anyhow::Error>,
@@ -69,6 +75,8 @@ impl Evaluator {
             derivations: Vec::new(),
             bindings: Vec::new(),
             frames: Vec::new(),
+            frames_by_thunk: HashMap::new(),
+            forcing: Vec::new(),
             warnings: Vec::new(),
             fatal: None,
         }
@@ -132,14 +140,69 @@ impl Evaluator {
     }
 
     pub fn force(&mut self, thunk: &Thunk) -> Value {
+        if let Some((_, forced)) = self.forcing.last_mut() {
+            forced.push(thunk.clone());
+        }
         let state = std::mem::replace(&mut *thunk.0.borrow_mut(), ThunkState::Evaluating);
+        if let ThunkState::Done(value) = state {
+            *thunk.0.borrow_mut() = ThunkState::Done(value.clone());
+            return value;
+        }
+        self.forcing.push((thunk.clone(), Vec::new()));
         let value = match state {
             ThunkState::Done(value) => value,
             ThunkState::Evaluating => Value::Unknown("infinite recursion".into()),
             ThunkState::Pending(expr, env, file) => self.eval(&expr, &env, file),
+            ThunkState::Select(source, name, described) => {
+                let value = self.force(&source);
+                self.select_attr(value, &name, &described)
+                    .unwrap_or(Value::Unknown(described))
+            }
+            ThunkState::Apply(function, arg, pos, text) => self.apply(function, arg, pos, &text),
         };
+        if let (Some((_, forced)), Value::Unknown(what)) = (self.forcing.pop(), &value) {
+            // An unknown value passed on from a thunk it forced (`default = pkgs.x;`,
+            // `inherit (set) x;`) was made from that thunk's frames.
+            let inherited: Vec<usize> = forced
+                .iter()
+                .filter(|f| matches!(f.peek(), Some(Value::Unknown(w)) if w == *what))
+                .flat_map(|f| self.frames_of(f))
+                .collect();
+            if !inherited.is_empty() {
+                let own = &mut self
+                    .frames_by_thunk
+                    .entry(thunk.key())
+                    .or_insert_with(|| (thunk.clone(), Vec::new()))
+                    .1;
+                for index in inherited {
+                    if !own.contains(&index) {
+                        own.push(index);
+                    }
+                }
+            }
+        }
         *thunk.0.borrow_mut() = ThunkState::Done(value.clone());
         value
+    }
+
+    /// A value handed to a function the evaluator does not know, noted for the search
+    /// (with the thunk whose evaluation made it).
+    fn push_frame(&mut self, frame: Value) {
+        if let Some((thunk, _)) = self.forcing.last() {
+            self.frames_by_thunk
+                .entry(thunk.key())
+                .or_insert_with(|| (thunk.clone(), Vec::new()))
+                .1
+                .push(self.frames.len());
+        }
+        self.frames.push(frame);
+    }
+
+    /// The indices of the frames `thunk`'s own evaluation pushed.
+    pub fn frames_of(&self, thunk: &Thunk) -> Vec<usize> {
+        self.frames_by_thunk
+            .get(&thunk.key())
+            .map_or_else(Vec::new, |(_, frames)| frames.clone())
     }
 
     pub fn eval(&mut self, expr: &Expr, env: &Env, file: usize) -> Value {
@@ -274,23 +337,34 @@ impl Evaluator {
         Value::Unknown(name)
     }
 
+    /// A string; interpolations it cannot know are left out (with the flag before them
+    /// when it takes a value) and listed, unless nothing but them is known.
     fn eval_string(&mut self, s: &ast::Str, env: &Env, file: usize) -> Value {
-        let mut out = String::new();
+        let mut pieces = Vec::new();
         for part in s.normalized_parts() {
             match part {
-                InterpolPart::Literal(text) => out.push_str(&text),
+                InterpolPart::Literal(text) => pieces.push(Piece::Known(text)),
                 InterpolPart::Interpolation(interpol) => {
                     let value = interpol
                         .expr()
                         .map_or(Value::Null, |e| self.eval(&e, env, file));
-                    match to_text(&value) {
-                        Some(text) => out.push_str(&text),
-                        None => return Value::Unknown(text_of(s)),
+                    match value {
+                        Value::PartialStr(text, missing) => {
+                            pieces.push(Piece::Known(text));
+                            pieces.extend(missing.iter().map(|m| Piece::Missing(m.clone())));
+                        }
+                        other => match to_text(&other) {
+                            Some(text) => pieces.push(Piece::Known(text)),
+                            None => pieces.push(Piece::Missing((
+                                self.pos(&interpol, file),
+                                text_of(&interpol),
+                            ))),
+                        },
                     }
                 }
             }
         }
-        Value::Str(out)
+        join_pieces(pieces).unwrap_or_else(|| Value::Unknown(text_of(s)))
     }
 
     fn attr_name(&mut self, attr: &ast::Attr, env: &Env, file: usize) -> Option<String> {
@@ -353,7 +427,7 @@ impl Evaluator {
             }
             Value::Unknown(base) => match name {
                 "mkLib" => builtin(Builtin::MkLib),
-                "callPackage" => builtin(Builtin::CallPackage),
+                "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
                 "lib" if base.rsplit('.').next().is_some_and(|last| last == "crane") => {
                     Value::CraneLib("crane".into())
                 }
@@ -436,20 +510,19 @@ impl Evaluator {
                     }
                 }
                 ast::Entry::Inherit(inherit) => {
+                    // `inherit (x) a;` sees the bindings of its own `let` or `rec` (scope);
+                    // it is selected when needed, as Nix does.
                     let from = inherit
                         .from()
                         .and_then(|f| f.expr())
-                        .map(|e| self.eval(&e, outer, file));
+                        .map(|e| (text_of(&e), Thunk::pending(e, scope.clone(), file)));
                     for attr in inherit.attrs() {
                         let Some(name) = self.attr_name(&attr, outer, file) else {
                             continue;
                         };
                         let thunk = match &from {
-                            Some(source) => {
-                                let value = self
-                                    .select_attr(source.clone(), &name, &name)
-                                    .unwrap_or_else(|| Value::Unknown(name.clone()));
-                                Thunk::value(value)
+                            Some((text, source)) => {
+                                Thunk::select(source.clone(), &name, &format!("{text}.{name}"))
                             }
                             None => outer
                                 .lookup(&name)
@@ -498,6 +571,21 @@ impl Evaluator {
                 Value::List(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
             }
             (BinOpKind::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+            (BinOpKind::Add, a @ (Value::Str(_) | Value::PartialStr(..)), b)
+                if matches!(b, Value::Str(_) | Value::PartialStr(..)) =>
+            {
+                let pieces = [a, b]
+                    .into_iter()
+                    .flat_map(|v| match v {
+                        Value::Str(text) => vec![Piece::Known(text)],
+                        Value::PartialStr(text, missing) => std::iter::once(Piece::Known(text))
+                            .chain(missing.iter().map(|m| Piece::Missing(m.clone())))
+                            .collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                join_pieces(pieces).unwrap_or_else(unknown)
+            }
             (BinOpKind::Add, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
             (BinOpKind::Add, Value::Path(p, text), Value::Str(b)) => Value::Path(
                 PathBuf::from(format!("{}{b}", p.display())),
@@ -507,10 +595,10 @@ impl Evaluator {
             (BinOpKind::Mul, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_mul(b)),
             (BinOpKind::And | BinOpKind::Or, Value::Bool(_), Value::Bool(b)) => Value::Bool(b),
             (BinOpKind::Implication, Value::Bool(a), Value::Bool(b)) => Value::Bool(!a || b),
-            (BinOpKind::Equal, a, b) => simple_eq(&a, &b).map_or_else(unknown, Value::Bool),
-            (BinOpKind::NotEqual, a, b) => {
-                simple_eq(&a, &b).map_or_else(unknown, |eq| Value::Bool(!eq))
-            }
+            (BinOpKind::Equal, a, b) => self.equal(&a, &b, 0).map_or_else(unknown, Value::Bool),
+            (BinOpKind::NotEqual, a, b) => self
+                .equal(&a, &b, 0)
+                .map_or_else(unknown, |eq| Value::Bool(!eq)),
             (BinOpKind::Less, Value::Int(a), Value::Int(b)) => Value::Bool(a < b),
             (BinOpKind::LessOrEq, Value::Int(a), Value::Int(b)) => Value::Bool(a <= b),
             (BinOpKind::More, Value::Int(a), Value::Int(b)) => Value::Bool(a > b),
@@ -520,6 +608,65 @@ impl Evaluator {
                 self.apply(function, Thunk::value(value), pos, &text_of(op))
             }
             _ => unknown(),
+        }
+    }
+
+    /// Nix's `==`, when it can be decided: lists and sets element by element.
+    fn equal(&mut self, a: &Value, b: &Value, depth: usize) -> Option<bool> {
+        if depth > 8 {
+            return None;
+        }
+        match (a, b) {
+            (Value::List(x), Value::List(y)) => {
+                if x.len() != y.len() {
+                    return Some(false);
+                }
+                let mut all = Some(true);
+                for (x, y) in x.iter().zip(y.iter()) {
+                    let (x, y) = (self.force(x), self.force(y));
+                    match self.equal(&x, &y, depth + 1) {
+                        Some(false) => return Some(false),
+                        None => all = None,
+                        Some(true) => {}
+                    }
+                }
+                all
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                let keys_differ = x.entries.keys().ne(y.entries.keys());
+                if !x.partial.is_empty() || !y.partial.is_empty() {
+                    return None;
+                }
+                if keys_differ {
+                    return Some(false);
+                }
+                let mut all = Some(true);
+                for (x, y) in x.entries.values().zip(y.entries.values()) {
+                    let (x, y) = (self.force(x), self.force(y));
+                    match self.equal(&x, &y, depth + 1) {
+                        Some(false) => return Some(false),
+                        None => all = None,
+                        Some(true) => {}
+                    }
+                }
+                all
+            }
+            (Value::Path(x, _), Value::Path(y, _)) => Some(x == y),
+            (Value::Float(x), Value::Float(y)) => Some(x == y),
+            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {
+                Some(*x as f64 == *y)
+            }
+            (Value::List(_), Value::Attrs(_)) | (Value::Attrs(_), Value::List(_)) => Some(false),
+            (Value::List(_) | Value::Attrs(_), other)
+            | (other, Value::List(_) | Value::Attrs(_))
+                if matches!(
+                    other,
+                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_)
+                ) =>
+            {
+                Some(false)
+            }
+            _ => simple_eq(a, b),
         }
     }
 
@@ -545,9 +692,9 @@ impl Evaluator {
                     Value::Lambda(closure) => {
                         let result =
                             self.call(&closure, Thunk::value(Value::Unknown(text.to_string())));
-                        self.frames.push(result);
+                        self.push_frame(result);
                     }
-                    set @ Value::Attrs(_) => self.frames.push(set),
+                    set @ Value::Attrs(_) => self.push_frame(set),
                     _ => {}
                 }
                 Value::Unknown(text.to_string())
@@ -742,8 +889,129 @@ impl Evaluator {
                             partial: Vec::new(),
                         }))
                     }
+                    // Systems it cannot list (`lib.systems.flakeExposed`): one placeholder
+                    // system, as flake-utils' frames get, so the crane calls are found.
+                    Value::Unknown(list) => {
+                        let system = Thunk::value(Value::Unknown("system".into()));
+                        let value = self.apply(f, system, pos, text);
+                        let mut entries = BTreeMap::new();
+                        entries.insert("${system}".to_string(), Thunk::value(value));
+                        Value::Attrs(Rc::new(AttrSetValue {
+                            entries,
+                            partial: vec![list],
+                        }))
+                    }
                     _ => unknown(),
                 }
+            }
+            Builtin::MapAttrsRenamed => {
+                let f = self.force(&args[0]);
+                match self.force(&args[1]) {
+                    Value::Attrs(set) => {
+                        let mut entries = BTreeMap::new();
+                        let mut partial = set.partial.clone();
+                        for (key, value) in set.entries.iter() {
+                            let named = self.apply(
+                                f.clone(),
+                                Thunk::value(Value::Str(key.clone())),
+                                pos,
+                                text,
+                            );
+                            match self.apply(named, value.clone(), pos, text) {
+                                Value::Attrs(pair) => {
+                                    let name =
+                                        pair.entries.get("name").cloned().map(|n| self.force(&n));
+                                    match (name, pair.entries.get("value")) {
+                                        (Some(Value::Str(name)), Some(value)) => {
+                                            entries.insert(name, value.clone());
+                                        }
+                                        _ => partial.push(text.to_string()),
+                                    }
+                                }
+                                _ => partial.push(text.to_string()),
+                            }
+                        }
+                        Value::Attrs(Rc::new(AttrSetValue { entries, partial }))
+                    }
+                    _ => unknown(),
+                }
+            }
+            Builtin::AttrValues => match self.force(&args[0]) {
+                Value::Attrs(set) if set.partial.is_empty() => {
+                    Value::List(Rc::new(set.entries.values().cloned().collect()))
+                }
+                _ => unknown(),
+            },
+            Builtin::Flatten => {
+                let mut flat = Vec::new();
+                if self.flatten_into(args[0].clone(), &mut flat, 0) {
+                    Value::List(Rc::new(flat))
+                } else {
+                    unknown()
+                }
+            }
+            Builtin::Elem => {
+                let needle = self.force(&args[0]);
+                match self.force(&args[1]) {
+                    Value::List(items) => {
+                        let mut found = Some(false);
+                        for item in items.iter() {
+                            let item = self.force(item);
+                            match self.equal(&needle, &item, 0) {
+                                Some(true) => return Value::Bool(true),
+                                Some(false) => {}
+                                None => found = None,
+                            }
+                        }
+                        found.map_or_else(unknown, Value::Bool)
+                    }
+                    _ => unknown(),
+                }
+            }
+            Builtin::MakeOverridable => self.force(&args[0]),
+            Builtin::FunctionArgs => match self.force(&args[0]) {
+                Value::Lambda(closure) => match closure.lambda.param() {
+                    Some(ast::Param::Pattern(pattern)) => {
+                        let entries = pattern
+                            .pat_entries()
+                            .filter_map(|entry| {
+                                let name = entry.ident()?.ident_token()?.text().to_string();
+                                let value = Value::Bool(entry.default().is_some());
+                                Some((name, Thunk::value(value)))
+                            })
+                            .collect();
+                        Value::Attrs(Rc::new(AttrSetValue {
+                            entries,
+                            partial: Vec::new(),
+                        }))
+                    }
+                    _ => Value::Attrs(Rc::new(AttrSetValue::default())),
+                },
+                _ => unknown(),
+            },
+            Builtin::IntersectAttrs => match (self.force(&args[0]), self.force(&args[1])) {
+                (Value::Attrs(names), Value::Attrs(set)) if set.partial.is_empty() => {
+                    let entries = set
+                        .entries
+                        .iter()
+                        .filter(|(k, _)| names.entries.contains_key(*k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    Value::Attrs(Rc::new(AttrSetValue {
+                        entries,
+                        partial: Vec::new(),
+                    }))
+                }
+                _ => unknown(),
+            },
+            Builtin::Fix => {
+                let f = self.force(&args[0]);
+                let fixed = Thunk::fix(f, pos, text);
+                self.force(&fixed)
+            }
+            Builtin::RecursiveUpdate => {
+                let (a, b) = (self.force(&args[0]), self.force(&args[1]));
+                self.recursive_update(a, b, text, 0)
             }
             Builtin::MapAttrs => {
                 let f = self.force(&args[0]);
@@ -768,17 +1036,21 @@ impl Evaluator {
                     _ => unknown(),
                 }
             }
-            Builtin::OptionalString | Builtin::Optionals | Builtin::OptionalAttrs => {
-                match self.force(&args[0]) {
-                    Value::Bool(true) => self.force(&args[1]),
-                    Value::Bool(false) => match builtin {
-                        Builtin::OptionalString => Value::Str(String::new()),
-                        Builtin::Optionals => Value::List(Rc::new(Vec::new())),
-                        _ => Value::Attrs(Rc::new(AttrSetValue::default())),
-                    },
-                    _ => unknown(),
+            Builtin::OptionalString
+            | Builtin::Optional
+            | Builtin::Optionals
+            | Builtin::OptionalAttrs => match self.force(&args[0]) {
+                Value::Bool(true) if *builtin == Builtin::Optional => {
+                    Value::List(Rc::new(vec![args[1].clone()]))
                 }
-            }
+                Value::Bool(true) => self.force(&args[1]),
+                Value::Bool(false) => match builtin {
+                    Builtin::OptionalString => Value::Str(String::new()),
+                    Builtin::Optional | Builtin::Optionals => Value::List(Rc::new(Vec::new())),
+                    _ => Value::Attrs(Rc::new(AttrSetValue::default())),
+                },
+                _ => unknown(),
+            },
             Builtin::NameValuePair => {
                 let mut entries = BTreeMap::new();
                 entries.insert("name".to_string(), args[0].clone());
@@ -802,6 +1074,60 @@ impl Evaluator {
                 }
                 _ => unknown(),
             },
+        }
+    }
+
+    /// `lib.flatten`: false when a part is not a known list or value.
+    fn flatten_into(&mut self, thunk: Thunk, out: &mut Vec<Thunk>, depth: usize) -> bool {
+        if depth > 32 {
+            return false;
+        }
+        match self.force(&thunk) {
+            Value::List(items) => items
+                .iter()
+                .all(|item| self.flatten_into(item.clone(), out, depth + 1)),
+            Value::Unknown(_) if depth == 0 => false,
+            _ => {
+                out.push(thunk);
+                true
+            }
+        }
+    }
+
+    /// `lib.recursiveUpdate a b`: `b` wins, except where both hold sets (merged).
+    fn recursive_update(&mut self, a: Value, b: Value, text: &str, depth: usize) -> Value {
+        match (a, b) {
+            (Value::Attrs(a), Value::Attrs(b)) if depth < 32 => {
+                let mut merged = (*a).clone();
+                merged.partial.extend(b.partial.iter().cloned());
+                for (key, theirs) in b.entries.iter() {
+                    let value = match a.entries.get(key) {
+                        Some(ours) => {
+                            let (ours, theirs_value) = (self.force(ours), self.force(theirs));
+                            if matches!((&ours, &theirs_value), (Value::Attrs(_), Value::Attrs(_)))
+                            {
+                                Thunk::value(self.recursive_update(
+                                    ours,
+                                    theirs_value,
+                                    text,
+                                    depth + 1,
+                                ))
+                            } else {
+                                theirs.clone()
+                            }
+                        }
+                        None => theirs.clone(),
+                    };
+                    merged.entries.insert(key.clone(), value);
+                }
+                Value::Attrs(Rc::new(merged))
+            }
+            (Value::Attrs(a), Value::Unknown(what)) | (Value::Unknown(what), Value::Attrs(a)) => {
+                let mut merged = (*a).clone();
+                merged.partial.push(what);
+                Value::Attrs(Rc::new(merged))
+            }
+            _ => Value::Unknown(text.to_string()),
         }
     }
 
@@ -858,6 +1184,11 @@ fn arity(builtin: &Builtin) -> usize {
         | Builtin::ListToAttrs
         | Builtin::AttrNames
         | Builtin::ToString
+        | Builtin::AttrValues
+        | Builtin::Flatten
+        | Builtin::MakeOverridable
+        | Builtin::FunctionArgs
+        | Builtin::Fix
         | Builtin::MkLib
         | Builtin::CraneLibOverride(..) => 1,
         _ => 2,
@@ -874,7 +1205,18 @@ fn lib_function(name: &str) -> Option<Builtin> {
         "genAttrs" => Builtin::GenAttrs,
         "mapAttrs" => Builtin::MapAttrs,
         "optionalString" => Builtin::OptionalString,
+        "optional" => Builtin::Optional,
         "optionals" => Builtin::Optionals,
+        "mapAttrs'" => Builtin::MapAttrsRenamed,
+        "attrValues" => Builtin::AttrValues,
+        "flatten" => Builtin::Flatten,
+        "elem" => Builtin::Elem,
+        "makeOverridable" => Builtin::MakeOverridable,
+        "functionArgs" => Builtin::FunctionArgs,
+        "intersectAttrs" => Builtin::IntersectAttrs,
+        "fix" => Builtin::Fix,
+        "recursiveUpdate" => Builtin::RecursiveUpdate,
+        "callPackage" | "callPackages" => Builtin::CallPackage,
         "optionalAttrs" => Builtin::OptionalAttrs,
         "nameValuePair" => Builtin::NameValuePair,
         "toString" => Builtin::ToString,
@@ -924,9 +1266,82 @@ fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Unknown(_), _) | (_, Value::Unknown(_)) => return None,
+        (Value::PartialStr(..), _) | (_, Value::PartialStr(..)) => return None,
         (Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_), _) => false,
         _ => return None,
     })
+}
+
+/// Parts of a string: known text, or an interpolation that could not be known.
+enum Piece {
+    Known(String),
+    Missing((Pos, String)),
+}
+
+/// cargo options that take a value: left out with an unknown value after them.
+const VALUE_FLAGS: &[&str] = &[
+    "-p",
+    "--package",
+    "-F",
+    "--features",
+    "--target",
+    "--profile",
+    "--bin",
+    "--example",
+    "--test",
+    "--bench",
+    "--exclude",
+    "--manifest-path",
+    "--target-dir",
+    "-j",
+    "--jobs",
+    "--config",
+    "-Z",
+];
+
+/// Joins string pieces, leaving out the unknown ones: with them the rest of a word they
+/// are glued to (`--features=${x}`) and a cargo flag that takes them as its value
+/// (`-p ${x}`). `None` when nothing but whitespace is known.
+fn join_pieces(pieces: Vec<Piece>) -> Option<Value> {
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    // After an unknown piece, the rest of the word it was glued to is dropped too.
+    let mut skipping_word = false;
+    for piece in pieces {
+        match piece {
+            Piece::Known(text) => {
+                let text = if skipping_word {
+                    let start = text.find(char::is_whitespace).unwrap_or(text.len());
+                    skipping_word = start == text.len();
+                    &text[start..]
+                } else {
+                    &text[..]
+                };
+                out.push_str(text);
+            }
+            Piece::Missing(m) => {
+                // The word the piece is glued to, then a flag that takes it as a value.
+                let glued = !out.is_empty() && !out.ends_with(char::is_whitespace);
+                out.truncate(out.trim_end_matches(|c: char| !c.is_whitespace()).len());
+                if !glued {
+                    let kept = out.trim_end();
+                    let word_start = kept.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+                    if VALUE_FLAGS.contains(&&kept[word_start..]) {
+                        out.truncate(word_start);
+                    }
+                }
+                skipping_word = true;
+                missing.push(m);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Some(Value::Str(out));
+    }
+    if out.trim().is_empty() {
+        return None;
+    }
+    Some(Value::PartialStr(out, Rc::new(missing)))
 }
 
 /// Attribute paths being assembled: `a.b = 1; a.c = 2;` builds one nested set.

@@ -180,3 +180,214 @@ fn inputs_that_cannot_be_read_do_not_stop_the_analysis() {
         phases.warnings
     );
 }
+
+fn names(phases: &FlakePhases) -> Vec<&str> {
+    phases.specs.iter().map(|s| s.name.as_str()).collect()
+}
+
+fn approximations<'a>(phases: &'a FlakePhases, phase: &str) -> &'a [String] {
+    &phases
+        .specs
+        .iter()
+        .find(|s| s.name == phase)
+        .unwrap_or_else(|| panic!("no phase {phase}"))
+        .approximations
+}
+
+#[test]
+fn inherit_from_sees_the_bindings_of_its_own_let_and_rec() {
+    let from_let = flake(
+        r#"let
+          s = { deps = craneLib.buildDepsOnly { cargoExtraArgs = "--locked -p a"; }; };
+          inherit (s) deps;
+        in { packages = { inherit deps; }; }"#,
+    );
+    assert_eq!(names(&from_let), ["deps"]);
+    assert_eq!(
+        attr(&from_let, "deps", "cargoExtraArgs"),
+        &s("--locked -p a")
+    );
+    let from_rec = flake(
+        r#"rec {
+          s = { deps = craneLib.buildDepsOnly { }; };
+          inherit (s) deps;
+          packages.x86_64-linux.d = deps;
+        }"#,
+    );
+    assert_eq!(names(&from_rec), ["d"]);
+}
+
+#[test]
+fn unknown_system_lists_are_evaluated_for_one_placeholder_system() {
+    let phases = flake(
+        r#"let
+          forAllSystems = f: nixpkgs.lib.genAttrs nixpkgs.lib.systems.flakeExposed f;
+          eachSystem = nixpkgs.lib.genAttrs someSystems;
+          per = forAllSystems (system: { deps = craneLib.buildDepsOnly { CARGO_PROFILE = "ci"; }; });
+        in {
+          packages = forAllSystems (system: { inherit (per.${system}) deps; });
+          checks = eachSystem (system: { lint = craneLib.cargoClippy { cargoArtifacts = per.${system}.deps; }; });
+        }"#,
+    );
+    assert_eq!(names(&phases), ["deps", "lint"]);
+    assert_eq!(attr(&phases, "lint", "cargoArtifacts"), &s("deps"));
+}
+
+#[test]
+fn call_packages_is_call_package() {
+    let phases = flake(
+        r#"{ packages.x86_64-linux = pkgs.callPackages ({ craneLib, extra ? "--locked" }: {
+          app = craneLib.buildPackage { cargoArtifacts = null; cargoExtraArgs = extra; };
+        }) { inherit craneLib; }; }"#,
+    );
+    assert_eq!(names(&phases), ["app"]);
+    assert_eq!(attr(&phases, "app", "cargoExtraArgs"), &s("--locked"));
+}
+
+#[test]
+fn nixpkgs_lib_functions_and_inequality() {
+    let phases = flake(
+        r#"let
+          lib = pkgs.lib;
+          features = [ "a" "b" ];
+          mk = lib.makeOverridable ({ profile ? "release" }: craneLib.buildDepsOnly { CARGO_PROFILE = profile; });
+          fixed = lib.fix (self: { args = "--locked"; all = self.args + " --workspace"; });
+          merged = lib.recursiveUpdate { env = { A = "1"; B = "2"; }; doCheck = true; } { env.B = "3"; };
+          renamed = lib.mapAttrs' (n: v: lib.nameValuePair "x-${n}" v) { one = 1; };
+          mapped = builtins.mapAttrs (n: v: v + 1) { one = 1; };
+        in {
+          packages.x86_64-linux = {
+            deps = mk { profile = "ci"; };
+            app = craneLib.buildPackage (merged // {
+              cargoArtifacts = null;
+              cargoExtraArgs = fixed.all
+                + (if features != [ ] then " --features ${lib.concatStringsSep "," features}" else "")
+                + (if builtins.elem "b" features then " -p b" else "")
+                + (if [ 1 ] != [ 1 ] || { a = 1; } != { a = 1; } then " --wrong" else "");
+              nativeBuildInputs = lib.flatten [ [ "x" ] [ [ "y" ] ] ] ++ lib.optionals true [ "z" ] ++ lib.optional false "w";
+              CARGO_PROFILE = builtins.toString (builtins.length (builtins.attrValues { a = 1; }));
+              RENAMED = builtins.toString renamed.x-one;
+              MAPPED = builtins.toString mapped.one;
+            });
+          };
+        }"#,
+    );
+    assert_eq!(attr(&phases, "deps", "CARGO_PROFILE"), &s("ci"));
+    assert_eq!(
+        attr(&phases, "app", "cargoExtraArgs"),
+        &s("--locked --workspace --features a,b -p b")
+    );
+    assert_eq!(attr(&phases, "app", "doCheck"), &AttrValue::Bool(true));
+    let app = phases.specs.iter().find(|s| s.name == "app").unwrap();
+    assert_eq!(app.env.get("A").map(String::as_str), Some("1"));
+    assert_eq!(app.env.get("B").map(String::as_str), Some("3"));
+    assert_eq!(
+        attr(&phases, "app", "nativeBuildInputs"),
+        &AttrValue::List(vec![s("x"), s("y"), s("z")])
+    );
+    assert_eq!(attr(&phases, "app", "RENAMED"), &s("1"));
+    assert_eq!(attr(&phases, "app", "MAPPED"), &s("2"));
+}
+
+#[test]
+fn derivation_attributes_do_not_name_phases() {
+    let phases = flake(
+        r#"let
+          wrap = pkg: pkgs.stdenv.mkDerivation { name = "w"; src = pkg; };
+          deps = craneLib.buildDepsOnly { };
+        in {
+          packages.x86_64-linux.tool = wrap (craneLib.buildPackage { cargoArtifacts = deps; cargoExtraArgs = "-p tool"; });
+          devShells.x86_64-linux.default = pkgs.mkShell {
+            inputsFrom = [ (craneLib.buildPackage { cargoArtifacts = deps; cargoExtraArgs = "-p shell"; }) ];
+            nativeBuildInputs = [ (craneLib.cargoClippy { cargoArtifacts = deps; }) ];
+          };
+          apps.x86_64-linux.lint.program = wrap (craneLib.cargoDoc { cargoArtifacts = deps; });
+        }"#,
+    );
+    assert_eq!(
+        names(&phases),
+        [
+            "deps",
+            "tool",
+            "devShells-default",
+            "devShells-default-2",
+            "lint"
+        ]
+    );
+}
+
+#[test]
+fn the_same_call_is_one_phase_and_different_calls_are_never_merged() {
+    let phases = flake(
+        r#"let
+          mk = system: rec {
+            deps = craneLib.buildDepsOnly { src = ./.; };
+            app = craneLib.buildPackage { cargoArtifacts = deps; cargoExtraArgs = "-p app"; };
+            ci = craneLib.buildPackage { cargoArtifacts = deps; cargoExtraArgs = "-p app"; CARGO_PROFILE = system; };
+          };
+          a = mk "x86_64-linux";
+          b = mk "aarch64-linux";
+        in {
+          packages.x86_64-linux = { inherit (a) app; };
+          packages.aarch64-linux = { inherit (b) app; };
+          checks.x86_64-linux = { inherit (a) app; ci = a.ci; };
+          checks.aarch64-linux = { inherit (b) app; ci = b.ci; };
+        }"#,
+    );
+    assert_eq!(names(&phases), ["deps", "app", "ci", "ci-2"]);
+    assert_eq!(attr(&phases, "ci", "cargoArtifacts"), &s("deps"));
+    assert_eq!(attr(&phases, "ci-2", "cargoArtifacts"), &s("deps"));
+    assert_ne!(
+        attr(&phases, "ci", "CARGO_PROFILE"),
+        attr(&phases, "ci-2", "CARGO_PROFILE")
+    );
+}
+
+#[test]
+fn unknown_interpolations_are_left_out_and_noted() {
+    let phases = flake(
+        r#"let base = "--locked"; in { packages.x86_64-linux = {
+          a = craneLib.buildPackage {
+            cargoArtifacts = null;
+            cargoExtraArgs = "${base} ${featuresArg} --workspace";
+          };
+          b = craneLib.buildPackage {
+            cargoArtifacts = null;
+            cargoExtraArgs = "--locked -p ${member} --features=${feats} --workspace";
+            cargoTestExtraArgs = "${onlyUnknown}";
+            env.FLAGS = "-C ${flag}";
+          };
+        }; }"#,
+    );
+    assert_eq!(
+        attr(&phases, "a", "cargoExtraArgs"),
+        &s("--locked  --workspace")
+    );
+    assert_eq!(
+        approximations(&phases, "a"),
+        ["flake.nix:4: cargoExtraArgs: `${featuresArg}` unknown, left out"]
+    );
+    // A flag whose value is unknown goes with it, and so does the word it is glued to.
+    assert_eq!(
+        attr(&phases, "b", "cargoExtraArgs"),
+        &s("--locked   --workspace")
+    );
+    // Nothing known but the interpolation: unknown as a whole (crane's default is used).
+    assert!(matches!(
+        attr(&phases, "b", "cargoTestExtraArgs"),
+        AttrValue::Unknown(_)
+    ));
+    let notes = approximations(&phases, "b").join("\n");
+    assert!(
+        notes.contains("flake.nix:8: cargoExtraArgs: `${member}` unknown, left out"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("flake.nix:8: cargoExtraArgs: `${feats}` unknown, left out"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("flake.nix:10: env.FLAGS: `${flag}` unknown, left out"),
+        "{notes}"
+    );
+}

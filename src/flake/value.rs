@@ -21,6 +21,11 @@ pub struct Thunk(pub Rc<RefCell<ThunkState>>);
 
 pub enum ThunkState {
     Pending(Expr, Env, usize),
+    /// `inherit (source) name;`: the attribute, selected when first needed; the text
+    /// says what it is (`source.name`).
+    Select(Thunk, String, String),
+    /// A function applied to an argument when first needed (`lib.fix f`).
+    Apply(Value, Thunk, Pos, String),
     Evaluating,
     Done(Value),
 }
@@ -28,6 +33,27 @@ pub enum ThunkState {
 impl Thunk {
     pub fn pending(expr: Expr, env: Env, file: usize) -> Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Pending(expr, env, file))))
+    }
+
+    /// `source.name`, selected when first forced.
+    pub fn select(source: Thunk, name: &str, described: &str) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Select(
+            source,
+            name.to_string(),
+            described.to_string(),
+        ))))
+    }
+
+    /// A thunk that is `function` applied to itself, when first forced (`lib.fix`).
+    pub fn fix(function: Value, pos: Pos, text: &str) -> Thunk {
+        let thunk = Thunk(Rc::new(RefCell::new(ThunkState::Evaluating)));
+        *thunk.0.borrow_mut() = ThunkState::Apply(function, thunk.clone(), pos, text.to_string());
+        thunk
+    }
+
+    /// Identity of the thunk (for tables keyed by thunk).
+    pub fn key(&self) -> usize {
+        Rc::as_ptr(&self.0) as usize
     }
 
     pub fn value(value: Value) -> Thunk {
@@ -124,9 +150,20 @@ pub enum Builtin {
     GenAttrs,
     MapAttrs,
     OptionalString,
+    Optional,
     Optionals,
     OptionalAttrs,
     NameValuePair,
+    MapAttrsRenamed,
+    AttrValues,
+    Flatten,
+    Elem,
+    /// `lib.makeOverridable f` is `f` here.
+    MakeOverridable,
+    FunctionArgs,
+    IntersectAttrs,
+    Fix,
+    RecursiveUpdate,
     ToString,
     ConcatStringsSep,
     /// `crane.mkLib`: makes a crane lib from `pkgs`.
@@ -153,6 +190,9 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A string with interpolations the evaluator cannot know: the known text (the
+    /// unknown pieces left out) and each unknown piece's position and text.
+    PartialStr(String, Rc<Vec<(Pos, String)>>),
     /// A path: the absolute location and the text it was written as.
     Path(PathBuf, String),
     List(Rc<Vec<Thunk>>),
@@ -177,7 +217,7 @@ impl Value {
             Value::Bool(_) => "a boolean",
             Value::Int(_) => "an integer",
             Value::Float(_) => "a float",
-            Value::Str(_) => "a string",
+            Value::Str(_) | Value::PartialStr(..) => "a string",
             Value::Path(..) => "a path",
             Value::List(_) => "a list",
             Value::Attrs(_) => "an attribute set",
