@@ -140,8 +140,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads the phases; a fallback to crane's quick-start set is said on stderr too.
+fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
+    let loaded = load_phases(&source.options())?;
+    if let Some(warning) = &loaded.fallback {
+        eprintln!("warning: {warning}");
+    }
+    Ok(loaded)
+}
+
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load_phases(&args.source.options())?;
+    let loaded = load(&args.source)?;
     let target_dir = args.target_dir.as_deref();
     let run = |loaded: &LoadedPhases| {
         analyze_with(
@@ -151,7 +160,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             target_dir,
         )
     };
-    let report = if args.set.is_empty() {
+    let mut report = if args.set.is_empty() {
         run(&loaded)?
     } else {
         let before = run(&loaded)?;
@@ -159,6 +168,12 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         after.compare_with(&before);
         after
     };
+    // What the phase source could not resolve belongs to the report too.
+    for warning in &loaded.warnings {
+        if !report.warnings.contains(warning) {
+            report.warnings.push(warning.clone());
+        }
+    }
     if args.timings {
         let t = report.timings;
         eprintln!(
@@ -184,7 +199,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load_phases(&args.source.options())?;
+    let loaded = load(&args.source)?;
     let summaries: Vec<PhaseSummary> = loaded.phases.phases.iter().map(PhaseSummary::of).collect();
     let text = match args.format {
         Format::Json => {
@@ -200,7 +215,7 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load_phases(&args.source.options())?;
+    let loaded = load(&args.source)?;
     let predicted = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
     let verified =
         cache_miss::verify::verify(&loaded.phases, &loaded.source_root, &predicted, args.keep)?;
@@ -218,7 +233,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load_phases(&args.source.options())?;
+    let loaded = load(&args.source)?;
     let before = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
     let proposals = cache_miss::fix::propose(&loaded, &before)?;
     let text = match args.format {

@@ -30,6 +30,9 @@ pub struct LoadedPhases {
     pub source_root: PathBuf,
     /// What the phase source could not resolve (file:line), for the report.
     pub warnings: Vec<String>,
+    /// Set when a flake was found but held no crane call the reader could find, so
+    /// crane's quick-start set was assumed: the warning to print on stderr too.
+    pub fallback: Option<String>,
 }
 
 impl LoadedPhases {
@@ -64,6 +67,7 @@ impl LoadedPhases {
             description: format!("{}, with {}", self.description, changes.join(", ")),
             source_root: self.source_root.clone(),
             warnings: self.warnings.clone(),
+            fallback: self.fallback.clone(),
         })
     }
 }
@@ -116,6 +120,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let flake_beside = source_root.join(DEFAULT_FLAKE);
     let mut warnings = Vec::new();
+    let mut fallback = None;
     let (specs, description, shown) = if let Some(file) = &options.phases_file {
         let shown = file.display().to_string();
         (
@@ -127,8 +132,9 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         let found = read_flake(flake)?;
         if found.specs.is_empty() {
             bail!(
-                "{}: no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...)",
-                flake.display()
+                "{}: no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...){}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
+                flake.display(),
+                unresolved_note(&found.warnings)
             );
         }
         warnings = found.warnings;
@@ -145,9 +151,14 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         let found = read_flake(&flake_beside)?;
         warnings = found.warnings;
         if found.specs.is_empty() {
+            let warning = no_crane_calls_warning(&flake_beside);
+            warnings.insert(0, warning.clone());
+            fallback = Some(warning);
             (
                 quickstart_specs(),
-                format!("{DEFAULT_FLAKE} has no crane calls cache-miss could find; {QUICKSTART}"),
+                format!(
+                    "{DEFAULT_FLAKE} has no crane calls cache-miss could find, so these are NOT your phases: {QUICKSTART}"
+                ),
                 String::new(),
             )
         } else {
@@ -171,7 +182,33 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         description,
         source_root,
         warnings,
+        fallback,
     })
+}
+
+/// The warning for a flake without crane calls the reader could find.
+fn no_crane_calls_warning(flake: &Path) -> String {
+    format!(
+        "{}: no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's. Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml",
+        flake.display()
+    )
+}
+
+/// ` (what could not be resolved: ...)` when the reader noted anything.
+fn unresolved_note(warnings: &[String]) -> String {
+    if warnings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (what could not be resolved: {})",
+            warnings
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
 }
 
 fn source_root(manifest_path: &Path) -> Result<PathBuf> {

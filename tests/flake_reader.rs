@@ -23,6 +23,7 @@ const CASES: &[&str] = &[
     "flake-parts",
     "unresolved",
     "toolchain",
+    "nixpkgs-helpers",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -222,13 +223,46 @@ fn flake_without_crane_calls_falls_back_to_the_quick_start_set() {
         "{ outputs = { self }: { }; }\n",
     )
     .unwrap();
-    let report = demo.report_json(&[]);
+    let report = demo.report(&["--format", "json"]).success();
+    // Loud: on stderr, in the report's warnings and in its phase source.
+    let stderr = String::from_utf8_lossy(&report.get_output().stderr).to_string();
     assert!(
-        report["phase_source"]
-            .as_str()
-            .unwrap()
-            .starts_with("flake.nix has no crane calls"),
+        stderr.contains("flake.nix: no crane calls found") && stderr.contains("--flake path/to/"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&report.get_output().stdout).unwrap();
+    assert!(
+        report["phase_source"].as_str().unwrap().starts_with(
+            "flake.nix has no crane calls cache-miss could find, so these are NOT your phases"
+        ),
         "{}",
         report["phase_source"]
     );
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("flake.nix: no crane calls found")
+            && warnings[0].as_str().unwrap().contains("--phases"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn explicit_flake_without_crane_calls_is_an_error() {
+    let demo = Fixture::new("demo");
+    let empty = demo.root().join("nix-without-crane.nix");
+    fs::write(&empty, "{ outputs = { self }: { }; }\n").unwrap();
+    common::cache_miss()
+        .args(["report", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("nix-without-crane.nix: no crane calls found")
+                .and(predicate::str::contains("--flake")),
+        );
 }
