@@ -362,7 +362,7 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         .phases
         .iter()
         .map(|p| {
-            let inherits = p.report.phase.artifacts_from.is_some();
+            let inherits = p.report.phase.artifacts_from.is_some() && p.skipped.is_none();
             let dash = || "-".to_string();
             vec![
                 p.report.phase.name.clone(),
@@ -371,7 +371,9 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
                 } else {
                     dash()
                 },
-                if inherits {
+                if p.skipped.is_some() {
+                    "not replayed".to_string()
+                } else if inherits {
                     p.measured.len().to_string()
                 } else {
                     format!("built {}", p.measured.len())
@@ -413,8 +415,11 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         .to_vec(),
         rows,
     });
-    let mut lines = vec![if report.agrees() {
+    let replayed_all = report.phases.iter().all(|p| p.skipped.is_none());
+    let mut lines = vec![if report.agrees() && replayed_all {
         "Prediction and measurement agree on every phase.".to_string()
+    } else if report.agrees() {
+        "Prediction and measurement agree on every phase replayed.".to_string()
     } else {
         "Prediction and measurement disagree:".to_string()
     }];
@@ -433,6 +438,9 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         }
     }
     for phase in &report.phases {
+        if let Some(why) = &phase.skipped {
+            lines.push(format!("  {}: {why}", phase.report.phase.name));
+        }
         for note in &phase.substituted {
             lines.push(format!(
                 "  {}: {note} ({})",

@@ -66,6 +66,9 @@ pub struct VerifiedPhase {
     pub replayed: Vec<String>,
     /// Commands replayed with an equivalent cargo build instead of their own tool.
     pub substituted: Vec<String>,
+    /// Why the phase was not replayed (a target whose standard library is not installed
+    /// here, or a skipped artifact source); nothing is measured then.
+    pub skipped: Option<String>,
 }
 
 /// The result of `cache-miss verify`. Produced by [`verify`].
@@ -125,10 +128,11 @@ fn replay(
 
     let plans = plan_phases(set);
     let order = replay_order(set)?;
+    let skipped = unbuildable_phases(set, &plans, &installed_targets(source_root));
     let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
     let bar = progress_bar(total as u64, "replaying");
     let mut results: BTreeMap<usize, (Vec<MeasuredUnit>, Vec<String>)> = BTreeMap::new();
-    for &i in &order {
+    for &i in order.iter().filter(|i| !skipped.contains_key(i)) {
         let phase = &set.phases[i];
         let target_dir = temp.join("targets").join(i.to_string());
         if let Some(source) = inherited_target(set, phase, temp) {
@@ -166,8 +170,10 @@ fn replay(
         .map(|(i, _)| {
             let report = predicted.phases[i].clone();
             let (measured, replayed) = results.remove(&i).unwrap_or_default();
+            let skipped = skipped.get(&i).cloned();
             let agreement = if report.phase.artifacts_from.is_some()
                 && report.units.needed + report.units.missed > 0
+                && skipped.is_none()
             {
                 agreement(&report, &measured)
             } else {
@@ -202,6 +208,7 @@ fn replay(
                 agreement,
                 replayed,
                 substituted,
+                skipped,
             }
         })
         .collect();
@@ -211,6 +218,65 @@ fn replay(
         phases,
         kept_at: None,
     })
+}
+
+/// The phases that cannot be compiled here, by index, with why: one that builds for a
+/// target whose standard library is not installed, and every phase inheriting from one.
+fn unbuildable_phases(
+    set: &PhaseSet,
+    plans: &crate::report::analyze::PhasePlans,
+    installed: &BTreeSet<String>,
+) -> BTreeMap<usize, String> {
+    let mut skipped = BTreeMap::new();
+    for (i, indices) in plans.by_phase.iter().enumerate() {
+        let missing = indices
+            .iter()
+            .filter_map(|&n| plans.invocations[n].target())
+            .find(|target| !installed.contains(target));
+        if let Some(target) = missing {
+            skipped.insert(
+                i,
+                format!(
+                    "not replayed: the {target} standard library is not installed here (`rustup target add {target}`)"
+                ),
+            );
+        }
+    }
+    for i in replay_order(set).unwrap_or_default() {
+        let source = set.phases[i]
+            .artifacts_from
+            .as_deref()
+            .and_then(|name| set.phases.iter().position(|p| p.name == name));
+        if let Some(source) = source.filter(|s| skipped.contains_key(s)) {
+            let why = format!(
+                "not replayed: it inherits from `{}`, which was not",
+                set.phases[source].name
+            );
+            skipped.entry(i).or_insert(why);
+        }
+    }
+    skipped
+}
+
+/// The target triples whose standard library the toolchain used in `dir` has.
+fn installed_targets(dir: &Path) -> BTreeSet<String> {
+    let sysroot = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let Some(rustlib) = sysroot.map(|s| s.join("lib").join("rustlib")) else {
+        return BTreeSet::new();
+    };
+    std::fs::read_dir(rustlib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.path().join("lib").is_dir())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect()
 }
 
 /// Phase indices, each after the phase whose artifacts it inherits.
