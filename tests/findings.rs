@@ -151,7 +151,10 @@ fn pkg_config_sys_crate_under_different_native_inputs() {
         "same nativeBuildInputs",
     );
     assert_eq!(
-        found.iter().find(|f| f["id"] == "pkg-config-inputs").unwrap()["severity"],
+        found
+            .iter()
+            .find(|f| f["id"] == "pkg-config-inputs")
+            .unwrap()["severity"],
         "warning"
     );
 }
