@@ -266,3 +266,25 @@ fn explicit_flake_without_crane_calls_is_an_error() {
                 .and(predicate::str::contains("--flake")),
         );
 }
+
+#[test]
+fn a_flake_named_without_a_directory_imports_relative_to_the_current_one() {
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    fs::write(
+        demo.root().join("default.nix"),
+        "{ craneLib }: { deps = craneLib.buildDepsOnly { }; }\n",
+    )
+    .unwrap();
+    fs::write(
+        demo.root().join("crane.nix"),
+        "{ outputs = { crane, ... }: { packages.x86_64-linux = import ./. { craneLib = crane.mkLib null; }; }; }\n",
+    )
+    .unwrap();
+    let output = common::cache_miss()
+        .current_dir(demo.root())
+        .args(["phases", "--format", "json", "--flake", "crane.nix"])
+        .success_stdout();
+    let phases: Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(phases["phases"][0]["name"], "deps");
+}

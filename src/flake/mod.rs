@@ -7,7 +7,7 @@ pub mod eval;
 mod tests;
 pub mod value;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -25,7 +25,11 @@ pub struct FlakePhases {
 pub fn read_flake(path: &Path) -> Result<FlakePhases> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // `flake.nix` has the parent `""`, which is the current directory.
+    let base_dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let base_dir = base_dir.canonicalize().unwrap_or(base_dir);
     let path = base_dir.join(path.file_name().unwrap_or_default());
     read_flake_str(&text, &path, &base_dir)

@@ -391,3 +391,16 @@ fn unknown_interpolations_are_left_out_and_noted() {
         "{notes}"
     );
 }
+
+#[test]
+fn calls_equal_but_for_crane_calls_made_while_comparing_are_one_phase() {
+    let phases = flake(
+        r#"let
+          mk = system: let deps = craneLib.buildDepsOnly { }; in craneLib.buildPackage {
+            cargoArtifacts = deps;
+            passthru.tests.lint = craneLib.cargoClippy { cargoArtifacts = deps; };
+          };
+        in { packages.x86_64-linux.app = mk "x86_64-linux"; packages.aarch64-linux.app = mk "aarch64-linux"; }"#,
+    );
+    assert_eq!(names(&phases), ["deps", "app"]);
+}
