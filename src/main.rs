@@ -48,11 +48,12 @@ struct FixArgs {
 /// Where the workspace and its phases are.
 #[derive(Args)]
 struct SourceArgs {
-    /// The workspace's Cargo.toml (crane's source root).
-    #[arg(long, default_value = "Cargo.toml")]
-    manifest_path: PathBuf,
-    /// A phases file (TOML, crane's attribute names). Default: phases.toml beside the manifest.
+    /// The workspace's Cargo.toml (crane's source root). Default: the workspace around the
+    /// current directory.
     #[arg(long)]
+    manifest_path: Option<PathBuf>,
+    /// A phases file (TOML, crane's attribute names). Default: phases.toml beside the manifest.
+    #[arg(long, conflicts_with = "flake")]
     phases: Option<PathBuf>,
     /// A Nix file with crane calls. Default: flake.nix beside the manifest.
     #[arg(long)]
@@ -152,6 +153,12 @@ fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let target_dir = args.target_dir.as_deref();
+    if let Some(dir) = target_dir.filter(|dir| !dir.is_dir()) {
+        anyhow::bail!(
+            "--target-dir {}: not a directory (give a previous build's target dir)",
+            dir.display()
+        );
+    }
     let run = |loaded: &LoadedPhases| {
         analyze_with(
             &loaded.phases,
@@ -189,7 +196,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         (format, false) => draw(&document(&report), format),
         (format, true) => draw(&findings_document(&report), format),
     };
-    print(&text);
+    print(&text)?;
     let failed = args.fail_on_miss && report.total_missed() > 0;
     Ok(if failed {
         ExitCode::from(1)
@@ -210,7 +217,7 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
             format,
         ),
     };
-    print(&text);
+    print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -223,7 +230,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Format::Json => render::json::render_verify(&verified, &predicted.findings),
         format => draw(&verify_document(&verified), format),
     };
-    print(&text);
+    print(&text)?;
     let failed = args.check && !verified.agrees();
     Ok(if failed {
         ExitCode::from(1)
@@ -240,7 +247,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         Format::Json => render::json::render_fix(&proposals),
         format => draw(&fix_document(&proposals, &before), format),
     };
-    print(&text);
+    print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -266,10 +273,17 @@ fn draw(blocks: &[Block], format: Format) -> String {
     render::table::render(blocks, style)
 }
 
-fn print(text: &str) {
+/// Writes the output; a closed pipe (`| head`) is not an error worth reporting, any other
+/// failure to write (a full disk) is.
+fn print(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout
+    match stdout
         .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush());
+        .and_then(|_| stdout.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write the output: {err}"))
+        }
+        _ => Ok(()),
+    }
 }

@@ -13,7 +13,8 @@ use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 /// Where the user pointed cache-miss.
 #[derive(Debug, Clone, Default)]
 pub struct PhaseSourceOptions {
-    pub manifest_path: PathBuf,
+    /// The workspace's `Cargo.toml`; `None`: the workspace around the current directory.
+    pub manifest_path: Option<PathBuf>,
     pub phases_file: Option<PathBuf>,
     pub flake: Option<PathBuf>,
 }
@@ -54,7 +55,18 @@ impl LoadedPhases {
                     names.join(", ")
                 );
             };
-            spec.attrs.insert(o.attr.clone(), o.value.clone());
+            match o.attr.strip_prefix("env.") {
+                Some(variable) => {
+                    let value = match &o.value {
+                        AttrValue::Str(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    spec.env.insert(variable.to_string(), value);
+                }
+                None => {
+                    spec.attrs.insert(o.attr.clone(), o.value.clone());
+                }
+            }
         }
         let phases = PhaseSet::from_specs(specs.clone()).context("with the --set changes")?;
         let changes: Vec<String> = overrides
@@ -116,7 +128,7 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 /// Phases, in order of preference: `--phases FILE`, `--flake FILE`, `phases.toml` beside
 /// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
-    let source_root = source_root(&options.manifest_path)?;
+    let source_root = source_root(options.manifest_path.as_deref())?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let flake_beside = source_root.join(DEFAULT_FLAKE);
     let mut warnings = Vec::new();
@@ -211,16 +223,22 @@ fn unresolved_note(warnings: &[String]) -> String {
     }
 }
 
-fn source_root(manifest_path: &Path) -> Result<PathBuf> {
-    if !manifest_path.is_file() {
-        bail!(
-            "no Cargo.toml at {} (pass --manifest-path path/to/Cargo.toml)",
-            manifest_path.display()
-        );
-    }
-    let manifest = manifest_path
-        .canonicalize()
-        .with_context(|| format!("cannot resolve {}", manifest_path.display()))?;
+/// The directory of the workspace's root manifest: crane's source root.
+fn source_root(manifest_path: Option<&Path>) -> Result<PathBuf> {
+    let manifest = match manifest_path {
+        Some(path) => given_manifest(path)?,
+        None => {
+            let here = std::env::current_dir().context("cannot read the current directory")?;
+            CargoRunner::new(&here)
+                .workspace_manifest(None)
+                .with_context(|| {
+                    format!(
+                        "no Cargo workspace at {} (pass --manifest-path path/to/Cargo.toml)",
+                        here.display()
+                    )
+                })?
+        }
+    };
     let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
     if !root.join("Cargo.lock").is_file() {
         bail!(
@@ -229,4 +247,37 @@ fn source_root(manifest_path: &Path) -> Result<PathBuf> {
         );
     }
     Ok(root)
+}
+
+/// A `--manifest-path` that names a workspace's root `Cargo.toml`, canonical.
+fn given_manifest(path: &Path) -> Result<PathBuf> {
+    if !path.is_file() {
+        bail!(
+            "no Cargo.toml at {} (pass --manifest-path path/to/Cargo.toml)",
+            path.display()
+        );
+    }
+    if path.file_name().is_none_or(|name| name != "Cargo.toml") {
+        bail!(
+            "{} is not a Cargo.toml (--manifest-path names the workspace's Cargo.toml)",
+            path.display()
+        );
+    }
+    let manifest = path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", path.display()))?;
+    let dir = manifest.parent().unwrap_or(Path::new("/"));
+    // A member's manifest: crane builds the workspace from its root. (A manifest cargo
+    // cannot read is reported when cargo resolves it.)
+    if let Ok(root) = CargoRunner::new(dir).workspace_manifest(Some(&manifest)) {
+        if root != manifest {
+            bail!(
+                "{} is a member of the workspace at {}: pass --manifest-path {}",
+                path.display(),
+                root.parent().unwrap_or(dir).display(),
+                root.display()
+            );
+        }
+    }
+    Ok(manifest)
 }

@@ -170,3 +170,95 @@ fn set_on_an_unknown_phase() {
         "--set dep.doCheck: no phase `dep`",
     );
 }
+
+#[test]
+fn a_members_manifest_names_the_workspace_root() {
+    let fixture = Fixture::new("select");
+    common::cache_miss()
+        .args(["report", "--manifest-path"])
+        .arg(fixture.root().join("cli/Cargo.toml"))
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("is a member of the workspace at"))
+        .stderr(predicate::str::contains(format!(
+            "pass --manifest-path {}",
+            fixture.manifest().canonicalize().unwrap().display()
+        )));
+}
+
+#[test]
+fn a_manifest_path_that_is_not_a_cargo_toml() {
+    let fixture = Fixture::new("select");
+    common::cache_miss()
+        .args(["report", "--manifest-path"])
+        .arg(fixture.root().join("phases.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("phases.toml is not a Cargo.toml"));
+}
+
+#[test]
+fn without_a_manifest_path_the_workspace_around_the_directory_is_found() {
+    let fixture = Fixture::new("select");
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json"])
+        .current_dir(fixture.root().join("cli/src"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let phases: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(common::phase_names(&phases), ["deps", "cli"]);
+}
+
+#[test]
+fn a_target_dir_that_is_not_a_directory() {
+    fails_with(
+        &Fixture::new("select"),
+        &["--target-dir", "/nonexistent/target"],
+        "--target-dir /nonexistent/target: not a directory",
+    );
+}
+
+#[test]
+fn phases_and_flake_together_are_refused() {
+    fails_with(
+        &Fixture::new("select"),
+        &["--phases", "phases.toml", "--flake", "flake.nix"],
+        "'--phases <PHASES>' cannot be used with '--flake <FLAKE>'",
+    );
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let fixture = Fixture::new("select");
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("cache-miss"))
+        .args(["report", "--manifest-path"])
+        .arg(fixture.manifest())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+}
+
+#[test]
+fn set_reaches_a_phases_env() {
+    let report = Fixture::new("select").report_json(&["--set", "cli.env.RUSTFLAGS=--cfg x"]);
+    let cli = common::phase(&report, "cli");
+    assert_eq!(cli["env"]["RUSTFLAGS"], "--cfg x");
+    assert!(
+        cli["misses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["reason"] == "rustflags")
+    );
+}

@@ -151,6 +151,25 @@ impl CargoRunner {
         UnitGraph::parse(&stdout).context("cargo printed a unit graph cache-miss cannot read")
     }
 
+    /// The root manifest of the workspace that `manifest` (or, without one, the current
+    /// directory of this runner) belongs to, as `cargo locate-project --workspace` finds it.
+    pub fn workspace_manifest(&self, manifest: Option<&Path>) -> Result<PathBuf> {
+        let mut args = ["locate-project", "--workspace", "--message-format", "plain"]
+            .map(String::from)
+            .to_vec();
+        if let Some(manifest) = manifest {
+            args.push("--manifest-path".into());
+            args.push(manifest.display().to_string());
+        }
+        let output = self.run(&args, &BTreeMap::new())?;
+        if !output.status.success() {
+            bail!("{}", cargo_error(&output));
+        }
+        Ok(PathBuf::from(
+            String::from_utf8_lossy(&output.stdout).trim(),
+        ))
+    }
+
     /// `cargo metadata` for the whole workspace with every feature, so that every
     /// optional dependency's declaration is present.
     pub fn metadata(&self) -> Result<cargo_metadata::Metadata> {
