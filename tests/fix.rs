@@ -133,6 +133,27 @@ fn demo_is_fixed() {
 }
 
 #[test]
+fn a_split_leaves_phases_without_misses_on_their_artifact() {
+    let fix = fix_json(&Fixture::new("demo"));
+    let split = fix["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("one buildDepsOnly per")
+        })
+        .expect("a split proposal");
+    assert_eq!(split["missed_after"], 0);
+    let phases = &split["phases"]["phases"];
+    assert_eq!(phases["server"]["cargoArtifacts"], "deps", "{phases}");
+    assert_eq!(phases["cli"]["cargoArtifacts"], "deps-cli", "{phases}");
+    assert!(!split["nix"].as_str().unwrap().contains("for server"));
+}
+
+#[test]
 fn platform_is_fixed_in_analysis() {
     // The aarch64 phase cannot be compiled here (no aarch64 standard library).
     best_proposal_removes_every_miss("platform", false);

@@ -48,6 +48,9 @@ pub struct FixReport {
     pub feature_unification: Vec<String>,
     /// Candidates that could not be analysed (cargo refused them), with why.
     pub rejected: Vec<String>,
+    /// Phases whose commands rest on values cache-miss could not know: the proposals are
+    /// as good as those guesses.
+    pub approximate_phases: Vec<String>,
 }
 
 /// A changed phase set and how to say it.
@@ -73,15 +76,33 @@ pub fn propose(loaded: &LoadedPhases, before: &Report) -> Result<FixReport> {
         never_served: never_served.clone(),
         feature_unification: feature_unification(before),
         rejected: Vec::new(),
+        approximate_phases: before
+            .phases
+            .iter()
+            .filter(|p| !p.phase.approximations.is_empty())
+            .map(|p| p.phase.name.clone())
+            .collect(),
     };
     if missed_before == 0 {
         return Ok(report);
     }
-    let groups = deps_groups(&set, &plans, &skip);
+    // Only deps-only phases whose dependents miss anything are worth changing.
+    let missing: BTreeSet<&str> = before
+        .phases
+        .iter()
+        .filter(|p| p.units.missed > 0)
+        .map(|p| p.phase.name.as_str())
+        .collect();
+    let mut groups = deps_groups(&set, &plans, &skip);
+    groups.retain(|g| {
+        g.dependents
+            .iter()
+            .any(|d| missing.contains(d.name.as_str()))
+    });
     let mut candidates = Vec::new();
     candidates.extend(align_candidates(&specs, &groups));
     candidates.extend(run_every_selection(&specs, &groups));
-    candidates.extend(split_per_selection(&specs, &groups));
+    candidates.extend(split_per_selection(&specs, &groups, &missing));
     let artifact_units = |r: &Report| -> i64 {
         r.phases
             .iter()
@@ -431,8 +452,13 @@ fn command_attrs(text: &str) -> BTreeMap<String, AttrValue> {
     attrs
 }
 
-/// Candidate 3: one buildDepsOnly per distinct selection, each phase pointed at its own.
-fn split_per_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Candidate> {
+/// Candidate 3: one buildDepsOnly per distinct selection, each phase that misses pointed
+/// at its own (the others keep theirs).
+fn split_per_selection(
+    specs: &[PhaseSpec],
+    groups: &[DepsGroup],
+    missing: &BTreeSet<&str>,
+) -> Option<Candidate> {
     let mut changed = specs.to_vec();
     let mut nix = Vec::new();
     let mut any_split = false;
@@ -440,7 +466,11 @@ fn split_per_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Cand
         let deps_spec = changed.iter().find(|s| s.name == group.deps)?.clone();
         let mut by_selection: BTreeMap<Vec<String>, Vec<&Dependent>> = BTreeMap::new();
         let base_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
-        for dependent in &group.dependents {
+        for dependent in group
+            .dependents
+            .iter()
+            .filter(|d| missing.contains(d.name.as_str()))
+        {
             let refs: Vec<&Invocation> = dependent.invocations.iter().collect();
             let key: Vec<String> = command_text(&refs, &base_env)
                 .lines()
@@ -448,7 +478,8 @@ fn split_per_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Cand
                 .collect();
             by_selection.entry(key).or_default().push(dependent);
         }
-        if by_selection.len() < 2 {
+        let all_miss = by_selection.values().map(Vec::len).sum::<usize>() == group.dependents.len();
+        if by_selection.is_empty() || (all_miss && by_selection.len() < 2) {
             continue;
         }
         any_split = true;

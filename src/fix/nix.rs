@@ -34,7 +34,8 @@ pub fn value(value: &AttrValue) -> String {
     }
 }
 
-/// `craneLib.FUNCTION (commonArgs // { attrs })`, attributes one per line.
+/// `craneLib.FUNCTION (commonArgs // { attrs })`, attributes one per line; `commonArgs`
+/// stands for whatever the call passes today.
 pub fn crane_call(function: &str, attrs: &BTreeMap<String, AttrValue>) -> String {
     let lines: Vec<String> = attrs
         .iter()

@@ -504,6 +504,11 @@ pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
         )]));
         blocks.push(Block::Code(proposal.nix.clone()));
     }
+    if !report.proposals.is_empty() {
+        blocks.push(Block::Lines(vec![
+            "In the snippets, `commonArgs` stands for the arguments each call passes today; the attributes shown are set over them.".to_string(),
+        ]));
+    }
     if report.proposals.len() > PROPOSALS_SHOWN {
         blocks.push(Block::Lines(vec![format!(
             "{} more verified proposals in --format json",
@@ -524,6 +529,17 @@ pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
         ));
     }
     lines.extend(report.rejected.iter().map(|r| format!("not proposed: {r}")));
+    if !report.approximate_phases.is_empty() {
+        lines.push(format!(
+            "approximate: {} rest on values cache-miss could not know (see `cache-miss phases`); the proposals are as good as those guesses",
+            report
+                .approximate_phases
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if !lines.is_empty() {
         blocks.push(Block::Lines(lines));
     }
