@@ -44,15 +44,25 @@ pub fn document(report: &Report) -> Vec<Block> {
         ),
         summary_table(report),
     ];
+    let shared = shared_approximations(report);
     if report
         .phases
         .iter()
         .any(|p| !p.phase.approximations.is_empty())
     {
-        blocks.push(Block::Lines(vec![
+        let mut lines = vec![
             "~ approximate: the phase rests on values cache-miss could not know (listed below)"
                 .to_string(),
-        ]));
+        ];
+        let mut by_phases: BTreeMap<&Vec<String>, Vec<&String>> = BTreeMap::new();
+        for (text, phases) in &shared {
+            by_phases.entry(phases).or_default().push(text);
+        }
+        for (phases, texts) in by_phases {
+            lines.push(format!("approximate in {}:", phases.join(", ")));
+            lines.extend(texts.iter().map(|t| format!("  - {t}")));
+        }
+        blocks.push(Block::Lines(lines));
     }
     if report.phases.iter().any(|p| p.missed_before.is_some()) {
         blocks.push(Block::Lines(
@@ -84,10 +94,43 @@ pub fn document(report: &Report) -> Vec<Block> {
         )]));
     }
     for phase in &report.phases {
-        blocks.extend(phase_blocks(phase));
+        blocks.extend(phase_blocks(phase, &shared));
     }
     blocks.extend(findings_blocks(report));
     blocks
+}
+
+/// An approximation without the `file:line: ` of its phase in front (the phase's own
+/// location, not the value's), so that the same unknown value in several phases reads alike.
+fn without_origin<'a>(phase: &PhaseSummary, text: &'a str) -> &'a str {
+    phase
+        .origin
+        .as_deref()
+        .and_then(|origin| text.strip_prefix(origin))
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(text)
+}
+
+/// Approximations that several phases share (a value from commonArgs), each with the
+/// phases (and where they are defined) it applies to: said once, not once per phase.
+fn shared_approximations(report: &Report) -> BTreeMap<String, Vec<String>> {
+    let mut by_text: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for phase in &report.phases {
+        for text in &phase.phase.approximations {
+            let origin = phase
+                .phase
+                .origin
+                .as_deref()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default();
+            by_text
+                .entry(without_origin(&phase.phase, text).to_string())
+                .or_default()
+                .push(format!("`{}`{origin}", phase.phase.name));
+        }
+    }
+    by_text.retain(|_, phases| phases.len() > 1);
+    by_text
 }
 
 fn plural(n: usize) -> &'static str {
@@ -136,11 +179,16 @@ fn summary_table(report: &Report) -> Block {
     }
 }
 
-fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
+fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> Vec<Block> {
     let mut blocks = Vec::new();
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
-    if !roots.is_empty() || !phase.phase.approximations.is_empty() || !phase.phase.notes.is_empty()
-    {
+    let approximations: Vec<&String> = phase
+        .phase
+        .approximations
+        .iter()
+        .filter(|a| !shared.contains_key(without_origin(&phase.phase, a)))
+        .collect();
+    if !roots.is_empty() || !approximations.is_empty() || !phase.phase.notes.is_empty() {
         let from = phase
             .phase
             .artifacts_from
@@ -216,9 +264,7 @@ fn phase_blocks(phase: &PhaseReport) -> Vec<Block> {
         lines.sort();
         blocks.push(Block::Lines(lines));
     }
-    let mut remarks: Vec<String> = phase
-        .phase
-        .approximations
+    let mut remarks: Vec<String> = approximations
         .iter()
         .map(|a| format!("approximate: {a}"))
         .collect();

@@ -238,3 +238,31 @@ fn names_are_not_broken_inside_a_word() {
     assert!(text.contains("buildDepsOnly"), "{text}");
     assert!(text.contains("cargoArtifacts"), "{text}");
 }
+
+#[test]
+fn approximations_shared_by_phases_are_said_once() {
+    let mut report = sample();
+    for phase in &mut report.phases {
+        let origin = phase.phase.origin.clone().unwrap();
+        phase.phase.approximations = vec![format!(
+            "{origin}: attribute OPENSSL_DIR could not be resolved (\"${{pkgs.openssl.dev}}\"); left unset"
+        )];
+    }
+    report.phases[1]
+        .phase
+        .approximations
+        .push("only in cli".into());
+    let text = table::render(
+        &document(&report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert_eq!(text.matches("OPENSSL_DIR").count(), 1, "{text}");
+    assert!(
+        text.contains("approximate in `deps` (phases.toml:4), `cli` (phases.toml:3):"),
+        "{text}"
+    );
+    assert!(text.contains("approximate: only in cli"), "{text}");
+}
