@@ -288,15 +288,15 @@ fn features_detail(miss: &Miss, best: &UnitKey) -> String {
         .collect();
     let mut parts = Vec::new();
     if !added.is_empty() {
-        parts.push(format!("this phase adds {}", list(&added)));
+        parts.push(format!("needs {} as well", list(&added)));
     }
     if !dropped.is_empty() {
-        parts.push(format!("deps-only also had {}", list(&dropped)));
+        parts.push(format!("not {}", list(&dropped)));
     }
     format!(
-        "{} (of {} features)",
-        parts.join("; "),
-        miss.unit.features.len()
+        "against the closest deps-only build ({} features), this phase {}",
+        best.features.len(),
+        parts.join(" and ")
     )
 }
 
