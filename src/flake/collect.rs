@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
-use super::eval::Evaluator;
-use super::value::{AttrSetValue, CraneDerivation, Thunk, ThunkState, Value};
-use crate::phase::crane::{DERIVATION_ATTRS, is_known_attr};
+use super::eval::{Evaluator, is_system_name};
+use super::value::{AttrSetValue, CraneDerivation, Thunk, ThunkState, Toolchain, Value};
+use crate::phase::crane::{CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS, is_known_attr};
 use crate::phase::{AttrValue, PhaseSpec, is_env_attr};
 use crate::phase::{did_you_mean, known_attrs};
 
@@ -43,6 +43,8 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     if let Value::Attrs(set) = &start {
         search.outputs = Some(Rc::as_ptr(set) as usize);
     }
+    // Searching forces what Nix may never force.
+    evaluator.speculative += 1;
     search.visit(evaluator, start, &mut Vec::new(), 0);
     // Values handed to frames (flake-utils, flake-parts) are searched too, until no new ones.
     let mut seen_frames = 0;
@@ -54,6 +56,7 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         }
         search.visit(evaluator, frame, &mut Vec::new(), 0);
     }
+    evaluator.speculative -= 1;
     // Force every argument of every crane call, so the derivations they hold (an inline or
     // let-bound `cargoArtifacts`) exist before bindings are searched for names.
     let mut forced = 0;
@@ -66,7 +69,9 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     }
     // The same crane call reached more than once (per system, through `packages` and
     // `checks`, a function called twice with equal arguments) is one phase.
+    evaluator.speculative += 1;
     let classes = same_calls(evaluator);
+    evaluator.speculative -= 1;
     let class = |id: usize| classes.get(id).copied().unwrap_or(id);
     // A let name is a phase name only when it names one call (a `deps` bound inside
     // a function called with different arguments names several: those are named after
@@ -110,8 +115,8 @@ fn same_calls(evaluator: &mut Evaluator) -> Vec<usize> {
         for (id, slot) in next.iter_mut().enumerate() {
             let d = evaluator.derivations[id].clone();
             let mut key = format!(
-                "{}:{}:{}:{}:",
-                d.pos.file, d.pos.offset, d.function, d.toolchain
+                "{}:{}:{}:{:?}:",
+                d.pos.file, d.pos.offset, d.function, d.toolchain.key
             );
             fingerprint_set(evaluator, &d.args, &classes, 0, &mut key);
             *slot = *first.entry(key).or_insert(id);
@@ -196,9 +201,9 @@ fn fingerprint(
             }
             out.push(')');
         }
-        Value::CraneLib(toolchain) => out.push_str(&format!("cranelib:{toolchain:?}")),
+        Value::CraneLib(toolchain) => out.push_str(&format!("cranelib:{:?}", toolchain.key)),
         Value::CraneFunction(toolchain, name) => {
-            out.push_str(&format!("crane:{toolchain:?}.{name}"))
+            out.push_str(&format!("crane:{:?}.{name}", toolchain.key))
         }
         Value::Derivation(d) => out.push_str(&format!(
             "drv#{}",
@@ -279,7 +284,17 @@ impl Search {
             Value::Derivation(d) => {
                 let name = name_from_path(path);
                 self.add(&d, name);
+                // Crane calls under `passthru` (`passthru.tests.clippy`) are phases too.
+                if let Some(passthru) = d.args.entries.get("passthru").cloned() {
+                    let passthru = evaluator.force(&passthru);
+                    path.push("passthru".to_string());
+                    self.visit(evaluator, passthru, path, depth + 1);
+                    path.pop();
+                }
             }
+            // The outputs reached again (`src = self;`) are searched once, from the top.
+            Value::Attrs(set)
+                if !path.is_empty() && Some(Rc::as_ptr(&set) as usize) == self.outputs => {}
             Value::Attrs(set) => {
                 for (key, thunk) in set.entries.iter() {
                     if key == "inputs" || key == "self" {
@@ -323,6 +338,26 @@ impl Search {
 /// derivation but do not name it. With the name, how many segments were below it. `None`
 /// when nothing is left.
 fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
+    // Under a derivation's `passthru`: named after the derivation and the attribute
+    // (`lzbt` + `passthru.tests.clippy`: `lzbt-clippy`).
+    if let Some(i) = path.iter().rposition(|p| p == "passthru") {
+        let (preference, below, owner) = name_from_path(&path[..i])?;
+        let rest: Vec<&str> = path[i + 1..]
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !is_system(p) && *p != "tests")
+            .collect();
+        // What a passthru derivation holds (`cargoArtifacts`, `src`) is named elsewhere.
+        if rest.iter().any(|p| is_derivation_attr(p)) {
+            return None;
+        }
+        // Below a `let` name: `passthru.deps = deps;` is named `deps`.
+        let preference = preference.max(3);
+        return Some(match rest.last() {
+            Some(last) => (preference, below, format!("{owner}-{last}")),
+            None => (preference, below + 1, owner),
+        });
+    }
     let mut names: Vec<&String> = path.iter().filter(|p| !is_system(p)).collect();
     let all = names.len();
     while let Some(last) = names.last() {
@@ -370,12 +405,7 @@ fn is_derivation_attr(name: &str) -> bool {
 }
 
 fn is_system(segment: &str) -> bool {
-    segment.starts_with("${")
-        || [
-            "-linux", "-darwin", "-windows", "-freebsd", "-netbsd", "-openbsd", "-none",
-        ]
-        .iter()
-        .any(|os| segment.ends_with(os))
+    is_system_name(segment)
 }
 
 /// Turns found derivations into specs, giving each a unique name.
@@ -386,6 +416,8 @@ struct Specs<'a> {
     names: BTreeMap<usize, String>,
     specs: Vec<PhaseSpec>,
     done: HashSet<usize>,
+    /// Each crane lib's name in the phases, by its key.
+    toolchains: HashMap<String, String>,
 }
 
 impl Specs<'_> {
@@ -394,12 +426,15 @@ impl Specs<'_> {
         found: BTreeMap<usize, Found>,
         classes: Vec<usize>,
     ) -> Vec<PhaseSpec> {
+        let toolchains =
+            toolchain_names(evaluator, found.values().map(|f| &f.derivation.toolchain));
         let mut specs = Specs {
             evaluator,
             classes,
             names: BTreeMap::new(),
             specs: Vec::new(),
             done: HashSet::new(),
+            toolchains,
         };
         let mut taken = BTreeSet::new();
         // The best-placed derivation gets the plain name (`checks.x` before `packages.x`).
@@ -446,7 +481,7 @@ impl Specs<'_> {
         let mut spec = PhaseSpec {
             name: name.clone(),
             origin: Some(location.clone()),
-            toolchain: Some(derivation.toolchain.clone()),
+            toolchain: Some(self.toolchain_name(&derivation.toolchain)),
             ..PhaseSpec::default()
         };
         spec.attrs.insert(
@@ -467,6 +502,18 @@ impl Specs<'_> {
                     spec.attrs.insert(attr, artifacts);
                 }
                 _ if !is_env_attr(&attr) && !is_known_attr(&attr) => {
+                    // A near miss of crane's own attribute is a typo: crane would
+                    // silently use its default.
+                    if let Some(hint) = did_you_mean(&attr, &crane_own_attrs()) {
+                        let at = self
+                            .evaluator
+                            .attr_position(&thunk)
+                            .map_or(location.clone(), |pos| self.evaluator.location(pos));
+                        self.evaluator.fail_with(format!(
+                            "{at}: phase `{name}`: unknown attribute `{attr}`{hint}"
+                        ));
+                        continue;
+                    }
                     let hint = did_you_mean(&attr, &known_attrs()).unwrap_or_default();
                     self.evaluator.warnings.push(format!(
                         "{location}: phase `{name}`: attribute `{attr}` is not one crane reads; ignored (crane passes it on as an environment variable){hint}"
@@ -519,6 +566,15 @@ impl Specs<'_> {
                 AttrValue::Unknown(what)
             }
         }
+    }
+
+    /// A crane lib as the phases name it: as written, or, when libs written alike differ,
+    /// with where it was written.
+    fn toolchain_name(&self, toolchain: &Toolchain) -> String {
+        self.toolchains
+            .get(&toolchain.key)
+            .cloned()
+            .unwrap_or_else(|| toolchain.text.clone())
     }
 
     fn class(&self, id: usize) -> usize {
@@ -594,6 +650,69 @@ impl Specs<'_> {
             }
         })
     }
+}
+
+/// Names for crane libs: their text, unless different libs share it; then with the place
+/// they were made (and a number where that is shared too).
+fn toolchain_names<'a>(
+    evaluator: &Evaluator,
+    toolchains: impl Iterator<Item = &'a Toolchain>,
+) -> HashMap<String, String> {
+    let mut by_text: BTreeMap<String, Vec<&Toolchain>> = BTreeMap::new();
+    for toolchain in toolchains {
+        let same = by_text.entry(toolchain.text.clone()).or_default();
+        if !same.iter().any(|t| t.key == toolchain.key) {
+            same.push(toolchain);
+        }
+    }
+    let mut names = HashMap::new();
+    for (text, libs) in by_text {
+        if let [only] = libs.as_slice() {
+            names.insert(only.key.clone(), text);
+            continue;
+        }
+        let mut taken = BTreeSet::new();
+        for lib in libs {
+            let base = match lib.origin {
+                Some(pos) => format!("{text} ({})", evaluator.location(pos)),
+                None => text.clone(),
+            };
+            names.insert(lib.key.clone(), unique(&base, &mut taken));
+        }
+    }
+    names
+}
+
+/// crane's own attributes (not stdenv's): a near miss of one is a typo.
+fn crane_own_attrs() -> Vec<&'static str> {
+    COMMON_ATTRS
+        .iter()
+        .chain(CARGO_ATTRS)
+        .chain(DERIVATION_ATTRS.iter().filter(|attr| {
+            attr.starts_with("cargo")
+                || attr.starts_with("doNot")
+                || attr.starts_with("dummy")
+                || matches!(
+                    **attr,
+                    "installCargoArtifactsMode"
+                        | "doIncludeCrossToolchainEnv"
+                        | "docInstallRoot"
+                        | "cleanCargoTomlFilter"
+                        | "extraDummyScript"
+                        | "overrideVendorCargoPackage"
+                        | "overrideVendorGitCheckout"
+                        | "registries"
+                        | "pnameSuffix"
+                        | "doCompressAndInstallFullArchive"
+                        | "zstdCompressionExtraArgs"
+                        | "doRemapPathPrefix"
+                        | "outputHashes"
+                )
+        }))
+        .copied()
+        // `env`: too short for a near miss to say anything.
+        .filter(|attr| *attr != "function" && attr.len() >= 6)
+        .collect()
 }
 
 /// A string with unknown interpolations left out: one approximation per piece, at the

@@ -10,13 +10,89 @@ use anyhow::{Result, anyhow};
 use rnix::ast::{self, AstToken, BinOpKind, Expr, HasEntry, InterpolPart, UnaryOpKind};
 use rowan::ast::AstNode;
 
+use super::check;
 use super::value::{
-    AttrSetValue, Builtin, Closure, CraneDerivation, Env, Pos, Thunk, ThunkState, Value,
+    AttrSetValue, Builtin, Closure, CraneDerivation, Env, Pos, Thunk, ThunkState, Toolchain, Value,
 };
-use crate::phase::CraneFunction;
+use crate::phase::{CraneFunction, did_you_mean};
 
-/// How deep evaluation may nest before giving up on a value (recursive definitions).
-const MAX_DEPTH: usize = 400;
+/// How deep evaluation may nest: deeper is an endless recursion, or more than the
+/// evaluator can follow (its stack is sized for this).
+pub const MAX_DEPTH: usize = 4000;
+
+/// Every attribute a crane lib has had (crane's `lib/default.nix` over its history), and
+/// those of the scope it is made with: the ones that are not crane functions compile
+/// nothing (`cargoFmt`, `cleanCargoSource`, `vendorCargoDeps`, ...).
+pub const CRANE_LIB_ATTRS: &[&str] = &[
+    "appendCrateRegistries",
+    "buildDepsOnly",
+    "buildPackage",
+    "buildTrunkPackage",
+    "buildWithCargo",
+    "buildWithDummySrc",
+    "callPackage",
+    "cargo",
+    "cargoAudit",
+    "cargoBuild",
+    "cargoClippy",
+    "cargoDeny",
+    "cargoDoc",
+    "cargoDocTest",
+    "cargoFmt",
+    "cargoHelperFunctionsHook",
+    "cargoLlvmCov",
+    "cargoNextest",
+    "cargoTarpaulin",
+    "cargoTest",
+    "cleanCargoSource",
+    "cleanCargoToml",
+    "clippy",
+    "configureCargoCommonVarsHook",
+    "configureCargoVendoredDepsHook",
+    "craneLib",
+    "craneUtils",
+    "crateNameFromCargoToml",
+    "crateRegistries",
+    "devShell",
+    "downloadCargoPackage",
+    "downloadCargoPackageFromGit",
+    "fileset",
+    "filterCargoSources",
+    "filters",
+    "findCargoFiles",
+    "inheritCargoArtifactsHook",
+    "installCargoArtifactsHook",
+    "installFromCargoBuildLogHook",
+    "mkCargoDerivation",
+    "mkCrossToolchainEnv",
+    "mkDummySrc",
+    "newScope",
+    "overrideScope",
+    "overrideScope'",
+    "overrideToolchain",
+    "packages",
+    "path",
+    "registryFromDownloadUrl",
+    "registryFromGitIndex",
+    "registryFromSparse",
+    "remapPathPrefixHook",
+    "removeReferencesToRustToolchainHook",
+    "removeReferencesToVendoredSourcesHook",
+    "replaceCargoLockHook",
+    "rustc",
+    "rustfmt",
+    "stdenvSelector",
+    "taploFmt",
+    "urlForCargoPackage",
+    "vendorCargoDeps",
+    "vendorCargoDepsFromArgs",
+    "vendorCargoRegistries",
+    "vendorGitDeps",
+    "vendorMultipleCargoDeps",
+    "writeTOML",
+    "writeTOMLViaCraneUtils",
+    "writeTOMLViaRemarshal",
+];
 
 /// A parsed file of the flake.
 pub struct SourceFile {
@@ -46,8 +122,18 @@ pub struct Evaluator {
     /// The thunks being forced, innermost last, each with the thunks it forced.
     forcing: Vec<(Thunk, Vec<Thunk>)>,
     pub warnings: Vec<String>,
-    /// A syntax error in an imported file: reported as the evaluation's error.
+    /// Bad input Nix itself would reject (a syntax error in an imported file, a missing
+    /// import, an infinite recursion, ...): the first one is the evaluation's error, and
+    /// once there is one nothing more is evaluated.
     pub fatal: Option<anyhow::Error>,
+    /// Above zero while forcing what Nix may never force (the argument of a function the
+    /// evaluator does not know, outputs searched for crane calls): an infinite recursion
+    /// found there is an unknown value, not an error.
+    pub speculative: usize,
+    /// Where each attribute of a set was written, by its thunk (kept alive here).
+    attr_pos: HashMap<usize, (Thunk, Pos)>,
+    /// The expressions of the thunks being forced, by thunk: where an infinite recursion is.
+    evaluating: HashMap<usize, (Pos, String)>,
 }
 
 fn text_of(node: &impl AstNode) -> String {
@@ -79,7 +165,36 @@ impl Evaluator {
             forcing: Vec::new(),
             warnings: Vec::new(),
             fatal: None,
+            speculative: 0,
+            attr_pos: HashMap::new(),
+            evaluating: HashMap::new(),
         }
+    }
+
+    /// Records bad input (the first one wins) at `file:line:column`; the value is unknown.
+    pub fn fail(&mut self, pos: Pos, message: &str) -> Value {
+        let location = self.location_column(pos);
+        self.fail_with(format!("{location}: {message}"))
+    }
+
+    /// Records bad input with its own wording (the first one wins); the value is unknown.
+    pub fn fail_with(&mut self, error: String) -> Value {
+        if self.fatal.is_none() {
+            self.fatal = Some(anyhow!("{error}"));
+        }
+        Value::Unknown("an error".into())
+    }
+
+    /// `file:line:column` of a position.
+    pub fn location_column(&self, pos: Pos) -> String {
+        let file = &self.files[pos.file];
+        let (line, column) = line_column(&file.text, pos.offset);
+        format!("{}:{line}:{column}", file.shown)
+    }
+
+    /// Where the attribute held by `thunk` was written, when it was.
+    pub fn attr_position(&self, thunk: &Thunk) -> Option<Pos> {
+        self.attr_pos.get(&thunk.key()).map(|(_, pos)| *pos)
     }
 
     /// Parses a file; a syntax error is `file:line:column: message`.
@@ -89,10 +204,21 @@ impl Evaluator {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| path.display().to_string());
         let parsed = rnix::Root::parse(text);
-        if let Some(error) = parsed.errors().first() {
-            let offset = error_offset(error).unwrap_or(text.len());
+        if !parsed.errors().is_empty() {
+            let (offset, message) = check::syntax_error(text, &parsed.syntax(), parsed.errors());
+            return Err(match offset {
+                Some(offset) => {
+                    let (line, column) = line_column(text, offset);
+                    anyhow!("{shown}:{line}:{column}: syntax error: {message}")
+                }
+                None => anyhow!("{shown}: syntax error: {message}"),
+            });
+        }
+        if let Some((offset, name)) = check::undefined_variable(&parsed.syntax()) {
             let (line, column) = line_column(text, offset);
-            return Err(anyhow!("{shown}:{line}:{column}: syntax error: {error}"));
+            return Err(anyhow!(
+                "{shown}:{line}:{column}: undefined variable `{name}`"
+            ));
         }
         let expr = parsed
             .tree()
@@ -151,11 +277,17 @@ impl Evaluator {
         self.forcing.push((thunk.clone(), Vec::new()));
         let value = match state {
             ThunkState::Done(value) => value,
-            ThunkState::Evaluating => Value::Unknown("infinite recursion".into()),
-            ThunkState::Pending(expr, env, file) => self.eval(&expr, &env, file),
+            ThunkState::Evaluating => self.recursion(thunk),
+            ThunkState::Pending(expr, env, file) => {
+                let pos = self.pos(&expr, file);
+                self.evaluating.insert(thunk.key(), (pos, text_of(&expr)));
+                let value = self.eval(&expr, &env, file);
+                self.evaluating.remove(&thunk.key());
+                value
+            }
             ThunkState::Select(source, name, described) => {
                 let value = self.force(&source);
-                self.select_attr(value, &name, &described)
+                self.select_attr(value, &name, &described, None)
                     .unwrap_or(Value::Unknown(described))
             }
             ThunkState::Apply(function, arg, pos, text) => self.apply(function, arg, pos, &text),
@@ -185,6 +317,40 @@ impl Evaluator {
         value
     }
 
+    /// A thunk forced while it is being forced: Nix's infinite recursion (an unknown value
+    /// where the evaluator forces what Nix may not).
+    fn recursion(&mut self, thunk: &Thunk) -> Value {
+        if self.speculative > 0 {
+            return Value::Unknown("infinite recursion".into());
+        }
+        match self.evaluating.get(&thunk.key()).cloned() {
+            Some((pos, text)) => self.fail(pos, &format!("infinite recursion evaluating `{text}`")),
+            None => {
+                // Where the innermost thunk being evaluated is written.
+                let innermost = self
+                    .forcing
+                    .iter()
+                    .rev()
+                    .find_map(|(t, _)| self.evaluating.get(&t.key()).cloned());
+                match innermost {
+                    Some((pos, text)) => {
+                        self.fail(pos, &format!("infinite recursion evaluating `{text}`"))
+                    }
+                    None => self.fail_with("infinite recursion".into()),
+                }
+            }
+        }
+    }
+
+    /// Forces the thunk a name or attribute `what` at `pos` refers to: an infinite
+    /// recursion is reported there.
+    fn force_named(&mut self, thunk: &Thunk, pos: Pos, what: &str) -> Value {
+        if self.speculative == 0 && matches!(*thunk.0.borrow(), ThunkState::Evaluating) {
+            return self.fail(pos, &format!("infinite recursion evaluating `{what}`"));
+        }
+        self.force(thunk)
+    }
+
     /// A value handed to a function the evaluator does not know, noted for the search
     /// (with the thunk whose evaluation made it).
     fn push_frame(&mut self, frame: Value) {
@@ -206,8 +372,18 @@ impl Evaluator {
     }
 
     pub fn eval(&mut self, expr: &Expr, env: &Env, file: usize) -> Value {
+        if self.fatal.is_some() {
+            return Value::Unknown("an error".into());
+        }
         if self.depth >= MAX_DEPTH {
-            return Value::Unknown(format!("{} (evaluation too deep)", text_of(expr)));
+            let pos = self.pos(expr, file);
+            return self.fail(
+                pos,
+                &format!(
+                    "evaluation nested too deeply (more than {MAX_DEPTH} levels) at `{}`: an endless recursion, or more than cache-miss can follow",
+                    text_of(expr)
+                ),
+            );
         }
         self.depth += 1;
         let value = self.eval_inner(expr, env, file);
@@ -243,7 +419,7 @@ impl Evaluator {
                 Value::Path(PathBuf::from(&text), text)
             }
             Expr::PathHome(_) | Expr::PathSearch(_) => Value::Unknown(text_of(expr)),
-            Expr::Ident(ident) => self.eval_ident(ident, env),
+            Expr::Ident(ident) => self.eval_ident(ident, env, file),
             Expr::List(list) => Value::List(Rc::new(
                 list.items()
                     .map(|item| Thunk::pending(item, env.clone(), file))
@@ -319,12 +495,13 @@ impl Evaluator {
         }
     }
 
-    fn eval_ident(&mut self, ident: &ast::Ident, env: &Env) -> Value {
+    fn eval_ident(&mut self, ident: &ast::Ident, env: &Env, file: usize) -> Value {
         let Some(name) = ident.ident_token().map(|t| t.text().to_string()) else {
             return Value::Unknown(text_of(ident));
         };
         if let Some(thunk) = env.lookup(&name) {
-            return self.force(&thunk);
+            let pos = self.pos(ident, file);
+            return self.force_named(&thunk, pos, &name);
         }
         for namespace in env.namespaces() {
             if let Value::Attrs(set) = self.force(&namespace) {
@@ -396,7 +573,8 @@ impl Evaluator {
                 return Value::Unknown(text_of(select));
             };
             described = format!("{described}.{name}");
-            value = match self.select_attr(value, &name, &described) {
+            let pos = self.pos(&attr, file);
+            value = match self.select_attr(value, &name, &described, Some(pos)) {
                 Some(next) => next,
                 None => {
                     return match select.default_expr() {
@@ -409,36 +587,95 @@ impl Evaluator {
         value
     }
 
-    /// `value.name`; `None` when a known attribute set lacks it.
-    fn select_attr(&mut self, value: Value, name: &str, described: &str) -> Option<Value> {
+    /// `value.name` (`at`: where it is selected); `None` when a known attribute set lacks
+    /// it.
+    fn select_attr(
+        &mut self,
+        value: Value,
+        name: &str,
+        described: &str,
+        at: Option<Pos>,
+    ) -> Option<Value> {
         Some(match value {
-            Value::Attrs(set) => match set.entries.get(name) {
-                Some(thunk) => {
-                    let thunk = thunk.clone();
-                    self.force(&thunk)
+            Value::Attrs(set) => {
+                // A system the evaluator cannot know (`${system}`, `${pkgs.system}`) selects
+                // what was evaluated for its placeholder system.
+                let entry = set.entries.get(name).or_else(|| {
+                    let mut placeholders = set.entries.iter().filter(|(k, _)| k.starts_with("${"));
+                    match (
+                        name.starts_with("${"),
+                        placeholders.next(),
+                        placeholders.next(),
+                    ) {
+                        (true, Some((_, thunk)), None) => Some(thunk),
+                        _ => None,
+                    }
+                });
+                match entry {
+                    Some(thunk) => {
+                        let thunk = thunk.clone();
+                        match at {
+                            Some(pos) => self.force_named(&thunk, pos, described),
+                            None => self.force(&thunk),
+                        }
+                    }
+                    None if set.partial.is_empty() => return None,
+                    None => Value::Unknown(described.to_string()),
                 }
-                None if set.partial.is_empty() => return None,
-                None => Value::Unknown(described.to_string()),
-            },
-            Value::CraneLib(toolchain) => crane_lib_attr(&toolchain, name, described),
+            }
+            Value::CraneLib(toolchain) => {
+                if let Some(pos) = at {
+                    self.check_crane_attr(name, pos, true);
+                }
+                crane_lib_attr(&toolchain, name, described)
+            }
             // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).
             Value::Unknown(base) if looks_like_crane_lib(&base) => {
-                crane_lib_attr(&base, name, described)
+                if let Some(pos) = at {
+                    self.check_crane_attr(name, pos, false);
+                }
+                crane_lib_attr(&Toolchain::named(&base), name, described)
             }
             Value::Unknown(base) => match name {
                 "mkLib" => builtin(Builtin::MkLib),
                 "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
                 "lib" if base.rsplit('.').next().is_some_and(|last| last == "crane") => {
-                    Value::CraneLib("crane".into())
+                    Value::CraneLib(Toolchain::named("crane"))
                 }
                 _ if CraneFunction::from_name(name).is_some() => {
-                    Value::CraneFunction(base, name.to_string())
+                    Value::CraneFunction(Toolchain::named(&base), name.to_string())
                 }
                 _ => lib_function(name)
                     .map_or_else(|| Value::Unknown(described.to_string()), builtin),
             },
             _ => Value::Unknown(described.to_string()),
         })
+    }
+
+    /// `craneLib.NAME`: a name crane's libs never had is bad input, with the crane
+    /// function it is most likely a typo of. `sure`: the value is known to be a crane lib
+    /// (else only its name says so, and only a near miss is reported).
+    fn check_crane_attr(&mut self, name: &str, pos: Pos, sure: bool) {
+        // `crane.lib.${system}` (crane's old interface) is a crane lib per system.
+        if CRANE_LIB_ATTRS.contains(&name) || name.starts_with("__") || is_system_name(name) {
+            return;
+        }
+        let functions: Vec<&str> = CRANE_LIB_ATTRS
+            .iter()
+            .copied()
+            .filter(|n| n.starts_with(char::is_lowercase))
+            .collect();
+        let hint = did_you_mean(name, &functions);
+        if hint.is_none() && !sure {
+            return;
+        }
+        self.fail(
+            pos,
+            &format!(
+                "`{name}` is not a function or attribute of a crane lib{}",
+                hint.unwrap_or_default()
+            ),
+        );
     }
 
     fn eval_attrset(&mut self, set: &ast::AttrSet, env: &Env, file: usize) -> Value {
@@ -496,11 +733,10 @@ impl Evaluator {
                         .collect();
                     match names {
                         Some(names) if !names.is_empty() => {
-                            insert_path(
-                                &mut tree,
-                                &names,
-                                Thunk::pending(value, scope.clone(), file),
-                            );
+                            let thunk = Thunk::pending(value, scope.clone(), file);
+                            let pos = self.pos(&path, file);
+                            self.attr_pos.insert(thunk.key(), (thunk.clone(), pos));
+                            insert_path(&mut tree, &names, thunk);
                         }
                         _ => self.warnings.push(format!(
                             "{}: attribute name `{}` could not be resolved; ignored",
@@ -685,19 +921,25 @@ impl Evaluator {
             Value::CraneFunction(toolchain, name) => {
                 self.crane_call(&toolchain, &name, arg, pos, text)
             }
-            Value::Unknown(_) => {
+            Value::Unknown(function) => {
                 // An unknown function applied to a function or a set: a flake frame
-                // (eachDefaultSystem, mkFlake, ...). Look inside; the result stays unknown.
+                // (eachDefaultSystem, mkFlake, ...). Look inside; the result stays unknown,
+                // except for flake-utils' frames, whose shape is known. Nix may never
+                // force any of this.
+                self.speculative += 1;
+                let mut known = None;
                 match self.force(&arg) {
                     Value::Lambda(closure) => {
                         let result =
                             self.call(&closure, Thunk::value(Value::Unknown(text.to_string())));
+                        known = flake_utils_frame(&function, &closure, &result, text);
                         self.push_frame(result);
                     }
                     set @ Value::Attrs(_) => self.push_frame(set),
                     _ => {}
                 }
-                Value::Unknown(text.to_string())
+                self.speculative -= 1;
+                known.unwrap_or_else(|| Value::Unknown(text.to_string()))
             }
             _ => Value::Unknown(text.to_string()),
         }
@@ -763,7 +1005,7 @@ impl Evaluator {
 
     fn crane_call(
         &mut self,
-        toolchain: &str,
+        toolchain: &Toolchain,
         name: &str,
         arg: Thunk,
         pos: Pos,
@@ -789,7 +1031,7 @@ impl Evaluator {
             function: name.to_string(),
             args,
             pos,
-            toolchain: toolchain.to_string(),
+            toolchain: toolchain.clone(),
         });
         self.derivations.push(derivation.clone());
         Value::Derivation(derivation)
@@ -810,10 +1052,29 @@ impl Evaluator {
                 Value::Lambda(closure) => self.call(&closure, args[1].clone()),
                 _ => unknown(),
             },
-            Builtin::MkLib => Value::CraneLib("crane.mkLib".into()),
+            Builtin::MkLib => Value::CraneLib(Toolchain::named("crane.mkLib")),
             Builtin::CraneLibOverride(base, changes) => {
                 if *changes {
-                    Value::CraneLib(format!("{base}.overrideToolchain {text}"))
+                    // Shown as written; the same text elsewhere, or here with another
+                    // toolchain, is another lib.
+                    let toolchain = match self.force(&args[0]) {
+                        Value::Lambda(closure) => format!(
+                            "function@{}:{}",
+                            closure.file,
+                            usize::from(closure.lambda.syntax().text_range().start())
+                        ),
+                        Value::Unknown(what) => format!("?{what}"),
+                        Value::Str(s) => format!("{s:?}"),
+                        other => other.type_name().to_string(),
+                    };
+                    Value::CraneLib(Toolchain {
+                        text: text.to_string(),
+                        key: format!(
+                            "{}|{}:{}|{text}|{toolchain}",
+                            base.key, pos.file, pos.offset
+                        ),
+                        origin: Some(pos),
+                    })
                 } else {
                     Value::CraneLib(base.clone())
                 }
@@ -1131,7 +1392,16 @@ impl Evaluator {
         }
     }
 
-    /// Evaluates another Nix file of the flake (cached by path).
+    /// Evaluates the flake's own file (which it may import, too).
+    pub fn eval_file(&mut self, text: &str, path: &Path) -> Result<Value> {
+        let (file, expr) = self.parse(text, path)?;
+        let thunk = Thunk::pending(expr, self.root_env(), file);
+        self.imported.insert(path.to_path_buf(), thunk.clone());
+        Ok(self.force(&thunk))
+    }
+
+    /// Evaluates another Nix file of the flake (cached by path). One that does not exist
+    /// or cannot be read is bad input; one outside the flake's directory is unknown.
     pub fn import(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let path = if path.is_dir() {
             path.join("default.nix")
@@ -1140,6 +1410,13 @@ impl Evaluator {
         };
         if let Some(thunk) = self.imported.get(&path) {
             let thunk = thunk.clone();
+            // Whenever the file is needed, it fails: Nix would too.
+            if matches!(*thunk.0.borrow(), ThunkState::Evaluating) {
+                let location = self.location(pos);
+                return self.fail_with(format!(
+                    "{location}: cannot import {written}: it imports itself while it is being evaluated (infinite recursion)"
+                ));
+            }
             return self.force(&thunk);
         }
         if !path.starts_with(&self.base_dir) {
@@ -1152,11 +1429,13 @@ impl Evaluator {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) => {
-                self.warnings.push(format!(
-                    "{}: cannot read {written}: {err}",
-                    self.location(pos)
-                ));
-                return Value::Unknown(format!("import {written}"));
+                let why = match err.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
+                    _ => err.to_string(),
+                };
+                let location = self.location(pos);
+                return self.fail_with(format!("{location}: cannot import {written}: {why}"));
             }
         };
         match self.parse(&text, &path) {
@@ -1228,16 +1507,81 @@ fn lib_function(name: &str) -> Option<Builtin> {
 
 /// An attribute of a crane lib: one of crane's functions, an override, or something
 /// else (`cleanCargoSource`, `path`, ...) whose result is unknown.
-fn crane_lib_attr(toolchain: &str, name: &str, described: &str) -> Value {
+fn crane_lib_attr(toolchain: &Toolchain, name: &str, described: &str) -> Value {
     match name {
-        "overrideToolchain" => builtin(Builtin::CraneLibOverride(toolchain.to_string(), true)),
+        "overrideToolchain" => builtin(Builtin::CraneLibOverride(toolchain.clone(), true)),
         "overrideScope" | "overrideScope'" => {
-            builtin(Builtin::CraneLibOverride(toolchain.to_string(), false))
+            builtin(Builtin::CraneLibOverride(toolchain.clone(), false))
         }
+        "craneLib" => Value::CraneLib(toolchain.clone()),
+        "callPackage" => builtin(Builtin::CallPackage),
+        _ if is_system_name(name) => Value::CraneLib(toolchain.clone()),
         _ if CraneFunction::from_name(name).is_some() => {
-            Value::CraneFunction(toolchain.to_string(), name.to_string())
+            Value::CraneFunction(toolchain.clone(), name.to_string())
         }
         _ => Value::Unknown(described.to_string()),
+    }
+}
+
+/// A system in an output path: `x86_64-linux`, or one the evaluator cannot know
+/// (`${system}`).
+pub fn is_system_name(segment: &str) -> bool {
+    segment.starts_with("${")
+        || [
+            "-linux", "-darwin", "-windows", "-freebsd", "-netbsd", "-openbsd", "-none",
+        ]
+        .iter()
+        .any(|os| segment.ends_with(os))
+}
+
+/// What flake-utils' `eachDefaultSystem f` / `eachSystem systems f` make of `f`'s result
+/// for the placeholder system (its outputs, each under the system: `packages.${system}`);
+/// `each*SystemPassThrough` gives the result as is, `each*SystemMap` puts it under the
+/// system. `None` for any other function.
+fn flake_utils_frame(
+    function: &str,
+    closure: &Closure,
+    result: &Value,
+    text: &str,
+) -> Option<Value> {
+    let name = function
+        .split_whitespace()
+        .next()
+        .and_then(|f| f.rsplit('.').next())
+        .unwrap_or_default();
+    let system = match closure.lambda.param() {
+        Some(ast::Param::IdentParam(param)) => param
+            .ident()
+            .and_then(|i| i.ident_token())
+            .map_or("system".to_string(), |t| t.text().to_string()),
+        _ => "system".to_string(),
+    };
+    let key = format!("${{{system}}}");
+    let per_system = |value: Thunk| {
+        Value::Attrs(Rc::new(AttrSetValue {
+            entries: BTreeMap::from([(key.clone(), value)]),
+            partial: vec![text.to_string()],
+        }))
+    };
+    match (name, result) {
+        ("eachDefaultSystem" | "eachSystem", Value::Attrs(set)) => {
+            let entries = set
+                .entries
+                .iter()
+                .map(|(output, value)| (output.clone(), Thunk::value(per_system(value.clone()))))
+                .collect();
+            Some(Value::Attrs(Rc::new(AttrSetValue {
+                entries,
+                partial: vec![text.to_string()],
+            })))
+        }
+        ("eachDefaultSystemPassThrough" | "eachSystemPassThrough", Value::Attrs(_)) => {
+            Some(result.clone())
+        }
+        ("eachDefaultSystemMap" | "eachSystemMap", _) => {
+            Some(per_system(Thunk::value(result.clone())))
+        }
+        _ => None,
     }
 }
 
@@ -1401,16 +1745,4 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, column)
-}
-
-fn error_offset(error: &rnix::ParseError) -> Option<usize> {
-    use rnix::ParseError::*;
-    match error {
-        Unexpected(range)
-        | UnexpectedExtra(range)
-        | UnexpectedWanted(_, range, _)
-        | UnexpectedDoubleBind(range)
-        | DuplicatedArgs(range, _) => Some(usize::from(range.start())),
-        _ => None,
-    }
 }

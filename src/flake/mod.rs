@@ -1,6 +1,7 @@
 //! Reads crane phases straight from `flake.nix` (and the Nix files it imports) with a
 //! static evaluator: no Nix needed. Produces the same [`PhaseSpec`]s a phases file does.
 
+mod check;
 mod collect;
 pub mod eval;
 #[cfg(test)]
@@ -53,9 +54,7 @@ pub fn read_flake_str(text: &str, path: &Path, base_dir: &Path) -> Result<FlakeP
 
 fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
     let mut evaluator = eval::Evaluator::new(base_dir);
-    let (file, expr) = evaluator.parse(text, path)?;
-    let env = evaluator.root_env();
-    let root = evaluator.eval(&expr, &env, file);
+    let root = evaluator.eval_file(text, path)?;
     let specs = collect::phase_specs(&mut evaluator, root);
     if let Some(fatal) = evaluator.fatal.take() {
         return Err(fatal);

@@ -24,7 +24,9 @@ fn s(text: &str) -> AttrValue {
     AttrValue::Str(text.into())
 }
 
-const FRAME: &str = "{ outputs = { crane, ... }: let craneLib = crane.mkLib null; in BODY; }";
+/// `pkgs` and `nixpkgs` are flake inputs: unknown, as nixpkgs is.
+const FRAME: &str =
+    "{ outputs = { crane, nixpkgs, pkgs, ... }: let craneLib = crane.mkLib null; in BODY; }";
 
 fn flake(body: &str) -> FlakePhases {
     read(&FRAME.replace("BODY", body))
@@ -88,7 +90,7 @@ fn functions_with_patterns_defaults_and_at_bindings() {
 fn decidable_ifs_are_decided_and_others_are_unknown() {
     let phases = flake(
         r#"let dev = false; in {
-          packages.a = craneLib.buildDepsOnly { CARGO_PROFILE = if dev then "dev" else "release"; doCheck = if unknownThing then true else false; };
+          packages.a = craneLib.buildDepsOnly { CARGO_PROFILE = if dev then "dev" else "release"; doCheck = if pkgs.unknownThing then true else false; };
         }"#,
     );
     assert_eq!(attr(&phases, "a", "CARGO_PROFILE"), &s("release"));
@@ -139,21 +141,6 @@ fn crane_lib_overrides_and_lib_passed_as_argument() {
 }
 
 #[test]
-fn recursion_is_cut_without_a_panic() {
-    let phases = flake(
-        r#"let a = b; b = a; f = x: f x; in { packages.p = craneLib.buildDepsOnly { cargoExtraArgs = a; CARGO_PROFILE = f 1; }; }"#,
-    );
-    assert!(matches!(
-        attr(&phases, "p", "cargoExtraArgs"),
-        AttrValue::Unknown(_)
-    ));
-    assert!(matches!(
-        attr(&phases, "p", "CARGO_PROFILE"),
-        AttrValue::Unknown(_)
-    ));
-}
-
-#[test]
 fn syntax_errors_name_file_line_and_column() {
     let err = read_flake_str(
         "{\n  a = ;\n}\n",
@@ -164,20 +151,6 @@ fn syntax_errors_name_file_line_and_column() {
     assert!(
         err.to_string().starts_with("flake.nix:2:7: syntax error"),
         "{err}"
-    );
-}
-
-#[test]
-fn inputs_that_cannot_be_read_do_not_stop_the_analysis() {
-    let phases = flake(r#"{ packages.p = craneLib.buildDepsOnly (import ./missing.nix); }"#);
-    assert_eq!(phases.specs.len(), 1);
-    assert!(
-        phases.specs[0].approximations[0].contains("part of the arguments could not be resolved")
-    );
-    assert!(
-        phases.warnings[0].contains("cannot read ./missing.nix"),
-        "{:?}",
-        phases.warnings
     );
 }
 
@@ -222,7 +195,7 @@ fn unknown_system_lists_are_evaluated_for_one_placeholder_system() {
     let phases = flake(
         r#"let
           forAllSystems = f: nixpkgs.lib.genAttrs nixpkgs.lib.systems.flakeExposed f;
-          eachSystem = nixpkgs.lib.genAttrs someSystems;
+          eachSystem = nixpkgs.lib.genAttrs pkgs.someSystems;
           per = forAllSystems (system: { deps = craneLib.buildDepsOnly { CARGO_PROFILE = "ci"; }; });
         in {
           packages = forAllSystems (system: { inherit (per.${system}) deps; });
@@ -346,7 +319,7 @@ fn the_same_call_is_one_phase_and_different_calls_are_never_merged() {
 #[test]
 fn unknown_interpolations_are_left_out_and_noted() {
     let phases = flake(
-        r#"let base = "--locked"; in { packages.x86_64-linux = {
+        r#"with pkgs; let base = "--locked"; in { packages.x86_64-linux = {
           a = craneLib.buildPackage {
             cargoArtifacts = null;
             cargoExtraArgs = "${base} ${featuresArg} --workspace";
@@ -402,5 +375,267 @@ fn calls_equal_but_for_crane_calls_made_while_comparing_are_one_phase() {
           };
         in { packages.x86_64-linux.app = mk "x86_64-linux"; packages.aarch64-linux.app = mk "aarch64-linux"; }"#,
     );
-    assert_eq!(names(&phases), ["deps", "app"]);
+    // The passthru check is a phase, named after its derivation and attribute.
+    assert_eq!(names(&phases), ["deps", "app", "app-lint"]);
+}
+
+/// The error reading flake text (as `/flake/flake.nix`).
+fn error(text: &str) -> String {
+    match read_flake_str(text, Path::new("/flake/flake.nix"), Path::new("/flake")) {
+        Ok(phases) => panic!("reads, with phases {:?}", names(&phases)),
+        Err(err) => err.to_string(),
+    }
+}
+
+fn flake_error(body: &str) -> String {
+    error(&FRAME.replace("BODY", body))
+}
+
+#[test]
+fn a_local_import_that_does_not_exist_is_an_error() {
+    assert_eq!(
+        flake_error("{\n packages.p = import ./missing.nix { inherit craneLib; }; }"),
+        "flake.nix:2: cannot import ./missing.nix: no such file"
+    );
+    assert_eq!(
+        flake_error("{ packages.p = craneLib.buildDepsOnly (import ./nix); }"),
+        "flake.nix:1: cannot import ./nix: no such file"
+    );
+}
+
+#[test]
+fn imports_the_evaluator_cannot_know_stay_approximations() {
+    let phases = flake(
+        r#"{ packages.p = craneLib.buildDepsOnly (import "${pkgs.path}/args.nix" // import ../elsewhere.nix); }"#,
+    );
+    assert_eq!(names(&phases), ["p"]);
+    assert!(!approximations(&phases, "p").is_empty());
+    assert!(
+        phases.warnings[0].contains("import of ../elsewhere.nix outside the flake's directory"),
+        "{:?}",
+        phases.warnings
+    );
+}
+
+#[test]
+fn a_crane_function_crane_does_not_have_is_an_error_with_a_suggestion() {
+    assert_eq!(
+        flake_error("{\n  packages.p = craneLib.buildPackag { };\n}"),
+        "flake.nix:2:25: `buildPackag` is not a function or attribute of a crane lib; did you mean `buildPackage`?"
+    );
+    // A lib known only by its name (a function argument): a near miss is reported too.
+    let err = error("{ craneLib }: { p = craneLib.cargoClipy { }; }");
+    assert!(
+        err.contains("`cargoClipy` is not a function or attribute of a crane lib; did you mean `cargoClippy`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn crane_functions_that_compile_nothing_are_ignored() {
+    let phases = flake(
+        r#"let src = craneLib.cleanCargoSource ./.; in {
+          checks = {
+            fmt = craneLib.cargoFmt { inherit src; };
+            audit = craneLib.cargoAudit { inherit src; advisory-db = null; };
+            deny = craneLib.cargoDeny { inherit src; };
+            toml = craneLib.taploFmt { src = craneLib.path ./.; };
+            vendored = craneLib.vendorCargoDeps { inherit src; };
+            dummy = craneLib.mkDummySrc { inherit src; };
+            name = (craneLib.crateNameFromCargoToml { inherit src; }).pname;
+            web = craneLib.buildTrunkPackage { inherit src; };
+            deps = craneLib.buildDepsOnly { inherit src; };
+          };
+          legacy = crane.lib.x86_64-linux.cargoFmt { };
+        }"#,
+    );
+    assert_eq!(names(&phases), ["deps"]);
+}
+
+#[test]
+fn a_near_miss_of_a_crane_attribute_is_an_error() {
+    assert_eq!(
+        flake_error(
+            "{ packages.server = craneLib.buildPackage {\n  cargoArtifacts = null;\n  cargoExtraArg = \"--locked\";\n}; }"
+        ),
+        "flake.nix:3: phase `server`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?"
+    );
+    // Other attributes are derivation attributes, as in Nix: a warning.
+    let phases = flake(
+        r#"{ packages.server = craneLib.buildPackage { cargoArtifacts = null; myOwnThing = "x"; buildInput = [ ]; }; }"#,
+    );
+    assert_eq!(names(&phases), ["server"]);
+    assert!(phases.warnings.iter().any(|w| w.contains("myOwnThing")));
+}
+
+#[test]
+fn infinite_recursion_is_an_error_where_it_happens() {
+    assert_eq!(
+        flake_error(
+            "let\n  a = b;\n  b = a;\nin { packages.p = craneLib.buildDepsOnly { cargoExtraArgs = a; }; }"
+        ),
+        "flake.nix:3:7: infinite recursion evaluating `a`"
+    );
+    assert_eq!(
+        flake_error(
+            "let args = rec { cargoExtraArgs = cargoExtraArgs; }; in { packages.p = craneLib.buildDepsOnly args; }"
+        ),
+        "flake.nix:1:114: infinite recursion evaluating `cargoExtraArgs`"
+    );
+}
+
+#[test]
+fn recursion_nix_may_never_force_stays_unknown() {
+    // The argument of a function the evaluator does not know: Nix may never force it.
+    let phases = flake(
+        r#"let x = pkgs.fix x; in { packages.p = craneLib.buildDepsOnly { cargoExtraArgs = "--locked"; passthru.x = x; }; }"#,
+    );
+    assert_eq!(names(&phases), ["p"]);
+}
+
+#[test]
+fn undefined_variables_are_errors_unless_under_an_unknown_with() {
+    assert_eq!(
+        flake_error(
+            "{\n packages.p = craneLib.buildDepsOnly { cargoExtraArgs = undefinedThing; }; }"
+        ),
+        "flake.nix:2:57: undefined variable `undefinedThing`"
+    );
+    // Nix checks the whole file, evaluated or not.
+    assert_eq!(
+        flake_error("{ packages.p = craneLib.buildDepsOnly { }; unused = x: y; }"),
+        "flake.nix:1:135: undefined variable `y`"
+    );
+    let phases = flake(
+        r#"with pkgs; { packages.p = craneLib.buildDepsOnly { cargoExtraArgs = somethingFromPkgs; }; }"#,
+    );
+    assert!(matches!(
+        attr(&phases, "p", "cargoExtraArgs"),
+        AttrValue::Unknown(text) if text == "somethingFromPkgs"
+    ));
+    // Builtins, `__` names and everything a `let`, `rec`, pattern or `inherit` defines.
+    flake(
+        r#"let inherit (pkgs) lib; f = { a, b ? a, ... }@args: args; in rec {
+          x = __length [ ];
+          y = throw "no";
+          z = x;
+          packages.p = craneLib.buildDepsOnly (f { a = lib; } // { inherit (lib) c; });
+        }"#,
+    );
+}
+
+#[test]
+fn endless_and_too_deep_evaluations_are_errors_naming_where() {
+    let err = flake_error(
+        "let f = x: f x; in { packages.p = craneLib.buildDepsOnly { CARGO_PROFILE = f 1; }; }",
+    );
+    assert!(
+        err.starts_with("flake.nix:1:") && err.contains("evaluation nested too deeply"),
+        "{err}"
+    );
+    // Finite, but deeper than the evaluator follows.
+    let err = flake_error(
+        "let count = n: if n == 0 then \"release\" else count (n - 1); in { packages.p = craneLib.buildDepsOnly { CARGO_PROFILE = count 100000; }; }",
+    );
+    assert!(
+        err.contains("evaluation nested too deeply")
+            && err.contains("an endless recursion, or more than cache-miss can follow"),
+        "{err}"
+    );
+    // Within the limit: evaluated.
+    let phases = flake(
+        "let count = n: if n == 0 then \"release\" else count (n - 1); in { packages.p = craneLib.buildDepsOnly { CARGO_PROFILE = count 100; }; }",
+    );
+    assert_eq!(attr(&phases, "p", "CARGO_PROFILE"), &s("release"));
+}
+
+#[test]
+fn syntax_errors_are_said_in_plain_words() {
+    assert_eq!(
+        error("{\n  a = 1;\n  packages.default = { src = ./.; ;\n}\n"),
+        "flake.nix:3:35: syntax error: unexpected `;`, expected an attribute name"
+    );
+    assert_eq!(
+        error("{\n  a = ;\n}\n"),
+        "flake.nix:2:7: syntax error: unexpected `;`, expected an expression"
+    );
+    let deep = format!("{{\n  a = {}1{};\n}}\n", "(".repeat(1000), ")".repeat(1000));
+    let err = error(&deep);
+    assert!(
+        err.starts_with("flake.nix:2:") && err.ends_with("syntax error: nesting too deep"),
+        "{err}"
+    );
+}
+
+#[test]
+fn self_resolves_inside_flake_utils_frames() {
+    let phases = read(
+        r#"{ outputs = { self, crane, flake-utils, nixpkgs, ... }: flake-utils.lib.eachDefaultSystem (system:
+          let craneLib = crane.mkLib nixpkgs.legacyPackages.${system}; in {
+            packages.server = craneLib.buildPackage { cargoArtifacts = null; };
+            checks.clippy = craneLib.cargoClippy { cargoArtifacts = self.packages.${system}.server; };
+            checks.doc = craneLib.cargoDoc { cargoArtifacts = self.checks.${system}.clippy; };
+          }) // { overlays.default = final: prev: { }; }; }"#,
+    );
+    assert_eq!(attr(&phases, "clippy", "cargoArtifacts"), &s("server"));
+    assert_eq!(attr(&phases, "doc", "cargoArtifacts"), &s("clippy"));
+    assert!(approximations(&phases, "clippy").is_empty());
+}
+
+#[test]
+fn crane_libs_are_named_once_and_told_apart() {
+    let phases = flake(
+        r#"let
+          nightly = (crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default);
+          a = let toolchain = pkgs.one; in craneLib.overrideToolchain toolchain;
+          b = let toolchain = pkgs.two; in craneLib.overrideToolchain toolchain;
+          mk = tc: (craneLib.overrideToolchain tc).cargoBuild { cargoArtifacts = null; };
+        in { packages = {
+          n = nightly.buildDepsOnly { };
+          x = a.buildDepsOnly { };
+          y = b.buildDepsOnly { };
+          m1 = mk pkgs.three;
+          m2 = mk pkgs.four;
+        }; }"#,
+    );
+    let toolchain = |name: &str| {
+        phases
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .toolchain
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(
+        toolchain("n"),
+        "(crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)"
+    );
+    assert_eq!(
+        toolchain("x"),
+        "craneLib.overrideToolchain toolchain (flake.nix:3)"
+    );
+    assert_eq!(
+        toolchain("y"),
+        "craneLib.overrideToolchain toolchain (flake.nix:4)"
+    );
+    assert_ne!(toolchain("m1"), toolchain("m2"));
+    assert!(toolchain("m1").starts_with("craneLib.overrideToolchain tc"));
+}
+
+#[test]
+fn crane_calls_under_passthru_are_phases() {
+    let phases = flake(
+        r#"let deps = craneLib.buildDepsOnly { }; in { packages.x86_64-linux.lzbt = craneLib.buildPackage {
+          cargoArtifacts = deps;
+          passthru.tests = {
+            clippy = craneLib.cargoClippy { cargoArtifacts = deps; cargoClippyExtraArgs = "-- --deny warnings"; };
+            fmt = craneLib.cargoFmt { };
+          };
+          passthru.deps = deps;
+        }; }"#,
+    );
+    assert_eq!(names(&phases), ["deps", "lzbt", "lzbt-clippy"]);
+    assert_eq!(attr(&phases, "lzbt-clippy", "cargoArtifacts"), &s("deps"));
 }

@@ -26,6 +26,7 @@ pub enum ThunkState {
     Select(Thunk, String, String),
     /// A function applied to an argument when first needed (`lib.fix f`).
     Apply(Value, Thunk, Pos, String),
+    /// Being forced: forcing it again is an infinite recursion.
     Evaluating,
     Done(Value),
 }
@@ -170,7 +171,31 @@ pub enum Builtin {
     MkLib,
     /// A crane lib's `overrideToolchain` (true: another toolchain) or `overrideScope`
     /// (false: the same one), with the lib's toolchain.
-    CraneLibOverride(String, bool),
+    CraneLibOverride(Toolchain, bool),
+}
+
+/// Which crane lib (and so which toolchain) something is made with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toolchain {
+    /// As written: `crane.mkLib`, `(crane.mkLib pkgs).overrideToolchain (p: …)`.
+    pub text: String,
+    /// Equal for libs that are the same: the base lib, where it was overridden and with
+    /// what. Two libs written alike in different places (or with different arguments)
+    /// differ here.
+    pub key: String,
+    /// Where it was overridden (none for a lib as made).
+    pub origin: Option<Pos>,
+}
+
+impl Toolchain {
+    /// A lib known by its text alone (`crane.mkLib`, a `craneLib` argument).
+    pub fn named(text: &str) -> Toolchain {
+        Toolchain {
+            text: text.to_string(),
+            key: text.to_string(),
+            origin: None,
+        }
+    }
 }
 
 /// A crane call: `craneLib.FUNCTION { ... }`.
@@ -180,7 +205,7 @@ pub struct CraneDerivation {
     pub args: AttrSetValue,
     pub pos: Pos,
     /// Which crane lib (and so toolchain) made it.
-    pub toolchain: String,
+    pub toolchain: Toolchain,
 }
 
 #[derive(Clone)]
@@ -200,10 +225,10 @@ pub enum Value {
     Lambda(Rc<Closure>),
     /// A builtin with the arguments applied so far.
     Builtin(Builtin, Rc<Vec<Thunk>>),
-    /// A crane library; the text names its toolchain.
-    CraneLib(String),
+    /// A crane library.
+    CraneLib(Toolchain),
     /// `craneLib.NAME`, not yet applied.
-    CraneFunction(String, String),
+    CraneFunction(Toolchain, String),
     Derivation(Rc<CraneDerivation>),
     /// Something the static evaluator cannot know; the text says what (usually the
     /// expression as written).
