@@ -24,6 +24,7 @@ const CASES: &[&str] = &[
     "unresolved",
     "toolchain",
     "nixpkgs-helpers",
+    "flake-utils-self",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -176,8 +177,120 @@ fn malformed_flake_is_a_clear_error() {
         .arg(flake("malformed"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("flake.nix:6:61: syntax error"))
+        .stderr(predicate::str::contains(
+            "flake.nix:6:61: syntax error: unexpected `;`, expected an attribute name",
+        ))
         .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn self_in_a_flake_utils_frame_passthru_checks_and_a_toolchain_named_once() {
+    let report = json_of("report", "flake-utils-self");
+    let doc = common::phase(&report, "server-doc");
+    assert_eq!(doc["artifacts_from"], "server");
+    assert!(doc["approximations"].as_array().unwrap().is_empty());
+    assert_eq!(
+        common::phase(&report, "server-clippy")["origin"],
+        "flake.nix:23"
+    );
+    let miri = common::phase(&report, "miri");
+    let cause = miri["misses"][0]["cause"].as_str().unwrap();
+    assert!(
+        cause.contains(
+            "(crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)"
+        ) && !cause.contains("crane.mkLib.overrideToolchain"),
+        "{cause}"
+    );
+}
+
+/// A file written beside the flake: name and bytes.
+type ExtraFile = (&'static str, &'static [u8]);
+
+/// Bad input in a flake (or a file it imports): `cache-miss report` exits 2 with one
+/// clear error, never a panic.
+#[test]
+fn bad_input_is_one_clear_error_with_exit_code_2() {
+    let body = |phase: &str| {
+        format!(
+            "{{\n  outputs = {{ crane, nixpkgs, ... }}:\n    let\n      craneLib = crane.mkLib nixpkgs;\n    in {{\n{phase}\n    }};\n}}\n"
+        )
+    };
+    let cases: &[(&str, String, &[ExtraFile], &str)] = &[
+        (
+            "missing import",
+            body("      packages.x86_64-linux = import ./nosuch.nix { inherit craneLib; };"),
+            &[],
+            "flake.nix:6: cannot import ./nosuch.nix: no such file",
+        ),
+        (
+            "import that is not UTF-8",
+            body("      packages.x86_64-linux = import ./latin1.nix { inherit craneLib; };"),
+            &[("latin1.nix", b"{ craneLib }: { a = \"caf\xe9\"; }\n")],
+            "flake.nix:6: cannot import ./latin1.nix: not UTF-8 text",
+        ),
+        (
+            "a file that imports itself",
+            body("      packages.x86_64-linux = import ./loop.nix;"),
+            &[("loop.nix", b"import ./loop.nix\n")],
+            "loop.nix:1: cannot import ./loop.nix: it imports itself while it is being evaluated (infinite recursion)",
+        ),
+        (
+            "unknown crane function",
+            body("      packages.x86_64-linux.server = craneLib.buildPackag { };"),
+            &[],
+            "flake.nix:6:47: `buildPackag` is not a function or attribute of a crane lib; did you mean `buildPackage`?",
+        ),
+        (
+            "near miss of a crane attribute",
+            body(
+                "      packages.x86_64-linux.server = craneLib.buildPackage {\n        cargoExtraArg = \"--locked\";\n      };",
+            ),
+            &[],
+            "flake.nix:7: phase `server`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
+        ),
+        (
+            "infinite recursion",
+            body(
+                "      packages.x86_64-linux.server = let a = b; b = a; in craneLib.buildPackage { cargoExtraArgs = a; };",
+            ),
+            &[],
+            "flake.nix:6:53: infinite recursion evaluating `a`",
+        ),
+        (
+            "undefined variable",
+            body(
+                "      packages.x86_64-linux.server = craneLib.buildPackage { cargoExtraArgs = undefinedThing; };",
+            ),
+            &[],
+            "flake.nix:6:79: undefined variable `undefinedThing`",
+        ),
+        (
+            "syntax error",
+            body("      packages.x86_64-linux.server = craneLib.buildPackage { src = ./.; ; };"),
+            &[],
+            "flake.nix:6:73: syntax error: unexpected `;`, expected an attribute name",
+        ),
+    ];
+    for (what, flake_text, files, expected) in cases {
+        let demo = Fixture::new("demo");
+        let flake = demo.root().join("flake.nix");
+        fs::write(&flake, flake_text).unwrap();
+        for (name, content) in *files {
+            fs::write(demo.root().join(name), content).unwrap();
+        }
+        let output = common::cache_miss()
+            .args(["report", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(&flake)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{what}: {stderr}");
+    }
 }
 
 #[test]
