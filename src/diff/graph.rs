@@ -1,5 +1,7 @@
 //! The diff's view of a unit graph: each unit's own identity and its dependencies.
 
+use std::collections::HashMap;
+
 use crate::cargo::{Invocation, UnitGraph};
 
 /// Everything that makes one unit's artifact distinct, apart from its dependencies.
@@ -142,6 +144,8 @@ impl DiffGraph {
     pub fn from_unit_graph(graph: &UnitGraph, invocation: &Invocation, host: &str) -> DiffGraph {
         let rustflags = invocation.rustflags(host);
         let reach_host = invocation.rustflags_reach_host();
+        // A graph has a handful of distinct profiles: canonicalize each once.
+        let mut profiles: HashMap<&str, String> = HashMap::new();
         let units = graph
             .units
             .iter()
@@ -156,7 +160,10 @@ impl DiffGraph {
                         target_name: unit.target.name.clone(),
                         mode: unit.mode.clone(),
                         features,
-                        profile: artifact_profile(unit.profile.get()),
+                        profile: profiles
+                            .entry(unit.profile.get())
+                            .or_insert_with_key(|raw| artifact_profile(raw))
+                            .clone(),
                         platform: unit.platform.clone(),
                         rustflags: if host_unit { None } else { rustflags.clone() },
                         toolchain: invocation.toolchain.clone(),
