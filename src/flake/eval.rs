@@ -847,6 +847,25 @@ impl Evaluator {
         }
     }
 
+    /// Whether every pair is equal: `Some(false)` at the first that is not, `None` when
+    /// some pair cannot be decided.
+    fn all_equal<'t>(
+        &mut self,
+        pairs: impl Iterator<Item = (&'t Thunk, &'t Thunk)>,
+        depth: usize,
+    ) -> Option<bool> {
+        let mut all = Some(true);
+        for (x, y) in pairs {
+            let (x, y) = (self.force(x), self.force(y));
+            match self.equal(&x, &y, depth + 1) {
+                Some(false) => return Some(false),
+                None => all = None,
+                Some(true) => {}
+            }
+        }
+        all
+    }
+
     /// Nix's `==`, when it can be decided: lists and sets element by element.
     fn equal(&mut self, a: &Value, b: &Value, depth: usize) -> Option<bool> {
         if depth > 8 {
@@ -857,16 +876,7 @@ impl Evaluator {
                 if x.len() != y.len() {
                     return Some(false);
                 }
-                let mut all = Some(true);
-                for (x, y) in x.iter().zip(y.iter()) {
-                    let (x, y) = (self.force(x), self.force(y));
-                    match self.equal(&x, &y, depth + 1) {
-                        Some(false) => return Some(false),
-                        None => all = None,
-                        Some(true) => {}
-                    }
-                }
-                all
+                self.all_equal(x.iter().zip(y.iter()), depth)
             }
             (Value::Attrs(x), Value::Attrs(y)) => {
                 let keys_differ = x.entries.keys().ne(y.entries.keys());
@@ -876,16 +886,7 @@ impl Evaluator {
                 if keys_differ {
                     return Some(false);
                 }
-                let mut all = Some(true);
-                for (x, y) in x.entries.values().zip(y.entries.values()) {
-                    let (x, y) = (self.force(x), self.force(y));
-                    match self.equal(&x, &y, depth + 1) {
-                        Some(false) => return Some(false),
-                        None => all = None,
-                        Some(true) => {}
-                    }
-                }
-                all
+                self.all_equal(x.entries.values().zip(y.entries.values()), depth)
             }
             (Value::Path(x, _), Value::Path(y, _)) => Some(x == y),
             (Value::Float(x), Value::Float(y)) => Some(x == y),
