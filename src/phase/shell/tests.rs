@@ -12,6 +12,10 @@ fn calls(text: &str) -> Vec<Vec<String>> {
     scan(text).calls.into_iter().map(|c| c.args).collect()
 }
 
+fn args(scan: &ShellScan) -> Vec<Vec<String>> {
+    scan.calls.iter().map(|c| c.args.clone()).collect()
+}
+
 fn words(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
 }
@@ -46,10 +50,7 @@ fn apostrophe_in_a_comment_is_ignored() {
                 cargo nextest run --workspace\n";
     let scan = scan(text);
     assert_eq!(
-        scan.calls
-            .iter()
-            .map(|c| c.args.clone())
-            .collect::<Vec<_>>(),
+        args(&scan),
         [words("build --workspace"), words("nextest run --workspace")]
     );
     assert!(scan.uninterpreted.is_empty(), "{:?}", scan.uninterpreted);
@@ -69,13 +70,7 @@ fn quotes_may_span_lines() {
                 jq '\n  # keep only our paths (don't ask)\n  .x |= 1\n' in.json > out.json\n\
                 cargo test --no-run\n";
     let scan = scan(text);
-    assert_eq!(
-        scan.calls
-            .iter()
-            .map(|c| c.args.clone())
-            .collect::<Vec<_>>(),
-        [words("build"), words("test --no-run")]
-    );
+    assert_eq!(args(&scan), [words("build"), words("test --no-run")]);
     assert!(scan.uninterpreted.is_empty(), "{:?}", scan.uninterpreted);
 }
 
@@ -84,10 +79,7 @@ fn unreadable_line_is_reported_alone() {
     let text = "cargo build --locked\ncargo test --features 'a b\ncargo doc --no-deps\n";
     let scan = scan(text);
     assert_eq!(
-        scan.calls
-            .iter()
-            .map(|c| c.args.clone())
-            .collect::<Vec<_>>(),
+        args(&scan),
         [words("build --locked"), words("doc --no-deps")]
     );
     assert_eq!(scan.uninterpreted.len(), 1);
