@@ -127,10 +127,22 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
         .filter(|m| m.reason != Reason::Dependency)
         .map(|m| m.at)
         .collect();
-    let roots: HashMap<UnitAt, usize> =
-        by_rank.iter().enumerate().map(|(r, &at)| (at, r)).collect();
+    // By identity, not position: a root counted in an earlier graph is the same root when
+    // another graph reaches it.
+    let roots: HashMap<u32, usize> = by_rank
+        .iter()
+        .enumerate()
+        .map(|(r, &(g, u))| (needed_ids[g][u], r))
+        .collect();
+    let root_at = |g: usize, u: usize| roots.get(&needed_ids[g][u]).copied();
     for miss in misses.iter_mut().filter(|m| m.reason == Reason::Dependency) {
-        let ranks = cascade_roots(needed[miss.at.0], miss.at.0, miss.at.1, &is_missed, &roots);
+        let ranks = cascade_roots(
+            needed[miss.at.0],
+            miss.at.0,
+            miss.at.1,
+            &is_missed,
+            &root_at,
+        );
         miss.cascade_from = ranks.into_iter().map(|rank| by_rank[rank]).collect();
     }
     PhaseDiff { counts, misses }
@@ -152,7 +164,7 @@ fn cascade_roots(
     g: usize,
     start: usize,
     is_missed: &dyn Fn(usize, usize) -> bool,
-    roots: &HashMap<UnitAt, usize>,
+    root_at: &dyn Fn(usize, usize) -> Option<usize>,
 ) -> BTreeSet<usize> {
     let mut found = BTreeSet::new();
     let mut stack = vec![start];
@@ -162,7 +174,7 @@ fn cascade_roots(
             continue;
         }
         if u != start {
-            if let Some(&rank) = roots.get(&(g, u)) {
+            if let Some(rank) = root_at(g, u) {
                 found.insert(rank);
                 continue;
             }

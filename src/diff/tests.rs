@@ -262,3 +262,20 @@ fn package_ids_are_taken_apart() {
         ("z", "0.2.0", "git+https://github.com/x/y")
     );
 }
+
+#[test]
+fn a_cascade_finds_its_root_counted_in_another_graph() {
+    // The phase runs two commands; the root miss `leaf` is counted in the first graph, the
+    // unit above it only appears in the second.
+    let deps = graph(&[u("leaf", &[], &[]), u("mid", &[], &[0])]);
+    let first = graph(&[u("leaf", &["a"], &[])]);
+    let second = graph(&[u("leaf", &["a"], &[]), u("mid", &[], &[0])]);
+    let diff = diff_phase(&[&deps], &[&first, &second]);
+    assert_eq!(
+        reasons(&diff),
+        [("leaf".into(), "features"), ("mid".into(), "dependency")]
+    );
+    let keys = diff.misses[1].cascade_keys(&[&first, &second]);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].target_name, "leaf");
+}
