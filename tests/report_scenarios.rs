@@ -46,7 +46,7 @@ fn package_selection_differs() {
 #[test]
 fn dev_dependencies_missing_when_deps_only_skips_checks() {
     let report = Fixture::new("dev-deps").report_json(&[]);
-    for name in ["tests", "nextest"] {
+    for name in ["tests", "nextest", "doctest"] {
         let tests = phase(&report, name);
         assert_eq!(
             misses(tests),

@@ -394,12 +394,23 @@ fn shell_line(invocation: &Invocation, base_env: &BTreeMap<String, String>) -> S
         .collect();
     words.push("cargo".into());
     words.push(invocation.subcommand.into());
-    words.extend(
-        invocation
-            .args
-            .iter()
-            .map(|a| shell_words::quote(a).into_owned()),
-    );
+    // `cargo test --doc` cannot be told `--no-run`; `cargo test --no-run` with the same
+    // selection builds every dependency the doctests need (dev-dependencies included).
+    let mut args: Vec<&str> = invocation
+        .args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !matches!(*a, "--doc" | "--locked"))
+        .collect();
+    // `--locked` right after the profile, as crane writes it: commands that differ only in
+    // `--locked` compile the same units and become one line.
+    let after_profile = match args.first() {
+        Some(&"--release") => 1,
+        Some(&"--profile") => 2.min(args.len()),
+        _ => 0,
+    };
+    args.insert(after_profile, "--locked");
+    words.extend(args.iter().map(|a| shell_words::quote(a).into_owned()));
     if matches!(invocation.subcommand, "test" | "bench") {
         words.push("--no-run".into());
     }

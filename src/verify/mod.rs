@@ -348,13 +348,19 @@ fn build(
 ) -> Result<(Vec<MeasuredUnit>, String)> {
     let mut args = vec![invocation.subcommand.to_string()];
     args.extend(invocation.args.iter().cloned());
-    if matches!(invocation.subcommand, "test" | "bench") {
+    let doc_tests = invocation.args.iter().any(|a| a == "--doc");
+    if matches!(invocation.subcommand, "test" | "bench") && !doc_tests {
         args.push("--no-run".into());
     }
     if !args.iter().any(|a| a == "--locked" || a == "--frozen") {
         args.push("--locked".into());
     }
     args.extend(["--message-format".into(), "json-render-diagnostics".into()]);
+    if doc_tests {
+        // cargo refuses `--doc --no-run`; listing the doctests compiles what they need
+        // without running them.
+        args.extend(["--".into(), "--list".into()]);
+    }
     let mut env = invocation.env.clone();
     if let Some(tool) = invocation.instrumented_by {
         let flags = env
