@@ -34,11 +34,13 @@ pub struct LoadedPhases {
     /// Set when a flake was found but held no crane call the reader could find, so
     /// crane's quick-start set was assumed: the warning to print on stderr too.
     pub fallback: Option<String>,
+    /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
+    runner: CargoRunner,
 }
 
 impl LoadedPhases {
     pub fn runner(&self) -> CargoRunner {
-        CargoRunner::new(&self.source_root)
+        self.runner.clone()
     }
 
     /// The same phases with attributes changed (`--set deps.doCheck=true`).
@@ -80,6 +82,7 @@ impl LoadedPhases {
             source_root: self.source_root.clone(),
             warnings: self.warnings.clone(),
             fallback: self.fallback.clone(),
+            runner: self.runner.clone(),
         })
     }
 }
@@ -192,6 +195,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         phases,
         specs,
         description,
+        runner: CargoRunner::new(&source_root),
         source_root,
         warnings,
         fallback,

@@ -1,11 +1,11 @@
 //! Running cargo: a sandbox-like environment, unit-graph resolution in parallel, metadata.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -38,11 +38,22 @@ impl CargoInfo {
 }
 
 /// Where and how cargo runs: the directory crane would run it in and the cargo binary.
+/// Clones share what cargo already answered (unit graphs, metadata, version): `fix`
+/// analyses many changed phase sets whose commands mostly repeat.
 #[derive(Debug, Clone)]
 pub struct CargoRunner {
     /// The directory holding the manifest the user pointed at (crane's source root).
     pub dir: PathBuf,
     pub cargo: PathBuf,
+    answers: Arc<Answers>,
+}
+
+/// What cargo answered, by question.
+#[derive(Debug, Default)]
+struct Answers {
+    info: OnceLock<CargoInfo>,
+    metadata: OnceLock<cargo_metadata::Metadata>,
+    graphs: Mutex<HashMap<Invocation, UnitGraph>>,
 }
 
 /// Environment variables that are kept from the user's shell: what cargo needs to find
@@ -87,6 +98,7 @@ impl CargoRunner {
         CargoRunner {
             dir: dir.to_path_buf(),
             cargo: PathBuf::from("cargo"),
+            answers: Arc::default(),
         }
     }
 
@@ -116,6 +128,9 @@ impl CargoRunner {
     /// cargo's version and host triple (`cargo -vV`); errors when cargo is missing, fails
     /// (e.g. rustup lacks the toolchain a `rust-toolchain.toml` pins) or is too old.
     pub fn check_version(&self) -> Result<CargoInfo> {
+        if let Some(info) = self.answers.info.get() {
+            return Ok(info.clone());
+        }
         let output = self.run(&["-vV".to_string()], &BTreeMap::new())?;
         if !output.status.success() {
             bail!(
@@ -138,17 +153,29 @@ impl CargoRunner {
                 info.version.1
             );
         }
-        Ok(info)
+        Ok(self.answers.info.get_or_init(|| info).clone())
     }
 
     /// Resolves one invocation's unit graph without compiling anything.
     pub fn unit_graph(&self, invocation: &Invocation) -> Result<UnitGraph> {
+        if let Some(graph) = self.answered_graph(invocation) {
+            return Ok(graph);
+        }
         let output = self.run(&unit_graph_args(invocation), &invocation.env)?;
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
-        UnitGraph::parse(&stdout).context("cargo printed a unit graph cache-miss cannot read")
+        let graph = UnitGraph::parse(&stdout)
+            .context("cargo printed a unit graph cache-miss cannot read")?;
+        if let Ok(mut graphs) = self.answers.graphs.lock() {
+            graphs.insert(invocation.clone(), graph.clone());
+        }
+        Ok(graph)
+    }
+
+    fn answered_graph(&self, invocation: &Invocation) -> Option<UnitGraph> {
+        self.answers.graphs.lock().ok()?.get(invocation).cloned()
     }
 
     /// The root manifest of the workspace that `manifest` (or, without one, the current
@@ -173,6 +200,9 @@ impl CargoRunner {
     /// `cargo metadata` for the whole workspace with every feature, so that every
     /// optional dependency's declaration is present.
     pub fn metadata(&self) -> Result<cargo_metadata::Metadata> {
+        if let Some(metadata) = self.answers.metadata.get() {
+            return Ok(metadata.clone());
+        }
         let base = ["metadata", "--format-version", "1", "--locked"].map(String::from);
         let mut args = base.to_vec();
         args.push("--all-features".into());
@@ -184,8 +214,9 @@ impl CargoRunner {
             bail!("`cargo metadata` failed:\n{}", cargo_error(&output));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
-        cargo_metadata::MetadataCommand::parse(stdout.as_ref())
-            .context("cannot read `cargo metadata` output")
+        let metadata = cargo_metadata::MetadataCommand::parse(stdout.as_ref())
+            .context("cannot read `cargo metadata` output")?;
+        Ok(self.answers.metadata.get_or_init(|| metadata).clone())
     }
 }
 
@@ -334,8 +365,8 @@ mod tests {
     fn failing_cargo_shows_its_stderr_and_status() {
         let dir = tempfile::tempdir().unwrap();
         let runner = CargoRunner {
-            dir: dir.path().to_path_buf(),
             cargo: failing_cargo(dir.path()),
+            ..CargoRunner::new(dir.path())
         };
         let version = runner.check_version().unwrap_err().to_string();
         assert!(version.contains("`cargo -vV` failed"), "{version}");
