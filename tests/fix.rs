@@ -151,6 +151,15 @@ fn a_split_leaves_phases_without_misses_on_their_artifact() {
     assert_eq!(phases["server"]["cargoArtifacts"], "deps", "{phases}");
     assert_eq!(phases["cli"]["cargoArtifacts"], "deps-cli", "{phases}");
     assert!(!split["nix"].as_str().unwrap().contains("for server"));
+    // A workspace-hack crate pins each crate once, with every feature any build uses.
+    assert_eq!(
+        fix["feature_unification"],
+        serde_json::json!([
+            "leaf@1.0.0 [alloc, default, extra, std]",
+            "mid@1.0.0 [fancy]",
+            "top@1.0.0 [full]"
+        ])
+    );
 }
 
 #[test]

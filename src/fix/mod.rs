@@ -183,7 +183,7 @@ fn never_served(report: &Report) -> Vec<NeverServed> {
 }
 
 /// Each package whose root misses are feature differences, with every feature set the
-/// phases need of it merged: what a workspace-hack crate would pin.
+/// phases and the deps-only builds use merged: what a workspace-hack crate would pin.
 fn feature_unification(report: &Report) -> Vec<String> {
     let mut pins: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for miss in report
@@ -194,7 +194,12 @@ fn feature_unification(report: &Report) -> Vec<String> {
     {
         pins.entry(format!("{}@{}", miss.package, miss.version))
             .or_default()
-            .extend(miss.features.iter().map(String::as_str));
+            .extend(
+                miss.features
+                    .iter()
+                    .chain(miss.deps_only_features.iter().flatten())
+                    .map(String::as_str),
+            );
     }
     pins.into_iter()
         .map(|(package, features)| {

@@ -30,6 +30,7 @@ fn miss(package: &str, reason: &'static str, cascade_from: Option<&str>) -> Miss
         mode: "build".into(),
         platform: None,
         features: vec!["extra".into()],
+        deps_only_features: Some(vec![]),
         reason,
         cascade_from: cascade_from.map(String::from),
         detail: match cascade_from {

@@ -50,6 +50,10 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 mode: miss.unit.mode.clone(),
                 platform: miss.unit.platform.clone(),
                 features: miss.unit.features.clone(),
+                deps_only_features: match (miss.reason, best_candidate(miss)) {
+                    (Reason::Features, Some(best)) => Some(best.features.clone()),
+                    _ => None,
+                },
                 reason: miss.reason.as_str(),
                 cascade_from: miss.cascade_keys(&ctx.needed).first().map(|k| k.label()),
                 detail: detail(miss, &ctx.needed),
@@ -288,10 +292,10 @@ fn features_detail(miss: &Miss, best: &UnitKey) -> String {
         .collect();
     let mut parts = Vec::new();
     if !added.is_empty() {
-        parts.push(format!("needs {} as well", list(&added)));
+        parts.push(format!("adds {}", list(&added)));
     }
     if !dropped.is_empty() {
-        parts.push(format!("not {}", list(&dropped)));
+        parts.push(format!("leaves out {}", list(&dropped)));
     }
     format!(
         "against the closest deps-only build ({} features), this phase {}",
@@ -389,12 +393,14 @@ impl Askers<'_> {
             } else {
                 format!(" (features: {})", asked.join(", "))
             };
-            askers.insert(format!(
-                "{}{}{}{features}",
-                self.chain_to(p),
-                arrow(kind),
-                child.name
-            ));
+            let parent_is_child = self.graph.units[p].key.package().name == child.name;
+            let chain = self.chain_to(p);
+            askers.insert(if parent_is_child {
+                // A build script's run, asked for by its own crate.
+                format!("{chain}{features}")
+            } else {
+                format!("{chain}{}{}{features}", arrow(kind), child.name)
+            });
         }
         (askers.into_iter().collect(), through_dev)
     }
@@ -402,7 +408,9 @@ impl Askers<'_> {
     /// `app -> top -> mid`: the shortest path from a workspace member down to unit `u`,
     /// its middle elided when long.
     fn chain_to(&self, u: usize) -> String {
-        let path = self.paths.path_from_member(u);
+        let mut path = self.paths.path_from_member(u);
+        // A crate, its build script and the script's run are one step of the way.
+        path.dedup_by_key(|&mut unit| self.graph.units[unit].key.package().name);
         let shown: Vec<Option<usize>> = if path.len() > CHAIN_SHOWN {
             let mut shown: Vec<Option<usize>> =
                 path[..CHAIN_SHOWN - 1].iter().copied().map(Some).collect();
@@ -622,7 +630,7 @@ fn fix(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff, through_dev
         },
         Reason::Rustflags => match ctx.phase_invocations.iter().find_map(|i| i.instrumented_by) {
             Some(tool) => format!(
-                "{tool} instruments every crate, so this phase can never reuse a plain artifact: give it its own buildDepsOnly with the same instrumentation (RUSTFLAGS = \"-C instrument-coverage\"), or accept the rebuild"
+                "{tool} adds its own rustflags to every crate, so this phase can never reuse a plain artifact: only a buildDepsOnly built with exactly those flags can serve it (cache-miss does not know them exactly; `cache-miss verify` measures the result), or accept the rebuild"
             ),
             None => format!(
                 "set the same rustflags on {deps} (put RUSTFLAGS in commonArgs): rustflags are part of every crate's fingerprint"

@@ -104,6 +104,8 @@ pub struct MissReport {
     pub platform: Option<String>,
     /// The features this phase needs the unit with (sorted).
     pub features: Vec<String>,
+    /// For `features` misses: the features of the closest unit the deps-only build has.
+    pub deps_only_features: Option<Vec<String>>,
     pub reason: &'static str,
     /// For cascades: the root miss it comes from (`leaf@1.0.0 (build)`).
     pub cascade_from: Option<String>,
