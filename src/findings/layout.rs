@@ -102,6 +102,8 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
         let describe = |selection: &[String]| {
             if selection.is_empty() {
                 "cargo's default selection".to_string()
+            } else if default_is_workspace && selection == ["--workspace"] {
+                "the whole workspace".to_string()
             } else {
                 selection.join(" ")
             }
@@ -130,10 +132,15 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
             if missing { "warning" } else { "info" },
             input.location(deps),
             format!(
-                "buildDepsOnly `{}` uses {}, but {}. Different package or feature selections resolve features differently, so these phases rebuild dependencies.",
+                "buildDepsOnly `{}` uses {}, but {}. Different package or feature selections resolve features differently, {}",
                 deps.name,
                 describe(&own),
-                parts.join("; ")
+                parts.join("; "),
+                if missing {
+                    "so these phases rebuild dependencies."
+                } else {
+                    "though here they happen to need the same units (no misses); a new dependency or feature can change that."
+                }
             ),
             format!(
                 "use one selection in every phase (put cargoExtraArgs in commonArgs), or give each group its own buildDepsOnly: {}. `cache-miss fix` checks which works.",
