@@ -25,6 +25,7 @@ const CASES: &[&str] = &[
     "toolchain",
     "nixpkgs-helpers",
     "flake-utils-self",
+    "merged-conditional",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -400,4 +401,64 @@ fn a_flake_named_without_a_directory_imports_relative_to_the_current_one() {
         .success_stdout();
     let phases: Value = serde_json::from_slice(&output).unwrap();
     assert_eq!(phases["phases"][0]["name"], "deps");
+}
+
+#[test]
+fn merged_conditional_and_interpolated_crane_calls_are_phases() {
+    let found = phases_of("merged-conditional");
+    let phases = found["phases"].as_array().unwrap();
+    let phase = |name: &str| {
+        phases
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no phase {name}: {phases:?}"))
+    };
+    // `(craneLib.buildPackage …) // { meta… }` is named from where it is bound.
+    assert_eq!(phase("default")["function"], "buildPackage");
+    // Unparenthesised: its cargoArtifacts never reaches crane (implicit deps), said once.
+    assert_eq!(phase("server")["artifacts_from"], "server-deps");
+    let warnings = found["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("flake.nix:36: the attributes after `//`")
+            && warnings[0].as_str().unwrap().contains("cargoArtifacts"),
+        "{warnings:?}"
+    );
+    // Under an unknown condition: kept, approximate, with the condition's place.
+    for (name, at) in [("static", "flake.nix:41:"), ("coverage", "flake.nix:50:")] {
+        let notes = phase(name)["approximations"].as_array().unwrap();
+        assert!(
+            notes.iter().any(|n| n.as_str().unwrap().starts_with(at)),
+            "{name}: {notes:?}"
+        );
+    }
+    // Interpolated into another derivation's script: found, named from its binding.
+    assert_eq!(phase("helper")["artifacts_from"], "deps");
+    // Dynamic environment variable names: one note, with the imported file's directory.
+    let notes = phase("checked")["approximations"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .contains("nix/parts.nix:12: \"CC_${env_tgt}\""),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_file_below_the_flake_is_shown_relative_to_the_flake() {
+    let demo = Fixture::new("demo");
+    let parts = fixtures_dir().join("flakes/merged-conditional/nix/parts.nix");
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(&parts)
+        .success_stdout();
+    let found: Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(found["phases"][0]["origin"], "nix/parts.nix:6");
 }

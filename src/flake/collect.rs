@@ -18,11 +18,17 @@ const MAX_DEPTH: usize = 12;
 struct Found {
     derivation: Rc<CraneDerivation>,
     names: BTreeSet<(u8, usize, String)>,
+    /// Reached through the outputs without any condition the evaluator cannot decide.
+    unconditional: bool,
+    /// The undecidable conditions it was reached under (`file:line` and the condition).
+    conditions: BTreeSet<(String, String)>,
 }
 
 pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     let mut search = Search {
         found: BTreeMap::new(),
+        conditions: Vec::new(),
+        frames_loop: false,
         called: HashSet::new(),
         frames_visited: HashSet::new(),
         outputs: None,
@@ -47,6 +53,8 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     evaluator.speculative += 1;
     search.visit(evaluator, start, &mut Vec::new(), 0);
     // Values handed to frames (flake-utils, flake-parts) are searched too, until no new ones.
+    // Reached this way, a derivation's conditions are not known.
+    search.frames_loop = true;
     let mut seen_frames = 0;
     while seen_frames < evaluator.frames.len() {
         let frame = evaluator.frames[seen_frames].clone();
@@ -84,6 +92,7 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
             bound.push((name, d));
         }
     }
+    search.frames_loop = true;
     for (name, d) in bound {
         if by_name.get(&name).is_some_and(|ids| ids.len() == 1) {
             search.add(&d, Some((2, 0, name)));
@@ -92,14 +101,16 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     let mut merged: BTreeMap<usize, Found> = BTreeMap::new();
     for (id, found) in search.found {
         let representative = evaluator.derivations[class(id)].clone();
-        merged
-            .entry(class(id))
-            .or_insert_with(|| Found {
-                derivation: representative,
-                names: BTreeSet::new(),
-            })
-            .names
-            .extend(found.names);
+        merged.entry(class(id)).or_insert_with(|| Found {
+            derivation: representative,
+            names: BTreeSet::new(),
+            unconditional: false,
+            conditions: BTreeSet::new(),
+        });
+        let entry = merged.get_mut(&class(id)).expect("just inserted");
+        entry.names.extend(found.names);
+        entry.unconditional |= found.unconditional;
+        entry.conditions.extend(found.conditions);
     }
     Specs::build(evaluator, merged, classes)
 }
@@ -210,6 +221,7 @@ fn fingerprint(
             classes.get(d.id).copied().unwrap_or(d.id)
         )),
         Value::Unknown(what) => out.push_str(&format!("?{what:?}")),
+        Value::Source(dir, what) => out.push_str(&format!("src:{dir:?}:{what:?}")),
     }
 }
 
@@ -224,11 +236,19 @@ fn call_outputs(evaluator: &mut Evaluator, closure: &super::value::Closure) -> V
     }));
     let result = evaluator.call(closure, Thunk::value(arg));
     *self_thunk.0.borrow_mut() = ThunkState::Done(result.clone());
+    if let (Value::Attrs(set), Some(dir)) = (&result, evaluator.files[0].path.parent()) {
+        evaluator.self_dir = Some((Rc::as_ptr(set) as usize, dir.to_path_buf()));
+    }
     result
 }
 
 struct Search {
     found: BTreeMap<usize, Found>,
+    /// The undecidable conditions of the attributes on the current path.
+    conditions: Vec<(String, String)>,
+    /// Searching frames or naming by bindings: whether a derivation is conditional is not
+    /// known from there.
+    frames_loop: bool,
     called: HashSet<usize>,
     /// Frames already searched, with the output path they were searched under.
     frames_visited: HashSet<(usize, Vec<String>)>,
@@ -242,7 +262,15 @@ impl Search {
         let found = self.found.entry(derivation.id).or_insert_with(|| Found {
             derivation: derivation.clone(),
             names: BTreeSet::new(),
+            unconditional: false,
+            conditions: BTreeSet::new(),
         });
+        if !self.frames_loop {
+            if self.conditions.is_empty() {
+                found.unconditional = true;
+            }
+            found.conditions.extend(self.conditions.iter().cloned());
+        }
         if let Some((preference, below, name)) = name {
             // `default` is the least telling name of its group.
             let defaultish = name == "default" || name.ends_with("-default");
@@ -302,17 +330,27 @@ impl Search {
                     }
                     let child = evaluator.force(thunk);
                     path.push(key.clone());
-                    if matches!(child, Value::Unknown(_)) {
+                    let condition = evaluator
+                        .conditional
+                        .get(&thunk.key())
+                        .map(|(_, pos, text)| (evaluator.location(*pos), text.clone()));
+                    let conditional = condition.is_some();
+                    self.conditions.extend(condition);
+                    // A string may interpolate derivations (`"${drv}/lib"`): its frames.
+                    if matches!(child, Value::Unknown(_) | Value::PartialStr(..)) {
                         self.visit_frames_of(evaluator, thunk, path, depth);
                     }
                     self.visit(evaluator, child, path, depth + 1);
+                    if conditional {
+                        self.conditions.pop();
+                    }
                     path.pop();
                 }
             }
             Value::List(items) => {
                 for item in items.iter() {
                     let child = evaluator.force(item);
-                    if matches!(child, Value::Unknown(_)) {
+                    if matches!(child, Value::Unknown(_) | Value::PartialStr(..)) {
                         self.visit_frames_of(evaluator, item, path, depth);
                     }
                     self.visit(evaluator, child, path, depth + 1);
@@ -368,6 +406,18 @@ fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
         }
         names.pop();
     }
+    // Held by another derivation as an input (`nativeBuildInputs`, `inputsFrom`, a build
+    // script): that derivation's name is not this one's; its own binding, pname or function
+    // names it. A wrapper's `src` (or an app's `program`) is the package itself.
+    let kept = names.len();
+    if path
+        .iter()
+        .filter(|p| !is_system(p))
+        .skip(kept)
+        .any(|p| p != "src" && p != "program")
+    {
+        return None;
+    }
     for (preference, group) in [(0, "checks"), (1, "packages")] {
         if let Some(i) = names.iter().position(|p| *p == group) {
             if let Some(name) = names.get(i + 1) {
@@ -418,6 +468,8 @@ struct Specs<'a> {
     done: HashSet<usize>,
     /// Each crane lib's name in the phases, by its key.
     toolchains: HashMap<String, String>,
+    /// The undecidable conditions of derivations only reached under them, by id.
+    conditions: HashMap<usize, BTreeSet<(String, String)>>,
 }
 
 impl Specs<'_> {
@@ -428,6 +480,11 @@ impl Specs<'_> {
     ) -> Vec<PhaseSpec> {
         let toolchains =
             toolchain_names(evaluator, found.values().map(|f| &f.derivation.toolchain));
+        let conditions = found
+            .values()
+            .filter(|f| !f.unconditional && !f.conditions.is_empty())
+            .map(|f| (f.derivation.id, f.conditions.clone()))
+            .collect();
         let mut specs = Specs {
             evaluator,
             classes,
@@ -435,6 +492,7 @@ impl Specs<'_> {
             specs: Vec::new(),
             done: HashSet::new(),
             toolchains,
+            conditions,
         };
         let mut taken = BTreeSet::new();
         // The best-placed derivation gets the plain name (`checks.x` before `packages.x`).
@@ -472,7 +530,8 @@ impl Specs<'_> {
         let name = match self.names.get(&derivation.id) {
             Some(name) => name.clone(),
             None => {
-                let name = unique(&derivation.function, taken);
+                let base = self.own_name(derivation);
+                let name = unique(&base, taken);
                 self.names.insert(derivation.id, name.clone());
                 name
             }
@@ -493,10 +552,36 @@ impl Specs<'_> {
                 "{location}: part of the arguments could not be resolved ({what})"
             ));
         }
+        for (at, condition) in self.conditions.get(&derivation.id).into_iter().flatten() {
+            spec.approximations.push(format!(
+                "{at}: only when `{condition}`, which cannot be known statically: the phase exists on some systems"
+            ));
+        }
+        let mut dynamic = Vec::new();
         for (attr, thunk) in derivation.args.entries.clone() {
             let value = self.evaluator.force(&thunk);
+            if let Some((_, pos, condition)) = self.evaluator.conditional.get(&thunk.key()) {
+                spec.approximations.push(format!(
+                    "{}: attribute {attr} only when `{condition}`, which cannot be known statically; used",
+                    self.evaluator.location(*pos)
+                ));
+            }
+            if attr.contains("${") {
+                dynamic.push((attr, thunk));
+                continue;
+            }
+            if attr == "src" {
+                spec.src_dir = self.src_dir(&value);
+            }
             match attr.as_str() {
                 "env" => self.env(&mut spec, &value, &location),
+                // buildDepsOnly ignores cargoArtifacts: a value that is not a phase is none.
+                "cargoArtifacts"
+                    if derivation.function == "buildDepsOnly"
+                        && !matches!(value, Value::Derivation(_)) =>
+                {
+                    spec.attrs.insert(attr, AttrValue::Null);
+                }
                 "cargoArtifacts" => {
                     let artifacts = self.artifacts(&name, value, &location, &mut spec, taken);
                     spec.attrs.insert(attr, artifacts);
@@ -530,7 +615,68 @@ impl Specs<'_> {
                 }
             }
         }
+        self.dynamic_names(&mut spec, &dynamic, &location);
         self.specs.push(spec);
+    }
+
+    /// A phase's name when nothing in the outputs names it: its `pname` (with its
+    /// `pnameSuffix`) when known, else its crane function.
+    fn own_name(&mut self, derivation: &CraneDerivation) -> String {
+        let mut text = |key: &str| match derivation.args.entries.get(key) {
+            Some(thunk) => match self.evaluator.force(thunk) {
+                Value::Str(s) => Some(s),
+                _ => None,
+            },
+            None => None,
+        };
+        let Some(pname) = text("pname").filter(|p| !p.is_empty()) else {
+            return derivation.function.clone();
+        };
+        let suffix = text("pnameSuffix").unwrap_or_default();
+        let base = format!("{pname}{suffix}");
+        // buildDepsOnly adds `-deps` to the pname, as crane does.
+        if derivation.function == "buildDepsOnly" && !base.ends_with("-deps") {
+            format!("{base}-deps")
+        } else {
+            base
+        }
+    }
+
+    /// Attributes whose names are not known (`"CC_${target}" = …;`): environment variables
+    /// when they look like one (noted once for the phase), else unknown attributes.
+    fn dynamic_names(&mut self, spec: &mut PhaseSpec, attrs: &[(String, Thunk)], location: &str) {
+        let mut variables = Vec::new();
+        for (attr, thunk) in attrs {
+            let at = self
+                .evaluator
+                .attr_position(thunk)
+                .map_or(location.to_string(), |pos| self.evaluator.location(pos));
+            if looks_like_env_name(attr) {
+                variables.push(format!("{at}: {attr}"));
+            } else {
+                spec.approximations.push(format!(
+                    "{at}: attribute {attr}: its name cannot be known statically; ignored"
+                ));
+            }
+        }
+        if !variables.is_empty() {
+            spec.approximations.push(format!(
+                "environment variables whose names cannot be known statically, left unset: {}",
+                variables.join(", ")
+            ));
+        }
+    }
+
+    /// The local directory `src` is made from, when known.
+    fn src_dir(&mut self, value: &Value) -> Option<std::path::PathBuf> {
+        match value {
+            Value::Path(dir, _) | Value::Source(dir, _) => Some(dir.clone()),
+            Value::Attrs(set) => match &self.evaluator.self_dir {
+                Some((outputs, dir)) if Rc::as_ptr(set) as usize == *outputs => Some(dir.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// `cargoArtifacts`: the name of the phase whose derivation it is; an inline
@@ -648,6 +794,7 @@ impl Specs<'_> {
             Value::Derivation(d) => {
                 AttrValue::Unknown(format!("crane derivation ({})", d.function))
             }
+            Value::Source(_, what) => AttrValue::Unknown(what.clone()),
         })
     }
 }
@@ -684,7 +831,7 @@ fn toolchain_names<'a>(
 }
 
 /// crane's own attributes (not stdenv's): a near miss of one is a typo.
-fn crane_own_attrs() -> Vec<&'static str> {
+pub(super) fn crane_own_attrs() -> Vec<&'static str> {
     COMMON_ATTRS
         .iter()
         .chain(CARGO_ATTRS)
@@ -715,6 +862,22 @@ fn crane_own_attrs() -> Vec<&'static str> {
         .collect()
 }
 
+/// `"CC_${target}"`: what is known of the name is upper case, digits and `_`.
+fn looks_like_env_name(attr: &str) -> bool {
+    let mut known = String::new();
+    let mut rest = attr.trim_matches('"');
+    while let Some(start) = rest.find("${") {
+        known.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find('}')
+            .map_or("", |end| &rest[start + end + 1..]);
+    }
+    known.push_str(rest);
+    known
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// A string with unknown interpolations left out: one approximation per piece, at the
 /// piece's own file:line.
 fn note_left_out(spec: &mut PhaseSpec, evaluator: &Evaluator, attr: &str, value: &Value) {
@@ -730,7 +893,7 @@ fn note_left_out(spec: &mut PhaseSpec, evaluator: &Evaluator, attr: &str, value:
 
 fn describe(value: &Value) -> String {
     match value {
-        Value::Unknown(what) => what.clone(),
+        Value::Unknown(what) | Value::Source(_, what) => what.clone(),
         other => other.type_name().to_string(),
     }
 }

@@ -134,6 +134,13 @@ pub struct Evaluator {
     attr_pos: HashMap<usize, (Thunk, Pos)>,
     /// The expressions of the thunks being forced, by thunk: where an infinite recursion is.
     evaluating: HashMap<usize, (Pos, String)>,
+    /// Attributes that exist only under a condition the evaluator cannot decide
+    /// (`lib.optionalAttrs isLinux { … }`, `if c then { … } else { }`), by their thunk: where
+    /// the condition is and its text. They are kept (they exist on some systems).
+    pub conditional: HashMap<usize, (Thunk, Pos, String)>,
+    /// The flake's own outputs (`self`), by set identity, and the flake's directory: a
+    /// `src = self` names that directory.
+    pub self_dir: Option<(usize, PathBuf)>,
 }
 
 fn text_of(node: &impl AstNode) -> String {
@@ -168,6 +175,8 @@ impl Evaluator {
             speculative: 0,
             attr_pos: HashMap::new(),
             evaluating: HashMap::new(),
+            conditional: HashMap::new(),
+            self_dir: None,
         }
     }
 
@@ -473,7 +482,7 @@ impl Evaluator {
                 let branch = match condition {
                     Value::Bool(true) => if_else.body(),
                     Value::Bool(false) => if_else.else_body(),
-                    _ => return Value::Unknown(text_of(if_else)),
+                    _ => return self.unknown_if(if_else, env, file),
                 };
                 branch.map_or(Value::Null, |b| self.eval(&b, env, file))
             }
@@ -529,6 +538,15 @@ impl Evaluator {
                         Value::PartialStr(text, missing) => {
                             pieces.push(Piece::Known(text));
                             pieces.extend(missing.iter().map(|m| Piece::Missing(m.clone())));
+                        }
+                        // A derivation in another derivation's script is built for it:
+                        // searched for crane calls like a frame.
+                        derivation @ Value::Derivation(_) => {
+                            self.push_frame(derivation);
+                            pieces.push(Piece::Missing((
+                                self.pos(&interpol, file),
+                                text_of(&interpol),
+                            )));
                         }
                         other => match to_text(&other) {
                             Some(text) => pieces.push(Piece::Known(text)),
@@ -645,6 +663,7 @@ impl Evaluator {
                 _ if CraneFunction::from_name(name).is_some() => {
                     Value::CraneFunction(Toolchain::named(&base), name.to_string())
                 }
+                _ if source_function(&base, name) => builtin(Builtin::Source(name.to_string())),
                 _ => lib_function(name)
                     .map_or_else(|| Value::Unknown(described.to_string()), builtin),
             },
@@ -786,6 +805,15 @@ impl Evaluator {
         let rhs = op.rhs().map_or(Value::Null, |e| self.eval(&e, env, file));
         let unknown = || Value::Unknown(text_of(op));
         match (kind, lhs, rhs) {
+            // A derivation is an attribute set: `drv // { … }` is still that derivation,
+            // and what is merged in never reaches crane.
+            (BinOpKind::Update, Value::Derivation(d), rhs) => {
+                self.merged_into_derivation(op, &d, &rhs, file);
+                Value::Derivation(d)
+            }
+            (BinOpKind::Update, Value::Attrs(_) | Value::Unknown(_), Value::Derivation(d)) => {
+                Value::Derivation(d)
+            }
             (BinOpKind::Update, Value::Attrs(a), Value::Attrs(b)) => {
                 let mut merged = (*a).clone();
                 merged.entries.extend(b.entries.clone());
@@ -1064,7 +1092,19 @@ impl Evaluator {
                             closure.file,
                             usize::from(closure.lambda.syntax().text_range().start())
                         ),
-                        Value::Unknown(what) => format!("?{what}"),
+                        Value::Unknown(what) => {
+                            // Unknown toolchains written alike may still differ in the
+                            // (known) arguments they were made with.
+                            let mut shape = format!("?{what}");
+                            self.speculative += 1;
+                            for index in self.frames_of(&args[0]) {
+                                let frame = self.frames[index].clone();
+                                shape.push('|');
+                                self.shape(&frame, 0, &mut shape);
+                            }
+                            self.speculative -= 1;
+                            shape
+                        }
                         Value::Str(s) => format!("{s:?}"),
                         other => other.type_name().to_string(),
                     };
@@ -1311,8 +1351,28 @@ impl Evaluator {
                     Builtin::Optional | Builtin::Optionals => Value::List(Rc::new(Vec::new())),
                     _ => Value::Attrs(Rc::new(AttrSetValue::default())),
                 },
+                // Attributes that exist on some systems: kept, each marked conditional.
+                Value::Unknown(condition) if *builtin == Builtin::OptionalAttrs => {
+                    match self.force(&args[1]) {
+                        Value::Attrs(set) => self.conditional_set(&set, pos, &condition),
+                        _ => unknown(),
+                    }
+                }
                 _ => unknown(),
             },
+            Builtin::Source(name) => {
+                // `lib.filterSource filter src` takes the source second.
+                let source = if name == "filterSource" {
+                    &args[1]
+                } else {
+                    &args[0]
+                };
+                let source = self.force(source);
+                match self.source_dir(&source, 0) {
+                    Some(dir) => Value::Source(dir, text.to_string()),
+                    None => unknown(),
+                }
+            }
             Builtin::NameValuePair => {
                 let mut entries = BTreeMap::new();
                 entries.insert("name".to_string(), args[0].clone());
@@ -1390,6 +1450,153 @@ impl Evaluator {
                 Value::Attrs(Rc::new(merged))
             }
             _ => Value::Unknown(text.to_string()),
+        }
+    }
+
+    /// `if` with a condition it cannot decide: when one branch is `{ }` and the other an
+    /// attribute set, that set with each attribute conditional (`// (if c then { … } else
+    /// { })`); otherwise unknown.
+    fn unknown_if(&mut self, if_else: &ast::IfElse, env: &Env, file: usize) -> Value {
+        let unknown = Value::Unknown(text_of(if_else));
+        let condition = if_else.condition().map(|c| text_of(&c)).unwrap_or_default();
+        let (Some(body), Some(else_body)) = (if_else.body(), if_else.else_body()) else {
+            return unknown;
+        };
+        let is_empty = |e: &Expr| matches!(e, Expr::AttrSet(set) if set.rec_token().is_none() && set.entries().next().is_none());
+        let pos = self.pos(if_else, file);
+        let (branch, condition) = match (is_empty(&body), is_empty(&else_body)) {
+            (false, true) => (body, condition),
+            (true, false) => (else_body, format!("!({condition})")),
+            _ => return unknown,
+        };
+        match self.eval(&branch, env, file) {
+            Value::Attrs(set) => self.conditional_set(&set, pos, &condition),
+            _ => unknown,
+        }
+    }
+
+    /// `set` with each attribute marked as existing only when `condition` (unknown) holds.
+    fn conditional_set(&mut self, set: &AttrSetValue, pos: Pos, condition: &str) -> Value {
+        let source = Thunk::value(Value::Attrs(Rc::new(set.clone())));
+        let mut entries = BTreeMap::new();
+        for (name, original) in &set.entries {
+            let thunk = Thunk::select(source.clone(), name, name);
+            if let Some(at) = self.attr_position(original) {
+                self.attr_pos.insert(thunk.key(), (thunk.clone(), at));
+            }
+            self.conditional
+                .insert(thunk.key(), (thunk.clone(), pos, condition.to_string()));
+            entries.insert(name.clone(), thunk);
+        }
+        Value::Attrs(Rc::new(AttrSetValue {
+            entries,
+            partial: set.partial.clone(),
+        }))
+    }
+
+    /// `drv // { … }`: the attributes are merged into the derivation's result, never passed
+    /// to crane. Said when that looks like a mistake: the call is not parenthesised
+    /// (`craneLib.buildPackage args // { … }`) or what is merged in is crane's own.
+    fn merged_into_derivation(
+        &mut self,
+        op: &ast::BinOp,
+        derivation: &CraneDerivation,
+        merged: &Value,
+        file: usize,
+    ) {
+        let crane_attrs = super::collect::crane_own_attrs();
+        let names: Vec<String> = match merged {
+            Value::Attrs(set) => set.entries.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let crane_names: Vec<&String> = names
+            .iter()
+            .filter(|name| crane_attrs.contains(&name.as_str()) || *name == "env")
+            .collect();
+        let unparenthesised = matches!(op.lhs(), Some(Expr::Apply(_)));
+        if !unparenthesised && crane_names.is_empty() {
+            return;
+        }
+        let shown = if crane_names.is_empty() {
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>()
+        } else {
+            crane_names.iter().map(|n| format!("`{n}`")).collect()
+        };
+        let ignored = if crane_names.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (crane never sees its {}, so it is ignored)",
+                crane_names
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let location = self.location(self.pos(op, file));
+        let warning = format!(
+            "{location}: the attributes after `//` ({}) are merged into the result of craneLib.{}, not passed to crane{ignored}; write `craneLib.{} (args // {{ … }})` to pass them",
+            shown.join(", "),
+            derivation.function,
+            derivation.function
+        );
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    /// The local directory a source is made from: a path, a source made from one, a set
+    /// naming one (`{ src = ./x; }`, `{ root = ./x; }`, `{ path = ./x; }`), the flake itself.
+    fn source_dir(&mut self, value: &Value, depth: usize) -> Option<PathBuf> {
+        match value {
+            Value::Path(path, _) | Value::Source(path, _) => Some(path.clone()),
+            Value::Attrs(set) if depth < 4 => {
+                if let Some((outputs, dir)) = &self.self_dir {
+                    if Rc::as_ptr(set) as usize == *outputs {
+                        return Some(dir.clone());
+                    }
+                }
+                let inner = ["src", "root", "path"]
+                    .iter()
+                    .find_map(|key| set.entries.get(*key).cloned())?;
+                let inner = self.force(&inner);
+                self.source_dir(&inner, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// A text equal for values that are alike (unknown ones: written alike), for telling
+    /// apart toolchains made from unknown values.
+    fn shape(&mut self, value: &Value, depth: usize, out: &mut String) {
+        match value {
+            Value::Attrs(set) if depth < 4 => {
+                out.push('{');
+                for (key, thunk) in set.entries.iter() {
+                    out.push_str(&format!("{key:?}="));
+                    let value = self.force(thunk);
+                    self.shape(&value, depth + 1, out);
+                    out.push(';');
+                }
+                out.push('}');
+            }
+            Value::List(items) if depth < 4 => {
+                out.push('[');
+                for item in items.iter() {
+                    let value = self.force(item);
+                    self.shape(&value, depth + 1, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            Value::Str(s) | Value::PartialStr(s, _) => out.push_str(&format!("{s:?}")),
+            Value::Unknown(what) | Value::Source(_, what) => out.push_str(&format!("?{what:?}")),
+            Value::Path(path, _) => out.push_str(&format!("{path:?}")),
+            Value::Bool(b) => out.push_str(&b.to_string()),
+            Value::Int(i) => out.push_str(&i.to_string()),
+            Value::Derivation(d) => out.push_str(&format!("drv#{}", d.id)),
+            other => out.push_str(other.type_name()),
         }
     }
 
@@ -1471,6 +1678,10 @@ fn arity(builtin: &Builtin) -> usize {
         | Builtin::Fix
         | Builtin::MkLib
         | Builtin::CraneLibOverride(..) => 1,
+        Builtin::Source(name) => match name.as_str() {
+            "sourceFilesBySuffices" | "sourceByRegex" | "filterSource" => 2,
+            _ => 1,
+        },
         _ => 2,
     }
 }
@@ -1506,6 +1717,22 @@ fn lib_function(name: &str) -> Option<Builtin> {
     })
 }
 
+/// `BASE.NAME` is a function making a source from a local directory: nixpkgs' source
+/// filters (any `lib`), `lib.fileset.toSource`, `builtins.path`.
+fn source_function(base: &str, name: &str) -> bool {
+    let last = base.rsplit('.').next().unwrap_or(base);
+    match name {
+        "cleanSource"
+        | "cleanSourceWith"
+        | "sourceFilesBySuffices"
+        | "sourceByRegex"
+        | "filterSource" => true,
+        "toSource" => last == "fileset",
+        "path" => last == "builtins",
+        _ => false,
+    }
+}
+
 /// An attribute of a crane lib: one of crane's functions, an override, or something
 /// else (`cleanCargoSource`, `path`, ...) whose result is unknown.
 fn crane_lib_attr(toolchain: &Toolchain, name: &str, described: &str) -> Value {
@@ -1516,6 +1743,7 @@ fn crane_lib_attr(toolchain: &Toolchain, name: &str, described: &str) -> Value {
         }
         "craneLib" => Value::CraneLib(toolchain.clone()),
         "callPackage" => builtin(Builtin::CallPackage),
+        "cleanCargoSource" | "path" | "mkDummySrc" => builtin(Builtin::Source(name.to_string())),
         _ if is_system_name(name) => Value::CraneLib(toolchain.clone()),
         _ if CraneFunction::from_name(name).is_some() => {
             Value::CraneFunction(toolchain.clone(), name.to_string())

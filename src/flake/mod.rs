@@ -33,7 +33,17 @@ pub fn read_flake(path: &Path) -> Result<FlakePhases> {
     };
     let base_dir = base_dir.canonicalize().unwrap_or(base_dir);
     let path = base_dir.join(path.file_name().unwrap_or_default());
-    read_flake_str(&text, &path, &base_dir)
+    read_flake_str(&text, &path, &flake_root(&base_dir))
+}
+
+/// The flake a file belongs to: the nearest directory from `dir` up holding `flake.nix`
+/// (`--flake nix/default.nix` is part of the flake above it), else `dir`. Files are
+/// shown relative to it, and imports inside it are followed.
+fn flake_root(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| d.join("flake.nix").is_file())
+        .unwrap_or(dir)
+        .to_path_buf()
 }
 
 /// Stack for evaluation: deeply nested (or runaway recursive) Nix needs more than a

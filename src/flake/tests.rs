@@ -279,13 +279,9 @@ fn derivation_attributes_do_not_name_phases() {
     );
     assert_eq!(
         names(&phases),
-        [
-            "deps",
-            "tool",
-            "devShells-default",
-            "devShells-default-2",
-            "lint"
-        ]
+        // A wrapper's `src` and an app's `program` are the package; an input of another
+        // derivation is not named after it.
+        ["deps", "tool", "lint", "buildPackage", "cargoClippy"]
     );
 }
 
@@ -638,4 +634,158 @@ fn crane_calls_under_passthru_are_phases() {
     );
     assert_eq!(names(&phases), ["deps", "lzbt", "lzbt-clippy"]);
     assert_eq!(attr(&phases, "lzbt-clippy", "cargoArtifacts"), &s("deps"));
+}
+
+fn spec<'a>(phases: &'a FlakePhases, name: &str) -> &'a crate::phase::PhaseSpec {
+    phases
+        .specs
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no phase {name}: {:?}", names(phases)))
+}
+
+#[test]
+fn a_derivation_merged_with_update_is_still_the_crane_call() {
+    let phases = flake(
+        r#"let common = { src = ./.; cargoExtraArgs = "-p a"; }; in {
+          packages.x86_64-linux.default = (craneLib.buildPackage common) // { meta.mainProgram = "a"; };
+          packages.x86_64-linux.b = craneLib.buildPackage common // { cargoArtifacts = craneLib.buildDepsOnly common; };
+        }"#,
+    );
+    assert_eq!(attr(&phases, "default", "cargoExtraArgs"), &s("-p a"));
+    // The unparenthesised one: crane never sees the cargoArtifacts (implicit deps).
+    assert!(!spec(&phases, "b").attrs.contains_key("cargoArtifacts"));
+    assert_eq!(phases.warnings.len(), 1, "{:?}", phases.warnings);
+    assert!(
+        phases.warnings[0].starts_with("flake.nix:3: the attributes after `//` (`cargoArtifacts`)"),
+        "{:?}",
+        phases.warnings
+    );
+}
+
+#[test]
+fn attributes_under_unknown_conditions_are_kept_and_approximate() {
+    let phases = flake(
+        r#"{
+          checks = { a = craneLib.cargoTest { cargoArtifacts = null; }; }
+            // pkgs.lib.optionalAttrs (!pkgs.stdenv.isDarwin) { cov = craneLib.cargoLlvmCov { cargoArtifacts = null; }; }
+            // (if pkgs.stdenv.isLinux then { } else { mac = craneLib.cargoDoc { cargoArtifacts = null; }; });
+          packages.p = craneLib.buildPackage ({ cargoArtifacts = null; }
+            // pkgs.lib.optionalAttrs pkgs.stdenv.isLinux { cargoExtraArgs = "-p linux"; });
+        }"#,
+    );
+    assert!(spec(&phases, "a").approximations.is_empty());
+    assert_eq!(
+        spec(&phases, "cov").approximations,
+        [
+            "flake.nix:3: only when `!pkgs.stdenv.isDarwin`, which cannot be known statically: the phase exists on some systems"
+        ]
+    );
+    assert!(spec(&phases, "mac").approximations[0].contains("`!(pkgs.stdenv.isLinux)`"));
+    assert_eq!(attr(&phases, "p", "cargoExtraArgs"), &s("-p linux"));
+    assert!(
+        spec(&phases, "p").approximations[0]
+            .starts_with("flake.nix:6: attribute cargoExtraArgs only when `pkgs.stdenv.isLinux`")
+    );
+}
+
+#[test]
+fn src_dir_is_the_directory_a_source_is_made_from() {
+    let phases = read(
+        &FRAME
+            .replace("{ crane,", "{ self, crane,")
+            .replace("BODY", r#"let c = args: craneLib.cargoTest (args // { cargoArtifacts = null; }); in {
+          checks = {
+            plain = c { src = ./.; };
+            clean = c { src = craneLib.cleanCargoSource ./rust/tool; };
+            crane-path = c { src = craneLib.path { path = ./x; }; };
+            suffixes = c { src = pkgs.lib.sourceFilesBySuffices ../../rust/uefi [ ".rs" ]; };
+            fileset = c { src = pkgs.lib.fileset.toSource { root = ./y; fileset = ./y/src; }; };
+            builtin = c { src = builtins.path { path = ./z; name = "z"; }; };
+            dummy = c { src = craneLib.mkDummySrc { src = pkgs.lib.cleanSource ./w; }; };
+            with-filter = c { src = pkgs.lib.cleanSourceWith { src = craneLib.path ./v; filter = f: t: true; }; };
+            self-src = c { src = self; };
+            unknown = c { src = pkgs.fetchFromGitHub { }; };
+          };
+        }"#),
+    );
+    let dir = |name: &str| spec(&phases, name).src_dir.clone();
+    let p = |path: &str| Some(std::path::PathBuf::from(path));
+    assert_eq!(dir("plain"), p("/flake"));
+    assert_eq!(dir("clean"), p("/flake/rust/tool"));
+    assert_eq!(dir("crane-path"), p("/flake/x"));
+    assert_eq!(dir("suffixes"), p("/rust/uefi"));
+    assert_eq!(dir("fileset"), p("/flake/y"));
+    assert_eq!(dir("builtin"), p("/flake/z"));
+    assert_eq!(dir("dummy"), p("/flake/w"));
+    assert_eq!(dir("with-filter"), p("/flake/v"));
+    assert_eq!(dir("self-src"), p("/flake"));
+    assert_eq!(dir("unknown"), None);
+    // The attribute itself stays as written (a filtered source is not the raw directory).
+    assert!(
+        matches!(attr(&phases, "clean", "src"), AttrValue::Unknown(t) if t.contains("cleanCargoSource"))
+    );
+}
+
+#[test]
+fn src_dir_of_a_fixture_in_another_directory() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flakes/merged-conditional");
+    let phases = read_flake(&fixture.join("flake.nix")).expect("reads");
+    let root = fixture.canonicalize().unwrap();
+    assert_eq!(
+        spec(&phases, "deps").src_dir.as_deref(),
+        Some(root.as_path())
+    );
+    // `lib.fileset.toSource { root = ../.; }` in nix/parts.nix.
+    assert_eq!(
+        spec(&phases, "checked").src_dir.as_deref(),
+        Some(root.as_path())
+    );
+}
+
+#[test]
+fn derivations_interpolated_into_scripts_are_searched() {
+    let phases = flake(
+        r#"let
+          mk = { suffix }: let
+            cApi = craneLib.buildPackage { pname = "lib"; pnameSuffix = suffix; cargoArtifacts = null; };
+          in pkgs.stdenv.mkDerivation { installPhase = "cp ${cApi}/lib/x.a $out"; };
+        in { packages.c = mk { suffix = "-c-api"; }; packages.d = mk { suffix = "-d"; }; }"#,
+    );
+    // A let name bound to several calls names none: their pname (and suffix) does.
+    assert_eq!(names(&phases), ["lib-c-api", "lib-d"]);
+}
+
+#[test]
+fn calls_through_different_crane_libs_never_merge() {
+    let phases = flake(
+        r#"let
+          mkRust = { extensions ? [ ] }: (pkgs.rust-bin.stable.latest.default).override { inherit extensions; };
+          mk = { rust ? mkRust { } }: let lib = craneLib.overrideToolchain rust; in
+            lib.buildDepsOnly { pname = "n"; cargoArtifacts = false; };
+        in {
+          packages.a = mk { };
+          checks.a = mk { };
+          devShells.default = pkgs.mkShell { inputsFrom = [ (mk { rust = mkRust { extensions = [ "rust-src" ]; }; }) ]; };
+        }"#,
+    );
+    // The same toolchain (arguments alike) merges; the shell's other one does not.
+    assert_eq!(names(&phases), ["a", "n-deps"]);
+    assert_ne!(
+        spec(&phases, "a").toolchain,
+        spec(&phases, "n-deps").toolchain
+    );
+    // A known `false` on buildDepsOnly (which ignores it) is no approximation.
+    assert!(spec(&phases, "a").approximations.is_empty());
+    assert_eq!(attr(&phases, "a", "cargoArtifacts"), &AttrValue::Null);
+}
+
+#[test]
+fn an_input_of_another_derivation_is_named_from_its_own_binding() {
+    let phases = flake(
+        r#"let
+          manmunge = craneLib.buildPackage { cargoArtifacts = null; cargoExtraArgs = "-p mm"; };
+        in { packages.manpages = pkgs.stdenv.mkDerivation { nativeBuildInputs = [ manmunge ]; }; }"#,
+    );
+    assert_eq!(names(&phases), ["manmunge"]);
 }

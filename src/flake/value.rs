@@ -169,6 +169,9 @@ pub enum Builtin {
     ConcatStringsSep,
     /// `crane.mkLib`: makes a crane lib from `pkgs`.
     MkLib,
+    /// A function making a source from a local directory (`craneLib.cleanCargoSource`,
+    /// `lib.cleanSource`, `lib.fileset.toSource`, `builtins.path`, ...), by name.
+    Source(String),
     /// A crane lib's `overrideToolchain` (true: another toolchain) or `overrideScope`
     /// (false: the same one), with the lib's toolchain.
     CraneLibOverride(Toolchain, bool),
@@ -230,6 +233,9 @@ pub enum Value {
     /// `craneLib.NAME`, not yet applied.
     CraneFunction(Toolchain, String),
     Derivation(Rc<CraneDerivation>),
+    /// A source made from a local directory (`craneLib.cleanCargoSource ./x`): the
+    /// directory and the expression as written. Otherwise as unknown as its text.
+    Source(PathBuf, String),
     /// Something the static evaluator cannot know; the text says what (usually the
     /// expression as written).
     Unknown(String),
@@ -249,6 +255,7 @@ impl Value {
             Value::Lambda(_) | Value::Builtin(..) | Value::CraneFunction(..) => "a function",
             Value::CraneLib(_) => "a crane lib",
             Value::Derivation(_) => "a derivation",
+            Value::Source(..) => "a source",
             Value::Unknown(_) => "unknown",
         }
     }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 
 /// One attribute value as written in a phase source (TOML table or Nix attribute set).
 #[derive(Debug, Clone, PartialEq)]
@@ -67,4 +68,7 @@ pub struct PhaseSpec {
     pub approximations: Vec<String>,
     /// Which crane lib (and so toolchain) builds it, when the source says (flakes).
     pub toolchain: Option<String>,
+    /// The absolute local directory its `src` is made from, when the source says (a
+    /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
+    pub src_dir: Option<PathBuf>,
 }
