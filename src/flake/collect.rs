@@ -736,6 +736,12 @@ impl Specs<'_> {
             return;
         };
         for (name, thunk) in set.entries.clone() {
+            if let Some((_, pos, condition)) = self.evaluator.conditional.get(&thunk.key()) {
+                spec.approximations.push(format!(
+                    "{}: attribute env.{name} only when `{condition}`, which cannot be known statically; used",
+                    self.evaluator.location(*pos)
+                ));
+            }
             match self.evaluator.force(&thunk) {
                 Value::Str(s) => {
                     spec.env.insert(name, s);

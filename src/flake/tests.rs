@@ -670,7 +670,8 @@ fn attributes_under_unknown_conditions_are_kept_and_approximate() {
           checks = { a = craneLib.cargoTest { cargoArtifacts = null; }; }
             // pkgs.lib.optionalAttrs (!pkgs.stdenv.isDarwin) { cov = craneLib.cargoLlvmCov { cargoArtifacts = null; }; }
             // (if pkgs.stdenv.isLinux then { } else { mac = craneLib.cargoDoc { cargoArtifacts = null; }; });
-          packages.p = craneLib.buildPackage ({ cargoArtifacts = null; }
+          packages.p = craneLib.buildPackage ({ cargoArtifacts = null;
+              env = if pkgs.stdenv.isDarwin then { MAC = "1"; } else { }; }
             // pkgs.lib.optionalAttrs pkgs.stdenv.isLinux { cargoExtraArgs = "-p linux"; });
         }"#,
     );
@@ -683,10 +684,13 @@ fn attributes_under_unknown_conditions_are_kept_and_approximate() {
     );
     assert!(spec(&phases, "mac").approximations[0].contains("`!(pkgs.stdenv.isLinux)`"));
     assert_eq!(attr(&phases, "p", "cargoExtraArgs"), &s("-p linux"));
-    assert!(
-        spec(&phases, "p").approximations[0]
-            .starts_with("flake.nix:6: attribute cargoExtraArgs only when `pkgs.stdenv.isLinux`")
-    );
+    let notes = &spec(&phases, "p").approximations;
+    for note in [
+        "flake.nix:7: attribute cargoExtraArgs only when `pkgs.stdenv.isLinux`",
+        "flake.nix:6: attribute env.MAC only when `pkgs.stdenv.isDarwin`",
+    ] {
+        assert!(notes.iter().any(|n| n.starts_with(note)), "{notes:?}");
+    }
 }
 
 #[test]
