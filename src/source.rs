@@ -1,5 +1,6 @@
 //! Finding the phases to analyse: a phases file, a flake, or crane's quick-start set.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -133,7 +134,7 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let source_root = source_root(options.manifest_path.as_deref())?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
-    let flake_beside = source_root.join(DEFAULT_FLAKE);
+    let nearest_flake = nearest_flake(&source_root);
     let mut warnings = Vec::new();
     let mut fallback = None;
     let (specs, description, shown) = if let Some(file) = &options.phases_file {
@@ -162,11 +163,15 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             format!("phases file {DEFAULT_PHASES_FILE} beside the manifest"),
             DEFAULT_PHASES_FILE.to_string(),
         )
-    } else if flake_beside.is_file() {
-        let found = read_flake(&flake_beside)?;
+    } else if let Some(flake) = &nearest_flake {
+        let found = read_flake(flake)?;
         warnings = found.warnings;
+        let shown = match flake.parent() {
+            Some(dir) if dir == source_root => format!("{DEFAULT_FLAKE} beside the manifest"),
+            _ => format!("{} (the nearest above the manifest)", flake.display()),
+        };
         if found.specs.is_empty() {
-            let warning = no_crane_calls_warning(&flake_beside);
+            let warning = no_crane_calls_warning(flake);
             warnings.insert(0, warning.clone());
             fallback = Some(warning);
             (
@@ -179,7 +184,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         } else {
             (
                 found.specs,
-                format!("flake {DEFAULT_FLAKE} beside the manifest"),
+                format!("flake {shown}"),
                 DEFAULT_FLAKE.to_string(),
             )
         }
@@ -190,6 +195,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             String::new(),
         )
     };
+    let specs = without_other_workspaces(specs, &source_root, &mut warnings)?;
     let phases = PhaseSet::from_specs(specs.clone()).with_context(|| format!("in {shown}"))?;
     Ok(LoadedPhases {
         phases,
@@ -200,6 +206,92 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         warnings,
         fallback,
     })
+}
+
+/// `flake.nix` beside the manifest or, when the workspace sits in a subdirectory of a git
+/// repository, the nearest one above it within that repository.
+fn nearest_flake(source_root: &Path) -> Option<PathBuf> {
+    let beside = source_root.join(DEFAULT_FLAKE);
+    if beside.is_file() {
+        return Some(beside);
+    }
+    let repository = source_root
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())?;
+    source_root
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(repository))
+        .map(|dir| dir.join(DEFAULT_FLAKE))
+        .find(|flake| flake.is_file())
+}
+
+/// The specs without the phases that build another workspace than the one at
+/// `source_root` (their `src` is a directory with a Cargo.toml that neither is nor contains
+/// it), nor those that inherit from them; each left out is said in `warnings`. An error when none is left.
+fn without_other_workspaces(
+    specs: Vec<PhaseSpec>,
+    source_root: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PhaseSpec>> {
+    let elsewhere = |spec: &PhaseSpec| {
+        let dir = spec.src_dir.as_ref()?;
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        let other_workspace = !source_root.starts_with(&dir) && dir.join("Cargo.toml").is_file();
+        other_workspace.then_some(dir)
+    };
+    let mut left_out: Vec<(String, String)> = specs
+        .iter()
+        .filter_map(|spec| Some((spec.name.clone(), elsewhere(spec)?.display().to_string())))
+        .collect();
+    // Phases that inherit from a phase left out go with it.
+    loop {
+        let inheriting: Vec<(String, String)> = specs
+            .iter()
+            .filter(|spec| !left_out.iter().any(|(name, _)| *name == spec.name))
+            .filter_map(|spec| match spec.attrs.get("cargoArtifacts") {
+                Some(AttrValue::Str(source)) => left_out
+                    .iter()
+                    .find(|(name, _)| name == source)
+                    .map(|(_, dir)| (spec.name.clone(), dir.clone())),
+                _ => None,
+            })
+            .collect();
+        if inheriting.is_empty() {
+            break;
+        }
+        left_out.extend(inheriting);
+    }
+    if left_out.is_empty() {
+        return Ok(specs);
+    }
+    let mut by_dir: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (name, dir) in &left_out {
+        by_dir.entry(dir).or_default().push(format!("`{name}`"));
+    }
+    let said: Vec<String> = by_dir
+        .iter()
+        .map(|(dir, names)| {
+            format!(
+                "{} build from {dir} (--manifest-path {dir}/Cargo.toml)",
+                names.join(", ")
+            )
+        })
+        .collect();
+    let kept: Vec<PhaseSpec> = specs
+        .into_iter()
+        .filter(|spec| !left_out.iter().any(|(name, _)| *name == spec.name))
+        .collect();
+    let advice = format!(
+        "{}, not from the workspace at {}",
+        said.join("; "),
+        source_root.display()
+    );
+    if kept.is_empty() {
+        bail!("every phase builds another workspace: {advice}");
+    }
+    warnings.push(format!("left out: {advice}"));
+    Ok(kept)
 }
 
 /// The warning for a flake without crane calls the reader could find.

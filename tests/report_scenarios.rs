@@ -357,6 +357,62 @@ fn a_phases_sandbox_locations_do_not_reach_the_users_tree() {
 }
 
 #[test]
+fn a_flake_above_the_workspace_is_found_and_other_workspaces_are_left_out() {
+    // A repository with two workspaces and one flake at its root.
+    let root = tempfile::tempdir().unwrap();
+    let fixtures = common::fixtures_dir();
+    for name in ["registry", "demo", "select"] {
+        common::copy_dir(&fixtures.join(name), &root.path().join(name));
+    }
+    std::fs::remove_file(root.path().join("demo/phases.toml")).unwrap();
+    std::fs::create_dir(root.path().join(".git")).unwrap();
+    std::fs::write(
+        root.path().join("flake.nix"),
+        r#"{
+  inputs.crane.url = "github:ipetkov/crane";
+  outputs = { self, nixpkgs, crane, ... }:
+    let
+      pkgs = nixpkgs.legacyPackages.x86_64-linux;
+      craneLib = crane.mkLib pkgs;
+      demoDeps = craneLib.buildDepsOnly { src = craneLib.cleanCargoSource ./demo; };
+      selectDeps = craneLib.buildDepsOnly { src = craneLib.cleanCargoSource ./select; };
+    in {
+      packages.x86_64-linux.server = craneLib.buildPackage {
+        src = craneLib.cleanCargoSource ./demo;
+        cargoArtifacts = demoDeps;
+        cargoExtraArgs = "--locked -p server";
+      };
+      checks.x86_64-linux.select-clippy = craneLib.cargoClippy {
+        src = craneLib.cleanCargoSource ./select;
+        cargoArtifacts = selectDeps;
+      };
+    };
+}
+"#,
+    )
+    .unwrap();
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(root.path().join("demo/Cargo.toml"))
+        .success_stdout();
+    let phases: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(common::phase_names(&phases), ["demoDeps", "server"]);
+    assert!(
+        phases["phase_source"]
+            .as_str()
+            .unwrap()
+            .ends_with("flake.nix (the nearest above the manifest)"),
+        "{phases}"
+    );
+    let warning = phases["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("left out: `selectDeps`, `select-clippy` build from ")
+            && warning.contains("select/Cargo.toml"),
+        "{warning}"
+    );
+}
+
+#[test]
 fn the_projects_own_flake_has_no_misses_and_no_findings() {
     // The repository itself is a fixture: its flake.nix builds cache-miss the way the tool
     // recommends. Read in place: cache-miss never writes into the tree it analyses.
