@@ -59,14 +59,22 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         table.enforce_styling();
     }
     table.set_header(headers.iter().map(Cell::new));
-    for (i, width) in column_widths(headers, rows, usize::from(style.width))
-        .into_iter()
-        .enumerate()
-    {
+    // A table that would not fit gives up the padding right of each cell before it breaks
+    // names inside a word.
+    let width = usize::from(style.width);
+    let wanted = wanted_widths(headers, rows, width);
+    let padding = if wanted.iter().sum::<usize>() + 3 * headers.len() + 1 > width {
+        1
+    } else {
+        2
+    };
+    for (i, content) in fit(wanted, headers, width, padding).into_iter().enumerate() {
         if let Some(column) = table.column_mut(i) {
-            // Two columns of padding around the content.
+            if padding == 1 {
+                column.set_padding((1, 0));
+            }
             column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-                (width + 2) as u16,
+                (content + padding) as u16,
             )));
         }
     }
@@ -85,11 +93,11 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
     table
 }
 
-/// The narrowest each column may get: the first column names things (phases, units) and
-/// stays whole when it fits; the others are at least as wide as their longest word (up to
-/// a limit), so that names like `buildDepsOnly` are not broken in the middle. Narrowed,
-/// widest first, until the table fits `width`.
-fn column_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<usize> {
+/// The narrowest each column would like to be: the first column names things (phases,
+/// units) and stays whole up to a quarter of `width`; the others are at least as wide as
+/// their longest word (up to a limit), so that names like `buildDepsOnly` are not broken
+/// in the middle.
+fn wanted_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<usize> {
     const WORD_LIMIT: usize = 24;
     let longest = |i: usize, measure: &dyn Fn(&str) -> usize| {
         rows.iter()
@@ -99,7 +107,7 @@ fn column_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<
             .unwrap_or(0)
     };
     let header = |i: usize| headers[i].chars().count();
-    let mut widths: Vec<usize> = (0..headers.len())
+    (0..headers.len())
         .map(|i| {
             if i == 0 {
                 longest(0, &|t| {
@@ -113,9 +121,15 @@ fn column_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<
                     .max(header(i))
             }
         })
-        .collect();
+        .collect()
+}
+
+/// `widths` narrowed, widest first (never below a header), until the table fits `width`
+/// with `padding` columns of padding per cell.
+fn fit(mut widths: Vec<usize>, headers: &[String], width: usize, padding: usize) -> Vec<usize> {
+    let header = |i: usize| headers[i].chars().count();
     // Each column costs its padding and a border.
-    let budget = width.saturating_sub(3 * headers.len() + 1);
+    let budget = width.saturating_sub((padding + 1) * headers.len() + 1);
     while widths.iter().sum::<usize>() > budget {
         let Some((i, _)) = widths
             .iter()

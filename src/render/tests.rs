@@ -267,3 +267,24 @@ fn approximations_shared_by_phases_are_said_once() {
     );
     assert!(text.contains("approximate: only in cli"), "{text}");
 }
+
+#[test]
+fn a_wide_summary_gives_up_padding_before_breaking_names() {
+    let mut report = sample();
+    report.phases[0].phase.name = "topiary-queries-deps".into();
+    report.phases[1].phase.artifacts_from = Some("topiary-queries-deps".into());
+
+    let text = table::render(
+        &document(&report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    );
+    assert!(
+        text.lines().all(|line| line.chars().count() <= 100),
+        "{text}"
+    );
+    assert!(text.contains("│ topiary-queries-deps┆"), "{text}");
+    assert!(text.contains("┆ topiary-queries-deps┆ 4"), "{text}");
+}
