@@ -453,3 +453,21 @@ fn the_projects_own_flake_has_no_misses_and_no_findings() {
     );
     assert_eq!(report["warnings"], serde_json::json!([]));
 }
+
+#[test]
+fn a_fix_names_every_difference_that_takes_part() {
+    // demo's clippy needs dev-dependencies (buildDepsOnly has doCheck = false) and all
+    // features (buildDepsOnly selects -p server): doCheck alone would not do.
+    let report = Fixture::new("demo").report_json(&[]);
+    let clippy = phase(&report, "clippy");
+    let testkit = clippy["misses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["package"] == "testkit")
+        .unwrap();
+    let fix = testkit["fix"].as_str().unwrap();
+    assert!(fix.starts_with("keep doCheck = true"), "{fix}");
+    assert!(fix.contains("add --all-features"), "{fix}");
+    assert!(fix.contains("selects only -p server"), "{fix}");
+}

@@ -657,19 +657,21 @@ fn selection_fix(
     through_dev: bool,
     deps: &str,
 ) -> String {
+    // Every difference that takes part, so that following the fix is enough.
+    let mut changes = Vec::new();
     let deps_skips_checks = ctx
         .sources
         .iter()
         .any(|p| p.function == CraneFunction::BuildDepsOnly && !p.do_check);
     if through_dev && deps_skips_checks {
-        return format!(
+        changes.push(format!(
             "keep doCheck = true on {deps} (crane's default) so dev-dependencies are built into the artifact"
-        );
+        ));
     }
     if !selection.phase_has("--all-features").is_empty() {
-        return format!(
+        changes.push(format!(
             "add --all-features to {deps}'s cargoExtraArgs as well (or drop it from this phase)"
-        );
+        ));
     }
     let packages = [
         selection.phase_has("-p "),
@@ -677,23 +679,22 @@ fn selection_fix(
         selection.phase_has("--exclude"),
     ]
     .concat();
-    if !packages.is_empty() {
-        return format!(
-            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all",
-            packages.join(" ")
-        );
-    }
     let narrowed: Vec<&str> = selection
         .source_only
         .iter()
         .filter(|f| f.starts_with("-p ") || f.starts_with("--exclude "))
         .map(String::as_str)
         .collect();
-    if !narrowed.is_empty() {
-        return format!(
+    if !packages.is_empty() {
+        changes.push(format!(
+            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all",
+            packages.join(" ")
+        ));
+    } else if !narrowed.is_empty() {
+        changes.push(format!(
             "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build with --workspace in every phase",
             narrowed.join(" ")
-        );
+        ));
     }
     let features = [
         selection.phase_has("--features"),
@@ -701,10 +702,13 @@ fn selection_fix(
     ]
     .concat();
     if !features.is_empty() {
-        return format!(
+        changes.push(format!(
             "pass the same {} to {deps} (cargoExtraArgs in commonArgs)",
             features.join(" ")
-        );
+        ));
+    }
+    if !changes.is_empty() {
+        return changes.join("; and ");
     }
     if through_dev || !selection.phase_has("cargo test").is_empty() {
         return format!(
