@@ -17,7 +17,12 @@ use cache_miss::source::{LoadedPhases, Override, PhaseSourceOptions, load_phases
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
 /// reusing buildDepsOnly's artifacts, and why.
 #[derive(Parser)]
-#[command(name = "cache-miss", version, about)]
+#[command(
+    name = "cache-miss",
+    version,
+    about,
+    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,14 +53,16 @@ struct FixArgs {
 /// Where the workspace and its phases are.
 #[derive(Args)]
 struct SourceArgs {
-    /// The workspace's Cargo.toml (crane's source root). Default: the workspace around the
-    /// current directory.
+    /// The workspace's root Cargo.toml (crane's source root; a member's manifest is
+    /// refused). Default: the workspace around the current directory.
     #[arg(long)]
     manifest_path: Option<PathBuf>,
-    /// A phases file (TOML, crane's attribute names). Default: phases.toml beside the manifest.
+    /// A phases file (TOML, crane's attribute names). Default: phases.toml beside the
+    /// manifest, else flake.nix beside it (or the nearest above it in the git repository),
+    /// else crane's quick-start set.
     #[arg(long, conflicts_with = "flake")]
     phases: Option<PathBuf>,
-    /// A Nix file with crane calls. Default: flake.nix beside the manifest.
+    /// A Nix file with crane calls (not with --phases). Default: as for --phases.
     #[arg(long)]
     flake: Option<PathBuf>,
 }
@@ -77,7 +84,7 @@ struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
-    /// Exit with 1 when any phase misses a dependency unit.
+    /// Exit with 1 when any phase misses a dependency unit (findings do not count).
     #[arg(long)]
     fail_on_miss: bool,
     /// Print where the time went (cargo resolution vs analysis) to stderr.
@@ -150,6 +157,15 @@ fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     Ok(loaded)
 }
 
+/// What the phase source could not resolve belongs to the report too.
+fn add_source_warnings(report: &mut cache_miss::report::Report, loaded: &LoadedPhases) {
+    for warning in &loaded.warnings {
+        if !report.warnings.contains(warning) {
+            report.warnings.push(warning.clone());
+        }
+    }
+}
+
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let target_dir = args.target_dir.as_deref();
@@ -175,12 +191,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         after.compare_with(&before);
         after
     };
-    // What the phase source could not resolve belongs to the report too.
-    for warning in &loaded.warnings {
-        if !report.warnings.contains(warning) {
-            report.warnings.push(warning.clone());
-        }
-    }
+    add_source_warnings(&mut report, &loaded);
     if args.timings {
         let t = report.timings;
         eprintln!(
@@ -223,7 +234,8 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let predicted = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+    let mut predicted = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+    add_source_warnings(&mut predicted, &loaded);
     let verified =
         cache_miss::verify::verify(&loaded.phases, &loaded.source_root, &predicted, args.keep)?;
     let text = match args.format {

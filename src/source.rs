@@ -329,7 +329,7 @@ fn source_root(manifest_path: Option<&Path>) -> Result<PathBuf> {
                 .workspace_manifest(None)
                 .with_context(|| {
                     format!(
-                        "no Cargo workspace at {} (pass --manifest-path path/to/Cargo.toml)",
+                        "cannot find the Cargo workspace around {} (pass --manifest-path path/to/Cargo.toml)",
                         here.display()
                     )
                 })?

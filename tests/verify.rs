@@ -209,3 +209,19 @@ fn keep_leaves_the_replay_and_says_where() {
     let kept = report["kept_at"].as_str().expect("kept_at");
     assert!(std::path::Path::new(kept).join("src/Cargo.toml").is_file());
 }
+
+#[test]
+fn what_the_flake_reader_could_not_resolve_is_in_verify_output_too() {
+    let fixture = Fixture::new("clean");
+    let flake = common::fixtures_dir().join("flakes/unresolved/flake.nix");
+    let flake = flake.to_str().unwrap();
+    let report = verify_json(&fixture, &["--flake", flake]);
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("outside the flake's directory"),
+        "{}",
+        report["warnings"]
+    );
+}

@@ -399,10 +399,15 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String
 pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss verify".to_string()),
-        Block::Lines(vec![
-            format!("workspace: {}", report.workspace_root),
-            format!("phases: {}", report.phase_source),
-        ]),
+        Block::Lines(
+            [
+                format!("workspace: {}", report.workspace_root),
+                format!("phases: {}", report.phase_source),
+            ]
+            .into_iter()
+            .chain(report.warnings.iter().map(|w| format!("warning: {w}")))
+            .collect(),
+        ),
     ];
     let rows = report
         .phases

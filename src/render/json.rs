@@ -57,6 +57,7 @@ struct JsonVerify<'a> {
     phase_source: &'a str,
     phases: &'a [VerifiedPhase],
     findings: &'a [Finding],
+    warnings: &'a [String],
     kept_at: &'a Option<String>,
 }
 
@@ -69,6 +70,7 @@ pub fn render_verify(report: &VerifyReport, findings: &[Finding]) -> String {
         phase_source: &report.phase_source,
         phases: &report.phases,
         findings,
+        warnings: &report.warnings,
         kept_at: &report.kept_at,
     };
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"

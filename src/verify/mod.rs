@@ -77,6 +77,8 @@ pub struct VerifyReport {
     pub workspace_root: String,
     pub phase_source: String,
     pub phases: Vec<VerifiedPhase>,
+    /// What the phase source could not resolve, as in the report.
+    pub warnings: Vec<String>,
     /// The replay's temp dir, when kept (`--keep`).
     pub kept_at: Option<String>,
 }
@@ -215,6 +217,7 @@ fn replay(
     Ok(VerifyReport {
         workspace_root: predicted.workspace_root.clone(),
         phase_source: predicted.phase_source.clone(),
+        warnings: predicted.warnings.clone(),
         phases,
         kept_at: None,
     })
