@@ -29,18 +29,27 @@ pub fn findings_document(report: &Report) -> Vec<Block> {
     blocks
 }
 
+/// Where the workspace and the phases are, and what the phase source could not resolve.
+fn header(workspace_root: &str, phase_source: &str, warnings: &[String]) -> Block {
+    Block::Lines(
+        [
+            format!("workspace: {workspace_root}"),
+            format!("phases: {phase_source}"),
+        ]
+        .into_iter()
+        .chain(warnings.iter().map(|w| format!("warning: {w}")))
+        .collect(),
+    )
+}
+
 /// Builds the document that the table and markdown renderers draw.
 pub fn document(report: &Report) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss report".to_string()),
-        Block::Lines(
-            [
-                format!("workspace: {}", report.workspace_root),
-                format!("phases: {}", report.phase_source),
-            ]
-            .into_iter()
-            .chain(report.warnings.iter().map(|w| format!("warning: {w}")))
-            .collect(),
+        header(
+            &report.workspace_root,
+            &report.phase_source,
+            &report.warnings,
         ),
         summary_table(report),
     ];
@@ -399,14 +408,10 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String
 pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss verify".to_string()),
-        Block::Lines(
-            [
-                format!("workspace: {}", report.workspace_root),
-                format!("phases: {}", report.phase_source),
-            ]
-            .into_iter()
-            .chain(report.warnings.iter().map(|w| format!("warning: {w}")))
-            .collect(),
+        header(
+            &report.workspace_root,
+            &report.phase_source,
+            &report.warnings,
         ),
     ];
     let rows = report

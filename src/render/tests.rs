@@ -47,6 +47,17 @@ fn miss(package: &str, reason: &'static str, cascade_from: Option<&str>) -> Miss
     }
 }
 
+/// The report as a plain table, 100 columns wide.
+fn table_text(report: &Report) -> String {
+    table::render(
+        &document(report),
+        table::TableStyle {
+            width: 100,
+            color: false,
+        },
+    )
+}
+
 fn sample() -> Report {
     Report {
         workspace_root: "/work/demo".into(),
@@ -97,13 +108,7 @@ fn sample() -> Report {
 
 #[test]
 fn table_snapshot() {
-    let text = table::render(
-        &document(&sample()),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&sample());
     assert!(
         text.lines().all(|line| line.chars().count() <= 100),
         "wider than 100 columns:\n{text}"
@@ -126,13 +131,7 @@ fn clean_report_says_so_plainly() {
         missed: 0,
         local: 2,
     };
-    let text = table::render(
-        &document(&report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&report);
     assert!(text.contains("No misses: every phase reuses all the dependency units it inherits."));
     assert!(!text.contains("fix:"));
 }
@@ -191,13 +190,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     let packages: Vec<String> = (0..60).map(|i| format!("crate{i:02}")).collect();
     report.phases[1].misses = packages.iter().map(|p| flags(p)).collect();
     report.phases[1].units.missed = 60;
-    let text = table::render(
-        &document(&report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&report);
     assert_eq!(text.matches("┆ rustflags ┆").count(), 1, "{text}");
     assert!(text.contains("57 more "), "{text}");
     assert!(
@@ -212,13 +205,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     for (i, m) in report.phases[1].misses.iter_mut().enumerate() {
         m.detail = format!("deps-only built [] ; this phase needs [f{i}]");
     }
-    let text = table::render(
-        &document(&report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&report);
     assert!(
         text.contains("... and 20 more root misses (`--format json` lists every one)"),
         "{text}"
@@ -229,13 +216,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
 fn names_are_not_broken_inside_a_word() {
     let mut report = sample();
     report.phases[1].misses[0].cause = Some("this phase: buildDepsOnly cargoArtifacts".into());
-    let text = table::render(
-        &document(&report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&report);
     assert!(text.contains("buildDepsOnly"), "{text}");
     assert!(text.contains("cargoArtifacts"), "{text}");
 }
@@ -253,13 +234,7 @@ fn approximations_shared_by_phases_are_said_once() {
         .phase
         .approximations
         .push("only in cli".into());
-    let text = table::render(
-        &document(&report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&report);
     assert_eq!(text.matches("OPENSSL_DIR").count(), 1, "{text}");
     assert!(
         text.contains("approximate in `deps` (phases.toml:4), `cli` (phases.toml:3):"),
@@ -274,13 +249,7 @@ fn a_wide_summary_gives_up_padding_before_breaking_names() {
     report.phases[0].phase.name = "topiary-queries-deps".into();
     report.phases[1].phase.artifacts_from = Some("topiary-queries-deps".into());
 
-    let text = table::render(
-        &document(&report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    );
+    let text = table_text(&report);
     assert!(
         text.lines().all(|line| line.chars().count() <= 100),
         "{text}"
