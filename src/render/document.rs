@@ -579,9 +579,24 @@ pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
         ));
     }
     if !report.feature_unification.is_empty() {
+        // Long pin lists name the crates only; `--format json` has every feature set.
+        let pins: Vec<String> = if report.feature_unification.len() <= UNITS_NAMED {
+            report.feature_unification.clone()
+        } else {
+            report
+                .feature_unification
+                .iter()
+                .map(|pin| pin.split(' ').next().unwrap_or(pin).to_string())
+                .collect()
+        };
         lines.push(format!(
-            "feature unification: a workspace-hack crate (`cargo hakari`) would pin the feature sets of {}, so every phase and buildDepsOnly resolve them alike",
-            report.feature_unification.join("; ")
+            "feature unification: a workspace-hack crate (`cargo hakari`) would pin the feature sets of {}, so every phase and buildDepsOnly resolve them alike{}",
+            pins.join(if pins == report.feature_unification { "; " } else { ", " }),
+            if pins == report.feature_unification {
+                ""
+            } else {
+                " (`--format json` lists the features)"
+            }
         ));
     }
     lines.extend(report.rejected.iter().map(|r| format!("not proposed: {r}")));
