@@ -257,3 +257,19 @@ fn a_wide_summary_gives_up_padding_before_breaking_names() {
     assert!(text.contains("│ topiary-queries-deps┆"), "{text}");
     assert!(text.contains("┆ topiary-queries-deps┆ 4"), "{text}");
 }
+
+#[test]
+fn a_long_list_of_workspace_hack_pins_names_the_crates() {
+    let pins: Vec<String> = (0..6).map(|i| format!("crate{i}@1.0.0 [std]")).collect();
+    let fix = crate::fix::FixReport {
+        proposals: vec![],
+        never_served: vec![],
+        feature_unification: pins,
+        rejected: vec![],
+        approximate_phases: vec![],
+    };
+    let text = markdown::render(&super::document::fix_document(&fix, &sample()));
+    assert!(text.contains("crate0@1.0.0, crate1@1.0.0"), "{text}");
+    assert!(!text.contains("[std]"), "{text}");
+    assert!(text.contains("lists the features"), "{text}");
+}
