@@ -101,13 +101,12 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     let mut merged: BTreeMap<usize, Found> = BTreeMap::new();
     for (id, found) in search.found {
         let representative = evaluator.derivations[class(id)].clone();
-        merged.entry(class(id)).or_insert_with(|| Found {
+        let entry = merged.entry(class(id)).or_insert_with(|| Found {
             derivation: representative,
             names: BTreeSet::new(),
             unconditional: false,
             conditions: BTreeSet::new(),
         });
-        let entry = merged.get_mut(&class(id)).expect("just inserted");
         entry.names.extend(found.names);
         entry.unconditional |= found.unconditional;
         entry.conditions.extend(found.conditions);
