@@ -11,7 +11,6 @@ use cache_miss::render::document::{
 };
 use cache_miss::render::{self, Format};
 use cache_miss::report::PhaseSummary;
-use cache_miss::report::analyze::{analyze, analyze_with};
 use cache_miss::source::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -157,15 +156,6 @@ fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     Ok(loaded)
 }
 
-/// What the phase source could not resolve belongs to the report too.
-fn add_source_warnings(report: &mut cache_miss::report::Report, loaded: &LoadedPhases) {
-    for warning in &loaded.warnings {
-        if !report.warnings.contains(warning) {
-            report.warnings.push(warning.clone());
-        }
-    }
-}
-
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let target_dir = args.target_dir.as_deref();
@@ -175,23 +165,14 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    let run = |loaded: &LoadedPhases| {
-        analyze_with(
-            &loaded.phases,
-            &loaded.description,
-            &loaded.runner(),
-            target_dir,
-        )
-    };
-    let mut report = if args.set.is_empty() {
-        run(&loaded)?
+    let report = if args.set.is_empty() {
+        loaded.analyze(target_dir)?
     } else {
-        let before = run(&loaded)?;
-        let mut after = run(&loaded.with_overrides(&args.set)?)?;
+        let before = loaded.analyze(target_dir)?;
+        let mut after = loaded.with_overrides(&args.set)?.analyze(target_dir)?;
         after.compare_with(&before);
         after
     };
-    add_source_warnings(&mut report, &loaded);
     if args.timings {
         let t = report.timings;
         eprintln!(
@@ -234,10 +215,9 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let mut predicted = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
-    add_source_warnings(&mut predicted, &loaded);
+    let predicted = loaded.analyze(None)?;
     let verified =
-        cache_miss::verify::verify(&loaded.phases, &loaded.source_root, &predicted, args.keep)?;
+        cache_miss::verify::verify(&loaded.phases, &loaded.runner(), &predicted, args.keep)?;
     let text = match args.format {
         Format::Json => render::json::render_verify(&verified, &predicted.findings),
         format => draw(&verify_document(&verified), format),
@@ -253,7 +233,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let before = analyze(&loaded.phases, &loaded.description, &loaded.runner())?;
+    let before = loaded.analyze(None)?;
     let proposals = cache_miss::fix::propose(&loaded, &before)?;
     let text = match args.format {
         Format::Json => render::json::render_fix(&proposals),

@@ -90,10 +90,10 @@ impl VerifyReport {
 }
 
 /// Replays every phase of `set` for real and compares with `predicted` (the report on
-/// the same phases). `source_root` is the workspace; nothing is written there.
+/// the same phases). `runner` runs cargo in the workspace; nothing is written there.
 pub fn verify(
     set: &PhaseSet,
-    source_root: &Path,
+    runner: &CargoRunner,
     predicted: &Report,
     keep: bool,
 ) -> Result<VerifyReport> {
@@ -101,7 +101,7 @@ pub fn verify(
         .prefix("cache-miss-verify-")
         .tempdir()
         .context("cannot create a temp dir")?;
-    let result = replay(set, source_root, predicted, temp.path());
+    let result = replay(set, runner, predicted, temp.path());
     let kept_at = if keep {
         Some(temp.keep().display().to_string())
     } else {
@@ -114,11 +114,12 @@ pub fn verify(
 
 fn replay(
     set: &PhaseSet,
-    source_root: &Path,
+    runner: &CargoRunner,
     predicted: &Report,
     temp: &Path,
 ) -> Result<VerifyReport> {
-    let metadata = CargoRunner::new(source_root).metadata()?;
+    let source_root = runner.dir.as_path();
+    let metadata = runner.metadata()?;
     let real = temp.join("src");
     let dummy = temp.join("dummy");
     tree::copy_tree(source_root, &real, &["target", ".git"])?;
@@ -130,7 +131,7 @@ fn replay(
 
     let plans = plan_phases(set);
     let order = replay_order(set)?;
-    let skipped = unbuildable_phases(set, &plans, &installed_targets(source_root));
+    let skipped = unbuildable_phases(set, &plans, &order, &installed_targets(source_root));
     let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
     let bar = progress_bar(total as u64, "replaying");
     let mut results: BTreeMap<usize, (Vec<MeasuredUnit>, Vec<String>)> = BTreeMap::new();
@@ -228,6 +229,7 @@ fn replay(
 fn unbuildable_phases(
     set: &PhaseSet,
     plans: &crate::report::analyze::PhasePlans,
+    order: &[usize],
     installed: &BTreeSet<String>,
 ) -> BTreeMap<usize, String> {
     let mut skipped = BTreeMap::new();
@@ -245,7 +247,7 @@ fn unbuildable_phases(
             );
         }
     }
-    for i in replay_order(set).unwrap_or_default() {
+    for &i in order {
         let source = set.phases[i]
             .artifacts_from
             .as_deref()
@@ -355,7 +357,9 @@ fn build(
     if matches!(invocation.subcommand, "test" | "bench") && !doc_tests {
         args.push("--no-run".into());
     }
-    if !args.iter().any(|a| a == "--locked" || a == "--frozen") {
+    // Invocations carry `--frozen` as `--locked`; the replay, like resolution, never lets
+    // cargo rewrite Cargo.lock.
+    if !args.iter().any(|a| a == "--locked") {
         args.push("--locked".into());
     }
     args.extend(["--message-format".into(), "json-render-diagnostics".into()]);
