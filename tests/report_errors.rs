@@ -13,6 +13,14 @@ fn with_phases(name: &str, phases: &str) -> Fixture {
     fixture
 }
 
+/// `cache-miss report --manifest-path MANIFEST`.
+fn report_at(manifest: &std::path::Path) -> assert_cmd::assert::Assert {
+    common::cache_miss()
+        .args(["report", "--manifest-path"])
+        .arg(manifest)
+        .assert()
+}
+
 fn fails_with(fixture: &Fixture, args: &[&str], message: &str) {
     fixture
         .report(args)
@@ -93,9 +101,7 @@ fn missing_cargo_lock() {
 
 #[test]
 fn missing_manifest() {
-    common::cache_miss()
-        .args(["report", "--manifest-path", "/nonexistent/Cargo.toml"])
-        .assert()
+    report_at(std::path::Path::new("/nonexistent/Cargo.toml"))
         .code(2)
         .stderr(predicate::str::contains(
             "no Cargo.toml at /nonexistent/Cargo.toml",
@@ -174,10 +180,7 @@ fn set_on_an_unknown_phase() {
 #[test]
 fn a_members_manifest_names_the_workspace_root() {
     let fixture = Fixture::new("select");
-    common::cache_miss()
-        .args(["report", "--manifest-path"])
-        .arg(fixture.root().join("cli/Cargo.toml"))
-        .assert()
+    report_at(&fixture.root().join("cli/Cargo.toml"))
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("is a member of the workspace at"))
@@ -190,10 +193,7 @@ fn a_members_manifest_names_the_workspace_root() {
 #[test]
 fn a_manifest_path_that_is_not_a_cargo_toml() {
     let fixture = Fixture::new("select");
-    common::cache_miss()
-        .args(["report", "--manifest-path"])
-        .arg(fixture.root().join("phases.toml"))
-        .assert()
+    report_at(&fixture.root().join("phases.toml"))
         .code(2)
         .stderr(predicate::str::contains("phases.toml is not a Cargo.toml"));
 }
