@@ -1898,7 +1898,7 @@ fn join_pieces(pieces: Vec<Piece>) -> Option<Value> {
                 out.truncate(out.trim_end_matches(|c: char| !c.is_whitespace()).len());
                 if !glued {
                     let kept = out.trim_end();
-                    let word_start = kept.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+                    let word_start = kept.trim_end_matches(|c: char| !c.is_whitespace()).len();
                     if VALUE_FLAGS.contains(&&kept[word_start..]) {
                         out.truncate(word_start);
                     }

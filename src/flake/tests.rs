@@ -793,3 +793,14 @@ fn an_input_of_another_derivation_is_named_from_its_own_binding() {
     );
     assert_eq!(names(&phases), ["manmunge"]);
 }
+
+#[test]
+fn an_unknown_piece_after_a_wide_space_is_left_out_without_a_panic() {
+    let phases = flake(
+        "{ packages.p = craneLib.buildDepsOnly { cargoExtraArgs = \"a\u{3000}-p ${pkgs.x} b\u{3000}c ${pkgs.y}\"; }; }",
+    );
+    assert_eq!(
+        attr(&phases, "p", "cargoExtraArgs"),
+        &s("a\u{3000} b\u{3000}c ")
+    );
+}
