@@ -1213,13 +1213,7 @@ impl Evaluator {
                         let mut entries = BTreeMap::new();
                         let mut partial = set.partial.clone();
                         for (key, value) in set.entries.iter() {
-                            let named = self.apply(
-                                f.clone(),
-                                Thunk::value(Value::Str(key.clone())),
-                                pos,
-                                text,
-                            );
-                            match self.apply(named, value.clone(), pos, text) {
+                            match self.apply_to_attr(&f, key, value, pos, text) {
                                 Value::Attrs(pair) => {
                                     let name =
                                         pair.entries.get("name").cloned().map(|n| self.force(&n));
@@ -1321,13 +1315,7 @@ impl Evaluator {
                     Value::Attrs(set) => {
                         let mut entries = BTreeMap::new();
                         for (key, value) in set.entries.iter() {
-                            let partial = self.apply(
-                                f.clone(),
-                                Thunk::value(Value::Str(key.clone())),
-                                pos,
-                                text,
-                            );
-                            let mapped = self.apply(partial, value.clone(), pos, text);
+                            let mapped = self.apply_to_attr(&f, key, value, pos, text);
                             entries.insert(key.clone(), Thunk::value(mapped));
                         }
                         Value::Attrs(Rc::new(AttrSetValue {
@@ -1397,6 +1385,24 @@ impl Evaluator {
                 _ => unknown(),
             },
         }
+    }
+
+    /// `f name value`, as `mapAttrs` and `mapAttrs'` call it for each attribute.
+    fn apply_to_attr(
+        &mut self,
+        f: &Value,
+        name: &str,
+        value: &Thunk,
+        pos: Pos,
+        text: &str,
+    ) -> Value {
+        let named = self.apply(
+            f.clone(),
+            Thunk::value(Value::Str(name.to_string())),
+            pos,
+            text,
+        );
+        self.apply(named, value.clone(), pos, text)
     }
 
     /// `lib.flatten`: false when a part is not a known list or value.
