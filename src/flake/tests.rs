@@ -9,12 +9,16 @@ fn read(text: &str) -> FlakePhases {
     read_flake_str(text, Path::new("/flake/flake.nix"), Path::new("/flake")).expect("reads")
 }
 
-fn attr<'a>(phases: &'a FlakePhases, phase: &str, name: &str) -> &'a AttrValue {
-    let spec = phases
+fn spec<'a>(phases: &'a FlakePhases, name: &str) -> &'a crate::phase::PhaseSpec {
+    phases
         .specs
         .iter()
-        .find(|s| s.name == phase)
-        .unwrap_or_else(|| panic!("no phase {phase}"));
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no phase {name}: {:?}", names(phases)))
+}
+
+fn attr<'a>(phases: &'a FlakePhases, phase: &str, name: &str) -> &'a AttrValue {
+    let spec = spec(phases, phase);
     spec.attrs
         .get(name)
         .unwrap_or_else(|| panic!("{phase} has no {name}: {:?}", spec.attrs))
@@ -58,15 +62,7 @@ fn let_rec_inherit_update_and_interpolation() {
         attr(&phases, "app", "nativeBuildInputs"),
         &AttrValue::List(vec![s("x"), s("y")])
     );
-    assert!(
-        !phases
-            .specs
-            .iter()
-            .find(|s| s.name == "app")
-            .unwrap()
-            .attrs
-            .contains_key("profile")
-    );
+    assert!(!spec(&phases, "app").attrs.contains_key("profile"));
 }
 
 #[test]
@@ -121,16 +117,7 @@ fn crane_lib_overrides_and_lib_passed_as_argument() {
           c = scoped.cargoDoc { cargoArtifacts = null; };
         }"#,
     );
-    let toolchain = |name: &str| {
-        phases
-            .specs
-            .iter()
-            .find(|s| s.name == name)
-            .unwrap()
-            .toolchain
-            .clone()
-            .unwrap()
-    };
+    let toolchain = |name: &str| spec(&phases, name).toolchain.clone().unwrap();
     assert_eq!(toolchain("a"), "craneLib");
     assert_eq!(toolchain("c"), "craneLib");
     assert!(
@@ -159,12 +146,12 @@ fn names(phases: &FlakePhases) -> Vec<&str> {
 }
 
 fn approximations<'a>(phases: &'a FlakePhases, phase: &str) -> &'a [String] {
-    &phases
-        .specs
-        .iter()
-        .find(|s| s.name == phase)
-        .unwrap_or_else(|| panic!("no phase {phase}"))
-        .approximations
+    &spec(phases, phase).approximations
+}
+
+/// Asserts `text` contains `part`, showing `text` when it does not.
+fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in:\n{text}");
 }
 
 #[test]
@@ -251,7 +238,7 @@ fn nixpkgs_lib_functions_and_inequality() {
         &s("--locked --workspace --features a,b -p b")
     );
     assert_eq!(attr(&phases, "app", "doCheck"), &AttrValue::Bool(true));
-    let app = phases.specs.iter().find(|s| s.name == "app").unwrap();
+    let app = spec(&phases, "app");
     assert_eq!(app.env.get("A").map(String::as_str), Some("1"));
     assert_eq!(app.env.get("B").map(String::as_str), Some("3"));
     assert_eq!(
@@ -347,17 +334,17 @@ fn unknown_interpolations_are_left_out_and_noted() {
         AttrValue::Unknown(_)
     ));
     let notes = approximations(&phases, "b").join("\n");
-    assert!(
-        notes.contains("flake.nix:8: cargoExtraArgs: `${member}` unknown, left out"),
-        "{notes}"
+    assert_contains(
+        &notes,
+        "flake.nix:8: cargoExtraArgs: `${member}` unknown, left out",
     );
-    assert!(
-        notes.contains("flake.nix:8: cargoExtraArgs: `${feats}` unknown, left out"),
-        "{notes}"
+    assert_contains(
+        &notes,
+        "flake.nix:8: cargoExtraArgs: `${feats}` unknown, left out",
     );
-    assert!(
-        notes.contains("flake.nix:10: env.FLAGS: `${flag}` unknown, left out"),
-        "{notes}"
+    assert_contains(
+        &notes,
+        "flake.nix:10: env.FLAGS: `${flag}` unknown, left out",
     );
 }
 
@@ -421,9 +408,9 @@ fn a_crane_function_crane_does_not_have_is_an_error_with_a_suggestion() {
     );
     // A lib known only by its name (a function argument): a near miss is reported too.
     let err = error("{ craneLib }: { p = craneLib.cargoClipy { }; }");
-    assert!(
-        err.contains("`cargoClipy` is not a function or attribute of a crane lib; did you mean `cargoClippy`?"),
-        "{err}"
+    assert_contains(
+        &err,
+        "`cargoClipy` is not a function or attribute of a crane lib; did you mean `cargoClippy`?",
     );
 }
 
@@ -594,16 +581,7 @@ fn crane_libs_are_named_once_and_told_apart() {
           m2 = mk pkgs.four;
         }; }"#,
     );
-    let toolchain = |name: &str| {
-        phases
-            .specs
-            .iter()
-            .find(|s| s.name == name)
-            .unwrap()
-            .toolchain
-            .clone()
-            .unwrap()
-    };
+    let toolchain = |name: &str| spec(&phases, name).toolchain.clone().unwrap();
     assert_eq!(
         toolchain("n"),
         "(crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)"
@@ -634,14 +612,6 @@ fn crane_calls_under_passthru_are_phases() {
     );
     assert_eq!(names(&phases), ["deps", "lzbt", "lzbt-clippy"]);
     assert_eq!(attr(&phases, "lzbt-clippy", "cargoArtifacts"), &s("deps"));
-}
-
-fn spec<'a>(phases: &'a FlakePhases, name: &str) -> &'a crate::phase::PhaseSpec {
-    phases
-        .specs
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no phase {name}: {:?}", names(phases)))
 }
 
 #[test]
