@@ -6,7 +6,7 @@ mod common;
 use common::CommandExt;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{Fixture, fixtures_dir};
 use predicates::prelude::*;
@@ -34,12 +34,17 @@ fn flake(case: &str) -> PathBuf {
 
 /// `cache-miss COMMAND --format json` for a flake case, on (a copy of) the demo workspace.
 fn json_of(command: &str, case: &str) -> Value {
+    json_of_flake(command, &flake(case))
+}
+
+/// `cache-miss COMMAND --format json --flake FLAKE`, on (a copy of) the demo workspace.
+fn json_of_flake(command: &str, flake: &Path) -> Value {
     let demo = Fixture::new("demo");
     let output = common::cache_miss()
         .args([command, "--format", "json", "--manifest-path"])
         .arg(demo.manifest())
         .arg("--flake")
-        .arg(flake(case))
+        .arg(flake)
         .success_stdout();
     serde_json::from_slice(&output).expect("prints JSON")
 }
@@ -406,13 +411,7 @@ fn a_flake_named_without_a_directory_imports_relative_to_the_current_one() {
 #[test]
 fn merged_conditional_and_interpolated_crane_calls_are_phases() {
     let found = phases_of("merged-conditional");
-    let phases = found["phases"].as_array().unwrap();
-    let phase = |name: &str| {
-        phases
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no phase {name}: {phases:?}"))
-    };
+    let phase = |name: &str| common::phase(&found, name);
     // `(craneLib.buildPackage …) // { meta… }` is named from where it is bound.
     assert_eq!(phase("default")["function"], "buildPackage");
     // Unparenthesised: its cargoArtifacts never reaches crane (implicit deps), said once.
@@ -451,14 +450,7 @@ fn merged_conditional_and_interpolated_crane_calls_are_phases() {
 
 #[test]
 fn a_file_below_the_flake_is_shown_relative_to_the_flake() {
-    let demo = Fixture::new("demo");
     let parts = fixtures_dir().join("flakes/merged-conditional/nix/parts.nix");
-    let output = common::cache_miss()
-        .args(["phases", "--format", "json", "--manifest-path"])
-        .arg(demo.manifest())
-        .arg("--flake")
-        .arg(&parts)
-        .success_stdout();
-    let found: Value = serde_json::from_slice(&output).unwrap();
+    let found = json_of_flake("phases", &parts);
     assert_eq!(found["phases"][0]["origin"], "nix/parts.nix:6");
 }
