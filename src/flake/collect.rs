@@ -92,7 +92,6 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
             bound.push((name, d));
         }
     }
-    search.frames_loop = true;
     for (name, d) in bound {
         if by_name.get(&name).is_some_and(|ids| ids.len() == 1) {
             search.add(&d, Some((2, 0, name)));
@@ -382,7 +381,7 @@ fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
         let rest: Vec<&str> = path[i + 1..]
             .iter()
             .map(String::as_str)
-            .filter(|p| !is_system(p) && *p != "tests")
+            .filter(|p| !is_system_name(p) && *p != "tests")
             .collect();
         // What a passthru derivation holds (`cargoArtifacts`, `src`) is named elsewhere.
         if rest.iter().any(|p| is_derivation_attr(p)) {
@@ -395,7 +394,7 @@ fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
             None => (preference, below + 1, owner),
         });
     }
-    let mut names: Vec<&String> = path.iter().filter(|p| !is_system(p)).collect();
+    let mut names: Vec<&String> = path.iter().filter(|p| !is_system_name(p)).collect();
     let all = names.len();
     while let Some(last) = names.last() {
         let output_name =
@@ -411,7 +410,7 @@ fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
     let kept = names.len();
     if path
         .iter()
-        .filter(|p| !is_system(p))
+        .filter(|p| !is_system_name(p))
         .skip(kept)
         .any(|p| p != "src" && p != "program")
     {
@@ -451,10 +450,6 @@ fn is_derivation_attr(name: &str) -> bool {
                 | "args"
                 | "program"
         )
-}
-
-fn is_system(segment: &str) -> bool {
-    is_system_name(segment)
 }
 
 /// Turns found derivations into specs, giving each a unique name.
