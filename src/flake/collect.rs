@@ -24,6 +24,18 @@ struct Found {
     conditions: BTreeSet<(String, String)>,
 }
 
+impl Found {
+    /// `derivation`, found under no name yet.
+    fn new(derivation: Rc<CraneDerivation>) -> Found {
+        Found {
+            derivation,
+            names: BTreeSet::new(),
+            unconditional: false,
+            conditions: BTreeSet::new(),
+        }
+    }
+}
+
 pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     let mut search = Search {
         found: BTreeMap::new(),
@@ -100,12 +112,9 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     let mut merged: BTreeMap<usize, Found> = BTreeMap::new();
     for (id, found) in search.found {
         let representative = evaluator.derivations[class(id)].clone();
-        let entry = merged.entry(class(id)).or_insert_with(|| Found {
-            derivation: representative,
-            names: BTreeSet::new(),
-            unconditional: false,
-            conditions: BTreeSet::new(),
-        });
+        let entry = merged
+            .entry(class(id))
+            .or_insert_with(|| Found::new(representative));
         entry.names.extend(found.names);
         entry.unconditional |= found.unconditional;
         entry.conditions.extend(found.conditions);
@@ -257,12 +266,10 @@ struct Search {
 impl Search {
     /// A derivation found, with the name its place gives it (if any).
     fn add(&mut self, derivation: &Rc<CraneDerivation>, name: Option<(u8, usize, String)>) {
-        let found = self.found.entry(derivation.id).or_insert_with(|| Found {
-            derivation: derivation.clone(),
-            names: BTreeSet::new(),
-            unconditional: false,
-            conditions: BTreeSet::new(),
-        });
+        let found = self
+            .found
+            .entry(derivation.id)
+            .or_insert_with(|| Found::new(derivation.clone()));
         if !self.frames_loop {
             if self.conditions.is_empty() {
                 found.unconditional = true;
