@@ -106,9 +106,17 @@ struct ReportArgs {
 struct PhasesArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// Output format.
+    /// Output format; `toml` writes the phases as a phases file (for `--phases`).
     #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+    format: PhasesFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PhasesFormat {
+    Table,
+    Json,
+    Markdown,
+    Toml,
 }
 
 #[derive(Args)]
@@ -200,14 +208,14 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
 fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let summaries: Vec<PhaseSummary> = loaded.phases.phases.iter().map(PhaseSummary::of).collect();
+    let document = || phases_document(&summaries, &loaded.description, &loaded.warnings);
     let text = match args.format {
-        Format::Json => {
+        PhasesFormat::Json => {
             render::json::render_phases(&summaries, &loaded.description, &loaded.warnings)
         }
-        format => draw(
-            &phases_document(&summaries, &loaded.description, &loaded.warnings),
-            format,
-        ),
+        PhasesFormat::Toml => cache_miss::phase::toml::write_phases_file(&loaded.specs),
+        PhasesFormat::Table => draw(&document(), Format::Table),
+        PhasesFormat::Markdown => draw(&document(), Format::Markdown),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)

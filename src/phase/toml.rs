@@ -88,6 +88,92 @@ fn attr_value(value: &Value) -> Result<AttrValue> {
     })
 }
 
+/// Writes phase specs as a phases file: `read_phases_file` reads it back to the same
+/// attributes and environment. What the schema has no place for (where a phase was found,
+/// its toolchain, what is approximate, values not known statically) becomes comments.
+pub fn write_phases_file(specs: &[PhaseSpec]) -> String {
+    let mut out = String::new();
+    for spec in specs {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&spec_comments(spec));
+        let mut table = toml::Table::new();
+        for (attr, value) in &spec.attrs {
+            if let Some(value) = toml_value(attr, value) {
+                table.insert(attr.clone(), value);
+            }
+        }
+        if !spec.env.is_empty() {
+            let env = spec
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            table.insert("env".to_string(), Value::Table(env));
+        }
+        let phases = toml::Table::from_iter([(spec.name.clone(), Value::Table(table))]);
+        let document = toml::Table::from_iter([("phases".to_string(), Value::Table(phases))]);
+        // A table of strings, booleans, integers and arrays always serializes.
+        out.push_str(&toml::to_string(&document).unwrap_or_default());
+    }
+    out
+}
+
+fn spec_comments(spec: &PhaseSpec) -> String {
+    let mut lines = Vec::new();
+    if let Some(origin) = &spec.origin {
+        lines.push(format!("defined at {origin}"));
+    }
+    if let Some(toolchain) = &spec.toolchain {
+        lines.push(format!("toolchain: {toolchain}"));
+    }
+    lines.extend(
+        spec.approximations
+            .iter()
+            .map(|a| format!("approximate: {a}")),
+    );
+    lines.extend(
+        spec.attrs
+            .iter()
+            .filter(|(attr, v)| toml_value(attr, v).is_none())
+            .map(|(attr, v)| match contains_unknown(v) {
+                true => format!("{attr} = {v} (not known statically)"),
+                false => format!("{attr} = {v} (a phases file cannot say this)"),
+            }),
+    );
+    lines
+        .iter()
+        .map(|line| format!("# {}\n", line.replace(['\n', '\r'], " ")))
+        .collect()
+}
+
+fn contains_unknown(value: &AttrValue) -> bool {
+    match value {
+        AttrValue::Unknown(_) => true,
+        AttrValue::List(items) => items.iter().any(contains_unknown),
+        _ => false,
+    }
+}
+
+/// The TOML form of an attribute; `None` for what the schema cannot hold.
+fn toml_value(attr: &str, value: &AttrValue) -> Option<Value> {
+    Some(match value {
+        AttrValue::Str(s) => Value::String(s.clone()),
+        AttrValue::Bool(b) => Value::Boolean(*b),
+        AttrValue::Int(i) => Value::Integer(*i),
+        AttrValue::List(items) if !items.iter().any(contains_unknown) => Value::Array(
+            items
+                .iter()
+                .filter_map(|item| toml_value(attr, item))
+                .collect(),
+        ),
+        // The phases file says "no artifacts" with an empty string.
+        AttrValue::Null if attr == "cargoArtifacts" => Value::String(String::new()),
+        _ => return None,
+    })
+}
+
 /// The 1-based line of `[phases.NAME]` (or a dotted key defining it), if written that way.
 fn header_line(text: &str, name: &str) -> Option<usize> {
     let bare = format!("phases.{name}");

@@ -1,6 +1,6 @@
 //! `cache-miss fix` and `report --set`: proposals that, re-analysed and rebuilt, leave no miss.
 
-mod common;
+use crate::common;
 
 use common::CommandExt;
 

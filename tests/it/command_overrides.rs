@@ -1,7 +1,7 @@
 //! Phase commands spelled in ways cargo accepts only per subcommand, or with flags that do
 //! not change units, still resolve.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -1,6 +1,6 @@
 //! Findings beyond the unit graph: one fixture per finding, and a clean one with none.
 
-mod common;
+use crate::common;
 
 use common::Fixture;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! `cache-miss verify`: real builds measure exactly the misses `report` predicts.
 
-mod common;
+use crate::common;
 
 use common::CommandExt;
 

@@ -1,7 +1,7 @@
 //! Reading crane phases from flakes: the fixture corpus through `cache-miss phases` and
 //! `cache-miss report`, with no Nix on the machine.
 
-mod common;
+use crate::common;
 
 use common::CommandExt;
 

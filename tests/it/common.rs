@@ -1,5 +1,4 @@
 //! Shared helpers for the integration tests: fixtures copied to temp dirs, the real binary.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 

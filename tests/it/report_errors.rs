@@ -1,6 +1,6 @@
 //! Bad input ends in one clear message and exit code 2, never a panic or a partial write.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

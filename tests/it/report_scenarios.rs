@@ -1,6 +1,6 @@
 //! `cache-miss report` on every fixture scenario, through the real binary and real cargo.
 
-mod common;
+use crate::common;
 
 use common::CommandExt;
 

@@ -1,0 +1,118 @@
+//! Golden files: every fixture's report and fix JSON, and every fixture flake's phases
+//! written as a phases file. A change in behaviour shows as a snapshot diff to review
+//! (`cargo insta review`), never as a silent change.
+
+use std::path::Path;
+
+use crate::common::{CommandExt, Fixture, cache_miss, fixtures_dir};
+
+/// Output with the temp dir the fixture was copied to written as `[TMP]`.
+fn redacted(output: Vec<u8>, fixture: &Fixture) -> String {
+    let text = String::from_utf8(output).expect("UTF-8 output");
+    text.replace(&fixture.dir.path().display().to_string(), "[TMP]")
+}
+
+fn run_on(fixture: &Fixture, args: &[&str], flake: Option<&Path>) -> String {
+    let mut command = cache_miss();
+    command
+        .args(args)
+        .arg("--manifest-path")
+        .arg(fixture.manifest());
+    if let Some(flake) = flake {
+        command.arg("--flake").arg(flake);
+    }
+    redacted(command.success_stdout(), fixture)
+}
+
+macro_rules! fixture_goldens {
+    ($($test:ident => $fixture:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            let fixture = Fixture::new($fixture);
+            let report = run_on(&fixture, &["report", "--format", "json"], None);
+            insta::assert_snapshot!(concat!("report-", $fixture), report);
+            let fix = run_on(&fixture, &["fix", "--format", "json"], None);
+            insta::assert_snapshot!(concat!("fix-", $fixture), fix);
+        }
+    )*};
+}
+
+fixture_goldens! {
+    all_features => "all-features",
+    cascade => "cascade",
+    clean => "clean",
+    demo => "demo",
+    dev_deps => "dev-deps",
+    finding_bindgen => "finding-bindgen",
+    finding_build_script_env => "finding-build-script-env",
+    finding_dev_profile => "finding-dev-profile",
+    finding_filter_drops => "finding-filter-drops",
+    finding_pkg_config => "finding-pkg-config",
+    finding_pyo3 => "finding-pyo3",
+    finding_unfiltered_src => "finding-unfiltered-src",
+    platform => "platform",
+    profile => "profile",
+    roles => "roles",
+    root_package => "root-package",
+    rustflags => "rustflags",
+    select => "select",
+    solo => "solo",
+}
+
+macro_rules! flake_goldens {
+    ($($test:ident => $case:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            let demo = Fixture::new("demo");
+            let flake = fixtures_dir().join("flakes").join($case).join("flake.nix");
+            let phases = run_on(&demo, &["phases", "--format", "toml"], Some(&flake));
+            insta::assert_snapshot!(concat!("phases-flake-", $case), phases);
+        }
+    )*};
+}
+
+flake_goldens! {
+    flake_quickstart => "quickstart",
+    flake_quickstart_workspace => "quickstart-workspace",
+    flake_common_args => "common-args",
+    flake_per_member => "per-member",
+    flake_mkpkg => "mkpkg",
+    flake_per_package_deps => "per-package-deps",
+    flake_imported => "imported",
+    flake_flake_parts => "flake-parts",
+    flake_unresolved => "unresolved",
+    flake_toolchain => "toolchain",
+    flake_nixpkgs_helpers => "nixpkgs-helpers",
+    flake_flake_utils_self => "flake-utils-self",
+    flake_merged_conditional => "merged-conditional",
+}
+
+/// The phases file the flake reader writes reads back to the same phases.
+#[test]
+fn written_phases_files_read_back_to_the_same_phases() {
+    let demo = Fixture::new("demo");
+    for case in ["common-args", "per-package-deps", "toolchain"] {
+        let flake = fixtures_dir().join("flakes").join(case).join("flake.nix");
+        let toml = run_on(&demo, &["phases", "--format", "toml"], Some(&flake));
+        let file = demo.dir.path().join(format!("{case}.toml"));
+        std::fs::write(&file, toml).expect("write phases file");
+        let from_flake = run_on(&demo, &["phases", "--format", "json"], Some(&flake));
+        let mut command = cache_miss();
+        command
+            .args(["phases", "--format", "json", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--phases")
+            .arg(&file);
+        let from_file = redacted(command.success_stdout(), &demo);
+        let commands = |json: &str| {
+            let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
+            value["phases"]
+                .as_array()
+                .expect("phases")
+                .iter()
+                .map(|p| (p["name"].clone(), p["commands"].clone(), p["env"].clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(commands(&from_flake), commands(&from_file), "{case}");
+    }
+}

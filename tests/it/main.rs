@@ -1,0 +1,12 @@
+//! The integration tests: one binary, one module per capability, all through the real
+//! `cache-miss` binary and real cargo on fixtures copied to temp dirs.
+
+mod command_overrides;
+mod common;
+mod findings;
+mod fix;
+mod flake_reader;
+mod golden;
+mod report_errors;
+mod report_scenarios;
+mod verify;
