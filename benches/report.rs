@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use cache_miss::cargo::CargoRunner;
 use cache_miss::phase::PhaseSet;
 use cache_miss::phase::toml::read_phases_file;
-use cache_miss::report::analyze::plan_phases;
+use cache_miss::plan::plan_phases;
 
 const CRATES: usize = 400;
 const MEMBERS: usize = 12;

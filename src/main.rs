@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use cache_miss::input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
+use cache_miss::progress::Progress;
 use cache_miss::render::document::{
     Block, document, findings_document, fix_document, phases_document, verify_document,
 };
 use cache_miss::render::{self, Format};
 use cache_miss::report::PhaseSummary;
-use cache_miss::source::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
+use cache_miss::report::analyze::analyze_loaded;
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
 /// reusing buildDepsOnly's artifacts, and why.
@@ -173,11 +175,13 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
+    let progress = TerminalProgress::new();
     let report = if args.set.is_empty() {
-        loaded.analyze(target_dir)?
+        analyze_loaded(&loaded, target_dir, &progress)?
     } else {
-        let before = loaded.analyze(target_dir)?;
-        let mut after = loaded.with_overrides(&args.set)?.analyze(target_dir)?;
+        let before = analyze_loaded(&loaded, target_dir, &progress)?;
+        let changed = loaded.with_overrides(&args.set)?;
+        let mut after = analyze_loaded(&changed, target_dir, &progress)?;
         after.compare_with(&before);
         after
     };
@@ -223,9 +227,15 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let predicted = loaded.analyze(None)?;
-    let verified =
-        cache_miss::verify::verify(&loaded.phases, &loaded.runner(), &predicted, args.keep)?;
+    let progress = TerminalProgress::new();
+    let predicted = analyze_loaded(&loaded, None, &progress)?;
+    let verified = cache_miss::verify::verify(
+        &loaded.phases,
+        &loaded.runner(),
+        &predicted,
+        args.keep,
+        &progress,
+    )?;
     let text = match args.format {
         Format::Json => render::json::render_verify(&verified, &predicted.findings),
         format => draw(&verify_document(&verified), format),
@@ -241,14 +251,63 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let before = loaded.analyze(None)?;
-    let proposals = cache_miss::fix::propose(&loaded, &before)?;
+    let progress = TerminalProgress::new();
+    let before = analyze_loaded(&loaded, None, &progress)?;
+    let proposals = cache_miss::fix::propose(&loaded, &before, &progress)?;
     let text = match args.format {
         Format::Json => render::json::render_fix(&proposals),
         format => draw(&fix_document(&proposals, &before), format),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or
+/// pipes).
+struct TerminalProgress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl TerminalProgress {
+    fn new() -> TerminalProgress {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        TerminalProgress {
+            bar: interactive.then(|| {
+                let bar = indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::stderr(),
+                );
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {pos}/{len}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar
+            }),
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn begin(&self, stage: &str, steps: usize) {
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(steps as u64);
+            bar.set_message(stage.to_string());
+        }
+    }
+
+    fn step(&self, _what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn end(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Tables or markdown; tables wrap at the terminal's width (100 columns in logs and pipes)

@@ -1,14 +1,12 @@
 //! Running cargo: a sandbox-like environment, unit-graph resolution in parallel, metadata.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::invocation::Invocation;
 use super::unit_graph::UnitGraph;
@@ -258,24 +256,11 @@ fn cargo_error(output: &Output) -> String {
     }
 }
 
-/// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or pipes).
-pub fn progress_bar(len: u64, message: &str) -> ProgressBar {
-    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    if !interactive {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(message.to_string());
-    bar
-}
-
-/// Runs `job` on every item on a few threads; results keep the items' order.
+/// Runs `job` on every item on a few threads; results keep the items' order. `done` is
+/// called after each item.
 pub fn run_parallel<T: Sync, R: Send>(
     items: &[T],
-    bar: &ProgressBar,
+    done: &(dyn Fn(&T) + Sync),
     job: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
     let workers = std::thread::available_parallelism()
@@ -294,7 +279,7 @@ pub fn run_parallel<T: Sync, R: Send>(
                     if let Ok(mut slots) = results.lock() {
                         slots[i] = Some(result);
                     }
-                    bar.inc(1);
+                    done(item);
                 }
             });
         }

@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{FindingsInput, and_list, finding};
+use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::phase::{AttrValue, Phase};
-use crate::report::Finding;
 
 /// Phases that set `var` to each distinct value (`None`: not set).
 fn values_of(phases: &[Phase], var: &str) -> BTreeMap<Option<String>, Vec<String>> {
@@ -43,8 +42,8 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
     let seeds = values_of(phases, "NIX_OUTPATH_USED_AS_RANDOM_SEED");
     if packages.contains("bindgen") && (seeds.len() > 1 || seeds.contains_key(&None)) {
         findings.push(finding(
-            "bindgen-random-seed",
-            "warning",
+            FindingId::BindgenRandomSeed,
+            Severity::Warning,
             first_location.clone(),
             format!(
                 "bindgen is in the build graph, and clang seeds its output with the derivation's output path (-frandom-seed) unless NIX_OUTPATH_USED_AS_RANDOM_SEED is set; it differs per phase, so bindgen's output and every crate above it rebuild ({}).",
@@ -59,8 +58,8 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
         && pythons.contains_key(&None)
     {
         findings.push(finding(
-            "pyo3-python",
-            "warning",
+            FindingId::Pyo3Python,
+            Severity::Warning,
             first_location.clone(),
             format!(
                 "pyo3's build script looks for python on PATH and reruns when PATH changes; phases with different native inputs have different PATHs, so pyo3 and everything above it rebuild ({}).",
@@ -91,8 +90,8 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
             // Without pkg-config among the inputs, no setup hook fills PKG_CONFIG_PATH.
             let uses_pkg_config = inputs.keys().any(|text| text.contains("pkg-config"));
             findings.push(finding(
-                "pkg-config-inputs",
-                if uses_pkg_config { "warning" } else { "info" },
+                FindingId::PkgConfigInputs,
+                if uses_pkg_config { Severity::Warning } else { Severity::Info },
                 first_location.clone(),
                 format!(
                     "{} find{} native libraries with pkg-config, and PKG_CONFIG_PATH follows each phase's nativeBuildInputs/buildInputs, which differ: {}. Their build scripts rerun and everything above them rebuilds.",
@@ -116,8 +115,8 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
         && !build_override_pinned(input.source_root)
     {
         findings.push(finding(
-            "dev-build-override",
-            "info",
+            FindingId::DevBuildOverride,
+            Severity::Info,
             Some("Cargo.toml".to_string()),
             format!(
                 "{} build with the dev profile, and the graph has proc-macros ({}). Without [profile.dev.build-override] settings, proc-macros and build scripts take the dev profile's debug setting, so a phase that changes it (CARGO_PROFILE_DEV_DEBUG, a profile override) rebuilds them and every crate that uses them.",
@@ -231,8 +230,8 @@ pub fn build_script_env(input: &FindingsInput) -> Vec<Finding> {
             (values.len() > 1).then(|| {
                 let packages: Vec<String> = packages.into_iter().collect();
                 finding(
-                    "build-script-env",
-                    "warning",
+                    FindingId::BuildScriptEnv,
+                    Severity::Warning,
                     None,
                     format!(
                         "the build script of {} watches {var} (cargo:rerun-if-env-changed), and the phases set it differently: {}. The script reruns and its crate and everything above it rebuild.",

@@ -3,10 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{FindingsInput, and_list, finding};
+use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::cargo::invocation::package_selection;
 use crate::phase::{CraneFunction, Phase};
-use crate::report::Finding;
 
 /// `root-package-and-workspace`: cargo without `--workspace` then builds only the root
 /// package, so a deps-only phase with default arguments misses other members' deps.
@@ -45,8 +44,8 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
         .map_or(1, |i| i + 1);
     let deps_names: Vec<String> = deps.iter().map(|p| format!("`{}`", p.name)).collect();
     Some(finding(
-        "root-package-and-workspace",
-        "warning",
+        FindingId::RootPackageAndWorkspace,
+        Severity::Warning,
         Some(format!("Cargo.toml:{line}")),
         format!(
             "The top-level Cargo.toml defines both [package] ({package}) and [workspace]. Cargo without --workspace then builds only {package}, so buildDepsOnly {} caches only {package}'s dependencies, while {} select{} other members.",
@@ -128,8 +127,8 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
             ));
         }
         findings.push(finding(
-            "selection-mismatch",
-            if missing { "warning" } else { "info" },
+            FindingId::SelectionMismatch,
+            if missing { Severity::Warning } else { Severity::Info },
             input.location(deps),
             format!(
                 "buildDepsOnly `{}` uses {}, but {}. Different package or feature selections resolve features differently, {}",

@@ -11,8 +11,9 @@ use std::path::Path;
 use crate::cargo::Invocation;
 use crate::diff::DiffGraph;
 use crate::phase::{Phase, PhaseSet};
-use crate::report::analyze::PhasePlans;
-use crate::report::{Finding, PhaseReport};
+use serde::Serialize;
+
+use crate::plan::PhasePlans;
 
 /// What the findings look at. Built by `report::analyze`.
 pub struct FindingsInput<'a> {
@@ -22,7 +23,8 @@ pub struct FindingsInput<'a> {
     pub graphs: &'a [DiffGraph],
     pub metadata: &'a cargo_metadata::Metadata,
     pub source_root: &'a Path,
-    pub reports: &'a [PhaseReport],
+    /// Per phase of `set`: how many dependency units it misses.
+    pub missed: &'a [usize],
     /// A previous build's target dir, whose build-script outputs say what they watch.
     pub target_dir: Option<&'a Path>,
 }
@@ -44,10 +46,9 @@ impl FindingsInput<'_> {
     }
 
     fn missed(&self, phase: &Phase) -> usize {
-        self.reports
-            .iter()
-            .find(|r| r.phase.name == phase.name)
-            .map_or(0, |r| r.units.missed)
+        self.phase_index(phase)
+            .and_then(|i| self.missed.get(i).copied())
+            .unwrap_or(0)
     }
 
     /// Names of the non-local packages in any phase's resolved graph.
@@ -80,16 +81,79 @@ pub fn find(input: &FindingsInput) -> Vec<Finding> {
     findings
 }
 
+/// A rebuild hazard that is not a unit difference. Produced by [`find`].
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    pub id: FindingId,
+    pub severity: Severity,
+    /// `file` or `file:line` of what causes it.
+    pub location: Option<String>,
+    pub message: String,
+    pub fix: String,
+}
+
+/// What a finding is about: the JSON `id` values.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingId {
+    BindgenRandomSeed,
+    BuildScriptEnv,
+    DevBuildOverride,
+    PkgConfigInputs,
+    #[serde(rename = "pyo3-python")]
+    Pyo3Python,
+    RootPackageAndWorkspace,
+    SelectionMismatch,
+    SrcFilterDropsInput,
+    SrcNotFiltered,
+}
+
+impl FindingId {
+    /// The stable code, as in the JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            FindingId::BindgenRandomSeed => "bindgen-random-seed",
+            FindingId::BuildScriptEnv => "build-script-env",
+            FindingId::DevBuildOverride => "dev-build-override",
+            FindingId::PkgConfigInputs => "pkg-config-inputs",
+            FindingId::Pyo3Python => "pyo3-python",
+            FindingId::RootPackageAndWorkspace => "root-package-and-workspace",
+            FindingId::SelectionMismatch => "selection-mismatch",
+            FindingId::SrcFilterDropsInput => "src-filter-drops-input",
+            FindingId::SrcNotFiltered => "src-not-filtered",
+        }
+    }
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Info,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 fn finding(
-    id: &str,
-    severity: &str,
+    id: FindingId,
+    severity: Severity,
     location: Option<String>,
     message: String,
     fix: String,
 ) -> Finding {
     Finding {
-        id: id.to_string(),
-        severity: severity.to_string(),
+        id,
+        severity,
         location,
         message,
         fix,

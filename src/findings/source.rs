@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use super::{FindingsInput, and_list, finding};
+use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::phase::{AttrValue, Phase};
-use crate::report::Finding;
 
 /// How a phase's `src` expression filters the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,8 +120,8 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     let names: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
     let src = src_text(first).unwrap_or_default();
     Some(finding(
-        "src-not-filtered",
-        "warning",
+        FindingId::SrcNotFiltered,
+        Severity::Warning,
         first.origin.clone(),
         format!(
             "{} build from the unfiltered source (src = {src}): every file in it is an input of every phase, deps-only included, so editing any of these {} files, which no build reads, rebuilds everything from scratch: {}",
@@ -180,8 +179,8 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
         .filter(|(file, _)| !cargo_filter_keeps(file))
         .map(|(file, reader)| {
             finding(
-                "src-filter-drops-input",
-                "error",
+                FindingId::SrcFilterDropsInput,
+                Severity::Error,
                 Some(reader.location.clone()),
                 format!(
                     "`{}` reads {}, but the source filter (src = {src}) keeps only *.rs, *.toml, Cargo.lock and .cargo/config, so the file is missing in the Nix build.",

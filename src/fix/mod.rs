@@ -10,10 +10,12 @@ use serde::Serialize;
 
 use crate::cargo::Invocation;
 use crate::cargo::invocation::package_selection;
+use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
+use crate::plan::plan_phases;
+use crate::progress::{Progress, Silent};
 use crate::report::Report;
-use crate::report::analyze::{analyze, plan_phases};
-use crate::source::LoadedPhases;
+use crate::report::analyze::analyze;
 
 /// One verified change. Produced by [`propose`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -64,7 +66,11 @@ struct Candidate {
 }
 
 /// Searches for changes that remove the misses of `before` (the report on `loaded`).
-pub fn propose(loaded: &LoadedPhases, before: &Report) -> Result<FixReport> {
+pub fn propose(
+    loaded: &LoadedPhases,
+    before: &Report,
+    progress: &dyn Progress,
+) -> Result<FixReport> {
     let specs = materialize_implicit_deps(&loaded.specs);
     let set = PhaseSet::from_specs(specs.clone())?;
     let plans = plan_phases(&set);
@@ -113,12 +119,14 @@ pub fn propose(loaded: &LoadedPhases, before: &Report) -> Result<FixReport> {
     let base_units = artifact_units(before);
     let mut seen = BTreeSet::new();
     let mut ranked: Vec<(usize, Proposal)> = Vec::new();
+    progress.begin("trying fixes", candidates.len());
     for candidate in candidates {
+        progress.step(&candidate.summary);
         if !seen.insert(candidate.nix.clone()) {
             continue;
         }
         let changed = PhaseSet::from_specs(candidate.specs.clone())?;
-        let after = match analyze(&changed, &loaded.description, &loaded.runner()) {
+        let after = match analyze(&changed, &loaded.description, &loaded.runner(), &Silent) {
             Ok(after) => after,
             Err(err) => {
                 report
@@ -137,6 +145,7 @@ pub fn propose(loaded: &LoadedPhases, before: &Report) -> Result<FixReport> {
         };
         ranked.push((candidate.preference, proposal));
     }
+    progress.end();
     ranked.sort_by_key(|(preference, p)| (p.missed_after, *preference, p.extra_units));
     // Only changes that improve on the status quo are proposals.
     report.proposals = ranked
@@ -228,7 +237,7 @@ struct Dependent {
 
 fn deps_groups(
     set: &PhaseSet,
-    plans: &crate::report::analyze::PhasePlans,
+    plans: &crate::plan::PhasePlans,
     skip: &BTreeSet<&str>,
 ) -> Vec<DepsGroup> {
     let invocations = |name: &str| -> Vec<Invocation> {

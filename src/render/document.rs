@@ -13,6 +13,8 @@ pub enum Block {
     Table {
         headers: Vec<String>,
         rows: Vec<Vec<String>>,
+        /// The column whose cells a colour terminal shows emphasized (a miss's reason).
+        emphasized: Option<usize>,
     },
     Lines(Vec<String>),
     /// Text shown verbatim (a Nix snippet).
@@ -185,6 +187,7 @@ fn summary_table(report: &Report) -> Block {
     Block::Table {
         headers: headers.map(String::from).to_vec(),
         rows,
+        emphasized: None,
     }
 }
 
@@ -247,6 +250,7 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
                 .map(String::from)
                 .to_vec(),
             rows,
+            emphasized: Some(1),
         });
         if groups.len() > shown {
             let hidden: usize = groups[shown..].iter().map(Vec::len).sum();
@@ -347,7 +351,9 @@ pub fn findings_blocks(report: &Report) -> Vec<Block> {
             .unwrap_or_default();
         lines.push(format!(
             "{} {}{location}: {}",
-            finding.severity, finding.id, finding.message
+            finding.severity.as_str(),
+            finding.id.code(),
+            finding.message
         ));
         lines.push(format!("  fix: {}", finding.fix));
     }
@@ -380,6 +386,7 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String
             .map(String::from)
             .to_vec(),
         rows,
+        emphasized: None,
     });
     // What each phase runs, one line per command: long command lines stay readable.
     for phase in phases {
@@ -470,6 +477,7 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         .map(String::from)
         .to_vec(),
         rows,
+        emphasized: None,
     });
     let replayed_all = report.phases.iter().all(|p| p.skipped.is_none());
     let mut lines = vec![if report.agrees() && replayed_all {

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
+use crate::findings::Finding;
 use crate::fix::FixReport;
-use crate::report::{Finding, PhaseReport, PhaseSummary, Report};
+use crate::report::{PhaseReport, PhaseSummary, Report};
 use crate::verify::{VerifiedPhase, VerifyReport};
 
 pub const VERSION: u32 = 1;

@@ -20,7 +20,7 @@ pub fn render(blocks: &[Block]) -> String {
             Block::Code(text) => {
                 out.push_str(&format!("```nix\n{}\n```\n\n", text.trim_end()));
             }
-            Block::Table { headers, rows } => {
+            Block::Table { headers, rows, .. } => {
                 out.push_str(&row(headers));
                 out.push_str(&row(&headers
                     .iter()

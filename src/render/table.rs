@@ -38,8 +38,12 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
                     out.push('\n');
                 }
             }
-            Block::Table { headers, rows } => {
-                out.push_str(&draw_table(headers, rows, style).to_string());
+            Block::Table {
+                headers,
+                rows,
+                emphasized,
+            } => {
+                out.push_str(&draw_table(headers, rows, *emphasized, style).to_string());
                 out.push('\n');
             }
         }
@@ -47,7 +51,12 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
     out
 }
 
-fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Table {
+fn draw_table(
+    headers: &[String],
+    rows: &[Vec<String>],
+    emphasized: Option<usize>,
+    style: TableStyle,
+) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -79,14 +88,12 @@ fn draw_table(headers: &[String], rows: &[Vec<String>], style: TableStyle) -> Ta
         }
     }
     for row in rows {
-        table.add_row(row.iter().map(|text| {
+        table.add_row(row.iter().enumerate().map(|(column, text)| {
             let cell = Cell::new(text);
-            match (style.color, text.as_str()) {
-                (
-                    true,
-                    "features" | "not-built" | "profile" | "mode" | "platform" | "rustflags",
-                ) => cell.fg(Color::Yellow),
-                _ => cell,
+            if style.color && emphasized == Some(column) {
+                cell.fg(Color::Yellow)
+            } else {
+                cell
             }
         }));
     }

@@ -1,67 +1,51 @@
 //! `cache-miss report`'s orchestration: plan each phase's cargo calls, resolve them in
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::{progress_bar, run_parallel};
-use crate::cargo::{CargoRunner, Invocation, Plan, UnitGraph, plan};
+use crate::cargo::run::run_parallel;
+use crate::cargo::{CargoRunner, UnitGraph};
 use crate::diff::{DiffGraph, diff_phase};
 use crate::findings::FindingsInput;
+use crate::input::LoadedPhases;
 use crate::phase::{Phase, PhaseSet};
+use crate::plan::{PhasePlans, plan_phases};
+use crate::progress::Progress;
 
 use super::explain::{ExplainContext, explain_misses};
 use super::{PhaseReport, PhaseSummary, Report, Timings, UnitCounts};
 
-/// Each phase's cargo calls, deduplicated: calls whose unit graphs must be equal are
-/// resolved once. Produced by [`plan_phases`].
-#[derive(Debug, Clone, Default)]
-pub struct PhasePlans {
-    pub invocations: Vec<Invocation>,
-    /// Per phase (same order as the set): indices into `invocations`.
-    pub by_phase: Vec<Vec<usize>>,
-    /// Per phase: commands that could not be resolved.
-    pub unsupported: Vec<Vec<String>>,
-}
-
-pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
-    let mut plans = PhasePlans::default();
-    let mut seen: BTreeMap<Invocation, usize> = BTreeMap::new();
-    for phase in &set.phases {
-        let mut indices = Vec::new();
-        let mut unsupported = Vec::new();
-        for command in &phase.commands {
-            match plan(command, &phase.env, phase.toolchain.as_deref()) {
-                Plan::Resolve(invocation) => {
-                    let next = seen.len();
-                    let index = *seen.entry(invocation.clone()).or_insert_with(|| {
-                        plans.invocations.push(invocation);
-                        next
-                    });
-                    if !indices.contains(&index) {
-                        indices.push(index);
-                    }
-                }
-                Plan::NoCompile => {}
-                Plan::Unsupported(why) => unsupported.push(format!(
-                    "{}: {why}; its units are not counted",
-                    command.display()
-                )),
-            }
-        }
-        plans.by_phase.push(indices);
-        plans.unsupported.push(unsupported);
-    }
-    plans
+/// The report on loaded phases, with what their source could not resolve among its
+/// warnings. `target_dir`: a previous build's, for the findings.
+pub fn analyze_loaded(
+    loaded: &LoadedPhases,
+    target_dir: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let runner = loaded.runner();
+    let mut report = analyze_with(
+        &loaded.phases,
+        &loaded.description,
+        &runner,
+        target_dir,
+        progress,
+    )?;
+    report.warnings = loaded.warnings.clone();
+    Ok(report)
 }
 
 /// Resolves every phase of `set` and compares it with its inherited artifacts.
-pub fn analyze(set: &PhaseSet, phase_source: &str, runner: &CargoRunner) -> Result<Report> {
-    analyze_with(set, phase_source, runner, None)
+pub fn analyze(
+    set: &PhaseSet,
+    phase_source: &str,
+    runner: &CargoRunner,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    analyze_with(set, phase_source, runner, None, progress)
 }
 
 /// [`analyze`], reading build-script outputs from a previous build's `target_dir` for the
@@ -71,21 +55,23 @@ pub fn analyze_with(
     phase_source: &str,
     runner: &CargoRunner,
     target_dir: Option<&Path>,
+    progress: &dyn Progress,
 ) -> Result<Report> {
     let started = Instant::now();
     let cargo = runner.check_version()?;
     let plans = plan_phases(set);
-    let bar = progress_bar(plans.invocations.len() as u64 + 1, "resolving unit graphs");
+    progress.begin("resolving unit graphs", plans.invocations.len() + 1);
     let (graphs, metadata) = std::thread::scope(|scope| {
         let metadata = scope.spawn(|| runner.metadata());
-        let graphs = run_parallel(&plans.invocations, &bar, |inv| runner.unit_graph(inv));
+        let done = |inv: &crate::cargo::Invocation| progress.step(&inv.display());
+        let graphs = run_parallel(&plans.invocations, &done, |inv| runner.unit_graph(inv));
         let metadata = metadata
             .join()
             .unwrap_or_else(|_| Err(anyhow!("`cargo metadata` did not finish")));
-        bar.inc(1);
+        progress.step("cargo metadata");
         (graphs, metadata)
     });
-    bar.finish_and_clear();
+    progress.end();
     let graphs = collect_graphs(set, &plans, graphs)?;
     let metadata = metadata?;
     let resolved = Instant::now();
@@ -107,7 +93,7 @@ pub fn analyze_with(
         graphs: &diff_graphs,
         metadata: &metadata,
         source_root: &runner.dir,
-        reports: &phases,
+        missed: &phases.iter().map(|p| p.units.missed).collect::<Vec<_>>(),
         target_dir,
     });
     Ok(Report {

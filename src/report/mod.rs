@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::findings::Finding;
 use crate::phase::Phase;
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze`].
@@ -133,16 +134,6 @@ impl MissReport {
         };
         format!("{}@{}{target}", self.package, self.version)
     }
-}
-
-/// A rebuild hazard that is not a unit difference.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Finding {
-    pub id: String,
-    pub severity: String,
-    pub location: Option<String>,
-    pub message: String,
-    pub fix: String,
 }
 
 impl Report {

@@ -15,10 +15,10 @@ use std::process::Stdio;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::cargo::run::progress_bar;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::phase::{CraneFunction, Phase, PhaseSet};
-use crate::report::analyze::plan_phases;
+use crate::plan::plan_phases;
+use crate::progress::Progress;
 use crate::report::{PhaseReport, Report};
 
 use timing::{RustcTiming, TIMING_LOG_ENV};
@@ -96,12 +96,13 @@ pub fn verify(
     runner: &CargoRunner,
     predicted: &Report,
     keep: bool,
+    progress: &dyn Progress,
 ) -> Result<VerifyReport> {
     let temp = tempfile::Builder::new()
         .prefix("cache-miss-verify-")
         .tempdir()
         .context("cannot create a temp dir")?;
-    let result = replay(set, runner, predicted, temp.path());
+    let result = replay(set, runner, predicted, temp.path(), progress);
     let kept_at = if keep {
         Some(temp.keep().display().to_string())
     } else {
@@ -117,6 +118,7 @@ fn replay(
     runner: &CargoRunner,
     predicted: &Report,
     temp: &Path,
+    progress: &dyn Progress,
 ) -> Result<VerifyReport> {
     let source_root = runner.dir.as_path();
     let metadata = runner.metadata()?;
@@ -133,7 +135,7 @@ fn replay(
     let order = replay_order(set)?;
     let skipped = unbuildable_phases(set, &plans, &order, &installed_targets(source_root));
     let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
-    let bar = progress_bar(total as u64, "replaying");
+    progress.begin("replaying", total);
     let mut results: BTreeMap<usize, (Vec<MeasuredUnit>, Vec<String>)> = BTreeMap::new();
     for &i in order.iter().filter(|i| !skipped.contains_key(i)) {
         let phase = &set.phases[i];
@@ -150,7 +152,6 @@ fn replay(
         let mut replayed = Vec::new();
         for &n in &plans.by_phase[i] {
             let invocation = &plans.invocations[n];
-            bar.set_message(format!("{}: {}", phase.name, invocation.display()));
             let log = temp.join(format!("timings-{i}-{n}.jsonl"));
             let (units, line) = build(dir, &target_dir, invocation, &log).with_context(|| {
                 format!(
@@ -161,11 +162,11 @@ fn replay(
             })?;
             measured.extend(units);
             replayed.push(line);
-            bar.inc(1);
+            progress.step(&format!("{}: {}", phase.name, invocation.display()));
         }
         results.insert(i, (measured, replayed));
     }
-    bar.finish_and_clear();
+    progress.end();
     let phases = set
         .phases
         .iter()
@@ -228,7 +229,7 @@ fn replay(
 /// target whose standard library is not installed, and every phase inheriting from one.
 fn unbuildable_phases(
     set: &PhaseSet,
-    plans: &crate::report::analyze::PhasePlans,
+    plans: &crate::plan::PhasePlans,
     order: &[usize],
     installed: &BTreeSet<String>,
 ) -> BTreeMap<usize, String> {

@@ -10,8 +10,6 @@ use crate::flake::read_flake;
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
-use crate::report::Report;
-use crate::report::analyze::analyze_with;
 
 /// Where the user pointed cache-miss.
 #[derive(Debug, Clone, Default)]
@@ -44,14 +42,6 @@ pub struct LoadedPhases {
 impl LoadedPhases {
     pub fn runner(&self) -> CargoRunner {
         self.runner.clone()
-    }
-
-    /// The report on these phases, with what their source could not resolve among its
-    /// warnings. `target_dir`: a previous build's, for the findings.
-    pub fn analyze(&self, target_dir: Option<&Path>) -> Result<Report> {
-        let mut report = analyze_with(&self.phases, &self.description, &self.runner, target_dir)?;
-        report.warnings = self.warnings.clone();
-        Ok(report)
     }
 
     /// The same phases with attributes changed (`--set deps.doCheck=true`).

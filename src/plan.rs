@@ -1,0 +1,57 @@
+//! Plans: which cargo calls each phase needs, deduplicated across phases (calls whose
+//! unit graphs must be equal are resolved once). Between the phases and cargo.
+
+use std::collections::BTreeMap;
+
+use crate::cargo::{Invocation, Plan, plan};
+use crate::phase::PhaseSet;
+
+/// Each phase's cargo calls, deduplicated: calls whose unit graphs must be equal are
+/// resolved once. Produced by [`plan_phases`].
+#[derive(Debug, Clone, Default)]
+pub struct PhasePlans {
+    pub invocations: Vec<Invocation>,
+    /// Per phase (same order as the set): indices into `invocations`.
+    pub by_phase: Vec<Vec<usize>>,
+    /// Per phase: commands that could not be resolved.
+    pub unsupported: Vec<Vec<String>>,
+}
+
+/// Plans every phase of `set`, in the set's order.
+pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
+    let mut plans = PhasePlans::default();
+    let mut seen: BTreeMap<Invocation, usize> = BTreeMap::new();
+    for phase in &set.phases {
+        let mut indices = Vec::new();
+        let mut unsupported = Vec::new();
+        for command in &phase.commands {
+            match plan(command, &phase.env, phase.toolchain.as_deref()) {
+                Plan::Resolve(invocation) => {
+                    let next = seen.len();
+                    let index = *seen.entry(invocation.clone()).or_insert_with(|| {
+                        plans.invocations.push(invocation);
+                        next
+                    });
+                    if !indices.contains(&index) {
+                        indices.push(index);
+                    }
+                }
+                Plan::NoCompile => {}
+                Plan::Unsupported(why) => unsupported.push(format!(
+                    "{}: {why}; its units are not counted",
+                    command.display()
+                )),
+            }
+        }
+        plans.by_phase.push(indices);
+        plans.unsupported.push(unsupported);
+    }
+    plans
+}
+
+impl PhasePlans {
+    /// The invocations phase `i` of the set runs.
+    pub fn of_phase(&self, i: usize) -> impl Iterator<Item = &Invocation> {
+        self.by_phase[i].iter().map(|&n| &self.invocations[n])
+    }
+}

@@ -1,0 +1,17 @@
+//! How long-running work tells the user where it is. The library only reports steps; the
+//! binary decides how (a bar at a terminal, nothing in a pipe).
+
+/// Receives the steps of a long run. Every method does nothing unless implemented.
+pub trait Progress: Sync {
+    /// A stage of `steps` steps begins (`resolving unit graphs`, `replaying`).
+    fn begin(&self, _stage: &str, _steps: usize) {}
+    /// One step of the current stage is done; `what` names it.
+    fn step(&self, _what: &str) {}
+    /// The current stage ended.
+    fn end(&self) {}
+}
+
+/// Progress that nobody watches (tests, nested analyses).
+pub struct Silent;
+
+impl Progress for Silent {}
