@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod diff;
+pub mod explain;
 pub mod findings;
 pub mod fix;
 pub mod flake;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::cargo::Invocation;
 use crate::cargo::invocation::package_selection;
+use crate::explain::MissCause;
 use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::plan::plan_phases;
@@ -175,9 +176,14 @@ fn never_served(report: &Report) -> Vec<NeverServed> {
             let miss = p
                 .misses
                 .iter()
-                .find(|m| matches!(m.reason, "rustflags" | "toolchain"))?;
-            let cause = miss.cause.clone().unwrap_or_default();
-            let why = if miss.reason == "toolchain" {
+                .find(|m| {
+                    matches!(
+                        m.cause,
+                        MissCause::Rustflags { .. } | MissCause::Toolchain { .. }
+                    )
+                })?;
+            let cause = miss.trigger_text().unwrap_or_default();
+            let why = if matches!(miss.cause, MissCause::Toolchain { .. }) {
                 format!("built by another crane lib (toolchain) than its artifact ({cause}): only a buildDepsOnly from the same crane lib can serve it")
             } else {
                 format!("its rustflags differ ({cause}): only a buildDepsOnly with the same rustflags can serve it")
@@ -199,7 +205,7 @@ fn feature_unification(report: &Report) -> Vec<String> {
         .phases
         .iter()
         .flat_map(|p| &p.misses)
-        .filter(|m| m.reason == "features" && m.is_root())
+        .filter(|m| matches!(m.cause, MissCause::Features { .. }) && m.is_root())
     {
         pins.entry(format!("{}@{}", miss.package, miss.version))
             .or_default()

@@ -1,9 +1,10 @@
 //! The report as headings, tables and lines, independent of how it is drawn.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use crate::explain::MissReport;
 use crate::fix::FixReport;
-use crate::report::{MissReport, PhaseReport, PhaseSummary, Report};
+use crate::report::{PhaseReport, PhaseSummary, Report};
 use crate::verify::VerifyReport;
 
 /// A piece of the rendered report.
@@ -228,18 +229,16 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
             .map(|group| {
                 let m = group[0];
                 let mut why = Vec::new();
-                if let Some(cause) = &m.cause {
-                    why.push(cause.clone());
-                }
-                why.extend(m.requested_by.iter().map(|r| format!("asked by {r}")));
+                why.extend(m.trigger_text());
+                why.extend(m.requests.iter().map(|r| format!("asked by {r}")));
                 let labels: Vec<String> = group
                     .iter()
                     .map(|m| format!("{} ({})", m.label(), m.mode))
                     .collect();
                 vec![
                     named_few(&labels),
-                    m.reason.to_string(),
-                    m.detail.clone(),
+                    m.reason().to_string(),
+                    m.detail(),
                     why.join("\n"),
                     group.iter().map(|m| m.cascaded).sum::<usize>().to_string(),
                 ]
@@ -259,12 +258,9 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
             )]));
         }
         // One line per distinct fix, with the units it covers.
-        let mut fixes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut fixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for miss in &roots {
-            fixes
-                .entry(miss.fix.as_str())
-                .or_default()
-                .push(miss.label());
+            fixes.entry(miss.fix_text()).or_default().push(miss.label());
         }
         let mut lines: Vec<String> = fixes
             .into_iter()
@@ -296,28 +292,24 @@ const UNITS_NAMED: usize = 4;
 /// Root misses that read the same (reason, detail, cause, askers, fix) in one group, as
 /// rustflags or toolchain misses of a whole phase do; first appearance order.
 fn group_alike<'a>(roots: &[&'a MissReport]) -> Vec<Vec<&'a MissReport>> {
+    let reads = |m: &MissReport| {
+        (
+            m.reason(),
+            m.detail(),
+            m.trigger_text(),
+            m.requested_by(),
+            m.fix_text(),
+        )
+    };
+    let mut index: HashMap<_, usize> = HashMap::new();
     let mut groups: Vec<Vec<&MissReport>> = Vec::new();
     for &miss in roots {
-        let alike = groups.iter_mut().find(|g| {
-            let first = g[0];
-            (
-                first.reason,
-                &first.detail,
-                &first.cause,
-                &first.requested_by,
-                &first.fix,
-            ) == (
-                miss.reason,
-                &miss.detail,
-                &miss.cause,
-                &miss.requested_by,
-                &miss.fix,
-            )
-        });
-        match alike {
-            Some(group) => group.push(miss),
-            None => groups.push(vec![miss]),
+        let next = groups.len();
+        let group = *index.entry(reads(miss)).or_insert(next);
+        if group == next {
+            groups.push(Vec::new());
         }
+        groups[group].push(miss);
     }
     groups
 }

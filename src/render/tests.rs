@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::document::document;
 use super::{json, markdown, table};
-use crate::report::{MissReport, PhaseReport, PhaseSummary, Report, UnitCounts};
+use crate::explain::{Edge, Fix, FixStep, Link, MissCause, MissReport, Request, Trigger};
+use crate::report::{PhaseReport, PhaseSummary, Report, UnitCounts};
 
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {
     PhaseSummary {
@@ -20,7 +21,8 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
     }
 }
 
-fn miss(package: &str, reason: &'static str, cascade_from: Option<&str>) -> MissReport {
+fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
+    let root = cascade_from.is_none();
     MissReport {
         package: package.into(),
         version: "1.0.0".into(),
@@ -31,19 +33,47 @@ fn miss(package: &str, reason: &'static str, cascade_from: Option<&str>) -> Miss
         platform: None,
         features: vec!["extra".into()],
         deps_only_features: Some(vec![]),
-        reason,
+        cause: match cascade_from {
+            None => MissCause::Features {
+                built: vec![vec![]],
+                needed: vec!["extra".into()],
+                added: vec!["extra".into()],
+                removed: vec![],
+            },
+            Some(root) => MissCause::Dependency {
+                roots: vec![root.into()],
+            },
+        },
         cascade_from: cascade_from.map(String::from),
-        detail: match cascade_from {
-            None => "deps-only built [] ; this phase needs [extra]".into(),
-            Some(root) => format!("this unit itself is cached, but it depends on {root} which is rebuilt"),
+        requests: if root {
+            vec![Request {
+                chain: ["cli", "top", "mid", "leaf"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| Link {
+                        package: Some(p.to_string()),
+                        edge: (i > 0).then_some(Edge::Normal),
+                    })
+                    .collect(),
+                features: vec!["extra".into()],
+            }]
+        } else {
+            vec![]
         },
-        requested_by: if cascade_from.is_none() { vec!["cli -> top -> mid -> leaf (features: extra)".into()] } else { vec![] },
-        cause: cascade_from.is_none().then(|| "this phase: -p cli; deps-only: -p app".into()),
-        fix: match cascade_from {
-            None => "run the same package selection in buildDepsOnly (`deps`): cargoExtraArgs = \"--locked -p cli\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all".into(),
-            Some(root) => format!("goes away with the fix for {root}"),
+        trigger: root.then(|| Trigger::Selection {
+            phase: vec!["-p cli".into()],
+            deps_only: vec!["-p app".into()],
+        }),
+        fix: Fix {
+            deps_phase: Some("deps".into()),
+            steps: vec![match cascade_from {
+                None => FixStep::SamePackageSelection {
+                    flags: vec!["-p cli".into()],
+                },
+                Some(root) => FixStep::FollowsRoot { root: root.into() },
+            }],
         },
-        cascaded: if cascade_from.is_none() { 2 } else { 0 },
+        cascaded: if root { 2 } else { 0 },
     }
 }
 
@@ -93,9 +123,9 @@ fn sample() -> Report {
                     local: 2,
                 },
                 misses: vec![
-                    miss("leaf", "features", None),
-                    miss("mid", "dependency", Some("leaf@1.0.0 (build)")),
-                    miss("top", "dependency", Some("leaf@1.0.0 (build)")),
+                    miss("leaf", None),
+                    miss("mid", Some("leaf@1.0.0 (build)")),
+                    miss("top", Some("leaf@1.0.0 (build)")),
                 ],
                 missed_before: None,
             },
@@ -180,12 +210,21 @@ fn json_has_the_contract_fields() {
 fn alike_misses_share_one_row_and_long_lists_are_cut() {
     let mut report = sample();
     let flags = |package: &str| MissReport {
-        detail: "built with other rustflags".into(),
-        requested_by: vec![],
-        cause: Some("this phase: RUSTFLAGS=--cfg loom; deps-only: no rustflags".into()),
-        fix: "set the same rustflags".into(),
+        cause: MissCause::Rustflags {
+            phase: Some("RUSTFLAGS=--cfg loom".into()),
+            artifact: None,
+        },
+        requests: vec![],
+        trigger: Some(Trigger::Rustflags {
+            phase: Some("RUSTFLAGS=--cfg loom".into()),
+            deps_only: None,
+        }),
+        fix: Fix {
+            deps_phase: Some("deps".into()),
+            steps: vec![FixStep::SameRustflags],
+        },
         cascaded: 0,
-        ..miss(package, "rustflags", None)
+        ..miss(package, None)
     };
     let packages: Vec<String> = (0..60).map(|i| format!("crate{i:02}")).collect();
     report.phases[1].misses = packages.iter().map(|p| flags(p)).collect();
@@ -195,15 +234,20 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     assert!(text.contains("57 more "), "{text}");
     assert!(
         text.contains(
-            "fix: set the same rustflags [crate00@1.0.0, crate01@1.0.0, crate02@1.0.0 and 57 more]"
+            "part of every crate's fingerprint [crate00@1.0.0, crate01@1.0.0, crate02@1.0.0 and 57 more]"
         ),
         "{text}"
     );
 
     // Misses that differ each get a row, up to a limit.
-    report.phases[1].misses = packages.iter().map(|p| miss(p, "features", None)).collect();
+    report.phases[1].misses = packages.iter().map(|p| miss(p, None)).collect();
     for (i, m) in report.phases[1].misses.iter_mut().enumerate() {
-        m.detail = format!("deps-only built [] ; this phase needs [f{i}]");
+        m.cause = MissCause::Features {
+            built: vec![vec![]],
+            needed: vec![format!("f{i}")],
+            added: vec![format!("f{i}")],
+            removed: vec![],
+        };
     }
     let text = table_text(&report);
     assert!(
@@ -215,7 +259,10 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
 #[test]
 fn names_are_not_broken_inside_a_word() {
     let mut report = sample();
-    report.phases[1].misses[0].cause = Some("this phase: buildDepsOnly cargoArtifacts".into());
+    report.phases[1].misses[0].trigger = Some(Trigger::Selection {
+        phase: vec!["buildDepsOnly cargoArtifacts".into()],
+        deps_only: vec![],
+    });
     let text = table_text(&report);
     assert!(text.contains("buildDepsOnly"), "{text}");
     assert!(text.contains("cargoArtifacts"), "{text}");

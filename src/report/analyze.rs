@@ -16,8 +16,8 @@ use crate::phase::{Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
 use crate::progress::Progress;
 
-use super::explain::{ExplainContext, explain_misses};
 use super::{PhaseReport, PhaseSummary, Report, Timings, UnitCounts};
+use crate::explain::{ExplainContext, explain_misses};
 
 /// The report on loaded phases, with what their source could not resolve among its
 /// warnings. `target_dir`: a previous build's, for the findings.

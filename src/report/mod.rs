@@ -1,13 +1,13 @@
 //! The report: every phase with its unit counts and explained misses. `analyze` builds
-//! it (the I/O edge); `explain` turns diff facts into words; `crate::render` prints it.
+//! it (the I/O edge) from the diff and `crate::explain`; `crate::render` prints it.
 
 pub mod analyze;
-pub mod explain;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::explain::MissReport;
 use crate::findings::Finding;
 use crate::phase::Phase;
 
@@ -91,49 +91,6 @@ pub struct UnitCounts {
     pub cached: usize,
     pub missed: usize,
     pub local: usize,
-}
-
-/// One dependency unit a phase recompiles. Produced by [`explain::explain_misses`].
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct MissReport {
-    pub package: String,
-    pub version: String,
-    pub source: String,
-    pub target: String,
-    pub kind: String,
-    pub mode: String,
-    pub platform: Option<String>,
-    /// The features this phase needs the unit with (sorted).
-    pub features: Vec<String>,
-    /// For `features` misses: the features of the closest unit the deps-only build has.
-    pub deps_only_features: Option<Vec<String>>,
-    pub reason: &'static str,
-    /// For cascades: the root miss it comes from (`leaf@1.0.0 (build)`).
-    pub cascade_from: Option<String>,
-    pub detail: String,
-    /// Who asks for what differs: dependency edges from a workspace member.
-    pub requested_by: Vec<String>,
-    /// The phase flag or setting that makes the difference.
-    pub cause: Option<String>,
-    pub fix: String,
-    /// For root misses: how many cascaded misses it causes.
-    pub cascaded: usize,
-}
-
-impl MissReport {
-    pub fn is_root(&self) -> bool {
-        self.cascade_from.is_none()
-    }
-
-    /// `name@version`, with the target when it is not the library.
-    pub fn label(&self) -> String {
-        let target = match self.kind.as_str() {
-            "lib" | "proc-macro" | "rlib" => String::new(),
-            "custom-build" => " build-script".to_string(),
-            kind => format!(" {kind} {}", self.target),
-        };
-        format!("{}@{}{target}", self.package, self.version)
-    }
 }
 
 impl Report {

@@ -178,3 +178,13 @@ pub fn snapshot_tree(root: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTim
     files.sort();
     files
 }
+
+/// The kinds of a miss's fix steps (`remedy.steps[].kind`).
+pub fn fix_steps(miss: &Value) -> Vec<&str> {
+    miss["remedy"]["steps"]
+        .as_array()
+        .expect("remedy steps")
+        .iter()
+        .map(|s| s["kind"].as_str().expect("step kind"))
+        .collect()
+}

@@ -2,9 +2,11 @@
 
 use crate::common;
 
+use serde_json::json;
+
 use common::CommandExt;
 
-use common::{Fixture, misses, pairs, phase, root_misses};
+use common::{Fixture, fix_steps, misses, pairs, phase, root_misses};
 
 #[test]
 fn package_selection_differs() {
@@ -58,13 +60,9 @@ fn dev_dependencies_missing_when_deps_only_skips_checks() {
             leaf["requested_by"][0],
             "lib -[dev]-> testkit -> leaf (features: alloc)"
         );
-        assert!(
-            leaf["fix"]
-                .as_str()
-                .unwrap()
-                .starts_with("keep doCheck = true on buildDepsOnly (`deps`)"),
-            "{leaf}"
-        );
+        assert_eq!(fix_steps(leaf)[0], "keep-do-check", "{leaf}");
+        assert_eq!(leaf["remedy"]["deps_phase"], "deps");
+        assert_eq!(leaf["evidence"]["added"], json!(["alloc"]));
     }
     assert_eq!(
         phase(&report, "nextest")["commands"][1],
@@ -88,12 +86,11 @@ fn all_features_in_clippy_only() {
             .all(|m| m["mode"] == "check")
     );
     assert_eq!(clippy["misses"][1]["cause"], "this phase: --all-features");
-    assert!(
-        clippy["misses"][1]["fix"]
-            .as_str()
-            .unwrap()
-            .starts_with("add --all-features to buildDepsOnly")
+    assert_eq!(
+        clippy["misses"][1]["trigger"],
+        json!({"kind": "selection", "phase": ["--all-features"], "deps_only": []})
     );
+    assert_eq!(fix_steps(&clippy["misses"][1]), ["add-all-features"]);
 }
 
 #[test]
@@ -105,19 +102,18 @@ fn profile_and_profile_overrides_differ() {
         pkg["misses"][0]["cause"],
         "this phase: CARGO_PROFILE=ci; deps-only: CARGO_PROFILE=release"
     );
+    let evidence = &pkg["misses"][0]["evidence"];
+    assert_eq!(evidence["kind"], "profile");
     assert!(
-        pkg["misses"][0]["detail"]
-            .as_str()
+        evidence["changes"]
+            .as_array()
             .unwrap()
-            .contains("opt_level 3 → 1"),
-        "{}",
-        pkg["misses"][0]
+            .contains(&json!({"setting": "opt_level", "built": "3", "needed": "1"})),
+        "{evidence}"
     );
-    assert!(
-        pkg["misses"][0]["fix"]
-            .as_str()
-            .unwrap()
-            .starts_with("set CARGO_PROFILE = \"ci\"")
+    assert_eq!(
+        pkg["misses"][0]["remedy"]["steps"],
+        json!([{"kind": "same-profile", "profile": "ci"}])
     );
     let lto = phase(&report, "lto");
     assert_eq!(misses(lto), pairs(&[("leaf", "profile")]));
@@ -202,11 +198,9 @@ fn a_crate_in_another_role_is_blamed_on_the_selection() {
             .unwrap();
         assert_eq!(mid["cause"], "this phase: --workspace; deps-only: -p app");
         assert_eq!(mid["requested_by"][0], "gen -> mid");
-        assert!(
-            mid["fix"]
-                .as_str()
-                .unwrap()
-                .starts_with("run the same package selection in buildDepsOnly (`deps`)"),
+        assert_eq!(
+            mid["remedy"]["steps"],
+            json!([{"kind": "same-package-selection", "flags": ["--workspace"]}]),
             "{mid}"
         );
     }
@@ -466,8 +460,9 @@ fn a_fix_names_every_difference_that_takes_part() {
         .iter()
         .find(|m| m["package"] == "testkit")
         .unwrap();
-    let fix = testkit["fix"].as_str().unwrap();
-    assert!(fix.starts_with("keep doCheck = true"), "{fix}");
-    assert!(fix.contains("add --all-features"), "{fix}");
-    assert!(fix.contains("selects only -p server"), "{fix}");
+    assert_eq!(
+        fix_steps(testkit),
+        ["keep-do-check", "add-all-features", "drop-narrowing"]
+    );
+    assert_eq!(testkit["remedy"]["steps"][2]["flags"], json!(["-p server"]));
 }

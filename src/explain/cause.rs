@@ -1,0 +1,233 @@
+//! The facts of a miss as types: why the unit misses (with the evidence), which phase
+//! setting makes the difference, who asks for it, and what removes it. Produced by
+//! [`super::explain_misses`]; worded by `super::display`.
+
+use serde::Serialize;
+
+use crate::cargo::metadata::EdgeKind;
+
+/// Why a needed unit is not among the inherited artifacts, with the evidence. Modelled on
+/// cargo's own `DirtyReason`: each variant carries what differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MissCause {
+    /// The deps-only build has the unit with other features.
+    Features {
+        /// Every feature set the deps-only build has it with.
+        built: Vec<Vec<String>>,
+        needed: Vec<String>,
+        /// Against the closest of `built`: what this phase adds, and leaves out.
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    /// The deps-only build has it with other profile settings.
+    Profile {
+        built: String,
+        needed: String,
+        changes: Vec<ProfileChange>,
+    },
+    /// The deps-only build has it, but never in this mode.
+    Mode { built: Vec<String>, needed: String },
+    /// The deps-only build has it for another platform (`None`: the host).
+    Platform {
+        built: Option<String>,
+        needed: Option<String>,
+    },
+    /// Other rustflags: part of every crate's fingerprint.
+    Rustflags {
+        phase: Option<String>,
+        artifact: Option<String>,
+    },
+    /// Another crane lib (toolchain); `None` is the default one.
+    Toolchain {
+        phase: Option<String>,
+        artifact: Option<String>,
+    },
+    /// The deps-only build never built this package and target.
+    NotBuilt,
+    /// The deps-only build runs the same setting, but its packages need the crate in
+    /// another role (a build dependency where this phase needs a normal one, or the
+    /// other way round): the selection differs, not a setting.
+    Role { role: RoleDifference },
+    /// The unit itself is cached, but missed units lie below it.
+    Dependency {
+        /// Labels of the root misses it cascades from, in key order.
+        roots: Vec<String>,
+    },
+}
+
+/// How a crate needed in another role differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "differs", rename_all = "kebab-case")]
+pub enum RoleDifference {
+    /// Built with other settings of the same profile: build dependencies and
+    /// proc-macros take the build-override profile.
+    Profile {
+        profile: String,
+        changes: Vec<ProfileChange>,
+    },
+    /// Built only in other modes for the packages the deps-only build selects.
+    Mode { built: Vec<String>, needed: String },
+}
+
+/// One profile setting that differs (`opt-level 3 → 1`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfileChange {
+    pub setting: String,
+    /// `None`: not set.
+    pub built: Option<String>,
+    pub needed: Option<String>,
+}
+
+impl MissCause {
+    /// The JSON `reason` value.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            MissCause::Features { .. } => "features",
+            MissCause::Profile { .. }
+            | MissCause::Role {
+                role: RoleDifference::Profile { .. },
+            } => "profile",
+            MissCause::Mode { .. }
+            | MissCause::Role {
+                role: RoleDifference::Mode { .. },
+            } => "mode",
+            MissCause::Platform { .. } => "platform",
+            MissCause::Rustflags { .. } => "rustflags",
+            MissCause::Toolchain { .. } => "toolchain",
+            MissCause::NotBuilt => "not-built",
+            MissCause::Dependency { .. } => "dependency",
+        }
+    }
+}
+
+/// The phase setting that makes the difference, as the phase and its deps-only source
+/// state it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Trigger {
+    /// Selection flags (packages, features, targets, the cargo subcommand) one side has.
+    Selection {
+        phase: Vec<String>,
+        deps_only: Vec<String>,
+    },
+    /// Another `CARGO_PROFILE`.
+    ProfileName { phase: String, deps_only: String },
+    /// `CARGO_PROFILE_*` variables set differently.
+    ProfileEnv { changes: Vec<EnvChange> },
+    Rustflags {
+        phase: Option<String>,
+        deps_only: Option<String>,
+    },
+    /// The phase's crane lib (`None`: the default one).
+    Toolchain { phase: Option<String> },
+    /// The phase compiles in a mode the deps-only phase never runs.
+    ModeNeverRun { mode: String },
+}
+
+/// A variable the phase sets differently from its deps-only source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvChange {
+    pub name: String,
+    /// `None`: unset on that side.
+    pub phase: Option<String>,
+    pub deps_only: Option<String>,
+}
+
+/// A dependency path from a workspace member down to the unit that asks for the miss.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Request {
+    pub chain: Vec<Link>,
+    /// The features this edge asks for that the deps-only build left out.
+    pub features: Vec<String>,
+}
+
+/// One step of a [`Request`] chain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    /// `None` for the elided middle of a long chain.
+    pub package: Option<String>,
+    /// The kind of the edge from the previous step (`None` for the first step, or where
+    /// the edge is not known).
+    pub edge: Option<Edge>,
+}
+
+/// How a package depends on the next one in a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Edge {
+    Normal,
+    Dev,
+    Build,
+}
+
+impl From<EdgeKind> for Edge {
+    fn from(kind: EdgeKind) -> Edge {
+        match kind {
+            EdgeKind::Normal => Edge::Normal,
+            EdgeKind::Dev => Edge::Dev,
+            EdgeKind::Build => Edge::Build,
+        }
+    }
+}
+
+/// What removes a miss: changes to the deps-only phase, all of them together.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fix {
+    /// The deps-only phase to change (`None`: none is known by name).
+    pub deps_phase: Option<String>,
+    pub steps: Vec<FixStep>,
+}
+
+/// One change of a [`Fix`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FixStep {
+    /// A cascade: fixing its root fixes it.
+    FollowsRoot {
+        root: String,
+    },
+    /// Keep `doCheck = true` so dev-dependencies are built into the artifact.
+    KeepDoCheck,
+    AddAllFeatures,
+    /// Run the phase's package selection in the deps-only phase too.
+    SamePackageSelection {
+        flags: Vec<String>,
+    },
+    /// The deps-only phase selects fewer packages than cargo's default.
+    DropNarrowing {
+        flags: Vec<String>,
+    },
+    SameFeatureFlags {
+        flags: Vec<String>,
+    },
+    /// Build the test targets too (crane's default `cargo test --no-run`).
+    BuildTestTargets,
+    SameTargetSelection {
+        flags: Vec<String>,
+    },
+    /// Run this phase's commands in the deps-only phase as well.
+    RunPhaseCommands {
+        commands: Vec<String>,
+    },
+    SameToolchain,
+    SameProfile {
+        profile: String,
+    },
+    SameProfileSettings {
+        changes: Vec<EnvChange>,
+    },
+    /// Run a `cargo check` or `cargo build` in the deps-only phase.
+    RunMode {
+        subcommand: String,
+    },
+    /// Build for the same target (`None`: the target is not known by name).
+    SameTarget {
+        target: Option<String>,
+    },
+    /// Instrumentation adds its own rustflags: no plain artifact serves the phase.
+    Instrumented {
+        tool: String,
+    },
+    SameRustflags,
+}

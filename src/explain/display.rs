@@ -1,0 +1,407 @@
+//! The wording of explained misses: what the table, markdown and the JSON's text fields
+//! (`detail`, `cause`, `requested_by`, `fix`) say. Computing happens in the parent module.
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Display, Formatter};
+
+use serde::Serialize;
+
+use super::MissReport;
+use super::cause::{
+    Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Trigger,
+};
+
+/// How many cascade roots a detail names before summing up the rest.
+const ROOTS_NAMED: usize = 3;
+
+/// Details longer than this switch to a difference.
+const DETAIL_WIDTH: usize = 100;
+
+const DEFAULT_CRANE_LIB: &str = "the default crane lib";
+
+fn list(items: &[String]) -> String {
+    format!("[{}]", items.join(", "))
+}
+
+fn platform_name(platform: &Option<String>) -> &str {
+    platform.as_deref().unwrap_or("the host")
+}
+
+fn changes(changes: &[ProfileChange]) -> String {
+    changes
+        .iter()
+        .map(ProfileChange::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Display for ProfileChange {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let unset = |v: &Option<String>| v.clone().unwrap_or_else(|| "unset".to_string());
+        write!(
+            f,
+            "{} {} → {}",
+            self.setting,
+            unset(&self.built),
+            unset(&self.needed)
+        )
+    }
+}
+
+impl Display for EnvChange {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match &self.phase {
+            Some(value) => write!(f, "{}={value}", self.name),
+            None => write!(
+                f,
+                "{} unset (deps-only: {})",
+                self.name,
+                self.deps_only.as_deref().unwrap_or("")
+            ),
+        }
+    }
+}
+
+fn env_list(changes: &[EnvChange]) -> String {
+    changes
+        .iter()
+        .map(EnvChange::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `detail` of a miss.
+impl Display for MissCause {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            MissCause::Dependency { roots } => {
+                let mut named: Vec<String> = roots.iter().take(ROOTS_NAMED).cloned().collect();
+                if roots.len() > ROOTS_NAMED {
+                    named.push(format!("{} more", roots.len() - ROOTS_NAMED));
+                }
+                write!(
+                    f,
+                    "this unit itself is cached, but it depends on {} which {} rebuilt",
+                    named.join(", "),
+                    if roots.len() == 1 { "is" } else { "are" }
+                )
+            }
+            MissCause::NotBuilt => write!(f, "the deps-only build never built this"),
+            MissCause::Features {
+                built,
+                needed,
+                added,
+                removed,
+            } => {
+                let built: BTreeSet<String> = built.iter().map(|b| list(b)).collect();
+                let full = format!(
+                    "deps-only built {} ; this phase needs {}",
+                    built.into_iter().collect::<Vec<_>>().join(" or "),
+                    list(needed)
+                );
+                if full.len() <= DETAIL_WIDTH {
+                    return write!(f, "{full}");
+                }
+                let mut parts = Vec::new();
+                if !added.is_empty() {
+                    parts.push(format!("adds {}", list(added)));
+                }
+                if !removed.is_empty() {
+                    parts.push(format!("leaves out {}", list(removed)));
+                }
+                // The closest build has the needed features less the added plus the removed.
+                let closest = needed.len() - added.len() + removed.len();
+                write!(
+                    f,
+                    "against the closest deps-only build ({closest} features), this phase {}",
+                    parts.join(" and ")
+                )
+            }
+            MissCause::Profile {
+                built,
+                needed,
+                changes: list,
+            } => {
+                write!(
+                    f,
+                    "deps-only built profile `{built}`; this phase needs `{needed}`"
+                )?;
+                if !list.is_empty() {
+                    write!(f, " ({})", changes(list))?;
+                }
+                Ok(())
+            }
+            MissCause::Mode { built, needed } => write!(
+                f,
+                "deps-only built it in mode {}; this phase needs {needed}",
+                built.join(", ")
+            ),
+            MissCause::Role {
+                role: RoleDifference::Mode { built, needed },
+            } => write!(
+                f,
+                "deps-only built it only in mode {} (for the packages it selects); this phase needs {needed}",
+                built.join(", ")
+            ),
+            MissCause::Role {
+                role:
+                    RoleDifference::Profile {
+                        profile,
+                        changes: list,
+                    },
+            } => write!(
+                f,
+                "deps-only built it only with other `{profile}` settings ({}): the build-override profile of build dependencies and proc-macros",
+                changes(list)
+            ),
+            MissCause::Platform { built, needed } => write!(
+                f,
+                "deps-only built it for {}; this phase needs it for {}",
+                platform_name(built),
+                platform_name(needed)
+            ),
+            // The values are the trigger; the detail says what they do.
+            MissCause::Rustflags { .. } => write!(
+                f,
+                "built with other rustflags: they are part of every crate's fingerprint"
+            ),
+            MissCause::Toolchain { phase, artifact } => write!(
+                f,
+                "deps-only was built with {}; this phase with {}",
+                artifact.as_deref().unwrap_or(DEFAULT_CRANE_LIB),
+                phase.as_deref().unwrap_or(DEFAULT_CRANE_LIB)
+            ),
+        }
+    }
+}
+
+/// The `cause` of a miss.
+impl Display for Trigger {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Trigger::Selection { phase, deps_only } => {
+                let mut parts = Vec::new();
+                if !phase.is_empty() {
+                    parts.push(format!("this phase: {}", phase.join(", ")));
+                }
+                if !deps_only.is_empty() {
+                    parts.push(format!("deps-only: {}", deps_only.join(", ")));
+                }
+                write!(f, "{}", parts.join("; "))
+            }
+            Trigger::ProfileName { phase, deps_only } => write!(
+                f,
+                "this phase: CARGO_PROFILE={phase}; deps-only: CARGO_PROFILE={deps_only}"
+            ),
+            Trigger::ProfileEnv { changes } => write!(f, "this phase: {}", env_list(changes)),
+            Trigger::Rustflags { phase, deps_only } => write!(
+                f,
+                "this phase: {}; deps-only: {}",
+                phase.as_deref().unwrap_or("no rustflags"),
+                deps_only.as_deref().unwrap_or("no rustflags")
+            ),
+            Trigger::Toolchain { phase } => write!(
+                f,
+                "this phase: {}",
+                phase.as_deref().unwrap_or(DEFAULT_CRANE_LIB)
+            ),
+            Trigger::ModeNeverRun { mode } => write!(
+                f,
+                "this phase runs a `{mode}` build the deps-only phase never runs"
+            ),
+        }
+    }
+}
+
+fn arrow(edge: Option<Edge>) -> &'static str {
+    match edge {
+        Some(Edge::Dev) => " -[dev]-> ",
+        Some(Edge::Build) => " -[build]-> ",
+        _ => " -> ",
+    }
+}
+
+/// `cli -> top -[dev]-> leaf (features: std)`.
+impl Display for Request {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (i, link) in self.chain.iter().enumerate() {
+            if i > 0 {
+                f.write_str(arrow(link.edge))?;
+            }
+            f.write_str(link.package.as_deref().unwrap_or("…"))?;
+        }
+        if !self.features.is_empty() {
+            write!(f, " (features: {})", self.features.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The `fix` of a miss: its steps joined, each naming the deps-only phase.
+impl Display for Fix {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let deps = match &self.deps_phase {
+            Some(name) => format!("buildDepsOnly (`{name}`)"),
+            None => "buildDepsOnly".to_string(),
+        };
+        let steps: Vec<String> = self.steps.iter().map(|s| step_text(s, &deps)).collect();
+        write!(f, "{}", steps.join("; and "))
+    }
+}
+
+fn step_text(step: &FixStep, deps: &str) -> String {
+    match step {
+        FixStep::FollowsRoot { root } => format!("goes away with the fix for {root}"),
+        FixStep::KeepDoCheck => format!(
+            "keep doCheck = true on {deps} (crane's default) so dev-dependencies are built into the artifact"
+        ),
+        FixStep::AddAllFeatures => format!(
+            "add --all-features to {deps}'s cargoExtraArgs as well (or drop it from this phase)"
+        ),
+        FixStep::SamePackageSelection { flags } => format!(
+            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all",
+            flags.join(" ")
+        ),
+        FixStep::DropNarrowing { flags } => format!(
+            "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build with --workspace in every phase",
+            flags.join(" ")
+        ),
+        FixStep::SameFeatureFlags { flags } => format!(
+            "pass the same {} to {deps} (cargoExtraArgs in commonArgs)",
+            flags.join(" ")
+        ),
+        FixStep::BuildTestTargets => format!(
+            "let {deps} build the test targets too: keep doCheck = true and crane's default `cargo test --no-run`"
+        ),
+        FixStep::SameTargetSelection { flags } => format!(
+            "give {deps} the same target selection ({})",
+            flags.join(" ")
+        ),
+        FixStep::RunPhaseCommands { commands } => format!(
+            "let {deps} also run this phase's commands (add `{}` to its buildPhaseCargoCommand; `cache-miss fix` writes the snippet)",
+            commands.join("; ")
+        ),
+        FixStep::SameToolchain => format!(
+            "build {deps} with the same crane lib as this phase (one craneLib, one toolchain): another rustc invalidates every crate"
+        ),
+        FixStep::SameProfile { profile } => format!(
+            "set CARGO_PROFILE = \"{profile}\" on {deps} as well (put it in commonArgs) so both build the `{profile}` profile"
+        ),
+        FixStep::SameProfileSettings { changes } => format!(
+            "set {} on {deps} as well (put it in commonArgs): profile settings are part of every crate's identity",
+            if changes.is_empty() {
+                "the same profile overrides".to_string()
+            } else {
+                env_list(changes)
+            }
+        ),
+        FixStep::RunMode { subcommand } => format!(
+            "let {deps} run a `cargo {subcommand}` too: keep crane's default cargoCheckCommand and buildPhaseCargoCommand, or add the command"
+        ),
+        FixStep::SameTarget {
+            target: Some(target),
+        } => format!(
+            "build {deps} for the same target: add `--target {target}` to its cargoExtraArgs or set CARGO_BUILD_TARGET = \"{target}\" in commonArgs"
+        ),
+        FixStep::SameTarget { target: None } => format!(
+            "give {deps} and this phase the same --target / CARGO_BUILD_TARGET (put it in commonArgs)"
+        ),
+        FixStep::Instrumented { tool } => format!(
+            "{tool} adds its own rustflags to every crate, so this phase can never reuse a plain artifact: only a buildDepsOnly built with exactly those flags can serve it (cache-miss does not know them exactly; `cache-miss verify` measures the result), or accept the rebuild"
+        ),
+        FixStep::SameRustflags => format!(
+            "set the same rustflags on {deps} (put RUSTFLAGS in commonArgs): rustflags are part of every crate's fingerprint"
+        ),
+    }
+}
+
+impl MissReport {
+    /// `name@version`, with the target when it is not the library.
+    pub fn label(&self) -> String {
+        let target = match self.kind.as_str() {
+            "lib" | "proc-macro" | "rlib" => String::new(),
+            "custom-build" => " build-script".to_string(),
+            kind => format!(" {kind} {}", self.target),
+        };
+        format!("{}@{}{target}", self.package, self.version)
+    }
+
+    /// The JSON `reason`.
+    pub fn reason(&self) -> &'static str {
+        self.cause.reason()
+    }
+
+    /// The JSON `detail`: what differs.
+    pub fn detail(&self) -> String {
+        self.cause.to_string()
+    }
+
+    /// The JSON `cause`: the phase setting that makes the difference.
+    pub fn trigger_text(&self) -> Option<String> {
+        self.trigger.as_ref().map(Trigger::to_string)
+    }
+
+    /// The JSON `requested_by`.
+    pub fn requested_by(&self) -> Vec<String> {
+        self.requests.iter().map(Request::to_string).collect()
+    }
+
+    /// The JSON `fix`.
+    pub fn fix_text(&self) -> String {
+        self.fix.to_string()
+    }
+}
+
+/// A miss in the JSON contract: the text fields of version 1, then the same facts as
+/// typed objects (`evidence`, `trigger`, `requests`, `remedy`).
+#[derive(Serialize)]
+struct MissJson<'a> {
+    package: &'a str,
+    version: &'a str,
+    source: &'a str,
+    target: &'a str,
+    kind: &'a str,
+    mode: &'a str,
+    platform: &'a Option<String>,
+    features: &'a [String],
+    deps_only_features: &'a Option<Vec<String>>,
+    reason: &'static str,
+    cascade_from: &'a Option<String>,
+    detail: String,
+    requested_by: Vec<String>,
+    cause: Option<String>,
+    fix: String,
+    cascaded: usize,
+    evidence: &'a MissCause,
+    trigger: &'a Option<Trigger>,
+    requests: &'a [Request],
+    remedy: &'a Fix,
+}
+
+impl Serialize for MissReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        MissJson {
+            package: &self.package,
+            version: &self.version,
+            source: &self.source,
+            target: &self.target,
+            kind: &self.kind,
+            mode: &self.mode,
+            platform: &self.platform,
+            features: &self.features,
+            deps_only_features: &self.deps_only_features,
+            reason: self.reason(),
+            cascade_from: &self.cascade_from,
+            detail: self.detail(),
+            requested_by: self.requested_by(),
+            cause: self.trigger_text(),
+            fix: self.fix_text(),
+            cascaded: self.cascaded,
+            evidence: &self.cause,
+            trigger: &self.trigger,
+            requests: &self.requests,
+            remedy: &self.fix,
+        }
+        .serialize(serializer)
+    }
+}

@@ -1,0 +1,542 @@
+//! Explaining misses: what differs (the evidence), which phase setting makes the
+//! difference, who asks for it, and what removes it, as types. Pure: the diff's facts and
+//! the phases in, [`MissReport`]s out. Wording lives in `display`.
+
+pub mod cause;
+mod display;
+mod paths;
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::cargo::Invocation;
+use crate::cargo::invocation::{option_value, selection_flags};
+use crate::cargo::metadata::DependencyIndex;
+use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
+use crate::phase::{CraneFunction, Phase};
+
+pub use cause::{
+    Edge, EnvChange, Fix, FixStep, Link, MissCause, ProfileChange, Request, RoleDifference, Trigger,
+};
+use paths::{Asked, Askers, GraphPaths};
+
+/// One dependency unit a phase recompiles. Produced by [`explain_misses`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissReport {
+    pub package: String,
+    pub version: String,
+    pub source: String,
+    pub target: String,
+    pub kind: String,
+    pub mode: String,
+    pub platform: Option<String>,
+    /// The features this phase needs the unit with (sorted).
+    pub features: Vec<String>,
+    /// For `features` misses: the features of the closest unit the deps-only build has.
+    pub deps_only_features: Option<Vec<String>>,
+    pub cause: MissCause,
+    /// For cascades: the label of the (first) root miss it comes from.
+    pub cascade_from: Option<String>,
+    /// Who asks for what differs: dependency paths from a workspace member.
+    pub requests: Vec<Request>,
+    /// The phase flag or setting that makes the difference.
+    pub trigger: Option<Trigger>,
+    pub fix: Fix,
+    /// For root misses: how many cascaded misses it causes.
+    pub cascaded: usize,
+}
+
+impl MissReport {
+    pub fn is_root(&self) -> bool {
+        self.cascade_from.is_none()
+    }
+}
+
+/// Everything the explanations of one phase's misses draw on.
+pub struct ExplainContext<'a> {
+    pub phase: &'a Phase,
+    /// The phases whose artifacts this phase inherits, nearest first.
+    pub sources: Vec<&'a Phase>,
+    pub phase_invocations: Vec<&'a Invocation>,
+    pub source_invocations: Vec<&'a Invocation>,
+    /// The phase's graphs, in the order the diff saw them (`Miss::at` indexes them).
+    pub needed: Vec<&'a DiffGraph>,
+    pub index: &'a DependencyIndex,
+}
+
+/// Explains every miss of a phase, root misses with their cascade counts.
+pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport> {
+    let paths: Vec<GraphPaths> = ctx
+        .needed
+        .iter()
+        .map(|g| GraphPaths::new(g, ctx.index))
+        .collect();
+    let selection = SelectionDiff::new(&ctx.phase_invocations, &ctx.source_invocations);
+    let mut cascaded: HashMap<UnitAt, usize> = HashMap::new();
+    for miss in &diff.misses {
+        for &root in &miss.cascade_from {
+            *cascaded.entry(root).or_default() += 1;
+        }
+    }
+    let deps_phase = deps_phase(ctx);
+    diff.misses
+        .iter()
+        .map(|miss| {
+            let package = miss.unit.package();
+            let cascade_from = miss.cascade_keys(&ctx.needed).first().map(|k| k.label());
+            let mut report = MissReport {
+                package: package.name.to_string(),
+                version: package.version.to_string(),
+                source: package.source.to_string(),
+                target: miss.unit.target_name.clone(),
+                kind: miss.unit.target_kind.clone(),
+                mode: miss.unit.mode.clone(),
+                platform: miss.unit.platform.clone(),
+                features: miss.unit.features.clone(),
+                deps_only_features: match (miss.reason, best_candidate(miss)) {
+                    (Reason::Features, Some(best)) => Some(best.features.clone()),
+                    _ => None,
+                },
+                cause: miss_cause(miss, &ctx.needed),
+                cascade_from: cascade_from.clone(),
+                requests: Vec::new(),
+                trigger: None,
+                fix: Fix {
+                    deps_phase: deps_phase.clone(),
+                    steps: Vec::new(),
+                },
+                cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
+            };
+            if miss.reason == Reason::Dependency {
+                report.fix.steps = vec![FixStep::FollowsRoot {
+                    root: cascade_from.unwrap_or_default(),
+                }];
+                return report;
+            }
+            let askers = Askers {
+                index: ctx.index,
+                paths: &paths[miss.at.0],
+                graph: ctx.needed[miss.at.0],
+            };
+            let from_selection = comes_from_selection(ctx, miss);
+            let (requests, asked_through_dev) = match asked_for(miss, from_selection) {
+                Some(asked) => askers.requests(miss, asked.as_asked()),
+                None => (Vec::new(), false),
+            };
+            report.requests = requests;
+            let through_dev = asked_through_dev || askers.reached_through_dev(miss.at);
+            if from_selection {
+                report.cause = MissCause::Role {
+                    role: role_difference(miss),
+                };
+                report.trigger = selection
+                    .trigger()
+                    .or_else(|| trigger(ctx, miss, &selection));
+                report.fix.steps = selection_fix(ctx, &selection, through_dev);
+            } else {
+                report.trigger = trigger(ctx, miss, &selection);
+                report.fix.steps = fix_steps(ctx, miss, &selection, through_dev);
+            }
+            report
+        })
+        .collect()
+}
+
+/// What the edges to a missed unit are searched for, owned.
+enum AskedFor {
+    Features(BTreeSet<String>),
+    AnyEdge,
+}
+
+impl AskedFor {
+    fn as_asked(&self) -> Asked<'_> {
+        match self {
+            AskedFor::Features(extra) => Asked::Features(extra),
+            AskedFor::AnyEdge => Asked::AnyEdge,
+        }
+    }
+}
+
+/// Which edges ask for a miss: those asking for the features the deps-only build left
+/// out, every edge (a crate it never built, or built in another role), or none worth
+/// naming (a setting, not a dependency, makes the difference).
+fn asked_for(miss: &Miss, from_selection: bool) -> Option<AskedFor> {
+    match (miss.reason, best_candidate(miss)) {
+        (Reason::Features, Some(best)) => Some(AskedFor::Features(
+            miss.unit
+                .features
+                .iter()
+                .filter(|f| !best.features.contains(f))
+                .cloned()
+                .collect(),
+        )),
+        (Reason::NotBuilt, _) => Some(AskedFor::AnyEdge),
+        _ if from_selection => Some(AskedFor::AnyEdge),
+        _ => None,
+    }
+}
+
+/// The evidence of a miss, from the diff's closest cached units.
+fn miss_cause(miss: &Miss, needed: &[&DiffGraph]) -> MissCause {
+    let unit = &miss.unit;
+    if miss.reason == Reason::Dependency {
+        let roots = miss
+            .cascade_keys(needed)
+            .iter()
+            .map(|k| k.label())
+            .collect();
+        return MissCause::Dependency { roots };
+    }
+    // Every other reason but `not-built` has cached units of the same target to compare.
+    let Some(best) = best_candidate(miss) else {
+        return MissCause::NotBuilt;
+    };
+    match miss.reason {
+        Reason::Dependency | Reason::NotBuilt => MissCause::NotBuilt,
+        Reason::Features => MissCause::Features {
+            built: miss.closest.iter().map(|c| c.features.clone()).collect(),
+            needed: unit.features.clone(),
+            added: difference(&unit.features, &best.features),
+            removed: difference(&best.features, &unit.features),
+        },
+        Reason::Profile => MissCause::Profile {
+            built: best.profile_name(),
+            needed: unit.profile_name(),
+            changes: profile_changes(&best.profile, &unit.profile),
+        },
+        Reason::Mode => MissCause::Mode {
+            built: closest_modes(miss),
+            needed: unit.mode.clone(),
+        },
+        Reason::Platform => MissCause::Platform {
+            built: best.platform.clone(),
+            needed: unit.platform.clone(),
+        },
+        Reason::Rustflags => MissCause::Rustflags {
+            phase: unit.rustflags.clone(),
+            artifact: best.rustflags.clone(),
+        },
+        Reason::Toolchain => MissCause::Toolchain {
+            phase: unit.toolchain.clone(),
+            artifact: best.toolchain.clone(),
+        },
+    }
+}
+
+/// The items of `a` that `b` lacks, in `a`'s order.
+fn difference(a: &[String], b: &[String]) -> Vec<String> {
+    a.iter().filter(|f| !b.contains(f)).cloned().collect()
+}
+
+/// The modes the deps-only build has the unit in, sorted.
+fn closest_modes(miss: &Miss) -> Vec<String> {
+    let modes: BTreeSet<&str> = miss.closest.iter().map(|c| c.mode.as_str()).collect();
+    modes.into_iter().map(str::to_string).collect()
+}
+
+/// Whether a mode or profile miss comes from *which* crates need the unit rather than from
+/// a setting: the deps-only phase runs this mode, or sets the same profile, but for other
+/// packages, which need the crate in another role (a normal dependency where this phase
+/// needs a build dependency, or the other way round; cargo builds build dependencies and
+/// proc-macros with the build-override profile).
+fn comes_from_selection(ctx: &ExplainContext, miss: &Miss) -> bool {
+    match miss.reason {
+        Reason::Mode => ctx
+            .source_invocations
+            .iter()
+            .any(|inv| compiles_deps_in_mode(inv.subcommand, &miss.unit.mode)),
+        Reason::Profile => {
+            best_candidate(miss).is_some_and(|b| b.profile_name() == miss.unit.profile_name())
+                && env_changes(ctx, "CARGO_PROFILE_").is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// Whether `cargo <subcommand>` compiles dependencies in `mode` (`check` for check, clippy
+/// and doc; `build` for build, test and bench).
+fn compiles_deps_in_mode(subcommand: &str, mode: &str) -> bool {
+    match mode {
+        "check" => matches!(subcommand, "check" | "doc"),
+        "build" => matches!(subcommand, "build" | "test" | "bench"),
+        _ => false,
+    }
+}
+
+/// How a miss that [`comes_from_selection`] differs from what the deps-only build has.
+fn role_difference(miss: &Miss) -> RoleDifference {
+    match (miss.reason, best_candidate(miss)) {
+        (Reason::Profile, Some(best)) => RoleDifference::Profile {
+            profile: miss.unit.profile_name(),
+            changes: profile_changes(&best.profile, &miss.unit.profile),
+        },
+        _ => RoleDifference::Mode {
+            built: closest_modes(miss),
+            needed: miss.unit.mode.clone(),
+        },
+    }
+}
+
+/// The closest cached unit: for features, the one with the fewest differing features.
+fn best_candidate(miss: &Miss) -> Option<&UnitKey> {
+    miss.closest.iter().min_by_key(|c| {
+        let mine: BTreeSet<&String> = miss.unit.features.iter().collect();
+        let theirs: BTreeSet<&String> = c.features.iter().collect();
+        mine.symmetric_difference(&theirs).count()
+    })
+}
+
+/// The settings that differ between two profiles (canonical JSON), `name` left out.
+fn profile_changes(from: &str, to: &str) -> Vec<ProfileChange> {
+    let parse = |text: &str| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).unwrap_or_default()
+    };
+    let (from, to) = (parse(from), parse(to));
+    let keys: BTreeSet<&String> = from
+        .keys()
+        .chain(to.keys())
+        .filter(|k| *k != "name")
+        .collect();
+    let value = |v: &serde_json::Value| v.to_string().trim_matches('"').to_string();
+    keys.into_iter()
+        .filter(|k| from.get(*k) != to.get(*k))
+        .map(|k| ProfileChange {
+            setting: k.clone(),
+            built: from.get(k).map(value),
+            needed: to.get(k).map(value),
+        })
+        .collect()
+}
+
+/// The selection flags a phase uses that its artifact source does not, and vice versa.
+struct SelectionDiff {
+    phase_only: Vec<String>,
+    source_only: Vec<String>,
+}
+
+impl SelectionDiff {
+    fn new(phase: &[&Invocation], source: &[&Invocation]) -> SelectionDiff {
+        let phase_flags = selection_flags(phase);
+        let source_flags = selection_flags(source);
+        SelectionDiff {
+            phase_only: phase_flags.difference(&source_flags).cloned().collect(),
+            source_only: source_flags
+                .difference(&phase_flags)
+                .filter(|f| !f.starts_with("cargo "))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn phase_has(&self, prefix: &str) -> Vec<String> {
+        self.phase_only
+            .iter()
+            .filter(|f| f.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    fn trigger(&self) -> Option<Trigger> {
+        (!self.phase_only.is_empty() || !self.source_only.is_empty()).then(|| Trigger::Selection {
+            phase: self.phase_only.clone(),
+            deps_only: self.source_only.clone(),
+        })
+    }
+}
+
+fn trigger(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Option<Trigger> {
+    let best = best_candidate(miss);
+    match miss.reason {
+        Reason::Features | Reason::NotBuilt | Reason::Platform => selection.trigger(),
+        Reason::Toolchain => Some(Trigger::Toolchain {
+            phase: miss.unit.toolchain.clone(),
+        }),
+        Reason::Mode => Some(Trigger::ModeNeverRun {
+            mode: miss.unit.mode.clone(),
+        }),
+        Reason::Profile => {
+            let changes = env_changes(ctx, "CARGO_PROFILE_");
+            let (mine, theirs) = (
+                miss.unit.profile_name(),
+                best.map(UnitKey::profile_name).unwrap_or_default(),
+            );
+            if mine != theirs {
+                Some(Trigger::ProfileName {
+                    phase: mine,
+                    deps_only: theirs,
+                })
+            } else if !changes.is_empty() {
+                Some(Trigger::ProfileEnv { changes })
+            } else {
+                None
+            }
+        }
+        Reason::Rustflags => Some(Trigger::Rustflags {
+            phase: miss.unit.rustflags.clone(),
+            deps_only: best.and_then(|b| b.rustflags.clone()),
+        }),
+        Reason::Dependency => None,
+    }
+}
+
+/// Variables with `prefix` that the phase sets differently from its source.
+fn env_changes(ctx: &ExplainContext, prefix: &str) -> Vec<EnvChange> {
+    let source_env = ctx.source_invocations.first().map(|i| &i.env);
+    let phase_env = ctx.phase_invocations.first().map(|i| &i.env);
+    let (Some(source_env), Some(phase_env)) = (source_env, phase_env) else {
+        return Vec::new();
+    };
+    let names: BTreeSet<&String> = source_env
+        .keys()
+        .chain(phase_env.keys())
+        .filter(|k| k.starts_with(prefix))
+        .collect();
+    names
+        .into_iter()
+        .filter(|name| source_env.get(*name) != phase_env.get(*name))
+        .map(|name| EnvChange {
+            name: name.clone(),
+            phase: phase_env.get(name).cloned(),
+            deps_only: source_env.get(name).cloned(),
+        })
+        .collect()
+}
+
+/// The deps-only phase a fix changes: the nearest buildDepsOnly among the sources, else
+/// the nearest source.
+fn deps_phase(ctx: &ExplainContext) -> Option<String> {
+    ctx.sources
+        .iter()
+        .find(|p| p.function == CraneFunction::BuildDepsOnly)
+        .or(ctx.sources.first())
+        .map(|p| p.name.clone())
+}
+
+fn fix_steps(
+    ctx: &ExplainContext,
+    miss: &Miss,
+    selection: &SelectionDiff,
+    through_dev: bool,
+) -> Vec<FixStep> {
+    let step = match miss.reason {
+        Reason::Features | Reason::NotBuilt => {
+            return selection_fix(ctx, selection, through_dev);
+        }
+        Reason::Toolchain => FixStep::SameToolchain,
+        Reason::Profile => {
+            let mine = miss.unit.profile_name();
+            if best_candidate(miss).is_some_and(|b| b.profile_name() != mine) {
+                FixStep::SameProfile { profile: mine }
+            } else {
+                FixStep::SameProfileSettings {
+                    changes: env_changes(ctx, "CARGO_PROFILE_"),
+                }
+            }
+        }
+        Reason::Mode => FixStep::RunMode {
+            subcommand: if miss.unit.mode == "check" {
+                "check"
+            } else {
+                "build"
+            }
+            .to_string(),
+        },
+        Reason::Platform => FixStep::SameTarget {
+            target: option_target(ctx),
+        },
+        Reason::Rustflags => match ctx.phase_invocations.iter().find_map(|i| i.instrumented_by) {
+            Some(tool) => FixStep::Instrumented {
+                tool: tool.to_string(),
+            },
+            None => FixStep::SameRustflags,
+        },
+        Reason::Dependency => return Vec::new(),
+    };
+    vec![step]
+}
+
+fn option_target(ctx: &ExplainContext) -> Option<String> {
+    ctx.phase_invocations
+        .iter()
+        .find_map(|i| i.target())
+        .or_else(|| {
+            ctx.phase_invocations
+                .iter()
+                .find_map(|i| option_value(&i.args, "--target"))
+        })
+}
+
+/// Target selection flags, in the order a fix names them.
+const TARGET_FLAGS: [&str; 9] = [
+    "--tests",
+    "--all-targets",
+    "--benches",
+    "--examples",
+    "--bins",
+    "--lib",
+    "--bin",
+    "--test",
+    "--example",
+];
+
+/// Every selection difference that takes part, so that following the fix is enough.
+fn selection_fix(
+    ctx: &ExplainContext,
+    selection: &SelectionDiff,
+    through_dev: bool,
+) -> Vec<FixStep> {
+    let mut steps = Vec::new();
+    let deps_skips_checks = ctx
+        .sources
+        .iter()
+        .any(|p| p.function == CraneFunction::BuildDepsOnly && !p.do_check);
+    if through_dev && deps_skips_checks {
+        steps.push(FixStep::KeepDoCheck);
+    }
+    if !selection.phase_has("--all-features").is_empty() {
+        steps.push(FixStep::AddAllFeatures);
+    }
+    let packages = [
+        selection.phase_has("-p "),
+        selection.phase_has("--workspace"),
+        selection.phase_has("--exclude"),
+    ]
+    .concat();
+    let narrowed: Vec<String> = selection
+        .source_only
+        .iter()
+        .filter(|f| f.starts_with("-p ") || f.starts_with("--exclude "))
+        .cloned()
+        .collect();
+    if !packages.is_empty() {
+        steps.push(FixStep::SamePackageSelection { flags: packages });
+    } else if !narrowed.is_empty() {
+        steps.push(FixStep::DropNarrowing { flags: narrowed });
+    }
+    let features = [
+        selection.phase_has("--features"),
+        selection.phase_has("--no-default-features"),
+    ]
+    .concat();
+    if !features.is_empty() {
+        steps.push(FixStep::SameFeatureFlags { flags: features });
+    }
+    if !steps.is_empty() {
+        return steps;
+    }
+    if through_dev || !selection.phase_has("cargo test").is_empty() {
+        return vec![FixStep::BuildTestTargets];
+    }
+    let targets: Vec<String> = TARGET_FLAGS
+        .iter()
+        .flat_map(|t| selection.phase_has(t))
+        .collect();
+    if !targets.is_empty() {
+        return vec![FixStep::SameTargetSelection { flags: targets }];
+    }
+    vec![FixStep::RunPhaseCommands {
+        commands: ctx.phase_invocations.iter().map(|i| i.display()).collect(),
+    }]
+}
+
+#[cfg(test)]
+mod tests;
