@@ -41,16 +41,23 @@ impl UnitKey {
     /// `leaf@1.0.0 (build)`, `buildy@0.1.0 build-script (run-custom-build)`: a short label.
     pub fn label(&self) -> String {
         let package = self.package();
-        let target = match self.target_kind.as_str() {
-            "lib" | "rlib" | "proc-macro" => String::new(),
-            "custom-build" => " build-script".to_string(),
-            kind => format!(" {kind} {}", self.target_name),
-        };
         format!(
-            "{}@{}{target} ({})",
-            package.name, package.version, self.mode
+            "{} ({})",
+            target_label(package.name, package.version, &self.target_kind, &self.target_name),
+            self.mode
         )
     }
+}
+
+/// `leaf@1.0.0`, `buildy@0.1.0 build-script`, `app@0.1.0 bin app`: a package and, unless
+/// it is the library, the target.
+pub fn target_label(name: &str, version: &str, kind: &str, target: &str) -> String {
+    let target = match kind {
+        "lib" | "rlib" | "proc-macro" => String::new(),
+        "custom-build" => " build-script".to_string(),
+        kind => format!(" {kind} {target}"),
+    };
+    format!("{name}@{version}{target}")
 }
 
 /// A package id taken apart: `registry+URL#name@version`, `path+file:///x#0.1.0`, ...

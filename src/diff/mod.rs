@@ -54,7 +54,7 @@ pub struct Miss {
 }
 
 /// Unit counts of one phase. Produced by [`diff_phase`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     /// Distinct non-local units the phase compiles or reuses.
     pub needed: usize,

@@ -7,6 +7,7 @@ use std::fmt::{self, Display, Formatter};
 use serde::Serialize;
 
 use super::MissReport;
+use crate::diff::graph::target_label;
 use super::cause::{
     Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Trigger,
 };
@@ -318,12 +319,7 @@ fn step_text(step: &FixStep, deps: &str) -> String {
 impl MissReport {
     /// `name@version`, with the target when it is not the library.
     pub fn label(&self) -> String {
-        let target = match self.kind.as_str() {
-            "lib" | "proc-macro" | "rlib" => String::new(),
-            "custom-build" => " build-script".to_string(),
-            kind => format!(" {kind} {}", self.target),
-        };
-        format!("{}@{}{target}", self.package, self.version)
+        target_label(&self.package, &self.version, &self.kind, &self.target)
     }
 
     /// The JSON `reason`.

@@ -42,7 +42,7 @@ impl FindingsInput<'_> {
     }
 
     fn phase_index(&self, phase: &Phase) -> Option<usize> {
-        self.set.phases.iter().position(|p| p.name == phase.name)
+        self.set.position(&phase.name)
     }
 
     fn missed(&self, phase: &Phase) -> usize {

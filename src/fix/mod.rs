@@ -113,7 +113,7 @@ pub fn propose(
     let artifact_units = |r: &Report| -> i64 {
         r.phases
             .iter()
-            .filter(|p| p.phase.function == "buildDepsOnly")
+            .filter(|p| p.phase.function == CraneFunction::BuildDepsOnly)
             .map(|p| p.units.needed as i64)
             .sum()
     };
@@ -247,7 +247,7 @@ fn deps_groups(
     skip: &BTreeSet<&str>,
 ) -> Vec<DepsGroup> {
     let invocations = |name: &str| -> Vec<Invocation> {
-        let i = set.phases.iter().position(|p| p.name == name).unwrap_or(0);
+        let i = set.position(name).unwrap_or(0);
         plans.by_phase[i]
             .iter()
             .map(|&n| plans.invocations[n].clone())

@@ -164,6 +164,13 @@ impl fmt::Display for CraneFunction {
     }
 }
 
+/// Serialized as crane spells it (`buildDepsOnly`).
+impl serde::Serialize for CraneFunction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// Attributes every crane function reads.
 pub const COMMON_ATTRS: &[&str] = &[
     "function",

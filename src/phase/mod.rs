@@ -130,6 +130,8 @@ pub enum PhaseError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseSet {
     pub phases: Vec<Phase>,
+    /// Phase name → index in `phases`.
+    positions: std::collections::HashMap<String, usize>,
 }
 
 impl PhaseSet {
@@ -160,13 +162,23 @@ impl PhaseSet {
             }
             phases.push(build_phase(spec, function, artifacts_from)?);
         }
-        let set = PhaseSet { phases };
+        let positions = phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect();
+        let set = PhaseSet { phases, positions };
         set.check_cycles()?;
         Ok(set)
     }
 
     pub fn get(&self, name: &str) -> Option<&Phase> {
-        self.phases.iter().find(|p| p.name == name)
+        self.position(name).map(|i| &self.phases[i])
+    }
+
+    /// The index of the phase named `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.positions.get(name).copied()
     }
 
     /// The phases whose units are in the `target/` that `phase` starts from, nearest first.

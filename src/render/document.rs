@@ -172,7 +172,7 @@ fn summary_table(report: &Report) -> Block {
                         " ~"
                     }
                 ),
-                p.phase.function.clone(),
+                p.phase.function.to_string(),
                 p.phase
                     .artifacts_from
                     .clone()
@@ -367,7 +367,7 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String
         .map(|p| {
             vec![
                 format!("{}{}", p.name, if p.implicit { " (implicit)" } else { "" }),
-                p.function.clone(),
+                p.function.to_string(),
                 p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
                 p.origin.clone().unwrap_or_default(),
             ]

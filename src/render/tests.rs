@@ -10,7 +10,7 @@ use crate::report::{PhaseReport, PhaseSummary, Report, UnitCounts};
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {
     PhaseSummary {
         name: name.into(),
-        function: function.into(),
+        function: crate::phase::CraneFunction::from_name(function).expect("a crane function"),
         artifacts_from: from.map(String::from),
         commands: commands.iter().map(|c| c.to_string()).collect(),
         env: BTreeMap::new(),

@@ -16,7 +16,7 @@ use crate::phase::{Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
 use crate::progress::Progress;
 
-use super::{PhaseReport, PhaseSummary, Report, Timings, UnitCounts};
+use super::{PhaseReport, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
 
 /// The report on loaded phases, with what their source could not resolve among its
@@ -158,7 +158,7 @@ fn phase_report(
             "`{name}` does not install its target/ (doInstallCargoArtifacts = false), so this phase inherits no artifacts from it"
         ));
     }
-    let position = |name: &str| set.phases.iter().position(|p| p.name == name);
+    let position = |name: &str| set.position(name);
     let source_indices: Vec<usize> = sources
         .iter()
         .filter_map(|p| position(&p.name))
@@ -203,12 +203,7 @@ fn phase_report(
     summary.notes = notes;
     PhaseReport {
         phase: summary,
-        units: UnitCounts {
-            needed: diff.counts.needed,
-            cached: diff.counts.cached,
-            missed: diff.counts.missed,
-            local: diff.counts.local,
-        },
+        units: diff.counts,
         misses,
         missed_before: None,
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::explain::MissReport;
 use crate::findings::Finding;
-use crate::phase::Phase;
+use crate::phase::{CraneFunction, Phase};
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -54,7 +54,7 @@ pub struct PhaseReport {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PhaseSummary {
     pub name: String,
-    pub function: String,
+    pub function: CraneFunction,
     pub artifacts_from: Option<String>,
     /// The exact cargo command lines the phase runs.
     pub commands: Vec<String>,
@@ -73,7 +73,7 @@ impl PhaseSummary {
     pub fn of(phase: &Phase) -> PhaseSummary {
         PhaseSummary {
             name: phase.name.clone(),
-            function: phase.function.name().to_string(),
+            function: phase.function,
             artifacts_from: phase.artifacts_from.clone(),
             commands: phase.commands.iter().map(|c| c.display()).collect(),
             env: phase.env.clone(),
@@ -85,13 +85,7 @@ impl PhaseSummary {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
-pub struct UnitCounts {
-    pub needed: usize,
-    pub cached: usize,
-    pub missed: usize,
-    pub local: usize,
-}
+pub use crate::diff::Counts as UnitCounts;
 
 impl Report {
     pub fn total_missed(&self) -> usize {

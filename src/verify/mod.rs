@@ -252,7 +252,7 @@ fn unbuildable_phases(
         let source = set.phases[i]
             .artifacts_from
             .as_deref()
-            .and_then(|name| set.phases.iter().position(|p| p.name == name));
+            .and_then(|name| set.position(name));
         if let Some(source) = source.filter(|s| skipped.contains_key(s)) {
             let why = format!(
                 "not replayed: it inherits from `{}`, which was not",
@@ -314,7 +314,7 @@ fn inherited_target(set: &PhaseSet, phase: &Phase, temp: &Path) -> Option<PathBu
     if !source.installs_artifacts {
         return None;
     }
-    let index = set.phases.iter().position(|p| p.name == source.name)?;
+    let index = set.position(&source.name)?;
     Some(temp.join("targets").join(index.to_string()))
 }
 
