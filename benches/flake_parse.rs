@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cache_miss::flake::read_flake_str;
+use cache_miss::read_flake_str;
 
 const RUNS: usize = 20;
 /// Members in the generated flake: about 1,000 lines.

@@ -9,10 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cache_miss::cargo::CargoRunner;
-use cache_miss::phase::PhaseSet;
-use cache_miss::phase::toml::read_phases_file;
-use cache_miss::plan::plan_phases;
+use cache_miss::{CargoRunner, PhaseSet, plan_phases, read_phases_file};
 
 const CRATES: usize = 400;
 const MEMBERS: usize = 12;

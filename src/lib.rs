@@ -1,16 +1,52 @@
 //! cache-miss: predicts which dependency units each crane phase recompiles instead of
 //! reusing the deps-only artifact, and why.
+//!
+//! The pipeline, each stage a module that only uses the ones before it:
+//!
+//! ```text
+//! input     phases file, flake (flake/), or crane's quick-start set -> PhaseSpecs
+//! phase     crane's semantics (crane.rs) -> PhaseSet: each phase's cargo commands
+//! plan      the distinct cargo calls every phase needs
+//! cargo     running cargo: --unit-graph, metadata, version; the wire formats
+//! diff      unit graphs -> misses (pure, deep unit identities)
+//! explain   misses -> typed causes, triggers, requests, fixes (display.rs words them)
+//! findings  hazards that are not unit differences
+//! report    the orchestration of the above -> Report
+//! verify    ground truth: the phases replayed with real builds
+//! fix       changes to the deps-only phases, each proved by another analysis
+//! render    tables, markdown, JSON
+//! ```
+//!
+//! The binary (`main.rs`) parses arguments, passes progress in, and maps errors to exit
+//! codes; it and the benchmarks use only what is re-exported here.
 
-pub mod cargo;
-pub mod diff;
-pub mod explain;
-pub mod findings;
-pub mod fix;
-pub mod flake;
-pub mod input;
-pub mod phase;
-pub mod plan;
-pub mod progress;
-pub mod render;
-pub mod report;
-pub mod verify;
+mod cargo;
+mod diff;
+mod explain;
+mod findings;
+mod fix;
+mod flake;
+mod input;
+mod phase;
+mod plan;
+mod progress;
+mod render;
+mod report;
+mod verify;
+
+pub use cargo::CargoRunner;
+pub use fix::propose as propose_fixes;
+pub use flake::read_flake_str;
+pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
+pub use phase::PhaseSet;
+pub use phase::toml::{read_phases_file, write_phases_file};
+pub use plan::{PhasePlans, plan_phases};
+pub use progress::{Progress, Silent};
+pub use render::document::{
+    Block, document, findings_document, fix_document, phases_document, verify_document,
+};
+pub use render::{Format, json, markdown, table};
+pub use report::analyze::analyze_loaded;
+pub use report::{PhaseSummary, Report};
+pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
+pub use verify::verify;

@@ -6,14 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use cache_miss::input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
-use cache_miss::progress::Progress;
-use cache_miss::render::document::{
-    Block, document, findings_document, fix_document, phases_document, verify_document,
+use cache_miss::{
+    Block, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, Progress,
+    analyze_loaded, document, findings_document, fix_document, json, load_phases, markdown,
+    phases_document, table, verify_document,
 };
-use cache_miss::render::{self, Format};
-use cache_miss::report::PhaseSummary;
-use cache_miss::report::analyze::analyze_loaded;
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
 /// reusing buildDepsOnly's artifacts, and why.
@@ -138,8 +135,8 @@ struct VerifyArgs {
 
 fn main() -> ExitCode {
     // During `verify`, cargo runs this binary as its rustc wrapper to time each unit.
-    if let Some(log) = std::env::var_os(cache_miss::verify::timing::TIMING_LOG_ENV) {
-        return cache_miss::verify::timing::wrap_rustc(log, std::env::args_os().skip(1).collect());
+    if let Some(log) = std::env::var_os(cache_miss::TIMING_LOG_ENV) {
+        return cache_miss::wrap_rustc(log, std::env::args_os().skip(1).collect());
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -195,8 +192,8 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let text = match (args.format, args.findings_only) {
-        (Format::Json, false) => render::json::render(&report),
-        (Format::Json, true) => render::json::render_findings(&report),
+        (Format::Json, false) => json::render(&report),
+        (Format::Json, true) => json::render_findings(&report),
         (format, false) => draw(&document(&report), format),
         (format, true) => draw(&findings_document(&report), format),
     };
@@ -215,9 +212,9 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
     let document = || phases_document(&summaries, &loaded.description, &loaded.warnings);
     let text = match args.format {
         PhasesFormat::Json => {
-            render::json::render_phases(&summaries, &loaded.description, &loaded.warnings)
+            json::render_phases(&summaries, &loaded.description, &loaded.warnings)
         }
-        PhasesFormat::Toml => cache_miss::phase::toml::write_phases_file(&loaded.specs),
+        PhasesFormat::Toml => cache_miss::write_phases_file(&loaded.specs),
         PhasesFormat::Table => draw(&document(), Format::Table),
         PhasesFormat::Markdown => draw(&document(), Format::Markdown),
     };
@@ -229,7 +226,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let progress = TerminalProgress::new();
     let predicted = analyze_loaded(&loaded, None, &progress)?;
-    let verified = cache_miss::verify::verify(
+    let verified = cache_miss::verify(
         &loaded.phases,
         &loaded.runner(),
         &predicted,
@@ -237,7 +234,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         &progress,
     )?;
     let text = match args.format {
-        Format::Json => render::json::render_verify(&verified, &predicted.findings),
+        Format::Json => json::render_verify(&verified, &predicted.findings),
         format => draw(&verify_document(&verified), format),
     };
     print(&text)?;
@@ -253,9 +250,9 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let progress = TerminalProgress::new();
     let before = analyze_loaded(&loaded, None, &progress)?;
-    let proposals = cache_miss::fix::propose(&loaded, &before, &progress)?;
+    let proposals = cache_miss::propose_fixes(&loaded, &before, &progress)?;
     let text = match args.format {
-        Format::Json => render::json::render_fix(&proposals),
+        Format::Json => json::render_fix(&proposals),
         format => draw(&fix_document(&proposals, &before), format),
     };
     print(&text)?;
@@ -314,7 +311,7 @@ impl Progress for TerminalProgress {
 /// and colour only on a terminal without NO_COLOR.
 fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
-        return render::markdown::render(blocks);
+        return markdown::render(blocks);
     }
     let terminal = std::io::stdout().is_terminal();
     let width = if terminal {
@@ -325,11 +322,11 @@ fn draw(blocks: &[Block], format: Format) -> String {
     } else {
         100
     };
-    let style = render::table::TableStyle {
+    let style = table::TableStyle {
         width,
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    render::table::render(blocks, style)
+    table::render(blocks, style)
 }
 
 /// Writes the output; a closed pipe (`| head`) is not an error worth reporting, any other

@@ -8,4 +8,4 @@ pub mod unit_graph;
 
 pub use invocation::{Invocation, Plan, plan};
 pub use run::CargoRunner;
-pub use unit_graph::{Unit, UnitGraph};
+pub use unit_graph::UnitGraph;

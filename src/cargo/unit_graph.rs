@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Every unit cargo would compile for one command. Produced by
-/// [`super::run::resolve_unit_graphs`] (deserialized from cargo's output).
+/// [`super::run::CargoRunner::unit_graph`] (deserialized from cargo's output).
 #[derive(Debug, Clone, Deserialize)]
 pub struct UnitGraph {
     pub version: u32,

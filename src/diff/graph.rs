@@ -43,7 +43,12 @@ impl UnitKey {
         let package = self.package();
         format!(
             "{} ({})",
-            target_label(package.name, package.version, &self.target_kind, &self.target_name),
+            target_label(
+                package.name,
+                package.version,
+                &self.target_kind,
+                &self.target_name
+            ),
             self.mode
         )
     }

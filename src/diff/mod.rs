@@ -7,7 +7,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-pub use graph::{DiffGraph, DiffUnit, UnitKey};
+pub use graph::{DiffGraph, UnitKey};
 
 /// Why a needed unit is not in the inherited artifacts (the JSON `reason` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,5 +1,6 @@
 //! The diff core on small hand-built graphs.
 
+use super::graph::DiffUnit;
 use super::*;
 
 const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::cargo::metadata::EdgeKind;
+use crate::diff::Reason;
 
 /// Why a needed unit is not among the inherited artifacts, with the evidence. Modelled on
 /// cargo's own `DirtyReason`: each variant carries what differs.
@@ -80,23 +81,23 @@ pub struct ProfileChange {
 }
 
 impl MissCause {
-    /// The JSON `reason` value.
-    pub fn reason(&self) -> &'static str {
+    /// The diff's reason this cause explains (the JSON `reason`).
+    pub fn reason(&self) -> Reason {
         match self {
-            MissCause::Features { .. } => "features",
+            MissCause::Features { .. } => Reason::Features,
             MissCause::Profile { .. }
             | MissCause::Role {
                 role: RoleDifference::Profile { .. },
-            } => "profile",
+            } => Reason::Profile,
             MissCause::Mode { .. }
             | MissCause::Role {
                 role: RoleDifference::Mode { .. },
-            } => "mode",
-            MissCause::Platform { .. } => "platform",
-            MissCause::Rustflags { .. } => "rustflags",
-            MissCause::Toolchain { .. } => "toolchain",
-            MissCause::NotBuilt => "not-built",
-            MissCause::Dependency { .. } => "dependency",
+            } => Reason::Mode,
+            MissCause::Platform { .. } => Reason::Platform,
+            MissCause::Rustflags { .. } => Reason::Rustflags,
+            MissCause::Toolchain { .. } => Reason::Toolchain,
+            MissCause::NotBuilt => Reason::NotBuilt,
+            MissCause::Dependency { .. } => Reason::Dependency,
         }
     }
 }

@@ -7,10 +7,10 @@ use std::fmt::{self, Display, Formatter};
 use serde::Serialize;
 
 use super::MissReport;
-use crate::diff::graph::target_label;
 use super::cause::{
     Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Trigger,
 };
+use crate::diff::graph::target_label;
 
 /// How many cascade roots a detail names before summing up the rest.
 const ROOTS_NAMED: usize = 3;
@@ -324,7 +324,7 @@ impl MissReport {
 
     /// The JSON `reason`.
     pub fn reason(&self) -> &'static str {
-        self.cause.reason()
+        self.cause.reason().as_str()
     }
 
     /// The JSON `detail`: what differs.

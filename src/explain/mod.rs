@@ -15,7 +15,7 @@ use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
 use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
-    Edge, EnvChange, Fix, FixStep, Link, MissCause, ProfileChange, Request, RoleDifference, Trigger,
+    EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Trigger,
 };
 use paths::{Asked, Askers, GraphPaths};
 
@@ -53,7 +53,6 @@ impl MissReport {
 
 /// Everything the explanations of one phase's misses draw on.
 pub struct ExplainContext<'a> {
-    pub phase: &'a Phase,
     /// The phases whose artifacts this phase inherits, nearest first.
     pub sources: Vec<&'a Phase>,
     pub phase_invocations: Vec<&'a Invocation>,

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use super::cause::Edge;
 use super::*;
 use crate::cargo::metadata::{DependencyDecl, EdgeKind, PackageDecls};
-use crate::diff::{DiffUnit, diff_phase};
+use crate::diff::diff_phase;
+use crate::diff::graph::DiffUnit;
 use crate::phase::PhaseSet;
 use crate::phase::toml::parse_phases;
 use crate::plan::plan_phases;
@@ -85,7 +87,6 @@ fn explain(changes: &str, cached: DiffGraph, needed: DiffGraph) -> Vec<MissRepor
     let plans = plan_phases(&set);
     let index = index();
     let ctx = ExplainContext {
-        phase: &set.phases[1],
         sources: vec![&set.phases[0]],
         phase_invocations: plans.of_phase(1).collect(),
         source_invocations: plans.of_phase(0).collect(),

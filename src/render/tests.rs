@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::document::document;
 use super::{json, markdown, table};
-use crate::explain::{Edge, Fix, FixStep, Link, MissCause, MissReport, Request, Trigger};
+use crate::explain::cause::{Edge, Link};
+use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
 use crate::report::{PhaseReport, PhaseSummary, Report, UnitCounts};
 
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {

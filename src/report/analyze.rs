@@ -182,7 +182,6 @@ fn phase_report(
         }
     }
     let ctx = ExplainContext {
-        phase,
         sources,
         phase_invocations: needed_indices
             .iter()

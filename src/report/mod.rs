@@ -11,7 +11,7 @@ use crate::explain::MissReport;
 use crate::findings::Finding;
 use crate::phase::{CraneFunction, Phase};
 
-/// The result of `cache-miss report`. Produced by [`analyze::analyze`].
+/// The result of `cache-miss report`. Produced by [`analyze::analyze_loaded`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
     pub workspace_root: String,
