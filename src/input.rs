@@ -1,9 +1,10 @@
 //! Finding the phases to analyse: a phases file, a flake, or crane's quick-start set.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use globset::{Glob, GlobMatcher};
 
 use crate::cargo::CargoRunner;
 use crate::flake::read_flake;
@@ -18,6 +19,10 @@ pub struct PhaseSourceOptions {
     pub manifest_path: Option<PathBuf>,
     pub phases_file: Option<PathBuf>,
     pub flake: Option<PathBuf>,
+    /// Shell-style globs: analyse only the phases they match (all when empty).
+    pub only: Vec<String>,
+    /// Shell-style globs: leave the phases they match out.
+    pub exclude: Vec<String>,
 }
 
 /// The phases to analyse, where they came from, and the workspace. Produced by [`load_phases`].
@@ -35,6 +40,8 @@ pub struct LoadedPhases {
     /// Set when a flake was found but held no crane call the reader could find, so
     /// crane's quick-start set was assumed: the warning to print on stderr too.
     pub fallback: Option<String>,
+    /// Phases left out on purpose (`--exclude`, `--only`).
+    pub excluded: BTreeSet<String>,
     /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
     runner: CargoRunner,
 }
@@ -83,6 +90,7 @@ impl LoadedPhases {
             source_root: self.source_root.clone(),
             warnings: self.warnings.clone(),
             fallback: self.fallback.clone(),
+            excluded: self.excluded.clone(),
             runner: self.runner.clone(),
         })
     }
@@ -197,6 +205,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     };
     let specs = without_other_workspaces(specs, &source_root, &mut warnings)?;
     let phases = PhaseSet::from_specs(specs.clone()).with_context(|| format!("in {shown}"))?;
+    let excluded = excluded_phases(&phases, &options.only, &options.exclude)?;
     Ok(LoadedPhases {
         phases,
         specs,
@@ -205,7 +214,45 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         source_root,
         warnings,
         fallback,
+        excluded,
     })
+}
+
+/// The names of the phases `--only`/`--exclude` leave out. A pattern that matches no
+/// phase is an error: it is a typo, or the phase is not where the user thinks.
+fn excluded_phases(
+    set: &PhaseSet,
+    only: &[String],
+    exclude: &[String],
+) -> Result<BTreeSet<String>> {
+    let names: Vec<&str> = set.phases.iter().map(|p| p.name.as_str()).collect();
+    let matcher = |flag: &str, patterns: &[String]| -> Result<Vec<GlobMatcher>> {
+        patterns
+            .iter()
+            .map(|pattern| {
+                let glob = Glob::new(pattern)
+                    .with_context(|| format!("{flag} {pattern}: not a glob"))?
+                    .compile_matcher();
+                if !names.iter().any(|name| glob.is_match(name)) {
+                    bail!(
+                        "{flag} {pattern}: no phase matches (phases: {})",
+                        names.join(", ")
+                    );
+                }
+                Ok(glob)
+            })
+            .collect()
+    };
+    let only = matcher("--only", only)?;
+    let exclude = matcher("--exclude", exclude)?;
+    Ok(names
+        .iter()
+        .filter(|name| {
+            (!only.is_empty() && !only.iter().any(|g| g.is_match(name)))
+                || exclude.iter().any(|g| g.is_match(name))
+        })
+        .map(|name| name.to_string())
+        .collect())
 }
 
 /// `flake.nix` beside the manifest or, when the workspace sits in a subdirectory of a git

@@ -63,6 +63,13 @@ struct SourceArgs {
     /// A Nix file with crane calls (not with --phases). Default: as for --phases.
     #[arg(long)]
     flake: Option<PathBuf>,
+    /// Analyse only the phases matching this shell-style glob (repeatable).
+    #[arg(long, value_name = "PHASE")]
+    only: Vec<String>,
+    /// Leave out the phases matching this shell-style glob (repeatable); a phase that
+    /// others inherit from is still resolved for them.
+    #[arg(long, value_name = "PHASE")]
+    exclude: Vec<String>,
 }
 
 impl SourceArgs {
@@ -71,6 +78,8 @@ impl SourceArgs {
             manifest_path: self.manifest_path.clone(),
             phases_file: self.phases.clone(),
             flake: self.flake.clone(),
+            only: self.only.clone(),
+            exclude: self.exclude.clone(),
         }
     }
 }
@@ -198,12 +207,50 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         (format, true) => draw(&findings_document(&report), format),
     };
     print(&text)?;
-    let failed = args.fail_on_miss && report.total_missed() > 0;
-    Ok(if failed {
+    let failed: Vec<&str> = report.failed().map(|p| p.phase.name.as_str()).collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "error: cargo could not resolve {} (see the report); the analysis is incomplete. Leave a phase out with --exclude NAME",
+            quoted_list(&failed)
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let missed = args.fail_on_miss && report.total_missed() > 0;
+    Ok(if missed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `` `a`, `b` ``.
+fn quoted_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Commands that build on a whole analysis (verify, fix) need every phase resolved.
+fn require_complete(report: &cache_miss::Report) -> anyhow::Result<()> {
+    let failed: Vec<String> = report
+        .failed()
+        .map(|p| {
+            format!(
+                "phase `{}`: {}",
+                p.phase.name,
+                p.error.as_deref().unwrap_or("failed")
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}; leave such phases out with --exclude NAME",
+        failed.join("; ")
+    )
 }
 
 fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
@@ -226,6 +273,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let progress = TerminalProgress::new();
     let predicted = analyze_loaded(&loaded, None, &progress)?;
+    require_complete(&predicted)?;
     let verified = cache_miss::verify(
         &loaded.phases,
         &loaded.runner(),
@@ -250,6 +298,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
     let progress = TerminalProgress::new();
     let before = analyze_loaded(&loaded, None, &progress)?;
+    require_complete(&before)?;
     let proposals = cache_miss::propose_fixes(&loaded, &before, &progress)?;
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),

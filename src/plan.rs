@@ -19,12 +19,18 @@ pub struct PhasePlans {
 
 /// Plans every phase of `set`, in the set's order.
 pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
+    plan_phases_where(set, |_| true)
+}
+
+/// Plans the phases of `set` for which `wanted(index)` holds; the others get no calls.
+pub fn plan_phases_where(set: &PhaseSet, wanted: impl Fn(usize) -> bool) -> PhasePlans {
     let mut plans = PhasePlans::default();
     let mut seen: BTreeMap<Invocation, usize> = BTreeMap::new();
-    for phase in &set.phases {
+    for (i, phase) in set.phases.iter().enumerate() {
         let mut indices = Vec::new();
         let mut unsupported = Vec::new();
-        for command in &phase.commands {
+        let commands = if wanted(i) { &phase.commands[..] } else { &[] };
+        for command in commands {
             match plan(command, &phase.env, phase.toolchain.as_deref()) {
                 Plan::Resolve(invocation) => {
                     let next = seen.len();

@@ -8,7 +8,7 @@ use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::phase::{AttrValue, Phase};
 
 /// Phases that set `var` to each distinct value (`None`: not set).
-fn values_of(phases: &[Phase], var: &str) -> BTreeMap<Option<String>, Vec<String>> {
+fn values_of(phases: &[&Phase], var: &str) -> BTreeMap<Option<String>, Vec<String>> {
     let mut values: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
     for phase in phases {
         values
@@ -35,11 +35,11 @@ fn describe_values(values: &BTreeMap<Option<String>, Vec<String>>) -> String {
 /// build-override.
 pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
     let packages = input.packages_in_graphs();
-    let phases = &input.set.phases;
+    let phases: Vec<&Phase> = input.phases().collect();
     let mut findings = Vec::new();
     let first_location = phases.iter().find_map(|p| input.location(p));
 
-    let seeds = values_of(phases, "NIX_OUTPATH_USED_AS_RANDOM_SEED");
+    let seeds = values_of(&phases, "NIX_OUTPATH_USED_AS_RANDOM_SEED");
     if packages.contains("bindgen") && (seeds.len() > 1 || seeds.contains_key(&None)) {
         findings.push(finding(
             FindingId::BindgenRandomSeed,
@@ -53,7 +53,7 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
         ));
     }
 
-    let pythons = values_of(phases, "PYO3_PYTHON");
+    let pythons = values_of(&phases, "PYO3_PYTHON");
     if (packages.contains("pyo3-build-config") || packages.contains("pyo3"))
         && pythons.contains_key(&None)
     {
@@ -71,7 +71,7 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
 
     let sys_crates = pkg_config_sys_crates(input.metadata, &packages);
     if !sys_crates.is_empty() {
-        let inputs = native_inputs(phases);
+        let inputs = native_inputs(&phases);
         if inputs.len() > 1 {
             let described: Vec<String> = inputs
                 .iter()
@@ -146,7 +146,7 @@ fn pkg_config_sys_crates(
 }
 
 /// Phases grouped by their `nativeBuildInputs` + `buildInputs`, as written.
-fn native_inputs(phases: &[Phase]) -> BTreeMap<String, Vec<String>> {
+fn native_inputs(phases: &[&Phase]) -> BTreeMap<String, Vec<String>> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for phase in phases {
         let text: Vec<String> = ["nativeBuildInputs", "buildInputs"]
@@ -222,11 +222,11 @@ pub fn build_script_env(input: &FindingsInput) -> Vec<Finding> {
             }
         }
     }
-    let phases = &input.set.phases;
+    let phases: Vec<&Phase> = input.phases().collect();
     watched
         .into_iter()
         .filter_map(|(var, packages)| {
-            let values = values_of(phases, &var);
+            let values = values_of(&phases, &var);
             (values.len() > 1).then(|| {
                 let packages: Vec<String> = packages.into_iter().collect();
                 finding(

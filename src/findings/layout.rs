@@ -22,16 +22,12 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
             .collect()
     };
     let deps: Vec<&Phase> = input
-        .set
-        .phases
-        .iter()
+        .phases()
         .filter(|p| p.function == CraneFunction::BuildDepsOnly && packages_of(p).is_empty())
         .collect();
     let root_only = format!("-p {package}");
     let others: Vec<String> = input
-        .set
-        .phases
-        .iter()
+        .phases()
         .filter(|p| p.artifacts_from.is_some() && packages_of(p).iter().any(|f| *f != root_only))
         .map(|p| format!("`{}`", p.name))
         .collect();
@@ -74,17 +70,13 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
     };
     let mut findings = Vec::new();
     for deps in input
-        .set
-        .phases
-        .iter()
+        .phases()
         .filter(|p| p.function == CraneFunction::BuildDepsOnly)
     {
         let own = selection_of(deps);
         let mut groups: BTreeMap<Vec<String>, Vec<&Phase>> = BTreeMap::new();
         for phase in input
-            .set
-            .phases
-            .iter()
+            .phases()
             .filter(|p| p.artifacts_from.as_deref() == Some(deps.name.as_str()))
             // A phase that runs no cargo build (a custom tool) selects nothing.
             .filter(|p| !input.invocations(p).is_empty())

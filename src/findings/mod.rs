@@ -25,11 +25,23 @@ pub struct FindingsInput<'a> {
     pub source_root: &'a Path,
     /// Per phase of `set`: how many dependency units it misses.
     pub missed: &'a [usize],
+    /// Per phase of `set`: whether it was analysed (not failed, excluded, not evaluable).
+    pub analysed: &'a [bool],
     /// A previous build's target dir, whose build-script outputs say what they watch.
     pub target_dir: Option<&'a Path>,
 }
 
 impl FindingsInput<'_> {
+    /// The phases that were analysed; findings speak only of them.
+    fn phases(&self) -> impl Iterator<Item = &Phase> {
+        self.set
+            .phases
+            .iter()
+            .zip(self.analysed)
+            .filter(|(_, analysed)| **analysed)
+            .map(|(phase, _)| phase)
+    }
+
     fn invocations(&self, phase: &Phase) -> Vec<&Invocation> {
         self.phase_index(phase)
             .map(|i| {

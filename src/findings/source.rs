@@ -103,9 +103,7 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 /// build reads (each of which, when edited, rebuilds every phase).
 pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     let phases: Vec<&Phase> = input
-        .set
-        .phases
-        .iter()
+        .phases()
         .filter(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::Unfiltered))
         .collect();
     let first = phases.first()?;
@@ -166,9 +164,7 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
 /// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops.
 pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     let Some(phase) = input
-        .set
-        .phases
-        .iter()
+        .phases()
         .find(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::CargoOnly))
     else {
         return Vec::new();

@@ -16,7 +16,7 @@ use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_im
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Silent};
 use crate::report::Report;
-use crate::report::analyze::analyze;
+use crate::report::analyze::{AnalyzeOptions, analyze};
 
 /// One verified change. Produced by [`propose`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -127,7 +127,17 @@ pub fn propose(
             continue;
         }
         let changed = PhaseSet::from_specs(candidate.specs.clone())?;
-        let after = match analyze(&changed, &loaded.description, &loaded.runner(), &Silent) {
+        let options = AnalyzeOptions {
+            target_dir: None,
+            excluded: &loaded.excluded,
+        };
+        let after = match analyze(
+            &changed,
+            &loaded.description,
+            &loaded.runner(),
+            &options,
+            &Silent,
+        ) {
             Ok(after) => after,
             Err(err) => {
                 report

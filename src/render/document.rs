@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::explain::MissReport;
 use crate::fix::FixReport;
-use crate::report::{PhaseReport, PhaseSummary, Report};
+use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report};
 use crate::verify::VerifyReport;
 
 /// A piece of the rendered report.
@@ -56,6 +56,7 @@ pub fn document(report: &Report) -> Vec<Block> {
         ),
         summary_table(report),
     ];
+    blocks.extend(unanalysed_block(report));
     let shared = shared_approximations(report);
     if report
         .phases
@@ -98,7 +99,11 @@ pub fn document(report: &Report) -> Vec<Block> {
             "No misses: every phase reuses all the dependency units it inherits.".to_string(),
         ]));
     } else {
-        let phases = report.phases.iter().filter(|p| p.units.missed > 0).count();
+        let phases = report
+            .phases
+            .iter()
+            .filter(|p| p.status == PhaseStatus::Ok && p.units.missed > 0)
+            .count();
         blocks.push(Block::Lines(vec![format!(
             "{missed} dependency unit{} rebuilt across {phases} phase{}.",
             plural(missed),
@@ -157,6 +162,19 @@ fn summary_table(report: &Report) -> Block {
         .phases
         .iter()
         .map(|p| {
+            if p.status != PhaseStatus::Ok {
+                let dash = || "-".to_string();
+                return vec![
+                    p.phase.name.clone(),
+                    p.phase.function.to_string(),
+                    p.phase.artifacts_from.clone().unwrap_or_else(dash),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    status_text(p.status).to_string(),
+                ];
+            }
             let share = match (&p.phase.artifacts_from, p.units.needed) {
                 (None, _) => "builds".to_string(),
                 (_, 0) => "-".to_string(),
@@ -192,8 +210,47 @@ fn summary_table(report: &Report) -> Block {
     }
 }
 
+/// How a phase that was not analysed reads in the summary table.
+fn status_text(status: PhaseStatus) -> &'static str {
+    match status {
+        PhaseStatus::Ok => "",
+        PhaseStatus::Failed => "FAILED",
+        PhaseStatus::NotEvaluable => "not evaluable",
+        PhaseStatus::Excluded => "excluded",
+    }
+}
+
+/// Why phases were not analysed: cargo failures first, then what Nix cannot evaluate.
+fn unanalysed_block(report: &Report) -> Option<Block> {
+    let lines: Vec<String> = [PhaseStatus::Failed, PhaseStatus::NotEvaluable]
+        .into_iter()
+        .flat_map(|status| report.phases.iter().filter(move |p| p.status == status))
+        .map(|p| {
+            let origin = p
+                .phase
+                .origin
+                .as_deref()
+                .map(|o| format!(" (defined at {o})"))
+                .unwrap_or_default();
+            let label = match p.status {
+                PhaseStatus::Failed => "failed",
+                _ => "not evaluable by Nix, so never built",
+            };
+            format!(
+                "{label}: `{}`{origin}: {}",
+                p.phase.name,
+                p.error.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    (!lines.is_empty()).then_some(Block::Lines(lines))
+}
+
 fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> Vec<Block> {
     let mut blocks = Vec::new();
+    if phase.status != PhaseStatus::Ok {
+        return blocks;
+    }
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
     let approximations: Vec<&String> = phase
         .phase

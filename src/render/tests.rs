@@ -6,7 +6,7 @@ use super::document::document;
 use super::{json, markdown, table};
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
-use crate::report::{PhaseReport, PhaseSummary, Report, UnitCounts};
+use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report, UnitCounts};
 
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {
     PhaseSummary {
@@ -95,6 +95,8 @@ fn sample() -> Report {
         phase_source: "phases file phases.toml".into(),
         phases: vec![
             PhaseReport {
+                status: PhaseStatus::Ok,
+                error: None,
                 phase: summary(
                     "deps",
                     "buildDepsOnly",
@@ -111,6 +113,8 @@ fn sample() -> Report {
                 missed_before: None,
             },
             PhaseReport {
+                status: PhaseStatus::Ok,
+                error: None,
                 phase: summary(
                     "cli",
                     "buildPackage",

@@ -1,10 +1,11 @@
 //! `cache-miss report`'s orchestration: plan each phase's cargo calls, resolve them in
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::run_parallel;
@@ -13,11 +14,20 @@ use crate::diff::{DiffGraph, diff_phase};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
 use crate::phase::{Phase, PhaseSet};
-use crate::plan::{PhasePlans, plan_phases};
+use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::Progress;
 
-use super::{PhaseReport, PhaseSummary, Report, Timings};
+use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
+
+/// What an analysis is asked besides the phases.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions<'a> {
+    /// A previous build's target dir, whose build-script outputs the findings read.
+    pub target_dir: Option<&'a Path>,
+    /// Phases left out on purpose (`--exclude`, `--only`).
+    pub excluded: &'a BTreeSet<String>,
+}
 
 /// The report on loaded phases, with what their source could not resolve among its
 /// warnings. `target_dir`: a previous build's, for the findings.
@@ -27,11 +37,15 @@ pub fn analyze_loaded(
     progress: &dyn Progress,
 ) -> Result<Report> {
     let runner = loaded.runner();
+    let options = AnalyzeOptions {
+        target_dir,
+        excluded: &loaded.excluded,
+    };
     let mut report = analyze_with(
         &loaded.phases,
         &loaded.description,
         &runner,
-        target_dir,
+        &options,
         progress,
     )?;
     report.warnings = loaded.warnings.clone();
@@ -43,23 +57,25 @@ pub fn analyze(
     set: &PhaseSet,
     phase_source: &str,
     runner: &CargoRunner,
+    options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    analyze_with(set, phase_source, runner, None, progress)
+    analyze_with(set, phase_source, runner, options, progress)
 }
 
-/// [`analyze`], reading build-script outputs from a previous build's `target_dir` for the
-/// findings.
+/// [`analyze`] with the options spelled out.
 pub fn analyze_with(
     set: &PhaseSet,
     phase_source: &str,
     runner: &CargoRunner,
-    target_dir: Option<&Path>,
+    options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Report> {
     let started = Instant::now();
     let cargo = runner.check_version()?;
-    let plans = plan_phases(set);
+    let mut statuses = initial_statuses(set, options.excluded);
+    let needed = needed_phases(set, &statuses);
+    let plans = plan_phases_where(set, |i| needed[i]);
     progress.begin("resolving unit graphs", plans.invocations.len() + 1);
     let (graphs, metadata) = std::thread::scope(|scope| {
         let metadata = scope.spawn(|| runner.metadata());
@@ -72,29 +88,45 @@ pub fn analyze_with(
         (graphs, metadata)
     });
     progress.end();
-    let graphs = collect_graphs(set, &plans, graphs)?;
     let metadata = metadata?;
     let resolved = Instant::now();
-    let index = DependencyIndex::from_metadata(&metadata);
-    let diff_graphs: Vec<DiffGraph> = graphs
+    let diff_graphs: Vec<Option<DiffGraph>> = graphs
         .iter()
         .zip(&plans.invocations)
-        .map(|(g, inv)| DiffGraph::from_unit_graph(g, inv, &cargo.host))
+        .map(|(g, inv)| {
+            g.as_ref()
+                .ok()
+                .map(|g| DiffGraph::from_unit_graph(g, inv, &cargo.host))
+        })
         .collect();
+    mark_failures(set, &plans, &graphs, &mut statuses);
+    let index = DependencyIndex::from_metadata(&metadata);
     let phases: Vec<PhaseReport> = set
         .phases
         .iter()
         .enumerate()
-        .map(|(i, phase)| phase_report(set, i, phase, &plans, &diff_graphs, &index))
+        .map(|(i, phase)| match &statuses[i] {
+            (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
+                let mut report = phase_report(set, i, phase, &plans, &diff_graphs, &index);
+                report.status = statuses[i].0;
+                report
+            }
+            (status, error) => unanalysed(phase, *status, error.clone()),
+        })
         .collect();
+    let resolved_graphs: Vec<DiffGraph> = diff_graphs.into_iter().flatten().collect();
     let findings = crate::findings::find(&FindingsInput {
         set,
         plans: &plans,
-        graphs: &diff_graphs,
+        graphs: &resolved_graphs,
         metadata: &metadata,
         source_root: &runner.dir,
         missed: &phases.iter().map(|p| p.units.missed).collect::<Vec<_>>(),
-        target_dir,
+        analysed: &phases
+            .iter()
+            .map(|p| p.status == PhaseStatus::Ok)
+            .collect::<Vec<_>>(),
+        target_dir: options.target_dir,
     });
     Ok(Report {
         workspace_root: metadata.workspace_root.to_string(),
@@ -110,37 +142,122 @@ pub fn analyze_with(
     })
 }
 
-/// The graphs in invocation order, or the first failure named by phase (with where it is
-/// defined) and command.
-fn collect_graphs(
+/// Each phase's status before cargo runs: excluded, not evaluable (itself or a phase it
+/// inherits from), else ok.
+fn initial_statuses(
     set: &PhaseSet,
-    plans: &PhasePlans,
-    results: Vec<Result<UnitGraph>>,
-) -> Result<Vec<UnitGraph>> {
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(i, result)| {
-            result.with_context(|| {
-                let invocation = &plans.invocations[i];
-                let users: Vec<String> = set
-                    .phases
-                    .iter()
-                    .zip(&plans.by_phase)
-                    .filter(|(_, indices)| indices.contains(&i))
-                    .map(|(phase, _)| match &phase.origin {
-                        Some(origin) => format!("`{}` (defined at {origin})", phase.name),
-                        None => format!("`{}`", phase.name),
-                    })
-                    .collect();
-                format!(
-                    "phase {}: `{} --unit-graph` failed",
-                    users.join(", "),
-                    invocation.display()
-                )
-            })
+    excluded: &BTreeSet<String>,
+) -> Vec<(PhaseStatus, Option<String>)> {
+    set.phases
+        .iter()
+        .map(|phase| {
+            if let Some(error) = not_evaluable(phase) {
+                return (PhaseStatus::NotEvaluable, Some(error));
+            }
+            if let Some(source) = set
+                .artifact_chain(phase)
+                .into_iter()
+                .find(|s| not_evaluable(s).is_some())
+            {
+                let error = format!(
+                    "its artifacts come from `{}`, which Nix cannot evaluate",
+                    source.name
+                );
+                return (PhaseStatus::NotEvaluable, Some(error));
+            }
+            if excluded.contains(&phase.name) {
+                return (PhaseStatus::Excluded, None);
+            }
+            (PhaseStatus::Ok, None)
         })
         .collect()
+}
+
+/// Why Nix cannot evaluate a phase's own definition, if it cannot.
+fn not_evaluable(_phase: &Phase) -> Option<String> {
+    None
+}
+
+/// Which phases cargo must resolve: those analysed, and those whose artifacts they inherit.
+fn needed_phases(set: &PhaseSet, statuses: &[(PhaseStatus, Option<String>)]) -> Vec<bool> {
+    let mut needed: Vec<bool> = statuses
+        .iter()
+        .map(|(status, _)| *status == PhaseStatus::Ok)
+        .collect();
+    for (i, phase) in set.phases.iter().enumerate() {
+        if statuses[i].0 == PhaseStatus::Ok {
+            for source in set.artifact_chain(phase) {
+                if let Some(s) = set.position(&source.name) {
+                    needed[s] = true;
+                }
+            }
+        }
+    }
+    needed
+}
+
+/// Marks the phases cargo could not resolve, and those that inherit from them, failed
+/// with a one-line reason.
+fn mark_failures(
+    set: &PhaseSet,
+    plans: &PhasePlans,
+    graphs: &[Result<UnitGraph>],
+    statuses: &mut [(PhaseStatus, Option<String>)],
+) {
+    let own_failure = |i: usize| {
+        plans.by_phase[i].iter().find_map(|&n| {
+            let err = graphs[n].as_ref().err()?;
+            Some(format!(
+                "`{} --unit-graph` failed: {}",
+                plans.invocations[n].display(),
+                first_error_line(err)
+            ))
+        })
+    };
+    let failures: Vec<Option<String>> = (0..set.phases.len()).map(own_failure).collect();
+    for (i, phase) in set.phases.iter().enumerate() {
+        // An excluded phase stays excluded, though it failed for a phase inheriting from it.
+        if statuses[i].0 != PhaseStatus::Ok {
+            continue;
+        }
+        let inherited = set.artifact_chain(phase).into_iter().find_map(|source| {
+            let s = set.position(&source.name)?;
+            failures[s].as_ref().map(|_| {
+                format!(
+                    "its artifacts come from `{}`, which cargo could not resolve",
+                    source.name
+                )
+            })
+        });
+        if let Some(error) = failures[i].clone().or(inherited) {
+            statuses[i] = (PhaseStatus::Failed, Some(error));
+        }
+    }
+}
+
+/// The line of cargo's error that says what is wrong (the innermost `error: ...`), without
+/// the prefix.
+fn first_error_line(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .rfind(|line| line.starts_with("error"))
+        .or_else(|| text.lines().map(str::trim).find(|line| !line.is_empty()))
+        .unwrap_or("cargo failed");
+    line.trim_start_matches("error:").trim().to_string()
+}
+
+/// A phase that was not analysed: its summary and why.
+fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> PhaseReport {
+    PhaseReport {
+        phase: PhaseSummary::of(phase),
+        status,
+        error,
+        units: Default::default(),
+        misses: Vec::new(),
+        missed_before: None,
+    }
 }
 
 fn phase_report(
@@ -148,7 +265,7 @@ fn phase_report(
     i: usize,
     phase: &Phase,
     plans: &PhasePlans,
-    graphs: &[DiffGraph],
+    graphs: &[Option<DiffGraph>],
     index: &DependencyIndex,
 ) -> PhaseReport {
     let mut notes = phase.notes.clone();
@@ -158,15 +275,16 @@ fn phase_report(
             "`{name}` does not install its target/ (doInstallCargoArtifacts = false), so this phase inherits no artifacts from it"
         ));
     }
-    let position = |name: &str| set.position(name);
     let source_indices: Vec<usize> = sources
         .iter()
-        .filter_map(|p| position(&p.name))
+        .filter_map(|p| set.position(&p.name))
         .flat_map(|s| plans.by_phase[s].iter().copied())
         .collect();
     let needed_indices = &plans.by_phase[i];
-    let needed: Vec<&DiffGraph> = needed_indices.iter().map(|&n| &graphs[n]).collect();
-    let cached: Vec<&DiffGraph> = source_indices.iter().map(|&n| &graphs[n]).collect();
+    // Every graph here resolved: a phase with a failed graph, or inheriting one, is failed.
+    let resolved = |n: &usize| graphs[*n].as_ref();
+    let needed: Vec<&DiffGraph> = needed_indices.iter().filter_map(resolved).collect();
+    let cached: Vec<&DiffGraph> = source_indices.iter().filter_map(resolved).collect();
     let mut diff = diff_phase(&cached, &needed);
     let builds_from_scratch = sources.is_empty();
     if builds_from_scratch {
@@ -202,6 +320,8 @@ fn phase_report(
     summary.notes = notes;
     PhaseReport {
         phase: summary,
+        status: PhaseStatus::Ok,
+        error: None,
         units: diff.counts,
         misses,
         missed_before: None,

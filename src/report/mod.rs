@@ -42,11 +42,41 @@ pub struct Timings {
 pub struct PhaseReport {
     #[serde(flatten)]
     pub phase: PhaseSummary,
+    pub status: PhaseStatus,
+    /// Why the phase was not analysed (`failed`, `not-evaluable`): one line.
+    pub error: Option<String>,
     pub units: UnitCounts,
     pub misses: Vec<MissReport>,
     /// With `--set`: the phase's missed units before the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missed_before: Option<usize>,
+}
+
+/// Whether a phase was analysed. Every phase stands alone: one that fails leaves the
+/// others analysed.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseStatus {
+    /// Analysed; its numbers hold.
+    Ok,
+    /// cargo could not resolve it (or a phase it inherits from): not analysed.
+    Failed,
+    /// Nix cannot evaluate it (or a phase it inherits from), so it never builds: not
+    /// analysed, and no failure of the analysis.
+    NotEvaluable,
+    /// Left out with `--exclude`/`--only`.
+    Excluded,
+}
+
+impl PhaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Ok => "ok",
+            PhaseStatus::Failed => "failed",
+            PhaseStatus::NotEvaluable => "not-evaluable",
+            PhaseStatus::Excluded => "excluded",
+        }
+    }
 }
 
 /// What a phase is and runs, without analysis: shared by `report` and `phases`.
@@ -88,8 +118,20 @@ impl PhaseSummary {
 pub use crate::diff::Counts as UnitCounts;
 
 impl Report {
+    /// Missed units over the phases analysed (an excluded phase's count is not shown).
     pub fn total_missed(&self) -> usize {
-        self.phases.iter().map(|p| p.units.missed).sum()
+        self.phases
+            .iter()
+            .filter(|p| p.status == PhaseStatus::Ok)
+            .map(|p| p.units.missed)
+            .sum()
+    }
+
+    /// The phases cargo could not resolve: the analysis is incomplete.
+    pub fn failed(&self) -> impl Iterator<Item = &PhaseReport> {
+        self.phases
+            .iter()
+            .filter(|p| p.status == PhaseStatus::Failed)
     }
 
     /// Records, per phase, how many units `before` (the same phases before a `--set`

@@ -7,6 +7,7 @@ mod findings;
 mod fix;
 mod flake_reader;
 mod golden;
+mod phase_status;
 mod report_errors;
 mod report_scenarios;
 mod verify;

@@ -109,30 +109,6 @@ fn missing_manifest() {
 }
 
 #[test]
-fn unknown_package_reports_cargos_message_with_phase_and_command() {
-    let fixture = with_phases(
-        "clean",
-        "[phases.deps]\nfunction = \"buildDepsOnly\"\n[phases.b]\nfunction = \"cargoBuild\"\ncargoArtifacts = \"deps\"\ncargoExtraArgs = \"--locked -p nope\"\n",
-    );
-    fails_with(
-        &fixture,
-        &[],
-        "phase `b` (defined at phases.toml:3): `cargo build --release --locked -p nope --unit-graph` failed",
-    );
-    fails_with(&fixture, &[], "nope");
-}
-
-#[test]
-fn unknown_feature_is_a_cargo_error() {
-    let fixture = with_phases(
-        "clean",
-        "[phases.deps]\nfunction = \"buildDepsOnly\"\ncargoExtraArgs = \"--locked --features nope\"\n",
-    );
-    fails_with(&fixture, &[], "phase `deps`");
-    fails_with(&fixture, &[], "nope");
-}
-
-#[test]
 fn cargo_missing_from_path() {
     let fixture = Fixture::new("clean");
     common::cache_miss()
