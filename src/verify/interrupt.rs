@@ -100,8 +100,8 @@ impl Interruption {
     }
 
     /// Registers `child` (the leader of its own process group) as the cargo to stop on a
-    /// signal; when one has already arrived, stops it now. Call [`Self::release`] once
-    /// the child has been waited for.
+    /// signal; when one has already arrived, starts stopping it now. Call
+    /// [`Self::release`] once the child has been waited for.
     pub fn watch(&self, child: &Child) {
         let group = Pid::from_child(child);
         let signalled = {
@@ -110,10 +110,11 @@ impl Interruption {
             state.signal.is_some()
         };
         if signalled {
-            stop_group(group);
+            std::thread::spawn(move || stop_group(group));
         }
     }
 
+    /// The watched cargo has ended: a signal stops no group now.
     pub fn release(&self) {
         lock(&self.state).group = None;
     }

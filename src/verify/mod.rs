@@ -441,6 +441,7 @@ impl Replay<'_> {
     /// Compiles one invocation for real; returns the non-local units cargo did not find
     /// fresh, and the command line run.
     fn build(&self, invocation: &Invocation) -> Result<(Vec<MeasuredUnit>, String)> {
+        self.interruption.check()?;
         let args = replay_args(invocation);
         let line = format!("cargo {}", shell_words::join(&args));
         let mut child = self.spawn(invocation, &args)?;
@@ -463,7 +464,8 @@ impl Replay<'_> {
     }
 
     /// Starts cargo in its own process group, so that stopping the group on a signal
-    /// stops everything it started.
+    /// stops everything it started. Outside the terminal's foreground group, nothing in
+    /// it may read the terminal: its input is empty.
     fn spawn(&self, invocation: &Invocation, args: &[String]) -> Result<Child> {
         let mut env = invocation.env.clone();
         if invocation.instrumented_by.is_some() {
@@ -478,6 +480,7 @@ impl Replay<'_> {
             .env("CARGO_TARGET_DIR", self.target_dir)
             .env("RUSTC_WRAPPER", exe)
             .env(TIMING_LOG_ENV, self.log)
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
