@@ -20,7 +20,7 @@ use cache_miss::source::{LoadedPhases, Override, PhaseSourceOptions, load_phases
     name = "cache-miss",
     version,
     about,
-    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 130 or 143 `verify` stopped by SIGINT or SIGTERM."
+    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 128 + the signal's number (130 for Ctrl-C): `verify` stopped by a signal."
 )]
 struct Cli {
     #[command(subcommand)]

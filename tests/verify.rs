@@ -365,6 +365,18 @@ fn sigterm_stops_cargo_and_removes_the_temp_dir() {
 }
 
 #[test]
+fn a_closed_terminals_sighup_stops_cargo_too() {
+    // cargo runs outside the terminal's foreground group, so the hangup reaches only
+    // cache-miss, which passes it on.
+    let tmp = tempfile::tempdir().unwrap();
+    let stopped = interrupt_verify(Signal::HUP, tmp.path(), &[]);
+    assert_eq!(stopped.code, Some(129), "{}", stopped.stderr);
+    assert_ended(stopped.cargo, "cargo");
+    assert_ended(stopped.build_script, "the build script cargo ran");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn sigint_with_keep_keeps_the_replay_and_says_where() {
     let tmp = tempfile::tempdir().unwrap();
     let stopped = interrupt_verify(Signal::INT, tmp.path(), &["--keep"]);

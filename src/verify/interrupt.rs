@@ -1,8 +1,9 @@
-//! Clean interruption of a replay. While a replay runs, SIGINT and SIGTERM do not end
-//! cache-miss at once: they stop the running cargo (started in its own process group, so
-//! rustc, the rustc wrapper and build scripts stop with it) and make the replay end with
-//! [`Interrupted`], so that its temp dir is removed (or kept, with `--keep`) as after any
-//! failure.
+//! Clean interruption of a replay. While a replay runs, SIGINT, SIGTERM, SIGHUP and
+//! SIGQUIT do not end cache-miss at once: they stop the running cargo (started in its own
+//! process group, so rustc, the rustc wrapper and build scripts stop with it) and make the
+//! replay end with [`Interrupted`], so that its temp dir is removed (or kept, with
+//! `--keep`) as after any failure. Outside the terminal's foreground group, cargo gets
+//! neither Ctrl-C and Ctrl-\ nor the hangup of a closed terminal: cache-miss passes them on.
 
 use std::process::Child;
 use std::sync::atomic::AtomicBool;
@@ -11,8 +12,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
+
+/// The signals that interrupt a replay.
+const SIGNALS: [i32; 4] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT];
 
 /// How long the stopped cargo's process group gets to end after SIGTERM before SIGKILL.
 const GRACE: Duration = Duration::from_secs(2);
@@ -35,6 +39,8 @@ fn signal_name(signal: i32) -> &'static str {
     match signal {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",
+        SIGHUP => "SIGHUP",
+        SIGQUIT => "SIGQUIT",
         _ => "a signal",
     }
 }
@@ -48,8 +54,8 @@ struct State {
     group: Option<Pid>,
 }
 
-/// Catches SIGINT and SIGTERM from [`Interruption::install`] until dropped; afterwards
-/// both signals end the process again, as by default.
+/// Catches [`SIGNALS`] from [`Interruption::install`] until dropped; afterwards they end
+/// the process again, as by default.
 pub struct Interruption {
     state: Arc<Mutex<State>>,
     handle: Handle,
@@ -60,12 +66,11 @@ pub struct Interruption {
 impl Interruption {
     pub fn install() -> Result<Interruption> {
         let default_again = Arc::new(AtomicBool::new(false));
-        for signal in [SIGINT, SIGTERM] {
+        for signal in SIGNALS {
             signal_hook::flag::register_conditional_default(signal, default_again.clone())
                 .context("cannot install the signal handlers")?;
         }
-        let mut signals =
-            Signals::new([SIGINT, SIGTERM]).context("cannot install the signal handlers")?;
+        let mut signals = Signals::new(SIGNALS).context("cannot install the signal handlers")?;
         let handle = signals.handle();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();

@@ -9,7 +9,7 @@ pub mod timing;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -128,16 +128,19 @@ pub fn verify(
     let kept_at = if keep {
         let path = temp.keep().display().to_string();
         if result.is_err() {
-            eprintln!("note: the replay's temp dir is kept at {path}");
+            // Not `eprintln!`: after a hangup, stderr may be a terminal that is gone.
+            let note = format!("note: the replay's temp dir is kept at {path}\n");
+            let _ = std::io::stderr().write_all(note.as_bytes());
         }
         Some(path)
     } else {
         let path = temp.path().to_path_buf();
         if let Err(err) = temp.close() {
-            eprintln!(
-                "warning: cannot remove the replay's temp dir {}: {err}",
+            let warning = format!(
+                "warning: cannot remove the replay's temp dir {}: {err}\n",
                 path.display()
             );
+            let _ = std::io::stderr().write_all(warning.as_bytes());
         }
         None
     };
@@ -211,7 +214,9 @@ fn replay(
     let order = replay_order(set)?;
     let skipped = unbuildable_phases(set, &plans, &order, &installed_targets(source_root));
     let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
-    let bar = progress_bar(total as u64, "replaying");
+    // Cleared on a failure or an interruption too, before the error is printed.
+    let bar =
+        progress_bar(total as u64, "replaying").with_finish(indicatif::ProgressFinish::AndClear);
     let mut results: BTreeMap<usize, (Vec<MeasuredUnit>, Vec<String>)> = BTreeMap::new();
     for &i in order.iter().filter(|i| !skipped.contains_key(i)) {
         let phase = &set.phases[i];
