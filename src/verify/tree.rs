@@ -158,3 +158,56 @@ pub fn pin_config_sources(original_root: &Path, copied_root: &Path) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn ancestor_configs_keep_their_places_and_point_where_they_pointed() {
+        let monorepo = tempfile::tempdir().unwrap();
+        let top = monorepo.path().canonicalize().unwrap();
+        write(
+            &top.join(".cargo/config.toml"),
+            "[source.vendored]\ndirectory = \"vendor\"\n",
+        );
+        write(&top.join("crates/.cargo/config"), "[build]\njobs = 1\n");
+        let workspace = top.join("crates/group/ws");
+        write(&workspace.join("Cargo.toml"), "[workspace]\n");
+        let temp = tempfile::tempdir().unwrap();
+
+        let copies = carry_ancestor_configs(&workspace, temp.path()).unwrap();
+
+        assert_eq!(copies, temp.path().join("crates/group"));
+        let outer: toml::Table = fs::read_to_string(temp.path().join(".cargo/config.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            outer["source"]["vendored"]["directory"].as_str(),
+            top.join("vendor").to_str()
+        );
+        assert_eq!(
+            fs::read_to_string(temp.path().join("crates/.cargo/config")).unwrap(),
+            "[build]\njobs = 1\n"
+        );
+    }
+
+    #[test]
+    fn without_ancestor_configs_the_copies_go_in_the_temp_dir() {
+        let parent = tempfile::tempdir().unwrap();
+        let workspace = parent.path().join("ws");
+        write(&workspace.join("Cargo.toml"), "[workspace]\n");
+        let temp = tempfile::tempdir().unwrap();
+        assert_eq!(
+            carry_ancestor_configs(&workspace, temp.path()).unwrap(),
+            temp.path()
+        );
+        assert!(!temp.path().join(".cargo").exists());
+    }
+}
