@@ -49,4 +49,4 @@ pub use render::{Format, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::{PhaseSummary, Report};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
-pub use verify::verify;
+pub use verify::{Interrupted, verify};

@@ -19,7 +19,7 @@ use cache_miss::{
     name = "cache-miss",
     version,
     about,
-    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure."
+    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 128 + the signal's number (130 for Ctrl-C): `verify` stopped by a signal."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -137,7 +137,8 @@ struct VerifyArgs {
     /// Exit with 1 when prediction and measurement disagree.
     #[arg(long)]
     check: bool,
-    /// Keep the replay's temp dir and print its path.
+    /// Keep the replay's temp dir and print its path (also after a failure or an
+    /// interruption; otherwise it is removed).
     #[arg(long)]
     keep: bool,
 }
@@ -158,7 +159,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(2)
+            let interrupted = err.downcast_ref::<cache_miss::Interrupted>();
+            ExitCode::from(interrupted.map_or(2, |i| i.exit_code()))
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::explain::MissCause;
 use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::plan::plan_phases;
-use crate::progress::{Progress, Silent};
+use crate::progress::{Progress, Silent, Stage};
 use crate::report::Report;
 use crate::report::analyze::{AnalyzeOptions, analyze};
 
@@ -120,7 +120,7 @@ pub fn propose(
     let base_units = artifact_units(before);
     let mut seen = BTreeSet::new();
     let mut ranked: Vec<(usize, Proposal)> = Vec::new();
-    progress.begin("trying fixes", candidates.len());
+    let stage = Stage::begin(progress, "trying fixes", candidates.len());
     for candidate in candidates {
         progress.step(&candidate.summary);
         if !seen.insert(candidate.nix.clone()) {
@@ -156,7 +156,7 @@ pub fn propose(
         };
         ranked.push((candidate.preference, proposal));
     }
-    progress.end();
+    drop(stage);
     ranked.sort_by_key(|(preference, p)| (p.missed_after, *preference, p.extra_units));
     // Only changes that improve on the status quo are proposals.
     report.proposals = ranked

@@ -15,7 +15,7 @@ use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
 use crate::phase::{Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
-use crate::progress::Progress;
+use crate::progress::{Progress, Stage};
 
 use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
@@ -76,7 +76,11 @@ pub fn analyze_with(
     let mut statuses = initial_statuses(set, options.excluded);
     let needed = needed_phases(set, &statuses);
     let plans = plan_phases_where(set, |i| needed[i]);
-    progress.begin("resolving unit graphs", plans.invocations.len() + 1);
+    let stage = Stage::begin(
+        progress,
+        "resolving unit graphs",
+        plans.invocations.len() + 1,
+    );
     let (graphs, metadata) = std::thread::scope(|scope| {
         let metadata = scope.spawn(|| runner.metadata());
         let done = |inv: &crate::cargo::Invocation| progress.step(&inv.display());
@@ -87,7 +91,7 @@ pub fn analyze_with(
         progress.step("cargo metadata");
         (graphs, metadata)
     });
-    progress.end();
+    drop(stage);
     let metadata = metadata?;
     let resolved = Instant::now();
     let diff_graphs: Vec<Option<DiffGraph>> = graphs

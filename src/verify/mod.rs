@@ -4,13 +4,15 @@
 //! rebuilt, and how long they took.
 
 pub mod dummy;
+pub mod interrupt;
 pub mod timing;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -18,9 +20,11 @@ use serde::{Deserialize, Serialize};
 use crate::cargo::{CargoRunner, Invocation};
 use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::plan_phases;
-use crate::progress::Progress;
+use crate::progress::{Progress, Stage};
 use crate::report::{PhaseReport, Report};
 
+pub use interrupt::Interrupted;
+use interrupt::Interruption;
 use timing::{RustcTiming, TIMING_LOG_ENV};
 
 /// A dependency unit cargo compiled during the replay.
@@ -91,6 +95,8 @@ impl VerifyReport {
 
 /// Replays every phase of `set` for real and compares with `predicted` (the report on
 /// the same phases). `runner` runs cargo in the workspace; nothing is written there.
+/// SIGINT and SIGTERM stop the replay with [`Interrupted`]; its temp dir is removed after
+/// a failure or an interruption as after success, unless `keep`.
 pub fn verify(
     set: &PhaseSet,
     runner: &CargoRunner,
@@ -98,14 +104,46 @@ pub fn verify(
     keep: bool,
     progress: &dyn Progress,
 ) -> Result<VerifyReport> {
+    let metadata = runner.metadata()?;
+    refuse_outside_path_dependencies(&metadata)?;
+    let temp_parent = std::env::temp_dir();
+    refuse_temp_inside_workspace(&temp_parent, &runner.dir)?;
+    let interruption = Interruption::install()?;
     let temp = tempfile::Builder::new()
         .prefix("cache-miss-verify-")
-        .tempdir()
-        .context("cannot create a temp dir")?;
-    let result = replay(set, runner, predicted, temp.path(), progress);
+        .tempdir_in(&temp_parent)
+        .with_context(|| {
+            format!(
+                "cannot create a temp dir in {} (TMPDIR)",
+                temp_parent.display()
+            )
+        })?;
+    let result = replay(
+        set,
+        runner,
+        &metadata,
+        predicted,
+        temp.path(),
+        &interruption,
+        progress,
+    );
     let kept_at = if keep {
-        Some(temp.keep().display().to_string())
+        let path = temp.keep().display().to_string();
+        if result.is_err() {
+            // Not `eprintln!`: after a hangup, stderr may be a terminal that is gone.
+            let note = format!("note: the replay's temp dir is kept at {path}\n");
+            let _ = std::io::stderr().write_all(note.as_bytes());
+        }
+        Some(path)
     } else {
+        let path = temp.path().to_path_buf();
+        if let Err(err) = temp.close() {
+            let warning = format!(
+                "warning: cannot remove the replay's temp dir {}: {err}\n",
+                path.display()
+            );
+            let _ = std::io::stderr().write_all(warning.as_bytes());
+        }
         None
     };
     let mut report = result?;
@@ -113,21 +151,65 @@ pub fn verify(
     Ok(report)
 }
 
+/// crane's `src` is the workspace: a path dependency outside it is not in the build
+/// sandbox, and not in the replay's copy either.
+fn refuse_outside_path_dependencies(metadata: &cargo_metadata::Metadata) -> Result<()> {
+    let root = metadata.workspace_root.as_std_path();
+    let outside = metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .find(|p| !p.manifest_path.as_std_path().starts_with(root));
+    if let Some(package) = outside {
+        let dir = package
+            .manifest_path
+            .parent()
+            .unwrap_or(&package.manifest_path);
+        bail!(
+            "the path dependency `{}` ({dir}) is outside the workspace {}: crane's `src` \
+             cannot hold it, and the replay copies only the workspace; move it into the \
+             workspace (or depend on it through a registry or git)",
+            package.name,
+            root.display()
+        );
+    }
+    Ok(())
+}
+
+/// A temp dir inside the workspace would copy the workspace into itself, and cargo in
+/// the copy would read the workspace's own `.cargo/config.toml` a second time.
+fn refuse_temp_inside_workspace(temp_parent: &Path, workspace: &Path) -> Result<()> {
+    let (Ok(temp), Ok(workspace)) = (temp_parent.canonicalize(), workspace.canonicalize()) else {
+        return Ok(());
+    };
+    if temp.starts_with(&workspace) {
+        bail!(
+            "the temp dir {} (TMPDIR) is inside the workspace {}: the replay would copy \
+             the workspace into itself; set TMPDIR to a directory outside the workspace",
+            temp.display(),
+            workspace.display()
+        );
+    }
+    Ok(())
+}
+
 fn replay(
     set: &PhaseSet,
     runner: &CargoRunner,
+    metadata: &cargo_metadata::Metadata,
     predicted: &Report,
     temp: &Path,
+    interruption: &Interruption,
     progress: &dyn Progress,
 ) -> Result<VerifyReport> {
     let source_root = runner.dir.as_path();
-    let metadata = runner.metadata()?;
-    let real = temp.join("src");
-    let dummy = temp.join("dummy");
-    tree::copy_tree(source_root, &real, &["target", ".git"])?;
+    let copies = tree::carry_ancestor_configs(source_root, temp)?;
+    let real = copies.join("src");
+    let dummy = copies.join("dummy");
+    tree::copy_tree(source_root, &real, &["target", ".git"], interruption)?;
     tree::pin_config_sources(source_root, &real)?;
-    tree::copy_tree(&real, &dummy, &[])?;
-    dummy::dummy_sources(&metadata, source_root, &dummy)?;
+    tree::copy_tree(&real, &dummy, &[], interruption)?;
+    dummy::dummy_sources(metadata, source_root, &dummy)?;
     let after_every_build = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
     tree::set_mtimes(&real, after_every_build)?;
 
@@ -135,13 +217,14 @@ fn replay(
     let order = replay_order(set)?;
     let skipped = unbuildable_phases(set, &plans, &order, &installed_targets(source_root));
     let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
-    progress.begin("replaying", total);
+    // Ended on a failure or an interruption too, before the error is printed.
+    let _stage = Stage::begin(progress, "replaying", total);
     let mut results: BTreeMap<usize, (Vec<MeasuredUnit>, Vec<String>)> = BTreeMap::new();
     for &i in order.iter().filter(|i| !skipped.contains_key(i)) {
         let phase = &set.phases[i];
         let target_dir = temp.join("targets").join(i.to_string());
         if let Some(source) = inherited_target(set, phase, temp) {
-            tree::copy_tree(&source, &target_dir, &[])?;
+            tree::copy_tree(&source, &target_dir, &[], interruption)?;
         }
         let dir = if phase.function == CraneFunction::BuildDepsOnly {
             &dummy
@@ -153,7 +236,13 @@ fn replay(
         for &n in &plans.by_phase[i] {
             let invocation = &plans.invocations[n];
             let log = temp.join(format!("timings-{i}-{n}.jsonl"));
-            let (units, line) = build(dir, &target_dir, invocation, &log).with_context(|| {
+            let replay = Replay {
+                dir,
+                target_dir: &target_dir,
+                log: &log,
+                interruption,
+            };
+            let (units, line) = replay.build(invocation).with_context(|| {
                 format!(
                     "phase `{}`: replaying `{}` failed",
                     phase.name,
@@ -166,7 +255,6 @@ fn replay(
         }
         results.insert(i, (measured, replayed));
     }
-    progress.end();
     let phases = set
         .phases
         .iter()
@@ -344,14 +432,72 @@ struct MessageProfile {
     test: bool,
 }
 
-/// Compiles one invocation for real in `dir`; returns the non-local units cargo did not
-/// find fresh, and the command line run.
-fn build(
-    dir: &Path,
-    target_dir: &Path,
-    invocation: &Invocation,
-    log: &Path,
-) -> Result<(Vec<MeasuredUnit>, String)> {
+/// Where and how one cargo command of the replay runs.
+struct Replay<'a> {
+    /// The copy of the workspace (real or dummy) cargo runs in.
+    dir: &'a Path,
+    target_dir: &'a Path,
+    /// The rustc wrapper's timing log.
+    log: &'a Path,
+    interruption: &'a Interruption,
+}
+
+impl Replay<'_> {
+    /// Compiles one invocation for real; returns the non-local units cargo did not find
+    /// fresh, and the command line run.
+    fn build(&self, invocation: &Invocation) -> Result<(Vec<MeasuredUnit>, String)> {
+        self.interruption.check()?;
+        let args = replay_args(invocation);
+        let line = format!("cargo {}", shell_words::join(&args));
+        let mut child = self.spawn(invocation, &args)?;
+        self.interruption.watch(&child);
+        let output = read_output(&mut child);
+        let status = child.wait();
+        self.interruption.release();
+        self.interruption.check()?;
+        let (mut units, stderr) = output?;
+        let status = status?;
+        if !status.success() {
+            let tail: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("Compiling"))
+                .collect();
+            bail!("{line} exited with {status}:\n{}", tail.join("\n").trim());
+        }
+        add_timings(&mut units, &timing::read_log(self.log));
+        Ok((units, line))
+    }
+
+    /// Starts cargo in its own process group, so that stopping the group on a signal
+    /// stops everything it started. Outside the terminal's foreground group, nothing in
+    /// it may read the terminal: its input is empty.
+    fn spawn(&self, invocation: &Invocation, args: &[String]) -> Result<Child> {
+        let mut env = invocation.env.clone();
+        if invocation.instrumented_by.is_some() {
+            let flags = env
+                .get("RUSTFLAGS")
+                .map_or(String::new(), |f| format!("{f} "));
+            env.insert("RUSTFLAGS".into(), format!("{flags}-C instrument-coverage"));
+        }
+        let exe = std::env::current_exe().context("cannot find the cache-miss executable")?;
+        let mut command = CargoRunner::new(self.dir).command(args, &env);
+        command
+            .env("CARGO_TARGET_DIR", self.target_dir)
+            .env("RUSTC_WRAPPER", exe)
+            .env(TIMING_LOG_ENV, self.log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        command
+            .spawn()
+            .map_err(|err| anyhow!("cannot run cargo: {err}"))
+    }
+}
+
+/// The cargo arguments replaying `invocation`: it compiles what the command would, runs
+/// nothing, never rewrites Cargo.lock and reports in JSON.
+fn replay_args(invocation: &Invocation) -> Vec<String> {
     let mut args = vec![invocation.subcommand.to_string()];
     args.extend(invocation.args.iter().cloned());
     let doc_tests = invocation.args.iter().any(|a| a == "--doc");
@@ -369,27 +515,11 @@ fn build(
         // without running them.
         args.extend(["--".into(), "--list".into()]);
     }
-    let mut env = invocation.env.clone();
-    if let Some(tool) = invocation.instrumented_by {
-        let flags = env
-            .get("RUSTFLAGS")
-            .map_or(String::new(), |f| format!("{f} "));
-        env.insert("RUSTFLAGS".into(), format!("{flags}-C instrument-coverage"));
-        let _ = tool;
-    }
-    let line = format!("cargo {}", shell_words::join(&args));
-    let exe = std::env::current_exe().context("cannot find the cache-miss executable")?;
-    let runner = CargoRunner::new(dir);
-    let mut command = runner.command(&args, &env);
-    command
-        .env("CARGO_TARGET_DIR", target_dir)
-        .env("RUSTC_WRAPPER", exe)
-        .env(TIMING_LOG_ENV, log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command
-        .spawn()
-        .map_err(|err| anyhow!("cannot run cargo: {err}"))?;
+    args
+}
+
+/// Reads cargo's JSON messages to their end: the units it rebuilt, and its stderr.
+fn read_output(child: &mut Child) -> Result<(Vec<MeasuredUnit>, String)> {
     let stdout = child
         .stdout
         .take()
@@ -412,17 +542,7 @@ fn build(
             units.push(unit);
         }
     }
-    let status = child.wait()?;
-    let stderr = stderr_reader.join().unwrap_or_default();
-    if !status.success() {
-        let tail: Vec<&str> = stderr
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("Compiling"))
-            .collect();
-        bail!("{line} exited with {status}:\n{}", tail.join("\n").trim());
-    }
-    add_timings(&mut units, &timing::read_log(log));
-    Ok((units, line))
+    Ok((units, stderr_reader.join().unwrap_or_default()))
 }
 
 fn rebuilt_unit(message: &Message) -> Option<MeasuredUnit> {
