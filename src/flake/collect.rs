@@ -4,9 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
-use super::eval::{Evaluator, is_system_name};
-use super::value::{AttrSetValue, CraneDerivation, Thunk, ThunkState, Toolchain, Value};
-use crate::phase::crane::{CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS, is_known_attr};
+use super::eval::value::{
+    AttrSetValue, Closure, CraneDerivation, DerivationId, Thunk, Toolchain, Value,
+};
+use super::eval::{Evaluator, FrameId, is_system_name};
+use crate::phase::crane::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
 use crate::phase::{AttrValue, PhaseSpec, is_env_attr};
 use crate::phase::{did_you_mean, known_attrs};
 
@@ -41,47 +43,32 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         found: BTreeMap::new(),
         conditions: Vec::new(),
         frames_loop: false,
-        called: HashSet::new(),
+        called: Vec::new(),
         frames_visited: HashSet::new(),
         outputs: None,
     };
-    let outputs = match &root {
-        Value::Attrs(set) => set
-            .entries
-            .get("outputs")
-            .cloned()
-            .map(|t| evaluator.force(&t)),
-        _ => None,
-    };
-    let start = match outputs {
-        Some(Value::Lambda(closure)) => call_outputs(evaluator, &closure),
-        Some(other) => other,
-        None => root,
-    };
+    let start = evaluator.flake_outputs(root);
     if let Value::Attrs(set) = &start {
-        search.outputs = Some(Rc::as_ptr(set) as usize);
+        search.outputs = Some(set.clone());
     }
     // Searching forces what Nix may never force.
-    evaluator.speculative += 1;
-    search.visit(evaluator, start, &mut Vec::new(), 0);
-    // Values handed to frames (flake-utils, flake-parts) are searched too, until no new ones.
-    // Reached this way, a derivation's conditions are not known.
-    search.frames_loop = true;
-    let mut seen_frames = 0;
-    while seen_frames < evaluator.frames.len() {
-        let frame = evaluator.frames[seen_frames].clone();
-        seen_frames += 1;
-        if matches!(&frame, Value::Attrs(set) if Some(Rc::as_ptr(set) as usize) == search.outputs) {
-            continue;
+    evaluator.speculatively(|evaluator| {
+        search.visit(evaluator, start, &mut Vec::new(), 0);
+        // Values handed to frames (flake-utils, flake-parts) are searched too, until no
+        // new ones. Reached this way, a derivation's conditions are not known.
+        search.frames_loop = true;
+        let mut seen_frames = 0;
+        while let Some(frame) = evaluator.nth_frame(seen_frames) {
+            seen_frames += 1;
+            if !search.is_outputs(&frame) {
+                search.visit(evaluator, frame, &mut Vec::new(), 0);
+            }
         }
-        search.visit(evaluator, frame, &mut Vec::new(), 0);
-    }
-    evaluator.speculative -= 1;
+    });
     // Force every argument of every crane call, so the derivations they hold (an inline or
     // let-bound `cargoArtifacts`) exist before bindings are searched for names.
     let mut forced = 0;
-    while forced < evaluator.derivations.len() {
-        let derivation = evaluator.derivations[forced].clone();
+    while let Some(derivation) = evaluator.derivations().get(forced).cloned() {
         forced += 1;
         for thunk in derivation.args.entries.values() {
             evaluator.force(thunk);
@@ -89,16 +76,14 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
     }
     // The same crane call reached more than once (per system, through `packages` and
     // `checks`, a function called twice with equal arguments) is one phase.
-    evaluator.speculative += 1;
-    let classes = same_calls(evaluator);
-    evaluator.speculative -= 1;
-    let class = |id: usize| classes.get(id).copied().unwrap_or(id);
+    let classes = evaluator.speculatively(same_calls);
+    let class = |id: DerivationId| classes.get(id.0).copied().unwrap_or(id);
     // A let name is a phase name only when it names one call (a `deps` bound inside
     // a function called with different arguments names several: those are named after
     // their users instead).
-    let mut by_name: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, BTreeSet<DerivationId>> = BTreeMap::new();
     let mut bound = Vec::new();
-    for (name, thunk) in evaluator.bindings.clone() {
+    for (name, thunk) in evaluator.bindings() {
         if let Some(Value::Derivation(d)) = thunk.peek() {
             by_name.entry(name.clone()).or_default().insert(class(d.id));
             bound.push((name, d));
@@ -109,9 +94,9 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
             search.add(&d, Some((2, 0, name)));
         }
     }
-    let mut merged: BTreeMap<usize, Found> = BTreeMap::new();
+    let mut merged: BTreeMap<DerivationId, Found> = BTreeMap::new();
     for (id, found) in search.found {
-        let representative = evaluator.derivations[class(id)].clone();
+        let representative = evaluator.derivation(class(id));
         let entry = merged
             .entry(class(id))
             .or_insert_with(|| Found::new(representative));
@@ -125,13 +110,16 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
 /// Groups crane calls that are the same call: same place, function and crane lib, and
 /// equal arguments (derivations among them equal when they are the same call). Returns
 /// each derivation's representative (the first of its group).
-fn same_calls(evaluator: &mut Evaluator) -> Vec<usize> {
-    let mut classes: Vec<usize> = (0..evaluator.derivations.len()).collect();
+fn same_calls(evaluator: &mut Evaluator) -> Vec<DerivationId> {
+    let mut classes: Vec<DerivationId> = (0..evaluator.derivations().len())
+        .map(DerivationId)
+        .collect();
     loop {
-        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut first: HashMap<String, DerivationId> = HashMap::new();
         let mut next = classes.clone();
-        for (id, slot) in next.iter_mut().enumerate() {
-            let d = evaluator.derivations[id].clone();
+        for (index, slot) in next.iter_mut().enumerate() {
+            let id = DerivationId(index);
+            let d = evaluator.derivation(id);
             let mut key = format!(
                 "{}:{}:{}:{:?}:",
                 d.pos.file, d.pos.offset, d.function, d.toolchain.key
@@ -141,11 +129,11 @@ fn same_calls(evaluator: &mut Evaluator) -> Vec<usize> {
         }
         // Comparing forces arguments, which may make more crane calls (`passthru.tests`):
         // they join in the next round.
-        let count = evaluator.derivations.len();
+        let count = evaluator.derivations().len();
         if next == classes && count == classes.len() {
             return classes;
         }
-        next.extend(classes.len()..count);
+        next.extend((classes.len()..count).map(DerivationId));
         classes = next;
     }
 }
@@ -157,7 +145,7 @@ const FINGERPRINT_DEPTH: usize = 6;
 fn fingerprint_set(
     evaluator: &mut Evaluator,
     set: &AttrSetValue,
-    classes: &[usize],
+    classes: &[DerivationId],
     depth: usize,
     out: &mut String,
 ) {
@@ -178,7 +166,7 @@ fn fingerprint_set(
 fn fingerprint(
     evaluator: &mut Evaluator,
     value: &Value,
-    classes: &[usize],
+    classes: &[DerivationId],
     depth: usize,
     out: &mut String,
 ) {
@@ -225,45 +213,42 @@ fn fingerprint(
         }
         Value::Derivation(d) => out.push_str(&format!(
             "drv#{}",
-            classes.get(d.id).copied().unwrap_or(d.id)
+            classes.get(d.id.0).copied().unwrap_or(d.id).0
         )),
         Value::Unknown(what) => out.push_str(&format!("?{what:?}")),
+        Value::Error(error) => out.push_str(&format!("!{:?}", error.message)),
         Value::Source(dir, what) => out.push_str(&format!("src:{dir:?}:{what:?}")),
     }
 }
 
-/// Calls a flake's `outputs` with `self` bound to its own result (flake inputs unknown).
-fn call_outputs(evaluator: &mut Evaluator, closure: &super::value::Closure) -> Value {
-    let self_thunk = Thunk::value(Value::Unknown("self".into()));
-    let mut inputs = BTreeMap::new();
-    inputs.insert("self".to_string(), self_thunk.clone());
-    let arg = Value::Attrs(Rc::new(AttrSetValue {
-        entries: inputs,
-        partial: vec!["flake inputs".into()],
-    }));
-    let result = evaluator.call(closure, Thunk::value(arg));
-    *self_thunk.0.borrow_mut() = ThunkState::Done(result.clone());
-    if let (Value::Attrs(set), Some(dir)) = (&result, evaluator.files[0].path.parent()) {
-        evaluator.self_dir = Some((Rc::as_ptr(set) as usize, dir.to_path_buf()));
-    }
-    result
-}
-
 struct Search {
-    found: BTreeMap<usize, Found>,
+    found: BTreeMap<DerivationId, Found>,
     /// The undecidable conditions of the attributes on the current path.
     conditions: Vec<(String, String)>,
     /// Searching frames or naming by bindings: whether a derivation is conditional is not
     /// known from there.
     frames_loop: bool,
-    called: HashSet<usize>,
+    /// The functions in the outputs already called (kept, so none is freed and another
+    /// takes its place).
+    called: Vec<Rc<Closure>>,
     /// Frames already searched, with the output path they were searched under.
-    frames_visited: HashSet<(usize, Vec<String>)>,
+    frames_visited: HashSet<(FrameId, Vec<String>)>,
     /// The flake's outputs: handed to an unknown function (`check self`), not searched again.
-    outputs: Option<usize>,
+    outputs: Option<Rc<AttrSetValue>>,
 }
 
 impl Search {
+    /// Whether `value` is the flake's own outputs.
+    fn is_outputs(&self, value: &Value) -> bool {
+        matches!(value, Value::Attrs(set) if self.is_outputs_set(set))
+    }
+
+    fn is_outputs_set(&self, set: &Rc<AttrSetValue>) -> bool {
+        self.outputs
+            .as_ref()
+            .is_some_and(|outputs| Rc::ptr_eq(outputs, set))
+    }
+
     /// A derivation found, with the name its place gives it (if any).
     fn add(&mut self, derivation: &Rc<CraneDerivation>, name: Option<(u8, usize, String)>) {
         let found = self
@@ -294,10 +279,9 @@ impl Search {
         path: &mut Vec<String>,
         depth: usize,
     ) {
-        for index in evaluator.frames_of(thunk) {
-            let frame = evaluator.frames[index].clone();
-            let is_outputs = matches!(&frame, Value::Attrs(set) if Some(Rc::as_ptr(set) as usize) == self.outputs);
-            if !is_outputs && self.frames_visited.insert((index, path.clone())) {
+        for id in evaluator.frames_of(thunk) {
+            let frame = evaluator.frame(id);
+            if !self.is_outputs(&frame) && self.frames_visited.insert((id, path.clone())) {
                 self.visit(evaluator, frame, path, depth + 1);
             }
         }
@@ -326,8 +310,7 @@ impl Search {
                 }
             }
             // The outputs reached again (`src = self;`) are searched once, from the top.
-            Value::Attrs(set)
-                if !path.is_empty() && Some(Rc::as_ptr(&set) as usize) == self.outputs => {}
+            Value::Attrs(ref set) if !path.is_empty() && self.is_outputs_set(set) => {}
             Value::Attrs(set) => {
                 for (key, thunk) in set.entries.iter() {
                     if key == "inputs" || key == "self" {
@@ -336,9 +319,8 @@ impl Search {
                     let child = evaluator.force(thunk);
                     path.push(key.clone());
                     let condition = evaluator
-                        .conditional
-                        .get(&thunk.key())
-                        .map(|(_, pos, text)| (evaluator.location(*pos), text.clone()));
+                        .condition(thunk)
+                        .map(|c| (evaluator.location(c.pos), c.text.clone()));
                     let conditional = condition.is_some();
                     self.conditions.extend(condition);
                     // A string may interpolate derivations (`"${drv}/lib"`): its frames.
@@ -361,14 +343,12 @@ impl Search {
                     self.visit(evaluator, child, path, depth + 1);
                 }
             }
-            Value::Lambda(closure) => {
-                // perSystem, outputs, overlays: call with unknown arguments and look inside.
-                let key = Rc::as_ptr(&closure) as usize;
-                if self.called.insert(key) {
-                    let result =
-                        evaluator.call(&closure, Thunk::value(Value::Unknown("argument".into())));
-                    self.visit(evaluator, result, path, depth + 1);
-                }
+            // perSystem, outputs, overlays: call with unknown arguments and look inside.
+            Value::Lambda(closure) if !self.called.iter().any(|c| Rc::ptr_eq(c, &closure)) => {
+                self.called.push(closure.clone());
+                let result =
+                    evaluator.call(&closure, Thunk::value(Value::Unknown("argument".into())));
+                self.visit(evaluator, result, path, depth + 1);
             }
             _ => {}
         }
@@ -463,21 +443,21 @@ fn is_derivation_attr(name: &str) -> bool {
 struct Specs<'a> {
     evaluator: &'a mut Evaluator,
     /// Each derivation's representative among the same calls.
-    classes: Vec<usize>,
-    names: BTreeMap<usize, String>,
+    classes: Vec<DerivationId>,
+    names: BTreeMap<DerivationId, String>,
     specs: Vec<PhaseSpec>,
-    done: HashSet<usize>,
+    done: HashSet<DerivationId>,
     /// Each crane lib's name in the phases, by its key.
     toolchains: HashMap<String, String>,
     /// The undecidable conditions of derivations only reached under them, by id.
-    conditions: HashMap<usize, BTreeSet<(String, String)>>,
+    conditions: HashMap<DerivationId, BTreeSet<(String, String)>>,
 }
 
 impl Specs<'_> {
     fn build(
         evaluator: &mut Evaluator,
-        found: BTreeMap<usize, Found>,
-        classes: Vec<usize>,
+        found: BTreeMap<DerivationId, Found>,
+        classes: Vec<DerivationId>,
     ) -> Vec<PhaseSpec> {
         let toolchains =
             toolchain_names(evaluator, found.values().map(|f| &f.derivation.toolchain));
@@ -524,7 +504,7 @@ impl Specs<'_> {
     }
 
     fn add(&mut self, derivation: &Rc<CraneDerivation>, taken: &mut BTreeSet<String>) {
-        let derivation = &self.evaluator.derivations[self.class(derivation.id)].clone();
+        let derivation = &self.evaluator.derivation(self.class(derivation.id));
         if !self.done.insert(derivation.id) {
             return;
         }
@@ -561,10 +541,11 @@ impl Specs<'_> {
         let mut dynamic = Vec::new();
         for (attr, thunk) in derivation.args.entries.clone() {
             let value = self.evaluator.force(&thunk);
-            if let Some((_, pos, condition)) = self.evaluator.conditional.get(&thunk.key()) {
+            if let Some(condition) = self.evaluator.condition(&thunk) {
                 spec.approximations.push(format!(
-                    "{}: attribute {attr} only when `{condition}`, which cannot be known statically; used",
-                    self.evaluator.location(*pos)
+                    "{}: attribute {attr} only when `{}`, which cannot be known statically; used",
+                    self.evaluator.location(condition.pos),
+                    condition.text
                 ));
             }
             if attr.contains("${") {
@@ -595,13 +576,13 @@ impl Specs<'_> {
                             .evaluator
                             .attr_position(&thunk)
                             .map_or(location.clone(), |pos| self.evaluator.location(pos));
-                        self.evaluator.fail_with(format!(
+                        self.evaluator.reject(format!(
                             "{at}: phase `{name}`: unknown attribute `{attr}`{hint}"
                         ));
                         continue;
                     }
                     let hint = did_you_mean(&attr, &known_attrs()).unwrap_or_default();
-                    self.evaluator.warnings.push(format!(
+                    self.evaluator.warn(format!(
                         "{location}: phase `{name}`: attribute `{attr}` is not one crane reads; ignored (crane passes it on as an environment variable){hint}"
                     ));
                 }
@@ -672,10 +653,7 @@ impl Specs<'_> {
     fn src_dir(&mut self, value: &Value) -> Option<std::path::PathBuf> {
         match value {
             Value::Path(dir, _) | Value::Source(dir, _) => Some(dir.clone()),
-            Value::Attrs(set) => match &self.evaluator.self_dir {
-                Some((outputs, dir)) if Rc::as_ptr(set) as usize == *outputs => Some(dir.clone()),
-                _ => None,
-            },
+            Value::Attrs(set) => self.evaluator.self_dir_of(set),
             _ => None,
         }
     }
@@ -692,7 +670,7 @@ impl Specs<'_> {
     ) -> AttrValue {
         match value {
             Value::Derivation(d) => {
-                let d = self.evaluator.derivations[self.class(d.id)].clone();
+                let d = self.evaluator.derivation(self.class(d.id));
                 let name = match self.names.get(&d.id) {
                     Some(name) => name.clone(),
                     None => {
@@ -724,8 +702,8 @@ impl Specs<'_> {
             .unwrap_or_else(|| toolchain.text.clone())
     }
 
-    fn class(&self, id: usize) -> usize {
-        self.classes.get(id).copied().unwrap_or(id)
+    fn class(&self, id: DerivationId) -> DerivationId {
+        self.classes.get(id.0).copied().unwrap_or(id)
     }
 
     fn env(&mut self, spec: &mut PhaseSpec, value: &Value, location: &str) {
@@ -737,10 +715,11 @@ impl Specs<'_> {
             return;
         };
         for (name, thunk) in set.entries.clone() {
-            if let Some((_, pos, condition)) = self.evaluator.conditional.get(&thunk.key()) {
+            if let Some(condition) = self.evaluator.condition(&thunk) {
                 spec.approximations.push(format!(
-                    "{}: attribute env.{name} only when `{condition}`, which cannot be known statically; used",
-                    self.evaluator.location(*pos)
+                    "{}: attribute env.{name} only when `{}`, which cannot be known statically; used",
+                    self.evaluator.location(condition.pos),
+                    condition.text
                 ));
             }
             match self.evaluator.force(&thunk) {
@@ -802,6 +781,7 @@ impl Specs<'_> {
                 AttrValue::Unknown(format!("crane derivation ({})", d.function))
             }
             Value::Source(_, what) => AttrValue::Unknown(what.clone()),
+            Value::Error(error) => AttrValue::Unknown(error.message.clone()),
         })
     }
 }
@@ -835,38 +815,6 @@ fn toolchain_names<'a>(
         }
     }
     names
-}
-
-/// crane's own attributes (not stdenv's): a near miss of one is a typo.
-pub(super) fn crane_own_attrs() -> Vec<&'static str> {
-    COMMON_ATTRS
-        .iter()
-        .chain(CARGO_ATTRS)
-        .chain(DERIVATION_ATTRS.iter().filter(|attr| {
-            attr.starts_with("cargo")
-                || attr.starts_with("doNot")
-                || attr.starts_with("dummy")
-                || matches!(
-                    **attr,
-                    "installCargoArtifactsMode"
-                        | "doIncludeCrossToolchainEnv"
-                        | "docInstallRoot"
-                        | "cleanCargoTomlFilter"
-                        | "extraDummyScript"
-                        | "overrideVendorCargoPackage"
-                        | "overrideVendorGitCheckout"
-                        | "registries"
-                        | "pnameSuffix"
-                        | "doCompressAndInstallFullArchive"
-                        | "zstdCompressionExtraArgs"
-                        | "doRemapPathPrefix"
-                        | "outputHashes"
-                )
-        }))
-        .copied()
-        // `env`: too short for a near miss to say anything.
-        .filter(|attr| *attr != "function" && attr.len() >= 6)
-        .collect()
 }
 
 /// `"CC_${target}"`: what is known of the name is upper case, digits and `_`.
