@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::phase::Phase;
+use crate::phase::{NotEvaluable, Phase};
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -66,6 +66,9 @@ pub struct PhaseSummary {
     /// What could not be known exactly; the phase's numbers are then approximate.
     pub approximations: Vec<String>,
     pub notes: Vec<String>,
+    /// Set when Nix can never build the phase: Nix's error and where it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_evaluable: Option<NotEvaluable>,
 }
 
 impl PhaseSummary {
@@ -80,6 +83,7 @@ impl PhaseSummary {
             implicit: phase.implicit,
             approximations: phase.approximations.clone(),
             notes: phase.notes.clone(),
+            not_evaluable: phase.not_evaluable.clone(),
         }
     }
 }

@@ -205,9 +205,14 @@ impl Evaluator {
             match self.eval(&condition, env, file) {
                 failed @ Value::Error(_) => return failed,
                 Value::Bool(false) => {
+                    // Nix shows an operation in parentheses: `assertion '(n == 2)' failed`.
+                    let shown = match condition {
+                        Expr::BinOp(_) => format!("({})", text_of(&condition)),
+                        _ => text_of(&condition),
+                    };
                     return Value::error(
                         ErrorKind::Assertion,
-                        format!("assertion '{}' failed", text_of(&condition)),
+                        format!("assertion '{shown}' failed"),
                         Some(Pos::of(assert, file)),
                     );
                 }
