@@ -232,11 +232,15 @@ impl Evaluator {
             return self.force_named(&thunk, Pos::of(ident, file), &name);
         }
         for namespace in env.namespaces() {
-            if let Value::Attrs(set) = self.force(&namespace) {
-                if let Some(thunk) = set.entries.get(&name) {
-                    let thunk = thunk.clone();
-                    return self.force(&thunk);
+            match self.force(&namespace) {
+                Value::Attrs(set) => {
+                    if let Some(thunk) = set.entries.get(&name) {
+                        let thunk = thunk.clone();
+                        return self.force(&thunk);
+                    }
                 }
+                failed @ Value::Error(_) => return failed,
+                _ => {}
             }
         }
         Value::Unknown(name)

@@ -127,6 +127,7 @@ fn failures_propagate_through_operations() {
         "(if throw \"a\" then \"x\" else \"y\")",
         "(builtins.concatStringsSep \" \" [ \"x\" (throw \"a\") ])",
         "(({ f }: f) (throw \"a\"))",
+        "(with (throw \"a\"); flags)",
     ] {
         let phases = app_with("", expr);
         assert_eq!(failure(&phases, "app").message, "a", "{expr}");
