@@ -33,7 +33,7 @@ pub enum Plan {
 }
 
 /// Options of cargo's build commands that take a value.
-const VALUE_OPTIONS: &[&str] = &[
+pub(crate) const VALUE_OPTIONS: &[&str] = &[
     "-p",
     "--package",
     "--exclude",
@@ -70,7 +70,7 @@ const FLAG_OPTIONS: &[&str] = &[
     "-r",
 ];
 /// Options that only change output, parallelism or location, never the units.
-const IGNORED_VALUE_OPTIONS: &[&str] = &[
+pub(crate) const IGNORED_VALUE_OPTIONS: &[&str] = &[
     "--message-format",
     "-j",
     "--jobs",

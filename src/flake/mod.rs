@@ -3,10 +3,9 @@
 
 mod check;
 mod collect;
-pub mod eval;
+mod eval;
 #[cfg(test)]
 mod tests;
-pub mod value;
 
 use std::path::{Path, PathBuf};
 
@@ -66,11 +65,6 @@ fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
     let mut evaluator = eval::Evaluator::new(base_dir);
     let root = evaluator.eval_file(text, path)?;
     let specs = collect::phase_specs(&mut evaluator, root);
-    if let Some(fatal) = evaluator.fatal.take() {
-        return Err(fatal);
-    }
-    Ok(FlakePhases {
-        specs,
-        warnings: evaluator.warnings,
-    })
+    let warnings = evaluator.finish()?;
+    Ok(FlakePhases { specs, warnings })
 }

@@ -299,6 +299,112 @@ pub fn is_known_attr(attr: &str) -> bool {
     COMMON_ATTRS.contains(&attr) || CARGO_ATTRS.contains(&attr) || DERIVATION_ATTRS.contains(&attr)
 }
 
+/// crane's own attributes (not stdenv's): a near miss of one is a typo.
+pub fn crane_own_attrs() -> Vec<&'static str> {
+    COMMON_ATTRS
+        .iter()
+        .chain(CARGO_ATTRS)
+        .chain(DERIVATION_ATTRS.iter().filter(|attr| {
+            attr.starts_with("cargo")
+                || attr.starts_with("doNot")
+                || attr.starts_with("dummy")
+                || matches!(
+                    **attr,
+                    "installCargoArtifactsMode"
+                        | "doIncludeCrossToolchainEnv"
+                        | "docInstallRoot"
+                        | "cleanCargoTomlFilter"
+                        | "extraDummyScript"
+                        | "overrideVendorCargoPackage"
+                        | "overrideVendorGitCheckout"
+                        | "registries"
+                        | "pnameSuffix"
+                        | "doCompressAndInstallFullArchive"
+                        | "zstdCompressionExtraArgs"
+                        | "doRemapPathPrefix"
+                        | "outputHashes"
+                )
+        }))
+        .copied()
+        // `env`: too short for a near miss to say anything.
+        .filter(|attr| *attr != "function" && attr.len() >= 6)
+        .collect()
+}
+
+/// Every attribute a crane lib has had (crane's `lib/default.nix` over its history), and
+/// those of the scope it is made with: the ones that are not crane functions compile
+/// nothing (`cargoFmt`, `cleanCargoSource`, `vendorCargoDeps`, ...).
+pub const CRANE_LIB_ATTRS: &[&str] = &[
+    "appendCrateRegistries",
+    "buildDepsOnly",
+    "buildPackage",
+    "buildTrunkPackage",
+    "buildWithCargo",
+    "buildWithDummySrc",
+    "callPackage",
+    "cargo",
+    "cargoAudit",
+    "cargoBuild",
+    "cargoClippy",
+    "cargoDeny",
+    "cargoDoc",
+    "cargoDocTest",
+    "cargoFmt",
+    "cargoHelperFunctionsHook",
+    "cargoLlvmCov",
+    "cargoNextest",
+    "cargoTarpaulin",
+    "cargoTest",
+    "cleanCargoSource",
+    "cleanCargoToml",
+    "clippy",
+    "configureCargoCommonVarsHook",
+    "configureCargoVendoredDepsHook",
+    "craneLib",
+    "craneUtils",
+    "crateNameFromCargoToml",
+    "crateRegistries",
+    "devShell",
+    "downloadCargoPackage",
+    "downloadCargoPackageFromGit",
+    "fileset",
+    "filterCargoSources",
+    "filters",
+    "findCargoFiles",
+    "inheritCargoArtifactsHook",
+    "installCargoArtifactsHook",
+    "installFromCargoBuildLogHook",
+    "mkCargoDerivation",
+    "mkCrossToolchainEnv",
+    "mkDummySrc",
+    "newScope",
+    "overrideScope",
+    "overrideScope'",
+    "overrideToolchain",
+    "packages",
+    "path",
+    "registryFromDownloadUrl",
+    "registryFromGitIndex",
+    "registryFromSparse",
+    "remapPathPrefixHook",
+    "removeReferencesToRustToolchainHook",
+    "removeReferencesToVendoredSourcesHook",
+    "replaceCargoLockHook",
+    "rustc",
+    "rustfmt",
+    "stdenvSelector",
+    "taploFmt",
+    "urlForCargoPackage",
+    "vendorCargoDeps",
+    "vendorCargoDepsFromArgs",
+    "vendorCargoRegistries",
+    "vendorGitDeps",
+    "vendorMultipleCargoDeps",
+    "writeTOML",
+    "writeTOMLViaCraneUtils",
+    "writeTOMLViaRemarshal",
+];
+
 /// Looks up crane's attributes of one phase, with type checking.
 pub trait AttrLookup {
     fn string(&self, attr: &str) -> Option<String>;

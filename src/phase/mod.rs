@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 pub use crane::CraneFunction;
-pub use spec::{AttrValue, PhaseSpec};
+pub use spec::{AttrValue, NotEvaluable, PhaseSpec, SourceLocation};
 
 use crane::{AttrLookup, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
 
@@ -49,6 +49,8 @@ pub struct Phase {
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
+    /// Set when Nix can never build the phase (its definition fails to evaluate).
+    pub not_evaluable: Option<NotEvaluable>,
 }
 
 /// One cargo call of a phase, as crane runs it. Produced by [`PhaseSet::from_specs`].
@@ -579,6 +581,7 @@ fn build_phase(
         implicit: false,
         attrs: spec.attrs.clone(),
         toolchain: spec.toolchain.clone(),
+        not_evaluable: spec.not_evaluable.clone(),
     })
 }
 

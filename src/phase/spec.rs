@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 /// One attribute value as written in a phase source (TOML table or Nix attribute set).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrValue {
@@ -71,4 +73,30 @@ pub struct PhaseSpec {
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,
+    /// Set when Nix can never build the phase: its definition fails to evaluate (a
+    /// `throw`, a missing attribute, ...). Such a phase is listed, not analysed.
+    pub not_evaluable: Option<NotEvaluable>,
+}
+
+/// Why a phase fails to evaluate in Nix, and where. Produced by the flake reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotEvaluable {
+    /// Nix's error message (`attribute 'x' missing`).
+    pub message: String,
+    pub location: SourceLocation,
+}
+
+/// A place in a source file as users read it: the file (relative to the flake), 1-based
+/// line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
 }

@@ -128,6 +128,12 @@ fn spec_comments(spec: &PhaseSpec) -> String {
     if let Some(toolchain) = &spec.toolchain {
         lines.push(format!("toolchain: {toolchain}"));
     }
+    if let Some(failure) = &spec.not_evaluable {
+        lines.push(format!(
+            "not evaluable by Nix: {}: {}",
+            failure.location, failure.message
+        ));
+    }
     lines.extend(
         spec.approximations
             .iter()

@@ -19,6 +19,7 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
         implicit: false,
         approximations: vec![],
         notes: vec![],
+        not_evaluable: None,
     }
 }
 

@@ -178,8 +178,11 @@ fn initial_statuses(
 }
 
 /// Why Nix cannot evaluate a phase's own definition, if it cannot.
-fn not_evaluable(_phase: &Phase) -> Option<String> {
-    None
+fn not_evaluable(phase: &Phase) -> Option<String> {
+    phase
+        .not_evaluable
+        .as_ref()
+        .map(|n| format!("{}: {}", n.location, n.message))
 }
 
 /// Which phases cargo must resolve: those analysed, and those whose artifacts they inherit.

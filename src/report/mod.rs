@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::explain::MissReport;
 use crate::findings::Finding;
-use crate::phase::{CraneFunction, Phase};
+use crate::phase::{CraneFunction, NotEvaluable, Phase};
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze_loaded`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -97,6 +97,9 @@ pub struct PhaseSummary {
     /// What could not be known exactly; the phase's numbers are then approximate.
     pub approximations: Vec<String>,
     pub notes: Vec<String>,
+    /// Set when Nix can never build the phase: Nix's error and where it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_evaluable: Option<NotEvaluable>,
 }
 
 impl PhaseSummary {
@@ -111,6 +114,7 @@ impl PhaseSummary {
             implicit: phase.implicit,
             approximations: phase.approximations.clone(),
             notes: phase.notes.clone(),
+            not_evaluable: phase.not_evaluable.clone(),
         }
     }
 }

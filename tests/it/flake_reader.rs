@@ -454,3 +454,45 @@ fn a_file_below_the_flake_is_shown_relative_to_the_flake() {
     let found = json_of_flake("phases", &parts);
     assert_eq!(found["phases"][0]["origin"], "nix/parts.nix:6");
 }
+
+#[test]
+fn a_package_nix_cannot_evaluate_is_listed_not_evaluable_and_the_others_are_intact() {
+    let found = phases_of("not-evaluable");
+    let phases = found["phases"].as_array().unwrap();
+    let names: Vec<&str> = phases.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "cargoArtifacts",
+            "x86_64-unknown-linux-gnu",
+            "aarch64-unknown-linux-gnu",
+            "x86_64-unknown-linux-musl",
+            "riscv64gc-unknown-linux-gnu"
+        ]
+    );
+    let phase = |name: &str| phases.iter().find(|p| p["name"] == name).unwrap();
+    // Nix: `error: attribute 'riscv64gc-unknown-linux-gnu' missing, at flake.nix:33:12`.
+    assert_eq!(
+        phase("riscv64gc-unknown-linux-gnu")["not_evaluable"],
+        json!({
+            "message": "attribute 'riscv64gc-unknown-linux-gnu' missing",
+            "location": {"file": "flake.nix", "line": 33, "column": 12}
+        })
+    );
+    for name in &names[..4] {
+        assert!(phase(name).get("not_evaluable").is_none(), "{name}");
+        assert_eq!(phase(name)["approximations"], json!([]), "{name}");
+    }
+    assert_eq!(
+        phase("x86_64-unknown-linux-musl")["artifacts_from"],
+        "cargoArtifacts"
+    );
+    assert_eq!(
+        phase("x86_64-unknown-linux-musl")["env"],
+        json!({"CARGO_PROFILE_RELEASE_PANIC": "abort"})
+    );
+    assert_eq!(
+        phase("aarch64-unknown-linux-gnu")["commands"],
+        json!(["cargo build --release --message-format json-render-diagnostics --locked -p cli"])
+    );
+}

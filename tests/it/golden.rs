@@ -85,6 +85,7 @@ flake_goldens! {
     flake_nixpkgs_helpers => "nixpkgs-helpers",
     flake_flake_utils_self => "flake-utils-self",
     flake_merged_conditional => "merged-conditional",
+    flake_not_evaluable => "not-evaluable",
 }
 
 /// The phases file the flake reader writes reads back to the same phases.

@@ -171,3 +171,38 @@ fn verify_and_fix_need_every_phase_resolved() {
             .stderr(predicate::str::contains("--exclude NAME"));
     }
 }
+
+#[test]
+fn a_phase_nix_cannot_evaluate_is_listed_not_analysed_and_no_failure() {
+    let demo = Fixture::new("demo");
+    let flake = crate::common::fixtures_dir().join("flakes/not-evaluable/flake.nix");
+    let output = crate::common::cache_miss()
+        .args(["report", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(&flake)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    let riscv = phase(&report, "riscv64gc-unknown-linux-gnu");
+    assert_eq!(riscv["status"], "not-evaluable");
+    assert_eq!(
+        riscv["error"],
+        "flake.nix:33:12: attribute 'riscv64gc-unknown-linux-gnu' missing"
+    );
+    assert_eq!(riscv["units"]["needed"], 0);
+    for name in [
+        "cargoArtifacts",
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+    ] {
+        assert_eq!(phase(&report, name)["status"], "ok", "{name}");
+    }
+    assert_eq!(
+        phase(&report, "aarch64-unknown-linux-gnu")["units"]["cached"],
+        5
+    );
+}

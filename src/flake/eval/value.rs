@@ -1,29 +1,36 @@
-//! Values of the static Nix evaluator: lazy thunks, environments, and the crane-specific
-//! values (crane libs, crane functions, crane derivations).
+//! Values of the static Nix evaluator: lazy thunks, environments, errors, and the
+//! crane-specific values (crane libs, crane functions, crane derivations).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rnix::ast::Expr;
 
-/// Where in the flake's files something is: index into the evaluator's files, offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pos {
-    pub file: usize,
-    pub offset: usize,
-}
+use super::files::{FileId, Pos};
+
+/// A thunk's identity, for tables keyed by thunk. Unique for the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ThunkId(u64);
+
+static NEXT_THUNK: AtomicU64 = AtomicU64::new(0);
 
 /// A lazily evaluated value.
 #[derive(Clone)]
-pub struct Thunk(pub Rc<RefCell<ThunkState>>);
+pub struct Thunk(Rc<ThunkCell>);
+
+struct ThunkCell {
+    id: ThunkId,
+    state: RefCell<ThunkState>,
+}
 
 pub enum ThunkState {
-    Pending(Expr, Env, usize),
+    Pending(Expr, Env, FileId),
     /// `inherit (source) name;`: the attribute, selected when first needed; the text
-    /// says what it is (`source.name`).
-    Select(Thunk, String, String),
+    /// says what it is (`source.name`), the position where it is inherited.
+    Select(Thunk, String, String, Option<Pos>),
     /// A function applied to an argument when first needed (`lib.fix f`).
     Apply(Value, Thunk, Pos, String),
     /// Being forced: forcing it again is an infinite recursion.
@@ -32,41 +39,68 @@ pub enum ThunkState {
 }
 
 impl Thunk {
-    pub fn pending(expr: Expr, env: Env, file: usize) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Pending(expr, env, file))))
+    fn new(state: ThunkState) -> Thunk {
+        let id = ThunkId(NEXT_THUNK.fetch_add(1, Ordering::Relaxed));
+        Thunk(Rc::new(ThunkCell {
+            id,
+            state: RefCell::new(state),
+        }))
     }
 
-    /// `source.name`, selected when first forced.
-    pub fn select(source: Thunk, name: &str, described: &str) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Select(
+    pub fn pending(expr: Expr, env: Env, file: FileId) -> Thunk {
+        Thunk::new(ThunkState::Pending(expr, env, file))
+    }
+
+    /// `source.name` (written at `pos`), selected when first forced.
+    pub fn select(source: Thunk, name: &str, described: &str, pos: Option<Pos>) -> Thunk {
+        Thunk::new(ThunkState::Select(
             source,
             name.to_string(),
             described.to_string(),
-        ))))
+            pos,
+        ))
     }
 
     /// A thunk that is `function` applied to itself, when first forced (`lib.fix`).
     pub fn fix(function: Value, pos: Pos, text: &str) -> Thunk {
-        let thunk = Thunk(Rc::new(RefCell::new(ThunkState::Evaluating)));
-        *thunk.0.borrow_mut() = ThunkState::Apply(function, thunk.clone(), pos, text.to_string());
+        let thunk = Thunk::new(ThunkState::Evaluating);
+        thunk.set(ThunkState::Apply(
+            function,
+            thunk.clone(),
+            pos,
+            text.to_string(),
+        ));
         thunk
     }
 
-    /// Identity of the thunk (for tables keyed by thunk).
-    pub fn key(&self) -> usize {
-        Rc::as_ptr(&self.0) as usize
+    pub fn value(value: Value) -> Thunk {
+        Thunk::new(ThunkState::Done(value))
     }
 
-    pub fn value(value: Value) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Done(value))))
+    pub fn id(&self) -> ThunkId {
+        self.0.id
     }
 
     /// The value if already evaluated.
     pub fn peek(&self) -> Option<Value> {
-        match &*self.0.borrow() {
+        match &*self.0.state.borrow() {
             ThunkState::Done(value) => Some(value.clone()),
             _ => None,
         }
+    }
+
+    /// Whether it is being forced right now.
+    pub fn is_evaluating(&self) -> bool {
+        matches!(*self.0.state.borrow(), ThunkState::Evaluating)
+    }
+
+    /// Its state, leaving it marked as being forced.
+    pub fn start(&self) -> ThunkState {
+        std::mem::replace(&mut *self.0.state.borrow_mut(), ThunkState::Evaluating)
+    }
+
+    pub fn set(&self, state: ThunkState) {
+        *self.0.state.borrow_mut() = state;
     }
 }
 
@@ -132,11 +166,28 @@ pub struct AttrSetValue {
     pub partial: Vec<String>,
 }
 
+impl AttrSetValue {
+    /// A set of exactly these attributes.
+    pub fn known(entries: BTreeMap<String, Thunk>) -> AttrSetValue {
+        AttrSetValue {
+            entries,
+            partial: Vec::new(),
+        }
+    }
+
+    /// Whether every attribute it has is known: none merged in from an unknown value,
+    /// and no name the evaluator could not know (`${system}`). Only then does selecting
+    /// a name it lacks fail, as in Nix.
+    pub fn is_complete(&self) -> bool {
+        self.partial.is_empty() && !self.entries.keys().any(|k| k.contains("${"))
+    }
+}
+
 /// A function defined in Nix.
 pub struct Closure {
     pub lambda: rnix::ast::Lambda,
     pub env: Env,
-    pub file: usize,
+    pub file: FileId,
 }
 
 /// Functions the evaluator implements itself.
@@ -159,6 +210,11 @@ pub enum Builtin {
     AttrValues,
     Flatten,
     Elem,
+    ElemAt,
+    GetAttr,
+    Throw,
+    Abort,
+    TryEval,
     /// `lib.makeOverridable f` is `f` here.
     MakeOverridable,
     FunctionArgs,
@@ -201,14 +257,37 @@ impl Toolchain {
     }
 }
 
+/// A crane call's identity: the order it was made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DerivationId(pub usize);
+
 /// A crane call: `craneLib.FUNCTION { ... }`.
 pub struct CraneDerivation {
-    pub id: usize,
+    pub id: DerivationId,
     pub function: String,
     pub args: AttrSetValue,
+    /// Set when the arguments fail to evaluate (Nix can never build it).
+    pub failure: Option<Rc<EvalError>>,
     pub pos: Pos,
     /// Which crane lib (and so toolchain) made it.
     pub toolchain: Toolchain,
+}
+
+/// Which Nix error a failure is: `builtins.tryEval` catches only `throw` and `assert`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Thrown,
+    Assertion,
+    Other,
+}
+
+/// Why a value fails to evaluate, in Nix's words, and where (known for every failure
+/// but an infinite recursion of thunks no expression is written for).
+#[derive(Debug, Clone)]
+pub struct EvalError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub pos: Option<Pos>,
 }
 
 #[derive(Clone)]
@@ -239,6 +318,8 @@ pub enum Value {
     /// Something the static evaluator cannot know; the text says what (usually the
     /// expression as written).
     Unknown(String),
+    /// A value that fails to evaluate, as it fails in Nix (`throw`, a missing attribute).
+    Error(Rc<EvalError>),
 }
 
 impl Value {
@@ -257,6 +338,27 @@ impl Value {
             Value::Derivation(_) => "a derivation",
             Value::Source(..) => "a source",
             Value::Unknown(_) => "unknown",
+            Value::Error(_) => "an error",
         }
+    }
+
+    /// A failure of `kind` at `pos`.
+    pub fn error(kind: ErrorKind, message: String, pos: Option<Pos>) -> Value {
+        Value::Error(Rc::new(EvalError { kind, message, pos }))
+    }
+
+    /// A value that is known not to be an attribute set (selecting from it fails).
+    pub fn is_known_non_set(&self) -> bool {
+        matches!(
+            self,
+            Value::Null
+                | Value::Bool(_)
+                | Value::Int(_)
+                | Value::Float(_)
+                | Value::Str(_)
+                | Value::PartialStr(..)
+                | Value::Path(..)
+                | Value::List(_)
+        )
     }
 }

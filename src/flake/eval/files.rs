@@ -1,0 +1,162 @@
+//! The flake's files: parsing them, and saying where something is written in them
+//! (`file:line` and `file:line:column`).
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use rnix::ast::Expr;
+use rowan::ast::AstNode;
+
+use crate::flake::check;
+use crate::phase::SourceLocation;
+
+/// One of the flake's parsed files, by the order it was read in (the flake's own file
+/// first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(u32);
+
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Where in the flake's files something is: the file and a byte offset in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pos {
+    pub file: FileId,
+    pub offset: usize,
+}
+
+impl Pos {
+    /// Where `node` starts in `file`.
+    pub fn of(node: &impl AstNode, file: FileId) -> Pos {
+        Pos {
+            file,
+            offset: usize::from(node.syntax().text_range().start()),
+        }
+    }
+}
+
+/// A parsed file of the flake.
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The path as shown to users, relative to the flake's directory.
+    pub shown: String,
+    pub text: String,
+}
+
+/// The files read so far, and the flake's directory they are shown relative to.
+pub struct Files {
+    files: Vec<SourceFile>,
+    pub base_dir: PathBuf,
+}
+
+impl Files {
+    pub fn new(base_dir: &Path) -> Files {
+        Files {
+            files: Vec::new(),
+            base_dir: base_dir.to_path_buf(),
+        }
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// The flake's own file (the first one read).
+    pub fn first(&self) -> Option<&SourceFile> {
+        self.files.first()
+    }
+
+    /// The directory a file is in (relative paths in it resolve there).
+    pub fn dir_of(&self, id: FileId) -> PathBuf {
+        self.get(id)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// Parses a file; a syntax error or an undefined variable is `file:line:column:
+    /// message`, as Nix reports it before evaluating anything.
+    pub fn parse(&mut self, text: &str, path: &Path) -> Result<(FileId, Expr)> {
+        let shown = path
+            .strip_prefix(&self.base_dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.display().to_string());
+        let parsed = rnix::Root::parse(text);
+        if !parsed.errors().is_empty() {
+            let (offset, message) = check::syntax_error(text, &parsed.syntax(), parsed.errors());
+            return Err(match offset {
+                Some(offset) => {
+                    let (line, column) = line_column(text, offset);
+                    anyhow!("{shown}:{line}:{column}: syntax error: {message}")
+                }
+                None => anyhow!("{shown}: syntax error: {message}"),
+            });
+        }
+        if let Some((offset, name)) = check::undefined_variable(&parsed.syntax()) {
+            let (line, column) = line_column(text, offset);
+            return Err(anyhow!(
+                "{shown}:{line}:{column}: undefined variable `{name}`"
+            ));
+        }
+        let expr = parsed
+            .tree()
+            .expr()
+            .ok_or_else(|| anyhow!("{shown}: the file has no expression"))?;
+        self.files.push(SourceFile {
+            path: path.to_path_buf(),
+            shown,
+            text: text.to_string(),
+        });
+        Ok((FileId(self.files.len() as u32 - 1), expr))
+    }
+
+    /// `file:line` of a position.
+    pub fn location(&self, pos: Pos) -> String {
+        let file = self.get(pos.file);
+        format!("{}:{}", file.shown, line_column(&file.text, pos.offset).0)
+    }
+
+    /// `file:line:column` of a position.
+    pub fn location_column(&self, pos: Pos) -> String {
+        self.place(pos).to_string()
+    }
+
+    /// The file (as shown), line and column of a position.
+    pub fn place(&self, pos: Pos) -> SourceLocation {
+        let file = self.get(pos.file);
+        let (line, column) = line_column(&file.text, pos.offset);
+        SourceLocation {
+            file: file.shown.clone(),
+            line,
+            column,
+        }
+    }
+}
+
+/// A path with `.` and `..` taken out.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}

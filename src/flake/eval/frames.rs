@@ -1,0 +1,163 @@
+//! What the evaluator knows of the flake frameworks: a flake's `outputs` called with
+//! `self`, values handed to functions it does not know (flake-utils' and flake-parts'
+//! frames, searched for crane calls), flake-utils' per-system shapes, and system names.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rnix::ast;
+
+use super::Evaluator;
+use super::value::{AttrSetValue, Closure, Thunk, ThunkState, Value};
+
+/// A value handed to a function the evaluator does not know, by the order it was handed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameId(usize);
+
+impl Evaluator {
+    /// A flake's outputs: `outputs` called with `self` bound to its own result (flake
+    /// inputs unknown); a file that is not a flake is its own outputs.
+    pub fn flake_outputs(&mut self, root: Value) -> Value {
+        let outputs = match &root {
+            Value::Attrs(set) => set.entries.get("outputs").cloned().map(|t| self.force(&t)),
+            _ => None,
+        };
+        match outputs {
+            Some(Value::Lambda(closure)) => self.call_outputs(&closure),
+            Some(other) => other,
+            None => root,
+        }
+    }
+
+    fn call_outputs(&mut self, closure: &Closure) -> Value {
+        let self_thunk = Thunk::value(Value::Unknown("self".into()));
+        let mut inputs = BTreeMap::new();
+        inputs.insert("self".to_string(), self_thunk.clone());
+        let arg = Value::Attrs(Rc::new(AttrSetValue {
+            entries: inputs,
+            partial: vec!["flake inputs".into()],
+        }));
+        let result = self.call(closure, Thunk::value(arg));
+        self_thunk.set(ThunkState::Done(result.clone()));
+        let dir = self
+            .files
+            .first()
+            .and_then(|file| file.path.parent())
+            .map(|dir| dir.to_path_buf());
+        if let (Value::Attrs(set), Some(dir)) = (&result, dir) {
+            self.self_dir = Some((set.clone(), dir));
+        }
+        result
+    }
+
+    /// An unknown function applied to a function or a set: a flake frame
+    /// (eachDefaultSystem, mkFlake, ...). Look inside; the result stays unknown, except
+    /// for flake-utils' frames, whose shape is known. Nix may never force any of this.
+    pub(super) fn apply_unknown(&mut self, function: &str, arg: Thunk, text: &str) -> Value {
+        let known = self.speculatively(|evaluator| match evaluator.force(&arg) {
+            Value::Lambda(closure) => {
+                let result =
+                    evaluator.call(&closure, Thunk::value(Value::Unknown(text.to_string())));
+                let known = flake_utils_frame(function, &closure, &result, text);
+                evaluator.push_frame(result);
+                known
+            }
+            set @ Value::Attrs(_) => {
+                evaluator.push_frame(set);
+                None
+            }
+            _ => None,
+        });
+        known.unwrap_or_else(|| Value::Unknown(text.to_string()))
+    }
+
+    /// A value handed to a function the evaluator does not know, noted for the search
+    /// (with the thunk whose evaluation made it).
+    pub(super) fn push_frame(&mut self, frame: Value) {
+        let id = FrameId(self.frames.len());
+        if let Some((thunk, _)) = self.forcing.last() {
+            self.frames_by_thunk.entry(thunk.id()).or_default().push(id);
+        }
+        self.frames.push(frame);
+    }
+
+    /// The frames `thunk`'s own evaluation pushed.
+    pub fn frames_of(&self, thunk: &Thunk) -> Vec<FrameId> {
+        self.frames_by_thunk
+            .get(&thunk.id())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn frame(&self, id: FrameId) -> Value {
+        self.frames[id.0].clone()
+    }
+
+    /// The `n`th frame pushed, if there are that many yet (searching frames pushes
+    /// more).
+    pub fn nth_frame(&self, n: usize) -> Option<Value> {
+        self.frames.get(n).cloned()
+    }
+}
+
+/// A system in an output path: `x86_64-linux`, or one the evaluator cannot know
+/// (`${system}`).
+pub fn is_system_name(segment: &str) -> bool {
+    segment.starts_with("${")
+        || [
+            "-linux", "-darwin", "-windows", "-freebsd", "-netbsd", "-openbsd", "-none",
+        ]
+        .iter()
+        .any(|os| segment.ends_with(os))
+}
+
+/// What flake-utils' `eachDefaultSystem f` / `eachSystem systems f` make of `f`'s result
+/// for the placeholder system (its outputs, each under the system: `packages.${system}`);
+/// `each*SystemPassThrough` gives the result as is, `each*SystemMap` puts it under the
+/// system. `None` for any other function.
+fn flake_utils_frame(
+    function: &str,
+    closure: &Closure,
+    result: &Value,
+    text: &str,
+) -> Option<Value> {
+    let name = function
+        .split_whitespace()
+        .next()
+        .and_then(|f| f.rsplit('.').next())
+        .unwrap_or_default();
+    let system = match closure.lambda.param() {
+        Some(ast::Param::IdentParam(param)) => param
+            .ident()
+            .and_then(|i| i.ident_token())
+            .map_or("system".to_string(), |t| t.text().to_string()),
+        _ => "system".to_string(),
+    };
+    let key = format!("${{{system}}}");
+    let per_system = |value: Thunk| {
+        Value::Attrs(Rc::new(AttrSetValue {
+            entries: BTreeMap::from([(key.clone(), value)]),
+            partial: vec![text.to_string()],
+        }))
+    };
+    match (name, result) {
+        ("eachDefaultSystem" | "eachSystem", Value::Attrs(set)) => {
+            let entries = set
+                .entries
+                .iter()
+                .map(|(output, value)| (output.clone(), Thunk::value(per_system(value.clone()))))
+                .collect();
+            Some(Value::Attrs(Rc::new(AttrSetValue {
+                entries,
+                partial: vec![text.to_string()],
+            })))
+        }
+        ("eachDefaultSystemPassThrough" | "eachSystemPassThrough", Value::Attrs(_)) => {
+            Some(result.clone())
+        }
+        ("eachDefaultSystemMap" | "eachSystemMap", _) => {
+            Some(per_system(Thunk::value(result.clone())))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,287 @@
+//! A static evaluator for the subset of Nix that crane flakes are written in. Anything it
+//! cannot know (nixpkgs, builtins.readFile, flake inputs) becomes `Value::Unknown` with the
+//! expression's text, so the analysis goes on with what is known; what fails in Nix
+//! (`throw`, a missing attribute of a known set) becomes `Value::Error`.
+//!
+//! The rooms: `core` (forcing, applying, evaluating expressions), `scope` (attribute
+//! sets, `let`, selection), `ops` (operators and strings), `builtins` and `nixpkgs_lib`
+//! (the functions it implements), `crane` and `frames` (what it knows of crane and of the
+//! flake frameworks), `files` (reading files and positions) and `value`.
+
+mod builtins;
+mod core;
+mod crane;
+pub mod files;
+mod frames;
+mod nixpkgs_lib;
+mod ops;
+mod scope;
+pub mod value;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use anyhow::{Result, anyhow};
+use rowan::ast::AstNode;
+
+use crate::phase::SourceLocation;
+use files::{Files, Pos};
+use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
+
+pub use frames::{FrameId, is_system_name};
+
+/// How deep evaluation may nest: deeper is an endless recursion, or more than the
+/// evaluator can follow (its stack is sized for this).
+pub const MAX_DEPTH: usize = 4000;
+
+/// An attribute that exists only under a condition the evaluator cannot decide
+/// (`lib.optionalAttrs isLinux { … }`): where the condition is and its text.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub pos: Pos,
+    pub text: String,
+}
+
+/// Forces a thunk; a value that fails is returned from the calling function at once
+/// (where Nix needs the value, its failure is the failure of what needs it).
+macro_rules! strict {
+    ($evaluator:expr, $thunk:expr) => {
+        match $evaluator.force($thunk) {
+            failed @ Value::Error(_) => return failed,
+            value => value,
+        }
+    };
+}
+pub(crate) use strict;
+
+/// Evaluates flake files. Produced by [`Evaluator::new`]; the collector forces what it
+/// searches through it, and [`Evaluator::finish`] gives the result.
+pub struct Evaluator {
+    files: Files,
+    imported: HashMap<PathBuf, Thunk>,
+    depth: usize,
+    derivations: Vec<Rc<CraneDerivation>>,
+    /// Every `let` and `rec` binding, for naming derivations.
+    bindings: Vec<(String, Thunk)>,
+    /// Values handed to functions the evaluator does not know (flake-parts' `mkFlake`
+    /// arguments): they may hold crane calls too.
+    frames: Vec<Value>,
+    /// The frames pushed by a thunk's own evaluation (not by thunks it forced): an
+    /// unknown value found in the outputs is searched through the frames it was made from.
+    frames_by_thunk: HashMap<ThunkId, Vec<FrameId>>,
+    /// The thunks being forced, innermost last, each with the thunks it forced.
+    forcing: Vec<(Thunk, Vec<Thunk>)>,
+    warnings: Vec<String>,
+    /// Bad input Nix itself would reject before any output exists (a syntax error in an
+    /// imported file, a missing import, an infinite recursion, ...): the first one is the
+    /// evaluation's error, and once there is one nothing more is evaluated.
+    fatal: Option<anyhow::Error>,
+    /// Above zero while forcing what Nix may never force (the argument of a function the
+    /// evaluator does not know, outputs searched for crane calls): an infinite recursion
+    /// found there is an unknown value, not an error.
+    speculative: usize,
+    /// Where each attribute of a set was written, by its thunk.
+    attr_pos: HashMap<ThunkId, Pos>,
+    /// The expressions of the thunks being forced: where an infinite recursion is.
+    evaluating: HashMap<ThunkId, (Pos, String)>,
+    /// Attributes that exist only under a condition the evaluator cannot decide, by their
+    /// thunk. They are kept (they exist on some systems).
+    conditional: HashMap<ThunkId, Condition>,
+    /// The flake's own outputs (`self`) and the flake's directory: a `src = self` names
+    /// that directory.
+    self_dir: Option<(Rc<AttrSetValue>, PathBuf)>,
+}
+
+/// An expression as written, on one line and cut at 120 characters.
+fn text_of(node: &impl AstNode) -> String {
+    let text: String = node
+        .syntax()
+        .text()
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.chars().count() > 120 {
+        format!("{}…", text.chars().take(120).collect::<String>())
+    } else {
+        text
+    }
+}
+
+impl Evaluator {
+    pub fn new(base_dir: &Path) -> Evaluator {
+        Evaluator {
+            files: Files::new(base_dir),
+            imported: HashMap::new(),
+            depth: 0,
+            derivations: Vec::new(),
+            bindings: Vec::new(),
+            frames: Vec::new(),
+            frames_by_thunk: HashMap::new(),
+            forcing: Vec::new(),
+            warnings: Vec::new(),
+            fatal: None,
+            speculative: 0,
+            attr_pos: HashMap::new(),
+            evaluating: HashMap::new(),
+            conditional: HashMap::new(),
+            self_dir: None,
+        }
+    }
+
+    /// What the evaluation leaves: its warnings, or the error Nix would stop with.
+    pub fn finish(self) -> Result<Vec<String>> {
+        match self.fatal {
+            Some(fatal) => Err(fatal),
+            None => Ok(self.warnings),
+        }
+    }
+
+    /// Records bad input that stops the evaluation (the first one wins) at
+    /// `file:line:column`; the value fails.
+    fn fail(&mut self, pos: Pos, message: &str) -> Value {
+        let location = self.files.location_column(pos);
+        self.reject(format!("{location}: {message}"));
+        Value::error(ErrorKind::Other, message.to_string(), Some(pos))
+    }
+
+    /// Records bad input that stops the evaluation, with its own wording (the first one
+    /// wins).
+    pub fn reject(&mut self, error: String) {
+        if self.fatal.is_none() {
+            self.fatal = Some(anyhow!("{error}"));
+        }
+    }
+
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    /// Runs `f` forcing what Nix may never force: an infinite recursion found there is
+    /// an unknown value.
+    pub fn speculatively<T>(&mut self, f: impl FnOnce(&mut Evaluator) -> T) -> T {
+        self.speculative += 1;
+        let result = f(self);
+        self.speculative -= 1;
+        result
+    }
+
+    /// `file:line` of a position.
+    pub fn location(&self, pos: Pos) -> String {
+        self.files.location(pos)
+    }
+
+    /// The file, line and column of a position.
+    pub fn place(&self, pos: Pos) -> SourceLocation {
+        self.files.place(pos)
+    }
+
+    /// Where the attribute held by `thunk` was written, when it was.
+    pub fn attr_position(&self, thunk: &Thunk) -> Option<Pos> {
+        self.attr_pos.get(&thunk.id()).copied()
+    }
+
+    /// The undecidable condition the attribute held by `thunk` exists under, if any.
+    pub fn condition(&self, thunk: &Thunk) -> Option<&Condition> {
+        self.conditional.get(&thunk.id())
+    }
+
+    /// Every crane call made so far, by id.
+    pub fn derivations(&self) -> &[Rc<CraneDerivation>] {
+        &self.derivations
+    }
+
+    pub fn derivation(&self, id: DerivationId) -> Rc<CraneDerivation> {
+        self.derivations[id.0].clone()
+    }
+
+    /// Every `let` and `rec` binding evaluated.
+    pub fn bindings(&self) -> Vec<(String, Thunk)> {
+        self.bindings.clone()
+    }
+
+    /// The local directory of the flake, when `set` is the flake's own outputs (`self`).
+    pub fn self_dir_of(&self, set: &Rc<AttrSetValue>) -> Option<PathBuf> {
+        match &self.self_dir {
+            Some((outputs, dir)) if Rc::ptr_eq(outputs, set) => Some(dir.clone()),
+            _ => None,
+        }
+    }
+
+    fn root_env(&self) -> Env {
+        let mut names = BTreeMap::new();
+        for (name, value) in builtins::globals() {
+            names.insert(name.to_string(), Thunk::value(value));
+        }
+        Env::default().child(names)
+    }
+
+    /// Evaluates the flake's own file (which it may import, too).
+    pub fn eval_file(&mut self, text: &str, path: &Path) -> Result<Value> {
+        let (file, expr) = self.files.parse(text, path)?;
+        let thunk = Thunk::pending(expr, self.root_env(), file);
+        self.imported.insert(path.to_path_buf(), thunk.clone());
+        Ok(self.force(&thunk))
+    }
+
+    /// Evaluates another Nix file of the flake (cached by path). One that does not exist
+    /// or cannot be read is bad input; one outside the flake's directory is unknown.
+    fn import(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
+        let path = if path.is_dir() {
+            path.join("default.nix")
+        } else {
+            path.to_path_buf()
+        };
+        if let Some(thunk) = self.imported.get(&path) {
+            let thunk = thunk.clone();
+            // Whenever the file is needed, it fails: Nix would too.
+            if thunk.is_evaluating() {
+                return self.fail_import(
+                    pos,
+                    written,
+                    "it imports itself while it is being evaluated (infinite recursion)",
+                );
+            }
+            return self.force(&thunk);
+        }
+        if !path.starts_with(&self.files.base_dir) {
+            self.warnings.push(format!(
+                "{}: import of {written} outside the flake's directory; its value is unknown",
+                self.location(pos)
+            ));
+            return Value::Unknown(format!("import {written}"));
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                let why = match err.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
+                    _ => err.to_string(),
+                };
+                return self.fail_import(pos, written, &why);
+            }
+        };
+        match self.files.parse(&text, &path) {
+            Ok((file, expr)) => {
+                let thunk = Thunk::pending(expr, self.root_env(), file);
+                self.imported.insert(path, thunk.clone());
+                self.force(&thunk)
+            }
+            Err(err) => {
+                let message = err.to_string();
+                self.fatal.get_or_insert(err);
+                Value::error(ErrorKind::Other, message, Some(pos))
+            }
+        }
+    }
+
+    /// An import Nix fails on before any output exists: `file:line: cannot import …`.
+    fn fail_import(&mut self, pos: Pos, written: &str, why: &str) -> Value {
+        let message = format!("cannot import {written}: {why}");
+        let location = self.location(pos);
+        self.reject(format!("{location}: {message}"));
+        Value::error(ErrorKind::Other, message, Some(pos))
+    }
+}

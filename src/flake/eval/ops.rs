@@ -1,0 +1,285 @@
+//! Operators (`//`, `++`, `+`, `==`, `|>`, ...) and strings with interpolations.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use rnix::ast::{self, BinOpKind, InterpolPart};
+
+use super::files::{FileId, Pos};
+use super::value::{Env, Thunk, Value};
+use super::{Evaluator, text_of};
+use crate::cargo::invocation::{IGNORED_VALUE_OPTIONS, VALUE_OPTIONS};
+
+impl Evaluator {
+    pub(super) fn eval_binop(&mut self, op: &ast::BinOp, env: &Env, file: FileId) -> Value {
+        let lhs = op.lhs().map_or(Value::Null, |e| self.eval(&e, env, file));
+        let Some(kind) = op.operator() else {
+            return Value::Unknown(text_of(op));
+        };
+        // `&&` and `||` short-circuit.
+        match (kind, &lhs) {
+            (_, Value::Error(_)) => return lhs,
+            (BinOpKind::And, Value::Bool(false)) => return Value::Bool(false),
+            (BinOpKind::Or, Value::Bool(true)) => return Value::Bool(true),
+            _ => {}
+        }
+        let rhs = op.rhs().map_or(Value::Null, |e| self.eval(&e, env, file));
+        let unknown = || Value::Unknown(text_of(op));
+        match (kind, lhs, rhs) {
+            (_, _, failed @ Value::Error(_)) => failed,
+            // A derivation is an attribute set: `drv // { … }` is still that derivation,
+            // and what is merged in never reaches crane.
+            (BinOpKind::Update, Value::Derivation(d), rhs) => {
+                self.merged_into_derivation(op, &d, &rhs, file);
+                Value::Derivation(d)
+            }
+            (BinOpKind::Update, Value::Attrs(_) | Value::Unknown(_), Value::Derivation(d)) => {
+                Value::Derivation(d)
+            }
+            (BinOpKind::Update, Value::Attrs(a), Value::Attrs(b)) => {
+                let mut merged = (*a).clone();
+                merged.entries.extend(b.entries.clone());
+                merged.partial.extend(b.partial.clone());
+                Value::Attrs(Rc::new(merged))
+            }
+            (BinOpKind::Update, Value::Attrs(a), Value::Unknown(what)) => {
+                // Known keys may be overridden by the unknown part: keep them, say so.
+                let mut merged = (*a).clone();
+                merged.partial.push(what);
+                Value::Attrs(Rc::new(merged))
+            }
+            (BinOpKind::Update, Value::Unknown(what), Value::Attrs(b)) => {
+                let mut merged = (*b).clone();
+                merged.partial.push(what);
+                Value::Attrs(Rc::new(merged))
+            }
+            (BinOpKind::Concat, Value::List(a), Value::List(b)) => {
+                Value::List(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
+            }
+            (BinOpKind::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+            (BinOpKind::Add, a @ (Value::Str(_) | Value::PartialStr(..)), b)
+                if matches!(b, Value::Str(_) | Value::PartialStr(..)) =>
+            {
+                let pieces = [a, b]
+                    .into_iter()
+                    .flat_map(|v| match v {
+                        Value::Str(text) => vec![Piece::Known(text)],
+                        Value::PartialStr(text, missing) => std::iter::once(Piece::Known(text))
+                            .chain(missing.iter().map(|m| Piece::Missing(m.clone())))
+                            .collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                join_pieces(pieces).unwrap_or_else(unknown)
+            }
+            (BinOpKind::Add, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
+            (BinOpKind::Add, Value::Path(p, text), Value::Str(b)) => Value::Path(
+                PathBuf::from(format!("{}{b}", p.display())),
+                format!("{text} + {b:?}"),
+            ),
+            (BinOpKind::Sub, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(b)),
+            (BinOpKind::Mul, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_mul(b)),
+            (BinOpKind::And | BinOpKind::Or, Value::Bool(_), Value::Bool(b)) => Value::Bool(b),
+            (BinOpKind::Implication, Value::Bool(a), Value::Bool(b)) => Value::Bool(!a || b),
+            (BinOpKind::Equal, a, b) => self.equal(&a, &b, 0).map_or_else(unknown, Value::Bool),
+            (BinOpKind::NotEqual, a, b) => self
+                .equal(&a, &b, 0)
+                .map_or_else(unknown, |eq| Value::Bool(!eq)),
+            (BinOpKind::Less, Value::Int(a), Value::Int(b)) => Value::Bool(a < b),
+            (BinOpKind::LessOrEq, Value::Int(a), Value::Int(b)) => Value::Bool(a <= b),
+            (BinOpKind::More, Value::Int(a), Value::Int(b)) => Value::Bool(a > b),
+            (BinOpKind::MoreOrEq, Value::Int(a), Value::Int(b)) => Value::Bool(a >= b),
+            (BinOpKind::PipeRight, value, function) | (BinOpKind::PipeLeft, function, value) => {
+                self.apply(
+                    function,
+                    Thunk::value(value),
+                    Pos::of(op, file),
+                    &text_of(op),
+                )
+            }
+            _ => unknown(),
+        }
+    }
+
+    /// Whether every pair is equal: `Some(false)` at the first that is not, `None` when
+    /// some pair cannot be decided.
+    fn all_equal<'t>(
+        &mut self,
+        pairs: impl Iterator<Item = (&'t Thunk, &'t Thunk)>,
+        depth: usize,
+    ) -> Option<bool> {
+        let mut all = Some(true);
+        for (x, y) in pairs {
+            let (x, y) = (self.force(x), self.force(y));
+            match self.equal(&x, &y, depth + 1) {
+                Some(false) => return Some(false),
+                None => all = None,
+                Some(true) => {}
+            }
+        }
+        all
+    }
+
+    /// Nix's `==`, when it can be decided: lists and sets element by element.
+    pub(super) fn equal(&mut self, a: &Value, b: &Value, depth: usize) -> Option<bool> {
+        if depth > 8 {
+            return None;
+        }
+        match (a, b) {
+            (Value::List(x), Value::List(y)) => {
+                if x.len() != y.len() {
+                    return Some(false);
+                }
+                self.all_equal(x.iter().zip(y.iter()), depth)
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                let keys_differ = x.entries.keys().ne(y.entries.keys());
+                if !x.partial.is_empty() || !y.partial.is_empty() {
+                    return None;
+                }
+                if keys_differ {
+                    return Some(false);
+                }
+                self.all_equal(x.entries.values().zip(y.entries.values()), depth)
+            }
+            (Value::Path(x, _), Value::Path(y, _)) => Some(x == y),
+            (Value::Float(x), Value::Float(y)) => Some(x == y),
+            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {
+                Some(*x as f64 == *y)
+            }
+            (Value::List(_), Value::Attrs(_)) | (Value::Attrs(_), Value::List(_)) => Some(false),
+            (Value::List(_) | Value::Attrs(_), other)
+            | (other, Value::List(_) | Value::Attrs(_))
+                if matches!(
+                    other,
+                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_)
+                ) =>
+            {
+                Some(false)
+            }
+            _ => simple_eq(a, b),
+        }
+    }
+
+    /// A string; interpolations it cannot know are left out (with the flag before them
+    /// when it takes a value) and listed, unless nothing but them is known. One that
+    /// fails makes the string fail.
+    pub(super) fn eval_string(&mut self, s: &ast::Str, env: &Env, file: FileId) -> Value {
+        let mut pieces = Vec::new();
+        for part in s.normalized_parts() {
+            match part {
+                InterpolPart::Literal(text) => pieces.push(Piece::Known(text)),
+                InterpolPart::Interpolation(interpol) => {
+                    let value = interpol
+                        .expr()
+                        .map_or(Value::Null, |e| self.eval(&e, env, file));
+                    match value {
+                        failed @ Value::Error(_) => return failed,
+                        Value::PartialStr(text, missing) => {
+                            pieces.push(Piece::Known(text));
+                            pieces.extend(missing.iter().map(|m| Piece::Missing(m.clone())));
+                        }
+                        // A derivation in another derivation's script is built for it:
+                        // searched for crane calls like a frame.
+                        derivation @ Value::Derivation(_) => {
+                            self.push_frame(derivation);
+                            pieces.push(Piece::Missing((
+                                Pos::of(&interpol, file),
+                                text_of(&interpol),
+                            )));
+                        }
+                        other => match to_text(&other) {
+                            Some(text) => pieces.push(Piece::Known(text)),
+                            None => pieces.push(Piece::Missing((
+                                Pos::of(&interpol, file),
+                                text_of(&interpol),
+                            ))),
+                        },
+                    }
+                }
+            }
+        }
+        join_pieces(pieces).unwrap_or_else(|| Value::Unknown(text_of(s)))
+    }
+}
+
+/// Text of a value inside a string (`"${x}"`), when known.
+pub(super) fn to_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Path(_, text) => Some(text.clone()),
+        Value::Bool(true) => Some("1".into()),
+        Value::Bool(false) | Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn simple_eq(a: &Value, b: &Value) -> Option<bool> {
+    Some(match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Unknown(_), _) | (_, Value::Unknown(_)) => return None,
+        (Value::PartialStr(..), _) | (_, Value::PartialStr(..)) => return None,
+        (Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_), _) => false,
+        _ => return None,
+    })
+}
+
+/// Parts of a string: known text, or an interpolation that could not be known.
+enum Piece {
+    Known(String),
+    Missing((Pos, String)),
+}
+
+/// A cargo option that takes a value (`-p`, `--features`, `-j`, ...).
+fn takes_value(word: &str) -> bool {
+    VALUE_OPTIONS.contains(&word) || IGNORED_VALUE_OPTIONS.contains(&word)
+}
+
+/// Joins string pieces, leaving out the unknown ones: with them the rest of a word they
+/// are glued to (`--features=${x}`) and a cargo flag that takes them as its value
+/// (`-p ${x}`). `None` when nothing but whitespace is known.
+fn join_pieces(pieces: Vec<Piece>) -> Option<Value> {
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    // After an unknown piece, the rest of the word it was glued to is dropped too.
+    let mut skipping_word = false;
+    for piece in pieces {
+        match piece {
+            Piece::Known(text) => {
+                let text = if skipping_word {
+                    let start = text.find(char::is_whitespace).unwrap_or(text.len());
+                    skipping_word = start == text.len();
+                    &text[start..]
+                } else {
+                    &text[..]
+                };
+                out.push_str(text);
+            }
+            Piece::Missing(m) => {
+                // The word the piece is glued to, then a flag that takes it as a value.
+                let glued = !out.is_empty() && !out.ends_with(char::is_whitespace);
+                out.truncate(out.trim_end_matches(|c: char| !c.is_whitespace()).len());
+                if !glued {
+                    let kept = out.trim_end();
+                    let word_start = kept.trim_end_matches(|c: char| !c.is_whitespace()).len();
+                    if takes_value(&kept[word_start..]) {
+                        out.truncate(word_start);
+                    }
+                }
+                skipping_word = true;
+                missing.push(m);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Some(Value::Str(out));
+    }
+    if out.trim().is_empty() {
+        return None;
+    }
+    Some(Value::PartialStr(out, Rc::new(missing)))
+}
