@@ -11,6 +11,7 @@ use crate::flake::read_flake;
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
+use crate::phase::{Note, SourceLocation};
 
 /// Where the user pointed cache-miss.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +37,7 @@ pub struct LoadedPhases {
     /// The directory holding the manifest: crane's source root, where cargo runs.
     pub source_root: PathBuf,
     /// What the phase source could not resolve (file:line), for the report.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Note>,
     /// Set when a flake was found but held no crane call the reader could find, so
     /// crane's quick-start set was assumed: the warning to print on stderr too.
     pub fallback: Option<String>,
@@ -180,8 +181,8 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         };
         if found.specs.is_empty() {
             let warning = no_crane_calls_warning(flake);
-            warnings.insert(0, warning.clone());
-            fallback = Some(warning);
+            fallback = Some(warning.to_string());
+            warnings.insert(0, warning);
             (
                 quickstart_specs(),
                 format!(
@@ -279,7 +280,7 @@ fn nearest_flake(source_root: &Path) -> Option<PathBuf> {
 fn without_other_workspaces(
     specs: Vec<PhaseSpec>,
     source_root: &Path,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Note>,
 ) -> Result<Vec<PhaseSpec>> {
     let elsewhere = |spec: &PhaseSpec| {
         let dir = spec.src_dir.as_ref()?;
@@ -337,20 +338,20 @@ fn without_other_workspaces(
     if kept.is_empty() {
         bail!("every phase builds another workspace: {advice}");
     }
-    warnings.push(format!("left out: {advice}"));
+    warnings.push(Note::new(format!("left out: {advice}")));
     Ok(kept)
 }
 
 /// The warning for a flake without crane calls the reader could find.
-fn no_crane_calls_warning(flake: &Path) -> String {
-    format!(
-        "{}: no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's. Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml",
-        flake.display()
+fn no_crane_calls_warning(flake: &Path) -> Note {
+    Note::at(
+        SourceLocation::file(flake.display().to_string()),
+        "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's. Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml",
     )
 }
 
 /// ` (what could not be resolved: ...)` when the reader noted anything.
-fn unresolved_note(warnings: &[String]) -> String {
+fn unresolved_note(warnings: &[Note]) -> String {
     if warnings.is_empty() {
         String::new()
     } else {
@@ -359,7 +360,7 @@ fn unresolved_note(warnings: &[String]) -> String {
             warnings
                 .iter()
                 .take(3)
-                .cloned()
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ")
         )

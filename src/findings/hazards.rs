@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{AttrValue, Phase};
+use crate::phase::{AttrValue, Phase, SourceLocation};
 
 /// Phases that set `var` to each distinct value (`None`: not set).
 fn values_of(phases: &[&Phase], var: &str) -> BTreeMap<Option<String>, Vec<String>> {
@@ -117,7 +117,7 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
         findings.push(finding(
             FindingId::DevBuildOverride,
             Severity::Info,
-            Some("Cargo.toml".to_string()),
+            Some(SourceLocation::file("Cargo.toml")),
             format!(
                 "{} build with the dev profile, and the graph has proc-macros ({}). Without [profile.dev.build-override] settings, proc-macros and build scripts take the dev profile's debug setting, so a phase that changes it (CARGO_PROFILE_DEV_DEBUG, a profile override) rebuilds them and every crate that uses them.",
                 and_list(&dev_phases),

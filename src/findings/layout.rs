@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::cargo::invocation::package_selection;
-use crate::phase::{CraneFunction, Phase};
+use crate::phase::{CraneFunction, Phase, SourceLocation};
 
 /// `root-package-and-workspace`: cargo without `--workspace` then builds only the root
 /// package, so a deps-only phase with default arguments misses other members' deps.
@@ -42,7 +42,7 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
     Some(finding(
         FindingId::RootPackageAndWorkspace,
         Severity::Warning,
-        Some(format!("Cargo.toml:{line}")),
+        Some(SourceLocation::line("Cargo.toml", line)),
         format!(
             "The top-level Cargo.toml defines both [package] ({package}) and [workspace]. Cargo without --workspace then builds only {package}, so buildDepsOnly {} caches only {package}'s dependencies, while {} select{} other members.",
             and_list(&deps_names),

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use crate::cargo::Invocation;
 use crate::diff::DiffGraph;
-use crate::phase::{Phase, PhaseSet};
+use crate::phase::{Phase, PhaseSet, SourceLocation, serialize_location};
 use serde::Serialize;
 
 use crate::plan::PhasePlans;
@@ -74,7 +74,7 @@ impl FindingsInput<'_> {
     }
 
     /// `file:line` of a phase's definition, if known.
-    fn location(&self, phase: &Phase) -> Option<String> {
+    fn location(&self, phase: &Phase) -> Option<SourceLocation> {
         phase.origin.clone()
     }
 }
@@ -98,8 +98,9 @@ pub fn find(input: &FindingsInput) -> Vec<Finding> {
 pub struct Finding {
     pub id: FindingId,
     pub severity: Severity,
-    /// `file` or `file:line` of what causes it.
-    pub location: Option<String>,
+    /// Where what causes it is written (a file, or a line of it).
+    #[serde(serialize_with = "serialize_location")]
+    pub location: Option<SourceLocation>,
     pub message: String,
     pub fix: String,
 }
@@ -159,7 +160,7 @@ impl Severity {
 fn finding(
     id: FindingId,
     severity: Severity,
-    location: Option<String>,
+    location: Option<SourceLocation>,
     message: String,
     fix: String,
 ) -> Finding {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{AttrValue, Phase};
+use crate::phase::{AttrValue, Phase, SourceLocation};
 
 /// How a phase's `src` expression filters the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +196,7 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Reader {
     code: String,
-    location: String,
+    location: SourceLocation,
 }
 
 /// Files (relative to the source root) that local crates read at build time, with the
@@ -243,7 +243,7 @@ fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
                 };
                 read.entry(relative.to_path_buf()).or_insert(Reader {
                     code,
-                    location: format!("{}:{line}", reader_file.display()),
+                    location: SourceLocation::line(reader_file.display().to_string(), line),
                 });
             }
         }
@@ -289,11 +289,13 @@ fn files_watched_by_build_scripts(
                 continue;
             };
             let script = package_dir.join("build.rs");
-            let location = script
-                .strip_prefix(input.source_root)
-                .unwrap_or(&script)
-                .display()
-                .to_string();
+            let location = SourceLocation::file(
+                script
+                    .strip_prefix(input.source_root)
+                    .unwrap_or(&script)
+                    .display()
+                    .to_string(),
+            );
             read.entry(relative.to_path_buf()).or_insert(Reader {
                 code: format!(
                     "cargo:rerun-if-changed={} (in the build script's output)",

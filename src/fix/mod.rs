@@ -578,7 +578,7 @@ fn nix_name(name: &str) -> String {
 
 fn origin(spec: &PhaseSpec) -> String {
     spec.origin
-        .as_deref()
+        .as_ref()
         .map(|o| format!(" ({o})"))
         .unwrap_or_default()
 }

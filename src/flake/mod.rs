@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::phase::PhaseSpec;
+use crate::phase::{Note, PhaseSpec};
 
 /// The phases found in a flake. Produced by [`read_flake`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlakePhases {
     pub specs: Vec<PhaseSpec>,
     /// Things that could not be resolved, with file:line.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Note>,
 }
 
 /// Reads a flake (or any Nix file with crane calls) and the files it imports.

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 pub use crane::CraneFunction;
-pub use spec::{AttrValue, NotEvaluable, PhaseSpec, SourceLocation};
+pub use spec::{AttrValue, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location};
 
 use crane::{AttrLookup, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
 
@@ -36,12 +36,12 @@ pub struct Phase {
     /// Whether the phase's output carries its `target/` (`doInstallCargoArtifacts`).
     pub installs_artifacts: bool,
     /// Where the phase is defined (`file:line`), if known.
-    pub origin: Option<String>,
+    pub origin: Option<SourceLocation>,
     /// Remarks that do not change the analysis (attributes crane ignores here, ...).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// What could not be known or interpreted exactly; non-empty means the analysis of
     /// this phase is approximate.
-    pub approximations: Vec<String>,
+    pub approximations: Vec<Note>,
     /// True for the buildDepsOnly that buildPackage makes when given no `cargoArtifacts`.
     pub implicit: bool,
     /// Which crane lib (toolchain) builds the phase, when the source says.
@@ -408,7 +408,7 @@ const BOOL_ATTRS: &[&str] = &["doCheck", "doInstallCargoArtifacts", "withLlvmCov
 const INT_ATTRS: &[&str] = &["partitions"];
 
 /// Rejects values of the wrong type; returns notes for values that are not known.
-fn check_types(spec: &PhaseSpec) -> Result<Vec<String>, PhaseError> {
+fn check_types(spec: &PhaseSpec) -> Result<Vec<Note>, PhaseError> {
     let mut notes = Vec::new();
     for (attr, value) in &spec.attrs {
         let expected = if BOOL_ATTRS.contains(&attr.as_str()) {
@@ -435,18 +435,17 @@ fn check_types(spec: &PhaseSpec) -> Result<Vec<String>, PhaseError> {
         );
         match value {
             _ if ok => {}
-            AttrValue::Unknown(what) => notes.push(format!(
-                "{}attribute {attr} could not be resolved ({what}); {}",
-                spec.origin
-                    .as_deref()
-                    .map(|o| format!("{o}: "))
-                    .unwrap_or_default(),
-                if is_env_attr(attr) && attr != "CARGO_PROFILE" {
-                    "left unset"
-                } else {
-                    "crane's default was assumed"
-                }
-            )),
+            AttrValue::Unknown(what) => notes.push(Note {
+                location: spec.origin.clone(),
+                text: format!(
+                    "attribute {attr} could not be resolved ({what}); {}",
+                    if is_env_attr(attr) && attr != "CARGO_PROFILE" {
+                        "left unset"
+                    } else {
+                        "crane's default was assumed"
+                    }
+                ),
+            }),
             // An environment variable given as a number or boolean is its text.
             AttrValue::Int(_) | AttrValue::Bool(_) if is_env_attr(attr) => {}
             other => return Err(wrong_type(spec, attr, expected, other)),
@@ -477,14 +476,14 @@ fn env_of(spec: &PhaseSpec) -> BTreeMap<String, String> {
     env
 }
 
-fn installs_artifacts(function: CraneFunction, attrs: &SpecAttrs, notes: &mut Vec<String>) -> bool {
+fn installs_artifacts(function: CraneFunction, attrs: &SpecAttrs, notes: &mut Vec<Note>) -> bool {
     let given = attrs.boolean("doInstallCargoArtifacts");
     match function.forced_installs_artifacts() {
         Some(forced) => {
             if given.is_some_and(|given| given != forced) {
-                notes.push(format!(
+                notes.push(Note::new(format!(
                     "crane's {function} sets doInstallCargoArtifacts = {forced} over the given value"
-                ));
+                )));
             }
             forced
         }
@@ -522,15 +521,17 @@ fn build_phase(
             && attr.starts_with("cargo")
             && !function.reads_attr(attr)
         {
-            notes.push(format!("{attr} is not read by crane's {function}; ignored"));
+            notes.push(Note::new(format!(
+                "{attr} is not read by crane's {function}; ignored"
+            )));
         }
     }
     if function == CraneFunction::BuildDepsOnly
         && matches!(spec.attrs.get("cargoArtifacts"), Some(AttrValue::Str(s)) if !s.is_empty())
     {
-        notes.push(
-            "crane's buildDepsOnly ignores cargoArtifacts (it always starts from nothing)".into(),
-        );
+        notes.push(Note::new(
+            "crane's buildDepsOnly ignores cargoArtifacts (it always starts from nothing)",
+        ));
     }
     let texts = crane::phase_texts(function, &attrs, &profile);
     let lookup = |name: &str| match name {
@@ -539,29 +540,24 @@ fn build_phase(
         _ => env.get(name).cloned(),
     };
     let mut commands = Vec::new();
-    let origin = spec
-        .origin
-        .as_deref()
-        .map(|o| format!("{o}: "))
-        .unwrap_or_default();
     for (text, attr) in [
         (&texts.build, shell_attr(spec, "buildPhase")),
         (&texts.check, shell_attr(spec, "checkPhase")),
     ] {
         let scan = shell::find_cargo_calls(text, &profile, &lookup);
-        approximations.extend(
-            scan.uninterpreted
-                .into_iter()
-                .map(|note| format!("{origin}{attr} {note}")),
-        );
+        approximations.extend(scan.uninterpreted.into_iter().map(|note| Note {
+            location: spec.origin.clone(),
+            text: format!("{attr} {note}"),
+        }));
         commands.extend(scan.calls.into_iter().map(|call| PhaseCommand {
             args: call.args,
             env: call.env,
         }));
     }
     if function == CraneFunction::MkCargoDerivation && commands.is_empty() {
-        approximations
-            .push("no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand".into());
+        approximations.push(Note::new(
+            "no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand",
+        ));
     }
     let installs_artifacts = installs_artifacts(function, &attrs, &mut notes);
     Ok(Phase {

@@ -29,9 +29,23 @@ pub struct ShellCargoCall {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShellScan {
     pub calls: Vec<ShellCargoCall>,
-    /// Notes about lines that mention cargo but could not be followed exactly, each
-    /// `line N: …` (N counted within the snippet).
-    pub uninterpreted: Vec<String>,
+    /// Notes about lines that mention cargo but could not be followed exactly, in line
+    /// order.
+    pub uninterpreted: Vec<ShellNote>,
+}
+
+/// A line of a snippet that mentions cargo but could not be followed exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellNote {
+    /// Counted within the snippet, from 1.
+    pub line: usize,
+    pub text: String,
+}
+
+impl std::fmt::Display for ShellNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.text)
+    }
 }
 
 /// Scans `text` for cargo calls. `var` resolves shell variables (`$CARGO_PROFILE`, phase
@@ -45,12 +59,14 @@ pub fn find_cargo_calls(
     let mut scan = ShellScan::default();
     for error in &lexed.errors {
         if mentions_cargo(&error.text) {
-            scan.uninterpreted.push(format!(
-                "line {}: `{}`: cannot be read ({}); skipped",
-                error.line,
-                snippet(&error.text),
-                error.why
-            ));
+            scan.uninterpreted.push(ShellNote {
+                line: error.line,
+                text: format!(
+                    "`{}`: cannot be read ({}); skipped",
+                    snippet(&error.text),
+                    error.why
+                ),
+            });
         }
     }
     let mut state = State {
@@ -60,16 +76,8 @@ pub fn find_cargo_calls(
         exports: BTreeMap::new(),
     };
     state.run(&lexed.commands, &mut scan);
-    scan.uninterpreted.sort_by_key(|note| line_of(note));
+    scan.uninterpreted.sort_by_key(|note| note.line);
     scan
-}
-
-/// The line number a note starts with, for ordering.
-fn line_of(note: &str) -> usize {
-    note.strip_prefix("line ")
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Variables while the text is followed.
@@ -229,8 +237,10 @@ impl State<'_> {
         let Some((program, args)) = expanded.fields.split_first() else {
             return;
         };
-        let note =
-            |why: String| format!("line {}: `{}`: {why}", command.line, snippet(&command.text));
+        let note = |why: String| ShellNote {
+            line: command.line,
+            text: format!("`{}`: {why}", snippet(&command.text)),
+        };
         let args = match program.as_str() {
             "cargo" => args.to_vec(),
             "cargoWithProfile" => {

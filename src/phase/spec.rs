@@ -64,10 +64,10 @@ pub struct PhaseSpec {
     pub attrs: BTreeMap<String, AttrValue>,
     /// The `env` attribute set of the call.
     pub env: BTreeMap<String, String>,
-    /// Where the phase is defined, as `file:line`.
-    pub origin: Option<String>,
-    /// Things the reader could not determine exactly (file:line and attribute).
-    pub approximations: Vec<String>,
+    /// Where the phase is defined.
+    pub origin: Option<SourceLocation>,
+    /// Things the reader could not determine exactly (where, and which attribute).
+    pub approximations: Vec<Note>,
     /// Which crane lib (and so toolchain) builds it, when the source says (flakes).
     pub toolchain: Option<String>,
     /// The absolute local directory its `src` is made from, when the source says (a
@@ -86,17 +86,103 @@ pub struct NotEvaluable {
     pub location: SourceLocation,
 }
 
-/// A place in a source file as users read it: the file (relative to the flake), 1-based
-/// line and column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A place in a source file as users read it: the file (relative to the flake or as
+/// given) and, where known, the 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SourceLocation {
     pub file: String,
-    pub line: usize,
-    pub column: usize,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl SourceLocation {
+    /// A whole file.
+    pub fn file(file: impl Into<String>) -> SourceLocation {
+        SourceLocation {
+            file: file.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    /// `file:line`, with no column.
+    pub fn line(file: impl Into<String>, line: usize) -> SourceLocation {
+        SourceLocation {
+            line: Some(line),
+            ..SourceLocation::file(file)
+        }
+    }
+
+    /// The same place, without its column.
+    pub fn without_column(&self) -> SourceLocation {
+        SourceLocation {
+            column: None,
+            ..self.clone()
+        }
+    }
 }
 
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `file:line[:column]` in the JSON, where a location is a plain string.
+pub fn serialize_location<S: serde::Serializer>(
+    location: &Option<SourceLocation>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match location {
+        Some(location) => serializer.collect_str(location),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// A remark about a phase, and where in its source it comes from. Kept typed until it is
+/// shown; never parsed back.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Note {
+    pub location: Option<SourceLocation>,
+    pub text: String,
+}
+
+impl Note {
+    pub fn at(location: SourceLocation, text: impl Into<String>) -> Note {
+        Note {
+            location: Some(location),
+            text: text.into(),
+        }
+    }
+
+    /// A note about the phase as a whole, with no place of its own.
+    pub fn new(text: impl Into<String>) -> Note {
+        Note {
+            location: None,
+            text: text.into(),
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: {}", self.text),
+            None => f.write_str(&self.text),
+        }
+    }
+}
+
+/// As `file:line: text` in the JSON.
+impl Serialize for Note {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }

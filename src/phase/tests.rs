@@ -162,6 +162,7 @@ fn mk_cargo_derivation_reads_shell_text() {
     assert_eq!(custom.approximations.len(), 1);
     assert!(
         custom.approximations[0]
+            .to_string()
             .contains("buildPhaseCargoCommand line 2: `cargo xtask dist $EXTRA`: `$EXTRA` is"),
         "{:?}",
         custom.approximations
@@ -292,7 +293,9 @@ fn crane_forces_artifact_installation_on_deps_only_and_llvm_cov() {
     assert!(deps.installs_artifacts);
     assert_eq!(
         deps.notes,
-        ["crane's buildDepsOnly sets doInstallCargoArtifacts = true over the given value"]
+        [Note::new(
+            "crane's buildDepsOnly sets doInstallCargoArtifacts = true over the given value"
+        )]
     );
     assert!(!set.get("cov").unwrap().installs_artifacts);
     assert!(!set.get("build").unwrap().installs_artifacts);

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use toml::Value;
 
-use super::spec::{AttrValue, PhaseSpec};
+use super::spec::{AttrValue, PhaseSpec, SourceLocation};
 
 /// Reads a phases file into phase specs, in file order; `shown_as` names it in errors
 /// and origins.
@@ -43,7 +43,7 @@ pub fn parse_phases(text: &str, file: &str) -> Result<Vec<PhaseSpec>> {
 fn phase_spec(name: &str, table: toml::Table, file: &str, text: &str) -> Result<PhaseSpec> {
     let mut spec = PhaseSpec {
         name: name.to_string(),
-        origin: header_line(text, name).map(|line| format!("{file}:{line}")),
+        origin: header_line(text, name).map(|line| SourceLocation::line(file, line)),
         ..PhaseSpec::default()
     };
     for (attr, value) in table {
@@ -233,7 +233,10 @@ RUSTFLAGS = "--cfg loom"
         assert_eq!(specs.len(), 2);
         assert_eq!(specs[0].name, "deps");
         assert_eq!(specs[0].attrs["doCheck"], AttrValue::Bool(false));
-        assert_eq!(specs[0].origin.as_deref(), Some("phases.toml:2"));
+        assert_eq!(
+            specs[0].origin,
+            Some(SourceLocation::line("phases.toml", 2))
+        );
         assert_eq!(specs[1].name, "app");
         assert_eq!(specs[1].env["RUSTFLAGS"], "--cfg loom");
         assert_eq!(

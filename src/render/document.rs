@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::explain::MissReport;
 use crate::fix::FixReport;
+use crate::phase::Note;
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report};
 use crate::verify::VerifyReport;
 
@@ -33,7 +34,7 @@ pub fn findings_document(report: &Report) -> Vec<Block> {
 }
 
 /// Where the workspace and the phases are, and what the phase source could not resolve.
-fn header(workspace_root: &str, phase_source: &str, warnings: &[String]) -> Block {
+fn header(workspace_root: &str, phase_source: &str, warnings: &[Note]) -> Block {
     Block::Lines(
         [
             format!("workspace: {workspace_root}"),
@@ -117,15 +118,24 @@ pub fn document(report: &Report) -> Vec<Block> {
     blocks
 }
 
-/// An approximation without the `file:line: ` of its phase in front (the phase's own
-/// location, not the value's), so that the same unknown value in several phases reads alike.
-fn without_origin<'a>(phase: &PhaseSummary, text: &'a str) -> &'a str {
+/// How an approximation reads across phases: without its location when that is the
+/// phase's own (not the value's), so that the same unknown value in several phases reads
+/// alike.
+fn shared_text(phase: &PhaseSummary, note: &Note) -> String {
+    if note.location.is_some() && note.location == phase.origin {
+        note.text.clone()
+    } else {
+        note.to_string()
+    }
+}
+
+/// ` (file:line)` of where a phase is defined, if known.
+fn defined_at(phase: &PhaseSummary, label: &str) -> String {
     phase
         .origin
-        .as_deref()
-        .and_then(|origin| text.strip_prefix(origin))
-        .and_then(|rest| rest.strip_prefix(": "))
-        .unwrap_or(text)
+        .as_ref()
+        .map(|o| format!(" ({label}{o})"))
+        .unwrap_or_default()
 }
 
 /// Approximations that several phases share (a value from commonArgs), each with the
@@ -133,15 +143,10 @@ fn without_origin<'a>(phase: &PhaseSummary, text: &'a str) -> &'a str {
 fn shared_approximations(report: &Report) -> BTreeMap<String, Vec<String>> {
     let mut by_text: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for phase in &report.phases {
-        for text in &phase.phase.approximations {
-            let origin = phase
-                .phase
-                .origin
-                .as_deref()
-                .map(|o| format!(" ({o})"))
-                .unwrap_or_default();
+        for note in &phase.phase.approximations {
+            let origin = defined_at(&phase.phase, "");
             by_text
-                .entry(without_origin(&phase.phase, text).to_string())
+                .entry(shared_text(&phase.phase, note))
                 .or_default()
                 .push(format!("`{}`{origin}", phase.phase.name));
         }
@@ -226,12 +231,7 @@ fn unanalysed_block(report: &Report) -> Option<Block> {
         .into_iter()
         .flat_map(|status| report.phases.iter().filter(move |p| p.status == status))
         .map(|p| {
-            let origin = p
-                .phase
-                .origin
-                .as_deref()
-                .map(|o| format!(" (defined at {o})"))
-                .unwrap_or_default();
+            let origin = defined_at(&p.phase, "defined at ");
             let label = match p.status {
                 PhaseStatus::Failed => "failed",
                 _ => "not evaluable by Nix, so never built",
@@ -252,11 +252,11 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
         return blocks;
     }
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
-    let approximations: Vec<&String> = phase
+    let approximations: Vec<&Note> = phase
         .phase
         .approximations
         .iter()
-        .filter(|a| !shared.contains_key(without_origin(&phase.phase, a)))
+        .filter(|a| !shared.contains_key(&shared_text(&phase.phase, a)))
         .collect();
     if !roots.is_empty() || !approximations.is_empty() || !phase.phase.notes.is_empty() {
         let from = phase
@@ -395,7 +395,7 @@ pub fn findings_blocks(report: &Report) -> Vec<Block> {
     for finding in &report.findings {
         let location = finding
             .location
-            .as_deref()
+            .as_ref()
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
         lines.push(format!(
@@ -410,7 +410,7 @@ pub fn findings_blocks(report: &Report) -> Vec<Block> {
 }
 
 /// The document of `cache-miss phases`: each phase, what it runs, where it comes from.
-pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String]) -> Vec<Block> {
+pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[Note]) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss phases".to_string()),
         Block::Lines(
@@ -426,7 +426,10 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[String
                 format!("{}{}", p.name, if p.implicit { " (implicit)" } else { "" }),
                 p.function.to_string(),
                 p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
-                p.origin.clone().unwrap_or_default(),
+                p.origin
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             ]
         })
         .collect();

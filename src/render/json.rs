@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::findings::Finding;
 use crate::fix::FixReport;
+use crate::phase::Note;
 use crate::report::{PhaseReport, PhaseSummary, Report};
 use crate::verify::{VerifiedPhase, VerifyReport};
 
@@ -16,7 +17,7 @@ struct JsonReport<'a> {
     phase_source: &'a str,
     phases: &'a [PhaseReport],
     findings: &'a [Finding],
-    warnings: &'a [String],
+    warnings: &'a [Note],
 }
 
 pub fn render(report: &Report) -> String {
@@ -37,11 +38,11 @@ struct JsonPhases<'a> {
     version: u32,
     phase_source: &'a str,
     phases: &'a [PhaseSummary],
-    warnings: &'a [String],
+    warnings: &'a [Note],
 }
 
 /// `cache-miss phases --format json`: the report's `phases` array without units and misses.
-pub fn render_phases(phases: &[PhaseSummary], source: &str, warnings: &[String]) -> String {
+pub fn render_phases(phases: &[PhaseSummary], source: &str, warnings: &[Note]) -> String {
     let json = JsonPhases {
         version: VERSION,
         phase_source: source,
@@ -58,7 +59,7 @@ struct JsonVerify<'a> {
     phase_source: &'a str,
     phases: &'a [VerifiedPhase],
     findings: &'a [Finding],
-    warnings: &'a [String],
+    warnings: &'a [Note],
     kept_at: &'a Option<String>,
 }
 

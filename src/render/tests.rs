@@ -6,6 +6,7 @@ use super::document::document;
 use super::{json, markdown, table};
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
+use crate::phase::{Note, SourceLocation};
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report, UnitCounts};
 
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {
@@ -15,7 +16,7 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
         artifacts_from: from.map(String::from),
         commands: commands.iter().map(|c| c.to_string()).collect(),
         env: BTreeMap::new(),
-        origin: Some(format!("phases.toml:{}", name.len())),
+        origin: Some(SourceLocation::line("phases.toml", name.len())),
         implicit: false,
         approximations: vec![],
         notes: vec![],
@@ -279,14 +280,15 @@ fn approximations_shared_by_phases_are_said_once() {
     let mut report = sample();
     for phase in &mut report.phases {
         let origin = phase.phase.origin.clone().unwrap();
-        phase.phase.approximations = vec![format!(
-            "{origin}: attribute OPENSSL_DIR could not be resolved (\"${{pkgs.openssl.dev}}\"); left unset"
+        phase.phase.approximations = vec![Note::at(
+            origin,
+            "attribute OPENSSL_DIR could not be resolved (\"${pkgs.openssl.dev}\"); left unset",
         )];
     }
     report.phases[1]
         .phase
         .approximations
-        .push("only in cli".into());
+        .push(Note::new("only in cli"));
     let text = table_text(&report);
     assert_eq!(text.matches("OPENSSL_DIR").count(), 1, "{text}");
     assert!(

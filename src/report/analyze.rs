@@ -13,7 +13,7 @@ use crate::cargo::{CargoRunner, UnitGraph};
 use crate::diff::{DiffGraph, diff_phase};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
-use crate::phase::{Phase, PhaseSet};
+use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
 
@@ -278,9 +278,9 @@ fn phase_report(
     let mut notes = phase.notes.clone();
     let (sources, inherits_nothing) = inherited_sources(set, phase);
     if let Some(name) = &inherits_nothing {
-        notes.push(format!(
+        notes.push(Note::new(format!(
             "`{name}` does not install its target/ (doInstallCargoArtifacts = false), so this phase inherits no artifacts from it"
-        ));
+        )));
     }
     let source_indices: Vec<usize> = sources
         .iter()
@@ -300,10 +300,10 @@ fn phase_report(
         diff.counts.missed = 0;
         diff.misses.clear();
         if phase.function != crate::phase::CraneFunction::BuildDepsOnly && diff.counts.needed > 0 {
-            notes.push(format!(
+            notes.push(Note::new(format!(
                 "no cargoArtifacts: this phase compiles all {} dependency units itself",
                 diff.counts.needed
-            ));
+            )));
         }
     }
     let ctx = ExplainContext {
@@ -323,7 +323,7 @@ fn phase_report(
     let mut summary = PhaseSummary::of(phase);
     summary
         .approximations
-        .extend(plans.unsupported[i].iter().cloned());
+        .extend(plans.unsupported[i].iter().cloned().map(Note::new));
     summary.notes = notes;
     PhaseReport {
         phase: summary,

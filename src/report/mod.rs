@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::explain::MissReport;
 use crate::findings::Finding;
-use crate::phase::{CraneFunction, NotEvaluable, Phase};
+use crate::phase::{CraneFunction, NotEvaluable, Note, Phase, SourceLocation, serialize_location};
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze_loaded`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -20,7 +20,7 @@ pub struct Report {
     pub phases: Vec<PhaseReport>,
     pub findings: Vec<Finding>,
     /// What the phase source could not resolve (a flake's unknown imports, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Note>,
     /// Where the time went; printed with `--timings`, not part of the JSON contract.
     #[serde(skip)]
     pub timings: Timings,
@@ -91,12 +91,13 @@ pub struct PhaseSummary {
     /// The environment the phase gives cargo.
     pub env: BTreeMap<String, String>,
     /// Where the phase is defined (`file:line`).
-    pub origin: Option<String>,
+    #[serde(serialize_with = "serialize_location")]
+    pub origin: Option<SourceLocation>,
     /// True for the buildDepsOnly that buildPackage makes when given no cargoArtifacts.
     pub implicit: bool,
     /// What could not be known exactly; the phase's numbers are then approximate.
-    pub approximations: Vec<String>,
-    pub notes: Vec<String>,
+    pub approximations: Vec<Note>,
+    pub notes: Vec<Note>,
     /// Set when Nix can never build the phase: Nix's error and where it fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_evaluable: Option<NotEvaluable>,

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::{CargoRunner, Invocation};
-use crate::phase::{CraneFunction, Phase, PhaseSet};
+use crate::phase::{CraneFunction, Note, Phase, PhaseSet};
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Stage};
 use crate::report::{PhaseReport, Report};
@@ -82,7 +82,7 @@ pub struct VerifyReport {
     pub phase_source: String,
     pub phases: Vec<VerifiedPhase>,
     /// What the phase source could not resolve, as in the report.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Note>,
     /// The replay's temp dir, when kept (`--keep`).
     pub kept_at: Option<String>,
 }

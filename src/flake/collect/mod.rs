@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::eval::value::{AttrSetValue, Closure, CraneDerivation, DerivationId, Thunk, Value};
 use super::eval::{Evaluator, FrameId, is_system_name};
 use crate::phase::crane::is_known_attr;
-use crate::phase::{PhaseSpec, is_env_attr};
+use crate::phase::{PhaseSpec, SourceLocation, is_env_attr};
 use same::same_calls;
 use specs::Specs;
 
@@ -25,7 +25,7 @@ pub(super) struct Found {
     /// Reached through the outputs without any condition the evaluator cannot decide.
     unconditional: bool,
     /// The undecidable conditions it was reached under (`file:line` and the condition).
-    conditions: BTreeSet<(String, String)>,
+    conditions: BTreeSet<(SourceLocation, String)>,
 }
 
 impl Found {
@@ -112,7 +112,7 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
 struct Search {
     found: BTreeMap<DerivationId, Found>,
     /// The undecidable conditions of the attributes on the current path.
-    conditions: Vec<(String, String)>,
+    conditions: Vec<(SourceLocation, String)>,
     /// Searching frames or naming by bindings: whether a derivation is conditional is not
     /// known from there.
     frames_loop: bool,

@@ -9,7 +9,10 @@ use crate::flake::eval::value::{
     CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, Value,
 };
 use crate::phase::crane::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
-use crate::phase::{AttrValue, NotEvaluable, PhaseSpec, did_you_mean, is_env_attr, known_attrs};
+use crate::phase::{
+    AttrValue, NotEvaluable, Note, PhaseSpec, SourceLocation, did_you_mean, is_env_attr,
+    known_attrs,
+};
 
 /// Turns found derivations into specs, giving each a unique name.
 pub(super) struct Specs<'a> {
@@ -22,7 +25,7 @@ pub(super) struct Specs<'a> {
     /// Each crane lib's name in the phases, by its key.
     toolchains: HashMap<String, String>,
     /// The undecidable conditions of derivations only reached under them, by id.
-    conditions: HashMap<DerivationId, BTreeSet<(String, String)>>,
+    conditions: HashMap<DerivationId, BTreeSet<(SourceLocation, String)>>,
 }
 
 impl Specs<'_> {
@@ -109,13 +112,15 @@ impl Specs<'_> {
             );
         }
         for what in &derivation.args.partial {
-            spec.approximations.push(format!(
-                "{location}: part of the arguments could not be resolved ({what})"
+            spec.approximations.push(Note::at(
+                location.clone(),
+                format!("part of the arguments could not be resolved ({what})"),
             ));
         }
         for (at, condition) in self.conditions.get(&derivation.id).into_iter().flatten() {
-            spec.approximations.push(format!(
-                "{at}: only when `{condition}`, which cannot be known statically: the phase exists on some systems"
+            spec.approximations.push(Note::at(
+                at.clone(),
+                format!("only when `{condition}`, which cannot be known statically: the phase exists on some systems"),
             ));
         }
         let mut dynamic = Vec::new();
@@ -127,10 +132,12 @@ impl Specs<'_> {
                 }
             }
             if let Some(condition) = self.evaluator.condition(&thunk) {
-                spec.approximations.push(format!(
-                    "{}: attribute {attr} only when `{}`, which cannot be known statically; used",
+                spec.approximations.push(Note::at(
                     self.evaluator.location(condition.pos),
-                    condition.text
+                    format!(
+                        "attribute {attr} only when `{}`, which cannot be known statically; used",
+                        condition.text
+                    ),
                 ));
             }
             if attr.contains("${") {
@@ -167,8 +174,11 @@ impl Specs<'_> {
                         continue;
                     }
                     let hint = did_you_mean(&attr, &known_attrs()).unwrap_or_default();
-                    self.evaluator.warn(format!(
-                        "{location}: phase `{name}`: attribute `{attr}` is not one crane reads; ignored (crane passes it on as an environment variable){hint}"
+                    self.evaluator.warn(Note::at(
+                        location.clone(),
+                        format!(
+                            "phase `{name}`: attribute `{attr}` is not one crane reads; ignored (crane passes it on as an environment variable){hint}"
+                        ),
                     ));
                 }
                 _ => {
@@ -211,26 +221,32 @@ impl Specs<'_> {
 
     /// Attributes whose names are not known (`"CC_${target}" = …;`): environment variables
     /// when they look like one (noted once for the phase), else unknown attributes.
-    fn dynamic_names(&mut self, spec: &mut PhaseSpec, attrs: &[(String, Thunk)], location: &str) {
+    fn dynamic_names(
+        &mut self,
+        spec: &mut PhaseSpec,
+        attrs: &[(String, Thunk)],
+        location: &SourceLocation,
+    ) {
         let mut variables = Vec::new();
         for (attr, thunk) in attrs {
             let at = self
                 .evaluator
                 .attr_position(thunk)
-                .map_or(location.to_string(), |pos| self.evaluator.location(pos));
+                .map_or(location.clone(), |pos| self.evaluator.location(pos));
             if looks_like_env_name(attr) {
                 variables.push(format!("{at}: {attr}"));
             } else {
-                spec.approximations.push(format!(
-                    "{at}: attribute {attr}: its name cannot be known statically; ignored"
+                spec.approximations.push(Note::at(
+                    at,
+                    format!("attribute {attr}: its name cannot be known statically; ignored"),
                 ));
             }
         }
         if !variables.is_empty() {
-            spec.approximations.push(format!(
+            spec.approximations.push(Note::new(format!(
                 "environment variables whose names cannot be known statically, left unset: {}",
                 variables.join(", ")
-            ));
+            )));
         }
     }
 
@@ -249,7 +265,7 @@ impl Specs<'_> {
         &mut self,
         phase: &str,
         value: Value,
-        location: &str,
+        location: &SourceLocation,
         spec: &mut PhaseSpec,
         taken: &mut BTreeSet<String>,
     ) -> AttrValue {
@@ -270,8 +286,9 @@ impl Specs<'_> {
             Value::Null => AttrValue::Null,
             other => {
                 let what = describe(&other);
-                spec.approximations.push(format!(
-                    "{location}: attribute cargoArtifacts could not be resolved ({what})"
+                spec.approximations.push(Note::at(
+                    location.clone(),
+                    format!("attribute cargoArtifacts could not be resolved ({what})"),
                 ));
                 AttrValue::Unknown(what)
             }
@@ -336,20 +353,22 @@ impl Specs<'_> {
         self.classes.get(id.0).copied().unwrap_or(id)
     }
 
-    fn env(&mut self, spec: &mut PhaseSpec, value: &Value, location: &str) {
+    fn env(&mut self, spec: &mut PhaseSpec, value: &Value, location: &SourceLocation) {
         let Value::Attrs(set) = value else {
-            spec.approximations.push(format!(
-                "{location}: attribute env could not be resolved ({})",
-                describe(value)
+            spec.approximations.push(Note::at(
+                location.clone(),
+                format!("attribute env could not be resolved ({})", describe(value)),
             ));
             return;
         };
         for (name, thunk) in set.entries.clone() {
             if let Some(condition) = self.evaluator.condition(&thunk) {
-                spec.approximations.push(format!(
-                    "{}: attribute env.{name} only when `{}`, which cannot be known statically; used",
+                spec.approximations.push(Note::at(
                     self.evaluator.location(condition.pos),
-                    condition.text
+                    format!(
+                        "attribute env.{name} only when `{}`, which cannot be known statically; used",
+                        condition.text
+                    ),
                 ));
             }
             match self.evaluator.force(&thunk) {
@@ -369,9 +388,12 @@ impl Specs<'_> {
                     spec.env
                         .insert(name, if b { "1".into() } else { String::new() });
                 }
-                other => spec.approximations.push(format!(
-                    "{location}: attribute env.{name} could not be resolved ({})",
-                    describe(&other)
+                other => spec.approximations.push(Note::at(
+                    location.clone(),
+                    format!(
+                        "attribute env.{name} could not be resolved ({})",
+                        describe(&other)
+                    ),
                 )),
             }
         }
@@ -474,9 +496,9 @@ fn looks_like_env_name(attr: &str) -> bool {
 fn note_left_out(spec: &mut PhaseSpec, evaluator: &Evaluator, attr: &str, value: &Value) {
     if let Value::PartialStr(_, missing) = value {
         for (pos, text) in missing.iter() {
-            spec.approximations.push(format!(
-                "{}: {attr}: `{text}` unknown, left out",
-                evaluator.location(*pos)
+            spec.approximations.push(Note::at(
+                evaluator.location(*pos),
+                format!("{attr}: `{text}` unknown, left out"),
             ));
         }
     }

@@ -15,7 +15,7 @@ use super::files::{FileId, Pos};
 use super::frames::is_system_name;
 use super::value::{AttrSetValue, Builtin, CraneDerivation, DerivationId, Thunk, Toolchain, Value};
 use crate::phase::crane::{CRANE_LIB_ATTRS, crane_own_attrs};
-use crate::phase::{CraneFunction, did_you_mean};
+use crate::phase::{CraneFunction, Note, did_you_mean};
 
 impl Evaluator {
     /// `BASE.NAME` where the base is unknown: crane's entry points (`crane.mkLib`,
@@ -99,10 +99,9 @@ impl Evaluator {
                 AttrSetValue::default()
             }
             other => {
-                self.warnings.push(format!(
-                    "{}: {text}: crane called with {}",
+                self.warnings.push(Note::at(
                     self.location(pos),
-                    other.type_name()
+                    format!("{text}: crane called with {}", other.type_name()),
                 ));
                 AttrSetValue::default()
             }
@@ -260,11 +259,14 @@ impl Evaluator {
             )
         };
         let location = self.location(Pos::of(op, file));
-        let warning = format!(
-            "{location}: the attributes after `//` ({}) are merged into the result of craneLib.{}, not passed to crane{ignored}; write `craneLib.{} (args // {{ … }})` to pass them",
-            shown.join(", "),
-            derivation.function,
-            derivation.function
+        let warning = Note::at(
+            location,
+            format!(
+                "the attributes after `//` ({}) are merged into the result of craneLib.{}, not passed to crane{ignored}; write `craneLib.{} (args // {{ … }})` to pass them",
+                shown.join(", "),
+                derivation.function,
+                derivation.function
+            ),
         );
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);

@@ -116,9 +116,8 @@ impl Files {
     }
 
     /// `file:line` of a position.
-    pub fn location(&self, pos: Pos) -> String {
-        let file = self.get(pos.file);
-        format!("{}:{}", file.shown, line_column(&file.text, pos.offset).0)
+    pub fn location(&self, pos: Pos) -> SourceLocation {
+        self.place(pos).without_column()
     }
 
     /// `file:line:column` of a position.
@@ -132,8 +131,8 @@ impl Files {
         let (line, column) = line_column(&file.text, pos.offset);
         SourceLocation {
             file: file.shown.clone(),
-            line,
-            column,
+            line: Some(line),
+            column: Some(column),
         }
     }
 }

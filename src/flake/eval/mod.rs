@@ -25,7 +25,7 @@ use std::rc::Rc;
 use anyhow::{Result, anyhow};
 use rowan::ast::AstNode;
 
-use crate::phase::SourceLocation;
+use crate::phase::{Note, SourceLocation};
 use files::{Files, Pos};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
@@ -72,7 +72,7 @@ pub struct Evaluator {
     frames_by_thunk: HashMap<ThunkId, Vec<FrameId>>,
     /// The thunks being forced, innermost last, each with the thunks it forced.
     forcing: Vec<(Thunk, Vec<Thunk>)>,
-    warnings: Vec<String>,
+    warnings: Vec<Note>,
     /// Bad input Nix itself would reject before any output exists (a syntax error in an
     /// imported file, a missing import, an infinite recursion, ...): the first one is the
     /// evaluation's error, and once there is one nothing more is evaluated.
@@ -131,7 +131,7 @@ impl Evaluator {
     }
 
     /// What the evaluation leaves: its warnings, or the error Nix would stop with.
-    pub fn finish(self) -> Result<Vec<String>> {
+    pub fn finish(self) -> Result<Vec<Note>> {
         match self.fatal {
             Some(fatal) => Err(fatal),
             None => Ok(self.warnings),
@@ -154,7 +154,7 @@ impl Evaluator {
         }
     }
 
-    pub fn warn(&mut self, warning: String) {
+    pub fn warn(&mut self, warning: Note) {
         self.warnings.push(warning);
     }
 
@@ -168,7 +168,7 @@ impl Evaluator {
     }
 
     /// `file:line` of a position.
-    pub fn location(&self, pos: Pos) -> String {
+    pub fn location(&self, pos: Pos) -> SourceLocation {
         self.files.location(pos)
     }
 
@@ -246,9 +246,9 @@ impl Evaluator {
             return self.force(&thunk);
         }
         if !path.starts_with(&self.files.base_dir) {
-            self.warnings.push(format!(
-                "{}: import of {written} outside the flake's directory; its value is unknown",
-                self.location(pos)
+            self.warnings.push(Note::at(
+                self.location(pos),
+                format!("import of {written} outside the flake's directory; its value is unknown"),
             ));
             return Value::Unknown(format!("import {written}"));
         }

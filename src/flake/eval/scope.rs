@@ -10,6 +10,7 @@ use super::core::Selected;
 use super::files::{FileId, Pos};
 use super::value::{AttrSetValue, Env, Thunk, Value};
 use super::{Evaluator, text_of};
+use crate::phase::Note;
 
 /// An attribute name as evaluated.
 pub(super) enum AttrName {
@@ -216,10 +217,12 @@ impl Evaluator {
                             self.attr_pos.insert(thunk.id(), Pos::of(&path, file));
                             insert_path(&mut tree, &names, thunk);
                         }
-                        _ => self.warnings.push(format!(
-                            "{}: attribute name `{}` could not be resolved; ignored",
+                        _ => self.warnings.push(Note::at(
                             self.location(Pos::of(&binding, file)),
-                            text_of(&path)
+                            format!(
+                                "attribute name `{}` could not be resolved; ignored",
+                                text_of(&path)
+                            ),
                         )),
                     }
                 }

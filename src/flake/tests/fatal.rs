@@ -36,7 +36,9 @@ fn imports_the_evaluator_cannot_know_stay_approximations() {
     assert_eq!(names(&phases), ["p"]);
     assert!(!approximations(&phases, "p").is_empty());
     assert!(
-        phases.warnings[0].contains("import of ../elsewhere.nix outside the flake's directory"),
+        phases.warnings[0]
+            .text
+            .contains("import of ../elsewhere.nix outside the flake's directory"),
         "{:?}",
         phases.warnings
     );
@@ -90,7 +92,12 @@ fn a_near_miss_of_a_crane_attribute_is_an_error() {
         r#"{ packages.server = craneLib.buildPackage { cargoArtifacts = null; myOwnThing = "x"; buildInput = [ ]; }; }"#,
     );
     assert_eq!(names(&phases), ["server"]);
-    assert!(phases.warnings.iter().any(|w| w.contains("myOwnThing")));
+    assert!(
+        phases
+            .warnings
+            .iter()
+            .any(|w| w.text.contains("myOwnThing"))
+    );
 }
 
 #[test]

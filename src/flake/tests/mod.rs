@@ -7,6 +7,7 @@ mod not_evaluable;
 
 use super::*;
 use crate::phase::AttrValue;
+use crate::phase::SourceLocation;
 
 fn read(text: &str) -> FlakePhases {
     read_flake_str(text, Path::new("/flake/flake.nix"), Path::new("/flake")).expect("reads")
@@ -148,8 +149,13 @@ fn names(phases: &FlakePhases) -> Vec<&str> {
     phases.specs.iter().map(|s| s.name.as_str()).collect()
 }
 
-fn approximations<'a>(phases: &'a FlakePhases, phase: &str) -> &'a [String] {
-    &spec(phases, phase).approximations
+/// A phase's approximations as they read (`file:line: text`).
+fn approximations(phases: &FlakePhases, phase: &str) -> Vec<String> {
+    spec(phases, phase)
+        .approximations
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// Asserts `text` contains `part`, showing `text` when it does not.
@@ -442,7 +448,10 @@ fn a_derivation_merged_with_update_is_still_the_crane_call() {
     assert!(!spec(&phases, "b").attrs.contains_key("cargoArtifacts"));
     assert_eq!(phases.warnings.len(), 1, "{:?}", phases.warnings);
     assert!(
-        phases.warnings[0].starts_with("flake.nix:3: the attributes after `//` (`cargoArtifacts`)"),
+        phases.warnings[0].location == Some(SourceLocation::line("flake.nix", 3))
+            && phases.warnings[0]
+                .text
+                .starts_with("the attributes after `//` (`cargoArtifacts`)"),
         "{:?}",
         phases.warnings
     );
@@ -462,14 +471,14 @@ fn attributes_under_unknown_conditions_are_kept_and_approximate() {
     );
     assert!(spec(&phases, "a").approximations.is_empty());
     assert_eq!(
-        spec(&phases, "cov").approximations,
+        approximations(&phases, "cov"),
         [
             "flake.nix:3: only when `!pkgs.stdenv.isDarwin`, which cannot be known statically: the phase exists on some systems"
         ]
     );
-    assert!(spec(&phases, "mac").approximations[0].contains("`!(pkgs.stdenv.isLinux)`"));
+    assert!(approximations(&phases, "mac")[0].contains("`!(pkgs.stdenv.isLinux)`"));
     assert_eq!(attr(&phases, "p", "cargoExtraArgs"), &s("-p linux"));
-    let notes = &spec(&phases, "p").approximations;
+    let notes = approximations(&phases, "p");
     for note in [
         "flake.nix:7: attribute cargoExtraArgs only when `pkgs.stdenv.isLinux`",
         "flake.nix:6: attribute env.MAC only when `pkgs.stdenv.isDarwin`",
