@@ -3,9 +3,11 @@
 
 pub mod invocation;
 pub mod metadata;
+pub mod package_id;
 pub mod run;
 pub mod unit_graph;
 
 pub use invocation::{Invocation, Plan, plan};
+pub use package_id::{PackageId, PackageSource};
 pub use run::CargoRunner;
 pub use unit_graph::{Unit, UnitGraph};

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::invocation::Invocation;
+use super::metadata::git_commits;
 use super::unit_graph::UnitGraph;
 
 /// What `cargo -vV` says about the cargo that resolves the phases. Produced by
@@ -52,7 +53,8 @@ pub struct CargoRunner {
 #[derive(Debug, Default)]
 struct Answers {
     info: OnceLock<CargoInfo>,
-    metadata: OnceLock<cargo_metadata::Metadata>,
+    /// Held while cargo answers, so that callers at the same time wait for one answer.
+    metadata: Mutex<Option<cargo_metadata::Metadata>>,
     graphs: Mutex<HashMap<Invocation, UnitGraph>>,
 }
 
@@ -166,8 +168,11 @@ impl CargoRunner {
             bail!("{}", cargo_error(&output));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let graph = UnitGraph::parse(&stdout)
+        let mut graph = UnitGraph::parse(&stdout)
             .context("cargo printed a unit graph cache-miss cannot read")?;
+        if graph.lacks_git_commits() {
+            graph.join_git_commits(&git_commits(&self.metadata()?));
+        }
         if let Ok(mut graphs) = self.answers.graphs.lock() {
             graphs.insert(invocation.clone(), graph.clone());
         }
@@ -200,7 +205,12 @@ impl CargoRunner {
     /// `cargo metadata` for the whole workspace with every feature, so that every
     /// optional dependency's declaration is present.
     pub fn metadata(&self) -> Result<cargo_metadata::Metadata> {
-        if let Some(metadata) = self.answers.metadata.get() {
+        let mut answer = self
+            .answers
+            .metadata
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(metadata) = answer.as_ref() {
             return Ok(metadata.clone());
         }
         let base = ["metadata", "--format-version", "1", "--locked"].map(String::from);
@@ -216,7 +226,7 @@ impl CargoRunner {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let metadata = cargo_metadata::MetadataCommand::parse(stdout.as_ref())
             .context("cannot read `cargo metadata` output")?;
-        Ok(self.answers.metadata.get_or_init(|| metadata).clone())
+        Ok(answer.insert(metadata).clone())
     }
 }
 

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use crate::cargo::{Invocation, UnitGraph};
+use crate::cargo::{Invocation, PackageId, UnitGraph};
 
 /// Everything that makes one unit's artifact distinct, apart from its dependencies.
 /// Field order is the display and sort order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnitKey {
-    pub pkg_id: String,
+    pub pkg_id: PackageId,
     /// Target kinds joined with `,` (`lib`, `custom-build`, `proc-macro`, ...).
     pub target_kind: String,
     pub target_name: String,
@@ -26,11 +26,6 @@ pub struct UnitKey {
 }
 
 impl UnitKey {
-    /// `name@version` and the source of the unit's package.
-    pub fn package(&self) -> PackageRef<'_> {
-        PackageRef::parse(&self.pkg_id)
-    }
-
     pub fn profile_name(&self) -> String {
         serde_json::from_str::<serde_json::Value>(&self.profile)
             .ok()
@@ -40,7 +35,7 @@ impl UnitKey {
 
     /// `leaf@1.0.0 (build)`, `buildy@0.1.0 build-script (run-custom-build)`: a short label.
     pub fn label(&self) -> String {
-        let package = self.package();
+        let package = &self.pkg_id;
         let target = match self.target_kind.as_str() {
             "lib" | "rlib" | "proc-macro" => String::new(),
             "custom-build" => " build-script".to_string(),
@@ -50,38 +45,6 @@ impl UnitKey {
             "{}@{}{target} ({})",
             package.name, package.version, self.mode
         )
-    }
-}
-
-/// A package id taken apart: `registry+URL#name@version`, `path+file:///x#0.1.0`, ...
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageRef<'a> {
-    pub name: &'a str,
-    pub version: &'a str,
-    /// The source part of the id (`registry+https://...`, `git+...`, `path+file://...`).
-    pub source: &'a str,
-}
-
-impl<'a> PackageRef<'a> {
-    pub fn parse(pkg_id: &'a str) -> PackageRef<'a> {
-        let (source, fragment) = pkg_id.rsplit_once('#').unwrap_or((pkg_id, ""));
-        let (name, version) = match fragment.rsplit_once('@') {
-            Some((name, version)) => (name, version),
-            // `path+file:///dir/name#0.1.0`: the name is the directory's.
-            None => (
-                source
-                    .trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(source),
-                fragment,
-            ),
-        };
-        PackageRef {
-            name,
-            version,
-            source: source.split('?').next().unwrap_or(source),
-        }
     }
 }
 
@@ -174,7 +137,7 @@ impl DiffGraph {
                         .map(|d| d.index)
                         .filter(|&i| i < graph.units.len())
                         .collect(),
-                    local: unit.pkg_id.starts_with("path+"),
+                    local: unit.pkg_id.is_local(),
                 }
             })
             .collect();

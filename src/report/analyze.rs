@@ -89,7 +89,8 @@ pub fn analyze_with(
     let graphs = collect_graphs(set, &plans, graphs)?;
     let metadata = metadata?;
     let resolved = Instant::now();
-    let index = DependencyIndex::from_metadata(&metadata);
+    let index = DependencyIndex::from_metadata(&metadata)
+        .context("`cargo metadata` names a package cache-miss cannot read")?;
     let diff_graphs: Vec<DiffGraph> = graphs
         .iter()
         .zip(&plans.invocations)

@@ -40,7 +40,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
     diff.misses
         .iter()
         .map(|miss| {
-            let package = miss.unit.package();
+            let package = &miss.unit.pkg_id;
             let mut report = MissReport {
                 package: package.name.to_string(),
                 version: package.version.to_string(),
@@ -355,7 +355,7 @@ impl Askers<'_> {
     fn requested_by(&self, miss: &Miss, any_parent: bool) -> (Vec<String>, bool) {
         let (_, u) = miss.at;
         let unit = &miss.unit;
-        let child = unit.package();
+        let child = &unit.pkg_id;
         let extra: BTreeSet<String> = match (miss.reason, best_candidate(miss)) {
             (Reason::Features, Some(best)) => unit
                 .features
@@ -378,7 +378,7 @@ impl Askers<'_> {
                     &parent.pkg_id,
                     &parent.features,
                     &unit.pkg_id,
-                    child.name,
+                    &child.name,
                 );
                 let asked: Vec<String> = requested.intersection(&extra).cloned().collect();
                 if asked.is_empty() {
@@ -393,7 +393,7 @@ impl Askers<'_> {
             } else {
                 format!(" (features: {})", asked.join(", "))
             };
-            let parent_is_child = self.graph.units[p].key.package().name == child.name;
+            let parent_is_child = self.graph.units[p].key.pkg_id.name == child.name;
             let chain = self.chain_to(p);
             askers.insert(if parent_is_child {
                 // A build script's run, asked for by its own crate.
@@ -410,7 +410,7 @@ impl Askers<'_> {
     fn chain_to(&self, u: usize) -> String {
         let mut path = self.paths.path_from_member(u);
         // A crate, its build script and the script's run are one step of the way.
-        path.dedup_by_key(|&mut unit| self.graph.units[unit].key.package().name);
+        path.dedup_by_key(|&mut unit| self.graph.units[unit].key.pkg_id.name.as_str());
         let shown: Vec<Option<usize>> = if path.len() > CHAIN_SHOWN {
             let mut shown: Vec<Option<usize>> =
                 path[..CHAIN_SHOWN - 1].iter().copied().map(Some).collect();
@@ -432,7 +432,7 @@ impl Askers<'_> {
                 text.push_str(arrow(kind));
             }
             match node {
-                Some(node) => text.push_str(self.graph.units[*node].key.package().name),
+                Some(node) => text.push_str(&self.graph.units[*node].key.pkg_id.name),
                 None => text.push('…'),
             }
         }
@@ -462,9 +462,9 @@ fn edge_kind(
     child: usize,
 ) -> Option<EdgeKind> {
     let parent = &graph.units[parent].key;
-    let child = graph.units[child].key.package();
+    let child = &graph.units[child].key.pkg_id;
     index
-        .edges(&parent.pkg_id, child.name)
+        .edges(&parent.pkg_id, &child.name)
         .map(|d| d.kind)
         .min()
 }
