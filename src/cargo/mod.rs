@@ -5,6 +5,7 @@ pub mod invocation;
 pub mod metadata;
 pub mod package_id;
 pub mod run;
+pub mod toolchain;
 pub mod unit_graph;
 
 pub use invocation::{Invocation, Plan, plan};

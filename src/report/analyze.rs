@@ -117,6 +117,7 @@ pub fn analyze_with(
         phases,
         findings,
         warnings: Vec::new(),
+        cargo,
         timings: Timings {
             resolve: resolved - started,
             analyze: resolved.elapsed(),
