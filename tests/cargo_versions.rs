@@ -132,3 +132,161 @@ fn a_git_dependency_is_named_versioned_and_sourced_right() {
         "a name or label carries the query:\n{text}"
     );
 }
+
+/// The oldest cargo cache-miss supports, and one older (both installed by `.ci/run`).
+const OLDEST: &str = "1.48";
+const TOO_OLD: &str = "1.47";
+
+/// A fixture made readable by an old cargo, in its temp copy: edition 2018 everywhere (the
+/// shared registry too), no `resolver` key (cargo < 1.51), and the lock file in the format
+/// without a `version` line.
+fn old_cargo_fixture(name: &str) -> Fixture {
+    let fixture = Fixture::new(name);
+    let mut stack = vec![fixture.dir.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                stack.push(path);
+            } else if file == "Cargo.toml" || file == "Cargo.lock" {
+                let text = std::fs::read_to_string(&path).expect("read");
+                let text: Vec<&str> = text
+                    .lines()
+                    .filter(|l| !l.starts_with("resolver =") && !l.starts_with("version = 4"))
+                    .collect();
+                let text = text
+                    .join("\n")
+                    .replace("edition = \"2021\"", "edition = \"2018\"");
+                std::fs::write(&path, text + "\n").expect("write");
+            }
+        }
+    }
+    fixture
+}
+
+fn pin(fixture: &Fixture, toolchain: &str) -> PathBuf {
+    let file = fixture.root().join("rust-toolchain.toml");
+    std::fs::write(&file, format!("[toolchain]\nchannel = \"{toolchain}\"\n")).expect("pin");
+    file
+}
+
+/// `cache-miss report` in the fixture's directory (so rustup and cache-miss see the same
+/// toolchain file), with no toolchain from the test's own environment.
+fn report_in(fixture: &Fixture, args: &[&str]) -> assert_cmd::assert::Assert {
+    common::cache_miss()
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .current_dir(fixture.root())
+        .arg("report")
+        .args(args)
+        .assert()
+}
+
+/// Each phase's counts and misses, as `name: needed/cached/missed/local [package@version reason, ...]`.
+fn summary(report: &Value) -> Vec<String> {
+    report["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|p| {
+            let units = &p["units"];
+            let misses: Vec<String> = p["misses"]
+                .as_array()
+                .expect("misses")
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}@{} {} {}",
+                        m["package"], m["version"], m["mode"], m["reason"]
+                    )
+                })
+                .collect();
+            format!(
+                "{}: {}/{}/{}/{} {misses:?}",
+                p["name"], units["needed"], units["cached"], units["missed"], units["local"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_oldest_supported_cargo_reports_what_the_current_one_does() {
+    for name in ["dev-deps", "cascade", "select", "roles"] {
+        let fixture = old_cargo_fixture(name);
+        let json = |fixture: &Fixture| -> Value {
+            let output = report_in(fixture, &["--format", "json"])
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            serde_json::from_slice(&output).expect("JSON")
+        };
+        let current = summary(&json(&fixture));
+        pin(&fixture, OLDEST);
+        let oldest = summary(&json(&fixture));
+        assert_eq!(oldest, current, "{name}");
+        assert!(
+            current.iter().any(|p| !p.contains("[]")),
+            "{name} has no misses"
+        );
+    }
+}
+
+#[test]
+fn a_pinned_toolchain_that_is_not_installed_names_its_file_and_the_install_command() {
+    let fixture = Fixture::new("clean");
+    let file = pin(&fixture, "1.1.0");
+    let stderr = String::from_utf8(report_in(&fixture, &[]).code(2).get_output().stderr.clone())
+        .expect("UTF-8");
+    assert!(
+        stderr.contains(&format!(
+            "{} pins toolchain 1.1.0, which is not installed",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`rustup toolchain install 1.1.0 --profile minimal`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("cannot find the Cargo workspace"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_cargo_older_than_the_oldest_supported_is_refused() {
+    let fixture = old_cargo_fixture("clean");
+    let file = pin(&fixture, TOO_OLD);
+    let stderr = String::from_utf8(report_in(&fixture, &[]).code(2).get_output().stderr.clone())
+        .expect("UTF-8");
+    assert!(
+        stderr.contains(&format!(
+            "cargo 1.47.0 is older than {OLDEST} (from {})",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_cargo_on_path_is_said_so() {
+    let fixture = Fixture::new("clean");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let stderr = String::from_utf8(
+        common::cache_miss()
+            .env("PATH", empty.path())
+            .arg("report")
+            .arg("--manifest-path")
+            .arg(fixture.manifest())
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone(),
+    )
+    .expect("UTF-8");
+    assert!(stderr.contains("cargo was not found on PATH"), "{stderr}");
+}

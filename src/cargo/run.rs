@@ -15,9 +15,9 @@ use super::metadata::git_commits;
 use super::toolchain::{ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
 
-/// The oldest cargo whose `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) resolves what the
-/// report needs.
-pub const OLDEST_CARGO: (u32, u32) = (1, 46);
+/// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
+/// in 1.46, `cargo locate-project --workspace` in 1.48 (both checked for real).
+pub const OLDEST_CARGO: (u32, u32) = (1, 48);
 
 /// The cargo that resolves the phases: what `cargo -vV` says about it, and which toolchain
 /// choice selected it. Produced by [`CargoRunner::check_version`].
