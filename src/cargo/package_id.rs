@@ -457,7 +457,7 @@ mod tests {
 
     #[test]
     fn ids_sort_as_cargo_writes_them() {
-        let mut ids = vec![
+        let mut ids = [
             id("registry+https://github.com/rust-lang/crates.io-index#futures@0.3.0"),
             id("registry+https://github.com/rust-lang/crates.io-index#futures-core@0.3.0"),
             id("path+file:///ws/app#0.1.0"),
