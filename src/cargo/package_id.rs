@@ -121,6 +121,17 @@ impl PackageId {
         matches!(self.source, PackageSource::Path { .. })
     }
 
+    /// The bytes after the `#` of [`PackageId::spec`]: `[name@]version`.
+    fn fragment(&self) -> impl Iterator<Item = u8> + '_ {
+        let named = self.name != last_segment(self.source.url());
+        let name = if named { self.name.as_bytes() } else { &[] };
+        let at: &[u8] = if named { b"@" } else { &[] };
+        name.iter()
+            .chain(at)
+            .chain(self.version.as_bytes())
+            .copied()
+    }
+
     /// The id in the form cargo ≥ 1.77 writes (without a git commit).
     pub fn spec(&self) -> String {
         let mut spec = self.source.without_commit();
@@ -166,9 +177,13 @@ impl Ord for PackageId {
         if self == other {
             return Ordering::Equal;
         }
-        self.spec()
-            .cmp(&other.spec())
-            .then_with(|| self.source.commit().cmp(&other.source.commit()))
+        let by_spec = if self.source.without_commit_eq(&other.source) {
+            // The common case, without allocating: only the fragments differ.
+            self.fragment().cmp(other.fragment())
+        } else {
+            self.spec().cmp(&other.spec())
+        };
+        by_spec.then_with(|| self.source.commit().cmp(&other.source.commit()))
     }
 }
 
@@ -270,6 +285,21 @@ impl PackageSource {
             PackageSource::Directory { .. } => "directory",
             PackageSource::Path { .. } => "path",
             PackageSource::Git { .. } => "git",
+        }
+    }
+
+    /// Whether both name the same source, commits aside.
+    fn without_commit_eq(&self, other: &PackageSource) -> bool {
+        match (self, other) {
+            (
+                PackageSource::Git { url, reference, .. },
+                PackageSource::Git {
+                    url: other_url,
+                    reference: other_reference,
+                    ..
+                },
+            ) => url == other_url && reference == other_reference,
+            _ => self == other,
         }
     }
 
@@ -465,5 +495,13 @@ mod tests {
         ids.sort();
         let names: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, ["app", "futures-core", "futures"]);
+        let mut versions = [
+            id("registry+https://github.com/rust-lang/crates.io-index#syn@1.0.9"),
+            id("registry+https://github.com/rust-lang/crates.io-index#syn@1.0.10"),
+        ];
+        versions.sort();
+        assert_eq!(versions[0].version, "1.0.10");
+        let (a, b) = (&versions[0], &versions[1]);
+        assert_eq!(a.cmp(b), a.spec().cmp(&b.spec()));
     }
 }

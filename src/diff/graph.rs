@@ -1,6 +1,7 @@
 //! The diff's view of a unit graph: each unit's own identity and its dependencies.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::cargo::{Invocation, PackageId, UnitGraph};
 
@@ -8,7 +9,8 @@ use crate::cargo::{Invocation, PackageId, UnitGraph};
 /// Field order is the display and sort order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnitKey {
-    pub pkg_id: PackageId,
+    /// Shared by every unit of the package in a graph: keys are cloned often.
+    pub pkg_id: Arc<PackageId>,
     /// Target kinds joined with `,` (`lib`, `custom-build`, `proc-macro`, ...).
     pub target_kind: String,
     pub target_name: String,
@@ -109,6 +111,7 @@ impl DiffGraph {
         let reach_host = invocation.rustflags_reach_host();
         // A graph has a handful of distinct profiles: canonicalize each once.
         let mut profiles: HashMap<&str, String> = HashMap::new();
+        let mut packages: HashMap<&PackageId, Arc<PackageId>> = HashMap::new();
         let units = graph
             .units
             .iter()
@@ -118,7 +121,10 @@ impl DiffGraph {
                 let host_unit = unit.platform.is_none() && !reach_host;
                 DiffUnit {
                     key: UnitKey {
-                        pkg_id: unit.pkg_id.clone(),
+                        pkg_id: packages
+                            .entry(&unit.pkg_id)
+                            .or_insert_with_key(|id| Arc::new((*id).clone()))
+                            .clone(),
                         target_kind: unit.target.kind.join(","),
                         target_name: unit.target.name.clone(),
                         mode: unit.mode.clone(),

@@ -33,12 +33,14 @@ fn graph(units: &[U]) -> DiffGraph {
             .iter()
             .map(|x| DiffUnit {
                 key: UnitKey {
-                    pkg_id: PackageId::parse(&if x.local {
-                        format!("path+file:///ws/{}#0.1.0", x.name)
-                    } else {
-                        format!("{REG}#{}@1.0.0", x.name)
-                    })
-                    .unwrap(),
+                    pkg_id: std::sync::Arc::new(
+                        PackageId::parse(&if x.local {
+                            format!("path+file:///ws/{}#0.1.0", x.name)
+                        } else {
+                            format!("{REG}#{}@1.0.0", x.name)
+                        })
+                        .unwrap(),
+                    ),
                     target_kind: "lib".into(),
                     target_name: x.name.into(),
                     mode: x.mode.into(),
