@@ -141,7 +141,7 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 /// Phases, in order of preference: `--phases FILE`, `--flake FILE`, `phases.toml` beside
 /// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
-    let source_root = source_root(options.manifest_path.as_deref())?;
+    let (source_root, runner) = source_root(options.manifest_path.as_deref())?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let nearest_flake = nearest_flake(&source_root);
     let mut warnings = Vec::new();
@@ -211,7 +211,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         phases,
         specs,
         description,
-        runner: CargoRunner::new(&source_root),
+        runner,
         source_root,
         warnings,
         fallback,
@@ -367,20 +367,31 @@ fn unresolved_note(warnings: &[Note]) -> String {
     }
 }
 
-/// The directory of the workspace's root manifest: crane's source root.
-fn source_root(manifest_path: Option<&Path>) -> Result<PathBuf> {
-    let manifest = match manifest_path {
-        Some(path) => given_manifest(path)?,
+/// The directory of the workspace's root manifest (crane's source root), and a runner
+/// there whose cargo is checked: missing, not installed or too old is an error before
+/// anything else asks cargo.
+fn source_root(manifest_path: Option<&Path>) -> Result<(PathBuf, CargoRunner)> {
+    let (manifest, runner) = match manifest_path {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|d| d.is_dir())
+                .unwrap_or(Path::new("."));
+            let runner = CargoRunner::new(dir);
+            runner.check_version()?;
+            (given_manifest(path, &runner)?, runner)
+        }
         None => {
             let here = std::env::current_dir().context("cannot read the current directory")?;
-            CargoRunner::new(&here)
-                .workspace_manifest(None)
-                .with_context(|| {
-                    format!(
-                        "cannot find the Cargo workspace around {} (pass --manifest-path path/to/Cargo.toml)",
-                        here.display()
-                    )
-                })?
+            let runner = CargoRunner::new(&here);
+            runner.check_version()?;
+            let manifest = runner.workspace_manifest(None).with_context(|| {
+                format!(
+                    "cannot find the Cargo workspace around {} (pass --manifest-path path/to/Cargo.toml)",
+                    here.display()
+                )
+            })?;
+            (manifest, runner)
         }
     };
     let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -390,11 +401,12 @@ fn source_root(manifest_path: Option<&Path>) -> Result<PathBuf> {
             manifest.display()
         );
     }
-    Ok(root)
+    let runner = runner.moved_to(&root);
+    Ok((root, runner))
 }
 
 /// A `--manifest-path` that names a workspace's root `Cargo.toml`, canonical.
-fn given_manifest(path: &Path) -> Result<PathBuf> {
+fn given_manifest(path: &Path, runner: &CargoRunner) -> Result<PathBuf> {
     if !path.is_file() {
         bail!(
             "no Cargo.toml at {} (pass --manifest-path path/to/Cargo.toml)",
@@ -413,7 +425,7 @@ fn given_manifest(path: &Path) -> Result<PathBuf> {
     let dir = manifest.parent().unwrap_or(Path::new("/"));
     // A member's manifest: crane builds the workspace from its root. (A manifest cargo
     // cannot read is reported when cargo resolves it.)
-    if let Ok(root) = CargoRunner::new(dir).workspace_manifest(Some(&manifest)) {
+    if let Ok(root) = runner.moved_to(dir).workspace_manifest(Some(&manifest)) {
         if root != manifest {
             bail!(
                 "{} is a member of the workspace at {}: pass --manifest-path {}",

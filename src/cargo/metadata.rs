@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::package_id::{PackageId, PackageIdError, PackageSource};
+
 /// How a package depends on another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EdgeKind {
@@ -35,13 +37,53 @@ pub struct PackageDecls {
 /// (or [`DependencyIndex::new`] in tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DependencyIndex {
-    packages: HashMap<String, PackageDecls>,
+    packages: HashMap<PackageId, PackageDecls>,
     /// parent id → child package name → indices into the parent's dependencies.
-    edges: HashMap<String, HashMap<String, Vec<usize>>>,
+    edges: HashMap<PackageId, HashMap<String, Vec<usize>>>,
+}
+
+/// A metadata package's id, with a git package's commit taken from its `source` (cargo
+/// ≥ 1.77 leaves the commit out of the id, and out of unit ids).
+pub fn package_id(package: &cargo_metadata::Package) -> Result<PackageId, PackageIdError> {
+    let mut id = PackageId::parse(&package.id.repr)?;
+    if let PackageSource::Git { commit, .. } = &mut id.source {
+        if commit.is_none() {
+            let source = package.source.as_ref().map(|s| s.repr.as_str());
+            if let Some(PackageSource::Git {
+                commit: Some(pinned),
+                ..
+            }) = source.and_then(|s| PackageSource::parse(s).ok())
+            {
+                *commit = Some(pinned);
+            }
+        }
+    }
+    Ok(id)
+}
+
+/// The commit of every git package, by its id without a commit: what unit ids of cargo
+/// ≥ 1.77 lack.
+pub fn git_commits(metadata: &cargo_metadata::Metadata) -> HashMap<PackageId, String> {
+    metadata
+        .packages
+        .iter()
+        .filter_map(|package| package_id(package).ok())
+        .filter_map(|mut id| match &mut id.source {
+            PackageSource::Git { commit, .. } => {
+                let pinned = commit.take()?;
+                Some((id, pinned))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 impl DependencyIndex {
-    pub fn from_metadata(metadata: &cargo_metadata::Metadata) -> DependencyIndex {
+    /// The index of every package of `metadata`; an error names a package id cargo wrote in
+    /// a form cache-miss cannot read.
+    pub fn from_metadata(
+        metadata: &cargo_metadata::Metadata,
+    ) -> Result<DependencyIndex, PackageIdError> {
         let packages = metadata
             .packages
             .iter()
@@ -66,14 +108,14 @@ impl DependencyIndex {
                     features: package.features.clone().into_iter().collect(),
                     dependencies,
                 };
-                (package.id.repr.clone(), decls)
+                Ok((package_id(package)?, decls))
             })
-            .collect();
-        DependencyIndex::new(packages)
+            .collect::<Result<_, PackageIdError>>()?;
+        Ok(DependencyIndex::new(packages))
     }
 
-    pub fn new(packages: HashMap<String, PackageDecls>) -> DependencyIndex {
-        let mut edges: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
+    pub fn new(packages: HashMap<PackageId, PackageDecls>) -> DependencyIndex {
+        let mut edges: HashMap<PackageId, HashMap<String, Vec<usize>>> = HashMap::new();
         for (id, package) in &packages {
             let by_child = edges.entry(id.clone()).or_default();
             for (i, dep) in package.dependencies.iter().enumerate() {
@@ -86,7 +128,7 @@ impl DependencyIndex {
     /// The declarations by which `parent` depends on the package named `child`.
     pub fn edges<'a>(
         &'a self,
-        parent: &str,
+        parent: &PackageId,
         child: &str,
     ) -> impl Iterator<Item = &'a DependencyDecl> + 'a {
         let package = self.packages.get(parent);
@@ -102,9 +144,9 @@ impl DependencyIndex {
     /// closed over `child`'s own feature table.
     pub fn requested_features(
         &self,
-        parent: &str,
+        parent: &PackageId,
         parent_features: &[String],
-        child_id: &str,
+        child_id: &PackageId,
         child: &str,
     ) -> BTreeSet<String> {
         let mut requested = BTreeSet::new();
@@ -131,7 +173,7 @@ impl DependencyIndex {
     }
 
     /// `features` plus every feature they enable in the same package.
-    fn close_features(&self, package: &str, features: BTreeSet<String>) -> BTreeSet<String> {
+    fn close_features(&self, package: &PackageId, features: BTreeSet<String>) -> BTreeSet<String> {
         let Some(table) = self.packages.get(package).map(|p| &p.features) else {
             return features;
         };

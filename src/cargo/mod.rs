@@ -3,9 +3,12 @@
 
 pub mod invocation;
 pub mod metadata;
+pub mod package_id;
 pub mod run;
+pub mod toolchain;
 pub mod unit_graph;
 
 pub use invocation::{Invocation, Plan, plan};
+pub use package_id::PackageId;
 pub use run::CargoRunner;
 pub use unit_graph::UnitGraph;

@@ -9,30 +9,48 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::invocation::Invocation;
+use super::metadata::git_commits;
+use super::toolchain::{ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
 
-/// What `cargo -vV` says about the cargo that resolves the phases. Produced by
-/// [`CargoRunner::check_version`].
+/// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
+/// in 1.46, `cargo locate-project --workspace` in 1.48 (both checked for real).
+pub const OLDEST_CARGO: (u32, u32) = (1, 48);
+
+/// The cargo that resolves the phases: what `cargo -vV` says about it, and which toolchain
+/// choice selected it. Produced by [`CargoRunner::check_version`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CargoInfo {
     /// `(major, minor)`.
     pub version: (u32, u32),
+    /// The whole release, as cargo prints it (`1.76.0`, `1.97.0-nightly`).
+    pub release: String,
     /// The host triple: whose `CARGO_TARGET_<HOST>_*` settings apply without `--target`.
     pub host: String,
+    pub toolchain: ToolchainChoice,
 }
 
 impl CargoInfo {
-    fn parse(text: &str) -> Option<CargoInfo> {
-        let mut lines = text.lines();
-        let release = lines.next()?.split_whitespace().nth(1)?;
-        let mut parts = release.split('.').map(|p| p.parse::<u32>().ok());
+    /// Reads `cargo -vV`; `host` is `None` when cargo is older than 1.59, which printed no
+    /// host line.
+    fn parse(text: &str, toolchain: ToolchainChoice) -> Option<CargoInfo> {
+        let release = text.lines().next()?.split_whitespace().nth(1)?;
+        let mut parts = release.split(['.', '-']).map(|p| p.parse::<u32>().ok());
         let version = (parts.next()??, parts.next()??);
-        let host = lines.find_map(|line| line.strip_prefix("host: "))?.trim();
         Some(CargoInfo {
             version,
-            host: host.to_string(),
+            release: release.to_string(),
+            host: host_line(text).unwrap_or_default(),
+            toolchain,
         })
     }
+}
+
+/// The `host: ` line of `cargo -vV` or `rustc -vV`.
+fn host_line(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(|host| host.trim().to_string())
 }
 
 /// Where and how cargo runs: the directory crane would run it in and the cargo binary.
@@ -43,6 +61,8 @@ pub struct CargoRunner {
     /// The directory holding the manifest the user pointed at (crane's source root).
     pub dir: PathBuf,
     pub cargo: PathBuf,
+    /// The toolchain every cargo call runs with (as `RUSTUP_TOOLCHAIN`, when one is pinned).
+    pub toolchain: ToolchainChoice,
     answers: Arc<Answers>,
 }
 
@@ -50,7 +70,8 @@ pub struct CargoRunner {
 #[derive(Debug, Default)]
 struct Answers {
     info: OnceLock<CargoInfo>,
-    metadata: OnceLock<cargo_metadata::Metadata>,
+    /// Held while cargo answers, so that callers at the same time wait for one answer.
+    metadata: Mutex<Option<cargo_metadata::Metadata>>,
     graphs: Mutex<HashMap<Invocation, UnitGraph>>,
 }
 
@@ -92,66 +113,146 @@ fn is_sandbox_location(name: &str) -> bool {
 }
 
 impl CargoRunner {
+    /// A runner in `dir`, with the toolchain the workspace there pins.
     pub fn new(dir: &Path) -> CargoRunner {
+        let environment = std::env::var("RUSTUP_TOOLCHAIN").ok();
         CargoRunner {
             dir: dir.to_path_buf(),
             cargo: PathBuf::from("cargo"),
+            toolchain: ToolchainChoice::for_dir(dir, environment),
             answers: Arc::default(),
         }
+    }
+
+    /// A runner in `dir` that keeps this one's version check when the same toolchain
+    /// is chosen there.
+    pub fn moved_to(&self, dir: &Path) -> CargoRunner {
+        let moved = CargoRunner {
+            cargo: self.cargo.clone(),
+            ..CargoRunner::new(dir)
+        };
+        if let Some(info) = self.answers.info.get() {
+            if moved.toolchain == self.toolchain {
+                let _ = moved.answers.info.set(info.clone());
+            }
+        }
+        moved
     }
 
     /// A cargo command in `self.dir` with the ambient build environment dropped and `env` set, as in
     /// crane's sandbox (plus `CARGO_BUILD_INCREMENTAL=false`, which crane exports).
     pub fn command(&self, args: &[String], env: &BTreeMap<String, String>) -> Command {
-        let mut command = Command::new(&self.cargo);
+        self.tool_command(&self.cargo, args, env)
+    }
+
+    /// [`CargoRunner::command`] for another program of the toolchain (`rustc`).
+    fn tool_command(
+        &self,
+        program: &Path,
+        args: &[String],
+        env: &BTreeMap<String, String>,
+    ) -> Command {
+        let mut command = Command::new(program);
         command.current_dir(&self.dir).args(args).env_clear();
         command
             .envs(std::env::vars_os().filter(|(name, _)| name.to_str().is_some_and(keep_ambient)));
         command.env("CARGO_BUILD_INCREMENTAL", "false");
         command.envs(env.iter().filter(|(name, _)| !is_sandbox_location(name)));
         command.env("RUSTC_BOOTSTRAP", "1");
+        if let Some(toolchain) = &self.toolchain.toolchain {
+            command.env("RUSTUP_TOOLCHAIN", toolchain);
+        }
         command
     }
 
     fn run(&self, args: &[String], env: &BTreeMap<String, String>) -> Result<Output> {
         self.command(args, env).output().map_err(|err| {
             if err.kind() == std::io::ErrorKind::NotFound {
-                anyhow!("cargo was not found on PATH; cache-miss needs cargo 1.70 or newer")
+                anyhow!(
+                    "cargo was not found on PATH: cache-miss runs cargo {}.{} or newer (install it with rustup, https://rustup.rs)",
+                    OLDEST_CARGO.0,
+                    OLDEST_CARGO.1
+                )
             } else {
                 anyhow!("cannot run {}: {err}", self.cargo.display())
             }
         })
     }
 
-    /// cargo's version and host triple (`cargo -vV`); errors when cargo is missing, fails
-    /// (e.g. rustup lacks the toolchain a `rust-toolchain.toml` pins) or is too old.
+    /// cargo's version and host triple (`cargo -vV`) and the toolchain choice that selected
+    /// it; errors when cargo is missing, the pinned toolchain is not installed, cargo fails
+    /// otherwise, or is older than [`OLDEST_CARGO`].
     pub fn check_version(&self) -> Result<CargoInfo> {
         if let Some(info) = self.answers.info.get() {
             return Ok(info.clone());
         }
         let output = self.run(&["-vV".to_string()], &BTreeMap::new())?;
         if !output.status.success() {
+            let error = cargo_error(&output);
+            if error.contains("is not installed") {
+                bail!("{}", self.not_installed());
+            }
             bail!(
-                "`cargo -vV` failed in {}:\n{}",
+                "`cargo -vV` failed in {} (toolchain from {}):\n{error}",
                 self.dir.display(),
-                cargo_error(&output)
+                self.toolchain.origin
             );
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        let info = CargoInfo::parse(&text).ok_or_else(|| {
+        let mut info = CargoInfo::parse(&text, self.toolchain.clone()).ok_or_else(|| {
             anyhow!(
-                "cannot read cargo's version and host from `cargo -vV`: {}",
+                "cannot read cargo's version from `cargo -vV`: {}",
                 text.trim()
             )
         })?;
-        if info.version < (1, 70) {
+        if info.host.is_empty() {
+            info.host = self.rustc_host()?;
+        }
+        if info.version < OLDEST_CARGO {
             bail!(
-                "cargo {}.{} is too old: cache-miss needs cargo 1.70 or newer",
-                info.version.0,
-                info.version.1
+                "cargo {} is older than {}.{} (from {}): cache-miss needs a cargo whose `--unit-graph` it can read; pin {}.{} or newer",
+                info.release,
+                OLDEST_CARGO.0,
+                OLDEST_CARGO.1,
+                info.toolchain.origin,
+                OLDEST_CARGO.0,
+                OLDEST_CARGO.1
             );
         }
         Ok(self.answers.info.get_or_init(|| info).clone())
+    }
+
+    /// The host triple from `rustc -vV` of the same toolchain (old cargo does not print it).
+    fn rustc_host(&self) -> Result<String> {
+        let output = self
+            .tool_command(Path::new("rustc"), &["-vV".to_string()], &BTreeMap::new())
+            .output()
+            .map_err(|err| anyhow!("cannot run rustc for the host triple: {err}"))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        host_line(&text).ok_or_else(|| {
+            anyhow!(
+                "cannot read the host triple from `rustc -vV`: {}",
+                text.trim()
+            )
+        })
+    }
+
+    /// The error for a chosen toolchain that rustup has not installed.
+    fn not_installed(&self) -> String {
+        let install = self.toolchain.install_command();
+        let toolchain = self.toolchain.toolchain.as_deref().unwrap_or("default");
+        match &self.toolchain.origin {
+            ToolchainOrigin::File(file) => format!(
+                "{} pins toolchain {toolchain}, which is not installed: run `{install}`",
+                file.display()
+            ),
+            ToolchainOrigin::Environment => format!(
+                "RUSTUP_TOOLCHAIN={toolchain} names a toolchain that is not installed: run `{install}`"
+            ),
+            ToolchainOrigin::Default => format!(
+                "the default toolchain is not installed: run `{install}` (or `rustup default stable`)"
+            ),
+        }
     }
 
     /// Resolves one invocation's unit graph without compiling anything.
@@ -164,8 +265,11 @@ impl CargoRunner {
             bail!("{}", cargo_error(&output));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let graph = UnitGraph::parse(&stdout)
+        let mut graph = UnitGraph::parse(&stdout)
             .context("cargo printed a unit graph cache-miss cannot read")?;
+        if graph.lacks_git_commits() {
+            graph.join_git_commits(&git_commits(&self.metadata()?));
+        }
         if let Ok(mut graphs) = self.answers.graphs.lock() {
             graphs.insert(invocation.clone(), graph.clone());
         }
@@ -198,7 +302,12 @@ impl CargoRunner {
     /// `cargo metadata` for the whole workspace with every feature, so that every
     /// optional dependency's declaration is present.
     pub fn metadata(&self) -> Result<cargo_metadata::Metadata> {
-        if let Some(metadata) = self.answers.metadata.get() {
+        let mut answer = self
+            .answers
+            .metadata
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(metadata) = answer.as_ref() {
             return Ok(metadata.clone());
         }
         let base = ["metadata", "--format-version", "1", "--locked"].map(String::from);
@@ -214,7 +323,7 @@ impl CargoRunner {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let metadata = cargo_metadata::MetadataCommand::parse(stdout.as_ref())
             .context("cannot read `cargo metadata` output")?;
-        Ok(self.answers.metadata.get_or_init(|| metadata).clone())
+        Ok(answer.insert(metadata).clone())
     }
 }
 
@@ -298,15 +407,32 @@ mod tests {
 
     #[test]
     fn cargo_info_reads_version_and_host() {
+        let default = ToolchainChoice {
+            toolchain: None,
+            origin: ToolchainOrigin::Default,
+        };
         let text = "cargo 1.95.0 (f2d3ce0bd 2026-03-21)\nrelease: 1.95.0\nhost: x86_64-unknown-linux-gnu\nos: Debian\n";
         assert_eq!(
-            CargoInfo::parse(text),
+            CargoInfo::parse(text, default.clone()),
             Some(CargoInfo {
                 version: (1, 95),
-                host: "x86_64-unknown-linux-gnu".into()
+                release: "1.95.0".into(),
+                host: "x86_64-unknown-linux-gnu".into(),
+                toolchain: default.clone(),
             })
         );
-        assert_eq!(CargoInfo::parse("cargo 1.95.0\n"), None);
+        // cargo 1.50 prints no host line; a nightly's release has a suffix.
+        let old = CargoInfo::parse(
+            "cargo 1.50.0 (f04e7fab7 2021-02-04)\nrelease: 1.50.0\n",
+            default.clone(),
+        );
+        assert_eq!(
+            old.map(|i| (i.version, i.host)),
+            Some(((1, 50), String::new()))
+        );
+        let nightly = CargoInfo::parse("cargo 1.97.0-nightly (abc 2026-05-01)\n", default.clone());
+        assert_eq!(nightly.map(|i| i.version), Some((1, 97)));
+        assert_eq!(CargoInfo::parse("cargo\n", default), None);
     }
 
     #[test]
@@ -331,14 +457,14 @@ mod tests {
         assert!(keep_ambient("CARGO_HOME") && keep_ambient("PATH"));
     }
 
-    /// A stand-in for cargo that fails like rustup does for a toolchain it lacks.
+    /// A stand-in for a cargo that cannot start (a broken install).
     #[cfg(unix)]
     fn failing_cargo(dir: &Path) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
         let path = dir.join("cargo");
         std::fs::write(
             &path,
-            "#!/bin/sh\necho \"error: toolchain '1.1.0-x86_64-unknown-linux-gnu' is not installed\" >&2\nexit 1\n",
+            "#!/bin/sh\necho \"error: cannot load the toolchain's libraries\" >&2\nexit 1\n",
         )
         .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -355,9 +481,9 @@ mod tests {
         };
         let version = runner.check_version().unwrap_err().to_string();
         assert!(version.contains("`cargo -vV` failed"), "{version}");
-        assert!(version.contains("toolchain '1.1.0-x86_64-unknown-linux-gnu' is not installed"));
+        assert!(version.contains("cannot load the toolchain's libraries"));
         assert!(version.contains("exit status: 1"), "{version}");
         let metadata = format!("{:#}", runner.metadata().unwrap_err());
-        assert!(metadata.contains("is not installed") && metadata.contains("exit status: 1"));
+        assert!(metadata.contains("cannot load") && metadata.contains("exit status: 1"));
     }
 }

@@ -1,14 +1,16 @@
 //! The diff's view of a unit graph: each unit's own identity and its dependencies.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::cargo::{Invocation, UnitGraph};
+use crate::cargo::{Invocation, PackageId, UnitGraph};
 
 /// Everything that makes one unit's artifact distinct, apart from its dependencies.
 /// Field order is the display and sort order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnitKey {
-    pub pkg_id: String,
+    /// Shared by every unit of the package in a graph: keys are cloned often.
+    pub pkg_id: Arc<PackageId>,
     /// Target kinds joined with `,` (`lib`, `custom-build`, `proc-macro`, ...).
     pub target_kind: String,
     pub target_name: String,
@@ -26,11 +28,6 @@ pub struct UnitKey {
 }
 
 impl UnitKey {
-    /// `name@version` and the source of the unit's package.
-    pub fn package(&self) -> PackageRef<'_> {
-        PackageRef::parse(&self.pkg_id)
-    }
-
     pub fn profile_name(&self) -> String {
         serde_json::from_str::<serde_json::Value>(&self.profile)
             .ok()
@@ -40,12 +37,12 @@ impl UnitKey {
 
     /// `leaf@1.0.0 (build)`, `buildy@0.1.0 build-script (run-custom-build)`: a short label.
     pub fn label(&self) -> String {
-        let package = self.package();
+        let package = &self.pkg_id;
         format!(
             "{} ({})",
             target_label(
-                package.name,
-                package.version,
+                &package.name,
+                &package.version,
                 &self.target_kind,
                 &self.target_name
             ),
@@ -63,38 +60,6 @@ pub fn target_label(name: &str, version: &str, kind: &str, target: &str) -> Stri
         kind => format!(" {kind} {target}"),
     };
     format!("{name}@{version}{target}")
-}
-
-/// A package id taken apart: `registry+URL#name@version`, `path+file:///x#0.1.0`, ...
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageRef<'a> {
-    pub name: &'a str,
-    pub version: &'a str,
-    /// The source part of the id (`registry+https://...`, `git+...`, `path+file://...`).
-    pub source: &'a str,
-}
-
-impl<'a> PackageRef<'a> {
-    pub fn parse(pkg_id: &'a str) -> PackageRef<'a> {
-        let (source, fragment) = pkg_id.rsplit_once('#').unwrap_or((pkg_id, ""));
-        let (name, version) = match fragment.rsplit_once('@') {
-            Some((name, version)) => (name, version),
-            // `path+file:///dir/name#0.1.0`: the name is the directory's.
-            None => (
-                source
-                    .trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(source),
-                fragment,
-            ),
-        };
-        PackageRef {
-            name,
-            version,
-            source: source.split('?').next().unwrap_or(source),
-        }
-    }
 }
 
 /// The part of a unit-graph profile that decides where its artifact lives and whether it
@@ -158,6 +123,7 @@ impl DiffGraph {
         let reach_host = invocation.rustflags_reach_host();
         // A graph has a handful of distinct profiles: canonicalize each once.
         let mut profiles: HashMap<&str, String> = HashMap::new();
+        let mut packages: HashMap<&PackageId, Arc<PackageId>> = HashMap::new();
         let units = graph
             .units
             .iter()
@@ -167,7 +133,10 @@ impl DiffGraph {
                 let host_unit = unit.platform.is_none() && !reach_host;
                 DiffUnit {
                     key: UnitKey {
-                        pkg_id: unit.pkg_id.clone(),
+                        pkg_id: packages
+                            .entry(&unit.pkg_id)
+                            .or_insert_with_key(|id| Arc::new((*id).clone()))
+                            .clone(),
                         target_kind: unit.target.kind.join(","),
                         target_name: unit.target.name.clone(),
                         mode: unit.mode.clone(),
@@ -186,7 +155,7 @@ impl DiffGraph {
                         .map(|d| d.index)
                         .filter(|&i| i < graph.units.len())
                         .collect(),
-                    local: unit.pkg_id.starts_with("path+"),
+                    local: unit.pkg_id.is_local(),
                 }
             })
             .collect();

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub use graph::{DiffGraph, UnitKey};
 
+use crate::cargo::PackageId;
+
 /// Why a needed unit is not in the inherited artifacts (the JSON `reason` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reason {
@@ -210,7 +212,7 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
     let mut candidates: Vec<&UnitKey> = cache
         .by_target
         .get(&(
-            key.pkg_id.as_str(),
+            &key.pkg_id,
             key.target_kind.as_str(),
             key.target_name.as_str(),
         ))
@@ -238,7 +240,7 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
 struct Cache<'a> {
     deep: HashSet<u32>,
     shallow: HashSet<&'a UnitKey>,
-    by_target: HashMap<(&'a str, &'a str, &'a str), BTreeSet<UnitKey>>,
+    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<UnitKey>>,
 }
 
 impl<'a> Cache<'a> {
@@ -259,11 +261,7 @@ impl<'a> Cache<'a> {
                 let k = &unit.key;
                 cache
                     .by_target
-                    .entry((
-                        k.pkg_id.as_str(),
-                        k.target_kind.as_str(),
-                        k.target_name.as_str(),
-                    ))
+                    .entry((&k.pkg_id, k.target_kind.as_str(), k.target_name.as_str()))
                     .or_default()
                     .insert(k.clone());
             }

@@ -80,7 +80,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
     diff.misses
         .iter()
         .map(|miss| {
-            let package = miss.unit.package();
+            let package = &miss.unit.pkg_id;
             let cascade_from = miss.cascade_keys(&ctx.needed).first().map(|k| k.label());
             let mut report = MissReport {
                 package: package.name.to_string(),

@@ -87,7 +87,7 @@ impl Askers<'_> {
     pub(super) fn requests(&self, miss: &Miss, asked: Asked) -> (Vec<Request>, bool) {
         let (_, u) = miss.at;
         let unit = &miss.unit;
-        let child = unit.package();
+        let child = &unit.pkg_id;
         let mut requests = BTreeMap::new();
         let mut through_dev = false;
         for &p in &self.paths.parents[u] {
@@ -99,7 +99,7 @@ impl Askers<'_> {
                         &parent.pkg_id,
                         &parent.features,
                         &unit.pkg_id,
-                        child.name,
+                        &child.name,
                     );
                     let features: Vec<String> = requested.intersection(extra).cloned().collect();
                     if features.is_empty() {
@@ -112,7 +112,7 @@ impl Askers<'_> {
             through_dev |= self.paths.through_dev[p] || kind == Some(EdgeKind::Dev);
             let mut chain = self.chain_to(p);
             // A build script's run is asked for by its own crate: no step of its own.
-            if parent.package().name != child.name {
+            if parent.pkg_id.name != child.name {
                 chain.push(Link {
                     package: Some(child.name.to_string()),
                     edge: kind.map(Into::into),
@@ -129,7 +129,7 @@ impl Askers<'_> {
     fn chain_to(&self, u: usize) -> Vec<Link> {
         let mut path = self.paths.path_from_member(u);
         // A crate, its build script and the script's run are one step of the way.
-        path.dedup_by_key(|&mut unit| self.graph.units[unit].key.package().name);
+        path.dedup_by_key(|&mut unit| self.graph.units[unit].key.pkg_id.name.as_str());
         let shown: Vec<Option<usize>> = if path.len() > CHAIN_SHOWN {
             let mut shown: Vec<Option<usize>> =
                 path[..CHAIN_SHOWN - 1].iter().copied().map(Some).collect();
@@ -148,7 +148,7 @@ impl Askers<'_> {
                     _ => None,
                 };
                 Link {
-                    package: node.map(|n| self.graph.units[n].key.package().name.to_string()),
+                    package: node.map(|n| self.graph.units[n].key.pkg_id.name.clone()),
                     edge: edge.map(Into::into),
                 }
             })
@@ -167,9 +167,9 @@ fn edge_kind(
     child: usize,
 ) -> Option<EdgeKind> {
     let parent = &graph.units[parent].key;
-    let child = graph.units[child].key.package();
+    let child = &graph.units[child].key.pkg_id;
     index
-        .edges(&parent.pkg_id, child.name)
+        .edges(&parent.pkg_id, &child.name)
         .map(|d| d.kind)
         .min()
 }

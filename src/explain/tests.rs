@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::cause::Edge;
 use super::*;
+use crate::cargo::PackageId;
 use crate::cargo::metadata::{DependencyDecl, EdgeKind, PackageDecls};
 use crate::diff::diff_phase;
 use crate::diff::graph::DiffUnit;
@@ -14,12 +15,13 @@ use crate::plan::plan_phases;
 
 const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";
 
-fn id(name: &str, local: bool) -> String {
-    if local {
+fn id(name: &str, local: bool) -> PackageId {
+    let text = if local {
         format!("path+file:///ws/{name}#0.1.0")
     } else {
         format!("{REG}#{name}@1.0.0")
-    }
+    };
+    PackageId::parse(&text).expect("a package id")
 }
 
 /// A unit: name, features, profile JSON, deps by index; `app`/`cli` are local.
@@ -27,7 +29,7 @@ fn unit(name: &str, features: &[&str], profile: &str, deps: &[usize]) -> DiffUni
     let local = matches!(name, "app" | "cli");
     DiffUnit {
         key: UnitKey {
-            pkg_id: id(name, local),
+            pkg_id: std::sync::Arc::new(id(name, local)),
             target_kind: "lib".into(),
             target_name: name.into(),
             mode: "build".into(),

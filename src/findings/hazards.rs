@@ -179,7 +179,7 @@ fn proc_macros_in_graphs(input: &FindingsInput) -> Vec<String> {
         .iter()
         .flat_map(|g| g.units.iter())
         .filter(|u| !u.local && u.key.target_kind == "proc-macro")
-        .map(|u| u.key.package().name.to_string())
+        .map(|u| u.key.pkg_id.name.clone())
         .collect();
     names.into_iter().collect()
 }

@@ -69,7 +69,7 @@ impl FindingsInput<'_> {
             .iter()
             .flat_map(|g| g.units.iter())
             .filter(|u| !u.local)
-            .map(|u| u.key.package().name.to_string())
+            .map(|u| u.key.pkg_id.name.clone())
             .collect()
     }
 

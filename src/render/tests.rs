@@ -139,6 +139,15 @@ fn sample() -> Report {
         ],
         findings: vec![],
         warnings: vec![],
+        cargo: crate::cargo::run::CargoInfo {
+            version: (1, 95),
+            release: "1.95.0".into(),
+            host: "x86_64-unknown-linux-gnu".into(),
+            toolchain: crate::cargo::toolchain::ToolchainChoice {
+                toolchain: None,
+                origin: crate::cargo::toolchain::ToolchainOrigin::Default,
+            },
+        },
         timings: Default::default(),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::run_parallel;
@@ -94,6 +94,8 @@ pub fn analyze_with(
     drop(stage);
     let metadata = metadata?;
     let resolved = Instant::now();
+    let index = DependencyIndex::from_metadata(&metadata)
+        .context("`cargo metadata` names a package cache-miss cannot read")?;
     let diff_graphs: Vec<Option<DiffGraph>> = graphs
         .iter()
         .zip(&plans.invocations)
@@ -104,7 +106,6 @@ pub fn analyze_with(
         })
         .collect();
     mark_failures(set, &plans, &graphs, &mut statuses);
-    let index = DependencyIndex::from_metadata(&metadata);
     let phases: Vec<PhaseReport> = set
         .phases
         .iter()
@@ -138,6 +139,7 @@ pub fn analyze_with(
         phases,
         findings,
         warnings: Vec::new(),
+        cargo,
         timings: Timings {
             resolve: resolved - started,
             analyze: resolved.elapsed(),

@@ -21,6 +21,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What the phase source could not resolve (a flake's unknown imports, ...).
     pub warnings: Vec<Note>,
+    /// The cargo that resolved the phases and the toolchain choice that selected it.
+    #[serde(skip)]
+    pub cargo: crate::cargo::run::CargoInfo,
     /// Where the time went; printed with `--timings`, not part of the JSON contract.
     #[serde(skip)]
     pub timings: Timings,

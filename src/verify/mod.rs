@@ -546,14 +546,14 @@ fn read_output(child: &mut Child) -> Result<(Vec<MeasuredUnit>, String)> {
 }
 
 fn rebuilt_unit(message: &Message) -> Option<MeasuredUnit> {
-    if message.reason != "compiler-artifact"
-        || message.fresh
-        || message.package_id.starts_with("path+")
-    {
+    if message.reason != "compiler-artifact" || message.fresh {
+        return None;
+    }
+    let package = crate::cargo::PackageId::parse(&message.package_id).ok()?;
+    if package.is_local() {
         return None;
     }
     let target = message.target.as_ref()?;
-    let package = crate::diff::graph::PackageRef::parse(&message.package_id);
     let test = message.profile.as_ref().is_some_and(|p| p.test);
     let metadata_only =
         !message.filenames.is_empty() && message.filenames.iter().all(|f| f.ends_with(".rmeta"));

@@ -1,0 +1,292 @@
+//! Workspaces whose package ids take every form cargo writes: a git dependency (whose
+//! unit id leaves the name and the commit out), and the old `name version (source)` form
+//! of a cargo older than 1.77.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Fixture, copy_dir, fixtures_dir, phase};
+use serde_json::Value;
+
+/// The `git-dep` fixture with its `kit` repository made for real, its lock file generated,
+/// and a cargo home of its own (so git checkouts stay in the temp dir).
+struct GitFixture {
+    fixture: Fixture,
+    cargo_home: PathBuf,
+    /// `file:///…/kit`.
+    url: String,
+    commit: String,
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().expect("command runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_string()
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    run(Command::new("git")
+        .args([
+            "-c",
+            "user.name=cache-miss",
+            "-c",
+            "user.email=test@example.com",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(repo))
+}
+
+impl GitFixture {
+    fn new() -> GitFixture {
+        let fixture = Fixture::new("git-dep");
+        let repo = fixture.dir.path().join("repos").join("kit");
+        copy_dir(&fixtures_dir().join("git-kit"), &repo);
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "kit 0.2.0"]);
+        let commit = git(&repo, &["rev-parse", "HEAD"]);
+        let url = format!("file://{}", repo.display());
+        let manifest = fixture.root().join("app").join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("app manifest");
+        let text = text
+            .replace("@KIT_URL@", &url)
+            .replace("@KIT_REV@", &commit[..7]);
+        std::fs::write(&manifest, text).expect("write app manifest");
+        let cargo_home = fixture.dir.path().join("cargo-home");
+        run(Command::new("cargo")
+            .arg("generate-lockfile")
+            .env("CARGO_HOME", &cargo_home)
+            .current_dir(fixture.root()));
+        GitFixture {
+            fixture,
+            cargo_home,
+            url,
+            commit,
+        }
+    }
+
+    fn report(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        common::cache_miss()
+            .env("CARGO_HOME", &self.cargo_home)
+            .arg("report")
+            .arg("--manifest-path")
+            .arg(self.fixture.manifest())
+            .args(args)
+            .assert()
+            .success()
+    }
+
+    fn report_json(&self) -> Value {
+        let output = self
+            .report(&["--format", "json"])
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&output).expect("report prints JSON")
+    }
+}
+
+fn miss<'a>(phase: &'a Value, package: &str) -> &'a Value {
+    phase["misses"]
+        .as_array()
+        .expect("misses")
+        .iter()
+        .find(|m| m["package"] == package)
+        .unwrap_or_else(|| panic!("no miss of {package} in {phase:#}"))
+}
+
+#[test]
+fn a_git_dependency_is_named_versioned_and_sourced_right() {
+    let git = GitFixture::new();
+    let report = git.report_json();
+    let tests = phase(&report, "tests");
+    let kit = miss(tests, "kit");
+    assert_eq!(kit["version"], "0.2.0");
+    assert_eq!(kit["reason"], "features");
+    let source = format!("git+{}?rev={}#{}", git.url, &git.commit[..7], git.commit);
+    assert_eq!(kit["source"], source.as_str());
+    // The dependency declarations of `app` are found for the git package: who asks.
+    assert_eq!(kit["requested_by"][0], "app -> kit (features: extra)");
+    let leaf = miss(tests, "leaf");
+    assert_eq!(leaf["reason"], "features");
+
+    let text = String::from_utf8(git.report(&[]).get_output().stdout.clone()).expect("UTF-8");
+    assert!(text.contains("kit@0.2.0"), "{text}");
+    assert!(
+        !text.contains("?rev="),
+        "a name or label carries the query:\n{text}"
+    );
+}
+
+/// The oldest cargo cache-miss supports, and one older (both installed by `.ci/run`).
+const OLDEST: &str = "1.48";
+const TOO_OLD: &str = "1.47";
+
+/// A fixture made readable by an old cargo, in its temp copy: edition 2018 everywhere (the
+/// shared registry too), no `resolver` key (cargo < 1.51), and the lock file in the format
+/// without a `version` line.
+fn old_cargo_fixture(name: &str) -> Fixture {
+    let fixture = Fixture::new(name);
+    let mut stack = vec![fixture.dir.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                stack.push(path);
+            } else if file == "Cargo.toml" || file == "Cargo.lock" {
+                let text = std::fs::read_to_string(&path).expect("read");
+                let text: Vec<&str> = text
+                    .lines()
+                    .filter(|l| !l.starts_with("resolver =") && !l.starts_with("version = 4"))
+                    .collect();
+                let text = text
+                    .join("\n")
+                    .replace("edition = \"2021\"", "edition = \"2018\"");
+                std::fs::write(&path, text + "\n").expect("write");
+            }
+        }
+    }
+    fixture
+}
+
+fn pin(fixture: &Fixture, toolchain: &str) -> PathBuf {
+    let file = fixture.root().join("rust-toolchain.toml");
+    std::fs::write(&file, format!("[toolchain]\nchannel = \"{toolchain}\"\n")).expect("pin");
+    file
+}
+
+/// `cache-miss report` in the fixture's directory (so rustup and cache-miss see the same
+/// toolchain file), with no toolchain from the test's own environment.
+fn report_in(fixture: &Fixture, args: &[&str]) -> assert_cmd::assert::Assert {
+    common::cache_miss()
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .current_dir(fixture.root())
+        .arg("report")
+        .args(args)
+        .assert()
+}
+
+/// Each phase's counts and misses, as `name: needed/cached/missed/local [package@version reason, ...]`.
+fn summary(report: &Value) -> Vec<String> {
+    report["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|p| {
+            let units = &p["units"];
+            let misses: Vec<String> = p["misses"]
+                .as_array()
+                .expect("misses")
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}@{} {} {}",
+                        m["package"], m["version"], m["mode"], m["reason"]
+                    )
+                })
+                .collect();
+            format!(
+                "{}: {}/{}/{}/{} {misses:?}",
+                p["name"], units["needed"], units["cached"], units["missed"], units["local"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_oldest_supported_cargo_reports_what_the_current_one_does() {
+    for name in ["dev-deps", "cascade", "select", "roles"] {
+        let fixture = old_cargo_fixture(name);
+        let json = |fixture: &Fixture| -> Value {
+            let output = report_in(fixture, &["--format", "json"])
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            serde_json::from_slice(&output).expect("JSON")
+        };
+        let current = summary(&json(&fixture));
+        pin(&fixture, OLDEST);
+        let oldest = summary(&json(&fixture));
+        assert_eq!(oldest, current, "{name}");
+        assert!(
+            current.iter().any(|p| !p.contains("[]")),
+            "{name} has no misses"
+        );
+    }
+}
+
+#[test]
+fn a_pinned_toolchain_that_is_not_installed_names_its_file_and_the_install_command() {
+    let fixture = Fixture::new("clean");
+    let file = pin(&fixture, "1.1.0");
+    let stderr = String::from_utf8(report_in(&fixture, &[]).code(2).get_output().stderr.clone())
+        .expect("UTF-8");
+    assert!(
+        stderr.contains(&format!(
+            "{} pins toolchain 1.1.0, which is not installed",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`rustup toolchain install 1.1.0 --profile minimal`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("cannot find the Cargo workspace"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_cargo_older_than_the_oldest_supported_is_refused() {
+    let fixture = old_cargo_fixture("clean");
+    let file = pin(&fixture, TOO_OLD);
+    let stderr = String::from_utf8(report_in(&fixture, &[]).code(2).get_output().stderr.clone())
+        .expect("UTF-8");
+    assert!(
+        stderr.contains(&format!(
+            "cargo 1.47.0 is older than {OLDEST} (from {})",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_cargo_on_path_is_said_so() {
+    let fixture = Fixture::new("clean");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let stderr = String::from_utf8(
+        common::cache_miss()
+            .env("PATH", empty.path())
+            .arg("report")
+            .arg("--manifest-path")
+            .arg(fixture.manifest())
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone(),
+    )
+    .expect("UTF-8");
+    assert!(stderr.contains("cargo was not found on PATH"), "{stderr}");
+}
