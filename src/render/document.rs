@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::cargo::run::CargoInfo;
+use crate::cargo::toolchain::ToolchainOrigin;
 use crate::explain::MissReport;
 use crate::fix::FixReport;
 use crate::phase::Note;
@@ -34,16 +36,27 @@ pub fn findings_document(report: &Report) -> Vec<Block> {
 }
 
 /// Where the workspace and the phases are, and what the phase source could not resolve.
-fn header(workspace_root: &str, phase_source: &str, warnings: &[Note]) -> Block {
+fn header(workspace_root: &str, phase_source: &str, cargo: &CargoInfo, warnings: &[Note]) -> Block {
     Block::Lines(
         [
             format!("workspace: {workspace_root}"),
             format!("phases: {phase_source}"),
+            format!("cargo: {}", cargo_line(cargo)),
         ]
         .into_iter()
         .chain(warnings.iter().map(|w| format!("warning: {w}")))
         .collect(),
     )
+}
+
+/// `1.76.0 (pinned by /ws/rust-toolchain.toml)`, `1.95.0 (the default toolchain)`.
+fn cargo_line(cargo: &CargoInfo) -> String {
+    let pinned = match (&cargo.toolchain.origin, &cargo.toolchain.toolchain) {
+        (ToolchainOrigin::Default, _) => "the default toolchain".to_string(),
+        (origin, Some(toolchain)) => format!("toolchain {toolchain} from {origin}"),
+        (origin, None) => format!("from {origin}"),
+    };
+    format!("{} ({pinned})", cargo.release)
 }
 
 /// Builds the document that the table and markdown renderers draw.
@@ -53,6 +66,7 @@ pub fn document(report: &Report) -> Vec<Block> {
         header(
             &report.workspace_root,
             &report.phase_source,
+            &report.cargo,
             &report.warnings,
         ),
         summary_table(report),
@@ -470,6 +484,7 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         header(
             &report.workspace_root,
             &report.phase_source,
+            &report.cargo,
             &report.warnings,
         ),
     ];

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::run_parallel;
+use crate::cargo::run::{CargoInfo, run_parallel};
 use crate::cargo::{CargoRunner, UnitGraph};
 use crate::diff::{DiffGraph, diff_phase};
 use crate::findings::FindingsInput;
@@ -48,7 +48,9 @@ pub fn analyze_loaded(
         &options,
         progress,
     )?;
-    report.warnings = loaded.warnings.clone();
+    report
+        .warnings
+        .splice(0..0, loaded.warnings.iter().cloned());
     Ok(report)
 }
 
@@ -138,13 +140,59 @@ pub fn analyze_with(
         phase_source: phase_source.to_string(),
         phases,
         findings,
-        warnings: Vec::new(),
+        warnings: toolchain_mismatches(set, &cargo),
         cargo,
         timings: Timings {
             resolve: resolved - started,
             analyze: resolved.elapsed(),
             resolutions: plans.invocations.len(),
         },
+    })
+}
+
+/// Phases whose flake names a Rust release (`rust-bin.stable."1.82.0"`, a fenix or
+/// `fromRustupToolchainFile` pin resolved elsewhere is not known) other than the cargo that
+/// resolved the report: one warning per such toolchain.
+fn toolchain_mismatches(set: &PhaseSet, cargo: &CargoInfo) -> Vec<Note> {
+    let mut seen = BTreeSet::new();
+    set.phases
+        .iter()
+        .filter_map(|phase| {
+            let toolchain = phase.toolchain.as_deref()?;
+            let release = rust_release_in(toolchain)?;
+            let same = cargo.release == release
+                || cargo.release.starts_with(&format!("{release}."));
+            if same || !seen.insert(toolchain.to_string()) {
+                return None;
+            }
+            let text = format!(
+                "`{}` builds with Rust {release} ({toolchain}), but cargo {} resolved this report: another toolchain can resolve other units; pin {release} in rust-toolchain.toml, or run cache-miss with RUSTUP_TOOLCHAIN={release}",
+                phase.name, cargo.release
+            );
+            Some(Note {
+                location: phase.origin.clone(),
+                text,
+            })
+        })
+        .collect()
+}
+
+/// The first `1.NN` or `1.NN.N` release named in a toolchain expression.
+fn rust_release_in(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find_map(|start| {
+        let before_ok =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'.');
+        if !before_ok || !text[start..].starts_with("1.") {
+            return None;
+        }
+        let release: String = text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let release = release.trim_end_matches('.');
+        let parts = release.split('.').count();
+        (2..=3).contains(&parts).then(|| release.to_string())
     })
 }
 
@@ -348,4 +396,27 @@ fn inherited_sources<'a>(set: &'a PhaseSet, phase: &Phase) -> (Vec<&'a Phase>, O
         sources.push(source);
     }
     (sources, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rust_release_in;
+
+    #[test]
+    fn rust_releases_are_found_in_toolchain_expressions() {
+        let found = |text: &str| rust_release_in(text);
+        assert_eq!(
+            found(
+                r#"(crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.stable."1.82.0".default)"#
+            ),
+            Some("1.82.0".into())
+        );
+        assert_eq!(
+            found("craneLib.overrideToolchain fenix.packages.toolchainOf { channel = \"1.76\"; }"),
+            Some("1.76".into())
+        );
+        assert_eq!(found("p.rust-bin.nightly.latest.default"), None);
+        assert_eq!(found("pkgs.python311"), None);
+        assert_eq!(found("v21.1.5"), None);
+    }
 }

@@ -83,6 +83,9 @@ pub struct VerifyReport {
     pub phases: Vec<VerifiedPhase>,
     /// What the phase source could not resolve, as in the report.
     pub warnings: Vec<Note>,
+    /// The cargo that resolved and replayed the phases.
+    #[serde(skip)]
+    pub cargo: crate::cargo::run::CargoInfo,
     /// The replay's temp dir, when kept (`--keep`).
     pub kept_at: Option<String>,
 }
@@ -308,6 +311,7 @@ fn replay(
         workspace_root: predicted.workspace_root.clone(),
         phase_source: predicted.phase_source.clone(),
         warnings: predicted.warnings.clone(),
+        cargo: predicted.cargo.clone(),
         phases,
         kept_at: None,
     })

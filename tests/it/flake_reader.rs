@@ -496,3 +496,32 @@ fn a_package_nix_cannot_evaluate_is_listed_not_evaluable_and_the_others_are_inta
         json!(["cargo build --release --message-format json-render-diagnostics --locked -p cli"])
     );
 }
+
+#[test]
+fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let flake = dir.path().join("flake.nix");
+    let text = fs::read_to_string(fixtures_dir().join("flakes/toolchain/flake.nix"))
+        .unwrap()
+        .replace(
+            "p.rust-bin.nightly.latest.default",
+            "p.rust-bin.stable.\"1.70.0\".default",
+        );
+    fs::write(&flake, text).unwrap();
+    let report = json_of_flake("report", &flake);
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("flake.nix:18: `miri` builds with Rust 1.70.0 ("),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("RUSTUP_TOOLCHAIN=1.70.0"),
+        "{warnings:?}"
+    );
+}
