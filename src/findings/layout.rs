@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::cargo::invocation::package_selection;
-use crate::phase::{CraneFunction, Phase, SourceLocation};
+use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
 
 /// `root-package-and-workspace`: cargo without `--workspace` then builds only the root
 /// package, so a deps-only phase with default arguments misses other members' deps.
@@ -51,6 +51,35 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
         ),
         "add --workspace to buildDepsOnly's cargoExtraArgs (in commonArgs), or make the root manifest virtual (only [workspace]) and move the root package into its own directory".to_string(),
     ))
+}
+
+/// `check-runs-nothing`: a test phase with `doCheck = false` (often inherited from
+/// commonArgs meant for buildPackage) runs no test: the check passes without testing.
+pub fn check_runs_nothing(input: &FindingsInput) -> Vec<Finding> {
+    input
+        .phases()
+        .filter(|p| {
+            matches!(
+                p.function,
+                CraneFunction::CargoTest | CraneFunction::CargoNextest | CraneFunction::CargoDocTest
+            ) && !p.do_check
+        })
+        .map(|phase| {
+            finding(
+                FindingId::CheckRunsNothing,
+                Severity::Warning,
+                input.location(phase),
+                format!(
+                    "`{}` ({}) has doCheck = false, so crane runs no test in it: the check passes without testing anything (crane prints a banner saying so in the build log).",
+                    phase.name, phase.function
+                ),
+                format!(
+                    "set doCheck = true on `{}` (a doCheck = false in commonArgs is meant for buildPackage; override it in the test phase)",
+                    phase.name
+                ),
+            )
+        })
+        .collect()
 }
 
 /// `selection-mismatch`: phases select other packages or features than the deps-only
@@ -109,14 +138,7 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
                 if names.len() == 1 { "s" } else { "" },
                 describe(selection)
             ));
-            fixes.push(format!(
-                "for {}: cargoExtraArgs = \"{}\"",
-                and_list(&names),
-                std::iter::once("--locked".to_string())
-                    .chain(selection.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ));
+            fixes.push(group_fix(deps, phases[0], selection, &and_list(&names)));
         }
         findings.push(finding(
             FindingId::SelectionMismatch,
@@ -134,12 +156,143 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
                 }
             ),
             format!(
-                "use one selection in every phase (put cargoExtraArgs in commonArgs), or give each group its own buildDepsOnly: {}. `cache-miss fix` checks which works.",
+                "{}. `cache-miss fix` checks which works.",
                 fixes.join("; ")
             ),
         ));
     }
     findings
+}
+
+/// The attributes that hold crane's cargo arguments, where a selection is written.
+const ARGS_ATTRS: [&str; 7] = [
+    "cargoExtraArgs",
+    "cargoBuildExtraArgs",
+    "cargoCheckExtraArgs",
+    "cargoTestExtraArgs",
+    "cargoClippyExtraArgs",
+    "cargoDocExtraArgs",
+    "cargoNextestExtraArgs",
+];
+
+/// How to serve one group of phases: the attributes that carry its selection, as the
+/// user wrote them, set on the deps-only phase (or on a buildDepsOnly of the group's own).
+fn group_fix(deps: &Phase, phase: &Phase, selection: &[String], names: &str) -> String {
+    let extra_args = |p: &Phase| {
+        string_attr(p, "cargoExtraArgs")
+            .unwrap_or(p.function.default_cargo_extra_args())
+            .to_string()
+    };
+    let (deps_args, phase_args) = (extra_args(deps), extra_args(phase));
+    let mut cargo_extra_args = deps_args.clone();
+    let (phase_selection, deps_selection) =
+        (selection_words(&phase_args), selection_words(&deps_args));
+    if phase_selection != deps_selection {
+        // deps' other arguments (`--locked`), the phase's selection.
+        let others: Vec<String> = shell_words::split(&deps_args)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|w| shell_word(&w))
+            .filter(|w| !deps_selection.contains(w))
+            .collect();
+        cargo_extra_args = [others, phase_selection].concat().join(" ");
+    }
+    let mut changes = Vec::new();
+    for attr in ARGS_ATTRS.iter().filter(|a| **a != "cargoExtraArgs") {
+        let Some(value) = string_attr(phase, attr) else {
+            continue;
+        };
+        let words = selection_words(value);
+        if words.is_empty() || string_attr(deps, attr) == Some(value) {
+            continue;
+        }
+        if deps.function.reads_attr(attr) {
+            changes.push(format!("{attr} = \"{value}\""));
+        } else {
+            // The phase's own attribute (clippy's, nextest's): buildDepsOnly takes the
+            // selection in its cargoExtraArgs instead.
+            cargo_extra_args = format!("{cargo_extra_args} {}", words.join(" "));
+        }
+    }
+    if cargo_extra_args != deps_args {
+        changes.insert(
+            0,
+            format!("cargoExtraArgs = \"{}\"", cargo_extra_args.trim()),
+        );
+    }
+    if changes.is_empty() {
+        let args = std::iter::once("--locked".to_string())
+            .chain(selection.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        return format!(
+            "give {names} a buildDepsOnly with cargoExtraArgs = \"{args}\", or use one selection in every phase"
+        );
+    }
+    let own = if names.contains(" and ") {
+        "their"
+    } else {
+        "its"
+    };
+    format!(
+        "give buildDepsOnly `{}` the selection of {names}: {}; or give {names} a buildDepsOnly of {own} own with it",
+        deps.name,
+        changes.join(" and ")
+    )
+}
+
+fn string_attr<'a>(phase: &'a Phase, attr: &str) -> Option<&'a str> {
+    match phase.attrs.get(attr) {
+        Some(AttrValue::Str(value)) => Some(value),
+        _ => None,
+    }
+}
+
+/// The package, feature and target selection words of an arguments string, as written
+/// (`-p cli`, `--features a,b`, `--workspace`).
+fn selection_words(args: &str) -> Vec<String> {
+    const WITH_VALUE: [&str; 6] = [
+        "-p",
+        "--package",
+        "--exclude",
+        "--features",
+        "-F",
+        "--target",
+    ];
+    const ALONE: [&str; 4] = [
+        "--workspace",
+        "--all",
+        "--all-features",
+        "--no-default-features",
+    ];
+    let words = shell_words::split(args).unwrap_or_default();
+    let mut kept = Vec::new();
+    let mut iter = words.iter().peekable();
+    while let Some(word) = iter.next() {
+        let flag = word.split('=').next().unwrap_or(word);
+        if ALONE.contains(&word.as_str()) {
+            kept.push(word.clone());
+        } else if WITH_VALUE.contains(&word.as_str()) {
+            kept.push(word.clone());
+            kept.extend(iter.next().cloned());
+        } else if WITH_VALUE.contains(&flag) || (word.starts_with("-p") && word.len() > 2) {
+            kept.push(word.clone());
+        }
+    }
+    kept.into_iter().map(|w| shell_word(&w)).collect()
+}
+
+/// A word as a shell reads it back: quoted only when it has to be.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=,./:+@".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        shell_words::quote(word).into_owned()
+    }
 }
 
 /// Whether cargo's default package selection is the whole workspace (a virtual manifest

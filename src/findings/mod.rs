@@ -84,6 +84,7 @@ pub fn find(input: &FindingsInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(layout::root_package_and_workspace(input));
     findings.extend(layout::selection_mismatch(input));
+    findings.extend(layout::check_runs_nothing(input));
     findings.extend(hazards::environment_hazards(input));
     findings.extend(hazards::build_script_env(input));
     findings.extend(source::unfiltered_source(input));
@@ -111,6 +112,7 @@ pub struct Finding {
 pub enum FindingId {
     BindgenRandomSeed,
     BuildScriptEnv,
+    CheckRunsNothing,
     DevBuildOverride,
     PkgConfigInputs,
     #[serde(rename = "pyo3-python")]
@@ -127,6 +129,7 @@ impl FindingId {
         match self {
             FindingId::BindgenRandomSeed => "bindgen-random-seed",
             FindingId::BuildScriptEnv => "build-script-env",
+            FindingId::CheckRunsNothing => "check-runs-nothing",
             FindingId::DevBuildOverride => "dev-build-override",
             FindingId::PkgConfigInputs => "pkg-config-inputs",
             FindingId::Pyo3Python => "pyo3-python",

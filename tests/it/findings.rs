@@ -112,8 +112,51 @@ fn selection_mismatch_groups_phases_and_says_what_serves_each() {
             "`cli` uses -p cli",
             "`clippy` uses --all-features",
         ],
-        "for `cli`: cargoExtraArgs = \"--locked -p cli\"",
+        "give buildDepsOnly `deps` the selection of `cli`: cargoExtraArgs = \"--locked -p cli\"",
     );
+}
+
+/// The advice names the attribute that carries the difference, as the user wrote it, and
+/// sets it where buildDepsOnly reads it.
+#[test]
+fn selection_mismatch_advice_keeps_the_attribute_and_its_spelling() {
+    let fixture = Fixture::new("all-features");
+    std::fs::write(
+        fixture.root().join("phases.toml"),
+        r#"[phases.deps]
+function = "buildDepsOnly"
+
+[phases.tests]
+function = "cargoTest"
+cargoArtifacts = "deps"
+cargoTestExtraArgs = "-p lib --features lib/full,lib/full"
+
+[phases.clippy]
+function = "cargoClippy"
+cargoArtifacts = "deps"
+cargoClippyExtraArgs = "--all-targets --features=lib/full -- -D warnings"
+"#,
+    )
+    .unwrap();
+    let found = findings(&fixture, &[]);
+    let mismatch = found
+        .iter()
+        .find(|f| f["id"] == "selection-mismatch")
+        .expect("a selection-mismatch finding");
+    let fix = mismatch["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(
+            "the selection of `tests`: cargoTestExtraArgs = \"-p lib --features lib/full,lib/full\""
+        ),
+        "{fix}"
+    );
+    assert!(
+        fix.contains(
+            "the selection of `clippy`: cargoExtraArgs = \"--locked --features=lib/full\""
+        ),
+        "{fix}"
+    );
+    assert!(!fix.contains("commonArgs"), "{fix}");
 }
 
 #[test]
@@ -276,5 +319,42 @@ buildPhaseCargoCommand = "wasm-pack build app"
     assert!(
         found.iter().all(|f| f["id"] != "selection-mismatch"),
         "{found:#?}"
+    );
+}
+
+#[test]
+fn a_test_phase_without_do_check_runs_nothing() {
+    let fixture = Fixture::new("clean");
+    std::fs::write(
+        fixture.root().join("phases.toml"),
+        r#"[phases.deps]
+function = "buildDepsOnly"
+
+[phases.tests]
+function = "cargoTest"
+cargoArtifacts = "deps"
+doCheck = false
+
+[phases.nextest]
+function = "cargoNextest"
+cargoArtifacts = "deps"
+"#,
+    )
+    .unwrap();
+    let found = findings(&fixture, &[]);
+    assert_finding(
+        &found,
+        "check-runs-nothing",
+        Some("phases.toml:4"),
+        &["`tests` (cargoTest) has doCheck = false, so crane runs no test in it"],
+        "set doCheck = true on `tests`",
+    );
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f["id"] == "check-runs-nothing")
+            .count(),
+        1,
+        "nextest keeps crane's doCheck = true: {found:?}"
     );
 }
