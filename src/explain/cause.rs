@@ -111,6 +111,10 @@ pub enum Trigger {
     Selection {
         phase: Vec<String>,
         deps_only: Vec<String>,
+        /// When one side names packages and the other does not, the packages cargo picks
+        /// for the other by default (`default-members`, or the root package).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        default_packages: Option<DefaultPackages>,
     },
     /// Another `CARGO_PROFILE`.
     ProfileName { phase: String, deps_only: String },
@@ -124,6 +128,22 @@ pub enum Trigger {
     Toolchain { phase: Option<String> },
     /// The phase compiles in a mode the deps-only phase never runs.
     ModeNeverRun { mode: String },
+}
+
+/// The packages cargo builds for a side that names none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefaultPackages {
+    /// Which side builds cargo's default packages.
+    pub side: Side,
+    pub packages: Vec<String>,
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    Phase,
+    DepsOnly,
 }
 
 /// A variable the phase sets differently from its deps-only source.

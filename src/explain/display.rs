@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::MissReport;
 use super::cause::{
-    Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Trigger,
+    Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Side, Trigger,
 };
 use crate::diff::graph::target_label;
 
@@ -180,13 +180,29 @@ impl Display for MissCause {
 impl Display for Trigger {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Trigger::Selection { phase, deps_only } => {
+            Trigger::Selection {
+                phase,
+                deps_only,
+                default_packages,
+            } => {
+                let side = |flags: &[String], side: Side| {
+                    let mut items = flags.to_vec();
+                    if let Some(defaults) = default_packages.as_ref().filter(|d| d.side == side) {
+                        items.push(format!(
+                            "cargo's default packages ({})",
+                            defaults.packages.join(", ")
+                        ));
+                    }
+                    items.join(", ")
+                };
                 let mut parts = Vec::new();
+                let (phase, deps_only) =
+                    (side(phase, Side::Phase), side(deps_only, Side::DepsOnly));
                 if !phase.is_empty() {
-                    parts.push(format!("this phase: {}", phase.join(", ")));
+                    parts.push(format!("this phase: {phase}"));
                 }
                 if !deps_only.is_empty() {
-                    parts.push(format!("deps-only: {}", deps_only.join(", ")));
+                    parts.push(format!("deps-only: {deps_only}"));
                 }
                 write!(f, "{}", parts.join("; "))
             }

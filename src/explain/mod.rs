@@ -15,7 +15,8 @@ use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
 use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
-    EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Trigger,
+    DefaultPackages, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference,
+    Side, Trigger,
 };
 use paths::{Asked, Askers, GraphPaths};
 
@@ -60,6 +61,9 @@ pub struct ExplainContext<'a> {
     /// The phase's graphs, in the order the diff saw them (`Miss::at` indexes them).
     pub needed: Vec<&'a DiffGraph>,
     pub index: &'a DependencyIndex,
+    /// The packages cargo builds when a command names none (`default-members`, or the
+    /// root package, or every member).
+    pub default_packages: &'a [String],
 }
 
 /// Explains every miss of a phase, root misses with their cascade counts.
@@ -69,7 +73,11 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
         .iter()
         .map(|g| GraphPaths::new(g, ctx.index))
         .collect();
-    let selection = SelectionDiff::new(&ctx.phase_invocations, &ctx.source_invocations);
+    let selection = SelectionDiff::new(
+        &ctx.phase_invocations,
+        &ctx.source_invocations,
+        ctx.default_packages,
+    );
     let mut cascaded: HashMap<UnitAt, usize> = HashMap::new();
     for miss in &diff.misses {
         for &root in &miss.cascade_from {
@@ -310,12 +318,23 @@ fn profile_changes(from: &str, to: &str) -> Vec<ProfileChange> {
 struct SelectionDiff {
     phase_only: Vec<String>,
     source_only: Vec<String>,
+    default_packages: Option<DefaultPackages>,
 }
 
 impl SelectionDiff {
-    fn new(phase: &[&Invocation], source: &[&Invocation]) -> SelectionDiff {
+    fn new(phase: &[&Invocation], source: &[&Invocation], defaults: &[String]) -> SelectionDiff {
         let phase_flags = selection_flags(phase);
         let source_flags = selection_flags(source);
+        let names_packages = |flags: &BTreeSet<String>| {
+            flags
+                .iter()
+                .any(|f| f.starts_with("-p ") || f == "--workspace")
+        };
+        let default_side = match (names_packages(&phase_flags), names_packages(&source_flags)) {
+            (true, false) => Some(Side::DepsOnly),
+            (false, true) => Some(Side::Phase),
+            _ => None,
+        };
         SelectionDiff {
             phase_only: phase_flags.difference(&source_flags).cloned().collect(),
             source_only: source_flags
@@ -323,6 +342,10 @@ impl SelectionDiff {
                 .filter(|f| !f.starts_with("cargo "))
                 .cloned()
                 .collect(),
+            default_packages: default_side.map(|side| DefaultPackages {
+                side,
+                packages: defaults.to_vec(),
+            }),
         }
     }
 
@@ -338,6 +361,7 @@ impl SelectionDiff {
         (!self.phase_only.is_empty() || !self.source_only.is_empty()).then(|| Trigger::Selection {
             phase: self.phase_only.clone(),
             deps_only: self.source_only.clone(),
+            default_packages: self.default_packages.clone(),
         })
     }
 }

@@ -94,6 +94,7 @@ fn explain(changes: &str, cached: DiffGraph, needed: DiffGraph) -> Vec<MissRepor
         source_invocations: plans.of_phase(0).collect(),
         needed: vec![&needed],
         index: &index,
+        default_packages: &["app".to_string(), "cli".to_string()],
     };
     explain_misses(&ctx, &diff_phase(&[&cached], &[&needed]))
 }
@@ -134,6 +135,7 @@ fn a_feature_another_member_asks_for_names_the_edge_and_the_selection() {
         Some(Trigger::Selection {
             phase: vec!["-p cli".into()],
             deps_only: vec!["-p app".into()],
+            default_packages: None,
         })
     );
     let chain: Vec<_> = top.requests[0]

@@ -66,6 +66,7 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
         trigger: root.then(|| Trigger::Selection {
             phase: vec!["-p cli".into()],
             deps_only: vec!["-p app".into()],
+            default_packages: None,
         }),
         fix: Fix {
             deps_phase: Some("deps".into()),
@@ -278,6 +279,7 @@ fn names_are_not_broken_inside_a_word() {
     report.phases[1].misses[0].trigger = Some(Trigger::Selection {
         phase: vec!["buildDepsOnly cargoArtifacts".into()],
         deps_only: vec![],
+        default_packages: None,
     });
     let text = table_text(&report);
     assert!(text.contains("buildDepsOnly"), "{text}");

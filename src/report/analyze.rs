@@ -96,8 +96,11 @@ pub fn analyze_with(
     drop(stage);
     let metadata = metadata?;
     let resolved = Instant::now();
-    let index = DependencyIndex::from_metadata(&metadata)
-        .context("`cargo metadata` names a package cache-miss cannot read")?;
+    let workspace = WorkspaceFacts {
+        index: DependencyIndex::from_metadata(&metadata)
+            .context("`cargo metadata` names a package cache-miss cannot read")?,
+        default_packages: default_packages(&metadata),
+    };
     let diff_graphs: Vec<Option<DiffGraph>> = graphs
         .iter()
         .zip(&plans.invocations)
@@ -114,7 +117,7 @@ pub fn analyze_with(
         .enumerate()
         .map(|(i, phase)| match &statuses[i] {
             (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
-                let mut report = phase_report(set, i, phase, &plans, &diff_graphs, &index);
+                let mut report = phase_report(set, i, phase, &plans, &diff_graphs, &workspace);
                 report.status = statuses[i].0;
                 report
             }
@@ -148,6 +151,41 @@ pub fn analyze_with(
             resolutions: plans.invocations.len(),
         },
     })
+}
+
+/// What the explanations need to know of the workspace, from `cargo metadata`.
+struct WorkspaceFacts {
+    index: DependencyIndex,
+    default_packages: Vec<String>,
+}
+
+/// The packages cargo builds when a command names none: the `default-members`, else the
+/// root package, else every member.
+fn default_packages(metadata: &cargo_metadata::Metadata) -> Vec<String> {
+    let name_of = |id: &cargo_metadata::PackageId| {
+        metadata
+            .packages
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| p.name.to_string())
+    };
+    let mut names: Vec<String> = if metadata.workspace_default_members.is_available() {
+        metadata
+            .workspace_default_members
+            .iter()
+            .filter_map(name_of)
+            .collect()
+    } else if let Some(root) = metadata.root_package() {
+        vec![root.name.to_string()]
+    } else {
+        metadata
+            .workspace_members
+            .iter()
+            .filter_map(name_of)
+            .collect()
+    };
+    names.sort();
+    names
 }
 
 /// Phases whose flake names a Rust release (`rust-bin.stable."1.82.0"`, a fenix or
@@ -323,7 +361,7 @@ fn phase_report(
     phase: &Phase,
     plans: &PhasePlans,
     graphs: &[Option<DiffGraph>],
-    index: &DependencyIndex,
+    workspace: &WorkspaceFacts,
 ) -> PhaseReport {
     let mut notes = phase.notes.clone();
     let (sources, inherits_nothing) = inherited_sources(set, phase);
@@ -367,7 +405,8 @@ fn phase_report(
             .map(|&n| &plans.invocations[n])
             .collect(),
         needed,
-        index,
+        index: &workspace.index,
+        default_packages: &workspace.default_packages,
     };
     let misses = explain_misses(&ctx, &diff);
     let mut summary = PhaseSummary::of(phase);
