@@ -102,6 +102,27 @@ impl MissCause {
     }
 }
 
+/// What tells apart two misses of the same package, target and mode.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "differs", rename_all = "kebab-case")]
+pub enum Variant {
+    /// Built for another platform (`None`: the host).
+    Platform {
+        platform: Option<String>,
+    },
+    Features {
+        features: Vec<String>,
+    },
+    /// Profile settings, against the other miss.
+    Profile {
+        changes: Vec<ProfileChange>,
+    },
+    /// The same unit over other dependencies: these are its own.
+    Dependencies {
+        dependencies: Vec<String>,
+    },
+}
+
 /// The phase setting that makes the difference, as the phase and its deps-only source
 /// state it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::MissReport;
 use super::cause::{
-    Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Side, Trigger,
+    Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Side,
+    Trigger, Variant,
 };
 use crate::diff::graph::target_label;
 
@@ -176,6 +177,26 @@ impl Display for MissCause {
     }
 }
 
+/// `for the host`, `features [std]`, `opt_level 0`, `over leaf@1.0.0`.
+impl Display for Variant {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Variant::Platform { platform } => write!(f, "for {}", platform_name(platform)),
+            Variant::Features { features } => write!(f, "features {}", list(features)),
+            Variant::Profile { changes } => {
+                let settings: Vec<String> = changes
+                    .iter()
+                    .map(|c| format!("{} {}", c.setting, c.needed.as_deref().unwrap_or("unset")))
+                    .collect();
+                write!(f, "{}", settings.join(", "))
+            }
+            Variant::Dependencies { dependencies } => {
+                write!(f, "over {}", dependencies.join(", "))
+            }
+        }
+    }
+}
+
 /// The `cause` of a miss.
 impl Display for Trigger {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -338,6 +359,15 @@ impl MissReport {
         target_label(&self.package, &self.version, &self.kind, &self.target)
     }
 
+    /// `leaf@1.0.0 (build)`, with what tells it apart from a miss that reads alike:
+    /// `heck@0.5.0 (check, for the host)`.
+    pub fn label_with_mode(&self) -> String {
+        match &self.variant {
+            Some(variant) => format!("{} ({}, {variant})", self.label(), self.mode),
+            None => format!("{} ({})", self.label(), self.mode),
+        }
+    }
+
     /// The JSON `reason`.
     pub fn reason(&self) -> &'static str {
         self.cause.reason().as_str()
@@ -388,6 +418,8 @@ struct MissJson<'a> {
     trigger: &'a Option<Trigger>,
     requests: &'a [Request],
     remedy: &'a Fix,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: &'a Option<Variant>,
 }
 
 impl Serialize for MissReport {
@@ -413,6 +445,7 @@ impl Serialize for MissReport {
             trigger: &self.trigger,
             requests: &self.requests,
             remedy: &self.fix,
+            variant: &self.variant,
         }
         .serialize(serializer)
     }

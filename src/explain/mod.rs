@@ -16,7 +16,7 @@ use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
     DefaultPackages, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference,
-    Side, Trigger,
+    Side, Trigger, Variant,
 };
 use paths::{Asked, Askers, GraphPaths};
 
@@ -44,6 +44,9 @@ pub struct MissReport {
     pub fix: Fix,
     /// For root misses: how many cascaded misses it causes.
     pub cascaded: usize,
+    /// When another miss of the phase has the same package, target and mode: what tells
+    /// this one apart.
+    pub variant: Option<Variant>,
 }
 
 impl MissReport {
@@ -85,9 +88,11 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
         }
     }
     let deps_phase = deps_phase(ctx);
+    let variants = variants(ctx, diff);
     diff.misses
         .iter()
-        .map(|miss| {
+        .zip(variants)
+        .map(|(miss, variant)| {
             let package = &miss.unit.pkg_id;
             let cascade_from = miss.cascade_keys(&ctx.needed).first().map(|k| k.label());
             let mut report = MissReport {
@@ -112,6 +117,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                     steps: Vec::new(),
                 },
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
+                variant,
             };
             if miss.reason == Reason::Dependency {
                 report.fix.steps = vec![FixStep::FollowsRoot {
@@ -146,6 +152,69 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
             report
         })
         .collect()
+}
+
+/// For misses that share package, target and mode with another miss of the phase (two
+/// distinct artifacts that would read alike): the field that tells each apart.
+fn variants(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<Option<Variant>> {
+    let same_label = |m: &Miss| {
+        let k = &m.unit;
+        (
+            k.pkg_id.clone(),
+            k.target_kind.clone(),
+            k.target_name.clone(),
+            k.mode.clone(),
+        )
+    };
+    let mut groups: HashMap<_, Vec<usize>> = HashMap::new();
+    for (i, miss) in diff.misses.iter().enumerate() {
+        groups.entry(same_label(miss)).or_default().push(i);
+    }
+    let mut variants = vec![None; diff.misses.len()];
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let keys: Vec<&UnitKey> = members.iter().map(|&i| &diff.misses[i].unit).collect();
+        let differ = |field: fn(&UnitKey) -> String| {
+            keys.iter().map(|k| field(k)).collect::<BTreeSet<_>>().len() > 1
+        };
+        for (&i, key) in members.iter().zip(&keys) {
+            variants[i] = Some(if differ(|k| format!("{:?}", k.platform)) {
+                Variant::Platform {
+                    platform: key.platform.clone(),
+                }
+            } else if differ(|k| k.features.join(",")) {
+                Variant::Features {
+                    features: key.features.clone(),
+                }
+            } else if differ(|k| k.profile.clone()) {
+                let other = keys
+                    .iter()
+                    .find(|k| k.profile != key.profile)
+                    .unwrap_or(key);
+                Variant::Profile {
+                    changes: profile_changes(&other.profile, &key.profile),
+                }
+            } else {
+                Variant::Dependencies {
+                    dependencies: dependency_names(ctx, &diff.misses[i]),
+                }
+            });
+        }
+    }
+    variants
+}
+
+/// The packages a missed unit depends on directly, sorted.
+fn dependency_names(ctx: &ExplainContext, miss: &Miss) -> Vec<String> {
+    let graph = ctx.needed[miss.at.0];
+    let names: BTreeSet<String> = graph.units[miss.at.1]
+        .deps
+        .iter()
+        .map(|&d| {
+            let key = &graph.units[d].key;
+            format!("{}@{}", key.pkg_id.name, key.pkg_id.version)
+        })
+        .collect();
+    names.into_iter().collect()
 }
 
 /// What the edges to a missed unit are searched for, owned.

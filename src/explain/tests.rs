@@ -227,3 +227,31 @@ fn a_crate_the_deps_only_build_never_built_is_asked_for_by_every_edge() {
     assert_eq!(extra.requests[0].chain.len(), 3);
     assert!(extra.requests[0].features.is_empty());
 }
+
+#[test]
+fn misses_that_would_read_alike_say_what_tells_them_apart() {
+    let mut cross = unit("leaf", &[], RELEASE, &[]);
+    cross.key.platform = Some("aarch64-unknown-linux-gnu".into());
+    let needed = DiffGraph {
+        units: vec![
+            unit("leaf", &["full"], RELEASE, &[]),
+            cross,
+            unit("cli", &[], RELEASE, &[0, 1]),
+        ],
+    };
+    let misses = explain("", deps_graph(RELEASE), needed);
+    let variants: Vec<Option<Variant>> = misses.iter().map(|m| m.variant.clone()).collect();
+    assert_eq!(
+        variants,
+        [
+            Some(Variant::Platform {
+                platform: Some("aarch64-unknown-linux-gnu".into())
+            }),
+            Some(Variant::Platform { platform: None }),
+        ]
+    );
+    assert_eq!(
+        misses[1].label_with_mode(),
+        "leaf@1.0.0 (build, for the host)"
+    );
+}

@@ -302,10 +302,7 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
                 let mut why = Vec::new();
                 why.extend(m.trigger_text());
                 why.extend(m.requests.iter().map(|r| format!("asked by {r}")));
-                let labels: Vec<String> = group
-                    .iter()
-                    .map(|m| format!("{} ({})", m.label(), m.mode))
-                    .collect();
+                let labels: Vec<String> = group.iter().map(|m| m.label_with_mode()).collect();
                 vec![
                     named_few(&labels),
                     m.reason().to_string(),

@@ -78,6 +78,7 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
             }],
         },
         cascaded: if root { 2 } else { 0 },
+        variant: None,
     }
 }
 
