@@ -35,6 +35,7 @@ mod report;
 mod verify;
 
 pub use cargo::CargoRunner;
+pub use fix::advice::check_advice;
 pub use fix::propose as propose_fixes;
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};

@@ -184,7 +184,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let progress = TerminalProgress::new();
-    let report = if args.set.is_empty() {
+    let mut report = if args.set.is_empty() {
         analyze_loaded(&loaded, target_dir, &progress)?
     } else {
         let before = analyze_loaded(&loaded, target_dir, &progress)?;
@@ -193,6 +193,14 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         after.compare_with(&before);
         after
     };
+    if !args.findings_only {
+        let analysed = if args.set.is_empty() {
+            loaded
+        } else {
+            loaded.with_overrides(&args.set)?
+        };
+        cache_miss::check_advice(&analysed, &mut report, &progress);
+    }
     if args.timings {
         let t = report.timings;
         eprintln!(

@@ -219,6 +219,23 @@ pub struct Fix {
     /// The deps-only phase to change (`None`: none is known by name).
     pub deps_phase: Option<String>,
     pub steps: Vec<FixStep>,
+    /// Whether applying the steps as written was checked to remove the misses that
+    /// carry this fix (set by `fix::advice`; `None` before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<FixCheck>,
+}
+
+/// What applying a [`Fix`] as written did, in another analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum FixCheck {
+    /// No unit that carried this fix misses any more.
+    Holds,
+    /// `remaining` of the `of` units that carried this fix still miss.
+    LeavesMisses { remaining: usize, of: usize },
+    /// The steps are not changes to a phase's attributes (another toolchain, a command
+    /// to add by hand): not applied.
+    NotCheckable,
 }
 
 /// One change of a [`Fix`].

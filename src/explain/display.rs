@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::MissReport;
 use super::cause::{
-    Edge, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference, Side,
-    Trigger, Variant,
+    Edge, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request, RoleDifference,
+    Side, Trigger, Variant,
 };
 use crate::diff::graph::target_label;
 
@@ -283,7 +283,14 @@ impl Display for Fix {
             None => "buildDepsOnly".to_string(),
         };
         let steps: Vec<String> = self.steps.iter().map(|s| step_text(s, &deps)).collect();
-        write!(f, "{}", steps.join("; and "))
+        write!(f, "{}", steps.join("; and "))?;
+        if let Some(FixCheck::LeavesMisses { remaining, of }) = self.check {
+            write!(
+                f,
+                " — but applied alone, this leaves {remaining} of these {of} units missing: `cache-miss fix` searches for a change that removes them"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -297,7 +304,7 @@ fn step_text(step: &FixStep, deps: &str) -> String {
             "add --all-features to {deps}'s cargoExtraArgs as well (or drop it from this phase)"
         ),
         FixStep::SamePackageSelection { flags } => format!(
-            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (put it in commonArgs), or build with --workspace in every phase so one artifact serves all",
+            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (on buildDepsOnly only: in commonArgs it would change what the other phases build), or build with --workspace in every phase so one artifact serves all",
             flags.join(" ")
         ),
         FixStep::DropNarrowing { flags } => format!(
@@ -305,7 +312,7 @@ fn step_text(step: &FixStep, deps: &str) -> String {
             flags.join(" ")
         ),
         FixStep::SameFeatureFlags { flags } => format!(
-            "pass the same {} to {deps} (cargoExtraArgs in commonArgs)",
+            "pass the same {} to {deps} (its cargoExtraArgs)",
             flags.join(" ")
         ),
         FixStep::BuildTestTargets => format!(

@@ -15,8 +15,8 @@ use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
 use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
-    DefaultPackages, EnvChange, Fix, FixStep, MissCause, ProfileChange, Request, RoleDifference,
-    Side, Trigger, Variant,
+    DefaultPackages, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
+    RoleDifference, Side, Trigger, Variant,
 };
 use paths::{Asked, Askers, GraphPaths};
 
@@ -115,6 +115,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 fix: Fix {
                     deps_phase: deps_phase.clone(),
                     steps: Vec::new(),
+                    check: None,
                 },
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
                 variant,

@@ -1,6 +1,7 @@
 //! `cache-miss fix`: the smallest change to the deps-only phase(s) that leaves no
 //! dependency miss, proven by re-running the analysis on the changed phases.
 
+pub mod advice;
 pub mod nix;
 
 use std::collections::{BTreeMap, BTreeSet};

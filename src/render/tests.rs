@@ -70,6 +70,7 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
         }),
         fix: Fix {
             deps_phase: Some("deps".into()),
+            check: None,
             steps: vec![match cascade_from {
                 None => FixStep::SamePackageSelection {
                     flags: vec!["-p cli".into()],
@@ -239,6 +240,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
         }),
         fix: Fix {
             deps_phase: Some("deps".into()),
+            check: None,
             steps: vec![FixStep::SameRustflags],
         },
         cascaded: 0,

@@ -466,3 +466,45 @@ fn a_fix_names_every_difference_that_takes_part() {
     );
     assert_eq!(testkit["remedy"]["steps"][2]["flags"], json!(["-p server"]));
 }
+
+/// Every fix line is applied as written in another analysis before it is printed; lines
+/// of a phase that do not hold alone are printed together when together they hold.
+#[test]
+fn fix_lines_are_checked_and_joined_when_alone_they_do_not_hold() {
+    let report = Fixture::new("demo").report_json(&[]);
+    for name in ["cli", "clippy", "nextest"] {
+        for miss in phase(&report, name)["misses"].as_array().unwrap() {
+            if miss["cascade_from"].is_null() {
+                assert_eq!(
+                    miss["remedy"]["check"],
+                    json!({"result": "holds"}),
+                    "{name}: {miss}"
+                );
+            }
+        }
+    }
+    // clippy's features misses alone would be fixed by --all-features and the selection;
+    // its dev-dependencies need doCheck too, and together the three hold for all five.
+    let clippy = phase(&report, "clippy");
+    let fixes: std::collections::BTreeSet<&str> = clippy["misses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["fix"].as_str().unwrap())
+        .collect();
+    assert_eq!(fixes.len(), 1, "{fixes:?}");
+    assert_eq!(
+        fix_steps(&clippy["misses"][0]),
+        ["add-all-features", "drop-narrowing", "keep-do-check"]
+    );
+}
+
+#[test]
+fn fix_lines_that_are_not_phase_changes_are_not_checked() {
+    let report = Fixture::new("rustflags").report_json(&[]);
+    let loom = phase(&report, "loom");
+    assert_eq!(
+        loom["misses"][0]["remedy"]["check"],
+        json!({"result": "not-checkable"})
+    );
+}

@@ -1,0 +1,254 @@
+//! Advice that holds: every fix line of a report is applied as written to its deps-only
+//! phase and the phase analysed again; a line that would leave its units missing says so.
+//! The runner remembers cargo's answers, so only the changed deps-only calls are resolved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+
+use crate::cargo::run::run_parallel;
+use crate::explain::{Fix, FixCheck, FixStep};
+use crate::input::LoadedPhases;
+use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
+use crate::progress::{Progress, Silent, Stage};
+use crate::report::analyze::{AnalyzeOptions, analyze};
+use crate::report::{PhaseStatus, Report};
+
+/// One fix line of one phase, and the units it is printed for.
+struct Advice {
+    phase: String,
+    fix: Fix,
+    units: BTreeSet<String>,
+}
+
+/// Checks every distinct fix line of `report` (the report on `loaded`) and records the
+/// result on each miss that carries it. A phase with a line that does not hold alone gets
+/// one line with all its steps, when together they hold.
+pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn Progress) {
+    let advice = distinct_advice(report);
+    if advice.is_empty() {
+        return;
+    }
+    let specs = materialize_implicit_deps(&loaded.specs);
+    let stage = Stage::begin(progress, "checking fix lines", advice.len());
+    let done = |a: &Advice| progress.step(&a.phase);
+    let checks = run_parallel(&advice, &done, |a| check(loaded, &specs, a));
+    drop(stage);
+    for (advice, check) in advice.iter().zip(&checks) {
+        record(report, advice, &advice.fix.steps, *check);
+    }
+    let failing: Vec<&Advice> = advice
+        .iter()
+        .zip(&checks)
+        .filter(|(_, check)| matches!(check, FixCheck::LeavesMisses { .. }))
+        .map(|(advice, _)| advice)
+        .collect();
+    let joined = joined_advice(&advice, &failing);
+    let checks = run_parallel(&joined, &|_| {}, |a| check(loaded, &specs, a));
+    for (joined, check) in joined.iter().zip(checks) {
+        if check != FixCheck::Holds {
+            continue;
+        }
+        // Together they hold for every unit of the phase: one line says it.
+        for line in advice.iter().filter(|a| a.phase == joined.phase) {
+            record(report, line, &joined.fix.steps, check);
+        }
+    }
+}
+
+/// Per phase with a failing line: every step of the phase's lines, in order, once.
+fn joined_advice(all: &[Advice], failing: &[&Advice]) -> Vec<Advice> {
+    let phases: BTreeSet<&str> = failing.iter().map(|a| a.phase.as_str()).collect();
+    phases
+        .into_iter()
+        .filter_map(|phase| {
+            let lines: Vec<&Advice> = all.iter().filter(|a| a.phase == phase).collect();
+            let deps_phase = lines[0].fix.deps_phase.clone();
+            if lines.iter().any(|a| a.fix.deps_phase != deps_phase) || lines.len() < 2 {
+                return None;
+            }
+            let mut steps: Vec<FixStep> = Vec::new();
+            for step in lines.iter().flat_map(|a| &a.fix.steps) {
+                if !steps.contains(step) {
+                    steps.push(step.clone());
+                }
+            }
+            Some(Advice {
+                phase: phase.to_string(),
+                fix: Fix {
+                    deps_phase,
+                    steps,
+                    check: None,
+                },
+                units: lines.iter().flat_map(|a| a.units.iter().cloned()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Sets the fix of every miss that carries `advice`'s line to `steps`, checked.
+fn record(report: &mut Report, advice: &Advice, steps: &[FixStep], check: FixCheck) {
+    let phase = report
+        .phases
+        .iter_mut()
+        .filter(|p| p.phase.name == advice.phase);
+    for miss in phase.flat_map(|p| p.misses.iter_mut()) {
+        if miss.fix.steps == advice.fix.steps && miss.fix.deps_phase == advice.fix.deps_phase {
+            miss.fix.steps = steps.to_vec();
+            miss.fix.check = Some(check);
+        }
+    }
+}
+
+/// The fix lines of the analysed phases' root misses, each with the units it covers.
+fn distinct_advice(report: &Report) -> Vec<Advice> {
+    let mut advice: Vec<Advice> = Vec::new();
+    for phase in report.phases.iter().filter(|p| p.status == PhaseStatus::Ok) {
+        for miss in phase.misses.iter().filter(|m| m.is_root()) {
+            let same = advice.iter_mut().find(|a| {
+                a.phase == phase.phase.name
+                    && a.fix.steps == miss.fix.steps
+                    && a.fix.deps_phase == miss.fix.deps_phase
+            });
+            match same {
+                Some(a) => {
+                    a.units.insert(miss.label_with_mode());
+                }
+                None => advice.push(Advice {
+                    phase: phase.phase.name.clone(),
+                    fix: miss.fix.clone(),
+                    units: BTreeSet::from([miss.label_with_mode()]),
+                }),
+            }
+        }
+    }
+    advice
+}
+
+/// Applies one fix line to its deps-only phase and analyses the phase again.
+fn check(loaded: &LoadedPhases, specs: &[PhaseSpec], advice: &Advice) -> FixCheck {
+    let Some(deps) = advice.fix.deps_phase.as_deref() else {
+        return FixCheck::NotCheckable;
+    };
+    let mut changed = specs.to_vec();
+    let Some(spec) = changed.iter_mut().find(|s| s.name == deps) else {
+        return FixCheck::NotCheckable;
+    };
+    if !apply(spec, &advice.fix.steps) {
+        return FixCheck::NotCheckable;
+    }
+    match still_missing(loaded, changed, advice) {
+        Ok(0) => FixCheck::Holds,
+        Ok(remaining) => FixCheck::LeavesMisses {
+            remaining,
+            of: advice.units.len(),
+        },
+        // The change itself does not resolve (a flag cargo rejects): it does not hold.
+        Err(_) => FixCheck::LeavesMisses {
+            remaining: advice.units.len(),
+            of: advice.units.len(),
+        },
+    }
+}
+
+/// How many of the advice's units the phase still misses after the change.
+fn still_missing(loaded: &LoadedPhases, specs: Vec<PhaseSpec>, advice: &Advice) -> Result<usize> {
+    let set = PhaseSet::from_specs(specs)?;
+    // Only this phase; the phases it inherits from are resolved for it anyway.
+    let excluded: BTreeSet<String> = set
+        .phases
+        .iter()
+        .filter(|p| p.name != advice.phase)
+        .map(|p| p.name.clone())
+        .collect();
+    let options = AnalyzeOptions {
+        target_dir: None,
+        excluded: &excluded,
+    };
+    let after = analyze(&set, "", &loaded.runner(), &options, &Silent)?;
+    let phase = after
+        .phases
+        .iter()
+        .find(|p| p.phase.name == advice.phase && p.status == PhaseStatus::Ok)
+        .ok_or_else(|| anyhow::anyhow!("the phase did not resolve"))?;
+    let missed: BTreeSet<String> = phase.misses.iter().map(|m| m.label_with_mode()).collect();
+    Ok(advice.units.intersection(&missed).count())
+}
+
+/// Writes the steps into the deps-only phase's attributes, as the fix line says them;
+/// `false` when a step is not such a change.
+fn apply(spec: &mut PhaseSpec, steps: &[FixStep]) -> bool {
+    let function = match spec.attrs.get("function") {
+        Some(AttrValue::Str(name)) => CraneFunction::from_name(name),
+        _ => None,
+    };
+    let default_args = function.map_or("--locked", CraneFunction::default_cargo_extra_args);
+    let mut args: Vec<String> = match spec.attrs.get("cargoExtraArgs") {
+        Some(AttrValue::Str(text)) => shell_words::split(text).unwrap_or_default(),
+        _ => shell_words::split(default_args).unwrap_or_default(),
+    };
+    let mut attrs: BTreeMap<String, AttrValue> = BTreeMap::new();
+    for step in steps {
+        match step {
+            FixStep::KeepDoCheck | FixStep::BuildTestTargets => {
+                attrs.insert("doCheck".into(), AttrValue::Bool(true));
+            }
+            FixStep::AddAllFeatures => args.push("--all-features".into()),
+            FixStep::SamePackageSelection { flags } => {
+                args = vec!["--locked".into()];
+                args.extend(flags.iter().flat_map(|f| split(f)));
+            }
+            FixStep::DropNarrowing { flags } => {
+                for flag in flags {
+                    args = without(&args, &split(flag));
+                }
+            }
+            FixStep::SameFeatureFlags { flags } | FixStep::SameTargetSelection { flags } => {
+                args.extend(flags.iter().flat_map(|f| split(f)));
+            }
+            FixStep::SameTarget {
+                target: Some(target),
+            } => args.extend(["--target".to_string(), target.clone()]),
+            FixStep::SameProfile { profile } => {
+                attrs.insert("CARGO_PROFILE".into(), AttrValue::Str(profile.clone()));
+            }
+            FixStep::SameProfileSettings { changes } if !changes.is_empty() => {
+                for change in changes {
+                    match &change.phase {
+                        Some(value) => spec.env.insert(change.name.clone(), value.clone()),
+                        None => spec.env.remove(&change.name),
+                    };
+                }
+            }
+            _ => return false,
+        }
+    }
+    let args = args
+        .iter()
+        .map(|a| shell_words::quote(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    attrs.insert("cargoExtraArgs".into(), AttrValue::Str(args));
+    spec.attrs.extend(attrs);
+    true
+}
+
+fn split(flag: &str) -> Vec<String> {
+    shell_words::split(flag).unwrap_or_default()
+}
+
+/// `args` without the words of `dropped` (a flag and its value drop together).
+fn without(args: &[String], dropped: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let window = &args[i..(i + dropped.len()).min(args.len())];
+        if !dropped.is_empty() && window == dropped {
+            i += dropped.len();
+        } else {
+            kept.push(args[i].clone());
+            i += 1;
+        }
+    }
+    kept
+}
