@@ -97,8 +97,9 @@ impl LoadedPhases {
     }
 }
 
-/// One `--set PHASE.ATTR=VALUE`: `true`/`false` are booleans, whole numbers integers,
-/// anything else a string.
+/// One `--set PHASE.ATTR=VALUE`: `true`/`false` are booleans, whole numbers integers, a
+/// double-quoted value (as a Nix string is written) the string inside, anything else a
+/// string.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub phase: String,
@@ -118,6 +119,10 @@ impl std::str::FromStr for Override {
         let value = match value {
             "true" => AttrValue::Bool(true),
             "false" => AttrValue::Bool(false),
+            // A Nix string as the report prints it: `"--locked --workspace"`.
+            v if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') => {
+                AttrValue::Str(v[1..v.len() - 1].replace("\\\"", "\""))
+            }
             v => v
                 .parse::<i64>()
                 .map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::Int),
@@ -436,4 +441,28 @@ fn given_manifest(path: &Path, runner: &CargoRunner) -> Result<PathBuf> {
         }
     }
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_values_read_as_the_report_writes_them() {
+        let value = |text: &str| text.parse::<Override>().unwrap().value;
+        assert_eq!(value("d.doCheck=true"), AttrValue::Bool(true));
+        assert_eq!(value("d.partitions=3"), AttrValue::Int(3));
+        assert_eq!(
+            value(r#"d.cargoExtraArgs="--locked --workspace""#),
+            AttrValue::Str("--locked --workspace".into())
+        );
+        assert_eq!(
+            value(r#"d.env.RUSTFLAGS="--cfg \"x\"""#),
+            AttrValue::Str(r#"--cfg "x""#.into())
+        );
+        assert_eq!(
+            value("d.cargoExtraArgs=--locked"),
+            AttrValue::Str("--locked".into())
+        );
+    }
 }

@@ -70,6 +70,10 @@ struct SourceArgs {
     /// others inherit from is still resolved for them.
     #[arg(long, value_name = "PHASE")]
     exclude: Vec<String>,
+    /// What-if: change a phase attribute before analysing, e.g. `deps.doCheck=true` or
+    /// `deps.cargoExtraArgs="--locked --workspace"` (repeatable). No file is edited.
+    #[arg(long = "set", value_name = "PHASE.ATTR=VALUE")]
+    set: Vec<Override>,
 }
 
 impl SourceArgs {
@@ -104,10 +108,6 @@ struct ReportArgs {
     /// variables each build script watches.
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
-    /// What-if: change a phase attribute before analysing, e.g. `deps.doCheck=true` or
-    /// `deps.cargoExtraArgs="--locked --workspace"` (repeatable). No file is edited.
-    #[arg(long = "set", value_name = "PHASE.ATTR=VALUE")]
-    set: Vec<Override>,
 }
 
 #[derive(Args)]
@@ -167,6 +167,15 @@ fn main() -> ExitCode {
 
 /// Loads the phases; a fallback to crane's quick-start set is said on stderr too.
 fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
+    let loaded = load_unchanged(source)?;
+    if source.set.is_empty() {
+        return Ok(loaded);
+    }
+    loaded.with_overrides(&source.set)
+}
+
+/// The phases as their source states them, without `--set`'s changes.
+fn load_unchanged(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     let loaded = load_phases(&source.options())?;
     if let Some(warning) = &loaded.fallback {
         eprintln!("warning: {warning}");
@@ -175,7 +184,7 @@ fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
 }
 
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load(&args.source)?;
+    let loaded = load_unchanged(&args.source)?;
     let target_dir = args.target_dir.as_deref();
     if let Some(dir) = target_dir.filter(|dir| !dir.is_dir()) {
         anyhow::bail!(
@@ -184,21 +193,17 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let progress = TerminalProgress::new();
-    let mut report = if args.set.is_empty() {
-        analyze_loaded(&loaded, target_dir, &progress)?
+    let set = &args.source.set;
+    let analysed = if set.is_empty() {
+        loaded.clone()
     } else {
-        let before = analyze_loaded(&loaded, target_dir, &progress)?;
-        let changed = loaded.with_overrides(&args.set)?;
-        let mut after = analyze_loaded(&changed, target_dir, &progress)?;
-        after.compare_with(&before);
-        after
+        loaded.with_overrides(set)?
     };
+    let mut report = analyze_loaded(&analysed, target_dir, &progress)?;
+    if !set.is_empty() {
+        report.compare_with(&analyze_loaded(&loaded, target_dir, &progress)?);
+    }
     if !args.findings_only {
-        let analysed = if args.set.is_empty() {
-            loaded
-        } else {
-            loaded.with_overrides(&args.set)?
-        };
         cache_miss::check_advice(&analysed, &mut report, &progress);
     }
     if args.timings {

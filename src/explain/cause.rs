@@ -226,11 +226,14 @@ pub struct Fix {
 }
 
 /// What applying a [`Fix`] as written did, in another analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum FixCheck {
     /// No unit that carried this fix misses any more.
     Holds,
+    /// It removes these misses, but other phases served by the same deps-only phase then
+    /// miss more.
+    Worsens { phases: Vec<String> },
     /// `remaining` of the `of` units that carried this fix still miss.
     LeavesMisses { remaining: usize, of: usize },
     /// The steps are not changes to a phase's attributes (another toolchain, a command

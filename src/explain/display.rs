@@ -284,11 +284,21 @@ impl Display for Fix {
         };
         let steps: Vec<String> = self.steps.iter().map(|s| step_text(s, &deps)).collect();
         write!(f, "{}", steps.join("; and "))?;
-        if let Some(FixCheck::LeavesMisses { remaining, of }) = self.check {
-            write!(
+        match &self.check {
+            Some(FixCheck::LeavesMisses { remaining, of }) => write!(
                 f,
                 " — but applied alone, this leaves {remaining} of these {of} units missing: `cache-miss fix` searches for a change that removes them"
-            )?;
+            )?,
+            Some(FixCheck::Worsens { phases }) => {
+                let verb = if phases.len() == 1 { "misses" } else { "miss" };
+                let phases: Vec<String> = phases.iter().map(|p| format!("`{p}`")).collect();
+                write!(
+                    f,
+                    " — but then {} {verb} more (they share this buildDepsOnly): give this phase a buildDepsOnly of its own, or make the phases that share it agree; `cache-miss fix` proves which",
+                    phases.join(", ")
+                )?
+            }
+            _ => {}
         }
         Ok(())
     }

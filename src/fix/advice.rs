@@ -23,7 +23,7 @@ struct Advice {
 
 /// Checks every distinct fix line of `report` (the report on `loaded`) and records the
 /// result on each miss that carries it. A phase with a line that does not hold alone gets
-/// one line with all its steps, when together they hold.
+/// one line with all its steps, when together they remove its misses.
 pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn Progress) {
     let advice = distinct_advice(report);
     if advice.is_empty() {
@@ -32,10 +32,16 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
     let specs = materialize_implicit_deps(&loaded.specs);
     let stage = Stage::begin(progress, "checking fix lines", advice.len());
     let done = |a: &Advice| progress.step(&a.phase);
-    let checks = run_parallel(&advice, &done, |a| check(loaded, &specs, a));
+    let missed_before: BTreeMap<String, usize> = report
+        .phases
+        .iter()
+        .map(|p| (p.phase.name.clone(), p.units.missed))
+        .collect();
+    let check_one = |a: &Advice| check(loaded, &specs, a, &missed_before);
+    let checks = run_parallel(&advice, &done, check_one);
     drop(stage);
     for (advice, check) in advice.iter().zip(&checks) {
-        record(report, advice, &advice.fix.steps, *check);
+        record(report, advice, &advice.fix.steps, check.clone());
     }
     let failing: Vec<&Advice> = advice
         .iter()
@@ -44,14 +50,15 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         .map(|(advice, _)| advice)
         .collect();
     let joined = joined_advice(&advice, &failing);
-    let checks = run_parallel(&joined, &|_| {}, |a| check(loaded, &specs, a));
+    let checks = run_parallel(&joined, &|_| {}, check_one);
     for (joined, check) in joined.iter().zip(checks) {
-        if check != FixCheck::Holds {
+        if !matches!(check, FixCheck::Holds | FixCheck::Worsens { .. }) {
             continue;
         }
-        // Together they hold for every unit of the phase: one line says it.
+        // Together they remove every miss of the phase: one line says it (and whether it
+        // hurts the other phases that share the buildDepsOnly).
         for line in advice.iter().filter(|a| a.phase == joined.phase) {
-            record(report, line, &joined.fix.steps, check);
+            record(report, line, &joined.fix.steps, check.clone());
         }
     }
 }
@@ -95,7 +102,7 @@ fn record(report: &mut Report, advice: &Advice, steps: &[FixStep], check: FixChe
     for miss in phase.flat_map(|p| p.misses.iter_mut()) {
         if miss.fix.steps == advice.fix.steps && miss.fix.deps_phase == advice.fix.deps_phase {
             miss.fix.steps = steps.to_vec();
-            miss.fix.check = Some(check);
+            miss.fix.check = Some(check.clone());
         }
     }
 }
@@ -125,8 +132,13 @@ fn distinct_advice(report: &Report) -> Vec<Advice> {
     advice
 }
 
-/// Applies one fix line to its deps-only phase and analyses the phase again.
-fn check(loaded: &LoadedPhases, specs: &[PhaseSpec], advice: &Advice) -> FixCheck {
+/// Applies one fix line to its deps-only phase and analyses again the phases it serves.
+fn check(
+    loaded: &LoadedPhases,
+    specs: &[PhaseSpec],
+    advice: &Advice,
+    missed_before: &BTreeMap<String, usize>,
+) -> FixCheck {
     let Some(deps) = advice.fix.deps_phase.as_deref() else {
         return FixCheck::NotCheckable;
     };
@@ -137,9 +149,10 @@ fn check(loaded: &LoadedPhases, specs: &[PhaseSpec], advice: &Advice) -> FixChec
     if !apply(spec, &advice.fix.steps) {
         return FixCheck::NotCheckable;
     }
-    match still_missing(loaded, changed, advice) {
-        Ok(0) => FixCheck::Holds,
-        Ok(remaining) => FixCheck::LeavesMisses {
+    match still_missing(loaded, changed, advice, deps, missed_before) {
+        Ok((0, worse)) if worse.is_empty() => FixCheck::Holds,
+        Ok((0, phases)) => FixCheck::Worsens { phases },
+        Ok((remaining, _)) => FixCheck::LeavesMisses {
             remaining,
             of: advice.units.len(),
         },
@@ -151,14 +164,22 @@ fn check(loaded: &LoadedPhases, specs: &[PhaseSpec], advice: &Advice) -> FixChec
     }
 }
 
-/// How many of the advice's units the phase still misses after the change.
-fn still_missing(loaded: &LoadedPhases, specs: Vec<PhaseSpec>, advice: &Advice) -> Result<usize> {
+/// How many of the advice's units the phase still misses after the change, and the other
+/// phases served by the changed deps-only phase that then miss more than before.
+fn still_missing(
+    loaded: &LoadedPhases,
+    specs: Vec<PhaseSpec>,
+    advice: &Advice,
+    deps: &str,
+    missed_before: &BTreeMap<String, usize>,
+) -> Result<(usize, Vec<String>)> {
     let set = PhaseSet::from_specs(specs)?;
-    // Only this phase; the phases it inherits from are resolved for it anyway.
+    // The phases the deps-only phase serves; those they inherit from are resolved anyway.
+    let served = |p: &crate::phase::Phase| set.artifact_chain(p).iter().any(|s| s.name == deps);
     let excluded: BTreeSet<String> = set
         .phases
         .iter()
-        .filter(|p| p.name != advice.phase)
+        .filter(|p| p.name != advice.phase && !served(p))
         .map(|p| p.name.clone())
         .collect();
     let options = AnalyzeOptions {
@@ -172,7 +193,14 @@ fn still_missing(loaded: &LoadedPhases, specs: Vec<PhaseSpec>, advice: &Advice) 
         .find(|p| p.phase.name == advice.phase && p.status == PhaseStatus::Ok)
         .ok_or_else(|| anyhow::anyhow!("the phase did not resolve"))?;
     let missed: BTreeSet<String> = phase.misses.iter().map(|m| m.label_with_mode()).collect();
-    Ok(advice.units.intersection(&missed).count())
+    let worse = after
+        .phases
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Ok && p.phase.name != advice.phase)
+        .filter(|p| p.units.missed > missed_before.get(&p.phase.name).copied().unwrap_or(0))
+        .map(|p| p.phase.name.clone())
+        .collect();
+    Ok((advice.units.intersection(&missed).count(), worse))
 }
 
 /// Writes the steps into the deps-only phase's attributes, as the fix line says them;

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::cargo::run::CargoInfo;
+use crate::cargo::toolchain::ToolchainOrigin;
 use crate::findings::Finding;
 use crate::fix::FixReport;
 use crate::phase::Note;
@@ -15,9 +17,33 @@ struct JsonReport<'a> {
     version: u32,
     workspace_root: &'a str,
     phase_source: &'a str,
+    cargo: JsonCargo<'a>,
     phases: &'a [PhaseReport],
     findings: &'a [Finding],
     warnings: &'a [Note],
+}
+
+/// The cargo that resolved the report, and what pinned it.
+#[derive(Serialize)]
+struct JsonCargo<'a> {
+    release: &'a str,
+    /// The toolchain a file or `RUSTUP_TOOLCHAIN` names; `null` for the default one.
+    toolchain: Option<&'a str>,
+    /// The toolchain file, `RUSTUP_TOOLCHAIN`, or `null` for the default toolchain.
+    pinned_by: Option<String>,
+}
+
+impl<'a> JsonCargo<'a> {
+    fn of(cargo: &'a CargoInfo) -> JsonCargo<'a> {
+        JsonCargo {
+            release: &cargo.release,
+            toolchain: cargo.toolchain.toolchain.as_deref(),
+            pinned_by: match &cargo.toolchain.origin {
+                ToolchainOrigin::Default => None,
+                origin => Some(origin.to_string()),
+            },
+        }
+    }
 }
 
 pub fn render(report: &Report) -> String {
@@ -25,6 +51,7 @@ pub fn render(report: &Report) -> String {
         version: VERSION,
         workspace_root: &report.workspace_root,
         phase_source: &report.phase_source,
+        cargo: JsonCargo::of(&report.cargo),
         phases: &report.phases,
         findings: &report.findings,
         warnings: &report.warnings,

@@ -257,3 +257,38 @@ fn a_phase_on_another_toolchain_is_never_served() {
         "{fix}"
     );
 }
+
+/// `--set` works on every command, and takes a value as the report prints it (quoted).
+#[test]
+fn set_applies_to_phases_and_fix_and_takes_quoted_values() {
+    let fixture = Fixture::new("dev-deps");
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(fixture.manifest())
+        .args(["--set", r#"deps.cargoExtraArgs="--locked --workspace""#])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let phases: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    let deps = common::phase(&phases, "deps");
+    assert!(
+        deps["commands"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("--locked --workspace"),
+        "{deps}"
+    );
+    let output = common::cache_miss()
+        .args(["fix", "--format", "json", "--manifest-path"])
+        .arg(fixture.manifest())
+        .args(["--set", "deps.doCheck=true"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let fix: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(fix["proposals"].as_array().unwrap().len(), 0, "{fix}");
+}

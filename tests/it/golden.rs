@@ -6,10 +6,18 @@ use std::path::Path;
 
 use crate::common::{CommandExt, Fixture, cache_miss, fixtures_dir};
 
-/// Output with the temp dir the fixture was copied to written as `[TMP]`.
+/// Output with the temp dir the fixture was copied to written as `[TMP]`, and the cargo
+/// that resolved it (the machine's, and how the test runner picked it) as `[CARGO]`.
 fn redacted(output: Vec<u8>, fixture: &Fixture) -> String {
     let text = String::from_utf8(output).expect("UTF-8 output");
-    text.replace(&fixture.dir.path().display().to_string(), "[TMP]")
+    let text = text.replace(&fixture.dir.path().display().to_string(), "[TMP]");
+    match text.split_once("\"cargo\": {") {
+        Some((before, after)) => {
+            let rest = after.split_once('}').map_or("", |(_, rest)| rest);
+            format!("{before}\"cargo\": \"[CARGO]\"{rest}")
+        }
+        None => text,
+    }
 }
 
 fn run_on(fixture: &Fixture, args: &[&str], flake: Option<&Path>) -> String {

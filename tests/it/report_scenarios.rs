@@ -465,7 +465,10 @@ fn a_fix_names_every_difference_that_takes_part() {
         .unwrap();
     let mut steps = fix_steps(testkit);
     steps.sort();
-    assert_eq!(steps, ["add-all-features", "drop-narrowing", "keep-do-check"]);
+    assert_eq!(
+        steps,
+        ["add-all-features", "drop-narrowing", "keep-do-check"]
+    );
     assert!(
         testkit["remedy"]["steps"]
             .as_array()
@@ -480,19 +483,26 @@ fn a_fix_names_every_difference_that_takes_part() {
 #[test]
 fn fix_lines_are_checked_and_joined_when_alone_they_do_not_hold() {
     let report = Fixture::new("demo").report_json(&[]);
-    for name in ["cli", "clippy", "nextest"] {
+    // clippy's and nextest's lines, joined, remove all their misses, but the shared
+    // buildDepsOnly then stops serving `server`.
+    for name in ["clippy", "nextest"] {
         for miss in phase(&report, name)["misses"].as_array().unwrap() {
             if miss["cascade_from"].is_null() {
                 assert_eq!(
                     miss["remedy"]["check"],
-                    json!({"result": "holds"}),
+                    json!({"result": "worsens", "phases": ["server"]}),
                     "{name}: {miss}"
                 );
             }
         }
     }
+    // cli's own selection on the shared buildDepsOnly would serve cli and hurt the others.
+    assert_eq!(
+        phase(&report, "cli")["misses"][0]["remedy"]["check"],
+        json!({"result": "worsens", "phases": ["server", "clippy", "nextest"]})
+    );
     // clippy's features misses alone would be fixed by --all-features and the selection;
-    // its dev-dependencies need doCheck too, and together the three hold for all five.
+    // its dev-dependencies need doCheck too, and together the three remove all five.
     let clippy = phase(&report, "clippy");
     let fixes: std::collections::BTreeSet<&str> = clippy["misses"]
         .as_array()
@@ -514,5 +524,53 @@ fn fix_lines_that_are_not_phase_changes_are_not_checked() {
     assert_eq!(
         loom["misses"][0]["remedy"]["check"],
         json!({"result": "not-checkable"})
+    );
+}
+
+/// A fix that serves one phase by narrowing a shared buildDepsOnly to its selection is
+/// checked against the other phases that buildDepsOnly serves.
+#[test]
+fn a_fix_that_would_make_another_phase_miss_says_so() {
+    let fixture = Fixture::new("select");
+    std::fs::write(
+        fixture.root().join("phases.toml"),
+        r#"[phases.deps]
+function = "buildDepsOnly"
+cargoExtraArgs = "--locked -p app"
+doCheck = false
+
+[phases.app]
+function = "buildPackage"
+cargoArtifacts = "deps"
+cargoExtraArgs = "--locked -p app"
+doCheck = false
+
+[phases.cli]
+function = "buildPackage"
+cargoArtifacts = "deps"
+cargoExtraArgs = "--locked -p cli"
+doCheck = false
+"#,
+    )
+    .unwrap();
+    let report = fixture.report_json(&[]);
+    let cli = phase(&report, "cli");
+    let top = cli["misses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["package"] == "top")
+        .unwrap();
+    assert_eq!(
+        top["remedy"]["check"],
+        json!({"result": "worsens", "phases": ["app"]}),
+        "{top}"
+    );
+    assert!(
+        top["fix"]
+            .as_str()
+            .unwrap()
+            .contains("but then `app` misses more"),
+        "{top}"
     );
 }
