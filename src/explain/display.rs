@@ -1,6 +1,7 @@
 //! The wording of explained misses: what the table, markdown and the JSON's text fields
 //! (`detail`, `cause`, `requested_by`, `fix`) say. Computing happens in the parent module.
 
+use crate::costs::Cost;
 use std::collections::BTreeSet;
 use std::fmt::{self, Display, Formatter};
 
@@ -372,6 +373,8 @@ struct MissJson<'a> {
     trigger: &'a Option<Trigger>,
     requests: &'a [Request],
     remedy: &'a Fix,
+    #[serde(skip_serializing_if = "Cost::not_weighed")]
+    seconds: Cost,
 }
 
 impl Serialize for MissReport {
@@ -397,6 +400,7 @@ impl Serialize for MissReport {
             trigger: &self.trigger,
             requests: &self.requests,
             remedy: &self.fix,
+            seconds: self.seconds,
         }
         .serialize(serializer)
     }

@@ -43,6 +43,8 @@ pub struct MissReport {
     pub fix: Fix,
     /// For root misses: how many cascaded misses it causes.
     pub cascaded: usize,
+    /// The unit's measured compile seconds, once the report is weighed (`--costs`).
+    pub seconds: crate::costs::Cost,
 }
 
 impl MissReport {
@@ -104,6 +106,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                     steps: Vec::new(),
                 },
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
+                seconds: crate::costs::Cost::NotWeighed,
             };
             if miss.reason == Reason::Dependency {
                 report.fix.steps = vec![FixStep::FollowsRoot {

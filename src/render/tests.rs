@@ -77,6 +77,7 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
             }],
         },
         cascaded: if root { 2 } else { 0 },
+        seconds: crate::costs::Cost::NotWeighed,
     }
 }
 
@@ -113,6 +114,7 @@ fn sample() -> Report {
                 },
                 misses: vec![],
                 missed_before: None,
+                costs: None,
             },
             PhaseReport {
                 status: PhaseStatus::Ok,
@@ -135,6 +137,7 @@ fn sample() -> Report {
                     miss("top", Some("leaf@1.0.0 (build)")),
                 ],
                 missed_before: None,
+                costs: None,
             },
         ],
         findings: vec![],
@@ -149,6 +152,8 @@ fn sample() -> Report {
             },
         },
         timings: Default::default(),
+        costs: None,
+        baseline: None,
     }
 }
 
