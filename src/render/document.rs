@@ -404,7 +404,9 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
         let mut groups = group_alike(&roots);
         let weighed = phase.costs.is_some();
         let group_seconds = |group: &Vec<&MissReport>| -> f64 {
-            group.iter().map(|m| root_seconds(phase, m)).sum()
+            group
+                .iter()
+                .fold(0.0, |total, m| total + root_seconds(phase, m))
         };
         if weighed {
             // Costliest first; a stable sort keeps report order among equals.
@@ -501,7 +503,11 @@ fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
     if !measured {
         return "unknown".to_string();
     }
-    duration_text(group.iter().map(|m| root_seconds(phase, m)).sum())
+    duration_text(
+        group
+            .iter()
+            .fold(0.0, |total, m| total + root_seconds(phase, m)),
+    )
 }
 
 /// How many rows of root misses a phase's table shows.

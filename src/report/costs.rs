@@ -34,7 +34,8 @@ pub fn weigh(report: &mut Report, costs: &Costs) {
             .filter_map(|m| m.seconds.seconds())
             .collect();
         phase.costs = Some(PhaseCosts {
-            seconds: measured.iter().sum(),
+            // Not `sum()`: an empty f64 sum is -0.0.
+            seconds: measured.iter().fold(0.0, |total, s| total + s),
             measured_misses: measured.len(),
         });
     }
@@ -66,5 +67,5 @@ pub fn root_seconds(phase: &PhaseReport, root: &MissReport) -> f64 {
         .iter()
         .filter(|m| std::ptr::eq(*m, root) || m.cascade_from.as_deref() == Some(label.as_str()))
         .filter_map(|m| m.seconds.seconds())
-        .sum()
+        .fold(0.0, |total, s| total + s)
 }
