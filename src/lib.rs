@@ -37,7 +37,7 @@ mod report;
 mod verify;
 
 pub use cargo::CargoRunner;
-pub use costs::{Costs, duration_text};
+pub use costs::Costs;
 pub use fix::propose as propose_fixes;
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};

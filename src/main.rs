@@ -243,7 +243,8 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         (Format::Github, _) => {
             let paths =
                 github::RepoPaths::discover(&loaded.source_root, args.source.flake.as_deref());
-            github::annotations(&report, &paths) + &draw(&blocks(), Format::Table)
+            github::annotations(&report, &paths, args.findings_only)
+                + &draw(&blocks(), Format::Table)
         }
         (format, _) => draw(&blocks(), format),
     };

@@ -67,11 +67,16 @@ impl RepoPaths {
     }
 }
 
-/// The workflow commands for the report: one per phase with misses (or that failed), one
-/// per finding.
-pub fn annotations(report: &Report, paths: &RepoPaths) -> String {
+/// The workflow commands for the report: one per phase with misses (or that failed)
+/// unless `findings_only`, one per finding.
+pub fn annotations(report: &Report, paths: &RepoPaths, findings_only: bool) -> String {
     let mut out = String::new();
-    for phase in &report.phases {
+    let phases = if findings_only {
+        &[][..]
+    } else {
+        &report.phases[..]
+    };
+    for phase in phases {
         out.extend(phase_annotation(report, phase, paths));
     }
     for finding in &report.findings {

@@ -565,3 +565,25 @@ fn in_ci_each_finished_step_is_one_line_with_its_time() {
         .success();
     assert!(quiet.get_output().stderr.is_empty());
 }
+
+#[test]
+fn github_findings_only_annotates_the_findings_alone() {
+    let fixture = demo_with_flake();
+    let output = common::cache_miss()
+        .args([
+            "report",
+            "--format",
+            "github",
+            "--findings-only",
+            "--manifest-path",
+        ])
+        .arg(fixture.manifest())
+        .success_stdout();
+    let text = String::from_utf8(output).unwrap();
+    assert!(
+        text.contains("title=cache-miss%3A selection-mismatch::"),
+        "{text}"
+    );
+    assert!(!text.contains(" rebuilds "), "{text}");
+    assert!(text.contains("cache-miss findings\n"), "{text}");
+}
