@@ -205,8 +205,8 @@ struct VerifyMeasured {
 
 #[derive(Deserialize)]
 struct VerifyPhase {
-    #[serde(default)]
-    measured: Vec<VerifyMeasured>,
+    /// Absent in a `report` (which measures nothing).
+    measured: Option<Vec<VerifyMeasured>>,
 }
 
 #[derive(Deserialize)]
@@ -217,8 +217,17 @@ struct VerifyJson {
 fn verify_json(value: serde_json::Value) -> Result<Costs> {
     let json: VerifyJson = serde_json::from_value(value)
         .context("not `cache-miss verify --format json` output (phases[].measured)")?;
+    if json.phases.iter().all(|p| p.measured.is_none()) {
+        bail!(
+            "a `report` JSON, which measures nothing; give `verify --format json` output, a costs file (`verify --save-costs`) or a cargo-timing.html"
+        );
+    }
     let mut units = Vec::new();
-    for measured in json.phases.into_iter().flat_map(|p| p.measured) {
+    for measured in json
+        .phases
+        .into_iter()
+        .flat_map(|p| p.measured.unwrap_or_default())
+    {
         let (Some(kind), Some(features)) = (&measured.kind, &measured.features) else {
             bail!(
                 "`{}@{}` is measured without its target kind and features (an older cache-miss wrote it); run `cache-miss verify` again",
@@ -438,5 +447,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("version 9"), "{err}");
+        let report = "{\"version\": 1, \"phases\": [{\"name\": \"deps\", \"misses\": []}]}";
+        let err = Costs::parse(report).unwrap_err().to_string();
+        assert!(err.contains("a `report` JSON"), "{err}");
     }
 }
