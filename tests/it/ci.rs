@@ -584,6 +584,12 @@ fn github_findings_only_annotates_the_findings_alone() {
         text.contains("title=cache-miss%3A selection-mismatch::"),
         "{text}"
     );
-    assert!(!text.contains(" rebuilds "), "{text}");
+    // Only the findings: no phase's "NAME rebuilds N units" title.
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("::"))
+            .all(|l| !l.contains(" units::")),
+        "{text}"
+    );
     assert!(text.contains("cache-miss findings\n"), "{text}");
 }
