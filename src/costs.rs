@@ -128,14 +128,6 @@ impl Costs {
         self.seconds.get(key).copied()
     }
 
-    pub fn len(&self) -> usize {
-        self.seconds.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seconds.is_empty()
-    }
-
     /// The costs file's text (JSON).
     pub fn to_file_text(&self) -> String {
         let file = CostsFile {
@@ -428,7 +420,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            costs.len(),
+            costs.seconds.len(),
             2,
             "the same unit measured twice keeps one time"
         );
