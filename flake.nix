@@ -48,6 +48,7 @@
         cache-miss = craneLib.buildPackage (commonArgs // {
           inherit cargoArtifacts;
           doCheck = false; # the tests run in the nextest check
+          meta.mainProgram = "cache-miss";
         });
       in
       {
@@ -68,10 +69,17 @@
           });
         };
 
-        packages.default = cache-miss;
+        # `nix run github:OWNER/cache-miss -- report`, `nix profile install ...#cache-miss`.
+        packages = {
+          inherit cache-miss;
+          default = cache-miss;
+        };
 
-        apps.default = flake-utils.lib.mkApp {
-          drv = cache-miss;
+        apps = rec {
+          cache-miss = flake-utils.lib.mkApp {
+            drv = self.packages.${system}.cache-miss;
+          };
+          default = cache-miss;
         };
 
         devShells.default = craneLib.devShell {

@@ -11,7 +11,8 @@
 //! diff      unit graphs -> misses (pure, deep unit identities)
 //! explain   misses -> typed causes, triggers, requests, fixes (display.rs words them)
 //! findings  hazards that are not unit differences
-//! report    the orchestration of the above -> Report
+//! costs     measured seconds per unit (verify JSON, cargo-timing.html, costs files)
+//! report    the orchestration of the above -> Report; weighing by costs; baselines
 //! verify    ground truth: the phases replayed with real builds
 //! fix       changes to the deps-only phases, each proved by another analysis
 //! render    tables, markdown, JSON
@@ -21,6 +22,7 @@
 //! codes; it and the benchmarks use only what is re-exported here.
 
 mod cargo;
+mod costs;
 mod diff;
 mod explain;
 mod findings;
@@ -35,6 +37,7 @@ mod report;
 mod verify;
 
 pub use cargo::CargoRunner;
+pub use costs::Costs;
 pub use fix::advice::check_advice;
 pub use fix::propose as propose_fixes;
 pub use flake::read_flake_str;
@@ -46,8 +49,10 @@ pub use progress::{Progress, Silent};
 pub use render::document::{
     Block, document, findings_document, fix_document, phases_document, verify_document,
 };
-pub use render::{Format, json, markdown, table};
+pub use render::{Format, github, json, markdown, table};
 pub use report::analyze::analyze_loaded;
+pub use report::baseline::compare as compare_with_baseline;
+pub use report::costs::weigh as weigh_by_costs;
 pub use report::{PhaseSummary, Report};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
 pub use verify::{Interrupted, verify};

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cache_miss::{
     Block, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, Progress,
-    analyze_loaded, document, findings_document, fix_document, json, load_phases, markdown,
+    analyze_loaded, document, findings_document, fix_document, github, json, load_phases, markdown,
     phases_document, table, verify_document,
 };
 
@@ -37,6 +37,11 @@ enum Command {
     /// Propose the change to the deps-only phase(s) that removes the misses, verified by
     /// re-running the analysis.
     Fix(FixArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args)]
@@ -95,7 +100,8 @@ struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
-    /// Exit with 1 when any phase misses a dependency unit (findings do not count).
+    /// Exit with 1 when any phase misses a dependency unit (findings do not count); with
+    /// --baseline, only when a phase gained misses (or, with --costs, seconds).
     #[arg(long)]
     fail_on_miss: bool,
     /// Print where the time went (cargo resolution vs analysis) to stderr.
@@ -108,6 +114,14 @@ struct ReportArgs {
     /// variables each build script watches.
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
+    /// Weigh every miss by measured compile seconds: `verify --save-costs` output,
+    /// `verify --format json` output, or a cargo-timing.html from `cargo build --timings`.
+    #[arg(long, value_name = "FILE")]
+    costs: Option<PathBuf>,
+    /// A previous `report --format json`: print the misses the change added and removed;
+    /// with --fail-on-miss, fail only when a phase gained misses (or seconds).
+    #[arg(long, value_name = "OLD.json")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -141,6 +155,9 @@ struct VerifyArgs {
     /// interruption; otherwise it is removed).
     #[arg(long)]
     keep: bool,
+    /// Write the measured compile seconds of every unit to FILE, for `report --costs`.
+    #[arg(long, value_name = "FILE")]
+    save_costs: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -154,6 +171,7 @@ fn main() -> ExitCode {
         Command::Phases(args) => phases(args),
         Command::Verify(args) => verify(args),
         Command::Fix(args) => fix(args),
+        Command::Completions { shell } => completions(shell),
     };
     match result {
         Ok(code) => code,
@@ -192,19 +210,32 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    let progress = TerminalProgress::new();
+    // Bad input is said before the minutes of analysis.
+    let costs = args
+        .costs
+        .as_deref()
+        .map(cache_miss::Costs::read)
+        .transpose()?;
+    let progress = progress();
+    let progress = progress.as_ref();
     let set = &args.source.set;
     let analysed = if set.is_empty() {
         loaded.clone()
     } else {
         loaded.with_overrides(set)?
     };
-    let mut report = analyze_loaded(&analysed, target_dir, &progress)?;
+    let mut report = analyze_loaded(&analysed, target_dir, progress)?;
     if !set.is_empty() {
-        report.compare_with(&analyze_loaded(&loaded, target_dir, &progress)?);
+        report.compare_with(&analyze_loaded(&loaded, target_dir, progress)?);
     }
     if !args.findings_only {
-        cache_miss::check_advice(&analysed, &mut report, &progress);
+        cache_miss::check_advice(&analysed, &mut report, progress);
+    }
+    if let Some(costs) = &costs {
+        cache_miss::weigh_by_costs(&mut report, costs);
+    }
+    if let Some(baseline) = &args.baseline {
+        report.baseline = Some(cache_miss::compare_with_baseline(&report, baseline)?);
     }
     if args.timings {
         let t = report.timings;
@@ -215,13 +246,25 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             t.analyze.as_secs_f64() * 1000.0
         );
     }
+    let blocks = || match args.findings_only {
+        false => document(&report),
+        true => findings_document(&report),
+    };
     let text = match (args.format, args.findings_only) {
         (Format::Json, false) => json::render(&report),
         (Format::Json, true) => json::render_findings(&report),
-        (format, false) => draw(&document(&report), format),
-        (format, true) => draw(&findings_document(&report), format),
+        (Format::Github, _) => {
+            let paths =
+                github::RepoPaths::discover(&loaded.source_root, args.source.flake.as_deref());
+            github::annotations(&report, &paths, args.findings_only)
+                + &draw(&blocks(), Format::Table)
+        }
+        (format, _) => draw(&blocks(), format),
     };
     print(&text)?;
+    if args.format == Format::Github {
+        append_step_summary(&blocks())?;
+    }
     let failed: Vec<&str> = report.failed().map(|p| p.phase.name.as_str()).collect();
     if !failed.is_empty() {
         eprintln!(
@@ -230,7 +273,11 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let missed = args.fail_on_miss && report.total_missed() > 0;
+    let missed = args.fail_on_miss
+        && match &report.baseline {
+            Some(delta) => delta.gained(),
+            None => report.total_missed() > 0,
+        };
     Ok(if missed {
         ExitCode::from(1)
     } else {
@@ -286,21 +333,29 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let progress = TerminalProgress::new();
-    let predicted = analyze_loaded(&loaded, None, &progress)?;
+    let progress = progress();
+    let predicted = analyze_loaded(&loaded, None, progress.as_ref())?;
     require_complete(&predicted)?;
     let verified = cache_miss::verify(
         &loaded.phases,
         &loaded.runner(),
         &predicted,
         args.keep,
-        &progress,
+        progress.as_ref(),
     )?;
+    if let Some(path) = &args.save_costs {
+        std::fs::write(path, verified.costs().to_file_text()).map_err(|err| {
+            anyhow::anyhow!("--save-costs {}: cannot write it: {err}", path.display())
+        })?;
+    }
     let text = match args.format {
         Format::Json => json::render_verify(&verified, &predicted.findings),
         format => draw(&verify_document(&verified), format),
     };
     print(&text)?;
+    if args.format == Format::Github {
+        append_step_summary(&verify_document(&verified))?;
+    }
     let failed = args.check && !verified.agrees();
     Ok(if failed {
         ExitCode::from(1)
@@ -311,16 +366,126 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.source)?;
-    let progress = TerminalProgress::new();
-    let before = analyze_loaded(&loaded, None, &progress)?;
+    let progress = progress();
+    let before = analyze_loaded(&loaded, None, progress.as_ref())?;
     require_complete(&before)?;
-    let proposals = cache_miss::propose_fixes(&loaded, &before, &progress)?;
+    let proposals = cache_miss::propose_fixes(&loaded, &before, progress.as_ref())?;
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
         format => draw(&fix_document(&proposals, &before), format),
     };
     print(&text)?;
+    if args.format == Format::Github {
+        append_step_summary(&fix_document(&proposals, &before))?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut text = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "cache-miss", &mut text);
+    print(&String::from_utf8_lossy(&text))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// With `--format github` in a GitHub Actions job: the markdown report appended to the
+/// job's summary page.
+fn append_step_summary(blocks: &[Block]) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let path = PathBuf::from(path);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(markdown::render(blocks).as_bytes()))
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "GITHUB_STEP_SUMMARY {}: cannot append the report: {err}",
+                path.display()
+            )
+        })
+}
+
+/// A bar at a terminal; in CI (`CI` set, not a terminal) one line per finished step with
+/// its time; elsewhere (a pipe) nothing.
+fn progress() -> Box<dyn Progress> {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    if ci && !std::io::stderr().is_terminal() {
+        Box::new(LogProgress::default())
+    } else {
+        Box::new(TerminalProgress::new())
+    }
+}
+
+/// Progress for CI logs: a line per finished step, with the time since the previous one,
+/// and a line per stage with its total, so a log shows where the minutes went.
+#[derive(Default)]
+struct LogProgress {
+    stage: std::sync::Mutex<Option<LogStage>>,
+}
+
+struct LogStage {
+    name: String,
+    steps: usize,
+    done: usize,
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Progress for LogProgress {
+    fn begin(&self, stage: &str, steps: usize) {
+        let now = std::time::Instant::now();
+        if let Ok(mut current) = self.stage.lock() {
+            *current = Some(LogStage {
+                name: stage.to_string(),
+                steps,
+                done: 0,
+                started: now,
+                last: now,
+            });
+        }
+    }
+
+    fn step(&self, what: &str) {
+        let Ok(mut current) = self.stage.lock() else {
+            return;
+        };
+        if let Some(stage) = current.as_mut() {
+            let now = std::time::Instant::now();
+            stage.done += 1;
+            log_line(&format!(
+                "{} {}/{}: {what} ({:.1} s)",
+                stage.name,
+                stage.done,
+                stage.steps,
+                (now - stage.last).as_secs_f64()
+            ));
+            stage.last = now;
+        }
+    }
+
+    fn end(&self) {
+        let Ok(mut current) = self.stage.lock() else {
+            return;
+        };
+        if let Some(stage) = current.take() {
+            log_line(&format!(
+                "{}: {} step{} in {:.1} s",
+                stage.name,
+                stage.done,
+                if stage.done == 1 { "" } else { "s" },
+                stage.started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+}
+
+/// One line on stderr; a closed stderr is no reason to stop the work.
+fn log_line(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or
@@ -377,6 +542,7 @@ fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);
     }
+    // `--format github` draws the table after its annotations.
     let terminal = std::io::stdout().is_terminal();
     let width = if terminal {
         comfy_table::Table::new()

@@ -1,6 +1,7 @@
 //! The wording of explained misses: what the table, markdown and the JSON's text fields
 //! (`detail`, `cause`, `requested_by`, `fix`) say. Computing happens in the parent module.
 
+use crate::costs::Cost;
 use std::collections::BTreeSet;
 use std::fmt::{self, Display, Formatter};
 
@@ -437,6 +438,8 @@ struct MissJson<'a> {
     remedy: &'a Fix,
     #[serde(skip_serializing_if = "Option::is_none")]
     variant: &'a Option<Variant>,
+    #[serde(skip_serializing_if = "Cost::not_weighed")]
+    seconds: Cost,
 }
 
 impl Serialize for MissReport {
@@ -463,6 +466,7 @@ impl Serialize for MissReport {
             requests: &self.requests,
             remedy: &self.fix,
             variant: &self.variant,
+            seconds: self.seconds,
         }
         .serialize(serializer)
     }

@@ -47,6 +47,8 @@ pub struct MissReport {
     /// When another miss of the phase has the same package, target and mode: what tells
     /// this one apart.
     pub variant: Option<Variant>,
+    /// The unit's measured compile seconds, once the report is weighed (`--costs`).
+    pub seconds: crate::costs::Cost,
 }
 
 impl MissReport {
@@ -119,6 +121,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 },
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
                 variant,
+                seconds: crate::costs::Cost::NotWeighed,
             };
             if miss.reason == Reason::Dependency {
                 report.fix.steps = vec![FixStep::FollowsRoot {

@@ -4,9 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::cargo::run::CargoInfo;
 use crate::cargo::toolchain::ToolchainOrigin;
+use crate::costs::duration_text;
 use crate::explain::MissReport;
 use crate::fix::FixReport;
 use crate::phase::Note;
+use crate::report::costs::{PhaseCosts, root_seconds};
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report};
 use crate::verify::VerifyReport;
 
@@ -23,6 +25,11 @@ pub enum Block {
     Lines(Vec<String>),
     /// Text shown verbatim (a Nix snippet).
     Code(String),
+    /// Detail that markdown folds away under `summary` (`<details>`); tables show it.
+    Fold {
+        summary: String,
+        blocks: Vec<Block>,
+    },
 }
 
 /// The document of `report --findings-only`.
@@ -72,6 +79,7 @@ pub fn document(report: &Report) -> Vec<Block> {
         summary_table(report),
     ];
     blocks.extend(unanalysed_block(report));
+    blocks.extend(baseline_block(report));
     let shared = shared_approximations(report);
     if report
         .phases
@@ -119,10 +127,22 @@ pub fn document(report: &Report) -> Vec<Block> {
             .iter()
             .filter(|p| p.status == PhaseStatus::Ok && p.units.missed > 0)
             .count();
+        let weighed = report
+            .phases
+            .iter()
+            .filter(|p| p.status == PhaseStatus::Ok)
+            .filter_map(|p| p.costs)
+            .reduce(|a, b| PhaseCosts {
+                seconds: a.seconds + b.seconds,
+                measured_misses: a.measured_misses + b.measured_misses,
+            });
         blocks.push(Block::Lines(vec![format!(
-            "{missed} dependency unit{} rebuilt across {phases} phase{}.",
+            "{missed} dependency unit{} rebuilt across {phases} phase{}{}.",
             plural(missed),
-            plural(phases)
+            plural(phases),
+            weighed
+                .map(|c| format!(", {}", compile_time(c, missed)))
+                .unwrap_or_default()
         )]));
     }
     for phase in &report.phases {
@@ -169,6 +189,72 @@ fn shared_approximations(report: &Report) -> BTreeMap<String, Vec<String>> {
     by_text
 }
 
+/// `2 min 10 s of compile time (74 of 80 measured)`.
+fn compile_time(costs: PhaseCosts, missed: usize) -> String {
+    format!(
+        "{} of compile time ({} of {missed} measured)",
+        duration_text(costs.seconds),
+        costs.measured_misses
+    )
+}
+
+/// `clippy rebuilds 80 dependency units, 2 min 10 s of compile time (74 of 80 measured)`,
+/// for a weighed phase with misses.
+pub fn phase_cost_sentence(phase: &PhaseReport) -> Option<String> {
+    let costs = phase.costs?;
+    (phase.units.missed > 0).then(|| {
+        format!(
+            "{} rebuilds {} dependency unit{}, {}",
+            phase.phase.name,
+            phase.units.missed,
+            plural(phase.units.missed),
+            compile_time(costs, phase.units.missed)
+        )
+    })
+}
+
+/// What changed against `--baseline`, phase by phase (unchanged phases left out).
+fn baseline_block(report: &Report) -> Option<Block> {
+    let delta = report.baseline.as_ref()?;
+    let mut lines = vec![format!("against the baseline {}:", delta.file)];
+    let changed: Vec<_> = delta.phases.iter().filter(|p| p.changed()).collect();
+    if changed.is_empty() {
+        lines.push("  no phase changed: the same misses as the baseline.".to_string());
+    }
+    for phase in changed {
+        let count = |n: Option<usize>| n.map_or("-".to_string(), |n| n.to_string());
+        let seconds = match (phase.seconds_before, phase.seconds_now) {
+            (Some(before), Some(now)) => format!(
+                ", {} -> {} of compile time",
+                duration_text(before),
+                duration_text(now)
+            ),
+            _ => String::new(),
+        };
+        lines.push(format!(
+            "  {}: {} new miss{}, {} gone (missed {} -> {}{seconds}){}",
+            phase.name,
+            phase.new_misses.len(),
+            if phase.new_misses.len() == 1 {
+                ""
+            } else {
+                "es"
+            },
+            phase.gone_misses.len(),
+            count(phase.missed_before),
+            count(phase.missed_now),
+            if phase.gained() { " GAINED" } else { "" }
+        ));
+        if !phase.new_misses.is_empty() {
+            lines.push(format!("    new: {}", named_few(&phase.new_misses)));
+        }
+        if !phase.gone_misses.is_empty() {
+            lines.push(format!("    gone: {}", named_few(&phase.gone_misses)));
+        }
+    }
+    Some(Block::Lines(lines))
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -177,6 +263,27 @@ fn summary_table(report: &Report) -> Block {
     let headers = [
         "phase", "function", "from", "needed", "cached", "missed", "local", "share",
     ];
+    let mut table = summary_rows(report, headers.map(String::from).to_vec());
+    if report.costs.is_some() {
+        if let Block::Table { headers, rows, .. } = &mut table {
+            headers.push("seconds".to_string());
+            for (row, phase) in rows.iter_mut().zip(&report.phases) {
+                row.push(match phase.costs {
+                    Some(c) if phase.units.missed > 0 => format!(
+                        "{} ({}/{})",
+                        duration_text(c.seconds),
+                        c.measured_misses,
+                        phase.units.missed
+                    ),
+                    _ => "-".to_string(),
+                });
+            }
+        }
+    }
+    table
+}
+
+fn summary_rows(report: &Report, headers: Vec<String>) -> Block {
     let rows = report
         .phases
         .iter()
@@ -223,7 +330,7 @@ fn summary_table(report: &Report) -> Block {
         })
         .collect();
     Block::Table {
-        headers: headers.map(String::from).to_vec(),
+        headers,
         rows,
         emphasized: None,
     }
@@ -293,7 +400,18 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
             if roots.len() == 1 { "" } else { "es" },
             phase.units.missed - roots.len()
         )]));
-        let groups = group_alike(&roots);
+        blocks.extend(phase_cost_sentence(phase).map(|s| Block::Lines(vec![format!("{s}.")])));
+        let mut groups = group_alike(&roots);
+        let weighed = phase.costs.is_some();
+        let group_seconds = |group: &Vec<&MissReport>| -> f64 {
+            group
+                .iter()
+                .fold(0.0, |total, m| total + root_seconds(phase, m))
+        };
+        if weighed {
+            // Costliest first; a stable sort keeps report order among equals.
+            groups.sort_by(|a, b| group_seconds(b).total_cmp(&group_seconds(a)));
+        }
         let shown = groups.len().min(ROWS_SHOWN);
         let rows = groups[..shown]
             .iter()
@@ -303,28 +421,45 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
                 why.extend(m.trigger_text());
                 why.extend(m.requests.iter().map(|r| format!("asked by {r}")));
                 let labels: Vec<String> = group.iter().map(|m| m.label_with_mode()).collect();
-                vec![
+                let mut row = vec![
                     named_few(&labels),
                     m.reason().to_string(),
                     m.detail(),
                     why.join("\n"),
                     group.iter().map(|m| m.cascaded).sum::<usize>().to_string(),
-                ]
+                ];
+                if weighed {
+                    row.push(group_seconds_text(phase, group));
+                }
+                row
             })
             .collect();
-        blocks.push(Block::Table {
-            headers: ["unit", "reason", "detail", "cause", "cascades"]
-                .map(String::from)
-                .to_vec(),
+        let mut headers: Vec<String> = ["unit", "reason", "detail", "cause", "cascades"]
+            .map(String::from)
+            .to_vec();
+        if weighed {
+            headers.push("seconds".to_string());
+        }
+        let mut folded = vec![Block::Table {
+            headers,
             rows,
             emphasized: Some(1),
-        });
+        }];
         if groups.len() > shown {
             let hidden: usize = groups[shown..].iter().map(Vec::len).sum();
-            blocks.push(Block::Lines(vec![format!(
+            folded.push(Block::Lines(vec![format!(
                 "... and {hidden} more root misses (`--format json` lists every one)"
             )]));
         }
+        blocks.push(Block::Fold {
+            summary: format!(
+                "{}: {} root miss{}",
+                phase.phase.name,
+                roots.len(),
+                if roots.len() == 1 { "" } else { "es" }
+            ),
+            blocks: folded,
+        });
         // One line per distinct fix, with the units it covers.
         let mut fixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for miss in &roots {
@@ -350,6 +485,26 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
         blocks.push(Block::Lines(remarks));
     }
     blocks
+}
+
+/// A row's seconds with its cascades: `1.25 s`, or `unknown` when nothing in it was
+/// measured.
+fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
+    let measured = group.iter().any(|root| {
+        let label = format!("{} ({})", root.label(), root.mode);
+        phase.misses.iter().any(|m| {
+            (std::ptr::eq(m, *root) || m.cascade_from.as_deref() == Some(label.as_str()))
+                && m.seconds.seconds().is_some()
+        })
+    });
+    if !measured {
+        return "unknown".to_string();
+    }
+    duration_text(
+        group
+            .iter()
+            .fold(0.0, |total, m| total + root_seconds(phase, m)),
+    )
 }
 
 /// How many rows of root misses a phase's table shows.

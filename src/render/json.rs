@@ -4,13 +4,15 @@ use serde::Serialize;
 
 use crate::cargo::run::CargoInfo;
 use crate::cargo::toolchain::ToolchainOrigin;
+use crate::costs::CostOrigin;
 use crate::findings::Finding;
 use crate::fix::FixReport;
 use crate::phase::Note;
+use crate::report::baseline::BaselineDelta;
 use crate::report::{PhaseReport, PhaseSummary, Report};
 use crate::verify::{VerifiedPhase, VerifyReport};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = crate::report::baseline::CONTRACT_VERSION;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -21,6 +23,12 @@ struct JsonReport<'a> {
     phases: &'a [PhaseReport],
     findings: &'a [Finding],
     warnings: &'a [Note],
+    /// With `--costs`: where the seconds were measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    costs: Option<CostOrigin>,
+    /// With `--baseline`: what changed against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineDelta>,
 }
 
 /// The cargo that resolved the report, and what pinned it.
@@ -55,6 +63,8 @@ pub fn render(report: &Report) -> String {
         phases: &report.phases,
         findings: &report.findings,
         warnings: &report.warnings,
+        costs: report.costs,
+        baseline: report.baseline.as_ref(),
     };
     // Serializing plain data with string keys cannot fail.
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"

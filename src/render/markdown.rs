@@ -4,10 +4,16 @@ use super::document::Block;
 
 pub fn render(blocks: &[Block]) -> String {
     let mut out = String::new();
+    render_into(&mut out, blocks, true);
+    out
+}
+
+/// `top`: the document's own blocks, whose first heading is its title.
+fn render_into(out: &mut String, blocks: &[Block], top: bool) {
     for (i, block) in blocks.iter().enumerate() {
         match block {
             Block::Heading(text) => {
-                let level = if i == 0 { "##" } else { "###" };
+                let level = if i == 0 && top { "##" } else { "###" };
                 out.push_str(&format!("{level} {}\n\n", escape_html(text)));
             }
             Block::Lines(lines) => {
@@ -31,9 +37,17 @@ pub fn render(blocks: &[Block]) -> String {
                 }
                 out.push('\n');
             }
+            // Hundreds of misses stay readable: each phase's rows open on a click.
+            Block::Fold { summary, blocks } => {
+                out.push_str(&format!(
+                    "<details><summary>{}</summary>\n\n",
+                    escape_html(summary)
+                ));
+                render_into(out, blocks, false);
+                out.push_str("</details>\n\n");
+            }
         }
     }
-    out
 }
 
 fn row(cells: &[String]) -> String {

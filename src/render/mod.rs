@@ -2,6 +2,7 @@
 //! the JSON contract.
 
 pub mod document;
+pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod table;
@@ -12,6 +13,9 @@ pub enum Format {
     Table,
     Json,
     Markdown,
+    /// GitHub Actions annotations, then the table; the markdown report is appended to
+    /// `$GITHUB_STEP_SUMMARY` when set.
+    Github,
 }
 
 #[cfg(test)]

@@ -14,6 +14,11 @@ pub struct TableStyle {
 
 pub fn render(blocks: &[Block], style: TableStyle) -> String {
     let mut out = String::new();
+    render_into(&mut out, blocks, style);
+    out
+}
+
+fn render_into(out: &mut String, blocks: &[Block], style: TableStyle) {
     for block in blocks {
         match block {
             Block::Heading(text) => {
@@ -46,9 +51,10 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
                 out.push_str(&draw_table(headers, rows, *emphasized, style).to_string());
                 out.push('\n');
             }
+            // A log shows everything: folded detail is drawn in place.
+            Block::Fold { blocks, .. } => render_into(out, blocks, style),
         }
     }
-    out
 }
 
 fn draw_table(

@@ -80,6 +80,7 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
         },
         cascaded: if root { 2 } else { 0 },
         variant: None,
+        seconds: crate::costs::Cost::NotWeighed,
     }
 }
 
@@ -116,6 +117,7 @@ fn sample() -> Report {
                 },
                 misses: vec![],
                 missed_before: None,
+                costs: None,
             },
             PhaseReport {
                 status: PhaseStatus::Ok,
@@ -138,6 +140,7 @@ fn sample() -> Report {
                     miss("top", Some("leaf@1.0.0 (build)")),
                 ],
                 missed_before: None,
+                costs: None,
             },
         ],
         findings: vec![],
@@ -152,6 +155,8 @@ fn sample() -> Report {
             },
         },
         timings: Default::default(),
+        costs: None,
+        baseline: None,
     }
 }
 

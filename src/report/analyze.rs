@@ -145,6 +145,8 @@ pub fn analyze_with(
         findings,
         warnings: toolchain_mismatches(set, &cargo),
         cargo,
+        costs: None,
+        baseline: None,
         timings: Timings {
             resolve: resolved - started,
             analyze: resolved.elapsed(),
@@ -352,6 +354,7 @@ fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> Phas
         units: Default::default(),
         misses: Vec::new(),
         missed_before: None,
+        costs: None,
     }
 }
 
@@ -421,6 +424,7 @@ fn phase_report(
         units: diff.counts,
         misses,
         missed_before: None,
+        costs: None,
     }
 }
 

@@ -2,6 +2,8 @@
 //! it (the I/O edge) from the diff and `crate::explain`; `crate::render` prints it.
 
 pub mod analyze;
+pub mod baseline;
+pub mod costs;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,12 @@ pub struct Report {
     /// Where the time went; printed with `--timings`, not part of the JSON contract.
     #[serde(skip)]
     pub timings: Timings,
+    /// Set when the misses are weighed by measured seconds (`--costs`).
+    #[serde(skip)]
+    pub costs: Option<crate::costs::CostOrigin>,
+    /// What changed against a previous report (`--baseline`).
+    #[serde(skip)]
+    pub baseline: Option<baseline::BaselineDelta>,
 }
 
 /// Wall time of the report's stages.
@@ -53,6 +61,9 @@ pub struct PhaseReport {
     /// With `--set`: the phase's missed units before the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missed_before: Option<usize>,
+    /// With `--costs`: the measured seconds of the phase's misses.
+    #[serde(flatten)]
+    pub costs: Option<costs::PhaseCosts>,
 }
 
 /// Whether a phase was analysed. Every phase stands alone: one that fails leaves the

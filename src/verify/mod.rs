@@ -18,6 +18,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::{CargoRunner, Invocation};
+use crate::costs::{CostOrigin, Costs, UnitCost, UnitCostKey, UnitTarget};
 use crate::phase::{CraneFunction, Note, Phase, PhaseSet};
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Stage};
@@ -33,7 +34,11 @@ pub struct MeasuredUnit {
     pub package: String,
     pub version: String,
     pub target: String,
+    /// The target's kind (`lib`, `proc-macro`, `custom-build`, ...).
+    pub kind: String,
     pub mode: String,
+    /// The features cargo compiled the unit with (sorted).
+    pub features: Vec<String>,
     /// rustc's wall time for the unit (0 when no timing was recorded).
     pub seconds: f64,
 }
@@ -93,6 +98,26 @@ pub struct VerifyReport {
 impl VerifyReport {
     pub fn agrees(&self) -> bool {
         self.phases.iter().all(|p| p.agreement.agrees())
+    }
+
+    /// Every unit the replay timed, for `verify --save-costs`.
+    pub fn costs(&self) -> Costs {
+        let units = self
+            .phases
+            .iter()
+            .flat_map(|p| &p.measured)
+            .filter(|u| u.seconds > 0.0)
+            .map(|u| UnitCost {
+                key: UnitCostKey::new(
+                    &u.package,
+                    &u.version,
+                    UnitTarget::of(&u.kind, &u.target),
+                    &u.mode,
+                    &u.features,
+                ),
+                seconds: u.seconds,
+            });
+        Costs::new(CostOrigin::Verify, units.collect::<Vec<_>>())
     }
 }
 
@@ -422,6 +447,8 @@ struct Message {
     filenames: Vec<String>,
     #[serde(default)]
     fresh: bool,
+    #[serde(default)]
+    features: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -573,11 +600,15 @@ fn rebuilt_unit(message: &Message) -> Option<MeasuredUnit> {
     } else {
         "build"
     };
+    let mut features = message.features.clone();
+    features.sort();
     Some(MeasuredUnit {
         package: package.name.to_string(),
         version: package.version.to_string(),
         target: target.name.clone(),
+        kind: target.kind.first().cloned().unwrap_or_default(),
         mode: mode.to_string(),
+        features,
         seconds: 0.0,
     })
 }

@@ -79,6 +79,9 @@ pub fn cache_miss() -> Command {
     let mut command = Command::cargo_bin("cache-miss").expect("binary");
     // The user's shell must not leak in; tests check that it doesn't, with these set.
     command.env("CARGO_TERM_COLOR", "never");
+    // The same output in CI as at a desk: CI's progress lines and job summary only where
+    // a test asks for them.
+    command.env_remove("CI").env_remove("GITHUB_STEP_SUMMARY");
     command
 }
 

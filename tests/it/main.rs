@@ -2,6 +2,7 @@
 //! `cache-miss` binary and real cargo on fixtures copied to temp dirs.
 
 mod cargo_versions;
+mod ci;
 mod command_overrides;
 mod common;
 mod findings;

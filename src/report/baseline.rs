@@ -1,0 +1,221 @@
+//! What a change did against a previous report (`report --baseline OLD.json`): per phase,
+//! the misses that are new and the misses that are gone.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::{PhaseStatus, Report};
+use crate::explain::MissReport;
+
+/// The JSON contract version a baseline must have: the one this build writes.
+pub const CONTRACT_VERSION: u32 = 1;
+
+/// The change against a baseline report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BaselineDelta {
+    /// The baseline report's path, as given.
+    pub file: String,
+    pub phases: Vec<PhaseDelta>,
+}
+
+impl BaselineDelta {
+    /// Whether any phase gained misses (or measured seconds).
+    pub fn gained(&self) -> bool {
+        self.phases.iter().any(PhaseDelta::gained)
+    }
+}
+
+/// One phase's change. A phase the baseline does not have counts all its misses as new; a
+/// phase gone since counts all of its old ones as gone.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseDelta {
+    pub name: String,
+    /// Misses in the baseline (`None`: the baseline has no such analysed phase).
+    pub missed_before: Option<usize>,
+    /// Misses now (`None`: the phase is gone).
+    pub missed_now: Option<usize>,
+    pub new_misses: Vec<String>,
+    pub gone_misses: Vec<String>,
+    /// Measured seconds in the baseline, when it was weighed (`--costs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_before: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_now: Option<f64>,
+}
+
+impl PhaseDelta {
+    /// New misses, or more measured seconds when both reports were weighed.
+    pub fn gained(&self) -> bool {
+        let slower = matches!(
+            (self.seconds_before, self.seconds_now),
+            (Some(before), Some(now)) if now > before
+        );
+        !self.new_misses.is_empty() || slower
+    }
+
+    pub fn changed(&self) -> bool {
+        !self.new_misses.is_empty()
+            || !self.gone_misses.is_empty()
+            || self.seconds_before != self.seconds_now
+    }
+}
+
+/// The parts of a previous `--format json` report a baseline needs.
+#[derive(Deserialize)]
+struct OldReport {
+    workspace_root: String,
+    phases: Vec<OldPhase>,
+}
+
+#[derive(Deserialize)]
+struct OldPhase {
+    name: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    misses: Vec<OldMiss>,
+    #[serde(default)]
+    seconds: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct OldMiss {
+    package: String,
+    version: String,
+    target: String,
+    kind: String,
+    mode: String,
+    platform: Option<String>,
+    #[serde(default)]
+    features: Vec<String>,
+}
+
+/// A miss's identity across reports: what would make cargo's unit another one.
+fn identity(
+    package: &str,
+    version: &str,
+    target: &str,
+    kind: &str,
+    mode: &str,
+    platform: Option<&str>,
+    features: &[String],
+) -> String {
+    let mut text = crate::diff::graph::target_label(package, version, kind, target);
+    text.push_str(&format!(" ({mode}"));
+    if let Some(platform) = platform {
+        text.push_str(&format!(", for {platform}"));
+    }
+    if !features.is_empty() {
+        let mut features = features.to_vec();
+        features.sort();
+        text.push_str(&format!(", features {}", features.join(",")));
+    }
+    text.push(')');
+    text
+}
+
+fn old_identity(m: &OldMiss) -> String {
+    identity(
+        &m.package,
+        &m.version,
+        &m.target,
+        &m.kind,
+        &m.mode,
+        m.platform.as_deref(),
+        &m.features,
+    )
+}
+
+fn new_identity(m: &MissReport) -> String {
+    identity(
+        &m.package,
+        &m.version,
+        &m.target,
+        &m.kind,
+        &m.mode,
+        m.platform.as_deref(),
+        &m.features,
+    )
+}
+
+/// Reads the baseline at `path` and compares `report` with it. A file that is not a report
+/// of this contract version, or one of another workspace, is an error.
+pub fn compare(report: &Report, path: &Path) -> Result<BaselineDelta> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--baseline {shown}: cannot read it"))?;
+    let old =
+        parse(&text, &report.workspace_root).with_context(|| format!("--baseline {shown}"))?;
+    Ok(delta(report, &old, shown))
+}
+
+fn parse(text: &str, workspace_root: &str) -> Result<OldReport> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .context("not JSON; give a previous `cache-miss report --format json` output")?;
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == u64::from(CONTRACT_VERSION) => {}
+        Some(v) => bail!(
+            "a report of contract version {v}; this cache-miss reads version {CONTRACT_VERSION}: make the baseline again with this version"
+        ),
+        None => bail!(
+            "not a cache-miss report (no `version`); give a previous `cache-miss report --format json` output"
+        ),
+    }
+    if value.get("phases").is_none() {
+        bail!(
+            "a report without `phases` (`--findings-only`?); give a full `report --format json` output"
+        );
+    }
+    let old: OldReport =
+        serde_json::from_value(value).context("not a cache-miss report of contract version 1")?;
+    if old.workspace_root != workspace_root {
+        bail!(
+            "a report of another workspace ({}); this one is {workspace_root}",
+            old.workspace_root
+        );
+    }
+    Ok(old)
+}
+
+fn delta(report: &Report, old: &OldReport, file: String) -> BaselineDelta {
+    let analysed = |status: &Option<String>| status.as_deref().is_none_or(|s| s == "ok");
+    let mut phases = Vec::new();
+    for phase in report.phases.iter().filter(|p| p.status == PhaseStatus::Ok) {
+        let before = old
+            .phases
+            .iter()
+            .find(|o| o.name == phase.phase.name && analysed(&o.status));
+        let old_ids: BTreeSet<String> = before
+            .map(|o| o.misses.iter().map(old_identity).collect())
+            .unwrap_or_default();
+        let new_ids: BTreeSet<String> = phase.misses.iter().map(new_identity).collect();
+        phases.push(PhaseDelta {
+            name: phase.phase.name.clone(),
+            missed_before: before.map(|o| o.misses.len()),
+            missed_now: Some(phase.misses.len()),
+            new_misses: new_ids.difference(&old_ids).cloned().collect(),
+            gone_misses: old_ids.difference(&new_ids).cloned().collect(),
+            seconds_before: before.and_then(|o| o.seconds),
+            seconds_now: phase.costs.map(|c| c.seconds),
+        });
+    }
+    let gone = old
+        .phases
+        .iter()
+        .filter(|o| analysed(&o.status) && !report.phases.iter().any(|p| p.phase.name == o.name));
+    for phase in gone {
+        phases.push(PhaseDelta {
+            name: phase.name.clone(),
+            missed_before: Some(phase.misses.len()),
+            missed_now: None,
+            new_misses: Vec::new(),
+            gone_misses: phase.misses.iter().map(old_identity).collect(),
+            seconds_before: phase.seconds,
+            seconds_now: None,
+        });
+    }
+    BaselineDelta { file, phases }
+}
