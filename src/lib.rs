@@ -32,6 +32,7 @@ mod plan;
 mod progress;
 mod render;
 mod report;
+mod source_set;
 mod verify;
 
 pub use cargo::CargoRunner;
