@@ -14,6 +14,8 @@
 //! report    the orchestration of the above -> Report
 //! verify    ground truth: the phases replayed with real builds
 //! fix       changes to the deps-only phases, each proved by another analysis
+//! touch     which phase derivations an edit rebuilds, and what cargo recompiles then
+//!           (each phase's source as files: source_set, evaluated by the flake reader)
 //! render    tables, markdown, JSON
 //! ```
 //!
@@ -33,6 +35,7 @@ mod progress;
 mod render;
 mod report;
 mod source_set;
+mod touch;
 mod verify;
 
 pub use cargo::CargoRunner;
@@ -49,5 +52,6 @@ pub use render::document::{
 pub use render::{Format, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::{PhaseSummary, Report};
+pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
 pub use verify::{Interrupted, verify};

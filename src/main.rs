@@ -37,6 +37,23 @@ enum Command {
     /// Propose the change to the deps-only phase(s) that removes the misses, verified by
     /// re-running the analysis.
     Fix(FixArgs),
+    /// Which phase derivations an edit rebuilds (file in its src, in its deps-only dummy
+    /// source, or an inherited artifact rebuilt) and what cargo then recompiles in each.
+    Touch(TouchArgs),
+}
+
+#[derive(Args)]
+struct TouchArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The edited files (default: the work tree's changes against HEAD, or --since).
+    files: Vec<PathBuf>,
+    /// Compare with this revision: the files are `git diff --name-only REV`.
+    #[arg(long, value_name = "REV")]
+    since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Args)]
@@ -154,6 +171,7 @@ fn main() -> ExitCode {
         Command::Phases(args) => phases(args),
         Command::Verify(args) => verify(args),
         Command::Fix(args) => fix(args),
+        Command::Touch(args) => touch(args),
     };
     match result {
         Ok(code) => code,
@@ -305,6 +323,21 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
         format => draw(&fix_document(&proposals, &before), format),
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load(&args.source)?;
+    let options = cache_miss::TouchOptions {
+        files: args.files,
+        since: args.since,
+    };
+    let report = cache_miss::touch(&loaded, &options)?;
+    let text = match args.format {
+        Format::Json => cache_miss::touch_json(&report),
+        format => draw(&cache_miss::touch_document(&report), format),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)

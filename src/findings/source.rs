@@ -192,11 +192,11 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
         .collect()
 }
 
-/// Who reads a file: the code and where it is.
+/// Who reads a file: the code and where it is (the file relative to the source root).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Reader {
-    code: String,
-    location: SourceLocation,
+pub struct Reader {
+    pub code: String,
+    pub location: SourceLocation,
 }
 
 /// Files (relative to the source root) that local crates read at build time, with the
@@ -206,12 +206,19 @@ fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
     if let Some(target_dir) = input.target_dir {
         read.extend(files_watched_by_build_scripts(input, target_dir));
     }
-    for package in input
-        .metadata
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-    {
+    read.extend(files_named_in_code(input.metadata, input.source_root));
+    read
+}
+
+/// Files (relative to `source_root`) that local crates name in their code for the build
+/// to read (`include_str!`, `include_bytes!`, `#[path]`, a build script's literal
+/// `rerun-if-changed`), with the first code naming each and where.
+pub fn files_named_in_code(
+    metadata: &cargo_metadata::Metadata,
+    source_root: &Path,
+) -> BTreeMap<PathBuf, Reader> {
+    let mut read = BTreeMap::new();
+    for package in metadata.packages.iter().filter(|p| p.source.is_none()) {
         let Some(package_dir) = package
             .manifest_path
             .parent()
@@ -236,8 +243,8 @@ fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
                 };
                 let target = normalize(&base_dir.join(path));
                 let (Ok(relative), Ok(reader_file)) = (
-                    target.strip_prefix(input.source_root),
-                    file.strip_prefix(input.source_root),
+                    target.strip_prefix(source_root),
+                    file.strip_prefix(source_root),
                 ) else {
                     continue;
                 };

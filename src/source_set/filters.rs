@@ -21,19 +21,6 @@ impl Decision {
     pub fn of(keep: bool) -> Decision {
         if keep { Decision::Keep } else { Decision::Drop }
     }
-
-    /// `outer path type && inner path type`, as `cleanSourceWith` chains them: the outer
-    /// filter first, the inner one only when the outer one does not drop the path.
-    pub fn and_then(self, inner: impl FnOnce() -> Decision) -> Decision {
-        match self {
-            Decision::Drop => Decision::Drop,
-            Decision::Keep => inner(),
-            Decision::Undecided => match inner() {
-                Decision::Drop => Decision::Drop,
-                _ => Decision::Undecided,
-            },
-        }
-    }
 }
 
 /// A filter whose rule is known natively.

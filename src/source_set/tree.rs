@@ -120,19 +120,6 @@ impl SourceTree {
         })
     }
 
-    /// A tree of the given files (relative paths), for tests and benchmarks.
-    pub fn of_files(root: &Path, files: impl IntoIterator<Item = PathBuf>) -> SourceTree {
-        let mut files: Vec<(PathBuf, EntryType)> =
-            files.into_iter().map(|f| (f, EntryType::Regular)).collect();
-        files.sort();
-        files.dedup();
-        SourceTree {
-            root: root.to_path_buf(),
-            listing: Listing::Directory,
-            files,
-        }
-    }
-
     /// The files under `dir` (absolute), relative to `dir`; none when `dir` is not
     /// inside the tree.
     pub fn files_under(&self, dir: &Path) -> Vec<(PathBuf, EntryType)> {
