@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{AttrValue, Phase, SourceLocation};
+use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
+use crate::source_set::{SourceKind, SourceSet};
 
 /// How a phase's `src` expression filters the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +103,9 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 /// `src-not-filtered`: phases built from the raw directory, with the files in it that no
 /// build reads (each of which, when edited, rebuilds every phase).
 pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
+    if evaluated_phases(input).next().is_some() {
+        return unread_files_in_sources(input);
+    }
     let phases: Vec<&Phase> = input
         .phases()
         .filter(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::Unfiltered))
@@ -129,6 +133,82 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
         ),
         "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string(),
     ))
+}
+
+/// The analysed phases whose `src` is known as files and is theirs (a deps-only phase
+/// builds from crane's dummy source, which no such file reaches).
+fn evaluated_phases<'a>(
+    input: &'a FindingsInput,
+) -> impl Iterator<Item = (&'a Phase, &'a SourceSet)> + 'a {
+    input.phases().filter_map(|phase| {
+        let source = phase.source.as_deref()?;
+        let own =
+            phase.function != CraneFunction::BuildDepsOnly && source.kind != SourceKind::Dummy;
+        own.then_some((phase, source))
+    })
+}
+
+/// `src-not-filtered` from the evaluated sources: the files in a phase's `src` that no
+/// cargo build reads, and the phases an edit of any of them rebuilds.
+fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
+    let read = files_read_by_build(input);
+    let mut unread: BTreeMap<PathBuf, Vec<&Phase>> = BTreeMap::new();
+    let mut unfiltered = false;
+    for (phase, source) in evaluated_phases(input) {
+        for file in source.files.iter() {
+            let absolute = source.root.join(file);
+            let relative = absolute
+                .strip_prefix(input.source_root)
+                .map_or(absolute.clone(), Path::to_path_buf);
+            if cargo_filter_keeps(file) || read.contains_key(&relative) {
+                continue;
+            }
+            unfiltered |= source.kind == SourceKind::Unfiltered;
+            unread.entry(relative).or_default().push(phase);
+        }
+    }
+    let first = unread.values().next()?.first().copied()?;
+    let mut phases: Vec<String> = unread
+        .values()
+        .flatten()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    phases.sort();
+    phases.dedup();
+    let files: Vec<PathBuf> = unread.keys().cloned().collect();
+    let fix = if unfiltered {
+        "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string()
+    } else {
+        format!(
+            "leave them out of the source: lib.fileset.difference <the file set> (lib.fileset.unions [ {} ])",
+            top_level_paths(&files).join(" ")
+        )
+    };
+    Some(finding(
+        FindingId::SrcNotFiltered,
+        Severity::Warning,
+        first.origin.clone(),
+        format!(
+            "{} file{} in the src of {} that no cargo build reads, so editing any of them rebuilds {}: {}",
+            files.len(),
+            if files.len() == 1 { " is" } else { "s are" },
+            and_list(&phases),
+            if phases.len() == 1 { "it" } else { "them" },
+            group_by_top_level(&files)
+        ),
+        fix,
+    ))
+}
+
+/// `./README.md`, `./docs`: the top-level entries holding `files`.
+fn top_level_paths(files: &[PathBuf]) -> Vec<String> {
+    let mut tops: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.components().next())
+        .map(|c| format!("./{}", c.as_os_str().to_string_lossy()))
+        .collect();
+    tops.dedup();
+    tops
 }
 
 /// `flake.nix, README.md, .github/ (2 files)`.
@@ -163,6 +243,9 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
 /// `src-filter-drops-input`: files the build reads (`include_str!`, `include_bytes!`,
 /// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops.
 pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
+    if evaluated_phases(input).next().is_some() {
+        return inputs_missing_from_sources(input);
+    }
     let Some(phase) = input
         .phases()
         .find(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::CargoOnly))
@@ -190,6 +273,43 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// `src-filter-drops-input` from the evaluated sources: each file the build reads that a
+/// phase's `src` lacks, by phase.
+fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
+    let read = files_read_by_build(input);
+    let mut findings = Vec::new();
+    for (phase, source) in evaluated_phases(input) {
+        for (file, reader) in &read {
+            let absolute = input.source_root.join(file);
+            if source.relative(&absolute).is_none() || source.contains(&absolute) {
+                continue;
+            }
+            let approximate = if source.is_approximate() {
+                " (the filter could not be fully decided)"
+            } else {
+                ""
+            };
+            findings.push(finding(
+                FindingId::SrcFilterDropsInput,
+                Severity::Error,
+                Some(reader.location.clone()),
+                format!(
+                    "`{}` reads {}, but the src of `{}` ({}) leaves it out{approximate}, so the file is missing in the Nix build.",
+                    reader.code,
+                    file.display(),
+                    phase.name,
+                    source.text
+                ),
+                format!(
+                    "add it to the source: src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) ./{} ]; }};",
+                    file.display()
+                ),
+            ));
+        }
+    }
+    findings
 }
 
 /// Who reads a file: the code and where it is (the file relative to the source root).

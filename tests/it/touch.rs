@@ -235,3 +235,58 @@ fn a_bad_revision_or_a_file_outside_is_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("outside the workspace"));
 }
+
+fn findings(fixture: &Fixture) -> Vec<Value> {
+    let output = cache_miss()
+        .current_dir(fixture.root())
+        .args(["report", "--findings-only", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).expect("JSON");
+    report["findings"].as_array().expect("findings").clone()
+}
+
+#[test]
+fn source_findings_come_from_the_evaluated_sets() {
+    let fixture = repository();
+    let found = findings(&fixture);
+    let unfiltered: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-not-filtered")
+        .collect();
+    assert_eq!(unfiltered.len(), 1, "{found:#?}");
+    let message = unfiltered[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("2 files are in the src of `docs`")
+            && message.ends_with("README.md, flake.nix"),
+        "{message}"
+    );
+    // The file set keeps what core-words reads: nothing is dropped.
+    assert!(!found.iter().any(|f| f["id"] == "src-filter-drops-input"));
+
+    edit(&fixture, "flake.nix", |t| {
+        t.replace(
+            "commonArgs = { inherit src;",
+            "commonArgs = { src = craneLib.cleanCargoSource ./.;",
+        )
+    });
+    git(fixture.dir.path(), &["commit", "-qam", "cargo filter"]);
+    let found = findings(&fixture);
+    let dropped: Vec<&str> = found
+        .iter()
+        .filter(|f| f["id"] == "src-filter-drops-input")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped.len(), 2, "{found:#?}");
+    assert!(dropped.iter().all(|m| m.contains("core/data/words.txt")));
+    assert!(dropped.iter().any(|m| m.contains("the src of `clippy`")));
+    assert!(
+        found
+            .iter()
+            .filter(|f| f["id"] == "src-filter-drops-input")
+            .all(|f| f["location"] == "core/src/lib.rs:2")
+    );
+}
