@@ -154,7 +154,11 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
     let read = files_read_by_build(input);
     let mut unread: BTreeMap<PathBuf, Vec<&Phase>> = BTreeMap::new();
     let mut unfiltered = false;
-    for (phase, source) in evaluated_phases(input) {
+    // A filter the user wrote keeps what they chose (test fixtures, snapshots): only the
+    // unfiltered directory is judged.
+    let unfiltered_phases =
+        evaluated_phases(input).filter(|(_, s)| s.kind == SourceKind::Unfiltered);
+    for (phase, source) in unfiltered_phases {
         for file in source.files.iter() {
             let absolute = source.root.join(file);
             let relative = absolute
@@ -163,7 +167,7 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
             if cargo_filter_keeps(file) || read.contains_key(&relative) {
                 continue;
             }
-            unfiltered |= source.kind == SourceKind::Unfiltered;
+            unfiltered = true;
             unread.entry(relative).or_default().push(phase);
         }
     }
@@ -283,7 +287,9 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
     for (phase, source) in evaluated_phases(input) {
         for (file, reader) in &read {
             let absolute = input.source_root.join(file);
-            if source.relative(&absolute).is_none() || source.contains(&absolute) {
+            // A name that is no file of the workspace is generated, or not a path at all.
+            let listed = absolute.is_file();
+            if !listed || source.relative(&absolute).is_none() || source.contains(&absolute) {
                 continue;
             }
             let approximate = if source.is_approximate() {
