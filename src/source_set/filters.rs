@@ -114,9 +114,20 @@ pub fn nix_match(regex: &str, text: &str) -> Option<bool> {
 
 /// A Nix regular expression as a `regex` one anchored at both ends.
 pub fn nix_regex(regex: &str) -> Option<regex::Regex> {
-    // Character classes POSIX has and the regex crate spells alike ([[:alpha:]]) work;
-    // back-references do not exist in either.
-    regex::Regex::new(&format!("^(?:{regex})$")).ok()
+    thread_local! {
+        // A filter calls `builtins.match` with the same expression for every path.
+        static COMPILED: std::cell::RefCell<HashMap<String, Option<regex::Regex>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|compiled| {
+        compiled
+            .borrow_mut()
+            .entry(regex.to_string())
+            // Character classes POSIX has and the regex crate spells alike ([[:alpha:]])
+            // work; back-references do not exist in either.
+            .or_insert_with(|| regex::Regex::new(&format!("^(?:{regex})$")).ok())
+            .clone()
+    })
 }
 
 /// What a filter walk kept. Produced by [`walk`].
