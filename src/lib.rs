@@ -15,6 +15,8 @@
 //! report    the orchestration of the above -> Report; weighing by costs; baselines
 //! verify    ground truth: the phases replayed with real builds
 //! fix       changes to the deps-only phases, each proved by another analysis
+//! touch     which phase derivations an edit rebuilds, and what cargo recompiles then
+//!           (each phase's source as files: source_set, evaluated by the flake reader)
 //! render    tables, markdown, JSON
 //! ```
 //!
@@ -34,6 +36,8 @@ mod plan;
 mod progress;
 mod render;
 mod report;
+mod source_set;
+mod touch;
 mod verify;
 
 pub use cargo::CargoRunner;
@@ -54,5 +58,6 @@ pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;
 pub use report::{PhaseSummary, Report};
+pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
 pub use verify::{Interrupted, verify};

@@ -42,6 +42,23 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Which phase derivations an edit rebuilds (file in its src, in its deps-only dummy
+    /// source, or an inherited artifact rebuilt) and what cargo then recompiles in each.
+    Touch(TouchArgs),
+}
+
+#[derive(Args)]
+struct TouchArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The edited files (default: the work tree's changes against HEAD, or --since).
+    files: Vec<PathBuf>,
+    /// Compare with this revision: the files are `git diff --name-only REV`.
+    #[arg(long, value_name = "REV")]
+    since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Args)]
@@ -172,6 +189,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Fix(args) => fix(args),
         Command::Completions { shell } => completions(shell),
+        Command::Touch(args) => touch(args),
     };
     match result {
         Ok(code) => code,
@@ -486,6 +504,21 @@ impl Progress for LogProgress {
 /// One line on stderr; a closed stderr is no reason to stop the work.
 fn log_line(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load(&args.source)?;
+    let options = cache_miss::TouchOptions {
+        files: args.files,
+        since: args.since,
+    };
+    let report = cache_miss::touch(&loaded, &options)?;
+    let text = match args.format {
+        Format::Json => cache_miss::touch_json(&report),
+        format => draw(&cache_miss::touch_document(&report), format),
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or

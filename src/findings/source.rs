@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{AttrValue, Phase, SourceLocation};
+use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
+use crate::source_set::{SourceKind, SourceSet};
 
 /// How a phase's `src` expression filters the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +103,9 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 /// `src-not-filtered`: phases built from the raw directory, with the files in it that no
 /// build reads (each of which, when edited, rebuilds every phase).
 pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
+    if evaluated_phases(input).next().is_some() {
+        return unread_files_in_sources(input);
+    }
     let phases: Vec<&Phase> = input
         .phases()
         .filter(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::Unfiltered))
@@ -129,6 +133,86 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
         ),
         "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string(),
     ))
+}
+
+/// The analysed phases whose `src` is known as files and is theirs (a deps-only phase
+/// builds from crane's dummy source, which no such file reaches).
+fn evaluated_phases<'a>(
+    input: &'a FindingsInput,
+) -> impl Iterator<Item = (&'a Phase, &'a SourceSet)> + 'a {
+    input.phases().filter_map(|phase| {
+        let source = phase.source.as_deref()?;
+        let own =
+            phase.function != CraneFunction::BuildDepsOnly && source.kind != SourceKind::Dummy;
+        own.then_some((phase, source))
+    })
+}
+
+/// `src-not-filtered` from the evaluated sources: the files in a phase's `src` that no
+/// cargo build reads, and the phases an edit of any of them rebuilds.
+fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
+    let read = files_read_by_build(input);
+    let mut unread: BTreeMap<PathBuf, Vec<&Phase>> = BTreeMap::new();
+    let mut unfiltered = false;
+    // A filter the user wrote keeps what they chose (test fixtures, snapshots): only the
+    // unfiltered directory is judged.
+    let unfiltered_phases =
+        evaluated_phases(input).filter(|(_, s)| s.kind == SourceKind::Unfiltered);
+    for (phase, source) in unfiltered_phases {
+        for file in source.files.iter() {
+            let absolute = source.root.join(file);
+            let relative = absolute
+                .strip_prefix(input.source_root)
+                .map_or(absolute.clone(), Path::to_path_buf);
+            if cargo_filter_keeps(file) || read.contains_key(&relative) {
+                continue;
+            }
+            unfiltered = true;
+            unread.entry(relative).or_default().push(phase);
+        }
+    }
+    let first = unread.values().next()?.first().copied()?;
+    let mut phases: Vec<String> = unread
+        .values()
+        .flatten()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    phases.sort();
+    phases.dedup();
+    let files: Vec<PathBuf> = unread.keys().cloned().collect();
+    let fix = if unfiltered {
+        "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string()
+    } else {
+        format!(
+            "leave them out of the source: lib.fileset.difference <the file set> (lib.fileset.unions [ {} ])",
+            top_level_paths(&files).join(" ")
+        )
+    };
+    Some(finding(
+        FindingId::SrcNotFiltered,
+        Severity::Warning,
+        first.origin.clone(),
+        format!(
+            "{} file{} in the src of {} that no cargo build reads, so editing any of them rebuilds {}: {}",
+            files.len(),
+            if files.len() == 1 { " is" } else { "s are" },
+            and_list(&phases),
+            if phases.len() == 1 { "it" } else { "them" },
+            group_by_top_level(&files)
+        ),
+        fix,
+    ))
+}
+
+/// `./README.md`, `./docs`: the top-level entries holding `files`.
+fn top_level_paths(files: &[PathBuf]) -> Vec<String> {
+    let mut tops: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.components().next())
+        .map(|c| format!("./{}", c.as_os_str().to_string_lossy()))
+        .collect();
+    tops.dedup();
+    tops
 }
 
 /// `flake.nix, README.md, .github/ (2 files)`.
@@ -163,6 +247,9 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
 /// `src-filter-drops-input`: files the build reads (`include_str!`, `include_bytes!`,
 /// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops.
 pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
+    if evaluated_phases(input).next().is_some() {
+        return inputs_missing_from_sources(input);
+    }
     let Some(phase) = input
         .phases()
         .find(|p| src_text(p).is_some_and(|t| classify_src(t) == SourceFilter::CargoOnly))
@@ -192,11 +279,50 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
         .collect()
 }
 
-/// Who reads a file: the code and where it is.
+/// `src-filter-drops-input` from the evaluated sources: each file the build reads that a
+/// phase's `src` lacks, by phase.
+fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
+    let read = files_read_by_build(input);
+    let mut findings = Vec::new();
+    for (phase, source) in evaluated_phases(input) {
+        for (file, reader) in &read {
+            let absolute = input.source_root.join(file);
+            // A name that is no file of the workspace is generated, or not a path at all.
+            let listed = absolute.is_file();
+            if !listed || source.relative(&absolute).is_none() || source.contains(&absolute) {
+                continue;
+            }
+            let approximate = if source.is_approximate() {
+                " (the filter could not be fully decided)"
+            } else {
+                ""
+            };
+            findings.push(finding(
+                FindingId::SrcFilterDropsInput,
+                Severity::Error,
+                Some(reader.location.clone()),
+                format!(
+                    "`{}` reads {}, but the src of `{}` ({}) leaves it out{approximate}, so the file is missing in the Nix build.",
+                    reader.code,
+                    file.display(),
+                    phase.name,
+                    source.text
+                ),
+                format!(
+                    "add it to the source: src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) ./{} ]; }};",
+                    file.display()
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+/// Who reads a file: the code and where it is (the file relative to the source root).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Reader {
-    code: String,
-    location: SourceLocation,
+pub struct Reader {
+    pub code: String,
+    pub location: SourceLocation,
 }
 
 /// Files (relative to the source root) that local crates read at build time, with the
@@ -206,12 +332,19 @@ fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
     if let Some(target_dir) = input.target_dir {
         read.extend(files_watched_by_build_scripts(input, target_dir));
     }
-    for package in input
-        .metadata
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-    {
+    read.extend(files_named_in_code(input.metadata, input.source_root));
+    read
+}
+
+/// Files (relative to `source_root`) that local crates name in their code for the build
+/// to read (`include_str!`, `include_bytes!`, `#[path]`, a build script's literal
+/// `rerun-if-changed`), with the first code naming each and where.
+pub fn files_named_in_code(
+    metadata: &cargo_metadata::Metadata,
+    source_root: &Path,
+) -> BTreeMap<PathBuf, Reader> {
+    let mut read = BTreeMap::new();
+    for package in metadata.packages.iter().filter(|p| p.source.is_none()) {
         let Some(package_dir) = package
             .manifest_path
             .parent()
@@ -236,8 +369,8 @@ fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
                 };
                 let target = normalize(&base_dir.join(path));
                 let (Ok(relative), Ok(reader_file)) = (
-                    target.strip_prefix(input.source_root),
-                    file.strip_prefix(input.source_root),
+                    target.strip_prefix(source_root),
+                    file.strip_prefix(source_root),
                 ) else {
                     continue;
                 };

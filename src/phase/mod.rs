@@ -51,6 +51,8 @@ pub struct Phase {
     pub attrs: BTreeMap<String, AttrValue>,
     /// Set when Nix can never build the phase (its definition fails to evaluate).
     pub not_evaluable: Option<NotEvaluable>,
+    /// Its `src` as files, when the flake reader could evaluate it.
+    pub source: Option<std::sync::Arc<crate::source_set::SourceSet>>,
 }
 
 /// One cargo call of a phase, as crane runs it. Produced by [`PhaseSet::from_specs`].
@@ -578,6 +580,7 @@ fn build_phase(
         attrs: spec.attrs.clone(),
         toolchain: spec.toolchain.clone(),
         not_evaluable: spec.not_evaluable.clone(),
+        source: spec.source.clone(),
     })
 }
 

@@ -73,6 +73,8 @@ pub struct PhaseSpec {
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,
+    /// Its `src` as files, when the flake reader could evaluate it.
+    pub source: Option<std::sync::Arc<crate::source_set::SourceSet>>,
     /// Set when Nix can never build the phase: its definition fails to evaluate (a
     /// `throw`, a missing attribute, ...). Such a phase is listed, not analysed.
     pub not_evaluable: Option<NotEvaluable>,

@@ -12,4 +12,5 @@ mod golden;
 mod phase_status;
 mod report_errors;
 mod report_scenarios;
+mod touch;
 mod verify;

@@ -118,6 +118,6 @@ fn fingerprint(
         )),
         Value::Unknown(what) => out.push_str(&format!("?{what:?}")),
         Value::Error(error) => out.push_str(&format!("!{:?}", error.message)),
-        Value::Source(dir, what) => out.push_str(&format!("src:{dir:?}:{what:?}")),
+        Value::Source(dir, what, _) => out.push_str(&format!("src:{dir:?}:{what:?}")),
     }
 }

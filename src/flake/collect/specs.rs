@@ -146,6 +146,7 @@ impl Specs<'_> {
             }
             if attr == "src" {
                 spec.src_dir = self.src_dir(&value);
+                spec.source = self.evaluator.source_set(&value).map(std::sync::Arc::new);
             }
             match attr.as_str() {
                 "env" => self.env(&mut spec, &value, &location),
@@ -253,7 +254,7 @@ impl Specs<'_> {
     /// The local directory `src` is made from, when known.
     fn src_dir(&mut self, value: &Value) -> Option<std::path::PathBuf> {
         match value {
-            Value::Path(dir, _) | Value::Source(dir, _) => Some(dir.clone()),
+            Value::Path(dir, _) | Value::Source(dir, _, _) => Some(dir.clone()),
             Value::Attrs(set) => self.evaluator.self_dir_of(set),
             _ => None,
         }
@@ -432,7 +433,7 @@ impl Specs<'_> {
             Value::Derivation(d) => {
                 AttrValue::Unknown(format!("crane derivation ({})", d.function))
             }
-            Value::Source(_, what) => AttrValue::Unknown(what.clone()),
+            Value::Source(_, what, _) => AttrValue::Unknown(what.clone()),
             Value::Error(error) => AttrValue::Unknown(error.message.clone()),
         })
     }
@@ -506,7 +507,7 @@ fn note_left_out(spec: &mut PhaseSpec, evaluator: &Evaluator, attr: &str, value:
 
 fn describe(value: &Value) -> String {
     match value {
-        Value::Unknown(what) | Value::Source(_, what) => what.clone(),
+        Value::Unknown(what) | Value::Source(_, what, _) => what.clone(),
         other => other.type_name().to_string(),
     }
 }

@@ -25,6 +25,8 @@ pub(super) fn globals() -> Vec<(&'static str, Value)> {
         ("throw", builtin(Builtin::Throw)),
         ("abort", builtin(Builtin::Abort)),
         ("builtins", Value::Unknown("builtins".into())),
+        ("baseNameOf", builtin(Builtin::BaseNameOf)),
+        ("dirOf", builtin(Builtin::DirOf)),
     ]
 }
 
@@ -49,7 +51,10 @@ impl Builtin {
             | Builtin::Throw
             | Builtin::Abort
             | Builtin::TryEval
-            | Builtin::CraneLibOverride(..) => 1,
+            | Builtin::CraneLibOverride(..)
+            | Builtin::BaseNameOf
+            | Builtin::DirOf => 1,
+            Builtin::FileSet(name) => super::sources::fileset_arity(name),
             Builtin::Source(name) => match name.as_str() {
                 "sourceFilesBySuffices" | "sourceByRegex" | "filterSource" => 2,
                 _ => 1,
@@ -79,6 +84,11 @@ pub(super) fn named_function(name: &str) -> Option<Builtin> {
         "toString" => Builtin::ToString,
         "concatStringsSep" => Builtin::ConcatStringsSep,
         "import" => Builtin::Import,
+        "baseNameOf" => Builtin::BaseNameOf,
+        "dirOf" => Builtin::DirOf,
+        "match" => Builtin::Match,
+        "any" => Builtin::Any,
+        "all" => Builtin::All,
         _ => return super::nixpkgs_lib::lib_function(name),
     })
 }
@@ -216,7 +226,11 @@ impl Evaluator {
                 }
                 _ => unknown(),
             },
-            Builtin::ToString => to_text(&strict!(self, &args[0])).map_or_else(unknown, Value::Str),
+            // `toString ./.` is the absolute path.
+            Builtin::ToString => match strict!(self, &args[0]) {
+                Value::Path(path, _) => Value::Str(path.to_string_lossy().into_owned()),
+                other => to_text(&other).map_or_else(unknown, Value::Str),
+            },
             Builtin::ConcatStringsSep => match (strict!(self, &args[0]), strict!(self, &args[1])) {
                 (Value::Str(sep), Value::List(items)) => {
                     let mut parts = Vec::new();
@@ -233,6 +247,18 @@ impl Evaluator {
             Builtin::MkLib | Builtin::CraneLibOverride(..) | Builtin::Source(_) => {
                 self.run_crane_builtin(builtin, args, pos, text)
             }
+            Builtin::FileSet(name) => self.run_fileset(name, args, text),
+            Builtin::PathFilter(_)
+            | Builtin::BaseNameOf
+            | Builtin::DirOf
+            | Builtin::HasSuffix
+            | Builtin::HasPrefix
+            | Builtin::HasInfix
+            | Builtin::RemovePrefix
+            | Builtin::Match
+            | Builtin::Any
+            | Builtin::All
+            | Builtin::HasExt => self.run_string_builtin(builtin, args, pos, text),
             _ => self.run_lib_function(builtin, args, pos, text),
         }
     }

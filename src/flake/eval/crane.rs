@@ -45,6 +45,13 @@ impl Evaluator {
                 Value::CraneFunction(Toolchain::named(base), name.to_string())
             }
             _ if source_function(base, name) => builtin(Builtin::Source(name.to_string())),
+            _ if is_fileset(base) && super::sources::LIB_FILESETS.contains(&name) => {
+                builtin(Builtin::FileSet(name.to_string()))
+            }
+            _ if is_fileset(base) && super::sources::CRANE_FILESETS.contains(&name) => {
+                builtin(Builtin::FileSet(format!("crane:{name}")))
+            }
+            "filterCargoSources" => builtin(Builtin::PathFilter(name.to_string())),
             _ => {
                 named_function(name).map_or_else(|| Value::Unknown(described.to_string()), builtin)
             }
@@ -150,7 +157,10 @@ impl Evaluator {
                 };
                 let source = self.force(source);
                 match self.source_dir(&source, 0) {
-                    Some(dir) => Value::Source(dir, text.to_string()),
+                    Some(dir) => {
+                        let made = self.made_source(name, args, pos, text);
+                        Value::Source(dir, text.to_string(), made)
+                    }
                     None => Value::Unknown(text.to_string()),
                 }
             }
@@ -209,7 +219,7 @@ impl Evaluator {
                 out.push(']');
             }
             Value::Str(s) | Value::PartialStr(s, _) => out.push_str(&format!("{s:?}")),
-            Value::Unknown(what) | Value::Source(_, what) => out.push_str(&format!("?{what:?}")),
+            Value::Unknown(what) | Value::Source(_, what, _) => out.push_str(&format!("?{what:?}")),
             Value::Path(path, _) => out.push_str(&format!("{path:?}")),
             Value::Bool(b) => out.push_str(&b.to_string()),
             Value::Int(i) => out.push_str(&i.to_string()),
@@ -277,7 +287,7 @@ impl Evaluator {
     /// naming one (`{ src = ./x; }`, `{ root = ./x; }`, `{ path = ./x; }`), the flake itself.
     fn source_dir(&mut self, value: &Value, depth: usize) -> Option<PathBuf> {
         match value {
-            Value::Path(path, _) | Value::Source(path, _) => Some(path.clone()),
+            Value::Path(path, _) | Value::Source(path, _, _) => Some(path.clone()),
             Value::Attrs(set) if depth < 4 => {
                 if let Some(dir) = self.self_dir_of(set) {
                     return Some(dir);
@@ -304,6 +314,7 @@ pub(super) fn crane_lib_attr(toolchain: &Toolchain, name: &str, described: &str)
         "craneLib" => Value::CraneLib(toolchain.clone()),
         "callPackage" => builtin(Builtin::CallPackage),
         "cleanCargoSource" | "path" | "mkDummySrc" => builtin(Builtin::Source(name.to_string())),
+        "filterCargoSources" => builtin(Builtin::PathFilter(name.to_string())),
         _ if is_system_name(name) => Value::CraneLib(toolchain.clone()),
         _ if CraneFunction::from_name(name).is_some() => {
             Value::CraneFunction(toolchain.clone(), name.to_string())
@@ -332,4 +343,9 @@ fn source_function(base: &str, name: &str) -> bool {
 fn looks_like_crane_lib(text: &str) -> bool {
     let last = text.rsplit('.').next().unwrap_or(text);
     last.to_ascii_lowercase().contains("cranelib")
+}
+
+/// `lib.fileset`, `pkgs.lib.fileset`, `craneLib.fileset`, or a `fileset` inherited.
+fn is_fileset(base: &str) -> bool {
+    base.rsplit('.').next() == Some("fileset")
 }

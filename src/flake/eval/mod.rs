@@ -16,6 +16,7 @@ mod frames;
 mod nixpkgs_lib;
 mod ops;
 mod scope;
+mod sources;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
@@ -91,6 +92,8 @@ pub struct Evaluator {
     /// The flake's own outputs (`self`) and the flake's directory: a `src = self` names
     /// that directory.
     self_dir: Option<(Rc<AttrSetValue>, PathBuf)>,
+    /// The file trees sources are made from, read once each.
+    source_trees: Vec<Rc<crate::source_set::SourceTree>>,
 }
 
 /// An expression as written, on one line and cut at 120 characters.
@@ -127,6 +130,7 @@ impl Evaluator {
             evaluating: HashMap::new(),
             conditional: HashMap::new(),
             self_dir: None,
+            source_trees: Vec::new(),
         }
     }
 

@@ -27,6 +27,11 @@ pub(super) fn lib_function(name: &str) -> Option<Builtin> {
         "recursiveUpdate" => Builtin::RecursiveUpdate,
         "optionalAttrs" => Builtin::OptionalAttrs,
         "nameValuePair" => Builtin::NameValuePair,
+        "hasSuffix" => Builtin::HasSuffix,
+        "hasPrefix" => Builtin::HasPrefix,
+        "hasInfix" => Builtin::HasInfix,
+        "removePrefix" => Builtin::RemovePrefix,
+        "cleanSourceFilter" => Builtin::PathFilter("cleanSourceFilter".into()),
         _ => return None,
     })
 }

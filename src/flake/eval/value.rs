@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rnix::ast::Expr;
 
 use super::files::{FileId, Pos};
+use super::sources::SourceExpr;
 
 /// A thunk's identity, for tables keyed by thunk. Unique for the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -231,6 +232,23 @@ pub enum Builtin {
     /// A crane lib's `overrideToolchain` (true: another toolchain) or `overrideScope`
     /// (false: the same one), with the lib's toolchain.
     CraneLibOverride(Toolchain, bool),
+    /// `lib.fileset.NAME` (or crane's `craneLib.fileset.NAME`, named `crane:NAME`).
+    FileSet(String),
+    /// A known `path: type:` source filter called as a function (`filterCargoSources`,
+    /// `cleanSourceFilter`).
+    PathFilter(String),
+    /// The string functions source filters are written with.
+    BaseNameOf,
+    DirOf,
+    HasSuffix,
+    HasPrefix,
+    HasInfix,
+    RemovePrefix,
+    Match,
+    Any,
+    All,
+    /// `file.hasExt` of a `lib.fileset.fileFilter` predicate, with the file's name.
+    HasExt,
 }
 
 /// Which crane lib (and so which toolchain) something is made with.
@@ -313,8 +331,9 @@ pub enum Value {
     CraneFunction(Toolchain, String),
     Derivation(Rc<CraneDerivation>),
     /// A source made from a local directory (`craneLib.cleanCargoSource ./x`): the
-    /// directory and the expression as written. Otherwise as unknown as its text.
-    Source(PathBuf, String),
+    /// directory, the expression as written, and how it is made (its filters). Otherwise as
+    /// unknown as its text.
+    Source(PathBuf, String, Rc<SourceExpr>),
     /// Something the static evaluator cannot know; the text says what (usually the
     /// expression as written).
     Unknown(String),

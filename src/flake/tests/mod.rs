@@ -4,6 +4,7 @@ use std::path::Path;
 
 mod fatal;
 mod not_evaluable;
+mod sources;
 
 use super::*;
 use crate::phase::AttrValue;

@@ -1,0 +1,286 @@
+//! The source filters whose rules are known without evaluating Nix, as their Nix source
+//! defines them (nixpkgs `lib/sources.nix`, crane's `lib/filterCargoSources.nix`), and the
+//! walk that applies a filter the way Nix does: directories first, and a rejected
+//! directory drops everything below it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::tree::EntryType;
+
+/// A filter's answer for one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Keep,
+    Drop,
+    /// The evaluator could not decide (the path is kept, and the set is approximate).
+    Undecided,
+}
+
+impl Decision {
+    pub fn of(keep: bool) -> Decision {
+        if keep { Decision::Keep } else { Decision::Drop }
+    }
+}
+
+/// A filter whose rule is known natively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KnownFilter {
+    /// nixpkgs `lib.cleanSourceFilter` (`lib.cleanSource`).
+    CleanSource,
+    /// crane's `filterCargoSources` (`craneLib.cleanCargoSource`).
+    CargoSources,
+    /// nixpkgs `lib.sourceByRegex`: a path relative to the original source matching one
+    /// of the regular expressions (POSIX extended, the whole path).
+    Regex(Vec<String>),
+    /// nixpkgs `lib.sources.sourceFilesBySuffices`: directories, and files whose name ends
+    /// with one of the suffixes.
+    Suffices(Vec<String>),
+}
+
+impl KnownFilter {
+    /// Whether it keeps `relative` (to the source's root) of type `kind`.
+    pub fn keeps(&self, relative: &Path, kind: EntryType) -> Decision {
+        let base = base_name(relative);
+        match self {
+            KnownFilter::CleanSource => Decision::of(clean_source_keeps(base, kind)),
+            KnownFilter::CargoSources => Decision::of(cargo_sources_keeps(relative, kind)),
+            KnownFilter::Regex(regexes) => {
+                let text = relative.to_string_lossy();
+                let mut decision = Decision::Drop;
+                for regex in regexes {
+                    match nix_match(regex, &text) {
+                        Some(true) => return Decision::Keep,
+                        Some(false) => {}
+                        None => decision = Decision::Undecided,
+                    }
+                }
+                decision
+            }
+            KnownFilter::Suffices(suffixes) => Decision::of(
+                kind == EntryType::Directory || suffixes.iter().any(|s| base.ends_with(s.as_str())),
+            ),
+        }
+    }
+}
+
+/// The last component of a path, as `baseNameOf` gives it.
+pub fn base_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+}
+
+/// nixpkgs `cleanSourceFilter`: drops version-control directories, editor backups and swap
+/// files, `.o`/`.so` files and `result*` symlinks.
+pub fn clean_source_keeps(base: &str, kind: EntryType) -> bool {
+    let vcs = base == ".git"
+        || (kind == EntryType::Directory
+            && matches!(base, ".svn" | "CVS" | ".hg" | ".jj" | ".pijul" | "_darcs"));
+    let swap = is_swap_file(base);
+    let generated = base.ends_with(".o") || base.ends_with(".so");
+    let result_link = kind == EntryType::Symlink && base.starts_with("result");
+    !(vcs || base.ends_with('~') || swap || generated || result_link)
+}
+
+/// `^\.sw[a-z]$` or `^\..*\.sw[a-z]$`.
+fn is_swap_file(base: &str) -> bool {
+    let bytes = base.as_bytes();
+    let n = bytes.len();
+    n >= 4
+        && bytes[0] == b'.'
+        && bytes[n - 1].is_ascii_lowercase()
+        && &bytes[n - 3..n - 1] == b"sw"
+        && bytes[n - 4] == b'.'
+}
+
+/// crane's `filterCargoSources`: every directory, `*.rs`, `*.toml`, `Cargo.lock`, and a
+/// file named `config` in a directory named `.cargo`.
+pub fn cargo_sources_keeps(relative: &Path, kind: EntryType) -> bool {
+    let base = base_name(relative);
+    let parent = relative.parent().map(base_name).unwrap_or_default();
+    kind == EntryType::Directory
+        || base.ends_with(".rs")
+        || base.ends_with(".toml")
+        || base == "Cargo.lock"
+        || (parent == ".cargo" && base == "config")
+}
+
+/// `builtins.match regex text != null`: Nix matches the whole string with POSIX extended
+/// regular expressions. `None` for an expression the regex crate reads otherwise.
+pub fn nix_match(regex: &str, text: &str) -> Option<bool> {
+    nix_regex(regex).map(|re| re.is_match(text))
+}
+
+/// A Nix regular expression as a `regex` one anchored at both ends.
+pub fn nix_regex(regex: &str) -> Option<regex::Regex> {
+    thread_local! {
+        // A filter calls `builtins.match` with the same expression for every path.
+        static COMPILED: std::cell::RefCell<HashMap<String, Option<regex::Regex>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|compiled| {
+        compiled
+            .borrow_mut()
+            .entry(regex.to_string())
+            // Character classes POSIX has and the regex crate spells alike ([[:alpha:]])
+            // work; back-references do not exist in either.
+            .or_insert_with(|| regex::Regex::new(&format!("^(?:{regex})$")).ok())
+            .clone()
+    })
+}
+
+/// What a filter walk kept. Produced by [`walk`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walked {
+    /// Relative to the source root.
+    pub files: BTreeSet<PathBuf>,
+    /// Every directory kept, empty ones included.
+    pub dirs: BTreeSet<PathBuf>,
+    /// Paths the filter could not decide (kept).
+    pub undecided: Vec<PathBuf>,
+}
+
+/// Applies `decide` to `files` (relative to the source root, sorted) the way Nix copies a
+/// filtered path: each directory is asked first, and a rejected one is not entered.
+pub fn walk(
+    files: &[(PathBuf, EntryType)],
+    mut decide: impl FnMut(&Path, EntryType) -> Decision,
+) -> Walked {
+    let mut walked = Walked::default();
+    let mut dirs: HashMap<PathBuf, bool> = HashMap::new();
+    for (file, kind) in files {
+        let mut open = true;
+        let mut dir = PathBuf::new();
+        let components: Vec<_> = file.components().collect();
+        for component in &components[..components.len().saturating_sub(1)] {
+            dir.push(component);
+            let kept = match dirs.get(&dir) {
+                Some(kept) => *kept,
+                None => {
+                    let decision = decide(&dir, EntryType::Directory);
+                    if decision == Decision::Undecided {
+                        walked.undecided.push(dir.clone());
+                    }
+                    let kept = decision != Decision::Drop;
+                    dirs.insert(dir.clone(), kept);
+                    if kept {
+                        walked.dirs.insert(dir.clone());
+                    }
+                    kept
+                }
+            };
+            if !kept {
+                open = false;
+                break;
+            }
+        }
+        if !open {
+            continue;
+        }
+        match decide(file, *kind) {
+            Decision::Keep => {
+                walked.files.insert(file.clone());
+            }
+            Decision::Undecided => {
+                walked.undecided.push(file.clone());
+                walked.files.insert(file.clone());
+            }
+            Decision::Drop => {}
+        }
+    }
+    walked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_source_filter_as_nixpkgs_writes_it() {
+        use EntryType::*;
+        for (base, kind) in [
+            (".git", Directory),
+            (".git", Regular),
+            (".hg", Directory),
+            ("_darcs", Directory),
+            ("notes.txt~", Regular),
+            (".swp", Regular),
+            (".main.rs.swo", Regular),
+            ("lib.o", Regular),
+            ("libx.so", Regular),
+            ("result", Symlink),
+            ("result-bin", Symlink),
+        ] {
+            assert!(!clean_source_keeps(base, kind), "{base} {kind:?}");
+        }
+        for (base, kind) in [
+            (".hg", Regular),
+            ("result", Regular),
+            (".sw", Regular),
+            ("main.rs", Regular),
+            (".swap", Regular),
+            ("x.sox", Regular),
+        ] {
+            assert!(clean_source_keeps(base, kind), "{base} {kind:?}");
+        }
+    }
+
+    #[test]
+    fn cargo_sources_filter_as_crane_writes_it() {
+        use EntryType::*;
+        for (path, kind) in [
+            ("docs", Directory),
+            ("src/lib.rs", Regular),
+            ("deny.toml", Regular),
+            ("Cargo.lock", Regular),
+            (".cargo/config", Regular),
+            ("a/.cargo/config", Regular),
+        ] {
+            assert!(cargo_sources_keeps(Path::new(path), kind), "{path}");
+        }
+        for path in ["README.md", "flake.nix", "config", "src/Cargo.lock.bak"] {
+            assert!(!cargo_sources_keeps(Path::new(path), Regular), "{path}");
+        }
+    }
+
+    #[test]
+    fn regexes_match_the_whole_relative_path() {
+        let filter = KnownFilter::Regex(vec!["src".into(), "src/.*".into(), "Cargo\\..*".into()]);
+        assert_eq!(
+            filter.keeps(Path::new("src/main.rs"), EntryType::Regular),
+            Decision::Keep
+        );
+        assert_eq!(
+            filter.keeps(Path::new("Cargo.toml"), EntryType::Regular),
+            Decision::Keep
+        );
+        assert_eq!(
+            filter.keeps(Path::new("xsrc"), EntryType::Directory),
+            Decision::Drop
+        );
+        assert_eq!(
+            filter.keeps(Path::new("README.md"), EntryType::Regular),
+            Decision::Drop
+        );
+    }
+
+    #[test]
+    fn a_rejected_directory_drops_everything_below() {
+        let files: Vec<(PathBuf, EntryType)> = ["a/b/c.rs", "a/d.rs", "e.rs", "x/y.md"]
+            .iter()
+            .map(|f| (PathBuf::from(f), EntryType::Regular))
+            .collect();
+        let walked = walk(&files, |path, kind| {
+            Decision::of(
+                kind == EntryType::Directory && path != Path::new("a/b")
+                    || base_name(path).ends_with(".rs"),
+            )
+        });
+        let kept: Vec<&str> = walked.files.iter().map(|f| f.to_str().unwrap()).collect();
+        assert_eq!(kept, ["a/d.rs", "e.rs"]);
+        // `x` is kept, empty: a filter keeping every directory keeps it.
+        assert!(walked.dirs.contains(Path::new("x")));
+        assert!(!walked.dirs.contains(Path::new("a/b")));
+    }
+}

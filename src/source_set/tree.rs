@@ -1,0 +1,174 @@
+//! What Nix would copy before any filter: for a flake in a git repository, the files git
+//! knows (tracked and staged; untracked files are not in a git flake's source); otherwise
+//! every file of the directory.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// What a path is, in the words Nix's filters get (`type` of `path: type: …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryType {
+    Regular,
+    Symlink,
+    Directory,
+}
+
+impl EntryType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryType::Regular => "regular",
+            EntryType::Symlink => "symlink",
+            EntryType::Directory => "directory",
+        }
+    }
+}
+
+/// Where the listing of a tree comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// `git ls-files`: tracked and staged files of the repository.
+    Git,
+    /// Every file of the directory (a flake outside git).
+    Directory,
+}
+
+/// The files Nix would copy from a directory and everything below it. Produced by
+/// [`SourceTree::read`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTree {
+    /// The directory listed (a git repository's top level, or the directory asked for).
+    pub root: PathBuf,
+    pub listing: Listing,
+    /// Relative to `root`, sorted; files and symlinks only (directories are implied).
+    pub files: Vec<(PathBuf, EntryType)>,
+}
+
+impl SourceTree {
+    /// The tree `dir` belongs to: its git repository's files when it is in one, else the
+    /// directory's own files.
+    pub fn read(dir: &Path) -> Result<SourceTree> {
+        match git_toplevel(dir) {
+            Some(top) => SourceTree::from_git(&top),
+            None => SourceTree::from_directory(dir),
+        }
+    }
+
+    fn from_git(top: &Path) -> Result<SourceTree> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(top)
+            .args(["ls-files", "-z", "--cached", "--full-name"])
+            .output()
+            .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
+        if !output.status.success() {
+            bail!(
+                "`git ls-files` failed in {}: {}",
+                top.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let mut seen = BTreeSet::new();
+        let files = output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|name| !name.is_empty())
+            .map(|name| PathBuf::from(String::from_utf8_lossy(name).into_owned()))
+            // A file in conflict is listed once per stage.
+            .filter(|path| seen.insert(path.clone()))
+            .map(|path| {
+                let kind = entry_type(&top.join(&path));
+                (path, kind)
+            })
+            // A submodule is listed as a directory; Nix leaves it empty without `submodules`.
+            .filter(|(_, kind)| *kind != EntryType::Directory)
+            .collect();
+        Ok(SourceTree {
+            root: top.to_path_buf(),
+            listing: Listing::Git,
+            files,
+        })
+    }
+
+    fn from_directory(dir: &Path) -> Result<SourceTree> {
+        let mut files = Vec::new();
+        for entry in walk(dir) {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let Some(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                continue;
+            }
+            let Ok(relative) = entry.path().strip_prefix(dir) else {
+                continue;
+            };
+            let kind = if kind.is_symlink() {
+                EntryType::Symlink
+            } else {
+                EntryType::Regular
+            };
+            files.push((relative.to_path_buf(), kind));
+        }
+        files.sort();
+        Ok(SourceTree {
+            root: dir.to_path_buf(),
+            listing: Listing::Directory,
+            files,
+        })
+    }
+
+    /// The files under `dir` (absolute), relative to `dir`; none when `dir` is not
+    /// inside the tree.
+    pub fn files_under(&self, dir: &Path) -> Vec<(PathBuf, EntryType)> {
+        let Ok(prefix) = dir.strip_prefix(&self.root) else {
+            return Vec::new();
+        };
+        if prefix.as_os_str().is_empty() {
+            return self.files.clone();
+        }
+        let start = self.files.partition_point(|(f, _)| f.as_path() < prefix);
+        self.files[start..]
+            .iter()
+            .take_while(|(f, _)| f.starts_with(prefix))
+            .filter_map(|(f, kind)| Some((f.strip_prefix(prefix).ok()?.to_path_buf(), *kind)))
+            .collect()
+    }
+}
+
+/// Every entry below `dir`, without following symlinks.
+fn walk(dir: &Path) -> impl Iterator<Item = std::io::Result<ignore::DirEntry>> {
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(false)
+        .build()
+        .filter(|e| e.as_ref().map_or(true, |e| e.depth() > 0))
+        .map(|e| e.map_err(std::io::Error::other))
+}
+
+fn entry_type(path: &Path) -> EntryType {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => EntryType::Symlink,
+        Ok(meta) if meta.is_dir() => EntryType::Directory,
+        // A file deleted in the working tree but still in the index is still listed.
+        _ => EntryType::Regular,
+    }
+}
+
+/// The top level of the git work tree holding `dir`, if any.
+pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let top = String::from_utf8(output.stdout).ok()?;
+    let top = PathBuf::from(top.trim_end_matches('\n'));
+    Some(top.canonicalize().unwrap_or(top))
+}

@@ -1,0 +1,292 @@
+//! `cache-miss touch` on the `touch` fixture made a git repository at test time: which
+//! phases an edit rebuilds, why, and what cargo recompiles.
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use serde_json::Value;
+
+use crate::common::{Fixture, cache_miss, phase};
+
+/// The fixture (and the registry beside it) committed in a fresh repository.
+fn repository() -> Fixture {
+    let fixture = Fixture::new("touch");
+    git(fixture.dir.path(), &["init", "-q"]);
+    git(fixture.dir.path(), &["add", "-A"]);
+    git(fixture.dir.path(), &["commit", "-qm", "base"]);
+    fixture
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Process::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn edit(fixture: &Fixture, file: &str, change: impl FnOnce(String) -> String) {
+    let path = fixture.root().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, change(text)).unwrap();
+}
+
+fn touch_json(fixture: &Fixture, args: &[&str]) -> Value {
+    let output = cache_miss()
+        .current_dir(fixture.root())
+        .arg("touch")
+        .args(["--format", "json"])
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&output).expect("JSON")
+}
+
+fn rebuilds(report: &Value, name: &str) -> bool {
+    phase(report, name)["rebuilds"].as_bool().expect("rebuilds")
+}
+
+fn recompiles(report: &Value, name: &str) -> Vec<String> {
+    phase(report, name)["recompiles"]
+        .as_array()
+        .expect("recompiles")
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn causes(report: &Value, name: &str) -> Vec<String> {
+    phase(report, name)["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn editing_flake_nix_or_the_readme_rebuilds_only_the_unfiltered_phase() {
+    let fixture = repository();
+    edit(&fixture, "flake.nix", |t| format!("{t}# a comment\n"));
+    edit(&fixture, "README.md", |t| format!("{t}more\n"));
+    let report = touch_json(&fixture, &[]);
+    assert_eq!(report["version"], 1);
+    assert_eq!(
+        report["files"],
+        serde_json::json!(["touch/README.md", "touch/flake.nix"])
+    );
+    for name in ["deps", "default", "clippy"] {
+        assert!(!rebuilds(&report, name), "{name}: {report:#}");
+    }
+    assert!(rebuilds(&report, "docs"));
+    assert_eq!(causes(&report, "docs"), ["in-source", "in-source"]);
+    // No crate owns them: the derivation rebuilds, cargo has nothing new to compile.
+    assert!(recompiles(&report, "docs").is_empty());
+    assert_eq!(phase(&report, "docs")["approximate"], false);
+}
+
+#[test]
+fn editing_a_crate_rebuilds_its_users_but_not_deps_only() {
+    let fixture = repository();
+    edit(&fixture, "app/src/main.rs", |t| format!("{t}// edited\n"));
+    let report = touch_json(&fixture, &[]);
+    assert!(!rebuilds(&report, "deps"));
+    assert_eq!(
+        recompiles(&report, "default"),
+        ["app@0.1.0 bin app (build)"]
+    );
+    assert_eq!(recompiles(&report, "clippy"), ["app@0.1.0 bin app (check)"]);
+    // The library under it is not recompiled.
+    assert!(
+        !recompiles(&report, "docs")
+            .iter()
+            .any(|u| u.contains("core-words"))
+    );
+}
+
+#[test]
+fn a_file_read_with_include_str_recompiles_its_reader_and_the_units_above() {
+    let fixture = repository();
+    let report = touch_json(&fixture, &["core/data/words.txt"]);
+    assert!(!rebuilds(&report, "deps"));
+    assert_eq!(
+        recompiles(&report, "default"),
+        ["app@0.1.0 bin app (build)", "core-words@0.1.0 (build)"]
+    );
+}
+
+#[test]
+fn a_manifest_comment_is_not_a_deps_only_rebuild_a_new_dependency_is_resolved_for_real() {
+    let fixture = repository();
+    edit(&fixture, "core/Cargo.toml", |t| {
+        t.replace("The words the app prints", "The words, printed")
+    });
+    let report = touch_json(&fixture, &[]);
+    assert!(!rebuilds(&report, "deps"), "{report:#}");
+    assert!(rebuilds(&report, "default"));
+
+    edit(&fixture, "core/Cargo.toml", |t| {
+        t.replace("leaf = \"1\"", "leaf = \"1\"\ntop = \"1\"")
+    });
+    let status = Process::new("cargo")
+        .current_dir(fixture.root())
+        .args(["update", "--offline", "-q", "-p", "core-words"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success());
+    let report = touch_json(&fixture, &[]);
+    assert!(rebuilds(&report, "deps"));
+    let deps = phase(&report, "deps");
+    let keys: Vec<&Value> = deps["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["change"].get("keys"))
+        .collect();
+    assert_eq!(keys, [&serde_json::json!(["dependencies.top"])]);
+    assert!(recompiles(&report, "deps").contains(&"top@1.0.0 (build)".to_string()));
+    assert!(
+        deps["resolution_changes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("+ top@1.0.0 (build)")),
+        "{deps:#}"
+    );
+    // The packages inherit the new artifacts.
+    assert!(causes(&report, "clippy").contains(&"inherits".to_string()));
+}
+
+#[test]
+fn a_new_directory_rebuilds_a_cargo_filtered_source_but_not_a_file_set() {
+    let fixture = repository();
+    edit(&fixture, "flake.nix", |t| {
+        t.replace(
+            "src = ./.; cargoArtifacts",
+            "src = craneLib.cleanCargoSource ./.; cargoArtifacts",
+        )
+    });
+    git(
+        fixture.dir.path(),
+        &["commit", "-qam", "docs from cleanCargoSource"],
+    );
+    edit(&fixture, "notes/todo.md", |_| "later\n".into());
+    git(fixture.dir.path(), &["add", "touch/notes/todo.md"]);
+    let report = touch_json(&fixture, &[]);
+    assert_eq!(causes(&report, "docs"), ["new-directory"]);
+    assert!(!rebuilds(&report, "default"));
+    assert!(!rebuilds(&report, "deps"));
+}
+
+#[test]
+fn since_a_revision_and_the_table() {
+    let fixture = repository();
+    edit(&fixture, "app/src/main.rs", |t| format!("{t}// edited\n"));
+    git(fixture.dir.path(), &["commit", "-qam", "edit"]);
+    let report = touch_json(&fixture, &["--since", "HEAD~1"]);
+    assert_eq!(
+        report["files"],
+        serde_json::json!(["touch/app/src/main.rs"])
+    );
+    assert!(rebuilds(&report, "default"));
+    let text = cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "--since", "HEAD~1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("touch/app/src/main.rs is in its src"),
+        "{text}"
+    );
+    let markdown = cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "--since", "HEAD~1", "--format", "markdown"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(markdown).unwrap().contains("| default |"));
+}
+
+#[test]
+fn a_bad_revision_or_a_file_outside_is_exit_2() {
+    let fixture = repository();
+    cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "--since", "no-such-rev"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("`no-such-rev` is not a revision"));
+    cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "/etc/hostname"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("outside the workspace"));
+}
+
+fn findings(fixture: &Fixture) -> Vec<Value> {
+    let output = cache_miss()
+        .current_dir(fixture.root())
+        .args(["report", "--findings-only", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).expect("JSON");
+    report["findings"].as_array().expect("findings").clone()
+}
+
+#[test]
+fn source_findings_come_from_the_evaluated_sets() {
+    let fixture = repository();
+    let found = findings(&fixture);
+    let unfiltered: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-not-filtered")
+        .collect();
+    assert_eq!(unfiltered.len(), 1, "{found:#?}");
+    let message = unfiltered[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("2 files are in the src of `docs`")
+            && message.ends_with("README.md, flake.nix"),
+        "{message}"
+    );
+    // The file set keeps what core-words reads: nothing is dropped.
+    assert!(!found.iter().any(|f| f["id"] == "src-filter-drops-input"));
+
+    edit(&fixture, "flake.nix", |t| {
+        t.replace(
+            "commonArgs = { inherit src;",
+            "commonArgs = { src = craneLib.cleanCargoSource ./.;",
+        )
+    });
+    git(fixture.dir.path(), &["commit", "-qam", "cargo filter"]);
+    let found = findings(&fixture);
+    let dropped: Vec<&str> = found
+        .iter()
+        .filter(|f| f["id"] == "src-filter-drops-input")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped.len(), 2, "{found:#?}");
+    assert!(dropped.iter().all(|m| m.contains("core/data/words.txt")));
+    assert!(dropped.iter().any(|m| m.contains("the src of `clippy`")));
+    assert!(
+        found
+            .iter()
+            .filter(|f| f["id"] == "src-filter-drops-input")
+            .all(|f| f["location"] == "core/src/lib.rs:2")
+    );
+}
