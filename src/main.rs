@@ -139,6 +139,10 @@ struct ReportArgs {
     /// with --fail-on-miss, fail only when a phase gained misses (or seconds).
     #[arg(long, value_name = "OLD.json")]
     baseline: Option<PathBuf>,
+    /// Print fix lines without checking them (each is otherwise applied in another
+    /// analysis first, which costs the changed buildDepsOnly's cargo resolutions).
+    #[arg(long)]
+    no_fix_check: bool,
 }
 
 #[derive(Args)]
@@ -246,7 +250,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if !set.is_empty() {
         report.compare_with(&analyze_loaded(&loaded, target_dir, progress)?);
     }
-    if !args.findings_only {
+    if !args.findings_only && !args.no_fix_check {
         cache_miss::check_advice(&analysed, &mut report, progress);
     }
     if let Some(costs) = &costs {

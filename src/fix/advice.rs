@@ -29,17 +29,16 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
     if advice.is_empty() {
         return;
     }
-    let specs = materialize_implicit_deps(&loaded.specs);
-    let stage = Stage::begin(progress, "checking fix lines", advice.len());
-    let done = |a: &Advice| progress.step(&a.phase);
-    let missed_before: BTreeMap<String, usize> = report
-        .phases
-        .iter()
-        .map(|p| (p.phase.name.clone(), p.units.missed))
-        .collect();
-    let check_one = |a: &Advice| check(loaded, &specs, a, &missed_before);
-    let checks = run_parallel(&advice, &done, check_one);
-    drop(stage);
+    let checker = Checker {
+        loaded,
+        specs: materialize_implicit_deps(&loaded.specs),
+        missed_before: report
+            .phases
+            .iter()
+            .map(|p| (p.phase.name.clone(), p.units.missed))
+            .collect(),
+    };
+    let checks = checker.check_all(&advice, progress);
     for (advice, check) in advice.iter().zip(&checks) {
         record(report, advice, &advice.fix.steps, check.clone());
     }
@@ -50,7 +49,7 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         .map(|(advice, _)| advice)
         .collect();
     let joined = joined_advice(&advice, &failing);
-    let checks = run_parallel(&joined, &|_| {}, check_one);
+    let checks = checker.check_all(&joined, &Silent);
     for (joined, check) in joined.iter().zip(checks) {
         if !matches!(check, FixCheck::Holds | FixCheck::Worsens { .. }) {
             continue;
@@ -59,6 +58,124 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         // hurts the other phases that share the buildDepsOnly).
         for line in advice.iter().filter(|a| a.phase == joined.phase) {
             record(report, line, &joined.fix.steps, check.clone());
+        }
+    }
+}
+
+/// What every check starts from.
+struct Checker<'a> {
+    loaded: &'a LoadedPhases,
+    /// The phases as their source states them, implicit deps-only phases made explicit.
+    specs: Vec<PhaseSpec>,
+    missed_before: BTreeMap<String, usize>,
+}
+
+/// The phases with one deps-only phase changed; lines whose changes come out the same
+/// share one analysis.
+struct Change {
+    deps: String,
+    specs: Vec<PhaseSpec>,
+}
+
+impl Checker<'_> {
+    /// Checks each line: one analysis per distinct change, in parallel.
+    fn check_all(&self, advice: &[Advice], progress: &dyn Progress) -> Vec<FixCheck> {
+        let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+        let mut changes: Vec<Change> = Vec::new();
+        let change_of: Vec<Option<usize>> = advice
+            .iter()
+            .map(|a| {
+                let (key, change) = self.change(a)?;
+                let next = changes.len();
+                let index = *keys.entry(key).or_insert(next);
+                if index == next {
+                    changes.push(change);
+                }
+                Some(index)
+            })
+            .collect();
+        let stage = Stage::begin(progress, "checking fix lines", changes.len());
+        let done = |c: &Change| progress.step(&c.deps);
+        let afters = run_parallel(&changes, &done, |c| self.analyze(c));
+        drop(stage);
+        advice
+            .iter()
+            .zip(change_of)
+            .map(|(a, change)| match change {
+                Some(i) => self.judge(a, afters[i].as_ref()),
+                None => FixCheck::NotCheckable,
+            })
+            .collect()
+    }
+
+    /// The phases with the line applied to its deps-only phase, and a key saying what
+    /// that phase then is.
+    fn change(&self, advice: &Advice) -> Option<(String, Change)> {
+        let deps = advice.fix.deps_phase.as_deref()?;
+        let mut specs = self.specs.clone();
+        let spec = specs.iter_mut().find(|s| s.name == deps)?;
+        if !apply(spec, &advice.fix.steps) {
+            return None;
+        }
+        let key = format!("{deps}\n{:?}\n{:?}", spec.attrs, spec.env);
+        Some((
+            key,
+            Change {
+                deps: deps.to_string(),
+                specs,
+            },
+        ))
+    }
+
+    /// The changed phases analysed again: the deps-only phase and every phase it serves.
+    fn analyze(&self, change: &Change) -> Result<Report> {
+        let set = PhaseSet::from_specs(change.specs.clone())?;
+        let served =
+            |p: &crate::phase::Phase| set.artifact_chain(p).iter().any(|s| s.name == change.deps);
+        let excluded: BTreeSet<String> = set
+            .phases
+            .iter()
+            .filter(|p| !served(p))
+            .map(|p| p.name.clone())
+            .collect();
+        let options = AnalyzeOptions {
+            target_dir: None,
+            excluded: &excluded,
+        };
+        analyze(&set, "", &self.loaded.runner(), &options, &Silent)
+    }
+
+    /// What the analysis after the change says of one line.
+    fn judge(&self, advice: &Advice, after: Result<&Report, &anyhow::Error>) -> FixCheck {
+        let all = advice.units.len();
+        let phase = after.ok().and_then(|after| {
+            after
+                .phases
+                .iter()
+                .find(|p| p.phase.name == advice.phase && p.status == PhaseStatus::Ok)
+        });
+        // The change itself does not resolve (a flag cargo rejects): it does not hold.
+        let (Ok(after), Some(phase)) = (after, phase) else {
+            return FixCheck::LeavesMisses {
+                remaining: all,
+                of: all,
+            };
+        };
+        let missed: BTreeSet<String> = phase.misses.iter().map(|m| m.label_with_mode()).collect();
+        let remaining = advice.units.intersection(&missed).count();
+        let worse: Vec<String> = after
+            .phases
+            .iter()
+            .filter(|p| p.status == PhaseStatus::Ok && p.phase.name != advice.phase)
+            .filter(|p| {
+                p.units.missed > self.missed_before.get(&p.phase.name).copied().unwrap_or(0)
+            })
+            .map(|p| p.phase.name.clone())
+            .collect();
+        match (remaining, worse.is_empty()) {
+            (0, true) => FixCheck::Holds,
+            (0, false) => FixCheck::Worsens { phases: worse },
+            (remaining, _) => FixCheck::LeavesMisses { remaining, of: all },
         }
     }
 }
@@ -130,77 +247,6 @@ fn distinct_advice(report: &Report) -> Vec<Advice> {
         }
     }
     advice
-}
-
-/// Applies one fix line to its deps-only phase and analyses again the phases it serves.
-fn check(
-    loaded: &LoadedPhases,
-    specs: &[PhaseSpec],
-    advice: &Advice,
-    missed_before: &BTreeMap<String, usize>,
-) -> FixCheck {
-    let Some(deps) = advice.fix.deps_phase.as_deref() else {
-        return FixCheck::NotCheckable;
-    };
-    let mut changed = specs.to_vec();
-    let Some(spec) = changed.iter_mut().find(|s| s.name == deps) else {
-        return FixCheck::NotCheckable;
-    };
-    if !apply(spec, &advice.fix.steps) {
-        return FixCheck::NotCheckable;
-    }
-    match still_missing(loaded, changed, advice, deps, missed_before) {
-        Ok((0, worse)) if worse.is_empty() => FixCheck::Holds,
-        Ok((0, phases)) => FixCheck::Worsens { phases },
-        Ok((remaining, _)) => FixCheck::LeavesMisses {
-            remaining,
-            of: advice.units.len(),
-        },
-        // The change itself does not resolve (a flag cargo rejects): it does not hold.
-        Err(_) => FixCheck::LeavesMisses {
-            remaining: advice.units.len(),
-            of: advice.units.len(),
-        },
-    }
-}
-
-/// How many of the advice's units the phase still misses after the change, and the other
-/// phases served by the changed deps-only phase that then miss more than before.
-fn still_missing(
-    loaded: &LoadedPhases,
-    specs: Vec<PhaseSpec>,
-    advice: &Advice,
-    deps: &str,
-    missed_before: &BTreeMap<String, usize>,
-) -> Result<(usize, Vec<String>)> {
-    let set = PhaseSet::from_specs(specs)?;
-    // The phases the deps-only phase serves; those they inherit from are resolved anyway.
-    let served = |p: &crate::phase::Phase| set.artifact_chain(p).iter().any(|s| s.name == deps);
-    let excluded: BTreeSet<String> = set
-        .phases
-        .iter()
-        .filter(|p| p.name != advice.phase && !served(p))
-        .map(|p| p.name.clone())
-        .collect();
-    let options = AnalyzeOptions {
-        target_dir: None,
-        excluded: &excluded,
-    };
-    let after = analyze(&set, "", &loaded.runner(), &options, &Silent)?;
-    let phase = after
-        .phases
-        .iter()
-        .find(|p| p.phase.name == advice.phase && p.status == PhaseStatus::Ok)
-        .ok_or_else(|| anyhow::anyhow!("the phase did not resolve"))?;
-    let missed: BTreeSet<String> = phase.misses.iter().map(|m| m.label_with_mode()).collect();
-    let worse = after
-        .phases
-        .iter()
-        .filter(|p| p.status == PhaseStatus::Ok && p.phase.name != advice.phase)
-        .filter(|p| p.units.missed > missed_before.get(&p.phase.name).copied().unwrap_or(0))
-        .map(|p| p.phase.name.clone())
-        .collect();
-    Ok((advice.units.intersection(&missed).count(), worse))
 }
 
 /// Writes the steps into the deps-only phase's attributes, as the fix line says them;

@@ -574,3 +574,10 @@ doCheck = false
         "{top}"
     );
 }
+
+#[test]
+fn fix_lines_can_be_printed_unchecked() {
+    let report = Fixture::new("select").report_json(&["--no-fix-check"]);
+    let cli = phase(&report, "cli");
+    assert!(cli["misses"][0]["remedy"].get("check").is_none(), "{cli}");
+}
