@@ -23,8 +23,8 @@ pub struct FlakePhases {
 
 /// Reads a flake (or any Nix file with crane calls) and the files it imports.
 pub fn read_flake(path: &Path) -> Result<FlakePhases> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = eval::files::read_regular(path)
+        .map_err(|why| anyhow::anyhow!("cannot read {}: {why}", path.display()))?;
     // `flake.nix` has the parent `""`, which is the current directory.
     let base_dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -62,7 +62,11 @@ pub fn read_flake_str(text: &str, path: &Path, base_dir: &Path) -> Result<FlakeP
 }
 
 fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
-    let mut evaluator = eval::Evaluator::new(base_dir);
+    // Files are inside the flake when they really are: `..` and links resolved.
+    let base_dir = base_dir
+        .canonicalize()
+        .unwrap_or_else(|_| base_dir.to_path_buf());
+    let mut evaluator = eval::Evaluator::new(&base_dir);
     let root = evaluator.eval_file(text, path)?;
     let specs = collect::phase_specs(&mut evaluator, root);
     let warnings = evaluator.finish()?;

@@ -45,6 +45,7 @@ impl Evaluator {
                 Value::CraneFunction(Toolchain::named(base), name.to_string())
             }
             _ if source_function(base, name) => builtin(Builtin::Source(name.to_string())),
+            _ if super::paths::is_path_append(base, name) => builtin(Builtin::PathAppend),
             _ => {
                 named_function(name).map_or_else(|| Value::Unknown(described.to_string()), builtin)
             }

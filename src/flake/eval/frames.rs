@@ -18,6 +18,7 @@ impl Evaluator {
     /// A flake's outputs: `outputs` called with `self` bound to its own result (flake
     /// inputs unknown); a file that is not a flake is its own outputs.
     pub fn flake_outputs(&mut self, root: Value) -> Value {
+        self.note_input_names(&root);
         let outputs = match &root {
             Value::Attrs(set) => set.entries.get("outputs").cloned().map(|t| self.force(&t)),
             _ => None,

@@ -8,6 +8,7 @@
 //! (the functions it implements), `crane` and `frames` (what it knows of crane and of the
 //! flake frameworks), `files` (reading files and positions) and `value`.
 
+mod budget;
 mod builtins;
 mod core;
 mod crane;
@@ -15,6 +16,7 @@ pub mod files;
 mod frames;
 mod nixpkgs_lib;
 mod ops;
+mod paths;
 mod scope;
 pub mod value;
 
@@ -26,7 +28,7 @@ use anyhow::{Result, anyhow};
 use rowan::ast::AstNode;
 
 use crate::phase::{Note, SourceLocation};
-use files::{Files, Pos};
+use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
@@ -84,13 +86,17 @@ pub struct Evaluator {
     /// Where each attribute of a set was written, by its thunk.
     attr_pos: HashMap<ThunkId, Pos>,
     /// The expressions of the thunks being forced: where an infinite recursion is.
-    evaluating: HashMap<ThunkId, (Pos, String)>,
+    evaluating: HashMap<ThunkId, (Pos, rnix::ast::Expr)>,
     /// Attributes that exist only under a condition the evaluator cannot decide, by their
     /// thunk. They are kept (they exist on some systems).
     conditional: HashMap<ThunkId, Condition>,
     /// The flake's own outputs (`self`) and the flake's directory: a `src = self` names
     /// that directory.
     self_dir: Option<(Rc<AttrSetValue>, PathBuf)>,
+    /// The names of the flake's inputs (`nixpkgs`, `crane`, ...).
+    input_names: std::collections::BTreeSet<String>,
+    /// Steps and bytes spent so far, against the evaluation's budget.
+    spent: budget::Spent,
 }
 
 /// An expression as written, on one line and cut at 120 characters.
@@ -127,6 +133,8 @@ impl Evaluator {
             evaluating: HashMap::new(),
             conditional: HashMap::new(),
             self_dir: None,
+            input_names: std::collections::BTreeSet::new(),
+            spent: budget::Spent::default(),
         }
     }
 
@@ -225,15 +233,23 @@ impl Evaluator {
         Ok(self.force(&thunk))
     }
 
-    /// Evaluates another Nix file of the flake (cached by path). One that does not exist
-    /// or cannot be read is bad input; one outside the flake's directory is unknown.
+    /// Evaluates another Nix file of the flake (cached by where it really is). One that
+    /// does not exist or cannot be read is bad input; one outside the flake's directory
+    /// (written so, or reached through `..` or a symbolic link) is never read: unknown,
+    /// with a warning.
     fn import(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let path = if path.is_dir() {
             path.join("default.nix")
         } else {
             path.to_path_buf()
         };
-        if let Some(thunk) = self.imported.get(&path) {
+        if !files::normalize(&path).starts_with(&self.files.base_dir) {
+            return self.outside_flake(pos, written);
+        }
+        let Some(real) = files::resolved(&path) else {
+            return self.fail_import(pos, written, &Unreadable::Missing.to_string());
+        };
+        if let Some(thunk) = self.imported.get(&real) {
             let thunk = thunk.clone();
             // Whenever the file is needed, it fails: Nix would too.
             if thunk.is_evaluating() {
@@ -245,28 +261,17 @@ impl Evaluator {
             }
             return self.force(&thunk);
         }
-        if !path.starts_with(&self.files.base_dir) {
-            self.warnings.push(Note::at(
-                self.location(pos),
-                format!("import of {written} outside the flake's directory; its value is unknown"),
-            ));
-            return Value::Unknown(format!("import {written}"));
+        if !real.starts_with(&self.files.base_dir) {
+            return self.outside_flake(pos, written);
         }
-        let text = match std::fs::read_to_string(&path) {
+        let text = match files::read_regular(&real) {
             Ok(text) => text,
-            Err(err) => {
-                let why = match err.kind() {
-                    std::io::ErrorKind::NotFound => "no such file".to_string(),
-                    std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
-                    _ => err.to_string(),
-                };
-                return self.fail_import(pos, written, &why);
-            }
+            Err(why) => return self.fail_import(pos, written, &why.to_string()),
         };
-        match self.files.parse(&text, &path) {
+        match self.files.parse(&text, &real) {
             Ok((file, expr)) => {
                 let thunk = Thunk::pending(expr, self.root_env(), file);
-                self.imported.insert(path, thunk.clone());
+                self.imported.insert(real, thunk.clone());
                 self.force(&thunk)
             }
             Err(err) => {
@@ -275,6 +280,46 @@ impl Evaluator {
                 Value::error(ErrorKind::Other, message, Some(pos))
             }
         }
+    }
+
+    /// `builtins.readFile`: the text of a regular file inside the flake. A file outside
+    /// it is never read (unknown, with a warning); one that is missing is unknown too (it
+    /// may be made before the build); one that cannot be read is bad input.
+    fn read_file(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
+        let unknown = || Value::Unknown(format!("builtins.readFile {written}"));
+        if !files::normalize(path).starts_with(&self.files.base_dir) {
+            self.outside_flake(pos, written);
+            return unknown();
+        }
+        let Some(real) = files::resolved(path) else {
+            return unknown();
+        };
+        if !real.starts_with(&self.files.base_dir) {
+            self.outside_flake(pos, written);
+            return unknown();
+        }
+        match files::read_regular(&real) {
+            Ok(text) => match self.charge_string(text.len(), pos) {
+                Some(exceeded) => exceeded,
+                None => Value::Str(text),
+            },
+            Err(why) => {
+                let message = format!("cannot read {written}: {why}");
+                self.fail(pos, &message)
+            }
+        }
+    }
+
+    /// A file outside the flake's directory: never read; its value is unknown.
+    fn outside_flake(&mut self, pos: Pos, written: &str) -> Value {
+        let warning = Note::at(
+            self.location(pos),
+            format!("import of {written} outside the flake's directory; its value is unknown"),
+        );
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+        Value::Unknown(format!("import {written}"))
     }
 
     /// An import Nix fails on before any output exists: `file:line: cannot import …`.

@@ -223,6 +223,10 @@ pub enum Builtin {
     RecursiveUpdate,
     ToString,
     ConcatStringsSep,
+    /// `builtins.readFile`.
+    ReadFile,
+    /// `lib.path.append`.
+    PathAppend,
     /// `crane.mkLib`: makes a crane lib from `pkgs`.
     MkLib,
     /// A function making a source from a local directory (`craneLib.cleanCargoSource`,
