@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+pub use collect::CraneCalls;
+
 use crate::phase::{Note, PhaseSpec};
 
 /// The phases found in a flake. Produced by [`read_flake`].
@@ -19,6 +21,17 @@ pub struct FlakePhases {
     pub specs: Vec<PhaseSpec>,
     /// Things that could not be resolved, with file:line.
     pub warnings: Vec<Note>,
+    /// The crane calls written in the files the flake reaches, and how many are phases.
+    pub crane_calls: CraneCalls,
+}
+
+impl FlakePhases {
+    /// How many crane calls were found and placed, for the phase source's description.
+    pub fn summary(&self) -> String {
+        let CraneCalls { found, placed } = self.crane_calls;
+        let calls = if found == 1 { "call" } else { "calls" };
+        format!("{found} crane {calls} found, {placed} placed as phases")
+    }
 }
 
 /// Reads a flake (or any Nix file with crane calls) and the files it imports.
@@ -68,7 +81,11 @@ fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
         .unwrap_or_else(|_| base_dir.to_path_buf());
     let mut evaluator = eval::Evaluator::new(&base_dir);
     let root = evaluator.eval_file(text, path)?;
-    let specs = collect::phase_specs(&mut evaluator, root);
+    let (specs, crane_calls) = collect::phase_specs(&mut evaluator, root);
     let warnings = evaluator.finish()?;
-    Ok(FlakePhases { specs, warnings })
+    Ok(FlakePhases {
+        specs,
+        warnings,
+        crane_calls,
+    })
 }

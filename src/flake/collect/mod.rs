@@ -2,6 +2,7 @@
 //! into phase specs.
 
 mod same;
+mod sites;
 mod specs;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -12,6 +13,7 @@ use super::eval::{Evaluator, FrameId, is_system_name};
 use crate::phase::crane::is_known_attr;
 use crate::phase::{PhaseSpec, SourceLocation, is_env_attr};
 use same::same_calls;
+pub use sites::CraneCalls;
 use specs::Specs;
 
 /// How deep the outputs are searched for derivations.
@@ -40,7 +42,9 @@ impl Found {
     }
 }
 
-pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
+/// The phases a flake's outputs hold, and how many of the crane calls written in its files
+/// they account for.
+pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, CraneCalls) {
     let mut search = Search {
         found: BTreeMap::new(),
         conditions: Vec::new(),
@@ -106,7 +110,9 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         entry.unconditional |= found.unconditional;
         entry.conditions.extend(found.conditions);
     }
-    Specs::build(evaluator, merged, classes)
+    let (specs, placed) = Specs::build(evaluator, merged, classes.clone());
+    let calls = evaluator.speculatively(|evaluator| sites::account(evaluator, &placed, &classes));
+    (specs, calls)
 }
 
 struct Search {
@@ -293,6 +299,11 @@ fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
     }
     for (preference, group) in [(0, "checks"), (1, "packages")] {
         if let Some(i) = names.iter().position(|p| *p == group) {
+            // Deeper inside an output (a NixOS test's `systemPackages`, a wrapper's
+            // arguments): used by that output, which does not name it.
+            if names.len() > i + 2 {
+                return None;
+            }
             if let Some(name) = names.get(i + 1) {
                 return Some((preference, all - (i + 2), name.to_string()));
             }

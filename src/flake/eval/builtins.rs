@@ -50,6 +50,9 @@ impl Builtin {
             | Builtin::Abort
             | Builtin::TryEval
             | Builtin::ReadFile
+            | Builtin::OverrideAttrs(_)
+            | Builtin::MergeDefinitions
+            | Builtin::CallFile(..)
             | Builtin::CraneLibOverride(..) => 1,
             Builtin::Source(name) => match name.as_str() {
                 "sourceFilesBySuffices" | "sourceByRegex" | "filterSource" => 2,
@@ -109,6 +112,12 @@ impl Evaluator {
                 Some((path, written)) => self.read_file(&path, &written, pos),
                 None => unknown(),
             },
+            Builtin::OverrideAttrs(id) => self.override_attrs(*id, &args[0], pos, text),
+            Builtin::MkFlake => self.mk_flake(args, pos, text),
+            Builtin::MergeDefinitions => self.merge_definitions(&args[0], text),
+            Builtin::CallFile(path, extra_args) => {
+                self.call_file(path, *extra_args, &args[0], pos, text)
+            }
             Builtin::PathAppend => {
                 let (base, sub) = (strict!(self, &args[0]), strict!(self, &args[1]));
                 self.path_append(&base, &sub, text)

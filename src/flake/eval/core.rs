@@ -278,7 +278,7 @@ impl Evaluator {
             Value::CraneFunction(toolchain, name) => {
                 self.crane_call(&toolchain, &name, arg, pos, text)
             }
-            Value::Unknown(function) => self.apply_unknown(&function, arg, text),
+            Value::Unknown(function) => self.apply_unknown(&function, arg, pos, text),
             failed @ Value::Error(_) => failed,
             other if other.is_known_non_set() => Value::error(
                 ErrorKind::Other,

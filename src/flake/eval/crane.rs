@@ -35,6 +35,9 @@ impl Evaluator {
             }
             return crane_lib_attr(&Toolchain::named(base), name, described);
         }
+        if let Some(known) = super::frames::framework_function(base, name) {
+            return builtin(known);
+        }
         match name {
             "mkLib" => builtin(Builtin::MkLib),
             "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
@@ -45,7 +48,6 @@ impl Evaluator {
                 Value::CraneFunction(Toolchain::named(base), name.to_string())
             }
             _ if source_function(base, name) => builtin(Builtin::Source(name.to_string())),
-            _ if super::paths::is_path_append(base, name) => builtin(Builtin::PathAppend),
             _ => {
                 named_function(name).map_or_else(|| Value::Unknown(described.to_string()), builtin)
             }
@@ -114,6 +116,7 @@ impl Evaluator {
             failure,
             pos,
             toolchain: toolchain.clone(),
+            overrides: None,
         });
         self.derivations.push(derivation.clone());
         Value::Derivation(derivation)

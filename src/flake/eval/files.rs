@@ -45,6 +45,8 @@ pub struct SourceFile {
     /// The path as shown to users, relative to the flake's directory.
     pub shown: String,
     pub text: String,
+    /// The parsed file, for looking through it again.
+    pub syntax: rnix::SyntaxNode,
 }
 
 /// The files read so far, and the flake's directory they are shown relative to.
@@ -63,6 +65,14 @@ impl Files {
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
+    }
+
+    /// Every file read, with its id.
+    pub fn all(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (FileId(i as u32), file))
     }
 
     /// The flake's own file (the first one read).
@@ -115,6 +125,7 @@ impl Files {
             path: path.to_path_buf(),
             shown,
             text: text.to_string(),
+            syntax: parsed.syntax(),
         });
         Ok((FileId(self.files.len() as u32 - 1), expr))
     }

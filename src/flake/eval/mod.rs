@@ -8,14 +8,17 @@
 //! (the functions it implements), `crane` and `frames` (what it knows of crane and of the
 //! flake frameworks), `files` (reading files and positions) and `value`.
 
+mod blueprint;
 mod budget;
 mod builtins;
 mod core;
 mod crane;
 pub mod files;
+mod flake_parts;
 mod frames;
 mod nixpkgs_lib;
 mod ops;
+mod overrides;
 mod paths;
 mod scope;
 pub mod value;
@@ -202,6 +205,11 @@ impl Evaluator {
 
     pub fn derivation(&self, id: DerivationId) -> Rc<CraneDerivation> {
         self.derivations[id.0].clone()
+    }
+
+    /// Every file the evaluation read, with its id.
+    pub fn files(&self) -> impl Iterator<Item = (files::FileId, &files::SourceFile)> {
+        self.files.all()
     }
 
     /// Every `let` and `rec` binding evaluated.
