@@ -52,6 +52,7 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
         called: Vec::new(),
         frames_visited: HashSet::new(),
         outputs: None,
+        in_arguments: false,
     };
     let start = evaluator.flake_outputs(root);
     if let Value::Attrs(set) = &start {
@@ -65,11 +66,13 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
         search.frames_loop = true;
         let mut seen_frames = 0;
         while let Some(frame) = evaluator.nth_frame(seen_frames) {
+            search.in_arguments = evaluator.is_argument_frame(seen_frames);
             seen_frames += 1;
             if !search.is_outputs(&frame) {
                 search.visit(evaluator, frame, &mut Vec::new(), 0);
             }
         }
+        search.in_arguments = false;
     });
     // Force every argument of every crane call, so the derivations they hold (an inline or
     // let-bound `cargoArtifacts`) exist before bindings are searched for names.
@@ -129,6 +132,9 @@ struct Search {
     frames_visited: HashSet<(FrameId, Vec<String>)>,
     /// The flake's outputs: handed to an unknown function (`check self`), not searched again.
     outputs: Option<Rc<AttrSetValue>>,
+    /// Searching a set handed to an unknown function: only `packages.x`/`checks.x` in it
+    /// name a derivation, not its argument names (`contents`, `extraDerivations`).
+    in_arguments: bool,
 }
 
 impl Search {
@@ -155,6 +161,7 @@ impl Search {
             }
             found.conditions.extend(self.conditions.iter().cloned());
         }
+        let name = name.filter(|(preference, _, _)| !self.in_arguments || *preference < 2);
         if let Some((preference, below, name)) = name {
             // `default` is the least telling name of its group.
             let defaultish = name == "default" || name.ends_with("-default");

@@ -74,6 +74,7 @@ impl Evaluator {
                 known
             }
             set @ Value::Attrs(_) => {
+                evaluator.argument_frames.insert(evaluator.frames.len());
                 evaluator.push_frame(set);
                 None
             }
@@ -102,6 +103,13 @@ impl Evaluator {
 
     pub fn frame(&self, id: FrameId) -> Value {
         self.frames[id.0].clone()
+    }
+
+    /// Whether the `n`th frame is a set of arguments handed to an unknown function (a
+    /// container's `contents`, a test's `nodes`): its names are that function's
+    /// arguments, not outputs.
+    pub fn is_argument_frame(&self, n: usize) -> bool {
+        self.argument_frames.contains(&n)
     }
 
     /// The `n`th frame pushed, if there are that many yet (searching frames pushes

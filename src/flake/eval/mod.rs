@@ -72,6 +72,8 @@ pub struct Evaluator {
     /// Values handed to functions the evaluator does not know (flake-parts' `mkFlake`
     /// arguments): they may hold crane calls too.
     frames: Vec<Value>,
+    /// Which frames are sets handed to unknown functions as their argument.
+    argument_frames: std::collections::HashSet<usize>,
     /// The frames pushed by a thunk's own evaluation (not by thunks it forced): an
     /// unknown value found in the outputs is searched through the frames it was made from.
     frames_by_thunk: HashMap<ThunkId, Vec<FrameId>>,
@@ -127,6 +129,7 @@ impl Evaluator {
             derivations: Vec::new(),
             bindings: Vec::new(),
             frames: Vec::new(),
+            argument_frames: std::collections::HashSet::new(),
             frames_by_thunk: HashMap::new(),
             forcing: Vec::new(),
             warnings: Vec::new(),
