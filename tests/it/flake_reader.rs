@@ -664,6 +664,9 @@ fn a_crane_call_the_reader_cannot_place_is_said_and_never_replaced_by_the_quick_
     );
 }
 
+/// What a case writes into its copy of the workspace before the run.
+type Preparation = Box<dyn Fn(&Fixture)>;
+
 #[test]
 fn imports_never_escape_the_flake() {
     let outside = tempfile::tempdir().unwrap();
@@ -680,7 +683,7 @@ fn imports_never_escape_the_flake() {
     let link = |demo: &Fixture, name: &str, target: &Path| {
         std::os::unix::fs::symlink(target, demo.root().join(name)).unwrap();
     };
-    let cases: Vec<(&str, String, Box<dyn Fn(&Fixture)>)> = vec![
+    let cases: Vec<(&str, String, Preparation)> = vec![
         (
             "dot-dot",
             body("import (./. + \"/../outside/x.nix\") { inherit craneLib; }"),
