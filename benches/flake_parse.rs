@@ -1,5 +1,6 @@
 //! Benchmark: parsing and statically evaluating a generated 1,000-line flake (many phases,
-//! commonArgs, helper functions, lets). Target: under 50 ms.
+//! commonArgs, helper functions, lets). Target: under 50 ms. And a generated blueprint
+//! tree of 50 files (packages and checks found by directory). Target: under 100 ms.
 //!
 //! Run with `cargo bench --bench flake_parse`.
 
@@ -41,6 +42,56 @@ fn main() {
     println!(
         "slowest:                           {:.1} ms",
         times[RUNS - 1].as_secs_f64() * 1000.0
+    );
+    blueprint_tree();
+}
+
+/// Packages (and as many checks) in the generated blueprint tree: with the flake and its
+/// lib, 50 files.
+const BLUEPRINT_PACKAGES: usize = 24;
+
+/// A blueprint flake whose `nix/packages/*.nix` and `nix/checks/*.nix` hold the crane calls.
+fn blueprint_tree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nix = dir.path().join("nix");
+    for sub in ["lib", "packages", "checks"] {
+        std::fs::create_dir_all(nix.join(sub)).expect("create dirs");
+    }
+    let flake = "{ outputs = inputs: inputs.blueprint { inherit inputs; prefix = \"nix\"; }; }\n";
+    std::fs::write(dir.path().join("flake.nix"), flake).expect("write flake");
+    std::fs::write(
+        nix.join("lib/default.nix"),
+        "{ flake, inputs }: { craneLibFor = pkgs: inputs.crane.mkLib pkgs; commonArgs = { src = ../..; strictDeps = true; }; }\n",
+    )
+    .expect("write lib");
+    for i in 0..BLUEPRINT_PACKAGES {
+        let package = if i == 0 {
+            "{ pkgs, flake, ... }:\n(flake.lib.craneLibFor pkgs).buildDepsOnly flake.lib.commonArgs\n".to_string()
+        } else {
+            format!(
+                "{{ pkgs, flake, perSystem, pname, ... }}:\n(flake.lib.craneLibFor pkgs).buildPackage (flake.lib.commonArgs // {{\n  inherit pname;\n  cargoArtifacts = perSystem.self.member-0;\n  cargoExtraArgs = \"--locked -p member-{i}\";\n}})\n"
+            )
+        };
+        std::fs::write(nix.join(format!("packages/member-{i}.nix")), package).expect("write");
+        let check = format!(
+            "{{ pkgs, flake, perSystem, ... }}:\n(flake.lib.craneLibFor pkgs).cargoClippy (flake.lib.commonArgs // {{\n  cargoArtifacts = perSystem.self.member-0;\n  cargoExtraArgs = \"--locked -p member-{i}\";\n}})\n"
+        );
+        std::fs::write(nix.join(format!("checks/clippy-{i}.nix")), check).expect("write");
+    }
+    let path = dir.path().join("flake.nix");
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            let phases = read_flake_str(flake, &path, dir.path()).expect("blueprint reads");
+            assert_eq!(phases.specs.len(), 2 * BLUEPRINT_PACKAGES);
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!("blueprint: {} files", 2 * BLUEPRINT_PACKAGES + 2);
+    println!(
+        "parse + evaluate (median of {RUNS}): {:.1} ms",
+        times[RUNS / 2].as_secs_f64() * 1000.0
     );
 }
 

@@ -161,15 +161,21 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     } else if let Some(flake) = &options.flake {
         let found = read_flake(flake)?;
         if found.specs.is_empty() {
+            let what = match found.crane_calls.found {
+                0 => "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...)"
+                    .to_string(),
+                _ => found.summary(),
+            };
             bail!(
-                "{}: no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...){}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
+                "{}: {what}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
                 flake.display(),
                 unresolved_note(&found.warnings)
             );
         }
+        let summary = found.summary();
         warnings = found.warnings;
         let shown = flake.display().to_string();
-        (found.specs, format!("flake {shown}"), shown)
+        (found.specs, format!("flake {shown} ({summary})"), shown)
     } else if phases_beside.is_file() {
         let specs = read_phases_file(&phases_beside, DEFAULT_PHASES_FILE)?;
         (
@@ -179,6 +185,15 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         )
     } else if let Some(flake) = &nearest_flake {
         let found = read_flake(flake)?;
+        let summary = found.summary();
+        // Crane calls the reader found but could not place are not a reason to guess.
+        if found.specs.is_empty() && found.crane_calls.found > 0 {
+            bail!(
+                "{}: {summary}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
+                flake.display(),
+                unresolved_note(&found.warnings)
+            );
+        }
         warnings = found.warnings;
         let shown = match flake.parent() {
             Some(dir) if dir == source_root => format!("{DEFAULT_FLAKE} beside the manifest"),
@@ -198,7 +213,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         } else {
             (
                 found.specs,
-                format!("flake {shown}"),
+                format!("flake {shown} ({summary})"),
                 DEFAULT_FLAKE.to_string(),
             )
         }

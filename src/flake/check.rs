@@ -398,3 +398,175 @@ fn static_name(attr: &ast::Attr) -> Option<String> {
         ast::Attr::Dynamic(_) => None,
     }
 }
+
+/// Unary operators in a row (`!!!!x`, `- - -1`) beyond which a file is refused: each
+/// nests one level deeper, and the evaluator follows no deeper than this anyway.
+pub const MAX_UNARY_RUN: usize = 4000;
+/// Operators and function applications in one chain (`a + b + c …`, `f a b c …`) beyond
+/// which a file is refused before it is parsed: the parser's work grows with the square
+/// of such a chain.
+pub const MAX_CHAIN: usize = 20_000;
+
+/// Nesting the parser would take too long over, found in one pass over the tokens: where
+/// (a byte offset) and what, as a syntax error.
+pub fn too_deep(text: &str) -> Option<(usize, String)> {
+    /// One bracket level: the operators and applications in its current chain.
+    struct Level {
+        chain: usize,
+        chain_start: usize,
+        in_list: bool,
+        after_operand: bool,
+        after_dot: bool,
+    }
+    let level = |in_list, at| Level {
+        chain: 0,
+        chain_start: at,
+        in_list,
+        after_operand: false,
+        after_dot: false,
+    };
+    let mut levels = vec![level(false, 0)];
+    let (mut unary_run, mut unary_start) = (0usize, 0usize);
+    let mut offset = 0;
+    for (kind, token) in rnix::tokenize(text) {
+        let at = offset;
+        offset += token.len();
+        if matches!(kind, TOKEN_WHITESPACE | TOKEN_COMMENT) {
+            continue;
+        }
+        let top = levels.last_mut()?;
+        if matches!(kind, TOKEN_INVERT | TOKEN_SUB) && !top.after_operand {
+            if unary_run == 0 {
+                unary_start = at;
+            }
+            unary_run += 1;
+            if unary_run > MAX_UNARY_RUN {
+                return Some((
+                    unary_start,
+                    format!("nesting too deep: more than {MAX_UNARY_RUN} unary operators in a row"),
+                ));
+            }
+        } else {
+            unary_run = 0;
+        }
+        let operand = matches!(
+            kind,
+            TOKEN_IDENT
+                | TOKEN_INTEGER
+                | TOKEN_FLOAT
+                | TOKEN_PATH_ABS
+                | TOKEN_PATH_REL
+                | TOKEN_PATH_HOME
+                | TOKEN_PATH_SEARCH
+                | TOKEN_URI
+                | TOKEN_STRING_START
+                | TOKEN_L_PAREN
+                | TOKEN_L_BRACE
+                | TOKEN_L_BRACK
+                | TOKEN_REC
+        );
+        let counts = if operand {
+            // An operand right after another is an application (`f a b`), except in a
+            // list and after a `.` (`a.b`).
+            top.after_operand && !top.in_list && !top.after_dot
+        } else {
+            is_operator(kind)
+        };
+        if counts {
+            if top.chain == 0 {
+                top.chain_start = at;
+            }
+            top.chain += 1;
+            if top.chain > MAX_CHAIN {
+                return Some((
+                    top.chain_start,
+                    format!(
+                        "expression too long: more than {MAX_CHAIN} operators or function applications in one chain"
+                    ),
+                ));
+            }
+        }
+        if is_separator(kind) {
+            top.chain = 0;
+        }
+        top.after_dot = kind == TOKEN_DOT;
+        top.after_operand = matches!(
+            kind,
+            TOKEN_IDENT
+                | TOKEN_INTEGER
+                | TOKEN_FLOAT
+                | TOKEN_PATH_ABS
+                | TOKEN_PATH_REL
+                | TOKEN_PATH_HOME
+                | TOKEN_PATH_SEARCH
+                | TOKEN_URI
+                | TOKEN_STRING_END
+                | TOKEN_R_PAREN
+                | TOKEN_R_BRACE
+                | TOKEN_R_BRACK
+        );
+        match kind {
+            TOKEN_L_PAREN | TOKEN_L_BRACE | TOKEN_INTERPOL_START | TOKEN_STRING_START => {
+                levels.push(level(false, at))
+            }
+            TOKEN_L_BRACK => levels.push(level(true, at)),
+            TOKEN_R_PAREN | TOKEN_R_BRACE | TOKEN_INTERPOL_END | TOKEN_STRING_END
+            | TOKEN_R_BRACK
+                if levels.len() > 1 =>
+            {
+                levels.pop();
+                if let Some(outer) = levels.last_mut() {
+                    outer.after_operand = true;
+                    outer.after_dot = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_operator(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_ADD
+            | TOKEN_SUB
+            | TOKEN_MUL
+            | TOKEN_DIV
+            | TOKEN_CONCAT
+            | TOKEN_UPDATE
+            | TOKEN_AND_AND
+            | TOKEN_OR_OR
+            | TOKEN_IMPLICATION
+            | TOKEN_EQUAL
+            | TOKEN_NOT_EQUAL
+            | TOKEN_LESS
+            | TOKEN_LESS_OR_EQ
+            | TOKEN_MORE
+            | TOKEN_MORE_OR_EQ
+            | TOKEN_PIPE_LEFT
+            | TOKEN_PIPE_RIGHT
+            | TOKEN_INVERT
+            | TOKEN_QUESTION
+    )
+}
+
+/// Tokens that end a chain: bindings, function heads, keywords between expressions.
+fn is_separator(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_SEMICOLON
+            | TOKEN_COMMA
+            | TOKEN_ASSIGN
+            | TOKEN_COLON
+            | TOKEN_IN
+            | TOKEN_THEN
+            | TOKEN_ELSE
+            | TOKEN_IF
+            | TOKEN_LET
+            | TOKEN_WITH
+            | TOKEN_ASSERT
+            | TOKEN_INHERIT
+            | TOKEN_AT
+    )
+}

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+pub use collect::CraneCalls;
+
 use crate::phase::{Note, PhaseSpec};
 
 /// The phases found in a flake. Produced by [`read_flake`].
@@ -19,12 +21,23 @@ pub struct FlakePhases {
     pub specs: Vec<PhaseSpec>,
     /// Things that could not be resolved, with file:line.
     pub warnings: Vec<Note>,
+    /// The crane calls written in the files the flake reaches, and how many are phases.
+    pub crane_calls: CraneCalls,
+}
+
+impl FlakePhases {
+    /// How many crane calls were found and placed, for the phase source's description.
+    pub fn summary(&self) -> String {
+        let CraneCalls { found, placed } = self.crane_calls;
+        let calls = if found == 1 { "call" } else { "calls" };
+        format!("{found} crane {calls} found, {placed} placed as phases")
+    }
 }
 
 /// Reads a flake (or any Nix file with crane calls) and the files it imports.
 pub fn read_flake(path: &Path) -> Result<FlakePhases> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = eval::files::read_regular(path)
+        .map_err(|why| anyhow::anyhow!("cannot read {}: {why}", path.display()))?;
     // `flake.nix` has the parent `""`, which is the current directory.
     let base_dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -62,9 +75,17 @@ pub fn read_flake_str(text: &str, path: &Path, base_dir: &Path) -> Result<FlakeP
 }
 
 fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
-    let mut evaluator = eval::Evaluator::new(base_dir);
+    // Files are inside the flake when they really are: `..` and links resolved.
+    let base_dir = base_dir
+        .canonicalize()
+        .unwrap_or_else(|_| base_dir.to_path_buf());
+    let mut evaluator = eval::Evaluator::new(&base_dir);
     let root = evaluator.eval_file(text, path)?;
-    let specs = collect::phase_specs(&mut evaluator, root);
+    let (specs, crane_calls) = collect::phase_specs(&mut evaluator, root);
     let warnings = evaluator.finish()?;
-    Ok(FlakePhases { specs, warnings })
+    Ok(FlakePhases {
+        specs,
+        warnings,
+        crane_calls,
+    })
 }

@@ -26,6 +26,10 @@ const CASES: &[&str] = &[
     "nixpkgs-helpers",
     "flake-utils-self",
     "merged-conditional",
+    "blueprint",
+    "flake-parts-modules",
+    "path-arithmetic",
+    "flake-utils-variants",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -307,7 +311,7 @@ fn flake_beside_the_manifest_is_picked_up() {
     let report = demo.report_json(&[]);
     assert_eq!(
         report["phase_source"],
-        "flake flake.nix beside the manifest"
+        "flake flake.nix beside the manifest (5 crane calls found, 5 placed as phases)"
     );
     let names = common::phase_names(&report);
     assert_eq!(
@@ -524,4 +528,323 @@ fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
         warnings[0].contains("RUSTUP_TOOLCHAIN=1.70.0"),
         "{warnings:?}"
     );
+}
+
+#[test]
+fn blueprint_directories_are_phases_with_blueprints_arguments() {
+    let found = phases_of("blueprint");
+    let phase = |name: &str| common::phase(&found, name);
+    // `perSystem.self.deps` is the package `packages/deps.nix`; `pname` is the file's name.
+    assert_eq!(phase("server")["artifacts_from"], "deps");
+    assert_eq!(phase("server")["origin"], "nix/packages/server.nix:2");
+    assert_eq!(
+        phase("server")["commands"][0],
+        "cargo build --release --message-format json-render-diagnostics --locked -p server"
+    );
+    // A package directory is its default.nix; a check is named by its file.
+    assert_eq!(phase("cli")["origin"], "nix/packages/cli/default.nix:2");
+    assert_eq!(phase("clippy")["artifacts_from"], "deps");
+    // Artifacts from another flake: approximate, never "none".
+    let coverage = phase("coverage");
+    assert!(
+        coverage["approximations"][0]
+            .as_str()
+            .unwrap()
+            .contains("cargoArtifacts could not be resolved (perSystem.shared-deps.default)"),
+        "{coverage}"
+    );
+    assert_eq!(
+        found["phase_source"].as_str().unwrap(),
+        format!(
+            "flake {} (5 crane calls found, 5 placed as phases)",
+            flake("blueprint").display()
+        )
+    );
+}
+
+#[test]
+fn flake_parts_modules_merge_per_system_and_module_arguments() {
+    let found = phases_of("flake-parts-modules");
+    let phase = |name: &str| common::phase(&found, name);
+    // `craneLib`/`commonArgs` from `_module.args`, `config.packages.deps` and `self'`.
+    assert_eq!(phase("server")["artifacts_from"], "deps");
+    assert_eq!(phase("clippy")["artifacts_from"], "deps");
+    // `.overrideAttrs { CARGO_PROFILE = "dev"; }` reaches the build: another profile.
+    assert_eq!(
+        phase("server-dev")["commands"][0],
+        "cargo build --profile dev --message-format json-render-diagnostics --locked -p server"
+    );
+    // cargoExtraArgs through overrideAttrs never reaches crane's commands: said.
+    assert_eq!(phase("clippy-all")["commands"], phase("clippy")["commands"]);
+    let warnings: Vec<&str> = found["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings[0]
+            .starts_with("flake.nix:13: flake-parts module `inputs.treefmt-nix.flakeModule`"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("nix/checks.nix:13: ") && warnings[1].contains("`cargoExtraArgs`"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn computed_paths_are_followed_and_a_package_used_in_a_test_keeps_its_name() {
+    let found = phases_of("path-arithmetic");
+    let names = common::phase_names(&found);
+    assert_eq!(
+        names,
+        [
+            "cargoArtifacts",
+            "doc",
+            "test",
+            "audit",
+            "fmt",
+            "server",
+            "cli"
+        ]
+    );
+    let phase = |name: &str| common::phase(&found, name);
+    assert_eq!(phase("server")["origin"], "crates/server/package.nix:2");
+    assert_eq!(phase("doc")["origin"], "nix/parts/doc.nix:2");
+    assert_eq!(phase("fmt")["origin"], "nix/parts/default.nix:2");
+    assert_eq!(phase("audit")["origin"], "nix/audit.nix:2");
+    // `overrideAttrs (old: …)`: the environment it adds reaches the build.
+    assert_eq!(
+        phase("cli")["env"],
+        json!({"CARGO_PROFILE_RELEASE_LTO": "thin"})
+    );
+    assert_eq!(found["warnings"], json!([]));
+}
+
+/// A flake written into a copy of the demo workspace, with more files beside it.
+fn phases_in_demo(flake_text: &str, files: &[(&str, &str)]) -> (Fixture, std::process::Output) {
+    let demo = Fixture::new("demo");
+    let flake = demo.root().join("flake.nix");
+    fs::write(&flake, flake_text).unwrap();
+    for (name, content) in files {
+        let path = demo.root().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(&flake)
+        .output()
+        .unwrap();
+    (demo, output)
+}
+
+#[test]
+fn a_crane_call_the_reader_cannot_place_is_said_and_never_replaced_by_the_quick_start_set() {
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    // The crane call is only in a function nothing calls (and not in the outputs).
+    fs::write(
+        demo.root().join("flake.nix"),
+        "{ outputs = { crane, ... }: let unused = pkgs: (crane.mkLib pkgs).buildPackage { }; in { }; }\n",
+    )
+    .unwrap();
+    let output = demo.report(&["--format", "json"]).get_output().clone();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 crane call found, 0 placed as phases")
+            && stderr.contains(
+                "flake.nix:1: (crane.mkLib pkgs).buildPackage: this crane call is not a phase"
+            ),
+        "{stderr}"
+    );
+}
+
+/// What a case writes into its copy of the workspace before the run.
+type Preparation = Box<dyn Fn(&Fixture)>;
+
+#[test]
+fn imports_never_escape_the_flake() {
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(
+        outside.path().join("x.nix"),
+        "{ craneLib }: craneLib.buildPackage { cargoExtraArgs = \"--locked -p secret\"; }\n",
+    )
+    .unwrap();
+    let body = |import: &str| {
+        format!(
+            "{{ outputs = {{ crane, ... }}: let craneLib = crane.mkLib null; in {{\n  packages.x86_64-linux.a = craneLib.buildPackage {{ }};\n  packages.x86_64-linux.b = {import};\n}}; }}\n"
+        )
+    };
+    let link = |demo: &Fixture, name: &str, target: &Path| {
+        std::os::unix::fs::symlink(target, demo.root().join(name)).unwrap();
+    };
+    let cases: Vec<(&str, String, Preparation)> = vec![
+        (
+            "dot-dot",
+            body("import (./. + \"/../outside/x.nix\") { inherit craneLib; }"),
+            Box::new(|_| {}),
+        ),
+        (
+            "symlinked file",
+            body("import ./linked.nix { inherit craneLib; }"),
+            {
+                let target = outside.path().join("x.nix");
+                Box::new(move |demo| link(demo, "linked.nix", &target))
+            },
+        ),
+        (
+            "symlinked directory",
+            body("import ./linked-dir/x.nix { inherit craneLib; }"),
+            {
+                let target = outside.path().to_path_buf();
+                Box::new(move |demo| link(demo, "linked-dir", &target))
+            },
+        ),
+        (
+            "link to /etc/passwd",
+            body("builtins.readFile ./passwd"),
+            Box::new(move |demo| link(demo, "passwd", Path::new("/etc/passwd"))),
+        ),
+    ];
+    for (what, text, prepare) in cases {
+        let demo = Fixture::new("demo");
+        fs::create_dir_all(demo.root().join("../outside")).ok();
+        fs::copy(
+            outside.path().join("x.nix"),
+            demo.root().join("../outside/x.nix"),
+        )
+        .unwrap();
+        fs::write(demo.root().join("flake.nix"), &text).unwrap();
+        prepare(&demo);
+        let output = common::cache_miss()
+            .args(["phases", "--format", "json", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(demo.root().join("flake.nix"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{what}: {output:?}");
+        assert!(
+            !stdout.contains("secret") && !stdout.contains("root:"),
+            "{what}: {stdout}"
+        );
+        assert!(
+            stdout.contains("outside the flake's directory; its value is unknown"),
+            "{what}: {stdout}"
+        );
+    }
+}
+
+/// Runs the real binary on hostile flake text: it must end with exit 2, the expected
+/// error, within the time and memory bounds.
+#[test]
+fn hostile_flakes_end_quickly_with_a_clear_error() {
+    let let_flake = |bindings: &str, value: &str| {
+        format!(
+            "{{ outputs = {{ crane, ... }}: let craneLib = crane.mkLib null; {bindings} in {{ packages.x86_64-linux.a = craneLib.buildPackage {{ pname = {value}; }}; }}; }}\n"
+        )
+    };
+    let doublings: String = (1..=40)
+        .map(|i| format!("s{i} = s{} + s{};", i - 1, i - 1))
+        .collect();
+    let list: String = (1..=24)
+        .map(|i| format!("l{i} = l{} ++ l{};", i - 1, i - 1))
+        .collect();
+    let cases = [
+        (
+            "40 string doublings",
+            let_flake(&format!("s0 = \"ab\"; {doublings}"), "s40"),
+            "evaluation budget exceeded: a string of 32 MiB (more than 16 MiB allowed)",
+        ),
+        (
+            "a 2^24-element list",
+            let_flake(&format!("l0 = [ 1 ]; {list}"), "builtins.elemAt l24 0"),
+            "evaluation budget exceeded: a list of 2097152 elements",
+        ),
+        (
+            "exponential recursion",
+            let_flake(
+                "f = n: if n == 0 then 1 else (f (n - 1)) + (f (n - 1));",
+                "toString (f 40)",
+            ),
+            "evaluation budget exceeded: more than 5000000 evaluation steps",
+        ),
+        (
+            "100k unary operators",
+            let_flake("", &format!("{}true", "!".repeat(100_000))),
+            "syntax error: nesting too deep: more than 4000 unary operators in a row",
+        ),
+        (
+            "integer overflow",
+            let_flake("", "toString (9223372036854775807 + 1)"),
+            "integer overflow in adding 9223372036854775807 + 1",
+        ),
+    ];
+    for (what, text, expected) in cases {
+        let started = std::time::Instant::now();
+        let (_demo, output) = phases_in_demo(&text, &[]);
+        let elapsed = started.elapsed();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stderr.contains(expected) || stdout.contains(expected),
+            "{what}: {stderr}{stdout}"
+        );
+        if !what.starts_with("integer") {
+            assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+            assert!(stderr.contains("flake.nix:1:"), "{what}: {stderr}");
+        }
+        // Release builds take under 4 s each (README); a debug build on a busy machine
+        // is far slower, so this only catches runaways.
+        assert!(elapsed.as_secs() < 120, "{what}: {elapsed:?}");
+    }
+    // A 10,000-long `+ ""` chain is evaluated, not refused.
+    let chain = format!("\"a\"{}", " + \"\"".repeat(10_000));
+    let (_demo, output) = phases_in_demo(&let_flake("", &chain), &[]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn only_regular_files_are_read() {
+    common::cache_miss()
+        .args(["phases", "--manifest-path"])
+        .arg(Fixture::new("demo").manifest())
+        .args(["--flake", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read /dev/zero: not a regular file (a character device)",
+        ));
+    let demo = Fixture::new("demo");
+    let fifo = demo.root().join("fifo.nix");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    fs::write(
+        demo.root().join("flake.nix"),
+        "{ outputs = { crane, ... }: { packages.x86_64-linux = import ./fifo.nix; }; }\n",
+    )
+    .unwrap();
+    common::cache_miss()
+        .args(["phases", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(demo.root().join("flake.nix"))
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "flake.nix:1: cannot import ./fifo.nix: not a regular file (a FIFO)",
+        ));
 }

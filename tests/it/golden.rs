@@ -94,6 +94,10 @@ flake_goldens! {
     flake_flake_utils_self => "flake-utils-self",
     flake_merged_conditional => "merged-conditional",
     flake_not_evaluable => "not-evaluable",
+    flake_blueprint => "blueprint",
+    flake_flake_parts_modules => "flake-parts-modules",
+    flake_path_arithmetic => "path-arithmetic",
+    flake_utils_variants => "flake-utils-variants",
 }
 
 /// The phases file the flake reader writes reads back to the same phases.

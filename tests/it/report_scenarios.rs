@@ -395,10 +395,9 @@ fn a_flake_above_the_workspace_is_found_and_other_workspaces_are_left_out() {
     let phases: serde_json::Value = serde_json::from_slice(&output).unwrap();
     assert_eq!(common::phase_names(&phases), ["demoDeps", "server"]);
     assert!(
-        phases["phase_source"]
-            .as_str()
-            .unwrap()
-            .ends_with("flake.nix (the nearest above the manifest)"),
+        phases["phase_source"].as_str().unwrap().contains(
+            "flake.nix (the nearest above the manifest) (4 crane calls found, 4 placed as phases)"
+        ),
         "{phases}"
     );
     let warning = phases["warnings"][0].as_str().unwrap();
@@ -421,7 +420,7 @@ fn the_projects_own_flake_has_no_misses_and_no_findings() {
     let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
     assert_eq!(
         report["phase_source"],
-        "flake flake.nix beside the manifest"
+        "flake flake.nix beside the manifest (5 crane calls found, 5 placed as phases)"
     );
     let names = common::phase_names(&report);
     assert_eq!(

@@ -2,6 +2,7 @@
 //! into phase specs.
 
 mod same;
+mod sites;
 mod specs;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -12,6 +13,7 @@ use super::eval::{Evaluator, FrameId, is_system_name};
 use crate::phase::crane::is_known_attr;
 use crate::phase::{PhaseSpec, SourceLocation, is_env_attr};
 use same::same_calls;
+pub use sites::CraneCalls;
 use specs::Specs;
 
 /// How deep the outputs are searched for derivations.
@@ -40,7 +42,9 @@ impl Found {
     }
 }
 
-pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
+/// The phases a flake's outputs hold, and how many of the crane calls written in its files
+/// they account for.
+pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, CraneCalls) {
     let mut search = Search {
         found: BTreeMap::new(),
         conditions: Vec::new(),
@@ -48,6 +52,7 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         called: Vec::new(),
         frames_visited: HashSet::new(),
         outputs: None,
+        in_arguments: false,
     };
     let start = evaluator.flake_outputs(root);
     if let Value::Attrs(set) = &start {
@@ -61,11 +66,13 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         search.frames_loop = true;
         let mut seen_frames = 0;
         while let Some(frame) = evaluator.nth_frame(seen_frames) {
+            search.in_arguments = evaluator.is_argument_frame(seen_frames);
             seen_frames += 1;
             if !search.is_outputs(&frame) {
                 search.visit(evaluator, frame, &mut Vec::new(), 0);
             }
         }
+        search.in_arguments = false;
     });
     // Force every argument of every crane call, so the derivations they hold (an inline or
     // let-bound `cargoArtifacts`) exist before bindings are searched for names.
@@ -106,7 +113,9 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> Vec<PhaseSpec> {
         entry.unconditional |= found.unconditional;
         entry.conditions.extend(found.conditions);
     }
-    Specs::build(evaluator, merged, classes)
+    let (specs, placed) = Specs::build(evaluator, merged, classes.clone());
+    let calls = evaluator.speculatively(|evaluator| sites::account(evaluator, &placed, &classes));
+    (specs, calls)
 }
 
 struct Search {
@@ -123,6 +132,9 @@ struct Search {
     frames_visited: HashSet<(FrameId, Vec<String>)>,
     /// The flake's outputs: handed to an unknown function (`check self`), not searched again.
     outputs: Option<Rc<AttrSetValue>>,
+    /// Searching a set handed to an unknown function: only `packages.x`/`checks.x` in it
+    /// name a derivation, not its argument names (`contents`, `extraDerivations`).
+    in_arguments: bool,
 }
 
 impl Search {
@@ -149,6 +161,7 @@ impl Search {
             }
             found.conditions.extend(self.conditions.iter().cloned());
         }
+        let name = name.filter(|(preference, _, _)| !self.in_arguments || *preference < 2);
         if let Some((preference, below, name)) = name {
             // `default` is the least telling name of its group.
             let defaultish = name == "default" || name.ends_with("-default");
@@ -293,6 +306,11 @@ fn name_from_path(path: &[String]) -> Option<(u8, usize, String)> {
     }
     for (preference, group) in [(0, "checks"), (1, "packages")] {
         if let Some(i) = names.iter().position(|p| *p == group) {
+            // Deeper inside an output (a NixOS test's `systemPackages`, a wrapper's
+            // arguments): used by that output, which does not name it.
+            if names.len() > i + 2 {
+                return None;
+            }
             if let Some(name) = names.get(i + 1) {
                 return Some((preference, all - (i + 2), name.to_string()));
             }

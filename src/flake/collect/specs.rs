@@ -33,7 +33,7 @@ impl Specs<'_> {
         evaluator: &mut Evaluator,
         found: BTreeMap<DerivationId, Found>,
         classes: Vec<DerivationId>,
-    ) -> Vec<PhaseSpec> {
+    ) -> (Vec<PhaseSpec>, HashSet<DerivationId>) {
         let toolchains =
             toolchain_names(evaluator, found.values().map(|f| &f.derivation.toolchain));
         let conditions = found
@@ -75,7 +75,7 @@ impl Specs<'_> {
         for found in ordered {
             specs.add(&found.derivation, &mut taken);
         }
-        specs.specs
+        (specs.specs, specs.done)
     }
 
     fn add(&mut self, derivation: &Rc<CraneDerivation>, taken: &mut BTreeSet<String>) {

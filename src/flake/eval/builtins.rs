@@ -53,7 +53,11 @@ impl Builtin {
             | Builtin::TryEval
             | Builtin::CraneLibOverride(..)
             | Builtin::BaseNameOf
-            | Builtin::DirOf => 1,
+            | Builtin::DirOf
+            | Builtin::ReadFile
+            | Builtin::OverrideAttrs(_)
+            | Builtin::MergeDefinitions
+            | Builtin::CallFile(..) => 1,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
             Builtin::Source(name) => match name.as_str() {
                 "sourceFilesBySuffices" | "sourceByRegex" | "filterSource" => 2,
@@ -89,6 +93,7 @@ pub(super) fn named_function(name: &str) -> Option<Builtin> {
         "match" => Builtin::Match,
         "any" => Builtin::Any,
         "all" => Builtin::All,
+        "readFile" => Builtin::ReadFile,
         _ => return super::nixpkgs_lib::lib_function(name),
     })
 }
@@ -103,10 +108,30 @@ impl Evaluator {
     ) -> Value {
         let unknown = || Value::Unknown(text.to_string());
         match builtin {
-            Builtin::Import => match strict!(self, &args[0]) {
-                Value::Path(path, written) => self.import(&path, &written, pos),
-                _ => unknown(),
+            Builtin::Import => {
+                let target = strict!(self, &args[0]);
+                match Evaluator::as_path(&target) {
+                    Some((path, written)) => self.import(&path, &written, pos),
+                    None => {
+                        self.unfollowed_import(&target, pos, text);
+                        unknown()
+                    }
+                }
+            }
+            Builtin::ReadFile => match Evaluator::as_path(&strict!(self, &args[0])) {
+                Some((path, written)) => self.read_file(&path, &written, pos),
+                None => unknown(),
             },
+            Builtin::OverrideAttrs(id) => self.override_attrs(*id, &args[0], pos, text),
+            Builtin::MkFlake => self.mk_flake(args, pos, text),
+            Builtin::MergeDefinitions => self.merge_definitions(&args[0], text),
+            Builtin::CallFile(path, extra_args) => {
+                self.call_file(path, *extra_args, &args[0], pos, text)
+            }
+            Builtin::PathAppend => {
+                let (base, sub) = (strict!(self, &args[0]), strict!(self, &args[1]));
+                self.path_append(&base, &sub, text)
+            }
             Builtin::CallPackage => self.call_package(args, pos, text),
             Builtin::RemoveAttrs => match (strict!(self, &args[0]), strict!(self, &args[1])) {
                 (Value::Attrs(set), Value::List(names)) => {
@@ -227,10 +252,12 @@ impl Evaluator {
                 _ => unknown(),
             },
             // `toString ./.` is the absolute path.
-            Builtin::ToString => match strict!(self, &args[0]) {
-                Value::Path(path, _) => Value::Str(path.to_string_lossy().into_owned()),
-                other => to_text(&other).map_or_else(unknown, Value::Str),
-            },
+            Builtin::ToString => {
+                let value = strict!(self, &args[0]);
+                self.path_text(&value)
+                    .or_else(|| to_text(&value))
+                    .map_or_else(unknown, Value::Str)
+            }
             Builtin::ConcatStringsSep => match (strict!(self, &args[0]), strict!(self, &args[1])) {
                 (Value::Str(sep), Value::List(items)) => {
                     let mut parts = Vec::new();
@@ -266,13 +293,17 @@ impl Evaluator {
     /// `callPackage fn-or-file overrides`: the function called with the overrides, and
     /// with the packages callPackage adds (unknown).
     fn call_package(&mut self, args: &[Thunk], pos: Pos, text: &str) -> Value {
-        let closure = match strict!(self, &args[0]) {
-            Value::Path(path, written) => match self.import(&path, &written, pos) {
+        let function = strict!(self, &args[0]);
+        let closure = match (&function, Evaluator::as_path(&function)) {
+            (Value::Lambda(closure), _) => closure.clone(),
+            (_, Some((path, written))) => match self.import(&path, &written, pos) {
                 Value::Lambda(closure) => closure,
                 other => return other,
             },
-            Value::Lambda(closure) => closure,
-            _ => return Value::Unknown(text.to_string()),
+            (other, None) => {
+                self.unfollowed_import(other, pos, text);
+                return Value::Unknown(text.to_string());
+            }
         };
         let overrides = with_unknown_part(self.force(&args[1]), "callPackage's arguments");
         self.call(&closure, Thunk::value(overrides))

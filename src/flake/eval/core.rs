@@ -1,13 +1,12 @@
 //! The core: forcing thunks, evaluating expressions, applying functions.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use rnix::ast::{self, AstToken, Expr, UnaryOpKind};
 use rowan::ast::AstNode;
 
-use super::files::{FileId, Pos, normalize};
+use super::files::{FileId, Pos};
 use super::value::{Closure, Env, ErrorKind, Thunk, ThunkState, Value};
 use super::{Evaluator, MAX_DEPTH, strict, text_of};
 
@@ -26,7 +25,7 @@ impl Evaluator {
             ThunkState::Evaluating => self.recursion(thunk),
             ThunkState::Pending(expr, env, file) => {
                 let pos = Pos::of(&expr, file);
-                self.evaluating.insert(thunk.id(), (pos, text_of(&expr)));
+                self.evaluating.insert(thunk.id(), (pos, expr.clone()));
                 let value = self.eval(&expr, &env, file);
                 self.evaluating.remove(&thunk.id());
                 value
@@ -73,7 +72,10 @@ impl Evaluator {
                 .find_map(|(t, _)| self.evaluating.get(&t.id()).cloned())
         });
         match innermost {
-            Some((pos, text)) => self.fail(pos, &format!("infinite recursion evaluating `{text}`")),
+            Some((pos, expr)) => self.fail(
+                pos,
+                &format!("infinite recursion evaluating `{}`", text_of(&expr)),
+            ),
             None => {
                 self.reject("infinite recursion".into());
                 Value::error(ErrorKind::Other, "infinite recursion".into(), None)
@@ -103,6 +105,9 @@ impl Evaluator {
                 ),
             );
         }
+        if let Some(exceeded) = self.step(Pos::of(expr, file), || text_of(expr)) {
+            return exceeded;
+        }
         self.depth += 1;
         let value = self.eval_inner(expr, env, file);
         self.depth -= 1;
@@ -124,12 +129,10 @@ impl Evaluator {
             },
             Expr::Str(s) => self.eval_string(s, env, file),
             Expr::PathRel(p) => {
-                let text = p.syntax().text().to_string();
-                Value::Path(normalize(&self.files.dir_of(file).join(&text)), text)
+                self.eval_path(p.parts(), true, p.syntax().text().to_string(), env, file)
             }
             Expr::PathAbs(p) => {
-                let text = p.syntax().text().to_string();
-                Value::Path(PathBuf::from(&text), text)
+                self.eval_path(p.parts(), false, p.syntax().text().to_string(), env, file)
             }
             Expr::PathHome(_) | Expr::PathSearch(_) => Value::Unknown(text_of(expr)),
             Expr::Ident(ident) => self.eval_ident(ident, env, file),
@@ -156,6 +159,11 @@ impl Evaluator {
                 };
                 let f = self.eval(&function, env, file);
                 let arg = Thunk::pending(argument, env.clone(), file);
+                // The common case needs no text of the call (writing it costs more than
+                // the call).
+                if let Value::Lambda(closure) = f {
+                    return self.call(&closure, arg);
+                }
                 self.apply(f, arg, Pos::of(apply, file), &text_of(apply))
             }
             Expr::Select(select) => self.eval_select(select, env, file),
@@ -166,7 +174,16 @@ impl Evaluator {
                 match (op.operator(), value) {
                     (_, failed @ Value::Error(_)) => failed,
                     (Some(UnaryOpKind::Invert), Value::Bool(b)) => Value::Bool(!b),
-                    (Some(UnaryOpKind::Negate), Value::Int(i)) => Value::Int(-i),
+                    (Some(UnaryOpKind::Negate), Value::Int(i)) => match i.checked_neg() {
+                        Some(negated) => Value::Int(negated),
+                        // Nix negates as `0 - i`.
+                        None => Value::error(
+                            ErrorKind::Other,
+                            format!("integer overflow in subtracting 0 - {i}"),
+                            Some(Pos::of(op, file)),
+                        ),
+                    },
+                    (Some(UnaryOpKind::Negate), Value::Float(f)) => Value::Float(-f),
                     _ => Value::Unknown(text_of(op)),
                 }
             }
@@ -261,7 +278,7 @@ impl Evaluator {
             Value::CraneFunction(toolchain, name) => {
                 self.crane_call(&toolchain, &name, arg, pos, text)
             }
-            Value::Unknown(function) => self.apply_unknown(&function, arg, text),
+            Value::Unknown(function) => self.apply_unknown(&function, arg, pos, text),
             failed @ Value::Error(_) => failed,
             other if other.is_known_non_set() => Value::error(
                 ErrorKind::Other,

@@ -35,6 +35,9 @@ impl Evaluator {
             }
             return crane_lib_attr(&Toolchain::named(base), name, described);
         }
+        if let Some(known) = super::frames::framework_function(base, name) {
+            return builtin(known);
+        }
         match name {
             "mkLib" => builtin(Builtin::MkLib),
             "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
@@ -120,6 +123,7 @@ impl Evaluator {
             failure,
             pos,
             toolchain: toolchain.clone(),
+            overrides: None,
         });
         self.derivations.push(derivation.clone());
         Value::Derivation(derivation)

@@ -45,6 +45,8 @@ pub struct SourceFile {
     /// The path as shown to users, relative to the flake's directory.
     pub shown: String,
     pub text: String,
+    /// The parsed file, for looking through it again.
+    pub syntax: rnix::SyntaxNode,
 }
 
 /// The files read so far, and the flake's directory they are shown relative to.
@@ -63,6 +65,14 @@ impl Files {
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
+    }
+
+    /// Every file read, with its id.
+    pub fn all(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (FileId(i as u32), file))
     }
 
     /// The flake's own file (the first one read).
@@ -86,6 +96,10 @@ impl Files {
             .strip_prefix(&self.base_dir)
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| path.display().to_string());
+        if let Some((offset, message)) = check::too_deep(text) {
+            let (line, column) = line_column(text, offset);
+            return Err(anyhow!("{shown}:{line}:{column}: syntax error: {message}"));
+        }
         let parsed = rnix::Root::parse(text);
         if !parsed.errors().is_empty() {
             let (offset, message) = check::syntax_error(text, &parsed.syntax(), parsed.errors());
@@ -111,6 +125,7 @@ impl Files {
             path: path.to_path_buf(),
             shown,
             text: text.to_string(),
+            syntax: parsed.syntax(),
         });
         Ok((FileId(self.files.len() as u32 - 1), expr))
     }
@@ -158,4 +173,95 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, column)
+}
+
+/// Why a file of the flake cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    Missing,
+    /// Not a regular file (a FIFO, a device, a socket, a directory): never opened.
+    NotRegular(&'static str),
+    TooLarge(u64),
+    NotUtf8,
+    Other(String),
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::Missing => write!(f, "no such file"),
+            Unreadable::NotRegular(kind) => write!(f, "not a regular file ({kind})"),
+            Unreadable::TooLarge(len) => write!(
+                f,
+                "{} MiB, larger than the {} MiB a flake file may be",
+                len >> 20,
+                MAX_FILE >> 20
+            ),
+            Unreadable::NotUtf8 => write!(f, "not UTF-8 text"),
+            Unreadable::Other(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+/// The most a flake file (or a file read with `readFile`) may hold.
+pub const MAX_FILE: u64 = 16 << 20;
+
+/// Reads a regular file of at most [`MAX_FILE`] bytes as text. Anything else (`/dev/zero`,
+/// a FIFO, a socket) is refused by its type before it is opened, so reading never blocks
+/// or runs away.
+pub fn read_regular(path: &Path) -> Result<String, Unreadable> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(path).map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => Unreadable::Missing,
+        _ => Unreadable::Other(err.to_string()),
+    })?;
+    if !metadata.is_file() {
+        return Err(Unreadable::NotRegular(file_kind(&metadata.file_type())));
+    }
+    if metadata.len() > MAX_FILE {
+        return Err(Unreadable::TooLarge(metadata.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|err| Unreadable::Other(err.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| Unreadable::Other(err.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Unreadable::TooLarge(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|_| Unreadable::NotUtf8)
+}
+
+/// What kind of file something that is not a regular file is.
+#[cfg(unix)]
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Where a path of the flake really is: `..` and symbolic links resolved. `None` when it
+/// does not exist.
+pub fn resolved(path: &Path) -> Option<PathBuf> {
+    path.canonicalize().ok()
 }

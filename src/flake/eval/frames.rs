@@ -8,7 +8,8 @@ use std::rc::Rc;
 use rnix::ast;
 
 use super::Evaluator;
-use super::value::{AttrSetValue, Closure, Thunk, ThunkState, Value};
+use super::files::Pos;
+use super::value::{AttrSetValue, Builtin, Closure, Thunk, ThunkState, Value};
 
 /// A value handed to a function the evaluator does not know, by the order it was handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,6 +19,7 @@ impl Evaluator {
     /// A flake's outputs: `outputs` called with `self` bound to its own result (flake
     /// inputs unknown); a file that is not a flake is its own outputs.
     pub fn flake_outputs(&mut self, root: Value) -> Value {
+        self.note_input_names(&root);
         let outputs = match &root {
             Value::Attrs(set) => set.entries.get("outputs").cloned().map(|t| self.force(&t)),
             _ => None,
@@ -53,7 +55,16 @@ impl Evaluator {
     /// An unknown function applied to a function or a set: a flake frame
     /// (eachDefaultSystem, mkFlake, ...). Look inside; the result stays unknown, except
     /// for flake-utils' frames, whose shape is known. Nix may never force any of this.
-    pub(super) fn apply_unknown(&mut self, function: &str, arg: Thunk, text: &str) -> Value {
+    pub(super) fn apply_unknown(
+        &mut self,
+        function: &str,
+        arg: Thunk,
+        pos: Pos,
+        text: &str,
+    ) -> Value {
+        if is_blueprint(function) {
+            return self.blueprint(&arg, pos, text);
+        }
         let known = self.speculatively(|evaluator| match evaluator.force(&arg) {
             Value::Lambda(closure) => {
                 let result =
@@ -63,6 +74,7 @@ impl Evaluator {
                 known
             }
             set @ Value::Attrs(_) => {
+                evaluator.argument_frames.insert(evaluator.frames.len());
                 evaluator.push_frame(set);
                 None
             }
@@ -93,11 +105,33 @@ impl Evaluator {
         self.frames[id.0].clone()
     }
 
+    /// Whether the `n`th frame is a set of arguments handed to an unknown function (a
+    /// container's `contents`, a test's `nodes`): its names are that function's
+    /// arguments, not outputs.
+    pub fn is_argument_frame(&self, n: usize) -> bool {
+        self.argument_frames.contains(&n)
+    }
+
     /// The `n`th frame pushed, if there are that many yet (searching frames pushes
     /// more).
     pub fn nth_frame(&self, n: usize) -> Option<Value> {
         self.frames.get(n).cloned()
     }
+}
+
+/// Functions of the flake frameworks and of nixpkgs' `lib.path` the evaluator implements,
+/// by where they are selected from: flake-parts' `mkFlake`, `lib.path.append`.
+pub(super) fn framework_function(base: &str, name: &str) -> Option<Builtin> {
+    match name {
+        "mkFlake" if base.contains("parts") => Some(Builtin::MkFlake),
+        _ if super::paths::is_path_append(base, name) => Some(Builtin::PathAppend),
+        _ => None,
+    }
+}
+
+/// numtide's blueprint, called as the flake's outputs (`inputs.blueprint { inherit inputs; }`).
+fn is_blueprint(function: &str) -> bool {
+    function.rsplit('.').next() == Some("blueprint")
 }
 
 /// A system in an output path: `x86_64-linux`, or one the evaluator cannot know

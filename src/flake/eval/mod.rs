@@ -8,13 +8,18 @@
 //! (the functions it implements), `crane` and `frames` (what it knows of crane and of the
 //! flake frameworks), `files` (reading files and positions) and `value`.
 
+mod blueprint;
+mod budget;
 mod builtins;
 mod core;
 mod crane;
 pub mod files;
+mod flake_parts;
 mod frames;
 mod nixpkgs_lib;
 mod ops;
+mod overrides;
+mod paths;
 mod scope;
 mod sources;
 pub mod value;
@@ -27,7 +32,7 @@ use anyhow::{Result, anyhow};
 use rowan::ast::AstNode;
 
 use crate::phase::{Note, SourceLocation};
-use files::{Files, Pos};
+use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
@@ -68,6 +73,8 @@ pub struct Evaluator {
     /// Values handed to functions the evaluator does not know (flake-parts' `mkFlake`
     /// arguments): they may hold crane calls too.
     frames: Vec<Value>,
+    /// Which frames are sets handed to unknown functions as their argument.
+    argument_frames: std::collections::HashSet<usize>,
     /// The frames pushed by a thunk's own evaluation (not by thunks it forced): an
     /// unknown value found in the outputs is searched through the frames it was made from.
     frames_by_thunk: HashMap<ThunkId, Vec<FrameId>>,
@@ -85,7 +92,7 @@ pub struct Evaluator {
     /// Where each attribute of a set was written, by its thunk.
     attr_pos: HashMap<ThunkId, Pos>,
     /// The expressions of the thunks being forced: where an infinite recursion is.
-    evaluating: HashMap<ThunkId, (Pos, String)>,
+    evaluating: HashMap<ThunkId, (Pos, rnix::ast::Expr)>,
     /// Attributes that exist only under a condition the evaluator cannot decide, by their
     /// thunk. They are kept (they exist on some systems).
     conditional: HashMap<ThunkId, Condition>,
@@ -94,6 +101,10 @@ pub struct Evaluator {
     self_dir: Option<(Rc<AttrSetValue>, PathBuf)>,
     /// The file trees sources are made from, read once each.
     source_trees: Vec<Rc<crate::source_set::SourceTree>>,
+    /// The names of the flake's inputs (`nixpkgs`, `crane`, ...).
+    input_names: std::collections::BTreeSet<String>,
+    /// Steps and bytes spent so far, against the evaluation's budget.
+    spent: budget::Spent,
 }
 
 /// An expression as written, on one line and cut at 120 characters.
@@ -121,6 +132,7 @@ impl Evaluator {
             derivations: Vec::new(),
             bindings: Vec::new(),
             frames: Vec::new(),
+            argument_frames: std::collections::HashSet::new(),
             frames_by_thunk: HashMap::new(),
             forcing: Vec::new(),
             warnings: Vec::new(),
@@ -131,6 +143,8 @@ impl Evaluator {
             conditional: HashMap::new(),
             self_dir: None,
             source_trees: Vec::new(),
+            input_names: std::collections::BTreeSet::new(),
+            spent: budget::Spent::default(),
         }
     }
 
@@ -200,6 +214,11 @@ impl Evaluator {
         self.derivations[id.0].clone()
     }
 
+    /// Every file the evaluation read, with its id.
+    pub fn files(&self) -> impl Iterator<Item = (files::FileId, &files::SourceFile)> {
+        self.files.all()
+    }
+
     /// Every `let` and `rec` binding evaluated.
     pub fn bindings(&self) -> Vec<(String, Thunk)> {
         self.bindings.clone()
@@ -229,15 +248,23 @@ impl Evaluator {
         Ok(self.force(&thunk))
     }
 
-    /// Evaluates another Nix file of the flake (cached by path). One that does not exist
-    /// or cannot be read is bad input; one outside the flake's directory is unknown.
+    /// Evaluates another Nix file of the flake (cached by where it really is). One that
+    /// does not exist or cannot be read is bad input; one outside the flake's directory
+    /// (written so, or reached through `..` or a symbolic link) is never read: unknown,
+    /// with a warning.
     fn import(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let path = if path.is_dir() {
             path.join("default.nix")
         } else {
             path.to_path_buf()
         };
-        if let Some(thunk) = self.imported.get(&path) {
+        if !files::normalize(&path).starts_with(&self.files.base_dir) {
+            return self.outside_flake(pos, written);
+        }
+        let Some(real) = files::resolved(&path) else {
+            return self.fail_import(pos, written, &Unreadable::Missing.to_string());
+        };
+        if let Some(thunk) = self.imported.get(&real) {
             let thunk = thunk.clone();
             // Whenever the file is needed, it fails: Nix would too.
             if thunk.is_evaluating() {
@@ -249,28 +276,17 @@ impl Evaluator {
             }
             return self.force(&thunk);
         }
-        if !path.starts_with(&self.files.base_dir) {
-            self.warnings.push(Note::at(
-                self.location(pos),
-                format!("import of {written} outside the flake's directory; its value is unknown"),
-            ));
-            return Value::Unknown(format!("import {written}"));
+        if !real.starts_with(&self.files.base_dir) {
+            return self.outside_flake(pos, written);
         }
-        let text = match std::fs::read_to_string(&path) {
+        let text = match files::read_regular(&real) {
             Ok(text) => text,
-            Err(err) => {
-                let why = match err.kind() {
-                    std::io::ErrorKind::NotFound => "no such file".to_string(),
-                    std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
-                    _ => err.to_string(),
-                };
-                return self.fail_import(pos, written, &why);
-            }
+            Err(why) => return self.fail_import(pos, written, &why.to_string()),
         };
-        match self.files.parse(&text, &path) {
+        match self.files.parse(&text, &real) {
             Ok((file, expr)) => {
                 let thunk = Thunk::pending(expr, self.root_env(), file);
-                self.imported.insert(path, thunk.clone());
+                self.imported.insert(real, thunk.clone());
                 self.force(&thunk)
             }
             Err(err) => {
@@ -279,6 +295,46 @@ impl Evaluator {
                 Value::error(ErrorKind::Other, message, Some(pos))
             }
         }
+    }
+
+    /// `builtins.readFile`: the text of a regular file inside the flake. A file outside
+    /// it is never read (unknown, with a warning); one that is missing is unknown too (it
+    /// may be made before the build); one that cannot be read is bad input.
+    fn read_file(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
+        let unknown = || Value::Unknown(format!("builtins.readFile {written}"));
+        if !files::normalize(path).starts_with(&self.files.base_dir) {
+            self.outside_flake(pos, written);
+            return unknown();
+        }
+        let Some(real) = files::resolved(path) else {
+            return unknown();
+        };
+        if !real.starts_with(&self.files.base_dir) {
+            self.outside_flake(pos, written);
+            return unknown();
+        }
+        match files::read_regular(&real) {
+            Ok(text) => match self.charge_string(text.len(), pos) {
+                Some(exceeded) => exceeded,
+                None => Value::Str(text),
+            },
+            Err(why) => {
+                let message = format!("cannot read {written}: {why}");
+                self.fail(pos, &message)
+            }
+        }
+    }
+
+    /// A file outside the flake's directory: never read; its value is unknown.
+    fn outside_flake(&mut self, pos: Pos, written: &str) -> Value {
+        let warning = Note::at(
+            self.location(pos),
+            format!("import of {written} outside the flake's directory; its value is unknown"),
+        );
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+        Value::Unknown(format!("import {written}"))
     }
 
     /// An import Nix fails on before any output exists: `file:line: cannot import …`.

@@ -1,18 +1,36 @@
 //! Operators (`//`, `++`, `+`, `==`, `|>`, ...) and strings with interpolations.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use rnix::ast::{self, BinOpKind, InterpolPart};
+use rnix::ast::{self, BinOpKind, Expr, InterpolPart};
 
-use super::files::{FileId, Pos};
-use super::value::{Env, Thunk, Value};
+use super::files::{FileId, Pos, normalize};
+use super::value::{Env, ErrorKind, Thunk, Value};
 use super::{Evaluator, text_of};
 use crate::cargo::invocation::{IGNORED_VALUE_OPTIONS, VALUE_OPTIONS};
 
 impl Evaluator {
+    /// A binary operation. A chain of them down the left (`a + b + c`, thousands long) is
+    /// evaluated in a loop from the innermost, not by recursion.
     pub(super) fn eval_binop(&mut self, op: &ast::BinOp, env: &Env, file: FileId) -> Value {
-        let lhs = op.lhs().map_or(Value::Null, |e| self.eval(&e, env, file));
+        let mut chain = vec![op.clone()];
+        while let Some(Expr::BinOp(inner)) = chain.last().and_then(|o| o.lhs()) {
+            chain.push(inner);
+        }
+        let innermost = chain.last().and_then(|o| o.lhs());
+        let mut lhs = innermost.map_or(Value::Null, |e| self.eval(&e, env, file));
+        for op in chain.iter().rev() {
+            if let Some(exceeded) = self.step(Pos::of(op, file), || text_of(op)) {
+                return exceeded;
+            }
+            lhs = self.combine(op, lhs, env, file);
+        }
+        lhs
+    }
+
+    /// `lhs OP rhs`, with `lhs` evaluated.
+    fn combine(&mut self, op: &ast::BinOp, lhs: Value, env: &Env, file: FileId) -> Value {
         let Some(kind) = op.operator() else {
             return Value::Unknown(text_of(op));
         };
@@ -21,6 +39,7 @@ impl Evaluator {
             (_, Value::Error(_)) => return lhs,
             (BinOpKind::And, Value::Bool(false)) => return Value::Bool(false),
             (BinOpKind::Or, Value::Bool(true)) => return Value::Bool(true),
+            (BinOpKind::Implication, Value::Bool(false)) => return Value::Bool(true),
             _ => {}
         }
         let rhs = op.rhs().map_or(Value::Null, |e| self.eval(&e, env, file));
@@ -54,9 +73,17 @@ impl Evaluator {
                 Value::Attrs(Rc::new(merged))
             }
             (BinOpKind::Concat, Value::List(a), Value::List(b)) => {
+                if let Some(exceeded) = self.charge_list(a.len() + b.len(), Pos::of(op, file)) {
+                    return exceeded;
+                }
                 Value::List(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
             }
-            (BinOpKind::Add, Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+            (BinOpKind::Add, Value::Str(a), Value::Str(b)) => {
+                if let Some(exceeded) = self.charge_string(a.len() + b.len(), Pos::of(op, file)) {
+                    return exceeded;
+                }
+                Value::Str(a + &b)
+            }
             (BinOpKind::Add, a @ (Value::Str(_) | Value::PartialStr(..)), b)
                 if matches!(b, Value::Str(_) | Value::PartialStr(..)) =>
             {
@@ -70,15 +97,34 @@ impl Evaluator {
                         _ => Vec::new(),
                     })
                     .collect();
-                join_pieces(pieces).unwrap_or_else(unknown)
+                let joined = join_pieces(pieces).unwrap_or_else(unknown);
+                if let Value::Str(text) | Value::PartialStr(text, _) = &joined {
+                    if let Some(exceeded) = self.charge_string(text.len(), Pos::of(op, file)) {
+                        return exceeded;
+                    }
+                }
+                joined
             }
-            (BinOpKind::Add, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
-            (BinOpKind::Add, Value::Path(p, text), Value::Str(b)) => Value::Path(
-                PathBuf::from(format!("{}{b}", p.display())),
-                format!("{text} + {b:?}"),
-            ),
-            (BinOpKind::Sub, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(b)),
-            (BinOpKind::Mul, Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_mul(b)),
+            (
+                kind @ (BinOpKind::Add | BinOpKind::Sub | BinOpKind::Mul | BinOpKind::Div),
+                Value::Int(a),
+                Value::Int(b),
+            ) => integer_arithmetic(kind, a, b, Pos::of(op, file)),
+            (
+                kind @ (BinOpKind::Add | BinOpKind::Sub | BinOpKind::Mul | BinOpKind::Div),
+                a @ (Value::Int(_) | Value::Float(_)),
+                b @ (Value::Int(_) | Value::Float(_)),
+            ) => float_arithmetic(kind, &a, &b, Pos::of(op, file)),
+            (BinOpKind::Add, Value::Path(p, text), Value::Str(b)) => {
+                append_to_path(&p, &b, &format!("{text} + {b:?}"))
+            }
+            // `root + /sub/package.nix`: the second path's text appended to the first.
+            (BinOpKind::Add, Value::Path(p, text), Value::Path(_, b)) => {
+                append_to_path(&p, &b, &format!("{text} + {b}"))
+            }
+            (BinOpKind::Add, Value::Source(dir, text, _), Value::Str(b)) => {
+                append_to_path(&dir, &b, &format!("{text} + {b:?}"))
+            }
             (BinOpKind::And | BinOpKind::Or, Value::Bool(_), Value::Bool(b)) => Value::Bool(b),
             (BinOpKind::Implication, Value::Bool(a), Value::Bool(b)) => Value::Bool(!a || b),
             (BinOpKind::Equal, a, b) => self.equal(&a, &b, 0).map_or_else(unknown, Value::Bool),
@@ -188,7 +234,7 @@ impl Evaluator {
                                 text_of(&interpol),
                             )));
                         }
-                        other => match to_text(&other) {
+                        other => match self.path_text(&other).or_else(|| to_text(&other)) {
                             Some(text) => pieces.push(Piece::Known(text)),
                             None => pieces.push(Piece::Missing((
                                 Pos::of(&interpol, file),
@@ -201,6 +247,57 @@ impl Evaluator {
         }
         join_pieces(pieces).unwrap_or_else(|| Value::Unknown(text_of(s)))
     }
+}
+
+/// Nix's integer `+ - * /`: an overflow or a division by zero fails, as in Nix.
+fn integer_arithmetic(kind: BinOpKind, a: i64, b: i64, pos: Pos) -> Value {
+    let (result, verb, sign) = match kind {
+        BinOpKind::Add => (a.checked_add(b), "adding", "+"),
+        BinOpKind::Sub => (a.checked_sub(b), "subtracting", "-"),
+        BinOpKind::Mul => (a.checked_mul(b), "multiplying", "*"),
+        _ if b == 0 => {
+            return Value::error(ErrorKind::Other, "division by zero".into(), Some(pos));
+        }
+        _ => (a.checked_div(b), "dividing", "/"),
+    };
+    result.map_or_else(
+        || {
+            Value::error(
+                ErrorKind::Other,
+                format!("integer overflow in {verb} {a} {sign} {b}"),
+                Some(pos),
+            )
+        },
+        Value::Int,
+    )
+}
+
+/// `+ - * /` where one side is a float: a float, as in Nix.
+fn float_arithmetic(kind: BinOpKind, a: &Value, b: &Value, pos: Pos) -> Value {
+    let as_float = |v: &Value| match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    };
+    let (a, b) = (as_float(a), as_float(b));
+    Value::Float(match kind {
+        BinOpKind::Add => a + b,
+        BinOpKind::Sub => a - b,
+        BinOpKind::Mul => a * b,
+        _ if b == 0.0 => {
+            return Value::error(ErrorKind::Other, "division by zero".into(), Some(pos));
+        }
+        _ => a / b,
+    })
+}
+
+/// `path + "/x.nix"` (or `+ /x.nix`): the path with the text appended, `.` and `..` taken
+/// out as Nix does.
+fn append_to_path(path: &Path, appended: &str, written: &str) -> Value {
+    Value::Path(
+        normalize(&PathBuf::from(format!("{}{appended}", path.display()))),
+        written.to_string(),
+    )
 }
 
 /// Text of a value inside a string (`"${x}"`), when known.

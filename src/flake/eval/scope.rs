@@ -106,6 +106,14 @@ impl Evaluator {
                         placeholders.next(),
                     ) {
                         (true, Some((_, thunk)), None) => Some(thunk),
+                        // Per-system values of listed systems (`lib.genAttrs systems f`):
+                        // the placeholder system's is made alike; the first stands for it.
+                        (true, None, None)
+                            if !set.entries.is_empty()
+                                && set.entries.keys().all(|k| super::is_system_name(k)) =>
+                        {
+                            set.entries.values().next()
+                        }
                         _ => None,
                     }
                 });
@@ -131,6 +139,9 @@ impl Evaluator {
                 super::crane::crane_lib_attr(&toolchain, name, described)
             }
             Value::Unknown(base) => self.select_from_unknown(&base, name, described, at),
+            Value::Derivation(derivation) => {
+                return self.derivation_attr(&derivation, name, described);
+            }
             failed @ Value::Error(_) => failed,
             other if other.is_known_non_set() => {
                 return Selected::Missing(Some(format!(

@@ -74,6 +74,11 @@ impl Thunk {
         thunk
     }
 
+    /// `function` applied to `arg` when first forced (written at `pos` as `text`).
+    pub fn applied(function: Value, arg: Thunk, pos: Pos, text: &str) -> Thunk {
+        Thunk::new(ThunkState::Apply(function, arg, pos, text.to_string()))
+    }
+
     pub fn value(value: Value) -> Thunk {
         Thunk::new(ThunkState::Done(value))
     }
@@ -86,6 +91,14 @@ impl Thunk {
     pub fn peek(&self) -> Option<Value> {
         match &*self.0.state.borrow() {
             ThunkState::Done(value) => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// The expression it will evaluate, as written, while it is not yet forced.
+    pub fn expression_text(&self) -> Option<String> {
+        match &*self.0.state.borrow() {
+            ThunkState::Pending(expr, _, _) => Some(super::text_of(expr)),
             _ => None,
         }
     }
@@ -224,6 +237,19 @@ pub enum Builtin {
     RecursiveUpdate,
     ToString,
     ConcatStringsSep,
+    /// `builtins.readFile`.
+    ReadFile,
+    /// `lib.path.append`.
+    PathAppend,
+    /// A crane derivation's `overrideAttrs`.
+    OverrideAttrs(DerivationId),
+    /// flake-parts' `mkFlake`.
+    MkFlake,
+    /// The definitions of one module option (a list), merged as the module system does.
+    MergeDefinitions,
+    /// A file called with a set of arguments (`true`: as `callPackage` calls it, with
+    /// more arguments than are known): blueprint's packages, checks and lib.
+    CallFile(std::path::PathBuf, bool),
     /// `crane.mkLib`: makes a crane lib from `pkgs`.
     MkLib,
     /// A function making a source from a local directory (`craneLib.cleanCargoSource`,
@@ -289,6 +315,8 @@ pub struct CraneDerivation {
     pub pos: Pos,
     /// Which crane lib (and so toolchain) made it.
     pub toolchain: Toolchain,
+    /// The crane call it was made from with `overrideAttrs`, if it was.
+    pub overrides: Option<DerivationId>,
 }
 
 /// Which Nix error a failure is: `builtins.tryEval` catches only `throw` and `assert`.

@@ -447,7 +447,15 @@ fn a_derivation_merged_with_update_is_still_the_crane_call() {
     assert_eq!(attr(&phases, "default", "cargoExtraArgs"), &s("-p a"));
     // The unparenthesised one: crane never sees the cargoArtifacts (implicit deps).
     assert!(!spec(&phases, "b").attrs.contains_key("cargoArtifacts"));
-    assert_eq!(phases.warnings.len(), 1, "{:?}", phases.warnings);
+    // The deps-only call merged into the result is never evaluated: said, not dropped.
+    assert_eq!(phases.warnings.len(), 2, "{:?}", phases.warnings);
+    assert!(
+        phases.warnings[1]
+            .text
+            .starts_with("craneLib.buildDepsOnly: this crane call is not a phase; never evaluated"),
+        "{:?}",
+        phases.warnings
+    );
     assert!(
         phases.warnings[0].location == Some(SourceLocation::line("flake.nix", 3))
             && phases.warnings[0]
