@@ -34,7 +34,7 @@ mod render;
 mod report;
 mod verify;
 
-pub use cargo::CargoRunner;
+pub use cargo::{CacheLocation, CacheStats, CargoRunner};
 pub use fix::propose as propose_fixes;
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
