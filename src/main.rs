@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use cache_miss::{
-    Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, Progress,
-    analyze_loaded, document, findings_document, fix_document, json, load_phases, markdown,
-    phases_document, table, verify_document,
+    Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
+    Progress, analyze_loaded, document, findings_document, fix_document, json, load_phases,
+    markdown, phases_document, table, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of

@@ -149,7 +149,9 @@ impl ResolutionCache {
     /// entry as recently used.
     pub fn get(&self, key: &CacheKey) -> Option<Vec<u8>> {
         let path = self.entry_path(key);
-        let answer = fs::read(&path).ok().and_then(|bytes| verified_answer(&bytes));
+        let answer = fs::read(&path)
+            .ok()
+            .and_then(|bytes| verified_answer(&bytes));
         match &answer {
             Some(_) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -310,7 +312,10 @@ mod tests {
         let cache = ResolutionCache::at(dir.path(), DEFAULT_LIMIT);
         assert_eq!(cache.get(&key("a")), None);
         cache.put(&key("a"), b"{\"units\":[]}");
-        assert_eq!(cache.get(&key("a")).as_deref(), Some(&b"{\"units\":[]}"[..]));
+        assert_eq!(
+            cache.get(&key("a")).as_deref(),
+            Some(&b"{\"units\":[]}"[..])
+        );
         assert_eq!(cache.stats(), CacheStats { hits: 1, misses: 1 });
         let path = cache.entry_path(&key("a"));
         let mut bytes = fs::read(&path).unwrap();
@@ -360,6 +365,10 @@ mod tests {
         fs::write(&file, "").unwrap();
         let err = ResolutionCache::open(&CacheLocation::Dir(file)).unwrap_err();
         assert!(format!("{err:#}").contains("--cache-dir"), "{err:#}");
-        assert!(ResolutionCache::open(&CacheLocation::Off).unwrap().is_none());
+        assert!(
+            ResolutionCache::open(&CacheLocation::Off)
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -331,7 +331,11 @@ mod tests {
         .unwrap();
         fs::write(vendor.join("Cargo.toml"), "[package]\nname = \"dep\"\n").unwrap();
         let before = workspace_key(&ws);
-        fs::write(outside.join("Cargo.toml"), "[package]\nname = \"b\"\n[lib]\n").unwrap();
+        fs::write(
+            outside.join("Cargo.toml"),
+            "[package]\nname = \"b\"\n[lib]\n",
+        )
+        .unwrap();
         let after_outside = workspace_key(&ws);
         assert_ne!(after_outside, before);
         fs::write(vendor.join("Cargo.toml"), "[package]\nname = \"dep\"\n#\n").unwrap();

@@ -11,8 +11,8 @@ pub mod toolchain;
 pub mod unit_graph;
 pub mod untrusted;
 
+pub use cache::{CacheLocation, CacheStats, ResolutionCache};
 pub use invocation::{Invocation, Plan, plan};
 pub use package_id::PackageId;
-pub use cache::{CacheLocation, CacheStats, ResolutionCache};
 pub use run::CargoRunner;
 pub use unit_graph::UnitGraph;

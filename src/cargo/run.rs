@@ -11,11 +11,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::cache::{CacheKey, CacheStats, KeyBuilder, ResolutionCache};
 use super::inputs;
 use super::invocation::Invocation;
-use crate::phase::{Note, SourceLocation};
 use super::metadata::git_commits;
 use super::toolchain::{ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
 use super::untrusted::{ConfigPrograms, program_variable, without_program_args};
+use crate::phase::{Note, SourceLocation};
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
 /// in 1.46, `cargo locate-project --workspace` in 1.48 (both checked for real).
@@ -68,17 +68,23 @@ pub struct CargoRunner {
     /// The toolchain every cargo call runs with (as `RUSTUP_TOOLCHAIN`, when one is pinned).
     pub toolchain: ToolchainChoice,
     answers: Arc<Answers>,
+    /// Shared by runners moved to other dirs with the same toolchain.
+    versions: Arc<ToolVersions>,
     /// Where cargo's answers are remembered across runs; `None`: always ask cargo.
     cache: Option<Arc<ResolutionCache>>,
+}
+
+/// `cargo -vV` and `rustc -vV` as printed: part of every cache key.
+#[derive(Debug, Default)]
+struct ToolVersions {
+    cargo: OnceLock<String>,
+    rustc: OnceLock<String>,
 }
 
 /// What cargo answered, by question.
 #[derive(Debug, Default)]
 struct Answers {
     info: OnceLock<CargoInfo>,
-    /// `cargo -vV` and `rustc -vV` as printed: part of every cache key.
-    cargo_version: OnceLock<String>,
-    rustc_version: OnceLock<String>,
     /// The digest of the workspace's files (see [`inputs::add_workspace`]), taken once.
     workspace: OnceLock<CacheKey>,
     /// The program-naming settings of the config files cargo reads here.
@@ -134,6 +140,7 @@ impl CargoRunner {
             cargo: PathBuf::from("cargo"),
             toolchain: ToolchainChoice::for_dir(dir, environment),
             answers: Arc::default(),
+            versions: Arc::default(),
             cache: None,
         }
     }
@@ -153,7 +160,7 @@ impl CargoRunner {
     /// A runner in `dir` that keeps this one's version check when the same toolchain
     /// is chosen there.
     pub fn moved_to(&self, dir: &Path) -> CargoRunner {
-        let moved = CargoRunner {
+        let mut moved = CargoRunner {
             cargo: self.cargo.clone(),
             cache: self.cache.clone(),
             ..CargoRunner::new(dir)
@@ -162,14 +169,7 @@ impl CargoRunner {
             if let Some(info) = self.answers.info.get() {
                 let _ = moved.answers.info.set(info.clone());
             }
-            for (from, to) in [
-                (&self.answers.cargo_version, &moved.answers.cargo_version),
-                (&self.answers.rustc_version, &moved.answers.rustc_version),
-            ] {
-                if let Some(text) = from.get() {
-                    let _ = to.set(text.clone());
-                }
-            }
+            moved.versions = self.versions.clone();
         }
         moved
     }
@@ -228,9 +228,9 @@ impl CargoRunner {
 
     /// The program-naming settings of the config files cargo reads in this runner's dir.
     pub fn config_programs(&self) -> &ConfigPrograms {
-        self.answers.config_programs.get_or_init(|| {
-            ConfigPrograms::around(&self.dir, self.cargo_home().as_deref())
-        })
+        self.answers
+            .config_programs
+            .get_or_init(|| ConfigPrograms::around(&self.dir, self.cargo_home().as_deref()))
     }
 
     /// One note for each config file cargo reads here that names programs: resolution
@@ -347,7 +347,7 @@ impl CargoRunner {
     /// cargo's and rustc's `-vV`, which every resolution's key holds.
     fn add_versions(&self, key: &mut KeyBuilder) -> Result<()> {
         self.check_version()?;
-        let cargo = self.answers.cargo_version.get().cloned().unwrap_or_default();
+        let cargo = self.versions.cargo.get().cloned().unwrap_or_default();
         key.field("cargo -vV", cargo.as_bytes())
             .field("rustc -vV", self.rustc_version()?.as_bytes());
         Ok(())
@@ -355,7 +355,7 @@ impl CargoRunner {
 
     /// `rustc -vV` of the toolchain cargo runs with.
     fn rustc_version(&self) -> Result<String> {
-        if let Some(text) = self.answers.rustc_version.get() {
+        if let Some(text) = self.versions.rustc.get() {
             return Ok(text.clone());
         }
         let output = self.answer(
@@ -368,7 +368,7 @@ impl CargoRunner {
             bail!("`rustc -vV` failed:\n{}", cargo_error(&output));
         }
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        Ok(self.answers.rustc_version.get_or_init(|| text).clone())
+        Ok(self.versions.rustc.get_or_init(|| text).clone())
     }
 
     fn spawn(&self, program: &Path, command: &mut Command) -> Result<Output> {
@@ -405,7 +405,7 @@ impl CargoRunner {
             );
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        let _ = self.answers.cargo_version.set(text.to_string());
+        let _ = self.versions.cargo.set(text.to_string());
         let mut info = CargoInfo::parse(&text, self.toolchain.clone()).ok_or_else(|| {
             anyhow!(
                 "cannot read cargo's version from `cargo -vV`: {}",

@@ -36,7 +36,10 @@ pub fn program_variable(name: &str) -> bool {
         return true;
     }
     let target_tool = name.starts_with("CARGO_TARGET_") || name.starts_with("CARGO_HOST_");
-    (target_tool && ["_LINKER", "_RUNNER", "_AR"].iter().any(|s| name.ends_with(s)))
+    (target_tool
+        && ["_LINKER", "_RUNNER", "_AR"]
+            .iter()
+            .any(|s| name.ends_with(s)))
         || (name.starts_with("CARGO_REGISTRIES_")
             && (name.ends_with("_CREDENTIAL_PROVIDER") || name.ends_with("_CREDENTIAL_PROCESS")))
 }
@@ -45,13 +48,21 @@ pub fn program_variable(name: &str) -> bool {
 /// names a program cargo may run.
 pub fn program_config_key(path: &[&str]) -> bool {
     match path {
-        ["build", "rustc" | "rustc-wrapper" | "rustc-workspace-wrapper" | "rustdoc"] => true,
+        [
+            "build",
+            "rustc" | "rustc-wrapper" | "rustc-workspace-wrapper" | "rustdoc",
+        ] => true,
         ["target", _, "linker" | "runner" | "ar"] => true,
         ["host", "linker" | "runner"] | ["host", _, "linker" | "runner"] => true,
-        ["registry", "credential-provider" | "global-credential-providers" | "credential-process"] => {
-            true
-        }
-        ["registries", _, "credential-provider" | "credential-process"] => true,
+        [
+            "registry",
+            "credential-provider" | "global-credential-providers" | "credential-process",
+        ] => true,
+        [
+            "registries",
+            _,
+            "credential-provider" | "credential-process",
+        ] => true,
         ["credential-alias", ..] | ["alias", ..] => true,
         ["env", variable, ..] => program_variable(variable),
         ["doc", "browser"] => true,
@@ -136,7 +147,8 @@ pub fn without_program_args(args: &[String], cwd: &Path) -> DroppedArgs {
         } else if let Some(value) = arg.strip_prefix("--config=") {
             (value.to_string(), arg.clone())
         } else if arg.starts_with('+') && arg.contains(['/', '\\']) {
-            out.dropped.push((arg.clone(), vec!["toolchain path".into()]));
+            out.dropped
+                .push((arg.clone(), vec!["toolchain path".into()]));
             continue;
         } else {
             out.kept.push(arg.clone());
@@ -202,7 +214,9 @@ impl ConfigPrograms {
             .flat_map(|(_, keys)| keys.iter().map(String::as_str))
             .collect();
         let mut set = |name: &str, value: &str| {
-            programs.overrides.push((name.to_string(), value.to_string()));
+            programs
+                .overrides
+                .push((name.to_string(), value.to_string()));
         };
         if keys.contains(&"build.rustc") {
             set("RUSTC", "rustc");
@@ -249,7 +263,12 @@ mod tests {
         ] {
             assert!(program_variable(name), "{name}");
         }
-        for name in ["RUSTFLAGS", "CARGO_PROFILE_RELEASE_LTO", "CARGO_HOME", "HOME"] {
+        for name in [
+            "RUSTFLAGS",
+            "CARGO_PROFILE_RELEASE_LTO",
+            "CARGO_HOME",
+            "HOME",
+        ] {
             assert!(!program_variable(name), "{name}");
         }
     }

@@ -11,4 +11,6 @@ mod golden;
 mod phase_status;
 mod report_errors;
 mod report_scenarios;
+mod resolution_cache;
+mod untrusted_programs;
 mod verify;
