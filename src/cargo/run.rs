@@ -223,6 +223,16 @@ impl CargoRunner {
             }
         }
         command.envs(self.config_programs().overrides.iter().map(|(k, v)| (k, v)));
+        // Before 1.53, cargo refuses RUSTC_WORKSPACE_WRAPPER (even empty) without
+        // `-Z unstable-options`; without that flag it also ignores the config key.
+        let workspace_wrapper_stable = self
+            .answers
+            .info
+            .get()
+            .is_some_and(|i| i.version >= (1, 53));
+        if !workspace_wrapper_stable && !args.iter().any(|a| a == "unstable-options") {
+            command.env_remove("RUSTC_WORKSPACE_WRAPPER");
+        }
         command
     }
 
