@@ -24,10 +24,14 @@ const SECOND_TARGET: &str = "aarch64-unknown-linux-gnu";
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let workspace = generate(dir.path(), CRATES, MEMBERS);
-    if std::env::var_os("CACHE_MISS_BENCH_KEEP").is_some() {
-        println!("workspace kept at {}", dir.keep().join("ws").display());
-    }
+    let root = if std::env::var_os("CACHE_MISS_BENCH_KEEP").is_some() {
+        let kept = dir.keep();
+        println!("workspace kept at {}", kept.join("ws").display());
+        kept
+    } else {
+        dir.path().to_path_buf()
+    };
+    let workspace = generate(&root, CRATES, MEMBERS);
     let manifest = workspace.join("Cargo.toml");
     let specs = read_phases_file(&workspace.join("phases.toml"), "phases.toml").expect("phases");
     let set = PhaseSet::from_specs(specs).expect("phase set");
@@ -35,7 +39,7 @@ fn main() {
     // Warm cargo's own caches once so every side starts equal.
     run_report(&manifest, &["--no-cache"]);
 
-    let cache = dir.path().join("cache");
+    let cache = root.join("cache");
     let cold = median((0..RUNS).map(|_| {
         let _ = fs::remove_dir_all(&cache);
         run_report(&manifest, &["--cache-dir", cache.to_str().unwrap()])
@@ -109,7 +113,7 @@ fn main() {
             ms(before.wall)
         );
     }
-    growth(dir.path());
+    growth(&root);
 }
 
 /// Cold and warm report times as the workspace grows.
