@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 
-use crate::cargo::CargoRunner;
+use crate::cargo::{CacheLocation, CargoRunner, ResolutionCache};
 use crate::flake::read_flake;
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
@@ -24,6 +24,8 @@ pub struct PhaseSourceOptions {
     pub only: Vec<String>,
     /// Shell-style globs: leave the phases they match out.
     pub exclude: Vec<String>,
+    /// Where cargo's answers are remembered between runs (`--cache-dir`, `--no-cache`).
+    pub cache: CacheLocation,
 }
 
 /// The phases to analyse, where they came from, and the workspace. Produced by [`load_phases`].
@@ -146,7 +148,8 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 /// Phases, in order of preference: `--phases FILE`, `--flake FILE`, `phases.toml` beside
 /// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
-    let (source_root, runner) = source_root(options.manifest_path.as_deref())?;
+    let cache = ResolutionCache::open(&options.cache)?;
+    let (source_root, runner) = source_root(options.manifest_path.as_deref(), cache)?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let nearest_flake = nearest_flake(&source_root);
     let mut warnings = Vec::new();
@@ -390,20 +393,23 @@ fn unresolved_note(warnings: &[Note]) -> String {
 /// The directory of the workspace's root manifest (crane's source root), and a runner
 /// there whose cargo is checked: missing, not installed or too old is an error before
 /// anything else asks cargo.
-fn source_root(manifest_path: Option<&Path>) -> Result<(PathBuf, CargoRunner)> {
+fn source_root(
+    manifest_path: Option<&Path>,
+    cache: Option<ResolutionCache>,
+) -> Result<(PathBuf, CargoRunner)> {
     let (manifest, runner) = match manifest_path {
         Some(path) => {
             let dir = path
                 .parent()
                 .filter(|d| d.is_dir())
                 .unwrap_or(Path::new("."));
-            let runner = CargoRunner::new(dir);
+            let runner = CargoRunner::new(dir).with_cache(cache);
             runner.check_version()?;
             (given_manifest(path, &runner)?, runner)
         }
         None => {
             let here = std::env::current_dir().context("cannot read the current directory")?;
-            let runner = CargoRunner::new(&here);
+            let runner = CargoRunner::new(&here).with_cache(cache);
             runner.check_version()?;
             let manifest = runner.workspace_manifest(None).with_context(|| {
                 format!(

@@ -40,7 +40,7 @@ mod source_set;
 mod touch;
 mod verify;
 
-pub use cargo::CargoRunner;
+pub use cargo::{CacheLocation, CacheStats, CargoRunner};
 pub use costs::Costs;
 pub use fix::advice::check_advice;
 pub use fix::propose as propose_fixes;

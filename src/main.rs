@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use cache_miss::{
-    Block, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, Progress,
-    analyze_loaded, document, findings_document, fix_document, github, json, load_phases, markdown,
-    phases_document, table, verify_document,
+    Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
+    Progress, analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
+    markdown, phases_document, table, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -96,6 +96,13 @@ struct SourceArgs {
     /// `deps.cargoExtraArgs="--locked --workspace"` (repeatable). No file is edited.
     #[arg(long = "set", value_name = "PHASE.ATTR=VALUE")]
     set: Vec<Override>,
+    /// Where cargo's answers are remembered between runs. Default:
+    /// $XDG_CACHE_HOME/cache-miss, else ~/.cache/cache-miss.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Ask cargo every time; read and write no cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 impl SourceArgs {
@@ -106,6 +113,11 @@ impl SourceArgs {
             flake: self.flake.clone(),
             only: self.only.clone(),
             exclude: self.exclude.clone(),
+            cache: match (&self.cache_dir, self.no_cache) {
+                (_, true) => CacheLocation::Off,
+                (Some(dir), false) => CacheLocation::Dir(dir.clone()),
+                (None, false) => CacheLocation::Default,
+            },
         }
     }
 }
@@ -261,8 +273,15 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     if args.timings {
         let t = report.timings;
+        let cache = match loaded.runner().cache_stats() {
+            Some(stats) => format!(
+                "; cargo answers: {} from the cache, {} from cargo",
+                stats.hits, stats.misses
+            ),
+            None => "; no cache".to_string(),
+        };
         eprintln!(
-            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms",
+            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms{cache}",
             t.resolutions,
             t.resolve.as_secs_f64() * 1000.0,
             t.analyze.as_secs_f64() * 1000.0

@@ -1,10 +1,12 @@
 //! Plans: which cargo calls each phase needs, deduplicated across phases (calls whose
 //! unit graphs must be equal are resolved once). Between the phases and cargo.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
+use crate::cargo::untrusted::{program_variable, without_program_args};
 use crate::cargo::{Invocation, Plan, plan};
-use crate::phase::PhaseSet;
+use crate::phase::{Note, PhaseSet};
 
 /// Each phase's cargo calls, deduplicated: calls whose unit graphs must be equal are
 /// resolved once. Produced by [`plan_phases`].
@@ -59,5 +61,31 @@ impl PhasePlans {
     /// The invocations phase `i` of the set runs.
     pub fn of_phase(&self, i: usize) -> impl Iterator<Item = &Invocation> {
         self.by_phase[i].iter().map(|&n| &self.invocations[n])
+    }
+
+    /// What of phase `i`'s settings resolution withholds from cargo because it names a
+    /// program to run: environment variables, `--config` arguments and `+toolchain`
+    /// paths, one note each. `dir` is where cargo runs (a `--config` file is relative to it).
+    pub fn withheld(&self, i: usize, dir: &Path) -> Vec<Note> {
+        let mut variables = BTreeSet::new();
+        let mut arguments = BTreeMap::new();
+        for invocation in self.of_phase(i) {
+            variables.extend(invocation.env.keys().filter(|name| program_variable(name)));
+            for (argument, keys) in without_program_args(&invocation.args, dir).dropped {
+                arguments.insert(argument, keys);
+            }
+        }
+        let variables = variables.into_iter().map(|name| {
+            Note::new(format!(
+                "{name} from the phase's environment is not passed to cargo: resolution runs no program the phases name, and cargo resolves the same units without it"
+            ))
+        });
+        let arguments = arguments.into_iter().map(|(argument, keys)| {
+            Note::new(format!(
+                "`{argument}` is left out of resolution: it names a program to run ({}); cargo resolves the same units without it",
+                keys.join(", ")
+            ))
+        });
+        variables.chain(arguments).collect()
     }
 }

@@ -2,16 +2,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use super::cache::{CacheKey, CacheStats, KeyBuilder, ResolutionCache};
+use super::inputs;
 use super::invocation::Invocation;
 use super::metadata::git_commits;
 use super::toolchain::{ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
+use super::untrusted::{ConfigPrograms, program_variable, without_program_args};
+use crate::phase::{Note, SourceLocation};
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
 /// in 1.46, `cargo locate-project --workspace` in 1.48 (both checked for real).
@@ -64,12 +68,27 @@ pub struct CargoRunner {
     /// The toolchain every cargo call runs with (as `RUSTUP_TOOLCHAIN`, when one is pinned).
     pub toolchain: ToolchainChoice,
     answers: Arc<Answers>,
+    /// Shared by runners moved to other dirs with the same toolchain.
+    versions: Arc<ToolVersions>,
+    /// Where cargo's answers are remembered across runs; `None`: always ask cargo.
+    cache: Option<Arc<ResolutionCache>>,
+}
+
+/// `cargo -vV` and `rustc -vV` as printed: part of every cache key.
+#[derive(Debug, Default)]
+struct ToolVersions {
+    cargo: OnceLock<String>,
+    rustc: OnceLock<String>,
 }
 
 /// What cargo answered, by question.
 #[derive(Debug, Default)]
 struct Answers {
     info: OnceLock<CargoInfo>,
+    /// The digest of the workspace's files (see [`inputs::add_workspace`]), taken once.
+    workspace: OnceLock<CacheKey>,
+    /// The program-naming settings of the config files cargo reads here.
+    config_programs: OnceLock<ConfigPrograms>,
     /// Held while cargo answers, so that callers at the same time wait for one answer.
     metadata: Mutex<Option<cargo_metadata::Metadata>>,
     graphs: Mutex<HashMap<Invocation, UnitGraph>>,
@@ -121,20 +140,36 @@ impl CargoRunner {
             cargo: PathBuf::from("cargo"),
             toolchain: ToolchainChoice::for_dir(dir, environment),
             answers: Arc::default(),
+            versions: Arc::default(),
+            cache: None,
         }
+    }
+
+    /// This runner remembering cargo's answers in `cache` (and reading them back).
+    pub fn with_cache(mut self, cache: Option<ResolutionCache>) -> CargoRunner {
+        self.cache = cache.map(Arc::new);
+        self
+    }
+
+    /// How many cargo answers came from the cache, and how many from cargo; `None`
+    /// without a cache.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|cache| cache.stats())
     }
 
     /// A runner in `dir` that keeps this one's version check when the same toolchain
     /// is chosen there.
     pub fn moved_to(&self, dir: &Path) -> CargoRunner {
-        let moved = CargoRunner {
+        let mut moved = CargoRunner {
             cargo: self.cargo.clone(),
+            cache: self.cache.clone(),
             ..CargoRunner::new(dir)
         };
-        if let Some(info) = self.answers.info.get() {
-            if moved.toolchain == self.toolchain {
+        if moved.toolchain == self.toolchain {
+            if let Some(info) = self.answers.info.get() {
                 let _ = moved.answers.info.set(info.clone());
             }
+            moved.versions = self.versions.clone();
         }
         moved
     }
@@ -165,8 +200,189 @@ impl CargoRunner {
         command
     }
 
+    /// A command that only resolves: [`CargoRunner::tool_command`] without anything that
+    /// names a program to run (see [`super::untrusted`]) — not from the phase's environment,
+    /// its `--config` arguments, cargo's config files, nor the user's shell.
+    fn resolution_command(
+        &self,
+        program: &Path,
+        args: &[String],
+        env: &BTreeMap<String, String>,
+    ) -> Command {
+        let args = without_program_args(args, &self.dir).kept;
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .filter(|(name, _)| !program_variable(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut command = self.tool_command(program, &args, &env);
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name != "PATH" && program_variable(&name) {
+                command.env_remove(name.as_ref());
+            }
+        }
+        command.envs(self.config_programs().overrides.iter().map(|(k, v)| (k, v)));
+        // Before 1.53, cargo refuses RUSTC_WORKSPACE_WRAPPER (even empty) without
+        // `-Z unstable-options`; without that flag it also ignores the config key.
+        let workspace_wrapper_stable = self
+            .answers
+            .info
+            .get()
+            .is_some_and(|i| i.version >= (1, 53));
+        if !workspace_wrapper_stable && !args.iter().any(|a| a == "unstable-options") {
+            command.env_remove("RUSTC_WORKSPACE_WRAPPER");
+        }
+        command
+    }
+
+    /// The program-naming settings of the config files cargo reads in this runner's dir.
+    pub fn config_programs(&self) -> &ConfigPrograms {
+        self.answers
+            .config_programs
+            .get_or_init(|| ConfigPrograms::around(&self.dir, self.cargo_home().as_deref()))
+    }
+
+    /// One note for each config file cargo reads here that names programs: resolution
+    /// overrides or never runs them.
+    pub fn withheld_config_notes(&self) -> Vec<Note> {
+        self.config_programs()
+            .found
+            .iter()
+            .map(|(file, keys)| {
+                Note::at(
+                    SourceLocation::file(file.display().to_string()),
+                    format!(
+                        "names programs to run ({}): resolution runs none of them (rustc and rustdoc are the toolchain's, wrappers and credential providers are turned off; linkers, runners and aliases are never used to resolve), and cargo resolves the same units without them",
+                        keys.join(", ")
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    fn cargo_home(&self) -> Option<PathBuf> {
+        inputs::cargo_home(std::env::var_os("CARGO_HOME").as_deref())
+    }
+
+    /// Runs cargo with `args` to resolve; the answer comes from the cache when one is
+    /// stored under the key of everything it depends on (`scope` says what that is), and
+    /// a successful answer is stored.
+    fn run_scoped(
+        &self,
+        args: &[String],
+        env: &BTreeMap<String, String>,
+        scope: Scope,
+    ) -> Result<Output> {
+        self.answer(&self.cargo.clone(), args, env, scope)
+    }
+
     fn run(&self, args: &[String], env: &BTreeMap<String, String>) -> Result<Output> {
-        self.command(args, env).output().map_err(|err| {
+        self.run_scoped(args, env, Scope::Workspace)
+    }
+
+    fn answer(
+        &self,
+        program: &Path,
+        args: &[String],
+        env: &BTreeMap<String, String>,
+        scope: Scope,
+    ) -> Result<Output> {
+        let mut command = self.resolution_command(program, args, env);
+        let Some(cache) = &self.cache else {
+            return self.spawn(program, &mut command);
+        };
+        let key = self.key(&command, scope)?;
+        if let Some(stdout) = cache.get(&key) {
+            return Ok(Output {
+                status: ExitStatus::default(),
+                stdout,
+                stderr: Vec::new(),
+            });
+        }
+        let output = self.spawn(program, &mut command)?;
+        if output.status.success() {
+            cache.put(&key, &output.stdout);
+        }
+        Ok(output)
+    }
+
+    /// The cache key of `command`'s answer: the program, directory, arguments and
+    /// environment, and what `scope` adds.
+    fn key(&self, command: &Command, scope: Scope) -> Result<CacheKey> {
+        let mut key = KeyBuilder::new("cargo answer");
+        key.field("program", command.get_program().as_encoded_bytes())
+            .field("dir", self.dir.as_os_str().as_encoded_bytes());
+        for arg in command.get_args() {
+            key.field("arg", arg.as_encoded_bytes());
+        }
+        let mut env: Vec<_> = command
+            .get_envs()
+            .filter(|(name, _)| !matches!(name.to_str(), Some("PWD" | "OLDPWD" | "SHLVL" | "_")))
+            .collect();
+        env.sort();
+        for (name, value) in &env {
+            key.field("env", name.as_encoded_bytes());
+            key.field("value", value.unwrap_or_default().as_encoded_bytes());
+        }
+        let path_var = env
+            .iter()
+            .find(|(name, _)| *name == "PATH")
+            .and_then(|(_, value)| *value);
+        let cargo_home = self.cargo_home();
+        inputs::add_surroundings(&mut key, &self.dir, cargo_home.as_deref());
+        match scope {
+            Scope::Program => {
+                inputs::add_program(&mut key, Path::new(command.get_program()), path_var);
+            }
+            Scope::Manifest(manifest) => {
+                self.add_versions(&mut key)?;
+                if let Some(dir) = manifest.parent() {
+                    inputs::add_surroundings(&mut key, dir, None);
+                }
+            }
+            Scope::Workspace => {
+                self.add_versions(&mut key)?;
+                let workspace = self.answers.workspace.get_or_init(|| {
+                    let mut tree = KeyBuilder::new("workspace");
+                    inputs::add_workspace(&mut tree, &self.dir, cargo_home.as_deref());
+                    tree.finish()
+                });
+                key.field("workspace", workspace.as_bytes());
+            }
+        }
+        Ok(key.finish())
+    }
+
+    /// cargo's and rustc's `-vV`, which every resolution's key holds.
+    fn add_versions(&self, key: &mut KeyBuilder) -> Result<()> {
+        self.check_version()?;
+        let cargo = self.versions.cargo.get().cloned().unwrap_or_default();
+        key.field("cargo -vV", cargo.as_bytes())
+            .field("rustc -vV", self.rustc_version()?.as_bytes());
+        Ok(())
+    }
+
+    /// `rustc -vV` of the toolchain cargo runs with.
+    fn rustc_version(&self) -> Result<String> {
+        if let Some(text) = self.versions.rustc.get() {
+            return Ok(text.clone());
+        }
+        let output = self.answer(
+            Path::new("rustc"),
+            &["-vV".to_string()],
+            &BTreeMap::new(),
+            Scope::Program,
+        )?;
+        if !output.status.success() {
+            bail!("`rustc -vV` failed:\n{}", cargo_error(&output));
+        }
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        Ok(self.versions.rustc.get_or_init(|| text).clone())
+    }
+
+    fn spawn(&self, program: &Path, command: &mut Command) -> Result<Output> {
+        command.output().map_err(|err| {
             if err.kind() == std::io::ErrorKind::NotFound {
                 anyhow!(
                     "cargo was not found on PATH: cache-miss runs cargo {}.{} or newer (install it with rustup, https://rustup.rs)",
@@ -174,7 +390,7 @@ impl CargoRunner {
                     OLDEST_CARGO.1
                 )
             } else {
-                anyhow!("cannot run {}: {err}", self.cargo.display())
+                anyhow!("cannot run {}: {err}", program.display())
             }
         })
     }
@@ -186,7 +402,7 @@ impl CargoRunner {
         if let Some(info) = self.answers.info.get() {
             return Ok(info.clone());
         }
-        let output = self.run(&["-vV".to_string()], &BTreeMap::new())?;
+        let output = self.run_scoped(&["-vV".to_string()], &BTreeMap::new(), Scope::Program)?;
         if !output.status.success() {
             let error = cargo_error(&output);
             if error.contains("is not installed") {
@@ -199,6 +415,7 @@ impl CargoRunner {
             );
         }
         let text = String::from_utf8_lossy(&output.stdout);
+        let _ = self.versions.cargo.set(text.to_string());
         let mut info = CargoInfo::parse(&text, self.toolchain.clone()).ok_or_else(|| {
             anyhow!(
                 "cannot read cargo's version from `cargo -vV`: {}",
@@ -224,11 +441,9 @@ impl CargoRunner {
 
     /// The host triple from `rustc -vV` of the same toolchain (old cargo does not print it).
     fn rustc_host(&self) -> Result<String> {
-        let output = self
-            .tool_command(Path::new("rustc"), &["-vV".to_string()], &BTreeMap::new())
-            .output()
-            .map_err(|err| anyhow!("cannot run rustc for the host triple: {err}"))?;
-        let text = String::from_utf8_lossy(&output.stdout);
+        let text = self
+            .rustc_version()
+            .context("cannot run rustc for the host triple")?;
         host_line(&text).ok_or_else(|| {
             anyhow!(
                 "cannot read the host triple from `rustc -vV`: {}",
@@ -290,7 +505,10 @@ impl CargoRunner {
             args.push("--manifest-path".into());
             args.push(manifest.display().to_string());
         }
-        let output = self.run(&args, &BTreeMap::new())?;
+        let scope = Scope::Manifest(
+            manifest.map_or_else(|| self.dir.join("Cargo.toml"), Path::to_path_buf),
+        );
+        let output = self.run_scoped(&args, &BTreeMap::new(), scope)?;
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
@@ -325,6 +543,16 @@ impl CargoRunner {
             .context("cannot read `cargo metadata` output")?;
         Ok(answer.insert(metadata).clone())
     }
+}
+
+/// What a cargo answer depends on besides the command itself.
+enum Scope {
+    /// The program: `-vV`.
+    Program,
+    /// The manifests at and above a path: `locate-project`.
+    Manifest(PathBuf),
+    /// The whole workspace: unit graphs, metadata.
+    Workspace,
 }
 
 /// The arguments that resolve `invocation`'s unit graph: always `--locked`, so cargo

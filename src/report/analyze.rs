@@ -117,7 +117,8 @@ pub fn analyze_with(
         .enumerate()
         .map(|(i, phase)| match &statuses[i] {
             (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
-                let mut report = phase_report(set, i, phase, &plans, &diff_graphs, &workspace);
+                let mut report =
+                    phase_report(set, i, phase, &plans, &diff_graphs, &workspace, &runner.dir);
                 report.status = statuses[i].0;
                 report
             }
@@ -143,7 +144,10 @@ pub fn analyze_with(
         phase_source: phase_source.to_string(),
         phases,
         findings,
-        warnings: toolchain_mismatches(set, &cargo),
+        warnings: toolchain_mismatches(set, &cargo)
+            .into_iter()
+            .chain(runner.withheld_config_notes())
+            .collect(),
         cargo,
         costs: None,
         baseline: None,
@@ -365,8 +369,10 @@ fn phase_report(
     plans: &PhasePlans,
     graphs: &[Option<DiffGraph>],
     workspace: &WorkspaceFacts,
+    dir: &Path,
 ) -> PhaseReport {
     let mut notes = phase.notes.clone();
+    notes.extend(plans.withheld(i, dir));
     let (sources, inherits_nothing) = inherited_sources(set, phase);
     if let Some(name) = &inherits_nothing {
         notes.push(Note::new(format!(

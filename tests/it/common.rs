@@ -75,6 +75,12 @@ impl CommandExt for Command {
     }
 }
 
+/// The binary, with the resolution cache ON but never the user's: `XDG_CACHE_HOME` points
+/// into cargo's temp dir for integration tests (`target/tmp`), shared by every test, so the
+/// whole suite (the golden snapshots included) runs through the cache as users do, and
+/// parallel tests exercise concurrent readers and writers. Entries are keyed by the fixture
+/// copy's temp path, so no test sees another's answers; the cache's own size bound keeps
+/// the directory small. Tests that need a cache of their own pass `--cache-dir`.
 pub fn cache_miss() -> Command {
     let mut command = Command::cargo_bin("cache-miss").expect("binary");
     // The user's shell must not leak in; tests check that it doesn't, with these set.
@@ -82,7 +88,13 @@ pub fn cache_miss() -> Command {
     // The same output in CI as at a desk: CI's progress lines and job summary only where
     // a test asks for them.
     command.env_remove("CI").env_remove("GITHUB_STEP_SUMMARY");
+    command.env("XDG_CACHE_HOME", test_cache_home());
     command
+}
+
+/// Where the tests' resolution cache lives (as `XDG_CACHE_HOME`).
+pub fn test_cache_home() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache")
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

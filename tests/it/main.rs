@@ -12,5 +12,7 @@ mod golden;
 mod phase_status;
 mod report_errors;
 mod report_scenarios;
+mod resolution_cache;
 mod touch;
+mod untrusted_programs;
 mod verify;

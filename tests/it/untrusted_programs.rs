@@ -1,0 +1,256 @@
+//! Only cargo runs while phases are resolved: a program named by a phase's environment, a
+//! `--config` argument, `--set`, cargo's config files (the workspace's, above it, in
+//! CARGO_HOME) or the user's shell never runs. Each route points at a marker program that
+//! leaves a file behind when it runs; the report must succeed, leave no marker, say what it
+//! withheld, and count the same units as without the hostile setting.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{Fixture, cache_miss, phase};
+
+/// A program that records that it ran, then fails.
+struct Marker {
+    program: PathBuf,
+    ran: PathBuf,
+}
+
+impl Marker {
+    fn new(dir: &Path, name: &str) -> Marker {
+        let bin = dir.join("marker-bin");
+        fs::create_dir_all(&bin).unwrap();
+        let ran = dir.join(format!("{name}.ran"));
+        let program = bin.join(name);
+        fs::write(
+            &program,
+            format!("#!/bin/sh\necho \"$*\" > '{}'\nexit 1\n", ran.display()),
+        )
+        .unwrap();
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+        Marker { program, ran }
+    }
+
+    fn path(&self) -> &str {
+        self.program.to_str().unwrap()
+    }
+
+    fn assert_never_ran(&self, route: &str) {
+        assert!(
+            !self.ran.exists(),
+            "{route}: the marker ran with {:?}",
+            fs::read_to_string(&self.ran).unwrap_or_default()
+        );
+    }
+}
+
+/// The JSON report without the cache (so cargo really runs), with `env` set.
+fn hostile_report(fixture: &Fixture, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let output = cache_miss()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--no-cache",
+            "--manifest-path",
+        ])
+        .arg(fixture.manifest())
+        .args(args)
+        .envs(env.iter().copied())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&output).expect("JSON report")
+}
+
+/// Every phase's unit counts.
+fn units(report: &Value) -> Vec<(String, Value)> {
+    report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["units"].clone()))
+        .collect()
+}
+
+fn notes(phase: &Value) -> String {
+    phase["notes"].to_string()
+}
+
+fn append(path: &Path, text: &str) {
+    let mut contents = fs::read_to_string(path).unwrap_or_default();
+    contents.push_str(text);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, contents).unwrap();
+}
+
+#[test]
+fn a_phases_environment_runs_no_program() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    // A PATH whose `cargo` and `rustc` are markers: it must not choose the cargo that runs.
+    let fake_path = fixture.dir.path().join("fake-path");
+    fs::create_dir_all(&fake_path).unwrap();
+    for tool in ["cargo", "rustc"] {
+        fs::copy(&marker.program, fake_path.join(tool)).unwrap();
+    }
+    let m = marker.path();
+    append(
+        &fixture.root().join("phases.toml"),
+        &format!(
+            "RUSTC_WRAPPER = \"{m}\"\nRUSTC_WORKSPACE_WRAPPER = \"{m}\"\nRUSTC = \"{m}\"\nRUSTDOC = \"{m}\"\nCARGO = \"{m}\"\nCARGO_BUILD_RUSTC_WRAPPER = \"{m}\"\nLD_LIBRARY_PATH = \"{dir}\"\nPATH = \"{dir}\"\n",
+            dir = fake_path.display()
+        ),
+    );
+    let report = hostile_report(&fixture, &[], &[]);
+    marker.assert_never_ran("phase environment");
+    assert_eq!(units(&report), baseline);
+    // The variables were appended to the last phase of the file.
+    let nextest = notes(phase(&report, "nextest"));
+    for variable in [
+        "RUSTC_WRAPPER",
+        "RUSTC",
+        "RUSTDOC",
+        "PATH",
+        "LD_LIBRARY_PATH",
+    ] {
+        assert!(
+            nextest.contains(&format!(
+                "{variable} from the phase's environment is not passed to cargo"
+            )),
+            "{variable}: {nextest}"
+        );
+    }
+    // The phase still shows its environment as the source states it.
+    assert_eq!(phase(&report, "nextest")["env"]["RUSTC_WRAPPER"], m);
+}
+
+#[test]
+fn set_on_a_phases_environment_runs_no_program() {
+    let fixture = Fixture::new("demo");
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    let set = format!("clippy.env.RUSTC_WRAPPER={}", marker.path());
+    let report = hostile_report(&fixture, &["--set", &set], &[]);
+    marker.assert_never_ran("--set");
+    assert!(notes(phase(&report, "clippy")).contains("RUSTC_WRAPPER from the phase's environment"));
+}
+
+#[test]
+fn config_arguments_that_name_programs_are_left_out() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    let m = marker.path();
+    let phases = fixture.root().join("phases.toml");
+    let text = fs::read_to_string(&phases).unwrap().replace(
+        "cargoExtraArgs = \"--locked -p cli\"",
+        &format!(
+            "cargoExtraArgs = \"--locked -p cli --config 'build.rustc-wrapper=\\\"{m}\\\"' --config 'build.rustc=\\\"{m}\\\"' --config 'target.x86_64-unknown-linux-gnu.linker=\\\"{m}\\\"' --config 'target.x86_64-unknown-linux-gnu.runner=\\\"{m}\\\"'\""
+        ),
+    );
+    fs::write(&phases, text).unwrap();
+    let report = hostile_report(&fixture, &[], &[]);
+    marker.assert_never_ran("--config arguments");
+    assert_eq!(units(&report), baseline);
+    let cli = notes(phase(&report, "cli"));
+    assert!(cli.contains("build.rustc-wrapper"), "{cli}");
+    assert!(cli.contains("is left out of resolution"), "{cli}");
+    assert!(
+        cli.contains("target.x86_64-unknown-linux-gnu.runner"),
+        "{cli}"
+    );
+}
+
+const HOSTILE_CONFIG: &str = "
+[build]
+rustc = \"@M@\"
+rustc-wrapper = \"@M@\"
+rustc-workspace-wrapper = \"@M@\"
+rustdoc = \"@M@\"
+
+[target.x86_64-unknown-linux-gnu]
+linker = \"@M@\"
+runner = \"@M@\"
+
+[target.'cfg(unix)']
+runner = \"@M@\"
+
+[registry]
+global-credential-providers = [\"@M@\"]
+";
+
+#[test]
+fn cargo_config_files_run_no_program() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    let hostile = HOSTILE_CONFIG.replace("@M@", marker.path());
+    let workspace_config = fixture.root().join(".cargo/config.toml");
+    append(&workspace_config, &hostile);
+    let report = hostile_report(&fixture, &[], &[]);
+    marker.assert_never_ran("the workspace's .cargo/config.toml");
+    assert_eq!(units(&report), baseline);
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("names programs to run"), "{warnings}");
+    assert!(warnings.contains("build.rustc-wrapper"), "{warnings}");
+
+    // The same in a config above the workspace and in CARGO_HOME.
+    fs::write(
+        &workspace_config,
+        fs::read_to_string(crate::common::fixtures_dir().join("demo/.cargo/config.toml")).unwrap(),
+    )
+    .unwrap();
+    append(&fixture.dir.path().join(".cargo/config.toml"), &hostile);
+    let home = fixture.dir.path().join("cargo-home");
+    append(&home.join("config.toml"), &hostile);
+    let report = hostile_report(&fixture, &[], &[("CARGO_HOME", home.to_str().unwrap())]);
+    marker.assert_never_ran("configs above the workspace and in CARGO_HOME");
+    assert_eq!(units(&report), baseline);
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("cargo-home/config.toml"), "{warnings}");
+}
+
+#[test]
+fn the_users_own_program_settings_do_not_reach_resolution() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    let m = marker.path();
+    let env = [
+        ("RUSTC", m),
+        ("RUSTC_WRAPPER", m),
+        ("RUSTC_WORKSPACE_WRAPPER", m),
+        ("RUSTDOC", m),
+        ("CARGO_BUILD_RUSTC", m),
+        ("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER", m),
+    ];
+    let report = hostile_report(&fixture, &[], &env);
+    marker.assert_never_ran("the user's environment");
+    assert_eq!(units(&report), baseline);
+}
+
+#[test]
+fn fix_runs_no_program_either() {
+    let fixture = Fixture::new("demo");
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    append(
+        &fixture.root().join("phases.toml"),
+        &format!("RUSTC_WRAPPER = \"{}\"\n", marker.path()),
+    );
+    append(
+        &fixture.root().join(".cargo/config.toml"),
+        &HOSTILE_CONFIG.replace("@M@", marker.path()),
+    );
+    cache_miss()
+        .args(["fix", "--format", "json", "--no-cache", "--manifest-path"])
+        .arg(fixture.manifest())
+        .env("RUSTC", marker.path())
+        .assert()
+        .success();
+    marker.assert_never_ran("fix");
+}
