@@ -203,3 +203,32 @@ pub fn fix_steps(miss: &Value) -> Vec<&str> {
         .map(|s| s["kind"].as_str().expect("step kind"))
         .collect()
 }
+
+/// Calls `$emit!` with every fixture workspace that has phases, as `test_name => "dir"`:
+/// one list for every test that runs over all of them.
+macro_rules! with_every_fixture {
+    ($emit:ident) => {
+        $emit! {
+            all_features => "all-features",
+            cascade => "cascade",
+            clean => "clean",
+            demo => "demo",
+            dev_deps => "dev-deps",
+            finding_bindgen => "finding-bindgen",
+            finding_build_script_env => "finding-build-script-env",
+            finding_dev_profile => "finding-dev-profile",
+            finding_filter_drops => "finding-filter-drops",
+            finding_pkg_config => "finding-pkg-config",
+            finding_pyo3 => "finding-pyo3",
+            finding_unfiltered_src => "finding-unfiltered-src",
+            platform => "platform",
+            profile => "profile",
+            roles => "roles",
+            root_package => "root-package",
+            rustflags => "rustflags",
+            select => "select",
+            solo => "solo",
+        }
+    };
+}
+pub(crate) use with_every_fixture;

@@ -364,24 +364,4 @@ macro_rules! same_without_cache {
     )*};
 }
 
-same_without_cache! {
-    all_features => "all-features",
-    cascade => "cascade",
-    clean => "clean",
-    demo => "demo",
-    dev_deps => "dev-deps",
-    finding_bindgen => "finding-bindgen",
-    finding_build_script_env => "finding-build-script-env",
-    finding_dev_profile => "finding-dev-profile",
-    finding_filter_drops => "finding-filter-drops",
-    finding_pkg_config => "finding-pkg-config",
-    finding_pyo3 => "finding-pyo3",
-    finding_unfiltered_src => "finding-unfiltered-src",
-    platform => "platform",
-    profile => "profile",
-    roles => "roles",
-    root_package => "root-package",
-    rustflags => "rustflags",
-    select => "select",
-    solo => "solo",
-}
+crate::common::with_every_fixture!(same_without_cache);
