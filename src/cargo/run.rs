@@ -397,7 +397,7 @@ impl CargoRunner {
 
     /// cargo's version and host triple (`cargo -vV`) and the toolchain choice that selected
     /// it; errors when cargo is missing, the pinned toolchain is not installed, cargo fails
-    /// otherwise, or is older than [`OLDEST_CARGO`].
+    /// otherwise, or is older than `OLDEST_CARGO`.
     pub fn check_version(&self) -> Result<CargoInfo> {
         if let Some(info) = self.answers.info.get() {
             return Ok(info.clone());
