@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rnix::ast::Expr;
 
 use super::files::{FileId, Pos};
-use super::sources::SourceExpr;
+use crate::source_set::KnownFilter;
 
 /// A thunk's identity, for tables keyed by thunk. Unique for the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -408,4 +408,53 @@ impl Value {
                 | Value::List(_)
         )
     }
+}
+
+/// How a source value is made.
+pub enum SourceExpr {
+    /// A local directory as is (`./.`, `self`, `craneLib.path ./.`).
+    Dir(PathBuf),
+    /// A filter over a source (`cleanSourceWith`, `builtins.path { filter; }`, ...): the
+    /// filter, as written, and where it was applied.
+    Filtered(Rc<SourceExpr>, PathFilter, String, Pos),
+    /// `lib.fileset.toSource { root; fileset; }`, and where it is called.
+    ToSource(PathBuf, Rc<FileSetExpr>, Pos),
+    /// A file set (`lib.fileset.unions [ … ]`); not a source until `toSource`.
+    Files(Rc<FileSetExpr>),
+    /// crane's `mkDummySrc { src; }`.
+    Dummy(Rc<SourceExpr>),
+    /// Made some way the evaluator does not know.
+    Unknown,
+}
+
+/// A `path: type: bool` filter.
+pub enum PathFilter {
+    Known(KnownFilter),
+    /// A function the evaluator applies per path.
+    Function(Value),
+}
+
+/// A `lib.fileset` file set.
+pub enum FileSetExpr {
+    /// A path: the file, or every file below the directory (which must exist).
+    Path(PathBuf),
+    /// `lib.fileset.maybeMissing path`: as a path, or empty when it does not exist.
+    MaybeMissing(PathBuf),
+    /// `lib.fileset.fileFilter pred path`.
+    FileFilter(FilePredicate, PathBuf),
+    /// `lib.fileset.gitTracked path`.
+    GitTracked(PathBuf),
+    Union(Vec<Rc<FileSetExpr>>),
+    Intersection(Rc<FileSetExpr>, Rc<FileSetExpr>),
+    Difference(Rc<FileSetExpr>, Rc<FileSetExpr>),
+    Unknown(String),
+}
+
+/// `file: bool` over `{ name; type; hasExt; }`.
+pub enum FilePredicate {
+    /// The name is one of these (crane's `cargoTomlAndLock`, `configToml`).
+    Names(Vec<String>),
+    /// `file.hasExt EXT` (crane's `rust`, `toml`).
+    Ext(String),
+    Function(Value),
 }
