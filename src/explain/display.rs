@@ -291,11 +291,10 @@ impl Display for Fix {
                 " — but applied alone, this leaves {remaining} of these {of} units missing: `cache-miss fix` searches for a change that removes them"
             )?,
             Some(FixCheck::Worsens { phases }) => {
-                let verb = if phases.len() == 1 { "misses" } else { "miss" };
                 let phases: Vec<String> = phases.iter().map(|p| format!("`{p}`")).collect();
                 write!(
                     f,
-                    " — but then {} {verb} more (they share this buildDepsOnly): give this phase a buildDepsOnly of its own, or make the phases that share it agree; `cache-miss fix` proves which",
+                    " — checked: changing the shared buildDepsOnly this way makes {} miss more; give this phase a buildDepsOnly of its own, or make every phase it serves ask for the same (for a package selection: --workspace in every phase); `cache-miss fix` proves which",
                     phases.join(", ")
                 )?
             }

@@ -381,8 +381,9 @@ fn profile_changes(from: &str, to: &str) -> Vec<ProfileChange> {
         .filter(|k| from.get(*k) != to.get(*k))
         .map(|k| ProfileChange {
             setting: k.clone(),
-            built: from.get(k).map(value),
-            needed: to.get(k).map(value),
+            // JSON null is cargo's "not set": shown as unset, like a missing field.
+            built: from.get(k).filter(|v| !v.is_null()).map(value),
+            needed: to.get(k).filter(|v| !v.is_null()).map(value),
         })
         .collect()
 }

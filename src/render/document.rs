@@ -304,7 +304,8 @@ fn summary_rows(report: &Report, headers: Vec<String>) -> Block {
             let share = match (&p.phase.artifacts_from, p.units.needed) {
                 (None, _) => "builds".to_string(),
                 (_, 0) => "-".to_string(),
-                (_, needed) => format!("{:.0}%", 100.0 * p.units.cached as f64 / needed as f64),
+                // Rounded down: a phase that misses anything never reads 100%.
+                (_, needed) => format!("{}%", 100 * p.units.cached / needed),
             };
             vec![
                 format!(

@@ -569,7 +569,7 @@ doCheck = false
         top["fix"]
             .as_str()
             .unwrap()
-            .contains("but then `app` misses more"),
+            .contains("this way makes `app` miss more"),
         "{top}"
     );
 }
