@@ -291,5 +291,9 @@ pub enum FixStep {
     Instrumented {
         tool: String,
     },
-    SameRustflags,
+    /// The rustflags variables the phase sets differently (empty when they come from
+    /// elsewhere, a config file).
+    SameRustflags {
+        changes: Vec<EnvChange>,
+    },
 }

@@ -364,8 +364,13 @@ fn step_text(step: &FixStep, deps: &str) -> String {
         FixStep::Instrumented { tool } => format!(
             "{tool} adds its own rustflags to every crate, so this phase can never reuse a plain artifact: only a buildDepsOnly built with exactly those flags can serve it (cache-miss does not know them exactly; `cache-miss verify` measures the result), or accept the rebuild"
         ),
-        FixStep::SameRustflags => format!(
-            "set the same rustflags on {deps} (put RUSTFLAGS in commonArgs): rustflags are part of every crate's fingerprint"
+        FixStep::SameRustflags { changes } => format!(
+            "set {} on {deps} as well (in the attributes both phases share): rustflags are part of every crate's fingerprint",
+            if changes.is_empty() {
+                "the same rustflags".to_string()
+            } else {
+                env_list(changes)
+            }
         ),
     }
 }

@@ -475,6 +475,21 @@ fn trigger(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Opti
     }
 }
 
+/// The rustflags variables (`RUSTFLAGS`, `CARGO_BUILD_RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS`,
+/// `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`) the phase sets differently from its source.
+fn rustflags_changes(ctx: &ExplainContext) -> Vec<EnvChange> {
+    [
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_",
+    ]
+    .iter()
+    .flat_map(|prefix| env_changes(ctx, prefix))
+    .filter(|c| c.name.ends_with("RUSTFLAGS"))
+    .collect()
+}
+
 /// Variables with `prefix` that the phase sets differently from its source.
 fn env_changes(ctx: &ExplainContext, prefix: &str) -> Vec<EnvChange> {
     let source_env = ctx.source_invocations.first().map(|i| &i.env);
@@ -544,7 +559,9 @@ fn fix_steps(
             Some(tool) => FixStep::Instrumented {
                 tool: tool.to_string(),
             },
-            None => FixStep::SameRustflags,
+            None => FixStep::SameRustflags {
+                changes: rustflags_changes(ctx),
+            },
         },
         Reason::Dependency => return Vec::new(),
     };

@@ -286,7 +286,9 @@ fn apply(spec: &mut PhaseSpec, steps: &[FixStep]) -> bool {
             FixStep::SameProfile { profile } => {
                 attrs.insert("CARGO_PROFILE".into(), AttrValue::Str(profile.clone()));
             }
-            FixStep::SameProfileSettings { changes } if !changes.is_empty() => {
+            FixStep::SameProfileSettings { changes } | FixStep::SameRustflags { changes }
+                if !changes.is_empty() =>
+            {
                 for change in changes {
                     match &change.phase {
                         Some(value) => spec.env.insert(change.name.clone(), value.clone()),

@@ -517,11 +517,39 @@ fn fix_lines_are_checked_and_joined_when_alone_they_do_not_hold() {
 }
 
 #[test]
-fn fix_lines_that_are_not_phase_changes_are_not_checked() {
+fn rustflags_fix_lines_name_the_variables_and_are_checked() {
     let report = Fixture::new("rustflags").report_json(&[]);
     let loom = phase(&report, "loom");
+    let remedy = &loom["misses"][0]["remedy"];
     assert_eq!(
-        loom["misses"][0]["remedy"]["check"],
+        remedy["steps"],
+        json!([{"kind": "same-rustflags", "changes": [
+            {"name": "RUSTFLAGS", "phase": "--cfg loom", "deps_only": null}
+        ]}])
+    );
+    assert_eq!(remedy["check"], json!({"result": "holds"}));
+}
+
+#[test]
+fn fix_lines_that_are_not_phase_changes_are_not_checked() {
+    // The nightly crane lib's misses: no attribute of buildDepsOnly changes a toolchain.
+    let demo = Fixture::new("demo");
+    let flake = crate::common::fixtures_dir().join("flakes/toolchain/flake.nix");
+    let output = crate::common::cache_miss()
+        .args(["report", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .arg("--flake")
+        .arg(flake)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    let miri = phase(&report, "miri");
+    assert_eq!(miri["misses"][0]["reason"], "toolchain");
+    assert_eq!(
+        miri["misses"][0]["remedy"]["check"],
         json!({"result": "not-checkable"})
     );
 }
