@@ -32,14 +32,19 @@ mod plan;
 mod progress;
 mod render;
 mod report;
+mod text;
 mod verify;
+
+/// What the fuzz targets (`fuzz/`) and the property tests drive; not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use cargo::CargoRunner;
 pub use fix::propose as propose_fixes;
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
-pub use phase::PhaseSet;
 pub use phase::toml::{read_phases_file, write_phases_file};
+pub use phase::{PhaseSet, SourceLocation, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
 pub use render::document::{
@@ -48,5 +53,6 @@ pub use render::document::{
 pub use render::{Format, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::{PhaseSummary, Report};
+pub use text::lines as escape_control_characters;
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
 pub use verify::{Interrupted, verify};

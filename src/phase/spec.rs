@@ -73,6 +73,9 @@ pub struct PhaseSpec {
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,
+    /// Where each attribute is written (its name's line and column), when the source
+    /// says (phases files).
+    pub attr_locations: BTreeMap<String, SourceLocation>,
     /// Set when Nix can never build the phase: its definition fails to evaluate (a
     /// `throw`, a missing attribute, ...). Such a phase is listed, not analysed.
     pub not_evaluable: Option<NotEvaluable>,
@@ -133,6 +136,14 @@ impl fmt::Display for SourceLocation {
         }
         Ok(())
     }
+}
+
+/// A fault at a known place in a source file (a phases file's attribute, a syntax error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct LocatedError {
+    pub location: SourceLocation,
+    pub message: String,
 }
 
 /// `file:line[:column]` in the JSON, where a location is a plain string.

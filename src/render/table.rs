@@ -4,6 +4,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::document::Block;
+use crate::text;
 
 /// Drawing options: the width to wrap at and whether to colour.
 #[derive(Debug, Clone, Copy)]
@@ -20,19 +21,19 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
                 if !out.is_empty() {
                     out.push('\n');
                 }
-                out.push_str(text);
+                out.push_str(&text::one_line(text));
                 out.push('\n');
             }
             Block::Lines(lines) => {
                 for line in lines {
-                    for piece in wrap(line, usize::from(style.width)) {
+                    for piece in wrap(&text::one_line(line), usize::from(style.width)) {
                         out.push_str(&piece);
                         out.push('\n');
                     }
                 }
             }
             Block::Code(text) => {
-                for line in text.lines() {
+                for line in text::lines(text).lines() {
                     out.push_str("    ");
                     out.push_str(line);
                     out.push('\n');
@@ -43,12 +44,23 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
                 rows,
                 emphasized,
             } => {
-                out.push_str(&draw_table(headers, rows, *emphasized, style).to_string());
+                let (headers, rows) = visible(headers, rows);
+                out.push_str(&draw_table(&headers, &rows, *emphasized, style).to_string());
                 out.push('\n');
             }
         }
     }
     out
+}
+
+/// Headers on one line and cells with only their line breaks, every other control
+/// character escaped.
+fn visible(headers: &[String], rows: &[Vec<String>]) -> (Vec<String>, Vec<Vec<String>>) {
+    let headers = headers.iter().map(|h| text::one_line(h).into_owned());
+    let rows = rows
+        .iter()
+        .map(|row| row.iter().map(|c| text::lines(c).into_owned()).collect());
+    (headers.collect(), rows.collect())
 }
 
 fn draw_table(

@@ -36,11 +36,7 @@ fn malformed_toml_names_file_line_and_column() {
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \n",
     );
-    fails_with(
-        &fixture,
-        &[],
-        "error: phases.toml: invalid TOML: line 3, column 11",
-    );
+    fails_with(&fixture, &[], "error: phases.toml:3:11: invalid TOML");
 }
 
 #[test]
