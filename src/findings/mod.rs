@@ -5,6 +5,8 @@ mod hazards;
 mod layout;
 pub mod source;
 
+pub use layout::outside_path_dependencies;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -84,6 +86,7 @@ pub fn find(input: &FindingsInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(layout::root_package_and_workspace(input));
     findings.extend(layout::selection_mismatch(input));
+    findings.extend(layout::path_dependencies_outside(input));
     findings.extend(hazards::environment_hazards(input));
     findings.extend(hazards::build_script_env(input));
     findings.extend(source::unfiltered_source(input));
@@ -112,6 +115,7 @@ pub enum FindingId {
     BindgenRandomSeed,
     BuildScriptEnv,
     DevBuildOverride,
+    PathDependencyOutsideWorkspace,
     PkgConfigInputs,
     #[serde(rename = "pyo3-python")]
     Pyo3Python,
@@ -128,6 +132,7 @@ impl FindingId {
             FindingId::BindgenRandomSeed => "bindgen-random-seed",
             FindingId::BuildScriptEnv => "build-script-env",
             FindingId::DevBuildOverride => "dev-build-override",
+            FindingId::PathDependencyOutsideWorkspace => "path-dependency-outside-workspace",
             FindingId::PkgConfigInputs => "pkg-config-inputs",
             FindingId::Pyo3Python => "pyo3-python",
             FindingId::RootPackageAndWorkspace => "root-package-and-workspace",

@@ -165,6 +165,8 @@ pub struct PhaseSet {
     pub phases: Vec<Phase>,
     /// Phase name → index in `phases`.
     positions: std::collections::HashMap<String, usize>,
+    /// Per phase: the index of the phase it takes its artifacts from.
+    parents: Vec<Option<usize>>,
 }
 
 impl PhaseSet {
@@ -205,7 +207,12 @@ impl PhaseSet {
             .enumerate()
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
-        let set = PhaseSet { phases, positions };
+        let mut set = PhaseSet {
+            phases,
+            positions,
+            parents: Vec::new(),
+        };
+        set.parents = set.phases.iter().map(|p| set.parent(p)).collect();
         set.check_cycles()?;
         Ok(set)
     }
@@ -221,15 +228,16 @@ impl PhaseSet {
 
     /// The phases whose units are in the `target/` that `phase` starts from, nearest first.
     pub fn artifact_chain(&self, phase: &Phase) -> Vec<&Phase> {
-        let mut chain = Vec::new();
-        let mut next = self.parent(phase);
+        let Some(i) = self.position(&phase.name) else {
+            return Vec::new();
+        };
+        self.chain_positions(i).map(|p| &self.phases[p]).collect()
+    }
+
+    /// [`PhaseSet::artifact_chain`] of the phase at index `i`, as indices.
+    pub fn chain_positions(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         // The set has no cycles (checked when it was made); the bound is for safety only.
-        while let Some(i) = next.filter(|_| chain.len() < self.phases.len()) {
-            let source = &self.phases[i];
-            chain.push(source);
-            next = self.parent(source);
-        }
-        chain
+        std::iter::successors(self.parents[i], |&p| self.parents[p]).take(self.phases.len())
     }
 
     /// The index of the phase `phase` takes its artifacts from.
@@ -267,7 +275,7 @@ impl PhaseSet {
                     Mark::Unvisited => {
                         marks[i] = Mark::OnPath;
                         path.push(i);
-                        next = self.parent(&self.phases[i]);
+                        next = self.parents[i];
                     }
                 }
             }

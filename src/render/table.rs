@@ -44,7 +44,7 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
                 rows,
                 emphasized,
             } => {
-                let (headers, rows) = visible(headers, rows);
+                let (headers, rows) = visible(headers, rows, usize::from(style.width));
                 out.push_str(&draw_table(&headers, &rows, *emphasized, style).to_string());
                 out.push('\n');
             }
@@ -54,13 +54,41 @@ pub fn render(blocks: &[Block], style: TableStyle) -> String {
 }
 
 /// Headers on one line and cells with only their line breaks, every other control
-/// character escaped.
-fn visible(headers: &[String], rows: &[Vec<String>]) -> (Vec<String>, Vec<Vec<String>>) {
+/// character escaped; a cell line longer than the table is broken at its width first, so
+/// that the layout works on lines it can measure (and in time linear in the text).
+fn visible(
+    headers: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let headers = headers.iter().map(|h| text::one_line(h).into_owned());
-    let rows = rows
-        .iter()
-        .map(|row| row.iter().map(|c| text::lines(c).into_owned()).collect());
+    let rows = rows.iter().map(|row| {
+        row.iter()
+            .map(|cell| break_long_lines(&text::lines(cell), width))
+            .collect()
+    });
     (headers.collect(), rows.collect())
+}
+
+/// `text` with every line longer than `width` characters cut into lines of `width`.
+fn break_long_lines(text: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut count = 0;
+        for c in line.chars() {
+            if count == width {
+                out.push('\n');
+                count = 0;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
 }
 
 fn draw_table(
