@@ -242,9 +242,33 @@ pub fn write_phases_file(specs: &[PhaseSpec]) -> String {
         let phases = toml::Table::from_iter([(spec.name.clone(), Value::Table(table))]);
         let document = toml::Table::from_iter([("phases".to_string(), Value::Table(phases))]);
         // A table of strings, booleans, integers and arrays always serializes.
-        out.push_str(&toml::to_string(&document).unwrap_or_default());
+        out.push_str(&visible_toml(
+            toml::to_string(&document).unwrap_or_default(),
+        ));
     }
     out
+}
+
+/// `toml` with the characters its writer leaves raw (C1 controls such as the terminal's
+/// CSI, bidirectional overrides, line separators) as `\uXXXX` escapes, when that reads
+/// back to the same values (it does in basic strings, not in literal ones).
+fn visible_toml(toml: String) -> String {
+    if !toml.chars().any(text::is_unsafe) {
+        return toml;
+    }
+    let mut escaped = String::with_capacity(toml.len());
+    for c in toml.chars() {
+        if text::is_unsafe(c) && c != '\n' && c != '\t' {
+            escaped.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            escaped.push(c);
+        }
+    }
+    let same = matches!(
+        (toml.parse::<toml::Table>(), escaped.parse::<toml::Table>()),
+        (Ok(a), Ok(b)) if a == b
+    );
+    if same { escaped } else { toml }
 }
 
 fn spec_comments(spec: &PhaseSpec) -> String {

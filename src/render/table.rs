@@ -191,6 +191,21 @@ fn fit(mut widths: Vec<usize>, headers: &[String], width: usize, padding: usize)
     widths
 }
 
+/// `word` in pieces of at most `size` characters.
+fn pieces(word: &str, size: usize) -> Vec<&str> {
+    if word.len() <= size {
+        return vec![word];
+    }
+    let mut out = Vec::new();
+    let mut rest = word;
+    while let Some((at, _)) = rest.char_indices().nth(size) {
+        out.push(&rest[..at]);
+        rest = &rest[at..];
+    }
+    out.push(rest);
+    out
+}
+
 /// Greedy word wrap at `width` columns, keeping the line's indentation; continuation
 /// lines are indented two more spaces.
 fn wrap(line: &str, width: usize) -> Vec<String> {
@@ -199,7 +214,10 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = indent.clone();
     let mut empty = true;
-    for word in text.split(' ') {
+    // A word longer than a line is cut to lines of its own.
+    let room = width.saturating_sub(indent.len() + 2).max(1);
+    let words = text.split(' ').flat_map(|word| pieces(word, room));
+    for word in words {
         let used = current.chars().count();
         if !empty && used + 1 + word.chars().count() > width {
             lines.push(std::mem::replace(&mut current, format!("{indent}  ")));
