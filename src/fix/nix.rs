@@ -80,8 +80,11 @@ pub fn attr_name(name: &str) -> String {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''));
     if plain {
         name.to_string()
+    } else if name.chars().any(needs_json) {
+        // Indented strings cannot name attributes; an interpolation can.
+        format!("${{{}}}", from_json(name))
     } else {
-        string(name)
+        quoted(name)
     }
 }
 

@@ -371,7 +371,7 @@ RUSTFLAGS = "--cfg loom"
         let err = parse_phases("[phases.deps]\nfunction = \n", "p.toml").unwrap_err();
         let message = format!("{err:#}");
         assert!(
-            message.starts_with("p.toml:2:11: invalid TOML"),
+            message.starts_with("p.toml:2:12: invalid TOML"),
             "{message}"
         );
     }
