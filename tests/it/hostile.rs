@@ -89,9 +89,9 @@ fn control_characters_never_reach_the_terminal() {
     let fixture = with_phases(
         "clean",
         &format!(
-            "[phases.{}]\nfunction = \"buildDepsOnly\"\ncargoExtraArgs = {}\n",
+            "[phases.{}]\nfunction = \"buildDepsOnly\"\n\n[phases.{0}.env]\nGREETING = {}\n",
             toml_string(evil),
-            toml_string("--locked\u{1b}[2J")
+            toml_string("hi\u{1b}[2J")
         ),
     );
     for args in [

@@ -45,7 +45,7 @@ fn unknown_function_names_the_phase() {
     fails_with(
         &fixture,
         &[],
-        "phase `deps` (phases.toml:1): unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
+        "phase `deps` (phases.toml:2:1): unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
     );
 }
 
@@ -58,7 +58,7 @@ fn attribute_typo_gets_did_you_mean() {
     fails_with(
         &fixture,
         &[],
-        "phase `deps` (phases.toml:1): unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
+        "phase `deps` (phases.toml:3:1): unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
     );
 }
 
@@ -80,7 +80,7 @@ fn unknown_artifact_source() {
     fails_with(
         &fixture,
         &[],
-        "phase `c` (phases.toml:3): cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
+        "phase `c` (phases.toml:5:1): cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
     );
 }
 
@@ -145,7 +145,7 @@ fn set_on_an_unknown_phase() {
     fails_with(
         &fixture,
         &["--set", "dep.doCheck=true"],
-        "--set dep.doCheck: no phase `dep`",
+        "--set `dep.doCheck=true`: no phase `dep`",
     );
 }
 
