@@ -88,40 +88,43 @@ pub enum PhaseError {
     #[error(
         "phase {phase}: no `function` attribute; name the crane function, e.g. function = \"buildDepsOnly\""
     )]
-    MissingFunction { phase: Who },
+    MissingFunction { phase: Box<Who> },
     #[error("phase {phase}: unknown crane function {function}{hint}")]
     UnknownFunction {
-        phase: Who,
+        phase: Box<Who>,
         function: String,
         hint: String,
     },
     #[error("phase {phase}: unknown attribute {attr}{hint}")]
     UnknownAttribute {
-        phase: Who,
+        phase: Box<Who>,
         attr: String,
         hint: String,
     },
     #[error("phase {phase}: attribute `{attr}` must be {expected}, found {found}")]
     WrongType {
-        phase: Who,
+        phase: Box<Who>,
         attr: String,
         expected: &'static str,
         found: String,
     },
     #[error("phase {phase}: cargoArtifacts names {target}, which is not a phase{hint}")]
     UnknownArtifacts {
-        phase: Who,
+        phase: Box<Who>,
         target: String,
         hint: String,
     },
     #[error(
         "phase {phase}: crane's {function} requires cargoArtifacts (the phase whose target/ it inherits; \"\" in a phases file or null in Nix for none)"
     )]
-    MissingArtifacts { phase: Who, function: CraneFunction },
+    MissingArtifacts {
+        phase: Box<Who>,
+        function: CraneFunction,
+    },
     #[error("phases {cycle}: cargoArtifacts form a cycle")]
     ArtifactCycle { cycle: String },
     #[error("phase {phase} is defined twice")]
-    Duplicate { phase: Who },
+    Duplicate { phase: Box<Who> },
     #[error(
         "a phase has an empty name{}; name every phase",
         location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default()
@@ -450,23 +453,20 @@ impl std::fmt::Display for Who {
     }
 }
 
-fn who(spec: &PhaseSpec) -> Who {
-    Who {
+fn who(spec: &PhaseSpec) -> Box<Who> {
+    Box::new(Who {
         name: spec.name.clone(),
         location: spec.origin.clone(),
-    }
+    })
 }
 
 /// The phase, placed at its attribute `attr` when the source says where that is.
-fn who_at(spec: &PhaseSpec, attr: &str) -> Who {
-    Who {
-        location: spec
-            .attr_locations
-            .get(attr)
-            .cloned()
-            .or(spec.origin.clone()),
-        ..who(spec)
+fn who_at(spec: &PhaseSpec, attr: &str) -> Box<Who> {
+    let mut who = who(spec);
+    if let Some(location) = spec.attr_locations.get(attr) {
+        who.location = Some(location.clone());
     }
+    who
 }
 
 fn wrong_type(

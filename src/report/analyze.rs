@@ -241,8 +241,8 @@ fn needed_phases(set: &PhaseSet, statuses: &[(PhaseStatus, Option<String>)]) -> 
         .iter()
         .map(|(status, _)| *status == PhaseStatus::Ok)
         .collect();
-    for i in 0..set.phases.len() {
-        if statuses[i].0 == PhaseStatus::Ok {
+    for (i, (status, _)) in statuses.iter().enumerate() {
+        if *status == PhaseStatus::Ok {
             for s in set.chain_positions(i) {
                 needed[s] = true;
             }
