@@ -1,6 +1,6 @@
 //! Finding the phases to analyse: a phases file, a flake, or crane's quick-start set.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -12,6 +12,7 @@ use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 use crate::phase::{Note, SourceLocation};
+use crate::text;
 
 /// Where the user pointed cache-miss.
 #[derive(Debug, Clone, Default)]
@@ -58,14 +59,12 @@ impl LoadedPhases {
     pub fn with_overrides(&self, overrides: &[Override]) -> Result<LoadedPhases> {
         let mut specs = self.specs.clone();
         for o in overrides {
-            let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
             let Some(spec) = specs.iter_mut().find(|s| s.name == o.phase) else {
                 bail!(
-                    "--set {}.{}: no phase `{}` (phases: {})",
-                    o.phase,
-                    o.attr,
-                    o.phase,
-                    names.join(", ")
+                    "--set {}: no phase {} (phases: {})",
+                    text::echo(&o.to_string()),
+                    text::echo(&o.phase),
+                    few_names(self.specs.iter().map(|s| s.name.as_str()))
                 );
             };
             match o.attr.strip_prefix("env.") {
@@ -82,10 +81,7 @@ impl LoadedPhases {
             }
         }
         let phases = PhaseSet::from_specs(specs.clone()).context("with the --set changes")?;
-        let changes: Vec<String> = overrides
-            .iter()
-            .map(|o| format!("{}.{}={}", o.phase, o.attr, o.value))
-            .collect();
+        let changes: Vec<String> = overrides.iter().map(Override::to_string).collect();
         Ok(LoadedPhases {
             phases,
             specs,
@@ -97,6 +93,17 @@ impl LoadedPhases {
             runner: self.runner.clone(),
         })
     }
+}
+
+/// At most a few names, then how many more.
+fn few_names<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 10;
+    let count = names.len();
+    let mut shown: Vec<String> = names.take(SHOWN).map(text::echo).collect();
+    if count > SHOWN {
+        shown.push(format!("and {} more", count - SHOWN));
+    }
+    shown.join(", ")
 }
 
 /// One `--set PHASE.ATTR=VALUE`: `true`/`false` are booleans, whole numbers integers, a
@@ -112,11 +119,25 @@ pub struct Override {
 impl std::str::FromStr for Override {
     type Err = String;
 
+    /// `PHASE.ATTR=VALUE`, `PHASE.env.NAME=VALUE`, or with the phase name quoted
+    /// (`"my.deps".doCheck=true`) when it holds a dot.
     fn from_str(text: &str) -> Result<Override, String> {
-        let (path, value) = text.split_once('=').ok_or("expected PHASE.ATTR=VALUE")?;
-        let (phase, attr) = path.split_once('.').ok_or("expected PHASE.ATTR=VALUE")?;
-        if phase.is_empty() || attr.is_empty() {
-            return Err("expected PHASE.ATTR=VALUE".into());
+        const EXPECTED: &str = "expected PHASE.ATTR=VALUE (quote a phase name that has a dot: '\"my.deps\".doCheck=true')";
+        let (phase, rest) = split_phase(text).ok_or(EXPECTED)?;
+        let (attr, value) = rest.split_once('=').ok_or(EXPECTED)?;
+        if phase.is_empty() {
+            return Err(format!("{EXPECTED}; the phase name is empty"));
+        }
+        if attr.is_empty() {
+            return Err(format!("{EXPECTED}; the attribute name is empty"));
+        }
+        if attr == "env" {
+            return Err(
+                "`env` is a set of variables: set one with PHASE.env.NAME=VALUE".to_string(),
+            );
+        }
+        if attr.strip_prefix("env.").is_some_and(str::is_empty) {
+            return Err("PHASE.env.NAME=VALUE: the variable name is empty".to_string());
         }
         let value = match value {
             "true" => AttrValue::Bool(true),
@@ -130,10 +151,42 @@ impl std::str::FromStr for Override {
                 .map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::Int),
         };
         Ok(Override {
-            phase: phase.to_string(),
+            phase,
             attr: attr.to_string(),
             value,
         })
+    }
+}
+
+/// The phase name of `PHASE.REST` (up to the first dot, or a `"quoted"` name with `\"` and
+/// `\\` escapes) and the rest after the dot.
+fn split_phase(text: &str) -> Option<(String, &str)> {
+    let Some(quoted) = text.strip_prefix('"') else {
+        let (phase, rest) = text.split_once('.')?;
+        return Some((phase.to_string(), rest));
+    };
+    let mut phase = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => phase.push(chars.next()?.1),
+            '"' => return Some((phase, quoted[i + 1..].strip_prefix('.')?)),
+            _ => phase.push(c),
+        }
+    }
+    None
+}
+
+/// As written on the command line: the phase quoted when it holds a dot or a quote.
+impl std::fmt::Display for Override {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.phase.contains(['.', '"', '\\']) {
+            let escaped = self.phase.replace('\\', "\\\\").replace('"', "\\\"");
+            write!(f, "\"{escaped}\"")?;
+        } else {
+            f.write_str(&self.phase)?;
+        }
+        write!(f, ".{}={}", self.attr, self.value)
     }
 }
 
@@ -311,47 +364,52 @@ fn without_other_workspaces(
         let other_workspace = !source_root.starts_with(&dir) && dir.join("Cargo.toml").is_file();
         other_workspace.then_some(dir)
     };
-    let mut left_out: Vec<(String, String)> = specs
+    let mut left_out: HashMap<&str, String> = specs
         .iter()
-        .filter_map(|spec| Some((spec.name.clone(), elsewhere(spec)?.display().to_string())))
+        .filter_map(|spec| Some((spec.name.as_str(), elsewhere(spec)?.display().to_string())))
         .collect();
     // Phases that inherit from a phase left out go with it.
-    loop {
-        let inheriting: Vec<(String, String)> = specs
-            .iter()
-            .filter(|spec| !left_out.iter().any(|(name, _)| *name == spec.name))
-            .filter_map(|spec| match spec.attrs.get("cargoArtifacts") {
-                Some(AttrValue::Str(source)) => left_out
-                    .iter()
-                    .find(|(name, _)| name == source)
-                    .map(|(_, dir)| (spec.name.clone(), dir.clone())),
-                _ => None,
-            })
-            .collect();
-        if inheriting.is_empty() {
-            break;
+    let mut inheritors: HashMap<&str, Vec<&str>> = HashMap::new();
+    for spec in &specs {
+        if let Some(AttrValue::Str(source)) = spec.attrs.get("cargoArtifacts") {
+            inheritors.entry(source).or_default().push(&spec.name);
         }
-        left_out.extend(inheriting);
     }
+    let mut pending: Vec<&str> = left_out.keys().copied().collect();
+    while let Some(source) = pending.pop() {
+        let dir = left_out[source].clone();
+        for &inheritor in inheritors.get(source).into_iter().flatten() {
+            if !left_out.contains_key(inheritor) {
+                left_out.insert(inheritor, dir.clone());
+                pending.push(inheritor);
+            }
+        }
+    }
+    let left_out: Vec<(String, String)> = specs
+        .iter()
+        .filter_map(|spec| Some((spec.name.clone(), left_out.get(spec.name.as_str())?.clone())))
+        .collect();
     if left_out.is_empty() {
         return Ok(specs);
     }
-    let mut by_dir: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, dir) in &left_out {
-        by_dir.entry(dir).or_default().push(format!("`{name}`"));
+        by_dir.entry(dir).or_default().push(name.as_str());
     }
     let said: Vec<String> = by_dir
         .iter()
         .map(|(dir, names)| {
             format!(
                 "{} build from {dir} (--manifest-path {dir}/Cargo.toml)",
-                names.join(", ")
+                few_names(names.iter().copied())
             )
         })
         .collect();
+    let gone: HashSet<&str> = left_out.iter().map(|(name, _)| name.as_str()).collect();
     let kept: Vec<PhaseSpec> = specs
-        .into_iter()
-        .filter(|spec| !left_out.iter().any(|(name, _)| *name == spec.name))
+        .iter()
+        .filter(|spec| !gone.contains(spec.name.as_str()))
+        .cloned()
         .collect();
     let advice = format!(
         "{}, not from the workspace at {}",

@@ -37,8 +37,13 @@ mod progress;
 mod render;
 mod report;
 mod source_set;
+mod text;
 mod touch;
 mod verify;
+
+/// What the fuzz targets (`fuzz/`) and the property tests drive; not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use cargo::{CacheLocation, CacheStats, CargoRunner};
 pub use costs::Costs;
@@ -46,8 +51,8 @@ pub use fix::advice::check_advice;
 pub use fix::propose as propose_fixes;
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
-pub use phase::PhaseSet;
 pub use phase::toml::{read_phases_file, write_phases_file};
+pub use phase::{PhaseSet, SourceLocation, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
 pub use render::document::{
@@ -58,6 +63,7 @@ pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;
 pub use report::{PhaseSummary, Report};
+pub use text::lines as escape_control_characters;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
 pub use verify::{Interrupted, verify};

@@ -1,8 +1,10 @@
 //! The `cache-miss` command line: parse, call the library, map errors to exit codes.
 
 use std::io::{IsTerminal, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -198,7 +200,11 @@ fn main() -> ExitCode {
     if let Some(log) = std::env::var_os(cache_miss::TIMING_LOG_ENV) {
         return cache_miss::wrap_rustc(log, std::env::args_os().skip(1).collect());
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
+    let json = cli.command.formats_json();
     let result = match cli.command {
         Command::Report(args) => report(args),
         Command::Phases(args) => phases(args),
@@ -207,14 +213,83 @@ fn main() -> ExitCode {
         Command::Completions { shell } => completions(shell),
         Command::Touch(args) => touch(args),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            say(&format!("error: {err:#}"));
+            if json {
+                // Whatever reads the JSON sees the failure too; a failure to write it is
+                // already an exit code of 2.
+                let _ = print(&json::render_error(&err));
+            }
             let interrupted = err.downcast_ref::<cache_miss::Interrupted>();
             ExitCode::from(interrupted.map_or(2, |i| i.exit_code()))
         }
+    };
+    if STDERR_LOST.load(Ordering::Relaxed) && code == ExitCode::SUCCESS {
+        return ExitCode::from(2);
     }
+    code
+}
+
+impl Command {
+    /// Whether the output is JSON, so that an error is written as JSON too.
+    fn formats_json(&self) -> bool {
+        match self {
+            Command::Report(args) => args.format == Format::Json,
+            Command::Phases(args) => args.format == PhasesFormat::Json,
+            Command::Verify(args) => args.format == Format::Json,
+            Command::Fix(args) => args.format == Format::Json,
+            Command::Touch(args) => args.format == Format::Json,
+            Command::Completions { .. } => false,
+        }
+    }
+}
+
+/// clap's message for bad arguments (on stderr) or `--help`/`--version` (on stdout);
+/// exit 2 also when it cannot be written.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    let on_stderr = err.use_stderr();
+    let terminal = if on_stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let styled = err.render();
+    let text = if terminal {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    let written = if on_stderr {
+        write_to(std::io::stderr().as_fd(), &text)
+    } else {
+        write_to(std::io::stdout().as_fd(), &text)
+    };
+    match written {
+        Ok(()) => ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2)),
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Set when a message could not be written to stderr: the run then exits 2.
+static STDERR_LOST: AtomicBool = AtomicBool::new(false);
+
+/// Writes a line to stderr; a stderr that cannot take it (closed, full, read-only) makes
+/// the exit code 2 instead of a panic.
+fn say(line: &str) {
+    let line = cache_miss::escape_control_characters(line);
+    if write_to(std::io::stderr().as_fd(), &format!("{line}\n")).is_err() {
+        STDERR_LOST.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes `text` to the file descriptor itself: Rust's standard streams would drop text
+/// for a closed descriptor without an error.
+fn write_to(fd: BorrowedFd<'_>, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::File::from(fd.try_clone_to_owned()?);
+    file.write_all(text.as_bytes())?;
+    file.flush()
 }
 
 /// Loads the phases; a fallback to crane's quick-start set is said on stderr too.
@@ -230,7 +305,7 @@ fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
 fn load_unchanged(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     let loaded = load_phases(&source.options())?;
     if let Some(warning) = &loaded.fallback {
-        eprintln!("warning: {warning}");
+        say(&format!("warning: {warning}"));
     }
     Ok(loaded)
 }
@@ -280,12 +355,12 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             ),
             None => "; no cache".to_string(),
         };
-        eprintln!(
+        say(&format!(
             "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms{cache}",
             t.resolutions,
             t.resolve.as_secs_f64() * 1000.0,
             t.analyze.as_secs_f64() * 1000.0
-        );
+        ));
     }
     let blocks = || match args.findings_only {
         false => document(&report),
@@ -308,10 +383,10 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let failed: Vec<&str> = report.failed().map(|p| p.phase.name.as_str()).collect();
     if !failed.is_empty() {
-        eprintln!(
+        say(&format!(
             "error: cargo could not resolve {} (see the report); the analysis is incomplete. Leave a phase out with --exclude NAME",
             quoted_list(&failed)
-        );
+        ));
         return Ok(ExitCode::from(2));
     }
     let missed = args.fail_on_miss
@@ -616,13 +691,10 @@ fn draw(blocks: &[Block], format: Format) -> String {
 }
 
 /// Writes the output; a closed pipe (`| head`) is not an error worth reporting, any other
-/// failure to write (a full disk) is.
+/// failure to write (a full disk, a closed or read-only stdout) is.
 fn print(text: &str) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    let stdout = std::io::stdout().lock();
+    match write_to(stdout.as_fd(), text) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(anyhow::anyhow!("cannot write the output: {err}"))
         }

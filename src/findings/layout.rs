@@ -1,11 +1,66 @@
-//! Workspace layout findings: a root `[package]` beside `[workspace]`, and phases that
-//! select other packages or features than their deps-only phase.
+//! Workspace layout findings: a root `[package]` beside `[workspace]`, path dependencies
+//! outside the workspace, and phases that select other packages or features than their
+//! deps-only phase.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::cargo::invocation::package_selection;
 use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
+
+/// A path package outside the workspace root: crane's `src` is the workspace, so the
+/// build sandbox does not hold it. Produced by [`outside_path_dependencies`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsidePathDependency {
+    pub name: String,
+    /// The directory holding its Cargo.toml.
+    pub dir: String,
+}
+
+/// Every path package of `metadata` outside its workspace root, by name.
+pub fn outside_path_dependencies(
+    metadata: &cargo_metadata::Metadata,
+) -> Vec<OutsidePathDependency> {
+    let root = metadata.workspace_root.as_std_path();
+    let mut outside: Vec<OutsidePathDependency> = metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .filter(|p| !p.manifest_path.as_std_path().starts_with(root))
+        .map(|p| OutsidePathDependency {
+            name: p.name.to_string(),
+            dir: p
+                .manifest_path
+                .parent()
+                .unwrap_or(&p.manifest_path)
+                .to_string(),
+        })
+        .collect();
+    outside.sort_by(|a, b| a.name.cmp(&b.name));
+    outside
+}
+
+/// `path-dependency-outside-workspace`: Nix cannot build what crane's `src` lacks.
+pub fn path_dependencies_outside(input: &FindingsInput) -> Vec<Finding> {
+    let root = &input.metadata.workspace_root;
+    outside_path_dependencies(input.metadata)
+        .into_iter()
+        .map(|dependency| {
+            finding(
+                FindingId::PathDependencyOutsideWorkspace,
+                Severity::Error,
+                Some(SourceLocation::file(
+                    input.source_root.join("Cargo.toml").display().to_string(),
+                )),
+                format!(
+                    "the path dependency `{}` ({}) is outside the workspace {root}: crane's `src` is the workspace, so the Nix build cannot find it",
+                    dependency.name, dependency.dir
+                ),
+                "move it into the workspace, or depend on it through a registry or git".to_string(),
+            )
+        })
+        .collect()
+}
 
 /// `root-package-and-workspace`: cargo without `--workspace` then builds only the root
 /// package, so a deps-only phase with default arguments misses other members' deps.

@@ -5,6 +5,8 @@ mod hazards;
 mod layout;
 pub mod source;
 
+pub use layout::outside_path_dependencies;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -85,6 +87,7 @@ pub fn find(input: &FindingsInput) -> Vec<Finding> {
     findings.extend(layout::root_package_and_workspace(input));
     findings.extend(layout::selection_mismatch(input));
     findings.extend(layout::check_runs_nothing(input));
+    findings.extend(layout::path_dependencies_outside(input));
     findings.extend(hazards::environment_hazards(input));
     findings.extend(hazards::build_script_env(input));
     findings.extend(source::unfiltered_source(input));
@@ -114,6 +117,7 @@ pub enum FindingId {
     BuildScriptEnv,
     CheckRunsNothing,
     DevBuildOverride,
+    PathDependencyOutsideWorkspace,
     PkgConfigInputs,
     #[serde(rename = "pyo3-python")]
     Pyo3Python,
@@ -131,6 +135,7 @@ impl FindingId {
             FindingId::BuildScriptEnv => "build-script-env",
             FindingId::CheckRunsNothing => "check-runs-nothing",
             FindingId::DevBuildOverride => "dev-build-override",
+            FindingId::PathDependencyOutsideWorkspace => "path-dependency-outside-workspace",
             FindingId::PkgConfigInputs => "pkg-config-inputs",
             FindingId::Pyo3Python => "pyo3-python",
             FindingId::RootPackageAndWorkspace => "root-package-and-workspace",

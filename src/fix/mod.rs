@@ -360,9 +360,8 @@ fn change_deps(
         let attrs = attrs_for(group)?;
         let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
         nix.push(format!(
-            "# buildDepsOnly `{}`{}\n{}",
-            group.deps,
-            origin(spec),
+            "{}\n{}",
+            nix::comment(&format!("buildDepsOnly `{}`{}", group.deps, origin(spec))),
             nix::crane_call("buildDepsOnly", &attrs)
         ));
         spec.attrs.extend(attrs);
@@ -534,9 +533,12 @@ fn split_per_selection(
             spec.attrs.extend(attrs.clone());
             let users: Vec<&str> = dependents.iter().map(|d| d.name.as_str()).collect();
             nix.push(format!(
-                "# for {}: cargoArtifacts = {};\n{} = {};",
-                users.join(", "),
-                nix_name(&name),
+                "{}\n{} = {};",
+                nix::comment(&format!(
+                    "for {}: cargoArtifacts = {};",
+                    users.join(", "),
+                    nix_name(&name)
+                )),
                 nix_name(&name),
                 nix::crane_call("buildDepsOnly", &attrs)
             ));
@@ -573,6 +575,10 @@ fn nix_name(name: &str) -> String {
         } else {
             upper = true;
         }
+    }
+    // An identifier starts with a letter.
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        out.insert_str(0, "deps");
     }
     out
 }

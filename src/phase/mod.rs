@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 pub use crane::CraneFunction;
-pub use spec::{AttrValue, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location};
+pub use spec::{
+    AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
+};
 
 use crane::{AttrLookup, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
 
@@ -88,29 +90,29 @@ pub enum PhaseError {
     #[error(
         "phase {phase}: no `function` attribute; name the crane function, e.g. function = \"buildDepsOnly\""
     )]
-    MissingFunction { phase: String },
-    #[error("phase {phase}: unknown crane function `{function}`{hint}")]
+    MissingFunction { phase: Box<Who> },
+    #[error("phase {phase}: unknown crane function {function}{hint}")]
     UnknownFunction {
-        phase: String,
+        phase: Box<Who>,
         function: String,
         hint: String,
     },
-    #[error("phase {phase}: unknown attribute `{attr}`{hint}")]
+    #[error("phase {phase}: unknown attribute {attr}{hint}")]
     UnknownAttribute {
-        phase: String,
+        phase: Box<Who>,
         attr: String,
         hint: String,
     },
     #[error("phase {phase}: attribute `{attr}` must be {expected}, found {found}")]
     WrongType {
-        phase: String,
+        phase: Box<Who>,
         attr: String,
         expected: &'static str,
         found: String,
     },
-    #[error("phase {phase}: cargoArtifacts names `{target}`, which is not a phase{hint}")]
+    #[error("phase {phase}: cargoArtifacts names {target}, which is not a phase{hint}")]
     UnknownArtifacts {
-        phase: String,
+        phase: Box<Who>,
         target: String,
         hint: String,
     },
@@ -118,15 +120,47 @@ pub enum PhaseError {
         "phase {phase}: crane's {function} requires cargoArtifacts (the phase whose target/ it inherits; \"\" in a phases file or null in Nix for none)"
     )]
     MissingArtifacts {
-        phase: String,
+        phase: Box<Who>,
         function: CraneFunction,
     },
     #[error("phases {cycle}: cargoArtifacts form a cycle")]
     ArtifactCycle { cycle: String },
     #[error("phase {phase} is defined twice")]
-    Duplicate { phase: String },
+    Duplicate { phase: Box<Who> },
+    #[error(
+        "a phase has an empty name{}; name every phase",
+        location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default()
+    )]
+    EmptyName { location: Option<SourceLocation> },
     #[error("no phases defined")]
     Empty,
+}
+
+impl PhaseError {
+    /// Where in its source the fault is, when known.
+    pub fn location(&self) -> Option<&SourceLocation> {
+        match self {
+            PhaseError::MissingFunction { phase }
+            | PhaseError::UnknownFunction { phase, .. }
+            | PhaseError::UnknownAttribute { phase, .. }
+            | PhaseError::WrongType { phase, .. }
+            | PhaseError::UnknownArtifacts { phase, .. }
+            | PhaseError::MissingArtifacts { phase, .. }
+            | PhaseError::Duplicate { phase } => phase.location.as_ref(),
+            PhaseError::EmptyName { location } => location.as_ref(),
+            PhaseError::ArtifactCycle { .. } | PhaseError::Empty => None,
+        }
+    }
+}
+
+/// Where in a source file the fault of an error chain is, when one of its errors says.
+pub fn error_location(err: &anyhow::Error) -> Option<&SourceLocation> {
+    err.chain().find_map(|cause| {
+        if let Some(located) = cause.downcast_ref::<LocatedError>() {
+            return Some(&located.location);
+        }
+        cause.downcast_ref::<PhaseError>()?.location()
+    })
 }
 
 /// All phases of a build, in definition order (an implicit deps-only phase right before
@@ -136,6 +170,8 @@ pub struct PhaseSet {
     pub phases: Vec<Phase>,
     /// Phase name → index in `phases`.
     positions: std::collections::HashMap<String, usize>,
+    /// Per phase: the index of the phase it takes its artifacts from.
+    parents: Vec<Option<usize>>,
 }
 
 impl PhaseSet {
@@ -147,6 +183,11 @@ impl PhaseSet {
         }
         let mut names = BTreeSet::new();
         for spec in &specs {
+            if spec.name.is_empty() {
+                return Err(PhaseError::EmptyName {
+                    location: spec.origin.clone(),
+                });
+            }
             if !names.insert(spec.name.clone()) {
                 return Err(PhaseError::Duplicate { phase: who(spec) });
             }
@@ -171,7 +212,12 @@ impl PhaseSet {
             .enumerate()
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
-        let set = PhaseSet { phases, positions };
+        let mut set = PhaseSet {
+            phases,
+            positions,
+            parents: Vec::new(),
+        };
+        set.parents = set.phases.iter().map(|p| set.parent(p)).collect();
         set.check_cycles()?;
         Ok(set)
     }
@@ -187,32 +233,59 @@ impl PhaseSet {
 
     /// The phases whose units are in the `target/` that `phase` starts from, nearest first.
     pub fn artifact_chain(&self, phase: &Phase) -> Vec<&Phase> {
-        let mut chain = Vec::new();
-        let mut next = phase.artifacts_from.as_deref();
-        while let Some(name) = next {
-            let Some(source) = self.get(name) else { break };
-            if chain.iter().any(|p: &&Phase| p.name == source.name) {
-                break;
-            }
-            chain.push(source);
-            next = source.artifacts_from.as_deref();
-        }
-        chain
+        let Some(i) = self.position(&phase.name) else {
+            return Vec::new();
+        };
+        self.chain_positions(i).map(|p| &self.phases[p]).collect()
     }
 
+    /// [`PhaseSet::artifact_chain`] of the phase at index `i`, as indices.
+    pub fn chain_positions(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        // The set has no cycles (checked when it was made); the bound is for safety only.
+        std::iter::successors(self.parents[i], |&p| self.parents[p]).take(self.phases.len())
+    }
+
+    /// The index of the phase `phase` takes its artifacts from.
+    fn parent(&self, phase: &Phase) -> Option<usize> {
+        self.position(phase.artifacts_from.as_deref()?)
+    }
+
+    /// Each phase is walked once: a walk stops at a phase already known to lead nowhere
+    /// circular, or reports the cycle when it comes back to a phase on its own path.
     fn check_cycles(&self) -> Result<(), PhaseError> {
-        for phase in &self.phases {
-            let mut seen = vec![phase.name.as_str()];
-            let mut next = phase.artifacts_from.as_deref();
-            while let Some(name) = next {
-                if seen.contains(&name) {
-                    seen.push(name);
-                    return Err(PhaseError::ArtifactCycle {
-                        cycle: seen.join(" -> "),
-                    });
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Unvisited,
+            OnPath,
+            Done,
+        }
+        let mut marks = vec![Mark::Unvisited; self.phases.len()];
+        for start in 0..self.phases.len() {
+            let mut path = Vec::new();
+            let mut next = Some(start);
+            while let Some(i) = next {
+                match marks[i] {
+                    Mark::Done => break,
+                    Mark::OnPath => {
+                        let from = path.iter().position(|&p| p == i).unwrap_or(0);
+                        let mut names: Vec<&str> = path[from..]
+                            .iter()
+                            .map(|&p: &usize| self.phases[p].name.as_str())
+                            .collect();
+                        names.push(&self.phases[i].name);
+                        return Err(PhaseError::ArtifactCycle {
+                            cycle: names.join(" -> "),
+                        });
+                    }
+                    Mark::Unvisited => {
+                        marks[i] = Mark::OnPath;
+                        path.push(i);
+                        next = self.parents[i];
+                    }
                 }
-                seen.push(name);
-                next = self.get(name).and_then(|p| p.artifacts_from.as_deref());
+            }
+            for i in path {
+                marks[i] = Mark::Done;
             }
         }
         Ok(())
@@ -230,8 +303,8 @@ fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
     CraneFunction::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = CraneFunction::ALL.iter().map(|f| f.name()).collect();
         PhaseError::UnknownFunction {
-            phase: who(spec),
-            function: name.clone(),
+            phase: who_at(spec, "function"),
+            function: crate::text::echo(name),
             hint: did_you_mean(name, &all)
                 .unwrap_or_else(|| format!(" (crane functions: {})", all.join(", "))),
         }
@@ -263,8 +336,8 @@ fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
             continue;
         }
         return Err(PhaseError::UnknownAttribute {
-            phase: who(spec),
-            attr: attr.clone(),
+            phase: who_at(spec, attr),
+            attr: crate::text::echo(attr),
             hint: did_you_mean(attr, &known).unwrap_or_else(|| {
                 " (not a crane attribute; environment variables are written in UPPER_CASE or under env)"
                     .to_string()
@@ -274,19 +347,23 @@ fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
     Ok(())
 }
 
-/// `; did you mean `X`?` for a close candidate.
+/// `; did you mean `X`?` for a close candidate. Only short words are compared: a
+/// candidate is at most a few edits away, so a word much longer than every candidate
+/// has none (and comparing it would cost its length times theirs).
 pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    const LONGEST_WORD: usize = 64;
+    let length = word.chars().take(LONGEST_WORD + 1).count();
+    if length > LONGEST_WORD {
+        return None;
+    }
+    let word = word.to_lowercase();
     candidates
         .iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
-                c,
-            )
-        })
+        .filter(|c| c.len() <= LONGEST_WORD)
+        .map(|c| (strsim::damerau_levenshtein(&word, &c.to_lowercase()), c))
         .filter(|(distance, c)| *distance <= (c.len() / 4).max(2))
         .min()
-        .map(|(_, c)| format!("; did you mean `{c}`?"))
+        .map(|(_, c)| format!("; did you mean {}?", crate::text::echo(c)))
 }
 
 fn artifacts_of(
@@ -313,8 +390,8 @@ fn artifacts_of(
     if !names.contains(target) {
         let all: Vec<&str> = names.iter().map(String::as_str).collect();
         return Err(PhaseError::UnknownArtifacts {
-            phase: who(spec),
-            target: target.clone(),
+            phase: who_at(spec, "cargoArtifacts"),
+            target: crate::text::echo(target),
             hint: did_you_mean(target, &all).unwrap_or_default(),
         });
     }
@@ -360,12 +437,38 @@ fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
     implicit
 }
 
-/// How an error names a phase: `` `deps` `` and, where known, where it is defined.
-fn who(spec: &PhaseSpec) -> String {
-    match &spec.origin {
-        Some(origin) => format!("`{}` ({origin})", spec.name),
-        None => format!("`{}`", spec.name),
+/// How an error names a phase: `` `deps` `` and, where known, where it is defined (or
+/// where the attribute at fault is written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub name: String,
+    pub location: Option<SourceLocation>,
+}
+
+impl std::fmt::Display for Who {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::text::echo(&self.name))?;
+        match &self.location {
+            Some(location) => write!(f, " ({location})"),
+            None => Ok(()),
+        }
     }
+}
+
+fn who(spec: &PhaseSpec) -> Box<Who> {
+    Box::new(Who {
+        name: spec.name.clone(),
+        location: spec.origin.clone(),
+    })
+}
+
+/// The phase, placed at its attribute `attr` when the source says where that is.
+fn who_at(spec: &PhaseSpec, attr: &str) -> Box<Who> {
+    let mut who = who(spec);
+    if let Some(location) = spec.attr_locations.get(attr) {
+        who.location = Some(location.clone());
+    }
+    who
 }
 
 fn wrong_type(
@@ -375,10 +478,14 @@ fn wrong_type(
     found: &AttrValue,
 ) -> PhaseError {
     PhaseError::WrongType {
-        phase: who(spec),
+        phase: who_at(spec, attr),
         attr: attr.to_string(),
         expected,
-        found: format!("{} ({found})", found.type_name()),
+        found: format!(
+            "{} ({})",
+            found.type_name(),
+            crate::text::echo(&found.to_string())
+        ),
     }
 }
 

@@ -75,6 +75,9 @@ pub struct PhaseSpec {
     pub src_dir: Option<PathBuf>,
     /// Its `src` as files, when the flake reader could evaluate it.
     pub source: Option<std::sync::Arc<crate::source_set::SourceSet>>,
+    /// Where each attribute is written (its name's line and column), when the source
+    /// says (phases files).
+    pub attr_locations: BTreeMap<String, SourceLocation>,
     /// Set when Nix can never build the phase: its definition fails to evaluate (a
     /// `throw`, a missing attribute, ...). Such a phase is listed, not analysed.
     pub not_evaluable: Option<NotEvaluable>,
@@ -135,6 +138,14 @@ impl fmt::Display for SourceLocation {
         }
         Ok(())
     }
+}
+
+/// A fault at a known place in a source file (a phases file's attribute, a syntax error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct LocatedError {
+    pub location: SourceLocation,
+    pub message: String,
 }
 
 /// `file:line[:column]` in the JSON, where a location is a plain string.

@@ -212,7 +212,7 @@ fn wrong_types_are_rejected() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "phase `deps`: attribute `doCheck` must be a boolean, found a string (\"false\")"
+        "phase `deps`: attribute `doCheck` must be a boolean, found a string (`\"false\"`)"
     );
 }
 

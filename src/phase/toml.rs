@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use toml::Value;
 
-use super::spec::{AttrValue, PhaseSpec, SourceLocation};
+use super::spec::{AttrValue, LocatedError, PhaseSpec, SourceLocation};
+use crate::text;
 
 /// Reads a phases file into phase specs, in file order; `shown_as` names it in errors
 /// and origins.
@@ -17,50 +18,166 @@ pub fn read_phases_file(path: &Path, shown_as: &str) -> Result<Vec<PhaseSpec>> {
     parse_phases(&text, shown_as)
 }
 
-/// Parses phases-file text; `file` names it in errors and origins.
+/// Parses phases-file text; `file` names it in errors and origins. Errors about one
+/// place in the text are [`LocatedError`]s naming its line and (character) column.
 pub fn parse_phases(text: &str, file: &str) -> Result<Vec<PhaseSpec>> {
-    let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
-        anyhow::anyhow!("{file}: invalid TOML: {}", one_line(&err, text))
-    })?;
+    let places = Places::new(text, file);
+    let spans = toml::de::DeTable::parse(text).map_err(|err| syntax_error(&err, &places))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|err: toml::de::Error| syntax_error(&err, &places))?;
+    let spans = spans.get_ref();
     let mut specs = Vec::new();
     for (key, value) in table {
+        let at = places.of_key(spans, &[&key]);
         let Value::Table(phases) = value else {
-            bail!("{file}: top-level `{key}` is not a table; phases go under [phases.NAME]");
+            return Err(at.error(format!(
+                "top-level {} is not a table; phases go under [phases.NAME]",
+                text::echo(&key)
+            )));
         };
         if key != "phases" {
-            bail!("{file}: unknown top-level table `{key}`; phases go under [phases.NAME]");
+            return Err(at.error(format!(
+                "unknown top-level table {}; phases go under [phases.NAME]",
+                text::echo(&key)
+            )));
         }
         for (name, phase) in phases {
+            let at = places.of_key(spans, &["phases", &name]);
             let Value::Table(attrs) = phase else {
-                bail!("{file}: `phases.{name}` must be a table ([phases.{name}])");
+                return Err(at.error(format!(
+                    "phases.{} must be a table ([phases.NAME])",
+                    text::echo(&name)
+                )));
             };
-            specs.push(phase_spec(&name, attrs, file, text)?);
+            specs.push(phase_spec(&name, attrs, &places, spans)?);
         }
     }
     Ok(specs)
 }
 
-fn phase_spec(name: &str, table: toml::Table, file: &str, text: &str) -> Result<PhaseSpec> {
+fn syntax_error(err: &toml::de::Error, places: &Places) -> anyhow::Error {
+    let message = format!("invalid TOML: {}", err.message().trim());
+    match err.span() {
+        Some(span) => places.at(span.start).error(message),
+        None => anyhow::anyhow!("{}: {message}", places.file),
+    }
+}
+
+/// Where byte offsets of a text are, as users count: 1-based lines and characters.
+struct Places<'t> {
+    text: &'t str,
+    file: &'t str,
+    /// The byte offset each line starts at.
+    line_starts: Vec<usize>,
+}
+
+impl<'t> Places<'t> {
+    fn new(text: &'t str, file: &'t str) -> Places<'t> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Places {
+            text,
+            file,
+            line_starts,
+        }
+    }
+
+    fn at(&self, offset: usize) -> Place {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |before| before.chars().count() + 1);
+        Place(SourceLocation {
+            file: self.file.to_string(),
+            line: Some(line),
+            column: Some(column),
+        })
+    }
+
+    /// Where the key at `path` (table names, then the key) is written; the whole file when
+    /// the parser kept no span for it.
+    fn of_key(&self, root: &toml::de::DeTable, path: &[&str]) -> Place {
+        let mut table = root;
+        let mut found = None;
+        for key in path {
+            let Some((k, v)) = table.get_key_value(*key) else {
+                break;
+            };
+            found = Some(k.span().start);
+            match v.get_ref() {
+                toml::de::DeValue::Table(inner) => table = inner,
+                _ => break,
+            }
+        }
+        match found {
+            Some(offset) => self.at(offset),
+            None => Place(SourceLocation::file(self.file)),
+        }
+    }
+}
+
+/// A place in a phases file.
+struct Place(SourceLocation);
+
+impl Place {
+    fn error(&self, message: String) -> anyhow::Error {
+        LocatedError {
+            location: self.0.clone(),
+            message,
+        }
+        .into()
+    }
+}
+
+fn phase_spec(
+    name: &str,
+    table: toml::Table,
+    places: &Places,
+    spans: &toml::de::DeTable,
+) -> Result<PhaseSpec> {
+    let header = places.of_key(spans, &["phases", name]).0;
     let mut spec = PhaseSpec {
         name: name.to_string(),
-        origin: header_line(text, name).map(|line| SourceLocation::line(file, line)),
+        origin: Some(header.without_column()),
         ..PhaseSpec::default()
     };
     for (attr, value) in table {
+        let at = places.of_key(spans, &["phases", name, &attr]);
         if attr == "env" {
-            spec.env = env_table(name, value, file)?;
+            spec.env = env_table(name, value, places, spans)?;
             continue;
         }
-        let value = attr_value(&value)
-            .with_context(|| format!("{file}: phase `{name}`: attribute `{attr}`"))?;
+        let value = attr_value(&value).map_err(|why| {
+            at.error(format!(
+                "phase {}: attribute {}: {why}",
+                text::echo(name),
+                text::echo(&attr)
+            ))
+        })?;
+        spec.attr_locations.insert(attr.clone(), at.0);
         spec.attrs.insert(attr, value);
     }
     Ok(spec)
 }
 
-fn env_table(phase: &str, value: Value, file: &str) -> Result<BTreeMap<String, String>> {
+fn env_table(
+    phase: &str,
+    value: Value,
+    places: &Places,
+    spans: &toml::de::DeTable,
+) -> Result<BTreeMap<String, String>> {
     let Value::Table(table) = value else {
-        bail!("{file}: phase `{phase}`: `env` must be a table of strings");
+        return Err(places
+            .of_key(spans, &["phases", phase, "env"])
+            .error(format!(
+                "phase {}: `env` must be a table of strings",
+                text::echo(phase)
+            )));
     };
     table
         .into_iter()
@@ -68,23 +185,33 @@ fn env_table(phase: &str, value: Value, file: &str) -> Result<BTreeMap<String, S
             Value::String(s) => Ok((name, s)),
             Value::Integer(i) => Ok((name, i.to_string())),
             Value::Boolean(b) => Ok((name, if b { "1".into() } else { String::new() })),
-            other => bail!(
-                "{file}: phase `{phase}`: env.{name} must be a string, found {}",
-                other.type_str()
-            ),
+            other => Err(places
+                .of_key(spans, &["phases", phase, "env", &name])
+                .error(format!(
+                    "phase {}: env.{} must be a string, found {}",
+                    text::echo(phase),
+                    text::echo(&name),
+                    other.type_str()
+                ))),
         })
         .collect()
 }
 
-fn attr_value(value: &Value) -> Result<AttrValue> {
+/// A TOML value as a crane attribute; what crane has no such value for, why not.
+fn attr_value(value: &Value) -> Result<AttrValue, String> {
     Ok(match value {
         Value::String(s) => AttrValue::Str(s.clone()),
         Value::Boolean(b) => AttrValue::Bool(*b),
         Value::Integer(i) => AttrValue::Int(*i),
         Value::Array(items) => {
-            AttrValue::List(items.iter().map(attr_value).collect::<Result<_>>()?)
+            AttrValue::List(items.iter().map(attr_value).collect::<Result<_, _>>()?)
         }
-        other => bail!("{} values are not crane attributes", other.type_str()),
+        other => {
+            return Err(format!(
+                "{} values are not crane attributes",
+                other.type_str()
+            ));
+        }
     })
 }
 
@@ -115,9 +242,33 @@ pub fn write_phases_file(specs: &[PhaseSpec]) -> String {
         let phases = toml::Table::from_iter([(spec.name.clone(), Value::Table(table))]);
         let document = toml::Table::from_iter([("phases".to_string(), Value::Table(phases))]);
         // A table of strings, booleans, integers and arrays always serializes.
-        out.push_str(&toml::to_string(&document).unwrap_or_default());
+        out.push_str(&visible_toml(
+            toml::to_string(&document).unwrap_or_default(),
+        ));
     }
     out
+}
+
+/// `toml` with the characters its writer leaves raw (C1 controls such as the terminal's
+/// CSI, bidirectional overrides, line separators) as `\uXXXX` escapes, when that reads
+/// back to the same values (it does in basic strings, not in literal ones).
+fn visible_toml(toml: String) -> String {
+    if !toml.chars().any(text::is_unsafe) {
+        return toml;
+    }
+    let mut escaped = String::with_capacity(toml.len());
+    for c in toml.chars() {
+        if text::is_unsafe(c) && c != '\n' && c != '\t' {
+            escaped.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            escaped.push(c);
+        }
+    }
+    let same = matches!(
+        (toml.parse::<toml::Table>(), escaped.parse::<toml::Table>()),
+        (Ok(a), Ok(b)) if a == b
+    );
+    if same { escaped } else { toml }
 }
 
 fn spec_comments(spec: &PhaseSpec) -> String {
@@ -150,7 +301,7 @@ fn spec_comments(spec: &PhaseSpec) -> String {
     );
     lines
         .iter()
-        .map(|line| format!("# {}\n", line.replace(['\n', '\r'], " ")))
+        .map(|line| format!("# {}\n", text::one_line(line)))
         .collect()
 }
 
@@ -178,36 +329,6 @@ fn toml_value(attr: &str, value: &AttrValue) -> Option<Value> {
         AttrValue::Null if attr == "cargoArtifacts" => Value::String(String::new()),
         _ => return None,
     })
-}
-
-/// The 1-based line of `[phases.NAME]` (or a dotted key defining it), if written that way.
-fn header_line(text: &str, name: &str) -> Option<usize> {
-    let bare = format!("phases.{name}");
-    let quoted = format!("phases.\"{name}\"");
-    text.lines()
-        .position(|line| {
-            let line = line.trim();
-            let header = line
-                .strip_prefix('[')
-                .and_then(|l| l.split(']').next())
-                .map(str::trim);
-            header == Some(bare.as_str()) || header == Some(quoted.as_str())
-        })
-        .map(|i| i + 1)
-}
-
-/// toml's error as one line with its line and column.
-fn one_line(err: &toml::de::Error, text: &str) -> String {
-    let message = err.message().trim().to_string();
-    match err.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {message}")
-        }
-        None => message,
-    }
 }
 
 #[cfg(test)]
@@ -250,7 +371,7 @@ RUSTFLAGS = "--cfg loom"
         let err = parse_phases("[phases.deps]\nfunction = \n", "p.toml").unwrap_err();
         let message = format!("{err:#}");
         assert!(
-            message.starts_with("p.toml: invalid TOML: line 2, column"),
+            message.starts_with("p.toml:2:12: invalid TOML"),
             "{message}"
         );
     }

@@ -630,6 +630,17 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[Note])
     blocks
 }
 
+/// How a proposal changes the deps-only artifact's size: a narrower selection can
+/// leave units out that no phase needed.
+fn artifact_change(extra_units: i64) -> String {
+    let units = |n: u64| format!("{n} unit{}", if n == 1 { "" } else { "s" });
+    match extra_units {
+        0 => "the deps-only artifact keeps its size".to_string(),
+        n if n > 0 => format!("the deps-only artifact gains {}", units(n.unsigned_abs())),
+        n => format!("the deps-only artifact loses {}", units(n.unsigned_abs())),
+    }
+}
+
 /// The document of `cache-miss verify`: predicted against measured, per phase.
 pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
     let mut blocks = vec![
@@ -776,15 +787,10 @@ pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
         };
         blocks.push(Block::Heading(format!("{}. {}", i + 1, proposal.summary)));
         blocks.push(Block::Lines(vec![format!(
-            "missed {} -> {}: {verdict}; the deps-only artifact gains {} unit{}",
+            "missed {} -> {}: {verdict}; {}",
             proposal.missed_before,
             proposal.missed_after,
-            proposal.extra_units,
-            if proposal.extra_units.abs() == 1 {
-                ""
-            } else {
-                "s"
-            }
+            artifact_change(proposal.extra_units)
         )]));
         blocks.push(Block::Code(proposal.nix.clone()));
     }

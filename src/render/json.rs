@@ -148,3 +148,33 @@ pub fn render_findings(report: &Report) -> String {
     };
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
 }
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    version: u32,
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: String,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+/// A failed command under `--format json`: `{"version": 1, "error": {"message", "file",
+/// "line", "column"}}`, the place `null` where no error of the chain names one.
+pub fn render_error(err: &anyhow::Error) -> String {
+    let location = crate::phase::error_location(err);
+    let json = JsonError {
+        version: VERSION,
+        error: ErrorBody {
+            message: format!("{err:#}"),
+            file: location.map(|l| l.file.as_str()),
+            line: location.and_then(|l| l.line),
+            column: location.and_then(|l| l.column),
+        },
+    };
+    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+}

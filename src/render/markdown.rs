@@ -1,6 +1,7 @@
 //! The report as GitHub-flavoured markdown (for `$GITHUB_STEP_SUMMARY` and PR comments).
 
 use super::document::Block;
+use crate::text;
 
 pub fn render(blocks: &[Block]) -> String {
     let mut out = String::new();
@@ -14,17 +15,22 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
         match block {
             Block::Heading(text) => {
                 let level = if i == 0 && top { "##" } else { "###" };
-                out.push_str(&format!("{level} {}\n\n", escape_html(text)));
+                out.push_str(&format!(
+                    "{level} {}\n\n",
+                    escape_html(&text::one_line(text))
+                ));
             }
             Block::Lines(lines) => {
                 for line in lines {
-                    out.push_str(&escape_html(line));
+                    out.push_str(&escape_html(&text::one_line(line)));
                     out.push_str("  \n");
                 }
                 out.push('\n');
             }
             Block::Code(text) => {
-                out.push_str(&format!("```nix\n{}\n```\n\n", text.trim_end()));
+                let fence = fence_for(text);
+                let code = text::lines(text.trim_end());
+                out.push_str(&format!("{fence}nix\n{code}\n{fence}\n\n"));
             }
             Block::Table { headers, rows, .. } => {
                 out.push_str(&row(headers));
@@ -54,9 +60,19 @@ fn row(cells: &[String]) -> String {
     let cells: Vec<String> = cells
         .iter()
         // GFM reads `\|` as a pipe inside a table cell, code spans included.
-        .map(|c| escape_html(c).replace('|', "\\|").replace('\n', "<br>"))
+        .map(|c| {
+            escape_html(&text::lines(c))
+                .replace('|', "\\|")
+                .replace('\n', "<br>")
+        })
         .collect();
     format!("| {} |\n", cells.join(" | "))
+}
+
+/// A code fence longer than any run of backticks in `code`, so that none can close it.
+fn fence_for(code: &str) -> String {
+    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
 }
 
 /// `<` and `>` as entities, except inside code spans, which show their text verbatim.

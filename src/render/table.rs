@@ -4,6 +4,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::document::Block;
+use crate::text;
 
 /// Drawing options: the width to wrap at and whether to colour.
 #[derive(Debug, Clone, Copy)]
@@ -25,19 +26,19 @@ fn render_into(out: &mut String, blocks: &[Block], style: TableStyle) {
                 if !out.is_empty() {
                     out.push('\n');
                 }
-                out.push_str(text);
+                out.push_str(&text::one_line(text));
                 out.push('\n');
             }
             Block::Lines(lines) => {
                 for line in lines {
-                    for piece in wrap(line, usize::from(style.width)) {
+                    for piece in wrap(&text::one_line(line), usize::from(style.width)) {
                         out.push_str(&piece);
                         out.push('\n');
                     }
                 }
             }
             Block::Code(text) => {
-                for line in text.lines() {
+                for line in text::lines(text).lines() {
                     out.push_str("    ");
                     out.push_str(line);
                     out.push('\n');
@@ -48,13 +49,52 @@ fn render_into(out: &mut String, blocks: &[Block], style: TableStyle) {
                 rows,
                 emphasized,
             } => {
-                out.push_str(&draw_table(headers, rows, *emphasized, style).to_string());
+                let (headers, rows) = visible(headers, rows, usize::from(style.width));
+                out.push_str(&draw_table(&headers, &rows, *emphasized, style).to_string());
                 out.push('\n');
             }
             // A log shows everything: folded detail is drawn in place.
             Block::Fold { blocks, .. } => render_into(out, blocks, style),
         }
     }
+}
+
+/// Headers on one line and cells with only their line breaks, every other control
+/// character escaped; a cell line longer than the table is broken at its width first, so
+/// that the layout works on lines it can measure (and in time linear in the text).
+fn visible(
+    headers: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let headers = headers.iter().map(|h| text::one_line(h).into_owned());
+    let rows = rows.iter().map(|row| {
+        row.iter()
+            .map(|cell| break_long_lines(&text::lines(cell), width))
+            .collect()
+    });
+    (headers.collect(), rows.collect())
+}
+
+/// `text` with every line longer than `width` characters cut into lines of `width`.
+fn break_long_lines(text: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut count = 0;
+        for c in line.chars() {
+            if count == width {
+                out.push('\n');
+                count = 0;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
 }
 
 fn draw_table(
@@ -157,6 +197,21 @@ fn fit(mut widths: Vec<usize>, headers: &[String], width: usize, padding: usize)
     widths
 }
 
+/// `word` in pieces of at most `size` characters.
+fn pieces(word: &str, size: usize) -> Vec<&str> {
+    if word.len() <= size {
+        return vec![word];
+    }
+    let mut out = Vec::new();
+    let mut rest = word;
+    while let Some((at, _)) = rest.char_indices().nth(size) {
+        out.push(&rest[..at]);
+        rest = &rest[at..];
+    }
+    out.push(rest);
+    out
+}
+
 /// Greedy word wrap at `width` columns, keeping the line's indentation; continuation
 /// lines are indented two more spaces.
 fn wrap(line: &str, width: usize) -> Vec<String> {
@@ -165,7 +220,10 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = indent.clone();
     let mut empty = true;
-    for word in text.split(' ') {
+    // A word longer than a line is cut to lines of its own.
+    let room = width.saturating_sub(indent.len() + 2).max(1);
+    let words = text.split(' ').flat_map(|word| pieces(word, room));
+    for word in words {
         let used = current.chars().count();
         if !empty && used + 1 + word.chars().count() > width {
             lines.push(std::mem::replace(&mut current, format!("{indent}  ")));

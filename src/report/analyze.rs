@@ -285,12 +285,10 @@ fn needed_phases(set: &PhaseSet, statuses: &[(PhaseStatus, Option<String>)]) -> 
         .iter()
         .map(|(status, _)| *status == PhaseStatus::Ok)
         .collect();
-    for (i, phase) in set.phases.iter().enumerate() {
-        if statuses[i].0 == PhaseStatus::Ok {
-            for source in set.artifact_chain(phase) {
-                if let Some(s) = set.position(&source.name) {
-                    needed[s] = true;
-                }
+    for (i, (status, _)) in statuses.iter().enumerate() {
+        if *status == PhaseStatus::Ok {
+            for s in set.chain_positions(i) {
+                needed[s] = true;
             }
         }
     }
@@ -316,17 +314,16 @@ fn mark_failures(
         })
     };
     let failures: Vec<Option<String>> = (0..set.phases.len()).map(own_failure).collect();
-    for (i, phase) in set.phases.iter().enumerate() {
+    for i in 0..set.phases.len() {
         // An excluded phase stays excluded, though it failed for a phase inheriting from it.
         if statuses[i].0 != PhaseStatus::Ok {
             continue;
         }
-        let inherited = set.artifact_chain(phase).into_iter().find_map(|source| {
-            let s = set.position(&source.name)?;
+        let inherited = set.chain_positions(i).find_map(|s| {
             failures[s].as_ref().map(|_| {
                 format!(
                     "its artifacts come from `{}`, which cargo could not resolve",
-                    source.name
+                    set.phases[s].name
                 )
             })
         });
@@ -379,10 +376,14 @@ fn phase_report(
             "`{name}` does not install its target/ (doInstallCargoArtifacts = false), so this phase inherits no artifacts from it"
         )));
     }
-    let source_indices: Vec<usize> = sources
-        .iter()
-        .filter_map(|p| set.position(&p.name))
+    // Each distinct cargo call once: a chain of phases running the same command leaves
+    // the same units, and diffing them once per phase would cost the chain's length squared.
+    let mut seen = std::collections::HashSet::new();
+    let source_indices: Vec<usize> = set
+        .chain_positions(i)
+        .take(sources.len())
         .flat_map(|s| plans.by_phase[s].iter().copied())
+        .filter(|n| seen.insert(*n))
         .collect();
     let needed_indices = &plans.by_phase[i];
     // Every graph here resolved: a phase with a failed graph, or inheriting one, is failed.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cargo::{CargoRunner, Invocation};
 use crate::costs::{CostOrigin, Costs, UnitCost, UnitCostKey, UnitTarget};
+use crate::findings::outside_path_dependencies;
 use crate::phase::{CraneFunction, Note, Phase, PhaseSet};
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Stage};
@@ -182,23 +183,14 @@ pub fn verify(
 /// crane's `src` is the workspace: a path dependency outside it is not in the build
 /// sandbox, and not in the replay's copy either.
 fn refuse_outside_path_dependencies(metadata: &cargo_metadata::Metadata) -> Result<()> {
-    let root = metadata.workspace_root.as_std_path();
-    let outside = metadata
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-        .find(|p| !p.manifest_path.as_std_path().starts_with(root));
-    if let Some(package) = outside {
-        let dir = package
-            .manifest_path
-            .parent()
-            .unwrap_or(&package.manifest_path);
+    if let Some(outside) = outside_path_dependencies(metadata).first() {
         bail!(
-            "the path dependency `{}` ({dir}) is outside the workspace {}: crane's `src` \
+            "the path dependency `{}` ({}) is outside the workspace {}: crane's `src` \
              cannot hold it, and the replay copies only the workspace; move it into the \
              workspace (or depend on it through a registry or git)",
-            package.name,
-            root.display()
+            outside.name,
+            outside.dir,
+            metadata.workspace_root
         );
     }
     Ok(())

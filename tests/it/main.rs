@@ -9,6 +9,7 @@ mod findings;
 mod fix;
 mod flake_reader;
 mod golden;
+mod hostile;
 mod phase_status;
 mod report_errors;
 mod report_scenarios;

@@ -36,11 +36,7 @@ fn malformed_toml_names_file_line_and_column() {
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \n",
     );
-    fails_with(
-        &fixture,
-        &[],
-        "error: phases.toml: invalid TOML: line 3, column 11",
-    );
+    fails_with(&fixture, &[], "error: phases.toml:3:11: invalid TOML");
 }
 
 #[test]
@@ -49,7 +45,7 @@ fn unknown_function_names_the_phase() {
     fails_with(
         &fixture,
         &[],
-        "phase `deps` (phases.toml:1): unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
+        "phase `deps` (phases.toml:2:1): unknown crane function `buildDepOnly`; did you mean `buildDepsOnly`?",
     );
 }
 
@@ -62,7 +58,7 @@ fn attribute_typo_gets_did_you_mean() {
     fails_with(
         &fixture,
         &[],
-        "phase `deps` (phases.toml:1): unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
+        "phase `deps` (phases.toml:3:1): unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
     );
 }
 
@@ -84,7 +80,7 @@ fn unknown_artifact_source() {
     fails_with(
         &fixture,
         &[],
-        "phase `c` (phases.toml:3): cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
+        "phase `c` (phases.toml:5:1): cargoArtifacts names `dep`, which is not a phase; did you mean `deps`?",
     );
 }
 
@@ -149,7 +145,7 @@ fn set_on_an_unknown_phase() {
     fails_with(
         &fixture,
         &["--set", "dep.doCheck=true"],
-        "--set dep.doCheck: no phase `dep`",
+        "--set `dep.doCheck=true`: no phase `dep`",
     );
 }
 

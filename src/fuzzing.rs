@@ -1,0 +1,74 @@
+//! Entry points for the fuzz targets (`fuzz/`) and the property tests that run the same
+//! paths in `cargo test`. Each takes untrusted text and must return (an error is fine)
+//! without panicking, in time proportional to the input.
+
+use std::path::Path;
+
+use crate::cargo::invocation::Invocation;
+use crate::cargo::unit_graph::UnitGraph;
+use crate::diff::{DiffGraph, diff_phase};
+use crate::phase::PhaseSet;
+use crate::phase::shell::find_cargo_calls;
+use crate::phase::toml::{parse_phases, write_phases_file};
+use crate::plan::plan_phases;
+
+/// The phases-file reader, crane's semantics and the planner; whatever reads back is
+/// written again and must read back to the same specs.
+pub fn phases_file(text: &str) {
+    let Ok(specs) = parse_phases(text, "fuzz.toml") else {
+        return;
+    };
+    let written = write_phases_file(&specs);
+    let reread = parse_phases(&written, "fuzz.toml")
+        .unwrap_or_else(|err| panic!("a written phases file does not read back: {err:#}"));
+    let attrs = |specs: &[crate::phase::PhaseSpec]| -> Vec<_> {
+        specs
+            .iter()
+            .map(|s| (s.name.clone(), s.attrs.clone(), s.env.clone()))
+            .collect()
+    };
+    assert_eq!(
+        attrs(&specs),
+        attrs(&reread),
+        "round trip changed the phases"
+    );
+    if let Ok(set) = PhaseSet::from_specs(specs) {
+        let plans = plan_phases(&set);
+        for phase in &set.phases {
+            set.artifact_chain(phase);
+        }
+        assert_eq!(plans.by_phase.len(), set.phases.len());
+    }
+}
+
+/// The flake parser and evaluator, reading `text` as `flake.nix` in a directory that
+/// does not exist (imports fail cleanly).
+pub fn flake(text: &str) {
+    let dir = Path::new("/nonexistent/cache-miss-fuzz");
+    let _ = crate::flake::read_flake_str(text, &dir.join("flake.nix"), dir);
+}
+
+/// The shell lexer and the cargo-call finder, with and without known variables.
+pub fn shell(text: &str) {
+    find_cargo_calls(text, "release", &|_| None);
+    find_cargo_calls(text, "dev", &|name| Some(format!("{name}-value --x")));
+}
+
+/// The unit-graph reader and the diff of the graph against itself and against nothing.
+pub fn unit_graph(text: &str) {
+    let Ok(graph) = UnitGraph::parse(text) else {
+        return;
+    };
+    graph.lacks_git_commits();
+    let invocation = Invocation {
+        subcommand: "build",
+        args: Vec::new(),
+        env: Default::default(),
+        instrumented_by: None,
+        toolchain: None,
+    };
+    let diff_graph = DiffGraph::from_unit_graph(&graph, &invocation, "x86_64-unknown-linux-gnu");
+    let same = diff_phase(&[&diff_graph], &[&diff_graph]);
+    assert_eq!(same.counts.missed, 0, "a graph misses against itself");
+    diff_phase(&[], &[&diff_graph]);
+}
