@@ -449,22 +449,11 @@ pub fn too_deep(text: &str) -> Option<(usize, String)> {
         } else {
             unary_run = 0;
         }
-        let operand = matches!(
-            kind,
-            TOKEN_IDENT
-                | TOKEN_INTEGER
-                | TOKEN_FLOAT
-                | TOKEN_PATH_ABS
-                | TOKEN_PATH_REL
-                | TOKEN_PATH_HOME
-                | TOKEN_PATH_SEARCH
-                | TOKEN_URI
-                | TOKEN_STRING_START
-                | TOKEN_L_PAREN
-                | TOKEN_L_BRACE
-                | TOKEN_L_BRACK
-                | TOKEN_REC
-        );
+        let operand = is_atom(kind)
+            || matches!(
+                kind,
+                TOKEN_STRING_START | TOKEN_L_PAREN | TOKEN_L_BRACE | TOKEN_L_BRACK | TOKEN_REC
+            );
         let counts = if operand {
             // An operand right after another is an application (`f a b`), except in a
             // list and after a `.` (`a.b`).
@@ -490,21 +479,11 @@ pub fn too_deep(text: &str) -> Option<(usize, String)> {
             top.chain = 0;
         }
         top.after_dot = kind == TOKEN_DOT;
-        top.after_operand = matches!(
-            kind,
-            TOKEN_IDENT
-                | TOKEN_INTEGER
-                | TOKEN_FLOAT
-                | TOKEN_PATH_ABS
-                | TOKEN_PATH_REL
-                | TOKEN_PATH_HOME
-                | TOKEN_PATH_SEARCH
-                | TOKEN_URI
-                | TOKEN_STRING_END
-                | TOKEN_R_PAREN
-                | TOKEN_R_BRACE
-                | TOKEN_R_BRACK
-        );
+        top.after_operand = is_atom(kind)
+            || matches!(
+                kind,
+                TOKEN_STRING_END | TOKEN_R_PAREN | TOKEN_R_BRACE | TOKEN_R_BRACK
+            );
         match kind {
             TOKEN_L_PAREN | TOKEN_L_BRACE | TOKEN_INTERPOL_START | TOKEN_STRING_START => {
                 levels.push(level(false, at))
@@ -568,5 +547,20 @@ fn is_separator(kind: SyntaxKind) -> bool {
             | TOKEN_ASSERT
             | TOKEN_INHERIT
             | TOKEN_AT
+    )
+}
+
+/// A token that is a whole operand by itself: a name, a number, a path, a URI.
+fn is_atom(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        TOKEN_IDENT
+            | TOKEN_INTEGER
+            | TOKEN_FLOAT
+            | TOKEN_PATH_ABS
+            | TOKEN_PATH_REL
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_SEARCH
+            | TOKEN_URI
     )
 }

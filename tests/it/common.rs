@@ -232,3 +232,33 @@ macro_rules! with_every_fixture {
     };
 }
 pub(crate) use with_every_fixture;
+
+/// The `clean` fixture with a path dependency outside the workspace (as crane's `src`
+/// cannot hold it), its lock file updated.
+pub fn with_outside_path_dependency() -> Fixture {
+    let fixture = Fixture::new("clean");
+    let outside = fixture.dir.path().join("outside");
+    std::fs::create_dir_all(outside.join("src")).expect("create dir");
+    std::fs::write(
+        outside.join("Cargo.toml"),
+        "[package]\nname = \"outside\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .expect("write manifest");
+    std::fs::write(outside.join("src/lib.rs"), "").expect("write lib.rs");
+    let manifest = fixture.root().join("app/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .expect("read manifest")
+        .replace(
+            "[dependencies]\n",
+            "[dependencies]\noutside = { path = \"../../outside\" }\n",
+        );
+    std::fs::write(&manifest, text).expect("write manifest");
+    let status = std::process::Command::new("cargo")
+        .args(["metadata", "--offline", "--format-version", "1"])
+        .current_dir(fixture.root())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("cargo metadata");
+    assert!(status.success(), "cannot add `outside` to Cargo.lock");
+    fixture
+}

@@ -518,29 +518,8 @@ fn a_parent_directorys_cargo_config_is_carried_into_the_replay() {
 
 #[test]
 fn a_path_dependency_outside_the_workspace_is_a_clear_verify_error() {
-    let fixture = Fixture::new("clean");
+    let fixture = crate::common::with_outside_path_dependency();
     let outside = fixture.dir.path().join("outside");
-    fs::create_dir_all(outside.join("src")).unwrap();
-    fs::write(
-        outside.join("Cargo.toml"),
-        "[package]\nname = \"outside\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    fs::write(outside.join("src/lib.rs"), "").unwrap();
-    let manifest = fixture.root().join("app/Cargo.toml");
-    let text = fs::read_to_string(&manifest).unwrap();
-    let text = text.replace(
-        "[dependencies]\n",
-        "[dependencies]\noutside = { path = \"../../outside\" }\n",
-    );
-    fs::write(&manifest, text).unwrap();
-    let status = std::process::Command::new("cargo")
-        .args(["metadata", "--offline", "--format-version", "1"])
-        .current_dir(fixture.root())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot add `outside` to Cargo.lock");
     let tmp = tempfile::tempdir().unwrap();
     common::cache_miss()
         .args(["verify", "--manifest-path"])
