@@ -8,9 +8,7 @@ use std::fs;
 use common::{Fixture, misses, phase};
 
 fn with_phases(phases: &str) -> Fixture {
-    let fixture = Fixture::new("clean");
-    fs::write(fixture.root().join("phases.toml"), phases).unwrap();
-    fixture
+    Fixture::with_phases("clean", phases)
 }
 
 #[test]

@@ -31,6 +31,13 @@ impl Fixture {
         }
     }
 
+    /// The fixture `name` with `phases` as its phases file.
+    pub fn with_phases(name: &str, phases: &str) -> Fixture {
+        let fixture = Fixture::new(name);
+        std::fs::write(fixture.root().join("phases.toml"), phases).expect("write phases file");
+        fixture
+    }
+
     pub fn root(&self) -> PathBuf {
         self.dir.path().join(&self.name)
     }

@@ -120,9 +120,8 @@ fn selection_mismatch_groups_phases_and_says_what_serves_each() {
 /// sets it where buildDepsOnly reads it.
 #[test]
 fn selection_mismatch_advice_keeps_the_attribute_and_its_spelling() {
-    let fixture = Fixture::new("all-features");
-    std::fs::write(
-        fixture.root().join("phases.toml"),
+    let fixture = Fixture::with_phases(
+        "all-features",
         r#"[phases.deps]
 function = "buildDepsOnly"
 
@@ -136,8 +135,7 @@ function = "cargoClippy"
 cargoArtifacts = "deps"
 cargoClippyExtraArgs = "--all-targets --features=lib/full -- -D warnings"
 "#,
-    )
-    .unwrap();
+    );
     let found = findings(&fixture, &[]);
     let mismatch = found
         .iter()
@@ -296,9 +294,8 @@ fn default_selection_of_a_virtual_workspace_is_the_workspace() {
     // roles: a virtual manifest without default-members, so `cargo build` and
     // `cargo build --workspace` select the same packages; a phase that runs no cargo build
     // selects nothing.
-    let fixture = Fixture::new("roles");
-    std::fs::write(
-        fixture.root().join("phases.toml"),
+    let fixture = Fixture::with_phases(
+        "roles",
         r#"
 [phases.deps]
 function = "buildDepsOnly"
@@ -313,8 +310,7 @@ function = "mkCargoDerivation"
 cargoArtifacts = "deps"
 buildPhaseCargoCommand = "wasm-pack build app"
 "#,
-    )
-    .unwrap();
+    );
     let found = findings(&fixture, &[]);
     assert!(
         found.iter().all(|f| f["id"] != "selection-mismatch"),
@@ -324,9 +320,8 @@ buildPhaseCargoCommand = "wasm-pack build app"
 
 #[test]
 fn a_test_phase_without_do_check_runs_nothing() {
-    let fixture = Fixture::new("clean");
-    std::fs::write(
-        fixture.root().join("phases.toml"),
+    let fixture = Fixture::with_phases(
+        "clean",
         r#"[phases.deps]
 function = "buildDepsOnly"
 
@@ -339,8 +334,7 @@ doCheck = false
 function = "cargoNextest"
 cargoArtifacts = "deps"
 "#,
-    )
-    .unwrap();
+    );
     let found = findings(&fixture, &[]);
     assert_finding(
         &found,

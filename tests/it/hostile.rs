@@ -12,12 +12,6 @@ use common::Fixture;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn with_phases(name: &str, phases: &str) -> Fixture {
-    let fixture = Fixture::new(name);
-    fs::write(fixture.root().join("phases.toml"), phases).unwrap();
-    fixture
-}
-
 fn run(fixture: &Fixture, args: &[&str]) -> assert_cmd::assert::Assert {
     common::cache_miss()
         .args(args)
@@ -54,7 +48,7 @@ fn a_phase_name_cannot_end_the_comment_of_a_nix_snippet() {
         .unwrap()
         .replace("[phases.deps]", &format!("[phases.{}]", toml_string(evil)))
         .replace("\"deps\"", &toml_string(evil));
-    let fixture = with_phases("select", &phases);
+    let fixture = Fixture::with_phases("select", &phases);
     for format in ["table", "markdown", "json"] {
         let assert = run(&fixture, &["fix", "--format", format]).success();
         let out = stdout_of(&assert);
@@ -86,7 +80,7 @@ fn a_phase_name_cannot_end_the_comment_of_a_nix_snippet() {
 #[test]
 fn control_characters_never_reach_the_terminal() {
     let evil = "x\u{1b}]0;pwned\u{7}\u{0}\r\u{9b}31m";
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         &format!(
             "[phases.{}]\nfunction = \"buildDepsOnly\"\n\n[phases.{0}.env]\nGREETING = {}\n",
@@ -120,7 +114,7 @@ fn control_characters_never_reach_the_terminal() {
 #[test]
 fn errors_show_long_values_cut_with_their_size() {
     let huge = "d".repeat(5 * 1024 * 1024);
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         &format!(
             "[phases.deps]\nfunction = \"buildDepsOnly\"\n\n[phases.app]\nfunction = \"cargoBuild\"\ncargoArtifacts = \"{huge}\"\n"
@@ -139,7 +133,7 @@ fn errors_show_long_values_cut_with_their_size() {
 #[test]
 fn a_long_typo_is_not_compared_with_every_attribute() {
     let typo = "x".repeat(1_000_000);
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         &format!("[phases.deps]\nfunction = \"buildDepsOnly\"\n{typo} = 1\n"),
     );
@@ -169,7 +163,7 @@ fn chain(length: usize) -> String {
 
 #[test]
 fn long_artifact_chains_take_linear_time() {
-    let fixture = with_phases("clean", &chain(20_000));
+    let fixture = Fixture::with_phases("clean", &chain(20_000));
     let started = Instant::now();
     let assert = run(&fixture, &["phases", "--format", "json"]).success();
     let listed = started.elapsed();
@@ -180,7 +174,7 @@ fn long_artifact_chains_take_linear_time() {
 
     // A whole report on a shorter chain: the debug build does a few milliseconds of work
     // per phase (it took 100 s for 1,000 phases when chains were walked per phase).
-    let fixture = with_phases("clean", &chain(1_000));
+    let fixture = Fixture::with_phases("clean", &chain(1_000));
     let started = Instant::now();
     let report = fixture.report_json(&[]);
     let reported = started.elapsed();
@@ -191,7 +185,7 @@ fn long_artifact_chains_take_linear_time() {
 #[test]
 fn a_cell_of_a_million_characters_is_laid_out() {
     let name = "n".repeat(1_000_000);
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         &format!("[phases.{name}]\nfunction = \"buildDepsOnly\"\n"),
     );
@@ -225,7 +219,7 @@ fn a_stdout_that_cannot_be_written_exits_2() {
 #[test]
 fn a_stderr_that_cannot_be_written_exits_2_without_a_panic() {
     // An error, and stderr on a full disk or read-only: still 2, not 101.
-    let fixture = with_phases("clean", "[phases.deps]\nfunction = \"buildDepOnly\"\n");
+    let fixture = Fixture::with_phases("clean", "[phases.deps]\nfunction = \"buildDepOnly\"\n");
     let full = fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -273,7 +267,7 @@ fn command(
 #[test]
 fn json_errors_are_json_on_stdout_with_the_attribute_line_and_character_column() {
     // A type error points at the attribute's own line, not the `[phases.deps]` header.
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \"yes\"\n",
     );
@@ -289,7 +283,7 @@ fn json_errors_are_json_on_stdout_with_the_attribute_line_and_character_column()
         "{error}"
     );
     // Columns count characters: `é` is two bytes.
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\nname = \"é\" x\n",
     );
@@ -297,7 +291,7 @@ fn json_errors_are_json_on_stdout_with_the_attribute_line_and_character_column()
     assert_eq!(error["line"], 3);
     assert_eq!(error["column"], 12, "{error}");
     // TOML values crane has no use for name their line too.
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\n\ncargoExtraArgs = 1.5\n",
     );
@@ -319,7 +313,7 @@ fn json_error(fixture: &Fixture, args: &[&str]) -> Value {
 
 #[test]
 fn set_addresses_quoted_phase_names_and_refuses_a_whole_env() {
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "dev-deps",
         &fs::read_to_string(common::fixtures_dir().join("dev-deps/phases.toml"))
             .unwrap()
@@ -341,7 +335,7 @@ fn set_addresses_quoted_phase_names_and_refuses_a_whole_env() {
 
 #[test]
 fn a_phase_with_an_empty_name_is_an_error() {
-    let fixture = with_phases("clean", "[phases.\"\"]\nfunction = \"buildDepsOnly\"\n");
+    let fixture = Fixture::with_phases("clean", "[phases.\"\"]\nfunction = \"buildDepsOnly\"\n");
     run(&fixture, &["phases"])
         .code(2)
         .stderr(predicate::str::contains(

@@ -2,8 +2,6 @@
 //! the others are analysed, the exit code says the analysis is incomplete; `--exclude`
 //! and `--only` leave phases out on purpose.
 
-use std::fs;
-
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -37,9 +35,7 @@ cargoExtraArgs = "--locked --features nope"
 "#;
 
 fn fixture() -> Fixture {
-    let fixture = Fixture::new("clean");
-    fs::write(fixture.root().join("phases.toml"), PHASES).unwrap();
-    fixture
+    Fixture::with_phases("clean", PHASES)
 }
 
 fn json(fixture: &Fixture, args: &[&str], code: i32) -> Value {

@@ -7,12 +7,6 @@ use std::fs;
 use common::Fixture;
 use predicates::prelude::*;
 
-fn with_phases(name: &str, phases: &str) -> Fixture {
-    let fixture = Fixture::new(name);
-    fs::write(fixture.root().join("phases.toml"), phases).unwrap();
-    fixture
-}
-
 /// `cache-miss report --manifest-path MANIFEST`.
 fn report_at(manifest: &std::path::Path) -> assert_cmd::assert::Assert {
     common::cache_miss()
@@ -32,7 +26,7 @@ fn fails_with(fixture: &Fixture, args: &[&str], message: &str) {
 
 #[test]
 fn malformed_toml_names_file_line_and_column() {
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \n",
     );
@@ -41,7 +35,7 @@ fn malformed_toml_names_file_line_and_column() {
 
 #[test]
 fn unknown_function_names_the_phase() {
-    let fixture = with_phases("clean", "[phases.deps]\nfunction = \"buildDepOnly\"\n");
+    let fixture = Fixture::with_phases("clean", "[phases.deps]\nfunction = \"buildDepOnly\"\n");
     fails_with(
         &fixture,
         &[],
@@ -51,7 +45,7 @@ fn unknown_function_names_the_phase() {
 
 #[test]
 fn attribute_typo_gets_did_you_mean() {
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\ncargoExtraArg = \"-p app\"\n",
     );
@@ -64,7 +58,7 @@ fn attribute_typo_gets_did_you_mean() {
 
 #[test]
 fn wrong_attribute_type() {
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \"no\"\n",
     );
@@ -73,7 +67,7 @@ fn wrong_attribute_type() {
 
 #[test]
 fn unknown_artifact_source() {
-    let fixture = with_phases(
+    let fixture = Fixture::with_phases(
         "clean",
         "[phases.deps]\nfunction = \"buildDepsOnly\"\n[phases.c]\nfunction = \"cargoClippy\"\ncargoArtifacts = \"dep\"\n",
     );

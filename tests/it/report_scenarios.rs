@@ -558,9 +558,8 @@ fn fix_lines_that_are_not_phase_changes_are_not_checked() {
 /// checked against the other phases that buildDepsOnly serves.
 #[test]
 fn a_fix_that_would_make_another_phase_miss_says_so() {
-    let fixture = Fixture::new("select");
-    std::fs::write(
-        fixture.root().join("phases.toml"),
+    let fixture = Fixture::with_phases(
+        "select",
         r#"[phases.deps]
 function = "buildDepsOnly"
 cargoExtraArgs = "--locked -p app"
@@ -578,8 +577,7 @@ cargoArtifacts = "deps"
 cargoExtraArgs = "--locked -p cli"
 doCheck = false
 "#,
-    )
-    .unwrap();
+    );
     let report = fixture.report_json(&[]);
     let cli = phase(&report, "cli");
     let top = cli["misses"]
