@@ -329,9 +329,9 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let progress = progress.as_ref();
     let set = &args.source.set;
     let analysed = if set.is_empty() {
-        loaded.clone()
+        std::borrow::Cow::Borrowed(&loaded)
     } else {
-        loaded.with_overrides(set)?
+        std::borrow::Cow::Owned(loaded.with_overrides(set)?)
     };
     let mut report = analyze_loaded(&analysed, target_dir, progress)?;
     if !set.is_empty() {
