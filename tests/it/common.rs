@@ -100,7 +100,7 @@ pub fn cache_miss() -> Command {
 }
 
 /// Where the tests' resolution cache lives (as `XDG_CACHE_HOME`).
-pub fn test_cache_home() -> PathBuf {
+fn test_cache_home() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache")
 }
 

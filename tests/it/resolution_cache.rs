@@ -289,8 +289,10 @@ fn corrupt_entries_are_ignored_and_rewritten() {
 fn concurrent_reports_agree() {
     let fixture = Fixture::new("demo");
     let cache = cache_dir(&fixture);
+    // The environment is part of every key: `cache_miss()` sets the same one as
+    // `cached_report` below (without CI's variables).
     let run = || {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("cache-miss"))
+        cache_miss()
             .args([
                 "report",
                 "--no-fix-check",
@@ -301,9 +303,6 @@ fn concurrent_reports_agree() {
             .arg(fixture.manifest())
             .arg("--cache-dir")
             .arg(&cache)
-            // The environment is part of every key: the same as `cache_miss()` sets.
-            .env("CARGO_TERM_COLOR", "never")
-            .env("XDG_CACHE_HOME", crate::common::test_cache_home())
             .output()
             .unwrap()
     };
