@@ -11,7 +11,7 @@ use crate::flake::read_flake;
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
-use crate::phase::{Note, SourceLocation};
+use crate::phase::{LocatedError, Note, SourceLocation};
 use crate::text;
 
 /// Where the user pointed cache-miss.
@@ -77,6 +77,9 @@ impl LoadedPhases {
                 }
                 None => {
                     spec.attrs.insert(o.attr.clone(), o.value.clone());
+                    // The value is the command line's now: a fault in it is not at the
+                    // file's line.
+                    spec.attr_locations.remove(&o.attr);
                 }
             }
         }
@@ -222,11 +225,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
                     .to_string(),
                 _ => found.summary(),
             };
-            bail!(
-                "{}: {what}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
-                flake.display(),
-                unresolved_note(&found.warnings)
-            );
+            return Err(no_phases_in(flake, &what, &found.warnings));
         }
         let summary = found.summary();
         warnings = found.warnings;
@@ -244,11 +243,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         let summary = found.summary();
         // Crane calls the reader found but could not place are not a reason to guess.
         if found.specs.is_empty() && found.crane_calls.found > 0 {
-            bail!(
-                "{}: {summary}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
-                flake.display(),
-                unresolved_note(&found.warnings)
-            );
+            return Err(no_phases_in(flake, &summary, &found.warnings));
         }
         warnings = found.warnings;
         let shown = match flake.parent() {
@@ -293,6 +288,19 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         fallback,
         excluded,
     })
+}
+
+/// A flake the reader found no phase in: `what` it found instead, and what it could not
+/// resolve.
+fn no_phases_in(flake: &Path, what: &str, warnings: &[Note]) -> anyhow::Error {
+    LocatedError {
+        location: SourceLocation::file(flake.display().to_string()),
+        message: format!(
+            "{what}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
+            unresolved_note(warnings)
+        ),
+    }
+    .into()
 }
 
 /// The names of the phases `--only`/`--exclude` leave out. A pattern that matches no

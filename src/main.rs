@@ -266,10 +266,24 @@ fn usage_error(err: &clap::Error) -> ExitCode {
     } else {
         write_to(std::io::stdout().as_fd(), &text)
     };
+    if on_stderr && json_requested() {
+        let message = anyhow::anyhow!("{}", styled.to_string().trim_end());
+        let _ = print(&json::render_error(&message));
+    }
     match written {
         Ok(()) => ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2)),
         Err(_) => ExitCode::from(2),
     }
+}
+
+/// Whether the command line asks for JSON (`--format json`), for an error clap found
+/// before the command was known.
+fn json_requested() -> bool {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    args.iter().any(|arg| arg == "--format=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--format" && pair[1] == "json")
 }
 
 /// Set when a message could not be written to stderr: the run then exits 2.

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 pub use collect::CraneCalls;
 
-use crate::phase::{Note, PhaseSpec};
+use crate::phase::{LocatedError, Note, PhaseSpec, SourceLocation};
 
 /// The phases found in a flake. Produced by [`read_flake`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,8 +36,10 @@ impl FlakePhases {
 
 /// Reads a flake (or any Nix file with crane calls) and the files it imports.
 pub fn read_flake(path: &Path) -> Result<FlakePhases> {
-    let text = eval::files::read_regular(path)
-        .map_err(|why| anyhow::anyhow!("cannot read {}: {why}", path.display()))?;
+    let text = eval::files::read_regular(path).map_err(|why| LocatedError {
+        location: SourceLocation::file(path.display().to_string()),
+        message: format!("cannot read it: {why}"),
+    })?;
     // `flake.nix` has the parent `""`, which is the current directory.
     let base_dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),

@@ -611,6 +611,15 @@ fn shell_attr(spec: &PhaseSpec, phase_attr: &'static str) -> &'static str {
     }
 }
 
+/// Where the attribute is written whose shell words cannot be read on their own
+/// (`cargoExtraArgs = "--features 'a"`), when the source says.
+fn unreadable_shell_attr(spec: &PhaseSpec) -> Option<&SourceLocation> {
+    spec.attrs.iter().find_map(|(attr, value)| match value {
+        AttrValue::Str(text) if shell::has_unreadable_part(text) => spec.attr_locations.get(attr),
+        _ => None,
+    })
+}
+
 fn build_phase(
     spec: &PhaseSpec,
     function: CraneFunction,
@@ -654,9 +663,16 @@ fn build_phase(
         (&texts.check, shell_attr(spec, "checkPhase")),
     ] {
         let scan = shell::find_cargo_calls(text, &profile, &lookup);
-        approximations.extend(scan.uninterpreted.into_iter().map(|note| Note {
-            location: spec.origin.clone(),
-            text: format!("{attr} {note}"),
+        approximations.extend(scan.uninterpreted.into_iter().map(|note| {
+            Note {
+                location: match note.unreadable {
+                    true => unreadable_shell_attr(spec)
+                        .or(spec.origin.as_ref())
+                        .cloned(),
+                    false => spec.origin.clone(),
+                },
+                text: format!("{attr} {note}"),
+            }
         }));
         commands.extend(scan.calls.into_iter().map(|call| PhaseCommand {
             args: call.args,

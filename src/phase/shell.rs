@@ -40,6 +40,8 @@ pub struct ShellNote {
     /// Counted within the snippet, from 1.
     pub line: usize,
     pub text: String,
+    /// The line cannot be read as shell words at all (a quote never closed, ...).
+    pub unreadable: bool,
 }
 
 impl std::fmt::Display for ShellNote {
@@ -66,6 +68,7 @@ pub fn find_cargo_calls(
                     snippet(&error.text),
                     error.why
                 ),
+                unreadable: true,
             });
         }
     }
@@ -78,6 +81,11 @@ pub fn find_cargo_calls(
     state.run(&lexed.commands, &mut scan);
     scan.uninterpreted.sort_by_key(|note| note.line);
     scan
+}
+
+/// Whether some of `text` cannot be read as shell words (a quote never closed, ...).
+pub fn has_unreadable_part(text: &str) -> bool {
+    !lex::lex(text).errors.is_empty()
 }
 
 /// Variables while the text is followed.
@@ -240,6 +248,7 @@ impl State<'_> {
         let note = |why: String| ShellNote {
             line: command.line,
             text: format!("`{}`: {why}", snippet(&command.text)),
+            unreadable: false,
         };
         let args = match program.as_str() {
             "cargo" => args.to_vec(),

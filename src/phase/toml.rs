@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use toml::Value;
 
 use super::spec::{AttrValue, LocatedError, PhaseSpec, SourceLocation};
@@ -13,8 +13,10 @@ use crate::text;
 /// Reads a phases file into phase specs, in file order; `shown_as` names it in errors
 /// and origins.
 pub fn read_phases_file(path: &Path, shown_as: &str) -> Result<Vec<PhaseSpec>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read phases file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|err| LocatedError {
+        location: SourceLocation::file(shown_as),
+        message: format!("cannot read the phases file: {err}"),
+    })?;
     parse_phases(&text, shown_as)
 }
 
@@ -60,7 +62,11 @@ fn syntax_error(err: &toml::de::Error, places: &Places) -> anyhow::Error {
     let message = format!("invalid TOML: {}", err.message().trim());
     match err.span() {
         Some(span) => places.at(span.start).error(message),
-        None => anyhow::anyhow!("{}: {message}", places.file),
+        None => LocatedError {
+            location: SourceLocation::file(places.file),
+            message,
+        }
+        .into(),
     }
 }
 

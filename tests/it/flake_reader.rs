@@ -820,7 +820,7 @@ fn only_regular_files_are_read() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "cannot read /dev/zero: not a regular file (a character device)",
+            "/dev/zero: cannot read it: not a regular file (a character device)",
         ));
     let demo = Fixture::new("demo");
     let fifo = demo.root().join("fifo.nix");

@@ -4,7 +4,7 @@ use crate::common;
 
 use std::fs;
 
-use common::Fixture;
+use common::{CommandExt, Fixture};
 use predicates::prelude::*;
 
 /// `cache-miss report --manifest-path MANIFEST`.
@@ -226,5 +226,207 @@ fn set_reaches_a_phases_env() {
             .unwrap()
             .iter()
             .any(|m| m["reason"] == "rustflags")
+    );
+}
+
+/// `cache-miss ARGS --manifest-path <fixture> --format json`, which must fail with exit 2:
+/// the error object on stdout, and the plain `error: …` line on stderr.
+fn json_error_of(fixture: &Fixture, args: &[&str]) -> (serde_json::Value, String) {
+    let assert = common::cache_miss()
+        .args(args)
+        .arg("--manifest-path")
+        .arg(fixture.manifest())
+        .args(["--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("panicked").not());
+    let output = assert.get_output();
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON error on stdout");
+    assert_eq!(json["version"], 1, "{json}");
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    (json["error"].clone(), stderr)
+}
+
+/// `(file, line, column)` of a JSON error, `null` as `None`.
+fn place(error: &serde_json::Value) -> (Option<&str>, Option<u64>, Option<u64>) {
+    (
+        error["file"].as_str(),
+        error["line"].as_u64(),
+        error["column"].as_u64(),
+    )
+}
+
+/// The clean fixture with `flake.nix` (and no phases file, so the flake is read).
+fn with_flake(text: &str) -> Fixture {
+    let fixture = Fixture::new("clean");
+    fs::remove_file(fixture.root().join("phases.toml")).unwrap();
+    fs::write(fixture.root().join("flake.nix"), text).unwrap();
+    fixture
+}
+
+/// A flake with one crane call whose arguments are `ARGS`, and `BINDINGS` in its `let`.
+const FLAKE: &str = "{\n  outputs = { self, crane, ... }:\n    let\n      craneLib = crane.mkLib { };\n      BINDINGS\n    in {\n      packages.deps = craneLib.buildDepsOnly { src = ./.; ARGS };\n    };\n}\n";
+
+fn flake_with(bindings: &str, args: &str) -> Fixture {
+    with_flake(&FLAKE.replace("BINDINGS", bindings).replace("ARGS", args))
+}
+
+#[test]
+fn flake_errors_carry_their_place_in_json_and_in_text() {
+    let cases: &[(&str, Fixture, (u64, u64), &str)] = &[
+        (
+            "syntax",
+            flake_with("x = 1", ""),
+            (6, 5),
+            "syntax error: unexpected `in`",
+        ),
+        (
+            "undefined variable",
+            flake_with("", "cargoExtraArgs = nope;"),
+            (7, 76),
+            "undefined variable `nope`",
+        ),
+        (
+            "evaluation budget",
+            flake_with(
+                "twice = n: s: if n == 0 then s else twice (n - 1) (s + s);",
+                "cargoExtraArgs = twice 40 \"ab\";",
+            ),
+            (5, 58),
+            "evaluation budget exceeded",
+        ),
+        (
+            "missing import",
+            flake_with("args = import ./missing.nix;", "inherit (args) x;"),
+            (5, 14),
+            "cannot import ./missing.nix: no such file",
+        ),
+        (
+            "attribute typo",
+            flake_with("", "cargoExtraArg = \"--locked\";"),
+            (7, 59),
+            "phase `deps`: unknown attribute `cargoExtraArg`",
+        ),
+    ];
+    for (family, fixture, (line, column), message) in cases {
+        let (error, stderr) = json_error_of(fixture, &["report"]);
+        assert_eq!(
+            place(&error),
+            (Some("flake.nix"), Some(*line), Some(*column)),
+            "{family}: {error}"
+        );
+        assert!(
+            error["message"].as_str().unwrap().contains(message),
+            "{family}: {error}"
+        );
+        // The text keeps `file:line:column: message`.
+        assert!(
+            stderr.contains(&format!("error: flake.nix:{line}:{column}: {message}")),
+            "{family}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_flake_that_cannot_be_read_names_the_file() {
+    let fixture = Fixture::new("clean");
+    let (error, stderr) = json_error_of(&fixture, &["phases", "--flake", "/dev/zero"]);
+    assert_eq!(place(&error), (Some("/dev/zero"), None, None), "{error}");
+    assert!(stderr.contains("error: /dev/zero: cannot read it: not a regular file"));
+    // A flake without crane calls is a fault of that file.
+    let fixture = with_flake("{ outputs = { ... }: { }; }\n");
+    let flake = fixture.root().join("flake.nix");
+    let (error, _) = json_error_of(&fixture, &["report", "--flake", flake.to_str().unwrap()]);
+    assert_eq!(place(&error).0, flake.to_str(), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no crane calls found"),
+        "{error}"
+    );
+}
+
+#[test]
+fn phases_file_errors_carry_their_place_in_json() {
+    let fixture = Fixture::with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = \n",
+    );
+    let (error, stderr) = json_error_of(&fixture, &["report"]);
+    assert_eq!(place(&error), (Some("phases.toml"), Some(3), Some(11)));
+    assert!(
+        stderr.contains("error: phases.toml:3:11: invalid TOML"),
+        "{stderr}"
+    );
+    let fixture = Fixture::new("clean");
+    let (error, stderr) = json_error_of(&fixture, &["phases", "--phases", "/nonexistent.toml"]);
+    assert_eq!(place(&error), (Some("/nonexistent.toml"), None, None));
+    assert!(
+        stderr.contains("error: /nonexistent.toml: cannot read the phases file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn set_errors_are_json_and_never_point_at_the_replaced_line() {
+    let fixture = Fixture::with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = false\n",
+    );
+    // The value comes from the command line: the fault is the phase's, not line 3's.
+    let (error, _) = json_error_of(&fixture, &["report", "--set", "deps.doCheck=maybe"]);
+    assert_eq!(
+        place(&error),
+        (Some("phases.toml"), Some(1), None),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("with the --set changes: phase `deps` (phases.toml:1): attribute `doCheck` must be a boolean"),
+        "{error}"
+    );
+    // A `--set` that is no PHASE.ATTR=VALUE is refused before anything runs: JSON too.
+    let (error, stderr) = json_error_of(&fixture, &["report", "--set", "deps.env=1"]);
+    assert_eq!(place(&error), (None, None, None), "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("set one with PHASE.env.NAME=VALUE"),
+        "{error}"
+    );
+    assert!(
+        stderr.contains("set one with PHASE.env.NAME=VALUE"),
+        "{stderr}"
+    );
+    let (error, _) = json_error_of(&fixture, &["report", "--no-such-flag"]);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("unexpected argument '--no-such-flag'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_unreadable_shell_word_is_noted_at_its_attribute() {
+    let fixture = Fixture::with_phases(
+        "clean",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\n\ncargoExtraArgs = \"--features 'a\"\n",
+    );
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(fixture.manifest())
+        .success_stdout();
+    let phases: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    let notes = common::phase(&phases, "deps")["approximations"].clone();
+    let note = notes[0].as_str().unwrap();
+    assert!(
+        note.starts_with("phases.toml:4:1: ")
+            && note.contains("a single quote that is never closed"),
+        "{notes}"
     );
 }

@@ -168,10 +168,11 @@ impl Specs<'_> {
                         let at = self
                             .evaluator
                             .attr_position(&thunk)
-                            .map_or(location.clone(), |pos| self.evaluator.location(pos));
-                        self.evaluator.reject(format!(
-                            "{at}: phase `{name}`: unknown attribute `{attr}`{hint}"
-                        ));
+                            .map_or(location.clone(), |pos| self.evaluator.place(pos));
+                        self.evaluator.reject_at(
+                            at,
+                            format!("phase `{name}`: unknown attribute `{attr}`{hint}"),
+                        );
                         continue;
                     }
                     let hint = did_you_mean(&attr, &known_attrs()).unwrap_or_default();

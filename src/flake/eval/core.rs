@@ -77,7 +77,7 @@ impl Evaluator {
                 &format!("infinite recursion evaluating `{}`", text_of(&expr)),
             ),
             None => {
-                self.reject("infinite recursion".into());
+                self.reject("infinite recursion");
                 Value::error(ErrorKind::Other, "infinite recursion".into(), None)
             }
         }

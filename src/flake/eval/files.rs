@@ -4,12 +4,12 @@
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use rnix::ast::Expr;
 use rowan::ast::AstNode;
 
 use crate::flake::check;
-use crate::phase::SourceLocation;
+use crate::phase::{LocatedError, SourceLocation};
 
 /// One of the flake's parsed files, by the order it was read in (the flake's own file
 /// first).
@@ -89,38 +89,40 @@ impl Files {
             .unwrap_or_default()
     }
 
-    /// Parses a file; a syntax error or an undefined variable is `file:line:column:
-    /// message`, as Nix reports it before evaluating anything.
+    /// Parses a file; a syntax error or an undefined variable is a [`LocatedError`] at
+    /// `file:line:column`, as Nix reports it before evaluating anything.
     pub fn parse(&mut self, text: &str, path: &Path) -> Result<(FileId, Expr)> {
         let shown = path
             .strip_prefix(&self.base_dir)
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| path.display().to_string());
-        if let Some((offset, message)) = check::too_deep(text) {
+        let at = |offset: usize, message: String| {
             let (line, column) = line_column(text, offset);
-            return Err(anyhow!("{shown}:{line}:{column}: syntax error: {message}"));
+            let location = SourceLocation {
+                column: Some(column),
+                ..SourceLocation::line(shown.as_str(), line)
+            };
+            anyhow::Error::new(LocatedError { location, message })
+        };
+        if let Some((offset, message)) = check::too_deep(text) {
+            return Err(at(offset, format!("syntax error: {message}")));
         }
         let parsed = rnix::Root::parse(text);
         if !parsed.errors().is_empty() {
             let (offset, message) = check::syntax_error(text, &parsed.syntax(), parsed.errors());
+            let message = format!("syntax error: {message}");
             return Err(match offset {
-                Some(offset) => {
-                    let (line, column) = line_column(text, offset);
-                    anyhow!("{shown}:{line}:{column}: syntax error: {message}")
-                }
-                None => anyhow!("{shown}: syntax error: {message}"),
+                Some(offset) => at(offset, message),
+                None => whole_file(&shown, message),
             });
         }
         if let Some((offset, name)) = check::undefined_variable(&parsed.syntax()) {
-            let (line, column) = line_column(text, offset);
-            return Err(anyhow!(
-                "{shown}:{line}:{column}: undefined variable `{name}`"
-            ));
+            return Err(at(offset, format!("undefined variable `{name}`")));
         }
         let expr = parsed
             .tree()
             .expr()
-            .ok_or_else(|| anyhow!("{shown}: the file has no expression"))?;
+            .ok_or_else(|| whole_file(&shown, "the file has no expression".to_string()))?;
         self.files.push(SourceFile {
             path: path.to_path_buf(),
             shown,
@@ -135,11 +137,6 @@ impl Files {
         self.place(pos).without_column()
     }
 
-    /// `file:line:column` of a position.
-    pub fn location_column(&self, pos: Pos) -> String {
-        self.place(pos).to_string()
-    }
-
     /// The file (as shown), line and column of a position.
     pub fn place(&self, pos: Pos) -> SourceLocation {
         let file = self.get(pos.file);
@@ -150,6 +147,14 @@ impl Files {
             column: Some(column),
         }
     }
+}
+
+/// A fault of a whole file (no line of its own).
+fn whole_file(shown: &str, message: String) -> anyhow::Error {
+    anyhow::Error::new(LocatedError {
+        location: SourceLocation::file(shown),
+        message,
+    })
 }
 
 /// A path with `.` and `..` taken out.

@@ -31,7 +31,7 @@ use std::rc::Rc;
 use anyhow::{Result, anyhow};
 use rowan::ast::AstNode;
 
-use crate::phase::{Note, SourceLocation};
+use crate::phase::{LocatedError, Note, SourceLocation};
 use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
@@ -159,16 +159,25 @@ impl Evaluator {
     /// Records bad input that stops the evaluation (the first one wins) at
     /// `file:line:column`; the value fails.
     fn fail(&mut self, pos: Pos, message: &str) -> Value {
-        let location = self.files.location_column(pos);
-        self.reject(format!("{location}: {message}"));
+        self.reject_at(self.files.place(pos), message.to_string());
         Value::error(ErrorKind::Other, message.to_string(), Some(pos))
     }
 
-    /// Records bad input that stops the evaluation, with its own wording (the first one
-    /// wins).
-    pub fn reject(&mut self, error: String) {
+    /// Records bad input at a place in the flake's files that stops the evaluation (the
+    /// first one wins).
+    pub fn reject_at(&mut self, location: SourceLocation, message: String) {
+        self.stop(anyhow::Error::new(LocatedError { location, message }));
+    }
+
+    /// Records bad input that stops the evaluation, with no place of its own (the first
+    /// one wins).
+    fn reject(&mut self, message: &str) {
+        self.stop(anyhow!("{message}"));
+    }
+
+    fn stop(&mut self, error: anyhow::Error) {
         if self.fatal.is_none() {
-            self.fatal = Some(anyhow!("{error}"));
+            self.fatal = Some(error);
         }
     }
 
@@ -291,7 +300,7 @@ impl Evaluator {
             }
             Err(err) => {
                 let message = err.to_string();
-                self.fatal.get_or_insert(err);
+                self.stop(err);
                 Value::error(ErrorKind::Other, message, Some(pos))
             }
         }
@@ -337,11 +346,8 @@ impl Evaluator {
         Value::Unknown(format!("import {written}"))
     }
 
-    /// An import Nix fails on before any output exists: `file:line: cannot import …`.
+    /// An import Nix fails on before any output exists: `file:line:column: cannot import …`.
     fn fail_import(&mut self, pos: Pos, written: &str, why: &str) -> Value {
-        let message = format!("cannot import {written}: {why}");
-        let location = self.location(pos);
-        self.reject(format!("{location}: {message}"));
-        Value::error(ErrorKind::Other, message, Some(pos))
+        self.fail(pos, &format!("cannot import {written}: {why}"))
     }
 }

@@ -20,11 +20,11 @@ fn flake_error(body: &str) -> String {
 fn a_local_import_that_does_not_exist_is_an_error() {
     assert_eq!(
         flake_error("{\n packages.p = import ./missing.nix { inherit craneLib; }; }"),
-        "flake.nix:2: cannot import ./missing.nix: no such file"
+        "flake.nix:2:15: cannot import ./missing.nix: no such file"
     );
     assert_eq!(
         flake_error("{ packages.p = craneLib.buildDepsOnly (import ./nix); }"),
-        "flake.nix:1: cannot import ./nix: no such file"
+        "flake.nix:1:119: cannot import ./nix: no such file"
     );
 }
 
@@ -85,7 +85,7 @@ fn a_near_miss_of_a_crane_attribute_is_an_error() {
         flake_error(
             "{ packages.server = craneLib.buildPackage {\n  cargoArtifacts = null;\n  cargoExtraArg = \"--locked\";\n}; }"
         ),
-        "flake.nix:3: phase `server`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?"
+        "flake.nix:3:3: phase `server`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?"
     );
     // Other attributes are derivation attributes, as in Nix: a warning.
     let phases = flake(
