@@ -230,19 +230,19 @@ fn bad_input_is_one_clear_error_with_exit_code_2() {
             "missing import",
             body("      packages.x86_64-linux = import ./nosuch.nix { inherit craneLib; };"),
             &[],
-            "flake.nix:6: cannot import ./nosuch.nix: no such file",
+            "flake.nix:6:31: cannot import ./nosuch.nix: no such file",
         ),
         (
             "import that is not UTF-8",
             body("      packages.x86_64-linux = import ./latin1.nix { inherit craneLib; };"),
             &[("latin1.nix", b"{ craneLib }: { a = \"caf\xe9\"; }\n")],
-            "flake.nix:6: cannot import ./latin1.nix: not UTF-8 text",
+            "flake.nix:6:31: cannot import ./latin1.nix: not UTF-8 text",
         ),
         (
             "a file that imports itself",
             body("      packages.x86_64-linux = import ./loop.nix;"),
             &[("loop.nix", b"import ./loop.nix\n")],
-            "loop.nix:1: cannot import ./loop.nix: it imports itself while it is being evaluated (infinite recursion)",
+            "loop.nix:1:1: cannot import ./loop.nix: it imports itself while it is being evaluated (infinite recursion)",
         ),
         (
             "unknown crane function",
@@ -256,7 +256,7 @@ fn bad_input_is_one_clear_error_with_exit_code_2() {
                 "      packages.x86_64-linux.server = craneLib.buildPackage {\n        cargoExtraArg = \"--locked\";\n      };",
             ),
             &[],
-            "flake.nix:7: phase `server`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
+            "flake.nix:7:9: phase `server`: unknown attribute `cargoExtraArg`; did you mean `cargoExtraArgs`?",
         ),
         (
             "infinite recursion",
@@ -845,6 +845,6 @@ fn only_regular_files_are_read() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "flake.nix:1: cannot import ./fifo.nix: not a regular file (a FIFO)",
+            "flake.nix:1:55: cannot import ./fifo.nix: not a regular file (a FIFO)",
         ));
 }
