@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::cargo::untrusted::{program_variable, without_program_args};
+use crate::cargo::untrusted::{code_loading_variables, program_variable, without_program_args};
 use crate::cargo::{Invocation, Plan, plan};
 use crate::phase::{Note, PhaseSet};
 
@@ -69,8 +69,10 @@ impl PhasePlans {
     pub fn withheld(&self, i: usize, dir: &Path) -> Vec<Note> {
         let mut variables = BTreeSet::new();
         let mut arguments = BTreeMap::new();
+        let mut rustflags = BTreeMap::new();
         for invocation in self.of_phase(i) {
             variables.extend(invocation.env.keys().filter(|name| program_variable(name)));
+            rustflags.extend(code_loading_variables(&invocation.env));
             for (argument, keys) in without_program_args(&invocation.args, dir).dropped {
                 arguments.insert(argument, keys);
             }
@@ -82,10 +84,16 @@ impl PhasePlans {
         });
         let arguments = arguments.into_iter().map(|(argument, keys)| {
             Note::new(format!(
-                "`{argument}` is left out of resolution: it names a program to run ({}); cargo resolves the same units without it",
+                "`{argument}` is left out of resolution: it names a program to run or code to load ({}); cargo resolves the same units without it",
                 keys.join(", ")
             ))
         });
-        variables.chain(arguments).collect()
+        let rustflags = rustflags.into_iter().map(|(name, flags)| {
+            Note::new(format!(
+                "{name} from the phase's environment has {}, which can make rustc load code while cargo asks it about the target: resolution leaves such flags out and forces rustc's built-in codegen backend; the phase's rustflags stay as written in the comparison",
+                flags.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            ))
+        });
+        variables.chain(arguments).chain(rustflags).collect()
     }
 }

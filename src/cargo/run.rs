@@ -14,7 +14,7 @@ use super::invocation::Invocation;
 use super::metadata::git_commits;
 use super::toolchain::{ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
-use super::untrusted::{ConfigPrograms, program_variable, without_program_args};
+use super::untrusted::{ConfigPrograms, program_variable, resolution_env, without_program_args};
 use crate::phase::{Note, SourceLocation};
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
@@ -209,12 +209,12 @@ impl CargoRunner {
         args: &[String],
         env: &BTreeMap<String, String>,
     ) -> Command {
-        let args = without_program_args(args, &self.dir).kept;
-        let env: BTreeMap<String, String> = env
-            .iter()
-            .filter(|(name, _)| !program_variable(name))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut args = without_program_args(args, &self.dir).kept;
+        if program == self.cargo && args.first().is_some_and(|a| !a.starts_with('-')) {
+            let forced = self.config_programs().rustflags_arguments(env);
+            args.splice(1..1, forced);
+        }
+        let env = resolution_env(env);
         let mut command = self.tool_command(program, &args, &env);
         for (name, _) in std::env::vars_os() {
             let name = name.to_string_lossy();
@@ -253,7 +253,7 @@ impl CargoRunner {
                 Note::at(
                     SourceLocation::file(file.display().to_string()),
                     format!(
-                        "names programs to run ({}): resolution runs none of them (rustc and rustdoc are the toolchain's, wrappers and credential providers are turned off; linkers, runners and aliases are never used to resolve), and cargo resolves the same units without them",
+                        "names programs to run or code to load ({}): resolution runs none of them (rustc and rustdoc are the toolchain's, wrappers and credential providers are turned off, rustflags get rustc's built-in codegen backend last; linkers, runners and aliases are never used to resolve), and cargo resolves the same units without them",
                         keys.join(", ")
                     ),
                 )

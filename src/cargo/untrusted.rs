@@ -3,8 +3,16 @@
 //! reach resolution, wherever they come from — a phase's environment, a `--config`
 //! argument in its commands, cargo's config files, or the user's shell. Resolution does not
 //! need them: cargo resolves the same units with the toolchain's own `rustc`.
+//!
+//! Nor does resolution let rustc load code: cargo asks rustc about the target
+//! (`rustc - --print=cfg ...`) with the phase's rustflags, and `-Z codegen-backend=PATH`
+//! (accepted, as every `-Z` flag, under `RUSTC_BOOTSTRAP=1`) makes rustc load that shared
+//! object right then. A name (`-Z codegen-backend=NAME`) is looked up in the sysroot,
+//! which `--sysroot` may point anywhere; `@FILE` arguments may hold either. Rustdoc never
+//! runs while cargo resolves, and `-Z llvm-plugins` loads only when LLVM compiles.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// Whether an environment variable names a program, or where programs are found, for
 /// cargo or the processes it starts.
@@ -70,6 +78,118 @@ pub fn program_config_key(path: &[&str]) -> bool {
     }
 }
 
+/// The flag that makes rustc use its built-in backend; the last codegen-backend flag wins,
+/// so it also overrides one that an `@FILE` argument holds.
+pub const BUILT_IN_BACKEND: &str = "-Zcodegen-backend=llvm";
+
+/// Whether a variable holds rustflags cargo passes to rustc while it resolves.
+pub fn rustflags_variable(name: &str) -> bool {
+    matches!(
+        name,
+        "RUSTFLAGS" | "CARGO_ENCODED_RUSTFLAGS" | "CARGO_BUILD_RUSTFLAGS" | "CARGO_HOST_RUSTFLAGS"
+    ) || (name.starts_with("CARGO_TARGET_") && name.ends_with("_RUSTFLAGS"))
+}
+
+/// Whether a dotted config key holds rustflags cargo passes to rustc while it resolves.
+fn rustflags_config_key(path: &[&str]) -> bool {
+    matches!(
+        path,
+        ["build", "rustflags"]
+            | ["target", _, "rustflags"]
+            | ["host", "rustflags"]
+            | ["host", _, "rustflags"]
+    )
+}
+
+/// A rustflags word that names a codegen backend: `-Zcodegen-backend=X`, `codegen-backend=X`
+/// after a `-Z`, with `_` for `-` as rustc allows.
+fn names_backend(word: &str) -> bool {
+    let option = word.strip_prefix("-Z").unwrap_or(word).replace('_', "-");
+    option.starts_with("codegen-backend")
+}
+
+/// The rustflags words that can make rustc load code while cargo asks it about the
+/// target: codegen backends, and argument files that may name one.
+pub fn code_loading_flags<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let words: Vec<&str> = words.into_iter().collect();
+    let mut found = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let split_option = *word == "-Z" && words.get(i + 1).is_some_and(|w| names_backend(w));
+        if split_option {
+            found.push(format!("-Z {}", words[i + 1]));
+        } else if names_backend(word) && words.get(i.wrapping_sub(1)) != Some(&"-Z") {
+            found.push(word.to_string());
+        } else if word.starts_with('@') {
+            found.push(word.to_string());
+        }
+    }
+    found
+}
+
+/// The words of a rustflags variable: `CARGO_ENCODED_RUSTFLAGS` is split at `0x1f`, the
+/// others at whitespace, as cargo splits them.
+fn rustflags_words<'a>(name: &str, value: &'a str) -> Vec<&'a str> {
+    match name {
+        "CARGO_ENCODED_RUSTFLAGS" => value.split('\u{1f}').filter(|w| !w.is_empty()).collect(),
+        _ => value.split_whitespace().collect(),
+    }
+}
+
+/// A rustflags variable's value for resolution: without codegen-backend flags, and with
+/// the built-in backend forced last when an argument file stays; `None` when it can load
+/// no code.
+fn resolution_rustflags(name: &str, value: &str) -> Option<String> {
+    let words = rustflags_words(name, value);
+    if code_loading_flags(words.iter().copied()).is_empty() {
+        return None;
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut iter = words.iter().peekable();
+    while let Some(word) = iter.next() {
+        if *word == "-Z" && iter.peek().is_some_and(|w| names_backend(w)) {
+            iter.next();
+        } else if !names_backend(word) {
+            kept.push(word);
+        }
+    }
+    if kept.iter().any(|w| w.starts_with('@')) {
+        kept.push(BUILT_IN_BACKEND);
+    }
+    let separator = match name {
+        "CARGO_ENCODED_RUSTFLAGS" => "\u{1f}",
+        _ => " ",
+    };
+    Some(kept.join(separator))
+}
+
+/// The rustflags variables of a phase's environment that can make rustc load code while
+/// cargo resolves, with those flags: resolution neutralizes them.
+pub fn code_loading_variables(env: &BTreeMap<String, String>) -> Vec<(String, Vec<String>)> {
+    env.iter()
+        .filter(|(name, _)| rustflags_variable(name))
+        .filter_map(|(name, value)| {
+            let flags = code_loading_flags(rustflags_words(name, value));
+            (!flags.is_empty()).then(|| (name.clone(), flags))
+        })
+        .collect()
+}
+
+/// A phase's environment as resolution passes it to cargo: no variable that names a
+/// program, and rustflags that load no code. The phase's rustflags as written stay what
+/// the report compares: rustflags are no part of the unit graph.
+pub fn resolution_env(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    env.iter()
+        .filter(|(name, _)| !program_variable(name))
+        .map(|(name, value)| {
+            let value = match rustflags_variable(name) {
+                true => resolution_rustflags(name, value).unwrap_or_else(|| value.clone()),
+                false => value.clone(),
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}
+
 /// The program-naming keys set in a config table, dotted (`build.rustc-wrapper`).
 pub fn program_keys(table: &toml::Table) -> Vec<String> {
     let mut found = Vec::new();
@@ -85,13 +205,26 @@ fn collect_program_keys<'a>(
 ) {
     for (name, value) in table {
         path.push(name);
-        if program_config_key(path) {
+        if program_config_key(path) || loads_code(path, value) {
             found.push(path.join("."));
         } else if let toml::Value::Table(inner) = value {
             collect_program_keys(inner, path, found);
         }
         path.pop();
     }
+}
+
+/// Whether a config value is rustflags that can make rustc load code while cargo resolves.
+fn loads_code(path: &[&str], value: &toml::Value) -> bool {
+    if !rustflags_config_key(path) {
+        return false;
+    }
+    let words: Vec<&str> = match value {
+        toml::Value::String(text) => text.split_whitespace().collect(),
+        toml::Value::Array(items) => items.iter().filter_map(toml::Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    !code_loading_flags(words).is_empty()
 }
 
 /// The program-naming keys a `--config VALUE` argument sets: `VALUE` is a TOML
@@ -165,54 +298,172 @@ pub fn without_program_args(args: &[String], cwd: &Path) -> DroppedArgs {
 }
 
 /// The program-naming settings found in the config files cargo reads, and the environment
-/// that overrides them for resolution (the environment outranks config files). Linkers and
-/// runners are named but never run by resolution (it neither links nor runs), aliases never
-/// shadow the built-in commands resolution uses: those need no override.
+/// and `--config` arguments that override them for resolution (the environment outranks
+/// config files, `--config` outranks both). Linkers and runners are named but never run by
+/// resolution (it neither links nor runs), aliases never shadow the built-in commands
+/// resolution uses: those need no override.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigPrograms {
-    /// `(config file, keys)` for every file that names a program.
-    pub found: Vec<(std::path::PathBuf, Vec<String>)>,
+    /// `(config file, keys)` for every file that names a program or loads code.
+    pub found: Vec<(PathBuf, Vec<String>)>,
     /// Variables set for every cargo call.
     pub overrides: Vec<(String, String)>,
+    /// What forces rustc's built-in backend into config-held rustflags that load code.
+    pub rustflags: Vec<RustflagsOverride>,
+}
+
+/// A `--config` argument that ends a config key's rustflags with [`BUILT_IN_BACKEND`]:
+/// an array is joined to the files' arrays (after them), a string replaces theirs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RustflagsOverride {
+    /// The `--config` value, `KEY=VALUE`.
+    pub argument: String,
+    /// For a string, the variable whose value would outrank the files' string: when the
+    /// phase sets it, cargo uses that (already neutralized) instead.
+    pub outranked_by: Option<String>,
 }
 
 /// Wrappers are always turned off: an empty wrapper is none, on every cargo since 1.48.
 const ALWAYS: &[(&str, &str)] = &[("RUSTC_WRAPPER", ""), ("RUSTC_WORKSPACE_WRAPPER", "")];
 
+/// How deep `include`s of config files are followed.
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+/// The config files cargo run in `dir` reads, highest precedence first: there and above,
+/// then `cargo_home`'s, each before the files it includes (which it outranks; a later
+/// include outranks an earlier one).
+fn config_files(dir: &Path, cargo_home: Option<&Path>) -> Vec<(PathBuf, toml::Table)> {
+    let roots = dir
+        .ancestors()
+        .flat_map(|d| [d.join(".cargo/config"), d.join(".cargo/config.toml")])
+        .chain(
+            cargo_home
+                .into_iter()
+                .flat_map(|home| [home.join("config"), home.join("config.toml")]),
+        );
+    let mut files = Vec::new();
+    for file in roots {
+        with_includes(file, 0, &mut files);
+    }
+    files
+}
+
+fn with_includes(file: PathBuf, depth: usize, files: &mut Vec<(PathBuf, toml::Table)>) {
+    if depth > MAX_INCLUDE_DEPTH || files.iter().any(|(seen, _)| *seen == file) {
+        return;
+    }
+    let Some(table) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+    else {
+        return;
+    };
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let included: Vec<PathBuf> = match table.get("include") {
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| match item {
+                toml::Value::String(path) => Some(path.as_str()),
+                toml::Value::Table(spec) => spec.get("path").and_then(toml::Value::as_str),
+                _ => None,
+            })
+            .map(|path| dir.join(path))
+            .collect(),
+        _ => Vec::new(),
+    };
+    files.push((file, table));
+    for path in included.into_iter().rev() {
+        with_includes(path, depth + 1, files);
+    }
+}
+
+/// The value at a dotted key of a table.
+fn value_at<'t>(table: &'t toml::Table, key: &[&str]) -> Option<&'t toml::Value> {
+    let (first, rest) = key.split_first()?;
+    let value = table.get(*first)?;
+    match (rest.is_empty(), value) {
+        (true, value) => Some(value),
+        (false, toml::Value::Table(inner)) => value_at(inner, rest),
+        _ => None,
+    }
+}
+
+/// A dotted key written for `--config`, each part quoted (`"target"."cfg(unix)"`).
+fn quoted_key(key: &[&str]) -> String {
+    key.iter()
+        .map(|part| toml::Value::String(part.to_string()).to_string())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The variable cargo reads for a rustflags key, when it has one.
+fn rustflags_key_variable(key: &[&str]) -> Option<String> {
+    match key {
+        ["build", "rustflags"] => Some("CARGO_BUILD_RUSTFLAGS".into()),
+        ["host", "rustflags"] => Some("CARGO_HOST_RUSTFLAGS".into()),
+        ["target", triple, "rustflags"] if !triple.starts_with("cfg(") => Some(format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.to_uppercase().replace(['-', '.'], "_")
+        )),
+        _ => None,
+    }
+}
+
+/// The override of a rustflags key some file sets to load code: the highest-precedence
+/// file's value decides whether the files hold a string or arrays.
+fn rustflags_override(files: &[(PathBuf, toml::Table)], key: &str) -> Option<RustflagsOverride> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let parts = match parts.as_slice() {
+        // A `cfg(...)` target may hold dots: everything between `target.` and `.rustflags`.
+        ["target", .., "rustflags"] => vec![
+            "target",
+            &key["target.".len()..key.len() - ".rustflags".len()],
+            "rustflags",
+        ],
+        _ => parts,
+    };
+    let winner = files
+        .iter()
+        .find_map(|(_, table)| value_at(table, &parts))?;
+    let argument = match winner {
+        toml::Value::String(text) => {
+            let value = toml::Value::String(format!("{text} {BUILT_IN_BACKEND}"));
+            format!("{}={value}", quoted_key(&parts))
+        }
+        _ => format!("{}=[\"{BUILT_IN_BACKEND}\"]", quoted_key(&parts)),
+    };
+    Some(RustflagsOverride {
+        argument,
+        outranked_by: match winner {
+            toml::Value::String(_) => rustflags_key_variable(&parts),
+            _ => None,
+        },
+    })
+}
+
 impl ConfigPrograms {
     /// Reads the config files cargo run in `dir` reads (there and above, then
-    /// `cargo_home`'s).
+    /// `cargo_home`'s, and what they include).
     pub fn around(dir: &Path, cargo_home: Option<&Path>) -> ConfigPrograms {
-        let files = dir
-            .ancestors()
-            .flat_map(|d| [d.join(".cargo/config"), d.join(".cargo/config.toml")])
-            .chain(
-                cargo_home
-                    .into_iter()
-                    .flat_map(|home| [home.join("config"), home.join("config.toml")]),
-            );
+        let files = config_files(dir, cargo_home);
         let mut programs = ConfigPrograms::default();
-        for file in files {
-            let Some(table) = std::fs::read_to_string(&file)
-                .ok()
-                .and_then(|text| text.parse::<toml::Table>().ok())
-            else {
-                continue;
-            };
-            let keys = program_keys(&table);
+        for (file, table) in &files {
+            let keys = program_keys(table);
             if !keys.is_empty() {
-                programs.found.push((file, keys));
+                programs.found.push((file.clone(), keys));
             }
         }
         programs.overrides = ALWAYS
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let keys: Vec<&str> = programs
+        let mut keys: Vec<&str> = programs
             .found
             .iter()
             .flat_map(|(_, keys)| keys.iter().map(String::as_str))
             .collect();
+        keys.sort_unstable();
+        keys.dedup();
         let mut set = |name: &str, value: &str| {
             programs
                 .overrides
@@ -241,7 +492,21 @@ impl ConfigPrograms {
                 set(&variable, "cargo:token");
             }
         }
+        programs.rustflags = keys
+            .iter()
+            .filter(|key| key.ends_with(".rustflags"))
+            .filter_map(|key| rustflags_override(&files, key))
+            .collect();
         programs
+    }
+
+    /// The `--config` arguments resolution adds for a phase with environment `env`.
+    pub fn rustflags_arguments(&self, env: &BTreeMap<String, String>) -> Vec<String> {
+        self.rustflags
+            .iter()
+            .filter(|o| !o.outranked_by.as_ref().is_some_and(|v| env.contains_key(v)))
+            .flat_map(|o| ["--config".to_string(), o.argument.clone()])
+            .collect()
     }
 }
 
@@ -347,5 +612,103 @@ mod tests {
                 "CARGO_REGISTRIES_MY_REG_CREDENTIAL_PROVIDER"
             ]
         );
+    }
+
+    #[test]
+    fn rustflags_lose_codegen_backends_and_argument_files_get_the_built_in_one_last() {
+        let env: BTreeMap<String, String> = [
+            (
+                "RUSTFLAGS",
+                "--cfg x -Z codegen_backend=/evil.so -C opt-level=1",
+            ),
+            ("CARGO_ENCODED_RUSTFLAGS", "@flags\u{1f}--cfg\u{1f}y"),
+            (
+                "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+                "-Zcodegen-backend=evil",
+            ),
+            ("CARGO_BUILD_RUSTFLAGS", "--cfg z"),
+            ("RUSTC_WRAPPER", "/evil"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+        let resolved = resolution_env(&env);
+        assert_eq!(resolved["RUSTFLAGS"], "--cfg x -C opt-level=1");
+        assert_eq!(
+            resolved["CARGO_ENCODED_RUSTFLAGS"],
+            format!("@flags\u{1f}--cfg\u{1f}y\u{1f}{BUILT_IN_BACKEND}")
+        );
+        assert_eq!(
+            resolved["CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS"],
+            ""
+        );
+        assert_eq!(resolved["CARGO_BUILD_RUSTFLAGS"], "--cfg z");
+        assert!(!resolved.contains_key("RUSTC_WRAPPER"));
+        let variables: Vec<String> = code_loading_variables(&env)
+            .into_iter()
+            .map(|(name, flags)| format!("{name}: {}", flags.join(" ")))
+            .collect();
+        assert_eq!(
+            variables,
+            [
+                "CARGO_ENCODED_RUSTFLAGS: @flags",
+                "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: -Zcodegen-backend=evil",
+                "RUSTFLAGS: -Z codegen_backend=/evil.so"
+            ]
+        );
+    }
+
+    #[test]
+    fn config_rustflags_that_load_code_are_overridden_through_includes() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws");
+        std::fs::create_dir_all(ws.join(".cargo")).unwrap();
+        std::fs::write(
+            ws.join(".cargo/config.toml"),
+            "include = [\"a.toml\", { path = \"b.toml\" }]\n[build]\nrustflags = \"--cfg top\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            ws.join(".cargo/a.toml"),
+            "[build]\nrustflags = \"-Zcodegen-backend=/evil.so\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            ws.join(".cargo/b.toml"),
+            "[target.'cfg(unix)']\nrustflags = [\"@/evil-flags\"]\n",
+        )
+        .unwrap();
+        let programs = ConfigPrograms::around(&ws, None);
+        let files: Vec<_> = programs
+            .found
+            .iter()
+            .map(|(f, k)| (f.clone(), k.clone()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                (
+                    ws.join(".cargo/b.toml"),
+                    vec!["target.cfg(unix).rustflags".to_string()]
+                ),
+                (
+                    ws.join(".cargo/a.toml"),
+                    vec!["build.rustflags".to_string()]
+                ),
+            ]
+        );
+        // The including file's string wins, as in cargo; the array is joined to.
+        let none = BTreeMap::new();
+        assert_eq!(
+            programs.rustflags_arguments(&none),
+            [
+                "--config",
+                "\"build\".\"rustflags\"=\"--cfg top -Zcodegen-backend=llvm\"",
+                "--config",
+                "\"target\".\"cfg(unix)\".\"rustflags\"=[\"-Zcodegen-backend=llvm\"]",
+            ]
+        );
+        // A phase's own CARGO_BUILD_RUSTFLAGS outranks the files' string.
+        let env = BTreeMap::from([("CARGO_BUILD_RUSTFLAGS".to_string(), "--cfg p".to_string())]);
+        assert_eq!(programs.rustflags_arguments(&env).len(), 2);
     }
 }

@@ -254,3 +254,168 @@ fn fix_runs_no_program_either() {
         .success();
     marker.assert_never_ran("fix");
 }
+
+/// A shared object whose constructor leaves a file behind when anything loads it.
+struct LoadMarker {
+    library: PathBuf,
+    loaded: PathBuf,
+}
+
+impl LoadMarker {
+    fn new(dir: &Path) -> LoadMarker {
+        let source = dir.join("marker.c");
+        let loaded = dir.join("marker.loaded");
+        let library = dir.join("marker.so");
+        fs::write(
+            &source,
+            format!(
+                "#include <stdio.h>\n__attribute__((constructor)) static void mark(void) {{ FILE *f = fopen(\"{}\", \"w\"); if (f) fclose(f); }}\n",
+                loaded.display()
+            ),
+        )
+        .unwrap();
+        let status = std::process::Command::new("cc")
+            .args(["-shared", "-fPIC", "-o"])
+            .arg(&library)
+            .arg(&source)
+            .status()
+            .expect("a C compiler (cc) builds the marker library");
+        assert!(status.success(), "cc failed to build the marker library");
+        LoadMarker { library, loaded }
+    }
+
+    fn path(&self) -> &str {
+        self.library.to_str().unwrap()
+    }
+
+    fn assert_never_loaded(&self, route: &str) {
+        assert!(
+            !self.loaded.exists(),
+            "{route}: rustc loaded the marker library"
+        );
+    }
+}
+
+/// rustc's codegen backend named by a phase's rustflags, an argument file or a `--config`
+/// argument: rustc would load it when cargo asks about the target; it never is, and the
+/// phase's rustflags stay as written in the comparison.
+#[test]
+fn a_codegen_backend_in_a_phases_rustflags_is_never_loaded() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = LoadMarker::new(fixture.dir.path());
+    let so = marker.path();
+    // Proof that the route is real: cargo itself loads it.
+    let cargo = std::process::Command::new("cargo")
+        .args([
+            "check",
+            "--unit-graph",
+            "-Z",
+            "unstable-options",
+            "--offline",
+        ])
+        .current_dir(fixture.root())
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("RUSTFLAGS", format!("-Zcodegen-backend={so}"))
+        .env("CARGO_TARGET_DIR", fixture.dir.path().join("proof-target"))
+        .output()
+        .unwrap();
+    assert!(marker.loaded.exists(), "cargo did not load it: {cargo:?}");
+    fs::remove_file(&marker.loaded).unwrap();
+
+    let argfile = fixture.dir.path().join("flags.txt");
+    fs::write(&argfile, format!("-Zcodegen-backend={so}\n")).unwrap();
+    append(
+        &fixture.root().join("phases.toml"),
+        &format!(
+            "RUSTFLAGS = \"--cfg marked -Z codegen_backend={so}\"\nCARGO_BUILD_RUSTFLAGS = \"@{}\"\n",
+            argfile.display()
+        ),
+    );
+    let phases = fixture.root().join("phases.toml");
+    let text = fs::read_to_string(&phases).unwrap().replace(
+        "cargoExtraArgs = \"--locked -p cli\"",
+        &format!(
+            "cargoExtraArgs = \"--locked -p cli --config 'build.rustflags=[\\\"-Zcodegen-backend={so}\\\"]'\""
+        ),
+    );
+    fs::write(&phases, text).unwrap();
+    let report = hostile_report(&fixture, &[], &[]);
+    marker.assert_never_loaded("a phase's rustflags");
+    let nextest = phase(&report, "nextest");
+    let notes = notes(nextest);
+    assert!(
+        notes.contains(&format!(
+            "RUSTFLAGS from the phase's environment has `-Z codegen_backend={so}`"
+        )) && notes.contains("CARGO_BUILD_RUSTFLAGS from the phase's environment has `@"),
+        "{notes}"
+    );
+    let cause = nextest["misses"][0]["cause"].as_str().unwrap();
+    assert!(
+        cause.contains(&format!(
+            "this phase: RUSTFLAGS=--cfg marked -Z codegen_backend={so}"
+        )),
+        "{cause}"
+    );
+    let cli = crate::common::phase(&report, "cli");
+    assert!(
+        self::notes(cli).contains("it names a program to run or code to load (build.rustflags)"),
+        "{cli}"
+    );
+    // Without the hostile `--config`, cli resolves what it did before.
+    assert_eq!(units(&report)[2], baseline[2]);
+}
+
+/// The same in cargo's config files, included ones too, as a string or an array, for
+/// the target's triple, a `cfg(...)` or `build`, with `--sysroot` and a backend's name.
+#[test]
+fn a_codegen_backend_in_cargo_config_rustflags_is_never_loaded() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = LoadMarker::new(fixture.dir.path());
+    let so = marker.path();
+    let sysroot = fixture.dir.path().join("sysroot");
+    let backends = sysroot.join("lib/rustlib/x86_64-unknown-linux-gnu/codegen-backends");
+    fs::create_dir_all(&backends).unwrap();
+    fs::copy(&marker.library, backends.join("librustc_codegen_evil.so")).unwrap();
+    let config = fixture.root().join(".cargo/config.toml");
+    let original = fs::read_to_string(&config).unwrap();
+    let included = fixture.root().join(".cargo/more.toml");
+    let cases = [
+        (
+            "a string in the workspace's config",
+            format!("[build]\nrustflags = \"--cfg marked -Zcodegen-backend={so}\"\n"),
+            None,
+        ),
+        (
+            "an array for the target in an included file",
+            "include = [\"more.toml\"]\n".to_string(),
+            Some(format!(
+                "[target.x86_64-unknown-linux-gnu]\nrustflags = [\"-Zcodegen-backend={so}\"]\n"
+            )),
+        ),
+        (
+            "a backend's name in another sysroot, for cfg(unix)",
+            "include = [{ path = \"more.toml\" }]\n".to_string(),
+            Some(format!(
+                "[target.'cfg(unix)']\nrustflags = [\"--sysroot\", \"{}\", \"-Zcodegen-backend=evil\"]\n",
+                sysroot.display()
+            )),
+        ),
+    ];
+    for (route, top, more) in cases {
+        fs::write(&config, format!("{top}{original}")).unwrap();
+        if let Some(more) = more {
+            fs::write(&included, more).unwrap();
+        }
+        let report = hostile_report(&fixture, &[], &[]);
+        marker.assert_never_loaded(route);
+        assert_eq!(units(&report), baseline, "{route}");
+        let warnings = report["warnings"].to_string();
+        assert!(
+            warnings.contains("names programs to run or code to load")
+                && warnings.contains("rustflags)"),
+            "{route}: {warnings}"
+        );
+    }
+}
