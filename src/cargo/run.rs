@@ -211,7 +211,7 @@ impl CargoRunner {
     ) -> Command {
         let mut args = without_program_args(args, &self.dir).kept;
         if program == self.cargo && args.first().is_some_and(|a| !a.starts_with('-')) {
-            let forced = self.config_programs().rustflags_arguments(env);
+            let forced = self.config_programs().arguments(env);
             args.splice(1..1, forced);
         }
         let env = resolution_env(env);
@@ -253,7 +253,7 @@ impl CargoRunner {
                 Note::at(
                     SourceLocation::file(file.display().to_string()),
                     format!(
-                        "names programs to run or code to load ({}): resolution runs none of them (rustc and rustdoc are the toolchain's, wrappers and credential providers are turned off, rustflags get rustc's built-in codegen backend last; linkers, runners and aliases are never used to resolve), and cargo resolves the same units without them",
+                        "names programs to run or code to load ({}): resolution runs none of them (rustc and rustdoc are the toolchain's, wrappers and credential providers are turned off, rustflags get rustc's built-in codegen backend last, such `[env]` variables are emptied; linkers, runners and aliases are never used to resolve), and cargo resolves the same units without them",
                         keys.join(", ")
                     ),
                 )

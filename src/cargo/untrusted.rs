@@ -9,7 +9,9 @@
 //! (accepted, as every `-Z` flag, under `RUSTC_BOOTSTRAP=1`) makes rustc load that shared
 //! object right then. A name (`-Z codegen-backend=NAME`) is looked up in the sysroot,
 //! which `--sysroot` may point anywhere; `@FILE` arguments may hold either. Rustdoc never
-//! runs while cargo resolves, and `-Z llvm-plugins` loads only when LLVM compiles.
+//! runs while cargo resolves, and `-Z llvm-plugins` loads only when LLVM compiles. The
+//! `[env]` table of a config file reaches the rustc that cargo asks, so an `LD_PRELOAD`
+//! there is emptied too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -308,16 +310,17 @@ pub struct ConfigPrograms {
     pub found: Vec<(PathBuf, Vec<String>)>,
     /// Variables set for every cargo call.
     pub overrides: Vec<(String, String)>,
-    /// What forces rustc's built-in backend into config-held rustflags that load code.
-    pub rustflags: Vec<RustflagsOverride>,
+    /// `--config` arguments that take what loads code out of the config files' settings.
+    pub arguments: Vec<ConfigOverride>,
 }
 
-/// A `--config` argument that ends a config key's rustflags with [`BUILT_IN_BACKEND`]:
-/// an array is joined to the files' arrays (after them), a string replaces theirs.
+/// `--config` values that neutralize one config key: rustflags end with
+/// [`BUILT_IN_BACKEND`] (an array is joined to the files' arrays, after them; a string
+/// replaces theirs), an `[env]` variable that names programs or libraries is emptied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RustflagsOverride {
-    /// The `--config` value, `KEY=VALUE`.
-    pub argument: String,
+pub struct ConfigOverride {
+    /// Each a `--config` value, `KEY=VALUE`.
+    pub values: Vec<String>,
     /// For a string, the variable whose value would outrank the files' string: when the
     /// phase sets it, cargo uses that (already neutralized) instead.
     pub outranked_by: Option<String>,
@@ -411,7 +414,7 @@ fn rustflags_key_variable(key: &[&str]) -> Option<String> {
 
 /// The override of a rustflags key some file sets to load code: the highest-precedence
 /// file's value decides whether the files hold a string or arrays.
-fn rustflags_override(files: &[(PathBuf, toml::Table)], key: &str) -> Option<RustflagsOverride> {
+fn rustflags_override(files: &[(PathBuf, toml::Table)], key: &str) -> Option<ConfigOverride> {
     let parts: Vec<&str> = key.split('.').collect();
     let parts = match parts.as_slice() {
         // A `cfg(...)` target may hold dots: everything between `target.` and `.rustflags`.
@@ -432,12 +435,34 @@ fn rustflags_override(files: &[(PathBuf, toml::Table)], key: &str) -> Option<Rus
         }
         _ => format!("{}=[\"{BUILT_IN_BACKEND}\"]", quoted_key(&parts)),
     };
-    Some(RustflagsOverride {
-        argument,
+    Some(ConfigOverride {
+        values: vec![argument],
         outranked_by: match winner {
             toml::Value::String(_) => rustflags_key_variable(&parts),
             _ => None,
         },
+    })
+}
+
+/// The override of an `[env]` variable that names programs or libraries: emptied for the
+/// processes cargo starts (a plain value yields to cargo's own environment, which
+/// resolution keeps clean). A table (`{ value, force, relative }`) is overridden key by key,
+/// as `--config` takes no inline table.
+fn env_override(files: &[(PathBuf, toml::Table)], variable: &str) -> Option<ConfigOverride> {
+    let key = ["env", variable];
+    let winner = files.iter().find_map(|(_, table)| value_at(table, &key))?;
+    let quoted = quoted_key(&key);
+    let values = match winner {
+        toml::Value::Table(_) => vec![
+            format!("{quoted}.\"value\"=\"\""),
+            format!("{quoted}.\"force\"=false"),
+            format!("{quoted}.\"relative\"=false"),
+        ],
+        _ => vec![format!("{quoted}=\"\"")],
+    };
+    Some(ConfigOverride {
+        values,
+        outranked_by: None,
     })
 }
 
@@ -492,20 +517,24 @@ impl ConfigPrograms {
                 set(&variable, "cargo:token");
             }
         }
-        programs.rustflags = keys
+        programs.arguments = keys
             .iter()
-            .filter(|key| key.ends_with(".rustflags"))
-            .filter_map(|key| rustflags_override(&files, key))
+            .filter_map(|key| match key.strip_prefix("env.") {
+                Some(variable) => env_override(&files, variable),
+                None if key.ends_with(".rustflags") => rustflags_override(&files, key),
+                None => None,
+            })
             .collect();
         programs
     }
 
     /// The `--config` arguments resolution adds for a phase with environment `env`.
-    pub fn rustflags_arguments(&self, env: &BTreeMap<String, String>) -> Vec<String> {
-        self.rustflags
+    pub fn arguments(&self, env: &BTreeMap<String, String>) -> Vec<String> {
+        self.arguments
             .iter()
             .filter(|o| !o.outranked_by.as_ref().is_some_and(|v| env.contains_key(v)))
-            .flat_map(|o| ["--config".to_string(), o.argument.clone()])
+            .flat_map(|o| &o.values)
+            .flat_map(|value| ["--config".to_string(), value.clone()])
             .collect()
     }
 }
@@ -699,7 +728,7 @@ mod tests {
         // The including file's string wins, as in cargo; the array is joined to.
         let none = BTreeMap::new();
         assert_eq!(
-            programs.rustflags_arguments(&none),
+            programs.arguments(&none),
             [
                 "--config",
                 "\"build\".\"rustflags\"=\"--cfg top -Zcodegen-backend=llvm\"",
@@ -709,6 +738,6 @@ mod tests {
         );
         // A phase's own CARGO_BUILD_RUSTFLAGS outranks the files' string.
         let env = BTreeMap::from([("CARGO_BUILD_RUSTFLAGS".to_string(), "--cfg p".to_string())]);
-        assert_eq!(programs.rustflags_arguments(&env).len(), 2);
+        assert_eq!(programs.arguments(&env).len(), 2);
     }
 }

@@ -419,3 +419,62 @@ fn a_codegen_backend_in_cargo_config_rustflags_is_never_loaded() {
         );
     }
 }
+
+/// An `[env]` table reaches the rustc cargo asks about the target: `LD_PRELOAD` there
+/// would load a library into it. In the workspace's config (a plain value), in CARGO_HOME
+/// (`force`d), relative to the config's directory: it never loads.
+#[test]
+fn a_config_env_table_loads_no_library() {
+    let fixture = Fixture::new("demo");
+    let baseline = units(&hostile_report(&fixture, &[], &[]));
+    let marker = LoadMarker::new(fixture.dir.path());
+    let config = fixture.root().join(".cargo/config.toml");
+    append(
+        &config,
+        &format!("\n[env]\nLD_PRELOAD = \"{}\"\n", marker.path()),
+    );
+    // Proof that the route is real: cargo itself loads it.
+    std::process::Command::new("cargo")
+        .args([
+            "check",
+            "--unit-graph",
+            "-Z",
+            "unstable-options",
+            "--offline",
+        ])
+        .current_dir(fixture.root())
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", fixture.dir.path().join("proof-target"))
+        .output()
+        .unwrap();
+    assert!(marker.loaded.exists(), "cargo did not load it");
+    fs::remove_file(&marker.loaded).unwrap();
+
+    let report = hostile_report(&fixture, &[], &[]);
+    marker.assert_never_loaded("the workspace's [env]");
+    assert_eq!(units(&report), baseline);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("(env.LD_PRELOAD)") && warnings.contains("`[env]` variables are emptied"),
+        "{warnings}"
+    );
+
+    fs::write(
+        &config,
+        fs::read_to_string(crate::common::fixtures_dir().join("demo/.cargo/config.toml")).unwrap(),
+    )
+    .unwrap();
+    fs::copy(&marker.library, fixture.root().join("preload.so")).unwrap();
+    let home = fixture.dir.path().join("cargo-home");
+    append(
+        &home.join("config.toml"),
+        "[env]\nLD_PRELOAD = { value = \"preload.so\", force = true, relative = true }\n",
+    );
+    append(
+        &config,
+        "[env]\nLD_PRELOAD = { value = \"../preload.so\", force = true, relative = true }\n",
+    );
+    let report = hostile_report(&fixture, &[], &[("CARGO_HOME", home.to_str().unwrap())]);
+    marker.assert_never_loaded("a forced, relative [env] in the workspace and CARGO_HOME");
+    assert_eq!(units(&report), baseline);
+}
