@@ -14,7 +14,9 @@ use super::invocation::Invocation;
 use super::metadata::git_commits;
 use super::toolchain::{ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
-use super::untrusted::{ConfigPrograms, program_variable, resolution_env, without_program_args};
+use super::untrusted::{
+    ConfigPrograms, program_variable, resolution_env, toolchain_path_pin, without_program_args,
+};
 use crate::phase::{Note, SourceLocation};
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
@@ -222,6 +224,11 @@ impl CargoRunner {
                 command.env_remove(name.as_ref());
             }
         }
+        // The user's own RUSTUP_TOOLCHAIN is the choice the report names, not a setting
+        // to drop.
+        if let Some(toolchain) = &self.toolchain.toolchain {
+            command.env("RUSTUP_TOOLCHAIN", toolchain);
+        }
         command.envs(self.config_programs().overrides.iter().map(|(k, v)| (k, v)));
         // Before 1.53, cargo refuses RUSTC_WORKSPACE_WRAPPER (even empty) without
         // `-Z unstable-options`; without that flag it also ignores the config key.
@@ -288,6 +295,9 @@ impl CargoRunner {
         env: &BTreeMap<String, String>,
         scope: Scope,
     ) -> Result<Output> {
+        if let Some(refused) = toolchain_path_pin(&self.toolchain) {
+            return Err(refused.into());
+        }
         let mut command = self.resolution_command(program, args, env);
         let Some(cache) = &self.cache else {
             return self.spawn(program, &mut command);

@@ -16,6 +16,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::toolchain::{ToolchainChoice, ToolchainOrigin};
+use crate::phase::{LocatedError, SourceLocation};
+
 /// Whether an environment variable names a program, or where programs are found, for
 /// cargo or the processes it starts.
 pub fn program_variable(name: &str) -> bool {
@@ -78,6 +81,23 @@ pub fn program_config_key(path: &[&str]) -> bool {
         ["doc", "browser"] => true,
         _ => false,
     }
+}
+
+/// The error for a toolchain file that pins a toolchain by its path (`[toolchain] path =
+/// "…"`): a directory of programs the workspace names, which rustup would run as cargo.
+/// The user's own `RUSTUP_TOOLCHAIN` may name one.
+pub fn toolchain_path_pin(choice: &ToolchainChoice) -> Option<LocatedError> {
+    let ToolchainOrigin::File(file) = &choice.origin else {
+        return None;
+    };
+    let toolchain = choice.toolchain.as_deref()?;
+    toolchain.contains(['/', '\\']).then(|| LocatedError {
+        location: SourceLocation::file(file.display().to_string()),
+        message: format!(
+            "pins the toolchain at the path {}: cache-miss runs no program a workspace names; to resolve with it, choose it yourself with RUSTUP_TOOLCHAIN=PATH",
+            crate::text::echo(toolchain),
+        ),
+    })
 }
 
 /// The flag that makes rustc use its built-in backend; the last codegen-backend flag wins,

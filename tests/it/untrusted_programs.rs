@@ -478,3 +478,52 @@ fn a_config_env_table_loads_no_library() {
     marker.assert_never_loaded("a forced, relative [env] in the workspace and CARGO_HOME");
     assert_eq!(units(&report), baseline);
 }
+
+/// A toolchain file that pins a toolchain by path names a directory of programs: rustup
+/// would run its `cargo`. Refused before any cargo runs; the user's own
+/// RUSTUP_TOOLCHAIN may still choose one.
+#[test]
+fn a_toolchain_file_that_pins_a_path_is_refused() {
+    let fixture = Fixture::new("demo");
+    let marker = Marker::new(fixture.dir.path(), "marker");
+    let toolchain = fixture.root().join("evil-toolchain");
+    fs::create_dir_all(toolchain.join("bin")).unwrap();
+    for tool in ["cargo", "rustc"] {
+        fs::copy(&marker.program, toolchain.join("bin").join(tool)).unwrap();
+    }
+    fs::write(
+        fixture.root().join("rust-toolchain.toml"),
+        format!("[toolchain]\npath = \"{}\"\n", toolchain.display()),
+    )
+    .unwrap();
+    let output = cache_miss()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--no-cache",
+            "--manifest-path",
+        ])
+        .arg(fixture.manifest())
+        // cargo test runs under rustup, which sets it: the file decides here.
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .unwrap();
+    marker.assert_never_ran("a toolchain file's path");
+    assert_eq!(output.status.code(), Some(2));
+    let error: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        error["error"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("rust-toolchain.toml"),
+        "{error}"
+    );
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pins the toolchain at the path"),
+        "{error}"
+    );
+}
