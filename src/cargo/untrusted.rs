@@ -139,9 +139,9 @@ pub fn code_loading_flags<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<S
         let split_option = *word == "-Z" && words.get(i + 1).is_some_and(|w| names_backend(w));
         if split_option {
             found.push(format!("-Z {}", words[i + 1]));
-        } else if names_backend(word) && words.get(i.wrapping_sub(1)) != Some(&"-Z") {
-            found.push(word.to_string());
-        } else if word.starts_with('@') {
+        } else if (names_backend(word) && words.get(i.wrapping_sub(1)) != Some(&"-Z"))
+            || word.starts_with('@')
+        {
             found.push(word.to_string());
         }
     }
