@@ -532,6 +532,46 @@ fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
 }
 
 #[test]
+fn a_flake_toolchain_following_a_channel_while_a_file_pins_cargo_is_a_warning() {
+    // `rust-bin.nightly.latest` names no release; rust-toolchain.toml pins stable.
+    let demo = Fixture::new("demo");
+    let report = |pinned: bool| -> Value {
+        let pin = demo.manifest().with_file_name("rust-toolchain.toml");
+        if pinned {
+            fs::write(&pin, "[toolchain]\nchannel = \"stable\"\n").unwrap();
+        } else {
+            fs::remove_file(&pin).ok();
+        }
+        let output = common::cache_miss()
+            .args(["report", "--format", "json", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(flake("toolchain"))
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .success_stdout();
+        serde_json::from_slice(&output).unwrap()
+    };
+    let pinned = report(true);
+    let warnings: Vec<&str> = pinned["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("flake.nix:18: `miri` builds with rust-overlay's nightly ((crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)), but cargo "),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("rust-toolchain.toml) resolved this report"),
+        "{warnings:?}"
+    );
+    // Nothing pins the cargo: no warning (the default toolchain may be that channel).
+    assert_eq!(report(false)["warnings"], json!([]));
+}
+
+#[test]
 fn blueprint_directories_are_phases_with_blueprints_arguments() {
     let found = phases_of("blueprint");
     let phase = |name: &str| common::phase(&found, name);
