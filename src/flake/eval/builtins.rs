@@ -126,7 +126,7 @@ impl Evaluator {
                 Some((path, written)) => self.read_file(&path, &written, pos),
                 None => unknown(),
             },
-            Builtin::FromToml => self.from_toml(&args[0], pos, text),
+            Builtin::FromToml => self.parse_toml_text(&args[0], pos, text),
             Builtin::ImportToml => self.import_toml(&args[0], pos, text),
             Builtin::CrateNameFromCargoToml => self.crate_name_from_cargo_toml(&args[0], pos, text),
             Builtin::OverrideAttrs(id) => self.override_attrs(*id, &args[0], pos, text),

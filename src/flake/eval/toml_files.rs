@@ -15,7 +15,7 @@ const PLACEHOLDER_VERSION: &str = "0.0.1";
 
 impl Evaluator {
     /// `builtins.fromTOML text`: a TOML document that does not parse fails, as in Nix.
-    pub(super) fn from_toml(&mut self, text: &Thunk, pos: Pos, written: &str) -> Value {
+    pub(super) fn parse_toml_text(&mut self, text: &Thunk, pos: Pos, written: &str) -> Value {
         match strict!(self, text) {
             Value::Str(text) => parse_toml(&text, pos),
             _ => Value::Unknown(written.to_string()),
