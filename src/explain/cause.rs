@@ -113,14 +113,26 @@ pub enum Variant {
     Features {
         features: Vec<String>,
     },
-    /// Profile settings, against the other miss.
+    /// Profile settings, against the other miss, and which units the profile is for
+    /// (build scripts and proc-macros get the `build-override` profile).
     Profile {
         changes: Vec<ProfileChange>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<UnitRole>,
     },
     /// The same unit over other dependencies: these are its own.
     Dependencies {
         dependencies: Vec<String>,
     },
+}
+
+/// Whom a unit is built for: build scripts and proc-macros (the host), or the crates
+/// the build produces (the target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnitRole {
+    Host,
+    Target,
 }
 
 /// The phase setting that makes the difference, as the phase and its deps-only source

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::MissReport;
 use super::cause::{
     Edge, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request, RoleDifference,
-    Side, Trigger, Variant,
+    Side, Trigger, UnitRole, Variant,
 };
 use crate::diff::graph::target_label;
 
@@ -80,7 +80,7 @@ impl Display for MissCause {
             MissCause::Dependency { roots } => {
                 let mut named: Vec<String> = roots.iter().take(ROOTS_NAMED).cloned().collect();
                 if roots.len() > ROOTS_NAMED {
-                    named.push(format!("{} more", roots.len() - ROOTS_NAMED));
+                    named.push(format!("{} more units", roots.len() - ROOTS_NAMED));
                 }
                 write!(
                     f,
@@ -184,11 +184,16 @@ impl Display for Variant {
         match self {
             Variant::Platform { platform } => write!(f, "for {}", platform_name(platform)),
             Variant::Features { features } => write!(f, "features {}", list(features)),
-            Variant::Profile { changes } => {
+            Variant::Profile { changes, role } => {
                 let settings: Vec<String> = changes
                     .iter()
                     .map(|c| format!("{} {}", c.setting, c.needed.as_deref().unwrap_or("unset")))
                     .collect();
+                match role {
+                    Some(UnitRole::Host) => write!(f, "for build scripts and proc-macros: ")?,
+                    Some(UnitRole::Target) => write!(f, "for the target: ")?,
+                    None => {}
+                }
                 write!(f, "{}", settings.join(", "))
             }
             Variant::Dependencies { dependencies } => {
@@ -207,14 +212,17 @@ impl Display for Trigger {
                 deps_only,
                 default_packages,
             } => {
+                // Naming no package builds the workspace's default members: the
+                // difference that matters most, so it comes first.
                 let side = |flags: &[String], side: Side| {
-                    let mut items = flags.to_vec();
+                    let mut items = Vec::new();
                     if let Some(defaults) = default_packages.as_ref().filter(|d| d.side == side) {
                         items.push(format!(
-                            "cargo's default packages ({})",
+                            "the default members ({})",
                             defaults.packages.join(", ")
                         ));
                     }
+                    items.extend(flags.iter().cloned());
                     items.join(", ")
                 };
                 let mut parts = Vec::new();

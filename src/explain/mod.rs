@@ -16,7 +16,7 @@ use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
     DefaultPackages, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
-    RoleDifference, Side, Trigger, Variant,
+    RoleDifference, Side, Trigger, UnitRole, Variant,
 };
 use paths::{Asked, Askers, GraphPaths};
 
@@ -196,6 +196,13 @@ fn variants(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<Option<Variant>> {
                     .unwrap_or(key);
                 Variant::Profile {
                     changes: profile_changes(&other.profile, &key.profile),
+                    role: Some(
+                        if serves_host(ctx.needed[diff.misses[i].at.0], diff.misses[i].at.1) {
+                            UnitRole::Host
+                        } else {
+                            UnitRole::Target
+                        },
+                    ),
                 }
             } else {
                 Variant::Dependencies {
@@ -205,6 +212,29 @@ fn variants(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<Option<Variant>> {
         }
     }
     variants
+}
+
+/// Whether a unit is built for build scripts and proc-macros (cargo's host units, with
+/// the `build-override` profile): something above it is a build script or a proc-macro.
+fn serves_host(graph: &DiffGraph, unit: usize) -> bool {
+    let runs_on_host = |kind: &str| {
+        kind.split(',')
+            .any(|k| k == "proc-macro" || k == "custom-build")
+    };
+    let mut seen = vec![false; graph.units.len()];
+    let mut pending = vec![unit];
+    while let Some(current) = pending.pop() {
+        for (parent, node) in graph.units.iter().enumerate() {
+            if !node.deps.contains(&current) || std::mem::replace(&mut seen[parent], true) {
+                continue;
+            }
+            if runs_on_host(&node.key.target_kind) {
+                return true;
+            }
+            pending.push(parent);
+        }
+    }
+    false
 }
 
 /// The packages a missed unit depends on directly, sorted.
@@ -393,6 +423,9 @@ struct SelectionDiff {
     phase_only: Vec<String>,
     source_only: Vec<String>,
     default_packages: Option<DefaultPackages>,
+    /// How each side wrote the package flags it has (`--package=cli` for `-p cli`).
+    phase_written: Vec<String>,
+    source_written: Vec<String>,
 }
 
 impl SelectionDiff {
@@ -409,13 +442,17 @@ impl SelectionDiff {
             (false, true) => Some(Side::Phase),
             _ => None,
         };
+        let phase_only: Vec<String> = phase_flags.difference(&source_flags).cloned().collect();
+        let source_only: Vec<String> = source_flags
+            .difference(&phase_flags)
+            .filter(|f| !f.starts_with("cargo "))
+            .cloned()
+            .collect();
         SelectionDiff {
-            phase_only: phase_flags.difference(&source_flags).cloned().collect(),
-            source_only: source_flags
-                .difference(&phase_flags)
-                .filter(|f| !f.starts_with("cargo "))
-                .cloned()
-                .collect(),
+            phase_written: phase_only.iter().map(|f| as_written(f, phase)).collect(),
+            source_written: source_only.iter().map(|f| as_written(f, source)).collect(),
+            phase_only,
+            source_only,
             default_packages: default_side.map(|side| DefaultPackages {
                 side,
                 packages: defaults.to_vec(),
@@ -433,11 +470,33 @@ impl SelectionDiff {
 
     fn trigger(&self) -> Option<Trigger> {
         (!self.phase_only.is_empty() || !self.source_only.is_empty()).then(|| Trigger::Selection {
-            phase: self.phase_only.clone(),
-            deps_only: self.source_only.clone(),
+            phase: self.phase_written.clone(),
+            deps_only: self.source_written.clone(),
             default_packages: self.default_packages.clone(),
         })
     }
+}
+
+/// A package flag as the commands wrote it (`--package=cli`, `--package cli`, `-pcli`
+/// for `-p cli`); other flags as they are.
+fn as_written(flag: &str, invocations: &[&Invocation]) -> String {
+    let Some(name) = flag.strip_prefix("-p ") else {
+        return flag.to_string();
+    };
+    for invocation in invocations {
+        let mut args = invocation.args.iter().peekable();
+        while let Some(arg) = args.next() {
+            let separate = matches!(arg.as_str(), "-p" | "--package")
+                && args.peek().is_some_and(|next| *next == name);
+            if separate {
+                return format!("{arg} {name}");
+            }
+            if *arg == format!("--package={name}") || *arg == format!("-p{name}") {
+                return arg.clone();
+            }
+        }
+    }
+    flag.to_string()
 }
 
 fn trigger(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Option<Trigger> {

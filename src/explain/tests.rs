@@ -84,8 +84,12 @@ doCheck = false
 /// Explains phase `cli` of [`PHASES`] (after `changes` to its table) with `needed`
 /// against the deps-only graph `cached`.
 fn explain(changes: &str, cached: DiffGraph, needed: DiffGraph) -> Vec<MissReport> {
-    let set = PhaseSet::from_specs(parse_phases(&format!("{PHASES}{changes}"), "p.toml").unwrap())
-        .unwrap();
+    explain_phases(&format!("{PHASES}{changes}"), cached, needed)
+}
+
+/// Explains the second phase of `phases` against the first.
+fn explain_phases(phases: &str, cached: DiffGraph, needed: DiffGraph) -> Vec<MissReport> {
+    let set = PhaseSet::from_specs(parse_phases(phases, "p.toml").unwrap()).unwrap();
     let plans = plan_phases(&set);
     let index = index();
     let ctx = ExplainContext {
@@ -253,5 +257,66 @@ fn misses_that_would_read_alike_say_what_tells_them_apart() {
     assert_eq!(
         misses[1].label_with_mode(),
         "leaf@1.0.0 (build, for the host)"
+    );
+}
+
+#[test]
+fn a_package_flag_is_named_as_the_phase_wrote_it() {
+    let needed = DiffGraph {
+        units: vec![
+            unit("leaf", &[], RELEASE, &[]),
+            unit("top", &["full"], RELEASE, &[0]),
+            unit("cli", &[], RELEASE, &[1]),
+        ],
+    };
+    let phases = PHASES.replace("--locked -p cli", "--locked --package=cli");
+    let misses = explain_phases(&phases, deps_graph(RELEASE), needed);
+    assert_eq!(
+        misses[0].trigger,
+        Some(Trigger::Selection {
+            phase: vec!["--package=cli".into()],
+            deps_only: vec!["-p app".into()],
+            default_packages: None,
+        })
+    );
+    // What the fix runs is cargo's own spelling, compared as such.
+    assert_eq!(
+        misses[0].fix.steps[0],
+        FixStep::SamePackageSelection {
+            flags: vec!["-p cli".into()]
+        }
+    );
+}
+
+#[test]
+fn alike_misses_in_other_profiles_say_whether_they_are_for_build_scripts_and_proc_macros() {
+    let host_profile = r#"{"name":"release","opt_level":"0"}"#;
+    let mut proc_macro = unit("top", &[], host_profile, &[1]);
+    proc_macro.key.target_kind = "proc-macro".into();
+    let needed = DiffGraph {
+        units: vec![
+            unit("leaf", &["full"], RELEASE, &[]),
+            unit("leaf", &["full"], host_profile, &[]),
+            proc_macro,
+            unit("cli", &[], RELEASE, &[0, 2]),
+        ],
+    };
+    let misses = explain("", deps_graph(RELEASE), needed);
+    // Each with its own opt_level, against the other.
+    let mut roles: Vec<(Option<String>, Option<UnitRole>)> = misses
+        .iter()
+        .filter(|m| m.package == "leaf")
+        .map(|m| match &m.variant {
+            Some(Variant::Profile { changes, role }) => (changes[0].needed.clone(), *role),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    roles.sort_by_key(|(opt_level, _)| opt_level.clone());
+    assert_eq!(
+        roles,
+        [
+            (Some("0".into()), Some(UnitRole::Host)),
+            (Some("3".into()), Some(UnitRole::Target))
+        ]
     );
 }

@@ -579,3 +579,71 @@ fn nextest_texts(
     };
     (build, check)
 }
+
+/// The Rust channel a crane lib's toolchain expression follows without naming a release
+/// (rust-overlay's `rust-bin.stable.latest.default`, `rust-bin.nightly…`,
+/// `selectLatestNightlyWith`, fenix's `stable`/`latest`/`complete`), described for people;
+/// `None` for a pinned release, a toolchain file (`fromRustupToolchainFile`,
+/// `fromToolchainFile`) or an expression naming no channel.
+pub fn floating_channel(toolchain: &str) -> Option<&'static str> {
+    if toolchain.contains("ToolchainFile") {
+        return None;
+    }
+    let has = |needle: &str| toolchain.contains(needle);
+    if has("rust-bin.stable.latest") {
+        Some("rust-overlay's latest stable")
+    } else if has("rust-bin.beta") {
+        Some("rust-overlay's beta")
+    } else if has("rust-bin.nightly") || has("selectLatestNightlyWith") {
+        Some("rust-overlay's nightly")
+    } else if has("fenix") && (has(".stable") || has("stable.")) {
+        Some("fenix's latest stable")
+    } else if has("fenix") && (has(".latest") || has(".complete") || has(".minimal")) {
+        Some("fenix's nightly")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod floating_channel_tests {
+    use super::floating_channel;
+
+    #[test]
+    fn toolchains_that_follow_a_channel_are_told_from_pinned_ones() {
+        let follows = [
+            (
+                "(crane.mkLib pkgs).overrideToolchain pkgs.pkgsBuildHost.rust-bin.stable.latest.default",
+                Some("rust-overlay's latest stable"),
+            ),
+            (
+                "craneLib.overrideToolchain (p: p.rust-bin.nightly.latest.default)",
+                Some("rust-overlay's nightly"),
+            ),
+            (
+                "craneLib.overrideToolchain (p: p.rust-bin.selectLatestNightlyWith (t: t.default))",
+                Some("rust-overlay's nightly"),
+            ),
+            (
+                "craneLib.overrideToolchain fenix.packages.${system}.stable.toolchain",
+                Some("fenix's latest stable"),
+            ),
+            (
+                "craneLib.overrideToolchain fenix.packages.${system}.complete.toolchain",
+                Some("fenix's nightly"),
+            ),
+            (
+                "craneLib.overrideToolchain (p: p.rust-bin.stable.\"1.82.0\".default)",
+                None,
+            ),
+            (
+                "craneLib.overrideToolchain (p: p.rust-bin.fromRustupToolchainFile ./rust-toolchain.toml)",
+                None,
+            ),
+            ("crane.mkLib pkgs", None),
+        ];
+        for (text, channel) in follows {
+            assert_eq!(floating_channel(text), channel, "{text}");
+        }
+    }
+}

@@ -246,10 +246,16 @@ fn baseline_block(report: &Report) -> Option<Block> {
             if phase.gained() { " GAINED" } else { "" }
         ));
         if !phase.new_misses.is_empty() {
-            lines.push(format!("    new: {}", named_few(&phase.new_misses)));
+            lines.push(format!(
+                "    new: {}",
+                named_few(&phase.new_misses, "units")
+            ));
         }
         if !phase.gone_misses.is_empty() {
-            lines.push(format!("    gone: {}", named_few(&phase.gone_misses)));
+            lines.push(format!(
+                "    gone: {}",
+                named_few(&phase.gone_misses, "units")
+            ));
         }
     }
     Some(Block::Lines(lines))
@@ -423,7 +429,7 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
                 why.extend(m.requests.iter().map(|r| format!("asked by {r}")));
                 let labels: Vec<String> = group.iter().map(|m| m.label_with_mode()).collect();
                 let mut row = vec![
-                    named_few(&labels),
+                    named_few(&labels, "units"),
                     m.reason().to_string(),
                     m.detail(),
                     why.join("\n"),
@@ -471,7 +477,7 @@ fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> 
             .map(|(fix, units)| {
                 let mut units = units;
                 units.dedup();
-                format!("fix: {fix} [{}]", named_few(&units))
+                format!("fix: {fix} [{}]", named_few(&units, "packages"))
             })
             .collect();
         lines.sort();
@@ -538,13 +544,13 @@ fn group_alike<'a>(roots: &[&'a MissReport]) -> Vec<Vec<&'a MissReport>> {
     groups
 }
 
-/// `a, b, c, d and 12 more`.
-fn named_few(labels: &[String]) -> String {
+/// `a, b, c, d and 12 more units`: what is counted is named (`units`, `packages`).
+fn named_few(labels: &[String], counted: &str) -> String {
     if labels.len() <= UNITS_NAMED {
         return labels.join(", ");
     }
     format!(
-        "{} and {} more",
+        "{} and {} more {counted}",
         labels[..UNITS_NAMED - 1].join(", "),
         labels.len() - (UNITS_NAMED - 1)
     )

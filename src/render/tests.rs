@@ -256,9 +256,11 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     report.phases[1].units.missed = 60;
     let text = table_text(&report);
     assert_eq!(text.matches("┆ rustflags ┆").count(), 1, "{text}");
-    assert!(text.contains("57 more "), "{text}");
+    assert!(text.contains("57 more units"), "{text}");
     assert!(
-        text.contains("fingerprint [crate00@1.0.0, crate01@1.0.0, crate02@1.0.0 and\n  57 more]"),
+        text.contains(
+            "fingerprint [crate00@1.0.0, crate01@1.0.0, crate02@1.0.0 and\n  57 more packages]"
+        ),
         "{text}"
     );
 

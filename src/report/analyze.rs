@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::{CargoInfo, run_parallel};
+use crate::cargo::toolchain::ToolchainOrigin;
 use crate::cargo::{CargoRunner, UnitGraph};
 use crate::diff::{DiffGraph, diff_phase};
 use crate::findings::FindingsInput;
@@ -203,7 +204,9 @@ fn toolchain_mismatches(set: &PhaseSet, cargo: &CargoInfo) -> Vec<Note> {
         .iter()
         .filter_map(|phase| {
             let toolchain = phase.toolchain.as_deref()?;
-            let release = rust_release_in(toolchain)?;
+            let Some(release) = rust_release_in(toolchain) else {
+                return floating_mismatch(phase, toolchain, cargo, &mut seen);
+            };
             let same = cargo.release == release
                 || cargo.release.starts_with(&format!("{release}."));
             if same || !seen.insert(toolchain.to_string()) {
@@ -219,6 +222,36 @@ fn toolchain_mismatches(set: &PhaseSet, cargo: &CargoInfo) -> Vec<Note> {
             })
         })
         .collect()
+}
+
+/// A phase whose toolchain follows a channel (`rust-bin.stable.latest`) while the cargo
+/// resolving the report is pinned by a toolchain file to another one: a warning.
+/// (`RUSTUP_TOOLCHAIN` is not a pin here: rustup sets it for every tool it runs.)
+fn floating_mismatch(
+    phase: &Phase,
+    toolchain: &str,
+    cargo: &CargoInfo,
+    seen: &mut BTreeSet<String>,
+) -> Option<Note> {
+    let channel = crate::phase::crane::floating_channel(toolchain)?;
+    let pinned = &cargo.toolchain.origin;
+    let pinned_name = cargo.toolchain.toolchain.as_deref().unwrap_or_default();
+    let same_channel = ["stable", "beta", "nightly"]
+        .iter()
+        .any(|c| pinned_name.starts_with(c) && channel.contains(c));
+    if !matches!(pinned, ToolchainOrigin::File(_))
+        || same_channel
+        || !seen.insert(toolchain.to_string())
+    {
+        return None;
+    }
+    Some(Note {
+        location: phase.origin.clone(),
+        text: format!(
+            "`{}` builds with {channel} ({toolchain}), but cargo {} (pinned by {pinned}) resolved this report: another toolchain can resolve other units, so this phase's results hold for {} only",
+            phase.name, cargo.release, cargo.release
+        ),
+    })
 }
 
 /// The first `1.NN` or `1.NN.N` release named in a toolchain expression.

@@ -30,6 +30,7 @@ const CASES: &[&str] = &[
     "flake-parts-modules",
     "path-arithmetic",
     "flake-utils-variants",
+    "cross-packages",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -531,6 +532,46 @@ fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
 }
 
 #[test]
+fn a_flake_toolchain_following_a_channel_while_a_file_pins_cargo_is_a_warning() {
+    // `rust-bin.nightly.latest` names no release; rust-toolchain.toml pins stable.
+    let demo = Fixture::new("demo");
+    let report = |pinned: bool| -> Value {
+        let pin = demo.manifest().with_file_name("rust-toolchain.toml");
+        if pinned {
+            fs::write(&pin, "[toolchain]\nchannel = \"stable\"\n").unwrap();
+        } else {
+            fs::remove_file(&pin).ok();
+        }
+        let output = common::cache_miss()
+            .args(["report", "--format", "json", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(flake("toolchain"))
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .success_stdout();
+        serde_json::from_slice(&output).unwrap()
+    };
+    let pinned = report(true);
+    let warnings: Vec<&str> = pinned["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("flake.nix:18: `miri` builds with rust-overlay's nightly ((crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)), but cargo "),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("rust-toolchain.toml) resolved this report"),
+        "{warnings:?}"
+    );
+    // Nothing pins the cargo: no warning (the default toolchain may be that channel).
+    assert_eq!(report(false)["warnings"], json!([]));
+}
+
+#[test]
 fn blueprint_directories_are_phases_with_blueprints_arguments() {
     let found = phases_of("blueprint");
     let phase = |name: &str| common::phase(&found, name);
@@ -620,6 +661,72 @@ fn computed_paths_are_followed_and_a_package_used_in_a_test_keeps_its_name() {
         json!({"CARGO_PROFILE_RELEASE_LTO": "thin"})
     );
     assert_eq!(found["warnings"], json!([]));
+}
+
+#[test]
+fn per_system_copies_cross_sets_and_cargo_toml_names_are_read_as_nix_would() {
+    let found = phases_of("cross-packages");
+    // genAttrs over three systems and a cross callPackage of the same file: one set.
+    assert_eq!(
+        common::phase_names(&found),
+        ["static-deps", "static", "cargoArtifacts", "cli", "server"]
+    );
+    let phase = |name: &str| common::phase(&found, name);
+    let approximations = |name: &str| -> Vec<String> {
+        phase(name)["approximations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    // `--package=${pname}` with pname from crateNameFromCargoToml is kept; the suffix under
+    // an undecidable condition is left out and said.
+    assert_eq!(
+        phase("server")["commands"][1],
+        "cargo test --release '--package=server'"
+    );
+    let server = approximations("server");
+    assert!(
+        server.iter().any(|a| a.starts_with("nix/crates.nix:20: cargoExtraArgs: `lib.optionalString isArm \" --target aarch64-unknown-linux-gnu\"` unknown, left out")),
+        "{server:?}"
+    );
+    // One note per conditional attribute: used when its value is known, else left unset.
+    let linker: Vec<&String> = server.iter().filter(|a| a.contains("_LINKER")).collect();
+    assert_eq!(linker.len(), 1, "{server:?}");
+    assert!(linker[0].contains(
+        "set only when `stdenv.targetPlatform.system == \"aarch64-linux\"`); left unset"
+    ));
+    // A per-system table selected by a system that cannot be known is unknown, not null.
+    assert_eq!(phase("static")["env"], json!({}));
+    assert!(
+        approximations("static")[0]
+            .starts_with("flake.nix:36: attribute env.CARGO_BUILD_TARGET only when `target != null`, which cannot be known statically, and its value could not be resolved; left unset"),
+        "{:?}",
+        approximations("static")
+    );
+    let warnings = found["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().starts_with(
+            "flake.nix:30: `pkgsArm.callPackage ./nix/crates.nix { inherit crane; }` builds with the cross or static package set `pkgsArm`"
+        ),
+        "{warnings:?}"
+    );
+    // Names and versions as crane reads them: package.metadata.crane.name, a version
+    // inherited from the workspace is crane's placeholder, importTOML's is the file's.
+    let toml = common::cache_miss()
+        .args(["phases", "--format", "toml", "--manifest-path"])
+        .arg(Fixture::new("demo").manifest())
+        .arg("--flake")
+        .arg(flake("cross-packages"))
+        .success_stdout();
+    let toml: toml::Table = String::from_utf8(toml).unwrap().parse().unwrap();
+    let attr = |phase: &str, name: &str| toml["phases"][phase][name].as_str().map(str::to_string);
+    assert_eq!(attr("cli", "pname").as_deref(), Some("cli"));
+    assert_eq!(attr("cli", "version").as_deref(), Some("0.0.1"));
+    assert_eq!(attr("server", "version").as_deref(), Some("0.1.0"));
+    assert_eq!(attr("static", "version").as_deref(), Some("2.3.4"));
 }
 
 /// A flake written into a copy of the demo workspace, with more files beside it.

@@ -78,6 +78,7 @@ flake_goldens! {
     flake_flake_parts_modules => "flake-parts-modules",
     flake_path_arithmetic => "path-arithmetic",
     flake_utils_variants => "flake-utils-variants",
+    flake_cross_packages => "cross-packages",
 }
 
 /// The phases file the flake reader writes reads back to the same phases.

@@ -265,7 +265,7 @@ fn root_package_with_workspace_selects_only_the_root() {
     assert_eq!(tool["misses"][2]["requested_by"][0], "tool -> top");
     assert_eq!(
         tool["misses"][2]["cause"],
-        "this phase: -p tool; deps-only: cargo's default packages (rootpkg)"
+        "this phase: -p tool; deps-only: the default members (rootpkg)"
     );
 }
 

@@ -131,7 +131,10 @@ impl Specs<'_> {
                     spec.not_evaluable = Some(self.not_evaluable(&error, derivation));
                 }
             }
-            if let Some(condition) = self.evaluator.condition(&thunk) {
+            // A value that is not known either gets one note, from the phase model
+            // ("could not be resolved"), naming the condition too.
+            let condition = self.evaluator.condition(&thunk).cloned();
+            if let Some(condition) = condition.as_ref().filter(|_| is_known(&value)) {
                 spec.approximations.push(Note::at(
                     self.evaluator.location(condition.pos),
                     format!(
@@ -188,7 +191,16 @@ impl Specs<'_> {
                     if !DERIVATION_ATTRS.contains(&attr.as_str()) {
                         note_left_out(&mut spec, self.evaluator, &attr, &value);
                     }
-                    if let Some(converted) = self.convert(&value) {
+                    let converted = match (self.convert(&value), &condition) {
+                        (Some(AttrValue::Unknown(what)), Some(condition)) => {
+                            Some(AttrValue::Unknown(format!(
+                                "{what}, set only when `{}`",
+                                condition.text
+                            )))
+                        }
+                        (converted, _) => converted,
+                    };
+                    if let Some(converted) = converted {
                         spec.attrs.insert(attr, converted);
                     }
                 }
@@ -364,20 +376,32 @@ impl Specs<'_> {
             return;
         };
         for (name, thunk) in set.entries.clone() {
-            if let Some(condition) = self.evaluator.condition(&thunk) {
+            let value = self.evaluator.force(&thunk);
+            if let Some(condition) = self.evaluator.condition(&thunk).cloned() {
+                let (what, outcome) = if is_known(&value) {
+                    (String::new(), "used".to_string())
+                } else {
+                    (
+                        ", and its value could not be resolved".to_string(),
+                        format!("left unset ({})", describe(&value)),
+                    )
+                };
                 spec.approximations.push(Note::at(
                     self.evaluator.location(condition.pos),
                     format!(
-                        "attribute env.{name} only when `{}`, which cannot be known statically; used",
+                        "attribute env.{name} only when `{}`, which cannot be known statically{what}; {outcome}",
                         condition.text
                     ),
                 ));
+                if !is_known(&value) {
+                    continue;
+                }
             }
-            match self.evaluator.force(&thunk) {
+            match value {
                 Value::Str(s) => {
                     spec.env.insert(name, s);
                 }
-                value @ Value::PartialStr(..) => {
+                value @ Value::PartialStr(..) if !is_blank(&value) => {
                     note_left_out(spec, self.evaluator, &format!("env.{name}"), &value);
                     if let Value::PartialStr(s, _) = value {
                         spec.env.insert(name, s);
@@ -403,6 +427,8 @@ impl Specs<'_> {
 
     fn convert(&mut self, value: &Value) -> Option<AttrValue> {
         Some(match value {
+            // Only words under an undecidable condition: nothing of it is known.
+            Value::PartialStr(s, _) if s.trim().is_empty() => AttrValue::Unknown(describe(value)),
             Value::Str(s) | Value::PartialStr(s, _) => AttrValue::Str(s.clone()),
             Value::Bool(b) => AttrValue::Bool(*b),
             Value::Int(i) => AttrValue::Int(*i),
@@ -413,6 +439,9 @@ impl Specs<'_> {
                 for item in items.iter() {
                     let item = self.evaluator.force(item);
                     converted.push(match item {
+                        Value::PartialStr(ref s, _) if s.trim().is_empty() => {
+                            AttrValue::Unknown(describe(&item))
+                        }
                         Value::Str(s) | Value::PartialStr(s, _) => AttrValue::Str(s),
                         Value::Path(_, text) => AttrValue::Str(text),
                         other => AttrValue::Unknown(describe(&other)),
@@ -506,9 +535,27 @@ fn note_left_out(spec: &mut PhaseSpec, evaluator: &Evaluator, attr: &str, value:
     }
 }
 
+/// A value whose text is known (all of it, or the part kept).
+fn is_known(value: &Value) -> bool {
+    !matches!(
+        value,
+        Value::Unknown(_) | Value::Source(..) | Value::Error(_)
+    ) && !is_blank(value)
+}
+
+/// A string of which nothing is known but whitespace.
+fn is_blank(value: &Value) -> bool {
+    matches!(value, Value::PartialStr(known, _) if known.trim().is_empty())
+}
+
 fn describe(value: &Value) -> String {
     match value {
         Value::Unknown(what) | Value::Source(_, what, _) => what.clone(),
+        Value::PartialStr(_, missing) => missing
+            .iter()
+            .map(|(_, text)| text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         other => other.type_name().to_string(),
     }
 }

@@ -55,6 +55,9 @@ impl Builtin {
             | Builtin::BaseNameOf
             | Builtin::DirOf
             | Builtin::ReadFile
+            | Builtin::FromToml
+            | Builtin::ImportToml
+            | Builtin::CrateNameFromCargoToml
             | Builtin::OverrideAttrs(_)
             | Builtin::MergeDefinitions
             | Builtin::CallFile(..) => 1,
@@ -94,6 +97,7 @@ pub(super) fn named_function(name: &str) -> Option<Builtin> {
         "any" => Builtin::Any,
         "all" => Builtin::All,
         "readFile" => Builtin::ReadFile,
+        "fromTOML" => Builtin::FromToml,
         _ => return super::nixpkgs_lib::lib_function(name),
     })
 }
@@ -122,6 +126,9 @@ impl Evaluator {
                 Some((path, written)) => self.read_file(&path, &written, pos),
                 None => unknown(),
             },
+            Builtin::FromToml => self.parse_toml_text(&args[0], pos, text),
+            Builtin::ImportToml => self.import_toml(&args[0], pos, text),
+            Builtin::CrateNameFromCargoToml => self.crate_name_from_cargo_toml(&args[0], pos, text),
             Builtin::OverrideAttrs(id) => self.override_attrs(*id, &args[0], pos, text),
             Builtin::MkFlake => self.mk_flake(args, pos, text),
             Builtin::MergeDefinitions => self.merge_definitions(&args[0], text),
@@ -133,6 +140,7 @@ impl Evaluator {
                 self.path_append(&base, &sub, text)
             }
             Builtin::CallPackage => self.call_package(args, pos, text),
+            Builtin::CrossCallPackage(set) => self.cross_call_package(set, args, pos, text),
             Builtin::RemoveAttrs => match (strict!(self, &args[0]), strict!(self, &args[1])) {
                 (Value::Attrs(set), Value::List(names)) => {
                     let mut kept = (*set).clone();
@@ -292,7 +300,7 @@ impl Evaluator {
 
     /// `callPackage fn-or-file overrides`: the function called with the overrides, and
     /// with the packages callPackage adds (unknown).
-    fn call_package(&mut self, args: &[Thunk], pos: Pos, text: &str) -> Value {
+    pub(super) fn call_package(&mut self, args: &[Thunk], pos: Pos, text: &str) -> Value {
         let function = strict!(self, &args[0]);
         let closure = match (&function, Evaluator::as_path(&function)) {
             (Value::Lambda(closure), _) => closure.clone(),

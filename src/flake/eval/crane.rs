@@ -40,6 +40,10 @@ impl Evaluator {
         }
         match name {
             "mkLib" => builtin(Builtin::MkLib),
+            "callPackage" | "callPackages" if is_cross_package_set(base) => {
+                let set = described.rsplit_once('.').map_or(base, |(set, _)| set);
+                builtin(Builtin::CrossCallPackage(set.to_string()))
+            }
             "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
             "lib" if base.rsplit('.').next().is_some_and(|last| last == "crane") => {
                 Value::CraneLib(Toolchain::named("crane"))
@@ -172,6 +176,28 @@ impl Evaluator {
         }
     }
 
+    /// `callPackage` of a cross or static package set: what it builds is read as the
+    /// native build (its target platform is not known statically), which is said once
+    /// per place.
+    pub(super) fn cross_call_package(
+        &mut self,
+        set: &str,
+        args: &[Thunk],
+        pos: Pos,
+        text: &str,
+    ) -> Value {
+        let warning = Note::at(
+            self.location(pos),
+            format!(
+                "`{text}` builds with the cross or static package set `{set}`, whose target platform cannot be known statically: its crane calls are read as the native ones (the same phases), so its own build is not analysed"
+            ),
+        );
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+        self.call_package(args, pos, text)
+    }
+
     /// The toolchain an `overrideToolchain` is given, as a text equal for equal ones.
     /// The same text elsewhere, or here with another toolchain, is another lib.
     fn toolchain_shape(&mut self, toolchain: &Thunk) -> String {
@@ -289,7 +315,7 @@ impl Evaluator {
 
     /// The local directory a source is made from: a path, a source made from one, a set
     /// naming one (`{ src = ./x; }`, `{ root = ./x; }`, `{ path = ./x; }`), the flake itself.
-    fn source_dir(&mut self, value: &Value, depth: usize) -> Option<PathBuf> {
+    pub(super) fn source_dir(&mut self, value: &Value, depth: usize) -> Option<PathBuf> {
         match value {
             Value::Path(path, _) | Value::Source(path, _, _) => Some(path.clone()),
             Value::Attrs(set) if depth < 4 => {
@@ -317,6 +343,7 @@ pub(super) fn crane_lib_attr(toolchain: &Toolchain, name: &str, described: &str)
         }
         "craneLib" => Value::CraneLib(toolchain.clone()),
         "callPackage" => builtin(Builtin::CallPackage),
+        "crateNameFromCargoToml" => builtin(Builtin::CrateNameFromCargoToml),
         "cleanCargoSource" | "path" | "mkDummySrc" => builtin(Builtin::Source(name.to_string())),
         "filterCargoSources" => builtin(Builtin::PathFilter(name.to_string())),
         _ if is_system_name(name) => Value::CraneLib(toolchain.clone()),
@@ -341,6 +368,15 @@ fn source_function(base: &str, name: &str) -> bool {
         "path" => last == "builtins",
         _ => false,
     }
+}
+
+/// A package set that builds for another platform than the one it runs on, or links
+/// statically: nixpkgs' `pkgsStatic`, `pkgsCross.*`, `pkgsMusl`, or one imported with a
+/// `crossSystem`.
+fn is_cross_package_set(text: &str) -> bool {
+    ["pkgsStatic", "pkgsCross", "pkgsMusl", "crossSystem"]
+        .iter()
+        .any(|set| text.contains(set))
 }
 
 /// `craneLib`, `args.craneLib`, `myCraneLib`: a name that says it is a crane lib.

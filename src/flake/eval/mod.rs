@@ -6,7 +6,8 @@
 //! The rooms: `core` (forcing, applying, evaluating expressions), `scope` (attribute
 //! sets, `let`, selection), `ops` (operators and strings), `builtins` and `nixpkgs_lib`
 //! (the functions it implements), `crane` and `frames` (what it knows of crane and of the
-//! flake frameworks), `files` (reading files and positions) and `value`.
+//! flake frameworks), `toml_files` (TOML files and crane's `crateNameFromCargoToml`),
+//! `files` (reading files and positions) and `value`.
 
 mod blueprint;
 mod budget;
@@ -22,6 +23,7 @@ mod overrides;
 mod paths;
 mod scope;
 mod sources;
+mod toml_files;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};

@@ -31,6 +31,7 @@ pub(super) fn lib_function(name: &str) -> Option<Builtin> {
         "hasPrefix" => Builtin::HasPrefix,
         "hasInfix" => Builtin::HasInfix,
         "removePrefix" => Builtin::RemovePrefix,
+        "importTOML" => Builtin::ImportToml,
         "cleanSourceFilter" => Builtin::PathFilter("cleanSourceFilter".into()),
         _ => return None,
     })
@@ -99,6 +100,20 @@ impl Evaluator {
     fn gen_attrs(&mut self, args: &[Thunk], pos: Pos, text: &str) -> Value {
         let f = self.force(&args[1]);
         match strict!(self, &args[0]) {
+            // Per-system copies (`genAttrs [ "x86_64-linux" … ]`): one evaluation for the
+            // placeholder system, as flake-utils' frames get, shared by every system (a
+            // build runs on one system; its copies are the same crane calls).
+            Value::List(names) if !names.is_empty() && self.all_system_names(&names) => {
+                let system = Thunk::value(Value::Unknown("system".into()));
+                let value = Thunk::applied(f, system, pos, text);
+                let mut set = AttrSetValue::default();
+                for name in names.iter() {
+                    if let Value::Str(key) = self.force(name) {
+                        set.entries.insert(key, value.clone());
+                    }
+                }
+                Value::Attrs(Rc::new(set))
+            }
             Value::List(names) => {
                 let mut set = AttrSetValue::default();
                 for name in names.iter() {
@@ -126,6 +141,13 @@ impl Evaluator {
             }
             _ => Value::Unknown(text.to_string()),
         }
+    }
+
+    /// Whether every item is a string naming a system (`x86_64-linux`, ...).
+    fn all_system_names(&mut self, names: &[Thunk]) -> bool {
+        names
+            .iter()
+            .all(|name| matches!(self.force(name), Value::Str(key) if super::is_system_name(&key)))
     }
 
     /// `lib.mapAttrs' f set`: `f name value` gives `{ name; value; }`.
@@ -171,6 +193,16 @@ impl Evaluator {
             Value::Unknown(condition) if *builtin == Builtin::OptionalAttrs => {
                 match self.force(&args[1]) {
                     Value::Attrs(set) => self.conditional_set(&set, pos, &condition),
+                    _ => Value::Unknown(text.to_string()),
+                }
+            }
+            // Words added under a condition it cannot decide (`" --target x"`): what is
+            // written before them stays known; they are left out, and listed.
+            Value::Unknown(_) if *builtin == Builtin::OptionalString => {
+                match self.force(&args[1]) {
+                    Value::Str(words) if words.starts_with(char::is_whitespace) => {
+                        Value::PartialStr(" ".to_string(), Rc::new(vec![(pos, text.to_string())]))
+                    }
                     _ => Value::Unknown(text.to_string()),
                 }
             }

@@ -69,8 +69,14 @@ impl Evaluator {
             };
             described = format!("{described}.{name}");
             let pos = Pos::of(&attr, file);
+            let base = value.clone();
             value = match self.select_attr(value, &name, &described, Some(pos)) {
                 Selected::Found(next) => next,
+                // A name it cannot know (`.${system}`) may be any attribute the set has:
+                // not known to be missing, so the default is not known to be taken.
+                Selected::Missing(None) if !known && !select_base_empty(&base) => {
+                    return Value::Unknown(described);
+                }
                 Selected::Missing(error) => {
                     return match select.default_expr() {
                         Some(default) => self.eval(&default, env, file),
@@ -106,13 +112,15 @@ impl Evaluator {
                         placeholders.next(),
                     ) {
                         (true, Some((_, thunk)), None) => Some(thunk),
-                        // Per-system values of listed systems (`lib.genAttrs systems f`):
-                        // the placeholder system's is made alike; the first stands for it.
+                        // Per-system values of listed systems (`lib.genAttrs systems f`),
+                        // one value for every system: that value. A table with a value of
+                        // its own per system (`{ x86_64-linux = "x86_64-…-musl"; }`) is not.
                         (true, None, None)
-                            if !set.entries.is_empty()
-                                && set.entries.keys().all(|k| super::is_system_name(k)) =>
+                            if set.entries.keys().all(|k| super::is_system_name(k)) =>
                         {
-                            set.entries.values().next()
+                            let mut values = set.entries.values();
+                            let first = values.next();
+                            first.filter(|first| values.all(|v| v.id() == first.id()))
                         }
                         _ => None,
                     }
@@ -277,6 +285,11 @@ impl Evaluator {
             tree.insert(name, Pending::Thunk(thunk));
         }
     }
+}
+
+/// A known attribute set with no attributes at all: any name is missing from it.
+fn select_base_empty(base: &Value) -> bool {
+    matches!(base, Value::Attrs(set) if set.entries.is_empty() && set.partial.is_empty())
 }
 
 /// Attribute paths being assembled: `a.b = 1; a.c = 2;` builds one nested set.

@@ -209,6 +209,9 @@ pub struct Closure {
 pub enum Builtin {
     Import,
     CallPackage,
+    /// `callPackage` of a cross or static package set (`pkgsStatic`, `pkgsCross.x`,
+    /// `import nixpkgs { crossSystem = …; }`), with the set as written.
+    CrossCallPackage(String),
     RemoveAttrs,
     Map,
     ListToAttrs,
@@ -239,6 +242,12 @@ pub enum Builtin {
     ConcatStringsSep,
     /// `builtins.readFile`.
     ReadFile,
+    /// `builtins.fromTOML`.
+    FromToml,
+    /// `lib.importTOML`.
+    ImportToml,
+    /// crane's `crateNameFromCargoToml`.
+    CrateNameFromCargoToml,
     /// `lib.path.append`.
     PathAppend,
     /// A crane derivation's `overrideAttrs`.

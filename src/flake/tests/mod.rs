@@ -5,6 +5,7 @@ use std::path::Path;
 mod fatal;
 mod not_evaluable;
 mod sources;
+mod unknowns;
 
 use super::*;
 use crate::phase::AttrValue;

@@ -7,7 +7,7 @@ use crate::phase::{NotEvaluable, SourceLocation};
 
 /// A flake whose one phase, `app`, has `cargoExtraArgs = EXPR`, after the `let` bindings
 /// `LET` (each on its own line from line 3).
-fn app_with(lets: &str, expr: &str) -> FlakePhases {
+pub(super) fn app_with(lets: &str, expr: &str) -> FlakePhases {
     read(&format!(
         "{{ outputs = {{ crane, pkgs, ... }}:\n  let craneLib = crane.mkLib pkgs;\n{lets}\n  in {{\n    packages.app = craneLib.cargoBuild {{ cargoArtifacts = null; cargoExtraArgs = {expr}; }};\n  }};\n}}\n"
     ))
