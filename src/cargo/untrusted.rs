@@ -90,12 +90,18 @@ pub fn toolchain_path_pin(choice: &ToolchainChoice) -> Option<LocatedError> {
     let ToolchainOrigin::File(file) = &choice.origin else {
         return None;
     };
-    let toolchain = choice.toolchain.as_deref()?;
-    toolchain.contains(['/', '\\']).then(|| LocatedError {
+    let text = std::fs::read_to_string(file).ok()?;
+    let path = match text.parse::<toml::Table>() {
+        Ok(table) => value_at(&table, &["toolchain", "path"])
+            .map(|path| path.as_str().unwrap_or_default().to_string()),
+        // The one-line form: a channel, or a path to a toolchain.
+        Err(_) => Some(text.trim().to_string()).filter(|line| line.contains(['/', '\\'])),
+    }?;
+    Some(LocatedError {
         location: SourceLocation::file(file.display().to_string()),
         message: format!(
             "pins the toolchain at the path {}: cache-miss runs no program a workspace names; to resolve with it, choose it yourself with RUSTUP_TOOLCHAIN=PATH",
-            crate::text::echo(toolchain),
+            crate::text::echo(&path),
         ),
     })
 }
@@ -759,5 +765,30 @@ mod tests {
         // A phase's own CARGO_BUILD_RUSTFLAGS outranks the files' string.
         let env = BTreeMap::from([("CARGO_BUILD_RUSTFLAGS".to_string(), "--cfg p".to_string())]);
         assert_eq!(programs.arguments(&env).len(), 2);
+    }
+
+    #[test]
+    fn a_toolchain_file_pinning_a_path_is_refused_a_channel_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = |name: &str, text: &str| {
+            let file = dir.path().join(name);
+            std::fs::write(&file, text).unwrap();
+            toolchain_path_pin(&ToolchainChoice::for_dir(dir.path(), None)).map(|e| e.to_string())
+        };
+        let shown = dir.path().join("rust-toolchain.toml").display().to_string();
+        assert_eq!(
+            refused("rust-toolchain.toml", "[toolchain]\npath = \"evil\"\n").as_deref(),
+            Some(format!("{shown}: pins the toolchain at the path `evil`: cache-miss runs no program a workspace names; to resolve with it, choose it yourself with RUSTUP_TOOLCHAIN=PATH").as_str())
+        );
+        assert_eq!(
+            refused("rust-toolchain.toml", "[toolchain]\nchannel = \"1.80.0\"\n"),
+            None
+        );
+        std::fs::remove_file(dir.path().join("rust-toolchain.toml")).unwrap();
+        assert!(refused("rust-toolchain", "/opt/evil\n").is_some());
+        assert_eq!(refused("rust-toolchain", "nightly-2024-01-01\n"), None);
+        // The user's own choice is theirs.
+        let mine = ToolchainChoice::for_dir(dir.path(), Some("/opt/mine".into()));
+        assert!(toolchain_path_pin(&mine).is_none());
     }
 }
