@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cargo::Invocation;
 use crate::cargo::invocation::package_selection;
-use crate::explain::MissCause;
+use crate::explain::{FixStep, MissCause};
 use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::plan::plan_phases;
@@ -178,21 +178,21 @@ fn servable_misses(report: &Report, skip: &BTreeSet<&str>) -> usize {
 }
 
 /// Phases whose every unit misses for a reason no change to buildDepsOnly's arguments
-/// removes: other rustflags (instrumentation included) or another crane lib / toolchain.
+/// removes: another crane lib / toolchain, instrumentation's own rustflags, or rustflags
+/// that come from somewhere other than a phase's variables (a config file). Rustflags a
+/// phase sets in its variables are a change to buildDepsOnly like any other.
 fn never_served(report: &Report) -> Vec<NeverServed> {
     report
         .phases
         .iter()
         .filter_map(|p| {
-            let miss = p
-                .misses
-                .iter()
-                .find(|m| {
-                    matches!(
-                        m.cause,
-                        MissCause::Rustflags { .. } | MissCause::Toolchain { .. }
-                    )
-                })?;
+            let miss = p.misses.iter().find(|m| match m.cause {
+                MissCause::Toolchain { .. } => true,
+                MissCause::Rustflags { .. } => !m.fix.steps.iter().any(
+                    |step| matches!(step, FixStep::SameRustflags { changes } if !changes.is_empty()),
+                ),
+                _ => false,
+            })?;
             let cause = miss.trigger_text().unwrap_or_default();
             let why = if matches!(miss.cause, MissCause::Toolchain { .. }) {
                 format!("built by another crane lib (toolchain) than its artifact ({cause}): only a buildDepsOnly from the same crane lib can serve it")
@@ -388,7 +388,7 @@ fn aligned_attrs(group: &DepsGroup, flags: &BTreeSet<String>) -> BTreeMap<String
         }
     }
     let own_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
-    for var in profile_env_vars(group) {
+    for var in unit_env_vars(group) {
         let values = group
             .dependents
             .iter()
@@ -402,13 +402,18 @@ fn aligned_attrs(group: &DepsGroup, flags: &BTreeSet<String>) -> BTreeMap<String
     attrs
 }
 
-/// Environment variables that change units (profile overrides, build target) set by any dependent.
-fn profile_env_vars(group: &DepsGroup) -> BTreeSet<String> {
+/// Environment variables that change units (profile overrides, build target, rustflags)
+/// set by any dependent.
+fn unit_env_vars(group: &DepsGroup) -> BTreeSet<String> {
     group
         .dependents
         .iter()
         .flat_map(|d| d.invocations.iter().flat_map(|i| i.env.keys()))
-        .filter(|k| k.starts_with("CARGO_PROFILE_") || k.as_str() == "CARGO_BUILD_TARGET")
+        .filter(|k| {
+            k.starts_with("CARGO_PROFILE_")
+                || k.as_str() == "CARGO_BUILD_TARGET"
+                || k.ends_with("RUSTFLAGS")
+        })
         .cloned()
         .collect()
 }

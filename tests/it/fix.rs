@@ -168,13 +168,31 @@ fn platform_is_fixed_in_analysis() {
     best_proposal_removes_every_miss("platform", false);
 }
 
+/// Rustflags a phase sets in its variables are a change to buildDepsOnly like any other:
+/// the proposal is checked by real builds.
 #[test]
-fn rustflags_phase_is_named_never_served_instead_of_a_fake_fix() {
-    let fix = fix_json(&Fixture::new("rustflags"));
+fn rustflags_a_phase_sets_are_fixed_and_the_fix_compiles_as_predicted() {
+    best_proposal_removes_every_miss("rustflags", true);
+}
+
+/// cargo-llvm-cov adds rustflags of its own that no buildDepsOnly argument names.
+#[test]
+fn an_instrumented_phase_is_named_never_served_instead_of_a_fake_fix() {
+    let fixture = Fixture::with_phases(
+        "rustflags",
+        "[phases.deps]\nfunction = \"buildDepsOnly\"\n\n\
+         [phases.coverage]\nfunction = \"cargoLlvmCov\"\ncargoArtifacts = \"deps\"\n",
+    );
+    let fix = fix_json(&fixture);
     assert!(fix["proposals"].as_array().unwrap().is_empty(), "{fix}");
-    assert_eq!(fix["never_served"][0]["phase"], "loom");
-    assert_eq!(fix["never_served"][0]["missed"], 2);
-    assert_eq!(fix["never_served"][1]["phase"], "hostflags");
+    assert_eq!(fix["never_served"][0]["phase"], "coverage", "{fix}");
+    assert!(
+        fix["never_served"][0]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("its rustflags differ"),
+        "{fix}"
+    );
 }
 
 #[test]
