@@ -3,6 +3,7 @@
 
 mod hazards;
 mod layout;
+pub mod reads;
 pub mod source;
 
 pub use layout::outside_path_dependencies;

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::cargo::run::run_parallel;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::DiffGraph;
+use crate::findings::reads::{ReadKind, Reader, all_reads};
 use crate::input::LoadedPhases;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
@@ -33,6 +34,8 @@ use git::Repository;
 pub struct TouchOptions {
     pub files: Vec<PathBuf>,
     pub since: Option<String>,
+    /// A previous build's target dir, whose build-script outputs say what they watch.
+    pub target_dir: Option<PathBuf>,
 }
 
 /// The answer of `cache-miss touch`. Produced by [`touch`].
@@ -128,7 +131,7 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
         .collect();
     inherit_rebuilds(set, &mut phases);
     if phases.iter().any(|p| p.rebuilds) {
-        recompiles(loaded, &touched, &repository, &mut phases)?;
+        recompiles(loaded, options, &touched, &repository, &mut phases)?;
     }
     Ok(TouchReport {
         workspace_root: root.display().to_string(),
@@ -366,6 +369,7 @@ fn inherit_rebuilds(set: &PhaseSet, phases: &mut [PhaseTouch]) {
 /// Fills in what cargo recompiles in each rebuilt phase.
 fn recompiles(
     loaded: &LoadedPhases,
+    options: &TouchOptions,
     touched: &[Touched],
     repository: &Repository,
     phases: &mut [PhaseTouch],
@@ -374,7 +378,12 @@ fn recompiles(
     let set = &loaded.phases;
     let plans = plan_phases(set);
     let (graphs, metadata) = resolve(&runner, &plans.invocations)?;
-    let owners = owning_packages(&metadata, &loaded.source_root, touched);
+    let owners = owning_packages(
+        &metadata,
+        &loaded.source_root,
+        options.target_dir.as_deref(),
+        touched,
+    );
     for (i, touch) in phases.iter_mut().enumerate() {
         if !touch.rebuilds {
             continue;
@@ -434,6 +443,7 @@ fn resolve(
 fn owning_packages(
     metadata: &cargo_metadata::Metadata,
     root: &Path,
+    target_dir: Option<&Path>,
     touched: &[Touched],
 ) -> BTreeSet<(String, String)> {
     let local: Vec<(PathBuf, (String, String))> = metadata
@@ -452,14 +462,17 @@ fn owning_packages(
             .max_by_key(|(dir, _)| dir.components().count())
             .map(|(_, id)| id.clone())
     };
-    let readers = crate::findings::source::files_named_in_code(metadata, root);
+    let readers: Vec<(PathBuf, Reader)> = all_reads(metadata, root, target_dir, false)
+        .into_iter()
+        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
+        .collect();
     let mut owners = BTreeSet::new();
     for file in touched {
         owners.extend(owner(&file.path));
         let Ok(relative) = file.path.strip_prefix(root) else {
             continue;
         };
-        if let Some(reader) = readers.get(relative) {
+        for (_, reader) in readers.iter().filter(|(read, _)| read == relative) {
             owners.extend(owner(&root.join(&reader.location.file)));
         }
     }
