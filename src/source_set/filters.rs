@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::tree::EntryType;
 
@@ -112,21 +113,27 @@ pub fn nix_match(regex: &str, text: &str) -> Option<bool> {
     nix_regex(regex).map(|re| re.is_match(text))
 }
 
-/// A Nix regular expression as a `regex` one anchored at both ends.
-pub fn nix_regex(regex: &str) -> Option<regex::Regex> {
+/// A Nix regular expression as a `regex` one anchored at both ends. Shared, not cloned:
+/// a clone of a `Regex` starts with empty match caches, which cost more than the match.
+pub fn nix_regex(regex: &str) -> Option<Rc<regex::Regex>> {
     thread_local! {
         // A filter calls `builtins.match` with the same expression for every path.
-        static COMPILED: std::cell::RefCell<HashMap<String, Option<regex::Regex>>> =
+        static COMPILED: std::cell::RefCell<HashMap<String, Option<Rc<regex::Regex>>>> =
             std::cell::RefCell::new(HashMap::new());
     }
     COMPILED.with(|compiled| {
+        if let Some(known) = compiled.borrow().get(regex) {
+            return known.clone();
+        }
+        // Character classes POSIX has and the regex crate spells alike ([[:alpha:]])
+        // work; back-references do not exist in either.
+        let made = regex::Regex::new(&format!("^(?:{regex})$"))
+            .ok()
+            .map(Rc::new);
         compiled
             .borrow_mut()
-            .entry(regex.to_string())
-            // Character classes POSIX has and the regex crate spells alike ([[:alpha:]])
-            // work; back-references do not exist in either.
-            .or_insert_with(|| regex::Regex::new(&format!("^(?:{regex})$")).ok())
-            .clone()
+            .insert(regex.to_string(), made.clone());
+        made
     })
 }
 
@@ -142,54 +149,66 @@ pub struct Walked {
 }
 
 /// Applies `decide` to `files` (relative to the source root, sorted) the way Nix copies a
-/// filtered path: each directory is asked first, and a rejected one is not entered.
+/// filtered path: each directory is asked first, and a rejected one is not entered. The
+/// files of a directory are contiguous in sorted order, so the open directories are a
+/// stack: each directory is asked once.
 pub fn walk(
     files: &[(PathBuf, EntryType)],
     mut decide: impl FnMut(&Path, EntryType) -> Decision,
 ) -> Walked {
-    let mut walked = Walked::default();
-    let mut dirs: HashMap<PathBuf, bool> = HashMap::new();
+    let mut kept_files = Vec::new();
+    let mut kept_dirs = Vec::new();
+    let mut undecided = Vec::new();
+    // The directories entered above the current file: (path, kept).
+    let mut open: Vec<(PathBuf, bool)> = Vec::new();
     for (file, kind) in files {
-        let mut open = true;
-        let mut dir = PathBuf::new();
-        let components: Vec<_> = file.components().collect();
-        for component in &components[..components.len().saturating_sub(1)] {
-            dir.push(component);
-            let kept = match dirs.get(&dir) {
-                Some(kept) => *kept,
-                None => {
-                    let decision = decide(&dir, EntryType::Directory);
-                    if decision == Decision::Undecided {
-                        walked.undecided.push(dir.clone());
-                    }
-                    let kept = decision != Decision::Drop;
-                    dirs.insert(dir.clone(), kept);
-                    if kept {
-                        walked.dirs.insert(dir.clone());
-                    }
-                    kept
+        let parent = file.parent().unwrap_or(Path::new(""));
+        while open.last().is_some_and(|(dir, _)| !parent.starts_with(dir)) {
+            open.pop();
+        }
+        let mut inside = open.last().is_none_or(|(_, kept)| *kept);
+        if inside {
+            let depth = open.len();
+            for dir in parent
+                .ancestors()
+                .take_while(|d| !d.as_os_str().is_empty())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .skip(depth)
+            {
+                let decision = decide(dir, EntryType::Directory);
+                if decision == Decision::Undecided {
+                    undecided.push(dir.to_path_buf());
                 }
-            };
-            if !kept {
-                open = false;
-                break;
+                let kept = decision != Decision::Drop;
+                if kept {
+                    kept_dirs.push(dir.to_path_buf());
+                }
+                open.push((dir.to_path_buf(), kept));
+                if !kept {
+                    inside = false;
+                    break;
+                }
             }
         }
-        if !open {
+        if !inside {
             continue;
         }
         match decide(file, *kind) {
-            Decision::Keep => {
-                walked.files.insert(file.clone());
-            }
+            Decision::Keep => kept_files.push(file.clone()),
             Decision::Undecided => {
-                walked.undecided.push(file.clone());
-                walked.files.insert(file.clone());
+                undecided.push(file.clone());
+                kept_files.push(file.clone());
             }
             Decision::Drop => {}
         }
     }
-    walked
+    Walked {
+        files: kept_files.into_iter().collect(),
+        dirs: kept_dirs.into_iter().collect(),
+        undecided,
+    }
 }
 
 #[cfg(test)]

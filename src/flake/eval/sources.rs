@@ -19,6 +19,11 @@ use crate::source_set::{
     Decision, EntryType, KnownFilter, SourceKind, SourceSet, SourceTree, Undecided, Walked, walk,
 };
 
+/// Evaluation steps one source's filters may take over all its paths (a few hundred
+/// thousand paths of a usual filter); well under the evaluation's own budget, so that a
+/// filter never ends the evaluation of the flake.
+const FILTER_STEPS: u64 = super::budget::MAX_STEPS / 2;
+
 /// crane's `craneLib.fileset.*` functions, by name.
 pub(super) const CRANE_FILESETS: &[&str] = &[
     "commonCargoSources",
@@ -321,6 +326,12 @@ impl Evaluator {
         let files = tree.files_under(&root);
         let kind = chain_kind(filters.iter().map(|(f, _, _)| *f));
         let mut whys: BTreeMap<String, String> = BTreeMap::new();
+        // Nix asks the outermost filter first (`filter path type && orig.filter path
+        // type`); the answer is the same in any order, and the known rules are cheap, so
+        // they go first and a function is only asked about paths they keep.
+        filters.sort_by_key(|(filter, _, _)| matches!(filter, PathFilter::Function(_)));
+        // A filter runs once per path: it has a budget of its own, not the flake's.
+        let flake_steps = std::mem::take(&mut self.spent.steps);
         let walked = walk(&files, |relative, entry| {
             let mut decision = Decision::Keep;
             for (filter, written, pos) in &filters {
@@ -336,6 +347,7 @@ impl Evaluator {
             }
             decision
         });
+        self.spent.steps = flake_steps;
         let undecided = (!walked.undecided.is_empty()).then(|| Undecided {
             filter: whys
                 .keys()
@@ -365,6 +377,12 @@ impl Evaluator {
     ) -> Decision {
         match filter {
             PathFilter::Known(known) => known.keeps(relative, entry),
+            PathFilter::Function(_) if self.spent.steps > FILTER_STEPS => {
+                whys.entry(written.to_string()).or_insert_with(|| {
+                    format!("its evaluation took more than {FILTER_STEPS} steps; the paths after are not asked")
+                });
+                Decision::Undecided
+            }
             PathFilter::Function(function) => {
                 let path = root.join(relative).to_string_lossy().into_owned();
                 let with_path = self.apply(
@@ -585,6 +603,9 @@ impl Evaluator {
                 let Some(re) = nix_regex(&regex) else {
                     return unknown();
                 };
+                if !re.is_match(&subject) {
+                    return Value::Null;
+                }
                 match re.captures(&subject) {
                     None => Value::Null,
                     Some(captures) => Value::List(Rc::new(
