@@ -6,12 +6,13 @@
 //! tokens, so a macro call spread over lines, comments and strings are told apart.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 use crate::phase::SourceLocation;
+use crate::source_set::tree::normalize;
 
 /// How a file is read, from the surest to the least sure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -540,21 +541,6 @@ fn string_literal(token: &str) -> Option<String> {
     }
     let body = token.strip_prefix('"')?.strip_suffix('"')?;
     (!body.contains('\\')).then(|| body.to_string())
-}
-
-/// `a/b/../c` → `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

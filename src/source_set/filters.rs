@@ -37,6 +37,114 @@ pub enum KnownFilter {
     /// nixpkgs `lib.sources.sourceFilesBySuffices`: directories, and files whose name ends
     /// with one of the suffixes.
     Suffices(Vec<String>),
+    /// numtide `nix-filter { root; include; exclude; }`: a path is kept when an include
+    /// matcher matches it (asked with `matchParents`) and no exclude matcher does.
+    NixFilter {
+        include: Vec<Matcher>,
+        exclude: Vec<Matcher>,
+    },
+}
+
+/// A numtide `nix-filter` matcher, with paths relative to the filter's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matcher {
+    /// A path or string given as a matcher (`_toMatcher`): the directory and everything in
+    /// it, or the file alone. `None`: outside the root (it matches nothing).
+    Path {
+        path: Option<PathBuf>,
+        is_dir: bool,
+    },
+    /// `inDirectory dir`: the directory and everything in it, without its parents.
+    InDirectory(Option<PathBuf>),
+    /// `matchExt ext`: the path ends with `.ext`.
+    Ext(String),
+    /// `matchName name`: the base name is `name`.
+    Name(String),
+    /// `isDirectory`.
+    IsDirectory,
+    And(Box<Matcher>, Box<Matcher>),
+    Or(Box<Matcher>, Box<Matcher>),
+    /// Matches nothing (`traceUnmatched`, the empty default of `exclude`).
+    Never,
+    /// Matches everything (the default `include`).
+    Always,
+    /// A matcher the evaluator cannot apply natively (a user's `args: path: type: …`).
+    Unknown(String),
+}
+
+impl Matcher {
+    /// Whether it matches `relative` of type `kind`; `None` when it cannot be known.
+    /// `match_parents`: a path matcher also matches the directories above its path (so
+    /// that Nix's walk reaches it), as nix-filter asks include matchers.
+    pub fn matches(&self, relative: &Path, kind: EntryType, match_parents: bool) -> Option<bool> {
+        let is_dir = kind == EntryType::Directory;
+        Some(match self {
+            Matcher::Path { path: None, .. } | Matcher::InDirectory(None) | Matcher::Never => false,
+            Matcher::Always => true,
+            Matcher::Path {
+                path: Some(path),
+                is_dir: path_is_dir,
+            } => {
+                let own = if *path_is_dir {
+                    relative.starts_with(path)
+                } else {
+                    relative == path
+                };
+                own || (match_parents && is_dir && path.starts_with(relative) && path != relative)
+            }
+            Matcher::InDirectory(Some(dir)) => relative.starts_with(dir),
+            Matcher::Ext(ext) => {
+                let text = relative.to_string_lossy();
+                text.len() > ext.len() && text.ends_with(ext.as_str()) && {
+                    let at = text.len() - ext.len() - 1;
+                    text.as_bytes()[at] == b'.'
+                }
+            }
+            Matcher::Name(name) => base_name(relative) == name,
+            Matcher::IsDirectory => is_dir,
+            Matcher::And(a, b) => {
+                let (a, b) = (
+                    a.matches(relative, kind, match_parents),
+                    b.matches(relative, kind, match_parents),
+                );
+                match (a, b) {
+                    (Some(false), _) | (_, Some(false)) => false,
+                    (Some(true), Some(true)) => true,
+                    _ => return None,
+                }
+            }
+            Matcher::Or(a, b) => {
+                let (a, b) = (
+                    a.matches(relative, kind, match_parents),
+                    b.matches(relative, kind, match_parents),
+                );
+                match (a, b) {
+                    (Some(true), _) | (_, Some(true)) => true,
+                    (Some(false), Some(false)) => false,
+                    _ => return None,
+                }
+            }
+            Matcher::Unknown(_) => return None,
+        })
+    }
+}
+
+/// `builtins.any (f: f path type) matchers`, where a matcher may be unknown.
+fn any_matches(
+    matchers: &[Matcher],
+    relative: &Path,
+    kind: EntryType,
+    match_parents: bool,
+) -> Option<bool> {
+    let mut known = Some(false);
+    for matcher in matchers {
+        match matcher.matches(relative, kind, match_parents) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => known = None,
+        }
+    }
+    known
 }
 
 impl KnownFilter {
@@ -61,6 +169,15 @@ impl KnownFilter {
             KnownFilter::Suffices(suffixes) => Decision::of(
                 kind == EntryType::Directory || suffixes.iter().any(|s| base.ends_with(s.as_str())),
             ),
+            KnownFilter::NixFilter { include, exclude } => {
+                let included = any_matches(include, relative, kind, true);
+                let excluded = any_matches(exclude, relative, kind, false);
+                match (included, excluded) {
+                    (Some(false), _) | (_, Some(true)) => Decision::Drop,
+                    (Some(true), Some(false)) => Decision::Keep,
+                    _ => Decision::Undecided,
+                }
+            }
         }
     }
 }

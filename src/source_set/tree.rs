@@ -156,6 +156,22 @@ fn walk(dir: &Path) -> impl Iterator<Item = std::io::Result<ignore::DirEntry>> {
         .map(|e| e.map_err(std::io::Error::other))
 }
 
+/// `a/b/../c` → `a/c`, `a/./b/` → `a/b`, without touching the file system (Nix's
+/// canonical paths).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// The top level of the git work tree holding `dir`, if any.
 pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
     let output = Command::new("git")

@@ -275,6 +275,8 @@ pub enum Builtin {
     All,
     /// `file.hasExt` of a `lib.fileset.fileFilter` predicate, with the file's name.
     HasExt,
+    /// numtide `nix-filter`'s functions (`filter`, `inDirectory`, `matchExt`, ...), by name.
+    NixFilter(String),
 }
 
 /// Which crane lib (and so which toolchain) something is made with.
