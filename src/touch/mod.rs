@@ -438,14 +438,24 @@ fn resolve(
     Ok((graphs, metadata))
 }
 
-/// `(name, version)` of the local packages that own a touched file (by manifest
-/// directory) or read it (`include_str!`, `include_bytes!`, `#[path]`).
+/// Which units of a local package an edit reaches first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reached {
+    /// Every unit of the package: the file is in its directory, or rustc includes it.
+    Package,
+    /// Its build script's run: the script watches the file (`rerun-if-changed`).
+    BuildScriptRun,
+}
+
+/// `(name, version, reached)` of the local packages that own a touched file (by manifest
+/// directory), include it (`include_str!`, `include_bytes!`, `#[path]`) or whose build
+/// script watches it (a literal `rerun-if-changed`, or a previous build's output).
 fn owning_packages(
     metadata: &cargo_metadata::Metadata,
     root: &Path,
     target_dir: Option<&Path>,
     touched: &[Touched],
-) -> BTreeSet<(String, String)> {
+) -> BTreeSet<(String, String, Reached)> {
     let local: Vec<(PathBuf, (String, String))> = metadata
         .packages
         .iter()
@@ -455,12 +465,12 @@ fn owning_packages(
             Some((dir, (p.name.to_string(), p.version.to_string())))
         })
         .collect();
-    let owner = |path: &Path| {
+    let owner = |path: &Path, reached: Reached| {
         local
             .iter()
             .filter(|(dir, _)| path.starts_with(dir))
             .max_by_key(|(dir, _)| dir.components().count())
-            .map(|(_, id)| id.clone())
+            .map(|(_, (name, version))| (name.clone(), version.clone(), reached))
     };
     let readers: Vec<(PathBuf, Reader)> = all_reads(metadata, root, target_dir, false)
         .into_iter()
@@ -468,27 +478,37 @@ fn owning_packages(
         .collect();
     let mut owners = BTreeSet::new();
     for file in touched {
-        owners.extend(owner(&file.path));
+        owners.extend(owner(&file.path, Reached::Package));
         let Ok(relative) = file.path.strip_prefix(root) else {
             continue;
         };
         for (_, reader) in readers.iter().filter(|(read, _)| read == relative) {
-            owners.extend(owner(&root.join(&reader.location.file)));
+            let reached = match reader.kind {
+                ReadKind::BuildScript => Reached::BuildScriptRun,
+                _ => Reached::Package,
+            };
+            owners.extend(owner(&root.join(&reader.location.file), reached));
         }
     }
     owners
 }
 
-/// The local units of the owners and every unit above them, as labels.
-fn above_owners(graphs: &[&DiffGraph], owners: &BTreeSet<(String, String)>) -> Vec<String> {
+/// The units the owners reach and every unit above them, as labels.
+fn above_owners(
+    graphs: &[&DiffGraph],
+    owners: &BTreeSet<(String, String, Reached)>,
+) -> Vec<String> {
     let mut labels = BTreeSet::new();
     for graph in graphs {
         let mut marked: Vec<bool> = graph
             .units
             .iter()
             .map(|u| {
-                u.local
-                    && owners.contains(&(u.key.pkg_id.name.clone(), u.key.pkg_id.version.clone()))
+                let (name, version) = (u.key.pkg_id.name.clone(), u.key.pkg_id.version.clone());
+                let package = owners.contains(&(name.clone(), version.clone(), Reached::Package));
+                let script = owners.contains(&(name, version, Reached::BuildScriptRun))
+                    && u.key.mode == "run-custom-build";
+                u.local && (package || script)
             })
             .collect();
         loop {

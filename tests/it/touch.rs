@@ -10,7 +10,12 @@ use crate::common::{Fixture, cache_miss, phase};
 
 /// The fixture (and the registry beside it) committed in a fresh repository.
 fn repository() -> Fixture {
-    let fixture = Fixture::new("touch");
+    repository_of("touch")
+}
+
+/// The fixture `name` committed in a fresh repository.
+fn repository_of(name: &str) -> Fixture {
+    let fixture = Fixture::new(name);
     git(fixture.dir.path(), &["init", "-q"]);
     git(fixture.dir.path(), &["add", "-A"]);
     git(fixture.dir.path(), &["commit", "-qm", "base"]);
@@ -289,4 +294,43 @@ fn source_findings_come_from_the_evaluated_sets() {
             .filter(|f| f["id"] == "src-filter-drops-input")
             .all(|f| f["location"] == "core/src/lib.rs:2")
     );
+}
+
+#[test]
+fn a_path_a_build_script_watched_recompiles_its_package_with_a_target_dir() {
+    let fixture = repository_of("touch-build-script");
+    edit(&fixture, "schema/api.txt", |t| {
+        format!("{t}type Mutation\n")
+    });
+    // Without a previous build nothing says the build script reads it.
+    let report = touch_json(&fixture, &[]);
+    assert!(rebuilds(&report, "default"));
+    assert!(recompiles(&report, "default").is_empty(), "{report:#}");
+    // The previous build's output names the file the script computed.
+    let target = tempfile::tempdir().unwrap();
+    let build = target.path().join("release/build/gen-0123abcd");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(
+        build.join("output"),
+        "cargo:rerun-if-changed=../schema/api.txt\ncargo:rustc-env=SCHEMA_LINES=1\n",
+    )
+    .unwrap();
+    let report = touch_json(&fixture, &["--target-dir", target.path().to_str().unwrap()]);
+    let units = recompiles(&report, "default");
+    // The script runs again (it is not compiled again), and what is above it rebuilds.
+    assert_eq!(
+        units,
+        [
+            "app@0.1.0 bin app (build)",
+            "gen@0.1.0 (build)",
+            "gen@0.1.0 build-script (run-custom-build)"
+        ]
+    );
+    assert!(!units.iter().any(|u| u.starts_with("leaf")), "{units:?}");
+    // A target dir that is not a directory is bad input.
+    cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "--target-dir", "no/such/dir"])
+        .assert()
+        .code(2);
 }
