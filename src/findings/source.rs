@@ -321,6 +321,90 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
     findings
 }
 
+/// `src-keeps-directory`: a filter keeps every file of a directory while the build reads
+/// only some of them (`include_str!` of one data file of many): an edit of any other
+/// rebuilds the phases for nothing.
+pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
+    let read = files_read_by_build(input);
+    // (directory, files read in it) -> (other files, phases).
+    let mut kept: BTreeMap<(PathBuf, Vec<PathBuf>), (Vec<PathBuf>, Vec<String>)> = BTreeMap::new();
+    for (phase, source) in evaluated_phases(input) {
+        if source.kind != SourceKind::Filtered || source.is_approximate() {
+            continue;
+        }
+        let in_set = |file: &Path| source.contains(&input.source_root.join(file));
+        let directories: std::collections::BTreeSet<&Path> = read
+            .iter()
+            .filter(|(file, r)| r.kind != ReadKind::Runtime && in_set(file))
+            .filter_map(|(file, _)| file.parent())
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .collect();
+        for dir in directories {
+            let listed: Vec<PathBuf> = source
+                .files
+                .iter()
+                .filter_map(|f| {
+                    source
+                        .root
+                        .join(f)
+                        .strip_prefix(input.source_root)
+                        .ok()
+                        .map(Path::to_path_buf)
+                })
+                .filter(|f| f.starts_with(dir))
+                .collect();
+            let whole = listed.len() == files_on_disk_under(&input.source_root.join(dir));
+            let (reads, others): (Vec<PathBuf>, Vec<PathBuf>) = listed
+                .into_iter()
+                .filter(|f| !cargo_filter_keeps(f))
+                .partition(|f| read.contains_key(f));
+            if !whole || reads.is_empty() || others.is_empty() {
+                continue;
+            }
+            let entry = kept.entry((dir.to_path_buf(), reads)).or_default();
+            entry.0 = others;
+            entry.1.push(format!("`{}`", phase.name));
+        }
+    }
+    kept.into_iter()
+        .map(|((dir, reads), (others, phases))| {
+            let shown: Vec<String> = reads.iter().map(|f| f.display().to_string()).collect();
+            let paths: Vec<String> = reads.iter().map(|f| format!("./{}", f.display())).collect();
+            finding(
+                FindingId::SrcKeepsDirectory,
+                Severity::Info,
+                None,
+                format!(
+                    "the src of {} keeps all of {}/, but the build reads only {}: editing any of the other {} file{} there ({}) rebuilds {} for nothing",
+                    and_list(&phases),
+                    dir.display(),
+                    and_list(&shown),
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" },
+                    group_by_top_level(&others.iter().map(|f| f.strip_prefix(&dir).unwrap_or(f).to_path_buf()).collect::<Vec<_>>()),
+                    if phases.len() == 1 { "it" } else { "them" },
+                ),
+                format!(
+                    "keep only what is read: replace ./{} with {} in the file set",
+                    dir.display(),
+                    paths.join(" ")
+                ),
+            )
+        })
+        .collect()
+}
+
+/// How many files the directory holds (what a filter keeping all of it keeps, untracked
+/// files aside).
+fn files_on_disk_under(dir: &Path) -> usize {
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .count()
+}
+
 /// Files (relative to the source root) that local crates read, at build time or, when a
 /// phase runs tests, at run time.
 fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {

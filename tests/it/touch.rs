@@ -334,3 +334,37 @@ fn a_path_a_build_script_watched_recompiles_its_package_with_a_target_dir() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_file_set_keeping_a_whole_directory_for_one_read_file_is_an_info() {
+    let fixture = repository();
+    // The fixture's file set keeps ./core/data, of which core-words reads words.txt.
+    assert!(
+        !findings(&fixture)
+            .iter()
+            .any(|f| f["id"] == "src-keeps-directory"),
+        "all of core/data is read"
+    );
+    edit(&fixture, "core/data/notes.md", |_| {
+        "why these words\n".into()
+    });
+    edit(&fixture, "core/data/old/words-v1.txt", |_| "a b\n".into());
+    git(fixture.dir.path(), &["add", "-A"]);
+    git(fixture.dir.path(), &["commit", "-qm", "more data"]);
+    let found = findings(&fixture);
+    let kept: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-keeps-directory")
+        .collect();
+    assert_eq!(kept.len(), 1, "{found:#?}");
+    assert_eq!(kept[0]["severity"], "info");
+    let message = kept[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the src of `default` and `clippy` keeps all of core/data/, but the build reads only core/data/words.txt: editing any of the other 2 files there (notes.md, old/ (1 file)) rebuilds them"),
+        "{message}"
+    );
+    assert_eq!(
+        kept[0]["fix"],
+        "keep only what is read: replace ./core/data with ./core/data/words.txt in the file set"
+    );
+}
