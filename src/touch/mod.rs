@@ -209,14 +209,24 @@ fn own_causes(
     let deps_only = phase.function == CraneFunction::BuildDepsOnly;
     match phase.source.as_deref() {
         Some(source) => {
-            if let Some(undecided) = source.undecided.first() {
-                touch.approximations.push(format!(
-                    "the source filter `{}` could not be decided for {} path(s) ({}); they are taken as kept",
-                    undecided.filter, undecided.paths, undecided.why
-                ));
+            for undecided in &source.undecided {
+                touch.approximations.push(if undecided.paths == 0 {
+                    format!("`{}`: {}", undecided.filter, undecided.why)
+                } else {
+                    format!(
+                        "the source filter `{}` could not be decided for {} path(s) ({}); they are taken as kept",
+                        undecided.filter, undecided.paths, undecided.why
+                    )
+                });
             }
+            let dummy = source.kind == SourceKind::Dummy
+                || (deps_only && source.kind != SourceKind::DummyGiven);
             for file in touched {
-                let cause = if deps_only || source.kind == SourceKind::Dummy {
+                let cause = if source.extra_inputs.contains(&file.path) {
+                    Some(RebuildCause::InSource {
+                        file: shown(&file.path, &repository.top),
+                    })
+                } else if dummy {
                     dummy_cause(source, file, repository)
                 } else {
                     source_cause(source, file, repository, &mut touch.approximations)

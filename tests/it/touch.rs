@@ -368,3 +368,45 @@ fn a_file_set_keeping_a_whole_directory_for_one_read_file_is_an_info() {
         "keep only what is read: replace ./core/data with ./core/data/words.txt in the file set"
     );
 }
+
+#[test]
+fn a_given_dummy_src_and_cargo_lock_are_the_deps_only_inputs() {
+    let fixture = repository();
+    edit(&fixture, "flake.nix", |t| {
+        t.replace(
+            "deps = craneLib.buildDepsOnly commonArgs;",
+            "deps = craneLib.buildDepsOnly (commonArgs // { dummySrc = ./nix/dummy; cargoLock = ./nix/Cargo.lock; cargoVendorDir = craneLib.vendorCargoDeps { src = ./.; }; });",
+        )
+    });
+    let lock = std::fs::read_to_string(fixture.root().join("Cargo.lock")).unwrap();
+    edit(&fixture, "nix/Cargo.lock", |_| lock);
+    edit(&fixture, "nix/dummy/src/main.rs", |_| {
+        "fn main() {}\n".into()
+    });
+    git(fixture.dir.path(), &["add", "-A"]);
+    git(fixture.dir.path(), &["commit", "-qm", "a dummy of our own"]);
+
+    // A file of the given dummySrc rebuilds the deps-only derivation, as is.
+    edit(&fixture, "nix/dummy/src/main.rs", |t| {
+        format!("{t}// edited\n")
+    });
+    let report = touch_json(&fixture, &["nix/dummy/src/main.rs"]);
+    assert_eq!(causes(&report, "deps"), ["in-source"]);
+    let approximations = phase(&report, "deps")["approximations"].to_string();
+    assert!(
+        approximations.contains("cargoVendorDir"),
+        "{approximations}"
+    );
+
+    // The lock it is given is an input; the workspace's own manifest no longer reaches it.
+    let report = touch_json(&fixture, &["nix/Cargo.lock"]);
+    assert!(rebuilds(&report, "deps"));
+    assert!(causes(&report, "default").contains(&"inherits".to_string()));
+    // A new feature changes crane's dummy of src, which this deps-only does not use.
+    edit(&fixture, "core/Cargo.toml", |t| {
+        format!("{t}\n[features]\nextra = []\n")
+    });
+    let report = touch_json(&fixture, &["core/Cargo.toml"]);
+    assert!(!rebuilds(&report, "deps"), "{report:#}");
+    assert!(rebuilds(&report, "default"));
+}

@@ -36,6 +36,7 @@ use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
+pub use sources::GivenInputs;
 
 /// How deep evaluation may nest: deeper is an endless recursion, or more than the
 /// evaluator can follow (its stack is sized for this).

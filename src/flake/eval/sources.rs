@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::Evaluator;
 use super::builtins::builtin;
@@ -25,6 +26,15 @@ use crate::source_set::{
 /// thousand paths of a usual filter); well under the evaluation's own budget, so that a
 /// filter never ends the evaluation of the flake.
 const FILTER_STEPS: u64 = super::budget::MAX_STEPS / 2;
+
+/// The inputs a crane call may take besides `src`, as given (unforced).
+pub struct GivenInputs {
+    /// The call is a buildDepsOnly (only it takes `dummySrc`).
+    pub deps_only: bool,
+    pub dummy_src: Option<Thunk>,
+    pub cargo_lock: Option<Thunk>,
+    pub cargo_vendor_dir: Option<Thunk>,
+}
 
 /// crane's `craneLib.fileset.*` functions, by name.
 pub(super) const CRANE_FILESETS: &[&str] = &[
@@ -479,6 +489,73 @@ impl Evaluator {
             text.to_string(),
             Rc::new(SourceExpr::Files(Rc::new(set))),
         )
+    }
+
+    /// A phase's source with the inputs crane takes besides `src` when they are given:
+    /// a buildDepsOnly's `dummySrc` replaces its dummy of `src`; a `cargoLock` path and a
+    /// local `cargoVendorDir`'s files are inputs as they are. What is not a plain path or
+    /// source is said (the set is approximate).
+    pub fn with_given_inputs(
+        &mut self,
+        source: Option<Arc<SourceSet>>,
+        given: &GivenInputs,
+    ) -> Option<SourceSet> {
+        let mut source = source.map(|s| (*s).clone());
+        if let Some(dummy) = given.dummy_src.as_ref().filter(|_| given.deps_only) {
+            let value = self.force(dummy);
+            match self.source_set(&value) {
+                Some(mut set) => {
+                    if set.kind != SourceKind::Dummy {
+                        set.kind = SourceKind::DummyGiven;
+                    }
+                    source = Some(set);
+                }
+                None => {
+                    let source = source.as_mut()?;
+                    source.undecided.push(Undecided {
+                        filter: "dummySrc".into(),
+                        why: format!(
+                            "it is {}, not a local source; taken as crane's dummy of src",
+                            value.type_name()
+                        ),
+                        paths: 0,
+                        example: None,
+                    });
+                }
+            }
+        }
+        let source_mut = source.as_mut()?;
+        for (key, thunk) in [
+            ("cargoLock", &given.cargo_lock),
+            ("cargoVendorDir", &given.cargo_vendor_dir),
+        ] {
+            let Some(thunk) = thunk else {
+                continue;
+            };
+            match self.force(thunk) {
+                Value::Path(path, _) if path.is_file() => source_mut.extra_inputs.push(path),
+                Value::Path(path, _) if path.is_dir() => {
+                    if let Some(tree) = self.tree_of(&path) {
+                        source_mut.extra_inputs.extend(
+                            tree.files_under(&path)
+                                .into_iter()
+                                .map(|(f, _)| path.join(f)),
+                        );
+                    }
+                }
+                Value::Null => {}
+                other => source_mut.undecided.push(Undecided {
+                    filter: key.to_string(),
+                    why: format!(
+                        "it is {}, not a local path: what it reads is not followed",
+                        other.type_name()
+                    ),
+                    paths: 0,
+                    example: None,
+                }),
+            }
+        }
+        source
     }
 
     /// The phase's source as files, when `value` is made from a local directory.
