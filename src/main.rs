@@ -58,6 +58,10 @@ struct TouchArgs {
     /// Compare with this revision: the files are `git diff --name-only REV`.
     #[arg(long, value_name = "REV")]
     since: Option<String>,
+    /// A previous build's target dir: its build scripts' `rerun-if-changed` paths make
+    /// an edit of those files recompile the script's package.
+    #[arg(long, value_name = "DIR")]
+    target_dir: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -619,10 +623,17 @@ fn log_line(line: &str) {
 }
 
 fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = args.target_dir.as_deref().filter(|dir| !dir.is_dir()) {
+        anyhow::bail!(
+            "--target-dir {}: not a directory (give a previous build's target dir)",
+            dir.display()
+        );
+    }
     let loaded = load(&args.source)?;
     let options = cache_miss::TouchOptions {
         files: args.files,
         since: args.since,
+        target_dir: args.target_dir,
     };
     let report = cache_miss::touch(&loaded, &options)?;
     let text = match args.format {

@@ -3,6 +3,7 @@
 
 mod hazards;
 mod layout;
+pub mod reads;
 pub mod source;
 
 pub use layout::outside_path_dependencies;
@@ -92,6 +93,7 @@ pub fn find(input: &FindingsInput) -> Vec<Finding> {
     findings.extend(hazards::build_script_env(input));
     findings.extend(source::unfiltered_source(input));
     findings.extend(source::filter_drops_input(input));
+    findings.extend(source::directory_kept_for_one_file(input));
     findings.sort();
     findings.dedup();
     findings
@@ -124,6 +126,7 @@ pub enum FindingId {
     RootPackageAndWorkspace,
     SelectionMismatch,
     SrcFilterDropsInput,
+    SrcKeepsDirectory,
     SrcNotFiltered,
 }
 
@@ -141,6 +144,7 @@ impl FindingId {
             FindingId::RootPackageAndWorkspace => "root-package-and-workspace",
             FindingId::SelectionMismatch => "selection-mismatch",
             FindingId::SrcFilterDropsInput => "src-filter-drops-input",
+            FindingId::SrcKeepsDirectory => "src-keeps-directory",
             FindingId::SrcNotFiltered => "src-not-filtered",
         }
     }

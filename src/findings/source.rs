@@ -2,10 +2,11 @@
 //! filter (`cleanCargoSource`) that drops files the build reads.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use super::reads::{ReadKind, Reader, files_read};
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
+use crate::phase::{AttrValue, CraneFunction, Phase};
 use crate::source_set::{SourceKind, SourceSet};
 
 /// How a phase's `src` expression filters the source.
@@ -121,6 +122,7 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     }
     let names: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
     let src = src_text(first).unwrap_or_default();
+    let fix = cargo_only_fix(input.source_root, &read);
     Some(finding(
         FindingId::SrcNotFiltered,
         Severity::Warning,
@@ -131,7 +133,7 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
             unused.len(),
             group_by_top_level(&unused)
         ),
-        "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string(),
+        fix,
     ))
 }
 
@@ -181,7 +183,7 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
     phases.dedup();
     let files: Vec<PathBuf> = unread.keys().cloned().collect();
     let fix = if unfiltered {
-        "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string()
+        cargo_only_fix(input.source_root, &read)
     } else {
         format!(
             "leave them out of the source: lib.fileset.difference <the file set> (lib.fileset.unions [ {} ])",
@@ -259,6 +261,7 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     let src = src_text(phase).unwrap_or_default();
     files_read_by_build(input)
         .into_iter()
+        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
         .filter(|(file, _)| !cargo_filter_keeps(file))
         .map(|(file, reader)| {
             finding(
@@ -285,7 +288,7 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
     let read = files_read_by_build(input);
     let mut findings = Vec::new();
     for (phase, source) in evaluated_phases(input) {
-        for (file, reader) in &read {
+        for (file, reader) in read.iter().filter(|(_, r)| r.kind != ReadKind::Runtime) {
             let absolute = input.source_root.join(file);
             // A name that is no file of the workspace is generated, or not a path at all.
             let listed = absolute.is_file();
@@ -318,236 +321,140 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
     findings
 }
 
-/// Who reads a file: the code and where it is (the file relative to the source root).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reader {
-    pub code: String,
-    pub location: SourceLocation,
-}
-
-/// Files (relative to the source root) that local crates read at build time, with the
-/// first code that reads each.
-fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
-    let mut read = BTreeMap::new();
-    if let Some(target_dir) = input.target_dir {
-        read.extend(files_watched_by_build_scripts(input, target_dir));
-    }
-    read.extend(files_named_in_code(input.metadata, input.source_root));
-    read
-}
-
-/// Files (relative to `source_root`) that local crates name in their code for the build
-/// to read (`include_str!`, `include_bytes!`, `#[path]`, a build script's literal
-/// `rerun-if-changed`), with the first code naming each and where.
-pub fn files_named_in_code(
-    metadata: &cargo_metadata::Metadata,
-    source_root: &Path,
-) -> BTreeMap<PathBuf, Reader> {
-    let mut read = BTreeMap::new();
-    for package in metadata.packages.iter().filter(|p| p.source.is_none()) {
-        let Some(package_dir) = package
-            .manifest_path
-            .parent()
-            .map(|d| d.as_std_path().to_path_buf())
-        else {
+/// `src-keeps-directory`: a filter keeps every file of a directory while the build reads
+/// only some of them (`include_str!` of one data file of many): an edit of any other
+/// rebuilds the phases for nothing.
+pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
+    let read = files_read_by_build(input);
+    // (directory, files read in it) -> (other files, phases).
+    let mut kept: BTreeMap<(PathBuf, Vec<PathBuf>), (Vec<PathBuf>, Vec<String>)> = BTreeMap::new();
+    for (phase, source) in evaluated_phases(input) {
+        if source.kind != SourceKind::Filtered || source.is_approximate() {
             continue;
-        };
-        let build_script = package
-            .targets
+        }
+        let in_set = |file: &Path| source.contains(&input.source_root.join(file));
+        let directories: std::collections::BTreeSet<&Path> = read
             .iter()
-            .find(|t| t.is_custom_build())
-            .map(|t| t.src_path.as_std_path().to_path_buf());
-        for file in rust_files(&package_dir) {
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            .filter(|(file, r)| r.kind != ReadKind::Runtime && in_set(file))
+            .filter_map(|(file, _)| file.parent())
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .collect();
+        for dir in directories {
+            let listed: Vec<PathBuf> = source
+                .files
+                .iter()
+                .filter_map(|f| {
+                    source
+                        .root
+                        .join(f)
+                        .strip_prefix(input.source_root)
+                        .ok()
+                        .map(Path::to_path_buf)
+                })
+                .filter(|f| f.starts_with(dir))
+                .collect();
+            let whole = listed.len() == files_on_disk_under(&input.source_root.join(dir));
+            let (reads, others): (Vec<PathBuf>, Vec<PathBuf>) = listed
+                .into_iter()
+                .filter(|f| !cargo_filter_keeps(f))
+                .partition(|f| read.contains_key(f));
+            if !whole || reads.is_empty() || others.is_empty() {
                 continue;
-            };
-            let is_build_script = build_script.as_deref() == Some(file.as_path());
-            for (line, code, path, base) in references(&text, is_build_script) {
-                let base_dir = match base {
-                    Base::File => file.parent().unwrap_or(&package_dir).to_path_buf(),
-                    Base::Package => package_dir.clone(),
-                };
-                let target = normalize(&base_dir.join(path));
-                let (Ok(relative), Ok(reader_file)) = (
-                    target.strip_prefix(source_root),
-                    file.strip_prefix(source_root),
-                ) else {
-                    continue;
-                };
-                read.entry(relative.to_path_buf()).or_insert(Reader {
-                    code,
-                    location: SourceLocation::line(reader_file.display().to_string(), line),
-                });
             }
+            let entry = kept.entry((dir.to_path_buf(), reads)).or_default();
+            entry.0 = others;
+            entry.1.push(format!("`{}`", phase.name));
         }
     }
-    read
-}
-
-/// `cargo:rerun-if-changed` paths in a previous build's build-script outputs of local
-/// packages (what the scripts really watched, including paths they computed).
-fn files_watched_by_build_scripts(
-    input: &FindingsInput,
-    target_dir: &Path,
-) -> BTreeMap<PathBuf, Reader> {
-    let mut read = BTreeMap::new();
-    let local_dirs: BTreeMap<String, PathBuf> = input
-        .metadata
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-        .filter_map(|p| {
-            Some((
-                p.name.replace('-', "_"),
-                p.manifest_path.parent()?.as_std_path().to_path_buf(),
-            ))
-        })
-        .collect();
-    for (package, output) in super::hazards::build_script_outputs(target_dir) {
-        let Some(package_dir) = local_dirs.get(&package.replace('-', "_")) else {
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(&output) else {
-            continue;
-        };
-        for line in text.lines() {
-            let Some(path) = line
-                .strip_prefix("cargo:rerun-if-changed=")
-                .or_else(|| line.strip_prefix("cargo::rerun-if-changed="))
-            else {
-                continue;
-            };
-            let target = normalize(&package_dir.join(path.trim()));
-            let Ok(relative) = target.strip_prefix(input.source_root) else {
-                continue;
-            };
-            let script = package_dir.join("build.rs");
-            let location = SourceLocation::file(
-                script
-                    .strip_prefix(input.source_root)
-                    .unwrap_or(&script)
-                    .display()
-                    .to_string(),
-            );
-            read.entry(relative.to_path_buf()).or_insert(Reader {
-                code: format!(
-                    "cargo:rerun-if-changed={} (in the build script's output)",
-                    path.trim()
+    kept.into_iter()
+        .map(|((dir, reads), (others, phases))| {
+            let shown: Vec<String> = reads.iter().map(|f| f.display().to_string()).collect();
+            let paths: Vec<String> = reads.iter().map(|f| format!("./{}", f.display())).collect();
+            finding(
+                FindingId::SrcKeepsDirectory,
+                Severity::Info,
+                None,
+                format!(
+                    "the src of {} keeps all of {}/, but the build reads only {}: editing any of the other {} file{} there ({}) rebuilds {} for nothing",
+                    and_list(&phases),
+                    dir.display(),
+                    and_list(&shown),
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" },
+                    group_by_top_level(&others.iter().map(|f| f.strip_prefix(&dir).unwrap_or(f).to_path_buf()).collect::<Vec<_>>()),
+                    if phases.len() == 1 { "it" } else { "them" },
                 ),
-                location,
-            });
-        }
-    }
-    read
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    ignore::WalkBuilder::new(dir)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != "target")
-        .build()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
-        .map(|e| e.path().to_path_buf())
+                format!(
+                    "keep only what is read: replace ./{} with {} in the file set",
+                    dir.display(),
+                    paths.join(" ")
+                ),
+            )
+        })
         .collect()
 }
 
-/// What a referenced path is relative to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Base {
-    /// The directory of the file that names it (`include_str!`, `#[path]`).
-    File,
-    /// The package root (`concat!(env!("CARGO_MANIFEST_DIR"), ...)`, build scripts).
-    Package,
+/// How many files the directory holds (what a filter keeping all of it keeps, untracked
+/// files aside).
+fn files_on_disk_under(dir: &Path) -> usize {
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .count()
 }
 
-/// `(line, code, path, base)` for every file a Rust source names for the build to read.
-fn references(text: &str, is_build_script: bool) -> Vec<(usize, String, String, Base)> {
-    let mut found = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("//") {
-            continue;
-        }
-        for macro_name in ["include_str!(", "include_bytes!("] {
-            let mut rest = line;
-            while let Some(at) = rest.find(macro_name) {
-                let args = rest[at + macro_name.len()..].trim_start();
-                let (path, base) = match args.strip_prefix("concat!(env!(\"CARGO_MANIFEST_DIR\"),")
-                {
-                    Some(after) => (
-                        first_literal(after).map(|p| p.trim_start_matches('/').to_string()),
-                        Base::Package,
-                    ),
-                    None => (
-                        args.starts_with('"').then(|| first_literal(args)).flatten(),
-                        Base::File,
-                    ),
-                };
-                if let Some(path) = path {
-                    found.push((
-                        i + 1,
-                        format!(
-                            "{}\"{path}\")",
-                            macro_name.trim_end_matches('(').to_string() + "("
-                        ),
-                        path,
-                        base,
-                    ));
-                }
-                rest = &rest[at + macro_name.len()..];
-            }
-        }
-        if let Some(attr) = trimmed.strip_prefix("#[path") {
-            if let Some(path) = attr.trim_start().strip_prefix('=').and_then(first_literal) {
-                if !path.ends_with(".rs") {
-                    found.push((i + 1, format!("#[path = \"{path}\"]"), path, Base::File));
-                }
-            }
-        }
-        if is_build_script {
-            const MARKER: &str = "rerun-if-changed=";
-            if let Some(at) = line.find(MARKER) {
-                let after = &line[at + MARKER.len()..];
-                let path: String = after
-                    .chars()
-                    .take_while(|c| *c != '"' && *c != '{')
-                    .collect();
-                if !path.is_empty() && after[path.len()..].starts_with('"') {
-                    found.push((
-                        i + 1,
-                        format!("cargo:rerun-if-changed={path}"),
-                        path,
-                        Base::Package,
-                    ));
-                }
-            }
-        }
+/// Files (relative to the source root) that local crates read, at build time or, when a
+/// phase runs tests, at run time.
+fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
+    let tests_run = input.phases().any(runs_tests);
+    files_read(
+        input.metadata,
+        input.source_root,
+        input.target_dir,
+        tests_run,
+    )
+}
+
+/// Whether a phase runs tests (`cargo test`, nextest, tarpaulin, llvm-cov), where the
+/// tests may read files of their package.
+fn runs_tests(phase: &Phase) -> bool {
+    phase.commands.iter().any(|command| {
+        command
+            .args
+            .iter()
+            .any(|arg| matches!(arg.as_str(), "test" | "nextest" | "tarpaulin" | "llvm-cov"))
+    })
+}
+
+/// The fix for an unfiltered source: crane's cargo filter, unless the build reads files it
+/// drops; then a file set with them (what the code names: the file, or its directory).
+fn cargo_only_fix(source_root: &Path, read: &BTreeMap<PathBuf, Reader>) -> String {
+    let mut named: Vec<&Path> = read
+        .iter()
+        .filter(|(file, _)| !cargo_filter_keeps(file) && source_root.join(file).is_file())
+        .map(|(_, reader)| reader.named.as_path())
+        .filter(|named| source_root.join(named).exists())
+        .collect();
+    named.sort();
+    named.dedup();
+    let outermost: Vec<String> = named
+        .iter()
+        .filter(|path| {
+            !named
+                .iter()
+                .any(|other| other != *path && path.starts_with(other))
+        })
+        .map(|path| format!("./{}", path.display()))
+        .collect();
+    if outermost.is_empty() {
+        return "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string();
     }
-    found
-}
-
-/// The first string literal at the start of `text` (after whitespace), without escapes.
-fn first_literal(text: &str) -> Option<String> {
-    let body = text.trim_start().strip_prefix('"')?;
-    let end = body.find('"')?;
-    let literal = &body[..end];
-    (!literal.contains('\\')).then(|| literal.to_string())
-}
-
-/// `a/b/../c` → `a/c`, without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
+    format!(
+        "src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) {} ]; }}; (cleanCargoSource alone would leave out files the build reads)",
+        outermost.join(" ")
+    )
 }
 
 #[cfg(test)]
@@ -609,36 +516,5 @@ mod tests {
         ] {
             assert!(!cargo_filter_keeps(Path::new(dropped)), "{dropped}");
         }
-    }
-
-    #[test]
-    fn finds_files_named_for_the_build() {
-        let text = "const A: &str = include_str!(\"../data/a.json\");\n\
-                    // include_str!(\"commented.txt\")\n\
-                    static B: &[u8] = include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/assets/b.bin\"));\n\
-                    #[path = \"gen/c.in\"]\nmod c;\n";
-        let refs = references(text, false);
-        let paths: Vec<(&str, Base)> = refs.iter().map(|(_, _, p, b)| (p.as_str(), *b)).collect();
-        assert_eq!(
-            paths,
-            [
-                ("../data/a.json", Base::File),
-                ("assets/b.bin", Base::Package),
-                ("gen/c.in", Base::File)
-            ]
-        );
-        assert_eq!(refs[0].0, 1);
-        let build = "fn main() { println!(\"cargo:rerun-if-changed=proto/api.proto\"); println!(\"cargo:rerun-if-changed={}\", x); }";
-        let refs = references(build, true);
-        assert_eq!(refs.len(), 1);
-        assert_eq!(refs[0].2, "proto/api.proto");
-    }
-
-    #[test]
-    fn normalizes_parent_components() {
-        assert_eq!(
-            normalize(Path::new("/w/app/src/../data/a.json")),
-            PathBuf::from("/w/app/data/a.json")
-        );
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::tree::EntryType;
 
@@ -36,6 +37,114 @@ pub enum KnownFilter {
     /// nixpkgs `lib.sources.sourceFilesBySuffices`: directories, and files whose name ends
     /// with one of the suffixes.
     Suffices(Vec<String>),
+    /// numtide `nix-filter { root; include; exclude; }`: a path is kept when an include
+    /// matcher matches it (asked with `matchParents`) and no exclude matcher does.
+    NixFilter {
+        include: Vec<Matcher>,
+        exclude: Vec<Matcher>,
+    },
+}
+
+/// A numtide `nix-filter` matcher, with paths relative to the filter's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matcher {
+    /// A path or string given as a matcher (`_toMatcher`): the directory and everything in
+    /// it, or the file alone. `None`: outside the root (it matches nothing).
+    Path {
+        path: Option<PathBuf>,
+        is_dir: bool,
+    },
+    /// `inDirectory dir`: the directory and everything in it, without its parents.
+    InDirectory(Option<PathBuf>),
+    /// `matchExt ext`: the path ends with `.ext`.
+    Ext(String),
+    /// `matchName name`: the base name is `name`.
+    Name(String),
+    /// `isDirectory`.
+    IsDirectory,
+    And(Box<Matcher>, Box<Matcher>),
+    Or(Box<Matcher>, Box<Matcher>),
+    /// Matches nothing (`traceUnmatched`, the empty default of `exclude`).
+    Never,
+    /// Matches everything (the default `include`).
+    Always,
+    /// A matcher the evaluator cannot apply natively (a user's `args: path: type: …`).
+    Unknown(String),
+}
+
+impl Matcher {
+    /// Whether it matches `relative` of type `kind`; `None` when it cannot be known.
+    /// `match_parents`: a path matcher also matches the directories above its path (so
+    /// that Nix's walk reaches it), as nix-filter asks include matchers.
+    pub fn matches(&self, relative: &Path, kind: EntryType, match_parents: bool) -> Option<bool> {
+        let is_dir = kind == EntryType::Directory;
+        Some(match self {
+            Matcher::Path { path: None, .. } | Matcher::InDirectory(None) | Matcher::Never => false,
+            Matcher::Always => true,
+            Matcher::Path {
+                path: Some(path),
+                is_dir: path_is_dir,
+            } => {
+                let own = if *path_is_dir {
+                    relative.starts_with(path)
+                } else {
+                    relative == path
+                };
+                own || (match_parents && is_dir && path.starts_with(relative) && path != relative)
+            }
+            Matcher::InDirectory(Some(dir)) => relative.starts_with(dir),
+            Matcher::Ext(ext) => {
+                let text = relative.to_string_lossy();
+                text.len() > ext.len() && text.ends_with(ext.as_str()) && {
+                    let at = text.len() - ext.len() - 1;
+                    text.as_bytes()[at] == b'.'
+                }
+            }
+            Matcher::Name(name) => base_name(relative) == name,
+            Matcher::IsDirectory => is_dir,
+            Matcher::And(a, b) => {
+                let (a, b) = (
+                    a.matches(relative, kind, match_parents),
+                    b.matches(relative, kind, match_parents),
+                );
+                match (a, b) {
+                    (Some(false), _) | (_, Some(false)) => false,
+                    (Some(true), Some(true)) => true,
+                    _ => return None,
+                }
+            }
+            Matcher::Or(a, b) => {
+                let (a, b) = (
+                    a.matches(relative, kind, match_parents),
+                    b.matches(relative, kind, match_parents),
+                );
+                match (a, b) {
+                    (Some(true), _) | (_, Some(true)) => true,
+                    (Some(false), Some(false)) => false,
+                    _ => return None,
+                }
+            }
+            Matcher::Unknown(_) => return None,
+        })
+    }
+}
+
+/// `builtins.any (f: f path type) matchers`, where a matcher may be unknown.
+fn any_matches(
+    matchers: &[Matcher],
+    relative: &Path,
+    kind: EntryType,
+    match_parents: bool,
+) -> Option<bool> {
+    let mut known = Some(false);
+    for matcher in matchers {
+        match matcher.matches(relative, kind, match_parents) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => known = None,
+        }
+    }
+    known
 }
 
 impl KnownFilter {
@@ -60,6 +169,15 @@ impl KnownFilter {
             KnownFilter::Suffices(suffixes) => Decision::of(
                 kind == EntryType::Directory || suffixes.iter().any(|s| base.ends_with(s.as_str())),
             ),
+            KnownFilter::NixFilter { include, exclude } => {
+                let included = any_matches(include, relative, kind, true);
+                let excluded = any_matches(exclude, relative, kind, false);
+                match (included, excluded) {
+                    (Some(false), _) | (_, Some(true)) => Decision::Drop,
+                    (Some(true), Some(false)) => Decision::Keep,
+                    _ => Decision::Undecided,
+                }
+            }
         }
     }
 }
@@ -112,21 +230,27 @@ pub fn nix_match(regex: &str, text: &str) -> Option<bool> {
     nix_regex(regex).map(|re| re.is_match(text))
 }
 
-/// A Nix regular expression as a `regex` one anchored at both ends.
-pub fn nix_regex(regex: &str) -> Option<regex::Regex> {
+/// A Nix regular expression as a `regex` one anchored at both ends. Shared, not cloned:
+/// a clone of a `Regex` starts with empty match caches, which cost more than the match.
+pub fn nix_regex(regex: &str) -> Option<Rc<regex::Regex>> {
     thread_local! {
         // A filter calls `builtins.match` with the same expression for every path.
-        static COMPILED: std::cell::RefCell<HashMap<String, Option<regex::Regex>>> =
+        static COMPILED: std::cell::RefCell<HashMap<String, Option<Rc<regex::Regex>>>> =
             std::cell::RefCell::new(HashMap::new());
     }
     COMPILED.with(|compiled| {
+        if let Some(known) = compiled.borrow().get(regex) {
+            return known.clone();
+        }
+        // Character classes POSIX has and the regex crate spells alike ([[:alpha:]])
+        // work; back-references do not exist in either.
+        let made = regex::Regex::new(&format!("^(?:{regex})$"))
+            .ok()
+            .map(Rc::new);
         compiled
             .borrow_mut()
-            .entry(regex.to_string())
-            // Character classes POSIX has and the regex crate spells alike ([[:alpha:]])
-            // work; back-references do not exist in either.
-            .or_insert_with(|| regex::Regex::new(&format!("^(?:{regex})$")).ok())
-            .clone()
+            .insert(regex.to_string(), made.clone());
+        made
     })
 }
 
@@ -142,54 +266,66 @@ pub struct Walked {
 }
 
 /// Applies `decide` to `files` (relative to the source root, sorted) the way Nix copies a
-/// filtered path: each directory is asked first, and a rejected one is not entered.
+/// filtered path: each directory is asked first, and a rejected one is not entered. The
+/// files of a directory are contiguous in sorted order, so the open directories are a
+/// stack: each directory is asked once.
 pub fn walk(
     files: &[(PathBuf, EntryType)],
     mut decide: impl FnMut(&Path, EntryType) -> Decision,
 ) -> Walked {
-    let mut walked = Walked::default();
-    let mut dirs: HashMap<PathBuf, bool> = HashMap::new();
+    let mut kept_files = Vec::new();
+    let mut kept_dirs = Vec::new();
+    let mut undecided = Vec::new();
+    // The directories entered above the current file: (path, kept).
+    let mut open: Vec<(PathBuf, bool)> = Vec::new();
     for (file, kind) in files {
-        let mut open = true;
-        let mut dir = PathBuf::new();
-        let components: Vec<_> = file.components().collect();
-        for component in &components[..components.len().saturating_sub(1)] {
-            dir.push(component);
-            let kept = match dirs.get(&dir) {
-                Some(kept) => *kept,
-                None => {
-                    let decision = decide(&dir, EntryType::Directory);
-                    if decision == Decision::Undecided {
-                        walked.undecided.push(dir.clone());
-                    }
-                    let kept = decision != Decision::Drop;
-                    dirs.insert(dir.clone(), kept);
-                    if kept {
-                        walked.dirs.insert(dir.clone());
-                    }
-                    kept
+        let parent = file.parent().unwrap_or(Path::new(""));
+        while open.last().is_some_and(|(dir, _)| !parent.starts_with(dir)) {
+            open.pop();
+        }
+        let mut inside = open.last().is_none_or(|(_, kept)| *kept);
+        if inside {
+            let depth = open.len();
+            for dir in parent
+                .ancestors()
+                .take_while(|d| !d.as_os_str().is_empty())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .skip(depth)
+            {
+                let decision = decide(dir, EntryType::Directory);
+                if decision == Decision::Undecided {
+                    undecided.push(dir.to_path_buf());
                 }
-            };
-            if !kept {
-                open = false;
-                break;
+                let kept = decision != Decision::Drop;
+                if kept {
+                    kept_dirs.push(dir.to_path_buf());
+                }
+                open.push((dir.to_path_buf(), kept));
+                if !kept {
+                    inside = false;
+                    break;
+                }
             }
         }
-        if !open {
+        if !inside {
             continue;
         }
         match decide(file, *kind) {
-            Decision::Keep => {
-                walked.files.insert(file.clone());
-            }
+            Decision::Keep => kept_files.push(file.clone()),
             Decision::Undecided => {
-                walked.undecided.push(file.clone());
-                walked.files.insert(file.clone());
+                undecided.push(file.clone());
+                kept_files.push(file.clone());
             }
             Decision::Drop => {}
         }
     }
-    walked
+    Walked {
+        files: kept_files.into_iter().collect(),
+        dirs: kept_dirs.into_iter().collect(),
+        undecided,
+    }
 }
 
 #[cfg(test)]

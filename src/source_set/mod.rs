@@ -28,6 +28,8 @@ pub enum SourceKind {
     Filtered,
     /// crane's `mkDummySrc` of a source.
     Dummy,
+    /// A buildDepsOnly's `dummySrc` given as a plain source: every file of it is an input.
+    DummyGiven,
 }
 
 /// A part of a source the evaluator could not decide: the filter as written and the paths
@@ -57,6 +59,9 @@ pub struct SourceSet {
     pub dirs: Arc<BTreeSet<PathBuf>>,
     /// Non-empty: the set is approximate.
     pub undecided: Vec<Undecided>,
+    /// Files outside the set that are inputs of the derivation as they are (a
+    /// `cargoLock = ./nix/Cargo.lock;`, the files of a local `cargoVendorDir`), absolute.
+    pub extra_inputs: Vec<PathBuf>,
 }
 
 impl SourceSet {
@@ -76,6 +81,7 @@ impl SourceSet {
             files: Arc::new(walked.files),
             dirs: Arc::new(walked.dirs),
             undecided: Vec::new(),
+            extra_inputs: Vec::new(),
         }
     }
 

@@ -2,7 +2,6 @@
 //! knows (tracked and staged; untracked files are not in a git flake's source); otherwise
 //! every file of the directory.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,7 +59,7 @@ impl SourceTree {
         let output = Command::new("git")
             .arg("-C")
             .arg(top)
-            .args(["ls-files", "-z", "--cached", "--full-name"])
+            .args(["ls-files", "-z", "--cached", "--stage", "--full-name"])
             .output()
             .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
         if !output.status.success() {
@@ -70,21 +69,14 @@ impl SourceTree {
                 String::from_utf8_lossy(&output.stderr).trim()
             );
         }
-        let mut seen = BTreeSet::new();
-        let files = output
+        let mut files: Vec<(PathBuf, EntryType)> = output
             .stdout
             .split(|b| *b == 0)
-            .filter(|name| !name.is_empty())
-            .map(|name| PathBuf::from(String::from_utf8_lossy(name).into_owned()))
-            // A file in conflict is listed once per stage.
-            .filter(|path| seen.insert(path.clone()))
-            .map(|path| {
-                let kind = entry_type(&top.join(&path));
-                (path, kind)
-            })
-            // A submodule is listed as a directory; Nix leaves it empty without `submodules`.
-            .filter(|(_, kind)| *kind != EntryType::Directory)
+            .filter_map(staged_entry)
             .collect();
+        // Sorted as paths (git sorts bytes); a file in conflict is listed once per stage.
+        files.sort();
+        files.dedup_by(|a, b| a.0 == b.0);
         Ok(SourceTree {
             root: top.to_path_buf(),
             listing: Listing::Git,
@@ -138,6 +130,22 @@ impl SourceTree {
     }
 }
 
+/// `MODE OBJECT STAGE\tPATH` of `git ls-files --stage`: the path and what the mode says
+/// it is. A submodule (mode 160000) is left out: Nix leaves it empty without `submodules`.
+fn staged_entry(line: &[u8]) -> Option<(PathBuf, EntryType)> {
+    let tab = line.iter().position(|b| *b == b'\t')?;
+    let (info, path) = (&line[..tab], &line[tab + 1..]);
+    let kind = match info.split(|b| *b == b' ').next()? {
+        b"160000" => return None,
+        b"120000" => EntryType::Symlink,
+        _ => EntryType::Regular,
+    };
+    Some((
+        PathBuf::from(String::from_utf8_lossy(path).into_owned()),
+        kind,
+    ))
+}
+
 /// Every entry below `dir`, without following symlinks.
 fn walk(dir: &Path) -> impl Iterator<Item = std::io::Result<ignore::DirEntry>> {
     ignore::WalkBuilder::new(dir)
@@ -148,13 +156,20 @@ fn walk(dir: &Path) -> impl Iterator<Item = std::io::Result<ignore::DirEntry>> {
         .map(|e| e.map_err(std::io::Error::other))
 }
 
-fn entry_type(path: &Path) -> EntryType {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => EntryType::Symlink,
-        Ok(meta) if meta.is_dir() => EntryType::Directory,
-        // A file deleted in the working tree but still in the index is still listed.
-        _ => EntryType::Regular,
+/// `a/b/../c` → `a/c`, `a/./b/` → `a/b`, without touching the file system (Nix's
+/// canonical paths).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
     }
+    out
 }
 
 /// The top level of the git work tree holding `dir`, if any.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::cargo::run::run_parallel;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::DiffGraph;
+use crate::findings::reads::{ReadKind, Reader, all_reads};
 use crate::input::LoadedPhases;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
@@ -33,6 +34,8 @@ use git::Repository;
 pub struct TouchOptions {
     pub files: Vec<PathBuf>,
     pub since: Option<String>,
+    /// A previous build's target dir, whose build-script outputs say what they watch.
+    pub target_dir: Option<PathBuf>,
 }
 
 /// The answer of `cache-miss touch`. Produced by [`touch`].
@@ -128,7 +131,7 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
         .collect();
     inherit_rebuilds(set, &mut phases);
     if phases.iter().any(|p| p.rebuilds) {
-        recompiles(loaded, &touched, &repository, &mut phases)?;
+        recompiles(loaded, options, &touched, &repository, &mut phases)?;
     }
     Ok(TouchReport {
         workspace_root: root.display().to_string(),
@@ -206,14 +209,24 @@ fn own_causes(
     let deps_only = phase.function == CraneFunction::BuildDepsOnly;
     match phase.source.as_deref() {
         Some(source) => {
-            if let Some(undecided) = source.undecided.first() {
-                touch.approximations.push(format!(
-                    "the source filter `{}` could not be decided for {} path(s) ({}); they are taken as kept",
-                    undecided.filter, undecided.paths, undecided.why
-                ));
+            for undecided in &source.undecided {
+                touch.approximations.push(if undecided.paths == 0 {
+                    format!("`{}`: {}", undecided.filter, undecided.why)
+                } else {
+                    format!(
+                        "the source filter `{}` could not be decided for {} path(s) ({}); they are taken as kept",
+                        undecided.filter, undecided.paths, undecided.why
+                    )
+                });
             }
+            let dummy = source.kind == SourceKind::Dummy
+                || (deps_only && source.kind != SourceKind::DummyGiven);
             for file in touched {
-                let cause = if deps_only || source.kind == SourceKind::Dummy {
+                let cause = if source.extra_inputs.contains(&file.path) {
+                    Some(RebuildCause::InSource {
+                        file: shown(&file.path, &repository.top),
+                    })
+                } else if dummy {
                     dummy_cause(source, file, repository)
                 } else {
                     source_cause(source, file, repository, &mut touch.approximations)
@@ -366,6 +379,7 @@ fn inherit_rebuilds(set: &PhaseSet, phases: &mut [PhaseTouch]) {
 /// Fills in what cargo recompiles in each rebuilt phase.
 fn recompiles(
     loaded: &LoadedPhases,
+    options: &TouchOptions,
     touched: &[Touched],
     repository: &Repository,
     phases: &mut [PhaseTouch],
@@ -374,7 +388,12 @@ fn recompiles(
     let set = &loaded.phases;
     let plans = plan_phases(set);
     let (graphs, metadata) = resolve(&runner, &plans.invocations)?;
-    let owners = owning_packages(&metadata, &loaded.source_root, touched);
+    let owners = owning_packages(
+        &metadata,
+        &loaded.source_root,
+        options.target_dir.as_deref(),
+        touched,
+    );
     for (i, touch) in phases.iter_mut().enumerate() {
         if !touch.rebuilds {
             continue;
@@ -429,13 +448,24 @@ fn resolve(
     Ok((graphs, metadata))
 }
 
-/// `(name, version)` of the local packages that own a touched file (by manifest
-/// directory) or read it (`include_str!`, `include_bytes!`, `#[path]`).
+/// Which units of a local package an edit reaches first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reached {
+    /// Every unit of the package: the file is in its directory, or rustc includes it.
+    Package,
+    /// Its build script's run: the script watches the file (`rerun-if-changed`).
+    BuildScriptRun,
+}
+
+/// `(name, version, reached)` of the local packages that own a touched file (by manifest
+/// directory), include it (`include_str!`, `include_bytes!`, `#[path]`) or whose build
+/// script watches it (a literal `rerun-if-changed`, or a previous build's output).
 fn owning_packages(
     metadata: &cargo_metadata::Metadata,
     root: &Path,
+    target_dir: Option<&Path>,
     touched: &[Touched],
-) -> BTreeSet<(String, String)> {
+) -> BTreeSet<(String, String, Reached)> {
     let local: Vec<(PathBuf, (String, String))> = metadata
         .packages
         .iter()
@@ -445,37 +475,50 @@ fn owning_packages(
             Some((dir, (p.name.to_string(), p.version.to_string())))
         })
         .collect();
-    let owner = |path: &Path| {
+    let owner = |path: &Path, reached: Reached| {
         local
             .iter()
             .filter(|(dir, _)| path.starts_with(dir))
             .max_by_key(|(dir, _)| dir.components().count())
-            .map(|(_, id)| id.clone())
+            .map(|(_, (name, version))| (name.clone(), version.clone(), reached))
     };
-    let readers = crate::findings::source::files_named_in_code(metadata, root);
+    let readers: Vec<(PathBuf, Reader)> = all_reads(metadata, root, target_dir, false)
+        .into_iter()
+        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
+        .collect();
     let mut owners = BTreeSet::new();
     for file in touched {
-        owners.extend(owner(&file.path));
+        owners.extend(owner(&file.path, Reached::Package));
         let Ok(relative) = file.path.strip_prefix(root) else {
             continue;
         };
-        if let Some(reader) = readers.get(relative) {
-            owners.extend(owner(&root.join(&reader.location.file)));
+        for (_, reader) in readers.iter().filter(|(read, _)| read == relative) {
+            let reached = match reader.kind {
+                ReadKind::BuildScript => Reached::BuildScriptRun,
+                _ => Reached::Package,
+            };
+            owners.extend(owner(&root.join(&reader.location.file), reached));
         }
     }
     owners
 }
 
-/// The local units of the owners and every unit above them, as labels.
-fn above_owners(graphs: &[&DiffGraph], owners: &BTreeSet<(String, String)>) -> Vec<String> {
+/// The units the owners reach and every unit above them, as labels.
+fn above_owners(
+    graphs: &[&DiffGraph],
+    owners: &BTreeSet<(String, String, Reached)>,
+) -> Vec<String> {
     let mut labels = BTreeSet::new();
     for graph in graphs {
         let mut marked: Vec<bool> = graph
             .units
             .iter()
             .map(|u| {
-                u.local
-                    && owners.contains(&(u.key.pkg_id.name.clone(), u.key.pkg_id.version.clone()))
+                let (name, version) = (u.key.pkg_id.name.clone(), u.key.pkg_id.version.clone());
+                let package = owners.contains(&(name.clone(), version.clone(), Reached::Package));
+                let script = owners.contains(&(name, version, Reached::BuildScriptRun))
+                    && u.key.mode == "run-custom-build";
+                u.local && (package || script)
             })
             .collect();
         loop {

@@ -352,3 +352,27 @@ cargoArtifacts = "deps"
         "nextest keeps crane's doCheck = true: {found:?}"
     );
 }
+
+#[test]
+fn files_read_through_the_manifest_dir_and_by_tests_are_not_unread() {
+    let found = findings(&Fixture::new("finding-manifest-dir-reads"), &[]);
+    assert_finding(
+        &found,
+        "src-not-filtered",
+        Some("flake.nix:13"),
+        &["3 files", "README.md", "docs/ (1 file)", "flake.nix"],
+        "(craneLib.fileset.commonCargoSources ./.) ./checker/src/snapshots ./checker/src/templates/summary.md.hbs ./checker/tests/data ]",
+    );
+    let message = found[0]["message"].as_str().unwrap();
+    for read in ["templates", "tests", "snapshots", "expected.txt"] {
+        assert!(!message.contains(read), "{read} is read: {message}");
+    }
+    assert!(
+        !found[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("cleanCargoSource ./."),
+        "cleanCargoSource alone drops the templates: {}",
+        found[0]
+    );
+}

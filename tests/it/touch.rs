@@ -10,7 +10,12 @@ use crate::common::{Fixture, cache_miss, phase};
 
 /// The fixture (and the registry beside it) committed in a fresh repository.
 fn repository() -> Fixture {
-    let fixture = Fixture::new("touch");
+    repository_of("touch")
+}
+
+/// The fixture `name` committed in a fresh repository.
+fn repository_of(name: &str) -> Fixture {
+    let fixture = Fixture::new(name);
     git(fixture.dir.path(), &["init", "-q"]);
     git(fixture.dir.path(), &["add", "-A"]);
     git(fixture.dir.path(), &["commit", "-qm", "base"]);
@@ -289,4 +294,119 @@ fn source_findings_come_from_the_evaluated_sets() {
             .filter(|f| f["id"] == "src-filter-drops-input")
             .all(|f| f["location"] == "core/src/lib.rs:2")
     );
+}
+
+#[test]
+fn a_path_a_build_script_watched_recompiles_its_package_with_a_target_dir() {
+    let fixture = repository_of("touch-build-script");
+    edit(&fixture, "schema/api.txt", |t| {
+        format!("{t}type Mutation\n")
+    });
+    // Without a previous build nothing says the build script reads it.
+    let report = touch_json(&fixture, &[]);
+    assert!(rebuilds(&report, "default"));
+    assert!(recompiles(&report, "default").is_empty(), "{report:#}");
+    // The previous build's output names the file the script computed.
+    let target = tempfile::tempdir().unwrap();
+    let build = target.path().join("release/build/gen-0123abcd");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(
+        build.join("output"),
+        "cargo:rerun-if-changed=../schema/api.txt\ncargo:rustc-env=SCHEMA_LINES=1\n",
+    )
+    .unwrap();
+    let report = touch_json(&fixture, &["--target-dir", target.path().to_str().unwrap()]);
+    let units = recompiles(&report, "default");
+    // The script runs again (it is not compiled again), and what is above it rebuilds.
+    assert_eq!(
+        units,
+        [
+            "app@0.1.0 bin app (build)",
+            "gen@0.1.0 (build)",
+            "gen@0.1.0 build-script (run-custom-build)"
+        ]
+    );
+    assert!(!units.iter().any(|u| u.starts_with("leaf")), "{units:?}");
+    // A target dir that is not a directory is bad input.
+    cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "--target-dir", "no/such/dir"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_file_set_keeping_a_whole_directory_for_one_read_file_is_an_info() {
+    let fixture = repository();
+    // The fixture's file set keeps ./core/data, of which core-words reads words.txt.
+    assert!(
+        !findings(&fixture)
+            .iter()
+            .any(|f| f["id"] == "src-keeps-directory"),
+        "all of core/data is read"
+    );
+    edit(&fixture, "core/data/notes.md", |_| {
+        "why these words\n".into()
+    });
+    edit(&fixture, "core/data/old/words-v1.txt", |_| "a b\n".into());
+    git(fixture.dir.path(), &["add", "-A"]);
+    git(fixture.dir.path(), &["commit", "-qm", "more data"]);
+    let found = findings(&fixture);
+    let kept: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-keeps-directory")
+        .collect();
+    assert_eq!(kept.len(), 1, "{found:#?}");
+    assert_eq!(kept[0]["severity"], "info");
+    let message = kept[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the src of `default` and `clippy` keeps all of core/data/, but the build reads only core/data/words.txt: editing any of the other 2 files there (notes.md, old/ (1 file)) rebuilds them"),
+        "{message}"
+    );
+    assert_eq!(
+        kept[0]["fix"],
+        "keep only what is read: replace ./core/data with ./core/data/words.txt in the file set"
+    );
+}
+
+#[test]
+fn a_given_dummy_src_and_cargo_lock_are_the_deps_only_inputs() {
+    let fixture = repository();
+    edit(&fixture, "flake.nix", |t| {
+        t.replace(
+            "deps = craneLib.buildDepsOnly commonArgs;",
+            "deps = craneLib.buildDepsOnly (commonArgs // { dummySrc = ./nix/dummy; cargoLock = ./nix/Cargo.lock; cargoVendorDir = craneLib.vendorCargoDeps { src = ./.; }; });",
+        )
+    });
+    let lock = std::fs::read_to_string(fixture.root().join("Cargo.lock")).unwrap();
+    edit(&fixture, "nix/Cargo.lock", |_| lock);
+    edit(&fixture, "nix/dummy/src/main.rs", |_| {
+        "fn main() {}\n".into()
+    });
+    git(fixture.dir.path(), &["add", "-A"]);
+    git(fixture.dir.path(), &["commit", "-qm", "a dummy of our own"]);
+
+    // A file of the given dummySrc rebuilds the deps-only derivation, as is.
+    edit(&fixture, "nix/dummy/src/main.rs", |t| {
+        format!("{t}// edited\n")
+    });
+    let report = touch_json(&fixture, &["nix/dummy/src/main.rs"]);
+    assert_eq!(causes(&report, "deps"), ["in-source"]);
+    let approximations = phase(&report, "deps")["approximations"].to_string();
+    assert!(
+        approximations.contains("cargoVendorDir"),
+        "{approximations}"
+    );
+
+    // The lock it is given is an input; the workspace's own manifest no longer reaches it.
+    let report = touch_json(&fixture, &["nix/Cargo.lock"]);
+    assert!(rebuilds(&report, "deps"));
+    assert!(causes(&report, "default").contains(&"inherits".to_string()));
+    // A new feature changes crane's dummy of src, which this deps-only does not use.
+    edit(&fixture, "core/Cargo.toml", |t| {
+        format!("{t}\n[features]\nextra = []\n")
+    });
+    let report = touch_json(&fixture, &["core/Cargo.toml"]);
+    assert!(!rebuilds(&report, "deps"), "{report:#}");
+    assert!(rebuilds(&report, "default"));
 }

@@ -206,6 +206,17 @@ impl Specs<'_> {
                 }
             }
         }
+        let given = |key: &str| derivation.args.entries.get(key).cloned();
+        let inputs = crate::flake::eval::GivenInputs {
+            deps_only: derivation.function == "buildDepsOnly",
+            dummy_src: given("dummySrc"),
+            cargo_lock: given("cargoLock"),
+            cargo_vendor_dir: given("cargoVendorDir"),
+        };
+        spec.source = self
+            .evaluator
+            .with_given_inputs(spec.source.take(), &inputs)
+            .map(std::sync::Arc::new);
         self.dynamic_names(&mut spec, &dynamic, &location);
         self.specs.push(spec);
     }

@@ -62,6 +62,7 @@ impl Builtin {
             | Builtin::MergeDefinitions
             | Builtin::CallFile(..) => 1,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
+            Builtin::NixFilter(name) => super::sources::nix_filter_arity(name),
             Builtin::Source(name) => match name.as_str() {
                 "sourceFilesBySuffices" | "sourceByRegex" | "filterSource" => 2,
                 _ => 1,
@@ -283,6 +284,7 @@ impl Evaluator {
                 self.run_crane_builtin(builtin, args, pos, text)
             }
             Builtin::FileSet(name) => self.run_fileset(name, args, text),
+            Builtin::NixFilter(name) => self.run_nix_filter(name, args, pos, text),
             Builtin::PathFilter(_)
             | Builtin::BaseNameOf
             | Builtin::DirOf

@@ -278,7 +278,16 @@ impl Evaluator {
             Value::CraneFunction(toolchain, name) => {
                 self.crane_call(&toolchain, &name, arg, pos, text)
             }
+            Value::Unknown(function) if super::sources::is_nix_filter(&function) => {
+                self.run_nix_filter("filter", &[arg], pos, text)
+            }
             Value::Unknown(function) => self.apply_unknown(&function, arg, pos, text),
+            // A set with `__functor` is called as `set.__functor set arg`.
+            Value::Attrs(set) if set.entries.contains_key("__functor") => {
+                let functor = self.force(&set.entries["__functor"]);
+                let applied = self.apply(functor, Thunk::value(Value::Attrs(set)), pos, text);
+                self.apply(applied, arg, pos, text)
+            }
             failed @ Value::Error(_) => failed,
             other if other.is_known_non_set() => Value::error(
                 ErrorKind::Other,

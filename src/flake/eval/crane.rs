@@ -28,6 +28,9 @@ impl Evaluator {
         described: &str,
         at: Option<Pos>,
     ) -> Value {
+        if let Some(value) = super::sources::nix_filter_attr(base, name) {
+            return value;
+        }
         // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).
         if looks_like_crane_lib(base) {
             if let Some(pos) = at {

@@ -38,6 +38,7 @@ use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
+pub use sources::GivenInputs;
 
 /// How deep evaluation may nest: deeper is an endless recursion, or more than the
 /// evaluator can follow (its stack is sized for this).
@@ -109,8 +110,32 @@ pub struct Evaluator {
     spent: budget::Spent,
 }
 
+thread_local! {
+    /// `text_of` by node (its green node and range): a source filter evaluates the same
+    /// expressions for every path, and writing them costs more than evaluating them.
+    /// Emptied by each new evaluator, so a node is never taken for a freed one's.
+    static TEXTS: std::cell::RefCell<HashMap<(usize, u32, u32), Rc<str>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
 /// An expression as written, on one line and cut at 120 characters.
 fn text_of(node: &impl AstNode) -> String {
+    let syntax = node.syntax();
+    let range = syntax.text_range();
+    let key = (
+        &*syntax.green() as *const rowan::GreenNodeData as usize,
+        u32::from(range.start()),
+        u32::from(range.end()),
+    );
+    if let Some(text) = TEXTS.with(|texts| texts.borrow().get(&key).cloned()) {
+        return text.to_string();
+    }
+    let text = written_text(node);
+    TEXTS.with(|texts| texts.borrow_mut().insert(key, Rc::from(text.as_str())));
+    text
+}
+
+fn written_text(node: &impl AstNode) -> String {
     let text: String = node
         .syntax()
         .text()
@@ -127,6 +152,7 @@ fn text_of(node: &impl AstNode) -> String {
 
 impl Evaluator {
     pub fn new(base_dir: &Path) -> Evaluator {
+        TEXTS.with(|texts| texts.borrow_mut().clear());
         Evaluator {
             files: Files::new(base_dir),
             imported: HashMap::new(),

@@ -284,6 +284,8 @@ pub enum Builtin {
     All,
     /// `file.hasExt` of a `lib.fileset.fileFilter` predicate, with the file's name.
     HasExt,
+    /// numtide `nix-filter`'s functions (`filter`, `inDirectory`, `matchExt`, ...), by name.
+    NixFilter(String),
 }
 
 /// Which crane lib (and so which toolchain) something is made with.

@@ -42,7 +42,7 @@ fn repository(sources: &[(&str, &str)]) -> tempfile::TempDir {
         .map(|(name, src)| format!("{name} = craneLib.buildPackage {{ src = {src}; }};\n"))
         .collect();
     let flake = format!(
-        "{{ outputs = {{ self, nixpkgs, crane, pkgs, ... }}: let\n craneLib = crane.mkLib pkgs;\n lib = nixpkgs.lib;\n in {{ packages.x86_64-linux = {{\n{phases} }}; }}; }}\n"
+        "{{ outputs = {{ self, nixpkgs, crane, pkgs, nix-filter, ... }}: let\n craneLib = crane.mkLib pkgs;\n lib = nixpkgs.lib;\n in {{ packages.x86_64-linux = {{\n{phases} }}; }}; }}\n"
     );
     std::fs::write(dir.path().join("flake.nix"), flake).unwrap();
     git(dir.path(), &["init", "-q"]);
@@ -252,6 +252,93 @@ fn every_filter_family_keeps_what_its_nix_source_keeps() {
         "{:?}",
         unknown.undecided
     );
+}
+
+/// numtide nix-filter (its `default.nix`): `include` matchers are asked with
+/// `matchParents` (a path or string also matches the directories above it), `exclude`
+/// matchers without; `inDirectory` never matches the directories above its own, so Nix's
+/// walk drops them and what is below.
+#[test]
+fn nix_filter_keeps_what_its_nix_source_keeps() {
+    let families: &[(&str, &str)] = &[
+        (
+            "paths",
+            "nix-filter.lib { root = ./.; include = [ \"src\" ./Cargo.toml \"Cargo.lock\" \"crates/core/\" ]; }",
+        ),
+        (
+            "functions",
+            "nix-filter { root = ./.; include = with nix-filter.lib; [ (inDirectory \"src\") (matchExt \"toml\") \"crates\" ]; exclude = [ (nix-filter.lib.matchName \"deny.toml\") (nix-filter.lib.matchExt \"json\") ]; }",
+        ),
+        (
+            "combined",
+            "nix-filter.lib.filter { root = ./.; include = with nix-filter.lib; [ (and (or_ isDirectory (matchExt \"rs\")) (inDirectory \"crates\")) ]; }",
+        ),
+        (
+            "nested",
+            "nix-filter.lib { root = ./.; include = [ (nix-filter.lib.inDirectory \"crates/core\") ]; }",
+        ),
+        (
+            "excluded",
+            "nix-filter.lib { root = ./.; exclude = [ \"docs\" ./README.md (nix-filter.lib.matchExt \"so\") ]; }",
+        ),
+        (
+            "lambda",
+            "nix-filter.lib { root = ./.; include = [ \"src\" (_: path: type: true) ]; }",
+        ),
+    ];
+    let (_dir, sets) = sources(families);
+    let set = |name: &str| {
+        sets.iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("{name}: no source set"))
+    };
+    // `crates/core/` is a directory: `crates` above it is kept for it (matchParents).
+    let paths = set("paths");
+    assert_eq!(
+        files(&paths),
+        BTreeSet::from([
+            "Cargo.toml",
+            "Cargo.lock",
+            "src/main.rs",
+            "src/schema.graphql",
+            "crates/core/Cargo.toml",
+            "crates/core/src/lib.rs",
+            "crates/core/data/table.json"
+        ])
+    );
+    assert!(!paths.is_approximate());
+    assert_eq!(paths.kind, SourceKind::Filtered);
+    // `.cargo/config.toml` ends with `.toml`, but nothing includes `.cargo`; excluded
+    // files go, their directory stays.
+    let functions = set("functions");
+    assert_eq!(
+        files(&functions),
+        BTreeSet::from([
+            "Cargo.toml",
+            "src/main.rs",
+            "src/schema.graphql",
+            "crates/core/Cargo.toml",
+            "crates/core/src/lib.rs"
+        ])
+    );
+    assert!(functions.dirs.contains(Path::new("crates/core/data")));
+    assert_eq!(
+        files(&set("combined")),
+        BTreeSet::from(["crates/core/src/lib.rs"])
+    );
+    assert!(files(&set("nested")).is_empty());
+    assert_eq!(
+        files(&set("excluded")),
+        without(
+            all_tracked(),
+            &["docs/guide.md", "README.md", "assets/logo.so"]
+        )
+    );
+    // A matcher of the user's own is not evaluated: what it could keep is kept.
+    let lambda = set("lambda");
+    assert!(lambda.is_approximate());
+    assert_eq!(files(&lambda), all_tracked());
 }
 
 #[test]
