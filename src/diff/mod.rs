@@ -81,10 +81,86 @@ fn is_documentation(mode: &str) -> bool {
 
 /// Compares what `needed` graphs compile with what the `cached` graphs left in `target/`.
 pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
-    let mut ids = DeepIds::default();
-    let cache = Cache::new(cached, &mut ids);
-    let needed_ids: Vec<Vec<u32>> = needed.iter().map(|g| ids.of(g)).collect();
+    let mut differ = Differ::new(cached.iter().chain(needed).map(|&g| Some(g)).collect());
+    let cached: Vec<usize> = (0..cached.len()).collect();
+    let needed: Vec<usize> = (cached.len()..cached.len() + needed.len()).collect();
+    differ.diff(&cached, &needed)
+}
 
+/// Diffs many phases over one analysis's graphs: each unit's deep identity is computed
+/// once per graph, and what a set of inherited graphs holds once per distinct set, so
+/// that a long chain of phases inheriting the same cargo calls costs each phase only its
+/// own comparison (or nothing, when another phase asked the same). Produced by
+/// [`Differ::new`].
+pub struct Differ<'a> {
+    /// Every graph of the analysis by index; `None` for one cargo could not resolve.
+    graphs: Vec<Option<&'a DiffGraph>>,
+    /// Per graph, each unit's deep identity (shared numbering across graphs).
+    ids: Vec<Vec<u32>>,
+    /// What the inherited `target/` holds, per sorted set of cached graphs.
+    caches: HashMap<Vec<usize>, Cache<'a>>,
+    /// Per sorted set of cached graphs and list of needed graphs: the diff.
+    diffs: HashMap<(Vec<usize>, Vec<usize>), PhaseDiff>,
+}
+
+impl<'a> Differ<'a> {
+    pub fn new(graphs: Vec<Option<&'a DiffGraph>>) -> Differ<'a> {
+        let mut interner = DeepIds::default();
+        let ids = graphs
+            .iter()
+            .map(|g| g.map(|g| interner.of(g)).unwrap_or_default())
+            .collect();
+        Differ {
+            graphs,
+            ids,
+            caches: HashMap::new(),
+            diffs: HashMap::new(),
+        }
+    }
+
+    /// The graph at `index`, if it resolved.
+    pub fn graph(&self, index: usize) -> Option<&'a DiffGraph> {
+        self.graphs.get(index).copied().flatten()
+    }
+
+    /// [`diff_phase`] of the graphs at these indices (graphs that did not resolve are left
+    /// out). `Miss::at` indexes the resolved ones among `needed`.
+    pub fn diff(&mut self, cached: &[usize], needed: &[usize]) -> PhaseDiff {
+        let mut cached: Vec<usize> = cached
+            .iter()
+            .copied()
+            .filter(|&c| self.graph(c).is_some())
+            .collect();
+        cached.sort_unstable();
+        cached.dedup();
+        let needed: Vec<usize> = needed
+            .iter()
+            .copied()
+            .filter(|&n| self.graph(n).is_some())
+            .collect();
+        let memo = (cached, needed);
+        if let Some(diff) = self.diffs.get(&memo) {
+            return diff.clone();
+        }
+        if !self.caches.contains_key(&memo.0) {
+            let graphs: Vec<(&'a DiffGraph, &[u32])> = memo
+                .0
+                .iter()
+                .filter_map(|&c| Some((self.graph(c)?, self.ids[c].as_slice())))
+                .collect();
+            let cache = Cache::new(&graphs);
+            self.caches.insert(memo.0.clone(), cache);
+        }
+        let graphs: Vec<&DiffGraph> = memo.1.iter().filter_map(|&n| self.graph(n)).collect();
+        let ids: Vec<&[u32]> = memo.1.iter().map(|&n| self.ids[n].as_slice()).collect();
+        let diff = compare(&self.caches[&memo.0], &graphs, &ids);
+        self.diffs.insert(memo, diff.clone());
+        diff
+    }
+}
+
+/// The diff of `needed` graphs (with their deep ids) against what `cache` holds.
+fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> PhaseDiff {
     let mut seen = HashSet::new();
     let mut counts = Counts::default();
     let mut missed_at: BTreeMap<UnitAt, ()> = BTreeMap::new();
@@ -112,7 +188,7 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
         .keys()
         .map(|&(g, u)| {
             let key = &needed[g].units[u].key;
-            let (reason, closest) = classify(key, &cache);
+            let (reason, closest) = classify(key, cache);
             Miss {
                 unit: key.clone(),
                 at: (g, u),
@@ -244,15 +320,15 @@ struct Cache<'a> {
 }
 
 impl<'a> Cache<'a> {
-    fn new(graphs: &[&'a DiffGraph], ids: &mut DeepIds) -> Cache<'a> {
+    /// What `graphs` (each with its units' deep ids) leave in `target/`.
+    fn new(graphs: &[(&'a DiffGraph, &[u32])]) -> Cache<'a> {
         let mut cache = Cache {
             deep: HashSet::new(),
             shallow: HashSet::new(),
             by_target: HashMap::new(),
         };
-        for graph in graphs {
-            let deep = ids.of(graph);
-            for (unit, id) in graph.units.iter().zip(deep) {
+        for &(graph, deep) in graphs {
+            for (unit, &id) in graph.units.iter().zip(deep) {
                 if unit.local || is_documentation(&unit.key.mode) {
                     continue;
                 }
