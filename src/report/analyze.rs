@@ -1,16 +1,17 @@
 //! `cache-miss report`'s orchestration: plan each phase's cargo calls, resolve them in
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::{CargoInfo, run_parallel};
-use crate::cargo::{CargoRunner, UnitGraph};
+use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::{DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
@@ -85,10 +86,13 @@ pub fn analyze_with(
         "resolving unit graphs",
         plans.invocations.len() + 1,
     );
+    let derived = runner.derived::<Derived>();
     let (graphs, metadata) = std::thread::scope(|scope| {
-        let metadata = scope.spawn(|| runner.metadata());
-        let done = |inv: &crate::cargo::Invocation| progress.step(&inv.display());
-        let graphs = run_parallel(&plans.invocations, &done, |inv| runner.unit_graph(inv));
+        let metadata = scope.spawn(|| runner.shared_metadata());
+        let done = |inv: &Invocation| progress.step(&inv.display());
+        let graphs = run_parallel(&plans.invocations, &done, |inv| {
+            derived.graph(runner, inv, &cargo.host)
+        });
         let metadata = metadata
             .join()
             .unwrap_or_else(|_| Err(anyhow!("`cargo metadata` did not finish")));
@@ -98,23 +102,11 @@ pub fn analyze_with(
     drop(stage);
     let metadata = metadata?;
     let resolved = Instant::now();
-    let workspace = WorkspaceFacts {
-        index: DependencyIndex::from_metadata(&metadata)
-            .context("`cargo metadata` names a package cache-miss cannot read")?,
-        default_packages: default_packages(&metadata),
-    };
-    let diff_graphs: Vec<Option<DiffGraph>> = graphs
-        .iter()
-        .zip(&plans.invocations)
-        .map(|(g, inv)| {
-            g.as_ref()
-                .ok()
-                .map(|g| DiffGraph::from_unit_graph(g, inv, &cargo.host))
-        })
-        .collect();
+    let workspace = derived.workspace(&metadata)?;
+    let diff_graphs: Vec<Option<&DiffGraph>> = graphs.iter().map(|g| g.as_deref().ok()).collect();
     mark_failures(set, &chains, &plans, &graphs, &mut statuses);
     let inherited = Inherited::of(set, &chains, &plans);
-    let mut differ = Differ::new(diff_graphs.iter().map(Option::as_ref).collect());
+    let mut differ = Differ::new(diff_graphs.clone());
     let analysis = Analysis {
         set,
         plans: &plans,
@@ -136,7 +128,7 @@ pub fn analyze_with(
         })
         .collect();
     drop(differ);
-    let resolved_graphs: Vec<DiffGraph> = diff_graphs.into_iter().flatten().collect();
+    let resolved_graphs: Vec<&DiffGraph> = diff_graphs.into_iter().flatten().collect();
     let findings = crate::findings::find(&FindingsInput {
         set,
         plans: &plans,
@@ -174,6 +166,58 @@ pub fn analyze_with(
 struct WorkspaceFacts {
     index: DependencyIndex,
     default_packages: Vec<String>,
+}
+
+/// What analyses derive from one runner's answers, made once and shared by every analysis
+/// with that runner (or a clone): `report --set` and the fix-line check analyse the same
+/// calls again.
+#[derive(Default)]
+struct Derived {
+    /// Each invocation's unit graph as the diff sees it; slots are held while made.
+    graphs: Mutex<HashMap<Invocation, Arc<Mutex<Option<Arc<DiffGraph>>>>>>,
+    workspace: Mutex<Option<Arc<WorkspaceFacts>>>,
+}
+
+impl Derived {
+    /// `invocation`'s graph, resolved by `runner` (whose cargo's host is `host`).
+    fn graph(
+        &self,
+        runner: &CargoRunner,
+        invocation: &Invocation,
+        host: &str,
+    ) -> Result<Arc<DiffGraph>> {
+        let slot = lock(&self.graphs)
+            .entry(invocation.clone())
+            .or_default()
+            .clone();
+        let mut made = lock(&slot);
+        if let Some(graph) = made.as_ref() {
+            return Ok(graph.clone());
+        }
+        let graph = runner.unit_graph(invocation)?;
+        let graph = DiffGraph::from_unit_graph(&graph, invocation, host);
+        Ok(made.insert(Arc::new(graph)).clone())
+    }
+
+    fn workspace(&self, metadata: &cargo_metadata::Metadata) -> Result<Arc<WorkspaceFacts>> {
+        let mut made = lock(&self.workspace);
+        if let Some(facts) = made.as_ref() {
+            return Ok(facts.clone());
+        }
+        let facts = WorkspaceFacts {
+            index: DependencyIndex::from_metadata(metadata)
+                .context("`cargo metadata` names a package cache-miss cannot read")?,
+            default_packages: default_packages(metadata),
+        };
+        Ok(made.insert(Arc::new(facts)).clone())
+    }
+}
+
+/// A lock whose holder cannot leave its value half-made: a panic there ends the run.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The packages cargo builds when a command names none: the `default-members`, else the
@@ -306,11 +350,11 @@ fn needed_phases(chains: &Chains, statuses: &[(PhaseStatus, Option<String>)]) ->
 
 /// Marks the phases cargo could not resolve, and those that inherit from them, failed
 /// with a one-line reason.
-fn mark_failures(
+fn mark_failures<T>(
     set: &PhaseSet,
     chains: &Chains,
     plans: &PhasePlans,
-    graphs: &[Result<UnitGraph>],
+    graphs: &[Result<T>],
     statuses: &mut [(PhaseStatus, Option<String>)],
 ) {
     let own_failure = |i: usize| {
