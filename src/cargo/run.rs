@@ -713,6 +713,42 @@ mod tests {
     }
 
     #[test]
+    fn invocations_cargo_cannot_tell_apart_share_one_resolution() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/clean");
+        let runner = CargoRunner::new(&fixture);
+        let build = Invocation {
+            subcommand: "build",
+            args: vec!["--release".into()],
+            env: BTreeMap::new(),
+            instrumented_by: None,
+            toolchain: None,
+        };
+        // The crane lib and the instrumenting tool never reach cargo; `--locked` is added
+        // to every resolution anyway.
+        let same = [
+            Invocation {
+                toolchain: Some("craneLibLLvmTools".into()),
+                instrumented_by: Some("cargo llvm-cov"),
+                ..build.clone()
+            },
+            Invocation {
+                args: vec!["--release".into(), "--locked".into()],
+                ..build.clone()
+            },
+        ];
+        let first = runner.unit_graph(&build).unwrap();
+        assert!(!first.units.is_empty());
+        for invocation in &same {
+            assert!(Arc::ptr_eq(&first, &runner.unit_graph(invocation).unwrap()));
+        }
+        let check = Invocation {
+            subcommand: "check",
+            ..build
+        };
+        assert!(!Arc::ptr_eq(&first, &runner.unit_graph(&check).unwrap()));
+    }
+
+    #[test]
     fn ambient_backtrace_settings_are_not_passed_on() {
         assert!(!keep_ambient("RUST_BACKTRACE"));
         assert!(!keep_ambient("RUSTFLAGS"));

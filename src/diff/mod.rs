@@ -81,7 +81,16 @@ fn is_documentation(mode: &str) -> bool {
 
 /// Compares what `needed` graphs compile with what the `cached` graphs left in `target/`.
 pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
-    let mut differ = Differ::new(cached.iter().chain(needed).map(|&g| Some(g)).collect());
+    let mut interner = DeepIds::default();
+    let graphs: Vec<&DiffGraph> = cached.iter().chain(needed).copied().collect();
+    let ids: Vec<Vec<u32>> = graphs.iter().map(|g| interner.of(g)).collect();
+    let mut differ = Differ::new(
+        graphs
+            .iter()
+            .zip(&ids)
+            .map(|(&g, ids)| Some((g, ids.as_slice())))
+            .collect(),
+    );
     let cached: Vec<usize> = (0..cached.len()).collect();
     let needed: Vec<usize> = (cached.len()..cached.len() + needed.len()).collect();
     differ.diff(&cached, &needed)
@@ -93,10 +102,9 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
 /// own comparison (or nothing, when another phase asked the same). Produced by
 /// [`Differ::new`].
 pub struct Differ<'a> {
-    /// Every graph of the analysis by index; `None` for one cargo could not resolve.
-    graphs: Vec<Option<&'a DiffGraph>>,
-    /// Per graph, each unit's deep identity (shared numbering across graphs).
-    ids: Vec<Vec<u32>>,
+    /// Every graph of the analysis by index, with each unit's deep identity (numbered by
+    /// one [`DeepIds`]); `None` for one cargo could not resolve.
+    graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>,
     /// What the inherited `target/` holds, per sorted set of cached graphs.
     caches: HashMap<Vec<usize>, Cache<'a>>,
     /// Per sorted set of cached graphs and list of needed graphs: the diff.
@@ -104,15 +112,9 @@ pub struct Differ<'a> {
 }
 
 impl<'a> Differ<'a> {
-    pub fn new(graphs: Vec<Option<&'a DiffGraph>>) -> Differ<'a> {
-        let mut interner = DeepIds::default();
-        let ids = graphs
-            .iter()
-            .map(|g| g.map(|g| interner.of(g)).unwrap_or_default())
-            .collect();
+    pub fn new(graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>) -> Differ<'a> {
         Differ {
             graphs,
-            ids,
             caches: HashMap::new(),
             diffs: HashMap::new(),
         }
@@ -120,7 +122,11 @@ impl<'a> Differ<'a> {
 
     /// The graph at `index`, if it resolved.
     pub fn graph(&self, index: usize) -> Option<&'a DiffGraph> {
-        self.graphs.get(index).copied().flatten()
+        self.graphs
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|(graph, _)| graph)
     }
 
     /// [`diff_phase`] of the graphs at these indices (graphs that did not resolve are left
@@ -143,16 +149,13 @@ impl<'a> Differ<'a> {
             return diff.clone();
         }
         if !self.caches.contains_key(&memo.0) {
-            let graphs: Vec<(&'a DiffGraph, &[u32])> = memo
-                .0
-                .iter()
-                .filter_map(|&c| Some((self.graph(c)?, self.ids[c].as_slice())))
-                .collect();
+            let graphs: Vec<(&'a DiffGraph, &[u32])> =
+                memo.0.iter().filter_map(|&c| self.graphs[c]).collect();
             let cache = Cache::new(&graphs);
             self.caches.insert(memo.0.clone(), cache);
         }
-        let graphs: Vec<&DiffGraph> = memo.1.iter().filter_map(|&n| self.graph(n)).collect();
-        let ids: Vec<&[u32]> = memo.1.iter().map(|&n| self.ids[n].as_slice()).collect();
+        let (graphs, ids): (Vec<&DiffGraph>, Vec<&[u32]>) =
+            memo.1.iter().filter_map(|&n| self.graphs[n]).unzip();
         let diff = compare(&self.caches[&memo.0], &graphs, &ids);
         self.diffs.insert(memo, diff.clone());
         diff
@@ -292,7 +295,7 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
             key.target_kind.as_str(),
             key.target_name.as_str(),
         ))
-        .map(|units| units.iter().collect())
+        .map(|units| units.iter().copied().collect())
         .unwrap_or_default();
     if candidates.is_empty() {
         return (Reason::NotBuilt, Vec::new());
@@ -316,7 +319,7 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
 struct Cache<'a> {
     deep: HashSet<u32>,
     shallow: HashSet<&'a UnitKey>,
-    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<UnitKey>>,
+    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<&'a UnitKey>>,
 }
 
 impl<'a> Cache<'a> {
@@ -339,7 +342,7 @@ impl<'a> Cache<'a> {
                     .by_target
                     .entry((&k.pkg_id, k.target_kind.as_str(), k.target_name.as_str()))
                     .or_default()
-                    .insert(k.clone());
+                    .insert(k);
             }
         }
         cache
@@ -347,15 +350,17 @@ impl<'a> Cache<'a> {
 }
 
 /// Interns units by their full identity: the unit's own key and, recursively, the
-/// identities of its dependencies. Equal ids mean the same artifact.
+/// identities of its dependencies. Equal ids mean the same artifact; ids compare only
+/// when numbered by one `DeepIds`.
 #[derive(Default)]
-struct DeepIds {
+pub struct DeepIds {
     keys: HashMap<UnitKey, u32>,
     ids: HashMap<(u32, Vec<u32>), u32>,
 }
 
 impl DeepIds {
-    fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
+    /// Each unit's id, in the graph's order.
+    pub fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
         let mut memo: Vec<Option<u32>> = vec![None; graph.units.len()];
         let mut expanding = vec![false; graph.units.len()];
         for start in 0..graph.units.len() {

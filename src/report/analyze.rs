@@ -12,7 +12,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::{CargoInfo, run_parallel};
 use crate::cargo::{CargoRunner, Invocation};
-use crate::diff::{DiffGraph, Differ};
+use crate::diff::{DeepIds, DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
 use crate::phase::{Note, Phase, PhaseSet};
@@ -103,10 +103,14 @@ pub fn analyze_with(
     let metadata = metadata?;
     let resolved = Instant::now();
     let workspace = derived.workspace(&metadata)?;
-    let diff_graphs: Vec<Option<&DiffGraph>> = graphs.iter().map(|g| g.as_deref().ok()).collect();
     mark_failures(set, &chains, &plans, &graphs, &mut statuses);
     let inherited = Inherited::of(set, &chains, &plans);
-    let mut differ = Differ::new(diff_graphs.clone());
+    let mut differ = Differ::new(
+        graphs
+            .iter()
+            .map(|g| g.as_deref().ok().map(|g| (&g.graph, g.ids.as_slice())))
+            .collect(),
+    );
     let analysis = Analysis {
         set,
         plans: &plans,
@@ -128,7 +132,10 @@ pub fn analyze_with(
         })
         .collect();
     drop(differ);
-    let resolved_graphs: Vec<&DiffGraph> = diff_graphs.into_iter().flatten().collect();
+    let resolved_graphs: Vec<&DiffGraph> = graphs
+        .iter()
+        .filter_map(|g| g.as_deref().ok().map(|g| &g.graph))
+        .collect();
     let findings = crate::findings::find(&FindingsInput {
         set,
         plans: &plans,
@@ -174,8 +181,16 @@ struct WorkspaceFacts {
 #[derive(Default)]
 struct Derived {
     /// Each invocation's unit graph as the diff sees it; slots are held while made.
-    graphs: Mutex<HashMap<Invocation, Arc<Mutex<Option<Arc<DiffGraph>>>>>>,
+    graphs: Mutex<HashMap<Invocation, Arc<Mutex<Option<Arc<IdentifiedGraph>>>>>>,
+    /// Numbers the units of every graph above.
+    ids: Mutex<DeepIds>,
     workspace: Mutex<Option<Arc<WorkspaceFacts>>>,
+}
+
+/// A graph as the diff sees it, with each unit's deep identity.
+struct IdentifiedGraph {
+    graph: DiffGraph,
+    ids: Vec<u32>,
 }
 
 impl Derived {
@@ -185,7 +200,7 @@ impl Derived {
         runner: &CargoRunner,
         invocation: &Invocation,
         host: &str,
-    ) -> Result<Arc<DiffGraph>> {
+    ) -> Result<Arc<IdentifiedGraph>> {
         let slot = lock(&self.graphs)
             .entry(invocation.clone())
             .or_default()
@@ -196,7 +211,10 @@ impl Derived {
         }
         let graph = runner.unit_graph(invocation)?;
         let graph = DiffGraph::from_unit_graph(&graph, invocation, host);
-        Ok(made.insert(Arc::new(graph)).clone())
+        let ids = lock(&self.ids).of(&graph);
+        Ok(made
+            .insert(Arc::new(IdentifiedGraph { graph, ids }))
+            .clone())
     }
 
     fn workspace(&self, metadata: &cargo_metadata::Metadata) -> Result<Arc<WorkspaceFacts>> {
