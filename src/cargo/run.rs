@@ -95,10 +95,13 @@ struct Answers {
     /// Unit graphs by the cargo command that resolves them: invocations that differ only
     /// in what cargo never sees share one answer. Each slot is held while cargo answers,
     /// so that a command asked twice at once runs once.
-    graphs: Mutex<HashMap<GraphCommand, Arc<Mutex<Option<Arc<UnitGraph>>>>>>,
+    graphs: Mutex<HashMap<GraphCommand, Slot<UnitGraph>>>,
     /// What higher layers derive from these answers, one value per type.
     derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
+
+/// One answer, made once: its lock is held while it is made, so that others wait for it.
+pub type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
 
 /// The arguments and environment of one `--unit-graph` call.
 type GraphCommand = (Vec<String>, BTreeMap<String, String>);

@@ -6,6 +6,7 @@ pub mod graph;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 pub use graph::{DiffGraph, UnitKey};
 
@@ -93,7 +94,9 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
     );
     let cached: Vec<usize> = (0..cached.len()).collect();
     let needed: Vec<usize> = (cached.len()..cached.len() + needed.len()).collect();
-    differ.diff(&cached, &needed)
+    let diff = differ.diff(&cached, &needed);
+    drop(differ);
+    Rc::try_unwrap(diff).unwrap_or_else(|shared| (*shared).clone())
 }
 
 /// Diffs many phases over one analysis's graphs: each unit's deep identity is computed
@@ -108,7 +111,7 @@ pub struct Differ<'a> {
     /// What the inherited `target/` holds, per sorted set of cached graphs.
     caches: HashMap<Vec<usize>, Cache<'a>>,
     /// Per sorted set of cached graphs and list of needed graphs: the diff.
-    diffs: HashMap<(Vec<usize>, Vec<usize>), PhaseDiff>,
+    diffs: HashMap<(Vec<usize>, Vec<usize>), Rc<PhaseDiff>>,
 }
 
 impl<'a> Differ<'a> {
@@ -131,7 +134,7 @@ impl<'a> Differ<'a> {
 
     /// [`diff_phase`] of the graphs at these indices (graphs that did not resolve are left
     /// out). `Miss::at` indexes the resolved ones among `needed`.
-    pub fn diff(&mut self, cached: &[usize], needed: &[usize]) -> PhaseDiff {
+    pub fn diff(&mut self, cached: &[usize], needed: &[usize]) -> Rc<PhaseDiff> {
         let mut cached: Vec<usize> = cached
             .iter()
             .copied()
@@ -156,7 +159,7 @@ impl<'a> Differ<'a> {
         }
         let (graphs, ids): (Vec<&DiffGraph>, Vec<&[u32]>) =
             memo.1.iter().filter_map(|&n| self.graphs[n]).unzip();
-        let diff = compare(&self.caches[&memo.0], &graphs, &ids);
+        let diff = Rc::new(compare(&self.caches[&memo.0], &graphs, &ids));
         self.diffs.insert(memo, diff.clone());
         diff
     }

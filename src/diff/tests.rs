@@ -290,12 +290,12 @@ fn a_differ_over_many_phases_diffs_as_each_phase_alone() {
             let phase: Vec<&DiffGraph> = needed.iter().map(|&n| graphs[n]).collect();
             let expected = diff_phase(&alone, &phase);
             assert_eq!(
-                differ.diff(cached, needed),
+                *differ.diff(cached, needed),
                 expected,
                 "{cached:?} {needed:?}"
             );
             assert_eq!(
-                differ.diff(cached, needed),
+                *differ.diff(cached, needed),
                 expected,
                 "{cached:?} {needed:?}"
             );

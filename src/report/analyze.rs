@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
+use crate::cargo::run::Slot;
 use crate::cargo::run::{CargoInfo, run_parallel};
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::{DeepIds, DiffGraph, Differ};
@@ -181,7 +182,7 @@ struct WorkspaceFacts {
 #[derive(Default)]
 struct Derived {
     /// Each invocation's unit graph as the diff sees it; slots are held while made.
-    graphs: Mutex<HashMap<Invocation, Arc<Mutex<Option<Arc<IdentifiedGraph>>>>>>,
+    graphs: Mutex<HashMap<Invocation, Slot<IdentifiedGraph>>>,
     /// Numbers the units of every graph above.
     ids: Mutex<DeepIds>,
     workspace: Mutex<Option<Arc<WorkspaceFacts>>>,
@@ -454,23 +455,22 @@ impl Analysis<'_> {
         let source_indices = &inherited.invocations;
         let needed_indices = &plans.by_phase[i];
         // Every graph here resolved: a phase with a failed graph, or inheriting one, is failed.
-        let mut diff = differ.diff(source_indices, needed_indices);
-        if inherited.sources == 0 {
+        let diff = differ.diff(source_indices, needed_indices);
+        let mut counts = diff.counts;
+        let builds_from_scratch = inherited.sources == 0;
+        if builds_from_scratch {
             // Nothing inherited: the phase builds its own dependencies; that is not a miss.
-            diff.counts.cached = 0;
-            diff.counts.missed = 0;
-            diff.misses.clear();
-            if phase.function != crate::phase::CraneFunction::BuildDepsOnly
-                && diff.counts.needed > 0
-            {
+            counts.cached = 0;
+            counts.missed = 0;
+            if phase.function != crate::phase::CraneFunction::BuildDepsOnly && counts.needed > 0 {
                 notes.push(Note::new(format!(
                     "no cargoArtifacts: this phase compiles all {} dependency units itself",
-                    diff.counts.needed
+                    counts.needed
                 )));
             }
         }
         // No misses, nothing to explain: the context (the whole chain above) is not built.
-        let misses = if diff.misses.is_empty() {
+        let misses = if builds_from_scratch || diff.misses.is_empty() {
             Vec::new()
         } else {
             let ctx = ExplainContext {
@@ -505,7 +505,7 @@ impl Analysis<'_> {
             phase: summary,
             status: PhaseStatus::Ok,
             error: None,
-            units: diff.counts,
+            units: counts,
             misses,
             missed_before: None,
             costs: None,
