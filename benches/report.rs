@@ -7,8 +7,10 @@
 //! - growth from 100 to 450 packages (goal: linear).
 //!
 //! Run with `cargo bench --bench report`. Offline: the registry is generated locally.
-//! `CACHE_MISS_BENCH_BASELINE=/path/to/older/cache-miss` also times another binary on the
-//! same workspace (without `--cache-dir`, which older versions lack).
+//! `CACHE_MISS_BENCH_BASELINE=/path/to/older/cache-miss` also times another binary (one
+//! with `--cache-dir`) on the same workspace, cold and warm, its runs interleaved with
+//! this build's so that both see the same machine load. `CACHE_MISS_BENCH_NO_GROWTH=1`
+//! skips the growth series.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,15 +41,26 @@ fn main() {
     // Warm cargo's own caches once so every side starts equal.
     run_report(&manifest, &["--no-cache"]);
 
+    println!("load average before: {}", load_average());
+    let this = PathBuf::from(env!("CARGO_BIN_EXE_cache-miss"));
+    let baseline = std::env::var_os("CACHE_MISS_BENCH_BASELINE").map(PathBuf::from);
+    let binaries: Vec<&Path> = std::iter::once(this.as_path())
+        .chain(baseline.as_deref())
+        .collect();
     let cache = root.join("cache");
-    let cold = median((0..RUNS).map(|_| {
-        let _ = fs::remove_dir_all(&cache);
-        run_report(&manifest, &["--cache-dir", cache.to_str().unwrap()])
-    }));
-    let warm =
-        median((0..RUNS).map(|_| run_report(&manifest, &["--cache-dir", cache.to_str().unwrap()])));
-    let uncached = median((0..RUNS).map(|_| run_report(&manifest, &["--no-cache"])));
-    let sequential = median((0..RUNS).map(|_| {
+    let cache_arg = ["--cache-dir", cache.to_str().unwrap()];
+    // Rounds interleave every side, so that a change in the machine's load hits all alike.
+    let mut cold_runs: Vec<Vec<Run>> = binaries.iter().map(|_| Vec::new()).collect();
+    let mut warm_runs: Vec<Vec<Run>> = binaries.iter().map(|_| Vec::new()).collect();
+    let mut uncached_runs = Vec::new();
+    let mut sequential_runs = Vec::new();
+    for _ in 0..RUNS {
+        for (b, binary) in binaries.iter().enumerate() {
+            let _ = fs::remove_dir_all(&cache);
+            cold_runs[b].push(run_binary(binary, &manifest, &cache_arg));
+            warm_runs[b].push(run_binary(binary, &manifest, &cache_arg));
+        }
+        uncached_runs.push(run_report(&manifest, &["--no-cache"]));
         // A fresh runner each time: a runner remembers what cargo answered.
         let runner = CargoRunner::new(&workspace);
         let started = Instant::now();
@@ -55,12 +68,18 @@ fn main() {
             runner.unit_graph(invocation).expect("unit graph");
         }
         runner.metadata().expect("metadata");
-        Run {
+        sequential_runs.push(Run {
             wall: started.elapsed(),
             analysis: Duration::ZERO,
             peak_kb: None,
-        }
-    }));
+            cpu: None,
+        });
+    }
+    let mut colds = cold_runs.into_iter().map(|runs| median(runs.into_iter()));
+    let mut warms = warm_runs.into_iter().map(|runs| median(runs.into_iter()));
+    let (cold, warm) = (colds.next().unwrap(), warms.next().unwrap());
+    let uncached = median(uncached_runs.into_iter());
+    let sequential = median(sequential_runs.into_iter());
     let largest_cargo = plans
         .invocations
         .iter()
@@ -91,9 +110,10 @@ fn main() {
         cold.wall.as_secs_f64() / sequential.wall.as_secs_f64()
     );
     println!(
-        "  report, warm cache:                  {:>8.1} ms = {:.1}% of cold   (goal ≤ 5%, < 150 ms)",
+        "  report, warm cache:                  {:>8.1} ms = {:.1}% of cold   (goal ≤ 5%, < 150 ms); CPU {}",
         ms(warm.wall),
-        100.0 * warm.wall.as_secs_f64() / cold.wall.as_secs_f64()
+        100.0 * warm.wall.as_secs_f64() / cold.wall.as_secs_f64(),
+        cpu_text(&warm)
     );
     println!(
         "  analysis (diff + explain):           {:>8.1} ms",
@@ -106,14 +126,35 @@ fn main() {
             cargo / 1024
         );
     }
-    if let Some(baseline) = std::env::var_os("CACHE_MISS_BENCH_BASELINE") {
-        let before = median((0..RUNS).map(|_| run_binary(Path::new(&baseline), &manifest, &[])));
+    if let (Some(cold), Some(warm)) = (colds.next(), warms.next()) {
         println!(
-            "  baseline binary:                     {:>8.1} ms",
-            ms(before.wall)
+            "  baseline binary: cold {:>8.1} ms, warm {:>6.1} ms; CPU warm {}",
+            ms(cold.wall),
+            ms(warm.wall),
+            cpu_text(&warm)
         );
     }
-    growth(&root);
+    println!("load average after: {}", load_average());
+    if std::env::var_os("CACHE_MISS_BENCH_NO_GROWTH").is_none() {
+        growth(&root);
+    }
+}
+
+/// The first three fields of /proc/loadavg, when there is one.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn cpu_text(run: &Run) -> String {
+    run.cpu
+        .map_or_else(|| "unknown".into(), |cpu| format!("{:.0} ms", ms(cpu)))
 }
 
 /// Cold and warm report times as the workspace grows.
@@ -146,6 +187,8 @@ struct Run {
     wall: Duration,
     analysis: Duration,
     peak_kb: Option<u64>,
+    /// User + system CPU time of the process tree, when GNU time reports it.
+    cpu: Option<Duration>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -175,7 +218,7 @@ fn run_binary(binary: &Path, manifest: &Path, extra: &[&str]) -> Run {
     let mut command = match &time {
         Some(time) => {
             let mut command = Command::new(time);
-            command.args(["-f", "peak-kb %M"]).arg(binary);
+            command.args(["-f", "peak-kb %M cpu %U %S"]).arg(binary);
             command
         }
         None => Command::new(binary),
@@ -195,10 +238,15 @@ fn run_binary(binary: &Path, manifest: &Path, extra: &[&str]) -> Run {
         .and_then(|rest| rest.split(" ms").next())
         .and_then(|n| n.trim().parse::<f64>().ok())
         .unwrap_or(0.0);
+    let cpu = stderr.split("cpu ").last().and_then(|rest| {
+        let mut seconds = rest.split_whitespace().map(|n| n.parse::<f64>().ok());
+        Some(seconds.next()?? + seconds.next()??)
+    });
     Run {
         wall,
         analysis: Duration::from_secs_f64(analysis / 1000.0),
         peak_kb: number_after(&stderr, "peak-kb "),
+        cpu: cpu.map(Duration::from_secs_f64),
     }
 }
 

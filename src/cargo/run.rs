@@ -1,5 +1,6 @@
 //! Running cargo: a sandbox-like environment, unit-graph resolution in parallel, metadata.
 
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output};
@@ -92,9 +93,20 @@ struct Answers {
     /// The program-naming settings of the config files cargo reads here.
     config_programs: OnceLock<ConfigPrograms>,
     /// Held while cargo answers, so that callers at the same time wait for one answer.
-    metadata: Mutex<Option<cargo_metadata::Metadata>>,
-    graphs: Mutex<HashMap<Invocation, UnitGraph>>,
+    metadata: Mutex<Option<Arc<cargo_metadata::Metadata>>>,
+    /// Unit graphs by the cargo command that resolves them: invocations that differ only
+    /// in what cargo never sees share one answer. Each slot is held while cargo answers,
+    /// so that a command asked twice at once runs once.
+    graphs: Mutex<HashMap<GraphCommand, Slot<UnitGraph>>>,
+    /// What higher layers derive from these answers, one value per type.
+    derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
+
+/// One answer, made once: its lock is held while it is made, so that others wait for it.
+pub type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
+
+/// The arguments and environment of one `--unit-graph` call.
+type GraphCommand = (Vec<String>, BTreeMap<String, String>);
 
 /// Environment variables that are kept from the user's shell: what cargo needs to find
 /// its registry cache and network, nothing that changes what it compiles (and no
@@ -481,11 +493,21 @@ impl CargoRunner {
     }
 
     /// Resolves one invocation's unit graph without compiling anything.
-    pub fn unit_graph(&self, invocation: &Invocation) -> Result<UnitGraph> {
-        if let Some(graph) = self.answered_graph(invocation) {
-            return Ok(graph);
+    pub fn unit_graph(&self, invocation: &Invocation) -> Result<Arc<UnitGraph>> {
+        let args = unit_graph_args(invocation);
+        let slot = self
+            .answers
+            .graphs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry((args.clone(), invocation.env.clone()))
+            .or_default()
+            .clone();
+        let mut answer = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(graph) = answer.as_ref() {
+            return Ok(graph.clone());
         }
-        let output = self.run(&unit_graph_args(invocation), &invocation.env)?;
+        let output = self.run(&args, &invocation.env)?;
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
@@ -493,16 +515,26 @@ impl CargoRunner {
         let mut graph = UnitGraph::parse(&stdout)
             .context("cargo printed a unit graph cache-miss cannot read")?;
         if graph.lacks_git_commits() {
-            graph.join_git_commits(&git_commits(&self.metadata()?));
+            graph.join_git_commits(&git_commits(&*self.shared_metadata()?));
         }
-        if let Ok(mut graphs) = self.answers.graphs.lock() {
-            graphs.insert(invocation.clone(), graph.clone());
-        }
-        Ok(graph)
+        Ok(answer.insert(Arc::new(graph)).clone())
     }
 
-    fn answered_graph(&self, invocation: &Invocation) -> Option<UnitGraph> {
-        self.answers.graphs.lock().ok()?.get(invocation).cloned()
+    /// The value of type `T` that a higher layer derives from this runner's answers (and
+    /// so shares with every clone of it), made with `T::default()` when first asked.
+    pub fn derived<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut derived = self
+            .answers
+            .derived
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let value = derived
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| Arc::new(T::default()))
     }
 
     /// The root manifest of the workspace that `manifest` (or, without one, the current
@@ -530,6 +562,11 @@ impl CargoRunner {
     /// `cargo metadata` for the whole workspace with every feature, so that every
     /// optional dependency's declaration is present.
     pub fn metadata(&self) -> Result<cargo_metadata::Metadata> {
+        self.shared_metadata().map(|metadata| (*metadata).clone())
+    }
+
+    /// [`CargoRunner::metadata`] without a copy.
+    pub fn shared_metadata(&self) -> Result<Arc<cargo_metadata::Metadata>> {
         let mut answer = self
             .answers
             .metadata
@@ -551,7 +588,7 @@ impl CargoRunner {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let metadata = cargo_metadata::MetadataCommand::parse(stdout.as_ref())
             .context("cannot read `cargo metadata` output")?;
-        Ok(answer.insert(metadata).clone())
+        Ok(answer.insert(Arc::new(metadata)).clone())
     }
 }
 
@@ -686,6 +723,42 @@ mod tests {
         assert_eq!(args[..3], ["build", "--release", "--locked"]);
         let args = unit_graph_args(&invocation(&["--locked"]));
         assert_eq!(args.iter().filter(|a| *a == "--locked").count(), 1);
+    }
+
+    #[test]
+    fn invocations_cargo_cannot_tell_apart_share_one_resolution() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/clean");
+        let runner = CargoRunner::new(&fixture);
+        let build = Invocation {
+            subcommand: "build",
+            args: vec!["--release".into()],
+            env: BTreeMap::new(),
+            instrumented_by: None,
+            toolchain: None,
+        };
+        // The crane lib and the instrumenting tool never reach cargo; `--locked` is added
+        // to every resolution anyway.
+        let same = [
+            Invocation {
+                toolchain: Some("craneLibLLvmTools".into()),
+                instrumented_by: Some("cargo llvm-cov"),
+                ..build.clone()
+            },
+            Invocation {
+                args: vec!["--release".into(), "--locked".into()],
+                ..build.clone()
+            },
+        ];
+        let first = runner.unit_graph(&build).unwrap();
+        assert!(!first.units.is_empty());
+        for invocation in &same {
+            assert!(Arc::ptr_eq(&first, &runner.unit_graph(invocation).unwrap()));
+        }
+        let check = Invocation {
+            subcommand: "check",
+            ..build
+        };
+        assert!(!Arc::ptr_eq(&first, &runner.unit_graph(&check).unwrap()));
     }
 
     #[test]

@@ -29,9 +29,16 @@ pub struct UnitKey {
 
 impl UnitKey {
     pub fn profile_name(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.profile)
+        /// Only the name: the other fields are skipped, not built.
+        #[derive(serde::Deserialize)]
+        struct Named<'a> {
+            #[serde(borrow)]
+            name: Option<std::borrow::Cow<'a, str>>,
+        }
+        serde_json::from_str::<Named>(&self.profile)
             .ok()
-            .and_then(|p| p.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .and_then(|p| p.name)
+            .map(String::from)
             .unwrap_or_default()
     }
 

@@ -6,6 +6,7 @@ pub mod graph;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 pub use graph::{DiffGraph, UnitKey};
 
@@ -81,10 +82,91 @@ fn is_documentation(mode: &str) -> bool {
 
 /// Compares what `needed` graphs compile with what the `cached` graphs left in `target/`.
 pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
-    let mut ids = DeepIds::default();
-    let cache = Cache::new(cached, &mut ids);
-    let needed_ids: Vec<Vec<u32>> = needed.iter().map(|g| ids.of(g)).collect();
+    let mut interner = DeepIds::default();
+    let graphs: Vec<&DiffGraph> = cached.iter().chain(needed).copied().collect();
+    let ids: Vec<Vec<u32>> = graphs.iter().map(|g| interner.of(g)).collect();
+    let mut differ = Differ::new(
+        graphs
+            .iter()
+            .zip(&ids)
+            .map(|(&g, ids)| Some((g, ids.as_slice())))
+            .collect(),
+    );
+    let cached: Vec<usize> = (0..cached.len()).collect();
+    let needed: Vec<usize> = (cached.len()..cached.len() + needed.len()).collect();
+    let diff = differ.diff(&cached, &needed);
+    drop(differ);
+    Rc::try_unwrap(diff).unwrap_or_else(|shared| (*shared).clone())
+}
 
+/// Diffs many phases over one analysis's graphs: each unit's deep identity is computed
+/// once per graph, and what a set of inherited graphs holds once per distinct set, so
+/// that a long chain of phases inheriting the same cargo calls costs each phase only its
+/// own comparison (or nothing, when another phase asked the same). Produced by
+/// [`Differ::new`].
+pub struct Differ<'a> {
+    /// Every graph of the analysis by index, with each unit's deep identity (numbered by
+    /// one [`DeepIds`]); `None` for one cargo could not resolve.
+    graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>,
+    /// What the inherited `target/` holds, per sorted set of cached graphs.
+    caches: HashMap<Vec<usize>, Cache<'a>>,
+    /// Per sorted set of cached graphs and list of needed graphs: the diff.
+    diffs: HashMap<(Vec<usize>, Vec<usize>), Rc<PhaseDiff>>,
+}
+
+impl<'a> Differ<'a> {
+    pub fn new(graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>) -> Differ<'a> {
+        Differ {
+            graphs,
+            caches: HashMap::new(),
+            diffs: HashMap::new(),
+        }
+    }
+
+    /// The graph at `index`, if it resolved.
+    pub fn graph(&self, index: usize) -> Option<&'a DiffGraph> {
+        self.graphs
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|(graph, _)| graph)
+    }
+
+    /// [`diff_phase`] of the graphs at these indices (graphs that did not resolve are left
+    /// out). `Miss::at` indexes the resolved ones among `needed`.
+    pub fn diff(&mut self, cached: &[usize], needed: &[usize]) -> Rc<PhaseDiff> {
+        let mut cached: Vec<usize> = cached
+            .iter()
+            .copied()
+            .filter(|&c| self.graph(c).is_some())
+            .collect();
+        cached.sort_unstable();
+        cached.dedup();
+        let needed: Vec<usize> = needed
+            .iter()
+            .copied()
+            .filter(|&n| self.graph(n).is_some())
+            .collect();
+        let memo = (cached, needed);
+        if let Some(diff) = self.diffs.get(&memo) {
+            return diff.clone();
+        }
+        if !self.caches.contains_key(&memo.0) {
+            let graphs: Vec<(&'a DiffGraph, &[u32])> =
+                memo.0.iter().filter_map(|&c| self.graphs[c]).collect();
+            let cache = Cache::new(&graphs);
+            self.caches.insert(memo.0.clone(), cache);
+        }
+        let (graphs, ids): (Vec<&DiffGraph>, Vec<&[u32]>) =
+            memo.1.iter().filter_map(|&n| self.graphs[n]).unzip();
+        let diff = Rc::new(compare(&self.caches[&memo.0], &graphs, &ids));
+        self.diffs.insert(memo, diff.clone());
+        diff
+    }
+}
+
+/// The diff of `needed` graphs (with their deep ids) against what `cache` holds.
+fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> PhaseDiff {
     let mut seen = HashSet::new();
     let mut counts = Counts::default();
     let mut missed_at: BTreeMap<UnitAt, ()> = BTreeMap::new();
@@ -112,7 +194,7 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
         .keys()
         .map(|&(g, u)| {
             let key = &needed[g].units[u].key;
-            let (reason, closest) = classify(key, &cache);
+            let (reason, closest) = classify(key, cache);
             Miss {
                 unit: key.clone(),
                 at: (g, u),
@@ -216,7 +298,7 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
             key.target_kind.as_str(),
             key.target_name.as_str(),
         ))
-        .map(|units| units.iter().collect())
+        .map(|units| units.iter().copied().collect())
         .unwrap_or_default();
     if candidates.is_empty() {
         return (Reason::NotBuilt, Vec::new());
@@ -240,19 +322,19 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
 struct Cache<'a> {
     deep: HashSet<u32>,
     shallow: HashSet<&'a UnitKey>,
-    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<UnitKey>>,
+    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<&'a UnitKey>>,
 }
 
 impl<'a> Cache<'a> {
-    fn new(graphs: &[&'a DiffGraph], ids: &mut DeepIds) -> Cache<'a> {
+    /// What `graphs` (each with its units' deep ids) leave in `target/`.
+    fn new(graphs: &[(&'a DiffGraph, &[u32])]) -> Cache<'a> {
         let mut cache = Cache {
             deep: HashSet::new(),
             shallow: HashSet::new(),
             by_target: HashMap::new(),
         };
-        for graph in graphs {
-            let deep = ids.of(graph);
-            for (unit, id) in graph.units.iter().zip(deep) {
+        for &(graph, deep) in graphs {
+            for (unit, &id) in graph.units.iter().zip(deep) {
                 if unit.local || is_documentation(&unit.key.mode) {
                     continue;
                 }
@@ -263,7 +345,7 @@ impl<'a> Cache<'a> {
                     .by_target
                     .entry((&k.pkg_id, k.target_kind.as_str(), k.target_name.as_str()))
                     .or_default()
-                    .insert(k.clone());
+                    .insert(k);
             }
         }
         cache
@@ -271,15 +353,17 @@ impl<'a> Cache<'a> {
 }
 
 /// Interns units by their full identity: the unit's own key and, recursively, the
-/// identities of its dependencies. Equal ids mean the same artifact.
+/// identities of its dependencies. Equal ids mean the same artifact; ids compare only
+/// when numbered by one `DeepIds`.
 #[derive(Default)]
-struct DeepIds {
+pub struct DeepIds {
     keys: HashMap<UnitKey, u32>,
     ids: HashMap<(u32, Vec<u32>), u32>,
 }
 
 impl DeepIds {
-    fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
+    /// Each unit's id, in the graph's order.
+    pub fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
         let mut memo: Vec<Option<u32>> = vec![None; graph.units.len()];
         let mut expanding = vec![false; graph.units.len()];
         for start in 0..graph.units.len() {

@@ -266,3 +266,43 @@ fn a_cascade_finds_its_root_counted_in_another_graph() {
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].target_name, "leaf");
 }
+
+#[test]
+fn a_differ_over_many_phases_diffs_as_each_phase_alone() {
+    let deps = graph(&[u("leaf", &[], &[]), u("mid", &[], &[0])]);
+    let extra = graph(&[u("leaf", &["extra"], &[]), u("mid", &[], &[0])]);
+    let top = graph(&[u("leaf", &[], &[]), u("top", &[], &[0])]);
+    let graphs = [&deps, &extra, &top];
+    let mut interner = DeepIds::default();
+    let ids: Vec<Vec<u32>> = graphs.iter().map(|g| interner.of(g)).collect();
+    let mut differ = Differ::new(
+        graphs
+            .iter()
+            .zip(&ids)
+            .map(|(&g, ids)| Some((g, ids.as_slice())))
+            .collect(),
+    );
+    // The inherited set in any order and with repeats is one set; a repeated question
+    // gets the same answer.
+    for cached in [&[0][..], &[0, 0], &[0, 2], &[2, 0]] {
+        for needed in [&[1][..], &[2], &[1, 2]] {
+            let alone: Vec<&DiffGraph> = cached.iter().map(|&c| graphs[c]).collect();
+            let phase: Vec<&DiffGraph> = needed.iter().map(|&n| graphs[n]).collect();
+            let expected = diff_phase(&alone, &phase);
+            assert_eq!(
+                *differ.diff(cached, needed),
+                expected,
+                "{cached:?} {needed:?}"
+            );
+            assert_eq!(
+                *differ.diff(cached, needed),
+                expected,
+                "{cached:?} {needed:?}"
+            );
+        }
+    }
+    assert_eq!(differ.diff(&[0], &[1]).counts.missed, 2);
+    // A graph cargo could not resolve is left out on both sides.
+    let mut with_failure = Differ::new(vec![Some((&deps, ids[0].as_slice())), None]);
+    assert_eq!(with_failure.diff(&[0, 1], &[0, 1]).counts.missed, 0);
+}

@@ -23,7 +23,7 @@ pub struct FindingsInput<'a> {
     pub set: &'a PhaseSet,
     pub plans: &'a PhasePlans,
     /// One per entry of `plans.invocations`.
-    pub graphs: &'a [DiffGraph],
+    pub graphs: &'a [&'a DiffGraph],
     pub metadata: &'a cargo_metadata::Metadata,
     pub source_root: &'a Path,
     /// Per phase of `set`: how many dependency units it misses.

@@ -130,13 +130,13 @@ impl Checker<'_> {
     /// The changed phases analysed again: the deps-only phase and every phase it serves.
     fn analyze(&self, change: &Change) -> Result<Report> {
         let set = PhaseSet::from_specs(change.specs.clone())?;
-        let served =
-            |p: &crate::phase::Phase| set.artifact_chain(p).iter().any(|s| s.name == change.deps);
+        let served = served_by(&set, &change.deps);
         let excluded: BTreeSet<String> = set
             .phases
             .iter()
-            .filter(|p| !served(p))
-            .map(|p| p.name.clone())
+            .zip(served)
+            .filter(|(_, served)| !served)
+            .map(|(p, _)| p.name.clone())
             .collect();
         let options = AnalyzeOptions {
             target_dir: None,
@@ -178,6 +178,33 @@ impl Checker<'_> {
             (remaining, _) => FixCheck::LeavesMisses { remaining, of: all },
         }
     }
+}
+
+/// Per phase of `set`: whether `deps` is up its artifact chain. Each phase is walked up
+/// only to the first phase already known, so a long chain costs its length once.
+fn served_by(set: &PhaseSet, deps: &str) -> Vec<bool> {
+    let mut served: Vec<Option<bool>> = vec![None; set.phases.len()];
+    for start in 0..set.phases.len() {
+        let mut path = vec![start];
+        let mut answer = false;
+        let mut above = set.chain_positions(start).next();
+        while let Some(p) = above {
+            if set.phases[p].name == deps {
+                answer = true;
+                break;
+            }
+            if let Some(known) = served[p] {
+                answer = known;
+                break;
+            }
+            path.push(p);
+            above = set.chain_positions(p).next();
+        }
+        for i in path {
+            served[i].get_or_insert(answer);
+        }
+    }
+    served.into_iter().map(|s| s.unwrap_or(false)).collect()
 }
 
 /// Per phase with a failing line: every step of the phase's lines, in order, once.

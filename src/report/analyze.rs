@@ -1,17 +1,20 @@
 //! `cache-miss report`'s orchestration: plan each phase's cargo calls, resolve them in
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
+use crate::cargo::run::Slot;
 use crate::cargo::run::{CargoInfo, run_parallel};
 use crate::cargo::toolchain::ToolchainOrigin;
-use crate::cargo::{CargoRunner, UnitGraph};
-use crate::diff::{DiffGraph, diff_phase};
+use crate::cargo::{CargoRunner, Invocation};
+use crate::diff::{DeepIds, DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
 use crate::phase::{Note, Phase, PhaseSet};
@@ -76,18 +79,22 @@ pub fn analyze_with(
 ) -> Result<Report> {
     let started = Instant::now();
     let cargo = runner.check_version()?;
-    let mut statuses = initial_statuses(set, options.excluded);
-    let needed = needed_phases(set, &statuses);
+    let chains = Chains::of(set);
+    let mut statuses = initial_statuses(set, &chains, options.excluded);
+    let needed = needed_phases(&chains, &statuses);
     let plans = plan_phases_where(set, |i| needed[i]);
     let stage = Stage::begin(
         progress,
         "resolving unit graphs",
         plans.invocations.len() + 1,
     );
+    let derived = runner.derived::<Derived>();
     let (graphs, metadata) = std::thread::scope(|scope| {
-        let metadata = scope.spawn(|| runner.metadata());
-        let done = |inv: &crate::cargo::Invocation| progress.step(&inv.display());
-        let graphs = run_parallel(&plans.invocations, &done, |inv| runner.unit_graph(inv));
+        let metadata = scope.spawn(|| runner.shared_metadata());
+        let done = |inv: &Invocation| progress.step(&inv.display());
+        let graphs = run_parallel(&plans.invocations, &done, |inv| {
+            derived.graph(runner, inv, &cargo.host)
+        });
         let metadata = metadata
             .join()
             .unwrap_or_else(|_| Err(anyhow!("`cargo metadata` did not finish")));
@@ -97,36 +104,40 @@ pub fn analyze_with(
     drop(stage);
     let metadata = metadata?;
     let resolved = Instant::now();
-    let workspace = WorkspaceFacts {
-        index: DependencyIndex::from_metadata(&metadata)
-            .context("`cargo metadata` names a package cache-miss cannot read")?,
-        default_packages: default_packages(&metadata),
+    let workspace = derived.workspace(&metadata)?;
+    mark_failures(set, &chains, &plans, &graphs, &mut statuses);
+    let inherited = Inherited::of(set, &chains, &plans);
+    let mut differ = Differ::new(
+        graphs
+            .iter()
+            .map(|g| g.as_deref().ok().map(|g| (&g.graph, g.ids.as_slice())))
+            .collect(),
+    );
+    let analysis = Analysis {
+        set,
+        plans: &plans,
+        inherited: &inherited,
+        workspace: &workspace,
+        dir: &runner.dir,
     };
-    let diff_graphs: Vec<Option<DiffGraph>> = graphs
-        .iter()
-        .zip(&plans.invocations)
-        .map(|(g, inv)| {
-            g.as_ref()
-                .ok()
-                .map(|g| DiffGraph::from_unit_graph(g, inv, &cargo.host))
-        })
-        .collect();
-    mark_failures(set, &plans, &graphs, &mut statuses);
     let phases: Vec<PhaseReport> = set
         .phases
         .iter()
         .enumerate()
         .map(|(i, phase)| match &statuses[i] {
             (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
-                let mut report =
-                    phase_report(set, i, phase, &plans, &diff_graphs, &workspace, &runner.dir);
+                let mut report = analysis.phase_report(i, phase, &mut differ);
                 report.status = statuses[i].0;
                 report
             }
             (status, error) => unanalysed(phase, *status, error.clone()),
         })
         .collect();
-    let resolved_graphs: Vec<DiffGraph> = diff_graphs.into_iter().flatten().collect();
+    drop(differ);
+    let resolved_graphs: Vec<&DiffGraph> = graphs
+        .iter()
+        .filter_map(|g| g.as_deref().ok().map(|g| &g.graph))
+        .collect();
     let findings = crate::findings::find(&FindingsInput {
         set,
         plans: &plans,
@@ -164,6 +175,69 @@ pub fn analyze_with(
 struct WorkspaceFacts {
     index: DependencyIndex,
     default_packages: Vec<String>,
+}
+
+/// What analyses derive from one runner's answers, made once and shared by every analysis
+/// with that runner (or a clone): `report --set` and the fix-line check analyse the same
+/// calls again.
+#[derive(Default)]
+struct Derived {
+    /// Each invocation's unit graph as the diff sees it; slots are held while made.
+    graphs: Mutex<HashMap<Invocation, Slot<IdentifiedGraph>>>,
+    /// Numbers the units of every graph above.
+    ids: Mutex<DeepIds>,
+    workspace: Mutex<Option<Arc<WorkspaceFacts>>>,
+}
+
+/// A graph as the diff sees it, with each unit's deep identity.
+struct IdentifiedGraph {
+    graph: DiffGraph,
+    ids: Vec<u32>,
+}
+
+impl Derived {
+    /// `invocation`'s graph, resolved by `runner` (whose cargo's host is `host`).
+    fn graph(
+        &self,
+        runner: &CargoRunner,
+        invocation: &Invocation,
+        host: &str,
+    ) -> Result<Arc<IdentifiedGraph>> {
+        let slot = lock(&self.graphs)
+            .entry(invocation.clone())
+            .or_default()
+            .clone();
+        let mut made = lock(&slot);
+        if let Some(graph) = made.as_ref() {
+            return Ok(graph.clone());
+        }
+        let graph = runner.unit_graph(invocation)?;
+        let graph = DiffGraph::from_unit_graph(&graph, invocation, host);
+        let ids = lock(&self.ids).of(&graph);
+        Ok(made
+            .insert(Arc::new(IdentifiedGraph { graph, ids }))
+            .clone())
+    }
+
+    fn workspace(&self, metadata: &cargo_metadata::Metadata) -> Result<Arc<WorkspaceFacts>> {
+        let mut made = lock(&self.workspace);
+        if let Some(facts) = made.as_ref() {
+            return Ok(facts.clone());
+        }
+        let facts = WorkspaceFacts {
+            index: DependencyIndex::from_metadata(metadata)
+                .context("`cargo metadata` names a package cache-miss cannot read")?,
+            default_packages: default_packages(metadata),
+        };
+        Ok(made.insert(Arc::new(facts)).clone())
+    }
+}
+
+/// A lock whose holder cannot leave its value half-made: a panic there ends the run.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The packages cargo builds when a command names none: the `default-members`, else the
@@ -277,19 +351,18 @@ fn rust_release_in(text: &str) -> Option<String> {
 /// inherits from), else ok.
 fn initial_statuses(
     set: &PhaseSet,
+    chains: &Chains,
     excluded: &BTreeSet<String>,
 ) -> Vec<(PhaseStatus, Option<String>)> {
+    let nearest_unevaluable = chains.nearest(|s| set.phases[s].not_evaluable.is_some());
     set.phases
         .iter()
-        .map(|phase| {
+        .enumerate()
+        .map(|(i, phase)| {
             if let Some(error) = not_evaluable(phase) {
                 return (PhaseStatus::NotEvaluable, Some(error));
             }
-            if let Some(source) = set
-                .artifact_chain(phase)
-                .into_iter()
-                .find(|s| not_evaluable(s).is_some())
-            {
+            if let Some(source) = nearest_unevaluable[i].map(|s| &set.phases[s]) {
                 let error = format!(
                     "its artifacts come from `{}`, which Nix cannot evaluate",
                     source.name
@@ -313,16 +386,15 @@ fn not_evaluable(phase: &Phase) -> Option<String> {
 }
 
 /// Which phases cargo must resolve: those analysed, and those whose artifacts they inherit.
-fn needed_phases(set: &PhaseSet, statuses: &[(PhaseStatus, Option<String>)]) -> Vec<bool> {
+fn needed_phases(chains: &Chains, statuses: &[(PhaseStatus, Option<String>)]) -> Vec<bool> {
     let mut needed: Vec<bool> = statuses
         .iter()
         .map(|(status, _)| *status == PhaseStatus::Ok)
         .collect();
-    for (i, (status, _)) in statuses.iter().enumerate() {
-        if *status == PhaseStatus::Ok {
-            for s in set.chain_positions(i) {
-                needed[s] = true;
-            }
+    // Children before parents: a needed phase makes its parent needed.
+    for &i in chains.order.iter().rev() {
+        if let (true, Some(parent)) = (needed[i], chains.parent[i]) {
+            needed[parent] = true;
         }
     }
     needed
@@ -330,10 +402,11 @@ fn needed_phases(set: &PhaseSet, statuses: &[(PhaseStatus, Option<String>)]) -> 
 
 /// Marks the phases cargo could not resolve, and those that inherit from them, failed
 /// with a one-line reason.
-fn mark_failures(
+fn mark_failures<T>(
     set: &PhaseSet,
+    chains: &Chains,
     plans: &PhasePlans,
-    graphs: &[Result<UnitGraph>],
+    graphs: &[Result<T>],
     statuses: &mut [(PhaseStatus, Option<String>)],
 ) {
     let own_failure = |i: usize| {
@@ -347,18 +420,17 @@ fn mark_failures(
         })
     };
     let failures: Vec<Option<String>> = (0..set.phases.len()).map(own_failure).collect();
+    let nearest_failed = chains.nearest(|s| failures[s].is_some());
     for i in 0..set.phases.len() {
         // An excluded phase stays excluded, though it failed for a phase inheriting from it.
         if statuses[i].0 != PhaseStatus::Ok {
             continue;
         }
-        let inherited = set.chain_positions(i).find_map(|s| {
-            failures[s].as_ref().map(|_| {
-                format!(
-                    "its artifacts come from `{}`, which cargo could not resolve",
-                    set.phases[s].name
-                )
-            })
+        let inherited = nearest_failed[i].map(|s| {
+            format!(
+                "its artifacts come from `{}`, which cargo could not resolve",
+                set.phases[s].name
+            )
         });
         if let Some(error) = failures[i].clone().or(inherited) {
             statuses[i] = (PhaseStatus::Failed, Some(error));
@@ -392,93 +464,180 @@ fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> Phas
     }
 }
 
-fn phase_report(
-    set: &PhaseSet,
-    i: usize,
-    phase: &Phase,
-    plans: &PhasePlans,
-    graphs: &[Option<DiffGraph>],
-    workspace: &WorkspaceFacts,
-    dir: &Path,
-) -> PhaseReport {
-    let mut notes = phase.notes.clone();
-    notes.extend(plans.withheld(i, dir));
-    let (sources, inherits_nothing) = inherited_sources(set, phase);
-    if let Some(name) = &inherits_nothing {
-        notes.push(Note::new(format!(
-            "`{name}` does not install its target/ (doInstallCargoArtifacts = false), so this phase inherits no artifacts from it"
-        )));
-    }
-    // Each distinct cargo call once: a chain of phases running the same command leaves
-    // the same units, and diffing them once per phase would cost the chain's length squared.
-    let mut seen = std::collections::HashSet::new();
-    let source_indices: Vec<usize> = set
-        .chain_positions(i)
-        .take(sources.len())
-        .flat_map(|s| plans.by_phase[s].iter().copied())
-        .filter(|n| seen.insert(*n))
-        .collect();
-    let needed_indices = &plans.by_phase[i];
-    // Every graph here resolved: a phase with a failed graph, or inheriting one, is failed.
-    let resolved = |n: &usize| graphs[*n].as_ref();
-    let needed: Vec<&DiffGraph> = needed_indices.iter().filter_map(resolved).collect();
-    let cached: Vec<&DiffGraph> = source_indices.iter().filter_map(resolved).collect();
-    let mut diff = diff_phase(&cached, &needed);
-    let builds_from_scratch = sources.is_empty();
-    if builds_from_scratch {
-        // Nothing inherited: the phase builds its own dependencies; that is not a miss.
-        diff.counts.cached = 0;
-        diff.counts.missed = 0;
-        diff.misses.clear();
-        if phase.function != crate::phase::CraneFunction::BuildDepsOnly && diff.counts.needed > 0 {
+/// What every phase's report draws on.
+struct Analysis<'a> {
+    set: &'a PhaseSet,
+    plans: &'a PhasePlans,
+    inherited: &'a [Inherited],
+    workspace: &'a WorkspaceFacts,
+    dir: &'a Path,
+}
+
+impl Analysis<'_> {
+    fn phase_report(&self, i: usize, phase: &Phase, differ: &mut Differ) -> PhaseReport {
+        let (set, plans) = (self.set, self.plans);
+        let inherited = &self.inherited[i];
+        let mut notes = phase.notes.clone();
+        notes.extend(plans.withheld(i, self.dir));
+        if let Some(stop) = inherited.stops_at {
             notes.push(Note::new(format!(
-                "no cargoArtifacts: this phase compiles all {} dependency units itself",
-                diff.counts.needed
+                "`{}` does not install its target/ (doInstallCargoArtifacts = false), so this phase inherits no artifacts from it",
+                set.phases[stop].name
             )));
         }
-    }
-    let ctx = ExplainContext {
-        sources,
-        phase_invocations: needed_indices
-            .iter()
-            .map(|&n| &plans.invocations[n])
-            .collect(),
-        source_invocations: source_indices
-            .iter()
-            .map(|&n| &plans.invocations[n])
-            .collect(),
-        needed,
-        index: &workspace.index,
-        default_packages: &workspace.default_packages,
-    };
-    let misses = explain_misses(&ctx, &diff);
-    let mut summary = PhaseSummary::of(phase);
-    summary
-        .approximations
-        .extend(plans.unsupported[i].iter().cloned().map(Note::new));
-    summary.notes = notes;
-    PhaseReport {
-        phase: summary,
-        status: PhaseStatus::Ok,
-        error: None,
-        units: diff.counts,
-        misses,
-        missed_before: None,
-        costs: None,
+        let source_indices = &inherited.invocations;
+        let needed_indices = &plans.by_phase[i];
+        // Every graph here resolved: a phase with a failed graph, or inheriting one, is failed.
+        let diff = differ.diff(source_indices, needed_indices);
+        let mut counts = diff.counts;
+        let builds_from_scratch = inherited.sources == 0;
+        if builds_from_scratch {
+            // Nothing inherited: the phase builds its own dependencies; that is not a miss.
+            counts.cached = 0;
+            counts.missed = 0;
+            if phase.function != crate::phase::CraneFunction::BuildDepsOnly && counts.needed > 0 {
+                notes.push(Note::new(format!(
+                    "no cargoArtifacts: this phase compiles all {} dependency units itself",
+                    counts.needed
+                )));
+            }
+        }
+        // No misses, nothing to explain: the context (the whole chain above) is not built.
+        let misses = if builds_from_scratch || diff.misses.is_empty() {
+            Vec::new()
+        } else {
+            let ctx = ExplainContext {
+                sources: set
+                    .chain_positions(i)
+                    .take(inherited.sources)
+                    .map(|s| &set.phases[s])
+                    .collect(),
+                phase_invocations: needed_indices
+                    .iter()
+                    .map(|&n| &plans.invocations[n])
+                    .collect(),
+                source_invocations: source_indices
+                    .iter()
+                    .map(|&n| &plans.invocations[n])
+                    .collect(),
+                needed: needed_indices
+                    .iter()
+                    .filter_map(|&n| differ.graph(n))
+                    .collect(),
+                index: &self.workspace.index,
+                default_packages: &self.workspace.default_packages,
+            };
+            explain_misses(&ctx, &diff)
+        };
+        let mut summary = PhaseSummary::of(phase);
+        summary
+            .approximations
+            .extend(plans.unsupported[i].iter().cloned().map(Note::new));
+        summary.notes = notes;
+        PhaseReport {
+            phase: summary,
+            status: PhaseStatus::Ok,
+            error: None,
+            units: counts,
+            misses,
+            missed_before: None,
+            costs: None,
+        }
     }
 }
 
-/// The phases whose `target/` reaches `phase`, nearest first, up to the first one that does
-/// not install its artifacts (whose name is returned too: nothing passes through it).
-fn inherited_sources<'a>(set: &'a PhaseSet, phase: &Phase) -> (Vec<&'a Phase>, Option<String>) {
-    let mut sources = Vec::new();
-    for source in set.artifact_chain(phase) {
-        if !source.installs_artifacts {
-            return (sources, Some(source.name.clone()));
+/// Each phase's parent and an order in which every phase comes after the one it inherits
+/// from: per-phase facts about a chain are computed from the parent's in one pass, so a
+/// chain of n phases costs n steps, not n².
+struct Chains {
+    parent: Vec<Option<usize>>,
+    /// Parents before children.
+    order: Vec<usize>,
+}
+
+impl Chains {
+    fn of(set: &PhaseSet) -> Chains {
+        let count = set.phases.len();
+        let parent: Vec<Option<usize>> =
+            (0..count).map(|i| set.chain_positions(i).next()).collect();
+        let mut placed = vec![false; count];
+        let mut order = Vec::with_capacity(count);
+        for start in 0..count {
+            let mut path = Vec::new();
+            let mut next = Some(start);
+            while let Some(i) = next.filter(|&i| !placed[i]) {
+                placed[i] = true;
+                path.push(i);
+                next = parent[i];
+            }
+            order.extend(path.into_iter().rev());
         }
-        sources.push(source);
+        Chains { parent, order }
     }
-    (sources, None)
+
+    /// For each phase, `step(i, the parent and its value)`, parents first.
+    fn fold<T>(&self, mut step: impl FnMut(usize, Option<(usize, &T)>) -> T) -> Vec<T> {
+        let mut values: Vec<Option<T>> = (0..self.parent.len()).map(|_| None).collect();
+        for &i in &self.order {
+            let parent = self.parent[i].and_then(|p| Some((p, values[p].as_ref()?)));
+            values[i] = Some(step(i, parent));
+        }
+        values.into_iter().flatten().collect()
+    }
+
+    /// For each phase, the nearest phase up its chain for which `holds` does.
+    fn nearest(&self, holds: impl Fn(usize) -> bool) -> Vec<Option<usize>> {
+        self.fold(|_, parent| {
+            let (p, above) = parent?;
+            if holds(p) { Some(p) } else { *above }
+        })
+    }
+}
+
+/// What reaches a phase's `target/` from the phases up its chain.
+struct Inherited {
+    /// How many phases up the chain it inherits from: up to the first that does not
+    /// install its artifacts.
+    sources: usize,
+    /// That phase, if the chain has one.
+    stops_at: Option<usize>,
+    /// The cargo calls of those phases, each once, nearest phase first.
+    invocations: Rc<[usize]>,
+}
+
+impl Inherited {
+    fn of(set: &PhaseSet, chains: &Chains, plans: &PhasePlans) -> Vec<Inherited> {
+        chains.fold(|_, parent| {
+            let nothing = |stops_at| Inherited {
+                sources: 0,
+                stops_at,
+                invocations: Rc::from([]),
+            };
+            let Some((p, above)) = parent else {
+                return nothing(None);
+            };
+            if !set.phases[p].installs_artifacts {
+                return nothing(Some(p));
+            }
+            let own = &plans.by_phase[p];
+            // A chain repeating its calls shares one list.
+            let invocations = if above.invocations.starts_with(own) {
+                above.invocations.clone()
+            } else {
+                let mut seen = HashSet::new();
+                own.iter()
+                    .chain(above.invocations.iter())
+                    .copied()
+                    .filter(|n| seen.insert(*n))
+                    .collect()
+            };
+            Inherited {
+                sources: above.sources + 1,
+                stops_at: above.stops_at,
+                invocations,
+            }
+        })
+    }
 }
 
 #[cfg(test)]
