@@ -326,8 +326,7 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
 /// rebuilds the phases for nothing.
 pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
     let read = files_read_by_build(input);
-    // (directory, files read in it) -> (other files, phases).
-    let mut kept: BTreeMap<(PathBuf, Vec<PathBuf>), (Vec<PathBuf>, Vec<String>)> = BTreeMap::new();
+    let mut kept: BTreeMap<(PathBuf, Vec<PathBuf>), KeptDirectory> = BTreeMap::new();
     for (phase, source) in evaluated_phases(input) {
         if source.kind != SourceKind::Filtered || source.is_approximate() {
             continue;
@@ -362,12 +361,12 @@ pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
                 continue;
             }
             let entry = kept.entry((dir.to_path_buf(), reads)).or_default();
-            entry.0 = others;
-            entry.1.push(format!("`{}`", phase.name));
+            entry.others = others;
+            entry.phases.push(format!("`{}`", phase.name));
         }
     }
     kept.into_iter()
-        .map(|((dir, reads), (others, phases))| {
+        .map(|((dir, reads), KeptDirectory { others, phases })| {
             let shown: Vec<String> = reads.iter().map(|f| f.display().to_string()).collect();
             let paths: Vec<String> = reads.iter().map(|f| format!("./{}", f.display())).collect();
             finding(
@@ -392,6 +391,14 @@ pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// A directory a filter keeps whole (keyed by it and the files read in it): the files
+/// nobody reads, and the phases whose src keeps it.
+#[derive(Default)]
+struct KeptDirectory {
+    others: Vec<PathBuf>,
+    phases: Vec<String>,
 }
 
 /// How many files the directory holds (what a filter keeping all of it keeps, untracked

@@ -123,7 +123,7 @@ fn text_of(node: &impl AstNode) -> String {
     let syntax = node.syntax();
     let range = syntax.text_range();
     let key = (
-        &*syntax.green() as *const rowan::GreenNodeData as usize,
+        std::ptr::from_ref(syntax.green()) as usize,
         u32::from(range.start()),
         u32::from(range.end()),
     );
