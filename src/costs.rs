@@ -7,6 +7,8 @@ use std::fmt;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+
+use crate::phase::LocatedError;
 use serde::{Deserialize, Serialize};
 
 /// The `cache_miss_costs` version of a costs file this build writes and reads.
@@ -147,9 +149,10 @@ impl Costs {
 
     /// Reads a costs file, `verify`'s JSON or a `cargo-timing.html`, told apart by content.
     pub fn read(path: &Path) -> Result<Costs> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("--costs {}: cannot read it", path.display()))?;
-        Costs::parse(&text).with_context(|| format!("--costs {}", path.display()))
+        std::fs::read_to_string(path)
+            .context("cannot read it")
+            .and_then(|text| Costs::parse(&text))
+            .map_err(|err| LocatedError::in_json_file("--costs", path, &err).into())
     }
 
     pub fn parse(text: &str) -> Result<Costs> {

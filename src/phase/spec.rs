@@ -148,6 +148,25 @@ pub struct LocatedError {
     pub message: String,
 }
 
+impl LocatedError {
+    /// `err`, about the file `file` that `option` names, at the line and column of a
+    /// JSON syntax error in its chain (the whole file for any other fault).
+    pub fn in_json_file(option: &str, file: &std::path::Path, err: &anyhow::Error) -> LocatedError {
+        let syntax = err
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<serde_json::Error>())
+            .filter(|json| json.line() > 0);
+        LocatedError {
+            location: SourceLocation {
+                file: file.display().to_string(),
+                line: syntax.map(serde_json::Error::line),
+                column: syntax.map(serde_json::Error::column),
+            },
+            message: format!("{option}: {err:#}"),
+        }
+    }
+}
+
 /// `file:line[:column]` in the JSON, where a location is a plain string.
 pub fn serialize_location<S: serde::Serializer>(
     location: &Option<SourceLocation>,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PhaseStatus, Report};
 use crate::explain::MissReport;
+use crate::phase::LocatedError;
 
 /// The JSON contract version a baseline must have: the one this build writes.
 pub const CONTRACT_VERSION: u32 = 1;
@@ -144,12 +145,11 @@ fn new_identity(m: &MissReport) -> String {
 /// Reads the baseline at `path` and compares `report` with it. A file that is not a report
 /// of this contract version, or one of another workspace, is an error.
 pub fn compare(report: &Report, path: &Path) -> Result<BaselineDelta> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--baseline {shown}: cannot read it"))?;
-    let old =
-        parse(&text, &report.workspace_root).with_context(|| format!("--baseline {shown}"))?;
-    Ok(delta(report, &old, shown))
+    let old = std::fs::read_to_string(path)
+        .context("cannot read it")
+        .and_then(|text| parse(&text, &report.workspace_root))
+        .map_err(|err| LocatedError::in_json_file("--baseline", path, &err))?;
+    Ok(delta(report, &old, path.display().to_string()))
 }
 
 fn parse(text: &str, workspace_root: &str) -> Result<OldReport> {

@@ -430,3 +430,36 @@ fn an_unreadable_shell_word_is_noted_at_its_attribute() {
         "{notes}"
     );
 }
+
+/// A `--costs` or `--baseline` file that does not parse is named, at the line and column
+/// of the fault; one that cannot be read is named as a whole.
+#[test]
+fn costs_and_baseline_files_are_named_with_their_fault() {
+    let fixture = Fixture::new("clean");
+    let broken = fixture.dir.path().join("broken.json");
+    fs::write(&broken, "{\n  \"phases\": [\n    oops\n  ]\n}\n").unwrap();
+    let broken_name = broken.to_str().unwrap();
+    for option in ["--costs", "--baseline"] {
+        let (error, stderr) = json_error_of(&fixture, &["report", option, broken_name]);
+        assert_eq!(
+            place(&error),
+            (Some(broken_name), Some(3), Some(5)),
+            "{error}"
+        );
+        assert!(
+            stderr.contains(&format!("{broken_name}:3:5: {option}: ")),
+            "{stderr}"
+        );
+        let missing = fixture.dir.path().join("missing.json");
+        let missing_name = missing.to_str().unwrap();
+        let (error, _) = json_error_of(&fixture, &["report", option, missing_name]);
+        assert_eq!(place(&error), (Some(missing_name), None, None), "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot read it"),
+            "{error}"
+        );
+    }
+}
