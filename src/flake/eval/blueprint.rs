@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::Evaluator;
-use super::builtins::builtin;
 use super::core::with_unknown_part;
 use super::files::{Pos, normalize, resolved};
-use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value};
+use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value, builtin};
 use crate::phase::Note;
 
 impl Evaluator {

@@ -9,7 +9,7 @@ use rnix::ast;
 use super::core::with_unknown_part;
 use super::files::Pos;
 use super::ops::to_text;
-use super::value::{AttrSetValue, Builtin, ErrorKind, Thunk, Value};
+use super::value::{AttrSetValue, Builtin, ErrorKind, Thunk, Value, builtin};
 use super::{Evaluator, strict};
 
 /// The names every file sees without defining them.
@@ -28,10 +28,6 @@ pub(super) fn globals() -> Vec<(&'static str, Value)> {
         ("baseNameOf", builtin(Builtin::BaseNameOf)),
         ("dirOf", builtin(Builtin::DirOf)),
     ]
-}
-
-pub(super) fn builtin(b: Builtin) -> Value {
-    Value::Builtin(b, Rc::new(Vec::new()))
 }
 
 impl Builtin {

@@ -10,10 +10,12 @@ use rnix::ast::{self, Expr};
 use rowan::ast::AstNode;
 
 use super::Evaluator;
-use super::builtins::{builtin, named_function};
+use super::builtins::named_function;
 use super::files::{FileId, Pos};
 use super::frames::is_system_name;
-use super::value::{AttrSetValue, Builtin, CraneDerivation, DerivationId, Thunk, Toolchain, Value};
+use super::value::{
+    AttrSetValue, Builtin, CraneDerivation, DerivationId, Thunk, Toolchain, Value, builtin,
+};
 use crate::phase::crane::{CRANE_LIB_ATTRS, crane_own_attrs};
 use crate::phase::{CraneFunction, Note, did_you_mean};
 

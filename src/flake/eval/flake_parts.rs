@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::Evaluator;
-use super::builtins::builtin;
 use super::files::Pos;
-use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value};
+use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value, builtin};
 use crate::phase::Note;
 
 /// How deep `imports` are followed.

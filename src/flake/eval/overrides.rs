@@ -41,9 +41,9 @@ impl Evaluator {
         described: &str,
     ) -> Selected {
         if name == "overrideAttrs" {
-            return Selected::Found(super::builtins::builtin(
-                super::value::Builtin::OverrideAttrs(derivation.id),
-            ));
+            return Selected::Found(super::value::builtin(super::value::Builtin::OverrideAttrs(
+                derivation.id,
+            )));
         }
         if let Some(thunk) = derivation.args.entries.get(name).cloned() {
             return Selected::Found(self.force(&thunk));

@@ -11,10 +11,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::Evaluator;
-use super::builtins::builtin;
 use super::files::Pos;
 use super::value::{
     AttrSetValue, Builtin, FilePredicate, FileSetExpr, PathFilter, SourceExpr, Thunk, Value,
+    builtin,
 };
 use crate::source_set::filters::{Matcher, base_name, nix_regex};
 use crate::source_set::tree::normalize;

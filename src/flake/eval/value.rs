@@ -204,6 +204,11 @@ pub struct Closure {
     pub file: FileId,
 }
 
+/// A builtin function with no arguments applied yet.
+pub(super) fn builtin(b: Builtin) -> Value {
+    Value::Builtin(b, Rc::new(Vec::new()))
+}
+
 /// Functions the evaluator implements itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Builtin {
