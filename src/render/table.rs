@@ -76,7 +76,8 @@ fn visible(
     (headers.collect(), rows.collect())
 }
 
-/// `text` with every line longer than `width` characters cut into lines of `width`.
+/// `text` with every line longer than `width` characters cut into lines of at most
+/// `width`: after the last space of each piece where it has one, else at `width`.
 fn break_long_lines(text: &str, width: usize) -> String {
     let width = width.max(1);
     let mut out = String::with_capacity(text.len());
@@ -84,15 +85,18 @@ fn break_long_lines(text: &str, width: usize) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let mut count = 0;
-        for c in line.chars() {
-            if count == width {
-                out.push('\n');
-                count = 0;
-            }
-            out.push(c);
-            count += 1;
+        let mut rest: &str = line;
+        while let Some((end, _)) = rest.char_indices().nth(width) {
+            let piece = &rest[..end];
+            let cut = match piece.rfind(' ') {
+                Some(space) if space > 0 => space + 1,
+                _ => end,
+            };
+            out.push_str(rest[..cut].trim_end_matches(' '));
+            out.push('\n');
+            rest = &rest[cut..];
         }
+        out.push_str(rest);
     }
     out
 }
@@ -237,4 +241,23 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     }
     lines.push(current);
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::break_long_lines;
+
+    #[test]
+    fn long_lines_break_after_a_space_else_at_the_width() {
+        assert_eq!(
+            break_long_lines("not made from a local directory", 20),
+            "not made from a\nlocal directory"
+        );
+        assert_eq!(break_long_lines("abcdefghij", 4), "abcd\nefgh\nij");
+        assert_eq!(
+            break_long_lines("short\nlines stay", 20),
+            "short\nlines stay"
+        );
+        assert_eq!(break_long_lines("ünïcödé wörds", 8), "ünïcödé\nwörds");
+    }
 }
