@@ -9,7 +9,7 @@ mod display;
 mod git;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -23,6 +23,7 @@ use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
 use crate::source_set::dummy::{DummyRole, cleaned_differences, role};
 use crate::source_set::filters::cargo_sources_keeps;
+use crate::source_set::tree::normalize;
 use crate::source_set::{EntryType, SourceKind, SourceSet};
 
 pub use display::{touch_document, touch_json};
@@ -170,21 +171,6 @@ fn named_files(files: &[PathBuf], root: &Path, top: &Path) -> Result<Vec<PathBuf
             Ok(absolute)
         })
         .collect()
-}
-
-/// `a/b/../c` → `a/c`.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn shown(path: &Path, top: &Path) -> String {

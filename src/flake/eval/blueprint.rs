@@ -10,9 +10,10 @@ use std::rc::Rc;
 
 use super::Evaluator;
 use super::core::with_unknown_part;
-use super::files::{Pos, normalize, resolved};
+use super::files::{Pos, resolved};
 use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value, builtin};
 use crate::phase::Note;
+use crate::source_set::tree::normalize;
 
 impl Evaluator {
     /// The flake's outputs as blueprint makes them from its directories, per-system ones

@@ -2,7 +2,7 @@
 //! (`file:line` and `file:line:column`).
 
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use rnix::ast::Expr;
@@ -155,21 +155,6 @@ fn whole_file(shown: &str, message: String) -> anyhow::Error {
         location: SourceLocation::file(shown),
         message,
     })
-}
-
-/// A path with `.` and `..` taken out.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// 1-based line and column of a byte offset.

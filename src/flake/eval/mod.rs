@@ -295,7 +295,7 @@ impl Evaluator {
         } else {
             path.to_path_buf()
         };
-        if !files::normalize(&path).starts_with(&self.files.base_dir) {
+        if !crate::source_set::tree::normalize(&path).starts_with(&self.files.base_dir) {
             return self.outside_flake(pos, written);
         }
         let Some(real) = files::resolved(&path) else {
@@ -339,7 +339,7 @@ impl Evaluator {
     /// may be made before the build); one that cannot be read is bad input.
     fn read_file(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let unknown = || Value::Unknown(format!("builtins.readFile {written}"));
-        if !files::normalize(path).starts_with(&self.files.base_dir) {
+        if !crate::source_set::tree::normalize(path).starts_with(&self.files.base_dir) {
             self.outside_flake(pos, written);
             return unknown();
         }

@@ -5,10 +5,11 @@ use std::rc::Rc;
 
 use rnix::ast::{self, BinOpKind, Expr, InterpolPart};
 
-use super::files::{FileId, Pos, normalize};
+use super::files::{FileId, Pos};
 use super::value::{Env, ErrorKind, Thunk, Value};
 use super::{Evaluator, text_of};
 use crate::cargo::invocation::{IGNORED_VALUE_OPTIONS, VALUE_OPTIONS};
+use crate::source_set::tree::normalize;
 
 impl Evaluator {
     /// A binary operation. A chain of them down the left (`a + b + c`, thousands long) is

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use rnix::ast::{AstToken, InterpolPart, PathContent};
 
 use super::Evaluator;
-use super::files::{FileId, Pos, normalize};
+use super::files::{FileId, Pos};
 use super::ops::to_text;
 use super::value::{Env, Value};
 use crate::phase::Note;
+use crate::source_set::tree::normalize;
 
 impl Evaluator {
     /// A path as written (`./nix`, `/etc`, `./${name}.nix`): interpolations evaluated;
