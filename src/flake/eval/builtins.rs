@@ -58,7 +58,7 @@ impl Builtin {
             | Builtin::MergeDefinitions
             | Builtin::CallFile(..) => 1,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
-            Builtin::NixFilter(name) => super::sources::nix_filter_arity(name),
+            Builtin::NixFilter(name) => super::nix_filter::nix_filter_arity(name),
             Builtin::Source(name) => match name.as_str() {
                 "sourceFilesBySuffices" | "sourceByRegex" | "filterSource" => 2,
                 _ => 1,

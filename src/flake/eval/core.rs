@@ -278,7 +278,7 @@ impl Evaluator {
             Value::CraneFunction(toolchain, name) => {
                 self.crane_call(&toolchain, &name, arg, pos, text)
             }
-            Value::Unknown(function) if super::sources::is_nix_filter(&function) => {
+            Value::Unknown(function) if super::nix_filter::is_nix_filter(&function) => {
                 self.run_nix_filter("filter", &[arg], pos, text)
             }
             Value::Unknown(function) => self.apply_unknown(&function, arg, pos, text),

@@ -30,7 +30,7 @@ impl Evaluator {
         described: &str,
         at: Option<Pos>,
     ) -> Value {
-        if let Some(value) = super::sources::nix_filter_attr(base, name) {
+        if let Some(value) = super::nix_filter::nix_filter_attr(base, name) {
             return value;
         }
         // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).

@@ -17,6 +17,7 @@ mod crane;
 pub mod files;
 mod flake_parts;
 mod frames;
+mod nix_filter;
 mod nixpkgs_lib;
 mod ops;
 mod overrides;
