@@ -269,3 +269,11 @@ pub fn with_outside_path_dependency() -> Fixture {
     assert!(status.success(), "cannot add `outside` to Cargo.lock");
     fixture
 }
+
+/// Adds `text` at the end of the file at `path`, creating it (and its directory) if needed.
+pub fn append(path: &Path, text: &str) {
+    let mut contents = std::fs::read_to_string(path).unwrap_or_default();
+    contents.push_str(text);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::common::{Fixture, cache_miss};
+use crate::common::{Fixture, append, cache_miss};
 
 /// `report --format json --timings --cache-dir CACHE`; returns stdout and how many cargo
 /// answers came `(from the cache, from cargo)`.
@@ -47,6 +47,11 @@ fn answers(stderr: &str) -> (usize, usize) {
 }
 
 fn uncached_report(fixture: &Fixture) -> String {
+    uncached_report_with(fixture, &[])
+}
+
+/// The report JSON without the cache, with `env` set.
+fn uncached_report_with(fixture: &Fixture, env: &[(&str, &std::ffi::OsStr)]) -> String {
     let output = cache_miss()
         .args([
             "report",
@@ -57,6 +62,7 @@ fn uncached_report(fixture: &Fixture) -> String {
             "--manifest-path",
         ])
         .arg(fixture.manifest())
+        .envs(env.iter().copied())
         .assert()
         .success()
         .get_output()
@@ -136,30 +142,8 @@ fn change_misses(name: &str, change: impl Fn(&Fixture)) {
     change(&fixture);
     let (after, (_, asked)) = cached_report(&fixture, &cache, &env);
     assert!(asked > 0, "{name}: cargo was not asked after the change");
-    let uncached = cache_miss()
-        .args([
-            "report",
-            "--no-fix-check",
-            "--format",
-            "json",
-            "--no-cache",
-            "--manifest-path",
-        ])
-        .arg(fixture.manifest())
-        .env("CARGO_HOME", &home)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(after, String::from_utf8(uncached).unwrap(), "{name}");
-}
-
-fn append(path: &Path, text: &str) {
-    let mut contents = fs::read_to_string(path).unwrap_or_default();
-    contents.push_str(text);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, contents).unwrap();
+    let uncached = uncached_report_with(&fixture, &[("CARGO_HOME", home.as_os_str())]);
+    assert_eq!(after, uncached, "{name}");
 }
 
 #[test]

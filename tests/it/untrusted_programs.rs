@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Fixture, cache_miss, phase};
+use crate::common::{Fixture, append, cache_miss, phase};
 
 /// A program that records that it ran, then fails.
 struct Marker {
@@ -79,13 +79,6 @@ fn units(report: &Value) -> Vec<(String, Value)> {
 
 fn notes(phase: &Value) -> String {
     phase["notes"].to_string()
-}
-
-fn append(path: &Path, text: &str) {
-    let mut contents = fs::read_to_string(path).unwrap_or_default();
-    contents.push_str(text);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, contents).unwrap();
 }
 
 #[test]
