@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cache_miss::{CargoRunner, PhaseSet, plan_phases, read_phases_file};
+use cache_miss::cargo::Invocation;
+use cache_miss::{
+    CacheLocation, CargoRunner, PhaseSet, PhaseSourceOptions, Silent, analyze_loaded, check_advice,
+    load_phases, plan_phases, read_phases_file,
+};
 
 const CRATES: usize = 450;
 const MEMBERS: usize = 16;
@@ -40,6 +44,7 @@ fn main() {
     let plans = plan_phases(&set);
     // Warm cargo's own caches once so every side starts equal.
     run_report(&manifest, &["--no-cache"]);
+    let every_call = calls_of_report(&manifest);
 
     println!("load average before: {}", load_average());
     let this = PathBuf::from(env!("CARGO_BIN_EXE_cache-miss"));
@@ -54,6 +59,7 @@ fn main() {
     let mut warm_runs: Vec<Vec<Run>> = binaries.iter().map(|_| Vec::new()).collect();
     let mut uncached_runs = Vec::new();
     let mut sequential_runs = Vec::new();
+    let mut every_call_runs = Vec::new();
     for _ in 0..RUNS {
         for (b, binary) in binaries.iter().enumerate() {
             let _ = fs::remove_dir_all(&cache);
@@ -61,25 +67,15 @@ fn main() {
             warm_runs[b].push(run_binary(binary, &manifest, &cache_arg));
         }
         uncached_runs.push(run_report(&manifest, &["--no-cache"]));
-        // A fresh runner each time: a runner remembers what cargo answered.
-        let runner = CargoRunner::new(&workspace);
-        let started = Instant::now();
-        for invocation in &plans.invocations {
-            runner.unit_graph(invocation).expect("unit graph");
-        }
-        runner.metadata().expect("metadata");
-        sequential_runs.push(Run {
-            wall: started.elapsed(),
-            analysis: Duration::ZERO,
-            peak_kb: None,
-            cpu: None,
-        });
+        sequential_runs.push(one_after_another(&workspace, &plans.invocations));
+        every_call_runs.push(one_after_another(&workspace, &every_call));
     }
     let mut colds = cold_runs.into_iter().map(|runs| median(runs.into_iter()));
     let mut warms = warm_runs.into_iter().map(|runs| median(runs.into_iter()));
     let (cold, warm) = (colds.next().unwrap(), warms.next().unwrap());
     let uncached = median(uncached_runs.into_iter());
     let sequential = median(sequential_runs.into_iter());
+    let every_call_sequential = median(every_call_runs.into_iter());
     let largest_cargo = plans
         .invocations
         .iter()
@@ -110,6 +106,12 @@ fn main() {
         cold.wall.as_secs_f64() / sequential.wall.as_secs_f64()
     );
     println!(
+        "  every cargo call of the report ({} resolutions, with the fix-line check's), one after another: {:.1} ms; ratio cold / that: {:.2}",
+        every_call.len(),
+        ms(every_call_sequential.wall),
+        cold.wall.as_secs_f64() / every_call_sequential.wall.as_secs_f64()
+    );
+    println!(
         "  report, warm cache:                  {:>8.1} ms = {:.1}% of cold   (goal ≤ 5%, < 150 ms); CPU {}",
         ms(warm.wall),
         100.0 * warm.wall.as_secs_f64() / cold.wall.as_secs_f64(),
@@ -137,6 +139,37 @@ fn main() {
     println!("load average after: {}", load_average());
     if std::env::var_os("CACHE_MISS_BENCH_NO_GROWTH").is_none() {
         growth(&root);
+    }
+}
+
+/// Every `--unit-graph` call a report on `manifest` makes, its fix-line check's included
+/// (found by running the report once through the library, without a cache).
+fn calls_of_report(manifest: &Path) -> Vec<Invocation> {
+    let options = PhaseSourceOptions {
+        manifest_path: Some(manifest.to_path_buf()),
+        cache: CacheLocation::Off,
+        ..PhaseSourceOptions::default()
+    };
+    let loaded = load_phases(&options).expect("phases");
+    let mut report = analyze_loaded(&loaded, None, &Silent).expect("report");
+    check_advice(&loaded, &mut report, &Silent);
+    loaded.runner().unit_graph_invocations()
+}
+
+/// `invocations` and `cargo metadata` resolved one after another by a fresh runner (a
+/// runner remembers what cargo answered).
+fn one_after_another(workspace: &Path, invocations: &[Invocation]) -> Run {
+    let runner = CargoRunner::new(workspace);
+    let started = Instant::now();
+    for invocation in invocations {
+        runner.unit_graph(invocation).expect("unit graph");
+    }
+    runner.metadata().expect("metadata");
+    Run {
+        wall: started.elapsed(),
+        analysis: Duration::ZERO,
+        peak_kb: None,
+        cpu: None,
     }
 }
 

@@ -98,6 +98,8 @@ struct Answers {
     /// in what cargo never sees share one answer. Each slot is held while cargo answers,
     /// so that a command asked twice at once runs once.
     graphs: Mutex<HashMap<GraphCommand, Slot<UnitGraph>>>,
+    /// One invocation per command above, in the order first asked.
+    asked: Mutex<Vec<Invocation>>,
     /// What higher layers derive from these answers, one value per type.
     derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
@@ -495,15 +497,14 @@ impl CargoRunner {
     /// Resolves one invocation's unit graph without compiling anything.
     pub fn unit_graph(&self, invocation: &Invocation) -> Result<Arc<UnitGraph>> {
         let args = unit_graph_args(invocation);
-        let slot = self
-            .answers
-            .graphs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let slot = lock(&self.answers.graphs)
             .entry((args.clone(), invocation.env.clone()))
-            .or_default()
+            .or_insert_with(|| {
+                lock(&self.answers.asked).push(invocation.clone());
+                Slot::default()
+            })
             .clone();
-        let mut answer = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut answer = lock(&slot);
         if let Some(graph) = answer.as_ref() {
             return Ok(graph.clone());
         }
@@ -520,14 +521,16 @@ impl CargoRunner {
         Ok(answer.insert(Arc::new(graph)).clone())
     }
 
+    /// One invocation per distinct `--unit-graph` command this runner (or a clone) was
+    /// asked to resolve, in the order first asked: every cargo call a report needed.
+    pub fn unit_graph_invocations(&self) -> Vec<Invocation> {
+        lock(&self.answers.asked).clone()
+    }
+
     /// The value of type `T` that a higher layer derives from this runner's answers (and
     /// so shares with every clone of it), made with `T::default()` when first asked.
     pub fn derived<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
-        let mut derived = self
-            .answers
-            .derived
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut derived = lock(&self.answers.derived);
         let value = derived
             .entry(TypeId::of::<T>())
             .or_insert_with(|| Arc::new(T::default()))
@@ -567,11 +570,7 @@ impl CargoRunner {
 
     /// [`CargoRunner::metadata`] without a copy.
     pub fn shared_metadata(&self) -> Result<Arc<cargo_metadata::Metadata>> {
-        let mut answer = self
-            .answers
-            .metadata
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut answer = lock(&self.answers.metadata);
         if let Some(metadata) = answer.as_ref() {
             return Ok(metadata.clone());
         }
@@ -616,6 +615,13 @@ fn unit_graph_args(invocation: &Invocation) -> Vec<String> {
         "unstable-options".into(),
     ]);
     args
+}
+
+/// A lock whose holder cannot leave its value half-made: a panic there ends the run.
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// cargo's stderr without its progress chatter, and how it exited.

@@ -48,6 +48,9 @@ pub type UnitAt = (usize, usize);
 pub struct Miss {
     pub unit: UnitKey,
     pub at: UnitAt,
+    /// The unit's deep identity: equal for the same unit in any graph of one analysis
+    /// (and of every analysis sharing its [`DeepIds`]).
+    pub id: u32,
     pub reason: Reason,
     /// For `dependency` misses: where the root misses below it sit, in key order.
     pub cascade_from: Vec<UnitAt>,
@@ -198,6 +201,7 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
             Miss {
                 unit: key.clone(),
                 at: (g, u),
+                id: needed_ids[g][u],
                 reason,
                 cascade_from: Vec::new(),
                 closest,

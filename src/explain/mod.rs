@@ -6,6 +6,7 @@ pub mod cause;
 mod display;
 mod paths;
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::cargo::Invocation;
@@ -49,6 +50,10 @@ pub struct MissReport {
     pub variant: Option<Variant>,
     /// The unit's measured compile seconds, once the report is weighed (`--costs`).
     pub seconds: crate::costs::Cost,
+    /// The unit's deep identity in the run that made the report (see [`crate::diff::Miss`]):
+    /// what tells whether the same unit still misses after a change, where labels cannot
+    /// (a variant's label depends on the phase's other misses). Not part of the JSON.
+    pub unit_id: u32,
 }
 
 impl MissReport {
@@ -90,7 +95,8 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
         }
     }
     let deps_phase = deps_phase(ctx);
-    let variants = variants(ctx, diff);
+    let profiles = ProfileChanges::default();
+    let variants = variants(ctx, diff, &profiles);
     diff.misses
         .iter()
         .zip(variants)
@@ -110,7 +116,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                     (Reason::Features, Some(best)) => Some(best.features.clone()),
                     _ => None,
                 },
-                cause: miss_cause(miss, &ctx.needed),
+                cause: miss_cause(miss, &ctx.needed, &profiles),
                 cascade_from: cascade_from.clone(),
                 requests: Vec::new(),
                 trigger: None,
@@ -122,6 +128,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
                 variant,
                 seconds: crate::costs::Cost::NotWeighed,
+                unit_id: miss.id,
             };
             if miss.reason == Reason::Dependency {
                 report.fix.steps = vec![FixStep::FollowsRoot {
@@ -143,7 +150,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
             let through_dev = asked_through_dev || askers.reached_through_dev(miss.at);
             if from_selection {
                 report.cause = MissCause::Role {
-                    role: role_difference(miss),
+                    role: role_difference(miss, &profiles),
                 };
                 report.trigger = selection
                     .trigger()
@@ -160,7 +167,11 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
 
 /// For misses that share package, target and mode with another miss of the phase (two
 /// distinct artifacts that would read alike): the field that tells each apart.
-fn variants(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<Option<Variant>> {
+fn variants(
+    ctx: &ExplainContext,
+    diff: &PhaseDiff,
+    profiles: &ProfileChanges,
+) -> Vec<Option<Variant>> {
     let same_label = |m: &Miss| {
         let k = &m.unit;
         (
@@ -195,7 +206,7 @@ fn variants(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<Option<Variant>> {
                     .find(|k| k.profile != key.profile)
                     .unwrap_or(key);
                 Variant::Profile {
-                    changes: profile_changes(&other.profile, &key.profile),
+                    changes: profiles.between(&other.profile, &key.profile),
                     role: Some(
                         if serves_host(ctx.needed[diff.misses[i].at.0], diff.misses[i].at.1) {
                             UnitRole::Host
@@ -286,7 +297,7 @@ fn asked_for(miss: &Miss, from_selection: bool) -> Option<AskedFor> {
 }
 
 /// The evidence of a miss, from the diff's closest cached units.
-fn miss_cause(miss: &Miss, needed: &[&DiffGraph]) -> MissCause {
+fn miss_cause(miss: &Miss, needed: &[&DiffGraph], profiles: &ProfileChanges) -> MissCause {
     let unit = &miss.unit;
     if miss.reason == Reason::Dependency {
         let roots = miss
@@ -311,7 +322,7 @@ fn miss_cause(miss: &Miss, needed: &[&DiffGraph]) -> MissCause {
         Reason::Profile => MissCause::Profile {
             built: best.profile_name(),
             needed: unit.profile_name(),
-            changes: profile_changes(&best.profile, &unit.profile),
+            changes: profiles.between(&best.profile, &unit.profile),
         },
         Reason::Mode => MissCause::Mode {
             built: closest_modes(miss),
@@ -373,11 +384,11 @@ fn compiles_deps_in_mode(subcommand: &str, mode: &str) -> bool {
 }
 
 /// How a miss that [`comes_from_selection`] differs from what the deps-only build has.
-fn role_difference(miss: &Miss) -> RoleDifference {
+fn role_difference(miss: &Miss, profiles: &ProfileChanges) -> RoleDifference {
     match (miss.reason, best_candidate(miss)) {
         (Reason::Profile, Some(best)) => RoleDifference::Profile {
             profile: miss.unit.profile_name(),
-            changes: profile_changes(&best.profile, &miss.unit.profile),
+            changes: profiles.between(&best.profile, &miss.unit.profile),
         },
         _ => RoleDifference::Mode {
             built: closest_modes(miss),
@@ -396,6 +407,23 @@ fn best_candidate(miss: &Miss) -> Option<&UnitKey> {
 }
 
 /// The settings that differ between two profiles (canonical JSON), `name` left out.
+/// [`profile_changes`] of each pair of profiles asked, worked out once: a phase's misses
+/// compare the same few profiles again and again.
+#[derive(Default)]
+struct ProfileChanges(RefCell<HashMap<(String, String), Vec<ProfileChange>>>);
+
+impl ProfileChanges {
+    fn between(&self, from: &str, to: &str) -> Vec<ProfileChange> {
+        let mut known = self.0.borrow_mut();
+        if let Some(changes) = known.get(&(from.to_string(), to.to_string())) {
+            return changes.clone();
+        }
+        let changes = profile_changes(from, to);
+        known.insert((from.to_string(), to.to_string()), changes.clone());
+        changes
+    }
+}
+
 fn profile_changes(from: &str, to: &str) -> Vec<ProfileChange> {
     let parse = |text: &str| {
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).unwrap_or_default()

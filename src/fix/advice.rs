@@ -11,14 +11,14 @@ use crate::explain::{Fix, FixCheck, FixStep};
 use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::progress::{Progress, Silent, Stage};
-use crate::report::analyze::{AnalyzeOptions, analyze};
+use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
 use crate::report::{PhaseStatus, Report};
 
-/// One fix line of one phase, and the units it is printed for.
+/// One fix line of one phase, and the units it is printed for (their deep identities).
 struct Advice {
     phase: String,
     fix: Fix,
-    units: BTreeSet<String>,
+    units: BTreeSet<u32>,
 }
 
 /// Checks every distinct fix line of `report` (the report on `loaded`) and records the
@@ -141,6 +141,7 @@ impl Checker<'_> {
         let options = AnalyzeOptions {
             target_dir: None,
             excluded: &excluded,
+            depth: Depth::Counted,
         };
         analyze(&set, "", &self.loaded.runner(), &options, &Silent)
     }
@@ -161,7 +162,7 @@ impl Checker<'_> {
                 of: all,
             };
         };
-        let missed: BTreeSet<String> = phase.misses.iter().map(|m| m.label_with_mode()).collect();
+        let missed: BTreeSet<u32> = phase.missed_units.iter().copied().collect();
         let remaining = advice.units.intersection(&missed).count();
         let worse: Vec<String> = after
             .phases
@@ -263,12 +264,12 @@ fn distinct_advice(report: &Report) -> Vec<Advice> {
             });
             match same {
                 Some(a) => {
-                    a.units.insert(miss.label_with_mode());
+                    a.units.insert(miss.unit_id);
                 }
                 None => advice.push(Advice {
                     phase: phase.phase.name.clone(),
                     fix: miss.fix.clone(),
-                    units: BTreeSet::from([miss.label_with_mode()]),
+                    units: BTreeSet::from([miss.unit_id]),
                 }),
             }
         }

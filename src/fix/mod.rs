@@ -17,7 +17,7 @@ use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_im
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::Report;
-use crate::report::analyze::{AnalyzeOptions, analyze};
+use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
 
 /// One verified change. Produced by [`propose`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -131,6 +131,7 @@ pub fn propose(
         let options = AnalyzeOptions {
             target_dir: None,
             excluded: &loaded.excluded,
+            depth: Depth::Counted,
         };
         let after = match analyze(
             &changed,

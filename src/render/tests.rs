@@ -81,6 +81,7 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
         cascaded: if root { 2 } else { 0 },
         variant: None,
         seconds: crate::costs::Cost::NotWeighed,
+        unit_id: 0,
     }
 }
 
@@ -118,6 +119,7 @@ fn sample() -> Report {
                 misses: vec![],
                 missed_before: None,
                 costs: None,
+                missed_units: vec![],
             },
             PhaseReport {
                 status: PhaseStatus::Ok,
@@ -141,6 +143,7 @@ fn sample() -> Report {
                 ],
                 missed_before: None,
                 costs: None,
+                missed_units: vec![],
             },
         ],
         findings: vec![],

@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::Slot;
 use crate::cargo::run::{CargoInfo, run_parallel};
+use crate::cargo::run::{Slot, lock};
 use crate::cargo::toolchain::ToolchainOrigin;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::{DeepIds, DiffGraph, Differ};
@@ -31,6 +31,17 @@ pub struct AnalyzeOptions<'a> {
     pub target_dir: Option<&'a Path>,
     /// Phases left out on purpose (`--exclude`, `--only`).
     pub excluded: &'a BTreeSet<String>,
+    pub depth: Depth,
+}
+
+/// How much an analysis says of each phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Every miss explained, and the findings: the report a user reads.
+    Explained,
+    /// Unit counts and the missed units' identities only, no explanations, no findings:
+    /// what comparing one change with another needs (`fix`, the fix-line check).
+    Counted,
 }
 
 /// The report on loaded phases, with what their source could not resolve among its
@@ -44,6 +55,7 @@ pub fn analyze_loaded(
     let options = AnalyzeOptions {
         target_dir,
         excluded: &loaded.excluded,
+        depth: Depth::Explained,
     };
     let mut report = analyze_with(
         &loaded.phases,
@@ -119,6 +131,7 @@ pub fn analyze_with(
         inherited: &inherited,
         workspace: &workspace,
         dir: &runner.dir,
+        depth: options.depth,
     };
     let phases: Vec<PhaseReport> = set
         .phases
@@ -134,23 +147,28 @@ pub fn analyze_with(
         })
         .collect();
     drop(differ);
-    let resolved_graphs: Vec<&DiffGraph> = graphs
-        .iter()
-        .filter_map(|g| g.as_deref().ok().map(|g| &g.graph))
-        .collect();
-    let findings = crate::findings::find(&FindingsInput {
-        set,
-        plans: &plans,
-        graphs: &resolved_graphs,
-        metadata: &metadata,
-        source_root: &runner.dir,
-        missed: &phases.iter().map(|p| p.units.missed).collect::<Vec<_>>(),
-        analysed: &phases
-            .iter()
-            .map(|p| p.status == PhaseStatus::Ok)
-            .collect::<Vec<_>>(),
-        target_dir: options.target_dir,
-    });
+    let findings = match options.depth {
+        Depth::Explained => {
+            let resolved_graphs: Vec<&DiffGraph> = graphs
+                .iter()
+                .filter_map(|g| g.as_deref().ok().map(|g| &g.graph))
+                .collect();
+            crate::findings::find(&FindingsInput {
+                set,
+                plans: &plans,
+                graphs: &resolved_graphs,
+                metadata: &metadata,
+                source_root: &runner.dir,
+                missed: &phases.iter().map(|p| p.units.missed).collect::<Vec<_>>(),
+                analysed: &phases
+                    .iter()
+                    .map(|p| p.status == PhaseStatus::Ok)
+                    .collect::<Vec<_>>(),
+                target_dir: options.target_dir,
+            })
+        }
+        Depth::Counted => Vec::new(),
+    };
     Ok(Report {
         workspace_root: metadata.workspace_root.to_string(),
         phase_source: phase_source.to_string(),
@@ -231,13 +249,6 @@ impl Derived {
         };
         Ok(made.insert(Arc::new(facts)).clone())
     }
-}
-
-/// A lock whose holder cannot leave its value half-made: a panic there ends the run.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The packages cargo builds when a command names none: the `default-members`, else the
@@ -461,6 +472,7 @@ fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> Phas
         misses: Vec::new(),
         missed_before: None,
         costs: None,
+        missed_units: Vec::new(),
     }
 }
 
@@ -471,6 +483,7 @@ struct Analysis<'a> {
     inherited: &'a [Inherited],
     workspace: &'a WorkspaceFacts,
     dir: &'a Path,
+    depth: Depth,
 }
 
 impl Analysis<'_> {
@@ -502,33 +515,39 @@ impl Analysis<'_> {
                 )));
             }
         }
-        // No misses, nothing to explain: the context (the whole chain above) is not built.
-        let misses = if builds_from_scratch || diff.misses.is_empty() {
+        let missed_units = if builds_from_scratch {
             Vec::new()
         } else {
-            let ctx = ExplainContext {
-                sources: set
-                    .chain_positions(i)
-                    .take(inherited.sources)
-                    .map(|s| &set.phases[s])
-                    .collect(),
-                phase_invocations: needed_indices
-                    .iter()
-                    .map(|&n| &plans.invocations[n])
-                    .collect(),
-                source_invocations: source_indices
-                    .iter()
-                    .map(|&n| &plans.invocations[n])
-                    .collect(),
-                needed: needed_indices
-                    .iter()
-                    .filter_map(|&n| differ.graph(n))
-                    .collect(),
-                index: &self.workspace.index,
-                default_packages: &self.workspace.default_packages,
-            };
-            explain_misses(&ctx, &diff)
+            diff.misses.iter().map(|m| m.id).collect()
         };
+        // No misses, nothing to explain: the context (the whole chain above) is not built.
+        let misses =
+            if builds_from_scratch || diff.misses.is_empty() || self.depth == Depth::Counted {
+                Vec::new()
+            } else {
+                let ctx = ExplainContext {
+                    sources: set
+                        .chain_positions(i)
+                        .take(inherited.sources)
+                        .map(|s| &set.phases[s])
+                        .collect(),
+                    phase_invocations: needed_indices
+                        .iter()
+                        .map(|&n| &plans.invocations[n])
+                        .collect(),
+                    source_invocations: source_indices
+                        .iter()
+                        .map(|&n| &plans.invocations[n])
+                        .collect(),
+                    needed: needed_indices
+                        .iter()
+                        .filter_map(|&n| differ.graph(n))
+                        .collect(),
+                    index: &self.workspace.index,
+                    default_packages: &self.workspace.default_packages,
+                };
+                explain_misses(&ctx, &diff)
+            };
         let mut summary = PhaseSummary::of(phase);
         summary
             .approximations
@@ -542,6 +561,7 @@ impl Analysis<'_> {
             misses,
             missed_before: None,
             costs: None,
+            missed_units,
         }
     }
 }

@@ -64,6 +64,10 @@ pub struct PhaseReport {
     /// With `--costs`: the measured seconds of the phase's misses.
     #[serde(flatten)]
     pub costs: Option<costs::PhaseCosts>,
+    /// The deep identities of the missed units (see [`crate::explain::MissReport::unit_id`]),
+    /// also when the analysis was asked for no explanations. Not part of the JSON.
+    #[serde(skip)]
+    pub missed_units: Vec<u32>,
 }
 
 /// Whether a phase was analysed. Every phase stands alone: one that fails leaves the
