@@ -17,10 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cache_miss::cargo::Invocation;
 use cache_miss::{
-    CacheLocation, CargoRunner, PhaseSet, PhaseSourceOptions, Silent, analyze_loaded, check_advice,
-    load_phases, plan_phases, read_phases_file,
+    CacheLocation, CargoRunner, Invocation, PhaseSet, PhaseSourceOptions, Silent, analyze_loaded,
+    check_advice, load_phases, plan_phases, read_phases_file,
 };
 
 const CRATES: usize = 450;

@@ -45,7 +45,7 @@ mod verify;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use cargo::{CacheLocation, CacheStats, CargoRunner};
+pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation};
 pub use costs::Costs;
 pub use fix::advice::check_advice;
 pub use fix::propose as propose_fixes;
