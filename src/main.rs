@@ -401,7 +401,8 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let code = exit_code(&report, args.fail_on_miss);
     // What cargo answered and everything derived from it takes milliseconds to free, and
-    // the process ends now: the memory goes back with it.
+    // the process ends now: the memory goes back with it (cargo's temp dir does not).
+    loaded.runner().remove_scratch_dir();
     std::mem::forget(analysed);
     std::mem::forget(loaded);
     Ok(code)

@@ -100,6 +100,8 @@ struct Answers {
     graphs: Mutex<HashMap<GraphCommand, Slot<UnitGraph>>>,
     /// One invocation per command above, in the order first asked.
     asked: Mutex<Vec<Invocation>>,
+    /// cargo's target dir while it resolves (see [`CargoRunner::scratch_target_dir`]).
+    scratch: Mutex<Option<tempfile::TempDir>>,
     /// What higher layers derive from these answers, one value per type.
     derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
@@ -406,6 +408,11 @@ impl CargoRunner {
     }
 
     fn spawn(&self, program: &Path, command: &mut Command) -> Result<Output> {
+        if program == self.cargo
+            && let Some(dir) = self.scratch_target_dir()
+        {
+            command.env("CARGO_TARGET_DIR", dir);
+        }
         command.output().map_err(|err| {
             if err.kind() == std::io::ErrorKind::NotFound {
                 anyhow!(
@@ -519,6 +526,28 @@ impl CargoRunner {
             graph.join_git_commits(&git_commits(&*self.shared_metadata()?));
         }
         Ok(answer.insert(Arc::new(graph)).clone())
+    }
+
+    /// A temp dir cargo resolves in as its target dir, made when cargo first runs: cargo
+    /// keeps what it asked rustc there (`.rustc_info.json`, under rustc's fingerprint), so
+    /// that only the first calls of a run start rustc, and nothing is written to the
+    /// workspace's own target dir. The target dir is in no unit graph, so it is not part of
+    /// any cache key. `None` when no temp dir can be made: cargo then asks rustc every time.
+    fn scratch_target_dir(&self) -> Option<PathBuf> {
+        let mut scratch = lock(&self.answers.scratch);
+        if scratch.is_none() {
+            *scratch = tempfile::Builder::new()
+                .prefix("cache-miss-cargo-")
+                .tempdir()
+                .ok();
+        }
+        scratch.as_ref().map(|dir| dir.path().to_path_buf())
+    }
+
+    /// Removes the temp dir of [`CargoRunner::scratch_target_dir`] now, for a caller that
+    /// ends the process without dropping this runner. A later call makes a new one.
+    pub fn remove_scratch_dir(&self) {
+        lock(&self.answers.scratch).take();
     }
 
     /// One invocation per distinct `--unit-graph` command this runner (or a clone) was

@@ -352,8 +352,14 @@ pub struct ConfigOverride {
     pub outranked_by: Option<String>,
 }
 
-/// Wrappers are always turned off: an empty wrapper is none, on every cargo since 1.48.
-const ALWAYS: &[(&str, &str)] = &[("RUSTC_WRAPPER", ""), ("RUSTC_WORKSPACE_WRAPPER", "")];
+/// The variable that turns off each wrapper a config file can name: an empty wrapper is
+/// none, on every cargo since 1.48. Set only for a wrapper some file names (the shell's and
+/// the phase's own wrapper variables are dropped anyway): with any wrapper set, even an
+/// empty one, cargo stops remembering what it asked rustc and asks again on every call.
+const WRAPPERS: &[(&str, &str)] = &[
+    ("build.rustc-wrapper", "RUSTC_WRAPPER"),
+    ("build.rustc-workspace-wrapper", "RUSTC_WORKSPACE_WRAPPER"),
+];
 
 /// How deep `include`s of config files are followed.
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -504,10 +510,6 @@ impl ConfigPrograms {
                 programs.found.push((file.clone(), keys));
             }
         }
-        programs.overrides = ALWAYS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
         let mut keys: Vec<&str> = programs
             .found
             .iter()
@@ -520,6 +522,11 @@ impl ConfigPrograms {
                 .overrides
                 .push((name.to_string(), value.to_string()));
         };
+        for (key, variable) in WRAPPERS {
+            if keys.contains(key) {
+                set(variable, "");
+            }
+        }
         if keys.contains(&"build.rustc") {
             set("RUSTC", "rustc");
         }
@@ -660,12 +667,19 @@ mod tests {
         let overrides: Vec<&str> = programs.overrides.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             overrides,
-            [
-                "RUSTC_WRAPPER",
-                "RUSTC_WORKSPACE_WRAPPER",
-                "RUSTC",
-                "CARGO_REGISTRIES_MY_REG_CREDENTIAL_PROVIDER"
-            ]
+            ["RUSTC", "CARGO_REGISTRIES_MY_REG_CREDENTIAL_PROVIDER"]
+        );
+        // A wrapper is turned off only where a file names one: any wrapper, even an empty
+        // one, keeps cargo from remembering rustc's answers.
+        std::fs::write(
+            ws.join(".cargo/config.toml"),
+            "[build]\nrustc-workspace-wrapper = \"x\"\n",
+        )
+        .unwrap();
+        let programs = ConfigPrograms::around(&ws, None);
+        assert_eq!(
+            programs.overrides,
+            [("RUSTC_WORKSPACE_WRAPPER".to_string(), String::new())]
         );
     }
 
