@@ -31,6 +31,7 @@ mod findings;
 mod fix;
 mod flake;
 mod input;
+mod parallel;
 mod phase;
 mod plan;
 mod progress;

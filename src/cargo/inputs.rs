@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 use std::time::UNIX_EPOCH;
 
 use super::cache::KeyBuilder;
+use crate::parallel::lock;
 
 /// The files cargo reads whose contents, not only names, count.
 fn content_counts(name: &OsStr, parent_is_cargo_dir: bool) -> bool {
@@ -64,7 +66,9 @@ fn add_file(key: &mut KeyBuilder, path: &Path) {
 /// lie outside it (found in the manifests and config files read on the way).
 pub fn add_workspace(key: &mut KeyBuilder, root: &Path, cargo_home: Option<&Path>) {
     let mut walked: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut pending = vec![root.to_path_buf()];
+    // Each tree to walk, and whether its manifests can name more (a directory source holds
+    // packaged crates, whose manifests name no paths).
+    let mut pending = vec![(root.to_path_buf(), true)];
     let configs: Vec<PathBuf> = root
         .ancestors()
         .flat_map(|dir| [dir.join(".cargo/config"), dir.join(".cargo/config.toml")])
@@ -77,69 +81,174 @@ pub fn add_workspace(key: &mut KeyBuilder, root: &Path, cargo_home: Option<&Path
     for config in &configs {
         pending.extend(config_dirs(config));
     }
-    while let Some(dir) = pending.pop() {
+    while let Some((dir, follow)) = pending.pop() {
         let dir = dir.canonicalize().unwrap_or(dir);
         if walked.iter().any(|done| dir.starts_with(done)) {
             continue;
         }
         walked.insert(dir.clone());
         key.field("tree", dir.as_os_str().as_encoded_bytes());
-        let mut manifests = Vec::new();
-        walk(key, &dir, &dir, &mut manifests);
-        for manifest in manifests {
-            pending.extend(manifest_dirs(&manifest));
+        for (manifest, text) in walk(key, &dir) {
+            if follow {
+                pending.extend(
+                    manifest_dirs(&manifest, &text)
+                        .into_iter()
+                        .map(|d| (d, true)),
+                );
+            }
         }
     }
 }
 
-/// Walks `dir` (inside the tree at `top`): names of everything, contents of what cargo
-/// reads. Symbolic links are named with their target, not followed; `.git` and cargo's
-/// target dirs (marked by `CACHEDIR.TAG`) are skipped.
-fn walk(key: &mut KeyBuilder, top: &Path, dir: &Path, manifests: &mut Vec<PathBuf>) {
-    let Ok(read) = fs::read_dir(dir) else {
-        key.field("unreadable", dir.as_os_str().as_encoded_bytes());
-        return;
+/// What the walk of a tree found at one path (relative to the tree's top), in the order
+/// the key takes them: sorted by path.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Found {
+    Unreadable(PathBuf),
+    /// A symbolic link, named with its target, not followed.
+    Link(PathBuf, PathBuf),
+    Dir(PathBuf),
+    /// A file cargo reads: its contents (`None`: it cannot be read).
+    Read(PathBuf, Option<Vec<u8>>),
+    Named(PathBuf),
+}
+
+/// Walks the tree at `top` into `key` (names of everything, contents of what cargo reads;
+/// `.git` and cargo's target dirs, marked by `CACHEDIR.TAG`, skipped) and returns the
+/// manifests found, with their text. Directories are read on a few threads: the walk is
+/// mostly waiting for the file system, and it comes before every cache lookup.
+fn walk(key: &mut KeyBuilder, top: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut manifests = Vec::new();
+    let mut found = walk_parallel(top);
+    found.sort_unstable_by(|a, b| a.path().cmp(b.path()).then_with(|| a.cmp(b)));
+    for item in found {
+        match item {
+            Found::Unreadable(dir) => {
+                key.field("unreadable", top.join(dir).as_os_str().as_encoded_bytes());
+            }
+            Found::Link(path, target) => {
+                key.field("link", path.as_os_str().as_encoded_bytes())
+                    .field("to", target.as_os_str().as_encoded_bytes());
+            }
+            Found::Dir(path) => {
+                key.field("dir", path.as_os_str().as_encoded_bytes());
+            }
+            Found::Read(path, contents) => {
+                let full = top.join(&path);
+                let full_bytes = full.as_os_str().as_encoded_bytes();
+                match &contents {
+                    Some(contents) => key.field("file", full_bytes).field("contents", contents),
+                    None => key.field("absent", full_bytes),
+                };
+                if let (Some(contents), true) =
+                    (contents, path.file_name() == Some(OsStr::new("Cargo.toml")))
+                {
+                    manifests.push((full, contents));
+                }
+            }
+            Found::Named(path) => {
+                key.field("name", path.as_os_str().as_encoded_bytes());
+            }
+        }
+    }
+    manifests
+}
+
+impl Found {
+    fn path(&self) -> &Path {
+        match self {
+            Found::Unreadable(path)
+            | Found::Link(path, _)
+            | Found::Dir(path)
+            | Found::Read(path, _)
+            | Found::Named(path) => path,
+        }
+    }
+}
+
+/// Everything under `top`, read by a few threads that share a queue of directories.
+fn walk_parallel(top: &Path) -> Vec<Found> {
+    // The directories still to read, and how many are being read now.
+    let queue = Mutex::new((vec![top.to_path_buf()], 0usize));
+    let changed = Condvar::new();
+    let found = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let next_dir = || {
+        let mut state = lock(&queue);
+        loop {
+            if let Some(dir) = state.0.pop() {
+                state.1 += 1;
+                return Some(dir);
+            }
+            if state.1 == 0 {
+                return None;
+            }
+            state = changed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
     };
-    let mut entries: Vec<fs::DirEntry> = read.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(dir) = next_dir() {
+                    let (items, subdirs) = read_one_dir(top, &dir);
+                    lock(&found).extend(items);
+                    let mut state = lock(&queue);
+                    state.0.extend(subdirs);
+                    state.1 -= 1;
+                    changed.notify_all();
+                }
+                changed.notify_all();
+            });
+        }
+    });
+    found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One directory of the tree at `top`: what it holds, and the subdirectories to walk.
+fn read_one_dir(top: &Path, dir: &Path) -> (Vec<Found>, Vec<PathBuf>) {
+    let relative = |path: &Path| path.strip_prefix(top).unwrap_or(path).to_path_buf();
+    let Ok(read) = fs::read_dir(dir) else {
+        return (vec![Found::Unreadable(relative(dir))], Vec::new());
+    };
     let in_cargo_dir = dir.file_name() == Some(OsStr::new(".cargo"));
-    for entry in entries {
+    let mut items = Vec::new();
+    let mut subdirs = Vec::new();
+    for entry in read.flatten() {
         let path = entry.path();
-        let relative = path.strip_prefix(top).unwrap_or(&path);
         let name = entry.file_name();
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        let relative_bytes = relative.as_os_str().as_encoded_bytes();
         if kind.is_symlink() {
             let target = fs::read_link(&path).unwrap_or_default();
-            key.field("link", relative_bytes)
-                .field("to", target.as_os_str().as_encoded_bytes());
+            items.push(Found::Link(relative(&path), target));
         } else if kind.is_dir() {
             if name == ".git" || path.join("CACHEDIR.TAG").is_file() {
                 continue;
             }
-            key.field("dir", relative_bytes);
-            walk(key, top, &path, manifests);
+            items.push(Found::Dir(relative(&path)));
+            subdirs.push(path);
         } else if content_counts(&name, in_cargo_dir) {
-            add_file(key, &path);
-            if name == "Cargo.toml" {
-                manifests.push(path);
-            }
+            items.push(Found::Read(relative(&path), fs::read(&path).ok()));
         } else {
-            key.field("name", relative_bytes);
+            items.push(Found::Named(relative(&path)));
         }
     }
+    (items, subdirs)
 }
 
 /// The directories a manifest names: path dependencies (in every dependency table, the
 /// workspace's, `[patch]` and `[replace]`), workspace members without globs, and the
 /// workspace root a member points at.
-fn manifest_dirs(manifest: &Path) -> Vec<PathBuf> {
+fn manifest_dirs(manifest: &Path, text: &[u8]) -> Vec<PathBuf> {
     let Some(base) = manifest.parent() else {
         return Vec::new();
     };
-    let Some(table) = fs::read_to_string(manifest)
+    let Some(table) = std::str::from_utf8(text)
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
     else {
@@ -182,9 +291,10 @@ fn collect_paths(value: &toml::Value, out: &mut Vec<String>) {
     }
 }
 
-/// The directories a config file names: directory and local-registry sources and `paths`
-/// overrides, relative to the directory holding `.cargo`.
-fn config_dirs(config: &Path) -> Vec<PathBuf> {
+/// The directories a config file names, relative to the directory holding `.cargo`:
+/// directory and local-registry sources (`false`: packaged crates, whose manifests name no
+/// paths) and `paths` overrides (`true`).
+fn config_dirs(config: &Path) -> Vec<(PathBuf, bool)> {
     let Some(table) = fs::read_to_string(config)
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
@@ -204,7 +314,7 @@ fn config_dirs(config: &Path) -> Vec<PathBuf> {
     {
         for kind in ["directory", "local-registry"] {
             if let Some(dir) = source.get(kind).and_then(|d| d.as_str()) {
-                dirs.push(base.join(dir));
+                dirs.push((base.join(dir), false));
             }
         }
     }
@@ -215,7 +325,7 @@ fn config_dirs(config: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter_map(|p| p.as_str())
     {
-        dirs.push(base.join(path));
+        dirs.push((base.join(path), true));
     }
     dirs
 }

@@ -4,7 +4,6 @@ use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -18,6 +17,7 @@ use super::unit_graph::UnitGraph;
 use super::untrusted::{
     ConfigPrograms, program_variable, resolution_env, toolchain_path_pin, without_program_args,
 };
+use crate::parallel::lock;
 use crate::phase::{Note, SourceLocation};
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
@@ -646,13 +646,6 @@ fn unit_graph_args(invocation: &Invocation) -> Vec<String> {
     args
 }
 
-/// A lock whose holder cannot leave its value half-made: a panic there ends the run.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// cargo's stderr without its progress chatter, and how it exited.
 fn cargo_error(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -673,42 +666,6 @@ fn cargo_error(output: &Output) -> String {
     } else {
         format!("{text}\n(cargo exited with {})", output.status)
     }
-}
-
-/// Runs `job` on every item on a few threads; results keep the items' order. `done` is
-/// called after each item.
-pub fn run_parallel<T: Sync, R: Send>(
-    items: &[T],
-    done: &(dyn Fn(&T) + Sync),
-    job: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 8)
-        .min(items.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = job(item);
-                    if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(result);
-                    }
-                    done(item);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .into_iter()
-        .flatten()
-        .collect()
 }
 
 #[cfg(test)]

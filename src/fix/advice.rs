@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 
-use crate::cargo::run::run_parallel;
 use crate::explain::{Fix, FixCheck, FixStep};
 use crate::input::LoadedPhases;
+use crate::parallel::run_parallel;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};

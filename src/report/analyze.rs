@@ -10,13 +10,15 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::{CargoInfo, run_parallel};
-use crate::cargo::run::{Slot, lock};
+use crate::cargo::run::CargoInfo;
+use crate::cargo::run::Slot;
 use crate::cargo::toolchain::ToolchainOrigin;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::{DeepIds, DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
+use crate::parallel::lock;
+use crate::parallel::run_parallel;
 use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};

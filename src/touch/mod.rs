@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use crate::cargo::run::run_parallel;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::DiffGraph;
 use crate::findings::reads::{ReadKind, Reader, all_reads};
 use crate::input::LoadedPhases;
+use crate::parallel::run_parallel;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
 use crate::source_set::dummy::{DummyRole, cleaned_differences, role};

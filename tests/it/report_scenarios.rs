@@ -606,3 +606,28 @@ fn fix_lines_can_be_printed_unchecked() {
     let cli = phase(&report, "cli");
     assert!(cli["misses"][0]["remedy"].get("check").is_none(), "{cli}");
 }
+
+#[test]
+fn resolution_writes_nothing_in_the_workspace_and_leaves_no_temp_dir() {
+    // cargo keeps what it asked rustc in its target dir: given the workspace's own, a
+    // resolution would write `target/.rustc_info.json` there. It gets a temp dir instead,
+    // removed when the report ends.
+    let fixture = Fixture::new("demo");
+    let target = fixture.root().join("target");
+    std::fs::create_dir_all(target.join("release")).unwrap();
+    std::fs::write(target.join("release/marker"), "left as it was").unwrap();
+    let before = common::snapshot_tree(&fixture.root());
+    let temp = tempfile::tempdir().unwrap();
+    for cache in [&["--no-cache"][..], &[]] {
+        common::cache_miss()
+            .args(["report", "--manifest-path"])
+            .arg(fixture.manifest())
+            .args(cache)
+            .env("TMPDIR", temp.path())
+            .assert()
+            .success();
+    }
+    assert_eq!(common::snapshot_tree(&fixture.root()), before);
+    let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
