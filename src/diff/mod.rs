@@ -5,6 +5,7 @@ pub mod graph;
 #[cfg(test)]
 mod tests;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
@@ -292,10 +293,11 @@ const CHECKS: [(Reason, SameField); 6] = [
 ];
 
 fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
-    if cache.shallow.contains(key) {
+    let index = cache.index();
+    if index.shallow.contains(key) {
         return (Reason::Dependency, Vec::new());
     }
-    let mut candidates: Vec<&UnitKey> = cache
+    let mut candidates: Vec<&UnitKey> = index
         .by_target
         .get(&(
             &key.pkg_id,
@@ -322,9 +324,16 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
     (Reason::Dependency, Vec::new())
 }
 
-/// What the inherited `target/` holds, indexed for the questions the diff asks.
+/// What the inherited `target/` holds, indexed for the questions the diff asks. The
+/// index by key and target is made when the first miss is classified: most phases of a
+/// long chain, and most fix-line checks, have none.
 struct Cache<'a> {
     deep: HashSet<u32>,
+    units: Vec<&'a UnitKey>,
+    index: OnceCell<CacheIndex<'a>>,
+}
+
+struct CacheIndex<'a> {
     shallow: HashSet<&'a UnitKey>,
     by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<&'a UnitKey>>,
 }
@@ -334,8 +343,8 @@ impl<'a> Cache<'a> {
     fn new(graphs: &[(&'a DiffGraph, &[u32])]) -> Cache<'a> {
         let mut cache = Cache {
             deep: HashSet::new(),
-            shallow: HashSet::new(),
-            by_target: HashMap::new(),
+            units: Vec::new(),
+            index: OnceCell::new(),
         };
         for &(graph, deep) in graphs {
             for (unit, &id) in graph.units.iter().zip(deep) {
@@ -343,16 +352,28 @@ impl<'a> Cache<'a> {
                     continue;
                 }
                 cache.deep.insert(id);
-                cache.shallow.insert(&unit.key);
-                let k = &unit.key;
-                cache
+                cache.units.push(&unit.key);
+            }
+        }
+        cache
+    }
+
+    fn index(&self) -> &CacheIndex<'a> {
+        self.index.get_or_init(|| {
+            let mut index = CacheIndex {
+                shallow: HashSet::new(),
+                by_target: HashMap::new(),
+            };
+            for &k in &self.units {
+                index.shallow.insert(k);
+                index
                     .by_target
                     .entry((&k.pkg_id, k.target_kind.as_str(), k.target_name.as_str()))
                     .or_default()
                     .insert(k);
             }
-        }
-        cache
+            index
+        })
     }
 }
 
