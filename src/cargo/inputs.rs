@@ -9,11 +9,10 @@ use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
 use std::time::UNIX_EPOCH;
 
 use super::cache::KeyBuilder;
-use crate::parallel::lock;
+use crate::parallel::run_parallel;
 
 /// The files cargo reads whose contents, not only names, count.
 fn content_counts(name: &OsStr, parent_is_cargo_dir: bool) -> bool {
@@ -54,10 +53,15 @@ pub fn cargo_home(env_value: Option<&OsStr>) -> Option<PathBuf> {
 
 /// A file's path and contents (or that it is absent).
 fn add_file(key: &mut KeyBuilder, path: &Path) {
+    add_contents(key, path, fs::read(path).ok().as_deref());
+}
+
+/// [`add_file`] of contents already read (`None`: the file cannot be read).
+fn add_contents(key: &mut KeyBuilder, path: &Path, contents: Option<&[u8]>) {
     let path_bytes = path.as_os_str().as_encoded_bytes();
-    match fs::read(path) {
-        Ok(contents) => key.field("file", path_bytes).field("contents", &contents),
-        Err(_) => key.field("absent", path_bytes),
+    match contents {
+        Some(contents) => key.field("file", path_bytes).field("contents", contents),
+        None => key.field("absent", path_bytes),
     };
 }
 
@@ -135,11 +139,7 @@ fn walk(key: &mut KeyBuilder, top: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             }
             Found::Read(path, contents) => {
                 let full = top.join(&path);
-                let full_bytes = full.as_os_str().as_encoded_bytes();
-                match &contents {
-                    Some(contents) => key.field("file", full_bytes).field("contents", contents),
-                    None => key.field("absent", full_bytes),
-                };
+                add_contents(key, &full, contents.as_deref());
                 if let (Some(contents), true) =
                     (contents, path.file_name() == Some(OsStr::new("Cargo.toml")))
                 {
@@ -166,46 +166,20 @@ impl Found {
     }
 }
 
-/// Everything under `top`, read by a few threads that share a queue of directories.
+/// Everything under `top`, one level of directories at a time, each level's directories
+/// read on a few threads.
 fn walk_parallel(top: &Path) -> Vec<Found> {
-    // The directories still to read, and how many are being read now.
-    let queue = Mutex::new((vec![top.to_path_buf()], 0usize));
-    let changed = Condvar::new();
-    let found = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
-    let next_dir = || {
-        let mut state = lock(&queue);
-        loop {
-            if let Some(dir) = state.0.pop() {
-                state.1 += 1;
-                return Some(dir);
-            }
-            if state.1 == 0 {
-                return None;
-            }
-            state = changed
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut found = Vec::new();
+    let mut level = vec![top.to_path_buf()];
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for (items, subdirs) in run_parallel(&level, &|_| {}, |dir| read_one_dir(top, dir)) {
+            found.extend(items);
+            next.extend(subdirs);
         }
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(dir) = next_dir() {
-                    let (items, subdirs) = read_one_dir(top, &dir);
-                    lock(&found).extend(items);
-                    let mut state = lock(&queue);
-                    state.0.extend(subdirs);
-                    state.1 -= 1;
-                    changed.notify_all();
-                }
-                changed.notify_all();
-            });
-        }
-    });
+        level = next;
+    }
     found
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One directory of the tree at `top`: what it holds, and the subdirectories to walk.
