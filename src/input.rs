@@ -12,6 +12,8 @@ use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 use crate::phase::{LocatedError, Note, SourceLocation};
+use crate::source::compare::match_phases;
+use crate::source::nix::{NixOptions, read_flake_with_nix};
 use crate::text;
 
 /// Where the user pointed cache-miss.
@@ -27,6 +29,8 @@ pub struct PhaseSourceOptions {
     pub exclude: Vec<String>,
     /// Where cargo's answers are remembered between runs (`--cache-dir`, `--no-cache`).
     pub cache: CacheLocation,
+    /// `--nix`: read the flake's phases with the user's Nix instead of statically.
+    pub nix: Option<NixOptions>,
 }
 
 /// The phases to analyse, where they came from, and the workspace. Produced by [`load_phases`].
@@ -46,6 +50,8 @@ pub struct LoadedPhases {
     pub fallback: Option<String>,
     /// Phases left out on purpose (`--exclude`, `--only`).
     pub excluded: BTreeSet<String>,
+    /// Phase name → the other flake outputs that are the same derivation (`--nix`).
+    pub aliases: BTreeMap<String, Vec<String>>,
     /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
     runner: CargoRunner,
 }
@@ -93,6 +99,7 @@ impl LoadedPhases {
             warnings: self.warnings.clone(),
             fallback: self.fallback.clone(),
             excluded: self.excluded.clone(),
+            aliases: self.aliases.clone(),
             runner: self.runner.clone(),
         })
     }
@@ -210,7 +217,28 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let nearest_flake = nearest_flake(&source_root);
     let mut warnings = Vec::new();
     let mut fallback = None;
-    let (specs, description, shown) = if let Some(file) = &options.phases_file {
+    let mut aliases = BTreeMap::new();
+    let (specs, description, shown) = if let Some(nix) = &options.nix {
+        let flake = match &options.flake {
+            Some(flake) => flake.clone(),
+            None => nearest_flake.clone().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--nix: no {DEFAULT_FLAKE} beside {} or above it in its git repository (name it with --flake path/to/flake.nix)",
+                    source_root.display()
+                )
+            })?,
+        };
+        let flake_dir = nix_flake_dir(&flake)?;
+        let shown = match flake_dir == source_root {
+            true => DEFAULT_FLAKE.to_string(),
+            false => flake.display().to_string(),
+        };
+        let mut read = read_flake_with_nix(&flake_dir, &shown, nix)?;
+        place_by_static_reading(&mut read.specs, &flake);
+        warnings = read.warnings;
+        aliases = read.aliases;
+        (read.specs, read.description, shown)
+    } else if let Some(file) = &options.phases_file {
         let shown = file.display().to_string();
         (
             read_phases_file(file, &shown)?,
@@ -287,7 +315,51 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         warnings,
         fallback,
         excluded,
+        aliases,
     })
+}
+
+/// Nix says which derivations a flake makes, not on which line: a phase the static
+/// reader also finds by the same name takes its place (`flake.nix:21`) from there.
+fn place_by_static_reading(specs: &mut [PhaseSpec], flake: &Path) {
+    let Ok(read) = read_flake(flake) else { return };
+    let (Ok(static_set), Ok(nix_set)) = (
+        PhaseSet::from_specs(read.specs),
+        PhaseSet::from_specs(specs.to_vec()),
+    ) else {
+        return;
+    };
+    let places: HashMap<&str, &SourceLocation> = match_phases(&static_set, &nix_set)
+        .into_iter()
+        .filter_map(|(s, n)| Some((n.name.as_str(), s.origin.as_ref()?)))
+        .collect();
+    for spec in specs {
+        if let Some(place) = places.get(spec.name.as_str()) {
+            spec.origin = Some((*place).clone());
+        }
+    }
+}
+
+/// The directory of a flake for `--nix`: Nix evaluates a directory's `flake.nix`, not
+/// another file.
+fn nix_flake_dir(flake: &Path) -> Result<PathBuf> {
+    if flake.file_name().is_none_or(|name| name != DEFAULT_FLAKE) {
+        bail!(
+            "--nix evaluates a flake, and {} is not a {DEFAULT_FLAKE}: name the flake with --flake path/to/{DEFAULT_FLAKE}, or leave --nix out to read this file statically",
+            flake.display()
+        );
+    }
+    if !flake.is_file() {
+        bail!("--nix: no flake at {}", flake.display());
+    }
+    let dir = flake.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    dir.canonicalize()
+        .with_context(|| format!("--nix: cannot resolve {}", dir.display()))
 }
 
 /// A flake the reader found no phase in: `what` it found instead, and what it could not

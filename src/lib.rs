@@ -37,6 +37,7 @@ mod plan;
 mod progress;
 mod render;
 mod report;
+mod source;
 mod source_set;
 mod text;
 mod touch;
@@ -56,6 +57,7 @@ pub use phase::toml::{read_phases_file, write_phases_file};
 pub use phase::{PhaseSet, SourceLocation, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
+pub use render::compare::{compare_document, render_compare};
 pub use render::document::{
     Block, document, findings_document, fix_document, phases_document, verify_document,
 };
@@ -64,6 +66,8 @@ pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;
 pub use report::{PhaseSummary, Report};
+pub use source::compare::{Difference, compare as compare_phases};
+pub use source::nix::NixOptions;
 pub use text::lines as escape_control_characters;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};

@@ -109,6 +109,57 @@ struct SourceArgs {
     /// Ask cargo every time; read and write no cache.
     #[arg(long)]
     no_cache: bool,
+    #[command(flatten)]
+    nix: NixArgs,
+}
+
+/// Reading the phases with the user's own Nix.
+#[derive(Args)]
+struct NixArgs {
+    /// Read the phases from the derivations your Nix instantiates for the flake (nothing is
+    /// built): its `packages` and `checks` for the system, and each --installable.
+    #[arg(long, conflicts_with = "phases")]
+    nix: bool,
+    /// The system whose outputs are read (default: this machine's, e.g. x86_64-linux).
+    #[arg(long, value_name = "SYSTEM", requires = "nix")]
+    system: Option<String>,
+    /// Another flake output to read (repeatable), e.g. `hydraJobs.x` or `.#hydraJobs.x`.
+    #[arg(long, value_name = "ATTR", requires = "nix")]
+    installable: Vec<String>,
+    /// Passed to nix: use URL for the flake input INPUT (repeatable).
+    #[arg(long, num_args = 2, value_names = ["INPUT", "URL"], requires = "nix")]
+    override_input: Vec<String>,
+    /// Passed to nix: set a Nix setting (repeatable).
+    #[arg(long = "option", num_args = 2, value_names = ["NAME", "VALUE"], requires = "nix")]
+    nix_option: Vec<String>,
+    /// Let Nix import from derivations, which builds them (off by default).
+    #[arg(long, requires = "nix")]
+    nix_allow_ifd: bool,
+    /// Stop a Nix call that takes longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "nix")]
+    nix_timeout: u64,
+    /// Stop a Nix call that takes more memory than this many GiB.
+    #[arg(long, value_name = "GIB", default_value_t = 8, requires = "nix")]
+    nix_max_memory: u64,
+}
+
+impl NixArgs {
+    fn options(&self) -> Option<cache_miss::NixOptions> {
+        let pairs = |flat: &[String]| -> Vec<(String, String)> {
+            flat.chunks(2)
+                .filter_map(|pair| Some((pair.first()?.clone(), pair.get(1)?.clone())))
+                .collect()
+        };
+        self.nix.then(|| cache_miss::NixOptions {
+            system: self.system.clone(),
+            installables: self.installable.clone(),
+            override_inputs: pairs(&self.override_input),
+            options: pairs(&self.nix_option),
+            allow_ifd: self.nix_allow_ifd,
+            timeout: std::time::Duration::from_secs(self.nix_timeout),
+            max_memory: self.nix_max_memory.saturating_mul(1 << 30),
+        })
+    }
 }
 
 impl SourceArgs {
@@ -124,6 +175,7 @@ impl SourceArgs {
                 (Some(dir), false) => CacheLocation::Dir(dir.clone()),
                 (None, false) => CacheLocation::Default,
             },
+            nix: self.nix.options(),
         }
     }
 }
@@ -170,6 +222,11 @@ struct PhasesArgs {
     /// Output format; `toml` writes the phases as a phases file (for `--phases`).
     #[arg(long, value_enum, default_value = "table")]
     format: PhasesFormat,
+    /// With --nix: read the phases both ways, statically and with Nix, and print every
+    /// difference (a phase only one side has, a name, a command, an env value, an
+    /// artifact edge).
+    #[arg(long, requires = "nix")]
+    compare: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -462,6 +519,9 @@ fn require_complete(report: &cache_miss::Report) -> anyhow::Result<()> {
 }
 
 fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
+    if args.compare {
+        return compare_phases(&args);
+    }
     let loaded = load(&args.source)?;
     let summaries: Vec<PhaseSummary> = loaded.phases.phases.iter().map(PhaseSummary::of).collect();
     let document = || phases_document(&summaries, &loaded.description, &loaded.warnings);
@@ -472,6 +532,32 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
         PhasesFormat::Toml => cache_miss::write_phases_file(&loaded.specs),
         PhasesFormat::Table => draw(&document(), Format::Table),
         PhasesFormat::Markdown => draw(&document(), Format::Markdown),
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `phases --nix --compare`: the static reading against Nix's.
+fn compare_phases(args: &PhasesArgs) -> anyhow::Result<ExitCode> {
+    let with_nix = load(&args.source)?;
+    let mut options = args.source.options();
+    options.nix = None;
+    let mut statically = load_phases(&options)?;
+    if !args.source.set.is_empty() {
+        statically = statically.with_overrides(&args.source.set)?;
+    }
+    let differences = cache_miss::compare_phases(&statically.phases, &with_nix.phases);
+    let (s, n) = (&statically.description, &with_nix.description);
+    let text = match args.format {
+        PhasesFormat::Json => cache_miss::render_compare(s, n, &differences),
+        PhasesFormat::Markdown => draw(
+            &cache_miss::compare_document(s, n, &differences),
+            Format::Markdown,
+        ),
+        PhasesFormat::Table | PhasesFormat::Toml => draw(
+            &cache_miss::compare_document(s, n, &differences),
+            Format::Table,
+        ),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)

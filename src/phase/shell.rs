@@ -384,6 +384,29 @@ impl State<'_> {
                         fields.push(text);
                     }
                 },
+                Part::Alternative {
+                    name,
+                    colon,
+                    parts,
+                    quoted,
+                    text,
+                } => match self.value(name) {
+                    Some(value) if value.is_empty() && *colon => {}
+                    Some(_) => {
+                        let inner = self.expand_parts(parts, false);
+                        unknown.extend(inner.unknown);
+                        let value = inner.fields.concat();
+                        if *quoted || !split {
+                            fields.push(&value);
+                        } else {
+                            fields.push_split(&value);
+                        }
+                    }
+                    None => {
+                        unknown.push(text.clone());
+                        fields.push(text);
+                    }
+                },
                 Part::Opaque { text } => {
                     unknown.push(text.clone());
                     fields.push(text);

@@ -1,6 +1,7 @@
 //! Printing a report: a document model shared by the table and markdown renderers, and
 //! the JSON contract.
 
+pub mod compare;
 pub mod document;
 pub mod github;
 pub mod json;

@@ -19,6 +19,17 @@ pub(super) enum Part {
         quoted: bool,
         text: String,
     },
+    /// `${NAME:+alternative}` (the alternative when NAME is set and not empty) or
+    /// `${NAME+alternative}` (when NAME is set); the alternative is literal text and
+    /// `$NAME` references.
+    Alternative {
+        name: String,
+        /// `:+`: an empty value counts as unset.
+        colon: bool,
+        parts: Vec<Part>,
+        quoted: bool,
+        text: String,
+    },
     /// An expansion that cannot be known statically: `$(…)`, `` `…` ``, `$1`, `${#x}`, ...
     Opaque { text: String },
 }
@@ -497,9 +508,58 @@ fn word_text(word: &Word) -> String {
         .iter()
         .map(|part| match part {
             Part::Lit(text) => text.as_str(),
-            Part::Param { text, .. } | Part::Opaque { text } => text.as_str(),
+            Part::Param { text, .. } | Part::Alternative { text, .. } | Part::Opaque { text } => {
+                text.as_str()
+            }
         })
         .collect()
+}
+
+/// `${NAME:+alternative}` / `${NAME+alternative}` when `rest` starts so; an alternative
+/// with anything but literal text and `$NAME`s is opaque.
+fn alternative(name: &str, rest: &str, quoted: bool, text: &str) -> Option<Part> {
+    let (colon, alternative) = match rest.strip_prefix(":+") {
+        Some(alternative) => (true, alternative),
+        None => (false, rest.strip_prefix('+')?),
+    };
+    let opaque = || Part::Opaque {
+        text: text.to_string(),
+    };
+    if alternative.contains(['`', '\'', '"', '\\', '{', '(']) {
+        return Some(opaque());
+    }
+    let mut parts = Vec::new();
+    for (n, piece) in alternative.split('$').enumerate() {
+        if n == 0 {
+            if !piece.is_empty() {
+                parts.push(Part::Lit(piece.to_string()));
+            }
+            continue;
+        }
+        let len = piece
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(piece.len());
+        let (reference, literal) = piece.split_at(len);
+        if reference.is_empty() || reference.starts_with(|c: char| c.is_ascii_digit()) {
+            return Some(opaque());
+        }
+        parts.push(Part::Param {
+            name: reference.to_string(),
+            default: None,
+            quoted: false,
+            text: format!("${reference}"),
+        });
+        if !literal.is_empty() {
+            parts.push(Part::Lit(literal.to_string()));
+        }
+    }
+    Some(Part::Alternative {
+        name: name.to_string(),
+        colon,
+        parts,
+        quoted,
+        text: text.to_string(),
+    })
 }
 
 /// `${NAME}`, `${NAME:-default}`, `${NAME-default}`; anything else is opaque.
@@ -513,6 +573,9 @@ fn braced_param(inner: &str, quoted: bool, text: String) -> Part {
         None => (inner, None),
         Some(at) => {
             let rest = &inner[at..];
+            if let Some(part) = alternative(&inner[..at], rest, quoted, &text) {
+                return part;
+            }
             let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
             match default {
                 Some(d) if !d.contains(['$', '`', '\'', '"', '\\']) => {

@@ -229,3 +229,34 @@ fn long_lines_are_shortened_in_notes() {
         scan.uninterpreted
     );
 }
+
+#[test]
+fn alternatives_expand_when_their_variable_is_set() {
+    // crane's cargoNextest: `${CARGO_PROFILE:+--cargo-profile $CARGO_PROFILE}`.
+    let text =
+        "cargo nextest run \\\n  ${CARGO_PROFILE:+--cargo-profile $CARGO_PROFILE} --locked\n";
+    let profile = |value: &'static str| {
+        move |name: &str| (name == "CARGO_PROFILE").then(|| value.to_string())
+    };
+    let release = find_cargo_calls(text, "release", &profile("release"));
+    assert_eq!(
+        args(&release),
+        [words("nextest run --cargo-profile release --locked")]
+    );
+    assert!(
+        release.uninterpreted.is_empty(),
+        "{:?}",
+        release.uninterpreted
+    );
+    let empty = find_cargo_calls(text, "", &profile(""));
+    assert_eq!(args(&empty), [words("nextest run --locked")]);
+    let unset = find_cargo_calls("cargo build ${X+--features a}", "release", &no_vars);
+    assert_eq!(unset.uninterpreted.len(), 1);
+    let quoted = find_cargo_calls("cargo build \"${X:+--features a}\"", "release", &|_| {
+        Some("1".into())
+    });
+    assert_eq!(
+        args(&quoted),
+        [vec!["build".to_string(), "--features a".to_string()]]
+    );
+}

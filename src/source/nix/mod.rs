@@ -1,0 +1,226 @@
+//! `--nix`: the phases as the user's own Nix instantiates them. The flake's outputs for
+//! the system (`packages`, `checks`, and the installables the user names) are evaluated
+//! to derivations, never built; their closure is printed as derivation JSON and crane's
+//! derivations in it are read as phases ([`phases`]). Nix runs with import-from-derivation
+//! off unless asked, writes no lock file, and is bounded in time and memory ([`run`]).
+
+mod drv;
+mod phases;
+mod run;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+use crate::parallel::run_parallel;
+use crate::phase::{Note, PhaseSpec, SourceLocation};
+use phases::Output;
+use run::{Nix, flake_ref};
+
+/// How to run Nix. `Default` is what `--nix` alone means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NixOptions {
+    /// The system whose outputs are read (`x86_64-linux`); default: this machine's.
+    pub system: Option<String>,
+    /// More outputs to read, as attribute paths (`hydraJobs.x`, `.#hydraJobs.x`).
+    pub installables: Vec<String>,
+    /// `--override-input INPUT URL`, passed to Nix.
+    pub override_inputs: Vec<(String, String)>,
+    /// `--option NAME VALUE`, passed to Nix.
+    pub options: Vec<(String, String)>,
+    /// Let Nix import from derivations (which may build them).
+    pub allow_ifd: bool,
+    /// How long one Nix call may take.
+    pub timeout: Duration,
+    /// The most memory (address space, bytes) one Nix call may take.
+    pub max_memory: u64,
+}
+
+impl Default for NixOptions {
+    fn default() -> NixOptions {
+        NixOptions {
+            system: None,
+            installables: Vec::new(),
+            override_inputs: Vec::new(),
+            options: Vec::new(),
+            allow_ifd: false,
+            timeout: Duration::from_secs(300),
+            max_memory: 8 << 30,
+        }
+    }
+}
+
+/// The flake's phases as Nix sees them. Produced by [`read_flake_with_nix`].
+#[derive(Debug, Clone)]
+pub(crate) struct NixPhases {
+    pub specs: Vec<PhaseSpec>,
+    /// Phase name → its other output names.
+    pub aliases: std::collections::BTreeMap<String, Vec<String>>,
+    pub warnings: Vec<Note>,
+    /// For the report's header: `nix 2.8.0 on git+file:///…#checks.x86_64-linux…`.
+    pub description: String,
+}
+
+/// The output sets read for the system, besides the installables the user names.
+const OUTPUT_SETS: &[&str] = &["packages", "checks"];
+
+/// Reads the phases of the flake in `flake_dir` with Nix. `shown` is how the flake file is
+/// named to the user (`flake.nix`).
+pub(crate) fn read_flake_with_nix(
+    flake_dir: &Path,
+    shown: &str,
+    options: &NixOptions,
+) -> Result<NixPhases> {
+    let nix = Nix::find(options)?;
+    let flake = flake_ref(flake_dir);
+    let system = options.system.clone().unwrap_or_else(this_system);
+    let origin = SourceLocation::file(shown);
+    let outputs = outputs(&nix, &flake, &system, &options.installables)?;
+    let drv_paths: Vec<String> = outputs
+        .iter()
+        .filter_map(|output| output.drv.as_ref().ok().cloned())
+        .collect();
+    let drvs = if drv_paths.is_empty() {
+        Default::default()
+    } else {
+        let json = nix
+            .show_derivations(&drv_paths)
+            .map_err(|failure| anyhow::anyhow!("--nix: {}", failure.message))?;
+        drv::parse_derivations(&json)?
+    };
+    let reading = phases::phases_from(&outputs, &drvs, &origin);
+    let mut warnings = reading.notes;
+    if !reading.not_crane.is_empty() {
+        warnings.push(Note::new(format!(
+            "--nix: not crane derivations, so not phases: {}",
+            reading.not_crane.join(", ")
+        )));
+    }
+    if reading.specs.is_empty() {
+        bail!(
+            "--nix: no crane derivation in {flake}'s {} for {system}{}",
+            OUTPUT_SETS.join(" or "),
+            match options.installables.is_empty() {
+                true => " (name other outputs with --installable ATTR)",
+                false => " or the installables given",
+            }
+        );
+    }
+    Ok(NixPhases {
+        specs: reading.specs,
+        aliases: reading.aliases,
+        warnings,
+        description: format!("nix {} on {flake} ({system})", nix.version_text),
+    })
+}
+
+/// The system Nix calls this machine (`builtins.currentSystem`).
+fn this_system() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86" => "i686",
+        other => other,
+    };
+    format!("{arch}-{}", std::env::consts::OS)
+}
+
+/// Every output asked for, each with its `.drv` path or Nix's message. The output sets
+/// are listed and evaluated together; when that fails, output by output, so one output
+/// that does not evaluate sinks no other.
+fn outputs(nix: &Nix, flake: &str, system: &str, installables: &[String]) -> Result<Vec<Output>> {
+    let sets: Vec<String> = OUTPUT_SETS
+        .iter()
+        .map(|set| format!("{set}.{system}"))
+        .collect();
+    let per_set = run_parallel(&sets, &|_| {}, |set| outputs_of_set(nix, flake, set));
+    let mut all = Vec::new();
+    for (set, outputs) in sets.iter().zip(per_set) {
+        let prefix = set.split('.').next().unwrap_or(set);
+        all.extend(outputs?.into_iter().map(|mut output| {
+            output.attr = format!("{prefix}.{}", output.attr);
+            output
+        }));
+    }
+    for installable in installables {
+        let attr = installable
+            .strip_prefix(".#")
+            .or_else(|| installable.strip_prefix('#'))
+            .unwrap_or(installable);
+        let drv = nix
+            .eval_json(&format!("{flake}#{attr}.drvPath"), None)
+            .map_err(|failure| failure.message)
+            .and_then(|value| match value {
+                serde_json::Value::String(path) => Ok(path),
+                _ => Err(format!("{attr} is not a derivation")),
+            });
+        all.push(Output {
+            attr: attr.to_string(),
+            drv,
+        });
+    }
+    Ok(all)
+}
+
+/// The outputs of one set (`checks.x86_64-linux`), by name; none when the flake has no
+/// such set.
+fn outputs_of_set(nix: &Nix, flake: &str, set: &str) -> Result<Vec<Output>> {
+    let installable = format!("{flake}#{set}");
+    let together = nix.eval_json(
+        &installable,
+        Some("builtins.mapAttrs (name: output: output.drvPath)"),
+    );
+    match together {
+        Ok(serde_json::Value::Object(drvs)) => {
+            return Ok(drvs
+                .into_iter()
+                .map(|(name, drv)| Output {
+                    attr: name,
+                    drv: drv
+                        .as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| "not a derivation".to_string()),
+                })
+                .collect());
+        }
+        Ok(_) => bail!("--nix: {set} is not an attribute set"),
+        Err(failure) if failure.message.contains("does not provide attribute") => {
+            return Ok(Vec::new());
+        }
+        Err(_) => {}
+    }
+    let names = nix
+        .eval_json(&installable, Some("builtins.attrNames"))
+        .map_err(|failure| anyhow::anyhow!("--nix: listing {set}: {}", failure.message))?;
+    let names: Vec<String> = serde_json::from_value(names)
+        .map_err(|_| anyhow::anyhow!("--nix: {set}'s names are not strings"))?;
+    Ok(run_parallel(&names, &|_| {}, |name| {
+        let attr = format!("{installable}.{}.drvPath", quoted_attr(name));
+        let drv = nix
+            .eval_json(&attr, None)
+            .map_err(|failure| failure.message)
+            .and_then(|value| match value {
+                serde_json::Value::String(path) => Ok(path),
+                _ => Err("not a derivation".to_string()),
+            });
+        Output {
+            attr: name.clone(),
+            drv,
+        }
+    }))
+}
+
+/// An attribute name as an attribute path part: quoted unless it is a plain identifier.
+fn quoted_attr(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''));
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
