@@ -224,3 +224,6 @@ fn quoted_attr(name: &str) -> String {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
     }
 }
+
+#[cfg(test)]
+mod tests;

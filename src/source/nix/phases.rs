@@ -68,9 +68,15 @@ pub(crate) fn phases_from(
             .specs
             .push(spec_of(drv, name, &names, &produced_by, origin));
     }
+    let mut taken: BTreeSet<String> = reading.specs.iter().map(|s| s.name.clone()).collect();
     for output in outputs {
         if let Err(message) = &output.drv {
-            reading.specs.push(not_evaluable(output, message, origin));
+            let name = match taken.contains(output.short_name()) {
+                false => output.short_name().to_string(),
+                true => output.attr.clone(),
+            };
+            taken.insert(name.clone());
+            reading.specs.push(not_evaluable(name, message, origin));
         }
     }
     reading
@@ -321,7 +327,7 @@ fn toolchain_of(drv: &Derivation) -> Option<String> {
 }
 
 /// An output Nix cannot evaluate: listed with Nix's message, never analysed.
-fn not_evaluable(output: &Output, message: &str, origin: &SourceLocation) -> PhaseSpec {
+fn not_evaluable(name: String, message: &str, origin: &SourceLocation) -> PhaseSpec {
     let mut attrs = BTreeMap::new();
     attrs.insert(
         "function".into(),
@@ -329,7 +335,7 @@ fn not_evaluable(output: &Output, message: &str, origin: &SourceLocation) -> Pha
     );
     attrs.insert("cargoArtifacts".into(), AttrValue::Str(String::new()));
     PhaseSpec {
-        name: output.attr.clone(),
+        name,
         attrs,
         origin: Some(origin.clone()),
         not_evaluable: Some(NotEvaluable {
