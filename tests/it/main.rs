@@ -10,6 +10,7 @@ mod fix;
 mod flake_reader;
 mod golden;
 mod hostile;
+mod nix;
 mod phase_status;
 mod report_errors;
 mod report_scenarios;

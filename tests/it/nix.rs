@@ -1,0 +1,273 @@
+//! `--nix`: real Nix (Debian's nix-bin, 2.8) on crane's real code, offline. The flakes'
+//! inputs are pointed at the kit in `CACHE_MISS_TEST_NIX_KIT` (`../shared/nix-offline`:
+//! crane, flake-utils, flake-parts and a nixpkgs stand-in) with `--override-input`.
+//! Without the kit the tests say they were skipped; under `CI` they fail instead.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, misses, phase};
+
+/// The kit's directory when it and `nix` are there; `None` (said on stderr) when not.
+fn kit() -> Option<PathBuf> {
+    let why = match std::env::var_os("CACHE_MISS_TEST_NIX_KIT") {
+        None => "CACHE_MISS_TEST_NIX_KIT is not set".to_string(),
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            let nix = std::process::Command::new("nix").arg("--version").output();
+            match (dir.join("crane/flake.nix").is_file(), nix) {
+                (true, Ok(output)) if output.status.success() => {
+                    return Some(dir.canonicalize().unwrap_or(dir));
+                }
+                (false, _) => format!("{} holds no crane/flake.nix", dir.display()),
+                _ => "no `nix` on PATH".to_string(),
+            }
+        }
+    };
+    let how = "install Nix (`apt-get install nix-bin`) and set CACHE_MISS_TEST_NIX_KIT=../shared/nix-offline, as .ci/run does";
+    if std::env::var_os("CI").is_some() {
+        panic!("the --nix tests cannot run under CI: {why}; {how}");
+    }
+    eprintln!("skipped: a --nix test ({why}; {how})");
+    None
+}
+
+/// `--override-input` for every input the kit has.
+fn overrides(kit: &Path) -> Vec<String> {
+    let input = |name: &str, dir: &str| {
+        vec![
+            "--override-input".to_string(),
+            name.to_string(),
+            format!("path:{}", kit.join(dir).display()),
+        ]
+    };
+    let mut args = Vec::new();
+    for (name, dir) in [
+        ("nixpkgs", "nixpkgs"),
+        ("crane", "crane"),
+        ("flake-utils", "flake-utils"),
+        ("flake-utils/systems", "systems"),
+        ("flake-parts", "flake-parts"),
+        ("flake-parts/nixpkgs-lib", "nixpkgs"),
+    ] {
+        args.extend(input(name, dir));
+    }
+    args
+}
+
+/// The demo workspace with the flake fixture `flake` in place of its phases file.
+fn flake_workspace(flake: &str) -> Fixture {
+    let fixture = Fixture::new("demo");
+    std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
+    copy_dir(&fixtures_dir().join("flakes").join(flake), &fixture.root());
+    fixture
+}
+
+fn run_json(fixture: &Fixture, command: &str, args: &[String]) -> Value {
+    let output = cache_miss()
+        .arg(command)
+        .arg("--manifest-path")
+        .arg(fixture.manifest())
+        .args(["--format", "json", "--no-cache"])
+        .args(args)
+        .success_stdout();
+    serde_json::from_slice(&output).expect("JSON")
+}
+
+fn names(json: &Value) -> Vec<&str> {
+    json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn report_with_nix_is_the_static_report() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    let mut nix_args = vec!["--nix".to_string()];
+    nix_args.extend(overrides(&kit));
+    let with_nix = run_json(&fixture, "report", &nix_args);
+    let statically = run_json(&fixture, "report", &[]);
+    assert!(
+        with_nix["phase_source"]
+            .as_str()
+            .unwrap()
+            .starts_with("nix 2."),
+        "{}",
+        with_nix["phase_source"]
+    );
+    // The deps-only phase is named by its binding statically, by its pname in Nix.
+    assert_eq!(names(&statically)[0], "deps");
+    assert_eq!(names(&with_nix)[0], "cargo-package-deps");
+    for name in ["server", "server-lto", "clippy", "loom", "dev-profile"] {
+        let (a, b) = (phase(&statically, name), phase(&with_nix, name));
+        assert_eq!(misses(a), misses(b), "{name}: misses differ");
+        assert_eq!(a["commands"], b["commands"], "{name}: commands differ");
+        assert_eq!(a["units"], b["units"], "{name}");
+    }
+    assert!(!misses(phase(&with_nix, "server-lto")).is_empty());
+}
+
+#[test]
+fn compare_names_every_difference() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    let mut args = vec!["--nix".to_string(), "--compare".to_string()];
+    args.extend(overrides(&kit));
+    let compared = run_json(&fixture, "phases", &args);
+    assert_eq!(
+        compared["differences"],
+        serde_json::json!([{
+            "phase": "cargo-package-deps", "what": "name",
+            "static": "deps", "nix": "cargo-package-deps"
+        }])
+    );
+    // A difference in what cargo runs is named with both values.
+    let flake = fixture.root().join("flake.nix");
+    let text = std::fs::read_to_string(&flake).unwrap();
+    let text = text.replace(
+        "env.RUSTFLAGS = \"--cfg loom\";",
+        "env.RUSTFLAGS = \"--cfg loom\";\n          cargoTestExtraArgs = if builtins.pathExists ./never then \"\" else \"--lib\";",
+    );
+    std::fs::write(&flake, text).unwrap();
+    let compared = run_json(&fixture, "phases", &args);
+    let loom: Vec<&Value> = compared["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["phase"] == "loom")
+        .collect();
+    assert_eq!(loom.len(), 1, "{compared:#}");
+    assert_eq!(loom[0]["what"], "commands");
+    assert_eq!(loom[0]["nix"], "cargo test --release --locked --lib");
+}
+
+#[test]
+fn crane_calls_inside_a_flake_input_are_read_exactly() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("wrapper-input");
+    let wrapper = fixture.root().join("wrapper");
+    let mut args = vec!["--nix".to_string()];
+    args.extend([
+        "--override-input".to_string(),
+        "wrapper".to_string(),
+        format!("path:{}", wrapper.display()),
+    ]);
+    for (input, dir) in [("wrapper/crane", "crane"), ("wrapper/nixpkgs", "nixpkgs")] {
+        args.extend([
+            "--override-input".to_string(),
+            input.to_string(),
+            format!("path:{}", kit.join(dir).display()),
+        ]);
+    }
+    let phases = run_json(&fixture, "phases", &args);
+    assert_eq!(names(&phases), ["cargo-package-deps", "default", "clippy"]);
+    let commands = |name: &str| phase(&phases, name)["commands"].clone();
+    assert_eq!(
+        commands("cargo-package-deps"),
+        serde_json::json!([
+            "cargo check --profile dev --locked",
+            "cargo build --profile dev --locked"
+        ])
+    );
+    assert_eq!(
+        commands("default"),
+        serde_json::json!([
+            "cargo build --profile dev --message-format json-render-diagnostics --locked -p server"
+        ])
+    );
+    assert_eq!(
+        phase(&phases, "clippy")["artifacts_from"],
+        "cargo-package-deps"
+    );
+}
+
+#[test]
+fn an_output_that_does_not_evaluate_sinks_no_other_and_ifd_stays_off() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    let flake = fixture.root().join("flake.nix");
+    let text = std::fs::read_to_string(&flake).unwrap().replace(
+        "checks.${system} = {",
+        "checks.${system} = {\n        broken = throw \"broken on purpose\";\n        ifd = import (pkgs.writeText \"ifd.nix\" \"{ }\");",
+    );
+    std::fs::write(&flake, text).unwrap();
+    let mut args = vec!["--nix".to_string()];
+    args.extend(overrides(&kit));
+    let phases = run_json(&fixture, "phases", &args);
+    let message = |name: &str| {
+        phase(&phases, name)["not_evaluable"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        message("broken").contains("broken on purpose"),
+        "{phases:#}"
+    );
+    assert!(
+        message("ifd").contains("allow-import-from-derivation"),
+        "{}",
+        message("ifd")
+    );
+    for name in ["server", "clippy", "loom"] {
+        assert!(phase(&phases, name)["not_evaluable"].is_null(), "{name}");
+    }
+}
+
+#[test]
+fn nix_that_is_not_there_is_a_clear_error() {
+    let fixture = flake_workspace("common-args");
+    // A PATH with cargo and rustup but no nix.
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["cargo", "rustup", "rustc"] {
+        if let Ok(path) = which(tool) {
+            std::os::unix::fs::symlink(path, bin.path().join(tool)).unwrap();
+        }
+    }
+    let output = cache_miss()
+        .args(["phases", "--nix", "--manifest-path"])
+        .arg(fixture.manifest())
+        .env("PATH", bin.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&output);
+    assert!(stderr.contains("no `nix` on PATH"), "{stderr}");
+}
+
+#[test]
+fn nix_evaluates_a_flake_file_not_any_nix_file() {
+    let fixture = flake_workspace("common-args");
+    std::fs::rename(
+        fixture.root().join("flake.nix"),
+        fixture.root().join("crane.nix"),
+    )
+    .unwrap();
+    let output = cache_miss()
+        .args(["phases", "--nix", "--flake"])
+        .arg(fixture.root().join("crane.nix"))
+        .arg("--manifest-path")
+        .arg(fixture.manifest())
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&output);
+    assert!(stderr.contains("is not a flake.nix"), "{stderr}");
+}
+
+fn which(tool: &str) -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+        .ok_or(())
+}
