@@ -233,7 +233,8 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             true => DEFAULT_FLAKE.to_string(),
             false => flake.display().to_string(),
         };
-        let mut read = read_flake_with_nix(&flake_dir, &shown, nix)?;
+        let nix_cache = ResolutionCache::open(&options.cache)?;
+        let mut read = read_flake_with_nix(&flake_dir, &shown, nix, nix_cache.as_ref())?;
         place_by_static_reading(&mut read.specs, &flake);
         warnings = read.warnings;
         aliases = read.aliases;

@@ -271,3 +271,77 @@ fn which(tool: &str) -> Result<PathBuf, ()> {
         .find(|candidate| candidate.is_file())
         .ok_or(())
 }
+
+#[test]
+fn nix_answers_are_remembered_until_the_flake_changes() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    // A locked flake, as users have it: the lock pins the kit's inputs.
+    let mut lock = std::process::Command::new("nix");
+    lock.args([
+        "--extra-experimental-features",
+        "nix-command flakes",
+        "flake",
+        "lock",
+    ])
+    .args(overrides(&kit)[..6].iter())
+    .current_dir(fixture.root());
+    let locked = lock.output().unwrap();
+    assert!(
+        locked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    // A `nix` that writes down every call, then runs the real one.
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("calls");
+    let real = which("nix").unwrap();
+    let wrapper = bin.path().join("nix");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1 $2 $3 $4\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin.path().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let phases = || {
+        let output = cache_miss()
+            .args(["phases", "--nix", "--format", "json", "--cache-dir"])
+            .arg(cache.path())
+            .arg("--manifest-path")
+            .arg(fixture.manifest())
+            .env("PATH", &path)
+            .success_stdout();
+        serde_json::from_slice::<Value>(&output).unwrap()
+    };
+    let calls = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let cold = phases();
+    let after_cold = calls();
+    assert!(after_cold >= 3, "nix was asked {after_cold} times");
+    let warm = phases();
+    assert_eq!(calls(), after_cold, "a warm run asks nix nothing");
+    assert_eq!(cold, warm);
+    // An edit of a file the flake's source holds is asked again.
+    crate::common::append(&fixture.root().join("flake.nix"), "\n# edited\n");
+    let edited = phases();
+    assert!(calls() > after_cold, "an edited flake is evaluated again");
+    assert_eq!(cold["phases"], edited["phases"]);
+}

@@ -5,6 +5,7 @@
 //! off unless asked, writes no lock file, and is bounded in time and memory ([`run`]).
 
 mod drv;
+mod memo;
 mod phases;
 mod run;
 
@@ -13,8 +14,10 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+use crate::cargo::ResolutionCache;
 use crate::parallel::run_parallel;
 use crate::phase::{Note, PhaseSpec, SourceLocation};
+use memo::NixAnswers;
 use phases::Output;
 use run::{Nix, flake_ref};
 
@@ -65,31 +68,43 @@ pub(crate) struct NixPhases {
 /// The output sets read for the system, besides the installables the user names.
 const OUTPUT_SETS: &[&str] = &["packages", "checks"];
 
-/// Reads the phases of the flake in `flake_dir` with Nix. `shown` is how the flake file is
-/// named to the user (`flake.nix`).
+/// Reads the phases of the flake in `flake_dir` with Nix, or from what Nix answered
+/// before when `cache` has it. `shown` is how the flake file is named to the user
+/// (`flake.nix`).
 pub(crate) fn read_flake_with_nix(
     flake_dir: &Path,
     shown: &str,
     options: &NixOptions,
+    cache: Option<&ResolutionCache>,
 ) -> Result<NixPhases> {
-    let nix = Nix::find(options)?;
     let flake = flake_ref(flake_dir);
     let system = options.system.clone().unwrap_or_else(this_system);
-    let origin = SourceLocation::file(shown);
-    let outputs = outputs(&nix, &flake, &system, &options.installables)?;
-    let drv_paths: Vec<String> = outputs
-        .iter()
-        .filter_map(|output| output.drv.as_ref().ok().cloned())
-        .collect();
-    let drvs = if drv_paths.is_empty() {
+    let key = cache.and_then(|_| memo::key(flake_dir, &flake, &system, options));
+    let remembered = cache
+        .zip(key.as_ref())
+        .and_then(|(cache, key)| cache.get(key))
+        .and_then(|bytes| serde_json::from_slice::<NixAnswers>(&bytes).ok());
+    let answers = match remembered {
+        Some(answers) => answers,
+        None => {
+            let answers = ask_nix(&Nix::find(options)?, &flake, &system, options)?;
+            if let (Some(cache), Some(key)) = (cache, &key) {
+                if answers.complete() {
+                    if let Ok(bytes) = serde_json::to_vec(&answers) {
+                        cache.put(key, &bytes);
+                    }
+                }
+            }
+            answers
+        }
+    };
+    let outputs = answers.outputs();
+    let drvs = if answers.derivations.is_empty() {
         Default::default()
     } else {
-        let json = nix
-            .show_derivations(&drv_paths)
-            .map_err(|failure| anyhow::anyhow!("--nix: {}", failure.message))?;
-        drv::parse_derivations(&json)?
+        drv::parse_derivations(&answers.derivations)?
     };
-    let reading = phases::phases_from(&outputs, &drvs, &origin);
+    let reading = phases::phases_from(&outputs, &drvs, &SourceLocation::file(shown));
     let mut warnings = reading.notes;
     if !reading.not_crane.is_empty() {
         warnings.push(Note::new(format!(
@@ -111,7 +126,27 @@ pub(crate) fn read_flake_with_nix(
         specs: reading.specs,
         aliases: reading.aliases,
         warnings,
-        description: format!("nix {} on {flake} ({system})", nix.version_text),
+        description: format!("nix {} on {flake} ({system})", answers.version),
+    })
+}
+
+/// Evaluates the outputs and prints their closure's derivations.
+fn ask_nix(nix: &Nix, flake: &str, system: &str, options: &NixOptions) -> Result<NixAnswers> {
+    let outputs = outputs(nix, flake, system, &options.installables)?;
+    let drv_paths: Vec<String> = outputs
+        .iter()
+        .filter_map(|output| output.drv.as_ref().ok().cloned())
+        .collect();
+    let derivations = if drv_paths.is_empty() {
+        String::new()
+    } else {
+        nix.show_derivations(&drv_paths)
+            .map_err(|failure| anyhow::anyhow!("--nix: {}", failure.message))?
+    };
+    Ok(NixAnswers {
+        version: nix.version_text.clone(),
+        outputs: NixAnswers::stored(&outputs),
+        derivations,
     })
 }
 
