@@ -12,7 +12,8 @@ use crate::phase::{Phase, PhaseSet};
 pub struct Difference {
     /// The phase, by the Nix reading's name (the static one's when only it has it).
     pub phase: String,
-    /// What differs: `phase`, `name`, `function`, `commands`, `env`, `artifacts_from`.
+    /// What differs: `phase`, `name`, `evaluates`, `function`, `commands`, `env`,
+    /// `artifacts_from`.
     pub what: &'static str,
     /// The static reader's value (`null`: it has none).
     #[serde(rename = "static")]
@@ -51,7 +52,10 @@ pub fn compare(static_set: &PhaseSet, nix_set: &PhaseSet) -> Vec<Difference> {
                 phase: phase.name.clone(),
                 what: "phase",
                 static_value: None,
-                nix: Some(phase.function.to_string()),
+                nix: Some(match first_failure_line(phase) {
+                    Some(line) => format!("not evaluable: {line}"),
+                    None => phase.function.to_string(),
+                }),
             });
         }
     }
@@ -71,22 +75,57 @@ pub fn match_phases<'a>(
             used.insert(other.name.as_str());
         }
     }
-    let named: BTreeSet<&str> = pairs.iter().map(|(s, _)| s.name.as_str()).collect();
-    for phase in &static_set.phases {
-        if named.contains(phase.name.as_str()) {
-            continue;
+    // Then the phases matched phases inherit from, as long as that pairs new ones.
+    loop {
+        let inherited: Vec<(&'a Phase, &'a Phase)> = pairs
+            .iter()
+            .filter_map(|(s, n)| {
+                let s = static_set.get(s.artifacts_from.as_deref()?)?;
+                let n = nix_set.get(n.artifacts_from.as_deref()?)?;
+                Some((s, n))
+            })
+            .collect();
+        let before = pairs.len();
+        for (s, n) in inherited {
+            let paired = pairs
+                .iter()
+                .any(|(a, b)| a.name == s.name || b.name == n.name);
+            if !paired {
+                used.insert(n.name.as_str());
+                pairs.push((s, n));
+            }
         }
-        let twin = nix_set.phases.iter().find(|other| {
-            !used.contains(other.name.as_str())
-                && other.function == phase.function
-                && command_lines(other) == command_lines(phase)
-        });
-        if let Some(twin) = twin {
-            used.insert(twin.name.as_str());
-            pairs.push((phase, twin));
+        if pairs.len() == before {
+            break;
+        }
+    }
+    // Then by what they run: first with the same environment too, then without.
+    for same_env in [true, false] {
+        let named: BTreeSet<&str> = pairs.iter().map(|(s, _)| s.name.as_str()).collect();
+        for phase in &static_set.phases {
+            if named.contains(phase.name.as_str()) {
+                continue;
+            }
+            let twin = nix_set.phases.iter().find(|other| {
+                !used.contains(other.name.as_str())
+                    && other.function == phase.function
+                    && command_lines(other) == command_lines(phase)
+                    && (!same_env || other.env == phase.env)
+            });
+            if let Some(twin) = twin {
+                used.insert(twin.name.as_str());
+                pairs.push((phase, twin));
+            }
         }
     }
     pairs
+}
+
+/// The first line of Nix's message for a phase that does not evaluate.
+fn first_failure_line(phase: &Phase) -> Option<String> {
+    let failure = phase.not_evaluable.as_ref()?;
+    let line = failure.message.lines().next().unwrap_or_default();
+    Some(line.strip_prefix("error: ").unwrap_or(line).to_string())
 }
 
 fn command_lines(phase: &Phase) -> Vec<String> {
@@ -107,6 +146,19 @@ fn phase_differences(
     let mut out = Vec::new();
     if s.name != n.name {
         out.push(differ("name", s.name.clone(), n.name.clone()));
+    }
+    // A phase one side cannot evaluate has nothing else to compare.
+    let failure = first_failure_line;
+    if s.not_evaluable.is_some() || n.not_evaluable.is_some() {
+        if failure(s) != failure(n) {
+            out.push(Difference {
+                phase: n.name.clone(),
+                what: "evaluates",
+                static_value: Some(failure(s).unwrap_or_else(|| "yes".into())),
+                nix: Some(failure(n).unwrap_or_else(|| "yes".into())),
+            });
+        }
+        return out;
     }
     if s.function != n.function {
         out.push(differ(

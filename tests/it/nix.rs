@@ -35,11 +35,20 @@ fn kit() -> Option<PathBuf> {
 
 /// `--override-input` for every input the kit has.
 fn overrides(kit: &Path) -> Vec<String> {
+    overrides_with(kit, &kit.join("nixpkgs"))
+}
+
+/// The same, with `nixpkgs` from another directory.
+fn overrides_with(kit: &Path, nixpkgs: &Path) -> Vec<String> {
     let input = |name: &str, dir: &str| {
+        let path = match dir {
+            "nixpkgs" => nixpkgs.to_path_buf(),
+            _ => kit.join(dir),
+        };
         vec![
             "--override-input".to_string(),
             name.to_string(),
-            format!("path:{}", kit.join(dir).display()),
+            format!("path:{}", path.display()),
         ]
     };
     let mut args = Vec::new();
@@ -344,4 +353,95 @@ fn nix_answers_are_remembered_until_the_flake_changes() {
     let edited = phases();
     assert!(calls() > after_cold, "an edited flake is evaluated again");
     assert_eq!(cold["phases"], edited["phases"]);
+}
+
+/// Every flake fixture of the repository but the malformed one.
+const FLAKE_FIXTURES: &[&str] = &[
+    "blueprint",
+    "common-args",
+    "cross-packages",
+    "flake-parts",
+    "flake-parts-modules",
+    "flake-utils-self",
+    "flake-utils-variants",
+    "imported",
+    "merged-conditional",
+    "mkpkg",
+    "nixpkgs-helpers",
+    "not-evaluable",
+    "path-arithmetic",
+    "per-member",
+    "per-package-deps",
+    "quickstart",
+    "quickstart-workspace",
+    "toolchain",
+    "unresolved",
+];
+
+/// The kit's nixpkgs stand-in, plus what `import nixpkgs { system = …; }` reads (the
+/// stand-in is a flake only): a copy in a temp dir with a `default.nix`. Overlays and
+/// config given to it are dropped, as the stand-in has no overlay mechanism.
+fn importable_nixpkgs(kit: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&kit.join("nixpkgs"), dir.path());
+    std::fs::write(
+        dir.path().join("default.nix"),
+        "{ system ? \"x86_64-linux\", ... }: import ./pkgs.nix { inherit system; }\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `phases --nix --compare` on every flake fixture (over the demo workspace) names the
+/// differences its `expected-compare.json` records, and each fixture's README explains
+/// them. `UPDATE_EXPECT=1` writes the files anew.
+#[test]
+fn every_flake_fixture_compares_as_recorded() {
+    let Some(kit) = kit() else { return };
+    let nixpkgs = importable_nixpkgs(&kit);
+    let mut args = vec!["--nix".to_string(), "--compare".to_string()];
+    args.extend(overrides_with(&kit, nixpkgs.path()));
+    let mut failures = Vec::new();
+    for case in FLAKE_FIXTURES {
+        let fixture = flake_workspace(case);
+        let compared = run_json(&fixture, "phases", &args);
+        let found = serde_json::to_string_pretty(&compared["differences"]).unwrap() + "\n";
+        let found = without_store_hashes(&found);
+        let expected_path = fixtures_dir()
+            .join("flakes")
+            .join(case)
+            .join("expected-compare.json");
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&expected_path, &found).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != found {
+            failures.push(format!("{case}: expected {expected}found {found}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Text with every store path's hash replaced: the hash of a fixture's source changes with
+/// any file of it.
+fn without_store_hashes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("/nix/store/") {
+        let (before, after) = rest.split_at(at + "/nix/store/".len());
+        out.push_str(before);
+        let hash_len = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if hash_len == 32 {
+            out.push_str("<hash>");
+            rest = &after[32..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }

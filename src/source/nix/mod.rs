@@ -65,6 +65,13 @@ pub(crate) struct NixPhases {
     pub description: String,
 }
 
+/// Each output's `.drv` path; `null` for a value that is no derivation (the `override`
+/// functions `callPackage` leaves beside packages, a nested set).
+const DRV_PATHS: &str = "builtins.mapAttrs (name: output: if builtins.isAttrs output && (output.type or null) == \"derivation\" then output.drvPath else null)";
+
+/// The names of a set's derivations, and of the values that fail to evaluate (to say why).
+const OUTPUT_NAMES: &str = "set: builtins.filter (name: let t = builtins.tryEval (let v = set.${name}; in builtins.isAttrs v && (v.type or null) == \"derivation\"); in !t.success || t.value) (builtins.attrNames set)";
+
 /// The output sets read for the system, besides the installables the user names.
 const OUTPUT_SETS: &[&str] = &["packages", "checks"];
 
@@ -172,7 +179,10 @@ fn outputs(nix: &Nix, flake: &str, system: &str, installables: &[String]) -> Res
     for (set, outputs) in sets.iter().zip(per_set) {
         let prefix = set.split('.').next().unwrap_or(set);
         all.extend(outputs?.into_iter().map(|mut output| {
-            output.attr = format!("{prefix}.{}", output.attr);
+            output.attr = match output.attr.is_empty() {
+                true => prefix.to_string(),
+                false => format!("{prefix}.{}", output.attr),
+            };
             output
         }));
     }
@@ -197,17 +207,15 @@ fn outputs(nix: &Nix, flake: &str, system: &str, installables: &[String]) -> Res
 }
 
 /// The outputs of one set (`checks.x86_64-linux`), by name; none when the flake has no
-/// such set.
+/// such set. A set Nix cannot even list is one output that fails, named after the set.
 fn outputs_of_set(nix: &Nix, flake: &str, set: &str) -> Result<Vec<Output>> {
     let installable = format!("{flake}#{set}");
-    let together = nix.eval_json(
-        &installable,
-        Some("builtins.mapAttrs (name: output: output.drvPath)"),
-    );
+    let together = nix.eval_json(&installable, Some(DRV_PATHS));
     match together {
         Ok(serde_json::Value::Object(drvs)) => {
             return Ok(drvs
                 .into_iter()
+                .filter(|(_, drv)| !drv.is_null())
                 .map(|(name, drv)| Output {
                     attr: name,
                     drv: drv
@@ -223,11 +231,19 @@ fn outputs_of_set(nix: &Nix, flake: &str, set: &str) -> Result<Vec<Output>> {
         }
         Err(_) => {}
     }
-    let names = nix
-        .eval_json(&installable, Some("builtins.attrNames"))
-        .map_err(|failure| anyhow::anyhow!("--nix: listing {set}: {}", failure.message))?;
-    let names: Vec<String> = serde_json::from_value(names)
-        .map_err(|_| anyhow::anyhow!("--nix: {set}'s names are not strings"))?;
+    let names = match nix
+        .eval_json(&installable, Some(OUTPUT_NAMES))
+        .or_else(|_| nix.eval_json(&installable, Some("builtins.attrNames")))
+    {
+        Ok(names) => serde_json::from_value::<Vec<String>>(names)
+            .map_err(|_| anyhow::anyhow!("--nix: {set}'s names are not strings"))?,
+        Err(failure) => {
+            return Ok(vec![Output {
+                attr: String::new(),
+                drv: Err(failure.message),
+            }]);
+        }
+    };
     Ok(run_parallel(&names, &|_| {}, |name| {
         let attr = format!("{installable}.{}.drvPath", quoted_attr(name));
         let drv = nix

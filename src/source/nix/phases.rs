@@ -96,10 +96,15 @@ fn name_phases<'d>(
     reading: &mut NixReading,
 ) -> BTreeMap<&'d str, String> {
     let mut output_names: BTreeMap<&'d str, Vec<String>> = BTreeMap::new();
-    let short_counts = outputs.iter().fold(HashMap::new(), |mut counts, output| {
-        *counts.entry(output.short_name()).or_insert(0) += 1;
-        counts
-    });
+    // A short name is ambiguous when it names two derivations (`packages.x` and a
+    // different `checks.x`), not when two outputs are one derivation.
+    let mut by_short_name: HashMap<&str, BTreeSet<Option<&str>>> = HashMap::new();
+    for output in outputs {
+        by_short_name
+            .entry(output.short_name())
+            .or_default()
+            .insert(output.drv.as_ref().ok().map(String::as_str));
+    }
     for output in outputs {
         let Ok(path) = &output.drv else { continue };
         let Some((key, drv)) = drvs.get_key_value(path.as_str()) else {
@@ -110,7 +115,7 @@ fn name_phases<'d>(
             continue;
         }
         // The short name unless two outputs share it (`packages.x` and `checks.x`).
-        let name = match short_counts[output.short_name()] {
+        let name = match by_short_name[output.short_name()].len() {
             1 => output.short_name().to_string(),
             _ => output.attr.clone(),
         };
@@ -120,6 +125,7 @@ fn name_phases<'d>(
     let mut taken = BTreeSet::new();
     for (path, mut given) in output_names {
         // `default` is the alias when the derivation has another name.
+        given.dedup();
         given.sort_by_key(|name| name == "default");
         let primary = given.remove(0);
         taken.insert(primary.clone());
