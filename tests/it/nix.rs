@@ -445,3 +445,23 @@ fn without_store_hashes(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[test]
+fn fix_with_nix_proves_the_same_cure_as_the_static_reader() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    let best = |args: &[String]| {
+        let fixed = run_json(&fixture, "fix", args);
+        let first = &fixed["proposals"][0];
+        (
+            first["summary"].as_str().unwrap().to_string(),
+            first["missed_before"].clone(),
+            first["missed_after"].clone(),
+        )
+    };
+    let mut args = vec!["--nix".to_string()];
+    args.extend(overrides(&kit));
+    let with_nix = best(&args);
+    assert_eq!(with_nix, best(&[]));
+    assert_eq!(with_nix.2, 0);
+}

@@ -5,6 +5,7 @@
 //! off unless asked, writes no lock file, and is bounded in time and memory ([`run`]).
 
 mod drv;
+mod lift;
 mod memo;
 mod phases;
 mod run;

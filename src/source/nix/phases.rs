@@ -248,7 +248,7 @@ fn spec_of(
     if let Some(profile) = drv.env("CARGO_PROFILE") {
         attrs.insert("CARGO_PROFILE".into(), AttrValue::Str(profile.into()));
     }
-    PhaseSpec {
+    let spec = PhaseSpec {
         name,
         attrs,
         env: environment(drv),
@@ -256,6 +256,10 @@ fn spec_of(
         approximations,
         toolchain: toolchain_of(drv),
         ..PhaseSpec::default()
+    };
+    match function {
+        "buildDepsOnly" => super::lift::lift_deps_only(&spec).unwrap_or(spec),
+        _ => spec,
     }
 }
 

@@ -163,3 +163,46 @@ fn inherited_artifacts_no_derivation_makes_are_said() {
     );
     assert!(clippy.approximations[0].text.contains("elsewhere"));
 }
+
+#[test]
+fn a_deps_only_derivation_is_read_back_as_crane_attributes() {
+    let drvs = parse_derivations(&recorded("common-args.nix-2.8.json")).unwrap();
+    let reading = phases_from(&outputs(), &drvs, &SourceLocation::file("flake.nix"));
+    let deps = &reading.specs[0];
+    assert_eq!(deps.name, "cargo-package-deps");
+    assert_eq!(
+        deps.attrs["cargoExtraArgs"],
+        AttrValue::Str("--locked -p server".into())
+    );
+    assert_eq!(
+        deps.attrs["cargoTestExtraArgs"],
+        AttrValue::Str("--no-run".into())
+    );
+    assert!(!deps.attrs.contains_key("buildPhase"));
+    // What a what-if changes then changes the commands, as on a phase read statically.
+    let mut changed = deps.clone();
+    changed.attrs.insert(
+        "cargoExtraArgs".into(),
+        AttrValue::Str("--locked --workspace".into()),
+    );
+    let set = PhaseSet::from_specs(vec![changed]).unwrap();
+    assert_eq!(
+        set.phases[0].commands[0].display(),
+        "cargo check --release --locked --workspace"
+    );
+}
+
+#[test]
+fn the_toolchain_is_the_cargo_in_native_build_inputs() {
+    let mut drvs = parse_derivations(&recorded("common-args.nix-2.8.json")).unwrap();
+    for drv in drvs.values_mut() {
+        if let Some(inputs) = drv.env.get_mut("nativeBuildInputs") {
+            *inputs = inputs.replace("-cargo ", "-cargo-1.70.0 ");
+        }
+    }
+    let reading = phases_from(&outputs(), &drvs, &SourceLocation::file("flake.nix"));
+    assert_eq!(
+        reading.specs[1].toolchain.as_deref(),
+        Some("cargo-1.70.0 (in nativeBuildInputs)")
+    );
+}
