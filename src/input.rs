@@ -50,8 +50,8 @@ pub struct LoadedPhases {
     pub fallback: Option<String>,
     /// Phases left out on purpose (`--exclude`, `--only`).
     pub excluded: BTreeSet<String>,
-    /// Phase name → the other flake outputs that are the same derivation (`--nix`).
-    pub aliases: BTreeMap<String, Vec<String>>,
+    /// The flake the phases were read from, when they were.
+    pub flake: Option<PathBuf>,
     /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
     runner: CargoRunner,
 }
@@ -99,7 +99,7 @@ impl LoadedPhases {
             warnings: self.warnings.clone(),
             fallback: self.fallback.clone(),
             excluded: self.excluded.clone(),
-            aliases: self.aliases.clone(),
+            flake: self.flake.clone(),
             runner: self.runner.clone(),
         })
     }
@@ -217,7 +217,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let nearest_flake = nearest_flake(&source_root);
     let mut warnings = Vec::new();
     let mut fallback = None;
-    let mut aliases = BTreeMap::new();
+    let mut read_flake_file = None;
     let (specs, description, shown) = if let Some(nix) = &options.nix {
         let flake = match &options.flake {
             Some(flake) => flake.clone(),
@@ -237,7 +237,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         let mut read = read_flake_with_nix(&flake_dir, &shown, nix, nix_cache.as_ref())?;
         place_by_static_reading(&mut read.specs, &flake);
         warnings = read.warnings;
-        aliases = read.aliases;
+        read_flake_file = Some(flake.clone());
         (read.specs, read.description, shown)
     } else if let Some(file) = &options.phases_file {
         let shown = file.display().to_string();
@@ -259,6 +259,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         let summary = found.summary();
         warnings = found.warnings;
         let shown = flake.display().to_string();
+        read_flake_file = Some(flake.clone());
         (found.specs, format!("flake {shown} ({summary})"), shown)
     } else if phases_beside.is_file() {
         let specs = read_phases_file(&phases_beside, DEFAULT_PHASES_FILE)?;
@@ -291,6 +292,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
                 String::new(),
             )
         } else {
+            read_flake_file = Some(flake.clone());
             (
                 found.specs,
                 format!("flake {shown} ({summary})"),
@@ -316,7 +318,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         warnings,
         fallback,
         excluded,
-        aliases,
+        flake: read_flake_file,
     })
 }
 

@@ -456,6 +456,9 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Github {
         append_step_summary(&blocks())?;
     }
+    if let Some(hint) = nix_hint(&args.source, &loaded, &report) {
+        say(&hint);
+    }
     let code = exit_code(&report, args.fail_on_miss);
     // What cargo answered and everything derived from it takes milliseconds to free, and
     // the process ends now: the memory goes back with it (cargo's temp dir does not).
@@ -463,6 +466,37 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(analysed);
     std::mem::forget(loaded);
     Ok(code)
+}
+
+/// Without `--nix`, a report on phases the static reader guessed (crane's quick-start
+/// set) or read only approximately ends with a line pointing at `--nix`.
+fn nix_hint(
+    source: &SourceArgs,
+    loaded: &LoadedPhases,
+    report: &cache_miss::Report,
+) -> Option<String> {
+    if source.nix.nix || source.phases.is_some() {
+        return None;
+    }
+    let approximate = report
+        .phases
+        .iter()
+        .filter(|p| !p.phase.approximations.is_empty())
+        .count();
+    let why = match (&loaded.fallback, approximate) {
+        (None, _) if loaded.flake.is_none() => return None,
+        (Some(_), _) => {
+            "the phases are crane's quick-start set, not read from your flake".to_string()
+        }
+        (None, 0) => return None,
+        (None, n) => format!(
+            "{n} phase{} read only approximately from your flake",
+            if n == 1 { " was" } else { "s were" }
+        ),
+    };
+    Some(format!(
+        "hint: {why}; `cache-miss report --nix` reads every phase as your Nix instantiates it (nothing is built)"
+    ))
 }
 
 /// 2 when a phase could not be resolved (said on stderr), 1 for misses with

@@ -55,6 +55,8 @@ pub struct Phase {
     pub not_evaluable: Option<NotEvaluable>,
     /// Its `src` as files, when the flake reader could evaluate it.
     pub source: Option<std::sync::Arc<crate::source_set::SourceSet>>,
+    /// The other flake outputs that are this same derivation.
+    pub aliases: Vec<String>,
 }
 
 /// One cargo call of a phase, as crane runs it. Produced by [`PhaseSet::from_specs`].
@@ -704,6 +706,7 @@ fn build_phase(
         toolchain: spec.toolchain.clone(),
         not_evaluable: spec.not_evaluable.clone(),
         source: spec.source.clone(),
+        aliases: spec.aliases.clone(),
     })
 }
 

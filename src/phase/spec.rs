@@ -81,6 +81,9 @@ pub struct PhaseSpec {
     /// Set when Nix can never build the phase: its definition fails to evaluate (a
     /// `throw`, a missing attribute, ...). Such a phase is listed, not analysed.
     pub not_evaluable: Option<NotEvaluable>,
+    /// The other flake outputs that are this same derivation (`packages.default` beside
+    /// `packages.cli`), when the source says (`--nix`).
+    pub aliases: Vec<String>,
 }
 
 /// Why a phase fails to evaluate in Nix, and where. Produced by the flake reader.

@@ -596,7 +596,15 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[Note])
         .iter()
         .map(|p| {
             vec![
-                format!("{}{}", p.name, if p.implicit { " (implicit)" } else { "" }),
+                format!(
+                    "{}{}{}",
+                    p.name,
+                    if p.implicit { " (implicit)" } else { "" },
+                    match p.aliases.is_empty() {
+                        true => String::new(),
+                        false => format!(" (also {})", p.aliases.join(", ")),
+                    }
+                ),
                 p.function.to_string(),
                 p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
                 p.origin

@@ -119,12 +119,16 @@ pub struct PhaseSummary {
     /// Set when Nix can never build the phase: Nix's error and where it fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_evaluable: Option<NotEvaluable>,
+    /// The other flake outputs that are this same derivation (`--nix`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 impl PhaseSummary {
     pub fn of(phase: &Phase) -> PhaseSummary {
         PhaseSummary {
             name: phase.name.clone(),
+            aliases: phase.aliases.clone(),
             function: phase.function,
             artifacts_from: phase.artifacts_from.clone(),
             commands: phase.commands.iter().map(|c| c.display()).collect(),

@@ -119,6 +119,11 @@ fn report_with_nix_is_the_static_report() {
         assert_eq!(a["units"], b["units"], "{name}");
     }
     assert!(!misses(phase(&with_nix, "server-lto")).is_empty());
+    assert_eq!(
+        phase(&with_nix, "server")["aliases"],
+        serde_json::json!(["default"])
+    );
+    assert!(phase(&statically, "server").get("aliases").is_none());
 }
 
 #[test]
@@ -464,4 +469,30 @@ fn fix_with_nix_proves_the_same_cure_as_the_static_reader() {
     let with_nix = best(&args);
     assert_eq!(with_nix, best(&[]));
     assert_eq!(with_nix.2, 0);
+}
+
+#[test]
+fn a_guessed_or_approximate_reading_points_at_nix() {
+    let stderr = |fixture: &Fixture| {
+        let output = fixture
+            .report(&["--no-fix-check"])
+            .success()
+            .get_output()
+            .stderr
+            .clone();
+        String::from_utf8(output).unwrap()
+    };
+    let approximate = flake_workspace("unresolved");
+    let said = stderr(&approximate);
+    let last = said.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("hint: 2 phases were read only approximately"),
+        "{said}"
+    );
+    assert!(last.contains("cache-miss report --nix"), "{said}");
+    let guessed = flake_workspace("common-args");
+    std::fs::write(guessed.root().join("flake.nix"), "{ outputs = _: { }; }\n").unwrap();
+    assert!(stderr(&guessed).contains("hint: the phases are crane's quick-start set"));
+    // A phases file is what the user wrote: no hint.
+    assert!(!stderr(&Fixture::new("demo")).contains("hint:"));
 }

@@ -59,8 +59,6 @@ impl Default for NixOptions {
 #[derive(Debug, Clone)]
 pub(crate) struct NixPhases {
     pub specs: Vec<PhaseSpec>,
-    /// Phase name → its other output names.
-    pub aliases: std::collections::BTreeMap<String, Vec<String>>,
     pub warnings: Vec<Note>,
     /// For the report's header: `nix 2.8.0 on git+file:///…#checks.x86_64-linux…`.
     pub description: String,
@@ -132,7 +130,6 @@ pub(crate) fn read_flake_with_nix(
     }
     Ok(NixPhases {
         specs: reading.specs,
-        aliases: reading.aliases,
         warnings,
         description: format!("nix {} on {flake} ({system})", answers.version),
     })

@@ -64,9 +64,9 @@ pub(crate) fn phases_from(
     for path in order {
         let drv = &drvs[path];
         let name = names[path].clone();
-        reading
-            .specs
-            .push(spec_of(drv, name, &names, &produced_by, origin));
+        let mut spec = spec_of(drv, name, &names, &produced_by, origin);
+        spec.aliases = reading.aliases.get(&spec.name).cloned().unwrap_or_default();
+        reading.specs.push(spec);
     }
     let mut taken: BTreeSet<String> = reading.specs.iter().map(|s| s.name.clone()).collect();
     for output in outputs {
