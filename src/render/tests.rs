@@ -21,6 +21,7 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
         approximations: vec![],
         notes: vec![],
         not_evaluable: None,
+        aliases: vec![],
     }
 }
 
