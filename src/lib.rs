@@ -64,7 +64,7 @@ pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;
 pub use report::{PhaseSummary, Report};
-pub use text::lines as escape_control_characters;
+pub use text::terminal as escape_for_terminal;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
 pub use verify::{Interrupted, verify};

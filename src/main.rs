@@ -296,7 +296,7 @@ static STDERR_LOST: AtomicBool = AtomicBool::new(false);
 /// Writes a line to stderr; a stderr that cannot take it (closed, full, read-only) makes
 /// the exit code 2 instead of a panic.
 fn say(line: &str) {
-    let line = cache_miss::escape_control_characters(line);
+    let line = cache_miss::escape_for_terminal(line);
     if write_to(std::io::stderr().as_fd(), &format!("{line}\n")).is_err() {
         STDERR_LOST.store(true, Ordering::Relaxed);
     }
@@ -391,7 +391,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             let paths =
                 github::RepoPaths::discover(&loaded.source_root, args.source.flake.as_deref());
             github::annotations(&report, &paths, args.findings_only)
-                + &draw(&blocks(), Format::Table)
+                + &draw(&blocks(), Format::Github)
         }
         (format, _) => draw(&blocks(), format),
     };
@@ -631,6 +631,7 @@ impl Progress for LogProgress {
 
 /// One line on stderr; a closed stderr is no reason to stop the work.
 fn log_line(line: &str) {
+    let line = cache_miss::escape_for_terminal(line);
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
@@ -704,13 +705,15 @@ impl Progress for TerminalProgress {
     }
 }
 
-/// Tables or markdown; tables wrap at the terminal's width (100 columns in logs and pipes)
+/// Tables or markdown (`--format github`: tables with workflow commands stopped); tables wrap at the terminal's width (100 columns in logs and pipes)
 /// and colour only on a terminal without NO_COLOR.
 fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);
     }
-    // `--format github` draws the table after its annotations.
+    if format == Format::Github {
+        return github::log(&draw(blocks, Format::Table));
+    }
     let terminal = std::io::stdout().is_terminal();
     let width = if terminal {
         comfy_table::Table::new()

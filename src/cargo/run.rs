@@ -572,7 +572,9 @@ impl CargoRunner {
     /// The root manifest of the workspace that `manifest` (or, without one, the current
     /// directory of this runner) belongs to, as `cargo locate-project --workspace` finds it.
     pub fn workspace_manifest(&self, manifest: Option<&Path>) -> Result<PathBuf> {
-        let mut args = ["locate-project", "--workspace", "--message-format", "plain"]
+        // Not `plain`: cargo strips ANSI sequences from plain output that is not a
+        // terminal, so a path holding ESC would come back changed.
+        let mut args = ["locate-project", "--workspace", "--message-format", "json"]
             .map(String::from)
             .to_vec();
         if let Some(manifest) = manifest {
@@ -586,9 +588,17 @@ impl CargoRunner {
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
-        Ok(PathBuf::from(
-            String::from_utf8_lossy(&output.stdout).trim(),
-        ))
+        #[derive(serde::Deserialize)]
+        struct Located {
+            root: PathBuf,
+        }
+        let located: Located = serde_json::from_slice(&output.stdout).with_context(|| {
+            format!(
+                "cannot read `cargo locate-project` output: {}",
+                crate::text::echo(String::from_utf8_lossy(&output.stdout).trim())
+            )
+        })?;
+        Ok(located.root)
     }
 
     /// `cargo metadata` for the whole workspace with every feature, so that every

@@ -19,4 +19,6 @@ pub enum Format {
 }
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 mod cargo_versions;
 mod ci;
+mod ci_safety;
 mod command_overrides;
 mod common;
 mod findings;

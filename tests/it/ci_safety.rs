@@ -1,0 +1,118 @@
+//! Issue 21's reproducers through the real binary: untrusted names in a CI log and a step
+//! summary, cleanup on SIGINT/SIGTERM, git paths read exactly, users' numbers and files
+//! validated, and `touch` at scale.
+
+use crate::common;
+
+use std::fs;
+
+use cache_miss::fuzzing::workflow_commands;
+use common::Fixture;
+
+/// A one-line TOML basic string holding `text`.
+pub fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `select` fixture with its phase `old` (`deps` or `cli`) renamed `new`.
+fn select_with_phase_named(old: &str, new: &str) -> Fixture {
+    let phases = fs::read_to_string(common::fixtures_dir().join("select/phases.toml"))
+        .unwrap()
+        .replace(
+            &format!("[phases.{old}]"),
+            &format!("[phases.{}]", toml_string(new)),
+        )
+        .replace(&format!("\"{old}\""), &toml_string(new));
+    Fixture::with_phases("select", &phases)
+}
+
+/// The commands the runner runs from `log` are the annotations (the phase `cli`'s and the
+/// selection-mismatch finding's), then the tables between stop and resume.
+fn assert_only_own_commands(log: &str) {
+    let commands = workflow_commands(log);
+    let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "{commands:?}\n{log}");
+    for annotation in &commands[..2] {
+        assert_eq!(annotation.name, "warning", "{log}");
+        assert_eq!(annotation.properties.len(), 1, "{annotation:?}");
+        assert!(
+            annotation.properties[0].1.starts_with("cache-miss: "),
+            "{annotation:?}"
+        );
+    }
+    assert_eq!(names[2], "stop-commands");
+    assert_eq!(names[3], commands[2].data, "resumed with the same token");
+    assert!(commands[2].data.len() >= 32, "{:?}", commands[2]);
+}
+
+const INJECTION: &str = "::set-output name=pwned::owned";
+const IMG: &str = "a`<img src=https://evil.example/p.png>`##[add-mask]x";
+
+#[test]
+fn a_phase_named_as_a_workflow_command_runs_none_in_the_log() {
+    let fixture = select_with_phase_named("cli", INJECTION);
+    let summary = fixture.dir.path().join("summary.md");
+    let output = common::cache_miss()
+        .args(["report", "--format", "github", "--manifest-path"])
+        .arg(fixture.manifest())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let log = String::from_utf8(output).unwrap();
+    assert_only_own_commands(&log);
+    assert!(log.contains("\\::set-output name=pwned::owned"), "{log}");
+    // Without stop-commands too, no line would run.
+    let human = log.split_once("::stop-commands::").unwrap().1;
+    let lines: Vec<&str> = human.lines().collect();
+    let inner = lines[1..lines.len() - 1].join("\n");
+    assert_eq!(workflow_commands(&inner), vec![], "{inner}");
+    let markdown = fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown.contains("::set-output name=pwned::owned"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn a_phase_name_with_html_puts_no_tag_in_the_step_summary() {
+    let fixture = select_with_phase_named("deps", IMG);
+    let summary = fixture.dir.path().join("summary.md");
+    let log = common::cache_miss()
+        .args(["report", "--format", "github", "--manifest-path"])
+        .arg(fixture.manifest())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_only_own_commands(&String::from_utf8(log).unwrap());
+    for text in [
+        fs::read_to_string(&summary).unwrap(),
+        fixture.report_text(&["--format", "markdown"]),
+    ] {
+        assert!(!text.contains("<img"), "{text}");
+        assert!(
+            text.contains("a&#96;&lt;img src=https://evil.example/p.png&gt;&#96;"),
+            "{text}"
+        );
+        for line in text.lines().filter(|l| l.starts_with("| ")) {
+            assert!(!line.contains('`'), "{line}");
+        }
+    }
+}
