@@ -116,3 +116,36 @@ fn a_phase_name_with_html_puts_no_tag_in_the_step_summary() {
         }
     }
 }
+
+#[test]
+fn a_workspace_path_holding_esc_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent = dir.path().join("ws\u{1b}7");
+    common::copy_dir(
+        &common::fixtures_dir().join("registry"),
+        &parent.join("registry"),
+    );
+    common::copy_dir(&common::fixtures_dir().join("clean"), &parent.join("clean"));
+    let root = parent.join("clean");
+    let out = common::cache_miss()
+        .args(["phases", "--format", "json"])
+        .current_dir(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(!json["phases"].as_array().unwrap().is_empty(), "{json}");
+    let report = common::cache_miss()
+        .args(["report", "--format", "json"])
+        .current_dir(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    let shown = report["workspace_root"].as_str().unwrap();
+    assert!(shown.ends_with("ws\u{1b}7/clean"), "{shown:?}");
+}
