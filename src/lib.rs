@@ -40,6 +40,7 @@ mod report;
 mod source_set;
 mod text;
 mod touch;
+mod user_file;
 mod verify;
 
 /// What the fuzz targets (`fuzz/`) and the property tests drive; not an API.

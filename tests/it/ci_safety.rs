@@ -149,3 +149,62 @@ fn a_workspace_path_holding_esc_is_found() {
     let shown = report["workspace_root"].as_str().unwrap();
     assert!(shown.ends_with("ws\u{1b}7/clean"), "{shown:?}");
 }
+
+/// The `select` fixture's recorded costs file with every unit's seconds set to `seconds`.
+fn costs_with_seconds(fixture: &Fixture, seconds: &str) -> std::path::PathBuf {
+    let recorded =
+        fs::read_to_string(common::fixtures_dir().join("costs/select.costs.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    let text = {
+        for unit in json["units"].as_array_mut().unwrap() {
+            unit["seconds"] = serde_json::Value::from(0);
+        }
+        serde_json::to_string(&json)
+            .unwrap()
+            .replace("\"seconds\":0", &format!("\"seconds\":{seconds}"))
+    };
+    let path = fixture.dir.path().join(format!("costs{seconds}.json"));
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn negative_or_absurd_seconds_are_exit_2_with_the_reason() {
+    let fixture = Fixture::new("select");
+    for (seconds, shown) in [("-700", "-700.0 seconds"), ("1e300", "1e300 seconds")] {
+        let file = costs_with_seconds(&fixture, seconds);
+        fixture
+            .report(&["--costs", file.to_str().unwrap()])
+            .code(2)
+            .stdout("")
+            .stderr(predicates::str::contains(shown))
+            .stderr(predicates::str::contains("is not a compile time"));
+    }
+    // In range, the phase's total is a number of seconds, never `null`.
+    let file = costs_with_seconds(&fixture, "1e7");
+    let report = fixture.report_json(&["--costs", file.to_str().unwrap()]);
+    let cli = common::phase(&report, "cli");
+    assert_eq!(cli["measured_misses"], 4);
+    assert_eq!(cli["seconds"], 4e7, "{cli:#}");
+}
+
+#[test]
+fn costs_and_baselines_over_64_mib_are_exit_2_unread() {
+    let fixture = Fixture::new("select");
+    let huge = fixture.dir.path().join("huge.json");
+    fs::File::create(&huge)
+        .unwrap()
+        .set_len(488 * 1024 * 1024)
+        .unwrap();
+    for option in ["--costs", "--baseline"] {
+        let started = std::time::Instant::now();
+        fixture
+            .report(&[option, huge.to_str().unwrap()])
+            .code(2)
+            .stderr(predicates::str::contains(option))
+            .stderr(predicates::str::contains(
+                "511,705,088 bytes, over the 64 MiB that cache-miss reads",
+            ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+}
