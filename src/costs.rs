@@ -185,9 +185,12 @@ struct JsonKind {
 
 fn costs_file(text: &str, version: serde_json::Value) -> Result<Costs> {
     if version.as_u64() != Some(u64::from(COSTS_VERSION)) {
+        let shown = version.as_u64().map_or_else(
+            || crate::text::echo(&version.to_string()),
+            |v| v.to_string(),
+        );
         bail!(
-            "costs file version {}; this cache-miss reads version {COSTS_VERSION} (save it again with `verify --save-costs`)",
-            crate::text::echo(&version.to_string())
+            "costs file version {shown}; this cache-miss reads version {COSTS_VERSION} (save it again with `verify --save-costs`)"
         );
     }
     let file: CostsFile = serde_json::from_str(text).context("not a valid costs file")?;
