@@ -52,6 +52,20 @@ fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A path to show: [`one_line`], with each byte that is not UTF-8 written `\xNN` (a file
+/// name need not be text; two names never show alike unless they are alike).
+pub fn path(path: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        out.push_str(&one_line(chunk.valid()));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
 /// `line` as a CI log line the Actions runner runs no command from: the runner reads a
 /// line whose start (after whitespace) is `::` as a command, and `##[` anywhere in a line
 /// as a legacy one. A leading `::` gets a `\` before it and `##[` becomes `##\[`.
@@ -173,6 +187,13 @@ mod tests {
         assert_eq!(lines("a\nb\x1b[31m"), "a\nb\\u{1b}[31m");
         assert_eq!(one_line("\u{202E}abc"), "\\u{202e}abc");
         assert!(matches!(one_line("plain — text"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn paths_show_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"core/\xff\xc3\xa9\n.txt");
+        assert_eq!(path(std::path::Path::new(name)), "core/\\xffé\\n.txt");
     }
 
     #[test]

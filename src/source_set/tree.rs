@@ -140,10 +140,13 @@ fn staged_entry(line: &[u8]) -> Option<(PathBuf, EntryType)> {
         b"120000" => EntryType::Symlink,
         _ => EntryType::Regular,
     };
-    Some((
-        PathBuf::from(String::from_utf8_lossy(path).into_owned()),
-        kind,
-    ))
+    Some((path_from_bytes(path), kind))
+}
+
+/// A path as git prints it with `-z`: its bytes, exactly (a name need not be UTF-8).
+pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
 }
 
 /// Every entry below `dir`, without following symlinks.
@@ -183,7 +186,6 @@ pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
     if !output.status.success() {
         return None;
     }
-    let top = String::from_utf8(output.stdout).ok()?;
-    let top = PathBuf::from(top.trim_end_matches('\n'));
+    let top = path_from_bytes(output.stdout.strip_suffix(b"\n")?);
     Some(top.canonicalize().unwrap_or(top))
 }

@@ -114,7 +114,7 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
     let paths = if options.files.is_empty() {
         repository.changed_files()?
     } else {
-        named_files(&options.files, root, &repository.top)?
+        named_files(&options.files, root, &repository)?
     };
     let touched: Vec<Touched> = paths
         .into_iter()
@@ -146,11 +146,12 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
 }
 
 /// The files named on the command line, absolute; each must be in the workspace or the
-/// repository holding it.
-fn named_files(files: &[PathBuf], root: &Path, top: &Path) -> Result<Vec<PathBuf>> {
+/// repository holding it. A directory stands for every tracked file under it.
+fn named_files(files: &[PathBuf], root: &Path, repository: &Repository) -> Result<Vec<PathBuf>> {
+    let top = &repository.top;
     let cwd = std::env::current_dir()?;
     let cwd = cwd.canonicalize().unwrap_or(cwd);
-    files
+    let named = files
         .iter()
         .map(|file| {
             let absolute = normalize(&cwd.join(file));
@@ -164,17 +165,28 @@ fn named_files(files: &[PathBuf], root: &Path, top: &Path) -> Result<Vec<PathBuf
             if !absolute.starts_with(root) && !absolute.starts_with(top) {
                 bail!(
                     "{} is outside the workspace ({}) and its repository",
-                    file.display(),
-                    root.display()
+                    crate::text::path(file),
+                    crate::text::path(root)
                 );
             }
             Ok(absolute)
         })
-        .collect()
+        .collect::<Result<Vec<PathBuf>>>()?;
+    let mut out = Vec::new();
+    for path in named {
+        if path.is_dir() {
+            out.extend(repository.tracked_under(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    out.dedup();
+    Ok(out)
 }
 
+/// A path as the report shows it: from the repository's top, its bytes escaped.
 fn shown(path: &Path, top: &Path) -> String {
-    path.strip_prefix(top).unwrap_or(path).display().to_string()
+    crate::text::path(path.strip_prefix(top).unwrap_or(path))
 }
 
 /// The causes a phase's own source gives it (not what it inherits).

@@ -208,3 +208,105 @@ fn costs_and_baselines_over_64_mib_are_exit_2_unread() {
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 }
+
+mod touch_paths {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    use crate::common::cache_miss;
+    use crate::touch::{git, rebuilds, repository, touch_json};
+
+    /// The phases a file of `core/data` rebuilds (deps-only's dummy source has none).
+    fn assert_data_file_rebuilds(report: &serde_json::Value, shown: &str) {
+        assert_eq!(report["files"], serde_json::json!([shown]), "{report:#}");
+        for phase in ["default", "clippy", "docs"] {
+            assert!(rebuilds(report, phase), "{phase}: {report:#}");
+        }
+        assert!(!rebuilds(report, "deps"));
+    }
+
+    #[test]
+    fn a_name_git_would_quote_is_read_exactly() {
+        let fixture = repository();
+        let data = fixture.root().join("core/data");
+        for name in ["é \"q\"\\.txt", "tab\there.txt"] {
+            std::fs::write(data.join(name), "a\n").unwrap();
+        }
+        git(fixture.dir.path(), &["add", "-A"]);
+        git(fixture.dir.path(), &["commit", "-qm", "names"]);
+        std::fs::write(data.join("é \"q\"\\.txt"), "b\n").unwrap();
+        let edited = touch_json(&fixture, &[]);
+        assert_data_file_rebuilds(&edited, "touch/core/data/é \"q\"\\.txt");
+        std::fs::write(data.join("tab\there.txt"), "b\n").unwrap();
+        let named = touch_json(&fixture, &["core/data/tab\there.txt"]);
+        assert_data_file_rebuilds(&named, "touch/core/data/tab\\there.txt");
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_matched_and_shown_escaped() {
+        let fixture = repository();
+        let data = fixture.root().join("core/data");
+        let name = OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(data.join(name), "a\n").unwrap();
+        git(fixture.dir.path(), &["add", "-A"]);
+        git(fixture.dir.path(), &["commit", "-qm", "latin-1"]);
+        std::fs::write(data.join(name), "b\n").unwrap();
+        let report = touch_json(&fixture, &[]);
+        assert_data_file_rebuilds(&report, "touch/core/data/caf\\xe9.txt");
+        let table = cache_miss()
+            .current_dir(fixture.root())
+            .arg("touch")
+            .arg(std::path::Path::new("core/data").join(name))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let table = String::from_utf8(table).expect("UTF-8 output");
+        assert!(
+            table.contains("core/data/caf\\xe9.txt is in its src"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_directory_means_every_tracked_file_under_it() {
+        let fixture = repository();
+        let report = touch_json(&fixture, &["core/data"]);
+        assert_data_file_rebuilds(&report, "touch/core/data/words.txt");
+        let report = touch_json(&fixture, &["core"]);
+        let files = report["files"].as_array().unwrap();
+        assert!(files.len() >= 3, "{files:?}");
+        assert!(
+            files.iter().any(|f| f == "touch/core/src/lib.rs"),
+            "{files:?}"
+        );
+        assert!(rebuilds(&report, "default"));
+    }
+
+    #[test]
+    fn a_since_value_is_echoed_with_its_controls_escaped() {
+        let fixture = repository();
+        let output = cache_miss()
+            .current_dir(fixture.root())
+            .args(["touch", "--since", "x\u{1b}]0;pwned\u{7}\n::error::y"])
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let stderr = String::from_utf8(output).unwrap();
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("`x\\u{1b}]0;pwned\\u{7}\\n::error::y` is not a revision"),
+            "{stderr}"
+        );
+        cache_miss()
+            .current_dir(fixture.root())
+            .args(["touch", "--since=--output=/tmp/x"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("does not start with `-`"));
+    }
+}
