@@ -21,7 +21,7 @@ use cache_miss::{
     name = "cache-miss",
     version,
     about,
-    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 128 + the signal's number (130 for Ctrl-C): `verify` stopped by a signal."
+    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 128 + the signal's number (130 for SIGINT, 143 for SIGTERM): stopped by a signal, with cargo and git stopped and temp dirs removed."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -209,6 +209,12 @@ fn main() -> ExitCode {
         Err(err) => return usage_error(&err),
     };
     let json = cli.command.formats_json();
+    // A cancel (SIGINT, SIGTERM) stops cargo and git and removes temp dirs, then exits
+    // 128 + the signal's number.
+    if let Err(err) = cache_miss::handle_signals() {
+        say(&format!("error: {err:#}"));
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Report(args) => report(args),
         Command::Phases(args) => phases(args),

@@ -101,7 +101,7 @@ struct Answers {
     /// One invocation per command above, in the order first asked.
     asked: Mutex<Vec<Invocation>>,
     /// cargo's target dir while it resolves (see [`CargoRunner::scratch_target_dir`]).
-    scratch: Mutex<Option<tempfile::TempDir>>,
+    scratch: Mutex<Option<crate::interrupt::TempDir>>,
     /// What higher layers derive from these answers, one value per type.
     derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
@@ -413,7 +413,7 @@ impl CargoRunner {
         {
             command.env("CARGO_TARGET_DIR", dir);
         }
-        command.output().map_err(|err| {
+        crate::interrupt::output(command).map_err(|err| {
             if err.kind() == std::io::ErrorKind::NotFound {
                 anyhow!(
                     "cargo was not found on PATH: cache-miss runs cargo {}.{} or newer (install it with rustup, https://rustup.rs)",
@@ -536,10 +536,7 @@ impl CargoRunner {
     fn scratch_target_dir(&self) -> Option<PathBuf> {
         let mut scratch = lock(&self.answers.scratch);
         if scratch.is_none() {
-            *scratch = tempfile::Builder::new()
-                .prefix("cache-miss-cargo-")
-                .tempdir()
-                .ok();
+            *scratch = crate::interrupt::temp_dir("cache-miss-cargo-").ok();
         }
         scratch.as_ref().map(|dir| dir.path().to_path_buf())
     }

@@ -56,12 +56,13 @@ impl SourceTree {
     }
 
     fn from_git(top: &Path) -> Result<SourceTree> {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(top)
-            .args(["ls-files", "-z", "--cached", "--stage", "--full-name"])
-            .output()
-            .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
+        let output = crate::interrupt::output(
+            Command::new("git")
+                .arg("-C")
+                .arg(top)
+                .args(["ls-files", "-z", "--cached", "--stage", "--full-name"]),
+        )
+        .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
         if !output.status.success() {
             bail!(
                 "`git ls-files` failed in {}: {}",
@@ -177,12 +178,13 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// The top level of the git work tree holding `dir`, if any.
 pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()?;
+    let output = crate::interrupt::output(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"]),
+    )
+    .ok()?;
     if !output.status.success() {
         return None;
     }

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 
+use crate::interrupt;
 use crate::source_set::tree::path_from_bytes;
 use crate::text;
 
@@ -126,29 +127,37 @@ impl Repository {
     }
 
     /// The base revision's files in a temp dir; the repository's top level is its root.
-    pub fn checkout_base(&self) -> Result<tempfile::TempDir> {
-        let dir = tempfile::Builder::new()
-            .prefix("cache-miss-touch-")
-            .tempdir()
+    pub fn checkout_base(&self) -> Result<interrupt::TempDir> {
+        let dir = interrupt::temp_dir("cache-miss-touch-")
             .context("cannot make a temp dir for the base revision")?;
-        let archive = Command::new("git")
-            .arg("-C")
-            .arg(&self.top)
-            .args(["archive", "--format=tar", &self.base])
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot run `git archive`")?;
-        let status = Command::new("tar")
-            .arg("-x")
-            .arg("-C")
-            .arg(dir.path())
-            .stdin(archive.stdout.context("no output from `git archive`")?)
-            .status()
-            .context("cannot run `tar` to unpack the base revision")?;
-        if !status.success() {
+        let mut archive = interrupt::spawn(
+            Command::new("git")
+                .arg("-C")
+                .arg(&self.top)
+                .args(["archive", "--format=tar", &self.base])
+                .stdout(Stdio::piped()),
+        )
+        .context("cannot run `git archive`")?;
+        let stdout = archive
+            .child
+            .stdout
+            .take()
+            .context("no output from `git archive`")?;
+        let mut tar = interrupt::spawn(
+            Command::new("tar")
+                .arg("-x")
+                .arg("-C")
+                .arg(dir.path())
+                .stdin(stdout),
+        )
+        .context("cannot run `tar` to unpack the base revision")?;
+        let unpacked = tar.child.wait();
+        let archived = archive.child.wait();
+        let ok = |status: std::io::Result<std::process::ExitStatus>| status.is_ok_and(|s| s.success());
+        if !ok(unpacked) || !ok(archived) {
             bail!(
-                "unpacking `{}` with git archive | tar failed",
-                self.base_name
+                "unpacking {} with git archive | tar failed",
+                text::echo(&self.base_name)
             );
         }
         Ok(dir)
@@ -176,11 +185,7 @@ fn git_os(dir: &Path, args: &[OsString]) -> Result<Vec<u8>> {
             .collect();
         words.join(" ")
     };
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
+    let output = interrupt::output(Command::new("git").arg("-C").arg(dir).args(args))
         .with_context(|| format!("cannot run git {}", shown()))?;
     if !output.status.success() {
         bail!(
