@@ -161,9 +161,10 @@ impl Drop for Watched {
     }
 }
 
-/// Starts `command`, with the handler installed as the leader of its own process group
-/// (its standard input empty: outside the terminal's foreground group, nothing may read
-/// the terminal). After a signal, it does not start: [`Interrupted`].
+/// Starts `command`, with the handler installed as the leader of its own process group.
+/// Outside the terminal's foreground group nothing may read the terminal: give it a
+/// standard input that is not the terminal's. After a signal, it does not start:
+/// [`Interrupted`].
 pub fn spawn(command: &mut Command) -> std::io::Result<Watched> {
     let mut state = state();
     if let Some(signal) = state.signal {
@@ -175,7 +176,7 @@ pub fn spawn(command: &mut Command) -> std::io::Result<Watched> {
             group: None,
         });
     }
-    command.process_group(0).stdin(Stdio::null());
+    command.process_group(0);
     let child = command.spawn()?;
     let group = Pid::from_child(&child);
     state.groups.insert(group);
@@ -185,9 +186,12 @@ pub fn spawn(command: &mut Command) -> std::io::Result<Watched> {
     })
 }
 
-/// [`Command::output`] through [`spawn`].
+/// [`Command::output`] through [`spawn`], with an empty standard input.
 pub fn output(command: &mut Command) -> std::io::Result<Output> {
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut watched = spawn(command)?;
     let output = read_output(&mut watched.child);
     drop(watched);
@@ -250,7 +254,12 @@ pub fn temp_dir(prefix: &str) -> Result<TempDir> {
     let dir = tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
-        .with_context(|| format!("cannot make a temp dir in {}", std::env::temp_dir().display()))?;
+        .with_context(|| {
+            format!(
+                "cannot make a temp dir in {}",
+                std::env::temp_dir().display()
+            )
+        })?;
     let id = state.next_dir;
     state.next_dir += 1;
     state.dirs.insert(id, dir.path().to_path_buf());

@@ -56,12 +56,13 @@ impl SourceTree {
     }
 
     fn from_git(top: &Path) -> Result<SourceTree> {
-        let output = crate::interrupt::output(
-            Command::new("git")
-                .arg("-C")
-                .arg(top)
-                .args(["ls-files", "-z", "--cached", "--stage", "--full-name"]),
-        )
+        let output = crate::interrupt::output(Command::new("git").arg("-C").arg(top).args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--stage",
+            "--full-name",
+        ]))
         .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
         if !output.status.success() {
             bail!(

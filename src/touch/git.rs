@@ -135,6 +135,7 @@ impl Repository {
                 .arg("-C")
                 .arg(&self.top)
                 .args(["archive", "--format=tar", &self.base])
+                .stdin(Stdio::null())
                 .stdout(Stdio::piped()),
         )
         .context("cannot run `git archive`")?;
@@ -153,7 +154,8 @@ impl Repository {
         .context("cannot run `tar` to unpack the base revision")?;
         let unpacked = tar.child.wait();
         let archived = archive.child.wait();
-        let ok = |status: std::io::Result<std::process::ExitStatus>| status.is_ok_and(|s| s.success());
+        let ok =
+            |status: std::io::Result<std::process::ExitStatus>| status.is_ok_and(|s| s.success());
         if !ok(unpacked) || !ok(archived) {
             bail!(
                 "unpacking {} with git archive | tar failed",

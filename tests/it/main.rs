@@ -15,6 +15,7 @@ mod phase_status;
 mod report_errors;
 mod report_scenarios;
 mod resolution_cache;
+mod signals;
 mod touch;
 mod untrusted_programs;
 mod verify;
