@@ -63,6 +63,12 @@ pub struct PhaseTouch {
     pub resolution_changes: Vec<String>,
     /// What could not be known exactly.
     pub approximations: Vec<String>,
+    /// A buildDepsOnly: what it recompiles is every dependency unit it builds.
+    #[serde(skip)]
+    pub deps_only: bool,
+    /// The labels of `recompiles` that are the workspace's own units.
+    #[serde(skip)]
+    pub workspace_units: BTreeSet<String>,
 }
 
 impl PhaseTouch {
@@ -203,8 +209,10 @@ fn own_causes(
         recompiles: Vec::new(),
         resolution_changes: Vec::new(),
         approximations: Vec::new(),
+        deps_only: phase.function == CraneFunction::BuildDepsOnly,
+        workspace_units: BTreeSet::new(),
     };
-    let deps_only = phase.function == CraneFunction::BuildDepsOnly;
+    let deps_only = touch.deps_only;
     match phase.source.as_deref() {
         Some(source) => {
             for undecided in &source.undecided {
@@ -406,6 +414,10 @@ fn recompiles(
         } else {
             above_owners(&phase_graphs, &owners)
         };
+        touch.workspace_units = unit_labels(&phase_graphs, |unit| unit.local)
+            .into_iter()
+            .filter(|label| touch.recompiles.binary_search(label).is_ok())
+            .collect();
     }
     let resolution_changed = touched.iter().any(|t| {
         let base = t
