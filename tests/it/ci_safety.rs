@@ -309,4 +309,44 @@ mod touch_paths {
             .code(2)
             .stderr(predicates::str::contains("does not start with `-`"));
     }
+
+    #[test]
+    fn ten_thousand_changed_files_take_seconds_and_a_short_table() {
+        let fixture = repository();
+        let write = |text: &str| {
+            for i in 0..10_000 {
+                let path = fixture
+                    .root()
+                    .join(format!("core/data/gen/d{:02}/f{i}.txt", i % 100));
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        };
+        write("base");
+        git(fixture.dir.path(), &["add", "-A"]);
+        git(fixture.dir.path(), &["commit", "-qm", "data"]);
+        write("edited");
+        let started = std::time::Instant::now();
+        let report = touch_json(&fixture, &[]);
+        // A debug build on a shared machine; the release bench's target is 2 s.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        assert_eq!(report["files"].as_array().unwrap().len(), 10_000);
+        let default = crate::common::phase(&report, "default");
+        assert_eq!(default["causes"].as_array().unwrap().len(), 10_000);
+        let table = cache_miss()
+            .current_dir(fixture.root())
+            .arg("touch")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let table = String::from_utf8(table).unwrap();
+        assert!(table.lines().count() < 30, "{table}");
+        assert!(
+            table.contains("files: 10,000 files in touch/core/data/gen/ (10,000)"),
+            "{table}"
+        );
+        assert!(table.contains("10,000 files in its src"), "{table}");
+    }
 }
