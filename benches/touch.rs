@@ -25,7 +25,15 @@ fn main() {
     git(&top, &["add", "-A"]);
     git(
         &top,
-        &["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "base"],
+        &[
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@b",
+            "commit",
+            "-qm",
+            "base",
+        ],
     );
     write_files(&root, "edited");
     let cache = top.join("cache");

@@ -197,7 +197,11 @@ fn by_directory(files: &[String]) -> String {
     let prefix = |dir: &str, depth: usize| -> String {
         dir.split('/').take(depth).collect::<Vec<_>>().join("/")
     };
-    let deepest = files.iter().map(|f| parent(f).split('/').count()).max().unwrap_or(1);
+    let deepest = files
+        .iter()
+        .map(|f| parent(f).split('/').count())
+        .max()
+        .unwrap_or(1);
     let groups = |depth: usize| {
         let mut groups: BTreeMap<String, usize> = BTreeMap::new();
         for file in files {
@@ -255,7 +259,12 @@ pub fn touch_json(report: &TouchReport) -> String {
 mod tests {
     use super::*;
 
-    fn phase(name: &str, deps_only: bool, recompiles: Vec<String>, workspace: &[&str]) -> PhaseTouch {
+    fn phase(
+        name: &str,
+        deps_only: bool,
+        recompiles: Vec<String>,
+        workspace: &[&str],
+    ) -> PhaseTouch {
         PhaseTouch {
             name: name.into(),
             rebuilds: true,
@@ -283,7 +292,9 @@ mod tests {
 
     #[test]
     fn many_units_are_summarised() {
-        let deps: Vec<String> = (0..671).map(|i| format!("dep{i:03}@1.0.0 (build)")).collect();
+        let deps: Vec<String> = (0..671)
+            .map(|i| format!("dep{i:03}@1.0.0 (build)"))
+            .collect();
         assert_eq!(
             recompiles_text(&phase("x-deps", true, deps.clone(), &[])),
             "all 671 dependency units of `x-deps`"

@@ -126,10 +126,15 @@ impl Repository {
         Ok(nul_separated(&out).collect())
     }
 
-    /// The base revision's files in a temp dir; the repository's top level is its root.
-    pub fn checkout_base(&self) -> Result<interrupt::TempDir> {
+    /// The base revision's files in a temp dir, and where its top level is in it. The
+    /// checkout sits as deep as the repository does, [`NEIGHBOUR_LEVELS`] levels down,
+    /// beside links to what is beside the repository and its parent: a path that leaves
+    /// the repository (a vendor directory `../vendor` in `.cargo/config.toml`, a path
+    /// dependency) is followed to the user's directory, read-only and as it is now.
+    pub fn checkout_base(&self) -> Result<(interrupt::TempDir, PathBuf)> {
         let dir = interrupt::temp_dir("cache-miss-touch-")
             .context("cannot make a temp dir for the base revision")?;
+        let top = beside_neighbours(dir.path(), &self.top)?;
         let mut archive = interrupt::spawn(
             Command::new("git")
                 .arg("-C")
@@ -148,7 +153,7 @@ impl Repository {
             Command::new("tar")
                 .arg("-x")
                 .arg("-C")
-                .arg(dir.path())
+                .arg(&top)
                 .stdin(stdout),
         )
         .context("cannot run `tar` to unpack the base revision")?;
@@ -162,8 +167,36 @@ impl Repository {
                 text::echo(&self.base_name)
             );
         }
-        Ok(dir)
+        Ok((dir, top))
     }
+}
+
+/// How many levels above the repository's top level a checkout mirrors.
+const NEIGHBOUR_LEVELS: usize = 2;
+
+/// Makes `temp/…/NAME` for the repository's `top`, its parents named as the real ones,
+/// each beside a link to every entry of the real parent; returns the (empty) top.
+fn beside_neighbours(temp: &Path, top: &Path) -> Result<PathBuf> {
+    let ancestors: Vec<&Path> = top.ancestors().take(NEIGHBOUR_LEVELS + 1).collect();
+    let mut here = temp.to_path_buf();
+    for level in (0..ancestors.len()).rev() {
+        let dir = ancestors[level];
+        let Some(name) = dir.file_name() else {
+            continue;
+        };
+        let parent = dir.parent().unwrap_or(dir);
+        if level + 1 < ancestors.len() {
+            // Below the first mirrored level: the real parent's other entries, linked.
+            for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+                if entry.file_name() != name {
+                    let _ = std::os::unix::fs::symlink(entry.path(), here.join(entry.file_name()));
+                }
+            }
+        }
+        here.push(name);
+        std::fs::create_dir(&here).with_context(|| format!("cannot make {}", text::path(&here)))?;
+    }
+    Ok(here)
 }
 
 /// The paths of git's `-z` output, as they are.

@@ -577,12 +577,12 @@ fn compare_with_base(
     graphs: &[Option<DiffGraph>],
     phases: &mut [PhaseTouch],
 ) -> Result<()> {
-    let checkout = repository.checkout_base()?;
+    let (_checkout, base_top) = repository.checkout_base()?;
     let relative = loaded
         .source_root
         .strip_prefix(&repository.top)
         .unwrap_or(Path::new(""));
-    let base_root = checkout.path().join(relative);
+    let base_root = base_top.join(relative);
     if !base_root.join("Cargo.toml").is_file() {
         for touch in phases.iter_mut() {
             touch.approximations.push(format!(
@@ -593,7 +593,19 @@ fn compare_with_base(
         return Ok(());
     }
     let runner = loaded.runner().moved_to(&base_root);
-    let (base_graphs, _) = resolve(&runner, &plans.invocations)?;
+    let base_graphs = match resolve(&runner, &plans.invocations) {
+        Ok((graphs, _)) => graphs,
+        Err(err) => {
+            let why = crate::text::one_line(&format!("{err:#}")).into_owned();
+            for touch in phases.iter_mut() {
+                touch.approximations.push(format!(
+                    "cargo cannot resolve the workspace at {} ({why}): what the edit changes in the resolution is not known",
+                    repository.base_name
+                ));
+            }
+            return Ok(());
+        }
+    };
     for (i, touch) in phases.iter_mut().enumerate() {
         let identities = |all: &[Option<DiffGraph>]| -> BTreeMap<String, ()> {
             plans.by_phase[i]

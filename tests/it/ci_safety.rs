@@ -350,3 +350,59 @@ mod touch_paths {
         assert!(table.contains("10,000 files in its src"), "{table}");
     }
 }
+
+mod vendor_outside {
+    use crate::common::Fixture;
+    use crate::touch::{git, touch_json};
+
+    /// The `touch` fixture as a repository of its own: its vendor directory
+    /// (`../registry`) is outside it.
+    fn repository_without_the_registry() -> Fixture {
+        let fixture = Fixture::new("touch");
+        git(&fixture.root(), &["init", "-q"]);
+        git(&fixture.root(), &["add", "-A"]);
+        git(&fixture.root(), &["commit", "-qm", "base"]);
+        fixture
+    }
+
+    #[test]
+    fn a_vendor_directory_outside_the_repository_is_followed() {
+        let fixture = repository_without_the_registry();
+        let manifest = fixture.root().join("app/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{text}\n# a comment\n")).unwrap();
+        let report = touch_json(&fixture, &[]);
+        for phase in report["phases"].as_array().unwrap() {
+            assert_eq!(phase["approximations"], serde_json::json!([]), "{phase:#}");
+            assert_eq!(
+                phase["resolution_changes"],
+                serde_json::json!([]),
+                "{phase:#}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_base_that_cargo_cannot_resolve_is_approximate_not_exit_2() {
+        let fixture = repository_without_the_registry();
+        let config = fixture.root().join(".cargo/config.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text.replace("../registry", "../gone")).unwrap();
+        git(
+            &fixture.root(),
+            &["commit", "-qam", "a vendor dir that is gone"],
+        );
+        std::fs::write(&config, text).unwrap();
+        let report = touch_json(&fixture, &[]);
+        let deps = crate::common::phase(&report, "deps");
+        assert_eq!(deps["rebuilds"], true, "{deps:#}");
+        let approximations = deps["approximations"].as_array().unwrap();
+        assert!(
+            approximations.iter().any(|a| a
+                .as_str()
+                .unwrap()
+                .contains("cargo cannot resolve the workspace at HEAD")),
+            "{approximations:?}"
+        );
+    }
+}
