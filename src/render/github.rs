@@ -208,7 +208,7 @@ fn command(
     if let Some(location) = location
         && let Some(file) = paths.relative(location)
     {
-        properties.push(format!("file={}", escape_property(&file)));
+        properties.push(format!("file={}", escape_property(&text::one_line(&file))));
         if let Some(line) = location.line {
             properties.push(format!("line={line}"));
         }

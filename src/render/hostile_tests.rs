@@ -146,6 +146,38 @@ fn check_github(out: &str, expected_annotations: usize) {
     assert!(out.ends_with(&format!("::{}::\n", rest[0].data)));
 }
 
+/// A `touch` answer with hostile phase, file, unit and revision names.
+fn hostile_touch(random: &mut Random) -> crate::touch::TouchReport {
+    use crate::touch::{PhaseTouch, RebuildCause};
+    let phase = |random: &mut Random, many: usize| PhaseTouch {
+        name: random.name(),
+        rebuilds: true,
+        causes: {
+            let inherits = RebuildCause::Inherits {
+                phase: random.name(),
+            };
+            let mut causes: Vec<RebuildCause> = (0..many)
+                .map(|_| RebuildCause::InSource {
+                    file: format!("{}/{}", random.name(), random.name()),
+                })
+                .collect();
+            causes.push(inherits);
+            causes
+        },
+        recompiles: (0..many).map(|_| random.name()).collect(),
+        resolution_changes: vec![random.name()],
+        approximations: vec![random.name()],
+        deps_only: many > 20,
+        workspace_units: Default::default(),
+    };
+    crate::touch::TouchReport {
+        workspace_root: random.name(),
+        base: random.name(),
+        files: (0..3).map(|_| random.name()).collect(),
+        phases: vec![phase(random, 3), phase(random, 30)],
+    }
+}
+
 #[test]
 fn hostile_names_reach_no_renderer_as_commands_or_markup() {
     let repo = tempfile::tempdir().unwrap();
@@ -164,5 +196,10 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
         let annotations = github::annotations(&report, &paths, false);
         let log = annotations.clone() + &github::log(&tables);
         check_github(&log, annotations.lines().count());
+        let touch = crate::touch::touch_document(&hostile_touch(&mut random));
+        let tables = table::render(&touch, style);
+        check_terminal(&tables, "touch table");
+        check_markdown(&markdown::render(&touch));
+        check_github(&github::log(&tables), 0);
     }
 }
