@@ -711,8 +711,9 @@ impl Progress for TerminalProgress {
     }
 }
 
-/// Tables or markdown (`--format github`: tables with workflow commands stopped); tables wrap at the terminal's width (100 columns in logs and pipes)
-/// and colour only on a terminal without NO_COLOR.
+/// Tables or markdown (`--format github`: tables with workflow commands stopped); tables
+/// wrap at the terminal's width (100 columns in logs and pipes) and colour only on a
+/// terminal without NO_COLOR.
 fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);

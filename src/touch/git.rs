@@ -1,7 +1,7 @@
 //! What git says about an edit: the files changed, a file's text at the base revision,
 //! and the base revision's tree in a temp dir (`git archive`, never touching the user's
 //! work tree or repository). Paths are read with `-z` and kept as bytes: git quotes a
-//! name with non-ASCII, `"`, `\\` or a tab otherwise, and a name need not be UTF-8.
+//! name with non-ASCII, `"`, `\` or a tab otherwise, and a name need not be UTF-8.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -87,11 +87,14 @@ impl Repository {
         let mut args: Vec<OsString> = ["ls-files", "-z", "--full-name", "--"]
             .map(OsString::from)
             .to_vec();
-        args.push(if relative.as_os_str().is_empty() {
-            OsString::from(".")
+        // A name is a name, not a pattern (`*`, `[` and `:` are ordinary characters).
+        let mut pathspec = OsString::from(":(literal)");
+        pathspec.push(if relative.as_os_str().is_empty() {
+            Path::new(".")
         } else {
-            relative.as_os_str().to_owned()
+            relative
         });
+        args.push(pathspec);
         let out = git_os(&self.top, &args)?;
         let mut files: Vec<PathBuf> = nul_separated(&out).map(|p| self.top.join(p)).collect();
         files.dedup();
