@@ -149,8 +149,7 @@ impl Costs {
 
     /// Reads a costs file, `verify`'s JSON or a `cargo-timing.html`, told apart by content.
     pub fn read(path: &Path) -> Result<Costs> {
-        std::fs::read_to_string(path)
-            .context("cannot read it")
+        crate::user_file::read_capped(path)
             .and_then(|text| Costs::parse(&text))
             .map_err(|err| LocatedError::in_json_file("--costs", path, &err).into())
     }
@@ -159,14 +158,16 @@ impl Costs {
         if text.trim_start().starts_with('<') {
             return timing_page(text);
         }
-        let value: serde_json::Value = serde_json::from_str(text).context(
+        // What kind of JSON it is, read without keeping any of it; then the kind's own
+        // fields, without a whole-file value in between.
+        let kind: JsonKind = serde_json::from_str(text).context(
             "neither JSON (a costs file, `verify --format json`) nor a cargo-timing.html",
         )?;
-        if value.get("cache_miss_costs").is_some() {
-            return costs_file(value);
+        if let Some(version) = kind.cache_miss_costs {
+            return costs_file(text, version);
         }
-        if value.get("phases").is_some() && value.get("version").is_some() {
-            return verify_json(value);
+        if kind.phases.is_some() && kind.version.is_some() {
+            return verify_json(text);
         }
         bail!(
             "a JSON file that is neither a costs file (`verify --save-costs`) nor `verify --format json` output"
@@ -174,16 +175,48 @@ impl Costs {
     }
 }
 
-fn costs_file(value: serde_json::Value) -> Result<Costs> {
-    let version = value.get("cache_miss_costs").and_then(|v| v.as_u64());
-    if version != Some(u64::from(COSTS_VERSION)) {
+/// The top-level keys that tell the JSON files apart.
+#[derive(Deserialize)]
+struct JsonKind {
+    cache_miss_costs: Option<serde_json::Value>,
+    phases: Option<serde::de::IgnoredAny>,
+    version: Option<serde::de::IgnoredAny>,
+}
+
+fn costs_file(text: &str, version: serde_json::Value) -> Result<Costs> {
+    if version.as_u64() != Some(u64::from(COSTS_VERSION)) {
+        let shown = version.as_u64().map_or_else(
+            || crate::text::echo(&version.to_string()),
+            |v| v.to_string(),
+        );
         bail!(
-            "costs file version {}; this cache-miss reads version {COSTS_VERSION} (save it again with `verify --save-costs`)",
-            value["cache_miss_costs"]
+            "costs file version {shown}; this cache-miss reads version {COSTS_VERSION} (save it again with `verify --save-costs`)"
         );
     }
-    let file: CostsFile = serde_json::from_value(value).context("not a valid costs file")?;
+    let file: CostsFile = serde_json::from_str(text).context("not a valid costs file")?;
+    for unit in &file.units {
+        checked_seconds(
+            unit.seconds,
+            &format!("{}@{}", unit.key.package, unit.key.version),
+        )?;
+    }
     Ok(Costs::new(file.origin, file.units))
+}
+
+/// The most seconds one unit may take: 10⁷ s (116 days). With it, any sum of the units a
+/// 64 MiB file can list stays finite and exact to well under a second.
+pub const MAX_UNIT_SECONDS: f64 = 1e7;
+
+/// `seconds` of `unit` from a user's file, if it is a compile time: finite, not negative,
+/// at most [`MAX_UNIT_SECONDS`].
+pub fn checked_seconds(seconds: f64, unit: &dyn fmt::Display) -> Result<f64> {
+    if !(0.0..=MAX_UNIT_SECONDS).contains(&seconds) {
+        bail!(
+            "`{}`: {seconds:?} seconds is not a compile time (finite, 0 to {MAX_UNIT_SECONDS:e})",
+            crate::text::one_line(&unit.to_string())
+        );
+    }
+    Ok(seconds)
 }
 
 /// A unit `verify` measured, as its JSON writes it.
@@ -209,8 +242,8 @@ struct VerifyJson {
     phases: Vec<VerifyPhase>,
 }
 
-fn verify_json(value: serde_json::Value) -> Result<Costs> {
-    let json: VerifyJson = serde_json::from_value(value)
+fn verify_json(text: &str) -> Result<Costs> {
+    let json: VerifyJson = serde_json::from_str(text)
         .context("not `cache-miss verify --format json` output (phases[].measured)")?;
     if json.phases.iter().all(|p| p.measured.is_none()) {
         bail!(
@@ -230,8 +263,9 @@ fn verify_json(value: serde_json::Value) -> Result<Costs> {
                 measured.version
             );
         };
+        let unit = format!("{}@{}", measured.package, measured.version);
         // A unit whose rustc run was not timed has 0 seconds: not a measurement.
-        if measured.seconds <= 0.0 {
+        if checked_seconds(measured.seconds, &unit)? == 0.0 {
             continue;
         }
         units.push(UnitCost {
@@ -274,21 +308,23 @@ fn timing_page(text: &str) -> Result<Costs> {
         Some(Err(err)) => bail!("cargo-timing.html: UNIT_DATA does not parse: {err}"),
         None => bail!("cargo-timing.html: UNIT_DATA is empty"),
     };
-    let costs = units.into_iter().filter_map(|unit| {
+    let mut costs = Vec::new();
+    for unit in units {
+        let name = format!("{}@{}{}", unit.name, unit.version, unit.target);
+        checked_seconds(unit.duration, &name)?;
         // Fresh units are listed at 0.00 s from the start: cargo did not compile them.
         if unit.start == 0.0 && unit.duration == 0.0 {
-            return None;
+            continue;
         }
-        let (target, mode) = timing_target(&unit.target)?;
-        Some(UnitCost {
+        let Some((target, mode)) = timing_target(&unit.target) else {
+            continue;
+        };
+        costs.push(UnitCost {
             key: UnitCostKey::new(&unit.name, &unit.version, target, mode, &unit.features),
             seconds: unit.duration,
-        })
-    });
-    Ok(Costs::new(
-        CostOrigin::CargoTimings,
-        costs.collect::<Vec<_>>(),
-    ))
+        });
+    }
+    Ok(Costs::new(CostOrigin::CargoTimings, costs))
 }
 
 /// The target and mode of a timing page's `target` text; `None` for what no dependency

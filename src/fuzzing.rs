@@ -72,3 +72,82 @@ pub fn unit_graph(text: &str) {
     assert_eq!(same.counts.missed, 0, "a graph misses against itself");
     diff_phase(&[], &[&diff_graph]);
 }
+
+/// A workflow command the GitHub Actions runner would run from a log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowCommand {
+    pub name: String,
+    /// `key=value` pairs, values decoded as the runner decodes them.
+    pub properties: Vec<(String, String)>,
+    /// The message, decoded.
+    pub data: String,
+}
+
+/// The commands the Actions runner runs from `log`, read line by line as it reads them:
+/// `::name props::data` where a line starts (after whitespace) with `::`, else a legacy
+/// `##[name props]data` anywhere in the line; after `::stop-commands::TOKEN`, none until a
+/// command named TOKEN (in any case). Stricter than the runner: every name counts, not
+/// only the registered ones.
+pub fn workflow_commands(log: &str) -> Vec<WorkflowCommand> {
+    let mut commands = Vec::new();
+    let mut stopped_until: Option<String> = None;
+    for line in log.split(['\n', '\r']) {
+        let Some(command) = parse_v2(line).or_else(|| parse_v1(line)) else {
+            continue;
+        };
+        if let Some(token) = &stopped_until {
+            if command.name.eq_ignore_ascii_case(token) {
+                stopped_until = None;
+                commands.push(command);
+            }
+            continue;
+        }
+        if command.name == "stop-commands" {
+            stopped_until = Some(command.data.clone());
+        }
+        commands.push(command);
+    }
+    commands
+}
+
+fn parse_v2(line: &str) -> Option<WorkflowCommand> {
+    let rest = line.trim_start().strip_prefix("::")?;
+    let end = rest.find("::")?;
+    let (info, data) = (&rest[..end], &rest[end + 2..]);
+    let (name, properties) = info.split_once(' ').unwrap_or((info, ""));
+    let properties = properties
+        .trim()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| {
+            let v = unescape(v)
+                .replace("%3A", ":")
+                .replace("%2C", ",")
+                .replace("%25", "%");
+            (k.to_string(), v)
+        })
+        .collect();
+    Some(WorkflowCommand {
+        name: name.to_string(),
+        properties,
+        data: unescape(data).replace("%25", "%"),
+    })
+}
+
+fn parse_v1(line: &str) -> Option<WorkflowCommand> {
+    let start = line.find("##[")? + 3;
+    let end = start + line[start..].find(']')?;
+    let info = &line[start..end];
+    let name = info.split(' ').next().unwrap_or_default();
+    Some(WorkflowCommand {
+        name: name.to_string(),
+        properties: Vec::new(),
+        data: line[end + 1..].to_string(),
+    })
+}
+
+/// The runner's data decoding, `%25` last so that `%250A` stays `%0A`.
+fn unescape(text: &str) -> String {
+    text.replace("%0D", "\r").replace("%0A", "\n")
+}

@@ -21,7 +21,7 @@ use cache_miss::{
     name = "cache-miss",
     version,
     about,
-    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 128 + the signal's number (130 for Ctrl-C): `verify` stopped by a signal."
+    after_help = "Exit codes: 0 analysed (with or without misses); 1 `report --fail-on-miss` with misses, or `verify --check` with a disagreement; 2 bad input or cargo failure; 128 + the signal's number (130 for SIGINT, 143 for SIGTERM): stopped by a signal, with cargo and git stopped and temp dirs removed."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -266,6 +266,12 @@ fn main() -> ExitCode {
         Err(err) => return usage_error(&err),
     };
     let json = cli.command.formats_json();
+    // A cancel (SIGINT, SIGTERM) stops cargo and git and removes temp dirs, then exits
+    // 128 + the signal's number.
+    if let Err(err) = cache_miss::handle_signals() {
+        say(&format!("error: {err:#}"));
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Report(args) => report(args),
         Command::Phases(args) => phases(args),
@@ -353,7 +359,7 @@ static STDERR_LOST: AtomicBool = AtomicBool::new(false);
 /// Writes a line to stderr; a stderr that cannot take it (closed, full, read-only) makes
 /// the exit code 2 instead of a panic.
 fn say(line: &str) {
-    let line = cache_miss::escape_control_characters(line);
+    let line = cache_miss::escape_for_terminal(line);
     if write_to(std::io::stderr().as_fd(), &format!("{line}\n")).is_err() {
         STDERR_LOST.store(true, Ordering::Relaxed);
     }
@@ -448,7 +454,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             let paths =
                 github::RepoPaths::discover(&loaded.source_root, args.source.flake.as_deref());
             github::annotations(&report, &paths, args.findings_only)
-                + &draw(&blocks(), Format::Table)
+                + &draw(&blocks(), Format::Github)
         }
         (format, _) => draw(&blocks(), format),
     };
@@ -751,6 +757,7 @@ impl Progress for LogProgress {
 
 /// One line on stderr; a closed stderr is no reason to stop the work.
 fn log_line(line: &str) {
+    let line = cache_miss::escape_for_terminal(line);
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
@@ -824,13 +831,16 @@ impl Progress for TerminalProgress {
     }
 }
 
-/// Tables or markdown; tables wrap at the terminal's width (100 columns in logs and pipes)
-/// and colour only on a terminal without NO_COLOR.
+/// Tables or markdown (`--format github`: tables with workflow commands stopped); tables
+/// wrap at the terminal's width (100 columns in logs and pipes) and colour only on a
+/// terminal without NO_COLOR.
 fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);
     }
-    // `--format github` draws the table after its annotations.
+    if format == Format::Github {
+        return github::log(&draw(blocks, Format::Table));
+    }
     let terminal = std::io::stdout().is_terminal();
     let width = if terminal {
         comfy_table::Table::new()

@@ -101,7 +101,7 @@ struct Answers {
     /// One invocation per command above, in the order first asked.
     asked: Mutex<Vec<Invocation>>,
     /// cargo's target dir while it resolves (see [`CargoRunner::scratch_target_dir`]).
-    scratch: Mutex<Option<tempfile::TempDir>>,
+    scratch: Mutex<Option<crate::interrupt::TempDir>>,
     /// What higher layers derive from these answers, one value per type.
     derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
@@ -413,7 +413,7 @@ impl CargoRunner {
         {
             command.env("CARGO_TARGET_DIR", dir);
         }
-        command.output().map_err(|err| {
+        crate::interrupt::output(command).map_err(|err| {
             if err.kind() == std::io::ErrorKind::NotFound {
                 anyhow!(
                     "cargo was not found on PATH: cache-miss runs cargo {}.{} or newer (install it with rustup, https://rustup.rs)",
@@ -536,10 +536,7 @@ impl CargoRunner {
     fn scratch_target_dir(&self) -> Option<PathBuf> {
         let mut scratch = lock(&self.answers.scratch);
         if scratch.is_none() {
-            *scratch = tempfile::Builder::new()
-                .prefix("cache-miss-cargo-")
-                .tempdir()
-                .ok();
+            *scratch = crate::interrupt::temp_dir("cache-miss-cargo-").ok();
         }
         scratch.as_ref().map(|dir| dir.path().to_path_buf())
     }
@@ -572,7 +569,9 @@ impl CargoRunner {
     /// The root manifest of the workspace that `manifest` (or, without one, the current
     /// directory of this runner) belongs to, as `cargo locate-project --workspace` finds it.
     pub fn workspace_manifest(&self, manifest: Option<&Path>) -> Result<PathBuf> {
-        let mut args = ["locate-project", "--workspace", "--message-format", "plain"]
+        // Not `plain`: cargo strips ANSI sequences from plain output that is not a
+        // terminal, so a path holding ESC would come back changed.
+        let mut args = ["locate-project", "--workspace", "--message-format", "json"]
             .map(String::from)
             .to_vec();
         if let Some(manifest) = manifest {
@@ -586,9 +585,17 @@ impl CargoRunner {
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
-        Ok(PathBuf::from(
-            String::from_utf8_lossy(&output.stdout).trim(),
-        ))
+        #[derive(serde::Deserialize)]
+        struct Located {
+            root: PathBuf,
+        }
+        let located: Located = serde_json::from_slice(&output.stdout).with_context(|| {
+            format!(
+                "cannot read `cargo locate-project` output: {}",
+                crate::text::echo(String::from_utf8_lossy(&output.stdout).trim())
+            )
+        })?;
+        Ok(located.root)
     }
 
     /// `cargo metadata` for the whole workspace with every feature, so that every

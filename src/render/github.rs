@@ -1,5 +1,6 @@
 //! `--format github`: GitHub Actions workflow commands (`::warning file=…,line=…::…`) that
-//! annotate the Nix line defining each phase with misses and the line causing each finding.
+//! annotate the Nix line defining each phase with misses and the line causing each finding,
+//! then the human part ([`log`]) with workflow commands turned off.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,22 @@ use crate::phase::SourceLocation;
 use crate::report::{PhaseReport, PhaseStatus, Report};
 
 use super::document::phase_cost_sentence;
+use crate::text;
+
+/// `human` (the tables) between `::stop-commands::TOKEN` and `::TOKEN::`, with a token no
+/// input can guess: while commands are stopped the runner runs none, so no name in a table
+/// can set an output, mask text, annotate or turn commands off. Each line is also made safe
+/// on its own ([`text::log_lines`]) for a reader that ignores `stop-commands`.
+pub fn log(human: &str) -> String {
+    let token = text::random_token();
+    let mut out = format!("::stop-commands::{token}\n");
+    out.push_str(&text::log_lines(human));
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!("::{token}::\n"));
+    out
+}
 
 /// Turns the report's locations (shown relative to the flake, the workspace, or as given)
 /// into paths relative to the repository root, as Actions needs them.
@@ -191,7 +208,7 @@ fn command(
     if let Some(location) = location
         && let Some(file) = paths.relative(location)
     {
-        properties.push(format!("file={}", escape_property(&file)));
+        properties.push(format!("file={}", escape_property(&text::one_line(&file))));
         if let Some(line) = location.line {
             properties.push(format!("line={line}"));
         }
@@ -199,19 +216,20 @@ fn command(
             properties.push(format!("col={column}"));
         }
     }
-    properties.push(format!("title={}", escape_property(title)));
+    properties.push(format!("title={}", escape_property(&text::one_line(title))));
     format!(
         "::{level} {}::{}\n",
         properties.join(","),
-        escape_data(message)
+        escape_data(&text::lines(message))
     )
 }
 
-/// A message: `%`, CR and LF encoded.
+/// A message: `%`, CR and LF encoded as the runner decodes them, and no legacy `##[`.
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        .replace("##[", "##\\[")
 }
 
 /// A property value: also `:` and `,`, which separate properties.
@@ -226,6 +244,7 @@ mod tests {
     #[test]
     fn escaping_follows_the_runner_rules() {
         assert_eq!(escape_data("50% a\r\nb"), "50%25 a%0D%0Ab");
+        assert_eq!(escape_data("x##[set-output]"), "x##\\[set-output]");
         assert_eq!(escape_property("a: b, c%"), "a%3A b%2C c%25");
     }
 

@@ -1,4 +1,6 @@
 //! The report as GitHub-flavoured markdown (for `$GITHUB_STEP_SUMMARY` and PR comments).
+//! Every text of a block passes through [`text::markdown`]: the markup here is only the
+//! renderer's own (headings, table rows, `<details>`, code fences).
 
 use super::document::Block;
 use crate::text;
@@ -17,12 +19,12 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
                 let level = if i == 0 && top { "##" } else { "###" };
                 out.push_str(&format!(
                     "{level} {}\n\n",
-                    escape_html(&text::one_line(text))
+                    text::markdown(&text::one_line(text))
                 ));
             }
             Block::Lines(lines) => {
                 for line in lines {
-                    out.push_str(&escape_html(&text::one_line(line)));
+                    out.push_str(&text::markdown(&text::one_line(line)));
                     out.push_str("  \n");
                 }
                 out.push('\n');
@@ -47,7 +49,7 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
             Block::Fold { summary, blocks } => {
                 out.push_str(&format!(
                     "<details><summary>{}</summary>\n\n",
-                    escape_html(summary)
+                    text::markdown(&text::one_line(summary))
                 ));
                 render_into(out, blocks, false);
                 out.push_str("</details>\n\n");
@@ -57,15 +59,7 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
 }
 
 fn row(cells: &[String]) -> String {
-    let cells: Vec<String> = cells
-        .iter()
-        // GFM reads `\|` as a pipe inside a table cell, code spans included.
-        .map(|c| {
-            escape_html(&text::lines(c))
-                .replace('|', "\\|")
-                .replace('\n', "<br>")
-        })
-        .collect();
+    let cells: Vec<String> = cells.iter().map(|c| text::markdown(c)).collect();
     format!("| {} |\n", cells.join(" | "))
 }
 
@@ -75,31 +69,20 @@ fn fence_for(code: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
-/// `<` and `>` as entities, except inside code spans, which show their text verbatim.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_code = false;
-    for c in text.chars() {
-        match c {
-            '`' => {
-                in_code = !in_code;
-                out.push(c);
-            }
-            '<' if !in_code => out.push_str("&lt;"),
-            '>' if !in_code => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn code_spans_keep_their_text() {
-        assert_eq!(escape_html("a <b> `x <y>` c"), "a &lt;b&gt; `x <y>` c");
-        assert_eq!(row(&["`a | b`".into()]), "| `a \\| b` |\n");
+    fn cells_hold_no_live_markup() {
+        assert_eq!(
+            row(&["`a | <b>`".into(), "x\ny".into()]),
+            "| &#96;a &#124; &lt;b&gt;&#96; | x<br>y |\n"
+        );
+        let summary = render(&[Block::Fold {
+            summary: "a`<img src=x>".into(),
+            blocks: vec![],
+        }]);
+        assert!(summary.starts_with("<details><summary>a&#96;&lt;img src=x&gt;</summary>"));
     }
 }

@@ -20,4 +20,6 @@ pub enum Format {
 }
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;

@@ -13,10 +13,11 @@ pub struct TableStyle {
     pub color: bool,
 }
 
+/// The blocks drawn; no line of it is a workflow command to a CI runner reading the log.
 pub fn render(blocks: &[Block], style: TableStyle) -> String {
     let mut out = String::new();
     render_into(&mut out, blocks, style);
-    out
+    text::log_lines(&out)
 }
 
 fn render_into(out: &mut String, blocks: &[Block], style: TableStyle) {

@@ -97,7 +97,7 @@ fn table_text(report: &Report) -> String {
     )
 }
 
-fn sample() -> Report {
+pub(super) fn sample() -> Report {
     Report {
         workspace_root: "/work/demo".into(),
         phase_source: "phases file phases.toml".into(),

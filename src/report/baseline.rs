@@ -145,17 +145,25 @@ fn new_identity(m: &MissReport) -> String {
 /// Reads the baseline at `path` and compares `report` with it. A file that is not a report
 /// of this contract version, or one of another workspace, is an error.
 pub fn compare(report: &Report, path: &Path) -> Result<BaselineDelta> {
-    let old = std::fs::read_to_string(path)
-        .context("cannot read it")
+    let old = crate::user_file::read_capped(path)
         .and_then(|text| parse(&text, &report.workspace_root))
         .map_err(|err| LocatedError::in_json_file("--baseline", path, &err))?;
     Ok(delta(report, &old, path.display().to_string()))
 }
 
+/// The keys that say whether a JSON file is a full report of this contract version.
+#[derive(Deserialize)]
+struct ReportKind {
+    version: Option<serde_json::Value>,
+    phases: Option<serde::de::IgnoredAny>,
+}
+
+/// Read twice, never as a whole-file value: first the version (keeping nothing else), then
+/// only the fields a baseline needs.
 fn parse(text: &str, workspace_root: &str) -> Result<OldReport> {
-    let value: serde_json::Value = serde_json::from_str(text)
+    let kind: ReportKind = serde_json::from_str(text)
         .context("not JSON; give a previous `cache-miss report --format json` output")?;
-    match value.get("version").and_then(serde_json::Value::as_u64) {
+    match kind.version.as_ref().and_then(serde_json::Value::as_u64) {
         Some(v) if v == u64::from(CONTRACT_VERSION) => {}
         Some(v) => bail!(
             "a report of contract version {v}; this cache-miss reads version {CONTRACT_VERSION}: make the baseline again with this version"
@@ -164,13 +172,23 @@ fn parse(text: &str, workspace_root: &str) -> Result<OldReport> {
             "not a cache-miss report (no `version`); give a previous `cache-miss report --format json` output"
         ),
     }
-    if value.get("phases").is_none() {
+    if kind.phases.is_none() {
         bail!(
             "a report without `phases` (`--findings-only`?); give a full `report --format json` output"
         );
     }
     let old: OldReport =
-        serde_json::from_value(value).context("not a cache-miss report of contract version 1")?;
+        serde_json::from_str(text).context("not a cache-miss report of contract version 1")?;
+    for phase in &old.phases {
+        if let Some(seconds) = phase.seconds
+            && !(seconds.is_finite() && seconds >= 0.0)
+        {
+            bail!(
+                "phase `{}`: {seconds:?} seconds is not a compile time",
+                crate::text::one_line(&phase.name)
+            );
+        }
+    }
     if old.workspace_root != workspace_root {
         bail!(
             "a report of another workspace ({}); this one is {workspace_root}",

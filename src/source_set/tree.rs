@@ -56,12 +56,14 @@ impl SourceTree {
     }
 
     fn from_git(top: &Path) -> Result<SourceTree> {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(top)
-            .args(["ls-files", "-z", "--cached", "--stage", "--full-name"])
-            .output()
-            .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
+        let output = crate::interrupt::output(Command::new("git").arg("-C").arg(top).args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--stage",
+            "--full-name",
+        ]))
+        .with_context(|| format!("cannot run `git ls-files` in {}", top.display()))?;
         if !output.status.success() {
             bail!(
                 "`git ls-files` failed in {}: {}",
@@ -140,10 +142,13 @@ fn staged_entry(line: &[u8]) -> Option<(PathBuf, EntryType)> {
         b"120000" => EntryType::Symlink,
         _ => EntryType::Regular,
     };
-    Some((
-        PathBuf::from(String::from_utf8_lossy(path).into_owned()),
-        kind,
-    ))
+    Some((path_from_bytes(path), kind))
+}
+
+/// A path as git prints it with `-z`: its bytes, exactly (a name need not be UTF-8).
+pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
 }
 
 /// Every entry below `dir`, without following symlinks.
@@ -174,16 +179,16 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// The top level of the git work tree holding `dir`, if any.
 pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()?;
+    let output = crate::interrupt::output(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"]),
+    )
+    .ok()?;
     if !output.status.success() {
         return None;
     }
-    let top = String::from_utf8(output.stdout).ok()?;
-    let top = PathBuf::from(top.trim_end_matches('\n'));
+    let top = path_from_bytes(output.stdout.strip_suffix(b"\n")?);
     Some(top.canonicalize().unwrap_or(top))
 }

@@ -1,9 +1,16 @@
 //! `touch`'s wording: the table and markdown document, and the JSON.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
-use super::{DummyChange, RebuildCause, TouchReport};
+use super::{DummyChange, PhaseTouch, RebuildCause, TouchReport};
 use crate::render::document::Block;
+use crate::text::thousands;
+
+/// How many files, causes or units the table lists before it summarises them (the JSON
+/// always has them all).
+const LISTED: usize = 20;
 
 /// Why, in words.
 pub fn cause_text(cause: &RebuildCause) -> String {
@@ -44,8 +51,14 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
                 "files: {}",
                 if report.files.is_empty() {
                     "none changed".to_string()
-                } else {
+                } else if report.files.len() <= LISTED {
                     report.files.join(", ")
+                } else {
+                    format!(
+                        "{} in {}",
+                        count(report.files.len(), "file"),
+                        by_directory(&report.files)
+                    )
                 }
             ),
         ]),
@@ -54,19 +67,21 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
         .phases
         .iter()
         .map(|phase| {
-            let mut why: Vec<String> = phase.causes.iter().map(cause_text).collect();
-            why.extend(
+            let mut why = why_lines(phase);
+            why.extend(at_most(
                 phase
                     .approximations
                     .iter()
-                    .map(|a| format!("approximate: {a}")),
-            );
+                    .map(|a| format!("approximate: {a}"))
+                    .collect(),
+                "approximations",
+            ));
             let recompiles = if !phase.rebuilds {
                 "-".to_string()
             } else if phase.recompiles.is_empty() {
                 "nothing of the workspace".to_string()
             } else {
-                phase.recompiles.join("\n")
+                recompiles_text(phase)
             };
             vec![
                 phase.name.clone(),
@@ -91,7 +106,10 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
         .phases
         .iter()
         .filter(|p| !p.resolution_changes.is_empty())
-        .map(|p| format!("{}: {}", p.name, p.resolution_changes.join("; ")))
+        .map(|p| {
+            let changes = at_most(p.resolution_changes.clone(), "units");
+            format!("{}: {}", p.name, changes.join("; "))
+        })
         .collect();
     if !changes.is_empty() {
         blocks.push(Block::Heading(format!(
@@ -101,6 +119,112 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
         blocks.push(Block::Lines(changes));
     }
     blocks
+}
+
+/// Why a phase rebuilds, a line per cause; beyond [`LISTED`] causes, the files in its src
+/// are counted by directory.
+fn why_lines(phase: &PhaseTouch) -> Vec<String> {
+    if phase.causes.len() <= LISTED {
+        return phase.causes.iter().map(cause_text).collect();
+    }
+    let mut in_source = Vec::new();
+    let mut unknown = Vec::new();
+    let mut others = Vec::new();
+    for cause in &phase.causes {
+        match cause {
+            RebuildCause::InSource { file } => in_source.push(file.clone()),
+            RebuildCause::SourceUnknown { file } => unknown.push(file.clone()),
+            _ => others.push(cause_text(cause)),
+        }
+    }
+    let mut lines = at_most(others, "causes");
+    if !in_source.is_empty() {
+        lines.push(format!(
+            "{} in its src: {}",
+            count(in_source.len(), "file"),
+            by_directory(&in_source)
+        ));
+    }
+    if !unknown.is_empty() {
+        lines.push(format!(
+            "{} in the workspace (src not known as files): {}",
+            count(unknown.len(), "file"),
+            by_directory(&unknown)
+        ));
+    }
+    lines
+}
+
+/// The units a phase recompiles; beyond [`LISTED`], a deps-only phase's are all its
+/// dependency units, and another's are its workspace units first, then a count.
+fn recompiles_text(phase: &PhaseTouch) -> String {
+    let all = &phase.recompiles;
+    if all.len() <= LISTED {
+        return all.join("\n");
+    }
+    if phase.deps_only && phase.workspace_units.is_empty() {
+        return format!(
+            "all {} dependency units of `{}`",
+            thousands(all.len()),
+            phase.name
+        );
+    }
+    let workspace = all.iter().filter(|u| phase.workspace_units.contains(*u));
+    let others = all.iter().filter(|u| !phase.workspace_units.contains(*u));
+    let ordered: Vec<String> = workspace.chain(others).cloned().collect();
+    at_most(ordered, "units").join("\n")
+}
+
+/// `items` up to [`LISTED`], then `and N more WHAT`.
+fn at_most(mut items: Vec<String>, what: &str) -> Vec<String> {
+    if items.len() > LISTED {
+        let more = items.len() - LISTED;
+        items.truncate(LISTED);
+        items.push(format!("and {} more {what}", thousands(more)));
+    }
+    items
+}
+
+/// `1 file`, `9,000 files`.
+fn count(n: usize, what: &str) -> String {
+    format!("{} {what}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// Files counted by directory, at the deepest level with at most [`LISTED`] directories:
+/// `core/data/a/ (5,000), core/data/b/ (5,000)`.
+fn by_directory(files: &[String]) -> String {
+    let parent = |file: &str| file.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    let prefix = |dir: &str, depth: usize| -> String {
+        dir.split('/').take(depth).collect::<Vec<_>>().join("/")
+    };
+    let deepest = files
+        .iter()
+        .map(|f| parent(f).split('/').count())
+        .max()
+        .unwrap_or(1);
+    let groups = |depth: usize| {
+        let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+        for file in files {
+            *groups.entry(prefix(&parent(file), depth)).or_default() += 1;
+        }
+        groups
+    };
+    let mut chosen = groups(1);
+    for depth in 2..=deepest {
+        let deeper = groups(depth);
+        if deeper.len() > LISTED {
+            break;
+        }
+        chosen = deeper;
+    }
+    let shown: Vec<String> = chosen
+        .iter()
+        .map(|(dir, n)| {
+            let dir = if dir.is_empty() { "." } else { dir.as_str() };
+            format!("{dir}/ ({})", thousands(*n))
+        })
+        .collect();
+    at_most(shown, "directories").join(", ")
 }
 
 /// `{"version":1,"files":[…],"phases":[{"name","rebuilds","why","recompiles","approximate"}]}`.
@@ -129,4 +253,59 @@ pub fn touch_json(report: &TouchReport) -> String {
         "phases": phases,
     });
     serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(
+        name: &str,
+        deps_only: bool,
+        recompiles: Vec<String>,
+        workspace: &[&str],
+    ) -> PhaseTouch {
+        PhaseTouch {
+            name: name.into(),
+            rebuilds: true,
+            causes: Vec::new(),
+            recompiles,
+            resolution_changes: Vec::new(),
+            approximations: Vec::new(),
+            deps_only,
+            workspace_units: workspace.iter().map(|u| u.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn many_files_are_counted_by_directory() {
+        let files: Vec<String> = (0..10_000)
+            .map(|i| format!("core/data/d{:02}/f{i}.txt", i % 50))
+            .chain(["app/src/main.rs".to_string()])
+            .collect();
+        // 51 directories at the deepest level: one level up.
+        assert_eq!(by_directory(&files), "app/src/ (1), core/data/ (10,000)");
+        let few: Vec<String> = (0..40).map(|i| format!("a/d{}/f", i % 3)).collect();
+        assert_eq!(by_directory(&few), "a/d0/ (14), a/d1/ (13), a/d2/ (13)");
+        assert_eq!(by_directory(&["top.txt".to_string()]), "./ (1)");
+    }
+
+    #[test]
+    fn many_units_are_summarised() {
+        let deps: Vec<String> = (0..671)
+            .map(|i| format!("dep{i:03}@1.0.0 (build)"))
+            .collect();
+        assert_eq!(
+            recompiles_text(&phase("x-deps", true, deps.clone(), &[])),
+            "all 671 dependency units of `x-deps`"
+        );
+        let mut all = deps;
+        all.push("zz-app@0.1.0 bin app (build)".into());
+        all.sort();
+        let text = recompiles_text(&phase("app", false, all, &["zz-app@0.1.0 bin app (build)"]));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "zz-app@0.1.0 bin app (build)");
+        assert_eq!(lines.len(), LISTED + 1);
+        assert_eq!(lines[LISTED], "and 652 more units");
+    }
 }

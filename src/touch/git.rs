@@ -1,11 +1,19 @@
 //! What git says about an edit: the files changed, a file's text at the base revision,
 //! and the base revision's tree in a temp dir (`git archive`, never touching the user's
-//! work tree or repository).
+//! work tree or repository). Paths are read with `-z` and kept as bytes: git quotes a
+//! name with non-ASCII, `"`, `\` or a tab otherwise, and a name need not be UTF-8.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
+
+use crate::interrupt;
+use crate::source_set::tree::path_from_bytes;
+use crate::text;
 
 /// A git repository's work tree and the revision edits are measured against.
 #[derive(Debug, Clone)]
@@ -15,6 +23,9 @@ pub struct Repository {
     pub base: String,
     /// As the user wrote it (`HEAD` when not given).
     pub base_name: String,
+    /// Every file and directory of the base revision, relative to `top`: one
+    /// `git ls-tree` for all the questions [`Repository::existed`] is asked.
+    base_paths: OnceLock<HashSet<PathBuf>>,
 }
 
 impl Repository {
@@ -27,6 +38,12 @@ impl Repository {
             )
         })?;
         let base_name = since.unwrap_or("HEAD").to_string();
+        if base_name.starts_with('-') {
+            bail!(
+                "--since {}: a revision does not start with `-`",
+                text::echo(&base_name)
+            );
+        }
         let base = git(
             &top,
             &[
@@ -37,18 +54,21 @@ impl Repository {
             ],
         )
         .ok()
+        .and_then(|out| String::from_utf8(out).ok())
         .map(|out| out.trim().to_string())
         .filter(|id| !id.is_empty());
         let Some(base) = base else {
             bail!(
-                "`{base_name}` is not a revision of the repository at {}",
-                top.display()
+                "{} is not a revision of the repository at {}",
+                text::echo(&base_name),
+                text::path(&top)
             );
         };
         Ok(Repository {
             top,
             base,
             base_name,
+            base_paths: OnceLock::new(),
         })
     }
 
@@ -56,23 +76,38 @@ impl Repository {
     pub fn changed_files(&self) -> Result<Vec<PathBuf>> {
         let out = git(
             &self.top,
-            &["diff", "--name-only", "--no-renames", &self.base],
+            &["diff", "-z", "--name-only", "--no-renames", &self.base],
         )?;
-        Ok(out
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| self.top.join(l))
-            .collect())
+        Ok(nul_separated(&out).map(|p| self.top.join(p)).collect())
+    }
+
+    /// Every tracked file under `dir` (absolute), absolute.
+    pub fn tracked_under(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let relative = dir.strip_prefix(&self.top).unwrap_or(Path::new(""));
+        let mut args: Vec<OsString> = ["ls-files", "-z", "--full-name", "--"]
+            .map(OsString::from)
+            .to_vec();
+        // A name is a name, not a pattern (`*`, `[` and `:` are ordinary characters).
+        let mut pathspec = OsString::from(":(literal)");
+        pathspec.push(if relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            relative
+        });
+        args.push(pathspec);
+        let out = git_os(&self.top, &args)?;
+        let mut files: Vec<PathBuf> = nul_separated(&out).map(|p| self.top.join(p)).collect();
+        files.dedup();
+        Ok(files)
     }
 
     /// The text of `path` (absolute) at the base; `None` when it did not exist there.
     pub fn base_text(&self, path: &Path) -> Option<String> {
         let relative = path.strip_prefix(&self.top).ok()?;
-        git(
-            &self.top,
-            &["show", &format!("{}:{}", self.base, relative.display())],
-        )
-        .ok()
+        let mut object = OsString::from(format!("{}:", self.base));
+        object.push(relative.as_os_str());
+        let out = git_os(&self.top, &["cat-file".into(), "blob".into(), object]).ok()?;
+        String::from_utf8(out).ok()
     }
 
     /// Whether `path` (absolute) existed at the base, as a file or a directory.
@@ -80,60 +115,122 @@ impl Repository {
         let Ok(relative) = path.strip_prefix(&self.top) else {
             return false;
         };
-        git(
-            &self.top,
-            &[
-                "cat-file",
-                "-e",
-                &format!("{}:{}", self.base, relative.display()),
-            ],
-        )
-        .is_ok()
+        self.base_paths
+            .get_or_init(|| self.list_base().unwrap_or_default())
+            .contains(relative)
     }
 
-    /// The base revision's files in a temp dir; the repository's top level is its root.
-    pub fn checkout_base(&self) -> Result<tempfile::TempDir> {
-        let dir = tempfile::Builder::new()
-            .prefix("cache-miss-touch-")
-            .tempdir()
+    /// `git ls-tree -r -t`: the base's files and the directories holding them.
+    fn list_base(&self) -> Result<HashSet<PathBuf>> {
+        let out = git(
+            &self.top,
+            &["ls-tree", "-r", "-t", "-z", "--name-only", &self.base],
+        )?;
+        Ok(nul_separated(&out).collect())
+    }
+
+    /// The base revision's files in a temp dir, and where its top level is in it. The
+    /// checkout sits as deep as the repository does, [`NEIGHBOUR_LEVELS`] levels down,
+    /// beside links to what is beside the repository and its parent: a path that leaves
+    /// the repository (a vendor directory `../vendor` in `.cargo/config.toml`, a path
+    /// dependency) is followed to the user's directory, read-only and as it is now.
+    pub fn checkout_base(&self) -> Result<(interrupt::TempDir, PathBuf)> {
+        let dir = interrupt::temp_dir("cache-miss-touch-")
             .context("cannot make a temp dir for the base revision")?;
-        let archive = Command::new("git")
-            .arg("-C")
-            .arg(&self.top)
-            .args(["archive", "--format=tar", &self.base])
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot run `git archive`")?;
-        let status = Command::new("tar")
-            .arg("-x")
-            .arg("-C")
-            .arg(dir.path())
-            .stdin(archive.stdout.context("no output from `git archive`")?)
-            .status()
-            .context("cannot run `tar` to unpack the base revision")?;
-        if !status.success() {
+        let top = beside_neighbours(dir.path(), &self.top)?;
+        let mut archive = interrupt::spawn(
+            Command::new("git")
+                .arg("-C")
+                .arg(&self.top)
+                .args(["archive", "--format=tar", &self.base])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped()),
+        )
+        .context("cannot run `git archive`")?;
+        let stdout = archive
+            .child
+            .stdout
+            .take()
+            .context("no output from `git archive`")?;
+        let mut tar = interrupt::spawn(
+            Command::new("tar")
+                .arg("-x")
+                .arg("-C")
+                .arg(&top)
+                .stdin(stdout),
+        )
+        .context("cannot run `tar` to unpack the base revision")?;
+        let unpacked = tar.child.wait();
+        let archived = archive.child.wait();
+        let ok =
+            |status: std::io::Result<std::process::ExitStatus>| status.is_ok_and(|s| s.success());
+        if !ok(unpacked) || !ok(archived) {
             bail!(
-                "unpacking `{}` with git archive | tar failed",
-                self.base_name
+                "unpacking {} with git archive | tar failed",
+                text::echo(&self.base_name)
             );
         }
-        Ok(dir)
+        Ok((dir, top))
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .with_context(|| format!("cannot run git {}", args.join(" ")))?;
+/// How many levels above the repository's top level a checkout mirrors.
+const NEIGHBOUR_LEVELS: usize = 2;
+
+/// Makes `temp/…/NAME` for the repository's `top`, its parents named as the real ones,
+/// each beside a link to every entry of the real parent; returns the (empty) top.
+fn beside_neighbours(temp: &Path, top: &Path) -> Result<PathBuf> {
+    let ancestors: Vec<&Path> = top.ancestors().take(NEIGHBOUR_LEVELS + 1).collect();
+    let mut here = temp.to_path_buf();
+    for level in (0..ancestors.len()).rev() {
+        let dir = ancestors[level];
+        let Some(name) = dir.file_name() else {
+            continue;
+        };
+        let parent = dir.parent().unwrap_or(dir);
+        if level + 1 < ancestors.len() {
+            // Below the first mirrored level: the real parent's other entries, linked.
+            for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+                if entry.file_name() != name {
+                    let _ = std::os::unix::fs::symlink(entry.path(), here.join(entry.file_name()));
+                }
+            }
+        }
+        here.push(name);
+        std::fs::create_dir(&here).with_context(|| format!("cannot make {}", text::path(&here)))?;
+    }
+    Ok(here)
+}
+
+/// The paths of git's `-z` output, as they are.
+fn nul_separated(out: &[u8]) -> impl Iterator<Item = PathBuf> + '_ {
+    out.split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(path_from_bytes)
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    git_os(dir, &args)
+}
+
+/// git's stdout, as bytes.
+fn git_os(dir: &Path, args: &[OsString]) -> Result<Vec<u8>> {
+    let shown = || {
+        let words: Vec<String> = args
+            .iter()
+            .map(|a| text::one_line(&a.to_string_lossy()).into_owned())
+            .collect();
+        words.join(" ")
+    };
+    let output = interrupt::output(Command::new("git").arg("-C").arg(dir).args(args))
+        .with_context(|| format!("cannot run git {}", shown()))?;
     if !output.status.success() {
         bail!(
             "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
+            shown(),
+            text::one_line(String::from_utf8_lossy(&output.stderr).trim())
         );
     }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    Ok(output.stdout)
 }

@@ -63,6 +63,12 @@ pub struct PhaseTouch {
     pub resolution_changes: Vec<String>,
     /// What could not be known exactly.
     pub approximations: Vec<String>,
+    /// A buildDepsOnly: what it recompiles is every dependency unit it builds.
+    #[serde(skip)]
+    pub deps_only: bool,
+    /// The labels of `recompiles` that are the workspace's own units.
+    #[serde(skip)]
+    pub workspace_units: BTreeSet<String>,
 }
 
 impl PhaseTouch {
@@ -114,7 +120,7 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
     let paths = if options.files.is_empty() {
         repository.changed_files()?
     } else {
-        named_files(&options.files, root, &repository.top)?
+        named_files(&options.files, root, &repository)?
     };
     let touched: Vec<Touched> = paths
         .into_iter()
@@ -146,11 +152,12 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
 }
 
 /// The files named on the command line, absolute; each must be in the workspace or the
-/// repository holding it.
-fn named_files(files: &[PathBuf], root: &Path, top: &Path) -> Result<Vec<PathBuf>> {
+/// repository holding it. A directory stands for every tracked file under it.
+fn named_files(files: &[PathBuf], root: &Path, repository: &Repository) -> Result<Vec<PathBuf>> {
+    let top = &repository.top;
     let cwd = std::env::current_dir()?;
     let cwd = cwd.canonicalize().unwrap_or(cwd);
-    files
+    let named = files
         .iter()
         .map(|file| {
             let absolute = normalize(&cwd.join(file));
@@ -164,17 +171,28 @@ fn named_files(files: &[PathBuf], root: &Path, top: &Path) -> Result<Vec<PathBuf
             if !absolute.starts_with(root) && !absolute.starts_with(top) {
                 bail!(
                     "{} is outside the workspace ({}) and its repository",
-                    file.display(),
-                    root.display()
+                    crate::text::path(file),
+                    crate::text::path(root)
                 );
             }
             Ok(absolute)
         })
-        .collect()
+        .collect::<Result<Vec<PathBuf>>>()?;
+    let mut out = Vec::new();
+    for path in named {
+        if path.is_dir() {
+            out.extend(repository.tracked_under(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    out.dedup();
+    Ok(out)
 }
 
+/// A path as the report shows it: from the repository's top, its bytes escaped.
 fn shown(path: &Path, top: &Path) -> String {
-    path.strip_prefix(top).unwrap_or(path).display().to_string()
+    crate::text::path(path.strip_prefix(top).unwrap_or(path))
 }
 
 /// The causes a phase's own source gives it (not what it inherits).
@@ -191,8 +209,10 @@ fn own_causes(
         recompiles: Vec::new(),
         resolution_changes: Vec::new(),
         approximations: Vec::new(),
+        deps_only: phase.function == CraneFunction::BuildDepsOnly,
+        workspace_units: BTreeSet::new(),
     };
-    let deps_only = phase.function == CraneFunction::BuildDepsOnly;
+    let deps_only = touch.deps_only;
     match phase.source.as_deref() {
         Some(source) => {
             for undecided in &source.undecided {
@@ -394,6 +414,10 @@ fn recompiles(
         } else {
             above_owners(&phase_graphs, &owners)
         };
+        touch.workspace_units = unit_labels(&phase_graphs, |unit| unit.local)
+            .into_iter()
+            .filter(|label| touch.recompiles.binary_search(label).is_ok())
+            .collect();
     }
     let resolution_changed = touched.iter().any(|t| {
         let base = t
@@ -553,12 +577,12 @@ fn compare_with_base(
     graphs: &[Option<DiffGraph>],
     phases: &mut [PhaseTouch],
 ) -> Result<()> {
-    let checkout = repository.checkout_base()?;
+    let (_checkout, base_top) = repository.checkout_base()?;
     let relative = loaded
         .source_root
         .strip_prefix(&repository.top)
         .unwrap_or(Path::new(""));
-    let base_root = checkout.path().join(relative);
+    let base_root = base_top.join(relative);
     if !base_root.join("Cargo.toml").is_file() {
         for touch in phases.iter_mut() {
             touch.approximations.push(format!(
@@ -569,7 +593,19 @@ fn compare_with_base(
         return Ok(());
     }
     let runner = loaded.runner().moved_to(&base_root);
-    let (base_graphs, _) = resolve(&runner, &plans.invocations)?;
+    let base_graphs = match resolve(&runner, &plans.invocations) {
+        Ok((graphs, _)) => graphs,
+        Err(err) => {
+            let why = crate::text::one_line(&format!("{err:#}")).into_owned();
+            for touch in phases.iter_mut() {
+                touch.approximations.push(format!(
+                    "cargo cannot resolve the workspace at {} ({why}): what the edit changes in the resolution is not known",
+                    repository.base_name
+                ));
+            }
+            return Ok(());
+        }
+    };
     for (i, touch) in phases.iter_mut().enumerate() {
         let identities = |all: &[Option<DiffGraph>]| -> BTreeMap<String, ()> {
             plans.by_phase[i]

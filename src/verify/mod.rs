@@ -4,7 +4,6 @@
 //! rebuilt, and how long they took.
 
 pub mod dummy;
-pub mod interrupt;
 pub mod timing;
 pub mod tree;
 
@@ -25,8 +24,7 @@ use crate::plan::plan_phases;
 use crate::progress::{Progress, Stage};
 use crate::report::{PhaseReport, Report};
 
-pub use interrupt::Interrupted;
-use interrupt::Interruption;
+use crate::interrupt::Interruption;
 use timing::{RustcTiming, TIMING_LOG_ENV};
 
 /// A dependency unit cargo compiled during the replay.
@@ -124,7 +122,7 @@ impl VerifyReport {
 
 /// Replays every phase of `set` for real and compares with `predicted` (the report on
 /// the same phases). `runner` runs cargo in the workspace; nothing is written there.
-/// SIGINT and SIGTERM stop the replay with [`Interrupted`]; its temp dir is removed after
+/// SIGINT and SIGTERM stop the replay with [`crate::Interrupted`]; its temp dir is removed after
 /// a failure or an interruption as after success, unless `keep`.
 pub fn verify(
     set: &PhaseSet,
@@ -476,7 +474,7 @@ impl Replay<'_> {
         self.interruption.watch(&child);
         let output = read_output(&mut child);
         let status = child.wait();
-        self.interruption.release();
+        self.interruption.release(&child);
         self.interruption.check()?;
         let (mut units, stderr) = output?;
         let status = status?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::interrupt::Interruption;
+use crate::interrupt::Interruption;
 
 /// Copies a directory tree; `skip` names top-level entries not to copy. File
 /// modification times are kept: cargo's freshness checks compare them. Only directories,

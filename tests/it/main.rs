@@ -3,6 +3,7 @@
 
 mod cargo_versions;
 mod ci;
+mod ci_safety;
 mod command_overrides;
 mod common;
 mod findings;
@@ -15,6 +16,7 @@ mod phase_status;
 mod report_errors;
 mod report_scenarios;
 mod resolution_cache;
+mod signals;
 mod touch;
 mod untrusted_programs;
 mod verify;

@@ -9,12 +9,12 @@ use serde_json::Value;
 use crate::common::{Fixture, cache_miss, phase};
 
 /// The fixture (and the registry beside it) committed in a fresh repository.
-fn repository() -> Fixture {
+pub fn repository() -> Fixture {
     repository_of("touch")
 }
 
 /// The fixture `name` committed in a fresh repository.
-fn repository_of(name: &str) -> Fixture {
+pub fn repository_of(name: &str) -> Fixture {
     let fixture = Fixture::new(name);
     git(fixture.dir.path(), &["init", "-q"]);
     git(fixture.dir.path(), &["add", "-A"]);
@@ -22,7 +22,7 @@ fn repository_of(name: &str) -> Fixture {
     fixture
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub fn git(dir: &Path, args: &[&str]) {
     let status = Process::new("git")
         .arg("-C")
         .arg(dir)
@@ -40,7 +40,7 @@ fn edit(fixture: &Fixture, file: &str, change: impl FnOnce(String) -> String) {
     std::fs::write(path, change(text)).unwrap();
 }
 
-fn touch_json(fixture: &Fixture, args: &[&str]) -> Value {
+pub fn touch_json(fixture: &Fixture, args: &[&str]) -> Value {
     let output = cache_miss()
         .current_dir(fixture.root())
         .arg("touch")
@@ -54,11 +54,11 @@ fn touch_json(fixture: &Fixture, args: &[&str]) -> Value {
     serde_json::from_slice(&output).expect("JSON")
 }
 
-fn rebuilds(report: &Value, name: &str) -> bool {
+pub fn rebuilds(report: &Value, name: &str) -> bool {
     phase(report, name)["rebuilds"].as_bool().expect("rebuilds")
 }
 
-fn recompiles(report: &Value, name: &str) -> Vec<String> {
+pub fn recompiles(report: &Value, name: &str) -> Vec<String> {
     phase(report, name)["recompiles"]
         .as_array()
         .expect("recompiles")

@@ -130,8 +130,9 @@ impl Nix {
                     .map_err(std::io::Error::from)
             });
         }
-        let child = command.spawn().map_err(RunError::Start)?;
-        wait_bounded(child, self.timeout, &args.join(" "))
+        // Watched: a signal stops Nix's whole process group with cache-miss.
+        let mut watched = crate::interrupt::spawn(&mut command).map_err(RunError::Start)?;
+        wait_bounded(&mut watched.child, self.timeout, &args.join(" "))
     }
 }
 
@@ -145,7 +146,7 @@ enum RunError {
 
 /// Waits for `child`, reading its output; past `timeout` its process group is killed.
 fn wait_bounded(
-    mut child: std::process::Child,
+    child: &mut std::process::Child,
     timeout: Duration,
     what: &str,
 ) -> Result<Vec<u8>, RunError> {
@@ -168,7 +169,7 @@ fn wait_bounded(
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if started.elapsed() > timeout => {
-                kill_group(&child);
+                kill_group(child);
                 let _ = child.wait();
                 return Err(RunError::Failed(format!(
                     "`nix {}` took longer than {} s and was stopped (--nix-timeout)",
@@ -251,12 +252,12 @@ fn settings(options: &NixOptions) -> Vec<String> {
 /// The flake reference Nix itself would use for `dir`: `git+file:` (tracked and staged
 /// files) inside a git repository, `path:` elsewhere.
 pub(crate) fn flake_ref(dir: &Path) -> String {
-    let top = Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .current_dir(dir)
-        .stderr(Stdio::null())
-        .output()
-        .ok()
+    let top = crate::interrupt::output(
+        Command::new("git")
+            .args(["rev-parse", "--show-toplevel"])
+            .current_dir(dir),
+    )
+    .ok()
         .filter(|output| output.status.success())
         .and_then(|output| String::from_utf8(output.stdout).ok())
         .map(|text| std::path::PathBuf::from(text.trim_end_matches('\n')));
