@@ -955,3 +955,58 @@ fn only_regular_files_are_read() {
             "flake.nix:1:55: cannot import ./fifo.nix: not a regular file (a FIFO)",
         ));
 }
+
+/// `cache-miss phases --format json` for a flake of the `reads` fixture copied to a temp
+/// dir (marked a git repository or not), on the fixture's own workspace.
+fn phases_of_reads(flake: &str, git: bool) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("reads");
+    common::copy_dir(&fixtures_dir().join("flakes/reads"), &root);
+    if git {
+        fs::create_dir(root.join(".git")).unwrap();
+    }
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .arg("--flake")
+        .arg(root.join(flake))
+        .success_stdout();
+    serde_json::from_slice(&output).expect("prints JSON")
+}
+
+#[test]
+fn reads_of_the_flakes_own_files_are_not_imports_and_warn_about_nothing() {
+    // crateNameFromCargoToml of `cleanSourceWith {…} + "/…/Cargo.toml"`, readFile, fromTOML
+    // and importTOML, in flake.nix and in a file one directory down (`src = ../.`).
+    let found = phases_of_reads("flake.nix", false);
+    assert_eq!(found["warnings"], json!([]));
+    let commands = |found: &Value, phase: &str| {
+        common::phase(found, phase)["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        commands(&found, "server")[0],
+        "cargo build --release --message-format json-render-diagnostics --locked -p server --features default,metrics"
+    );
+    assert_eq!(
+        commands(&found, "nested"),
+        ["cargo clippy --release --locked -p server --all-targets"]
+    );
+    // A flake in a subdirectory of a git repository is copied with the repository: `../`
+    // is inside, and its Cargo.toml is read.
+    let nested = phases_of_reads("nested/flake.nix", true);
+    assert_eq!(nested["warnings"], json!([]));
+    assert!(commands(&nested, "default")[0].ends_with("--locked -p server"));
+    // Not in a repository, `../` is outside the flake: never read, and said to be a read.
+    let outside = phases_of_reads("nested/flake.nix", false);
+    let warning = outside["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("flake.nix:13: read of lib.cleanSourceWith")
+            && warning.ends_with("outside the flake's directory; its value is unknown"),
+        "{warning}"
+    );
+}

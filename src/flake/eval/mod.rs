@@ -296,8 +296,8 @@ impl Evaluator {
         } else {
             path.to_path_buf()
         };
-        if !crate::source_set::tree::normalize(&path).starts_with(&self.files.base_dir) {
-            return self.outside_flake(pos, written);
+        if !crate::source_set::tree::normalize(&path).starts_with(&self.files.readable) {
+            return self.outside_flake(pos, "import", written);
         }
         let Some(real) = files::resolved(&path) else {
             return self.fail_import(pos, written, &Unreadable::Missing.to_string());
@@ -314,8 +314,8 @@ impl Evaluator {
             }
             return self.force(&thunk);
         }
-        if !real.starts_with(&self.files.base_dir) {
-            return self.outside_flake(pos, written);
+        if !real.starts_with(&self.files.readable) {
+            return self.outside_flake(pos, "import", written);
         }
         let text = match files::read_regular(&real) {
             Ok(text) => text,
@@ -340,15 +340,15 @@ impl Evaluator {
     /// may be made before the build); one that cannot be read is bad input.
     fn read_file(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let unknown = || Value::Unknown(format!("builtins.readFile {written}"));
-        if !crate::source_set::tree::normalize(path).starts_with(&self.files.base_dir) {
-            self.outside_flake(pos, written);
+        if !crate::source_set::tree::normalize(path).starts_with(&self.files.readable) {
+            self.outside_flake(pos, "read", written);
             return unknown();
         }
         let Some(real) = files::resolved(path) else {
             return unknown();
         };
-        if !real.starts_with(&self.files.base_dir) {
-            self.outside_flake(pos, written);
+        if !real.starts_with(&self.files.readable) {
+            self.outside_flake(pos, "read", written);
             return unknown();
         }
         match files::read_regular(&real) {
@@ -363,11 +363,13 @@ impl Evaluator {
         }
     }
 
-    /// A file outside the flake's directory: never read; its value is unknown.
-    fn outside_flake(&mut self, pos: Pos, written: &str) -> Value {
+    /// A file outside the flake's directory (and its repository): never read, whether
+    /// imported or read (`readFile`, `importTOML`, `crateNameFromCargoToml`); its value
+    /// is unknown.
+    fn outside_flake(&mut self, pos: Pos, what: &str, written: &str) -> Value {
         let warning = Note::at(
             self.location(pos),
-            format!("import of {written} outside the flake's directory; its value is unknown"),
+            format!("{what} of {written} outside the flake's directory; its value is unknown"),
         );
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
