@@ -31,6 +31,7 @@ const CASES: &[&str] = &[
     "path-arithmetic",
     "flake-utils-variants",
     "cross-packages",
+    "crane-wrapper",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -163,7 +164,7 @@ fn unresolved_values_are_approximate_with_file_line_and_attribute() {
     );
     assert_eq!(
         found["warnings"][0],
-        "flake.nix:17: import of ../../somewhere/else.nix outside the flake's directory; its value is unknown"
+        "flake.nix:17: import of ../../../../somewhere/else.nix outside the flake's directory; its value is unknown"
     );
     let table = common::cache_miss()
         .args(["phases", "--manifest-path"])
@@ -1008,5 +1009,22 @@ fn reads_of_the_flakes_own_files_are_not_imports_and_warn_about_nothing() {
         warning.starts_with("flake.nix:13: read of lib.cleanSourceWith")
             && warning.ends_with("outside the flake's directory; its value is unknown"),
         "{warning}"
+    );
+}
+
+#[test]
+fn crane_functions_redefined_in_an_overlay_are_wrappers_and_an_incomplete_call_fails_alone() {
+    // `overrideScope (final: prev: { mkCargoDerivation = args: prev.mkCargoDerivation (…); })`
+    // is a definition: every call of the lib goes through it (RUSTFLAGS on each phase, the
+    // cargoArtifacts it defaults); a call it cannot complete fails as its own phase.
+    let report = json_of("report", "crane-wrapper");
+    let status = |name: &str| common::phase(&report, name)["status"].clone();
+    for name in ["cargoArtifacts", "default", "raw", "lint", "server"] {
+        assert_eq!(status(name), "ok", "{name}");
+    }
+    assert_eq!(status("incomplete"), "not-evaluable");
+    assert_eq!(
+        common::phase(&report, "incomplete")["not_evaluable"]["message"],
+        "crane's cargoBuild called without required argument 'cargoArtifacts'"
     );
 }

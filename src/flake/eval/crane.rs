@@ -14,7 +14,8 @@ use super::builtins::named_function;
 use super::files::{FileId, Pos};
 use super::frames::is_system_name;
 use super::value::{
-    AttrSetValue, Builtin, CraneDerivation, DerivationId, Thunk, Toolchain, Value, builtin,
+    AttrSetValue, Builtin, CraneDerivation, DerivationId, Overlay, ScopeOverlay, Thunk, Toolchain,
+    Value, builtin,
 };
 use crate::phase::crane::{CRANE_LIB_ATTRS, crane_own_attrs};
 use crate::phase::{CraneFunction, Note, did_you_mean};
@@ -106,6 +107,9 @@ impl Evaluator {
         pos: Pos,
         text: &str,
     ) -> Value {
+        if let Some(scope) = &toolchain.scope {
+            return self.call_through_overlay(scope, toolchain, name, &arg, pos, text);
+        }
         let mut failure = None;
         let args = match self.force(&arg) {
             Value::Attrs(set) => (*set).clone(),
@@ -132,7 +136,7 @@ impl Evaluator {
             failure,
             pos,
             toolchain: toolchain.clone(),
-            overrides: None,
+            made_from: None,
         });
         self.derivations.push(derivation.clone());
         Value::Derivation(derivation)
@@ -158,9 +162,21 @@ impl Evaluator {
                         base.key, pos.file, pos.offset
                     ),
                     origin: Some(pos),
+                    // crane's overrideToolchain is an overrideScope: earlier overlays stay.
+                    scope: base.scope.clone(),
                 })
             }
-            Builtin::CraneLibOverride(base, false) => Value::CraneLib(base.clone()),
+            Builtin::CraneLibOverride(base, false) => {
+                let overlay = self.force(&args[0]);
+                Value::CraneLib(Toolchain {
+                    scope: Some(ScopeOverlay(Rc::new(Overlay {
+                        function: overlay,
+                        prev: base.clone(),
+                        pos,
+                    }))),
+                    ..base.clone()
+                })
+            }
             Builtin::Source(name) => {
                 // `lib.filterSource filter src` takes the source second.
                 let source = if name == "filterSource" {

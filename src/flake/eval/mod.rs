@@ -26,6 +26,7 @@ mod scope;
 mod sources;
 mod toml_files;
 pub mod value;
+mod wrappers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

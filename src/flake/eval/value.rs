@@ -304,6 +304,34 @@ pub struct Toolchain {
     pub key: String,
     /// Where it was overridden (none for a lib as made).
     pub origin: Option<Pos>,
+    /// The overlay of an `overrideScope (final: prev: { … })`, when one redefines crane's
+    /// functions. It does not change the toolchain, so it is not part of `key`.
+    pub scope: Option<ScopeOverlay>,
+}
+
+/// `lib.overrideScope overlay`: the overlay function, the lib it overrides (`prev`) and
+/// where it is applied.
+#[derive(Clone)]
+pub struct ScopeOverlay(pub Rc<Overlay>);
+
+pub struct Overlay {
+    pub function: Value,
+    pub prev: Toolchain,
+    pub pos: Pos,
+}
+
+impl PartialEq for ScopeOverlay {
+    fn eq(&self, other: &ScopeOverlay) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ScopeOverlay {}
+
+impl std::fmt::Debug for ScopeOverlay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "overrideScope of {}", self.0.prev.text)
+    }
 }
 
 impl Toolchain {
@@ -313,6 +341,7 @@ impl Toolchain {
             text: text.to_string(),
             key: text.to_string(),
             origin: None,
+            scope: None,
         }
     }
 }
@@ -331,8 +360,9 @@ pub struct CraneDerivation {
     pub pos: Pos,
     /// Which crane lib (and so toolchain) made it.
     pub toolchain: Toolchain,
-    /// The crane call it was made from with `overrideAttrs`, if it was.
-    pub overrides: Option<DerivationId>,
+    /// The crane call it was made from: the one it overrides (`overrideAttrs`), or the
+    /// one a wrapper made for it (a crane function redefined in an overlay).
+    pub made_from: Option<DerivationId>,
 }
 
 /// Which Nix error a failure is: `builtins.tryEval` catches only `throw` and `assert`.
