@@ -32,6 +32,7 @@ const CASES: &[&str] = &[
     "flake-utils-variants",
     "cross-packages",
     "crane-wrapper",
+    "computed-imports",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -1026,5 +1027,26 @@ fn crane_functions_redefined_in_an_overlay_are_wrappers_and_an_incomplete_call_f
     assert_eq!(
         common::phase(&report, "incomplete")["not_evaluable"]["message"],
         "crane's cargoBuild called without required argument 'cargoArtifacts'"
+    );
+}
+
+#[test]
+fn imports_and_packages_computed_from_directory_and_toml_names_are_followed() {
+    // flake-parts `imports = map (fn: ./nix/modules/flake/${fn}) (attrNames (readDir …))`,
+    // `mapAttrs (target: _: import ./pkg/nix/drv/binary.nix { … }) util.platforms` over the
+    // `.toml` files of spec/, and `--features` from `with lib; lists.unique (flatten (map …))`
+    // over the `[features]` of a Cargo.toml.
+    let found = phases_of("computed-imports");
+    assert_eq!(found["warnings"], json!([]));
+    for target in ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"] {
+        assert_eq!(
+            common::phase(&found, target)["env"]["CARGO_BUILD_TARGET"],
+            target
+        );
+    }
+    assert_eq!(found["phases"].as_array().unwrap().len(), 4, "{found:#}");
+    assert_eq!(
+        common::phase(&found, "clippy")["commands"][0],
+        "cargo clippy --release --locked -p shared --features fancy,top/full --all-targets"
     );
 }

@@ -12,6 +12,7 @@
 mod blueprint;
 mod budget;
 mod builtins;
+mod collections;
 mod core;
 mod crane;
 pub mod files;
@@ -24,6 +25,7 @@ mod overrides;
 mod paths;
 mod scope;
 mod sources;
+mod strings;
 mod toml_files;
 pub mod value;
 mod wrappers;

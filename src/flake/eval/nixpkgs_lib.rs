@@ -31,6 +31,7 @@ pub(super) fn lib_function(name: &str) -> Option<Builtin> {
         "hasPrefix" => Builtin::HasPrefix,
         "hasInfix" => Builtin::HasInfix,
         "removePrefix" => Builtin::RemovePrefix,
+        "removeSuffix" => Builtin::RemoveSuffix,
         "importTOML" => Builtin::ImportToml,
         "cleanSourceFilter" => Builtin::PathFilter("cleanSourceFilter".into()),
         _ => return None,

@@ -289,6 +289,16 @@ pub enum Builtin {
     All,
     /// `file.hasExt` of a `lib.fileset.fileFilter` predicate, with the file's name.
     HasExt,
+    /// The list and set functions of `collections`.
+    ReadDir,
+    Filter,
+    FilterAttrs,
+    Unique,
+    ConcatMap,
+    ConcatLists,
+    Head,
+    Length,
+    RemoveSuffix,
     /// numtide `nix-filter`'s functions (`filter`, `inDirectory`, `matchExt`, ...), by name.
     NixFilter(String),
 }

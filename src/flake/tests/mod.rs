@@ -608,3 +608,24 @@ fn an_unknown_piece_after_a_wide_space_is_left_out_without_a_panic() {
         &s("a\u{3000} b\u{3000}c ")
     );
 }
+
+#[test]
+fn list_and_set_functions_and_with_lib_compute_arguments() {
+    let phases = flake(
+        r#"let
+          lib = pkgs.lib;
+          names = with lib; unique (filter (n: !hasPrefix "_" n) [ "a" "_b" "a" "c" ]);
+          kept = builtins.attrNames (lib.filterAttrs (n: v: v == "regular") { x = "regular"; y = "directory"; });
+          words = builtins.concatMap (n: [ "-p" n ]) names;
+        in {
+          packages.app = craneLib.cargoBuild {
+            cargoArtifacts = null;
+            cargoExtraArgs = lib.concatStringsSep " " (words ++ kept ++ [ (lib.removeSuffix ".toml" "z.toml") (toString (builtins.length names)) (builtins.head names) ]);
+          };
+        }"#,
+    );
+    assert_eq!(
+        attr(&phases, "app", "cargoExtraArgs"),
+        &s("-p a -p c x z 2 a")
+    );
+}
