@@ -27,6 +27,8 @@ pub struct PhaseSourceOptions {
     pub exclude: Vec<String>,
     /// Where cargo's answers are remembered between runs (`--cache-dir`, `--no-cache`).
     pub cache: CacheLocation,
+    /// The Nix system a flake is read for (`--system`); `None`: this machine's.
+    pub system: Option<String>,
 }
 
 /// The phases to analyse, where they came from, and the workspace. Produced by [`load_phases`].
@@ -205,6 +207,10 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 /// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let cache = ResolutionCache::open(&options.cache)?;
+    let system = match &options.system {
+        Some(system) => crate::flake::System::parse(system)?,
+        None => crate::flake::System::host(),
+    };
     let (source_root, runner) = source_root(options.manifest_path.as_deref(), cache)?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let nearest_flake = nearest_flake(&source_root);
@@ -218,7 +224,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             shown,
         )
     } else if let Some(flake) = &options.flake {
-        let found = read_flake(flake)?;
+        let found = read_flake(flake, &system)?;
         if found.specs.is_empty() {
             let what = match found.crane_calls.found {
                 0 => "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...)"
@@ -239,7 +245,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             DEFAULT_PHASES_FILE.to_string(),
         )
     } else if let Some(flake) = &nearest_flake {
-        let found = read_flake(flake)?;
+        let found = read_flake(flake, &system)?;
         let summary = found.summary();
         // Crane calls the reader found but could not place are not a reason to guess.
         if found.specs.is_empty() && found.crane_calls.found > 0 {

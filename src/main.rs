@@ -109,6 +109,9 @@ struct SourceArgs {
     /// Ask cargo every time; read and write no cache.
     #[arg(long)]
     no_cache: bool,
+    /// The Nix system a flake is read for (`stdenv.isDarwin`, ...), e.g. aarch64-darwin. Default: this machine's.
+    #[arg(long, value_name = "SYSTEM")]
+    system: Option<String>,
 }
 
 impl SourceArgs {
@@ -124,6 +127,7 @@ impl SourceArgs {
                 (Some(dir), false) => CacheLocation::Dir(dir.clone()),
                 (None, false) => CacheLocation::Default,
             },
+            system: self.system.clone(),
         }
     }
 }

@@ -44,11 +44,24 @@ fn json_of(command: &str, case: &str) -> Value {
     json_of_flake(command, &flake(case))
 }
 
-/// `cache-miss COMMAND --format json --flake FLAKE`, on (a copy of) the demo workspace.
+/// `cache-miss COMMAND --format json --flake FLAKE`, on (a copy of) the demo workspace,
+/// for x86_64-linux whatever machine runs the tests.
 fn json_of_flake(command: &str, flake: &Path) -> Value {
+    json_of_flake_for(command, flake, "x86_64-linux")
+}
+
+/// As [`json_of_flake`], with `--system SYSTEM`.
+fn json_of_flake_for(command: &str, flake: &Path, system: &str) -> Value {
     let demo = Fixture::new("demo");
     let output = common::cache_miss()
-        .args([command, "--format", "json", "--manifest-path"])
+        .args([
+            command,
+            "--format",
+            "json",
+            "--system",
+            system,
+            "--manifest-path",
+        ])
         .arg(demo.manifest())
         .arg("--flake")
         .arg(flake)
@@ -434,13 +447,23 @@ fn merged_conditional_and_interpolated_crane_calls_are_phases() {
         "{warnings:?}"
     );
     // Under an unknown condition: kept, approximate, with the condition's place.
-    for (name, at) in [("static", "flake.nix:41:"), ("coverage", "flake.nix:50:")] {
-        let notes = phase(name)["approximations"].as_array().unwrap();
-        assert!(
-            notes.iter().any(|n| n.as_str().unwrap().starts_with(at)),
-            "{name}: {notes:?}"
-        );
-    }
+    let notes = phase("coverage")["approximations"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("flake.nix:50:")),
+        "{notes:?}"
+    );
+    // Under a platform predicate: decided for the system read (x86_64-linux here).
+    assert_eq!(phase("static")["approximations"], json!([]));
+    let on_mac = json_of_flake_for("phases", &flake("merged-conditional"), "aarch64-darwin");
+    assert!(
+        on_mac["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["name"] != "static")
+    );
     // Interpolated into another derivation's script: found, named from its binding.
     assert_eq!(phase("helper")["artifacts_from"], "deps");
     // Dynamic environment variable names: one note, with the imported file's directory.

@@ -34,6 +34,9 @@ impl Evaluator {
         if let Some(value) = super::nix_filter::nix_filter_attr(base, name) {
             return value;
         }
+        if let Some(value) = self.platform_attr(base, name) {
+            return value;
+        }
         // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).
         if looks_like_crane_lib(base) {
             if let Some(pos) = at {

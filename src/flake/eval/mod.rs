@@ -23,6 +23,7 @@ mod nixpkgs_lib;
 mod ops;
 mod overrides;
 mod paths;
+mod platform;
 mod scope;
 mod sources;
 mod strings;
@@ -42,6 +43,7 @@ use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
+pub use platform::System;
 pub use sources::GivenInputs;
 
 /// How deep evaluation may nest: deeper is an endless recursion, or more than the
@@ -112,6 +114,8 @@ pub struct Evaluator {
     input_names: std::collections::BTreeSet<String>,
     /// Steps and bytes spent so far, against the evaluation's budget.
     spent: budget::Spent,
+    /// The system platform predicates are answered for (`stdenv.isDarwin`).
+    system: System,
 }
 
 thread_local! {
@@ -155,7 +159,7 @@ fn written_text(node: &impl AstNode) -> String {
 }
 
 impl Evaluator {
-    pub fn new(base_dir: &Path) -> Evaluator {
+    pub fn new(base_dir: &Path, system: System) -> Evaluator {
         TEXTS.with(|texts| texts.borrow_mut().clear());
         Evaluator {
             files: Files::new(base_dir),
@@ -177,6 +181,7 @@ impl Evaluator {
             source_trees: Vec::new(),
             input_names: std::collections::BTreeSet::new(),
             spent: budget::Spent::default(),
+            system,
         }
     }
 
