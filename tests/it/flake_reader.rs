@@ -33,6 +33,7 @@ const CASES: &[&str] = &[
     "cross-packages",
     "crane-wrapper",
     "computed-imports",
+    "tool-inputs",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -1072,4 +1073,25 @@ fn imports_and_packages_computed_from_directory_and_toml_names_are_followed() {
         common::phase(&found, "clippy")["commands"][0],
         "cargo clippy --release --locked -p shared --features fancy,top/full --all-targets"
     );
+}
+
+#[test]
+fn crane_derivations_used_as_tools_by_another_phase_are_phases() {
+    // `nativeBuildInputs = [ xtask ] ++ lib.optionals unknown [ … ]`, `buildInputs =
+    // lib.optionals unknown [ codegen ]`, `"${packer}/bin/server pack"`.
+    let found = phases_of("tool-inputs");
+    assert_eq!(
+        found["phase_source"],
+        format!(
+            "flake {} (5 crane calls found, 5 placed as phases)",
+            flake("tool-inputs").display()
+        )
+    );
+    for tool in ["xtask", "codegen", "packer"] {
+        assert_eq!(
+            common::phase(&found, tool)["artifacts_from"],
+            "cargoArtifacts"
+        );
+    }
+    assert_eq!(found["warnings"], json!([]));
 }

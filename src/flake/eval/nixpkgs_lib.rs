@@ -207,6 +207,13 @@ impl Evaluator {
                     _ => Value::Unknown(text.to_string()),
                 }
             }
+            // What is added on some systems may be a crane derivation (a tool built
+            // with crane): searched for crane calls.
+            Value::Unknown(_) if matches!(builtin, Builtin::Optional | Builtin::Optionals) => {
+                let added = self.force(&args[1]);
+                self.push_frame(added);
+                Value::Unknown(text.to_string())
+            }
             _ => Value::Unknown(text.to_string()),
         }
     }
