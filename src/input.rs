@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 
 use crate::cargo::{CacheLocation, CargoRunner, ResolutionCache};
-use crate::flake::read_flake;
+use crate::flake::{FlakePhases, read_flake};
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
@@ -231,7 +231,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
                     .to_string(),
                 _ => found.summary(),
             };
-            return Err(no_phases_in(flake, &what, &found.warnings));
+            return Err(no_phases_in(flake, &what, &found));
         }
         let summary = found.summary();
         warnings = found.warnings;
@@ -247,9 +247,10 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     } else if let Some(flake) = &nearest_flake {
         let found = read_flake(flake, &system)?;
         let summary = found.summary();
+        let input_hint = found.input_hint();
         // Crane calls the reader found but could not place are not a reason to guess.
         if found.specs.is_empty() && found.crane_calls.found > 0 {
-            return Err(no_phases_in(flake, &summary, &found.warnings));
+            return Err(no_phases_in(flake, &summary, &found));
         }
         warnings = found.warnings;
         let shown = match flake.parent() {
@@ -257,7 +258,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             _ => format!("{} (the nearest above the manifest)", flake.display()),
         };
         if found.specs.is_empty() {
-            let warning = no_crane_calls_warning(flake);
+            let warning = no_crane_calls_warning(flake, input_hint);
             fallback = Some(warning.to_string());
             warnings.insert(0, warning);
             (
@@ -298,13 +299,13 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
 
 /// A flake the reader found no phase in: `what` it found instead, and what it could not
 /// resolve.
-fn no_phases_in(flake: &Path, what: &str, warnings: &[Note]) -> anyhow::Error {
+fn no_phases_in(flake: &Path, what: &str, found: &FlakePhases) -> anyhow::Error {
+    let hint = found.input_hint().unwrap_or_else(|| {
+        "pass --flake with the file that has the crane calls, or describe the phases in a file for --phases".to_string()
+    });
     LocatedError {
         location: SourceLocation::file(flake.display().to_string()),
-        message: format!(
-            "{what}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
-            unresolved_note(warnings)
-        ),
+        message: format!("{what}{}; {hint}", unresolved_note(&found.warnings)),
     }
     .into()
 }
@@ -438,10 +439,16 @@ fn without_other_workspaces(
 }
 
 /// The warning for a flake without crane calls the reader could find.
-fn no_crane_calls_warning(flake: &Path) -> Note {
+fn no_crane_calls_warning(flake: &Path, input_hint: Option<String>) -> Note {
+    let hint = input_hint.map_or_else(
+        || ". Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml".to_string(),
+        |hint| format!(": {hint}"),
+    );
     Note::at(
         SourceLocation::file(flake.display().to_string()),
-        "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's. Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml",
+        format!(
+            "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's{hint}"
+        ),
     )
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use collect::CraneCalls;
-pub use eval::System;
+pub use eval::{InputHolder, System};
 
 use crate::phase::{LocatedError, Note, PhaseSpec, SourceLocation};
 
@@ -24,6 +24,9 @@ pub struct FlakePhases {
     pub warnings: Vec<Note>,
     /// The crane calls written in the files the flake reaches, and how many are phases.
     pub crane_calls: CraneCalls,
+    /// Flake inputs whose functions or modules make (part of) the outputs: their crane
+    /// calls are in the input, never read.
+    pub input_holders: Vec<InputHolder>,
 }
 
 impl FlakePhases {
@@ -32,6 +35,32 @@ impl FlakePhases {
         let CraneCalls { found, placed } = self.crane_calls;
         let calls = if found == 1 { "call" } else { "calls" };
         format!("{found} crane {calls} found, {placed} placed as phases")
+    }
+
+    /// When the outputs come from a flake input's function or module: which input holds
+    /// the crane calls, and what to run instead (`--nix`: Nix evaluates the inputs too).
+    /// No `--flake` path can work there: the input's files are not the flake's.
+    pub fn input_hint(&self) -> Option<String> {
+        if self.input_holders.is_empty() {
+            return None;
+        }
+        let held: Vec<String> = self
+            .input_holders
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} ({}, {})",
+                    crate::text::echo(&h.input),
+                    crate::text::echo(&h.what),
+                    h.location
+                )
+            })
+            .collect();
+        let inputs = if held.len() == 1 { "input" } else { "inputs" };
+        Some(format!(
+            "the outputs come from the flake {inputs} {}, whose crane calls the static reader does not read; run with --nix, which evaluates the flake and its inputs with Nix",
+            held.join(", ")
+        ))
     }
 }
 
@@ -97,10 +126,12 @@ fn evaluate(text: &str, path: &Path, base_dir: &Path, system: System) -> Result<
     let mut evaluator = eval::Evaluator::new(&base_dir, system);
     let root = evaluator.eval_file(text, path)?;
     let (specs, crane_calls) = collect::phase_specs(&mut evaluator, root);
+    let input_holders = evaluator.input_holders().to_vec();
     let warnings = evaluator.finish()?;
     Ok(FlakePhases {
         specs,
         warnings,
         crane_calls,
+        input_holders,
     })
 }

@@ -1095,3 +1095,53 @@ fn crane_derivations_used_as_tools_by_another_phase_are_phases() {
     }
     assert_eq!(found["warnings"], json!([]));
 }
+
+#[test]
+fn outputs_made_by_a_flake_input_name_the_input_and_suggest_nix_never_a_flake_path() {
+    for (case, input, what) in [
+        (
+            "input-function",
+            "`crane-wrapper`",
+            "`crane-wrapper.lib.mkRustFlake`, flake.nix",
+        ),
+        (
+            "input-module",
+            "`rust-flake`",
+            "`inputs.rust-flake.flakeModules.default`, flake.nix:11",
+        ),
+    ] {
+        let demo = Fixture::new("demo");
+        let output = common::cache_miss()
+            .args(["phases", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(flake(case))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{case}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "the outputs come from the flake input {input} ({what}), whose crane calls the static reader does not read; run with --nix"
+            )),
+            "{case}: {stderr}"
+        );
+        assert!(!stderr.contains("pass --flake"), "{case}: {stderr}");
+    }
+    // Beside the manifest (no --flake): the quick-start fallback says the same.
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    fs::copy(flake("input-function"), demo.root().join("flake.nix")).unwrap();
+    let report = demo
+        .report(&["--format", "json"])
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&report).unwrap();
+    let warning = report["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("not this flake's: the outputs come from the flake input `crane-wrapper`")
+            && !warning.contains("Pass --flake"),
+        "{warning}"
+    );
+}

@@ -59,7 +59,8 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
         search.outputs = Some(set.clone());
     }
     // Searching forces what Nix may never force.
-    evaluator.speculatively(|evaluator| search.visit(evaluator, start, &mut Vec::new(), 0));
+    evaluator.speculatively(|evaluator| search.visit(evaluator, start.clone(), &mut Vec::new(), 0));
+    evaluator.note_outputs_from_inputs(&start, 0);
     // Values handed to frames (flake-utils, flake-parts) are searched too, until no new
     // ones. Reached this way, a derivation's conditions are not known.
     search.frames_loop = true;

@@ -18,6 +18,7 @@ mod crane;
 pub mod files;
 mod flake_parts;
 mod frames;
+mod inputs;
 mod nix_filter;
 mod nixpkgs_lib;
 mod ops;
@@ -43,6 +44,7 @@ use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
+pub use inputs::InputHolder;
 pub use platform::System;
 pub use sources::GivenInputs;
 
@@ -116,6 +118,9 @@ pub struct Evaluator {
     spent: budget::Spent,
     /// The system platform predicates are answered for (`stdenv.isDarwin`).
     system: System,
+    /// Flake inputs whose functions or modules make the outputs (their crane calls are
+    /// never read).
+    input_holders: Vec<InputHolder>,
 }
 
 thread_local! {
@@ -182,6 +187,7 @@ impl Evaluator {
             input_names: std::collections::BTreeSet::new(),
             spent: budget::Spent::default(),
             system,
+            input_holders: Vec::new(),
         }
     }
 
