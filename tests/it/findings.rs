@@ -361,7 +361,7 @@ fn files_read_through_the_manifest_dir_and_by_tests_are_not_unread() {
         "src-not-filtered",
         Some("flake.nix:13"),
         &["3 files", "README.md", "docs/ (1 file)", "flake.nix"],
-        "(craneLib.fileset.commonCargoSources ./.) ./checker/src/snapshots ./checker/src/templates/summary.md.hbs ./checker/tests/data ]",
+        "(craneLib.fileset.commonCargoSources ./.) ./checker/src/snapshots ./checker/src/templates/summary.md.hbs ./checker/tests ]",
     );
     let message = found[0]["message"].as_str().unwrap();
     for read in ["templates", "tests", "snapshots", "expected.txt"] {
