@@ -64,12 +64,7 @@ impl FilesetFix {
     /// The fix adding `relative` to a phase's source: to the user's own filter when it
     /// has one (keeping its entries), else crane's cargo files and it; none when the path
     /// is not in the flake's source (Nix could not evaluate a file set naming it).
-    pub fn add(
-        &self,
-        source_root: &Path,
-        source: Option<&SourceSet>,
-        relative: &Path,
-    ) -> String {
+    pub fn add(&self, source_root: &Path, source: Option<&SourceSet>, relative: &Path) -> String {
         let path = self.path(relative);
         if !self.in_flake_source(source_root, relative) {
             return format!(
@@ -93,7 +88,9 @@ fn path_literal(text: &str) -> Option<String> {
     text.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ';' | '[' | ']' | '{' | '}'))
         .find(|word| {
             (*word == "." || word.starts_with("./") || word.starts_with("../") || *word == "..")
-                && word.chars().all(|c| c.is_ascii_alphanumeric() || "./_-+".contains(c))
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "./_-+".contains(c))
         })
         .map(|word| match word {
             "." | ".." => format!("{word}/."),
