@@ -692,10 +692,21 @@ fn computed_paths_are_followed_and_a_package_used_in_a_test_keeps_its_name() {
 #[test]
 fn per_system_copies_cross_sets_and_cargo_toml_names_are_read_as_nix_would() {
     let found = phases_of("cross-packages");
-    // genAttrs over three systems and a cross callPackage of the same file: one set.
+    // genAttrs over three systems: one set; the cross and static callPackages of the same
+    // file: their own phases, for their targets, named after the instantiation.
     assert_eq!(
         common::phase_names(&found),
-        ["static-deps", "static", "cargoArtifacts", "cli", "server"]
+        [
+            "static-deps",
+            "static",
+            "cargoArtifacts",
+            "cargoArtifacts-pkgsStatic",
+            "cargoArtifacts-aarch64-linux",
+            "cli",
+            "cli-static",
+            "server",
+            "server-arm"
+        ]
     );
     let phase = |name: &str| common::phase(&found, name);
     let approximations = |name: &str| -> Vec<String> {
@@ -731,14 +742,19 @@ fn per_system_copies_cross_sets_and_cargo_toml_names_are_read_as_nix_would() {
         "{:?}",
         approximations("static")
     );
-    let warnings = found["warnings"].as_array().unwrap();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].as_str().unwrap().starts_with(
-            "flake.nix:30: `pkgsArm.callPackage ./nix/crates.nix { inherit crane; }` builds with the cross or static package set `pkgsArm`"
-        ),
-        "{warnings:?}"
+    for (name, target) in [
+        ("server-arm", "aarch64-unknown-linux-gnu"),
+        ("cargoArtifacts-aarch64-linux", "aarch64-unknown-linux-gnu"),
+        ("cli-static", "x86_64-unknown-linux-musl"),
+    ] {
+        assert_eq!(phase(name)["env"]["CARGO_BUILD_TARGET"], target, "{name}");
+    }
+    assert_eq!(
+        phase("server-arm")["artifacts_from"],
+        "cargoArtifacts-aarch64-linux"
     );
+    assert_eq!(phase("server")["env"].get("CARGO_BUILD_TARGET"), None);
+    assert_eq!(found["warnings"], json!([]));
     // Names and versions as crane reads them: package.metadata.crane.name, a version
     // inherited from the workspace is crane's placeholder, importTOML's is the file's.
     let toml = common::cache_miss()

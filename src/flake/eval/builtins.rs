@@ -145,7 +145,9 @@ impl Evaluator {
                 self.path_append(&base, &sub, text)
             }
             Builtin::CallPackage => self.call_package(args, pos, text),
-            Builtin::CrossCallPackage(set) => self.cross_call_package(set, args, pos, text),
+            Builtin::CrossCallPackage(set) => {
+                self.cross_call_package((&set.0, &set.1), args, pos, text)
+            }
             Builtin::RemoveAttrs => match (strict!(self, &args[0]), strict!(self, &args[1])) {
                 (Value::Attrs(set), Value::List(names)) => {
                     let mut kept = (*set).clone();

@@ -51,7 +51,10 @@ impl Evaluator {
             "mkLib" => builtin(Builtin::MkLib),
             "callPackage" | "callPackages" if is_cross_package_set(base) => {
                 let set = described.rsplit_once('.').map_or(base, |(set, _)| set);
-                builtin(Builtin::CrossCallPackage(set.to_string()))
+                builtin(Builtin::CrossCallPackage(Rc::new((
+                    set.to_string(),
+                    base.to_string(),
+                ))))
             }
             "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
             "lib" if base.rsplit('.').next().is_some_and(|last| last == "crane") => {
@@ -132,6 +135,16 @@ impl Evaluator {
                 AttrSetValue::default()
             }
         };
+        // crane builds for a cross or static set's target unless told otherwise.
+        let mut args = args;
+        if let Some(target) = &toolchain.target {
+            if !self.sets_build_target(&args) {
+                args.entries.insert(
+                    "CARGO_BUILD_TARGET".to_string(),
+                    Thunk::value(Value::Str(target.triple.clone())),
+                );
+            }
+        }
         let derivation = Rc::new(CraneDerivation {
             id: DerivationId(self.derivations.len()),
             function: name.to_string(),
@@ -155,7 +168,23 @@ impl Evaluator {
         text: &str,
     ) -> Value {
         match builtin {
-            Builtin::MkLib => Value::CraneLib(Toolchain::named("crane.mkLib")),
+            Builtin::MkLib => {
+                // `crane.mkLib pkgs.pkgsStatic`: a lib building for the set's target.
+                let target = match self.force(&args[0]) {
+                    Value::Unknown(pkgs) => self.cross_target(&pkgs),
+                    _ => None,
+                };
+                match target {
+                    Some(target) => Value::CraneLib(Toolchain {
+                        text: format!("crane.mkLib ({})", target.name),
+                        key: format!("crane.mkLib|{}", target.triple),
+                        origin: None,
+                        scope: None,
+                        target: Some(Rc::new(target)),
+                    }),
+                    None => Value::CraneLib(Toolchain::named("crane.mkLib")),
+                }
+            }
             Builtin::CraneLibOverride(base, true) => {
                 let toolchain = self.toolchain_shape(&args[0]);
                 Value::CraneLib(Toolchain {
@@ -167,6 +196,7 @@ impl Evaluator {
                     origin: Some(pos),
                     // crane's overrideToolchain is an overrideScope: earlier overlays stay.
                     scope: base.scope.clone(),
+                    target: base.target.clone(),
                 })
             }
             Builtin::CraneLibOverride(base, false) => {
@@ -200,16 +230,29 @@ impl Evaluator {
         }
     }
 
-    /// `callPackage` of a cross or static package set: what it builds is read as the
-    /// native build (its target platform is not known statically), which is said once
-    /// per place.
+    /// `callPackage` of a cross or static package set (`set`, written as `base`): when its
+    /// target is known, the package is called with that set as its `pkgs`, so a crane lib
+    /// made from it builds for the target (its phases are its own); otherwise what it
+    /// builds is read as the native build, which is said once per place.
     pub(super) fn cross_call_package(
         &mut self,
-        set: &str,
+        (set, base): (&str, &str),
         args: &[Thunk],
         pos: Pos,
         text: &str,
     ) -> Value {
+        if self.cross_target(base).is_some() {
+            let mut overrides = match self.force(&args[1]) {
+                Value::Attrs(set) => (*set).clone(),
+                _ => AttrSetValue::default(),
+            };
+            overrides
+                .entries
+                .entry("pkgs".to_string())
+                .or_insert_with(|| Thunk::value(Value::Unknown(base.to_string())));
+            let overrides = Thunk::value(Value::Attrs(Rc::new(overrides)));
+            return self.call_package(&[args[0].clone(), overrides], pos, text);
+        }
         let warning = Note::at(
             self.location(pos),
             format!(
@@ -220,6 +263,17 @@ impl Evaluator {
             self.warnings.push(warning);
         }
         self.call_package(args, pos, text)
+    }
+
+    /// Whether crane call arguments set `CARGO_BUILD_TARGET` (or under `env`).
+    fn sets_build_target(&mut self, args: &AttrSetValue) -> bool {
+        if args.entries.contains_key("CARGO_BUILD_TARGET") {
+            return true;
+        }
+        let Some(env) = args.entries.get("env").cloned() else {
+            return false;
+        };
+        matches!(self.force(&env), Value::Attrs(env) if env.entries.contains_key("CARGO_BUILD_TARGET"))
     }
 
     /// The toolchain an `overrideToolchain` is given, as a text equal for equal ones.

@@ -125,7 +125,89 @@ impl System {
     }
 }
 
+/// A cross or static package set whose target is known: how its phases are told apart
+/// (`pkgsStatic`, `aarch64-multiplatform` for `pkgsCross.aarch64-multiplatform`,
+/// `aarch64-linux` for `crossSystem = "aarch64-linux"`) and its Rust target triple.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossTarget {
+    pub name: String,
+    pub triple: String,
+}
+
+/// nixpkgs' `lib.systems.examples` (what `pkgsCross.NAME` is made from), by name, with
+/// their Rust targets.
+const CROSS_EXAMPLES: &[(&str, &str)] = &[
+    ("aarch64-multiplatform", "aarch64-unknown-linux-gnu"),
+    ("aarch64-multiplatform-musl", "aarch64-unknown-linux-musl"),
+    ("armv7l-hf-multiplatform", "armv7-unknown-linux-gnueabihf"),
+    ("raspberryPi", "arm-unknown-linux-gnueabihf"),
+    ("gnu64", "x86_64-unknown-linux-gnu"),
+    ("musl64", "x86_64-unknown-linux-musl"),
+    ("gnu32", "i686-unknown-linux-gnu"),
+    ("musl32", "i686-unknown-linux-musl"),
+    ("riscv64", "riscv64gc-unknown-linux-gnu"),
+    ("ppc64le", "powerpc64le-unknown-linux-gnu"),
+    ("s390x", "s390x-unknown-linux-gnu"),
+    ("mingwW64", "x86_64-pc-windows-gnu"),
+    ("ucrt64", "x86_64-pc-windows-gnu"),
+    ("wasi32", "wasm32-wasip1"),
+    ("aarch64-darwin", "aarch64-apple-darwin"),
+    ("x86_64-darwin", "x86_64-apple-darwin"),
+    ("aarch64-android", "aarch64-linux-android"),
+];
+
+impl System {
+    /// The target of a package set written as `text` (`pkgs.pkgsStatic`,
+    /// `pkgsCross.aarch64-multiplatform`, `import nixpkgs { crossSystem = "aarch64-linux"; }`),
+    /// when it is a cross or static set this can name.
+    pub fn cross_target(&self, text: &str) -> Option<CrossTarget> {
+        let named = |name: &str, triple: String| {
+            Some(CrossTarget {
+                name: name.to_string(),
+                triple,
+            })
+        };
+        for set in ["pkgsStatic", "pkgsMusl"] {
+            if text.contains(set) {
+                return match self.kernel.as_str() {
+                    "linux" => named(set, format!("{}-unknown-linux-musl", self.cpu)),
+                    _ => None,
+                };
+            }
+        }
+        let word_after = |marker: &str| {
+            let (_, rest) = text.split_once(marker)?;
+            let word: String = rest
+                .trim_start_matches(['=', ' ', '"'])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            Some(word)
+        };
+        let example = |name: &str| {
+            CROSS_EXAMPLES
+                .iter()
+                .find(|(example, _)| *example == name)
+                .map(|(_, triple)| triple.to_string())
+        };
+        if let Some(name) = word_after("pkgsCross.") {
+            return named(&name, example(&name)?);
+        }
+        let system = word_after("crossSystem")?;
+        if let Some(name) = system.strip_prefix("lib.systems.examples.") {
+            return named(name, example(name)?);
+        }
+        let system = System::parse(&system).ok()?;
+        named(&system.name(), system.rust_triple())
+    }
+}
+
 impl Evaluator {
+    /// The cross or static target of a package set written as `text`, if it names one.
+    pub(super) fn cross_target(&self, text: &str) -> Option<CrossTarget> {
+        self.system.cross_target(text)
+    }
+
     /// `BASE.NAME` where BASE is a native package set's platform (`pkgs.stdenv`,
     /// `stdenv.hostPlatform`, `pkgs.stdenv.buildPlatform`, `hostPlatform.rust`): the
     /// predicate or attribute for the analysed system, or for the system BASE names.
@@ -168,5 +250,28 @@ mod tests {
         assert!(matches!(linux.attr("isx86_64"), Some(Value::Bool(true))));
         assert!(System::parse("x86_64").is_err());
         assert!(System::parse("sparc-linux").is_err());
+    }
+
+    #[test]
+    fn cross_and_static_sets_name_their_rust_target() {
+        let linux = System::parse("x86_64-linux").unwrap();
+        let target = |text: &str| linux.cross_target(text).map(|t| (t.name, t.triple));
+        assert_eq!(
+            target("pkgs.pkgsStatic"),
+            Some(("pkgsStatic".into(), "x86_64-unknown-linux-musl".into()))
+        );
+        assert_eq!(
+            target("pkgs.pkgsCross.aarch64-multiplatform"),
+            Some((
+                "aarch64-multiplatform".into(),
+                "aarch64-unknown-linux-gnu".into()
+            ))
+        );
+        assert_eq!(
+            target("import nixpkgs { localSystem = system; crossSystem = \"aarch64-linux\"; }"),
+            Some(("aarch64-linux".into(), "aarch64-unknown-linux-gnu".into()))
+        );
+        assert_eq!(target("pkgsCross.somethingElse"), None);
+        assert_eq!(target("pkgs"), None);
     }
 }

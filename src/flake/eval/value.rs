@@ -215,8 +215,8 @@ pub enum Builtin {
     Import,
     CallPackage,
     /// `callPackage` of a cross or static package set (`pkgsStatic`, `pkgsCross.x`,
-    /// `import nixpkgs { crossSystem = …; }`), with the set as written.
-    CrossCallPackage(String),
+    /// `import nixpkgs { crossSystem = …; }`): the set as named, and its value as written.
+    CrossCallPackage(Rc<(String, String)>),
     RemoveAttrs,
     Map,
     ListToAttrs,
@@ -317,6 +317,9 @@ pub struct Toolchain {
     /// The overlay of an `overrideScope (final: prev: { … })`, when one redefines crane's
     /// functions. It does not change the toolchain, so it is not part of `key`.
     pub scope: Option<ScopeOverlay>,
+    /// The target of a lib made from a cross or static package set
+    /// (`crane.mkLib pkgs.pkgsStatic`): crane builds for it (`CARGO_BUILD_TARGET`).
+    pub target: Option<Rc<super::platform::CrossTarget>>,
 }
 
 /// `lib.overrideScope overlay`: the overlay function, the lib it overrides (`prev`) and
@@ -352,6 +355,7 @@ impl Toolchain {
             key: text.to_string(),
             origin: None,
             scope: None,
+            target: None,
         }
     }
 }
