@@ -97,9 +97,9 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
     let class = |id: DerivationId| classes.get(id.0).copied().unwrap_or(id);
     // A let name is a phase name only when it names one call (a `deps` bound inside
     // a function called with different arguments names several: those are named after
-    // their users instead).
-    // A binding evaluated natively and for a cross or static set (a file called by both
-    // callPackages) names the native call, and `<name>-<set>` the other.
+    // their users instead). A binding evaluated natively and for a cross or static set (a
+    // file called by both callPackages) names the native call, and `<name>-<set>` the
+    // other.
     let mut by_name: BTreeMap<String, BTreeSet<DerivationId>> = BTreeMap::new();
     let mut bound = Vec::new();
     for (name, thunk) in evaluator.bindings() {
