@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 
 use crate::cargo::{CacheLocation, CargoRunner, ResolutionCache};
-use crate::flake::read_flake;
+use crate::flake::{FlakePhases, read_flake};
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
@@ -29,6 +29,8 @@ pub struct PhaseSourceOptions {
     pub exclude: Vec<String>,
     /// Where cargo's answers are remembered between runs (`--cache-dir`, `--no-cache`).
     pub cache: CacheLocation,
+    /// The Nix system a flake is read for (`--system`); `None`: this machine's.
+    pub system: Option<String>,
     /// `--nix`: read the flake's phases with the user's Nix instead of statically.
     pub nix: Option<NixOptions>,
 }
@@ -212,6 +214,10 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 /// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let cache = ResolutionCache::open(&options.cache)?;
+    let system = match &options.system {
+        Some(system) => crate::flake::System::parse(system)?,
+        None => crate::flake::System::host(),
+    };
     let (source_root, runner) = source_root(options.manifest_path.as_deref(), cache)?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let nearest_flake = nearest_flake(&source_root);
@@ -235,7 +241,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         };
         let nix_cache = ResolutionCache::open(&options.cache)?;
         let mut read = read_flake_with_nix(&flake_dir, &shown, nix, nix_cache.as_ref())?;
-        place_by_static_reading(&mut read.specs, &flake);
+        place_by_static_reading(&mut read.specs, &flake, &system);
         warnings = read.warnings;
         read_flake_file = Some(flake.clone());
         (read.specs, read.description, shown)
@@ -247,14 +253,14 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             shown,
         )
     } else if let Some(flake) = &options.flake {
-        let found = read_flake(flake)?;
+        let found = read_flake(flake, &system)?;
         if found.specs.is_empty() {
             let what = match found.crane_calls.found {
                 0 => "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...)"
                     .to_string(),
                 _ => found.summary(),
             };
-            return Err(no_phases_in(flake, &what, &found.warnings));
+            return Err(no_phases_in(flake, &what, &found));
         }
         let summary = found.summary();
         warnings = found.warnings;
@@ -269,11 +275,12 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             DEFAULT_PHASES_FILE.to_string(),
         )
     } else if let Some(flake) = &nearest_flake {
-        let found = read_flake(flake)?;
+        let found = read_flake(flake, &system)?;
         let summary = found.summary();
+        let input_hint = found.input_hint();
         // Crane calls the reader found but could not place are not a reason to guess.
         if found.specs.is_empty() && found.crane_calls.found > 0 {
-            return Err(no_phases_in(flake, &summary, &found.warnings));
+            return Err(no_phases_in(flake, &summary, &found));
         }
         warnings = found.warnings;
         let shown = match flake.parent() {
@@ -281,7 +288,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             _ => format!("{} (the nearest above the manifest)", flake.display()),
         };
         if found.specs.is_empty() {
-            let warning = no_crane_calls_warning(flake);
+            let warning = no_crane_calls_warning(flake, input_hint);
             fallback = Some(warning.to_string());
             warnings.insert(0, warning);
             (
@@ -324,8 +331,8 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
 
 /// Nix says which derivations a flake makes, not on which line: a phase the static
 /// reader also finds by the same name takes its place (`flake.nix:21`) from there.
-fn place_by_static_reading(specs: &mut [PhaseSpec], flake: &Path) {
-    let Ok(read) = read_flake(flake) else { return };
+fn place_by_static_reading(specs: &mut [PhaseSpec], flake: &Path, system: &crate::flake::System) {
+    let Ok(read) = read_flake(flake, system) else { return };
     let (Ok(static_set), Ok(nix_set)) = (
         PhaseSet::from_specs(read.specs),
         PhaseSet::from_specs(specs.to_vec()),
@@ -367,13 +374,13 @@ fn nix_flake_dir(flake: &Path) -> Result<PathBuf> {
 
 /// A flake the reader found no phase in: `what` it found instead, and what it could not
 /// resolve.
-fn no_phases_in(flake: &Path, what: &str, warnings: &[Note]) -> anyhow::Error {
+fn no_phases_in(flake: &Path, what: &str, found: &FlakePhases) -> anyhow::Error {
+    let hint = found.input_hint().unwrap_or_else(|| {
+        "pass --flake with the file that has the crane calls, or describe the phases in a file for --phases".to_string()
+    });
     LocatedError {
         location: SourceLocation::file(flake.display().to_string()),
-        message: format!(
-            "{what}{}; pass --flake with the file that has the crane calls, or describe the phases in a file for --phases",
-            unresolved_note(warnings)
-        ),
+        message: format!("{what}{}; {hint}", unresolved_note(&found.warnings)),
     }
     .into()
 }
@@ -507,10 +514,16 @@ fn without_other_workspaces(
 }
 
 /// The warning for a flake without crane calls the reader could find.
-fn no_crane_calls_warning(flake: &Path) -> Note {
+fn no_crane_calls_warning(flake: &Path, input_hint: Option<String>) -> Note {
+    let hint = input_hint.map_or_else(
+        || ". Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml".to_string(),
+        |hint| format!(": {hint}"),
+    );
     Note::at(
         SourceLocation::file(flake.display().to_string()),
-        "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's. Pass --flake path/to/the/file/with/crane/calls (a Nix file that calls crane, e.g. nix/packages.nix), or describe the phases for --phases phases.toml",
+        format!(
+            "no crane calls found (craneLib.buildDepsOnly, craneLib.buildPackage, ...); the phases analysed are crane's quick-start set, not this flake's{hint}"
+        ),
     )
 }
 

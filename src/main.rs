@@ -109,6 +109,9 @@ struct SourceArgs {
     /// Ask cargo every time; read and write no cache.
     #[arg(long)]
     no_cache: bool,
+    /// The Nix system a flake is read for (`stdenv.isDarwin`, ...), e.g. aarch64-darwin. Default: this machine's.
+    #[arg(long, value_name = "SYSTEM")]
+    system: Option<String>,
     #[command(flatten)]
     nix: NixArgs,
 }
@@ -120,9 +123,6 @@ struct NixArgs {
     /// built): its `packages` and `checks` for the system, and each --installable.
     #[arg(long, conflicts_with = "phases")]
     nix: bool,
-    /// The system whose outputs are read (default: this machine's, e.g. x86_64-linux).
-    #[arg(long, value_name = "SYSTEM", requires = "nix")]
-    system: Option<String>,
     /// Another flake output to read (repeatable), e.g. `hydraJobs.x` or `.#hydraJobs.x`.
     #[arg(long, value_name = "ATTR", requires = "nix")]
     installable: Vec<String>,
@@ -144,14 +144,14 @@ struct NixArgs {
 }
 
 impl NixArgs {
-    fn options(&self) -> Option<cache_miss::NixOptions> {
+    fn options(&self, system: Option<String>) -> Option<cache_miss::NixOptions> {
         let pairs = |flat: &[String]| -> Vec<(String, String)> {
             flat.chunks(2)
                 .filter_map(|pair| Some((pair.first()?.clone(), pair.get(1)?.clone())))
                 .collect()
         };
         self.nix.then(|| cache_miss::NixOptions {
-            system: self.system.clone(),
+            system,
             installables: self.installable.clone(),
             override_inputs: pairs(&self.override_input),
             options: pairs(&self.nix_option),
@@ -175,7 +175,8 @@ impl SourceArgs {
                 (Some(dir), false) => CacheLocation::Dir(dir.clone()),
                 (None, false) => CacheLocation::Default,
             },
-            nix: self.nix.options(),
+            system: self.system.clone(),
+            nix: self.nix.options(self.system.clone()),
         }
     }
 }

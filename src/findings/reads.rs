@@ -21,9 +21,20 @@ pub enum ReadKind {
     Compile,
     /// A build script watches it (`rerun-if-changed`).
     BuildScript,
-    /// A program or test may read it at run time (a path literal names it, or it lies in a
-    /// package's `tests/` or `snapshots/` directory while a phase runs tests).
+    /// Tests may read it: it lies in a package's `tests/` or `snapshots/` directory while
+    /// a phase runs tests.
+    TestData,
+    /// A path literal names it: a program may read it at run time, or the text is only a
+    /// name the program uses (`".git"` in a tool run on its user's project). Not a read
+    /// of the build: never added to a source nor required in one.
     Runtime,
+}
+
+impl ReadKind {
+    /// rustc or a build script reads it: the build fails or is wrong without it.
+    pub fn is_compile_time(self) -> bool {
+        matches!(self, ReadKind::Compile | ReadKind::BuildScript)
+    }
 }
 
 /// Who reads a file: the code, where it is (relative to the source root), how, and what
@@ -192,7 +203,7 @@ impl LocalPackage {
                     Reader {
                         code: format!("tests run in {}", named.display()),
                         location: SourceLocation::file(named.display().to_string()),
-                        kind: ReadKind::Runtime,
+                        kind: ReadKind::TestData,
                         named: named.to_path_buf(),
                     },
                 ));

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::fileset_fix::FilesetFix;
 use super::reads::{ReadKind, Reader, files_read};
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::phase::{AttrValue, CraneFunction, Phase};
@@ -122,7 +123,7 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     }
     let names: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
     let src = src_text(first).unwrap_or_default();
-    let fix = cargo_only_fix(input.source_root, &read);
+    let fix = cargo_only_fix(input.source_root, &read, None);
     Some(finding(
         FindingId::SrcNotFiltered,
         Severity::Warning,
@@ -156,11 +157,13 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
     let read = files_read_by_build(input);
     let mut unread: BTreeMap<PathBuf, Vec<&Phase>> = BTreeMap::new();
     let mut unfiltered = false;
+    let mut first_source = None;
     // A filter the user wrote keeps what they chose (test fixtures, snapshots): only the
     // unfiltered directory is judged.
     let unfiltered_phases =
         evaluated_phases(input).filter(|(_, s)| s.kind == SourceKind::Unfiltered);
     for (phase, source) in unfiltered_phases {
+        first_source.get_or_insert(source);
         for file in source.files.iter() {
             let absolute = source.root.join(file);
             let relative = absolute
@@ -183,11 +186,12 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
     phases.dedup();
     let files: Vec<PathBuf> = unread.keys().cloned().collect();
     let fix = if unfiltered {
-        cargo_only_fix(input.source_root, &read)
+        cargo_only_fix(input.source_root, &read, first_source)
     } else {
+        let paths = FilesetFix::new(input.source_root, first_source);
         format!(
             "leave them out of the source: lib.fileset.difference <the file set> (lib.fileset.unions [ {} ])",
-            top_level_paths(&files).join(" ")
+            top_level_paths(&files, &paths).join(" ")
         )
     };
     Some(finding(
@@ -207,11 +211,11 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
 }
 
 /// `./README.md`, `./docs`: the top-level entries holding `files`.
-fn top_level_paths(files: &[PathBuf]) -> Vec<String> {
+fn top_level_paths(files: &[PathBuf], paths: &FilesetFix) -> Vec<String> {
     let mut tops: Vec<String> = files
         .iter()
         .filter_map(|f| f.components().next())
-        .map(|c| format!("./{}", c.as_os_str().to_string_lossy()))
+        .map(|c| paths.path(Path::new(c.as_os_str())))
         .collect();
     tops.dedup();
     tops
@@ -259,9 +263,10 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
         return Vec::new();
     };
     let src = src_text(phase).unwrap_or_default();
+    let paths = FilesetFix::new(input.source_root, None);
     files_read_by_build(input)
         .into_iter()
-        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
+        .filter(|(_, reader)| reader.kind.is_compile_time())
         .filter(|(file, _)| !cargo_filter_keeps(file))
         .map(|(file, reader)| {
             finding(
@@ -273,10 +278,7 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
                     reader.code,
                     file.display()
                 ),
-                format!(
-                    "add it to the source: src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) ./{} ]; }};",
-                    file.display()
-                ),
+                paths.add(input.source_root, None, &file),
             )
         })
         .collect()
@@ -288,7 +290,8 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
     let read = files_read_by_build(input);
     let mut findings = Vec::new();
     for (phase, source) in evaluated_phases(input) {
-        for (file, reader) in read.iter().filter(|(_, r)| r.kind != ReadKind::Runtime) {
+        let mut paths = None;
+        for (file, reader) in read.iter().filter(|(_, r)| r.kind.is_compile_time()) {
             let absolute = input.source_root.join(file);
             // A name that is no file of the workspace is generated, or not a path at all.
             let listed = absolute.is_file();
@@ -311,10 +314,9 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
                     phase.name,
                     source.text
                 ),
-                format!(
-                    "add it to the source: src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) ./{} ]; }};",
-                    file.display()
-                ),
+                paths
+                    .get_or_insert_with(|| FilesetFix::new(input.source_root, Some(source)))
+                    .add(input.source_root, Some(source), file),
             ));
         }
     }
@@ -334,7 +336,7 @@ pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
         let in_set = |file: &Path| source.contains(&input.source_root.join(file));
         let directories: std::collections::BTreeSet<&Path> = read
             .iter()
-            .filter(|(file, r)| r.kind != ReadKind::Runtime && in_set(file))
+            .filter(|(file, r)| r.kind.is_compile_time() && in_set(file))
             .filter_map(|(file, _)| file.parent())
             .filter(|dir| !dir.as_os_str().is_empty())
             .collect();
@@ -413,15 +415,19 @@ fn files_on_disk_under(dir: &Path) -> usize {
 }
 
 /// Files (relative to the source root) that local crates read, at build time or, when a
-/// phase runs tests, at run time.
+/// phase runs tests, as test data. A string literal naming a path is not a read of the
+/// build (it may be a name the program uses on its user's files, `".git"`): only
+/// `include_*!`, `#[path]` and build scripts are.
 fn files_read_by_build(input: &FindingsInput) -> BTreeMap<PathBuf, Reader> {
     let tests_run = input.phases().any(runs_tests);
-    files_read(
+    let mut read = files_read(
         input.metadata,
         input.source_root,
         input.target_dir,
         tests_run,
-    )
+    );
+    read.retain(|_, reader| reader.kind != ReadKind::Runtime);
+    read
 }
 
 /// Whether a phase runs tests (`cargo test`, nextest, tarpaulin, llvm-cov), where the
@@ -436,13 +442,19 @@ fn runs_tests(phase: &Phase) -> bool {
 }
 
 /// The fix for an unfiltered source: crane's cargo filter, unless the build reads files it
-/// drops; then a file set with them (what the code names: the file, or its directory).
-fn cargo_only_fix(source_root: &Path, read: &BTreeMap<PathBuf, Reader>) -> String {
+/// drops; then a file set with them (what the code names: the file, or its directory),
+/// each in the flake's source, written for the file defining `source`.
+fn cargo_only_fix(
+    source_root: &Path,
+    read: &BTreeMap<PathBuf, Reader>,
+    source: Option<&SourceSet>,
+) -> String {
+    let paths = FilesetFix::new(source_root, source);
     let mut named: Vec<&Path> = read
         .iter()
         .filter(|(file, _)| !cargo_filter_keeps(file) && source_root.join(file).is_file())
         .map(|(_, reader)| reader.named.as_path())
-        .filter(|named| source_root.join(named).exists())
+        .filter(|named| paths.in_flake_source(source_root, named))
         .collect();
     named.sort();
     named.dedup();
@@ -453,14 +465,17 @@ fn cargo_only_fix(source_root: &Path, read: &BTreeMap<PathBuf, Reader>) -> Strin
                 .iter()
                 .any(|other| other != *path && path.starts_with(other))
         })
-        .map(|path| format!("./{}", path.display()))
+        .map(|path| paths.path(path))
         .collect();
     if outermost.is_empty() {
-        return "src = craneLib.cleanCargoSource ./.; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)".to_string();
+        return format!(
+            "src = craneLib.cleanCargoSource {}; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)",
+            paths.root()
+        );
     }
     format!(
-        "src = lib.fileset.toSource {{ root = ./.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ./.) {} ]; }}; (cleanCargoSource alone would leave out files the build reads)",
-        outermost.join(" ")
+        "{} (cleanCargoSource alone would leave out files the build reads)",
+        paths.to_source(&outermost)
     )
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use collect::CraneCalls;
+pub use eval::{InputHolder, System};
 
 use crate::phase::{LocatedError, Note, PhaseSpec, SourceLocation};
 
@@ -23,6 +24,9 @@ pub struct FlakePhases {
     pub warnings: Vec<Note>,
     /// The crane calls written in the files the flake reaches, and how many are phases.
     pub crane_calls: CraneCalls,
+    /// Flake inputs whose functions or modules make (part of) the outputs: their crane
+    /// calls are in the input, never read.
+    pub input_holders: Vec<InputHolder>,
 }
 
 impl FlakePhases {
@@ -32,10 +36,37 @@ impl FlakePhases {
         let calls = if found == 1 { "call" } else { "calls" };
         format!("{found} crane {calls} found, {placed} placed as phases")
     }
+
+    /// When the outputs come from a flake input's function or module: which input holds
+    /// the crane calls, and what to run instead (`--nix`: Nix evaluates the inputs too).
+    /// No `--flake` path can work there: the input's files are not the flake's.
+    pub fn input_hint(&self) -> Option<String> {
+        if self.input_holders.is_empty() {
+            return None;
+        }
+        let held: Vec<String> = self
+            .input_holders
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} ({}, {})",
+                    crate::text::echo(&h.input),
+                    crate::text::echo(&h.what),
+                    h.location
+                )
+            })
+            .collect();
+        let inputs = if held.len() == 1 { "input" } else { "inputs" };
+        Some(format!(
+            "the outputs come from the flake {inputs} {}, whose crane calls the static reader does not read; run with --nix, which evaluates the flake and its inputs with Nix",
+            held.join(", ")
+        ))
+    }
 }
 
-/// Reads a flake (or any Nix file with crane calls) and the files it imports.
-pub fn read_flake(path: &Path) -> Result<FlakePhases> {
+/// Reads a flake (or any Nix file with crane calls) and the files it imports, for
+/// `system` (platform predicates such as `stdenv.isDarwin` are answered for it).
+pub fn read_flake(path: &Path, system: &System) -> Result<FlakePhases> {
     let text = eval::files::read_regular(path).map_err(|why| LocatedError {
         location: SourceLocation::file(path.display().to_string()),
         message: format!("cannot read it: {why}"),
@@ -47,7 +78,7 @@ pub fn read_flake(path: &Path) -> Result<FlakePhases> {
     };
     let base_dir = base_dir.canonicalize().unwrap_or(base_dir);
     let path = base_dir.join(path.file_name().unwrap_or_default());
-    read_flake_str(&text, &path, &flake_root(&base_dir))
+    read_flake_for(&text, &path, &flake_root(&base_dir), system)
 }
 
 /// The flake a file belongs to: the nearest directory from `dir` up holding `flake.nix`
@@ -64,30 +95,43 @@ fn flake_root(dir: &Path) -> PathBuf {
 /// default thread has before the evaluator's depth limit stops it.
 const EVALUATION_STACK: usize = 512 << 20;
 
-/// Reads flake text as if it were the file `path` in `base_dir` (imports resolve there).
+/// Reads flake text as if it were the file `path` in `base_dir` (imports resolve there),
+/// for this machine's system.
 pub fn read_flake_str(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
+    read_flake_for(text, path, base_dir, &System::host())
+}
+
+pub(crate) fn read_flake_for(
+    text: &str,
+    path: &Path,
+    base_dir: &Path,
+    system: &System,
+) -> Result<FlakePhases> {
     let (text, path, base_dir) = (text.to_string(), path.to_path_buf(), base_dir.to_path_buf());
+    let system = system.clone();
     std::thread::Builder::new()
         .name("flake-evaluation".into())
         .stack_size(EVALUATION_STACK)
-        .spawn(move || evaluate(&text, &path, &base_dir))
+        .spawn(move || evaluate(&text, &path, &base_dir, system))
         .context("cannot start the flake evaluation")?
         .join()
         .map_err(|_| anyhow::anyhow!("the flake evaluation failed unexpectedly"))?
 }
 
-fn evaluate(text: &str, path: &Path, base_dir: &Path) -> Result<FlakePhases> {
+fn evaluate(text: &str, path: &Path, base_dir: &Path, system: System) -> Result<FlakePhases> {
     // Files are inside the flake when they really are: `..` and links resolved.
     let base_dir = base_dir
         .canonicalize()
         .unwrap_or_else(|_| base_dir.to_path_buf());
-    let mut evaluator = eval::Evaluator::new(&base_dir);
+    let mut evaluator = eval::Evaluator::new(&base_dir, system);
     let root = evaluator.eval_file(text, path)?;
     let (specs, crane_calls) = collect::phase_specs(&mut evaluator, root);
+    let input_holders = evaluator.input_holders().to_vec();
     let warnings = evaluator.finish()?;
     Ok(FlakePhases {
         specs,
         warnings,
         crane_calls,
+        input_holders,
     })
 }

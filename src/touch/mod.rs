@@ -494,7 +494,7 @@ fn owning_packages(
     };
     let readers: Vec<(PathBuf, Reader)> = all_reads(metadata, root, target_dir, false)
         .into_iter()
-        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
+        .filter(|(_, reader)| reader.kind.is_compile_time())
         .collect();
     let mut owners = BTreeSet::new();
     for file in touched {

@@ -361,7 +361,7 @@ fn files_read_through_the_manifest_dir_and_by_tests_are_not_unread() {
         "src-not-filtered",
         Some("flake.nix:13"),
         &["3 files", "README.md", "docs/ (1 file)", "flake.nix"],
-        "(craneLib.fileset.commonCargoSources ./.) ./checker/src/snapshots ./checker/src/templates/summary.md.hbs ./checker/tests/data ]",
+        "(craneLib.fileset.commonCargoSources ./.) ./checker/src/snapshots ./checker/src/templates/summary.md.hbs ./checker/tests ]",
     );
     let message = found[0]["message"].as_str().unwrap();
     for read in ["templates", "tests", "snapshots", "expected.txt"] {
@@ -374,5 +374,76 @@ fn files_read_through_the_manifest_dir_and_by_tests_are_not_unread() {
             .contains("cleanCargoSource ./."),
         "cleanCargoSource alone drops the templates: {}",
         found[0]
+    );
+}
+
+/// `git init` and commit everything in the fixture but `untracked`.
+fn commit_all_but(fixture: &Fixture, untracked: &[&str]) {
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.email=t@t", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(fixture.root())
+            .status()
+            .expect("runs git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    for path in untracked {
+        git(&["rm", "-q", "--cached", path]);
+    }
+    git(&["commit", "-q", "-m", "fixture"]);
+}
+
+#[test]
+fn source_fixes_name_only_what_the_build_reads_and_is_in_the_flake_written_for_their_file() {
+    // String literals (".git", ".envrc", "flake.nix", "docs") are names the tool uses at
+    // run time, not reads; `include_str!` of an untracked file cannot be added to a git
+    // flake's file set; the phase is defined in nix/package.nix, whose root is `../.`.
+    let fixture = Fixture::new("finding-fix-paths");
+    commit_all_but(&fixture, &["tool/VERSION", ".envrc"]);
+    let found = findings(&fixture, &[]);
+    assert_finding(
+        &found,
+        "src-not-filtered",
+        Some("nix/package.nix:3"),
+        &["docs/ (1 file)", "flake.nix"],
+        "src = lib.fileset.toSource { root = ../.; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources ../.) ../tool/README.md ]; };",
+    );
+    let unfiltered = found
+        .iter()
+        .find(|f| f["id"] == "src-not-filtered")
+        .unwrap();
+    for name in [".git", ".envrc", "VERSION"] {
+        assert!(
+            !unfiltered["fix"].as_str().unwrap().contains(name),
+            "{name}: {unfiltered}"
+        );
+    }
+    let dropped: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["id"] == "src-filter-drops-input")
+        .collect();
+    assert_eq!(dropped.len(), 2, "{found:#?}");
+    for finding in dropped {
+        assert!(
+            finding["fix"]
+                .as_str()
+                .unwrap()
+                .starts_with("track tool/VERSION in git (`git add tool/VERSION`)"),
+            "{finding}"
+        );
+    }
+    // Tracked, it is added to the user's own filter, which keeps its entries (`*.md`).
+    let fixture = Fixture::new("finding-fix-paths");
+    commit_all_but(&fixture, &[".envrc"]);
+    let found = findings(&fixture, &[]);
+    assert_finding(
+        &found,
+        "src-filter-drops-input",
+        Some("tool/src/main.rs:3"),
+        &["the src of `docs`"],
+        "add ../tool/VERSION to the source's own filter or file set (lib.cleanSourceWith { src = ../.; filter = path: type: (craneLib.filterCargoSources path type) || lib.hasSuffix \".md\"",
     );
 }

@@ -31,6 +31,9 @@ const CASES: &[&str] = &[
     "path-arithmetic",
     "flake-utils-variants",
     "cross-packages",
+    "crane-wrapper",
+    "computed-imports",
+    "tool-inputs",
 ];
 
 fn flake(case: &str) -> PathBuf {
@@ -42,11 +45,24 @@ fn json_of(command: &str, case: &str) -> Value {
     json_of_flake(command, &flake(case))
 }
 
-/// `cache-miss COMMAND --format json --flake FLAKE`, on (a copy of) the demo workspace.
+/// `cache-miss COMMAND --format json --flake FLAKE`, on (a copy of) the demo workspace,
+/// for x86_64-linux whatever machine runs the tests.
 fn json_of_flake(command: &str, flake: &Path) -> Value {
+    json_of_flake_for(command, flake, "x86_64-linux")
+}
+
+/// As [`json_of_flake`], with `--system SYSTEM`.
+fn json_of_flake_for(command: &str, flake: &Path, system: &str) -> Value {
     let demo = Fixture::new("demo");
     let output = common::cache_miss()
-        .args([command, "--format", "json", "--manifest-path"])
+        .args([
+            command,
+            "--format",
+            "json",
+            "--system",
+            system,
+            "--manifest-path",
+        ])
         .arg(demo.manifest())
         .arg("--flake")
         .arg(flake)
@@ -163,7 +179,7 @@ fn unresolved_values_are_approximate_with_file_line_and_attribute() {
     );
     assert_eq!(
         found["warnings"][0],
-        "flake.nix:17: import of ../../somewhere/else.nix outside the flake's directory; its value is unknown"
+        "flake.nix:17: import of ../../../../somewhere/else.nix outside the flake's directory; its value is unknown"
     );
     let table = common::cache_miss()
         .args(["phases", "--manifest-path"])
@@ -432,13 +448,23 @@ fn merged_conditional_and_interpolated_crane_calls_are_phases() {
         "{warnings:?}"
     );
     // Under an unknown condition: kept, approximate, with the condition's place.
-    for (name, at) in [("static", "flake.nix:41:"), ("coverage", "flake.nix:50:")] {
-        let notes = phase(name)["approximations"].as_array().unwrap();
-        assert!(
-            notes.iter().any(|n| n.as_str().unwrap().starts_with(at)),
-            "{name}: {notes:?}"
-        );
-    }
+    let notes = phase("coverage")["approximations"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("flake.nix:50:")),
+        "{notes:?}"
+    );
+    // Under a platform predicate: decided for the system read (x86_64-linux here).
+    assert_eq!(phase("static")["approximations"], json!([]));
+    let on_mac = json_of_flake_for("phases", &flake("merged-conditional"), "aarch64-darwin");
+    assert!(
+        on_mac["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["name"] != "static")
+    );
     // Interpolated into another derivation's script: found, named from its binding.
     assert_eq!(phase("helper")["artifacts_from"], "deps");
     // Dynamic environment variable names: one note, with the imported file's directory.
@@ -666,10 +692,21 @@ fn computed_paths_are_followed_and_a_package_used_in_a_test_keeps_its_name() {
 #[test]
 fn per_system_copies_cross_sets_and_cargo_toml_names_are_read_as_nix_would() {
     let found = phases_of("cross-packages");
-    // genAttrs over three systems and a cross callPackage of the same file: one set.
+    // genAttrs over three systems: one set; the cross and static callPackages of the same
+    // file: their own phases, for their targets, named after the instantiation.
     assert_eq!(
         common::phase_names(&found),
-        ["static-deps", "static", "cargoArtifacts", "cli", "server"]
+        [
+            "static-deps",
+            "static",
+            "cargoArtifacts",
+            "cargoArtifacts-pkgsStatic",
+            "cargoArtifacts-aarch64-linux",
+            "cli",
+            "cli-static",
+            "server",
+            "server-arm"
+        ]
     );
     let phase = |name: &str| common::phase(&found, name);
     let approximations = |name: &str| -> Vec<String> {
@@ -705,14 +742,19 @@ fn per_system_copies_cross_sets_and_cargo_toml_names_are_read_as_nix_would() {
         "{:?}",
         approximations("static")
     );
-    let warnings = found["warnings"].as_array().unwrap();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].as_str().unwrap().starts_with(
-            "flake.nix:30: `pkgsArm.callPackage ./nix/crates.nix { inherit crane; }` builds with the cross or static package set `pkgsArm`"
-        ),
-        "{warnings:?}"
+    for (name, target) in [
+        ("server-arm", "aarch64-unknown-linux-gnu"),
+        ("cargoArtifacts-aarch64-linux", "aarch64-unknown-linux-gnu"),
+        ("cli-static", "x86_64-unknown-linux-musl"),
+    ] {
+        assert_eq!(phase(name)["env"]["CARGO_BUILD_TARGET"], target, "{name}");
+    }
+    assert_eq!(
+        phase("server-arm")["artifacts_from"],
+        "cargoArtifacts-aarch64-linux"
     );
+    assert_eq!(phase("server")["env"].get("CARGO_BUILD_TARGET"), None);
+    assert_eq!(found["warnings"], json!([]));
     // Names and versions as crane reads them: package.metadata.crane.name, a version
     // inherited from the workspace is crane's placeholder, importTOML's is the file's.
     let toml = common::cache_miss()
@@ -954,4 +996,168 @@ fn only_regular_files_are_read() {
         .stderr(predicate::str::contains(
             "flake.nix:1:55: cannot import ./fifo.nix: not a regular file (a FIFO)",
         ));
+}
+
+/// `cache-miss phases --format json` for a flake of the `reads` fixture copied to a temp
+/// dir (marked a git repository or not), on the fixture's own workspace.
+fn phases_of_reads(flake: &str, git: bool) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("reads");
+    common::copy_dir(&fixtures_dir().join("flakes/reads"), &root);
+    if git {
+        fs::create_dir(root.join(".git")).unwrap();
+    }
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .arg("--flake")
+        .arg(root.join(flake))
+        .success_stdout();
+    serde_json::from_slice(&output).expect("prints JSON")
+}
+
+#[test]
+fn reads_of_the_flakes_own_files_are_not_imports_and_warn_about_nothing() {
+    // crateNameFromCargoToml of `cleanSourceWith {…} + "/…/Cargo.toml"`, readFile, fromTOML
+    // and importTOML, in flake.nix and in a file one directory down (`src = ../.`).
+    let found = phases_of_reads("flake.nix", false);
+    assert_eq!(found["warnings"], json!([]));
+    let commands = |found: &Value, phase: &str| {
+        common::phase(found, phase)["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        commands(&found, "server")[0],
+        "cargo build --release --message-format json-render-diagnostics --locked -p server --features default,metrics"
+    );
+    assert_eq!(
+        commands(&found, "nested"),
+        ["cargo clippy --release --locked -p server --all-targets"]
+    );
+    // A flake in a subdirectory of a git repository is copied with the repository: `../`
+    // is inside, and its Cargo.toml is read.
+    let nested = phases_of_reads("nested/flake.nix", true);
+    assert_eq!(nested["warnings"], json!([]));
+    assert!(commands(&nested, "default")[0].ends_with("--locked -p server"));
+    // Not in a repository, `../` is outside the flake: never read, and said to be a read.
+    let outside = phases_of_reads("nested/flake.nix", false);
+    let warning = outside["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("flake.nix:13: read of lib.cleanSourceWith")
+            && warning.ends_with("outside the flake's directory; its value is unknown"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn crane_functions_redefined_in_an_overlay_are_wrappers_and_an_incomplete_call_fails_alone() {
+    // `overrideScope (final: prev: { mkCargoDerivation = args: prev.mkCargoDerivation (…); })`
+    // is a definition: every call of the lib goes through it (RUSTFLAGS on each phase, the
+    // cargoArtifacts it defaults); a call it cannot complete fails as its own phase.
+    let report = json_of("report", "crane-wrapper");
+    let status = |name: &str| common::phase(&report, name)["status"].clone();
+    for name in ["cargoArtifacts", "default", "raw", "lint", "server"] {
+        assert_eq!(status(name), "ok", "{name}");
+    }
+    assert_eq!(status("incomplete"), "not-evaluable");
+    assert_eq!(
+        common::phase(&report, "incomplete")["not_evaluable"]["message"],
+        "crane's cargoBuild called without required argument 'cargoArtifacts'"
+    );
+}
+
+#[test]
+fn imports_and_packages_computed_from_directory_and_toml_names_are_followed() {
+    // flake-parts `imports = map (fn: ./nix/modules/flake/${fn}) (attrNames (readDir …))`,
+    // `mapAttrs (target: _: import ./pkg/nix/drv/binary.nix { … }) util.platforms` over the
+    // `.toml` files of spec/, and `--features` from `with lib; lists.unique (flatten (map …))`
+    // over the `[features]` of a Cargo.toml.
+    let found = phases_of("computed-imports");
+    assert_eq!(found["warnings"], json!([]));
+    for target in ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"] {
+        assert_eq!(
+            common::phase(&found, target)["env"]["CARGO_BUILD_TARGET"],
+            target
+        );
+    }
+    assert_eq!(found["phases"].as_array().unwrap().len(), 4, "{found:#}");
+    assert_eq!(
+        common::phase(&found, "clippy")["commands"][0],
+        "cargo clippy --release --locked -p shared --features fancy,top/full --all-targets"
+    );
+}
+
+#[test]
+fn crane_derivations_used_as_tools_by_another_phase_are_phases() {
+    // `nativeBuildInputs = [ xtask ] ++ lib.optionals unknown [ … ]`, `buildInputs =
+    // lib.optionals unknown [ codegen ]`, `"${packer}/bin/server pack"`.
+    let found = phases_of("tool-inputs");
+    assert_eq!(
+        found["phase_source"],
+        format!(
+            "flake {} (5 crane calls found, 5 placed as phases)",
+            flake("tool-inputs").display()
+        )
+    );
+    for tool in ["xtask", "codegen", "packer"] {
+        assert_eq!(
+            common::phase(&found, tool)["artifacts_from"],
+            "cargoArtifacts"
+        );
+    }
+    assert_eq!(found["warnings"], json!([]));
+}
+
+#[test]
+fn outputs_made_by_a_flake_input_name_the_input_and_suggest_nix_never_a_flake_path() {
+    for (case, input, what) in [
+        (
+            "input-function",
+            "`crane-wrapper`",
+            "`crane-wrapper.lib.mkRustFlake`, flake.nix",
+        ),
+        (
+            "input-module",
+            "`rust-flake`",
+            "`inputs.rust-flake.flakeModules.default`, flake.nix:11",
+        ),
+    ] {
+        let demo = Fixture::new("demo");
+        let output = common::cache_miss()
+            .args(["phases", "--manifest-path"])
+            .arg(demo.manifest())
+            .arg("--flake")
+            .arg(flake(case))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{case}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "the outputs come from the flake input {input} ({what}), whose crane calls the static reader does not read; run with --nix"
+            )),
+            "{case}: {stderr}"
+        );
+        assert!(!stderr.contains("pass --flake"), "{case}: {stderr}");
+    }
+    // Beside the manifest (no --flake): the quick-start fallback says the same.
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    fs::copy(flake("input-function"), demo.root().join("flake.nix")).unwrap();
+    let report = demo
+        .report(&["--format", "json"])
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&report).unwrap();
+    let warning = report["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("not this flake's: the outputs come from the flake input `crane-wrapper`")
+            && !warning.contains("Pass --flake"),
+        "{warning}"
+    );
 }

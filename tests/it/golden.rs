@@ -53,7 +53,8 @@ macro_rules! flake_goldens {
         fn $test() {
             let demo = Fixture::new("demo");
             let flake = fixtures_dir().join("flakes").join($case).join("flake.nix");
-            let phases = run_on(&demo, &["phases", "--format", "toml"], Some(&flake));
+            let args = ["phases", "--format", "toml", "--system", "x86_64-linux"];
+            let phases = run_on(&demo, &args, Some(&flake));
             insta::assert_snapshot!(concat!("phases-flake-", $case), phases);
         }
     )*};

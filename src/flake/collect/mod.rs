@@ -59,28 +59,36 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
         search.outputs = Some(set.clone());
     }
     // Searching forces what Nix may never force.
-    evaluator.speculatively(|evaluator| {
-        search.visit(evaluator, start, &mut Vec::new(), 0);
-        // Values handed to frames (flake-utils, flake-parts) are searched too, until no
-        // new ones. Reached this way, a derivation's conditions are not known.
-        search.frames_loop = true;
-        let mut seen_frames = 0;
-        while let Some(frame) = evaluator.nth_frame(seen_frames) {
-            search.in_arguments = evaluator.is_argument_frame(seen_frames);
-            seen_frames += 1;
-            if !search.is_outputs(&frame) {
-                search.visit(evaluator, frame, &mut Vec::new(), 0);
+    evaluator.speculatively(|evaluator| search.visit(evaluator, start.clone(), &mut Vec::new(), 0));
+    evaluator.note_outputs_from_inputs(&start, 0);
+    // Values handed to frames (flake-utils, flake-parts) are searched too, until no new
+    // ones. Reached this way, a derivation's conditions are not known.
+    search.frames_loop = true;
+    let mut seen_frames = 0;
+    let mut forced = 0;
+    loop {
+        evaluator.speculatively(|evaluator| {
+            while let Some(frame) = evaluator.nth_frame(seen_frames) {
+                search.in_arguments = evaluator.is_argument_frame(seen_frames);
+                seen_frames += 1;
+                if !search.is_outputs(&frame) {
+                    search.visit(evaluator, frame, &mut Vec::new(), 0);
+                }
+            }
+            search.in_arguments = false;
+        });
+        // Force every argument of every crane call, so the derivations they hold (an
+        // inline or let-bound `cargoArtifacts`) exist before bindings are searched for
+        // names; the frames that makes (a tool built with crane in `[ xtask ] ++ …`) are
+        // searched in turn.
+        while let Some(derivation) = evaluator.derivations().get(forced).cloned() {
+            forced += 1;
+            for thunk in derivation.args.entries.values() {
+                evaluator.force(thunk);
             }
         }
-        search.in_arguments = false;
-    });
-    // Force every argument of every crane call, so the derivations they hold (an inline or
-    // let-bound `cargoArtifacts`) exist before bindings are searched for names.
-    let mut forced = 0;
-    while let Some(derivation) = evaluator.derivations().get(forced).cloned() {
-        forced += 1;
-        for thunk in derivation.args.entries.values() {
-            evaluator.force(thunk);
+        if evaluator.nth_frame(seen_frames).is_none() {
+            break;
         }
     }
     // The same crane call reached more than once (per system, through `packages` and
@@ -89,11 +97,17 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
     let class = |id: DerivationId| classes.get(id.0).copied().unwrap_or(id);
     // A let name is a phase name only when it names one call (a `deps` bound inside
     // a function called with different arguments names several: those are named after
-    // their users instead).
+    // their users instead). A binding evaluated natively and for a cross or static set (a
+    // file called by both callPackages) names the native call, and `<name>-<set>` the
+    // other.
     let mut by_name: BTreeMap<String, BTreeSet<DerivationId>> = BTreeMap::new();
     let mut bound = Vec::new();
     for (name, thunk) in evaluator.bindings() {
         if let Some(Value::Derivation(d)) = thunk.peek() {
+            let name = match &d.toolchain.target {
+                Some(target) => format!("{name}-{}", target.name),
+                None => name,
+            };
             by_name.entry(name.clone()).or_default().insert(class(d.id));
             bound.push((name, d));
         }

@@ -40,7 +40,7 @@ pub(super) fn account(
     let written: HashSet<(FileId, usize)> = sites.iter().map(|s| (s.file, s.offset)).collect();
     let mut unwritten = BTreeMap::new();
     for d in evaluator.derivations() {
-        if d.overrides.is_none() && !written.contains(&(d.pos.file, d.pos.offset)) {
+        if d.made_from.is_none() && !written.contains(&(d.pos.file, d.pos.offset)) {
             unwritten
                 .entry((d.pos.file, d.pos.offset))
                 .or_insert_with(|| Site {
@@ -64,7 +64,7 @@ pub(super) fn account(
             let mut current = Some(d.id);
             while let Some(id) = current {
                 placed_through.insert(id);
-                current = derivations.get(id.0).and_then(|d| d.overrides);
+                current = derivations.get(id.0).and_then(|d| d.made_from);
             }
         }
     }

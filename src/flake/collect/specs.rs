@@ -10,8 +10,8 @@ use crate::flake::eval::value::{
 };
 use crate::phase::crane::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
 use crate::phase::{
-    AttrValue, NotEvaluable, Note, PhaseSpec, SourceLocation, did_you_mean, is_env_attr,
-    known_attrs,
+    AttrValue, CraneFunction, NotEvaluable, Note, PhaseSpec, SourceLocation, did_you_mean,
+    is_env_attr, known_attrs,
 };
 
 /// Turns found derivations into specs, giving each a unique name.
@@ -205,6 +205,20 @@ impl Specs<'_> {
                     }
                 }
             }
+        }
+        if spec.not_evaluable.is_none() && lacks_required_artifacts(derivation) {
+            // Nix fails on this phase alone, where it is called; the other phases stand.
+            spec.not_evaluable = Some(NotEvaluable {
+                message: format!(
+                    "crane's {} called without required argument 'cargoArtifacts'",
+                    derivation.function
+                ),
+                location: self.evaluator.place(derivation.pos),
+            });
+            spec.attrs.insert(
+                "cargoArtifacts".into(),
+                AttrValue::Unknown("not given".into()),
+            );
         }
         let given = |key: &str| derivation.args.entries.get(key).cloned();
         let inputs = crate::flake::eval::GivenInputs {
@@ -580,4 +594,12 @@ fn unique(base: &str, taken: &mut BTreeSet<String>) -> String {
     }
     taken.insert(name.clone());
     name
+}
+
+/// A crane call whose arguments are all known and lack the `cargoArtifacts` its function
+/// requires.
+fn lacks_required_artifacts(derivation: &CraneDerivation) -> bool {
+    derivation.args.is_complete()
+        && !derivation.args.entries.contains_key("cargoArtifacts")
+        && CraneFunction::from_name(&derivation.function).is_some_and(|f| f.requires_artifacts())
 }

@@ -56,6 +56,11 @@ impl Builtin {
             | Builtin::CrateNameFromCargoToml
             | Builtin::OverrideAttrs(_)
             | Builtin::MergeDefinitions
+            | Builtin::ReadDir
+            | Builtin::Unique
+            | Builtin::ConcatLists
+            | Builtin::Head
+            | Builtin::Length
             | Builtin::CallFile(..) => 1,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
             Builtin::NixFilter(name) => super::nix_filter::nix_filter_arity(name),
@@ -95,7 +100,10 @@ pub(super) fn named_function(name: &str) -> Option<Builtin> {
         "all" => Builtin::All,
         "readFile" => Builtin::ReadFile,
         "fromTOML" => Builtin::FromToml,
-        _ => return super::nixpkgs_lib::lib_function(name),
+        _ => {
+            return super::collections::collection_function(name)
+                .or_else(|| super::nixpkgs_lib::lib_function(name));
+        }
     })
 }
 
@@ -137,7 +145,9 @@ impl Evaluator {
                 self.path_append(&base, &sub, text)
             }
             Builtin::CallPackage => self.call_package(args, pos, text),
-            Builtin::CrossCallPackage(set) => self.cross_call_package(set, args, pos, text),
+            Builtin::CrossCallPackage(set) => {
+                self.cross_call_package((&set.0, &set.1), args, pos, text)
+            }
             Builtin::RemoveAttrs => match (strict!(self, &args[0]), strict!(self, &args[1])) {
                 (Value::Attrs(set), Value::List(names)) => {
                     let mut kept = (*set).clone();
@@ -288,10 +298,19 @@ impl Evaluator {
             | Builtin::HasPrefix
             | Builtin::HasInfix
             | Builtin::RemovePrefix
+            | Builtin::RemoveSuffix
             | Builtin::Match
             | Builtin::Any
             | Builtin::All
             | Builtin::HasExt => self.run_string_builtin(builtin, args, pos, text),
+            Builtin::ReadDir
+            | Builtin::Filter
+            | Builtin::FilterAttrs
+            | Builtin::Unique
+            | Builtin::ConcatMap
+            | Builtin::ConcatLists
+            | Builtin::Head
+            | Builtin::Length => self.run_collection_function(builtin, args, pos, text),
             _ => self.run_lib_function(builtin, args, pos, text),
         }
     }

@@ -257,6 +257,14 @@ impl Evaluator {
                     }
                 }
                 failed @ Value::Error(_) => return failed,
+                // `with lib; unique …` is `lib.unique`, when that is known.
+                Value::Unknown(base) => {
+                    let described = format!("{base}.{name}");
+                    match self.select_from_unknown(&base, &name, &described, None) {
+                        Value::Unknown(_) => {}
+                        known => return known,
+                    }
+                }
                 _ => {}
             }
         }

@@ -14,7 +14,8 @@ use super::builtins::named_function;
 use super::files::{FileId, Pos};
 use super::frames::is_system_name;
 use super::value::{
-    AttrSetValue, Builtin, CraneDerivation, DerivationId, Thunk, Toolchain, Value, builtin,
+    AttrSetValue, Builtin, CraneDerivation, DerivationId, Overlay, ScopeOverlay, Thunk, Toolchain,
+    Value, builtin,
 };
 use crate::phase::crane::{CRANE_LIB_ATTRS, crane_own_attrs};
 use crate::phase::{CraneFunction, Note, did_you_mean};
@@ -33,6 +34,9 @@ impl Evaluator {
         if let Some(value) = super::nix_filter::nix_filter_attr(base, name) {
             return value;
         }
+        if let Some(value) = self.platform_attr(base, name) {
+            return value;
+        }
         // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).
         if looks_like_crane_lib(base) {
             if let Some(pos) = at {
@@ -47,7 +51,10 @@ impl Evaluator {
             "mkLib" => builtin(Builtin::MkLib),
             "callPackage" | "callPackages" if is_cross_package_set(base) => {
                 let set = described.rsplit_once('.').map_or(base, |(set, _)| set);
-                builtin(Builtin::CrossCallPackage(set.to_string()))
+                builtin(Builtin::CrossCallPackage(Rc::new((
+                    set.to_string(),
+                    base.to_string(),
+                ))))
             }
             "callPackage" | "callPackages" => builtin(Builtin::CallPackage),
             "lib" if base.rsplit('.').next().is_some_and(|last| last == "crane") => {
@@ -106,6 +113,9 @@ impl Evaluator {
         pos: Pos,
         text: &str,
     ) -> Value {
+        if let Some(scope) = &toolchain.scope {
+            return self.call_through_overlay(scope, toolchain, name, &arg, pos, text);
+        }
         let mut failure = None;
         let args = match self.force(&arg) {
             Value::Attrs(set) => (*set).clone(),
@@ -125,6 +135,16 @@ impl Evaluator {
                 AttrSetValue::default()
             }
         };
+        // crane builds for a cross or static set's target unless told otherwise.
+        let mut args = args;
+        if let Some(target) = &toolchain.target {
+            if !self.sets_build_target(&args) {
+                args.entries.insert(
+                    "CARGO_BUILD_TARGET".to_string(),
+                    Thunk::value(Value::Str(target.triple.clone())),
+                );
+            }
+        }
         let derivation = Rc::new(CraneDerivation {
             id: DerivationId(self.derivations.len()),
             function: name.to_string(),
@@ -132,7 +152,7 @@ impl Evaluator {
             failure,
             pos,
             toolchain: toolchain.clone(),
-            overrides: None,
+            made_from: None,
         });
         self.derivations.push(derivation.clone());
         Value::Derivation(derivation)
@@ -148,7 +168,23 @@ impl Evaluator {
         text: &str,
     ) -> Value {
         match builtin {
-            Builtin::MkLib => Value::CraneLib(Toolchain::named("crane.mkLib")),
+            Builtin::MkLib => {
+                // `crane.mkLib pkgs.pkgsStatic`: a lib building for the set's target.
+                let target = match self.force(&args[0]) {
+                    Value::Unknown(pkgs) => self.cross_target(&pkgs),
+                    _ => None,
+                };
+                match target {
+                    Some(target) => Value::CraneLib(Toolchain {
+                        text: format!("crane.mkLib ({})", target.name),
+                        key: format!("crane.mkLib|{}", target.triple),
+                        origin: None,
+                        scope: None,
+                        target: Some(Rc::new(target)),
+                    }),
+                    None => Value::CraneLib(Toolchain::named("crane.mkLib")),
+                }
+            }
             Builtin::CraneLibOverride(base, true) => {
                 let toolchain = self.toolchain_shape(&args[0]);
                 Value::CraneLib(Toolchain {
@@ -158,9 +194,22 @@ impl Evaluator {
                         base.key, pos.file, pos.offset
                     ),
                     origin: Some(pos),
+                    // crane's overrideToolchain is an overrideScope: earlier overlays stay.
+                    scope: base.scope.clone(),
+                    target: base.target.clone(),
                 })
             }
-            Builtin::CraneLibOverride(base, false) => Value::CraneLib(base.clone()),
+            Builtin::CraneLibOverride(base, false) => {
+                let overlay = self.force(&args[0]);
+                Value::CraneLib(Toolchain {
+                    scope: Some(ScopeOverlay(Rc::new(Overlay {
+                        function: overlay,
+                        prev: base.clone(),
+                        pos,
+                    }))),
+                    ..base.clone()
+                })
+            }
             Builtin::Source(name) => {
                 // `lib.filterSource filter src` takes the source second.
                 let source = if name == "filterSource" {
@@ -181,16 +230,29 @@ impl Evaluator {
         }
     }
 
-    /// `callPackage` of a cross or static package set: what it builds is read as the
-    /// native build (its target platform is not known statically), which is said once
-    /// per place.
+    /// `callPackage` of a cross or static package set (`set`, written as `base`): when its
+    /// target is known, the package is called with that set as its `pkgs`, so a crane lib
+    /// made from it builds for the target (its phases are its own); otherwise what it
+    /// builds is read as the native build, which is said once per place.
     pub(super) fn cross_call_package(
         &mut self,
-        set: &str,
+        (set, base): (&str, &str),
         args: &[Thunk],
         pos: Pos,
         text: &str,
     ) -> Value {
+        if self.cross_target(base).is_some() {
+            let mut overrides = match self.force(&args[1]) {
+                Value::Attrs(set) => (*set).clone(),
+                _ => AttrSetValue::default(),
+            };
+            overrides
+                .entries
+                .entry("pkgs".to_string())
+                .or_insert_with(|| Thunk::value(Value::Unknown(base.to_string())));
+            let overrides = Thunk::value(Value::Attrs(Rc::new(overrides)));
+            return self.call_package(&[args[0].clone(), overrides], pos, text);
+        }
         let warning = Note::at(
             self.location(pos),
             format!(
@@ -201,6 +263,17 @@ impl Evaluator {
             self.warnings.push(warning);
         }
         self.call_package(args, pos, text)
+    }
+
+    /// Whether crane call arguments set `CARGO_BUILD_TARGET` (or under `env`).
+    fn sets_build_target(&mut self, args: &AttrSetValue) -> bool {
+        if args.entries.contains_key("CARGO_BUILD_TARGET") {
+            return true;
+        }
+        let Some(env) = args.entries.get("env").cloned() else {
+            return false;
+        };
+        matches!(self.force(&env), Value::Attrs(env) if env.entries.contains_key("CARGO_BUILD_TARGET"))
     }
 
     /// The toolchain an `overrideToolchain` is given, as a text equal for equal ones.

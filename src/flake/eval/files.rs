@@ -49,17 +49,27 @@ pub struct SourceFile {
     pub syntax: rnix::SyntaxNode,
 }
 
-/// The files read so far, and the flake's directory they are shown relative to.
+/// The files read so far, the flake's directory they are shown relative to, and the
+/// directory files may be read from.
 pub struct Files {
     files: Vec<SourceFile>,
     pub base_dir: PathBuf,
+    /// What Nix copies with the flake: the git repository holding it (a flake in a
+    /// subdirectory of a repository is copied with the whole repository, so `../x` is
+    /// still inside), else the flake's directory. Nothing outside it is ever read.
+    pub readable: PathBuf,
 }
 
 impl Files {
     pub fn new(base_dir: &Path) -> Files {
+        let readable = base_dir
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .unwrap_or(base_dir);
         Files {
             files: Vec::new(),
             base_dir: base_dir.to_path_buf(),
+            readable: readable.to_path_buf(),
         }
     }
 

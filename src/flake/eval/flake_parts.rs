@@ -215,6 +215,7 @@ impl Evaluator {
 
     /// A module the reader cannot read (a flake input's `flakeModule`, a computed path).
     fn module_not_read(&mut self, what: &str, pos: Pos) {
+        self.note_input_holder(what, Some(pos));
         let warning = Note::at(
             self.location(pos),
             format!(

@@ -12,20 +12,25 @@
 mod blueprint;
 mod budget;
 mod builtins;
+mod collections;
 mod core;
 mod crane;
 pub mod files;
 mod flake_parts;
 mod frames;
+mod inputs;
 mod nix_filter;
 mod nixpkgs_lib;
 mod ops;
 mod overrides;
 mod paths;
+mod platform;
 mod scope;
 mod sources;
+mod strings;
 mod toml_files;
 pub mod value;
+mod wrappers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,6 +44,8 @@ use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
 pub use frames::{FrameId, is_system_name};
+pub use inputs::InputHolder;
+pub use platform::System;
 pub use sources::GivenInputs;
 
 /// How deep evaluation may nest: deeper is an endless recursion, or more than the
@@ -109,6 +116,11 @@ pub struct Evaluator {
     input_names: std::collections::BTreeSet<String>,
     /// Steps and bytes spent so far, against the evaluation's budget.
     spent: budget::Spent,
+    /// The system platform predicates are answered for (`stdenv.isDarwin`).
+    system: System,
+    /// Flake inputs whose functions or modules make the outputs (their crane calls are
+    /// never read).
+    input_holders: Vec<InputHolder>,
 }
 
 thread_local! {
@@ -152,7 +164,7 @@ fn written_text(node: &impl AstNode) -> String {
 }
 
 impl Evaluator {
-    pub fn new(base_dir: &Path) -> Evaluator {
+    pub fn new(base_dir: &Path, system: System) -> Evaluator {
         TEXTS.with(|texts| texts.borrow_mut().clear());
         Evaluator {
             files: Files::new(base_dir),
@@ -174,6 +186,8 @@ impl Evaluator {
             source_trees: Vec::new(),
             input_names: std::collections::BTreeSet::new(),
             spent: budget::Spent::default(),
+            system,
+            input_holders: Vec::new(),
         }
     }
 
@@ -296,8 +310,8 @@ impl Evaluator {
         } else {
             path.to_path_buf()
         };
-        if !crate::source_set::tree::normalize(&path).starts_with(&self.files.base_dir) {
-            return self.outside_flake(pos, written);
+        if !crate::source_set::tree::normalize(&path).starts_with(&self.files.readable) {
+            return self.outside_flake(pos, "import", written);
         }
         let Some(real) = files::resolved(&path) else {
             return self.fail_import(pos, written, &Unreadable::Missing.to_string());
@@ -314,8 +328,8 @@ impl Evaluator {
             }
             return self.force(&thunk);
         }
-        if !real.starts_with(&self.files.base_dir) {
-            return self.outside_flake(pos, written);
+        if !real.starts_with(&self.files.readable) {
+            return self.outside_flake(pos, "import", written);
         }
         let text = match files::read_regular(&real) {
             Ok(text) => text,
@@ -340,15 +354,15 @@ impl Evaluator {
     /// may be made before the build); one that cannot be read is bad input.
     fn read_file(&mut self, path: &Path, written: &str, pos: Pos) -> Value {
         let unknown = || Value::Unknown(format!("builtins.readFile {written}"));
-        if !crate::source_set::tree::normalize(path).starts_with(&self.files.base_dir) {
-            self.outside_flake(pos, written);
+        if !crate::source_set::tree::normalize(path).starts_with(&self.files.readable) {
+            self.outside_flake(pos, "read", written);
             return unknown();
         }
         let Some(real) = files::resolved(path) else {
             return unknown();
         };
-        if !real.starts_with(&self.files.base_dir) {
-            self.outside_flake(pos, written);
+        if !real.starts_with(&self.files.readable) {
+            self.outside_flake(pos, "read", written);
             return unknown();
         }
         match files::read_regular(&real) {
@@ -363,11 +377,13 @@ impl Evaluator {
         }
     }
 
-    /// A file outside the flake's directory: never read; its value is unknown.
-    fn outside_flake(&mut self, pos: Pos, written: &str) -> Value {
+    /// A file outside the flake's directory (and its repository): never read, whether
+    /// imported or read (`readFile`, `importTOML`, `crateNameFromCargoToml`); its value
+    /// is unknown.
+    fn outside_flake(&mut self, pos: Pos, what: &str, written: &str) -> Value {
         let warning = Note::at(
             self.location(pos),
-            format!("import of {written} outside the flake's directory; its value is unknown"),
+            format!("{what} of {written} outside the flake's directory; its value is unknown"),
         );
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);

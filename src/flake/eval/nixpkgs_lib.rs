@@ -31,6 +31,7 @@ pub(super) fn lib_function(name: &str) -> Option<Builtin> {
         "hasPrefix" => Builtin::HasPrefix,
         "hasInfix" => Builtin::HasInfix,
         "removePrefix" => Builtin::RemovePrefix,
+        "removeSuffix" => Builtin::RemoveSuffix,
         "importTOML" => Builtin::ImportToml,
         "cleanSourceFilter" => Builtin::PathFilter("cleanSourceFilter".into()),
         _ => return None,
@@ -205,6 +206,13 @@ impl Evaluator {
                     }
                     _ => Value::Unknown(text.to_string()),
                 }
+            }
+            // What is added on some systems may be a crane derivation (a tool built
+            // with crane): searched for crane calls.
+            Value::Unknown(_) if matches!(builtin, Builtin::Optional | Builtin::Optionals) => {
+                let added = self.force(&args[1]);
+                self.push_frame(added);
+                Value::Unknown(text.to_string())
             }
             _ => Value::Unknown(text.to_string()),
         }

@@ -79,6 +79,14 @@ impl Evaluator {
                 }
                 Value::List(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
             }
+            // A list joined to one that is not known (`[ xtask ] ++ lib.optionals …`)
+            // is not known either, but what it holds may be a crane derivation (a tool
+            // built with crane): searched for crane calls.
+            (BinOpKind::Concat, known @ Value::List(_), Value::Unknown(_))
+            | (BinOpKind::Concat, Value::Unknown(_), known @ Value::List(_)) => {
+                self.push_frame(known);
+                unknown()
+            }
             (BinOpKind::Add, Value::Str(a), Value::Str(b)) => {
                 if let Some(exceeded) = self.charge_string(a.len() + b.len(), Pos::of(op, file)) {
                     return exceeded;

@@ -114,7 +114,7 @@ impl Evaluator {
             failure: base.failure.clone(),
             pos,
             toolchain: base.toolchain.clone(),
-            overrides: Some(base.id),
+            made_from: Some(base.id),
         });
         self.derivations.push(derivation.clone());
         Value::Derivation(derivation)

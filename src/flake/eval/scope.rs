@@ -140,12 +140,15 @@ impl Evaluator {
                     None => Value::Unknown(described.to_string()),
                 }
             }
-            Value::CraneLib(toolchain) => {
-                if let Some(pos) = at {
-                    self.check_crane_attr(name, pos, true);
+            Value::CraneLib(toolchain) => match self.overlay_attr(&toolchain, name) {
+                Some(defined) => defined,
+                None => {
+                    if let Some(pos) = at {
+                        self.check_crane_attr(name, pos, true);
+                    }
+                    super::crane::crane_lib_attr(&toolchain, name, described)
                 }
-                super::crane::crane_lib_attr(&toolchain, name, described)
-            }
+            },
             Value::Unknown(base) => self.select_from_unknown(&base, name, described, at),
             Value::Derivation(derivation) => {
                 return self.derivation_attr(&derivation, name, described);

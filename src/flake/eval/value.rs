@@ -215,8 +215,8 @@ pub enum Builtin {
     Import,
     CallPackage,
     /// `callPackage` of a cross or static package set (`pkgsStatic`, `pkgsCross.x`,
-    /// `import nixpkgs { crossSystem = …; }`), with the set as written.
-    CrossCallPackage(String),
+    /// `import nixpkgs { crossSystem = …; }`): the set as named, and its value as written.
+    CrossCallPackage(Rc<(String, String)>),
     RemoveAttrs,
     Map,
     ListToAttrs,
@@ -289,6 +289,16 @@ pub enum Builtin {
     All,
     /// `file.hasExt` of a `lib.fileset.fileFilter` predicate, with the file's name.
     HasExt,
+    /// The list and set functions of `collections`.
+    ReadDir,
+    Filter,
+    FilterAttrs,
+    Unique,
+    ConcatMap,
+    ConcatLists,
+    Head,
+    Length,
+    RemoveSuffix,
     /// numtide `nix-filter`'s functions (`filter`, `inDirectory`, `matchExt`, ...), by name.
     NixFilter(String),
 }
@@ -304,6 +314,37 @@ pub struct Toolchain {
     pub key: String,
     /// Where it was overridden (none for a lib as made).
     pub origin: Option<Pos>,
+    /// The overlay of an `overrideScope (final: prev: { … })`, when one redefines crane's
+    /// functions. It does not change the toolchain, so it is not part of `key`.
+    pub scope: Option<ScopeOverlay>,
+    /// The target of a lib made from a cross or static package set
+    /// (`crane.mkLib pkgs.pkgsStatic`): crane builds for it (`CARGO_BUILD_TARGET`).
+    pub target: Option<Rc<super::platform::CrossTarget>>,
+}
+
+/// `lib.overrideScope overlay`: the overlay function, the lib it overrides (`prev`) and
+/// where it is applied.
+#[derive(Clone)]
+pub struct ScopeOverlay(pub Rc<Overlay>);
+
+pub struct Overlay {
+    pub function: Value,
+    pub prev: Toolchain,
+    pub pos: Pos,
+}
+
+impl PartialEq for ScopeOverlay {
+    fn eq(&self, other: &ScopeOverlay) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ScopeOverlay {}
+
+impl std::fmt::Debug for ScopeOverlay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "overrideScope of {}", self.0.prev.text)
+    }
 }
 
 impl Toolchain {
@@ -313,6 +354,8 @@ impl Toolchain {
             text: text.to_string(),
             key: text.to_string(),
             origin: None,
+            scope: None,
+            target: None,
         }
     }
 }
@@ -331,8 +374,9 @@ pub struct CraneDerivation {
     pub pos: Pos,
     /// Which crane lib (and so toolchain) made it.
     pub toolchain: Toolchain,
-    /// The crane call it was made from with `overrideAttrs`, if it was.
-    pub overrides: Option<DerivationId>,
+    /// The crane call it was made from: the one it overrides (`overrideAttrs`), or the
+    /// one a wrapper made for it (a crane function redefined in an overlay).
+    pub made_from: Option<DerivationId>,
 }
 
 /// Which Nix error a failure is: `builtins.tryEval` catches only `throw` and `assert`.

@@ -11,8 +11,19 @@ use super::*;
 use crate::phase::AttrValue;
 use crate::phase::SourceLocation;
 
+/// The system tests read flakes for, whatever machine runs them.
+fn linux() -> System {
+    System::parse("x86_64-linux").unwrap()
+}
+
 fn read(text: &str) -> FlakePhases {
-    read_flake_str(text, Path::new("/flake/flake.nix"), Path::new("/flake")).expect("reads")
+    read_flake_for(
+        text,
+        Path::new("/flake/flake.nix"),
+        Path::new("/flake"),
+        &linux(),
+    )
+    .expect("reads")
 }
 
 fn spec<'a>(phases: &'a FlakePhases, name: &str) -> &'a crate::phase::PhaseSpec {
@@ -472,26 +483,26 @@ fn attributes_under_unknown_conditions_are_kept_and_approximate() {
     let phases = flake(
         r#"{
           checks = { a = craneLib.cargoTest { cargoArtifacts = null; }; }
-            // pkgs.lib.optionalAttrs (!pkgs.stdenv.isDarwin) { cov = craneLib.cargoLlvmCov { cargoArtifacts = null; }; }
-            // (if pkgs.stdenv.isLinux then { } else { mac = craneLib.cargoDoc { cargoArtifacts = null; }; });
+            // pkgs.lib.optionalAttrs (!pkgs.config.mac) { cov = craneLib.cargoLlvmCov { cargoArtifacts = null; }; }
+            // (if pkgs.config.linux then { } else { mac = craneLib.cargoDoc { cargoArtifacts = null; }; });
           packages.p = craneLib.buildPackage ({ cargoArtifacts = null;
-              env = if pkgs.stdenv.isDarwin then { MAC = "1"; } else { }; }
-            // pkgs.lib.optionalAttrs pkgs.stdenv.isLinux { cargoExtraArgs = "-p linux"; });
+              env = if pkgs.config.mac then { MAC = "1"; } else { }; }
+            // pkgs.lib.optionalAttrs pkgs.config.linux { cargoExtraArgs = "-p linux"; });
         }"#,
     );
     assert!(spec(&phases, "a").approximations.is_empty());
     assert_eq!(
         approximations(&phases, "cov"),
         [
-            "flake.nix:3: only when `!pkgs.stdenv.isDarwin`, which cannot be known statically: the phase exists on some systems"
+            "flake.nix:3: only when `!pkgs.config.mac`, which cannot be known statically: the phase exists on some systems"
         ]
     );
-    assert!(approximations(&phases, "mac")[0].contains("`!(pkgs.stdenv.isLinux)`"));
+    assert!(approximations(&phases, "mac")[0].contains("`!(pkgs.config.linux)`"));
     assert_eq!(attr(&phases, "p", "cargoExtraArgs"), &s("-p linux"));
     let notes = approximations(&phases, "p");
     for note in [
-        "flake.nix:7: attribute cargoExtraArgs only when `pkgs.stdenv.isLinux`",
-        "flake.nix:6: attribute env.MAC only when `pkgs.stdenv.isDarwin`",
+        "flake.nix:7: attribute cargoExtraArgs only when `pkgs.config.linux`",
+        "flake.nix:6: attribute env.MAC only when `pkgs.config.mac`",
     ] {
         assert!(notes.iter().any(|n| n.starts_with(note)), "{notes:?}");
     }
@@ -538,7 +549,7 @@ fn src_dir_is_the_directory_a_source_is_made_from() {
 #[test]
 fn src_dir_of_a_fixture_in_another_directory() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flakes/merged-conditional");
-    let phases = read_flake(&fixture.join("flake.nix")).expect("reads");
+    let phases = read_flake(&fixture.join("flake.nix"), &linux()).expect("reads");
     let root = fixture.canonicalize().unwrap();
     assert_eq!(
         spec(&phases, "deps").src_dir.as_deref(),
@@ -606,5 +617,70 @@ fn an_unknown_piece_after_a_wide_space_is_left_out_without_a_panic() {
     assert_eq!(
         attr(&phases, "p", "cargoExtraArgs"),
         &s("a\u{3000} b\u{3000}c ")
+    );
+}
+
+#[test]
+fn list_and_set_functions_and_with_lib_compute_arguments() {
+    let phases = flake(
+        r#"let
+          lib = pkgs.lib;
+          names = with lib; unique (filter (n: !hasPrefix "_" n) [ "a" "_b" "a" "c" ]);
+          kept = builtins.attrNames (lib.filterAttrs (n: v: v == "regular") { x = "regular"; y = "directory"; });
+          words = builtins.concatMap (n: [ "-p" n ]) names;
+        in {
+          packages.app = craneLib.cargoBuild {
+            cargoArtifacts = null;
+            cargoExtraArgs = lib.concatStringsSep " " (words ++ kept ++ [ (lib.removeSuffix ".toml" "z.toml") (toString (builtins.length names)) (builtins.head names) ]);
+          };
+        }"#,
+    );
+    assert_eq!(
+        attr(&phases, "app", "cargoExtraArgs"),
+        &s("-p a -p c x z 2 a")
+    );
+}
+
+#[test]
+fn platform_predicates_are_answered_for_the_system_read() {
+    let body = r#"let stdenv = pkgs.stdenv; in {
+          packages.p = craneLib.buildPackage ({ cargoArtifacts = null;
+              CARGO_BUILD_TARGET = stdenv.hostPlatform.rust.rustcTarget;
+              SYSTEM = pkgs.stdenv.hostPlatform.system;
+              CROSS = if pkgs.pkgsCross.aarch64-multiplatform.stdenv.isAarch64 then "arm" else "other";
+              DARWIN = if nixpkgs.legacyPackages.aarch64-darwin.stdenv.isDarwin then "yes" else "no"; }
+            // pkgs.lib.optionalAttrs stdenv.isDarwin { RUSTFLAGS = "-L ${pkgs.lua}/lib -llua"; }
+            // pkgs.lib.optionalAttrs (stdenv.isLinux && stdenv.hostPlatform.isx86_64) { cargoExtraArgs = "-p linux"; });
+        }"#;
+    let text = FRAME.replace("BODY", body);
+    let read_for = |system: &str| {
+        read_flake_for(
+            &text,
+            Path::new("/flake/flake.nix"),
+            Path::new("/flake"),
+            &System::parse(system).unwrap(),
+        )
+        .expect("reads")
+    };
+    let linux = read_for("x86_64-linux");
+    assert_eq!(attr(&linux, "p", "cargoExtraArgs"), &s("-p linux"));
+    assert!(!spec(&linux, "p").attrs.contains_key("RUSTFLAGS"));
+    assert_eq!(
+        attr(&linux, "p", "CARGO_BUILD_TARGET"),
+        &s("x86_64-unknown-linux-gnu")
+    );
+    assert_eq!(attr(&linux, "p", "SYSTEM"), &s("x86_64-linux"));
+    // A system written in the package set's name is that system's.
+    assert_eq!(attr(&linux, "p", "DARWIN"), &s("yes"));
+    // A cross package set's platform is another one: not known.
+    assert!(matches!(attr(&linux, "p", "CROSS"), AttrValue::Unknown(_)));
+    let mac = read_for("aarch64-darwin");
+    assert!(!spec(&mac, "p").attrs.contains_key("cargoExtraArgs"));
+    assert_eq!(
+        attr(&mac, "p", "CARGO_BUILD_TARGET"),
+        &s("aarch64-apple-darwin")
+    );
+    assert!(
+        matches!(attr(&mac, "p", "RUSTFLAGS"), AttrValue::Str(flags) if flags.ends_with("-llua"))
     );
 }

@@ -73,7 +73,7 @@ fn git(dir: &Path, args: &[&str]) {
 fn sources(sources: &[(&str, &str)]) -> (tempfile::TempDir, Vec<(String, Option<SourceSet>)>) {
     let dir = repository(sources);
     let root = dir.path().canonicalize().unwrap();
-    let phases = read_flake(&root.join("flake.nix")).expect("reads");
+    let phases = read_flake(&root.join("flake.nix"), &linux()).expect("reads");
     let sets = sources
         .iter()
         .map(|(name, _)| {
@@ -352,7 +352,7 @@ fn a_directory_outside_git_is_every_file() {
     }
     let flake = "{ outputs = { crane, pkgs, ... }: let craneLib = crane.mkLib pkgs; in { packages.x86_64-linux.app = craneLib.buildPackage { src = ./.; }; }; }";
     std::fs::write(root.join("flake.nix"), flake).unwrap();
-    let phases = read_flake(&root.join("flake.nix")).unwrap();
+    let phases = read_flake(&root.join("flake.nix"), &linux()).unwrap();
     let source = phases.specs[0].source.as_deref().expect("source");
     assert_eq!(source.listing, Listing::Directory);
     let found: BTreeSet<PathBuf> = source.files.iter().cloned().collect();

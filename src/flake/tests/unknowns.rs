@@ -37,7 +37,7 @@ fn a_system_that_cannot_be_known_selects_nothing_known_from_a_per_system_table()
 fn an_optional_suffix_under_an_unknown_condition_keeps_what_is_known() {
     let phases = app_with(
         "  pname = \"cli\";",
-        r#""--package=${pname}" + pkgs.lib.optionalString pkgs.stdenv.isAarch64 " --target aarch64-unknown-linux-gnu""#,
+        r#""--package=${pname}" + pkgs.lib.optionalString pkgs.config.aarch64 " --target aarch64-unknown-linux-gnu""#,
     );
     assert_eq!(attr(&phases, "app", "cargoExtraArgs"), &s("--package=cli "));
     let notes: Vec<String> = spec(&phases, "app")
@@ -48,21 +48,21 @@ fn an_optional_suffix_under_an_unknown_condition_keeps_what_is_known() {
     assert_eq!(
         notes,
         [
-            "flake.nix:5: cargoExtraArgs: `pkgs.lib.optionalString pkgs.stdenv.isAarch64 \" --target aarch64-unknown-linux-gnu\"` unknown, left out"
+            "flake.nix:5: cargoExtraArgs: `pkgs.lib.optionalString pkgs.config.aarch64 \" --target aarch64-unknown-linux-gnu\"` unknown, left out"
         ]
     );
     // Alone, or glued to a word, it is not known at all.
     assert!(matches!(
         extra_args(
             "",
-            r#"pkgs.lib.optionalString pkgs.stdenv.isAarch64 " --target x""#
+            r#"pkgs.lib.optionalString pkgs.config.aarch64 " --target x""#
         ),
         AttrValue::Unknown(_)
     ));
     assert!(matches!(
         extra_args(
             "",
-            r#""--features=a" + pkgs.lib.optionalString pkgs.stdenv.isAarch64 ",b""#
+            r#""--features=a" + pkgs.lib.optionalString pkgs.config.aarch64 ",b""#
         ),
         AttrValue::Unknown(_)
     ));
