@@ -72,3 +72,50 @@ pub fn unit_graph(text: &str) {
     assert_eq!(same.counts.missed, 0, "a graph misses against itself");
     diff_phase(&[], &[&diff_graph]);
 }
+
+/// Every width the renderers wrap or cut text at, and a few either side: the narrowest
+/// terminals, table words (24), cut values (60), long words (64), cause details (100).
+const LAYOUT_WIDTHS: &[u16] = &[
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 22, 23, 24, 25, 26, 40, 58, 59, 60, 61, 62, 63, 64, 65,
+    66, 80, 98, 99, 100, 101, 102, 120,
+];
+
+/// The text helpers and the renderers on `text` as a heading, table cells (split at `|`),
+/// lines and code, at every width in [`LAYOUT_WIDTHS`]; the release finder on it.
+pub fn text_layout(text: &str) {
+    use crate::render::document::Block;
+    use crate::render::table::{TableStyle, render};
+    let cells: Vec<String> = text.split('|').map(str::to_string).collect();
+    let headers: Vec<String> = cells.iter().take(4).cloned().collect();
+    let rows = cells
+        .chunks(headers.len().max(1))
+        .map(|row| {
+            let mut row = row.to_vec();
+            row.resize(headers.len(), text.to_string());
+            row
+        })
+        .collect();
+    let blocks = [
+        Block::Heading(text.to_string()),
+        Block::Table {
+            headers,
+            rows,
+            emphasized: Some(0),
+        },
+        Block::Lines(vec![text.to_string(), crate::text::echo(text)]),
+        Block::Code(text.to_string()),
+    ];
+    for &width in LAYOUT_WIDTHS {
+        render(
+            &blocks,
+            TableStyle {
+                width,
+                color: width % 2 == 0,
+            },
+        );
+    }
+    crate::render::markdown::render(&blocks);
+    crate::text::one_line(text);
+    crate::report::analyze::rust_release_in(text);
+    crate::phase::crane::floating_channel(text);
+}

@@ -2,6 +2,9 @@
 //! NUL, carriage returns, bidirectional overrides) written as visible escapes, and long
 //! values cut to a readable length.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::borrow::Cow;
 
 /// Whether `c` would act on a terminal or an editor instead of showing: ASCII and C1

@@ -342,15 +342,17 @@ fn floating_mismatch(
 }
 
 /// The first `1.NN` or `1.NN.N` release named in a toolchain expression.
-fn rust_release_in(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).find_map(|start| {
-        let before_ok =
-            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'.');
-        if !before_ok || !text[start..].starts_with("1.") {
+pub(crate) fn rust_release_in(text: &str) -> Option<String> {
+    let mut before = None;
+    text.char_indices().find_map(|(start, c)| {
+        let after_a_word = before
+            .replace(c)
+            .is_some_and(|b: char| b.is_ascii_alphanumeric() || b == '.');
+        let rest = text.get(start..)?;
+        if after_a_word || !rest.starts_with("1.") {
             return None;
         }
-        let release: String = text[start..]
+        let release: String = rest
             .chars()
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
@@ -682,5 +684,12 @@ mod tests {
         assert_eq!(found("p.rust-bin.nightly.latest.default"), None);
         assert_eq!(found("pkgs.python311"), None);
         assert_eq!(found("v21.1.5"), None);
+        // Multi-byte characters before and around a release (a real flake's `…` panicked).
+        assert_eq!(
+            found("[ \"…\" ]; channel = \"1.70.0\";"),
+            Some("1.70.0".into())
+        );
+        assert_eq!(found("…1.70…"), Some("1.70".into()));
+        assert_eq!(found("é…"), None);
     }
 }

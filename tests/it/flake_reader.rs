@@ -531,6 +531,31 @@ fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
     );
 }
 
+/// The panic found on a real flake: the toolchain expression held a `…`, and the release
+/// was searched by byte offsets.
+#[test]
+fn a_toolchain_expression_with_multi_byte_characters_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let flake = dir.path().join("flake.nix");
+    let text = fs::read_to_string(fixtures_dir().join("flakes/toolchain/flake.nix"))
+        .unwrap()
+        .replace(
+            "p.rust-bin.nightly.latest.default",
+            "(p.rust-bin.fromRustupToolchain { targets = [ \"…\" ]; channel = \"1.70.0\"; })",
+        );
+    fs::write(&flake, text).unwrap();
+    let report = json_of_flake("report", &flake);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("builds with Rust 1.70.0 ("),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn a_flake_toolchain_following_a_channel_while_a_file_pins_cargo_is_a_warning() {
     // `rust-bin.nightly.latest` names no release; rust-toolchain.toml pins stable.

@@ -521,11 +521,9 @@ fn toolchain_names<'a>(
 fn looks_like_env_name(attr: &str) -> bool {
     let mut known = String::new();
     let mut rest = attr.trim_matches('"');
-    while let Some(start) = rest.find("${") {
-        known.push_str(&rest[..start]);
-        rest = rest[start..]
-            .find('}')
-            .map_or("", |end| &rest[start + end + 1..]);
+    while let Some((before, interpolated)) = rest.split_once("${") {
+        known.push_str(before);
+        rest = interpolated.split_once('}').map_or("", |(_, after)| after);
     }
     known.push_str(rest);
     known
