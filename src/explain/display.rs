@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::MissReport;
 use super::cause::{
-    Edge, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request, RoleDifference,
-    Side, Trigger, UnitRole, Variant,
+    Edge, EdgeVariant, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
+    RoleDifference, Side, Trigger, UnitRole, Variant,
 };
 use crate::diff::graph::target_label;
 
@@ -88,6 +88,10 @@ impl Display for MissCause {
                     named.join(", "),
                     if roots.len() == 1 { "is" } else { "are" }
                 )
+            }
+            MissCause::DependencyVariant { edges } => {
+                let named: Vec<String> = edges.iter().map(edge_text).collect();
+                write!(f, "{}", named.join("; "))
             }
             MissCause::NotBuilt => write!(f, "the deps-only build never built this"),
             MissCause::Features {
@@ -257,6 +261,35 @@ impl Display for Trigger {
                 "this phase runs a `{mode}` build the deps-only phase never runs"
             ),
         }
+    }
+}
+
+/// One dependency edge of a `DependencyVariant` cause: which variant the cached unit was
+/// built over, by which command, and which one this phase needs.
+fn edge_text(edge: &EdgeVariant) -> String {
+    let by = |command: &Option<String>| {
+        command
+            .as_ref()
+            .map_or("another command".to_string(), |c| format!("`{c}`"))
+    };
+    let EdgeVariant {
+        dependency, role, ..
+    } = edge;
+    match (&edge.built, &edge.needed) {
+        (Some(built), Some(needed)) => format!(
+            "its {role} `{dependency}` is the variant {} built ({built}); this phase needs the variant {} built ({needed})",
+            by(&edge.built_by),
+            by(&edge.needed_built_by)
+        ),
+        (None, Some(needed)) => format!(
+            "here it has the {role} `{dependency}` ({needed}), which the unit {} built lacks",
+            by(&edge.built_by)
+        ),
+        (Some(built), None) => format!(
+            "the unit {} built also has the {role} `{dependency}` ({built}), which this phase's lacks",
+            by(&edge.built_by)
+        ),
+        (None, None) => format!("its {role} `{dependency}` differs"),
     }
 }
 

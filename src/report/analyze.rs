@@ -543,6 +543,7 @@ impl Analysis<'_> {
                         .iter()
                         .map(|&n| &plans.invocations[n])
                         .collect(),
+                    source_indices,
                     needed: needed_indices
                         .iter()
                         .filter_map(|&n| differ.graph(n))

@@ -220,6 +220,7 @@ macro_rules! with_every_fixture {
             cascade => "cascade",
             clean => "clean",
             demo => "demo",
+            dependency_variant => "dependency-variant",
             dev_deps => "dev-deps",
             finding_bindgen => "finding-bindgen",
             finding_build_script_env => "finding-build-script-env",

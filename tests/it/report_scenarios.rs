@@ -631,3 +631,82 @@ fn resolution_writes_nothing_in_the_workspace_and_leaves_no_temp_dir() {
     let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A unit that misses although none of its dependencies miss: `shape`'s proc-macro
+/// `shape-derive` is cached in two variants (with the dev-dependency's `extra` feature
+/// from `cargo check --all-targets`, without it from `cargo build`), and `shape` was
+/// checked only over the first. The doc and clippy phases (no dev-dependencies) need
+/// `shape` checked over the second. It once read "depends on  which are rebuilt".
+#[test]
+fn a_unit_over_another_variant_of_its_proc_macro_names_the_edge() {
+    let fixture = Fixture::new("dependency-variant");
+    let report = fixture.report_json(&[]);
+    for name in ["doc", "clippy"] {
+        let phase = phase(&report, name);
+        assert_eq!(
+            root_misses(phase),
+            pairs(&[("shape", "dependency")]),
+            "{name}"
+        );
+        let miss = &phase["misses"][0];
+        assert_eq!(miss["mode"], "check");
+        assert_eq!(
+            miss["detail"],
+            "its proc-macro `shape-derive@0.1.0` is the variant `cargo check --release --locked --all-targets` built (host, features [extra]); this phase needs the variant `cargo build --release --locked` built (host, features [])"
+        );
+        assert_eq!(miss["evidence"]["kind"], "dependency-variant");
+        assert_eq!(fix_steps(miss), ["run-phase-commands"]);
+    }
+    let text = fixture.report_text(&[]);
+    assert!(!text.contains("depends on  which"), "{text}");
+    assert!(
+        text.contains("let buildDepsOnly (`deps`) also run"),
+        "{text}"
+    );
+}
+
+/// What a miss's explanation must never be: an empty or blank name where a root, a
+/// label or a fix goes.
+fn assert_explained(fixture: &str, report: &serde_json::Value) {
+    let blank = |text: &str| text.trim().is_empty() || text.contains("  ") || text.contains("``");
+    for phase in report["phases"].as_array().expect("phases") {
+        for miss in phase["misses"].as_array().expect("misses") {
+            let at = format!("{fixture}: {} {}", phase["name"], miss["package"]);
+            for field in [
+                "package", "version", "target", "kind", "mode", "reason", "detail", "fix",
+            ] {
+                let text = miss[field].as_str().unwrap_or_default();
+                assert!(!blank(text), "{at}: {field} {:?}", miss[field]);
+            }
+            if let Some(root) = miss["cascade_from"].as_str() {
+                assert!(!blank(root), "{at}: cascade_from {root:?}");
+                assert!(
+                    miss["fix"].as_str().unwrap().ends_with(root),
+                    "{at}: the fix names the root: {miss:#}"
+                );
+            }
+            assert!(!fix_steps(miss).is_empty(), "{at}: no fix step");
+        }
+    }
+}
+
+macro_rules! every_miss_explained {
+    ($($test:ident => $fixture:literal),* $(,)?) => {
+        mod every_miss_explained {
+            use super::*;
+            $(
+                #[test]
+                fn $test() {
+                    let fixture = Fixture::new($fixture);
+                    assert_explained($fixture, &fixture.report_json(&[]));
+                    let text = fixture.report_text(&[]);
+                    for empty in ["on  which", "fix for  ", "for  ["] {
+                        assert!(!text.contains(empty), "{}: {empty:?} in\n{text}", $fixture);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+common::with_every_fixture!(every_miss_explained);
