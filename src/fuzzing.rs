@@ -116,6 +116,6 @@ pub fn text_layout(text: &str) {
     }
     crate::render::markdown::render(&blocks);
     crate::text::one_line(text);
-    crate::report::analyze::rust_release_in(text);
+    crate::report::rust_release_in(text);
     crate::phase::crane::floating_channel(text);
 }

@@ -48,6 +48,8 @@ pub struct Phase {
     pub implicit: bool,
     /// Which crane lib (toolchain) builds the phase, when the source says.
     pub toolchain: Option<String>,
+    /// The Rust release of `toolchain`, when the source names one.
+    pub toolchain_release: Option<String>,
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
@@ -702,6 +704,7 @@ fn build_phase(
         implicit: false,
         attrs: spec.attrs.clone(),
         toolchain: spec.toolchain.clone(),
+        toolchain_release: spec.toolchain_release.clone(),
         not_evaluable: spec.not_evaluable.clone(),
         source: spec.source.clone(),
     })

@@ -980,3 +980,46 @@ fn only_regular_files_are_read() {
             "flake.nix:1:55: cannot import ./fifo.nix: not a regular file (a FIFO)",
         ));
 }
+
+/// Releases bound to names: an MSRV from `fromTOML` of the workspace's `Cargo.toml`
+/// (`rust-bin.stable.${msrv}`), fenix's `toolchainOf { channel = v; }` with `v` from a
+/// `let`, and `fromRustupToolchainFile` (the file read). Each is named in a warning,
+/// with the command that installs it when rustup lacks it.
+#[test]
+fn toolchain_releases_bound_to_names_are_followed_and_warned_about() {
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    common::append(
+        &demo.manifest(),
+        "\n[workspace.package]\nrust-version = \"1.70.0\"\n",
+    );
+    common::copy_dir(&fixtures_dir().join("flakes/msrv"), &demo.root());
+    let report = demo.report_json(&[]);
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    for (phase, release) in [
+        ("msrv", "1.70.0"),
+        ("fenix", "1.76.0"),
+        ("pinned", "1.72.0"),
+    ] {
+        let warning = warnings
+            .iter()
+            .find(|w| w.contains(&format!("`{phase}` builds with Rust {release} (")))
+            .unwrap_or_else(|| panic!("no warning for {phase}: {warnings:?}"));
+        assert!(
+            warning.contains(&format!("RUSTUP_TOOLCHAIN={release}")),
+            "{warning}"
+        );
+        let installed = std::process::Command::new("rustup")
+            .args(["run", release, "cargo", "--version"])
+            .env("RUSTUP_AUTO_INSTALL", "0")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let install = format!("`rustup toolchain install {release} --profile minimal`");
+        assert_eq!(warning.contains(&install), !installed, "{warning}");
+    }
+}

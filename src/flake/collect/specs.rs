@@ -97,6 +97,7 @@ impl Specs<'_> {
             name: name.clone(),
             origin: Some(location.clone()),
             toolchain: Some(self.toolchain_name(&derivation.toolchain)),
+            toolchain_release: derivation.toolchain.release.clone(),
             ..PhaseSpec::default()
         };
         spec.attrs.insert(

@@ -151,6 +151,7 @@ impl Evaluator {
             Builtin::MkLib => Value::CraneLib(Toolchain::named("crane.mkLib")),
             Builtin::CraneLibOverride(base, true) => {
                 let toolchain = self.toolchain_shape(&args[0]);
+                let release = self.toolchain_release(&args[0], pos);
                 Value::CraneLib(Toolchain {
                     text: text.to_string(),
                     key: format!(
@@ -158,6 +159,7 @@ impl Evaluator {
                         base.key, pos.file, pos.offset
                     ),
                     origin: Some(pos),
+                    release,
                 })
             }
             Builtin::CraneLibOverride(base, false) => Value::CraneLib(base.clone()),
@@ -205,7 +207,7 @@ impl Evaluator {
 
     /// The toolchain an `overrideToolchain` is given, as a text equal for equal ones.
     /// The same text elsewhere, or here with another toolchain, is another lib.
-    fn toolchain_shape(&mut self, toolchain: &Thunk) -> String {
+    pub(super) fn toolchain_shape(&mut self, toolchain: &Thunk) -> String {
         match self.force(toolchain) {
             Value::Lambda(closure) => format!(
                 "function@{}:{}",

@@ -25,6 +25,7 @@ mod paths;
 mod scope;
 mod sources;
 mod toml_files;
+mod toolchains;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};

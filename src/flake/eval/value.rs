@@ -304,6 +304,8 @@ pub struct Toolchain {
     pub key: String,
     /// Where it was overridden (none for a lib as made).
     pub origin: Option<Pos>,
+    /// The Rust release its toolchain expression evaluates to (`1.70.0`), if it names one.
+    pub release: Option<String>,
 }
 
 impl Toolchain {
@@ -313,6 +315,7 @@ impl Toolchain {
             text: text.to_string(),
             key: text.to_string(),
             origin: None,
+            release: None,
         }
     }
 }
