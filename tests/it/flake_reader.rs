@@ -1023,3 +1023,49 @@ fn toolchain_releases_bound_to_names_are_followed_and_warned_about() {
         assert_eq!(warning.contains(&install), !installed, "{warning}");
     }
 }
+
+/// One buildDepsOnly written inline in the function making every package, bound to no
+/// name: named as crane names it, `${pname}-deps`, not after the first package using it;
+/// without a pname, after `crateNameFromCargoToml`'s.
+#[test]
+fn an_unbound_deps_only_phase_is_named_as_crane_names_it() {
+    let report = json_of("phases", "shared-deps");
+    let names: Vec<(&str, &str)> = report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["artifacts_from"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("workspace-deps", "-"),
+            ("cli", "workspace-deps"),
+            ("server", "workspace-deps"),
+            ("shared", "workspace-deps")
+        ]
+    );
+
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    common::append(
+        &demo.manifest(),
+        "\n[workspace.metadata.crane]\nname = \"demo\"\n",
+    );
+    let text = fs::read_to_string(flake("shared-deps"))
+        .unwrap()
+        .replace("pname = \"workspace\";", "");
+    fs::write(demo.root().join("flake.nix"), text).unwrap();
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .success_stdout();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(report["phases"][0]["name"], "demo-deps", "{report:#}");
+    assert_eq!(report["phases"][1]["artifacts_from"], "demo-deps");
+}

@@ -225,6 +225,24 @@ impl Specs<'_> {
     /// A phase's name when nothing in the outputs names it: its `pname` (with its
     /// `pnameSuffix`) when known, else its crane function.
     fn own_name(&mut self, derivation: &CraneDerivation) -> String {
+        self.pname_name(derivation)
+            .unwrap_or_else(|| derivation.function.clone())
+    }
+
+    /// A deps-only phase's name as crane makes it: `${pname}-deps`, with `pname` given or
+    /// `crateNameFromCargoToml`'s (`None`: neither is known).
+    fn deps_name(&mut self, derivation: &CraneDerivation) -> Option<String> {
+        if derivation.function != "buildDepsOnly" {
+            return None;
+        }
+        self.pname_name(derivation).or_else(|| {
+            let pname = self.evaluator.crate_name_of(derivation)?;
+            Some(format!("{pname}-deps"))
+        })
+    }
+
+    /// `own_name` when the call has a known `pname`.
+    fn pname_name(&mut self, derivation: &CraneDerivation) -> Option<String> {
         let mut text = |key: &str| match derivation.args.entries.get(key) {
             Some(thunk) => match self.evaluator.force(thunk) {
                 Value::Str(s) => Some(s),
@@ -232,17 +250,17 @@ impl Specs<'_> {
             },
             None => None,
         };
-        let Some(pname) = text("pname").filter(|p| !p.is_empty()) else {
-            return derivation.function.clone();
-        };
+        let pname = text("pname").filter(|p| !p.is_empty())?;
         let suffix = text("pnameSuffix").unwrap_or_default();
         let base = format!("{pname}{suffix}");
         // buildDepsOnly adds `-deps` to the pname, as crane does.
-        if derivation.function == "buildDepsOnly" && !base.ends_with("-deps") {
-            format!("{base}-deps")
-        } else {
-            base
-        }
+        Some(
+            if derivation.function == "buildDepsOnly" && !base.ends_with("-deps") {
+                format!("{base}-deps")
+            } else {
+                base
+            },
+        )
     }
 
     /// Attributes whose names are not known (`"CC_${target}" = …;`): environment variables
@@ -301,7 +319,11 @@ impl Specs<'_> {
                 let name = match self.names.get(&d.id) {
                     Some(name) => name.clone(),
                     None => {
-                        let name = unique(&format!("{phase}-deps"), taken);
+                        // As crane names it; after the first phase using it, if unknown.
+                        let base = self
+                            .deps_name(&d)
+                            .unwrap_or_else(|| format!("{phase}-deps"));
+                        let name = unique(&base, taken);
                         self.names.insert(d.id, name.clone());
                         name
                     }
