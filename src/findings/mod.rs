@@ -3,6 +3,7 @@
 
 mod hazards;
 mod layout;
+mod pkg_config;
 pub mod reads;
 pub mod source;
 

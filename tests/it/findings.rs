@@ -188,8 +188,11 @@ fn pkg_config_sys_crate_under_different_native_inputs() {
         &found,
         "pkg-config-inputs",
         None,
-        &["foo-sys", "\"openssl\""],
-        "same nativeBuildInputs",
+        &[
+            "foo-sys",
+            "`package` has `openssl`, `pkg-config`, the artifacts it inherits from `deps` were built with `pkg-config`",
+        ],
+        "add `openssl` to the nativeBuildInputs/buildInputs that buildDepsOnly `deps` (phases.toml:1) is given",
     );
     assert_eq!(
         found
@@ -197,6 +200,42 @@ fn pkg_config_sys_crate_under_different_native_inputs() {
             .find(|f| f["id"] == "pkg-config-inputs")
             .unwrap()["severity"],
         "warning"
+    );
+}
+
+/// PKG_CONFIG_PATH is made by pkg-config's setup hook: without pkg-config on either side
+/// it is the same (unset) whatever else differs, so there is nothing to say; with
+/// pkg-config on one side only it differs, and the fix names the call lacking inputs.
+#[test]
+fn pkg_config_inputs_only_when_pkg_config_path_differs() {
+    let phases = |deps: &str, package: &str| {
+        format!(
+            "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = false\nnativeBuildInputs = {deps}\n\n[phases.package]\nfunction = \"buildPackage\"\ncargoArtifacts = \"deps\"\ndoCheck = false\nnativeBuildInputs = {package}\n"
+        )
+    };
+    let neither = Fixture::with_phases(
+        "finding-pkg-config",
+        &phases("[\"openssl\"]", "[\"openssl\", \"sqlite\"]"),
+    );
+    let found = findings(&neither, &[]);
+    assert!(
+        !found.iter().any(|f| f["id"] == "pkg-config-inputs"),
+        "{found:#?}"
+    );
+
+    let phase_lacks = Fixture::with_phases(
+        "finding-pkg-config",
+        &phases("[\"pkg-config\", \"openssl\"]", "[\"openssl\"]"),
+    );
+    let found = findings(&phase_lacks, &[]);
+    assert_finding(
+        &found,
+        "pkg-config-inputs",
+        Some("phases.toml:1"),
+        &[
+            "`package` has `openssl`, the artifacts it inherits from `deps` were built with `openssl`, `pkg-config`",
+        ],
+        "add `pkg-config` to the nativeBuildInputs/buildInputs that buildPackage `package` (phases.toml:6) is given",
     );
 }
 
