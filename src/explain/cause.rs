@@ -332,4 +332,12 @@ pub enum FixStep {
     SameRustflags {
         changes: Vec<EnvChange>,
     },
+    /// `steps` on a buildDepsOnly of the phase's own (`name`, made as the shared one is),
+    /// because on the shared one they make the other phases it serves miss more.
+    OwnDepsOnly {
+        name: String,
+        steps: Vec<FixStep>,
+        /// The attributes it sets over the shared one's (`CARGO_PROFILE = "ci"`).
+        attrs: Vec<String>,
+    },
 }

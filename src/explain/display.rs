@@ -405,6 +405,10 @@ fn step_text(step: &FixStep, deps: &str) -> String {
         FixStep::Instrumented { tool } => format!(
             "{tool} adds its own rustflags to every crate, so this phase can never reuse a plain artifact: only a buildDepsOnly built with exactly those flags can serve it (cache-miss does not know them exactly; `cache-miss verify` measures the result), or accept the rebuild"
         ),
+        FixStep::OwnDepsOnly { name, attrs, .. } => format!(
+            "give this phase a buildDepsOnly of its own, `{name}` (this phase's cargoArtifacts = {name}): the arguments of {deps} with {} — checked: on {deps} itself this change would make other phases it serves miss more",
+            attrs.join(", ")
+        ),
         FixStep::SameRustflags { changes } => format!(
             "set {} on {deps} as well (in the attributes both phases share): rustflags are part of every crate's fingerprint",
             if changes.is_empty() {
