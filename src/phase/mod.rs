@@ -622,6 +622,34 @@ fn unreadable_shell_attr(spec: &PhaseSpec) -> Option<&SourceLocation> {
     })
 }
 
+/// What a phase whose command runs programs (an xtask, a script) gets said: their cargo
+/// calls cannot be seen, and how to declare them.
+fn programs_note(phase: &str, programs: &[(&str, shell::ShellNote)], no_calls: bool) -> String {
+    let runs: Vec<String> = programs
+        .iter()
+        .map(|(attr, run)| format!("{attr} runs {} (line {})", run.text, run.line))
+        .collect();
+    // `--set` reads the name up to the first dot, unless it is `"quoted"`.
+    let name = if phase.contains(['.', '"', '\\']) {
+        format!("\"{}\"", phase.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        phase.to_string()
+    };
+    let set = shell_words::quote(&format!(
+        "{name}.buildPhaseCargoCommand=cargo build --release --locked"
+    ))
+    .into_owned();
+    format!(
+        "{}, a program that may run cargo itself: the cargo calls it makes cannot be seen{}. Declare them with the commands it runs: `--set {set}` (and `checkPhaseCargoCommand`), or the same attributes in a phases file (`cache-miss phases --format toml` writes one to start from)",
+        runs.join("; "),
+        if no_calls {
+            ", so this phase resolves nothing"
+        } else {
+            " (only the cargo calls written here are analysed)"
+        }
+    )
+}
+
 fn build_phase(
     spec: &PhaseSpec,
     function: CraneFunction,
@@ -660,6 +688,7 @@ fn build_phase(
         _ => env.get(name).cloned(),
     };
     let mut commands = Vec::new();
+    let mut programs = Vec::new();
     for (text, attr) in [
         (&texts.build, shell_attr(spec, "buildPhase")),
         (&texts.check, shell_attr(spec, "checkPhase")),
@@ -680,8 +709,17 @@ fn build_phase(
             args: call.args,
             env: call.env,
         }));
+        // Only in text the user wrote: crane's own runs no such program.
+        if spec.attrs.contains_key(attr) {
+            programs.extend(scan.programs.into_iter().map(|p| (attr, p)));
+        }
     }
-    if function == CraneFunction::MkCargoDerivation && commands.is_empty() {
+    if !programs.is_empty() {
+        approximations.push(Note {
+            location: spec.origin.clone(),
+            text: programs_note(&spec.name, &programs, commands.is_empty()),
+        });
+    } else if function == CraneFunction::MkCargoDerivation && commands.is_empty() {
         approximations.push(Note::new(
             "no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand",
         ));
