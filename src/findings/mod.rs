@@ -1,6 +1,7 @@
 //! Findings: rebuild hazards that are not unit differences — how the source is filtered,
 //! how the workspace is laid out, and environment that build scripts watch.
 
+mod compiled;
 mod hazards;
 mod layout;
 mod pkg_config;

@@ -246,8 +246,24 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
     parts.join(", ")
 }
 
+/// Files the build reads at compile time (`include_str!`, `include_bytes!`, `#[path]`, a
+/// build script's `rerun-if-changed`), from targets some phase compiles.
+fn compile_time_reads(input: &FindingsInput) -> Vec<(PathBuf, Reader)> {
+    let compiled = super::compiled::compiled_targets(input);
+    files_read_by_build(input)
+        .into_iter()
+        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
+        .filter(|(_, reader)| {
+            compiled.as_ref().is_none_or(|compiled| {
+                super::compiled::read_by_compiled_target(input, compiled, reader)
+            })
+        })
+        .collect()
+}
+
 /// `src-filter-drops-input`: files the build reads (`include_str!`, `include_bytes!`,
-/// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops.
+/// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops; only
+/// those read by a target some phase compiles.
 pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     if evaluated_phases(input).next().is_some() {
         return inputs_missing_from_sources(input);
@@ -259,9 +275,8 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
         return Vec::new();
     };
     let src = src_text(phase).unwrap_or_default();
-    files_read_by_build(input)
+    compile_time_reads(input)
         .into_iter()
-        .filter(|(_, reader)| reader.kind != ReadKind::Runtime)
         .filter(|(file, _)| !cargo_filter_keeps(file))
         .map(|(file, reader)| {
             finding(
@@ -285,10 +300,10 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
 /// `src-filter-drops-input` from the evaluated sources: each file the build reads that a
 /// phase's `src` lacks, by phase.
 fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
-    let read = files_read_by_build(input);
+    let read = compile_time_reads(input);
     let mut findings = Vec::new();
     for (phase, source) in evaluated_phases(input) {
-        for (file, reader) in read.iter().filter(|(_, r)| r.kind != ReadKind::Runtime) {
+        for (file, reader) in &read {
             let absolute = input.source_root.join(file);
             // A name that is no file of the workspace is generated, or not a path at all.
             let listed = absolute.is_file();

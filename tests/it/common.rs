@@ -222,6 +222,7 @@ macro_rules! with_every_fixture {
             demo => "demo",
             dependency_variant => "dependency-variant",
             dev_deps => "dev-deps",
+            finding_bench_read => "finding-bench-read",
             finding_bindgen => "finding-bindgen",
             finding_build_script_env => "finding-build-script-env",
             finding_dev_profile => "finding-dev-profile",

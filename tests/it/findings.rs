@@ -415,3 +415,31 @@ fn files_read_through_the_manifest_dir_and_by_tests_are_not_unread() {
         found[0]
     );
 }
+
+/// A file only a bench reads is missing from no build while no phase builds benches:
+/// `src-filter-drops-input` fires for the library's file alone; with a phase that
+/// compiles the bench (clippy's `--all-targets`), for both.
+#[test]
+fn a_file_read_by_a_target_no_phase_compiles_is_no_error() {
+    let drops = |found: &[Value]| -> Vec<String> {
+        found
+            .iter()
+            .filter(|f| f["id"] == "src-filter-drops-input")
+            .map(|f| f["location"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = findings(&Fixture::new("finding-bench-read"), &[]);
+    assert_eq!(drops(&found), ["app/src/lib.rs:1"], "{found:#?}");
+
+    let phases = std::fs::read_to_string(
+        common::fixtures_dir().join("finding-bench-read/phases.toml"),
+    )
+    .unwrap()
+        + "\n[phases.clippy]\nfunction = \"cargoClippy\"\ncargoArtifacts = \"deps\"\nsrc = \"craneLib.cleanCargoSource ./.\"\n";
+    let found = findings(&Fixture::with_phases("finding-bench-read", &phases), &[]);
+    assert_eq!(
+        drops(&found),
+        ["app/benches/speed.rs:1", "app/src/lib.rs:1"],
+        "{found:#?}"
+    );
+}
