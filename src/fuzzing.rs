@@ -81,7 +81,7 @@ const LAYOUT_WIDTHS: &[u16] = &[
 ];
 
 /// The text helpers and the renderers on `text` as a heading, table cells (split at `|`),
-/// lines and code, at every width in [`LAYOUT_WIDTHS`]; the release finder on it.
+/// lines and code, at every width in `LAYOUT_WIDTHS`; the release finder on it.
 pub fn text_layout(text: &str) {
     use crate::render::document::Block;
     use crate::render::table::{TableStyle, render};

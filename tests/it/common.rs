@@ -292,19 +292,23 @@ pub fn require(what: &str, how_to_install: &str, available: bool) -> bool {
     false
 }
 
-/// Whether rustup has `toolchain` installed (never installing it); see [`require`].
-pub fn require_toolchain(toolchain: &str) -> bool {
-    let installed = std::process::Command::new("rustup")
+/// Whether rustup has `toolchain` installed (never installing it).
+pub fn toolchain_installed(toolchain: &str) -> bool {
+    std::process::Command::new("rustup")
         .args(["run", toolchain, "cargo", "--version"])
         .env("RUSTUP_AUTO_INSTALL", "0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
-        .is_ok_and(|status| status.success());
+        .is_ok_and(|status| status.success())
+}
+
+/// [`require`] of the Rust toolchain `toolchain`.
+pub fn require_toolchain(toolchain: &str) -> bool {
     require(
         &format!("Rust toolchain {toolchain}"),
         &format!("rustup toolchain install {toolchain} --profile minimal"),
-        installed,
+        toolchain_installed(toolchain),
     )
 }
 

@@ -1014,11 +1014,7 @@ fn toolchain_releases_bound_to_names_are_followed_and_warned_about() {
             warning.contains(&format!("RUSTUP_TOOLCHAIN={release}")),
             "{warning}"
         );
-        let installed = std::process::Command::new("rustup")
-            .args(["run", release, "cargo", "--version"])
-            .env("RUSTUP_AUTO_INSTALL", "0")
-            .output()
-            .is_ok_and(|o| o.status.success());
+        let installed = common::toolchain_installed(release);
         let install = format!("`rustup toolchain install {release} --profile minimal`");
         assert_eq!(warning.contains(&install), !installed, "{warning}");
     }
