@@ -2,6 +2,9 @@
 //! `cargo-timing.html` that `cargo build --timings` writes, or from a costs file
 //! (`verify --save-costs`). Nothing here estimates: a unit is measured or it is not.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -298,10 +301,9 @@ struct TimingUnit {
 
 /// `cargo build --timings`'s page: the JSON array after `const UNIT_DATA =`.
 fn timing_page(text: &str) -> Result<Costs> {
-    let Some(start) = text.find("UNIT_DATA = ") else {
+    let Some((_, data)) = text.split_once("UNIT_DATA = ") else {
         bail!("an HTML file without cargo's UNIT_DATA: not a cargo-timing.html");
     };
-    let data = &text[start + "UNIT_DATA = ".len()..];
     let mut stream = serde_json::Deserializer::from_str(data).into_iter::<Vec<TimingUnit>>();
     let units = match stream.next() {
         Some(Ok(units)) => units,
@@ -332,7 +334,7 @@ fn timing_page(text: &str) -> Result<Costs> {
 fn timing_target(text: &str) -> Option<(UnitTarget, &'static str)> {
     let (described, mode) = match text.rsplit_once(" (") {
         Some((described, suffix)) if suffix.ends_with(')') => {
-            let mode = match &suffix[..suffix.len() - 1] {
+            let mode = match suffix.strip_suffix(')').unwrap_or_default() {
                 "check" | "check-test" => "check",
                 "test" | "bench" => "test",
                 "run" => "run-custom-build",

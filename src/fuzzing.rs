@@ -112,8 +112,7 @@ pub fn workflow_commands(log: &str) -> Vec<WorkflowCommand> {
 
 fn parse_v2(line: &str) -> Option<WorkflowCommand> {
     let rest = line.trim_start().strip_prefix("::")?;
-    let end = rest.find("::")?;
-    let (info, data) = (&rest[..end], &rest[end + 2..]);
+    let (info, data) = rest.split_once("::")?;
     let (name, properties) = info.split_once(' ').unwrap_or((info, ""));
     let properties = properties
         .trim()
@@ -136,18 +135,64 @@ fn parse_v2(line: &str) -> Option<WorkflowCommand> {
 }
 
 fn parse_v1(line: &str) -> Option<WorkflowCommand> {
-    let start = line.find("##[")? + 3;
-    let end = start + line[start..].find(']')?;
-    let info = &line[start..end];
+    let (_, command) = line.split_once("##[")?;
+    let (info, data) = command.split_once(']')?;
     let name = info.split(' ').next().unwrap_or_default();
     Some(WorkflowCommand {
         name: name.to_string(),
         properties: Vec::new(),
-        data: line[end + 1..].to_string(),
+        data: data.to_string(),
     })
 }
 
 /// The runner's data decoding, `%25` last so that `%250A` stays `%0A`.
 fn unescape(text: &str) -> String {
     text.replace("%0D", "\r").replace("%0A", "\n")
+}
+
+/// Every width the renderers wrap or cut text at, and a few either side: the narrowest
+/// terminals, table words (24), cut values (60), long words (64), cause details (100).
+const LAYOUT_WIDTHS: &[u16] = &[
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 22, 23, 24, 25, 26, 40, 58, 59, 60, 61, 62, 63, 64, 65,
+    66, 80, 98, 99, 100, 101, 102, 120,
+];
+
+/// The text helpers and the renderers on `text` as a heading, table cells (split at `|`),
+/// lines and code, at every width in `LAYOUT_WIDTHS`; the release finder on it.
+pub fn text_layout(text: &str) {
+    use crate::render::document::Block;
+    use crate::render::table::{TableStyle, render};
+    let cells: Vec<String> = text.split('|').map(str::to_string).collect();
+    let headers: Vec<String> = cells.iter().take(4).cloned().collect();
+    let rows = cells
+        .chunks(headers.len().max(1))
+        .map(|row| {
+            let mut row = row.to_vec();
+            row.resize(headers.len(), text.to_string());
+            row
+        })
+        .collect();
+    let blocks = [
+        Block::Heading(text.to_string()),
+        Block::Table {
+            headers,
+            rows,
+            emphasized: Some(0),
+        },
+        Block::Lines(vec![text.to_string(), crate::text::echo(text)]),
+        Block::Code(text.to_string()),
+    ];
+    for &width in LAYOUT_WIDTHS {
+        render(
+            &blocks,
+            TableStyle {
+                width,
+                color: width % 2 == 0,
+            },
+        );
+    }
+    crate::render::markdown::render(&blocks);
+    crate::text::one_line(text);
+    crate::report::rust_release_in(text);
+    crate::phase::crane::floating_channel(text);
 }

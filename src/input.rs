@@ -1,5 +1,8 @@
 //! Finding the phases to analyse: a phases file, a flake, or crane's quick-start set.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -151,14 +154,13 @@ impl std::str::FromStr for Override {
         if attr.strip_prefix("env.").is_some_and(str::is_empty) {
             return Err("PHASE.env.NAME=VALUE: the variable name is empty".to_string());
         }
-        let value = match value {
-            "true" => AttrValue::Bool(true),
-            "false" => AttrValue::Bool(false),
-            // A Nix string as the report prints it: `"--locked --workspace"`.
-            v if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') => {
-                AttrValue::Str(v[1..v.len() - 1].replace("\\\"", "\""))
-            }
-            v => v
+        // A Nix string as the report prints it: `"--locked --workspace"`.
+        let nix_string = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+        let value = match (value, nix_string) {
+            ("true", _) => AttrValue::Bool(true),
+            ("false", _) => AttrValue::Bool(false),
+            (_, Some(inner)) => AttrValue::Str(inner.replace("\\\"", "\"")),
+            (v, None) => v
                 .parse::<i64>()
                 .map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::Int),
         };
@@ -182,7 +184,7 @@ fn split_phase(text: &str) -> Option<(String, &str)> {
     while let Some((i, c)) = chars.next() {
         match c {
             '\\' => phase.push(chars.next()?.1),
-            '"' => return Some((phase, quoted[i + 1..].strip_prefix('.')?)),
+            '"' => return Some((phase, quoted.get(i + 1..)?.strip_prefix('.')?)),
             _ => phase.push(c),
         }
     }
@@ -332,7 +334,9 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
 /// Nix says which derivations a flake makes, not on which line: a phase the static
 /// reader also finds by the same name takes its place (`flake.nix:21`) from there.
 fn place_by_static_reading(specs: &mut [PhaseSpec], flake: &Path, system: &crate::flake::System) {
-    let Ok(read) = read_flake(flake, system) else { return };
+    let Ok(read) = read_flake(flake, system) else {
+        return;
+    };
     let (Ok(static_set), Ok(nix_set)) = (
         PhaseSet::from_specs(read.specs),
         PhaseSet::from_specs(specs.to_vec()),
@@ -467,7 +471,9 @@ fn without_other_workspaces(
     }
     let mut pending: Vec<&str> = left_out.keys().copied().collect();
     while let Some(source) = pending.pop() {
-        let dir = left_out[source].clone();
+        let Some(dir) = left_out.get(source).cloned() else {
+            continue;
+        };
         for &inheritor in inheritors.get(source).into_iter().flatten() {
             if !left_out.contains_key(inheritor) {
                 left_out.insert(inheritor, dir.clone());

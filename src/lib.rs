@@ -23,6 +23,8 @@
 //! The binary (`main.rs`) parses arguments, passes progress in, and maps errors to exit
 //! codes; it and the benchmarks use only what is re-exported here.
 
+#![deny(clippy::string_slice)]
+
 mod cargo;
 mod costs;
 mod diff;

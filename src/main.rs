@@ -1,5 +1,7 @@
 //! The `cache-miss` command line: parse, call the library, map errors to exit codes.
 
+#![deny(clippy::string_slice)]
+
 use std::io::{IsTerminal, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
@@ -273,13 +275,23 @@ fn main() -> ExitCode {
         say(&format!("error: {err:#}"));
         return ExitCode::from(2);
     }
-    let result = match cli.command {
-        Command::Report(args) => report(args),
-        Command::Phases(args) => phases(args),
-        Command::Verify(args) => verify(args),
-        Command::Fix(args) => fix(args),
-        Command::Completions { shell } => completions(shell),
-        Command::Touch(args) => touch(args),
+    std::panic::set_hook(Box::new(report_internal_error));
+    // Unwinding runs the destructors (`verify`'s temp dir is removed); a panic in a worker
+    // thread reaches here when its scope ends.
+    let run = std::panic::AssertUnwindSafe(|| {
+        // Debug builds only: how the tests reach the hook (no input panics).
+        if cfg!(debug_assertions) && std::env::var_os("CACHE_MISS_TEST_PANIC").is_some() {
+            panic!("a panic the tests asked for");
+        }
+        dispatch(cli.command)
+    });
+    let Ok(result) = std::panic::catch_unwind(run) else {
+        if json {
+            let _ = print(&json::render_error(&anyhow::anyhow!(
+                "internal error, please report"
+            )));
+        }
+        return ExitCode::from(2);
     };
     let code = match result {
         Ok(code) => code,
@@ -356,6 +368,41 @@ fn json_requested() -> bool {
 
 /// Set when a message could not be written to stderr: the run then exits 2.
 static STDERR_LOST: AtomicBool = AtomicBool::new(false);
+
+/// The command, run.
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Report(args) => report(args),
+        Command::Phases(args) => phases(args),
+        Command::Verify(args) => verify(args),
+        Command::Fix(args) => fix(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Touch(args) => touch(args),
+    }
+}
+
+/// The panic hook: a bug of cache-miss, said once (a worker's panic is raised again when
+/// its scope ends) with where it happened; `main` then exits 2. A last line of defence:
+/// bad input is an error, never a panic.
+fn report_internal_error(info: &std::panic::PanicHookInfo<'_>) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if SAID.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let location = info.location().map_or_else(String::new, |l| {
+        format!(" at {}:{}:{}", l.file(), l.line(), l.column())
+    });
+    say(&format!(
+        "internal error, please report: cache-miss {} panicked{location}: {message}",
+        env!("CARGO_PKG_VERSION")
+    ));
+}
 
 /// Writes a line to stderr; a stderr that cannot take it (closed, full, read-only) makes
 /// the exit code 2 instead of a panic.

@@ -10,6 +10,9 @@
 //!
 //! Long values are cut to a readable length ([`echo`]).
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::borrow::Cow;
 
 /// Whether `c` would act on a terminal or an editor instead of showing: ASCII and C1
@@ -76,10 +79,10 @@ pub fn log_line(line: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(line.len() + 4);
     if leading_command {
-        let indent = line.len() - line.trim_start().len();
-        out.push_str(&line[..indent]);
+        let command = line.trim_start();
+        out.push_str(line.strip_suffix(command).unwrap_or_default());
         out.push('\\');
-        out.push_str(&line[indent..].replace("##[", "##\\["));
+        out.push_str(&command.replace("##[", "##\\["));
     } else {
         out.push_str(&line.replace("##[", "##\\["));
     }

@@ -5,6 +5,9 @@
 //! such an entry is ignored, cargo asked again, and the entry rewritten. The cache is
 //! bounded: past [`DEFAULT_LIMIT`] bytes the least recently used entries are removed.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -142,7 +145,9 @@ impl ResolutionCache {
 
     fn entry_path(&self, key: &CacheKey) -> PathBuf {
         let hex = key.hex();
-        self.root.join(&hex[..2]).join(&hex[2..])
+        // Hex digits are ASCII: the split is on a character boundary.
+        let (shard, rest) = hex.split_at_checked(2).unwrap_or(("", &hex));
+        self.root.join(shard).join(rest)
     }
 
     /// The stored answer for `key`, if there is one whose checksum holds. A hit marks the

@@ -71,7 +71,7 @@ impl ToolchainChoice {
 
 /// `[toolchain] channel = "…"` (or `path = "…"`) of a toolchain file, or the legacy
 /// one-line form.
-fn pinned_toolchain(text: &str) -> Option<String> {
+pub(crate) fn pinned_toolchain(text: &str) -> Option<String> {
     if let Ok(file) = toml::from_str::<toml::Table>(text) {
         let toolchain = file.get("toolchain")?.as_table()?;
         let pinned = toolchain.get("channel").or_else(|| toolchain.get("path"))?;

@@ -13,6 +13,9 @@
 //! `[env]` table of a config file reaches the rustc that cargo asks, so an `LD_PRELOAD`
 //! there is emptied too.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -142,9 +145,11 @@ pub fn code_loading_flags<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<S
     let words: Vec<&str> = words.into_iter().collect();
     let mut found = Vec::new();
     for (i, word) in words.iter().enumerate() {
-        let split_option = *word == "-Z" && words.get(i + 1).is_some_and(|w| names_backend(w));
-        if split_option {
-            found.push(format!("-Z {}", words[i + 1]));
+        let split_option = words
+            .get(i + 1)
+            .filter(|w| *word == "-Z" && names_backend(w));
+        if let Some(option) = split_option {
+            found.push(format!("-Z {option}"));
         } else if (names_backend(word) && words.get(i.wrapping_sub(1)) != Some(&"-Z"))
             || word.starts_with('@')
         {
@@ -450,11 +455,12 @@ fn rustflags_override(files: &[(PathBuf, toml::Table)], key: &str) -> Option<Con
     let parts: Vec<&str> = key.split('.').collect();
     let parts = match parts.as_slice() {
         // A `cfg(...)` target may hold dots: everything between `target.` and `.rustflags`.
-        ["target", .., "rustflags"] => vec![
-            "target",
-            &key["target.".len()..key.len() - ".rustflags".len()],
-            "rustflags",
-        ],
+        ["target", .., "rustflags"] => {
+            let target = key
+                .strip_prefix("target.")
+                .and_then(|rest| rest.strip_suffix(".rustflags"))?;
+            vec!["target", target, "rustflags"]
+        }
         _ => parts,
     };
     let winner = files

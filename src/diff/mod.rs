@@ -58,6 +58,32 @@ pub struct Miss {
     /// For root misses: the cached units of the same package and target that come
     /// closest (they agree on every field checked before the one named by `reason`).
     pub closest: Vec<UnitKey>,
+    /// For a `dependency` miss none of whose dependencies miss (each is cached, but never
+    /// under this unit: another command built this unit over other variants of them):
+    /// the edges in which it parts from the closest cached unit. Such a miss is a root.
+    pub variant_edges: Vec<VariantEdge>,
+}
+
+/// A dependency under which a needed unit and the closest cached one part: the same
+/// dependency (package and target) in another variant. Produced by [`diff_phase`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantEdge {
+    /// The dependency as this phase needs it (`None`: this phase's unit lacks it).
+    pub needed: Option<UnitKey>,
+    /// The cached graph that holds the needed variant (numbered as the caller numbers
+    /// graphs: [`Differ`]'s indices, or positions among `cached` for [`diff_phase`]).
+    pub needed_built_by: Option<usize>,
+    /// The dependency as the cached unit was built over (`None`: it lacks it).
+    pub built: Option<UnitKey>,
+    /// The cached graph that built the unit over `built`.
+    pub built_by: usize,
+}
+
+impl Miss {
+    /// A root miss: its reason is its own, or it is a dependency miss over no missed unit.
+    pub fn is_root(&self) -> bool {
+        self.reason != Reason::Dependency || !self.variant_edges.is_empty()
+    }
 }
 
 /// Unit counts of one phase. Produced by [`diff_phase`].
@@ -97,6 +123,7 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
             .collect(),
     );
     let cached: Vec<usize> = (0..cached.len()).collect();
+    // `cached` graphs come first among `graphs`: their indices are their positions.
     let needed: Vec<usize> = (cached.len()..cached.len() + needed.len()).collect();
     let diff = differ.diff(&cached, &needed);
     drop(differ);
@@ -156,8 +183,11 @@ impl<'a> Differ<'a> {
             return diff.clone();
         }
         if !self.caches.contains_key(&memo.0) {
-            let graphs: Vec<(&'a DiffGraph, &[u32])> =
-                memo.0.iter().filter_map(|&c| self.graphs[c]).collect();
+            let graphs: Vec<(usize, &'a DiffGraph, &[u32])> = memo
+                .0
+                .iter()
+                .filter_map(|&c| self.graphs[c].map(|(graph, ids)| (c, graph, ids)))
+                .collect();
             let cache = Cache::new(&graphs);
             self.caches.insert(memo.0.clone(), cache);
         }
@@ -184,7 +214,7 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
                 continue;
             }
             counts.needed += 1;
-            if !cache.deep.contains(&needed_ids[g][u]) {
+            if !cache.deep.contains_key(&needed_ids[g][u]) {
                 missed_at.insert((g, u), ());
             }
         }
@@ -192,8 +222,9 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
     counts.missed = missed_at.len();
     counts.cached = counts.needed - counts.missed;
 
-    let is_missed =
-        |g: usize, u: usize| !needed[g].units[u].local && !cache.deep.contains(&needed_ids[g][u]);
+    let is_missed = |g: usize, u: usize| {
+        !needed[g].units[u].local && !cache.deep.contains_key(&needed_ids[g][u])
+    };
     let mut misses: Vec<Miss> = missed_at
         .keys()
         .map(|&(g, u)| {
@@ -206,14 +237,26 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
                 reason,
                 cascade_from: Vec::new(),
                 closest,
+                variant_edges: Vec::new(),
             }
         })
         .collect();
     misses.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.at.cmp(&b.at)));
+    for miss in misses.iter_mut().filter(|m| m.reason == Reason::Dependency) {
+        let (g, u) = miss.at;
+        let deps = &needed[g].units[u].deps;
+        if !deps.iter().any(|&d| is_missed(g, d)) {
+            let deps: Vec<(u32, &UnitKey)> = deps
+                .iter()
+                .map(|&d| (needed_ids[g][d], &needed[g].units[d].key))
+                .collect();
+            miss.variant_edges = cache.variant_edges(&miss.unit, &deps);
+        }
+    }
     // Misses are in key order, so ranks among the roots order each cascade's roots by key.
     let by_rank: Vec<UnitAt> = misses
         .iter()
-        .filter(|m| m.reason != Reason::Dependency)
+        .filter(|m| m.is_root())
         .map(|m| m.at)
         .collect();
     // By identity, not position: a root counted in an earlier graph is the same root when
@@ -224,7 +267,7 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
         .map(|(r, &(g, u))| (needed_ids[g][u], r))
         .collect();
     let root_at = |g: usize, u: usize| roots.get(&needed_ids[g][u]).copied();
-    for miss in misses.iter_mut().filter(|m| m.reason == Reason::Dependency) {
+    for miss in misses.iter_mut().filter(|m| !m.is_root()) {
         let ranks = cascade_roots(
             needed[miss.at.0],
             miss.at.0,
@@ -294,7 +337,7 @@ const CHECKS: [(Reason, SameField); 6] = [
 
 fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
     let index = cache.index();
-    if index.shallow.contains(key) {
+    if index.shallow.contains_key(key) {
         return (Reason::Dependency, Vec::new());
     }
     let mut candidates: Vec<&UnitKey> = index
@@ -328,44 +371,100 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
 /// index by key and target is made when the first miss is classified: most phases of a
 /// long chain, and most fix-line checks, have none.
 struct Cache<'a> {
-    deep: HashSet<u32>,
-    units: Vec<&'a UnitKey>,
+    /// Each cached unit's deep id, with the (caller's) graph that first holds it.
+    deep: HashMap<u32, usize>,
+    /// Every cached unit: its key, the graph (position in `graphs`) and unit index.
+    units: Vec<(&'a UnitKey, usize, usize)>,
+    /// The cached graphs, with the caller's index of each and its units' deep ids.
+    graphs: Vec<(usize, &'a DiffGraph, &'a [u32])>,
     index: OnceCell<CacheIndex<'a>>,
 }
 
 struct CacheIndex<'a> {
-    shallow: HashSet<&'a UnitKey>,
+    /// Where each cached key sits: positions in `graphs` and unit indices.
+    shallow: HashMap<&'a UnitKey, Vec<(usize, usize)>>,
     by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<&'a UnitKey>>,
 }
 
 impl<'a> Cache<'a> {
-    /// What `graphs` (each with its units' deep ids) leave in `target/`.
-    fn new(graphs: &[(&'a DiffGraph, &[u32])]) -> Cache<'a> {
+    /// What `graphs` (each with the caller's index and its units' deep ids) leave in
+    /// `target/`.
+    fn new(graphs: &[(usize, &'a DiffGraph, &'a [u32])]) -> Cache<'a> {
         let mut cache = Cache {
-            deep: HashSet::new(),
+            deep: HashMap::new(),
             units: Vec::new(),
+            graphs: graphs.to_vec(),
             index: OnceCell::new(),
         };
-        for &(graph, deep) in graphs {
-            for (unit, &id) in graph.units.iter().zip(deep) {
+        for (position, &(index, graph, deep)) in graphs.iter().enumerate() {
+            for (u, (unit, &id)) in graph.units.iter().zip(deep).enumerate() {
                 if unit.local || is_documentation(&unit.key.mode) {
                     continue;
                 }
-                cache.deep.insert(id);
-                cache.units.push(&unit.key);
+                cache.deep.entry(id).or_insert(index);
+                cache.units.push((&unit.key, position, u));
             }
         }
         cache
     }
 
+    /// The edges in which a unit with `key` over `deps` (deep id and key of each) parts
+    /// from the cached unit of the same key that comes closest (fewest edges).
+    fn variant_edges(&self, key: &UnitKey, deps: &[(u32, &UnitKey)]) -> Vec<VariantEdge> {
+        let same_target = |a: &UnitKey, b: &UnitKey| {
+            a.pkg_id == b.pkg_id && a.target_kind == b.target_kind && a.target_name == b.target_name
+        };
+        let instances = self.index().shallow.get(key).into_iter().flatten();
+        instances
+            .filter_map(|&(position, u)| {
+                let &(built_by, graph, ids) = self.graphs.get(position)?;
+                let built: Vec<(u32, &UnitKey)> = graph
+                    .units
+                    .get(u)?
+                    .deps
+                    .iter()
+                    .filter_map(|&d| Some((*ids.get(d)?, &graph.units.get(d)?.key)))
+                    .collect();
+                let only_needed = deps
+                    .iter()
+                    .filter(|(id, _)| !built.iter().any(|b| b.0 == *id));
+                let mut only_built: Vec<&UnitKey> = built
+                    .iter()
+                    .filter(|(id, _)| !deps.iter().any(|n| n.0 == *id))
+                    .map(|(_, k)| *k)
+                    .collect();
+                let mut edges: Vec<VariantEdge> = only_needed
+                    .map(|&(id, needed)| {
+                        let paired = only_built.iter().position(|b| same_target(b, needed));
+                        VariantEdge {
+                            needed: Some(needed.clone()),
+                            needed_built_by: self.deep.get(&id).copied(),
+                            built: paired.map(|p| only_built.remove(p).clone()),
+                            built_by,
+                        }
+                    })
+                    .collect();
+                edges.extend(only_built.into_iter().map(|built| VariantEdge {
+                    needed: None,
+                    needed_built_by: None,
+                    built: Some(built.clone()),
+                    built_by,
+                }));
+                Some(edges)
+            })
+            .filter(|edges| !edges.is_empty())
+            .min_by_key(Vec::len)
+            .unwrap_or_default()
+    }
+
     fn index(&self) -> &CacheIndex<'a> {
         self.index.get_or_init(|| {
             let mut index = CacheIndex {
-                shallow: HashSet::new(),
+                shallow: HashMap::new(),
                 by_target: HashMap::new(),
             };
-            for &k in &self.units {
-                index.shallow.insert(k);
+            for &(k, position, u) in &self.units {
+                index.shallow.entry(k).or_default().push((position, u));
                 index
                     .by_target
                     .entry((&k.pkg_id, k.target_kind.as_str(), k.target_name.as_str()))

@@ -317,3 +317,40 @@ fn a_differ_over_many_phases_diffs_as_each_phase_alone() {
     let mut with_failure = Differ::new(vec![Some((&deps, ids[0].as_slice())), None]);
     assert_eq!(with_failure.diff(&[0, 1], &[0, 1]).counts.missed, 0);
 }
+
+/// Every piece cached, never together: `shape` over `derive[extra]` in one graph,
+/// `derive[]` alone in another; the phase needs `shape` over `derive[]`. A root, with the
+/// edge named, and what sits above it cascades from it.
+#[test]
+fn a_unit_over_another_variant_of_a_cached_dependency_is_a_root_with_its_edge() {
+    let checked = graph(&[
+        u("derive", &["extra"], &[]),
+        u("shape", &[], &[0]),
+        u("top", &[], &[1]),
+    ]);
+    let built = graph(&[u("derive", &[], &[])]);
+    let needed = graph(&[
+        u("derive", &[], &[]),
+        u("shape", &[], &[0]),
+        u("top", &[], &[1]),
+    ]);
+    let diff = diff_phase(&[&checked, &built], &[&needed]);
+    assert_eq!(diff.counts.missed, 2);
+    let shape = &diff.misses[0];
+    assert_eq!(shape.unit.target_name, "shape");
+    assert_eq!(shape.reason, Reason::Dependency);
+    assert!(shape.is_root() && shape.cascade_from.is_empty());
+    let edge = &shape.variant_edges[..];
+    assert_eq!(edge.len(), 1);
+    assert_eq!(
+        edge[0].needed.as_ref().unwrap().features,
+        Vec::<String>::new()
+    );
+    assert_eq!(edge[0].needed_built_by, Some(1));
+    assert_eq!(edge[0].built.as_ref().unwrap().features, ["extra"]);
+    assert_eq!(edge[0].built_by, 0);
+    let top = &diff.misses[1];
+    assert_eq!(top.unit.target_name, "top");
+    assert!(!top.is_root());
+    assert_eq!(top.cascade_from, [shape.at]);
+}

@@ -55,6 +55,28 @@ pub enum MissCause {
         /// Labels of the root misses it cascades from, in key order.
         roots: Vec<String>,
     },
+    /// The unit and each of its dependencies are cached, but never together: the deps-only
+    /// build made the unit over other variants of some dependencies (another of its
+    /// commands resolved them otherwise). A root miss of its own.
+    DependencyVariant { edges: Vec<EdgeVariant> },
+}
+
+/// A dependency edge in which this phase's unit parts from the cached one. Produced by
+/// `super::edges::dependency_variant`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EdgeVariant {
+    /// `shape-derive@0.1.0`.
+    pub dependency: String,
+    /// `proc-macro`, `build script` or `dependency`.
+    pub role: String,
+    /// The cached unit's variant of it (`host, features [extra]`); `None`: it has none.
+    pub built: Option<String>,
+    /// The command of the deps-only build that made the cached unit.
+    pub built_by: Option<String>,
+    /// This phase's variant of it; `None`: this phase's unit has none.
+    pub needed: Option<String>,
+    /// The deps-only command that built this phase's variant of the dependency.
+    pub needed_built_by: Option<String>,
 }
 
 /// How a crate needed in another role differs.
@@ -97,7 +119,9 @@ impl MissCause {
             MissCause::Rustflags { .. } => Reason::Rustflags,
             MissCause::Toolchain { .. } => Reason::Toolchain,
             MissCause::NotBuilt => Reason::NotBuilt,
-            MissCause::Dependency { .. } => Reason::Dependency,
+            MissCause::Dependency { .. } | MissCause::DependencyVariant { .. } => {
+                Reason::Dependency
+            }
         }
     }
 }
@@ -307,5 +331,13 @@ pub enum FixStep {
     /// elsewhere, a config file).
     SameRustflags {
         changes: Vec<EnvChange>,
+    },
+    /// `steps` on a buildDepsOnly of the phase's own (`name`, made as the shared one is),
+    /// because on the shared one they make the other phases it serves miss more.
+    OwnDepsOnly {
+        name: String,
+        steps: Vec<FixStep>,
+        /// The attributes it sets over the shared one's (`CARGO_PROFILE = "ci"`).
+        attrs: Vec<String>,
     },
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::MissReport;
 use super::cause::{
-    Edge, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request, RoleDifference,
-    Side, Trigger, UnitRole, Variant,
+    Edge, EdgeVariant, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
+    RoleDifference, Side, Trigger, UnitRole, Variant,
 };
 use crate::diff::graph::target_label;
 
@@ -88,6 +88,10 @@ impl Display for MissCause {
                     named.join(", "),
                     if roots.len() == 1 { "is" } else { "are" }
                 )
+            }
+            MissCause::DependencyVariant { edges } => {
+                let named: Vec<String> = edges.iter().map(edge_text).collect();
+                write!(f, "{}", named.join("; "))
             }
             MissCause::NotBuilt => write!(f, "the deps-only build never built this"),
             MissCause::Features {
@@ -260,6 +264,35 @@ impl Display for Trigger {
     }
 }
 
+/// One dependency edge of a `DependencyVariant` cause: which variant the cached unit was
+/// built over, by which command, and which one this phase needs.
+fn edge_text(edge: &EdgeVariant) -> String {
+    let by = |command: &Option<String>| {
+        command
+            .as_ref()
+            .map_or("another command".to_string(), |c| format!("`{c}`"))
+    };
+    let EdgeVariant {
+        dependency, role, ..
+    } = edge;
+    match (&edge.built, &edge.needed) {
+        (Some(built), Some(needed)) => format!(
+            "its {role} `{dependency}` is the variant {} built ({built}); this phase needs the variant {} built ({needed})",
+            by(&edge.built_by),
+            by(&edge.needed_built_by)
+        ),
+        (None, Some(needed)) => format!(
+            "here it has the {role} `{dependency}` ({needed}), which the unit {} built lacks",
+            by(&edge.built_by)
+        ),
+        (Some(built), None) => format!(
+            "the unit {} built also has the {role} `{dependency}` ({built}), which this phase's lacks",
+            by(&edge.built_by)
+        ),
+        (None, None) => format!("its {role} `{dependency}` differs"),
+    }
+}
+
 fn arrow(edge: Option<Edge>) -> &'static str {
     match edge {
         Some(Edge::Dev) => " -[dev]-> ",
@@ -371,6 +404,10 @@ fn step_text(step: &FixStep, deps: &str) -> String {
         ),
         FixStep::Instrumented { tool } => format!(
             "{tool} adds its own rustflags to every crate, so this phase can never reuse a plain artifact: only a buildDepsOnly built with exactly those flags can serve it (cache-miss does not know them exactly; `cache-miss verify` measures the result), or accept the rebuild"
+        ),
+        FixStep::OwnDepsOnly { name, attrs, .. } => format!(
+            "give this phase a buildDepsOnly of its own, `{name}` (this phase's cargoArtifacts = {name}): the arguments of {deps} with {} — checked: on {deps} itself this change would make other phases it serves miss more",
+            attrs.join(", ")
         ),
         FixStep::SameRustflags { changes } => format!(
             "set {} on {deps} as well (in the attributes both phases share): rustflags are part of every crate's fingerprint",

@@ -96,6 +96,7 @@ fn explain_phases(phases: &str, cached: DiffGraph, needed: DiffGraph) -> Vec<Mis
         sources: vec![&set.phases[0]],
         phase_invocations: plans.of_phase(1).collect(),
         source_invocations: plans.of_phase(0).collect(),
+        source_indices: &[0],
         needed: vec![&needed],
         index: &index,
         default_packages: &["app".to_string(), "cli".to_string()],

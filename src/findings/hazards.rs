@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{AttrValue, Phase, SourceLocation};
+use crate::phase::{Phase, SourceLocation};
 
 /// Phases that set `var` to each distinct value (`None`: not set).
 fn values_of(phases: &[&Phase], var: &str) -> BTreeMap<Option<String>, Vec<String>> {
@@ -71,37 +71,7 @@ pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
 
     let sys_crates = pkg_config_sys_crates(input.metadata, &packages);
     if !sys_crates.is_empty() {
-        let inputs = native_inputs(&phases);
-        if inputs.len() > 1 {
-            let described: Vec<String> = inputs
-                .iter()
-                .map(|(value, names)| {
-                    format!(
-                        "{} with {}",
-                        and_list(names),
-                        if value.is_empty() {
-                            "none".to_string()
-                        } else {
-                            value.clone()
-                        }
-                    )
-                })
-                .collect();
-            // Without pkg-config among the inputs, no setup hook fills PKG_CONFIG_PATH.
-            let uses_pkg_config = inputs.keys().any(|text| text.contains("pkg-config"));
-            findings.push(finding(
-                FindingId::PkgConfigInputs,
-                if uses_pkg_config { Severity::Warning } else { Severity::Info },
-                first_location.clone(),
-                format!(
-                    "{} find{} native libraries with pkg-config, and PKG_CONFIG_PATH follows each phase's nativeBuildInputs/buildInputs, which differ: {}. Their build scripts rerun and everything above them rebuilds.",
-                    and_list(&sys_crates),
-                    if sys_crates.len() == 1 { "s" } else { "" },
-                    described.join("; ")
-                ),
-                "give every phase the same nativeBuildInputs and buildInputs (put them in commonArgs)".to_string(),
-            ));
-        }
+        findings.extend(super::pkg_config::pkg_config_inputs(input, &sys_crates));
     }
 
     let dev_phases: Vec<String> = phases
@@ -143,34 +113,6 @@ fn pkg_config_sys_crates(
     names.sort();
     names.dedup();
     names
-}
-
-/// Phases grouped by their `nativeBuildInputs` + `buildInputs`, as written.
-fn native_inputs(phases: &[&Phase]) -> BTreeMap<String, Vec<String>> {
-    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for phase in phases {
-        let text: Vec<String> = ["nativeBuildInputs", "buildInputs"]
-            .iter()
-            .filter_map(|attr| {
-                phase
-                    .attrs
-                    .get(*attr)
-                    .map(|v| format!("{attr} = {}", plain(v)))
-            })
-            .collect();
-        groups
-            .entry(text.join(", "))
-            .or_default()
-            .push(format!("`{}`", phase.name));
-    }
-    groups
-}
-
-fn plain(value: &AttrValue) -> String {
-    match value {
-        AttrValue::Str(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn proc_macros_in_graphs(input: &FindingsInput) -> Vec<String> {

@@ -1,9 +1,11 @@
 //! Findings: rebuild hazards that are not unit differences — how the source is filtered,
 //! how the workspace is laid out, and environment that build scripts watch.
 
+mod compiled;
 mod fileset_fix;
 mod hazards;
 mod layout;
+mod pkg_config;
 pub mod reads;
 pub mod source;
 

@@ -5,6 +5,9 @@
 //! package, the files under `tests/` and `snapshots/` directories). Rust files are read as
 //! tokens, so a macro call spread over lines, comments and strings are told apart.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -349,9 +352,9 @@ const INCLUDE_MACROS: &[&str] = &["include_str", "include_bytes", "include"];
 fn scan(stream: TokenStream, is_build_script: bool, found: &mut Vec<Reference>) {
     let tokens: Vec<TokenTree> = stream.into_iter().collect();
     let mut i = 0;
-    while i < tokens.len() {
-        if let Some((group, name)) = macro_call(&tokens[i..]) {
-            let line = tokens[i].span().start().line;
+    while let Some((token, rest)) = tokens.get(i).zip(tokens.get(i..)) {
+        if let Some((group, name)) = macro_call(rest) {
+            let line = token.span().start().line;
             let path = match name.as_str() {
                 "concat" => concatenation(group.stream()),
                 // `env!("NAME")` names a variable, not a path.
@@ -387,8 +390,8 @@ fn scan(stream: TokenStream, is_build_script: bool, found: &mut Vec<Reference>) 
                 _ => {}
             }
         }
-        if let Some(path) = path_attribute(&tokens[i..]) {
-            let line = tokens[i].span().start().line;
+        if let Some(path) = path_attribute(rest) {
+            let line = token.span().start().line;
             if !path.ends_with(".rs") {
                 found.push(Reference {
                     line,
@@ -401,7 +404,7 @@ fn scan(stream: TokenStream, is_build_script: bool, found: &mut Vec<Reference>) 
             i += 2;
             continue;
         }
-        match &tokens[i] {
+        match token {
             TokenTree::Group(group) => scan(group.stream(), is_build_script, found),
             TokenTree::Literal(literal) => {
                 if let Some(text) = string_literal(&literal.to_string()) {
@@ -512,11 +515,11 @@ fn shown_expression(path: &str, base: Base) -> String {
 /// may read at run time (relative to the package, where cargo runs tests and build
 /// scripts). `{}/` in front (a `format!` with the manifest directory) is left out.
 fn literal_reference(text: &str, line: usize, is_build_script: bool) -> Option<Reference> {
-    if let Some(at) = text
-        .find("cargo:rerun-if-changed=")
-        .or_else(|| text.find("cargo::rerun-if-changed="))
+    if let Some(directive) = ["cargo:rerun-if-changed=", "cargo::rerun-if-changed="]
+        .iter()
+        .find_map(|prefix| text.find(prefix).and_then(|at| text.get(at..)))
     {
-        let path = rerun_if_changed(&text[at..])?;
+        let path = rerun_if_changed(directive)?;
         let literal = !path.contains('{');
         return (is_build_script && literal).then(|| Reference {
             line,
@@ -545,8 +548,9 @@ fn literal_reference(text: &str, line: usize, is_build_script: bool) -> Option<R
 /// characters, numbers, and strings with escapes.
 fn string_literal(token: &str) -> Option<String> {
     if let Some(raw) = token.strip_prefix('r') {
-        let hashes = raw.len() - raw.trim_start_matches('#').len();
-        let body = raw[hashes..].strip_prefix('"')?;
+        let after_hashes = raw.trim_start_matches('#');
+        let hashes = raw.len() - after_hashes.len();
+        let body = after_hashes.strip_prefix('"')?;
         let body = body.strip_suffix(&"#".repeat(hashes))?.strip_suffix('"')?;
         return Some(body.to_string());
     }

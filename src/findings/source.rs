@@ -250,8 +250,24 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
     parts.join(", ")
 }
 
+/// Files the build reads at compile time (`include_str!`, `include_bytes!`, `#[path]`, a
+/// build script's `rerun-if-changed`), from targets some phase compiles.
+fn compile_time_reads(input: &FindingsInput) -> Vec<(PathBuf, Reader)> {
+    let compiled = super::compiled::compiled_targets(input);
+    files_read_by_build(input)
+        .into_iter()
+        .filter(|(_, reader)| reader.kind.is_compile_time())
+        .filter(|(_, reader)| {
+            compiled.as_ref().is_none_or(|compiled| {
+                super::compiled::read_by_compiled_target(input, compiled, reader)
+            })
+        })
+        .collect()
+}
+
 /// `src-filter-drops-input`: files the build reads (`include_str!`, `include_bytes!`,
-/// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops.
+/// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops; only
+/// those read by a target some phase compiles.
 pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     if evaluated_phases(input).next().is_some() {
         return inputs_missing_from_sources(input);
@@ -264,9 +280,8 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     };
     let src = src_text(phase).unwrap_or_default();
     let paths = FilesetFix::new(input.source_root, None);
-    files_read_by_build(input)
+    compile_time_reads(input)
         .into_iter()
-        .filter(|(_, reader)| reader.kind.is_compile_time())
         .filter(|(file, _)| !cargo_filter_keeps(file))
         .map(|(file, reader)| {
             finding(
@@ -287,11 +302,11 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
 /// `src-filter-drops-input` from the evaluated sources: each file the build reads that a
 /// phase's `src` lacks, by phase.
 fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
-    let read = files_read_by_build(input);
+    let read = compile_time_reads(input);
     let mut findings = Vec::new();
     for (phase, source) in evaluated_phases(input) {
         let mut paths = None;
-        for (file, reader) in read.iter().filter(|(_, r)| r.kind.is_compile_time()) {
+        for (file, reader) in &read {
             let absolute = input.source_root.join(file);
             // A name that is no file of the workspace is generated, or not a path at all.
             let listed = absolute.is_file();

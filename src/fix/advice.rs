@@ -15,6 +15,7 @@ use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
 use crate::report::{PhaseStatus, Report};
 
 /// One fix line of one phase, and the units it is printed for (their deep identities).
+#[derive(Clone)]
 struct Advice {
     phase: String,
     fix: Fix,
@@ -58,6 +59,24 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         // hurts the other phases that share the buildDepsOnly).
         for line in advice.iter().filter(|a| a.phase == joined.phase) {
             record(report, line, &joined.fix.steps, check.clone());
+        }
+    }
+    // A line that holds only by hurting the other phases of a shared buildDepsOnly: the
+    // same change on a buildDepsOnly of the phase's own, checked the same way, is printed
+    // instead when it holds.
+    let worsening: Vec<Advice> = distinct_advice(report)
+        .into_iter()
+        .filter(|a| matches!(a.fix.check, Some(FixCheck::Worsens { .. })))
+        .collect();
+    let own: Vec<Option<Advice>> = worsening.iter().map(|a| checker.own_deps(a)).collect();
+    let checks = checker.check_all(&own.iter().flatten().cloned().collect::<Vec<_>>(), &Silent);
+    let mut checks = checks.into_iter();
+    for (line, own) in worsening.iter().zip(&own) {
+        let (Some(own), Some(check)) = (own, own.as_ref().and_then(|_| checks.next())) else {
+            continue;
+        };
+        if check == FixCheck::Holds {
+            record(report, line, &own.fix.steps, check);
         }
     }
 }
@@ -108,11 +127,60 @@ impl Checker<'_> {
             .collect()
     }
 
+    /// `advice` (a line that worsens the other phases of its shared deps-only phase) as
+    /// the same steps on a deps-only phase of the phase's own: `None` when the phase takes
+    /// its artifacts through another phase, or the steps are no change to attributes.
+    fn own_deps(&self, advice: &Advice) -> Option<Advice> {
+        let deps = advice.fix.deps_phase.as_deref()?;
+        let phase = self.specs.iter().find(|s| s.name == advice.phase)?;
+        if phase.attrs.get("cargoArtifacts") != Some(&AttrValue::Str(deps.to_string())) {
+            return None;
+        }
+        let mut name = format!("{deps}-{}", advice.phase);
+        while self.specs.iter().any(|s| s.name == name) {
+            name.push('_');
+        }
+        let shared = self.specs.iter().find(|s| s.name == deps)?;
+        let mut own = shared.clone();
+        if !apply(&mut own, &advice.fix.steps) {
+            return None;
+        }
+        Some(Advice {
+            phase: advice.phase.clone(),
+            fix: crate::explain::Fix {
+                deps_phase: Some(deps.to_string()),
+                steps: vec![FixStep::OwnDepsOnly {
+                    name,
+                    steps: advice.fix.steps.clone(),
+                    attrs: changed_attributes(shared, &own),
+                }],
+                check: None,
+            },
+            units: advice.units.clone(),
+        })
+    }
+
     /// The phases with the line applied to its deps-only phase, and a key saying what
     /// that phase then is.
     fn change(&self, advice: &Advice) -> Option<(String, Change)> {
         let deps = advice.fix.deps_phase.as_deref()?;
         let mut specs = self.specs.clone();
+        if let [FixStep::OwnDepsOnly { name, steps, .. }] = advice.fix.steps.as_slice() {
+            // A copy of the deps-only phase, changed, serving this phase alone.
+            let mut own = specs.iter().find(|s| s.name == deps)?.clone();
+            own.name = name.clone();
+            if !apply(&mut own, steps) {
+                return None;
+            }
+            let phase = specs.iter_mut().find(|s| s.name == advice.phase)?;
+            phase
+                .attrs
+                .insert("cargoArtifacts".into(), AttrValue::Str(name.clone()));
+            let key = format!("{name}\n{:?}\n{:?}", own.attrs, own.env);
+            specs.push(own);
+            let deps = name.clone();
+            return Some((key, Change { deps, specs }));
+        }
         let spec = specs.iter_mut().find(|s| s.name == deps)?;
         if !apply(spec, &advice.fix.steps) {
             return None;
@@ -335,6 +403,37 @@ fn apply(spec: &mut PhaseSpec, steps: &[FixStep]) -> bool {
     attrs.insert("cargoExtraArgs".into(), AttrValue::Str(args));
     spec.attrs.extend(attrs);
     true
+}
+
+/// What `after` sets that `before` does not, as Nix attributes (`doCheck = true`,
+/// `RUSTFLAGS = "--cfg loom"`); an environment variable removed is `null`. A
+/// `cargoExtraArgs` equal to crane's default is no change.
+fn changed_attributes(before: &PhaseSpec, after: &PhaseSpec) -> Vec<String> {
+    let default_args = match before.attrs.get("function") {
+        Some(AttrValue::Str(name)) => CraneFunction::from_name(name),
+        _ => None,
+    }
+    .map_or("--locked", CraneFunction::default_cargo_extra_args);
+    let before_value = |name: &str| match before.attrs.get(name) {
+        None if name == "cargoExtraArgs" => Some(AttrValue::Str(default_args.to_string())),
+        value => value.cloned(),
+    };
+    let attrs = after
+        .attrs
+        .iter()
+        .filter(|(name, value)| before_value(name).as_ref() != Some(*value))
+        .map(|(name, value)| format!("{name} = {value}"));
+    let set = after
+        .env
+        .iter()
+        .filter(|(name, value)| before.env.get(*name) != Some(value))
+        .map(|(name, value)| format!("{name} = {value:?}"));
+    let removed = before
+        .env
+        .keys()
+        .filter(|name| !after.env.contains_key(*name))
+        .map(|name| format!("{name} = null"));
+    attrs.chain(set).chain(removed).collect()
 }
 
 fn split(flag: &str) -> Vec<String> {

@@ -2,6 +2,7 @@
 //! inherits. Sources (`toml`, the flake reader) produce [`PhaseSpec`]s; [`PhaseSet::from_specs`]
 //! applies crane's semantics to them.
 
+mod commands;
 pub mod crane;
 pub mod quickstart;
 pub mod shell;
@@ -48,6 +49,8 @@ pub struct Phase {
     pub implicit: bool,
     /// Which crane lib (toolchain) builds the phase, when the source says.
     pub toolchain: Option<String>,
+    /// The Rust release of `toolchain`, when the source names one.
+    pub toolchain_release: Option<String>,
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
@@ -602,26 +605,6 @@ fn installs_artifacts(function: CraneFunction, attrs: &SpecAttrs, notes: &mut Ve
     }
 }
 
-/// The attribute whose shell text crane runs: `buildPhase`/`checkPhase` when the phase
-/// replaces it, else `buildPhaseCargoCommand`/`checkPhaseCargoCommand` (crane's own text
-/// when not given).
-fn shell_attr(spec: &PhaseSpec, phase_attr: &'static str) -> &'static str {
-    match (spec.attrs.contains_key(phase_attr), phase_attr) {
-        (true, _) => phase_attr,
-        (false, "buildPhase") => "buildPhaseCargoCommand",
-        (false, _) => "checkPhaseCargoCommand",
-    }
-}
-
-/// Where the attribute is written whose shell words cannot be read on their own
-/// (`cargoExtraArgs = "--features 'a"`), when the source says.
-fn unreadable_shell_attr(spec: &PhaseSpec) -> Option<&SourceLocation> {
-    spec.attrs.iter().find_map(|(attr, value)| match value {
-        AttrValue::Str(text) if shell::has_unreadable_part(text) => spec.attr_locations.get(attr),
-        _ => None,
-    })
-}
-
 fn build_phase(
     spec: &PhaseSpec,
     function: CraneFunction,
@@ -659,33 +642,14 @@ fn build_phase(
         "out" => Some("$out".to_string()),
         _ => env.get(name).cloned(),
     };
-    let mut commands = Vec::new();
-    for (text, attr) in [
-        (&texts.build, shell_attr(spec, "buildPhase")),
-        (&texts.check, shell_attr(spec, "checkPhase")),
-    ] {
-        let scan = shell::find_cargo_calls(text, &profile, &lookup);
-        approximations.extend(scan.uninterpreted.into_iter().map(|note| {
-            Note {
-                location: match note.unreadable {
-                    true => unreadable_shell_attr(spec)
-                        .or(spec.origin.as_ref())
-                        .cloned(),
-                    false => spec.origin.clone(),
-                },
-                text: format!("{attr} {note}"),
-            }
-        }));
-        commands.extend(scan.calls.into_iter().map(|call| PhaseCommand {
-            args: call.args,
-            env: call.env,
-        }));
-    }
-    if function == CraneFunction::MkCargoDerivation && commands.is_empty() {
-        approximations.push(Note::new(
-            "no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand",
-        ));
-    }
+    let commands = commands::scan(
+        spec,
+        function,
+        &texts,
+        &profile,
+        &lookup,
+        &mut approximations,
+    );
     let installs_artifacts = installs_artifacts(function, &attrs, &mut notes);
     Ok(Phase {
         name: spec.name.clone(),
@@ -704,6 +668,7 @@ fn build_phase(
         implicit: false,
         attrs: spec.attrs.clone(),
         toolchain: spec.toolchain.clone(),
+        toolchain_release: spec.toolchain_release.clone(),
         not_evaluable: spec.not_evaluable.clone(),
         source: spec.source.clone(),
         aliases: spec.aliases.clone(),

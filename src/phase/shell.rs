@@ -32,6 +32,10 @@ pub struct ShellScan {
     /// Notes about lines that mention cargo but could not be followed exactly, in line
     /// order.
     pub uninterpreted: Vec<ShellNote>,
+    /// Programs the text runs that may run cargo themselves (an xtask, a script, `make`;
+    /// `cargo run` and `cargo xtask` among the cargo calls), as `line: command`: their own
+    /// cargo calls cannot be seen.
+    pub programs: Vec<ShellNote>,
 }
 
 /// A line of a snippet that mentions cargo but could not be followed exactly.
@@ -129,6 +133,28 @@ const WRAPPERS: &[&str] = &["exec", "command", "nice", "nohup", "env", "builtin"
 const DECLARATIONS: &[&str] = &["export", "declare", "typeset", "local", "readonly"];
 /// Commands that print or look up their arguments rather than run them.
 const NOT_RUNNING: &[&str] = &["echo", "printf", ":", "true", "which", "type", "hash"];
+
+/// Programs that never run cargo: shell builtins and file utilities.
+#[rustfmt::skip]
+const UTILITIES: &[&str] = &[
+    "cd", "pushd", "popd", "mkdir", "cp", "mv", "rm", "ln", "cat", "touch", "chmod", "install",
+    "tar", "find", "sed", "grep", "awk", "test", "[", "[[", "false", "ls", "wc", "head", "tail",
+    "tee", "sort", "patchShebangs", "runHook", "set", "shopt", "return", "exit", "trap", "read",
+    "local", "mktemp", "dirname", "basename", "realpath",
+];
+
+/// The cargo subcommands that run a program built from the workspace (`cargo xtask` is
+/// the usual alias of `cargo run --package xtask --`).
+const RUNS_A_PROGRAM: &[&str] = &["run", "xtask"];
+
+/// A command that runs a program, as a note: its line and text.
+fn program_run(command: &Command) -> ShellNote {
+    ShellNote {
+        line: command.line,
+        text: format!("`{}`", snippet(&command.text)),
+        unreadable: false,
+    }
+}
 
 impl State<'_> {
     fn run(&mut self, commands: &[Command], scan: &mut ShellScan) {
@@ -266,10 +292,18 @@ impl State<'_> {
                     scan.uninterpreted.push(note(
                         "calls cargo in a way cache-miss does not follow".into(),
                     ));
+                } else if !UTILITIES.contains(&program.as_str()) {
+                    scan.programs.push(program_run(command));
                 }
                 return;
             }
         };
+        if args
+            .first()
+            .is_some_and(|sub| RUNS_A_PROGRAM.contains(&sub.as_str()))
+        {
+            scan.programs.push(program_run(command));
+        }
         let mut env = self.exports.clone();
         env.extend(inline);
         let mut unknown: Vec<String> = expanded

@@ -70,6 +70,8 @@ pub struct PhaseSpec {
     pub approximations: Vec<Note>,
     /// Which crane lib (and so toolchain) builds it, when the source says (flakes).
     pub toolchain: Option<String>,
+    /// The Rust release that toolchain is, when the source names one (bindings followed).
+    pub toolchain_release: Option<String>,
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,

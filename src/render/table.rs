@@ -1,5 +1,8 @@
 //! The report as terminal tables (comfy-table), for people and CI logs.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
@@ -88,14 +91,16 @@ fn break_long_lines(text: &str, width: usize) -> String {
         }
         let mut rest: &str = line;
         while let Some((end, _)) = rest.char_indices().nth(width) {
-            let piece = &rest[..end];
-            let cut = match piece.rfind(' ') {
+            let cut = match rest.get(..end).and_then(|piece| piece.rfind(' ')) {
                 Some(space) if space > 0 => space + 1,
                 _ => end,
             };
-            out.push_str(rest[..cut].trim_end_matches(' '));
+            let Some((kept, after)) = rest.split_at_checked(cut) else {
+                break;
+            };
+            out.push_str(kept.trim_end_matches(' '));
             out.push('\n');
-            rest = &rest[cut..];
+            rest = after;
         }
         out.push_str(rest);
     }
@@ -164,14 +169,17 @@ fn wanted_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<
             .max()
             .unwrap_or(0)
     };
-    let header = |i: usize| headers[i].chars().count();
+    let header = |i: usize| headers.get(i).map_or(0, |h| h.chars().count());
     (0..headers.len())
         .map(|i| {
             if i == 0 {
                 longest(0, &|t| {
                     t.lines().map(|l| l.chars().count()).max().unwrap_or(0)
                 })
-                .clamp(header(0), width / 4)
+                // Never below the header, even on a terminal too narrow for it (`clamp`
+                // would panic there).
+                .min(width / 4)
+                .max(header(0))
             } else {
                 let word = |t: &str| t.split_whitespace().map(|w| w.chars().count()).max();
                 longest(i, &|t| word(t).unwrap_or(0))
@@ -185,19 +193,19 @@ fn wanted_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<
 /// `widths` narrowed, widest first (never below a header), until the table fits `width`
 /// with `padding` columns of padding per cell.
 fn fit(mut widths: Vec<usize>, headers: &[String], width: usize, padding: usize) -> Vec<usize> {
-    let header = |i: usize| headers[i].chars().count();
+    let header = |i: usize| headers.get(i).map_or(0, |h| h.chars().count());
     // Each column costs its padding and a border.
     let budget = width.saturating_sub((padding + 1) * headers.len() + 1);
     while widths.iter().sum::<usize>() > budget {
-        let Some((i, _)) = widths
-            .iter()
+        let Some(widest) = widths
+            .iter_mut()
             .enumerate()
-            .filter(|&(i, &w)| w > header(i))
-            .max_by_key(|&(_, &w)| w)
+            .filter(|(i, w)| **w > header(*i))
+            .max_by_key(|(_, w)| **w)
         else {
             break;
         };
-        widths[i] -= 1;
+        *widest.1 -= 1;
     }
     widths
 }
@@ -209,9 +217,13 @@ fn pieces(word: &str, size: usize) -> Vec<&str> {
     }
     let mut out = Vec::new();
     let mut rest = word;
-    while let Some((at, _)) = rest.char_indices().nth(size) {
-        out.push(&rest[..at]);
-        rest = &rest[at..];
+    while let Some((piece, after)) = rest
+        .char_indices()
+        .nth(size)
+        .and_then(|(at, _)| rest.split_at_checked(at))
+    {
+        out.push(piece);
+        rest = after;
     }
     out.push(rest);
     out

@@ -10,9 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 
 use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::CargoInfo;
 use crate::cargo::run::Slot;
-use crate::cargo::toolchain::ToolchainOrigin;
 use crate::cargo::{CargoRunner, Invocation};
 use crate::diff::{DeepIds, DiffGraph, Differ};
 use crate::findings::FindingsInput;
@@ -176,7 +174,7 @@ pub fn analyze_with(
         phase_source: phase_source.to_string(),
         phases,
         findings,
-        warnings: toolchain_mismatches(set, &cargo)
+        warnings: super::toolchains::mismatches(set, &cargo)
             .into_iter()
             .chain(runner.withheld_config_notes())
             .collect(),
@@ -280,84 +278,6 @@ fn default_packages(metadata: &cargo_metadata::Metadata) -> Vec<String> {
     };
     names.sort();
     names
-}
-
-/// Phases whose flake names a Rust release (`rust-bin.stable."1.82.0"`, a fenix or
-/// `fromRustupToolchainFile` pin resolved elsewhere is not known) other than the cargo that
-/// resolved the report: one warning per such toolchain.
-fn toolchain_mismatches(set: &PhaseSet, cargo: &CargoInfo) -> Vec<Note> {
-    let mut seen = BTreeSet::new();
-    set.phases
-        .iter()
-        .filter_map(|phase| {
-            let toolchain = phase.toolchain.as_deref()?;
-            let Some(release) = rust_release_in(toolchain) else {
-                return floating_mismatch(phase, toolchain, cargo, &mut seen);
-            };
-            let same = cargo.release == release
-                || cargo.release.starts_with(&format!("{release}."));
-            if same || !seen.insert(toolchain.to_string()) {
-                return None;
-            }
-            let text = format!(
-                "`{}` builds with Rust {release} ({toolchain}), but cargo {} resolved this report: another toolchain can resolve other units; pin {release} in rust-toolchain.toml, or run cache-miss with RUSTUP_TOOLCHAIN={release}",
-                phase.name, cargo.release
-            );
-            Some(Note {
-                location: phase.origin.clone(),
-                text,
-            })
-        })
-        .collect()
-}
-
-/// A phase whose toolchain follows a channel (`rust-bin.stable.latest`) while the cargo
-/// resolving the report is pinned by a toolchain file to another one: a warning.
-/// (`RUSTUP_TOOLCHAIN` is not a pin here: rustup sets it for every tool it runs.)
-fn floating_mismatch(
-    phase: &Phase,
-    toolchain: &str,
-    cargo: &CargoInfo,
-    seen: &mut BTreeSet<String>,
-) -> Option<Note> {
-    let channel = crate::phase::crane::floating_channel(toolchain)?;
-    let pinned = &cargo.toolchain.origin;
-    let pinned_name = cargo.toolchain.toolchain.as_deref().unwrap_or_default();
-    let same_channel = ["stable", "beta", "nightly"]
-        .iter()
-        .any(|c| pinned_name.starts_with(c) && channel.contains(c));
-    if !matches!(pinned, ToolchainOrigin::File(_))
-        || same_channel
-        || !seen.insert(toolchain.to_string())
-    {
-        return None;
-    }
-    Some(Note {
-        location: phase.origin.clone(),
-        text: format!(
-            "`{}` builds with {channel} ({toolchain}), but cargo {} (pinned by {pinned}) resolved this report: another toolchain can resolve other units, so this phase's results hold for {} only",
-            phase.name, cargo.release, cargo.release
-        ),
-    })
-}
-
-/// The first `1.NN` or `1.NN.N` release named in a toolchain expression.
-fn rust_release_in(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).find_map(|start| {
-        let before_ok =
-            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'.');
-        if !before_ok || !text[start..].starts_with("1.") {
-            return None;
-        }
-        let release: String = text[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        let release = release.trim_end_matches('.');
-        let parts = release.split('.').count();
-        (2..=3).contains(&parts).then(|| release.to_string())
-    })
 }
 
 /// Each phase's status before cargo runs: excluded, not evaluable (itself or a phase it
@@ -541,6 +461,7 @@ impl Analysis<'_> {
                         .iter()
                         .map(|&n| &plans.invocations[n])
                         .collect(),
+                    source_indices,
                     needed: needed_indices
                         .iter()
                         .filter_map(|&n| differ.graph(n))
@@ -659,28 +580,5 @@ impl Inherited {
                 invocations,
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rust_release_in;
-
-    #[test]
-    fn rust_releases_are_found_in_toolchain_expressions() {
-        let found = |text: &str| rust_release_in(text);
-        assert_eq!(
-            found(
-                r#"(crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.stable."1.82.0".default)"#
-            ),
-            Some("1.82.0".into())
-        );
-        assert_eq!(
-            found("craneLib.overrideToolchain fenix.packages.toolchainOf { channel = \"1.76\"; }"),
-            Some("1.76".into())
-        );
-        assert_eq!(found("p.rust-bin.nightly.latest.default"), None);
-        assert_eq!(found("pkgs.python311"), None);
-        assert_eq!(found("v21.1.5"), None);
     }
 }

@@ -4,6 +4,9 @@
 pub mod analyze;
 pub mod baseline;
 pub mod costs;
+mod toolchains;
+
+pub(crate) use toolchains::rust_release_in;
 
 use std::collections::BTreeMap;
 

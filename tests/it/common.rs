@@ -220,7 +220,9 @@ macro_rules! with_every_fixture {
             cascade => "cascade",
             clean => "clean",
             demo => "demo",
+            dependency_variant => "dependency-variant",
             dev_deps => "dev-deps",
+            finding_bench_read => "finding-bench-read",
             finding_bindgen => "finding-bindgen",
             finding_build_script_env => "finding-build-script-env",
             finding_dev_profile => "finding-dev-profile",
@@ -268,6 +270,59 @@ pub fn with_outside_path_dependency() -> Fixture {
         .expect("cargo metadata");
     assert!(status.success(), "cannot add `outside` to Cargo.lock");
     fixture
+}
+
+/// Whether a test's environment requirement `what` (a toolchain, a program) is met, by
+/// `available`. When it is not: under the `CI` variable the test fails, naming `what` and
+/// `how_to_install` (the rule `cache-miss` itself uses: set, not empty, not `false`); elsewhere it prints one line saying so (straight to stderr, past the
+/// test harness's capture, so `cargo test` shows it) and the test skips itself.
+pub fn require(what: &str, how_to_install: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") {
+        panic!("this test needs {what}, which is missing; install it with `{how_to_install}`");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {} needs {what}; install it with `{how_to_install}`",
+        std::thread::current().name().unwrap_or("a test"),
+    );
+    false
+}
+
+/// Whether rustup has `toolchain` installed (never installing it).
+pub fn toolchain_installed(toolchain: &str) -> bool {
+    std::process::Command::new("rustup")
+        .args(["run", toolchain, "cargo", "--version"])
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// [`require`] of the Rust toolchain `toolchain`.
+pub fn require_toolchain(toolchain: &str) -> bool {
+    require(
+        &format!("Rust toolchain {toolchain}"),
+        &format!("rustup toolchain install {toolchain} --profile minimal"),
+        toolchain_installed(toolchain),
+    )
+}
+
+/// The program `name` as found on `PATH`, or `None` when the test is to skip itself; see
+/// [`require`].
+#[allow(dead_code)] // for the tests that need Nix or a browser
+pub fn require_tool(name: &str, how_to_install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    require(&format!("`{name}`"), how_to_install, found.is_some());
+    found
 }
 
 /// Adds `text` at the end of the file at `path`, creating it (and its directory) if needed.

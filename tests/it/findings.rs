@@ -188,8 +188,11 @@ fn pkg_config_sys_crate_under_different_native_inputs() {
         &found,
         "pkg-config-inputs",
         None,
-        &["foo-sys", "\"openssl\""],
-        "same nativeBuildInputs",
+        &[
+            "foo-sys",
+            "`package` has `openssl`, `pkg-config`, the artifacts it inherits from `deps` were built with `pkg-config`",
+        ],
+        "add `openssl` to the nativeBuildInputs/buildInputs that buildDepsOnly `deps` (phases.toml:1) is given",
     );
     assert_eq!(
         found
@@ -197,6 +200,42 @@ fn pkg_config_sys_crate_under_different_native_inputs() {
             .find(|f| f["id"] == "pkg-config-inputs")
             .unwrap()["severity"],
         "warning"
+    );
+}
+
+/// PKG_CONFIG_PATH is made by pkg-config's setup hook: without pkg-config on either side
+/// it is the same (unset) whatever else differs, so there is nothing to say; with
+/// pkg-config on one side only it differs, and the fix names the call lacking inputs.
+#[test]
+fn pkg_config_inputs_only_when_pkg_config_path_differs() {
+    let phases = |deps: &str, package: &str| {
+        format!(
+            "[phases.deps]\nfunction = \"buildDepsOnly\"\ndoCheck = false\nnativeBuildInputs = {deps}\n\n[phases.package]\nfunction = \"buildPackage\"\ncargoArtifacts = \"deps\"\ndoCheck = false\nnativeBuildInputs = {package}\n"
+        )
+    };
+    let neither = Fixture::with_phases(
+        "finding-pkg-config",
+        &phases("[\"openssl\"]", "[\"openssl\", \"sqlite\"]"),
+    );
+    let found = findings(&neither, &[]);
+    assert!(
+        !found.iter().any(|f| f["id"] == "pkg-config-inputs"),
+        "{found:#?}"
+    );
+
+    let phase_lacks = Fixture::with_phases(
+        "finding-pkg-config",
+        &phases("[\"pkg-config\", \"openssl\"]", "[\"openssl\"]"),
+    );
+    let found = findings(&phase_lacks, &[]);
+    assert_finding(
+        &found,
+        "pkg-config-inputs",
+        Some("phases.toml:1"),
+        &[
+            "`package` has `openssl`, the artifacts it inherits from `deps` were built with `openssl`, `pkg-config`",
+        ],
+        "add `pkg-config` to the nativeBuildInputs/buildInputs that buildPackage `package` (phases.toml:6) is given",
     );
 }
 
@@ -445,5 +484,33 @@ fn source_fixes_name_only_what_the_build_reads_and_is_in_the_flake_written_for_t
         Some("tool/src/main.rs:3"),
         &["the src of `docs`"],
         "add ../tool/VERSION to the source's own filter or file set (lib.cleanSourceWith { src = ../.; filter = path: type: (craneLib.filterCargoSources path type) || lib.hasSuffix \".md\"",
+    );
+}
+
+/// A file only a bench reads is missing from no build while no phase builds benches:
+/// `src-filter-drops-input` fires for the library's file alone; with a phase that
+/// compiles the bench (clippy's `--all-targets`), for both.
+#[test]
+fn a_file_read_by_a_target_no_phase_compiles_is_no_error() {
+    let drops = |found: &[Value]| -> Vec<String> {
+        found
+            .iter()
+            .filter(|f| f["id"] == "src-filter-drops-input")
+            .map(|f| f["location"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = findings(&Fixture::new("finding-bench-read"), &[]);
+    assert_eq!(drops(&found), ["app/src/lib.rs:1"], "{found:#?}");
+
+    let phases = std::fs::read_to_string(
+        common::fixtures_dir().join("finding-bench-read/phases.toml"),
+    )
+    .unwrap()
+        + "\n[phases.clippy]\nfunction = \"cargoClippy\"\ncargoArtifacts = \"deps\"\nsrc = \"craneLib.cleanCargoSource ./.\"\n";
+    let found = findings(&Fixture::with_phases("finding-bench-read", &phases), &[]);
+    assert_eq!(
+        drops(&found),
+        ["app/benches/speed.rs:1", "app/src/lib.rs:1"],
+        "{found:#?}"
     );
 }

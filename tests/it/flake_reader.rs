@@ -557,6 +557,31 @@ fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
     );
 }
 
+/// The panic found on a real flake: the toolchain expression held a `…`, and the release
+/// was searched by byte offsets.
+#[test]
+fn a_toolchain_expression_with_multi_byte_characters_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let flake = dir.path().join("flake.nix");
+    let text = fs::read_to_string(fixtures_dir().join("flakes/toolchain/flake.nix"))
+        .unwrap()
+        .replace(
+            "p.rust-bin.nightly.latest.default",
+            "(p.rust-bin.fromRustupToolchain { targets = [ \"…\" ]; channel = \"1.70.0\"; })",
+        );
+    fs::write(&flake, text).unwrap();
+    let report = json_of_flake("report", &flake);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("builds with Rust 1.70.0 ("),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn a_flake_toolchain_following_a_channel_while_a_file_pins_cargo_is_a_warning() {
     // `rust-bin.nightly.latest` names no release; rust-toolchain.toml pins stable.
@@ -1160,4 +1185,89 @@ fn outputs_made_by_a_flake_input_name_the_input_and_suggest_nix_never_a_flake_pa
             && !warning.contains("Pass --flake"),
         "{warning}"
     );
+}
+
+/// Releases bound to names: an MSRV from `fromTOML` of the workspace's `Cargo.toml`
+/// (`rust-bin.stable.${msrv}`), fenix's `toolchainOf { channel = v; }` with `v` from a
+/// `let`, and `fromRustupToolchainFile` (the file read). Each is named in a warning,
+/// with the command that installs it when rustup lacks it.
+#[test]
+fn toolchain_releases_bound_to_names_are_followed_and_warned_about() {
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    common::append(
+        &demo.manifest(),
+        "\n[workspace.package]\nrust-version = \"1.70.0\"\n",
+    );
+    common::copy_dir(&fixtures_dir().join("flakes/msrv"), &demo.root());
+    let report = demo.report_json(&[]);
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    for (phase, release) in [
+        ("msrv", "1.70.0"),
+        ("fenix", "1.76.0"),
+        ("pinned", "1.72.0"),
+    ] {
+        let warning = warnings
+            .iter()
+            .find(|w| w.contains(&format!("`{phase}` builds with Rust {release} (")))
+            .unwrap_or_else(|| panic!("no warning for {phase}: {warnings:?}"));
+        assert!(
+            warning.contains(&format!("RUSTUP_TOOLCHAIN={release}")),
+            "{warning}"
+        );
+        let installed = common::toolchain_installed(release);
+        let install = format!("`rustup toolchain install {release} --profile minimal`");
+        assert_eq!(warning.contains(&install), !installed, "{warning}");
+    }
+}
+
+/// One buildDepsOnly written inline in the function making every package, bound to no
+/// name: named as crane names it, `${pname}-deps`, not after the first package using it;
+/// without a pname, after `crateNameFromCargoToml`'s.
+#[test]
+fn an_unbound_deps_only_phase_is_named_as_crane_names_it() {
+    let report = json_of("phases", "shared-deps");
+    let names: Vec<(&str, &str)> = report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["artifacts_from"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("workspace-deps", "-"),
+            ("cli", "workspace-deps"),
+            ("server", "workspace-deps"),
+            ("shared", "workspace-deps")
+        ]
+    );
+
+    let demo = Fixture::new("demo");
+    fs::remove_file(demo.root().join("phases.toml")).unwrap();
+    common::append(
+        &demo.manifest(),
+        "\n[workspace.metadata.crane]\nname = \"demo\"\n",
+    );
+    let text = fs::read_to_string(flake("shared-deps"))
+        .unwrap()
+        .replace("pname = \"workspace\";", "");
+    fs::write(demo.root().join("flake.nix"), text).unwrap();
+    let output = common::cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(demo.manifest())
+        .success_stdout();
+    let report: Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(report["phases"][0]["name"], "demo-deps", "{report:#}");
+    assert_eq!(report["phases"][1]["artifacts_from"], "demo-deps");
 }

@@ -425,6 +425,11 @@ const TOKENS: &[&str] = &[
     "\u{0}",
     "\u{1b}",
     "é",
+    "…",
+    "𝄞",
+    "e\u{301}",
+    "中",
+    "|",
     "{\"index\":99}",
     "null",
     "true",
@@ -499,6 +504,189 @@ fn shell_lexer_survives_random_input() {
 }
 
 #[test]
+fn text_layout_survives_random_multi_byte_input() {
+    property("text_layout", cache_miss::fuzzing::text_layout, 300);
+}
+
+#[test]
 fn unit_graph_reader_survives_random_input() {
     property("unit_graph", cache_miss::fuzzing::unit_graph, 400);
+}
+
+/// Multi-byte characters (2, 3 and 4 bytes, a combining accent, a wide character)
+/// cycled into a name of `length` characters.
+fn multi_byte_name(length: usize) -> String {
+    const CHARS: &[&str] = &["é", "…", "𝄞", "a", "e\u{301}", "中", "-"];
+    CHARS
+        .iter()
+        .cycle()
+        .flat_map(|c| c.chars())
+        .take(length)
+        .collect()
+}
+
+/// Every width cache-miss cuts or wraps text at (names in errors, words in cells, cut
+/// values, cause details, the narrowest terminal), and one character either side.
+const CUT_WIDTHS: &[usize] = &[10, 24, 60, 64, 100];
+
+/// The `select` fixture in a directory whose path is multi-byte, its packages renamed with
+/// multi-byte names (the lock file updated), and `phases` as its phases file.
+fn multi_byte_fixture(phases: &str) -> Fixture {
+    let plain = Fixture::new("select");
+    let name = "sélect…𝄞".to_string();
+    fs::rename(plain.root(), plain.dir.path().join(&name)).unwrap();
+    let fixture = Fixture {
+        dir: plain.dir,
+        name,
+    };
+    let rename = |file: &str, from: &str, to: &str| {
+        let path = fixture.root().join(file);
+        let text = fs::read_to_string(&path).unwrap().replace(from, to);
+        fs::write(path, text).unwrap();
+    };
+    rename("cli/Cargo.toml", "name = \"cli\"", "name = \"clé_中\"");
+    rename("app/Cargo.toml", "name = \"app\"", "name = \"appé\"");
+    fs::write(fixture.root().join("phases.toml"), phases).unwrap();
+    let status = std::process::Command::new("cargo")
+        .args(["metadata", "--offline", "--format-version", "1"])
+        .current_dir(fixture.root())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot update the lock file");
+    fixture
+}
+
+/// The panic found on a real flake was a byte offset inside `…`: the whole pipeline on
+/// multi-byte names, paths and package names, at every width the output cuts text.
+#[test]
+fn multi_byte_text_at_every_cut_width_is_never_a_panic() {
+    let mut phases = format!(
+        "[phases.{}]\nfunction = \"buildDepsOnly\"\ncargoExtraArgs = \"--locked -p appé\"\ndoCheck = false\n",
+        toml_string(&multi_byte_name(3))
+    );
+    let deps = toml_string(&multi_byte_name(3));
+    for width in CUT_WIDTHS.iter().flat_map(|w| [w - 1, *w, w + 1]) {
+        let name = toml_string(&multi_byte_name(width));
+        phases.push_str(&format!(
+            "\n[phases.{name}]\nfunction = \"cargoClippy\"\ncargoArtifacts = {deps}\ncargoExtraArgs = \"--locked -p clé_中\"\n\n[phases.{name}.env]\nNOTE = {name}\n"
+        ));
+    }
+    let fixture = multi_byte_fixture(&phases);
+    for args in [
+        &["report"][..],
+        &["report", "--format", "markdown"],
+        &["report", "--format", "json"],
+        &["report", "--format", "github"],
+        &["phases"],
+        &["phases", "--format", "toml"],
+        &["fix"],
+    ] {
+        for columns in ["20", "80", "200"] {
+            let assert = common::cache_miss()
+                .env("COLUMNS", columns)
+                .args(args)
+                .arg("--manifest-path")
+                .arg(fixture.manifest())
+                .assert();
+            let output = assert.get_output();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.code() == Some(0),
+                "{args:?} at {columns} columns: {:?}\n{stderr}",
+                output.status
+            );
+            assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+        }
+    }
+}
+
+/// A flake with multi-byte text in every place the reader keeps: comments, a toolchain
+/// expression, pnames, extra args, environment values, phase attribute names.
+#[test]
+fn a_flake_full_of_multi_byte_text_is_never_a_panic() {
+    let fixture = multi_byte_fixture("");
+    fs::remove_file(fixture.root().join("phases.toml")).unwrap();
+    let mut checks = String::new();
+    for width in CUT_WIDTHS.iter().flat_map(|w| [w - 1, *w, w + 1]) {
+        let name = multi_byte_name(width);
+        checks.push_str(&format!(
+            "        \"{name}\" = craneLib.cargoClippy (commonArgs // {{ inherit cargoArtifacts; pname = \"{name}\"; NOTE = \"{name}\"; cargoClippyExtraArgs = \"--all-targets -- -D {name}\"; }});\n"
+        ));
+    }
+    let flake = format!(
+        r#"{{
+  description = "…é𝄞 a flake in many scripts: 中文";
+  inputs.crane.url = "github:ipetkov/crane";
+  outputs = {{ nixpkgs, crane, rust-overlay, ... }}:
+    let
+      pkgs = import nixpkgs {{ system = "x86_64-linux"; overlays = [ (import rust-overlay) ]; }};
+      # a comment … with 𝄞
+      craneLib = (crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.fromRustupToolchain {{ targets = [ "…" ]; channel = "é"; }});
+      commonArgs = {{ src = craneLib.cleanCargoSource ./.; pname = "appé…"; strictDeps = true; }};
+      cargoArtifacts = craneLib.buildDepsOnly (commonArgs // {{ cargoExtraArgs = "--locked -p appé"; }});
+    in
+    {{
+      packages.x86_64-linux.default = craneLib.buildPackage (commonArgs // {{ inherit cargoArtifacts; cargoExtraArgs = "--locked -p clé_中"; }});
+      checks.x86_64-linux = {{
+{checks}      }};
+    }};
+}}
+"#
+    );
+    fs::write(fixture.root().join("flake.nix"), flake).unwrap();
+    for args in [
+        &["report"][..],
+        &["report", "--format", "json"],
+        &["phases"],
+        &["fix"],
+    ] {
+        let assert = common::cache_miss()
+            .args(args)
+            .arg("--manifest-path")
+            .arg(fixture.manifest())
+            .assert();
+        let output = assert.get_output();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.code() == Some(0),
+            "{args:?}: {:?}\n{stderr}",
+            output.status
+        );
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+        assert!(
+            args == ["fix"] || stdout.contains("𝄞"),
+            "{args:?}: the phases are read:\n{stdout}"
+        );
+    }
+}
+
+/// The panic hook, the last line of defence: one line naming the bug's place, exit 2, and
+/// a JSON error for a JSON reader.
+#[test]
+fn a_panic_is_an_internal_error_with_its_location_and_exit_2() {
+    let fixture = Fixture::new("clean");
+    for format in ["table", "json"] {
+        let assert = common::cache_miss()
+            .env("CACHE_MISS_TEST_PANIC", "1")
+            .args(["report", "--format", format, "--manifest-path"])
+            .arg(fixture.manifest())
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.starts_with("internal error, please report: cache-miss "),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("panicked at src/main.rs:") && stderr.contains("asked for"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        if format == "json" {
+            let json: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+            assert!(json["error"]["message"].as_str().is_some(), "{json}");
+        }
+    }
 }

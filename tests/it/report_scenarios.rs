@@ -111,9 +111,17 @@ fn profile_and_profile_overrides_differ() {
             .contains(&json!({"setting": "opt_level", "built": "3", "needed": "1"})),
         "{evidence}"
     );
+    // CARGO_PROFILE=ci on the shared buildDepsOnly would make the other phases miss: the
+    // same change on a buildDepsOnly of pkg's own, which holds.
     assert_eq!(
         pkg["misses"][0]["remedy"]["steps"],
-        json!([{"kind": "same-profile", "profile": "ci"}])
+        json!([{"kind": "own-deps-only", "name": "deps-pkg", "steps": [
+            {"kind": "same-profile", "profile": "ci"}
+        ], "attrs": ["CARGO_PROFILE = \"ci\""]}])
+    );
+    assert_eq!(
+        pkg["misses"][0]["remedy"]["check"],
+        json!({"result": "holds"})
     );
     let lto = phase(&report, "lto");
     assert_eq!(misses(lto), pairs(&[("leaf", "profile")]));
@@ -462,14 +470,22 @@ fn a_fix_names_every_difference_that_takes_part() {
         .iter()
         .find(|m| m["package"] == "testkit")
         .unwrap();
-    let mut steps = fix_steps(testkit);
+    // On a buildDepsOnly of clippy's own (on the shared one they would hurt `server`).
+    let own = &testkit["remedy"]["steps"][0];
+    assert_eq!(own["kind"], "own-deps-only", "{testkit}");
+    let mut steps: Vec<&str> = own["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
     steps.sort();
     assert_eq!(
         steps,
         ["add-all-features", "drop-narrowing", "keep-do-check"]
     );
     assert!(
-        testkit["remedy"]["steps"]
+        own["steps"]
             .as_array()
             .unwrap()
             .contains(&json!({"kind": "drop-narrowing", "flags": ["-p server"]})),
@@ -478,27 +494,38 @@ fn a_fix_names_every_difference_that_takes_part() {
 }
 
 /// Every fix line is applied as written in another analysis before it is printed; lines
-/// of a phase that do not hold alone are printed together when together they hold.
+/// of a phase that do not hold alone are joined when together they hold; a line that holds
+/// only by making the other phases of the shared buildDepsOnly miss more is printed as
+/// the same change on a buildDepsOnly of the phase's own, checked the same way.
 #[test]
-fn fix_lines_are_checked_and_joined_when_alone_they_do_not_hold() {
+fn fix_lines_are_checked_joined_and_moved_to_an_own_deps_only_when_they_worsen() {
     let report = Fixture::new("demo").report_json(&[]);
-    // clippy's and nextest's lines, joined, remove all their misses, but the shared
-    // buildDepsOnly then stops serving `server`.
-    for name in ["clippy", "nextest"] {
+    // clippy's and nextest's lines, joined, remove all their misses, but on the shared
+    // buildDepsOnly they stop it serving `server`: each gets its own.
+    for (name, own) in [("clippy", "deps-clippy"), ("nextest", "deps-nextest")] {
         for miss in phase(&report, name)["misses"].as_array().unwrap() {
             if miss["cascade_from"].is_null() {
                 assert_eq!(
                     miss["remedy"]["check"],
-                    json!({"result": "worsens", "phases": ["server"]}),
+                    json!({"result": "holds"}),
                     "{name}: {miss}"
+                );
+                assert_eq!(fix_steps(miss), ["own-deps-only"], "{name}: {miss}");
+                assert_eq!(miss["remedy"]["steps"][0]["name"], own, "{miss}");
+                assert!(
+                    miss["fix"].as_str().unwrap().starts_with(&format!(
+                        "give this phase a buildDepsOnly of its own, `{own}` (this phase's cargoArtifacts = {own}): the arguments of buildDepsOnly (`deps`) with cargoExtraArgs = "
+                    )),
+                    "{miss}"
                 );
             }
         }
     }
-    // cli's own selection on the shared buildDepsOnly would serve cli and hurt the others.
     assert_eq!(
-        phase(&report, "cli")["misses"][0]["remedy"]["check"],
-        json!({"result": "worsens", "phases": ["server", "clippy", "nextest"]})
+        phase(&report, "cli")["misses"][0]["remedy"]["steps"],
+        json!([{"kind": "own-deps-only", "name": "deps-cli", "steps": [
+            {"kind": "same-package-selection", "flags": ["-p cli"]}
+        ], "attrs": ["cargoExtraArgs = \"--locked -p cli\""]}])
     );
     // clippy's features misses alone would be fixed by --all-features and the selection;
     // its dev-dependencies need doCheck too, and together the three remove all five.
@@ -510,10 +537,9 @@ fn fix_lines_are_checked_and_joined_when_alone_they_do_not_hold() {
         .map(|m| m["fix"].as_str().unwrap())
         .collect();
     assert_eq!(fixes.len(), 1, "{fixes:?}");
-    assert_eq!(
-        fix_steps(&clippy["misses"][0]),
-        ["add-all-features", "drop-narrowing", "keep-do-check"]
-    );
+    // No printed line is one its check found to make other phases miss.
+    let text = Fixture::new("demo").report_text(&[]);
+    assert!(!text.contains("this way makes"), "{text}");
 }
 
 #[test]
@@ -555,7 +581,8 @@ fn fix_lines_that_are_not_phase_changes_are_not_checked() {
 }
 
 /// A fix that serves one phase by narrowing a shared buildDepsOnly to its selection is
-/// checked against the other phases that buildDepsOnly serves.
+/// checked against the other phases that buildDepsOnly serves; it hurts them, so the
+/// change is proposed on a buildDepsOnly of the phase's own.
 #[test]
 fn a_fix_that_would_make_another_phase_miss_says_so() {
     let fixture = Fixture::with_phases(
@@ -586,16 +613,16 @@ doCheck = false
         .iter()
         .find(|m| m["package"] == "top")
         .unwrap();
-    assert_eq!(
-        top["remedy"]["check"],
-        json!({"result": "worsens", "phases": ["app"]}),
+    // `-p cli` on the shared buildDepsOnly makes `app` miss: checked, and printed as a
+    // buildDepsOnly of cli's own, which holds.
+    assert_eq!(top["remedy"]["check"], json!({"result": "holds"}), "{top}");
+    let fix = top["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("give this phase a buildDepsOnly of its own, `deps-cli`"),
         "{top}"
     );
     assert!(
-        top["fix"]
-            .as_str()
-            .unwrap()
-            .contains("this way makes `app` miss more"),
+        fix.ends_with("on buildDepsOnly (`deps`) itself this change would make other phases it serves miss more"),
         "{top}"
     );
 }
@@ -631,3 +658,82 @@ fn resolution_writes_nothing_in_the_workspace_and_leaves_no_temp_dir() {
     let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A unit that misses although none of its dependencies miss: `shape`'s proc-macro
+/// `shape-derive` is cached in two variants (with the dev-dependency's `extra` feature
+/// from `cargo check --all-targets`, without it from `cargo build`), and `shape` was
+/// checked only over the first. The doc and clippy phases (no dev-dependencies) need
+/// `shape` checked over the second. It once read "depends on  which are rebuilt".
+#[test]
+fn a_unit_over_another_variant_of_its_proc_macro_names_the_edge() {
+    let fixture = Fixture::new("dependency-variant");
+    let report = fixture.report_json(&[]);
+    for name in ["doc", "clippy"] {
+        let phase = phase(&report, name);
+        assert_eq!(
+            root_misses(phase),
+            pairs(&[("shape", "dependency")]),
+            "{name}"
+        );
+        let miss = &phase["misses"][0];
+        assert_eq!(miss["mode"], "check");
+        assert_eq!(
+            miss["detail"],
+            "its proc-macro `shape-derive@0.1.0` is the variant `cargo check --release --locked --all-targets` built (host, features [extra]); this phase needs the variant `cargo build --release --locked` built (host, features [])"
+        );
+        assert_eq!(miss["evidence"]["kind"], "dependency-variant");
+        assert_eq!(fix_steps(miss), ["run-phase-commands"]);
+    }
+    let text = fixture.report_text(&[]);
+    assert!(!text.contains("depends on  which"), "{text}");
+    assert!(
+        text.contains("let buildDepsOnly (`deps`) also run"),
+        "{text}"
+    );
+}
+
+/// What a miss's explanation must never be: an empty or blank name where a root, a
+/// label or a fix goes.
+fn assert_explained(fixture: &str, report: &serde_json::Value) {
+    let blank = |text: &str| text.trim().is_empty() || text.contains("  ") || text.contains("``");
+    for phase in report["phases"].as_array().expect("phases") {
+        for miss in phase["misses"].as_array().expect("misses") {
+            let at = format!("{fixture}: {} {}", phase["name"], miss["package"]);
+            for field in [
+                "package", "version", "target", "kind", "mode", "reason", "detail", "fix",
+            ] {
+                let text = miss[field].as_str().unwrap_or_default();
+                assert!(!blank(text), "{at}: {field} {:?}", miss[field]);
+            }
+            if let Some(root) = miss["cascade_from"].as_str() {
+                assert!(!blank(root), "{at}: cascade_from {root:?}");
+                assert!(
+                    miss["fix"].as_str().unwrap().ends_with(root),
+                    "{at}: the fix names the root: {miss:#}"
+                );
+            }
+            assert!(!fix_steps(miss).is_empty(), "{at}: no fix step");
+        }
+    }
+}
+
+macro_rules! every_miss_explained {
+    ($($test:ident => $fixture:literal),* $(,)?) => {
+        mod every_miss_explained {
+            use super::*;
+            $(
+                #[test]
+                fn $test() {
+                    let fixture = Fixture::new($fixture);
+                    assert_explained($fixture, &fixture.report_json(&[]));
+                    let text = fixture.report_text(&[]);
+                    for empty in ["on  which", "fix for  ", "for  ["] {
+                        assert!(!text.contains(empty), "{}: {empty:?} in\n{text}", $fixture);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+common::with_every_fixture!(every_miss_explained);

@@ -120,7 +120,10 @@ fn written_sites(evaluator: &Evaluator) -> Vec<Site> {
             let offset = usize::from(apply.syntax().text_range().start());
             let (line, _) = line_column(&source.text, offset);
             let range = select.syntax().text_range();
-            let written = &source.text[usize::from(range.start())..usize::from(range.end())];
+            let written = source
+                .text
+                .get(usize::from(range.start())..usize::from(range.end()))
+                .unwrap_or_default();
             let call = written.split_whitespace().collect::<Vec<_>>().join(" ");
             sites.insert(
                 (file, offset),

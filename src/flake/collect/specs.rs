@@ -97,6 +97,7 @@ impl Specs<'_> {
             name: name.clone(),
             origin: Some(location.clone()),
             toolchain: Some(self.toolchain_name(&derivation.toolchain)),
+            toolchain_release: derivation.toolchain.release.as_deref().map(str::to_string),
             ..PhaseSpec::default()
         };
         spec.attrs.insert(
@@ -238,6 +239,24 @@ impl Specs<'_> {
     /// A phase's name when nothing in the outputs names it: its `pname` (with its
     /// `pnameSuffix`) when known, else its crane function.
     fn own_name(&mut self, derivation: &CraneDerivation) -> String {
+        self.pname_name(derivation)
+            .unwrap_or_else(|| derivation.function.clone())
+    }
+
+    /// A deps-only phase's name as crane makes it: `${pname}-deps`, with `pname` given or
+    /// `crateNameFromCargoToml`'s (`None`: neither is known).
+    fn deps_name(&mut self, derivation: &CraneDerivation) -> Option<String> {
+        if derivation.function != "buildDepsOnly" {
+            return None;
+        }
+        self.pname_name(derivation).or_else(|| {
+            let pname = self.evaluator.crate_name_of(derivation)?;
+            Some(format!("{pname}-deps"))
+        })
+    }
+
+    /// `own_name` when the call has a known `pname`.
+    fn pname_name(&mut self, derivation: &CraneDerivation) -> Option<String> {
         let mut text = |key: &str| match derivation.args.entries.get(key) {
             Some(thunk) => match self.evaluator.force(thunk) {
                 Value::Str(s) => Some(s),
@@ -245,17 +264,17 @@ impl Specs<'_> {
             },
             None => None,
         };
-        let Some(pname) = text("pname").filter(|p| !p.is_empty()) else {
-            return derivation.function.clone();
-        };
+        let pname = text("pname").filter(|p| !p.is_empty())?;
         let suffix = text("pnameSuffix").unwrap_or_default();
         let base = format!("{pname}{suffix}");
         // buildDepsOnly adds `-deps` to the pname, as crane does.
-        if derivation.function == "buildDepsOnly" && !base.ends_with("-deps") {
-            format!("{base}-deps")
-        } else {
-            base
-        }
+        Some(
+            if derivation.function == "buildDepsOnly" && !base.ends_with("-deps") {
+                format!("{base}-deps")
+            } else {
+                base
+            },
+        )
     }
 
     /// Attributes whose names are not known (`"CC_${target}" = …;`): environment variables
@@ -314,7 +333,11 @@ impl Specs<'_> {
                 let name = match self.names.get(&d.id) {
                     Some(name) => name.clone(),
                     None => {
-                        let name = unique(&format!("{phase}-deps"), taken);
+                        // As crane names it; after the first phase using it, if unknown.
+                        let base = self
+                            .deps_name(&d)
+                            .unwrap_or_else(|| format!("{phase}-deps"));
+                        let name = unique(&base, taken);
                         self.names.insert(d.id, name.clone());
                         name
                     }
@@ -521,8 +544,8 @@ fn toolchain_names<'a>(
         }
         let mut taken = BTreeSet::new();
         for lib in libs {
-            let base = match lib.origin {
-                Some(pos) => format!("{text} ({})", evaluator.location(pos)),
+            let base = match lib.origin.as_deref() {
+                Some(&pos) => format!("{text} ({})", evaluator.location(pos)),
                 None => text.clone(),
             };
             names.insert(lib.key.clone(), unique(&base, &mut taken));
@@ -535,11 +558,9 @@ fn toolchain_names<'a>(
 fn looks_like_env_name(attr: &str) -> bool {
     let mut known = String::new();
     let mut rest = attr.trim_matches('"');
-    while let Some(start) = rest.find("${") {
-        known.push_str(&rest[..start]);
-        rest = rest[start..]
-            .find('}')
-            .map_or("", |end| &rest[start + end + 1..]);
+    while let Some((before, interpolated)) = rest.split_once("${") {
+        known.push_str(before);
+        rest = interpolated.split_once('}').map_or("", |(_, after)| after);
     }
     known.push_str(rest);
     known

@@ -181,22 +181,25 @@ impl Evaluator {
                         origin: None,
                         scope: None,
                         target: Some(Rc::new(target)),
+                        release: None,
                     }),
                     None => Value::CraneLib(Toolchain::named("crane.mkLib")),
                 }
             }
             Builtin::CraneLibOverride(base, true) => {
                 let toolchain = self.toolchain_shape(&args[0]);
+                let release = self.toolchain_release(&args[0], pos);
                 Value::CraneLib(Toolchain {
                     text: text.to_string(),
                     key: format!(
                         "{}|{}:{}|{text}|{toolchain}",
                         base.key, pos.file, pos.offset
                     ),
-                    origin: Some(pos),
+                    origin: Some(Box::new(pos)),
                     // crane's overrideToolchain is an overrideScope: earlier overlays stay.
                     scope: base.scope.clone(),
                     target: base.target.clone(),
+                    release: release.map(Rc::from),
                 })
             }
             Builtin::CraneLibOverride(base, false) => {
@@ -278,7 +281,7 @@ impl Evaluator {
 
     /// The toolchain an `overrideToolchain` is given, as a text equal for equal ones.
     /// The same text elsewhere, or here with another toolchain, is another lib.
-    fn toolchain_shape(&mut self, toolchain: &Thunk) -> String {
+    pub(super) fn toolchain_shape(&mut self, toolchain: &Thunk) -> String {
         match self.force(toolchain) {
             Value::Lambda(closure) => format!(
                 "function@{}:{}",

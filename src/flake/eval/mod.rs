@@ -29,6 +29,7 @@ mod scope;
 mod sources;
 mod strings;
 mod toml_files;
+mod toolchains;
 pub mod value;
 mod wrappers;
 

@@ -1,5 +1,8 @@
 //! Operators (`//`, `++`, `+`, `==`, `|>`, ...) and strings with interpolations.
 
+// Text from the user's files is indexed only through `get`: never a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -357,11 +360,11 @@ fn join_pieces(pieces: Vec<Piece>) -> Option<Value> {
         match piece {
             Piece::Known(text) => {
                 let text = if skipping_word {
-                    let start = text.find(char::is_whitespace).unwrap_or(text.len());
-                    skipping_word = start == text.len();
-                    &text[start..]
+                    let rest = text.trim_start_matches(|c: char| !c.is_whitespace());
+                    skipping_word = rest.is_empty();
+                    rest
                 } else {
-                    &text[..]
+                    &text
                 };
                 out.push_str(text);
             }
@@ -371,9 +374,9 @@ fn join_pieces(pieces: Vec<Piece>) -> Option<Value> {
                 out.truncate(out.trim_end_matches(|c: char| !c.is_whitespace()).len());
                 if !glued {
                     let kept = out.trim_end();
-                    let word_start = kept.trim_end_matches(|c: char| !c.is_whitespace()).len();
-                    if takes_value(&kept[word_start..]) {
-                        out.truncate(word_start);
+                    let last_word = kept.rsplit(char::is_whitespace).next().unwrap_or_default();
+                    if takes_value(last_word) {
+                        out.truncate(kept.len() - last_word.len());
                     }
                 }
                 skipping_word = true;

@@ -81,6 +81,23 @@ impl Evaluator {
         ]))))
     }
 
+    /// The name crane gives a crane call that has no `pname`: `crateNameFromCargoToml`'s
+    /// of its arguments (`src + "/Cargo.toml"`), unless that is crane's placeholder.
+    pub fn crate_name_of(&mut self, derivation: &super::CraneDerivation) -> Option<String> {
+        let args = Thunk::value(Value::Attrs(Rc::new(derivation.args.clone())));
+        let name = self.speculatively(|evaluator| {
+            match evaluator.crate_name_from_cargo_toml(&args, derivation.pos, &derivation.function)
+            {
+                Value::Attrs(set) => match set.entries.get("pname").map(|p| evaluator.force(p)) {
+                    Some(Value::Str(pname)) => Some(pname),
+                    _ => None,
+                },
+                _ => None,
+            }
+        });
+        name.filter(|pname| pname != PLACEHOLDER_PNAME && !pname.is_empty())
+    }
+
     /// The Cargo.toml text crane reads: `cargoTomlContents`, else the file `cargoToml`,
     /// else `src + "/Cargo.toml"`. `None` when it cannot be known (a file that is not
     /// there may be made before the build, as for `readFile`).

@@ -312,14 +312,17 @@ pub struct Toolchain {
     /// what. Two libs written alike in different places (or with different arguments)
     /// differ here.
     pub key: String,
-    /// Where it was overridden (none for a lib as made).
-    pub origin: Option<Pos>,
+    /// Where it was overridden (none for a lib as made); boxed, as most libs have none
+    /// and every value holding a lib is as big as this.
+    pub origin: Option<Box<Pos>>,
     /// The overlay of an `overrideScope (final: prev: { … })`, when one redefines crane's
     /// functions. It does not change the toolchain, so it is not part of `key`.
     pub scope: Option<ScopeOverlay>,
     /// The target of a lib made from a cross or static package set
     /// (`crane.mkLib pkgs.pkgsStatic`): crane builds for it (`CARGO_BUILD_TARGET`).
     pub target: Option<Rc<super::platform::CrossTarget>>,
+    /// The Rust release its toolchain expression evaluates to (`1.70.0`), if it names one.
+    pub release: Option<Rc<str>>,
 }
 
 /// `lib.overrideScope overlay`: the overlay function, the lib it overrides (`prev`) and
@@ -356,6 +359,7 @@ impl Toolchain {
             origin: None,
             scope: None,
             target: None,
+            release: None,
         }
     }
 }

@@ -569,20 +569,18 @@ fn braced_param(inner: &str, quoted: bool, text: String) -> Part {
             && !s.starts_with(|c: char| c.is_ascii_digit())
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    let (name, default) = match inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-        None => (inner, None),
-        Some(at) => {
-            let rest = &inner[at..];
-            if let Some(part) = alternative(&inner[..at], rest, quoted, &text) {
-                return part;
-            }
-            let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
-            match default {
-                Some(d) if !d.contains(['$', '`', '\'', '"', '\\']) => {
-                    (&inner[..at], Some(d.to_string()))
-                }
-                _ => return Part::Opaque { text },
-            }
+    let rest = inner.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let (name, default) = if rest.is_empty() {
+        (inner, None)
+    } else {
+        let name = inner.strip_suffix(rest).unwrap_or_default();
+        if let Some(part) = alternative(name, rest, quoted, &text) {
+            return part;
+        }
+        let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
+        match default {
+            Some(d) if !d.contains(['$', '`', '\'', '"', '\\']) => (name, Some(d.to_string())),
+            _ => return Part::Opaque { text },
         }
     };
     if is_name(name) {

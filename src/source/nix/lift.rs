@@ -56,7 +56,7 @@ fn args_after(text: &str, command: &str) -> Option<Vec<String>> {
         return None;
     }
     Some(
-        line[command.len()..]
+        line.strip_prefix(command)?
             .split_whitespace()
             .map(str::to_string)
             .collect(),

@@ -163,8 +163,7 @@ fn git_signature(dir: &Path) -> Option<Vec<u8>> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let output =
-        crate::interrupt::output(Command::new("git").args(args).current_dir(dir)).ok()?;
+    let output = crate::interrupt::output(Command::new("git").args(args).current_dir(dir)).ok()?;
     output.status.success().then_some(output.stdout)
 }
 

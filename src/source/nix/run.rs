@@ -258,9 +258,9 @@ pub(crate) fn flake_ref(dir: &Path) -> String {
             .current_dir(dir),
     )
     .ok()
-        .filter(|output| output.status.success())
-        .and_then(|output| String::from_utf8(output.stdout).ok())
-        .map(|text| std::path::PathBuf::from(text.trim_end_matches('\n')));
+    .filter(|output| output.status.success())
+    .and_then(|output| String::from_utf8(output.stdout).ok())
+    .map(|text| std::path::PathBuf::from(text.trim_end_matches('\n')));
     match top {
         Some(top) => {
             let top = top.canonicalize().unwrap_or(top);
