@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 
+mod nix_commands;
+use nix_commands::{NixArgs, WhyRebuildArgs, compare_phases, nix_hint, why_rebuild};
+
 use cache_miss::{
     Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
     Progress, analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
@@ -49,6 +52,9 @@ enum Command {
     /// Which phase derivations an edit rebuilds (file in its src, in its deps-only dummy
     /// source, or an inherited artifact rebuilt) and what cargo then recompiles in each.
     Touch(TouchArgs),
+    /// Which crane derivations rebuild between two revisions (NEW: the work tree), and
+    /// why, down to what a user can change: a crane-aware nix-diff.
+    WhyRebuild(WhyRebuildArgs),
 }
 
 #[derive(Args)]
@@ -80,7 +86,7 @@ struct FixArgs {
 
 /// Where the workspace and its phases are.
 #[derive(Args)]
-struct SourceArgs {
+pub(crate) struct SourceArgs {
     /// The workspace's root Cargo.toml (crane's source root; a member's manifest is
     /// refused). Default: the workspace around the current directory.
     #[arg(long)]
@@ -116,52 +122,6 @@ struct SourceArgs {
     system: Option<String>,
     #[command(flatten)]
     nix: NixArgs,
-}
-
-/// Reading the phases with the user's own Nix.
-#[derive(Args)]
-struct NixArgs {
-    /// Read the phases from the derivations your Nix instantiates for the flake (nothing is
-    /// built): its `packages` and `checks` for the system, and each --installable.
-    #[arg(long, conflicts_with = "phases")]
-    nix: bool,
-    /// Another flake output to read (repeatable), e.g. `hydraJobs.x` or `.#hydraJobs.x`.
-    #[arg(long, value_name = "ATTR", requires = "nix")]
-    installable: Vec<String>,
-    /// Passed to nix: use URL for the flake input INPUT (repeatable).
-    #[arg(long, num_args = 2, value_names = ["INPUT", "URL"], requires = "nix")]
-    override_input: Vec<String>,
-    /// Passed to nix: set a Nix setting (repeatable).
-    #[arg(long = "option", num_args = 2, value_names = ["NAME", "VALUE"], requires = "nix")]
-    nix_option: Vec<String>,
-    /// Let Nix import from derivations, which builds them (off by default).
-    #[arg(long, requires = "nix")]
-    nix_allow_ifd: bool,
-    /// Stop a Nix call that takes longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "nix")]
-    nix_timeout: u64,
-    /// Stop a Nix call that takes more memory than this many GiB.
-    #[arg(long, value_name = "GIB", default_value_t = 8, requires = "nix")]
-    nix_max_memory: u64,
-}
-
-impl NixArgs {
-    fn options(&self, system: Option<String>) -> Option<cache_miss::NixOptions> {
-        let pairs = |flat: &[String]| -> Vec<(String, String)> {
-            flat.chunks(2)
-                .filter_map(|pair| Some((pair.first()?.clone(), pair.get(1)?.clone())))
-                .collect()
-        };
-        self.nix.then(|| cache_miss::NixOptions {
-            system,
-            installables: self.installable.clone(),
-            override_inputs: pairs(&self.override_input),
-            options: pairs(&self.nix_option),
-            allow_ifd: self.nix_allow_ifd,
-            timeout: std::time::Duration::from_secs(self.nix_timeout),
-            max_memory: self.nix_max_memory.saturating_mul(1 << 30),
-        })
-    }
 }
 
 impl SourceArgs {
@@ -219,7 +179,7 @@ struct ReportArgs {
 }
 
 #[derive(Args)]
-struct PhasesArgs {
+pub(crate) struct PhasesArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// Output format; `toml` writes the phases as a phases file (for `--phases`).
@@ -233,7 +193,7 @@ struct PhasesArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PhasesFormat {
+pub(crate) enum PhasesFormat {
     Table,
     Json,
     Markdown,
@@ -321,6 +281,7 @@ impl Command {
             Command::Verify(args) => args.format == Format::Json,
             Command::Fix(args) => args.format == Format::Json,
             Command::Touch(args) => args.format == Format::Json,
+            Command::WhyRebuild(args) => args.format == Format::Json,
             Command::Completions { .. } => false,
         }
     }
@@ -378,6 +339,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Fix(args) => fix(args),
         Command::Completions { shell } => completions(shell),
         Command::Touch(args) => touch(args),
+        Command::WhyRebuild(args) => why_rebuild(args),
     }
 }
 
@@ -422,7 +384,7 @@ fn write_to(fd: BorrowedFd<'_>, text: &str) -> std::io::Result<()> {
 }
 
 /// Loads the phases; a fallback to crane's quick-start set is said on stderr too.
-fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
+pub(crate) fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     let loaded = load_unchanged(source)?;
     if source.set.is_empty() {
         return Ok(loaded);
@@ -522,37 +484,6 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// Without `--nix`, a report on phases the static reader guessed (crane's quick-start
-/// set) or read only approximately ends with a line pointing at `--nix`.
-fn nix_hint(
-    source: &SourceArgs,
-    loaded: &LoadedPhases,
-    report: &cache_miss::Report,
-) -> Option<String> {
-    if source.nix.nix || source.phases.is_some() {
-        return None;
-    }
-    let approximate = report
-        .phases
-        .iter()
-        .filter(|p| !p.phase.approximations.is_empty())
-        .count();
-    let why = match (&loaded.fallback, approximate) {
-        (None, _) if loaded.flake.is_none() => return None,
-        (Some(_), _) => {
-            "the phases are crane's quick-start set, not read from your flake".to_string()
-        }
-        (None, 0) => return None,
-        (None, n) => format!(
-            "{n} phase{} read only approximately from your flake",
-            if n == 1 { " was" } else { "s were" }
-        ),
-    };
-    Some(format!(
-        "hint: {why}; `cache-miss report --nix` reads every phase as your Nix instantiates it (nothing is built)"
-    ))
-}
-
 /// 2 when a phase could not be resolved (said on stderr), 1 for misses with
 /// `--fail-on-miss` (new ones, with a baseline), else 0.
 fn exit_code(report: &cache_miss::Report, fail_on_miss: bool) -> ExitCode {
@@ -620,32 +551,6 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
         PhasesFormat::Toml => cache_miss::write_phases_file(&loaded.specs),
         PhasesFormat::Table => draw(&document(), Format::Table),
         PhasesFormat::Markdown => draw(&document(), Format::Markdown),
-    };
-    print(&text)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `phases --nix --compare`: the static reading against Nix's.
-fn compare_phases(args: &PhasesArgs) -> anyhow::Result<ExitCode> {
-    let with_nix = load(&args.source)?;
-    let mut options = args.source.options();
-    options.nix = None;
-    let mut statically = load_phases(&options)?;
-    if !args.source.set.is_empty() {
-        statically = statically.with_overrides(&args.source.set)?;
-    }
-    let differences = cache_miss::compare_phases(&statically.phases, &with_nix.phases);
-    let (s, n) = (&statically.description, &with_nix.description);
-    let text = match args.format {
-        PhasesFormat::Json => cache_miss::render_compare(s, n, &differences),
-        PhasesFormat::Markdown => draw(
-            &cache_miss::compare_document(s, n, &differences),
-            Format::Markdown,
-        ),
-        PhasesFormat::Table | PhasesFormat::Toml => draw(
-            &cache_miss::compare_document(s, n, &differences),
-            Format::Table,
-        ),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -731,7 +636,7 @@ fn append_step_summary(blocks: &[Block]) -> anyhow::Result<()> {
 
 /// A bar at a terminal; in CI (`CI` set, not a terminal) one line per finished step with
 /// its time; elsewhere (a pipe) nothing.
-fn progress() -> Box<dyn Progress> {
+pub(crate) fn progress() -> Box<dyn Progress> {
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
     if ci && !std::io::stderr().is_terminal() {
         Box::new(LogProgress::default())
@@ -816,6 +721,14 @@ fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
+    if args.source.nix.nix {
+        if !args.files.is_empty() {
+            anyhow::bail!(
+                "touch --nix compares what Nix instantiates for the work tree and for a revision (--since, default HEAD): name no files, or leave --nix out"
+            );
+        }
+        return nix_commands::rebuilds_since(&args.source, args.since.as_deref(), args.format);
+    }
     let loaded = load(&args.source)?;
     let options = cache_miss::TouchOptions {
         files: args.files,
@@ -882,7 +795,7 @@ impl Progress for TerminalProgress {
 /// Tables or markdown (`--format github`: tables with workflow commands stopped); tables
 /// wrap at the terminal's width (100 columns in logs and pipes) and colour only on a
 /// terminal without NO_COLOR.
-fn draw(blocks: &[Block], format: Format) -> String {
+pub(crate) fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);
     }
@@ -907,7 +820,7 @@ fn draw(blocks: &[Block], format: Format) -> String {
 
 /// Writes the output; a closed pipe (`| head`) is not an error worth reporting, any other
 /// failure to write (a full disk, a closed or read-only stdout) is.
-fn print(text: &str) -> anyhow::Result<()> {
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
     let stdout = std::io::stdout().lock();
     match write_to(stdout.as_fd(), text) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
