@@ -246,7 +246,7 @@ fn paths_by_name(text: &str) -> Option<BTreeMap<String, (String, String)>> {
         words
             .iter()
             .map(|path| {
-                let (name, version) = split_version(store_name(path));
+                let (name, version) = split_version(&without_inner_hash(store_name(path)));
                 (name, (version, path.to_string()))
             })
             .collect(),
@@ -291,7 +291,7 @@ fn store_paths(text: &str) -> (String, Vec<String>) {
         paths.push(format!("{STORE}{hash}{name}"));
         shape.push_str(STORE);
         shape.push('…');
-        shape.push_str(&name);
+        shape.push_str(&without_inner_hash(&name));
         rest = tail.strip_prefix(name.as_str()).unwrap_or(tail);
     }
     shape.push_str(rest);
@@ -337,6 +337,20 @@ fn collect_changes(
         old: old.map(|v| v.to_string()),
         new: new.map(|v| v.to_string()),
     });
+}
+
+/// A name without the hash of another store path it was made from: Nix names a flake's
+/// own source copied again `<hash>-source`, whose hash changes with every file.
+fn without_inner_hash(name: &str) -> String {
+    let trimmed = name.trim_start_matches('-');
+    match trimmed.split_once('-') {
+        Some((hash, rest))
+            if hash.len() == 32 && hash.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            format!("-{rest}")
+        }
+        _ => name.to_string(),
+    }
 }
 
 /// `cargo-1.85.0` → (`cargo`, `1.85.0`); a name without a version keeps it empty.

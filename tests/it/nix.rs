@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::{CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, misses, phase};
 
 /// The kit's directory when it and `nix` are there; `None` (said on stderr) when not.
-fn kit() -> Option<PathBuf> {
+pub(crate) fn kit() -> Option<PathBuf> {
     let why = match std::env::var_os("CACHE_MISS_TEST_NIX_KIT") {
         None => "CACHE_MISS_TEST_NIX_KIT is not set".to_string(),
         Some(dir) => {
@@ -34,7 +34,7 @@ fn kit() -> Option<PathBuf> {
 }
 
 /// `--override-input` for every input the kit has.
-fn overrides(kit: &Path) -> Vec<String> {
+pub(crate) fn overrides(kit: &Path) -> Vec<String> {
     overrides_with(kit, &kit.join("nixpkgs"))
 }
 
@@ -66,7 +66,7 @@ fn overrides_with(kit: &Path, nixpkgs: &Path) -> Vec<String> {
 }
 
 /// The demo workspace with the flake fixture `flake` in place of its phases file.
-fn flake_workspace(flake: &str) -> Fixture {
+pub(crate) fn flake_workspace(flake: &str) -> Fixture {
     let fixture = Fixture::new("demo");
     std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
     copy_dir(&fixtures_dir().join("flakes").join(flake), &fixture.root());
