@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 
-mod nix_commands;
-use nix_commands::{NixArgs, WhyRebuildArgs, compare_phases, nix_hint, why_rebuild};
+mod cli;
+use cli::nix::{NixArgs, WhyRebuildArgs, compare_phases, nix_hint, why_rebuild};
+use cli::output::{append_step_summary, draw, print};
+use cli::progress::progress;
 
 use cache_miss::{
-    Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
-    Progress, analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
-    markdown, phases_document, table, verify_document,
+    CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
+    analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
+    phases_document, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -614,106 +616,6 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// With `--format github` in a GitHub Actions job: the markdown report appended to the
-/// job's summary page.
-fn append_step_summary(blocks: &[Block]) -> anyhow::Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
-        return Ok(());
-    };
-    let path = PathBuf::from(path);
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(markdown::render(blocks).as_bytes()))
-        .map_err(|err| {
-            anyhow::anyhow!(
-                "GITHUB_STEP_SUMMARY {}: cannot append the report: {err}",
-                path.display()
-            )
-        })
-}
-
-/// A bar at a terminal; in CI (`CI` set, not a terminal) one line per finished step with
-/// its time; elsewhere (a pipe) nothing.
-pub(crate) fn progress() -> Box<dyn Progress> {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    if ci && !std::io::stderr().is_terminal() {
-        Box::new(LogProgress::default())
-    } else {
-        Box::new(TerminalProgress::new())
-    }
-}
-
-/// Progress for CI logs: a line per finished step, with the time since the previous one,
-/// and a line per stage with its total, so a log shows where the minutes went.
-#[derive(Default)]
-struct LogProgress {
-    stage: std::sync::Mutex<Option<LogStage>>,
-}
-
-struct LogStage {
-    name: String,
-    steps: usize,
-    done: usize,
-    started: std::time::Instant,
-    last: std::time::Instant,
-}
-
-impl Progress for LogProgress {
-    fn begin(&self, stage: &str, steps: usize) {
-        let now = std::time::Instant::now();
-        if let Ok(mut current) = self.stage.lock() {
-            *current = Some(LogStage {
-                name: stage.to_string(),
-                steps,
-                done: 0,
-                started: now,
-                last: now,
-            });
-        }
-    }
-
-    fn step(&self, what: &str) {
-        let Ok(mut current) = self.stage.lock() else {
-            return;
-        };
-        if let Some(stage) = current.as_mut() {
-            let now = std::time::Instant::now();
-            stage.done += 1;
-            log_line(&format!(
-                "{} {}/{}: {what} ({:.1} s)",
-                stage.name,
-                stage.done,
-                stage.steps,
-                (now - stage.last).as_secs_f64()
-            ));
-            stage.last = now;
-        }
-    }
-
-    fn end(&self) {
-        let Ok(mut current) = self.stage.lock() else {
-            return;
-        };
-        if let Some(stage) = current.take() {
-            log_line(&format!(
-                "{}: {} step{} in {:.1} s",
-                stage.name,
-                stage.done,
-                if stage.done == 1 { "" } else { "s" },
-                stage.started.elapsed().as_secs_f64()
-            ));
-        }
-    }
-}
-
-/// One line on stderr; a closed stderr is no reason to stop the work.
-fn log_line(line: &str) {
-    let line = cache_miss::escape_for_terminal(line);
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
 fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = args.target_dir.as_deref().filter(|dir| !dir.is_dir()) {
         anyhow::bail!(
@@ -727,7 +629,7 @@ fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
                 "touch --nix compares what Nix instantiates for the work tree and for a revision (--since, default HEAD): name no files, or leave --nix out"
             );
         }
-        return nix_commands::rebuilds_since(&args.source, args.since.as_deref(), args.format);
+        return cli::nix::rebuilds_since(&args.source, args.since.as_deref(), args.format);
     }
     let loaded = load(&args.source)?;
     let options = cache_miss::TouchOptions {
@@ -742,90 +644,4 @@ fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or
-/// pipes).
-struct TerminalProgress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl TerminalProgress {
-    fn new() -> TerminalProgress {
-        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        TerminalProgress {
-            bar: interactive.then(|| {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    None,
-                    indicatif::ProgressDrawTarget::stderr(),
-                );
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{spinner} {msg} [{bar:30}] {pos}/{len}",
-                ) {
-                    bar.set_style(style.progress_chars("=> "));
-                }
-                bar
-            }),
-        }
-    }
-}
-
-impl Progress for TerminalProgress {
-    fn begin(&self, stage: &str, steps: usize) {
-        if let Some(bar) = &self.bar {
-            bar.reset();
-            bar.set_length(steps as u64);
-            bar.set_message(stage.to_string());
-        }
-    }
-
-    fn step(&self, _what: &str) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-    }
-
-    fn end(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Tables or markdown (`--format github`: tables with workflow commands stopped); tables
-/// wrap at the terminal's width (100 columns in logs and pipes) and colour only on a
-/// terminal without NO_COLOR.
-pub(crate) fn draw(blocks: &[Block], format: Format) -> String {
-    if format == Format::Markdown {
-        return markdown::render(blocks);
-    }
-    if format == Format::Github {
-        return github::log(&draw(blocks, Format::Table));
-    }
-    let terminal = std::io::stdout().is_terminal();
-    let width = if terminal {
-        comfy_table::Table::new()
-            .width()
-            .filter(|w| *w >= 60)
-            .unwrap_or(100)
-    } else {
-        100
-    };
-    let style = table::TableStyle {
-        width,
-        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    table::render(blocks, style)
-}
-
-/// Writes the output; a closed pipe (`| head`) is not an error worth reporting, any other
-/// failure to write (a full disk, a closed or read-only stdout) is.
-pub(crate) fn print(text: &str) -> anyhow::Result<()> {
-    let stdout = std::io::stdout().lock();
-    match write_to(stdout.as_fd(), text) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::anyhow!("cannot write the output: {err}"))
-        }
-        _ => Ok(()),
-    }
 }

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::{PhasesArgs, PhasesFormat, SourceArgs, draw, load, print, progress};
+use super::output::{draw, print};
+use super::progress::progress;
+use crate::{PhasesArgs, PhasesFormat, SourceArgs, load};
 use cache_miss::{Format, LoadedPhases, analyze_loaded, load_phases};
 
 /// Reading the phases with the user's own Nix.
