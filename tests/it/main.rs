@@ -17,6 +17,7 @@ mod rebuild;
 mod report_errors;
 mod report_scenarios;
 mod resolution_cache;
+mod schema;
 mod signals;
 mod touch;
 mod untrusted_programs;

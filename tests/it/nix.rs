@@ -100,6 +100,7 @@ fn report_with_nix_is_the_static_report() {
     let mut nix_args = vec!["--nix".to_string()];
     nix_args.extend(overrides(&kit));
     let with_nix = run_json(&fixture, "report", &nix_args);
+    crate::schema::assert_valid("report", &with_nix);
     let statically = run_json(&fixture, "report", &[]);
     assert!(
         with_nix["phase_source"]
@@ -133,6 +134,7 @@ fn compare_names_every_difference() {
     let mut args = vec!["--nix".to_string(), "--compare".to_string()];
     args.extend(overrides(&kit));
     let compared = run_json(&fixture, "phases", &args);
+    crate::schema::assert_valid("compare", &compared);
     assert_eq!(
         compared["differences"],
         serde_json::json!([{

@@ -61,7 +61,11 @@ fn json(fixture: &Fixture, args: &[&str]) -> Value {
         .arg(fixture.manifest())
         .args(["--format", "json", "--no-cache"])
         .success_stdout();
-    serde_json::from_slice(&output).unwrap()
+    let document: Value = serde_json::from_slice(&output).unwrap();
+    if args.contains(&"--nix") {
+        crate::schema::assert_valid("why-rebuild", &document);
+    }
+    document
 }
 
 fn rebuilt(report: &Value) -> Vec<&str> {
