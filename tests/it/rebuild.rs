@@ -205,6 +205,7 @@ fn without_nix_the_static_reader_answers_for_the_work_tree() {
     git(&fixture.root(), &["commit", "-q", "-m", "base"]);
     crate::common::append(&fixture.root().join("server/src/main.rs"), "\n// edited\n");
     let report = json(&fixture, &["why-rebuild", "HEAD"]);
+    crate::schema::assert_valid("touch", &report);
     assert_eq!(report["base"], "HEAD");
     assert!(rebuilt(&report).contains(&"server"), "{report:#}");
     let assert = cache_miss()

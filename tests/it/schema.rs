@@ -42,6 +42,7 @@ macro_rules! schema_checks {
             let fixture = Fixture::new($fixture);
             assert_valid("report", &json_of(&fixture, &["report"]));
             assert_valid("phases", &json_of(&fixture, &["phases"]));
+            assert_valid("fix", &json_of(&fixture, &["fix"]));
         }
     )*};
 }
