@@ -12,7 +12,22 @@ pub(crate) fn assert_valid(name: &str, document: &Value) {
         .join(format!("{name}.schema.json"));
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
         .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    let validator = jsonschema::draft202012::new(&schema)
+    // `verify`'s schema refers to the report's: both are registered by their `$id`.
+    let report_schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(path.with_file_name("report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let registry = jsonschema::Registry::new()
+        .add(
+            "https://cache-miss.dev/schemas/report.schema.json",
+            report_schema,
+        )
+        .and_then(|registry| registry.prepare())
+        .expect("the report schema registers");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .with_registry(&registry)
+        .build(&schema)
         .unwrap_or_else(|err| panic!("{}: not a schema: {err}", path.display()));
     let errors: Vec<String> = validator
         .iter_errors(document)
