@@ -16,13 +16,18 @@ pub enum CraneFunction {
     CargoNextest,
     CargoLlvmCov,
     CargoTarpaulin,
+    /// The checks that compile nothing: `cargo fmt`, `cargo audit`, `cargo deny`, `taplo`.
+    CargoFmt,
+    CargoAudit,
+    CargoDeny,
+    TaploFmt,
     MkCargoDerivation,
 }
 
 use CraneFunction::*;
 
 impl CraneFunction {
-    pub const ALL: [CraneFunction; 11] = [
+    pub const ALL: [CraneFunction; 15] = [
         BuildDepsOnly,
         BuildPackage,
         CargoBuild,
@@ -33,6 +38,10 @@ impl CraneFunction {
         CargoNextest,
         CargoLlvmCov,
         CargoTarpaulin,
+        CargoFmt,
+        CargoAudit,
+        CargoDeny,
+        TaploFmt,
         MkCargoDerivation,
     ];
 
@@ -48,6 +57,10 @@ impl CraneFunction {
             CargoNextest => "cargoNextest",
             CargoLlvmCov => "cargoLlvmCov",
             CargoTarpaulin => "cargoTarpaulin",
+            CargoFmt => "cargoFmt",
+            CargoAudit => "cargoAudit",
+            CargoDeny => "cargoDeny",
+            TaploFmt => "taploFmt",
             MkCargoDerivation => "mkCargoDerivation",
         }
     }
@@ -60,6 +73,7 @@ impl CraneFunction {
     pub fn default_cargo_extra_args(self) -> &'static str {
         match self {
             CargoNextest | CargoTarpaulin | MkCargoDerivation => "",
+            CargoFmt | CargoAudit | CargoDeny | TaploFmt => "",
             _ => "--locked",
         }
     }
@@ -75,7 +89,16 @@ impl CraneFunction {
     /// `doInstallCargoArtifacts` when not given: whether the output carries a `target/`
     /// that a later phase can inherit.
     pub fn default_installs_artifacts(self) -> bool {
-        !matches!(self, BuildPackage | CargoDoc | CargoLlvmCov)
+        !matches!(
+            self,
+            BuildPackage | CargoDoc | CargoLlvmCov | CargoAudit | CargoDeny
+        )
+    }
+
+    /// Whether the derivation compiles nothing whatever it is given: crane's checks that
+    /// run a formatter or a linter of the lock file (`cargoArtifacts` forced to `null`).
+    pub fn compiles_nothing(self) -> bool {
+        matches!(self, CargoFmt | CargoAudit | CargoDeny | TaploFmt)
     }
 
     /// `doInstallCargoArtifacts` where crane sets it over the caller's value: buildDepsOnly
@@ -91,7 +114,7 @@ impl CraneFunction {
     /// Whether crane requires `cargoArtifacts` (every function that goes through
     /// `mkCargoDerivation` without making its own).
     pub fn requires_artifacts(self) -> bool {
-        !matches!(self, BuildDepsOnly | BuildPackage)
+        !matches!(self, BuildDepsOnly | BuildPackage) && !self.compiles_nothing()
     }
 
     /// The crane attributes (beyond the common ones) that this function reads.
@@ -140,6 +163,10 @@ impl CraneFunction {
                 "checkPhaseCargoCommand",
             ],
             CargoTarpaulin => &["cargoTarpaulinExtraArgs", "checkPhaseCargoCommand"],
+            CargoFmt => &["rustFmtExtraArgs"],
+            CargoAudit => &["cargoAuditExtraArgs"],
+            CargoDeny => &["cargoDenyExtraArgs", "cargoDenyChecks"],
+            TaploFmt => &["taploExtraArgs"],
             MkCargoDerivation => &["buildPhaseCargoCommand", "checkPhaseCargoCommand"],
         }
     }
@@ -206,6 +233,12 @@ pub const CARGO_ATTRS: &[&str] = &[
     "partitions",
     "partitionType",
     "withLlvmCov",
+    // The checks that compile nothing.
+    "rustFmtExtraArgs",
+    "cargoAuditExtraArgs",
+    "cargoDenyExtraArgs",
+    "cargoDenyChecks",
+    "taploExtraArgs",
 ];
 
 /// Derivation attributes crane passes through that do not change what cargo compiles.
@@ -249,6 +282,7 @@ pub const DERIVATION_ATTRS: &[&str] = &[
     "dontStrip",
     "separateDebugInfo",
     // crane's own, none of which changes a unit.
+    "advisory-db",
     "cargoTomlContents",
     "cleanCargoTomlFilter",
     "extraDummyScript",
@@ -514,6 +548,32 @@ pub fn phase_texts(function: CraneFunction, attrs: &dyn AttrLookup, profile: &st
                 )
             ),
             user_check.unwrap_or_default(),
+        ),
+        CargoFmt => (
+            format!(
+                "cargo fmt {extra} -- --check {}",
+                get("rustFmtExtraArgs", "")
+            ),
+            String::new(),
+        ),
+        CargoAudit => (
+            format!(
+                "cargo audit -n -d advisory-db {}",
+                get("cargoAuditExtraArgs", "--ignore yanked")
+            ),
+            String::new(),
+        ),
+        CargoDeny => (
+            format!(
+                "cargo --offline {extra} deny {} check {}",
+                get("cargoDenyExtraArgs", ""),
+                get("cargoDenyChecks", "bans licenses sources")
+            ),
+            String::new(),
+        ),
+        TaploFmt => (
+            format!("taplo fmt --check {}", get("taploExtraArgs", "")),
+            String::new(),
         ),
         MkCargoDerivation => (
             user_build.unwrap_or_default(),

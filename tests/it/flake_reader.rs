@@ -328,7 +328,7 @@ fn flake_beside_the_manifest_is_picked_up() {
     let report = demo.report_json(&[]);
     assert_eq!(
         report["phase_source"],
-        "flake flake.nix beside the manifest (5 crane calls found, 5 placed as phases)"
+        "flake flake.nix beside the manifest (6 crane calls found, 6 placed as phases)"
     );
     let names = common::phase_names(&report);
     assert_eq!(
@@ -338,6 +338,7 @@ fn flake_beside_the_manifest_is_picked_up() {
             "server",
             "server-clippy",
             "server-doc",
+            "server-fmt",
             "server-nextest"
         ]
     );

@@ -58,8 +58,11 @@ fn a_crane_function_crane_does_not_have_is_an_error_with_a_suggestion() {
     );
 }
 
+/// crane's checks that compile nothing (fmt, audit, deny, taplo) are phases that say so;
+/// helpers that make no derivation of crane's phases (vendoring, the dummy source, a
+/// name), and trunk's, are not.
 #[test]
-fn crane_functions_that_compile_nothing_are_ignored() {
+fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
     let phases = flake(
         r#"let src = craneLib.cleanCargoSource ./.; in {
           checks = {
@@ -76,7 +79,30 @@ fn crane_functions_that_compile_nothing_are_ignored() {
           legacy = crane.lib.x86_64-linux.cargoFmt { };
         }"#,
     );
-    assert_eq!(names(&phases), ["deps"]);
+    assert_eq!(
+        names(&phases),
+        ["fmt", "audit", "deny", "toml", "deps", "legacy"]
+    );
+    let set = crate::phase::PhaseSet::from_specs(phases.specs.clone()).unwrap();
+    for name in ["fmt", "audit", "deny", "toml", "legacy"] {
+        let phase = set.get(name).unwrap();
+        assert!(phase.function.compiles_nothing(), "{name}");
+        assert_eq!(phase.artifacts_from, None, "{name}");
+    }
+    let commands = |name: &str| -> Vec<String> {
+        set.get(name)
+            .unwrap()
+            .commands
+            .iter()
+            .map(|c| c.display())
+            .collect()
+    };
+    assert_eq!(commands("fmt"), ["cargo fmt -- --check"]);
+    assert_eq!(
+        commands("deny"),
+        ["cargo --offline deny check bans licenses sources"]
+    );
+    assert!(commands("toml").is_empty());
 }
 
 #[test]

@@ -444,7 +444,7 @@ fn crane_calls_under_passthru_are_phases() {
           passthru.deps = deps;
         }; }"#,
     );
-    assert_eq!(names(&phases), ["deps", "lzbt", "lzbt-clippy"]);
+    assert_eq!(names(&phases), ["deps", "lzbt", "lzbt-clippy", "lzbt-fmt"]);
     assert_eq!(attr(&phases, "lzbt-clippy", "cargoArtifacts"), &s("deps"));
 }
 

@@ -307,6 +307,10 @@ fn function_of(drv: &Derivation) -> &'static str {
         ("-build", "cargoBuild"),
         ("-llvm-cov", "cargoLlvmCov"),
         ("-tarpaulin", "cargoTarpaulin"),
+        ("-fmt", "cargoFmt"),
+        ("-audit", "cargoAudit"),
+        ("-deny", "cargoDeny"),
+        ("-tomlfmt", "taploFmt"),
     ];
     if let Some((_, function)) = SUFFIXES.iter().find(|(suffix, _)| pname.ends_with(suffix)) {
         return function;
