@@ -52,14 +52,21 @@ impl NixArgs {
             allow_ifd: self.nix_allow_ifd,
             timeout: std::time::Duration::from_secs(self.nix_timeout),
             max_memory: self.nix_max_memory.saturating_mul(1 << 30),
+            require_evaluable: true,
         })
     }
 }
 
 /// `phases --nix --compare`: the static reading against Nix's.
 pub(crate) fn compare_phases(args: &PhasesArgs) -> anyhow::Result<ExitCode> {
-    let with_nix = load(&args.source)?;
     let mut options = args.source.options();
+    if let Some(nix) = options.nix.as_mut() {
+        nix.require_evaluable = false;
+    }
+    let mut with_nix = load_phases(&options)?;
+    if !args.source.set.is_empty() {
+        with_nix = with_nix.with_overrides(&args.source.set)?;
+    }
     options.nix = None;
     let mut statically = load_phases(&options)?;
     if !args.source.set.is_empty() {

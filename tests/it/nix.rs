@@ -520,3 +520,26 @@ fn a_guessed_or_approximate_reading_points_at_nix() {
     // A phases file is what the user wrote: no hint.
     assert!(!stderr(&Fixture::new("demo")).contains("hint:"));
 }
+
+#[test]
+fn a_flake_none_of_whose_outputs_evaluates_is_an_error_not_a_clean_report() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    std::fs::write(
+        fixture.root().join("flake.nix"),
+        "{ inputs.nixpkgs.url = \"github:NixOS/nixpkgs\"; outputs = { nixpkgs, ... }: {\n  checks.x86_64-linux.broken = throw \"broken\\non purpose\";\n}; }\n",
+    )
+    .unwrap();
+    let assert = cache_miss()
+        .args(["report", "--nix", "--no-cache", "--manifest-path"])
+        .arg(fixture.manifest())
+        .args(&overrides(&kit)[..3])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("no output of") && stderr.contains("nothing to analyse"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("broken: broken"), "{stderr}");
+}

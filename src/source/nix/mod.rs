@@ -40,6 +40,9 @@ pub struct NixOptions {
     pub timeout: Duration,
     /// The most memory (address space, bytes) one Nix call may take.
     pub max_memory: u64,
+    /// A flake none of whose outputs evaluates is an error (there is nothing to analyse);
+    /// `phases --compare` lists such a reading instead.
+    pub require_evaluable: bool,
 }
 
 impl Default for NixOptions {
@@ -52,6 +55,7 @@ impl Default for NixOptions {
             allow_ifd: false,
             timeout: Duration::from_secs(300),
             max_memory: 8 << 30,
+            require_evaluable: true,
         }
     }
 }
@@ -103,6 +107,28 @@ pub(crate) fn read_flake_with_nix(
                 true => " (name other outputs with --installable ATTR)",
                 false => " or the installables given",
             }
+        );
+    }
+    if options.require_evaluable
+        && reading
+            .specs
+            .iter()
+            .all(|spec| spec.not_evaluable.is_some())
+    {
+        let failures: Vec<String> = reading
+            .specs
+            .iter()
+            .take(5)
+            .map(|spec| {
+                let message = spec.not_evaluable.as_ref().map(|n| n.message.as_str());
+                format!("{}: {}", spec.name, message.unwrap_or_default())
+            })
+            .collect();
+        bail!(
+            "--nix: no output of {} evaluates for {}, so there is nothing to analyse: {}",
+            evaluation.flake,
+            evaluation.system,
+            failures.join("; ")
         );
     }
     Ok(NixPhases {

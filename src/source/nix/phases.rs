@@ -343,6 +343,22 @@ fn toolchain_of(drv: &Derivation) -> Option<String> {
         .map(|name| format!("{name} (in nativeBuildInputs)"))
 }
 
+/// Nix's message on one line: the error, and the first place it names.
+fn condensed(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().map(str::trim).collect();
+    let error = lines
+        .iter()
+        .find(|line| line.starts_with("error:"))
+        .or(lines.first())
+        .copied()
+        .unwrap_or_default();
+    let error = error.strip_prefix("error: ").unwrap_or(error);
+    match lines.iter().find(|line| line.starts_with("at /")) {
+        Some(place) => format!("{error} ({})", place.trim_end_matches(':')),
+        None => error.to_string(),
+    }
+}
+
 /// An output Nix cannot evaluate: listed with Nix's message, never analysed.
 fn not_evaluable(name: String, message: &str, origin: &SourceLocation) -> PhaseSpec {
     let mut attrs = BTreeMap::new();
@@ -356,7 +372,7 @@ fn not_evaluable(name: String, message: &str, origin: &SourceLocation) -> PhaseS
         attrs,
         origin: Some(origin.clone()),
         not_evaluable: Some(NotEvaluable {
-            message: message.to_string(),
+            message: condensed(message),
             location: origin.clone(),
         }),
         ..PhaseSpec::default()

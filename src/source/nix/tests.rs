@@ -139,7 +139,7 @@ fn an_output_that_fails_is_listed_and_sinks_nothing() {
     let broken = reading.specs.iter().find(|s| s.name == "broken").unwrap();
     assert_eq!(
         broken.not_evaluable.as_ref().map(|n| n.message.as_str()),
-        Some("error: attribute 'x' missing")
+        Some("attribute 'x' missing")
     );
     assert_eq!(reading.specs.len(), 7);
 }
