@@ -6,6 +6,7 @@ mod ci;
 mod ci_safety;
 mod command_overrides;
 mod common;
+mod corpus;
 mod findings;
 mod fix;
 mod flake_reader;
