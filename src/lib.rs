@@ -64,7 +64,7 @@ pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
 pub use render::compare::{compare_document, render_compare};
 pub use render::document::{
-    Block, document, findings_document, fix_document, phases_document, verify_document,
+    Block, RootRows, document, findings_document, fix_document, phases_document, verify_document,
 };
 pub use render::{Format, github, json, markdown, table};
 pub use report::analyze::analyze_loaded;

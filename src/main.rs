@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand};
 
 use cache_miss::{
     Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
-    Progress, analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
-    markdown, phases_document, table, verify_document,
+    Progress, RootRows, analyze_loaded, document, findings_document, fix_document, github, json,
+    load_phases, markdown, phases_document, table, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -212,6 +212,9 @@ struct ReportArgs {
     /// with --fail-on-miss, fail only when a phase gained misses (or seconds).
     #[arg(long, value_name = "OLD.json")]
     baseline: Option<PathBuf>,
+    /// Show every root miss of each phase (by default at most 10, the most cascading).
+    #[arg(long)]
+    all: bool,
     /// Print fix lines without checking them (each is otherwise applied in another
     /// analysis first, which costs the changed buildDepsOnly's cargo resolutions).
     #[arg(long)]
@@ -492,7 +495,14 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let blocks = || match args.findings_only {
-        false => document(&report),
+        false => document(
+            &report,
+            if args.all {
+                RootRows::All
+            } else {
+                RootRows::Capped
+            },
+        ),
         true => findings_document(&report),
     };
     let text = match (args.format, args.findings_only) {

@@ -2,7 +2,7 @@
 //! annotations, no markup in markdown but the renderer's own, no control character on a
 //! terminal.
 
-use super::document::document;
+use super::document::{RootRows, document};
 use super::tests::sample;
 use super::{github, markdown, table};
 use crate::findings::{Finding, FindingId, Severity};
@@ -186,7 +186,7 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
     let mut random = Random(0x2545_f491_4f6c_dd1d);
     for _ in 0..300 {
         let report = hostile_report(&mut random);
-        let blocks = document(&report);
+        let blocks = document(&report, RootRows::All);
         let style = table::TableStyle {
             width: 100,
             color: false,

@@ -46,7 +46,7 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
                 out.push('\n');
             }
             // Hundreds of misses stay readable: each phase's rows open on a click.
-            Block::Fold { summary, blocks } => {
+            Block::Fold { summary, blocks } | Block::Detail { summary, blocks } => {
                 out.push_str(&format!(
                     "<details><summary>{}</summary>\n\n",
                     text::markdown(&text::one_line(summary))

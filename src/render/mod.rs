@@ -6,6 +6,7 @@ pub mod document;
 pub mod github;
 pub mod json;
 pub mod markdown;
+mod phase_misses;
 pub mod table;
 
 /// Output format of `cache-miss report`.
