@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand};
 
 use cache_miss::{
     Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
-    Progress, RootRows, analyze_loaded, document, findings_document, fix_document, github, json,
-    load_phases, markdown, phases_document, table, verify_document,
+    Progress, RootRows, analyze_loaded, document, findings_document, fix_document, github, graph,
+    json, load_phases, markdown, phases_document, table, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -514,6 +514,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             github::annotations(&report, &paths, args.findings_only)
                 + &draw(&blocks(), Format::Github)
         }
+        (Format::Dot, _) => graph::dot(&graph::phase_graph(&report), "cache-miss report"),
         (format, _) => draw(&blocks(), format),
     };
     print(&text)?;
@@ -661,7 +662,18 @@ fn compare_phases(args: &PhasesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--format dot` draws the phase graph, which only `report` and `fix` have.
+fn no_graph(format: Format, command: &str) -> anyhow::Result<()> {
+    if format == Format::Dot {
+        anyhow::bail!(
+            "--format dot: `{command}` has no phase graph (use it with `report` or `fix`)"
+        );
+    }
+    Ok(())
+}
+
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    no_graph(args.format, "verify")?;
     let loaded = load(&args.source)?;
     let progress = progress();
     let predicted = analyze_loaded(&loaded, None, progress.as_ref())?;
@@ -702,6 +714,16 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let proposals = cache_miss::propose_fixes(&loaded, &before, progress.as_ref())?;
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
+        Format::Dot => graph::dot(
+            &graph::phase_graph(&before),
+            &match proposals.proposals.first() {
+                Some(best) => format!(
+                    "cache-miss fix: {} (missed {} -> {})",
+                    best.summary, best.missed_before, best.missed_after
+                ),
+                None => "cache-miss fix: no verified change".to_string(),
+            },
+        ),
         format => draw(&fix_document(&proposals, &before), format),
     };
     print(&text)?;
@@ -820,6 +842,7 @@ fn log_line(line: &str) {
 }
 
 fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
+    no_graph(args.format, "touch")?;
     if let Some(dir) = args.target_dir.as_deref().filter(|dir| !dir.is_dir()) {
         anyhow::bail!(
             "--target-dir {}: not a directory (give a previous build's target dir)",

@@ -32,6 +32,9 @@ pub enum Block {
         summary: String,
         blocks: Vec<Block>,
     },
+    /// The phase graph: a picture in markdown (Mermaid) and DOT; a terminal leaves it out
+    /// (the summary table says the same).
+    Graph(super::graph::PhaseGraph),
     /// Detail only a page shows, folded under `summary` (markdown's `<details>`, HTML); a
     /// terminal leaves it out (a phase's cascade).
     Detail {
@@ -85,6 +88,7 @@ pub fn document(report: &Report, shown: RootRows) -> Vec<Block> {
             &report.cargo,
             &report.warnings,
         ),
+        Block::Graph(super::graph::phase_graph(report)),
         summary_table(report),
     ];
     blocks.extend(unanalysed_block(report));

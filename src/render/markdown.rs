@@ -34,6 +34,15 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
                 let code = text::lines(text.trim_end());
                 out.push_str(&format!("{fence}nix\n{code}\n{fence}\n\n"));
             }
+            // Every text in it is Mermaid-escaped: no backtick can close the fence.
+            Block::Graph(graph) => {
+                out.push_str("```mermaid\n");
+                out.push_str(&super::graph::mermaid(graph));
+                out.push_str("```\n\n");
+                if let Some(line) = super::graph::left_out_line(graph) {
+                    out.push_str(&format!("{}\n\n", text::markdown(&line)));
+                }
+            }
             Block::Table { headers, rows, .. } => {
                 out.push_str(&row(headers));
                 out.push_str(&row(&headers

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod document;
 pub mod github;
+pub mod graph;
 pub mod json;
 pub mod markdown;
 mod phase_misses;
@@ -18,6 +19,8 @@ pub enum Format {
     /// GitHub Actions annotations, then the table; the markdown report is appended to
     /// `$GITHUB_STEP_SUMMARY` when set.
     Github,
+    /// The phase graph in Graphviz DOT (`report` and `fix`).
+    Dot,
 }
 
 #[cfg(test)]
