@@ -13,6 +13,7 @@ mod golden;
 mod hostile;
 mod nix;
 mod phase_status;
+mod pictures;
 mod report_errors;
 mod report_scenarios;
 mod resolution_cache;
