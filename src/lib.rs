@@ -66,7 +66,7 @@ pub use render::compare::{compare_document, render_compare};
 pub use render::document::{
     Block, RootRows, document, findings_document, fix_document, phases_document, verify_document,
 };
-pub use render::{Format, github, graph, json, markdown, table};
+pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use cache_miss::{
     Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
     Progress, RootRows, analyze_loaded, document, findings_document, fix_document, github, graph,
-    json, load_phases, markdown, phases_document, table, verify_document,
+    html, json, load_phases, markdown, phases_document, table, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -918,6 +918,9 @@ impl Progress for TerminalProgress {
 fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);
+    }
+    if format == Format::Html {
+        return html::render(blocks);
     }
     if format == Format::Github {
         return github::log(&draw(blocks, Format::Table));

@@ -4,7 +4,7 @@
 
 use super::document::{RootRows, document};
 use super::tests::sample;
-use super::{github, graph, markdown, table};
+use super::{github, graph, html, markdown, table};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::fuzzing::workflow_commands;
 use crate::phase::SourceLocation;
@@ -197,6 +197,7 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
         check_markdown(&page);
         check_mermaid(&page, report.phases.len());
         check_dot(&graph::dot(&graph::phase_graph(&report), &random.name()));
+        check_html(&html::render(&blocks));
         let annotations = github::annotations(&report, &paths, false);
         let log = annotations.clone() + &github::log(&tables);
         check_github(&log, annotations.lines().count());
@@ -281,6 +282,12 @@ fn the_graph_escapes_every_name() {
     let page = markdown::render(&document(&report, RootRows::Capped));
     check_markdown(&page);
     check_mermaid(&page, names.len() + 1);
+    let html = html::render(&document(&report, RootRows::Capped));
+    check_html(&html);
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
     assert!(
         page.contains("#60;script#62;alert(1)#60;/script#62;"),
         "{page}"
@@ -289,4 +296,18 @@ fn the_graph_escapes_every_name() {
     let dot = graph::dot(&graph::phase_graph(&report), "t\"itle\\");
     check_dot(&dot);
     assert!(dot.contains(r#"label="a\"]:::misses"#), "{dot}");
+}
+
+/// The page holds no markup but the renderer's own (and layout-rs's SVG): hostile names'
+/// `<img>`, `<script>` and links reach it escaped.
+fn check_html(page: &str) {
+    for tag in ["<script", "<img", "<a ", "<iframe", "javascript:"] {
+        assert!(!page.contains(tag), "{tag} in the page");
+    }
+    for line in page.lines() {
+        assert!(
+            !line.contains(|c: char| c.is_control() && c != '\t'),
+            "{line:?}"
+        );
+    }
 }

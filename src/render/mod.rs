@@ -5,6 +5,7 @@ pub mod compare;
 pub mod document;
 pub mod github;
 pub mod graph;
+pub mod html;
 pub mod json;
 pub mod markdown;
 mod phase_misses;
@@ -21,6 +22,8 @@ pub enum Format {
     Github,
     /// The phase graph in Graphviz DOT (`report` and `fix`).
     Dot,
+    /// One self-contained page: the tables, findings and fix lines, the phase graph as SVG.
+    Html,
 }
 
 #[cfg(test)]

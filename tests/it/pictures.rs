@@ -214,3 +214,52 @@ mermaid.initialize({{ startOnLoad: false, securityLevel: "strict" }});
         graphs = graphs.to_string().replace("</", "<\\/")
     )
 }
+
+/// A screenshot of `page` in headless Chromium: the PNG's size in bytes.
+fn screenshot(browser: &Path, dir: &Path, page: &Path, name: &str) -> u64 {
+    let png = dir.join(format!("{name}.png"));
+    let status = chromium(browser, &dir.join(format!("profile-{name}")))
+        .arg("--window-size=1200,1000")
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("chromium runs");
+    assert!(status.success(), "chromium --screenshot {name}");
+    std::fs::metadata(&png).expect("a screenshot").len()
+}
+
+/// The HTML page needs no network and no script, and a screenshot of it is no blank page:
+/// its PNG is several times a blank page's (a white page compresses to almost nothing).
+#[test]
+fn the_html_page_is_self_contained_and_not_blank() {
+    let Some(browser) = require_tool("chromium", "apt-get install -y chromium") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let blank = dir.path().join("blank.html");
+    std::fs::write(&blank, "<!doctype html><html><body></body></html>").unwrap();
+    let blank = screenshot(&browser, dir.path(), &blank, "blank");
+    for (name, fixture) in [("demo", Fixture::new("demo")), ("hostile", hostile_demo())] {
+        let page = run(&fixture, &["report", "--format", "html"]);
+        assert!(
+            !page.contains("<script") && !page.contains("<link"),
+            "{name}: {page}"
+        );
+        let links: Vec<&str> = page.matches("http").collect();
+        assert_eq!(
+            links.len(),
+            page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+            "{name}: only the SVG namespace names a URL"
+        );
+        assert_eq!(page.matches("<svg").count(), 1, "{name}: the graph");
+        let file = dir.path().join(format!("{name}.html"));
+        std::fs::write(&file, &page).unwrap();
+        let shot = screenshot(&browser, dir.path(), &file, name);
+        assert!(
+            shot > 4 * blank,
+            "{name}: {shot} bytes against a blank {blank}"
+        );
+    }
+}
