@@ -5,6 +5,9 @@
 use super::document::Block;
 use crate::text;
 
+/// How much markdown may come before a cascade ([`Block::Detail`]) is left out.
+const DETAIL_BUDGET: usize = 640 * 1024;
+
 pub fn render(blocks: &[Block]) -> String {
     let mut out = String::new();
     render_into(&mut out, blocks, true);
@@ -55,6 +58,14 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
                 out.push('\n');
             }
             // Hundreds of misses stay readable: each phase's rows open on a click.
+            // Past the budget, cascades are counted, not drawn: the summary stays under
+            // GitHub's 1 MiB whatever the workspace.
+            Block::Detail { summary, .. } if out.len() > DETAIL_BUDGET => {
+                out.push_str(&format!(
+                    "{} (left out: the page is near GitHub's 1 MiB summary limit; --format json lists it)  \n\n",
+                    text::markdown(&text::one_line(summary))
+                ));
+            }
             Block::Fold { summary, blocks } | Block::Detail { summary, blocks } => {
                 out.push_str(&format!(
                     "<details><summary>{}</summary>\n\n",

@@ -25,7 +25,7 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
     }
 }
 
-fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
+pub(super) fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
     let root = cascade_from.is_none();
     MissReport {
         package: package.into(),
