@@ -263,3 +263,20 @@ fn the_html_page_is_self_contained_and_not_blank() {
         );
     }
 }
+
+/// `verify` and `touch` draw no phase graph: `--format dot` is a clear error, exit 2,
+/// before anything runs.
+#[test]
+fn dot_is_for_report_and_fix_only() {
+    let fixture = Fixture::new("demo");
+    for command in ["verify", "touch"] {
+        cache_miss()
+            .args([command, "--format", "dot", "--manifest-path"])
+            .arg(fixture.manifest())
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "--format dot: `{command}` has no phase graph"
+            )));
+    }
+}
