@@ -67,9 +67,9 @@ pub use rebuild::display::{rebuild_document, rebuild_json};
 pub use rebuild::{RebuildReport, RebuildRequest, why_rebuild};
 pub use render::compare::{compare_document, render_compare};
 pub use render::document::{
-    Block, document, findings_document, fix_document, phases_document, verify_document,
+    Block, RootRows, document, findings_document, fix_document, phases_document, verify_document,
 };
-pub use render::{Format, github, json, markdown, table};
+pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;

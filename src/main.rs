@@ -16,8 +16,8 @@ use cli::output::{append_step_summary, draw, print};
 use cli::progress::progress;
 
 use cache_miss::{
-    CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
-    analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
+    CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, RootRows,
+    analyze_loaded, document, findings_document, fix_document, github, graph, json, load_phases,
     phases_document, verify_document,
 };
 
@@ -174,6 +174,9 @@ struct ReportArgs {
     /// with --fail-on-miss, fail only when a phase gained misses (or seconds).
     #[arg(long, value_name = "OLD.json")]
     baseline: Option<PathBuf>,
+    /// Show every root miss of each phase (by default at most 10, the most cascading).
+    #[arg(long)]
+    all: bool,
     /// Print fix lines without checking them (each is otherwise applied in another
     /// analysis first, which costs the changed buildDepsOnly's cargo resolutions).
     #[arg(long)]
@@ -456,7 +459,14 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let blocks = || match args.findings_only {
-        false => document(&report),
+        false => document(
+            &report,
+            if args.all {
+                RootRows::All
+            } else {
+                RootRows::Capped
+            },
+        ),
         true => findings_document(&report),
     };
     let text = match (args.format, args.findings_only) {
@@ -468,6 +478,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             github::annotations(&report, &paths, args.findings_only)
                 + &draw(&blocks(), Format::Github)
         }
+        (Format::Dot, _) => graph::dot(&graph::phase_graph(&report), "cache-miss report"),
         (format, _) => draw(&blocks(), format),
     };
     print(&text)?;
@@ -558,7 +569,18 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--format dot` draws the phase graph, which only `report` and `fix` have.
+fn no_graph(format: Format, command: &str) -> anyhow::Result<()> {
+    if format == Format::Dot {
+        anyhow::bail!(
+            "--format dot: `{command}` has no phase graph (use it with `report` or `fix`)"
+        );
+    }
+    Ok(())
+}
+
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    no_graph(args.format, "verify")?;
     let loaded = load(&args.source)?;
     let progress = progress();
     let predicted = analyze_loaded(&loaded, None, progress.as_ref())?;
@@ -599,6 +621,16 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let proposals = cache_miss::propose_fixes(&loaded, &before, progress.as_ref())?;
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
+        Format::Dot => graph::dot(
+            &graph::phase_graph(&before),
+            &match proposals.proposals.first() {
+                Some(best) => format!(
+                    "cache-miss fix: {} (missed {} -> {})",
+                    best.summary, best.missed_before, best.missed_after
+                ),
+                None => "cache-miss fix: no verified change".to_string(),
+            },
+        ),
         format => draw(&fix_document(&proposals, &before), format),
     };
     print(&text)?;
@@ -617,6 +649,7 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
 }
 
 fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
+    no_graph(args.format, "touch")?;
     if let Some(dir) = args.target_dir.as_deref().filter(|dir| !dir.is_dir()) {
         anyhow::bail!(
             "--target-dir {}: not a directory (give a previous build's target dir)",

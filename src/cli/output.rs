@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use crate::write_to;
-use cache_miss::{Block, Format, github, markdown, table};
+use cache_miss::{Block, Format, github, html, markdown, table};
 
 /// With `--format github` in a GitHub Actions job: the markdown report appended to the
 /// job's summary page.
@@ -34,6 +34,9 @@ pub(crate) fn append_step_summary(blocks: &[Block]) -> anyhow::Result<()> {
 pub(crate) fn draw(blocks: &[Block], format: Format) -> String {
     if format == Format::Markdown {
         return markdown::render(blocks);
+    }
+    if format == Format::Html {
+        return html::render(blocks);
     }
     if format == Format::Github {
         return github::log(&draw(blocks, Format::Table));

@@ -207,7 +207,11 @@ impl Display for Variant {
     }
 }
 
-/// The `cause` of a miss.
+/// How many default members the short form (`{:#}`) of a [`Trigger`] names before it
+/// gives their count instead.
+pub const LISTED: usize = 4;
+
+/// The `cause` of a miss; `{:#}` gives a long list of default members as its count.
 impl Display for Trigger {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
@@ -221,10 +225,12 @@ impl Display for Trigger {
                 let side = |flags: &[String], side: Side| {
                     let mut items = Vec::new();
                     if let Some(defaults) = default_packages.as_ref().filter(|d| d.side == side) {
-                        items.push(format!(
-                            "the default members ({})",
-                            defaults.packages.join(", ")
-                        ));
+                        // `{:#}`: a long list as its count (the report names it once).
+                        items.push(if f.alternate() && defaults.packages.len() > LISTED {
+                            format!("the default members ({})", defaults.packages.len())
+                        } else {
+                            format!("the default members ({})", defaults.packages.join(", "))
+                        });
                     }
                     items.extend(flags.iter().cloned());
                     items.join(", ")
@@ -448,6 +454,22 @@ impl MissReport {
     /// The JSON `cause`: the phase setting that makes the difference.
     pub fn trigger_text(&self) -> Option<String> {
         self.trigger.as_ref().map(Trigger::to_string)
+    }
+
+    /// The cause as a report's table shows it: long lists counted, not named.
+    pub fn trigger_short_text(&self) -> Option<String> {
+        self.trigger.as_ref().map(|t| format!("{t:#}"))
+    }
+
+    /// The default members a cause names, when its short form counts them instead.
+    pub fn default_members_counted(&self) -> Option<&[String]> {
+        match &self.trigger {
+            Some(Trigger::Selection {
+                default_packages: Some(defaults),
+                ..
+            }) if defaults.packages.len() > LISTED => Some(&defaults.packages),
+            _ => None,
+        }
     }
 
     /// The JSON `requested_by`.

@@ -1,16 +1,18 @@
 //! The report as headings, tables and lines, independent of how it is drawn.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::cargo::run::CargoInfo;
 use crate::cargo::toolchain::ToolchainOrigin;
 use crate::costs::duration_text;
-use crate::explain::MissReport;
-use crate::fix::FixReport;
 use crate::phase::Note;
-use crate::report::costs::{PhaseCosts, root_seconds};
+use crate::report::costs::PhaseCosts;
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report};
 use crate::verify::VerifyReport;
+
+pub use super::fix_document::fix_document;
+pub use super::phase_misses::RootRows;
+use super::phase_misses::phase_blocks;
 
 /// A piece of the rendered report.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +29,15 @@ pub enum Block {
     Code(String),
     /// Detail that markdown folds away under `summary` (`<details>`); tables show it.
     Fold {
+        summary: String,
+        blocks: Vec<Block>,
+    },
+    /// The phase graph: a picture in markdown (Mermaid) and DOT; a terminal leaves it out
+    /// (the summary table says the same).
+    Graph(super::graph::PhaseGraph),
+    /// Detail only a page shows, folded under `summary` (markdown's `<details>`, HTML); a
+    /// terminal leaves it out (a phase's cascade).
+    Detail {
         summary: String,
         blocks: Vec<Block>,
     },
@@ -66,8 +77,9 @@ fn cargo_line(cargo: &CargoInfo) -> String {
     format!("{} ({pinned})", cargo.release)
 }
 
-/// Builds the document that the table and markdown renderers draw.
-pub fn document(report: &Report) -> Vec<Block> {
+/// Builds the document that the table and markdown renderers draw; `shown`: how many
+/// root misses each phase's table shows.
+pub fn document(report: &Report, shown: RootRows) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss report".to_string()),
         header(
@@ -76,6 +88,7 @@ pub fn document(report: &Report) -> Vec<Block> {
             &report.cargo,
             &report.warnings,
         ),
+        Block::Graph(super::graph::phase_graph(report)),
         summary_table(report),
     ];
     blocks.extend(unanalysed_block(report));
@@ -146,7 +159,7 @@ pub fn document(report: &Report) -> Vec<Block> {
         )]));
     }
     for phase in &report.phases {
-        blocks.extend(phase_blocks(phase, &shared));
+        blocks.extend(phase_blocks(phase, &shared, shown));
     }
     blocks.extend(findings_blocks(report));
     blocks
@@ -155,7 +168,7 @@ pub fn document(report: &Report) -> Vec<Block> {
 /// How an approximation reads across phases: without its location when that is the
 /// phase's own (not the value's), so that the same unknown value in several phases reads
 /// alike.
-fn shared_text(phase: &PhaseSummary, note: &Note) -> String {
+pub(super) fn shared_text(phase: &PhaseSummary, note: &Note) -> String {
     if note.location.is_some() && note.location == phase.origin {
         note.text.clone()
     } else {
@@ -261,7 +274,7 @@ fn baseline_block(report: &Report) -> Option<Block> {
     Some(Block::Lines(lines))
 }
 
-fn plural(n: usize) -> &'static str {
+pub(super) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
@@ -374,178 +387,11 @@ fn unanalysed_block(report: &Report) -> Option<Block> {
     (!lines.is_empty()).then_some(Block::Lines(lines))
 }
 
-fn phase_blocks(phase: &PhaseReport, shared: &BTreeMap<String, Vec<String>>) -> Vec<Block> {
-    let mut blocks = Vec::new();
-    if phase.status != PhaseStatus::Ok {
-        return blocks;
-    }
-    let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
-    let approximations: Vec<&Note> = phase
-        .phase
-        .approximations
-        .iter()
-        .filter(|a| !shared.contains_key(&shared_text(&phase.phase, a)))
-        .collect();
-    if !roots.is_empty() || !approximations.is_empty() || !phase.phase.notes.is_empty() {
-        let from = phase
-            .phase
-            .artifacts_from
-            .as_deref()
-            .map(|f| format!(" <- {f}"))
-            .unwrap_or_default();
-        blocks.push(Block::Heading(format!(
-            "{} ({}{from})",
-            phase.phase.name, phase.phase.function
-        )));
-    }
-    if !roots.is_empty() {
-        blocks.push(Block::Lines(vec![format!(
-            "{} of {} dependency units rebuilt: {} root miss{}, {} cascaded.",
-            phase.units.missed,
-            phase.units.needed,
-            roots.len(),
-            if roots.len() == 1 { "" } else { "es" },
-            phase.units.missed - roots.len()
-        )]));
-        blocks.extend(phase_cost_sentence(phase).map(|s| Block::Lines(vec![format!("{s}.")])));
-        let mut groups = group_alike(&roots);
-        let weighed = phase.costs.is_some();
-        let group_seconds = |group: &Vec<&MissReport>| -> f64 {
-            group
-                .iter()
-                .fold(0.0, |total, m| total + root_seconds(phase, m))
-        };
-        if weighed {
-            // Costliest first; a stable sort keeps report order among equals.
-            groups.sort_by(|a, b| group_seconds(b).total_cmp(&group_seconds(a)));
-        }
-        let shown = groups.len().min(ROWS_SHOWN);
-        let rows = groups[..shown]
-            .iter()
-            .map(|group| {
-                let m = group[0];
-                let mut why = Vec::new();
-                why.extend(m.trigger_text());
-                why.extend(m.requests.iter().map(|r| format!("asked by {r}")));
-                let labels: Vec<String> = group.iter().map(|m| m.label_with_mode()).collect();
-                let mut row = vec![
-                    named_few(&labels, "units"),
-                    m.reason().to_string(),
-                    m.detail(),
-                    why.join("\n"),
-                    group.iter().map(|m| m.cascaded).sum::<usize>().to_string(),
-                ];
-                if weighed {
-                    row.push(group_seconds_text(phase, group));
-                }
-                row
-            })
-            .collect();
-        let mut headers: Vec<String> = ["unit", "reason", "detail", "cause", "cascades"]
-            .map(String::from)
-            .to_vec();
-        if weighed {
-            headers.push("seconds".to_string());
-        }
-        let mut folded = vec![Block::Table {
-            headers,
-            rows,
-            emphasized: Some(1),
-        }];
-        if groups.len() > shown {
-            let hidden: usize = groups[shown..].iter().map(Vec::len).sum();
-            folded.push(Block::Lines(vec![format!(
-                "... and {hidden} more root misses (`--format json` lists every one)"
-            )]));
-        }
-        blocks.push(Block::Fold {
-            summary: format!(
-                "{}: {} root miss{}",
-                phase.phase.name,
-                roots.len(),
-                if roots.len() == 1 { "" } else { "es" }
-            ),
-            blocks: folded,
-        });
-        // One line per distinct fix, with the units it covers.
-        let mut fixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for miss in &roots {
-            fixes.entry(miss.fix_text()).or_default().push(miss.label());
-        }
-        let mut lines: Vec<String> = fixes
-            .into_iter()
-            .map(|(fix, units)| {
-                let mut units = units;
-                units.dedup();
-                format!("fix: {fix} [{}]", named_few(&units, "packages"))
-            })
-            .collect();
-        lines.sort();
-        blocks.push(Block::Lines(lines));
-    }
-    let mut remarks: Vec<String> = approximations
-        .iter()
-        .map(|a| format!("approximate: {a}"))
-        .collect();
-    remarks.extend(phase.phase.notes.iter().map(|n| format!("note: {n}")));
-    if !remarks.is_empty() {
-        blocks.push(Block::Lines(remarks));
-    }
-    blocks
-}
-
-/// A row's seconds with its cascades: `1.25 s`, or `unknown` when nothing in it was
-/// measured.
-fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
-    let measured = group.iter().any(|root| {
-        let label = format!("{} ({})", root.label(), root.mode);
-        phase.misses.iter().any(|m| {
-            (std::ptr::eq(m, *root) || m.cascade_from.as_deref() == Some(label.as_str()))
-                && m.seconds.seconds().is_some()
-        })
-    });
-    if !measured {
-        return "unknown".to_string();
-    }
-    duration_text(
-        group
-            .iter()
-            .fold(0.0, |total, m| total + root_seconds(phase, m)),
-    )
-}
-
-/// How many rows of root misses a phase's table shows.
-const ROWS_SHOWN: usize = 40;
 /// How many units a grouped row or a fix line names before counting the rest.
-const UNITS_NAMED: usize = 4;
-
-/// Root misses that read the same (reason, detail, cause, askers, fix) in one group, as
-/// rustflags or toolchain misses of a whole phase do; first appearance order.
-fn group_alike<'a>(roots: &[&'a MissReport]) -> Vec<Vec<&'a MissReport>> {
-    let reads = |m: &MissReport| {
-        (
-            m.reason(),
-            m.detail(),
-            m.trigger_text(),
-            m.requested_by(),
-            m.fix_text(),
-        )
-    };
-    let mut index: HashMap<_, usize> = HashMap::new();
-    let mut groups: Vec<Vec<&MissReport>> = Vec::new();
-    for &miss in roots {
-        let next = groups.len();
-        let group = *index.entry(reads(miss)).or_insert(next);
-        if group == next {
-            groups.push(Vec::new());
-        }
-        groups[group].push(miss);
-    }
-    groups
-}
+pub(super) const UNITS_NAMED: usize = 4;
 
 /// `a, b, c, d and 12 more units`: what is counted is named (`units`, `packages`).
-fn named_few(labels: &[String], counted: &str) -> String {
+pub(super) fn named_few(labels: &[String], counted: &str) -> String {
     if labels.len() <= UNITS_NAMED {
         return labels.join(", ");
     }
@@ -565,6 +411,7 @@ pub fn findings_blocks(report: &Report) -> Vec<Block> {
                 .to_string(),
         );
     }
+    lines.extend(default_members_line(report));
     for finding in &report.findings {
         let location = finding
             .location
@@ -580,6 +427,20 @@ pub fn findings_blocks(report: &Report) -> Vec<Block> {
         lines.push(format!("  fix: {}", finding.fix));
     }
     vec![Block::Heading("findings".to_string()), Block::Lines(lines)]
+}
+
+/// The default members, named once when the phases' tables count them.
+fn default_members_line(report: &Report) -> Option<String> {
+    let members = report
+        .phases
+        .iter()
+        .flat_map(|p| &p.misses)
+        .find_map(|m| m.default_members_counted())?;
+    Some(format!(
+        "the default members ({}): {}",
+        members.len(),
+        members.join(", ")
+    ))
 }
 
 /// The document of `cache-miss phases`: each phase, what it runs, where it comes from.
@@ -642,17 +503,6 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[Note])
         blocks.push(Block::Lines(lines));
     }
     blocks
-}
-
-/// How a proposal changes the deps-only artifact's size: a narrower selection can
-/// leave units out that no phase needed.
-fn artifact_change(extra_units: i64) -> String {
-    let units = |n: u64| format!("{n} unit{}", if n == 1 { "" } else { "s" });
-    match extra_units {
-        0 => "the deps-only artifact keeps its size".to_string(),
-        n if n > 0 => format!("the deps-only artifact gains {}", units(n.unsigned_abs())),
-        n => format!("the deps-only artifact loses {}", units(n.unsigned_abs())),
-    }
 }
 
 /// The document of `cache-miss verify`: predicted against measured, per phase.
@@ -769,98 +619,5 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
         lines.push(format!("replay kept at {dir}"));
     }
     blocks.push(Block::Lines(lines));
-    blocks
-}
-
-/// How many proposals the table and markdown show (JSON has all).
-const PROPOSALS_SHOWN: usize = 3;
-
-/// The document of `cache-miss fix`: verified proposals, best first.
-pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
-    let mut blocks = vec![Block::Heading("cache-miss fix".to_string())];
-    let missed = before.total_missed();
-    let never_served: usize = report.never_served.iter().map(|n| n.missed).sum();
-    if report.proposals.is_empty() {
-        let line = if missed == 0 {
-            "No misses: nothing to fix.".to_string()
-        } else if missed == never_served {
-            "Every miss is in a phase no shared deps-only artifact can serve (below).".to_string()
-        } else {
-            "No change to the deps-only phase(s) that cache-miss tried removes misses.".to_string()
-        };
-        blocks.push(Block::Lines(vec![line]));
-    }
-    for (i, proposal) in report.proposals.iter().enumerate().take(PROPOSALS_SHOWN) {
-        let verdict = if proposal.missed_after == 0 {
-            "0 misses after this change (re-analysed)".to_string()
-        } else {
-            format!(
-                "{} misses left after this change (re-analysed)",
-                proposal.missed_after
-            )
-        };
-        blocks.push(Block::Heading(format!("{}. {}", i + 1, proposal.summary)));
-        blocks.push(Block::Lines(vec![format!(
-            "missed {} -> {}: {verdict}; {}",
-            proposal.missed_before,
-            proposal.missed_after,
-            artifact_change(proposal.extra_units)
-        )]));
-        blocks.push(Block::Code(proposal.nix.clone()));
-    }
-    if !report.proposals.is_empty() {
-        blocks.push(Block::Lines(vec![
-            "In the snippets, `commonArgs` stands for the arguments each call passes today; the attributes shown are set over them.".to_string(),
-        ]));
-    }
-    if report.proposals.len() > PROPOSALS_SHOWN {
-        blocks.push(Block::Lines(vec![format!(
-            "{} more verified proposals in --format json",
-            report.proposals.len() - PROPOSALS_SHOWN
-        )]));
-    }
-    let mut lines = Vec::new();
-    for phase in &report.never_served {
-        lines.push(format!(
-            "never served: `{}` rebuilds {} units whatever its deps-only phase selects: {}",
-            phase.phase, phase.missed, phase.why
-        ));
-    }
-    if !report.feature_unification.is_empty() {
-        // Long pin lists name the crates only; `--format json` has every feature set.
-        let pins: Vec<String> = if report.feature_unification.len() <= UNITS_NAMED {
-            report.feature_unification.clone()
-        } else {
-            report
-                .feature_unification
-                .iter()
-                .map(|pin| pin.split(' ').next().unwrap_or(pin).to_string())
-                .collect()
-        };
-        lines.push(format!(
-            "feature unification: a workspace-hack crate (`cargo hakari`) would pin the feature sets of {}, so every phase and buildDepsOnly resolve them alike{}",
-            pins.join(if pins == report.feature_unification { "; " } else { ", " }),
-            if pins == report.feature_unification {
-                ""
-            } else {
-                " (`--format json` lists the features)"
-            }
-        ));
-    }
-    lines.extend(report.rejected.iter().map(|r| format!("not proposed: {r}")));
-    if !report.approximate_phases.is_empty() {
-        lines.push(format!(
-            "approximate: {} rest on values cache-miss could not know (see `cache-miss phases`); the proposals are as good as those guesses",
-            report
-                .approximate_phases
-                .iter()
-                .map(|p| format!("`{p}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !lines.is_empty() {
-        blocks.push(Block::Lines(lines));
-    }
     blocks
 }

@@ -2,9 +2,9 @@
 //! annotations, no markup in markdown but the renderer's own, no control character on a
 //! terminal.
 
-use super::document::document;
+use super::document::{RootRows, document};
 use super::tests::sample;
-use super::{github, markdown, table};
+use super::{github, graph, html, markdown, table};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::fuzzing::workflow_commands;
 use crate::phase::SourceLocation;
@@ -186,14 +186,18 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
     let mut random = Random(0x2545_f491_4f6c_dd1d);
     for _ in 0..300 {
         let report = hostile_report(&mut random);
-        let blocks = document(&report);
+        let blocks = document(&report, RootRows::All);
         let style = table::TableStyle {
             width: 100,
             color: false,
         };
         let tables = table::render(&blocks, style);
         check_terminal(&tables, "table");
-        check_markdown(&markdown::render(&blocks));
+        let page = markdown::render(&blocks);
+        check_markdown(&page);
+        check_mermaid(&page, report.phases.len());
+        check_dot(&graph::dot(&graph::phase_graph(&report), &random.name()));
+        check_html(&html::render(&blocks));
         let annotations = github::annotations(&report, &paths, false);
         let log = annotations.clone() + &github::log(&tables);
         check_github(&log, annotations.lines().count());
@@ -202,5 +206,108 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
         check_terminal(&tables, "touch table");
         check_markdown(&markdown::render(&touch));
         check_github(&github::log(&tables), 0);
+    }
+}
+
+/// The graph names a phase `"]:::x`, `a --> b`, `%% c`, `<script>`, … Each line of the
+/// Mermaid block is one of the renderer's own statements, with labels holding only safe
+/// characters and entity codes: nothing closes a label or starts a statement.
+fn check_mermaid(page: &str, phases: usize) {
+    let block = page
+        .split_once("```mermaid\n")
+        .and_then(|(_, rest)| rest.split_once("\n```\n"))
+        .map(|(block, _)| block)
+        .expect("a mermaid block");
+    let node = regex::Regex::new(
+        r#"^  p\d+\["[A-Za-z0-9 @._/(),#;]*<br/>[A-Za-z0-9 @._/(),#;]*<br/>[A-Za-z0-9 @._/(),#;]*"\]:::(depsonly|served|misses|notanalysed)$"#,
+    )
+    .unwrap();
+    let edge = regex::Regex::new(r"^  p\d+ --> p\d+$").unwrap();
+    let mut nodes = 0;
+    for line in block.lines() {
+        if node.is_match(line) {
+            nodes += 1;
+        } else {
+            assert!(
+                line == "flowchart LR" || edge.is_match(line) || line.starts_with("  classDef "),
+                "not the renderer's own statement: {line:?}"
+            );
+        }
+    }
+    assert_eq!(nodes, phases, "{block}");
+}
+
+/// Each DOT line is the renderer's own; in a quoted string a `"` comes only escaped and
+/// every backslash starts an escape the renderer wrote.
+fn check_dot(dot: &str) {
+    for line in dot.lines() {
+        let mut chars = line.chars();
+        let mut quotes = 0;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => assert!(
+                    matches!(chars.next(), Some('\\' | '"' | 'n')),
+                    "a bare escape: {line:?}"
+                ),
+                '"' => quotes += 1,
+                c => assert!(!c.is_control(), "a control character: {line:?}"),
+            }
+        }
+        assert_eq!(quotes % 2, 0, "an unclosed string: {line:?}");
+    }
+    assert!(dot.starts_with("digraph phases {\n") && dot.ends_with("}\n"));
+}
+
+#[test]
+fn the_graph_escapes_every_name() {
+    let mut report = sample();
+    let names = [
+        "a\"]:::misses\n  p9[\"x",
+        "b --> c",
+        "%% comment",
+        "`code`",
+        "<script>alert(1)</script>",
+        "ünï 名前",
+        "x\ny\r",
+        "[brackets]{braces}",
+        "d\\\"e",
+    ];
+    let template = report.phases[1].clone();
+    report.phases.truncate(1);
+    for name in names {
+        let mut phase = template.clone();
+        phase.phase.name = name.to_string();
+        report.phases.push(phase);
+    }
+    let page = markdown::render(&document(&report, RootRows::Capped));
+    check_markdown(&page);
+    check_mermaid(&page, names.len() + 1);
+    let html = html::render(&document(&report, RootRows::Capped));
+    check_html(&html);
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(
+        page.contains("#60;script#62;alert(1)#60;/script#62;"),
+        "{page}"
+    );
+    assert!(page.contains("#252;n#239; #21517;#21069;"), "{page}");
+    let dot = graph::dot(&graph::phase_graph(&report), "t\"itle\\");
+    check_dot(&dot);
+    assert!(dot.contains(r#"label="a\"]:::misses"#), "{dot}");
+}
+
+/// The page holds no markup but the renderer's own (and layout-rs's SVG): hostile names'
+/// `<img>`, `<script>` and links reach it escaped.
+fn check_html(page: &str) {
+    for tag in ["<script", "<img", "<a ", "<iframe", "javascript:"] {
+        assert!(!page.contains(tag), "{tag} in the page");
+    }
+    for line in page.lines() {
+        assert!(
+            !line.contains(|c: char| c.is_control() && c != '\t'),
+            "{line:?}"
+        );
     }
 }

@@ -5,6 +5,9 @@
 use super::document::Block;
 use crate::text;
 
+/// How much markdown may come before a cascade ([`Block::Detail`]) is left out.
+const DETAIL_BUDGET: usize = 640 * 1024;
+
 pub fn render(blocks: &[Block]) -> String {
     let mut out = String::new();
     render_into(&mut out, blocks, true);
@@ -34,6 +37,15 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
                 let code = text::lines(text.trim_end());
                 out.push_str(&format!("{fence}nix\n{code}\n{fence}\n\n"));
             }
+            // Every text in it is Mermaid-escaped: no backtick can close the fence.
+            Block::Graph(graph) => {
+                out.push_str("```mermaid\n");
+                out.push_str(&super::graph::mermaid(graph));
+                out.push_str("```\n\n");
+                if let Some(line) = super::graph::left_out_line(graph) {
+                    out.push_str(&format!("{}\n\n", text::markdown(&line)));
+                }
+            }
             Block::Table { headers, rows, .. } => {
                 out.push_str(&row(headers));
                 out.push_str(&row(&headers
@@ -46,7 +58,15 @@ fn render_into(out: &mut String, blocks: &[Block], top: bool) {
                 out.push('\n');
             }
             // Hundreds of misses stay readable: each phase's rows open on a click.
-            Block::Fold { summary, blocks } => {
+            // Past the budget, cascades are counted, not drawn: the summary stays under
+            // GitHub's 1 MiB whatever the workspace.
+            Block::Detail { summary, .. } if out.len() > DETAIL_BUDGET => {
+                out.push_str(&format!(
+                    "{} (left out: the page is near GitHub's 1 MiB summary limit; --format json lists it)  \n\n",
+                    text::markdown(&text::one_line(summary))
+                ));
+            }
+            Block::Fold { summary, blocks } | Block::Detail { summary, blocks } => {
                 out.push_str(&format!(
                     "<details><summary>{}</summary>\n\n",
                     text::markdown(&text::one_line(summary))

@@ -3,9 +3,13 @@
 
 pub mod compare;
 pub mod document;
+mod fix_document;
 pub mod github;
+pub mod graph;
+pub mod html;
 pub mod json;
 pub mod markdown;
+mod phase_misses;
 pub mod table;
 
 /// Output format of `cache-miss report`.
@@ -17,6 +21,10 @@ pub enum Format {
     /// GitHub Actions annotations, then the table; the markdown report is appended to
     /// `$GITHUB_STEP_SUMMARY` when set.
     Github,
+    /// The phase graph in Graphviz DOT (`report` and `fix`).
+    Dot,
+    /// One self-contained page: the tables, findings and fix lines, the phase graph as SVG.
+    Html,
 }
 
 #[cfg(test)]

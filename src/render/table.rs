@@ -59,6 +59,7 @@ fn render_into(out: &mut String, blocks: &[Block], style: TableStyle) {
             }
             // A log shows everything: folded detail is drawn in place.
             Block::Fold { blocks, .. } => render_into(out, blocks, style),
+            Block::Detail { .. } | Block::Graph(_) => {}
         }
     }
 }

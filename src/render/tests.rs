@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::document::document;
+use super::document::{RootRows, document};
 use super::{json, markdown, table};
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
@@ -25,7 +25,7 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
     }
 }
 
-fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
+pub(super) fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
     let root = cascade_from.is_none();
     MissReport {
         package: package.into(),
@@ -87,14 +87,13 @@ fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
 }
 
 /// The report as a plain table, 100 columns wide.
+const STYLE: table::TableStyle = table::TableStyle {
+    width: 100,
+    color: false,
+};
+
 fn table_text(report: &Report) -> String {
-    table::render(
-        &document(report),
-        table::TableStyle {
-            width: 100,
-            color: false,
-        },
-    )
+    table::render(&document(report, RootRows::Capped), STYLE)
 }
 
 pub(super) fn sample() -> Report {
@@ -176,7 +175,7 @@ fn table_snapshot() {
 
 #[test]
 fn markdown_snapshot() {
-    insta::assert_snapshot!(markdown::render(&document(&sample())));
+    insta::assert_snapshot!(markdown::render(&document(&sample(), RootRows::Capped)));
 }
 
 #[test]
@@ -260,7 +259,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     report.phases[1].units.missed = 60;
     let text = table_text(&report);
     assert_eq!(text.matches("┆ rustflags ┆").count(), 1, "{text}");
-    assert!(text.contains("57 more units"), "{text}");
+    assert!(text.contains("57 more packages"), "{text}");
     assert!(
         text.contains(
             "fingerprint [crate00@1.0.0, crate01@1.0.0, crate02@1.0.0 and\n  57 more packages]"
@@ -280,9 +279,18 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     }
     let text = table_text(&report);
     assert!(
-        text.contains("... and 20 more root misses (`--format json` lists every one)"),
+        text.contains("and 50 more root misses (`--all`; `--format json` lists every one)"),
         "{text}"
     );
+    assert_eq!(text.matches("@1.0.0 (build) ┆").count(), 10, "{text}");
+    assert!(text.contains("reason of every row: features"), "{text}");
+    // What every row shares is said once, above the table.
+    assert!(
+        text.contains("cause of every row: this phase: -p cli; deps-only: -p app"),
+        "{text}"
+    );
+    let all = table::render(&document(&report, RootRows::All), STYLE);
+    assert_eq!(all.matches("@1.0.0 (build) ┆").count(), 60, "{all}");
 }
 
 #[test]

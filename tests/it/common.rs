@@ -230,6 +230,7 @@ macro_rules! with_every_fixture {
             finding_pkg_config => "finding-pkg-config",
             finding_pyo3 => "finding-pyo3",
             finding_unfiltered_src => "finding-unfiltered-src",
+            large => "large",
             platform => "platform",
             profile => "profile",
             roles => "roles",

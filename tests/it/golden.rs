@@ -16,7 +16,15 @@ fn redacted(output: Vec<u8>, fixture: &Fixture) -> String {
             let rest = after.split_once('}').map_or("", |(_, rest)| rest);
             format!("{before}\"cargo\": \"[CARGO]\"{rest}")
         }
-        None => text,
+        // A table's header line says the same.
+        None => text
+            .lines()
+            .map(|l| match l.starts_with("cargo: ") {
+                true => "cargo: [CARGO]",
+                false => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -110,4 +118,23 @@ fn written_phases_files_read_back_to_the_same_phases() {
         };
         assert_eq!(commands(&from_flake), commands(&from_file), "{case}");
     }
+}
+
+/// A workspace at real size (twelve members, eleven phases, 130 misses): the table report
+/// says each phase's shared cause once and shows at most 10 rows a phase; `--all` shows
+/// every one.
+#[test]
+fn large_report_fits_on_a_screen() {
+    let fixture = Fixture::new("large");
+    let report = run_on(&fixture, &["report"], None);
+    let all = run_on(&fixture, &["report", "--all"], None);
+    assert!(
+        report.lines().count() < 320,
+        "{} lines:\n{report}",
+        report.lines().count()
+    );
+    assert!(all.lines().count() > report.lines().count());
+    assert!(report.contains("cause of every row: this phase: the default members (12)"));
+    assert!(report.contains("the default members (12): member-01, member-02,"));
+    insta::assert_snapshot!("report-table-large", report);
 }

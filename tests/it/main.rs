@@ -14,6 +14,7 @@ mod golden;
 mod hostile;
 mod nix;
 mod phase_status;
+mod pictures;
 mod rebuild;
 mod report_errors;
 mod report_scenarios;

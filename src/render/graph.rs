@@ -1,0 +1,272 @@
+//! The phase graph: a node per phase (name, crane function, how much of it is served), an
+//! edge per inherited artifact; drawn as a Mermaid flowchart (markdown) or Graphviz DOT.
+//! Node ids are the renderer's own (`p0`, `p1`); every text from the user's files reaches
+//! a diagram only through [`mermaid_text`] or [`dot_text`].
+
+use std::fmt::Write;
+
+use crate::phase::CraneFunction;
+use crate::report::{PhaseStatus, Report};
+use crate::text;
+
+/// Above this many phases, the graph shows deps-only phases and phases with misses only.
+const PHASES_DRAWN: usize = 40;
+
+/// How a phase stands, told apart by class and by the node's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeClass {
+    /// A deps-only phase: it builds the artifact.
+    DepsOnly,
+    /// Every unit it inherits is served.
+    Served,
+    /// Some units miss.
+    Misses,
+    /// Not analysed (failed, not evaluable, excluded).
+    NotAnalysed,
+}
+
+impl NodeClass {
+    fn name(self) -> &'static str {
+        match self {
+            NodeClass::DepsOnly => "depsonly",
+            NodeClass::Served => "served",
+            NodeClass::Misses => "misses",
+            NodeClass::NotAnalysed => "notanalysed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphNode {
+    pub name: String,
+    pub function: String,
+    /// `served 3/20, 17 missing`, `builds the artifact`, `all 12 served`.
+    pub status: String,
+    pub class: NodeClass,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PhaseGraph {
+    pub nodes: Vec<GraphNode>,
+    /// (from, to) as indices into `nodes`: `to` inherits `from`'s artifact.
+    pub edges: Vec<(usize, usize)>,
+    /// How many fully served phases were left out (above [`PHASES_DRAWN`] phases).
+    pub left_out: usize,
+}
+
+/// The report's phase graph.
+pub fn phase_graph(report: &Report) -> PhaseGraph {
+    let node = |p: &crate::report::PhaseReport| {
+        let deps_only = p.phase.function == CraneFunction::BuildDepsOnly;
+        let (class, status) = if p.status != PhaseStatus::Ok {
+            (NodeClass::NotAnalysed, "not analysed".to_string())
+        } else if deps_only || p.phase.artifacts_from.is_none() {
+            (NodeClass::DepsOnly, "builds its artifact".to_string())
+        } else if p.units.missed > 0 {
+            (
+                NodeClass::Misses,
+                format!(
+                    "served {}/{}, {} missing",
+                    p.units.cached, p.units.needed, p.units.missed
+                ),
+            )
+        } else {
+            (
+                NodeClass::Served,
+                format!("served {}/{}, all served", p.units.cached, p.units.needed),
+            )
+        };
+        GraphNode {
+            name: p.phase.name.clone(),
+            function: p.phase.function.to_string(),
+            status,
+            class,
+        }
+    };
+    let mut graph = PhaseGraph::default();
+    let many = report.phases.len() > PHASES_DRAWN;
+    for phase in &report.phases {
+        let node = node(phase);
+        if many && node.class == NodeClass::Served {
+            graph.left_out += 1;
+        } else {
+            graph.nodes.push(node);
+        }
+    }
+    let index = |name: &str| graph.nodes.iter().position(|n| n.name == name);
+    let edges: Vec<(usize, usize)> = report
+        .phases
+        .iter()
+        .filter_map(|p| {
+            let from = index(p.phase.artifacts_from.as_deref()?)?;
+            Some((from, index(&p.phase.name)?))
+        })
+        .collect();
+    graph.edges = edges;
+    graph
+}
+
+/// A Mermaid flowchart (without the code fence).
+pub fn mermaid(graph: &PhaseGraph) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  p{i}[\"{}<br/>{}<br/>{}\"]:::{}",
+            mermaid_text(&node.name),
+            mermaid_text(&node.function),
+            mermaid_text(&node.status),
+            node.class.name()
+        );
+    }
+    for (from, to) in &graph.edges {
+        let _ = writeln!(out, "  p{from} --> p{to}");
+    }
+    out.push_str(
+        "  classDef depsonly fill:#dbeafe,stroke:#1e40af\n  classDef served fill:#dcfce7,stroke:#166534\n  classDef misses fill:#fee2e2,stroke:#991b1b,stroke-width:3px,stroke-dasharray:6 3\n  classDef notanalysed fill:#f3f4f6,stroke:#6b7280\n",
+    );
+    out
+}
+
+/// Text for inside a quoted Mermaid label: one line, every character other than letters,
+/// digits, spaces and `@._/(),` written as Mermaid's entity code (`#35;`), so no quote,
+/// bracket, arrow, comment, backtick or markup can end the label or reach the page.
+pub fn mermaid_text(raw: &str) -> String {
+    let line = text::one_line(raw);
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_ascii_alphanumeric() || " @._/(),".contains(c) {
+            out.push(c);
+        } else {
+            let _ = write!(out, "#{};", u32::from(c));
+        }
+    }
+    out
+}
+
+/// A Graphviz digraph.
+pub fn dot(graph: &PhaseGraph, title: &str) -> String {
+    let mut out = String::from(
+        "digraph phases {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"sans-serif\"];\n",
+    );
+    let _ = writeln!(out, "  label=\"{}\";\n  labelloc=t;", dot_text(title));
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let (fill, extra) = match node.class {
+            NodeClass::DepsOnly => ("#dbeafe", ""),
+            NodeClass::Served => ("#dcfce7", ""),
+            NodeClass::Misses => ("#fee2e2", ", penwidth=3, style=\"rounded,filled,dashed\""),
+            NodeClass::NotAnalysed => ("#f3f4f6", ""),
+        };
+        let _ = writeln!(
+            out,
+            "  p{i} [label=\"{}\\n{}\\n{}\", class=\"{}\", fillcolor=\"{fill}\"{extra}];",
+            dot_text(&node.name),
+            dot_text(&node.function),
+            dot_text(&node.status),
+            node.class.name()
+        );
+    }
+    for (from, to) in &graph.edges {
+        let _ = writeln!(out, "  p{from} -> p{to};");
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Text for inside a double-quoted DOT string: one line, with `\` and `"` escaped (a DOT
+/// label reads `\n`, `\l`, `\N` as escapes, so a backslash must not reach it bare).
+pub fn dot_text(raw: &str) -> String {
+    text::one_line(raw)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+}
+
+/// The line under a graph that left phases out.
+pub fn left_out_line(graph: &PhaseGraph) -> Option<String> {
+    (graph.left_out > 0).then(|| {
+        format!(
+            "{} fully served phase{} left out of the graph (more than {PHASES_DRAWN} phases).",
+            graph.left_out,
+            if graph.left_out == 1 { "" } else { "s" }
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::document::{RootRows, document};
+    use crate::render::markdown;
+    use crate::render::tests::{miss, sample};
+
+    /// `sample` with `served` fully served phases and `missing` phases that each have
+    /// `roots` root misses, every one dragging in `cascade` units.
+    fn big(served: usize, missing: usize, roots: usize, cascade: usize) -> Report {
+        let mut report = sample();
+        let template = report.phases[1].clone();
+        report.phases.truncate(1);
+        for i in 0..served + missing {
+            let mut phase = template.clone();
+            phase.phase.name = format!("phase-{i}");
+            phase.misses.clear();
+            if i >= served {
+                for r in 0..roots {
+                    let name = format!("root{r:04}-with-a-long-package-name");
+                    let mut root = miss(&name, None);
+                    root.cascaded = cascade;
+                    phase.misses.push(root);
+                    let from = format!("{name}@1.0.0 (build)");
+                    for c in 0..cascade {
+                        let above = format!("above{r:04}x{c:03}-with-a-long-name");
+                        phase.misses.push(miss(&above, Some(&from)));
+                    }
+                }
+            }
+            phase.units.missed = phase.misses.len();
+            phase.units.needed = phase.misses.len() + 5;
+            phase.units.cached = 5;
+            report.phases.push(phase);
+        }
+        report
+    }
+
+    #[test]
+    fn above_40_phases_the_graph_keeps_deps_only_and_missing_phases() {
+        let graph = phase_graph(&big(45, 3, 1, 0));
+        assert_eq!(graph.nodes.len(), 4, "deps-only and the 3 that miss");
+        assert_eq!(graph.left_out, 45);
+        assert_eq!(graph.edges.len(), 3);
+        assert_eq!(
+            left_out_line(&graph).as_deref(),
+            Some("45 fully served phases left out of the graph (more than 40 phases).")
+        );
+        let small = phase_graph(&big(5, 3, 1, 0));
+        assert_eq!((small.nodes.len(), small.left_out), (9, 0));
+        let text = mermaid(&small);
+        assert!(
+            text.contains(":::served") && text.contains("all served"),
+            "{text}"
+        );
+        assert!(
+            text.contains(":::misses") && text.contains("1 missing"),
+            "{text}"
+        );
+    }
+
+    /// Phases of 100 root misses dragging in 15 units each: each cascade folded and counted;
+    /// 80 of them stay under GitHub's 1 MiB, the last cascades left out and said so.
+    #[test]
+    fn the_markdown_of_a_huge_workspace_stays_under_a_mebibyte() {
+        let page = markdown::render(&document(&big(0, 80, 100, 15), RootRows::Capped));
+        assert!(page.len() < 1 << 20, "{} bytes", page.len());
+        assert!(page.contains(
+            "<details><summary>phase-0: the cascade, 1500 units dragged in by 100 root misses</summary>"
+        ));
+        assert!(page.contains("and 75 more root misses that cascade"));
+        assert!(page.contains("drags in 15: "));
+        assert!(page.contains(", and 3 more"));
+        assert!(page.contains(
+            "phase-79: the cascade, 1500 units dragged in by 100 root misses (left out: the page is near GitHub's 1 MiB summary limit"
+        ), "{}", page.get(page.len() - 3000..).unwrap_or_default());
+    }
+}
