@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod invocation;
 pub mod metadata;
 pub mod package_id;
+pub mod regular;
 pub mod run;
 pub mod toolchain;
 pub mod unit_graph;

@@ -342,6 +342,7 @@ impl CargoRunner {
         for arg in command.get_args() {
             key.field("arg", arg.as_encoded_bytes());
         }
+        inputs::add_config_args(&mut key, &self.dir, command.get_args());
         let mut env: Vec<_> = command
             .get_envs()
             .filter(|(name, _)| !matches!(name.to_str(), Some("PWD" | "OLDPWD" | "SHLVL" | "_")))
