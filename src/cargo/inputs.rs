@@ -623,8 +623,17 @@ mod tests {
         fs::write(ws.join("docs/notes.md"), "").unwrap();
         fs::write(ws.join("cache-miss.json"), "{}").unwrap();
         std::os::unix::fs::symlink(dir.path(), ws.join("result")).unwrap();
-        assert_eq!(workspace_key(&ws), before, "files no target or config leave it");
-        for target in ["src/bin/x.rs", "tests/y.rs", "examples/z/main.rs", "build.rs"] {
+        assert_eq!(
+            workspace_key(&ws),
+            before,
+            "files no target or config leave it"
+        );
+        for target in [
+            "src/bin/x.rs",
+            "tests/y.rs",
+            "examples/z/main.rs",
+            "build.rs",
+        ] {
             let path = ws.join(target);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, "").unwrap();
@@ -638,7 +647,11 @@ mod tests {
         .unwrap();
         let legacy = workspace_key(&ws);
         fs::remove_file(ws.join("src/extra.rs")).unwrap();
-        assert_ne!(workspace_key(&ws), legacy, "src/{{name}}.rs of a [[bin]] counts");
+        assert_ne!(
+            workspace_key(&ws),
+            legacy,
+            "src/{{name}}.rs of a [[bin]] counts"
+        );
         fs::write(ws.join("Cargo.toml"), "[package]\nname = \"a\"\n").unwrap();
         assert_eq!(workspace_key(&ws), before);
         fs::create_dir_all(ws.join("target/debug")).unwrap();
