@@ -49,6 +49,34 @@ enum Command {
     /// Which phase derivations an edit rebuilds (file in its src, in its deps-only dummy
     /// source, or an inherited artifact rebuilt) and what cargo then recompiles in each.
     Touch(TouchArgs),
+    /// Look at or empty the resolution cache (where cargo's answers are remembered).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Where the cache is, its size and entries, and how the last runs used it.
+    Info(CacheDirArg),
+    /// Remove every entry.
+    Clean(CacheDirArg),
+}
+
+#[derive(Args)]
+struct CacheDirArg {
+    /// The cache directory. Default: $XDG_CACHE_HOME/cache-miss, else ~/.cache/cache-miss.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+impl CacheDirArg {
+    fn location(&self) -> CacheLocation {
+        self.cache_dir
+            .clone()
+            .map_or(CacheLocation::Default, CacheLocation::Dir)
+    }
 }
 
 #[derive(Args)]
@@ -321,7 +349,7 @@ impl Command {
             Command::Verify(args) => args.format == Format::Json,
             Command::Fix(args) => args.format == Format::Json,
             Command::Touch(args) => args.format == Format::Json,
-            Command::Completions { .. } => false,
+            Command::Completions { .. } | Command::Cache { .. } => false,
         }
     }
 }
@@ -378,6 +406,13 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Fix(args) => fix(args),
         Command::Completions { shell } => completions(shell),
         Command::Touch(args) => touch(args),
+        Command::Cache { action } => {
+            print(&match action {
+                CacheAction::Info(arg) => cache_miss::cache_info(&arg.location())?,
+                CacheAction::Clean(arg) => cache_miss::clean_cache(&arg.location())?,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -517,6 +552,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     // What cargo answered and everything derived from it takes milliseconds to free, and
     // the process ends now: the memory goes back with it (cargo's temp dir does not).
     loaded.runner().remove_scratch_dir();
+    loaded.runner().log_cache_use();
     std::mem::forget(analysed);
     std::mem::forget(loaded);
     Ok(code)

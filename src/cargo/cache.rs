@@ -105,6 +105,8 @@ pub struct ResolutionCache {
     size: Mutex<Option<u64>>,
     hits: AtomicUsize,
     misses: AtomicUsize,
+    /// The counts already in the run log.
+    logged: Mutex<CacheStats>,
 }
 
 impl ResolutionCache {
@@ -145,6 +147,7 @@ impl ResolutionCache {
             size: Mutex::new(None),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
+            logged: Mutex::new(CacheStats::default()),
         }
     }
 
@@ -153,6 +156,20 @@ impl ResolutionCache {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
         }
+    }
+
+    /// Adds the hits and misses not yet logged to the run log `cache info` shows.
+    pub fn log_use(&self) {
+        let stats = self.stats();
+        let Ok(mut logged) = self.logged.lock() else {
+            return;
+        };
+        let unlogged = CacheStats {
+            hits: stats.hits - logged.hits,
+            misses: stats.misses - logged.misses,
+        };
+        super::cache_admin::log_run(self, unlogged);
+        *logged = stats;
     }
 
     fn entry_path(&self, key: &CacheKey) -> PathBuf {
@@ -306,9 +323,16 @@ impl ResolutionCache {
 }
 
 pub(crate) struct Entry {
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     pub(crate) size: u64,
     used: SystemTime,
+}
+
+/// Each run's hits and misses go to the run log `cache info` shows.
+impl Drop for ResolutionCache {
+    fn drop(&mut self) {
+        self.log_use();
+    }
 }
 
 /// The checksum an entry carries: of its key and its answer.

@@ -2,6 +2,7 @@
 //! the wire formats it answers in.
 
 pub mod cache;
+pub mod cache_admin;
 pub mod inputs;
 pub mod invocation;
 pub mod metadata;

@@ -163,6 +163,14 @@ impl CargoRunner {
         }
     }
 
+    /// Adds this run's cache hits and misses to the cache's run log (for a process that
+    /// ends without dropping the runner; dropping the cache logs too).
+    pub fn log_cache_use(&self) {
+        if let Some(cache) = &self.cache {
+            cache.log_use();
+        }
+    }
+
     /// This runner remembering cargo's answers in `cache` (and reading them back).
     pub fn with_cache(mut self, cache: Option<ResolutionCache>) -> CargoRunner {
         self.cache = cache.map(Arc::new);

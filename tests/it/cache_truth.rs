@@ -230,3 +230,45 @@ fn a_cache_dir_others_can_write_is_warned_about() {
         String::from_utf8_lossy(&stderr)
     );
 }
+
+/// `cache-miss cache ARGS` with `--cache-dir DIR`; its stdout.
+fn cache_command(action: &str, cache: &std::path::Path) -> String {
+    let output = cache_miss()
+        .args(["cache", action, "--cache-dir"])
+        .arg(cache)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(output).unwrap()
+}
+
+#[test]
+fn cache_info_shows_entries_and_runs_and_clean_empties_it() {
+    let fixture = Fixture::new("demo");
+    let cache = cache_dir(&fixture);
+    cached_report(&fixture, &cache, &[]);
+    let (_, (hits, asked)) = cached_report(&fixture, &cache, &[]);
+    let stored = entries(&cache).len();
+    let info = cache_command("info", &cache);
+    assert!(info.contains(&format!("entries: {stored}\n")), "{info}");
+    assert!(info.contains(&cache.display().to_string()), "{info}");
+    assert!(info.contains(&format!(": {hits} / {asked}\n")), "{info}");
+    // Nothing of the user's is removed: a file of theirs in the cache dir stays.
+    fs::write(cache.join("v1/mine.txt"), "keep").unwrap();
+    let cleaned = cache_command("clean", &cache);
+    assert!(
+        cleaned.contains(&format!("removed {stored} entries")),
+        "{cleaned}"
+    );
+    assert!(entries(&cache).iter().all(|e| e.ends_with("mine.txt")));
+    assert!(cache.join("v1/mine.txt").is_file());
+    let info = cache_command("info", &cache);
+    assert!(
+        info.contains("entries: 0\n") && info.contains("none recorded"),
+        "{info}"
+    );
+    let (_, (_, asked)) = cached_report(&fixture, &cache, &[]);
+    assert!(asked > 0, "an emptied cache asks cargo");
+}
