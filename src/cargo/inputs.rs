@@ -15,7 +15,6 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use super::cache::KeyBuilder;
 use super::regular;
@@ -67,8 +66,24 @@ fn may_hold_targets(path: &Path) -> bool {
     }) || may_be_target(&path.join("x.rs"))
 }
 
-/// Says on stderr that `path` is no regular file and was not read.
+/// Whether `name` in `dir` is a file cargo takes as the package's readme when the manifest
+/// names none (`cargo metadata` then says it).
+fn is_inferred_readme(name: &OsStr, dir: &Path) -> bool {
+    ["README.md", "README.txt", "README"]
+        .map(OsStr::new)
+        .contains(&name)
+        && dir.join("Cargo.toml").exists()
+}
+
+/// Says on stderr (once a run) that `path` is no regular file and was not read.
 fn warn_special(path: &Path, kind: &str) {
+    static SAID: std::sync::Mutex<BTreeSet<PathBuf>> = std::sync::Mutex::new(BTreeSet::new());
+    if !SAID
+        .lock()
+        .is_ok_and(|mut said| said.insert(path.to_path_buf()))
+    {
+        return;
+    }
     let line = format!(
         "cache-miss: warning: {} is {kind}, not a regular file: not read",
         crate::text::path(path)
@@ -151,7 +166,7 @@ pub fn cargo_home(env_value: Option<&OsStr>) -> Option<PathBuf> {
 
 /// A file's path and contents, read through links (or that it is absent, or no regular
 /// file: said, and not opened).
-fn add_file(key: &mut KeyBuilder, path: &Path) {
+pub(super) fn add_file(key: &mut KeyBuilder, path: &Path) {
     match regular::read(path, true) {
         regular::Found::Contents(contents) => add_contents(key, path, Some(&contents)),
         regular::Found::Special(kind) => {
@@ -411,7 +426,7 @@ fn read_one_dir(top: &Path, dir: &Path) -> (Vec<Found>, Vec<PathBuf>) {
                 continue;
             }
             subdirs.push(path);
-        } else if may_be_target(&rel) {
+        } else if may_be_target(&rel) || is_inferred_readme(&name, dir) {
             items.push(Found::Named(rel));
         } else if in_src_dir && name.as_encoded_bytes().ends_with(b".rs") {
             items.push(Found::SrcFile(rel));
@@ -538,64 +553,6 @@ fn config_dirs(config: &Path) -> Vec<(PathBuf, bool)> {
         dirs.extend(paths.into_iter().map(|path| (base.join(path), true)));
     }
     dirs
-}
-
-/// Adds the program `name` as `path_var` finds it: its real path, size and modification
-/// time; behind a rustup proxy, rustup's settings and every installed toolchain's `cargo`
-/// and `rustc` (an update replaces them). What `cargo -vV` and `rustc -vV` depend on.
-pub fn add_program(key: &mut KeyBuilder, name: &Path, path_var: Option<&OsStr>) {
-    let found = if name.components().count() > 1 {
-        Some(name.to_path_buf())
-    } else {
-        path_var
-            .into_iter()
-            .flat_map(std::env::split_paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    };
-    let Some(found) = found else {
-        key.field("program not found", name.as_os_str().as_encoded_bytes());
-        return;
-    };
-    let real = found.canonicalize().unwrap_or(found);
-    add_stamp(key, &real);
-    let is_rustup = real
-        .file_name()
-        .and_then(OsStr::to_str)
-        .is_some_and(|n| n.starts_with("rustup"));
-    if is_rustup {
-        let home = std::env::var_os("RUSTUP_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")));
-        if let Some(home) = home {
-            add_file(key, &home.join("settings.toml"));
-            let mut toolchains: Vec<PathBuf> = fs::read_dir(home.join("toolchains"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .collect();
-            toolchains.sort();
-            for toolchain in toolchains {
-                add_stamp(key, &toolchain.join("bin/cargo"));
-                add_stamp(key, &toolchain.join("bin/rustc"));
-            }
-        }
-    }
-}
-
-/// A file's path, size and modification time.
-fn add_stamp(key: &mut KeyBuilder, path: &Path) {
-    let stamp = fs::metadata(path).map(|meta| {
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-            .unwrap_or_default();
-        format!("{} {}", meta.len(), modified.as_nanos())
-    });
-    key.field("program", path.as_os_str().as_encoded_bytes())
-        .field("stamp", stamp.unwrap_or_default().as_bytes());
 }
 
 #[cfg(test)]

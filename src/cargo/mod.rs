@@ -7,6 +7,7 @@ pub mod inputs;
 pub mod invocation;
 pub mod metadata;
 pub mod package_id;
+pub mod program_inputs;
 pub mod regular;
 pub mod run;
 pub mod toolchain;

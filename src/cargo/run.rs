@@ -368,7 +368,11 @@ impl CargoRunner {
         inputs::add_surroundings(&mut key, &self.dir, cargo_home.as_deref());
         match scope {
             Scope::Program => {
-                inputs::add_program(&mut key, Path::new(command.get_program()), path_var);
+                super::program_inputs::add_program(
+                    &mut key,
+                    Path::new(command.get_program()),
+                    path_var,
+                );
             }
             Scope::Manifest(manifest) => {
                 self.add_versions(&mut key)?;
