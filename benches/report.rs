@@ -1,8 +1,11 @@
 //! Benchmark: `cache-miss report` on a generated workspace the size of a real crane
 //! monorepo (450 registry packages, 16 members, phases needing 20+ distinct resolutions:
 //! several buildDepsOnly chains, features, profiles and a second target), measured
-//! - cold (empty cache) against the same cargo calls run one after another (goal ≤ 0.65),
-//! - warm (every answer from the cache; goal ≤ 5% of cold and under 150 ms),
+//! - cold (empty cache) against the phases' cargo calls run one after another with bare
+//!   cargo: the whole report (goal ≤ 0.75) and `--no-fix-check` (goal ≤ 0.60),
+//! - warm (every answer from the cache; goal ≤ 5% of cold and under 50 ms), also after a
+//!   `result` link and a report file were written into the workspace (what a crane day
+//!   leaves; cargo reads neither, so the cache still answers),
 //! - peak memory against the largest single cargo call (goal: at most +100 MB),
 //! - growth from 100 to 450 packages (goal: linear).
 //!
@@ -56,6 +59,9 @@ fn main() {
     // Rounds interleave every side, so that a change in the machine's load hits all alike.
     let mut cold_runs: Vec<Vec<Run>> = binaries.iter().map(|_| Vec::new()).collect();
     let mut warm_runs: Vec<Vec<Run>> = binaries.iter().map(|_| Vec::new()).collect();
+    let mut no_fix_check_runs = Vec::new();
+    let mut after_edits_runs = Vec::new();
+    let no_fix_check_arg = ["--cache-dir", cache.to_str().unwrap(), "--no-fix-check"];
     let mut uncached_runs = Vec::new();
     let mut sequential_runs = Vec::new();
     let mut every_call_runs = Vec::new();
@@ -65,14 +71,24 @@ fn main() {
             cold_runs[b].push(run_binary(binary, &manifest, &cache_arg));
             warm_runs[b].push(run_binary(binary, &manifest, &cache_arg));
         }
+        after_edits_runs.push(warm_after_edits(&workspace, &manifest, &cache_arg));
+        let _ = fs::remove_dir_all(&cache);
+        no_fix_check_runs.push(run_report(&manifest, &no_fix_check_arg));
         uncached_runs.push(run_report(&manifest, &["--no-cache"]));
         sequential_runs.push(one_after_another(&workspace, &plans.invocations));
         every_call_runs.push(one_after_another(&workspace, &every_call));
     }
+    let cold_runs_of_this: Vec<Duration> = cold_runs[0].iter().map(|r| r.wall).collect();
     let mut colds = cold_runs.into_iter().map(|runs| median(runs.into_iter()));
     let mut warms = warm_runs.into_iter().map(|runs| median(runs.into_iter()));
     let (cold, warm) = (colds.next().unwrap(), warms.next().unwrap());
+    let best_cold = best(&cold_runs_of_this);
+    let best_no_fix_check = best(&no_fix_check_runs.iter().map(|r| r.wall).collect::<Vec<_>>());
+    let no_fix_check = median(no_fix_check_runs.into_iter());
+    let most_asked_after_edits = after_edits_runs.iter().map(|(_, asked)| *asked).max();
+    let after_edits = median(after_edits_runs.into_iter().map(|(run, _)| run));
     let uncached = median(uncached_runs.into_iter());
+    let sequential_best = best(&sequential_runs.iter().map(|r| r.wall).collect::<Vec<_>>());
     let sequential = median(sequential_runs.into_iter());
     let every_call_sequential = median(every_call_runs.into_iter());
     let largest_cargo = plans
@@ -100,9 +116,20 @@ fn main() {
         "  same cargo calls one after another:  {:>8.1} ms",
         ms(sequential.wall)
     );
+    let best_sequential = sequential_best;
     println!(
-        "  ratio cold / sequential:             {:>8.2}   (goal ≤ 0.65)",
-        cold.wall.as_secs_f64() / sequential.wall.as_secs_f64()
+        "  ratio cold / sequential:             {:>8.2}   best of {RUNS}: {:.2}   (goal ≤ 0.75)",
+        cold.wall.as_secs_f64() / sequential.wall.as_secs_f64(),
+        best_cold.as_secs_f64() / best_sequential.as_secs_f64()
+    );
+    println!(
+        "  report --no-fix-check, cold cache:   {:>8.1} ms",
+        ms(no_fix_check.wall)
+    );
+    println!(
+        "  ratio --no-fix-check / sequential:   {:>8.2}   best of {RUNS}: {:.2}   (goal ≤ 0.60)",
+        no_fix_check.wall.as_secs_f64() / sequential.wall.as_secs_f64(),
+        best_no_fix_check.as_secs_f64() / best_sequential.as_secs_f64()
     );
     println!(
         "  every cargo call of the report ({} resolutions, with the fix-line check's), one after another: {:.1} ms; ratio cold / that: {:.2}",
@@ -111,10 +138,16 @@ fn main() {
         cold.wall.as_secs_f64() / every_call_sequential.wall.as_secs_f64()
     );
     println!(
-        "  report, warm cache:                  {:>8.1} ms = {:.1}% of cold   (goal ≤ 5%, < 150 ms); CPU {}",
+        "  report, warm cache:                  {:>8.1} ms = {:.1}% of cold   (goal ≤ 5%, < 50 ms); CPU {}",
         ms(warm.wall),
         100.0 * warm.wall.as_secs_f64() / cold.wall.as_secs_f64(),
         cpu_text(&warm)
+    );
+    println!(
+        "  warm, after `result` link + report file: {:>4.1} ms = {:.1}% of cold   (goal ≤ 5%, < 50 ms); answers from cargo: {}",
+        ms(after_edits.wall),
+        100.0 * after_edits.wall.as_secs_f64() / cold.wall.as_secs_f64(),
+        most_asked_after_edits.unwrap_or_default()
     );
     println!(
         "  analysis (diff + explain):           {:>8.1} ms",
@@ -153,6 +186,35 @@ fn calls_of_report(manifest: &Path) -> Vec<Invocation> {
     let mut report = analyze_loaded(&loaded, None, &Silent).expect("report");
     check_advice(&loaded, &mut report, &Silent);
     loaded.runner().unit_graph_invocations()
+}
+
+/// A warm report after what a crane day leaves in the workspace: `nix build`'s `result`
+/// link and `report --format json > cache-miss.json`; both removed again afterwards. The
+/// run, and how many answers came from cargo (0 when the cache held).
+fn warm_after_edits(workspace: &Path, manifest: &Path, cache_arg: &[&str]) -> (Run, usize) {
+    let result = workspace.join("result");
+    let report_file = workspace.join("cache-miss.json");
+    let _ = std::os::unix::fs::symlink(std::env::temp_dir(), &result);
+    fs::write(&report_file, "{}").expect("write report file");
+    let (run, stderr) = run_binary_stderr(
+        Path::new(env!("CARGO_BIN_EXE_cache-miss")),
+        manifest,
+        cache_arg,
+    );
+    let _ = fs::remove_file(&result);
+    let _ = fs::remove_file(&report_file);
+    let asked = stderr
+        .split(" from cargo")
+        .next()
+        .and_then(|before| before.rsplit([' ', ',']).find(|w| !w.is_empty()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX);
+    (run, asked)
+}
+
+/// The shortest of `walls`.
+fn best(walls: &[Duration]) -> Duration {
+    walls.iter().copied().min().unwrap_or_default()
 }
 
 /// `invocations` and `cargo metadata` resolved one after another by a fresh runner (a
@@ -246,6 +308,11 @@ fn run_report(manifest: &Path, extra: &[&str]) -> Run {
 }
 
 fn run_binary(binary: &Path, manifest: &Path, extra: &[&str]) -> Run {
+    run_binary_stderr(binary, manifest, extra).0
+}
+
+/// [`run_binary`], and what the binary said on stderr.
+fn run_binary_stderr(binary: &Path, manifest: &Path, extra: &[&str]) -> (Run, String) {
     let time = gnu_time();
     let mut command = match &time {
         Some(time) => {
@@ -274,12 +341,13 @@ fn run_binary(binary: &Path, manifest: &Path, extra: &[&str]) -> Run {
         let mut seconds = rest.split_whitespace().map(|n| n.parse::<f64>().ok());
         Some(seconds.next()?? + seconds.next()??)
     });
-    Run {
+    let run = Run {
         wall,
         analysis: Duration::from_secs_f64(analysis / 1000.0),
         peak_kb: number_after(&stderr, "peak-kb "),
         cpu: cpu.map(Duration::from_secs_f64),
-    }
+    };
+    (run, stderr.into_owned())
 }
 
 fn number_after(text: &str, label: &str) -> Option<u64> {

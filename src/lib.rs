@@ -52,6 +52,7 @@ mod verify;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use cargo::cache_admin::{clean as clean_cache, info as cache_info};
 pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation};
 pub use costs::Costs;
 pub use fix::advice::check_advice;

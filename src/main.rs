@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{Args, Parser, Subcommand};
 
 mod cli;
+use cli::cache::CacheAction;
 use cli::nix::{NixArgs, WhyRebuildArgs, compare_phases, nix_hint, why_rebuild};
 use cli::output::{append_step_summary, draw, print};
 use cli::progress::progress;
@@ -57,6 +58,11 @@ enum Command {
     /// Which crane derivations rebuild between two revisions (NEW: the work tree), and
     /// why, down to what a user can change: a crane-aware nix-diff.
     WhyRebuild(WhyRebuildArgs),
+    /// Look at or empty the resolution cache (where cargo's answers are remembered).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
 }
 
 #[derive(Args)]
@@ -287,7 +293,7 @@ impl Command {
             Command::Fix(args) => args.format == Format::Json,
             Command::Touch(args) => args.format == Format::Json,
             Command::WhyRebuild(args) => args.format == Format::Json,
-            Command::Completions { .. } => false,
+            Command::Completions { .. } | Command::Cache { .. } => false,
         }
     }
 }
@@ -345,6 +351,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Completions { shell } => completions(shell),
         Command::Touch(args) => touch(args),
         Command::WhyRebuild(args) => why_rebuild(args),
+        Command::Cache { action } => cli::cache::run(action),
     }
 }
 
@@ -492,6 +499,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     // What cargo answered and everything derived from it takes milliseconds to free, and
     // the process ends now: the memory goes back with it (cargo's temp dir does not).
     loaded.runner().remove_scratch_dir();
+    loaded.runner().log_cache_use();
     std::mem::forget(analysed);
     std::mem::forget(loaded);
     Ok(code)

@@ -1,15 +1,19 @@
 //! The resolution cache: cargo's answers (unit graphs, metadata, version lines) stored on
 //! disk under a key made of everything the answer depends on (see [`super::inputs`]), so a
 //! repeated run asks cargo nothing. Entries are written atomically (a temp file renamed into
-//! place), carry a checksum of their answer, and are never trusted when it does not match:
-//! such an entry is ignored, cargo asked again, and the entry rewritten. The cache is
-//! bounded: past [`DEFAULT_LIMIT`] bytes the least recently used entries are removed.
+//! place), carry their full key and a checksum of key and answer, and are never trusted when
+//! either does not match (an entry copied under another key is no answer for it): such an
+//! entry is ignored, cargo asked again, and the entry rewritten. The cache is bounded: past
+//! [`DEFAULT_LIMIT`] bytes the least recently used entries are removed, and eviction only
+//! ever removes regular files inside the cache that carry the entry header, never following
+//! a link. Only regular files are opened.
 
 // Text from the user's files is indexed only through `get`: never a panic.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +21,8 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
+
+use super::regular;
 
 /// Where the cache lives, as the command line chose it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,7 +40,7 @@ pub enum CacheLocation {
 pub const DEFAULT_LIMIT: u64 = 512 * 1024 * 1024;
 
 /// The first bytes of every entry: the format, so another version's entries are never read.
-const MAGIC: &[u8] = b"cache-miss resolution cache 1\n";
+const MAGIC: &[u8] = b"cache-miss resolution cache 2\n";
 
 /// Temp files older than this are a crashed writer's: removed when the cache is pruned.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -99,6 +105,8 @@ pub struct ResolutionCache {
     size: Mutex<Option<u64>>,
     hits: AtomicUsize,
     misses: AtomicUsize,
+    /// The counts already in the run log.
+    logged: Mutex<CacheStats>,
 }
 
 impl ResolutionCache {
@@ -122,7 +130,13 @@ impl ResolutionCache {
                 None => return Ok(None),
             },
         };
+        warn_if_others_can_write(&dir);
         Ok(Some(ResolutionCache::at(&dir, DEFAULT_LIMIT)))
+    }
+
+    /// The directory the cache lives in (its entries are in a versioned directory below).
+    pub fn dir(&self) -> &Path {
+        self.root.parent().unwrap_or(&self.root)
     }
 
     /// A cache in `dir` that keeps at most `limit` bytes of entries.
@@ -133,6 +147,7 @@ impl ResolutionCache {
             size: Mutex::new(None),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
+            logged: Mutex::new(CacheStats::default()),
         }
     }
 
@@ -143,6 +158,20 @@ impl ResolutionCache {
         }
     }
 
+    /// Adds the hits and misses not yet logged to the run log `cache info` shows.
+    pub fn log_use(&self) {
+        let stats = self.stats();
+        let Ok(mut logged) = self.logged.lock() else {
+            return;
+        };
+        let unlogged = CacheStats {
+            hits: stats.hits - logged.hits,
+            misses: stats.misses - logged.misses,
+        };
+        super::cache_admin::log_run(self, unlogged);
+        *logged = stats;
+    }
+
     fn entry_path(&self, key: &CacheKey) -> PathBuf {
         let hex = key.hex();
         // Hex digits are ASCII: the split is on a character boundary.
@@ -150,18 +179,23 @@ impl ResolutionCache {
         self.root.join(shard).join(rest)
     }
 
-    /// The stored answer for `key`, if there is one whose checksum holds. A hit marks the
-    /// entry as recently used.
+    /// The stored answer for `key`, if there is one whose key and checksum hold. A hit
+    /// marks the entry as recently used.
     pub fn get(&self, key: &CacheKey) -> Option<Vec<u8>> {
         let path = self.entry_path(key);
-        let answer = fs::read(&path)
+        let answer = regular::open(&path, false)
             .ok()
-            .and_then(|bytes| verified_answer(&bytes));
+            .and_then(|mut file| {
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).ok().map(|_| bytes)
+            })
+            .and_then(|bytes| verified_answer(key, &bytes));
         match &answer {
             Some(_) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 let now = fs::File::options()
                     .write(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                     .open(&path)
                     .and_then(|file| file.set_modified(SystemTime::now()));
                 drop(now);
@@ -178,14 +212,20 @@ impl ResolutionCache {
     /// cannot be written is no cache; the run goes on.
     pub fn put(&self, key: &CacheKey, answer: &[u8]) {
         let path = self.entry_path(key);
-        let mut entry = Vec::with_capacity(MAGIC.len() + 65 + answer.len());
+        let mut entry = Vec::with_capacity(MAGIC.len() + 130 + answer.len());
         entry.extend_from_slice(MAGIC);
-        entry.extend_from_slice(hex(&Sha256::digest(answer)).as_bytes());
+        entry.extend_from_slice(key.hex().as_bytes());
+        entry.push(b'\n');
+        entry.extend_from_slice(checksum(key, answer).as_bytes());
         entry.push(b'\n');
         entry.extend_from_slice(answer);
         let written = (|| -> std::io::Result<()> {
             let dir = path.parent().unwrap_or(&self.root);
             fs::create_dir_all(dir)?;
+            // A shard replaced by a link would put the entry somewhere else.
+            if !fs::symlink_metadata(dir)?.is_dir() {
+                return Err(std::io::Error::other("a shard that is no directory"));
+            }
             let mut temp = tempfile::NamedTempFile::new_in(&self.root)?;
             temp.write_all(&entry)?;
             temp.persist(&path).map_err(|err| err.error)?;
@@ -212,20 +252,35 @@ impl ResolutionCache {
         });
     }
 
-    /// Every entry with its size and last use.
-    fn entries(&self) -> Vec<Entry> {
+    /// Every entry with its size and last use: the regular files in the shard directories
+    /// (real directories, not links) that start with the entry header. Nothing else in
+    /// the cache directory is an entry, and nothing else is ever removed.
+    pub(crate) fn entries(&self) -> Vec<Entry> {
         let mut entries = Vec::new();
         let Ok(shards) = fs::read_dir(&self.root) else {
             return entries;
         };
         for shard in shards.flatten() {
+            // `DirEntry::file_type` does not follow links: a linked shard is not walked.
+            if !shard.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
             let Ok(files) = fs::read_dir(shard.path()) else {
                 continue;
             };
             for file in files.flatten() {
-                if let Ok(meta) = file.metadata() {
+                if !file.file_type().is_ok_and(|kind| kind.is_file()) {
+                    continue;
+                }
+                let path = file.path();
+                let Ok(mut opened) = regular::open(&path, false) else {
+                    continue;
+                };
+                let mut header = vec![0; MAGIC.len()];
+                let is_entry = opened.read_exact(&mut header).is_ok() && header == MAGIC;
+                if let (true, Ok(meta)) = (is_entry, opened.metadata()) {
                     entries.push(Entry {
-                        path: file.path(),
+                        path,
                         size: meta.len(),
                         used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                     });
@@ -252,11 +307,14 @@ impl ResolutionCache {
         }
         let stale = SystemTime::now() - STALE_TEMP;
         for temp in fs::read_dir(&self.root).into_iter().flatten().flatten() {
+            // A temp file of `put`: a regular file (not a link) named by `tempfile`.
+            let is_temp = temp.file_name().to_string_lossy().starts_with(".tmp")
+                && temp.file_type().is_ok_and(|kind| kind.is_file());
             let old = temp
                 .metadata()
                 .and_then(|m| m.modified())
                 .is_ok_and(|modified| modified < stale);
-            if old && temp.path().is_file() {
+            if is_temp && old {
                 let _ = fs::remove_file(temp.path());
             }
         }
@@ -264,18 +322,52 @@ impl ResolutionCache {
     }
 }
 
-struct Entry {
-    path: PathBuf,
-    size: u64,
+pub(crate) struct Entry {
+    pub(crate) path: PathBuf,
+    pub(crate) size: u64,
     used: SystemTime,
 }
 
-/// The answer of a stored entry, when its format and checksum hold.
-fn verified_answer(entry: &[u8]) -> Option<Vec<u8>> {
+/// Each run's hits and misses go to the run log `cache info` shows.
+impl Drop for ResolutionCache {
+    fn drop(&mut self) {
+        self.log_use();
+    }
+}
+
+/// The checksum an entry carries: of its key and its answer.
+fn checksum(key: &CacheKey, answer: &[u8]) -> String {
+    let mut digest = Sha256::new();
+    digest.update(key.as_bytes());
+    digest.update(answer);
+    hex(&digest.finalize())
+}
+
+/// The answer of a stored entry, when its format holds, it is the entry of `key`, and its
+/// checksum holds.
+fn verified_answer(key: &CacheKey, entry: &[u8]) -> Option<Vec<u8>> {
     let rest = entry.strip_prefix(MAGIC)?;
-    let (checksum, answer) = (rest.get(..64)?, rest.get(65..)?);
-    (rest.get(64) == Some(&b'\n') && checksum == hex(&Sha256::digest(answer)).as_bytes())
+    let (stored_key, rest) = (rest.get(..64)?, rest.get(64..)?);
+    let rest = rest.strip_prefix(b"\n")?;
+    let (stored_sum, rest) = (rest.get(..64)?, rest.get(64..)?);
+    let answer = rest.strip_prefix(b"\n")?;
+    (stored_key == key.hex().as_bytes() && stored_sum == checksum(key, answer).as_bytes())
         .then(|| answer.to_vec())
+}
+
+/// A cache directory others can write to can be made to answer for them: said on stderr.
+fn warn_if_others_can_write(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = fs::metadata(dir) else {
+        return;
+    };
+    if meta.permissions().mode() & 0o022 != 0 {
+        let line = format!(
+            "cache-miss: warning: the cache directory {} is writable by other users, who could plant answers; make it writable only by you (chmod go-w)",
+            dir.display()
+        );
+        let _ = writeln!(std::io::stderr().lock(), "{}", crate::text::terminal(&line));
+    }
 }
 
 /// `$XDG_CACHE_HOME/cache-miss` (an absolute `XDG_CACHE_HOME` only, as the XDG spec
@@ -340,7 +432,7 @@ mod tests {
     fn the_least_recently_used_entries_are_evicted_past_the_limit() {
         let dir = tempfile::tempdir().unwrap();
         let answer = vec![b'x'; 1000];
-        let cache = ResolutionCache::at(dir.path(), 4500);
+        let cache = ResolutionCache::at(dir.path(), 4800);
         for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
             cache.put(&key(name), &answer);
             let used = SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + i as u64);
@@ -360,7 +452,44 @@ mod tests {
             .collect();
         assert_eq!(present, ["a", "d", "e"]);
         let total: u64 = cache.entries().iter().map(|e| e.size).sum();
-        assert!(total <= 4500, "{total}");
+        assert!(total <= 4800, "{total}");
+    }
+
+    #[test]
+    fn an_entry_copied_under_another_key_is_no_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ResolutionCache::at(dir.path(), DEFAULT_LIMIT);
+        cache.put(&key("a"), b"answer of a");
+        let other = cache.entry_path(&key("b"));
+        fs::create_dir_all(other.parent().unwrap()).unwrap();
+        fs::copy(cache.entry_path(&key("a")), &other).unwrap();
+        assert_eq!(cache.get(&key("b")), None);
+        assert_eq!(cache.get(&key("a")).as_deref(), Some(&b"answer of a"[..]));
+    }
+
+    #[test]
+    fn eviction_removes_only_entries_and_follows_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        let cache_dir = dir.path().join("cache");
+        let cache = ResolutionCache::at(&cache_dir, 2500);
+        cache.put(&key("a"), &[b'x'; 1000]);
+        // An entry-like file outside, reached through a linked shard; a stray file inside;
+        // a link to an outside entry inside a shard.
+        let planted = outside.join("entry");
+        fs::copy(cache.entry_path(&key("a")), &planted).unwrap();
+        std::os::unix::fs::symlink(&outside, cache_dir.join("v1/zz")).unwrap();
+        let shard = cache.entry_path(&key("a")).parent().unwrap().to_path_buf();
+        fs::write(shard.join("notes"), vec![b'n'; 5000]).unwrap();
+        std::os::unix::fs::symlink(&planted, shard.join("linked")).unwrap();
+        for name in ["b", "c", "d"] {
+            cache.put(&key(name), &[b'x'; 1000]);
+        }
+        assert!(planted.is_file(), "a file outside the cache was removed");
+        assert!(shard.join("notes").is_file(), "a non-entry was removed");
+        assert!(fs::symlink_metadata(shard.join("linked")).is_ok());
+        assert!(cache.entries().len() < 4, "nothing was evicted");
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! the wire formats it answers in.
 
 pub mod cache;
+pub mod cache_admin;
 pub mod inputs;
 pub mod invocation;
 pub mod metadata;
 pub mod package_id;
+pub mod program_inputs;
+pub mod regular;
 pub mod run;
 pub mod toolchain;
 pub mod unit_graph;

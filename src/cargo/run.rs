@@ -163,6 +163,14 @@ impl CargoRunner {
         }
     }
 
+    /// Adds this run's cache hits and misses to the cache's run log (for a process that
+    /// ends without dropping the runner; dropping the cache logs too).
+    pub fn log_cache_use(&self) {
+        if let Some(cache) = &self.cache {
+            cache.log_use();
+        }
+    }
+
     /// This runner remembering cargo's answers in `cache` (and reading them back).
     pub fn with_cache(mut self, cache: Option<ResolutionCache>) -> CargoRunner {
         self.cache = cache.map(Arc::new);
@@ -342,6 +350,7 @@ impl CargoRunner {
         for arg in command.get_args() {
             key.field("arg", arg.as_encoded_bytes());
         }
+        inputs::add_config_args(&mut key, &self.dir, command.get_args());
         let mut env: Vec<_> = command
             .get_envs()
             .filter(|(name, _)| !matches!(name.to_str(), Some("PWD" | "OLDPWD" | "SHLVL" | "_")))
@@ -359,7 +368,11 @@ impl CargoRunner {
         inputs::add_surroundings(&mut key, &self.dir, cargo_home.as_deref());
         match scope {
             Scope::Program => {
-                inputs::add_program(&mut key, Path::new(command.get_program()), path_var);
+                super::program_inputs::add_program(
+                    &mut key,
+                    Path::new(command.get_program()),
+                    path_var,
+                );
             }
             Scope::Manifest(manifest) => {
                 self.add_versions(&mut key)?;

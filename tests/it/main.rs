@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per capability, all through the real
 //! `cache-miss` binary and real cargo on fixtures copied to temp dirs.
 
+mod cache_truth;
 mod cargo_versions;
 mod ci;
 mod ci_safety;

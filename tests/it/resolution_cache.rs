@@ -9,7 +9,7 @@ use crate::common::{Fixture, append, cache_miss};
 
 /// `report --format json --timings --cache-dir CACHE`; returns stdout and how many cargo
 /// answers came `(from the cache, from cargo)`.
-fn cached_report(
+pub(crate) fn cached_report(
     fixture: &Fixture,
     cache: &Path,
     extra_env: &[(&str, &str)],
@@ -46,7 +46,7 @@ fn answers(stderr: &str) -> (usize, usize) {
     (count(" from the cache"), count(" from cargo"))
 }
 
-fn uncached_report(fixture: &Fixture) -> String {
+pub(crate) fn uncached_report(fixture: &Fixture) -> String {
     uncached_report_with(fixture, &[])
 }
 
@@ -72,7 +72,7 @@ fn uncached_report_with(fixture: &Fixture, env: &[(&str, &std::ffi::OsStr)]) -> 
 }
 
 /// A directory for the cache beside (not inside) the fixture's workspace.
-fn cache_dir(fixture: &Fixture) -> PathBuf {
+pub(crate) fn cache_dir(fixture: &Fixture) -> PathBuf {
     fixture.dir.path().join("cache")
 }
 
@@ -224,7 +224,7 @@ fn a_changed_environment_misses() {
 }
 
 /// Every file of the cache's entries.
-fn entries(cache: &Path) -> Vec<PathBuf> {
+pub(crate) fn entries(cache: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for shard in fs::read_dir(cache.join("v1")).unwrap().flatten() {
         if shard.path().is_dir() {
