@@ -4,6 +4,7 @@
 
 mod commands;
 pub mod crane;
+mod crane_attrs;
 pub mod quickstart;
 pub mod shell;
 pub mod spec;
