@@ -9,28 +9,20 @@ use serde_json::Value;
 
 use crate::common::{CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, misses, phase};
 
-/// The kit's directory when it and `nix` are there; `None` (said on stderr) when not.
+/// The kit's directory when it and `nix` are there; `None` (said on stderr) when not,
+/// a failure under `CI` (see [`crate::common::require`]).
 pub(crate) fn kit() -> Option<PathBuf> {
-    let why = match std::env::var_os("CACHE_MISS_TEST_NIX_KIT") {
-        None => "CACHE_MISS_TEST_NIX_KIT is not set".to_string(),
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            let nix = std::process::Command::new("nix").arg("--version").output();
-            match (dir.join("crane/flake.nix").is_file(), nix) {
-                (true, Ok(output)) if output.status.success() => {
-                    return Some(dir.canonicalize().unwrap_or(dir));
-                }
-                (false, _) => format!("{} holds no crane/flake.nix", dir.display()),
-                _ => "no `nix` on PATH".to_string(),
-            }
-        }
-    };
-    let how = "install Nix (`apt-get install nix-bin`) and set CACHE_MISS_TEST_NIX_KIT=../shared/nix-offline, as .ci/run does";
-    if std::env::var_os("CI").is_some() {
-        panic!("the --nix tests cannot run under CI: {why}; {how}");
+    let how = "apt-get install nix-bin, and set CACHE_MISS_TEST_NIX_KIT=../shared/nix-offline (as .ci/run does)";
+    let dir = std::env::var_os("CACHE_MISS_TEST_NIX_KIT").map(PathBuf::from);
+    let usable = dir
+        .as_ref()
+        .is_some_and(|dir| dir.join("crane/flake.nix").is_file());
+    crate::common::require_tool("nix", how)?;
+    if !crate::common::require("the offline Nix kit (CACHE_MISS_TEST_NIX_KIT)", how, usable) {
+        return None;
     }
-    eprintln!("skipped: a --nix test ({why}; {how})");
-    None
+    let dir = dir?;
+    Some(dir.canonicalize().unwrap_or(dir))
 }
 
 /// `--override-input` for every input the kit has.
@@ -280,6 +272,7 @@ fn nix_evaluates_a_flake_file_not_any_nix_file() {
     assert!(stderr.contains("is not a flake.nix"), "{stderr}");
 }
 
+/// `tool` as `PATH` finds it.
 fn which(tool: &str) -> Result<PathBuf, ()> {
     let path = std::env::var_os("PATH").ok_or(())?;
     std::env::split_paths(&path)
