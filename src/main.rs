@@ -73,6 +73,20 @@ struct TouchArgs {
 struct FixArgs {
     #[command(flatten)]
     source: SourceArgs,
+    /// Edit the files that define the phases (flake.nix and the Nix files it imports, or
+    /// phases.toml) as proposal N says (default: 1, the best), then prove it by analysing
+    /// the edited files again; on any failure the files get their old text back.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1")]
+    apply: Option<usize>,
+    /// With --apply: print the unified diff and write nothing.
+    #[arg(long, requires = "apply")]
+    dry_run: bool,
+    /// With --apply: edit files that have uncommitted changes.
+    #[arg(long, requires = "apply")]
+    allow_dirty: bool,
+    /// With --apply: edit files outside a git repository.
+    #[arg(long, requires = "apply")]
+    allow_no_vcs: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -690,6 +704,9 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let before = analyze_loaded(&loaded, None, progress.as_ref())?;
     require_complete(&before)?;
     let proposals = cache_miss::propose_fixes(&loaded, &before, progress.as_ref())?;
+    if let Some(n) = args.apply {
+        return apply_fix(&args, n, &loaded, &before, &proposals);
+    }
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
         format => draw(&fix_document(&proposals, &before), format),
@@ -698,6 +715,64 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Github {
         append_step_summary(&fix_document(&proposals, &before))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fix --apply N`: edit, show the diff, prove by analysing the edited files again.
+fn apply_fix(
+    args: &FixArgs,
+    n: usize,
+    loaded: &LoadedPhases,
+    before: &cache_miss::Report,
+    proposals: &cache_miss::FixReport,
+) -> anyhow::Result<ExitCode> {
+    use cache_miss::fix_apply::{self as apply, Plan, Safety};
+    if !args.source.set.is_empty() {
+        anyhow::bail!("--apply edits the files as they are: leave --set out");
+    }
+    let Some(proposal) = n.checked_sub(1).and_then(|i| proposals.proposals.get(i)) else {
+        if proposals.proposals.is_empty() {
+            say("nothing to apply: no change to buildDepsOnly removes a miss");
+            return Ok(ExitCode::SUCCESS);
+        }
+        anyhow::bail!(
+            "--apply {n}: there are {} proposals (1 is the best)",
+            proposals.proposals.len()
+        );
+    };
+    let changes = match apply::plan(loaded, proposal)? {
+        Plan::Edit(changes) => changes,
+        Plan::NotEditable(reasons) => {
+            let mut text =
+                String::from("cannot edit the files for this proposal, so nothing is written:\n");
+            for reason in &reasons {
+                text.push_str(&format!("  {reason}\n"));
+            }
+            text.push_str(&format!("make the change by hand:\n\n{}\n", proposal.nix));
+            print(&cache_miss::escape_for_terminal(&text))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let diff = apply::diff(&changes);
+    print(&cache_miss::escape_for_terminal(&diff))?;
+    if args.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let safety = Safety {
+        allow_dirty: args.allow_dirty,
+        allow_no_vcs: args.allow_no_vcs,
+    };
+    apply::check_safety(&changes, safety)?;
+    let missed = apply::write_and_prove(&changes, proposal.missed_after, || {
+        let edited = load_phases(&args.source.options())?;
+        let after = analyze_loaded(&edited, None, progress().as_ref())?;
+        require_complete(&after)?;
+        Ok(cache_miss::fix_missed_after(before, &after))
+    })?;
+    print(&format!(
+        "missed {} → {missed}, as proposal {n} promised\n",
+        proposal.missed_before
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
