@@ -41,15 +41,17 @@ pub fn plan(loaded: &LoadedPhases, proposal: &Proposal) -> Result<Plan> {
             .map_err(|why| anyhow::anyhow!("{}: {why}", text::path(file)))?;
         return Ok(Plan::Edit(vec![FileChange {
             path: file.clone(),
-            shown: text::path(file),
+            shown: text::path(file.strip_prefix(&loaded.source_root).unwrap_or(file)),
             before,
             after,
         }]));
     }
     let Some(flake) = &loaded.flake else {
-        return Ok(Plan::NotEditable(vec![
-            "the phases are not read from a file (crane's quick-start set is assumed): write them in phases.toml or flake.nix first".into(),
-        ]));
+        let why = match &loaded.fallback {
+            Some(warning) => format!("the phases analysed are not read from a file: {warning}"),
+            None => "the phases are not read from a file (crane's quick-start set is assumed): write them in phases.toml or flake.nix first".into(),
+        };
+        return Ok(Plan::NotEditable(vec![why]));
     };
     let dir = flake
         .parent()

@@ -148,33 +148,45 @@ impl NixFile {
         let set_range = set.syntax().text_range();
         let multi_line = self.text_of(set_range).contains('\n');
         let last = set.entries().last();
-        let (at, indent) = match &last {
-            Some(last) => (
-                self.after_line_comment(usize::from(last.syntax().text_range().end()), multi_line),
-                self.line_indent(offset(last.syntax())),
-            ),
-            None => {
-                let open = set
-                    .l_curly_token()
-                    .map_or(usize::from(set_range.start()) + 1, |t| {
-                        usize::from(t.text_range().end())
-                    });
-                (
-                    open,
-                    format!("{}{}", self.line_indent(offset(set.syntax())), self.unit),
-                )
+        let open = set
+            .l_curly_token()
+            .map_or(usize::from(set_range.start()) + 1, |t| {
+                usize::from(t.text_range().end())
+            });
+        let set_indent = self.line_indent(offset(set.syntax()));
+        // A one-line set stays on one line, unless a value takes several lines: then the
+        // new entries go on lines of their own, and the closing brace on its own line.
+        let breaks = !multi_line && added.iter().any(|(_, v)| v.contains('\n'));
+        let (at, end, indent) = match (&last, multi_line) {
+            (Some(last), true) => {
+                let end = usize::from(last.syntax().text_range().end());
+                let at = self.after_line_comment(end, true);
+                (at, at, self.line_indent(offset(last.syntax())))
+            }
+            (last, _) => {
+                let at = last
+                    .as_ref()
+                    .map_or(open, |l| usize::from(l.syntax().text_range().end()));
+                let close = set
+                    .r_curly_token()
+                    .map_or(at, |t| usize::from(t.text_range().start()));
+                let end = if breaks { close } else { at };
+                (at, end, format!("{set_indent}{}", self.unit))
             }
         };
-        let text: String = added
+        let mut text: String = added
             .iter()
-            .map(|(name, value)| match multi_line {
+            .map(|(name, value)| match multi_line || breaks {
                 true => format!("\n{indent}{}", entry(name, value, &indent)),
                 false => format!(" {}", entry(name, value, "")),
             })
             .collect();
+        if breaks {
+            text.push_str(&format!("\n{set_indent}"));
+        }
         edits.push(TextEdit {
             start: at,
-            end: at,
+            end,
             text,
         });
         Ok(edits)
@@ -322,7 +334,23 @@ fn entry(name: &str, value: &str, indent: &str) -> String {
     )
 }
 
+/// `value` written at `indent`: an indented string (`nix::string`'s shape, lines four
+/// spaces in, the closing quotes two) gets its lines one level (two spaces) in from
+/// `indent` and its closing quotes at `indent`.
 fn reindent(value: &str, indent: &str) -> String {
+    if let Some(body) = value
+        .strip_prefix("''\n")
+        .and_then(|v| v.strip_suffix("\n  ''"))
+    {
+        let lines: Vec<String> = body
+            .split('\n')
+            .map(|line| match line.strip_prefix("    ") {
+                Some(rest) => format!("{indent}  {rest}"),
+                None => line.to_string(),
+            })
+            .collect();
+        return format!("''\n{}\n{indent}''", lines.join("\n"));
+    }
     value.replace('\n', &format!("\n{indent}"))
 }
 
