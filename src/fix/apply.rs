@@ -158,7 +158,7 @@ impl FlakeEditor<'_> {
     /// Where `phase`'s crane call is, if it is in the flake's own files and makes no
     /// other phase.
     fn call(&self, phase: &str) -> Result<Call, String> {
-        let shown_phase = format!("phase `{}`", text::echo(phase));
+        let shown_phase = format!("phase {}", text::echo(phase));
         let spec = self
             .loaded
             .specs
@@ -215,7 +215,7 @@ impl FlakeEditor<'_> {
         let at = || {
             let shown = call.path.strip_prefix(&self.root).unwrap_or(&call.path);
             format!(
-                "phase `{}` ({}:{})",
+                "phase {} ({}:{})",
                 text::echo(phase),
                 text::path(shown),
                 call.line

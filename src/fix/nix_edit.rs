@@ -76,7 +76,7 @@ impl NixFile {
                 match op.rhs().map(strip_parens) {
                     Some(Expr::AttrSet(set)) => self.set_in(&set, attrs),
                     _ => Err(format!(
-                        "its argument `{}` ends in a computed set, not one written there",
+                        "its argument {} ends in a computed set, not one written there",
                         self.shown(argument.syntax())
                     )),
                 }
@@ -100,7 +100,7 @@ impl NixFile {
                 }])
             }
             _ => Err(format!(
-                "its argument `{}` is computed, not an attribute set written there",
+                "its argument {} is computed, not an attribute set written there",
                 self.shown(argument.syntax())
             )),
         }
@@ -116,11 +116,12 @@ impl NixFile {
         let mut edits = Vec::new();
         let mut added = Vec::new();
         for (name, value) in attrs {
-            if set
+            if let Some(inherit) = set
                 .inherits()
-                .any(|i| i.attrs().any(|a| attr_text(&a).as_deref() == Some(name)))
+                .find(|i| i.attrs().any(|a| attr_text(&a).as_deref() == Some(name)))
             {
-                return Err(format!("its argument set inherits `{}`", text::echo(name)));
+                edits.push(self.uninherit(&inherit, name, value)?);
+                continue;
             }
             let own = set.attrpath_values().find(|binding| {
                 let path: Vec<ast::Attr> = binding
@@ -190,6 +191,25 @@ impl NixFile {
             text,
         });
         Ok(edits)
+    }
+
+    /// `inherit … name …;` no longer gives `name`: an `inherit` of that name alone becomes
+    /// `name = value;`; from a longer one the name is taken out and the caller adds it.
+    fn uninherit(&self, inherit: &ast::Inherit, name: &str, value: &str) -> Result<TextEdit, String> {
+        let attrs: Vec<ast::Attr> = inherit.attrs().collect();
+        let indent = self.line_indent(offset(inherit.syntax()));
+        if attrs.len() == 1 {
+            let range = inherit.syntax().text_range();
+            return Ok(TextEdit {
+                start: range.start().into(),
+                end: range.end().into(),
+                text: entry(name, value, &indent),
+            });
+        }
+        Err(format!(
+            "its argument set inherits {} among other names",
+            text::echo(name)
+        ))
     }
 
     /// A new binding `name = FUNCTION (ARGUMENT // { attrs });` after the one whose value is
@@ -269,14 +289,8 @@ impl NixFile {
 
     /// What a node says, on one line and short, for a message.
     fn shown(&self, node: &SyntaxNode) -> String {
-        let words = self
-            .text_of(node.text_range())
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let short: String = words.chars().take(60).collect();
-        let more = if short.len() < words.len() { "…" } else { "" };
-        format!("{}{more}", text::echo(&short))
+        let words = self.text_of(node.text_range()).split_whitespace().collect::<Vec<_>>();
+        text::echo(&words.join(" "))
     }
 
     /// The whitespace that starts the line holding `at`.

@@ -31,19 +31,19 @@ pub fn edit_phases_file(text: &str, edits: &[PhaseEdit]) -> Result<String, Strin
                 users,
             } => {
                 if phases.contains_key(name) {
-                    return Err(format!("it already has a phase `{}`", text::echo(name)));
+                    return Err(format!("it already has a phase {}", text::echo(name)));
                 }
                 let mut made = phases
                     .get(like)
                     .cloned()
-                    .ok_or_else(|| format!("it has no phase `{}`", text::echo(like)))?;
+                    .ok_or_else(|| format!("it has no phase {}", text::echo(like)))?;
                 if let Item::Table(table) = &mut made {
                     // Written after every table, not in the place of the one it copies.
                     table.set_position(None);
                 }
                 let table = made
                     .as_table_like_mut()
-                    .ok_or_else(|| format!("phase `{}` is not a table", text::echo(like)))?;
+                    .ok_or_else(|| format!("phase {} is not a table", text::echo(like)))?;
                 for (attr, value) in attrs {
                     set(table, attr, value)?;
                 }
@@ -65,7 +65,7 @@ fn phase_table<'a>(
     phases
         .get_mut(name)
         .and_then(Item::as_table_like_mut)
-        .ok_or_else(|| format!("it has no phase table `{}`", text::echo(name)))
+        .ok_or_else(|| format!("it has no phase table {}", text::echo(name)))
 }
 
 /// Sets `name`, keeping the decoration (comments, spacing) of a value it replaces.
