@@ -195,7 +195,12 @@ impl NixFile {
 
     /// `inherit … name …;` no longer gives `name`: an `inherit` of that name alone becomes
     /// `name = value;`; from a longer one the name is taken out and the caller adds it.
-    fn uninherit(&self, inherit: &ast::Inherit, name: &str, value: &str) -> Result<TextEdit, String> {
+    fn uninherit(
+        &self,
+        inherit: &ast::Inherit,
+        name: &str,
+        value: &str,
+    ) -> Result<TextEdit, String> {
         let attrs: Vec<ast::Attr> = inherit.attrs().collect();
         let indent = self.line_indent(offset(inherit.syntax()));
         if attrs.len() == 1 {
@@ -289,7 +294,10 @@ impl NixFile {
 
     /// What a node says, on one line and short, for a message.
     fn shown(&self, node: &SyntaxNode) -> String {
-        let words = self.text_of(node.text_range()).split_whitespace().collect::<Vec<_>>();
+        let words = self
+            .text_of(node.text_range())
+            .split_whitespace()
+            .collect::<Vec<_>>();
         text::echo(&words.join(" "))
     }
 

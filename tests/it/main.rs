@@ -8,6 +8,7 @@ mod command_overrides;
 mod common;
 mod findings;
 mod fix;
+mod fix_apply;
 mod flake_reader;
 mod golden;
 mod hostile;
