@@ -753,16 +753,17 @@ fn apply_fix(
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let diff = apply::diff(&changes);
-    print(&cache_miss::escape_for_terminal(&diff))?;
+    if !args.dry_run {
+        let safety = Safety {
+            allow_dirty: args.allow_dirty,
+            allow_no_vcs: args.allow_no_vcs,
+        };
+        apply::check_safety(&changes, safety)?;
+    }
+    print(&cache_miss::escape_for_terminal(&apply::diff(&changes)))?;
     if args.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
-    let safety = Safety {
-        allow_dirty: args.allow_dirty,
-        allow_no_vcs: args.allow_no_vcs,
-    };
-    apply::check_safety(&changes, safety)?;
     let missed = apply::write_and_prove(&changes, proposal.missed_after, || {
         let edited = load_phases(&args.source.options())?;
         let after = analyze_loaded(&edited, None, progress().as_ref())?;

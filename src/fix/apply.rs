@@ -367,3 +367,57 @@ fn replace(path: &Path, text: &str) -> Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot replace {shown}: {}", err.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(dir: &Path, name: &str) -> FileChange {
+        let path = dir.join(name);
+        std::fs::write(&path, "old\n").unwrap();
+        FileChange {
+            path,
+            shown: name.into(),
+            before: "old\n".into(),
+            after: "new\n".into(),
+        }
+    }
+
+    #[test]
+    fn a_broken_promise_restores_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let changes = [change(dir.path(), "a.nix"), change(dir.path(), "b.nix")];
+        let err = write_and_prove(&changes, 0, || {
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join("b.nix")).unwrap(),
+                "new\n"
+            );
+            Ok(3)
+        })
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("leave 3 misses, not the 0"),
+            "{err:#}"
+        );
+        for c in &changes {
+            assert_eq!(std::fs::read_to_string(&c.path).unwrap(), "old\n");
+        }
+    }
+
+    #[test]
+    fn a_failed_reading_restores_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let changes = [change(dir.path(), "flake.nix")];
+        let err = write_and_prove(&changes, 0, || bail!("flake.nix:3: syntax error")).unwrap_err();
+        assert!(format!("{err:#}").contains("old text back"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&changes[0].path).unwrap(), "old\n");
+    }
+
+    #[test]
+    fn the_proven_count_is_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let changes = [change(dir.path(), "phases.toml")];
+        assert_eq!(write_and_prove(&changes, 0, || Ok(0)).unwrap(), 0);
+        assert_eq!(std::fs::read_to_string(&changes[0].path).unwrap(), "new\n");
+    }
+}

@@ -496,3 +496,55 @@ fn a_guessed_or_approximate_reading_points_at_nix() {
     // A phases file is what the user wrote: no hint.
     assert!(!stderr(&Fixture::new("demo")).contains("hint:"));
 }
+
+/// `fix --nix --apply`: the edited flake is instantiated by real Nix for the proof, and
+/// afterwards Nix and the static reader still read the same phases, with no miss left.
+#[test]
+fn an_applied_fix_evaluates_in_nix_and_both_readers_agree() {
+    let Some(kit) = kit() else { return };
+    for (proposal, flake) in [("1", "common-args"), ("1", "imported"), ("2", "quickstart")] {
+        let fixture = flake_workspace(flake);
+        let mut compare = vec!["--nix".to_string(), "--compare".to_string()];
+        compare.extend(overrides(&kit));
+        let before = run_json(&fixture, "phases", &compare);
+        let output = cache_miss()
+            .args([
+                "fix",
+                "--nix",
+                "--no-cache",
+                "--allow-no-vcs",
+                "--apply",
+                proposal,
+            ])
+            .arg("--manifest-path")
+            .arg(fixture.manifest())
+            .args(overrides(&kit))
+            .success_stdout();
+        let output = String::from_utf8(output).unwrap();
+        assert!(
+            output.ends_with(&format!("→ 0, as proposal {proposal} promised\n")),
+            "{flake}: {output}"
+        );
+        let after = run_json(&fixture, "phases", &compare);
+        let differences = |v: &Value| -> Vec<Value> {
+            v["differences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["what"] != "name")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            differences(&after),
+            differences(&before),
+            "{flake}: {after}"
+        );
+        let mut nix_args = vec!["--nix".to_string()];
+        nix_args.extend(overrides(&kit));
+        let report = run_json(&fixture, "report", &nix_args);
+        for phase in report["phases"].as_array().unwrap() {
+            assert_eq!(phase["units"]["missed"], 0, "{flake}: {phase}");
+        }
+    }
+}
