@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{self, CommandExt, Fixture, copy_dir, fixtures_dir};
+use crate::common::{self, CommandExt, Fixture, fixtures_dir, flake_workspace};
 
 /// The flake fixtures read over `demo` whose best proposal `--apply` writes.
 const FLAKES: &[&str] = &[
@@ -29,14 +29,6 @@ const FLAKES: &[&str] = &[
     "shared-deps",
     "tool-inputs",
 ];
-
-/// The demo workspace with the flake fixture `flake` in place of its phases file.
-pub fn flake_workspace(flake: &str) -> Fixture {
-    let fixture = Fixture::new("demo");
-    fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
-    copy_dir(&fixtures_dir().join("flakes").join(flake), &fixture.root());
-    fixture
-}
 
 fn fix(fixture: &Fixture, args: &[&str]) -> assert_cmd::Command {
     let mut command = common::cache_miss();

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, misses, phase};
+use crate::common::{
+    CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, flake_workspace, misses, phase,
+};
 
 /// The kit's directory when it and `nix` are there; `None` (said on stderr) when not.
 fn kit() -> Option<PathBuf> {
@@ -63,14 +65,6 @@ fn overrides_with(kit: &Path, nixpkgs: &Path) -> Vec<String> {
         args.extend(input(name, dir));
     }
     args
-}
-
-/// The demo workspace with the flake fixture `flake` in place of its phases file.
-fn flake_workspace(flake: &str) -> Fixture {
-    let fixture = Fixture::new("demo");
-    std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
-    copy_dir(&fixtures_dir().join("flakes").join(flake), &fixture.root());
-    fixture
 }
 
 fn run_json(fixture: &Fixture, command: &str, args: &[String]) -> Value {
