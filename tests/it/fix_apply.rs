@@ -279,3 +279,20 @@ fn a_call_it_cannot_edit_is_named_with_the_snippet_and_nothing_is_written() {
     );
     assert_eq!(files(&fixture.root()), before);
 }
+
+/// A flake whose crane calls are made by a flake input's function: nothing of it can be
+/// edited; the reason names the input, the snippet is printed, nothing is written.
+#[test]
+fn calls_made_by_a_flake_input_are_not_edited() {
+    let fixture = flake_workspace("input-function");
+    let before = files(&fixture.root());
+    let stdout = fix(&fixture, &["--apply", "--allow-no-vcs"]).success_stdout();
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert!(stdout.starts_with("cannot edit the files"), "{stdout}");
+    assert!(
+        stdout.contains("the flake input `crane-wrapper`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("make the change by hand:"), "{stdout}");
+    assert_eq!(files(&fixture.root()), before);
+}
