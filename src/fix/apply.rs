@@ -2,7 +2,7 @@
 //! (the flake and the Nix files it imports, or the phases file), written all or none,
 //! then proven by reading and analysing the edited files again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -62,6 +62,7 @@ pub fn plan(loaded: &LoadedPhases, proposal: &Proposal) -> Result<Plan> {
         loaded,
         root: crate::flake::flake_root(&dir),
         files: BTreeMap::new(),
+        made: BTreeSet::new(),
         reasons: Vec::new(),
     };
     for edit in &proposal.edits {
@@ -93,6 +94,8 @@ struct FlakeEditor<'a> {
     loaded: &'a LoadedPhases,
     root: PathBuf,
     files: BTreeMap<PathBuf, (String, NixFile, Vec<TextEdit>)>,
+    /// The names of the bindings added so far (a second one must not take them).
+    made: BTreeSet<String>,
     reasons: Vec<String>,
 }
 
@@ -126,15 +129,17 @@ impl FlakeEditor<'_> {
                 let call = self.call(like)?;
                 let attrs = nix_attrs(attrs);
                 let mut made = None;
+                let taken = self.made.clone();
                 self.edit(like, &call, |file, apply| {
                     let (ident, edit, scope) =
-                        file.add_binding_after(apply, &nix_name(name), &attrs)?;
+                        file.add_binding_after(apply, &nix_name(name), &attrs, &taken)?;
                     made = Some((ident, scope));
                     Ok(vec![edit])
                 })?;
                 let Some((ident, scope)) = made else {
                     return Ok(());
                 };
+                self.made.insert(ident.clone());
                 for user in users {
                     let user_call = self.call(user)?;
                     let value = [("cargoArtifacts".to_string(), ident.clone())];

@@ -225,6 +225,7 @@ impl NixFile {
         call: &ast::Apply,
         name: &str,
         attrs: &[(String, String)],
+        made: &BTreeSet<String>,
     ) -> Result<(String, TextEdit, TextRange), String> {
         let binding = call
             .syntax()
@@ -254,7 +255,7 @@ impl NixFile {
         };
         let mut unique = name.to_string();
         let mut n = 2;
-        while bound.contains(&unique) {
+        while bound.contains(&unique) || made.contains(&unique) {
             unique = format!("{name}{n}");
             n += 1;
         }
@@ -520,7 +521,12 @@ mod tests {
         let file = NixFile::parse(text).unwrap();
         let call = file.call_on_line(2, "buildDepsOnly").unwrap();
         let (name, edit, _) = file
-            .add_binding_after(&call, "x", &[("doCheck".into(), "false".into())])
+            .add_binding_after(
+                &call,
+                "x",
+                &[("doCheck".into(), "false".into())],
+                &BTreeSet::from(["x3".to_string()]),
+            )
             .unwrap();
         assert_eq!(name, "x2");
         assert_eq!(
