@@ -38,6 +38,7 @@ mod parallel;
 mod phase;
 mod plan;
 mod progress;
+mod rebuild;
 mod render;
 mod report;
 mod source;
@@ -63,6 +64,8 @@ pub use phase::toml::{read_phases_file, write_phases_file};
 pub use phase::{PhaseSet, SourceLocation, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
+pub use rebuild::display::{rebuild_document, rebuild_json};
+pub use rebuild::{RebuildReport, RebuildRequest, why_rebuild};
 pub use render::compare::{compare_document, render_compare};
 pub use render::document::{
     Block, document, findings_document, fix_document, phases_document, verify_document,

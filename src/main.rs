@@ -10,10 +10,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 
+mod cli;
+use cli::nix::{NixArgs, WhyRebuildArgs, compare_phases, nix_hint, why_rebuild};
+use cli::output::{append_step_summary, draw, print};
+use cli::progress::progress;
+
 use cache_miss::{
-    Block, CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
-    Progress, analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
-    markdown, phases_document, table, verify_document,
+    CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary,
+    analyze_loaded, document, findings_document, fix_document, github, json, load_phases,
+    phases_document, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -49,6 +54,9 @@ enum Command {
     /// Which phase derivations an edit rebuilds (file in its src, in its deps-only dummy
     /// source, or an inherited artifact rebuilt) and what cargo then recompiles in each.
     Touch(TouchArgs),
+    /// Which crane derivations rebuild between two revisions (NEW: the work tree), and
+    /// why, down to what a user can change: a crane-aware nix-diff.
+    WhyRebuild(WhyRebuildArgs),
 }
 
 #[derive(Args)]
@@ -73,20 +81,8 @@ struct TouchArgs {
 struct FixArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// Edit the files that define the phases (flake.nix and the Nix files it imports, or
-    /// phases.toml) as proposal N says (default: 1, the best), then prove it by analysing
-    /// the edited files again; on any failure the files get their old text back.
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1")]
-    apply: Option<usize>,
-    /// With --apply: print the unified diff and write nothing.
-    #[arg(long, requires = "apply")]
-    dry_run: bool,
-    /// With --apply: edit files that have uncommitted changes.
-    #[arg(long, requires = "apply")]
-    allow_dirty: bool,
-    /// With --apply: edit files outside a git repository.
-    #[arg(long, requires = "apply")]
-    allow_no_vcs: bool,
+    #[command(flatten)]
+    apply: cli::apply::ApplyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -94,7 +90,7 @@ struct FixArgs {
 
 /// Where the workspace and its phases are.
 #[derive(Args)]
-struct SourceArgs {
+pub(crate) struct SourceArgs {
     /// The workspace's root Cargo.toml (crane's source root; a member's manifest is
     /// refused). Default: the workspace around the current directory.
     #[arg(long)]
@@ -130,52 +126,6 @@ struct SourceArgs {
     system: Option<String>,
     #[command(flatten)]
     nix: NixArgs,
-}
-
-/// Reading the phases with the user's own Nix.
-#[derive(Args)]
-struct NixArgs {
-    /// Read the phases from the derivations your Nix instantiates for the flake (nothing is
-    /// built): its `packages` and `checks` for the system, and each --installable.
-    #[arg(long, conflicts_with = "phases")]
-    nix: bool,
-    /// Another flake output to read (repeatable), e.g. `hydraJobs.x` or `.#hydraJobs.x`.
-    #[arg(long, value_name = "ATTR", requires = "nix")]
-    installable: Vec<String>,
-    /// Passed to nix: use URL for the flake input INPUT (repeatable).
-    #[arg(long, num_args = 2, value_names = ["INPUT", "URL"], requires = "nix")]
-    override_input: Vec<String>,
-    /// Passed to nix: set a Nix setting (repeatable).
-    #[arg(long = "option", num_args = 2, value_names = ["NAME", "VALUE"], requires = "nix")]
-    nix_option: Vec<String>,
-    /// Let Nix import from derivations, which builds them (off by default).
-    #[arg(long, requires = "nix")]
-    nix_allow_ifd: bool,
-    /// Stop a Nix call that takes longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "nix")]
-    nix_timeout: u64,
-    /// Stop a Nix call that takes more memory than this many GiB.
-    #[arg(long, value_name = "GIB", default_value_t = 8, requires = "nix")]
-    nix_max_memory: u64,
-}
-
-impl NixArgs {
-    fn options(&self, system: Option<String>) -> Option<cache_miss::NixOptions> {
-        let pairs = |flat: &[String]| -> Vec<(String, String)> {
-            flat.chunks(2)
-                .filter_map(|pair| Some((pair.first()?.clone(), pair.get(1)?.clone())))
-                .collect()
-        };
-        self.nix.then(|| cache_miss::NixOptions {
-            system,
-            installables: self.installable.clone(),
-            override_inputs: pairs(&self.override_input),
-            options: pairs(&self.nix_option),
-            allow_ifd: self.nix_allow_ifd,
-            timeout: std::time::Duration::from_secs(self.nix_timeout),
-            max_memory: self.nix_max_memory.saturating_mul(1 << 30),
-        })
-    }
 }
 
 impl SourceArgs {
@@ -233,7 +183,7 @@ struct ReportArgs {
 }
 
 #[derive(Args)]
-struct PhasesArgs {
+pub(crate) struct PhasesArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// Output format; `toml` writes the phases as a phases file (for `--phases`).
@@ -247,7 +197,7 @@ struct PhasesArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PhasesFormat {
+pub(crate) enum PhasesFormat {
     Table,
     Json,
     Markdown,
@@ -335,6 +285,7 @@ impl Command {
             Command::Verify(args) => args.format == Format::Json,
             Command::Fix(args) => args.format == Format::Json,
             Command::Touch(args) => args.format == Format::Json,
+            Command::WhyRebuild(args) => args.format == Format::Json,
             Command::Completions { .. } => false,
         }
     }
@@ -392,6 +343,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Fix(args) => fix(args),
         Command::Completions { shell } => completions(shell),
         Command::Touch(args) => touch(args),
+        Command::WhyRebuild(args) => why_rebuild(args),
     }
 }
 
@@ -420,7 +372,7 @@ fn report_internal_error(info: &std::panic::PanicHookInfo<'_>) {
 
 /// Writes a line to stderr; a stderr that cannot take it (closed, full, read-only) makes
 /// the exit code 2 instead of a panic.
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     let line = cache_miss::escape_for_terminal(line);
     if write_to(std::io::stderr().as_fd(), &format!("{line}\n")).is_err() {
         STDERR_LOST.store(true, Ordering::Relaxed);
@@ -436,7 +388,7 @@ fn write_to(fd: BorrowedFd<'_>, text: &str) -> std::io::Result<()> {
 }
 
 /// Loads the phases; a fallback to crane's quick-start set is said on stderr too.
-fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
+pub(crate) fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     let loaded = load_unchanged(source)?;
     if source.set.is_empty() {
         return Ok(loaded);
@@ -536,37 +488,6 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// Without `--nix`, a report on phases the static reader guessed (crane's quick-start
-/// set) or read only approximately ends with a line pointing at `--nix`.
-fn nix_hint(
-    source: &SourceArgs,
-    loaded: &LoadedPhases,
-    report: &cache_miss::Report,
-) -> Option<String> {
-    if source.nix.nix || source.phases.is_some() {
-        return None;
-    }
-    let approximate = report
-        .phases
-        .iter()
-        .filter(|p| !p.phase.approximations.is_empty())
-        .count();
-    let why = match (&loaded.fallback, approximate) {
-        (None, _) if loaded.flake.is_none() => return None,
-        (Some(_), _) => {
-            "the phases are crane's quick-start set, not read from your flake".to_string()
-        }
-        (None, 0) => return None,
-        (None, n) => format!(
-            "{n} phase{} read only approximately from your flake",
-            if n == 1 { " was" } else { "s were" }
-        ),
-    };
-    Some(format!(
-        "hint: {why}; `cache-miss report --nix` reads every phase as your Nix instantiates it (nothing is built)"
-    ))
-}
-
 /// 2 when a phase could not be resolved (said on stderr), 1 for misses with
 /// `--fail-on-miss` (new ones, with a baseline), else 0.
 fn exit_code(report: &cache_miss::Report, fail_on_miss: bool) -> ExitCode {
@@ -600,7 +521,7 @@ fn quoted_list(names: &[&str]) -> String {
 }
 
 /// Commands that build on a whole analysis (verify, fix) need every phase resolved.
-fn require_complete(report: &cache_miss::Report) -> anyhow::Result<()> {
+pub(crate) fn require_complete(report: &cache_miss::Report) -> anyhow::Result<()> {
     let failed: Vec<String> = report
         .failed()
         .map(|p| {
@@ -634,32 +555,6 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
         PhasesFormat::Toml => cache_miss::write_phases_file(&loaded.specs),
         PhasesFormat::Table => draw(&document(), Format::Table),
         PhasesFormat::Markdown => draw(&document(), Format::Markdown),
-    };
-    print(&text)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `phases --nix --compare`: the static reading against Nix's.
-fn compare_phases(args: &PhasesArgs) -> anyhow::Result<ExitCode> {
-    let with_nix = load(&args.source)?;
-    let mut options = args.source.options();
-    options.nix = None;
-    let mut statically = load_phases(&options)?;
-    if !args.source.set.is_empty() {
-        statically = statically.with_overrides(&args.source.set)?;
-    }
-    let differences = cache_miss::compare_phases(&statically.phases, &with_nix.phases);
-    let (s, n) = (&statically.description, &with_nix.description);
-    let text = match args.format {
-        PhasesFormat::Json => cache_miss::render_compare(s, n, &differences),
-        PhasesFormat::Markdown => draw(
-            &cache_miss::compare_document(s, n, &differences),
-            Format::Markdown,
-        ),
-        PhasesFormat::Table | PhasesFormat::Toml => draw(
-            &cache_miss::compare_document(s, n, &differences),
-            Format::Table,
-        ),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -704,8 +599,8 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let before = analyze_loaded(&loaded, None, progress.as_ref())?;
     require_complete(&before)?;
     let proposals = cache_miss::propose_fixes(&loaded, &before, progress.as_ref())?;
-    if let Some(n) = args.apply {
-        return apply_fix(&args, n, &loaded, &before, &proposals);
+    if let Some(n) = args.apply.apply {
+        return cli::apply::apply_fix(&args.apply, n, &args.source, &loaded, &before, &proposals);
     }
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
@@ -718,65 +613,6 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `fix --apply N`: edit, show the diff, prove by analysing the edited files again.
-fn apply_fix(
-    args: &FixArgs,
-    n: usize,
-    loaded: &LoadedPhases,
-    before: &cache_miss::Report,
-    proposals: &cache_miss::FixReport,
-) -> anyhow::Result<ExitCode> {
-    use cache_miss::fix_apply::{self as apply, Plan, Safety};
-    if !args.source.set.is_empty() {
-        anyhow::bail!("--apply edits the files as they are: leave --set out");
-    }
-    let Some(proposal) = n.checked_sub(1).and_then(|i| proposals.proposals.get(i)) else {
-        if proposals.proposals.is_empty() {
-            say("nothing to apply: no change to buildDepsOnly removes a miss");
-            return Ok(ExitCode::SUCCESS);
-        }
-        anyhow::bail!(
-            "--apply {n}: there are {} proposals (1 is the best)",
-            proposals.proposals.len()
-        );
-    };
-    let changes = match apply::plan(loaded, proposal)? {
-        Plan::Edit(changes) => changes,
-        Plan::NotEditable(reasons) => {
-            let mut text =
-                String::from("cannot edit the files for this proposal, so nothing is written:\n");
-            for reason in &reasons {
-                text.push_str(&format!("  {reason}\n"));
-            }
-            text.push_str(&format!("make the change by hand:\n\n{}\n", proposal.nix));
-            print(&cache_miss::escape_for_terminal(&text))?;
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
-    if !args.dry_run {
-        let safety = Safety {
-            allow_dirty: args.allow_dirty,
-            allow_no_vcs: args.allow_no_vcs,
-        };
-        apply::check_safety(&changes, safety)?;
-    }
-    print(&cache_miss::escape_for_terminal(&apply::diff(&changes)))?;
-    if args.dry_run {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let missed = apply::write_and_prove(&changes, proposal.missed_after, || {
-        let edited = load_phases(&args.source.options())?;
-        let after = analyze_loaded(&edited, None, progress().as_ref())?;
-        require_complete(&after)?;
-        Ok(cache_miss::fix_missed_after(before, &after))
-    })?;
-    print(&format!(
-        "missed {} → {missed}, as proposal {n} promised\n",
-        proposal.missed_before
-    ))?;
-    Ok(ExitCode::SUCCESS)
-}
-
 fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     use clap::CommandFactory;
     let mut text = Vec::new();
@@ -785,112 +621,20 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// With `--format github` in a GitHub Actions job: the markdown report appended to the
-/// job's summary page.
-fn append_step_summary(blocks: &[Block]) -> anyhow::Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
-        return Ok(());
-    };
-    let path = PathBuf::from(path);
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(markdown::render(blocks).as_bytes()))
-        .map_err(|err| {
-            anyhow::anyhow!(
-                "GITHUB_STEP_SUMMARY {}: cannot append the report: {err}",
-                path.display()
-            )
-        })
-}
-
-/// A bar at a terminal; in CI (`CI` set, not a terminal) one line per finished step with
-/// its time; elsewhere (a pipe) nothing.
-fn progress() -> Box<dyn Progress> {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    if ci && !std::io::stderr().is_terminal() {
-        Box::new(LogProgress::default())
-    } else {
-        Box::new(TerminalProgress::new())
-    }
-}
-
-/// Progress for CI logs: a line per finished step, with the time since the previous one,
-/// and a line per stage with its total, so a log shows where the minutes went.
-#[derive(Default)]
-struct LogProgress {
-    stage: std::sync::Mutex<Option<LogStage>>,
-}
-
-struct LogStage {
-    name: String,
-    steps: usize,
-    done: usize,
-    started: std::time::Instant,
-    last: std::time::Instant,
-}
-
-impl Progress for LogProgress {
-    fn begin(&self, stage: &str, steps: usize) {
-        let now = std::time::Instant::now();
-        if let Ok(mut current) = self.stage.lock() {
-            *current = Some(LogStage {
-                name: stage.to_string(),
-                steps,
-                done: 0,
-                started: now,
-                last: now,
-            });
-        }
-    }
-
-    fn step(&self, what: &str) {
-        let Ok(mut current) = self.stage.lock() else {
-            return;
-        };
-        if let Some(stage) = current.as_mut() {
-            let now = std::time::Instant::now();
-            stage.done += 1;
-            log_line(&format!(
-                "{} {}/{}: {what} ({:.1} s)",
-                stage.name,
-                stage.done,
-                stage.steps,
-                (now - stage.last).as_secs_f64()
-            ));
-            stage.last = now;
-        }
-    }
-
-    fn end(&self) {
-        let Ok(mut current) = self.stage.lock() else {
-            return;
-        };
-        if let Some(stage) = current.take() {
-            log_line(&format!(
-                "{}: {} step{} in {:.1} s",
-                stage.name,
-                stage.done,
-                if stage.done == 1 { "" } else { "s" },
-                stage.started.elapsed().as_secs_f64()
-            ));
-        }
-    }
-}
-
-/// One line on stderr; a closed stderr is no reason to stop the work.
-fn log_line(line: &str) {
-    let line = cache_miss::escape_for_terminal(line);
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
 fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = args.target_dir.as_deref().filter(|dir| !dir.is_dir()) {
         anyhow::bail!(
             "--target-dir {}: not a directory (give a previous build's target dir)",
             dir.display()
         );
+    }
+    if args.source.nix.nix {
+        if !args.files.is_empty() {
+            anyhow::bail!(
+                "touch --nix compares what Nix instantiates for the work tree and for a revision (--since, default HEAD): name no files, or leave --nix out"
+            );
+        }
+        return cli::nix::rebuilds_since(&args.source, args.since.as_deref(), args.format);
     }
     let loaded = load(&args.source)?;
     let options = cache_miss::TouchOptions {
@@ -905,90 +649,4 @@ fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A progress bar on stderr, drawn only for a person at a terminal (not in CI logs or
-/// pipes).
-struct TerminalProgress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl TerminalProgress {
-    fn new() -> TerminalProgress {
-        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        TerminalProgress {
-            bar: interactive.then(|| {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    None,
-                    indicatif::ProgressDrawTarget::stderr(),
-                );
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{spinner} {msg} [{bar:30}] {pos}/{len}",
-                ) {
-                    bar.set_style(style.progress_chars("=> "));
-                }
-                bar
-            }),
-        }
-    }
-}
-
-impl Progress for TerminalProgress {
-    fn begin(&self, stage: &str, steps: usize) {
-        if let Some(bar) = &self.bar {
-            bar.reset();
-            bar.set_length(steps as u64);
-            bar.set_message(stage.to_string());
-        }
-    }
-
-    fn step(&self, _what: &str) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-    }
-
-    fn end(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Tables or markdown (`--format github`: tables with workflow commands stopped); tables
-/// wrap at the terminal's width (100 columns in logs and pipes) and colour only on a
-/// terminal without NO_COLOR.
-fn draw(blocks: &[Block], format: Format) -> String {
-    if format == Format::Markdown {
-        return markdown::render(blocks);
-    }
-    if format == Format::Github {
-        return github::log(&draw(blocks, Format::Table));
-    }
-    let terminal = std::io::stdout().is_terminal();
-    let width = if terminal {
-        comfy_table::Table::new()
-            .width()
-            .filter(|w| *w >= 60)
-            .unwrap_or(100)
-    } else {
-        100
-    };
-    let style = table::TableStyle {
-        width,
-        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    table::render(blocks, style)
-}
-
-/// Writes the output; a closed pipe (`| head`) is not an error worth reporting, any other
-/// failure to write (a full disk, a closed or read-only stdout) is.
-fn print(text: &str) -> anyhow::Result<()> {
-    let stdout = std::io::stdout().lock();
-    match write_to(stdout.as_fd(), text) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::anyhow!("cannot write the output: {err}"))
-        }
-        _ => Ok(()),
-    }
 }

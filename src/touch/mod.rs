@@ -6,7 +6,7 @@
 //! and on the base revision's.
 
 mod display;
-mod git;
+pub(crate) mod git;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

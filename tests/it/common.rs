@@ -335,7 +335,6 @@ pub fn append(path: &Path, text: &str) {
 
 /// The demo workspace with the flake fixture `flake` (`fixtures/flakes/NAME`) in place of
 /// its phases file.
-#[allow(dead_code)] // for the flake tests
 pub fn flake_workspace(flake: &str) -> Fixture {
     let fixture = Fixture::new("demo");
     std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");

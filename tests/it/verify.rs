@@ -22,7 +22,9 @@ fn verify_json(fixture: &Fixture, extra: &[&str]) -> Value {
         .arg(fixture.manifest())
         .args(extra)
         .success_stdout();
-    serde_json::from_slice(&output).expect("verify prints JSON")
+    let report: Value = serde_json::from_slice(&output).expect("verify prints JSON");
+    crate::schema::assert_valid("verify", &report);
+    report
 }
 
 fn assert_agrees(name: &str) -> Value {

@@ -4,10 +4,10 @@
 //! derivations in it are read as phases ([`phases`]). Nix runs with import-from-derivation
 //! off unless asked, writes no lock file, and is bounded in time and memory ([`run`]).
 
-mod drv;
+pub(crate) mod drv;
 mod lift;
 mod memo;
-mod phases;
+pub(crate) mod phases;
 mod run;
 
 use std::path::Path;
@@ -19,6 +19,7 @@ use crate::cargo::ResolutionCache;
 use crate::parallel::run_parallel;
 use crate::phase::{Note, PhaseSpec, SourceLocation};
 use memo::NixAnswers;
+
 use phases::Output;
 use run::{Nix, flake_ref};
 
@@ -83,6 +84,67 @@ pub(crate) fn read_flake_with_nix(
     options: &NixOptions,
     cache: Option<&ResolutionCache>,
 ) -> Result<NixPhases> {
+    let evaluation = evaluate_flake(flake_dir, options, cache)?;
+    let reading = evaluation.reading(shown);
+    let mut warnings = reading.notes;
+    if !reading.not_crane.is_empty() {
+        warnings.push(Note::new(format!(
+            "--nix: not crane derivations, so not phases: {}",
+            reading.not_crane.join(", ")
+        )));
+    }
+    if reading.specs.is_empty() {
+        bail!(
+            "--nix: no crane derivation in {}'s {} for {}{}",
+            evaluation.flake,
+            OUTPUT_SETS.join(" or "),
+            evaluation.system,
+            match options.installables.is_empty() {
+                true => " (name other outputs with --installable ATTR)",
+                false => " or the installables given",
+            }
+        );
+    }
+    Ok(NixPhases {
+        specs: reading.specs,
+        warnings,
+        description: evaluation.description(),
+    })
+}
+
+/// What Nix made of a flake: its outputs' derivations and their closure. Produced by
+/// [`evaluate_flake`].
+#[derive(Debug, Clone)]
+pub(crate) struct FlakeEvaluation {
+    /// The flake reference evaluated (`git+file:///src/app`).
+    pub flake: String,
+    pub system: String,
+    /// Nix's version (`2.8.0`).
+    pub version: String,
+    pub outputs: Vec<Output>,
+    /// The closure of the outputs, by `.drv` path.
+    pub drvs: std::collections::BTreeMap<String, drv::Derivation>,
+}
+
+impl FlakeEvaluation {
+    /// crane's derivations read as phases; `shown` names the flake file.
+    pub fn reading(&self, shown: &str) -> phases::NixReading {
+        phases::phases_from(&self.outputs, &self.drvs, &SourceLocation::file(shown))
+    }
+
+    /// `nix 2.8.0 on git+file:///src/app (x86_64-linux)`.
+    pub fn description(&self) -> String {
+        format!("nix {} on {} ({})", self.version, self.flake, self.system)
+    }
+}
+
+/// Evaluates the flake in `flake_dir` with Nix, or takes what Nix answered before from
+/// `cache`.
+pub(crate) fn evaluate_flake(
+    flake_dir: &Path,
+    options: &NixOptions,
+    cache: Option<&ResolutionCache>,
+) -> Result<FlakeEvaluation> {
     let flake = flake_ref(flake_dir);
     let system = options.system.clone().unwrap_or_else(this_system);
     let key = cache.and_then(|_| memo::key(flake_dir, &flake, &system, options));
@@ -104,34 +166,17 @@ pub(crate) fn read_flake_with_nix(
             answers
         }
     };
-    let outputs = answers.outputs();
     let drvs = if answers.derivations.is_empty() {
         Default::default()
     } else {
         drv::parse_derivations(&answers.derivations)?
     };
-    let reading = phases::phases_from(&outputs, &drvs, &SourceLocation::file(shown));
-    let mut warnings = reading.notes;
-    if !reading.not_crane.is_empty() {
-        warnings.push(Note::new(format!(
-            "--nix: not crane derivations, so not phases: {}",
-            reading.not_crane.join(", ")
-        )));
-    }
-    if reading.specs.is_empty() {
-        bail!(
-            "--nix: no crane derivation in {flake}'s {} for {system}{}",
-            OUTPUT_SETS.join(" or "),
-            match options.installables.is_empty() {
-                true => " (name other outputs with --installable ATTR)",
-                false => " or the installables given",
-            }
-        );
-    }
-    Ok(NixPhases {
-        specs: reading.specs,
-        warnings,
-        description: format!("nix {} on {flake} ({system})", answers.version),
+    Ok(FlakeEvaluation {
+        outputs: answers.outputs(),
+        flake,
+        system,
+        version: answers.version,
+        drvs,
     })
 }
 

@@ -33,6 +33,8 @@ pub(crate) struct NixReading {
     pub aliases: BTreeMap<String, Vec<String>>,
     /// Outputs that are no crane derivation (a container image, a treefmt check).
     pub not_crane: Vec<String>,
+    /// Phase name → its `.drv` path.
+    pub drv_of: BTreeMap<String, String>,
     pub notes: Vec<Note>,
 }
 
@@ -64,6 +66,7 @@ pub(crate) fn phases_from(
     for path in order {
         let drv = &drvs[path];
         let name = names[path].clone();
+        reading.drv_of.insert(name.clone(), path.to_string());
         let mut spec = spec_of(drv, name, &names, &produced_by, origin);
         spec.aliases = reading.aliases.get(&spec.name).cloned().unwrap_or_default();
         reading.specs.push(spec);
