@@ -57,6 +57,8 @@ pub struct LoadedPhases {
     pub excluded: BTreeSet<String>,
     /// The flake the phases were read from, when they were.
     pub flake: Option<PathBuf>,
+    /// The phases file the phases were read from, when they were.
+    pub phases_file: Option<PathBuf>,
     /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
     runner: CargoRunner,
 }
@@ -105,6 +107,7 @@ impl LoadedPhases {
             fallback: self.fallback.clone(),
             excluded: self.excluded.clone(),
             flake: self.flake.clone(),
+            phases_file: self.phases_file.clone(),
             runner: self.runner.clone(),
         })
     }
@@ -226,6 +229,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let mut warnings = Vec::new();
     let mut fallback = None;
     let mut read_flake_file = None;
+    let mut read_phases_file_path = None;
     let (specs, description, shown) = if let Some(nix) = &options.nix {
         let flake = match &options.flake {
             Some(flake) => flake.clone(),
@@ -249,6 +253,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         (read.specs, read.description, shown)
     } else if let Some(file) = &options.phases_file {
         let shown = file.display().to_string();
+        read_phases_file_path = Some(file.clone());
         (
             read_phases_file(file, &shown)?,
             format!("phases file {shown}"),
@@ -271,6 +276,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         (found.specs, format!("flake {shown} ({summary})"), shown)
     } else if phases_beside.is_file() {
         let specs = read_phases_file(&phases_beside, DEFAULT_PHASES_FILE)?;
+        read_phases_file_path = Some(phases_beside.clone());
         (
             specs,
             format!("phases file {DEFAULT_PHASES_FILE} beside the manifest"),
@@ -328,6 +334,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         fallback,
         excluded,
         flake: read_flake_file,
+        phases_file: read_phases_file_path,
     })
 }
 

@@ -87,6 +87,8 @@ struct TouchArgs {
 struct FixArgs {
     #[command(flatten)]
     source: SourceArgs,
+    #[command(flatten)]
+    apply: cli::apply::ApplyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -380,7 +382,7 @@ fn report_internal_error(info: &std::panic::PanicHookInfo<'_>) {
 
 /// Writes a line to stderr; a stderr that cannot take it (closed, full, read-only) makes
 /// the exit code 2 instead of a panic.
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     let line = cache_miss::escape_for_terminal(line);
     if write_to(std::io::stderr().as_fd(), &format!("{line}\n")).is_err() {
         STDERR_LOST.store(true, Ordering::Relaxed);
@@ -538,7 +540,7 @@ fn quoted_list(names: &[&str]) -> String {
 }
 
 /// Commands that build on a whole analysis (verify, fix) need every phase resolved.
-fn require_complete(report: &cache_miss::Report) -> anyhow::Result<()> {
+pub(crate) fn require_complete(report: &cache_miss::Report) -> anyhow::Result<()> {
     let failed: Vec<String> = report
         .failed()
         .map(|p| {
@@ -627,6 +629,9 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let before = analyze_loaded(&loaded, None, progress.as_ref())?;
     require_complete(&before)?;
     let proposals = cache_miss::propose_fixes(&loaded, &before, progress.as_ref())?;
+    if let Some(n) = args.apply.apply {
+        return cli::apply::apply_fix(&args.apply, n, &args.source, &loaded, &before, &proposals);
+    }
     let text = match args.format {
         Format::Json => json::render_fix(&proposals),
         Format::Dot => graph::dot(

@@ -2,7 +2,10 @@
 //! dependency miss, proven by re-running the analysis on the changed phases.
 
 pub mod advice;
+pub mod apply;
 pub mod nix;
+mod nix_edit;
+mod phases_edit;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +35,28 @@ pub struct Proposal {
     pub extra_units: i64,
     /// The complete phase set after the change, in the phases-file schema.
     pub phases: serde_json::Value,
+    /// The change as edits of the phases' definitions, for `fix --apply`.
+    #[serde(skip)]
+    pub edits: Vec<PhaseEdit>,
+}
+
+/// One change to the phases' definitions. Produced by [`propose`], applied by
+/// [`apply::plan`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhaseEdit {
+    /// Set these attributes on the phase's crane call (or table).
+    Set {
+        phase: String,
+        attrs: BTreeMap<String, AttrValue>,
+    },
+    /// A new buildDepsOnly made like `like` with `attrs` added; `users` take their
+    /// artifacts from it.
+    NewDepsOnly {
+        name: String,
+        like: String,
+        attrs: BTreeMap<String, AttrValue>,
+        users: Vec<String>,
+    },
 }
 
 /// A phase no shared artifact can serve (its rustflags or instrumentation differ).
@@ -62,6 +87,7 @@ struct Candidate {
     summary: String,
     nix: String,
     specs: Vec<PhaseSpec>,
+    edits: Vec<PhaseEdit>,
     /// crane's cost order: 1 = change buildDepsOnly's arguments, 2 = run every selection,
     /// 3 = one buildDepsOnly per selection.
     preference: usize,
@@ -155,6 +181,7 @@ pub fn propose(
             missed_after: servable_misses(&after, &skip),
             extra_units: artifact_units(&after) - base_units,
             phases: phases_file_json(&candidate.specs),
+            edits: candidate.edits,
         };
         ranked.push((candidate.preference, proposal));
     }
@@ -167,6 +194,14 @@ pub fn propose(
         .filter(|p| p.missed_after < p.missed_before)
         .collect();
     Ok(report)
+}
+
+/// The misses a proposal counts in `after`: those of every phase but the ones `before`
+/// says no buildDepsOnly can serve.
+pub fn missed_after(before: &Report, after: &Report) -> usize {
+    let never = never_served(before);
+    let skip: BTreeSet<&str> = never.iter().map(|n| n.phase.as_str()).collect();
+    servable_misses(after, &skip)
 }
 
 fn servable_misses(report: &Report, skip: &BTreeSet<&str>) -> usize {
@@ -335,13 +370,14 @@ fn align_candidates(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Vec<Candidate>
     selectors
         .iter()
         .filter_map(|(label, select)| {
-            let (changed, nix) = change_deps(specs, groups, |group| {
+            let (changed, nix, edits) = change_deps(specs, groups, |group| {
                 Some(aligned_attrs(group, &select(group)?))
             })?;
             Some(Candidate {
                 summary: format!("give buildDepsOnly {label}"),
                 nix,
                 specs: changed,
+                edits,
                 preference: 1,
             })
         })
@@ -354,9 +390,10 @@ fn change_deps(
     specs: &[PhaseSpec],
     groups: &[DepsGroup],
     attrs_for: impl Fn(&DepsGroup) -> Option<BTreeMap<String, AttrValue>>,
-) -> Option<(Vec<PhaseSpec>, String)> {
+) -> Option<(Vec<PhaseSpec>, String, Vec<PhaseEdit>)> {
     let mut changed = specs.to_vec();
     let mut nix = Vec::new();
+    let mut edits = Vec::new();
     for group in groups {
         let attrs = attrs_for(group)?;
         let spec = changed.iter_mut().find(|s| s.name == group.deps)?;
@@ -365,9 +402,13 @@ fn change_deps(
             nix::comment(&format!("buildDepsOnly `{}`{}", group.deps, origin(spec))),
             nix::crane_call("buildDepsOnly", &attrs)
         ));
-        spec.attrs.extend(attrs);
+        spec.attrs.extend(attrs.clone());
+        edits.push(PhaseEdit::Set {
+            phase: group.deps.clone(),
+            attrs,
+        });
     }
-    Some((changed, nix.join("\n\n")))
+    Some((changed, nix.join("\n\n"), edits))
 }
 
 fn aligned_attrs(group: &DepsGroup, flags: &BTreeSet<String>) -> BTreeMap<String, AttrValue> {
@@ -467,7 +508,7 @@ fn command_text(invocations: &[&Invocation], base_env: &BTreeMap<String, String>
 /// Candidate 2: buildDepsOnly runs every distinct cargo command its phases run; cargo keeps
 /// the artifacts of each side by side in one target dir.
 fn run_every_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Candidate> {
-    let (changed, nix) = change_deps(specs, groups, |group| {
+    let (changed, nix, edits) = change_deps(specs, groups, |group| {
         let base_env = group.own.first().map(|i| i.env.clone()).unwrap_or_default();
         let all: Vec<&Invocation> = group
             .own
@@ -482,6 +523,7 @@ fn run_every_selection(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Option<Cand
                 .into(),
         nix,
         specs: changed,
+        edits,
         preference: 2,
     })
 }
@@ -508,6 +550,7 @@ fn split_per_selection(
 ) -> Option<Candidate> {
     let mut changed = specs.to_vec();
     let mut nix = Vec::new();
+    let mut edits = Vec::new();
     let mut any_split = false;
     for group in groups {
         let deps_spec = changed.iter().find(|s| s.name == group.deps)?.clone();
@@ -538,6 +581,12 @@ fn split_per_selection(
             let attrs = command_attrs(&(lines.join("\n") + "\n"));
             spec.attrs.extend(attrs.clone());
             let users: Vec<&str> = dependents.iter().map(|d| d.name.as_str()).collect();
+            edits.push(PhaseEdit::NewDepsOnly {
+                name: name.clone(),
+                like: group.deps.clone(),
+                attrs: attrs.clone(),
+                users: users.iter().map(|u| u.to_string()).collect(),
+            });
             nix.push(format!(
                 "{}\n{} = {};",
                 nix::comment(&format!(
@@ -566,12 +615,13 @@ fn split_per_selection(
             .into(),
         nix: nix.join("\n\n"),
         specs: changed,
+        edits,
         preference: 3,
     })
 }
 
 /// A Nix identifier for a phase name (`deps-cli` → `depsCli`).
-fn nix_name(name: &str) -> String {
+pub(crate) fn nix_name(name: &str) -> String {
     let mut out = String::new();
     let mut upper = false;
     for c in name.chars() {

@@ -84,7 +84,7 @@ pub fn read_flake(path: &Path, system: &System) -> Result<FlakePhases> {
 /// The flake a file belongs to: the nearest directory from `dir` up holding `flake.nix`
 /// (`--flake nix/default.nix` is part of the flake above it), else `dir`. Files are
 /// shown relative to it, and imports inside it are followed.
-fn flake_root(dir: &Path) -> PathBuf {
+pub(crate) fn flake_root(dir: &Path) -> PathBuf {
     dir.ancestors()
         .find(|d| d.join("flake.nix").is_file())
         .unwrap_or(dir)

@@ -333,3 +333,12 @@ pub fn append(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, contents).unwrap();
 }
+
+/// The demo workspace with the flake fixture `flake` (`fixtures/flakes/NAME`) in place of
+/// its phases file.
+pub fn flake_workspace(flake: &str) -> Fixture {
+    let fixture = Fixture::new("demo");
+    std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
+    copy_dir(&fixtures_dir().join("flakes").join(flake), &fixture.root());
+    fixture
+}

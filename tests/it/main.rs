@@ -10,6 +10,7 @@ mod common;
 mod corpus;
 mod findings;
 mod fix;
+mod fix_apply;
 mod flake_reader;
 mod golden;
 mod hostile;

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, misses, phase};
+use crate::common::{
+    CommandExt, Fixture, cache_miss, copy_dir, fixtures_dir, flake_workspace, misses, phase,
+};
 
 /// The kit's directory when it and `nix` are there; `None` (said on stderr) when not,
 /// a failure under `CI` (see [`crate::common::require`]).
@@ -55,14 +57,6 @@ fn overrides_with(kit: &Path, nixpkgs: &Path) -> Vec<String> {
         args.extend(input(name, dir));
     }
     args
-}
-
-/// The demo workspace with the flake fixture `flake` in place of its phases file.
-pub(crate) fn flake_workspace(flake: &str) -> Fixture {
-    let fixture = Fixture::new("demo");
-    std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
-    copy_dir(&fixtures_dir().join("flakes").join(flake), &fixture.root());
-    fixture
 }
 
 fn run_json(fixture: &Fixture, command: &str, args: &[String]) -> Value {
@@ -535,4 +529,56 @@ fn a_flake_none_of_whose_outputs_evaluates_is_an_error_not_a_clean_report() {
         "{stderr}"
     );
     assert!(stderr.contains("broken: broken"), "{stderr}");
+}
+
+/// `fix --nix --apply`: the edited flake is instantiated by real Nix for the proof, and
+/// afterwards Nix and the static reader still read the same phases, with no miss left.
+#[test]
+fn an_applied_fix_evaluates_in_nix_and_both_readers_agree() {
+    let Some(kit) = kit() else { return };
+    for (proposal, flake) in [("1", "common-args"), ("1", "imported"), ("2", "quickstart")] {
+        let fixture = flake_workspace(flake);
+        let mut compare = vec!["--nix".to_string(), "--compare".to_string()];
+        compare.extend(overrides(&kit));
+        let before = run_json(&fixture, "phases", &compare);
+        let output = cache_miss()
+            .args([
+                "fix",
+                "--nix",
+                "--no-cache",
+                "--allow-no-vcs",
+                "--apply",
+                proposal,
+            ])
+            .arg("--manifest-path")
+            .arg(fixture.manifest())
+            .args(overrides(&kit))
+            .success_stdout();
+        let output = String::from_utf8(output).unwrap();
+        assert!(
+            output.ends_with(&format!("→ 0, as proposal {proposal} promised\n")),
+            "{flake}: {output}"
+        );
+        let after = run_json(&fixture, "phases", &compare);
+        let differences = |v: &Value| -> Vec<Value> {
+            v["differences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["what"] != "name")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            differences(&after),
+            differences(&before),
+            "{flake}: {after}"
+        );
+        let mut nix_args = vec!["--nix".to_string()];
+        nix_args.extend(overrides(&kit));
+        let report = run_json(&fixture, "report", &nix_args);
+        for phase in report["phases"].as_array().unwrap() {
+            assert_eq!(phase["units"]["missed"], 0, "{flake}: {phase}");
+        }
+    }
 }

@@ -6,8 +6,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::flake_workspace;
 use crate::common::{CommandExt, Fixture, cache_miss};
-use crate::nix::{flake_workspace, kit, overrides};
+use crate::nix::{kit, overrides};
 
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
