@@ -582,3 +582,22 @@ fn an_applied_fix_evaluates_in_nix_and_both_readers_agree() {
         }
     }
 }
+
+/// Without Nix, the static reader cannot read a flake input's crane calls, and says so,
+/// naming the input whose function the flake applies (the result bound in a `let`).
+#[test]
+fn the_static_reader_says_the_calls_are_in_the_input() {
+    let fixture = flake_workspace("wrapper-input");
+    let output = cache_miss()
+        .args(["phases", "--format", "json", "--manifest-path"])
+        .arg(fixture.manifest())
+        .success_stdout();
+    let phases: Value = serde_json::from_slice(&output).unwrap();
+    let warning = phases["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains(
+            "the outputs come from the flake input `wrapper` (`wrapper.lib.mkOutputs`, flake.nix:9)"
+        ) && warning.contains("run with --nix"),
+        "{warning}"
+    );
+}

@@ -65,6 +65,7 @@ impl Evaluator {
         if is_blueprint(function) {
             return self.blueprint(&arg, pos, text);
         }
+        self.note_applied_input_function(function, pos);
         let known = self.speculatively(|evaluator| match evaluator.force(&arg) {
             Value::Lambda(closure) => {
                 let result =

@@ -38,9 +38,27 @@ impl Evaluator {
     /// Notes that `what`, written at `pos`, is a flake input's function or module the
     /// outputs come from.
     pub(super) fn note_input_holder(&mut self, what: &str, pos: Option<Pos>) {
-        let Some(input) = self.input_of(what) else {
-            return;
-        };
+        if let Some(holder) = self.holder(what, pos) {
+            if !self.input_holders.contains(&holder) {
+                self.input_holders.push(holder);
+            }
+        }
+    }
+
+    /// Notes that `function`, applied at `pos`, is a flake input's function: the outputs
+    /// may be made by it when they are not traced to an input otherwise (the result bound
+    /// in a `let` and taken apart: `made.packages`).
+    pub(super) fn note_applied_input_function(&mut self, function: &str, pos: Pos) {
+        if let Some(holder) = self.holder(function, Some(pos)) {
+            if !self.applied_input_functions.contains(&holder) {
+                self.applied_input_functions.push(holder);
+            }
+        }
+    }
+
+    /// `what` as an input holder, when it is a flake input's.
+    fn holder(&self, what: &str, pos: Option<Pos>) -> Option<InputHolder> {
+        let input = self.input_of(what)?;
         let location = match pos {
             Some(pos) => self.location(pos),
             None => self.files.first().map_or_else(
@@ -48,14 +66,11 @@ impl Evaluator {
                 |file| SourceLocation::file(file.shown.clone()),
             ),
         };
-        let holder = InputHolder {
+        Some(InputHolder {
             input,
             what: what.to_string(),
             location,
-        };
-        if !self.input_holders.contains(&holder) {
-            self.input_holders.push(holder);
-        }
+        })
     }
 
     /// The outputs, or their first levels (`packages`, `packages.<system>`), made by a
@@ -79,8 +94,13 @@ impl Evaluator {
         }
     }
 
-    /// The inputs noted as holding (part of) the outputs.
+    /// The inputs noted as holding (part of) the outputs; else the inputs whose functions
+    /// the flake applies.
     pub fn input_holders(&self) -> &[InputHolder] {
-        &self.input_holders
+        if self.input_holders.is_empty() {
+            &self.applied_input_functions
+        } else {
+            &self.input_holders
+        }
     }
 }

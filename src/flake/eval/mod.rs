@@ -122,6 +122,9 @@ pub struct Evaluator {
     /// Flake inputs whose functions or modules make the outputs (their crane calls are
     /// never read).
     input_holders: Vec<InputHolder>,
+    /// Functions of flake inputs applied anywhere (`made = wrapper.lib.mkOutputs { … }`):
+    /// where the outputs may come from when nothing else says.
+    applied_input_functions: Vec<InputHolder>,
 }
 
 thread_local! {
@@ -189,6 +192,7 @@ impl Evaluator {
             spent: budget::Spent::default(),
             system,
             input_holders: Vec::new(),
+            applied_input_functions: Vec::new(),
         }
     }
 
