@@ -57,6 +57,9 @@ pub struct LoadedPhases {
     pub excluded: BTreeSet<String>,
     /// The flake the phases were read from, when they were.
     pub flake: Option<PathBuf>,
+    /// With `--nix`: what Nix answered for the flake (`why-rebuild` compares it with a
+    /// revision's instead of asking Nix again).
+    pub(crate) nix_evaluation: Option<std::sync::Arc<crate::source::nix::FlakeEvaluation>>,
     /// The phases file the phases were read from, when they were.
     pub phases_file: Option<PathBuf>,
     /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
@@ -107,6 +110,7 @@ impl LoadedPhases {
             fallback: self.fallback.clone(),
             excluded: self.excluded.clone(),
             flake: self.flake.clone(),
+            nix_evaluation: self.nix_evaluation.clone(),
             phases_file: self.phases_file.clone(),
             runner: self.runner.clone(),
         })
@@ -229,6 +233,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     let mut warnings = Vec::new();
     let mut fallback = None;
     let mut read_flake_file = None;
+    let mut nix_evaluation = None;
     let mut read_phases_file_path = None;
     let (specs, description, shown) = if let Some(nix) = &options.nix {
         let flake = match &options.flake {
@@ -250,6 +255,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         place_by_static_reading(&mut read.specs, &flake, &system);
         warnings = read.warnings;
         read_flake_file = Some(flake.clone());
+        nix_evaluation = Some(read.evaluation);
         (read.specs, read.description, shown)
     } else if let Some(file) = &options.phases_file {
         let shown = file.display().to_string();
@@ -335,6 +341,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         excluded,
         flake: read_flake_file,
         phases_file: read_phases_file_path,
+        nix_evaluation,
     })
 }
 

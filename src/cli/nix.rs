@@ -200,7 +200,7 @@ fn rebuilds_between(
             .unwrap_or_default(),
         cache: source.options().cache,
     };
-    let report = cache_miss::why_rebuild(&request, analysed.as_ref())?;
+    let report = cache_miss::why_rebuild(&request, &loaded, analysed.as_ref())?;
     let text = match format {
         Format::Json => cache_miss::rebuild_json(&report),
         format => draw(&cache_miss::rebuild_document(&report), format),

@@ -8,6 +8,7 @@
 pub mod display;
 pub mod walk;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -76,9 +77,14 @@ pub struct Recompiles {
     pub missed: Vec<String>,
 }
 
-/// Compares the two revisions' crane derivations. `analysed` is the report of the new
-/// tree's phases, when there is one (the work tree).
-pub fn why_rebuild(request: &RebuildRequest, analysed: Option<&Report>) -> Result<RebuildReport> {
+/// Compares the two revisions' crane derivations. `work_tree` holds the phases `--nix`
+/// read from the work tree (what Nix answered is not asked again) and `analysed` their
+/// report, when NEW is the work tree.
+pub fn why_rebuild(
+    request: &RebuildRequest,
+    work_tree: &crate::input::LoadedPhases,
+    analysed: Option<&Report>,
+) -> Result<RebuildReport> {
     let repository = Repository::open(&request.flake_dir, Some(&request.from))?;
     let relative = request
         .flake_dir
@@ -90,12 +96,19 @@ pub fn why_rebuild(request: &RebuildRequest, analysed: Option<&Report>) -> Resul
     let (_new_dir, new) = match &request.to {
         Some(rev) => {
             let repository = Repository::open(&request.flake_dir, Some(rev))?;
-            evaluate_revision(&repository, &relative, &request.nix, cache.as_ref())?
+            let (dir, evaluation) =
+                evaluate_revision(&repository, &relative, &request.nix, cache.as_ref())?;
+            (dir, Cow::Owned(evaluation))
         }
         None => (
             None,
-            evaluate_flake(&request.flake_dir, &request.nix, cache.as_ref())
-                .context("evaluating the work tree")?,
+            match &work_tree.nix_evaluation {
+                Some(evaluation) => Cow::Borrowed(evaluation.as_ref()),
+                None => Cow::Owned(
+                    evaluate_flake(&request.flake_dir, &request.nix, cache.as_ref())
+                        .context("evaluating the work tree")?,
+                ),
+            },
         ),
     };
     Ok(compare(request, &old, &new, analysed))

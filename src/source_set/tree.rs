@@ -2,10 +2,13 @@
 //! knows (tracked and staged; untracked files are not in a git flake's source); otherwise
 //! every file of the directory.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+use crate::{interrupt, text};
 
 /// What a path is, in the words Nix's filters get (`type` of `path: type: …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -191,4 +194,31 @@ pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
     }
     let top = path_from_bytes(output.stdout.strip_suffix(b"\n")?);
     Some(top.canonicalize().unwrap_or(top))
+}
+
+/// git's stdout in `dir`, as bytes; a git that fails is an error with its message.
+pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    git_os(dir, &args)
+}
+
+/// [`git`] with arguments that need not be UTF-8.
+pub fn git_os(dir: &Path, args: &[OsString]) -> Result<Vec<u8>> {
+    let shown = || {
+        let words: Vec<String> = args
+            .iter()
+            .map(|a| text::one_line(&a.to_string_lossy()).into_owned())
+            .collect();
+        words.join(" ")
+    };
+    let output = interrupt::output(Command::new("git").arg("-C").arg(dir).args(args))
+        .with_context(|| format!("cannot run git {}", shown()))?;
+    if !output.status.success() {
+        bail!(
+            "git {} failed: {}",
+            shown(),
+            text::one_line(String::from_utf8_lossy(&output.stderr).trim())
+        );
+    }
+    Ok(output.stdout)
 }

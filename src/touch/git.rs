@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result, bail};
 
 use crate::interrupt;
-use crate::source_set::tree::path_from_bytes;
+use crate::source_set::tree::{git, git_os, path_from_bytes};
 use crate::text;
 
 /// A git repository's work tree and the revision edits are measured against.
@@ -207,30 +207,4 @@ fn nul_separated(out: &[u8]) -> impl Iterator<Item = PathBuf> + '_ {
     out.split(|b| *b == 0)
         .filter(|p| !p.is_empty())
         .map(path_from_bytes)
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-    git_os(dir, &args)
-}
-
-/// git's stdout, as bytes.
-fn git_os(dir: &Path, args: &[OsString]) -> Result<Vec<u8>> {
-    let shown = || {
-        let words: Vec<String> = args
-            .iter()
-            .map(|a| text::one_line(&a.to_string_lossy()).into_owned())
-            .collect();
-        words.join(" ")
-    };
-    let output = interrupt::output(Command::new("git").arg("-C").arg(dir).args(args))
-        .with_context(|| format!("cannot run git {}", shown()))?;
-    if !output.status.success() {
-        bail!(
-            "git {} failed: {}",
-            shown(),
-            text::one_line(String::from_utf8_lossy(&output.stderr).trim())
-        );
-    }
-    Ok(output.stdout)
 }

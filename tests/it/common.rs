@@ -317,13 +317,16 @@ pub fn require_toolchain(toolchain: &str) -> bool {
 /// [`require`].
 #[allow(dead_code)] // for the tests that need Nix or a browser
 pub fn require_tool(name: &str, how_to_install: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    });
+    let found = on_path(name);
     require(&format!("`{name}`"), how_to_install, found.is_some());
     found
+}
+
+/// The program `name` as `PATH` finds it.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Adds `text` at the end of the file at `path`, creating it (and its directory) if needed.

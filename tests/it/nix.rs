@@ -227,7 +227,7 @@ fn nix_that_is_not_there_is_a_clear_error() {
     // A PATH with cargo and rustup but no nix.
     let bin = tempfile::tempdir().unwrap();
     for tool in ["cargo", "rustup", "rustc"] {
-        if let Ok(path) = which(tool) {
+        if let Some(path) = crate::common::on_path(tool) {
             std::os::unix::fs::symlink(path, bin.path().join(tool)).unwrap();
         }
     }
@@ -266,15 +266,6 @@ fn nix_evaluates_a_flake_file_not_any_nix_file() {
     assert!(stderr.contains("is not a flake.nix"), "{stderr}");
 }
 
-/// `tool` as `PATH` finds it.
-fn which(tool: &str) -> Result<PathBuf, ()> {
-    let path = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(tool))
-        .find(|candidate| candidate.is_file())
-        .ok_or(())
-}
-
 #[test]
 fn nix_answers_are_remembered_until_the_flake_changes() {
     let Some(kit) = kit() else { return };
@@ -298,7 +289,7 @@ fn nix_answers_are_remembered_until_the_flake_changes() {
     // A `nix` that writes down every call, then runs the real one.
     let bin = tempfile::tempdir().unwrap();
     let log = bin.path().join("calls");
-    let real = which("nix").unwrap();
+    let real = crate::common::on_path("nix").unwrap();
     let wrapper = bin.path().join("nix");
     std::fs::write(
         &wrapper,

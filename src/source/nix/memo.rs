@@ -8,13 +8,13 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
 use super::NixOptions;
 use super::phases::Output;
 use crate::cargo::cache::{CacheKey, KeyBuilder};
+use crate::source_set::tree::{git, git_toplevel, path_from_bytes};
 
 /// What Nix answered for a flake. Produced by asking Nix, or read back from the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,13 +141,12 @@ fn source_signature(flake_ref: &str, flake_dir: &Path) -> Option<Vec<u8>> {
 }
 
 fn git_signature(dir: &Path) -> Option<Vec<u8>> {
-    let top = git(dir, &["rev-parse", "--show-toplevel"])?;
-    let top = PathBuf::from(String::from_utf8(top).ok()?.trim_end_matches('\n'));
-    let mut signature = git(&top, &["ls-files", "-s", "-z"])?;
-    let changed = git(&top, &["diff-files", "--name-only", "-z"])?;
+    use std::os::unix::ffi::OsStrExt;
+    let top = git_toplevel(dir)?;
+    let mut signature = git(&top, &["ls-files", "-s", "-z"]).ok()?;
+    let changed = git(&top, &["diff-files", "--name-only", "-z"]).ok()?;
     for name in changed.split(|&b| b == 0).filter(|name| !name.is_empty()) {
-        use std::os::unix::ffi::OsStrExt;
-        let path = top.join(std::ffi::OsStr::from_bytes(name));
+        let path = top.join(path_from_bytes(name));
         signature.extend_from_slice(name);
         signature.push(0);
         match std::fs::symlink_metadata(&path) {
@@ -160,11 +159,6 @@ fn git_signature(dir: &Path) -> Option<Vec<u8>> {
         signature.push(0);
     }
     Some(signature)
-}
-
-fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let output = crate::interrupt::output(Command::new("git").args(args).current_dir(dir)).ok()?;
-    output.status.success().then_some(output.stdout)
 }
 
 /// Every entry under `dir` (symlinks not followed) by name, type, size and modification

@@ -65,6 +65,8 @@ impl Default for NixOptions {
 pub(crate) struct NixPhases {
     pub specs: Vec<PhaseSpec>,
     pub warnings: Vec<Note>,
+    /// What Nix answered, for a command that compares it with another revision's.
+    pub evaluation: std::sync::Arc<FlakeEvaluation>,
     /// For the report's header: `nix 2.8.0 on git+file:///…#checks.x86_64-linux…`.
     pub description: String,
 }
@@ -135,6 +137,7 @@ pub(crate) fn read_flake_with_nix(
         specs: reading.specs,
         warnings,
         description: evaluation.description(),
+        evaluation: std::sync::Arc::new(evaluation),
     })
 }
 

@@ -252,18 +252,9 @@ fn settings(options: &NixOptions) -> Vec<String> {
 /// The flake reference Nix itself would use for `dir`: `git+file:` (tracked and staged
 /// files) inside a git repository, `path:` elsewhere.
 pub(crate) fn flake_ref(dir: &Path) -> String {
-    let top = crate::interrupt::output(
-        Command::new("git")
-            .args(["rev-parse", "--show-toplevel"])
-            .current_dir(dir),
-    )
-    .ok()
-    .filter(|output| output.status.success())
-    .and_then(|output| String::from_utf8(output.stdout).ok())
-    .map(|text| std::path::PathBuf::from(text.trim_end_matches('\n')));
+    let top = crate::source_set::tree::git_toplevel(dir);
     match top {
         Some(top) => {
-            let top = top.canonicalize().unwrap_or(top);
             let relative = dir.strip_prefix(&top).unwrap_or(Path::new(""));
             let mut reference = format!("git+file://{}", url_path(&top));
             if !relative.as_os_str().is_empty() {
