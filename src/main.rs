@@ -78,6 +78,9 @@ struct TouchArgs {
     /// an edit of those files recompile the script's package.
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
+    /// Name every unit each phase recompiles (by default the first 5).
+    #[arg(long)]
+    all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -684,9 +687,14 @@ fn touch(args: TouchArgs) -> anyhow::Result<ExitCode> {
         target_dir: args.target_dir,
     };
     let report = cache_miss::touch(&loaded, &options)?;
+    let shown = if args.all {
+        RootRows::All
+    } else {
+        RootRows::Capped
+    };
     let text = match args.format {
         Format::Json => cache_miss::touch_json(&report),
-        format => draw(&cache_miss::touch_document(&report), format),
+        format => draw(&cache_miss::touch_document(&report, shown), format),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)

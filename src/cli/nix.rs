@@ -154,7 +154,10 @@ pub(crate) fn why_rebuild(args: WhyRebuildArgs) -> anyhow::Result<ExitCode> {
     let report = cache_miss::touch(&loaded, &options)?;
     let text = match args.format {
         Format::Json => cache_miss::touch_json(&report),
-        format => draw(&cache_miss::touch_document(&report), format),
+        format => draw(
+            &cache_miss::touch_document(&report, cache_miss::RootRows::Capped),
+            format,
+        ),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)

@@ -361,11 +361,11 @@ fn step_text(step: &FixStep, deps: &str) -> String {
             "add --all-features to {deps}'s cargoExtraArgs as well (or drop it from this phase)"
         ),
         FixStep::SamePackageSelection { flags } => format!(
-            "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (on buildDepsOnly only: in commonArgs it would change what the other phases build), or build with --workspace in every phase so one artifact serves all",
+            "run the same package selection in {deps} (not in commonArgs: the other phases would change too): cargoExtraArgs = \"--locked {}\", or build every phase with --workspace",
             flags.join(" ")
         ),
         FixStep::DropNarrowing { flags } => format!(
-            "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build with --workspace in every phase",
+            "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build every phase with --workspace",
             flags.join(" ")
         ),
         FixStep::SameFeatureFlags { flags } => format!(
@@ -412,7 +412,7 @@ fn step_text(step: &FixStep, deps: &str) -> String {
             "{tool} adds its own rustflags to every crate, so this phase can never reuse a plain artifact: only a buildDepsOnly built with exactly those flags can serve it (cache-miss does not know them exactly; `cache-miss verify` measures the result), or accept the rebuild"
         ),
         FixStep::OwnDepsOnly { name, attrs, .. } => format!(
-            "give this phase a buildDepsOnly of its own, `{name}` (this phase's cargoArtifacts = {name}): the arguments of {deps} with {} — checked: on {deps} itself this change would make other phases it serves miss more",
+            "give this phase a buildDepsOnly of its own, `{name}`, as its cargoArtifacts: the arguments of {deps} with {} (checked: on {deps} itself this change makes other phases miss more)",
             attrs.join(", ")
         ),
         FixStep::SameRustflags { changes } => format!(
@@ -449,6 +449,30 @@ impl MissReport {
     /// The JSON `detail`: what differs.
     pub fn detail(&self) -> String {
         self.cause.to_string()
+    }
+
+    /// The detail as a capped table shows it, beside the reason and the cause (JSON and
+    /// `--all` carry the whole): a profile difference as the two profiles, so that units
+    /// whose settings differ in other ways share a row; a feature difference as what this
+    /// phase adds to and leaves out of the closest deps-only build.
+    pub fn detail_brief(&self) -> String {
+        match &self.cause {
+            MissCause::Profile { built, needed, .. } => format!("`{built}` → `{needed}`"),
+            MissCause::Features { added, removed, .. }
+                if !added.is_empty() || !removed.is_empty() =>
+            {
+                let mut parts = Vec::new();
+                if !added.is_empty() {
+                    parts.push(format!("adds {}", list(added)));
+                }
+                if !removed.is_empty() {
+                    parts.push(format!("leaves out {}", list(removed)));
+                }
+                parts.join(" and ")
+            }
+            MissCause::NotBuilt => "deps-only never built".to_string(),
+            _ => self.detail(),
+        }
     }
 
     /// The JSON `cause`: the phase setting that makes the difference.

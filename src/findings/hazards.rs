@@ -20,6 +20,11 @@ fn values_of(phases: &[&Phase], var: &str) -> BTreeMap<Option<String>, Vec<Strin
 }
 
 fn describe_values(values: &BTreeMap<Option<String>, Vec<String>>) -> String {
+    if let [(None, phases)] = values.iter().collect::<Vec<_>>().as_slice()
+        && phases.len() > 2
+    {
+        return "no phase sets it".to_string();
+    }
     let parts: Vec<String> = values
         .iter()
         .map(|(value, phases)| match value {

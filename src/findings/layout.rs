@@ -193,7 +193,7 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
                 if names.len() == 1 { "s" } else { "" },
                 describe(selection)
             ));
-            fixes.push(group_fix(deps, phases[0], selection, &and_list(&names)));
+            fixes.push((and_list(&names), group_changes(deps, phases[0], selection)));
         }
         findings.push(finding(
             FindingId::SelectionMismatch,
@@ -203,21 +203,27 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
                 "buildDepsOnly `{}` uses {}, but {}. Different package or feature selections resolve features differently, {}",
                 deps.name,
                 describe(&own),
-                parts.join("; "),
+                // The fix lists each group's selection when there are many.
+                if parts.len() > MANY_GROUPS {
+                    format!("the phases use {} other selections", parts.len())
+                } else {
+                    parts.join("; ")
+                },
                 if missing {
                     "so these phases rebuild dependencies."
                 } else {
                     "though here they happen to need the same units (no misses); a new dependency or feature can change that."
                 }
             ),
-            format!(
-                "{}. `cache-miss fix` checks which works.",
-                fixes.join("; ")
-            ),
+            format!("{}. `cache-miss fix` checks which works.", selection_fix(deps, &fixes)),
         ));
     }
     findings
 }
+
+/// Above this many groups of phases, the finding counts them and its fix lists each
+/// group's change in one sentence.
+const MANY_GROUPS: usize = 3;
 
 /// The attributes that hold crane's cargo arguments, where a selection is written.
 const ARGS_ATTRS: [&str; 7] = [
@@ -230,9 +236,64 @@ const ARGS_ATTRS: [&str; 7] = [
     "cargoNextestExtraArgs",
 ];
 
-/// How to serve one group of phases: the attributes that carry its selection, as the
-/// user wrote them, set on the deps-only phase (or on a buildDepsOnly of the group's own).
-fn group_fix(deps: &Phase, phase: &Phase, selection: &[String], names: &str) -> String {
+/// How to serve groups of phases, each named and with the attribute changes that carry its
+/// selection (or the whole selection, when no attribute carries it): on the deps-only
+/// phase or on a buildDepsOnly of the group's own; with many groups, one sentence that
+/// lists each group's changes.
+fn selection_fix(deps: &Phase, groups: &[(String, GroupChanges)]) -> String {
+    if groups.len() > MANY_GROUPS {
+        let each: Vec<String> = groups
+            .iter()
+            .map(|(names, changes)| format!("{names}: {}", changes.attrs()))
+            .collect();
+        return format!(
+            "give buildDepsOnly `{}` one group's selection, or give each group a buildDepsOnly of its own with its selection ({}), or use one selection in every phase",
+            deps.name,
+            each.join("; ")
+        );
+    }
+    let sentences: Vec<String> = groups
+        .iter()
+        .map(|(names, changes)| match changes {
+            GroupChanges::Attrs(changes) => {
+                let own = if names.contains(" and ") {
+                    "their"
+                } else {
+                    "its"
+                };
+                format!(
+                    "give buildDepsOnly `{}` the selection of {names}: {}; or give {names} a buildDepsOnly of {own} own with it",
+                    deps.name,
+                    changes.join(" and ")
+                )
+            }
+            GroupChanges::Selection(args) => format!(
+                "give {names} a buildDepsOnly with cargoExtraArgs = \"{args}\", or use one selection in every phase"
+            ),
+        })
+        .collect();
+    sentences.join("; ")
+}
+
+/// What gives a buildDepsOnly one group's selection.
+enum GroupChanges {
+    /// The attributes that carry it, as the user wrote them (`cargoExtraArgs = "…"`).
+    Attrs(Vec<String>),
+    /// No attribute carries it: the whole `--locked …` arguments.
+    Selection(String),
+}
+
+impl GroupChanges {
+    fn attrs(&self) -> String {
+        match self {
+            GroupChanges::Attrs(changes) => changes.join(" and "),
+            GroupChanges::Selection(args) => format!("cargoExtraArgs = \"{args}\""),
+        }
+    }
+}
+
+/// The attributes that carry one group's selection, set on the deps-only phase.
+fn group_changes(deps: &Phase, phase: &Phase, selection: &[String]) -> GroupChanges {
     let extra_args = |p: &Phase| {
         string_attr(p, "cargoExtraArgs")
             .unwrap_or(p.function.default_cargo_extra_args())
@@ -280,20 +341,9 @@ fn group_fix(deps: &Phase, phase: &Phase, selection: &[String], names: &str) -> 
             .chain(selection.iter().cloned())
             .collect::<Vec<_>>()
             .join(" ");
-        return format!(
-            "give {names} a buildDepsOnly with cargoExtraArgs = \"{args}\", or use one selection in every phase"
-        );
+        return GroupChanges::Selection(args);
     }
-    let own = if names.contains(" and ") {
-        "their"
-    } else {
-        "its"
-    };
-    format!(
-        "give buildDepsOnly `{}` the selection of {names}: {}; or give {names} a buildDepsOnly of {own} own with it",
-        deps.name,
-        changes.join(" and ")
-    )
+    GroupChanges::Attrs(changes)
 }
 
 fn string_attr<'a>(phase: &'a Phase, attr: &str) -> Option<&'a str> {

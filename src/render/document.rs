@@ -12,7 +12,7 @@ use crate::verify::VerifyReport;
 
 pub use super::fix_document::fix_document;
 pub use super::phase_misses::RootRows;
-use super::phase_misses::phase_blocks;
+use super::phase_misses::{Said, phase_blocks};
 
 /// A piece of the rendered report.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,8 +158,9 @@ pub fn document(report: &Report, shown: RootRows) -> Vec<Block> {
                 .unwrap_or_default()
         )]));
     }
+    let mut said = Said::default();
     for phase in &report.phases {
-        blocks.extend(phase_blocks(phase, &shared, shown));
+        blocks.extend(phase_blocks(phase, &shared, shown, &mut said));
     }
     blocks.extend(findings_blocks(report));
     blocks
@@ -392,13 +393,20 @@ pub(super) const UNITS_NAMED: usize = 4;
 
 /// `a, b, c, d and 12 more units`: what is counted is named (`units`, `packages`).
 pub(super) fn named_few(labels: &[String], counted: &str) -> String {
-    if labels.len() <= UNITS_NAMED {
+    named_at_most(labels, UNITS_NAMED, counted)
+}
+
+/// All of `labels` when there are at most `most`, else the first `most - 1` and how many
+/// more.
+pub(super) fn named_at_most(labels: &[String], most: usize, counted: &str) -> String {
+    if labels.len() <= most {
         return labels.join(", ");
     }
+    let named: Vec<&str> = labels.iter().take(most - 1).map(String::as_str).collect();
     format!(
         "{} and {} more {counted}",
-        labels[..UNITS_NAMED - 1].join(", "),
-        labels.len() - (UNITS_NAMED - 1)
+        named.join(", "),
+        labels.len() - named.len()
     )
 }
 

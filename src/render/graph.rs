@@ -211,7 +211,8 @@ mod tests {
             phase.misses.clear();
             if i >= served {
                 for r in 0..roots {
-                    let name = format!("root{r:04}-with-a-long-package-name");
+                    // Each phase its own packages: phases that miss alike are printed once.
+                    let name = format!("root{r:04}-of-phase{i:02}-with-a-long-name");
                     let mut root = miss(&name, None);
                     root.cascaded = cascade;
                     phase.misses.push(root);

@@ -201,7 +201,7 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
         let annotations = github::annotations(&report, &paths, false);
         let log = annotations.clone() + &github::log(&tables);
         check_github(&log, annotations.lines().count());
-        let touch = crate::touch::touch_document(&hostile_touch(&mut random));
+        let touch = crate::touch::touch_document(&hostile_touch(&mut random), RootRows::All);
         let tables = table::render(&touch, style);
         check_terminal(&tables, "touch table");
         check_markdown(&markdown::render(&touch));

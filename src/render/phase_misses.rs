@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::document::{Block, named_few, plural, shared_text};
+use super::document::{Block, named_at_most, plural, shared_text};
 use crate::costs::duration_text;
 use crate::explain::MissReport;
 use crate::phase::Note;
@@ -22,6 +22,8 @@ pub enum RootRows {
 
 /// How many rows of root misses a phase's table shows by default.
 const ROWS_SHOWN: usize = 10;
+/// How many packages a row or a fix line names before counting the rest.
+const PACKAGES_NAMED: usize = 3;
 /// How many dependency paths a row names before counting the rest.
 const ASKERS_NAMED: usize = 1;
 /// How many root misses a phase's cascade names, and how many units under each: a
@@ -29,11 +31,21 @@ const ASKERS_NAMED: usize = 1;
 const CASCADE_ROOTS: usize = 25;
 const CASCADE_UNITS: usize = 12;
 
-/// The heading, counts, table, cascade and fix lines of one phase.
+/// What earlier phases of the report already printed, so that a later phase names the
+/// phase instead of repeating it: each fix line's text, and each table of root misses
+/// with its fix lines.
+#[derive(Default)]
+pub(super) struct Said {
+    fixes: BTreeMap<String, String>,
+    misses: BTreeMap<String, String>,
+}
+
+/// The heading with the counts, and the table, cascade and fix lines of one phase.
 pub(super) fn phase_blocks(
     phase: &PhaseReport,
     shared: &BTreeMap<String, Vec<String>>,
     shown: RootRows,
+    said: &mut Said,
 ) -> Vec<Block> {
     let mut blocks = Vec::new();
     if phase.status != PhaseStatus::Ok {
@@ -47,33 +59,27 @@ pub(super) fn phase_blocks(
         .filter(|a| !shared.contains_key(&shared_text(&phase.phase, a)))
         .collect();
     if !roots.is_empty() || !approximations.is_empty() || !phase.phase.notes.is_empty() {
-        let from = phase
-            .phase
-            .artifacts_from
-            .as_deref()
-            .map(|f| format!(" <- {f}"))
-            .unwrap_or_default();
-        blocks.push(Block::Heading(format!(
-            "{} ({}{from})",
-            phase.phase.name, phase.phase.function
-        )));
+        blocks.push(Block::Heading(heading(phase, roots.len())));
     }
     if !roots.is_empty() {
-        blocks.push(Block::Lines(vec![format!(
-            "{} of {} dependency units rebuilt: {} root miss{}, {} cascaded.",
-            phase.units.missed,
-            phase.units.needed,
-            roots.len(),
-            if roots.len() == 1 { "" } else { "es" },
-            phase.units.missed - roots.len()
-        )]));
         blocks.extend(
             super::document::phase_cost_sentence(phase)
                 .map(|s| Block::Lines(vec![format!("{s}.")])),
         );
-        blocks.extend(roots_table(phase, &roots, shown));
-        blocks.extend(cascade_block(phase, &roots));
-        blocks.push(Block::Lines(fix_lines(&roots)));
+        let table = roots_table(phase, &roots, shown);
+        let fixes = fix_lines(&phase.phase.name, &roots, &mut said.fixes);
+        let printed = format!("{:?}{fixes:?}", unfolded(&table));
+        match said.misses.get(&printed) {
+            Some(first) => blocks.push(Block::Lines(vec![format!(
+                "the same root misses, causes and fixes as `{first}`."
+            )])),
+            None => {
+                said.misses.insert(printed, phase.phase.name.clone());
+                blocks.extend(table);
+                blocks.extend(cascade_block(phase, &roots));
+                blocks.push(Block::Lines(fixes));
+            }
+        }
     }
     let mut remarks: Vec<String> = approximations
         .iter()
@@ -86,11 +92,47 @@ pub(super) fn phase_blocks(
     blocks
 }
 
+/// The blocks with each fold's content in its place, its summary (which names the phase)
+/// left out.
+fn unfolded(blocks: &[Block]) -> Vec<&Block> {
+    blocks
+        .iter()
+        .flat_map(|block| match block {
+            Block::Fold { blocks, .. } => unfolded(blocks),
+            other => vec![other],
+        })
+        .collect()
+}
+
+/// `clippy (cargoClippy <- deps): 17 of 20 dependency units rebuilt, 15 root misses, 2
+/// cascaded`; the name and function alone when nothing is missed.
+fn heading(phase: &PhaseReport, roots: usize) -> String {
+    let from = phase
+        .phase
+        .artifacts_from
+        .as_deref()
+        .map(|f| format!(" <- {f}"))
+        .unwrap_or_default();
+    let name = format!("{} ({}{from})", phase.phase.name, phase.phase.function);
+    if roots == 0 {
+        return name;
+    }
+    format!(
+        "{name}: {} of {} dependency units rebuilt, {roots} root miss{}, {} cascaded",
+        phase.units.missed,
+        phase.units.needed,
+        if roots == 1 { "" } else { "es" },
+        phase.units.missed - roots
+    )
+}
+
 /// The columns a root-miss row can have, in order; `seconds` only when weighed.
 const COLUMNS: [&str; 7] = [
     "unit", "reason", "detail", "cause", "asked by", "cascades", "seconds",
 ];
 const REASON: usize = 1;
+const CAUSE: usize = 3;
+const CASCADES: usize = 5;
 /// The columns whose text, when every row has the same, is said once above the table.
 const SHAREABLE: [usize; 3] = [1, 2, 3];
 
@@ -133,21 +175,27 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
     let mut dropped = Vec::new();
     for column in SHAREABLE {
         let first = every.first().and_then(|r| r.get(column));
-        if every.len() > 1
+        // A lone row's cause is said above too: it is the longest cell.
+        if (every.len() > 1 || column == CAUSE)
             && first.is_some_and(|f| !f.is_empty())
             && every.iter().all(|r| r.get(column) == first)
         {
             let label = headers.get(column).map_or("", String::as_str);
-            above.push(format!("{label} of every row: {}", first.map_or("", |f| f)));
+            let text = first.map_or("", |f| f);
+            above.push(if every.len() > 1 {
+                format!("{label} of every row: {text}")
+            } else {
+                format!("{label}: {text}")
+            });
             dropped.push(column);
         }
     }
-    // A column empty in every row shown says nothing.
+    // A column empty in every row shown says nothing, nor do cascades that are all 0.
     for column in 1..headers.len() {
-        if rows
-            .iter()
-            .all(|r| r.get(column).is_none_or(String::is_empty))
-        {
+        if rows.iter().all(|r| {
+            r.get(column)
+                .is_none_or(|cell| cell.is_empty() || (column == CASCADES && cell == "0"))
+        }) {
             dropped.push(column);
         }
     }
@@ -213,14 +261,17 @@ fn row(phase: &PhaseReport, group: &[&MissReport], weighed: bool, shown: RootRow
             askers.join("\n"),
         ),
         RootRows::Capped => (
-            named_few(&packages(group), "packages"),
+            named_at_most(&packages(group), PACKAGES_NAMED, "packages"),
             askers_text(&askers),
         ),
     };
     let mut row = vec![
         units,
         m.reason().to_string(),
-        m.detail(),
+        match shown {
+            RootRows::All => m.detail(),
+            RootRows::Capped => m.detail_brief(),
+        },
         m.trigger_short_text().unwrap_or_default(),
         askers,
         group.iter().map(|m| m.cascaded).sum::<usize>().to_string(),
@@ -260,17 +311,35 @@ fn askers_text(askers: &[String]) -> String {
     lines.join("\n")
 }
 
-/// One line per distinct fix, with the units it covers.
-fn fix_lines(roots: &[&MissReport]) -> Vec<String> {
+/// One line per distinct fix, with the units it covers when there are several; a fix
+/// already printed for an earlier phase names that phase.
+fn fix_lines(
+    phase: &str,
+    roots: &[&MissReport],
+    fixes_said: &mut BTreeMap<String, String>,
+) -> Vec<String> {
     let mut fixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for miss in roots {
         fixes.entry(miss.fix_text()).or_default().push(miss.label());
     }
+    let one_fix = fixes.len() == 1;
     let mut lines: Vec<String> = fixes
         .into_iter()
         .map(|(fix, mut units)| {
             units.dedup();
-            format!("fix: {fix} [{}]", named_few(&units, "packages"))
+            // A phase's only fix covers every row of the table above.
+            let units = if one_fix {
+                String::new()
+            } else {
+                format!(" [{}]", named_at_most(&units, PACKAGES_NAMED, "packages"))
+            };
+            match fixes_said.get(&fix) {
+                Some(first) => format!("fix: the same as for `{first}`{units}"),
+                None => {
+                    fixes_said.insert(fix.clone(), phase.to_string());
+                    format!("fix: {fix}{units}")
+                }
+            }
         })
         .collect();
     lines.sort();
@@ -370,7 +439,10 @@ fn group_alike<'a>(roots: &[&'a MissReport], shown: RootRows) -> Vec<Vec<&'a Mis
     let reads = |m: &MissReport| {
         (
             m.reason(),
-            m.detail(),
+            match shown {
+                RootRows::All => m.detail(),
+                RootRows::Capped => m.detail_brief(),
+            },
             m.trigger_text(),
             match shown {
                 RootRows::All => m.requested_by(),

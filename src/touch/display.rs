@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{DummyChange, PhaseTouch, RebuildCause, TouchReport};
-use crate::render::document::Block;
+use crate::render::document::{Block, RootRows};
 use crate::text::thousands;
 
 /// How many files, causes or units the table lists before it summarises them (the JSON
 /// always has them all).
 const LISTED: usize = 20;
+/// How many units a phase's row names before counting the rest (all with `--all`).
+const UNITS_SHOWN: usize = 5;
 
 /// Why, in words.
 pub fn cause_text(cause: &RebuildCause) -> String {
@@ -40,8 +42,9 @@ pub fn cause_text(cause: &RebuildCause) -> String {
     }
 }
 
-/// The document of `cache-miss touch`.
-pub fn touch_document(report: &TouchReport) -> Vec<Block> {
+/// The document of `cache-miss touch`; `shown`: whether each row names every unit its
+/// phase recompiles or the first few.
+pub fn touch_document(report: &TouchReport, shown: RootRows) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading("cache-miss touch".to_string()),
         Block::Lines(vec![
@@ -63,42 +66,63 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
             ),
         ]),
     ];
+    let whys: Vec<Vec<String>> = report.phases.iter().map(why_text).collect();
+    // A why every rebuilt phase shares is said once, above the table.
+    let rebuilt: Vec<&Vec<String>> = report
+        .phases
+        .iter()
+        .zip(&whys)
+        .filter(|(phase, _)| phase.rebuilds)
+        .map(|(_, why)| why)
+        .collect();
+    let shared = match rebuilt.as_slice() {
+        [first, rest @ ..] if !rest.is_empty() && !first.is_empty() => rest
+            .iter()
+            .all(|why| why == first)
+            .then(|| (*first).clone()),
+        _ => None,
+    };
+    if let Some(why) = &shared {
+        blocks.push(Block::Lines(
+            std::iter::once("why, for every phase that rebuilds:".to_string())
+                .chain(why.iter().map(|line| format!("  {line}")))
+                .collect(),
+        ));
+    }
     let rows = report
         .phases
         .iter()
-        .map(|phase| {
-            let mut why = why_lines(phase);
-            why.extend(at_most(
-                phase
-                    .approximations
-                    .iter()
-                    .map(|a| format!("approximate: {a}"))
-                    .collect(),
-                "approximations",
-            ));
+        .zip(whys)
+        .map(|(phase, why)| {
             let recompiles = if !phase.rebuilds {
                 "-".to_string()
             } else if phase.recompiles.is_empty() {
                 "nothing of the workspace".to_string()
             } else {
-                recompiles_text(phase)
+                recompiles_text(phase, shown)
             };
-            vec![
+            let mut row = vec![
                 phase.name.clone(),
                 if phase.rebuilds { "yes" } else { "no" }.to_string(),
-                if why.is_empty() {
+            ];
+            if shared.is_none() {
+                row.push(if why.is_empty() {
                     "-".to_string()
                 } else {
                     why.join("\n")
-                },
-                recompiles,
-            ]
+                });
+            }
+            row.push(recompiles);
+            row
         })
         .collect();
+    let headers: &[&str] = if shared.is_none() {
+        &["phase", "rebuilds", "why", "cargo recompiles"]
+    } else {
+        &["phase", "rebuilds", "cargo recompiles"]
+    };
     blocks.push(Block::Table {
-        headers: ["phase", "rebuilds", "why", "cargo recompiles"]
-            .map(String::from)
-            .to_vec(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
         rows,
         emphasized: Some(1),
     });
@@ -119,6 +143,20 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
         blocks.push(Block::Lines(changes));
     }
     blocks
+}
+
+/// A phase's causes and approximations, a line each (capped).
+fn why_text(phase: &PhaseTouch) -> Vec<String> {
+    let mut why = why_lines(phase);
+    why.extend(at_most(
+        phase
+            .approximations
+            .iter()
+            .map(|a| format!("approximate: {a}"))
+            .collect(),
+        "approximations",
+    ));
+    why
 }
 
 /// Why a phase rebuilds, a line per cause; beyond [`LISTED`] causes, the files in its src
@@ -155,11 +193,12 @@ fn why_lines(phase: &PhaseTouch) -> Vec<String> {
     lines
 }
 
-/// The units a phase recompiles; beyond [`LISTED`], a deps-only phase's are all its
-/// dependency units, and another's are its workspace units first, then a count.
-fn recompiles_text(phase: &PhaseTouch) -> String {
+/// The units a phase recompiles: every one with `--all`; else up to [`UNITS_SHOWN`], and
+/// beyond that a deps-only phase's are all its dependency units, and another's are its
+/// workspace units first, then a count.
+fn recompiles_text(phase: &PhaseTouch, shown: RootRows) -> String {
     let all = &phase.recompiles;
-    if all.len() <= LISTED {
+    if shown == RootRows::All || all.len() <= UNITS_SHOWN {
         return all.join("\n");
     }
     if phase.deps_only && phase.workspace_units.is_empty() {
@@ -171,8 +210,11 @@ fn recompiles_text(phase: &PhaseTouch) -> String {
     }
     let workspace = all.iter().filter(|u| phase.workspace_units.contains(*u));
     let others = all.iter().filter(|u| !phase.workspace_units.contains(*u));
-    let ordered: Vec<String> = workspace.chain(others).cloned().collect();
-    at_most(ordered, "units").join("\n")
+    let mut ordered: Vec<String> = workspace.chain(others).cloned().collect();
+    let more = ordered.len() - UNITS_SHOWN;
+    ordered.truncate(UNITS_SHOWN);
+    ordered.push(format!("and {} more units (`--all`)", thousands(more)));
+    ordered.join("\n")
 }
 
 /// `items` up to [`LISTED`], then `and N more WHAT`.
@@ -296,16 +338,73 @@ mod tests {
             .map(|i| format!("dep{i:03}@1.0.0 (build)"))
             .collect();
         assert_eq!(
-            recompiles_text(&phase("x-deps", true, deps.clone(), &[])),
+            recompiles_text(&phase("x-deps", true, deps.clone(), &[]), RootRows::Capped),
             "all 671 dependency units of `x-deps`"
         );
         let mut all = deps;
         all.push("zz-app@0.1.0 bin app (build)".into());
         all.sort();
-        let text = recompiles_text(&phase("app", false, all, &["zz-app@0.1.0 bin app (build)"]));
+        let app = phase("app", false, all, &["zz-app@0.1.0 bin app (build)"]);
+        let text = recompiles_text(&app, RootRows::Capped);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "zz-app@0.1.0 bin app (build)");
-        assert_eq!(lines.len(), LISTED + 1);
-        assert_eq!(lines[LISTED], "and 652 more units");
+        assert_eq!(lines.len(), UNITS_SHOWN + 1);
+        assert_eq!(lines[UNITS_SHOWN], "and 667 more units (`--all`)");
+        assert_eq!(recompiles_text(&app, RootRows::All).lines().count(), 672);
+    }
+
+    fn report(phases: Vec<PhaseTouch>) -> TouchReport {
+        TouchReport {
+            workspace_root: "/w".into(),
+            base: "HEAD".into(),
+            files: vec!["src/lib.rs".into()],
+            phases,
+        }
+    }
+
+    fn table(document: &[Block]) -> (Vec<String>, Vec<String>) {
+        let lines = document
+            .iter()
+            .filter_map(|b| match b {
+                Block::Lines(lines) => Some(lines.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let headers = document
+            .iter()
+            .find_map(|b| match b {
+                Block::Table { headers, .. } => Some(headers.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        (lines, headers)
+    }
+
+    /// A why every rebuilt phase shares is said once above the table, without a why
+    /// column; phases that differ keep theirs.
+    #[test]
+    fn a_shared_why_is_said_once() {
+        let in_src = RebuildCause::InSource {
+            file: "src/lib.rs".into(),
+        };
+        let mut a = phase("a", false, vec!["app@0.1.0 (build)".into()], &[]);
+        let mut b = phase("b", false, vec!["app@0.1.0 (check)".into()], &[]);
+        let mut idle = phase("idle", false, Vec::new(), &[]);
+        idle.rebuilds = false;
+        a.causes = vec![in_src.clone()];
+        b.causes = vec![in_src];
+        let (lines, headers) = table(&touch_document(
+            &report(vec![a.clone(), b.clone(), idle]),
+            RootRows::Capped,
+        ));
+        assert!(lines.contains(&"why, for every phase that rebuilds:".to_string()));
+        assert!(lines.contains(&"  src/lib.rs is in its src".to_string()));
+        assert_eq!(headers, ["phase", "rebuilds", "cargo recompiles"]);
+
+        b.causes.push(RebuildCause::Inherits { phase: "a".into() });
+        let (lines, headers) = table(&touch_document(&report(vec![a, b]), RootRows::Capped));
+        assert!(!lines.iter().any(|l| l.starts_with("why, for every")));
+        assert_eq!(headers, ["phase", "rebuilds", "why", "cargo recompiles"]);
     }
 }

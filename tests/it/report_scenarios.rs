@@ -514,7 +514,7 @@ fn fix_lines_are_checked_joined_and_moved_to_an_own_deps_only_when_they_worsen()
                 assert_eq!(miss["remedy"]["steps"][0]["name"], own, "{miss}");
                 assert!(
                     miss["fix"].as_str().unwrap().starts_with(&format!(
-                        "give this phase a buildDepsOnly of its own, `{own}` (this phase's cargoArtifacts = {own}): the arguments of buildDepsOnly (`deps`) with cargoExtraArgs = "
+                        "give this phase a buildDepsOnly of its own, `{own}`, as its cargoArtifacts: the arguments of buildDepsOnly (`deps`) with cargoExtraArgs = "
                     )),
                     "{miss}"
                 );
@@ -622,7 +622,9 @@ doCheck = false
         "{top}"
     );
     assert!(
-        fix.ends_with("on buildDepsOnly (`deps`) itself this change would make other phases it serves miss more"),
+        fix.ends_with(
+            "(checked: on buildDepsOnly (`deps`) itself this change makes other phases miss more)"
+        ),
         "{top}"
     );
 }

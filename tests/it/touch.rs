@@ -210,8 +210,21 @@ fn since_a_revision_and_the_table() {
         .clone();
     let text = String::from_utf8(text).unwrap();
     assert!(
-        text.contains("touch/app/src/main.rs is in its src"),
+        text.contains("why, for every phase that rebuilds:\n  touch/app/src/main.rs is in its src"),
         "{text}"
+    );
+    let all = cache_miss()
+        .current_dir(fixture.root())
+        .args(["touch", "--since", "HEAD~1", "--all"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(all)
+            .unwrap()
+            .contains("app@0.1.0 bin app")
     );
     let markdown = cache_miss()
         .current_dir(fixture.root())
