@@ -15,8 +15,8 @@ pub enum ToolchainOrigin {
     File(PathBuf),
     /// Nothing pins one: rustup's default, or whatever `cargo` is on PATH.
     Default,
-    /// The Rust release a phase's crane lib builds with (`1.48.0`), installed with rustup:
-    /// the phases on that lib are resolved with its cargo.
+    /// The installed rustup toolchain (`1.48.0`, `1.48`) that is the Rust release a phase's
+    /// crane lib builds with: the phases on that lib are resolved with its cargo.
     Release(String),
 }
 

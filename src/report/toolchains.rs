@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cargo::CargoRunner;
 use crate::cargo::run::CargoInfo;
-use crate::cargo::run::phase_toolchain::ReleaseCargo;
+use crate::cargo::run::phase_toolchain::{ReleaseCargo, same_release};
 use crate::phase::{Note, Phase, PhaseSet};
 
 /// The cargo that resolved a phase, when it is not the workspace's: the JSON's per-phase
@@ -116,12 +116,6 @@ fn version(phase: &Phase) -> Option<Version<'_>> {
             .or_else(|| crate::phase::crane::floating_channel(text))
             .map(Version::Channel),
     }
-}
-
-/// Whether cargo's `release` (`1.76.0`) is the `release` a toolchain names (`1.76.0`, or
-/// `1.76` for any 1.76.x).
-fn same_release(cargo: &str, release: &str) -> bool {
-    cargo == release || cargo.starts_with(&format!("{release}."))
 }
 
 /// The warning for `phases`, which build with one toolchain that did not resolve them:
