@@ -553,7 +553,7 @@ fn a_flake_toolchain_other_than_the_resolving_cargo_is_a_warning() {
         "{warnings:?}"
     );
     assert!(
-        warnings[0].contains("RUSTUP_TOOLCHAIN=1.70.0"),
+        warnings[0].contains("which rustup has not installed, so it was resolved with cargo "),
         "{warnings:?}"
     );
 }
@@ -584,7 +584,7 @@ fn a_toolchain_expression_with_multi_byte_characters_is_read() {
 }
 
 #[test]
-fn a_flake_toolchain_following_a_channel_while_a_file_pins_cargo_is_a_warning() {
+fn a_flake_toolchain_following_another_channel_than_the_resolving_cargo_is_a_warning() {
     // `rust-bin.nightly.latest` names no release; rust-toolchain.toml pins stable.
     let demo = Fixture::new("demo");
     let report = |pinned: bool| -> Value {
@@ -612,15 +612,25 @@ fn a_flake_toolchain_following_a_channel_while_a_file_pins_cargo_is_a_warning() 
         .collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].starts_with("flake.nix:18: `miri` builds with rust-overlay's nightly ((crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)), but cargo "),
+        warnings[0].starts_with("flake.nix:18: `miri` builds with rust-overlay's nightly ((crane.mkLib pkgs).overrideToolchain (p: p.rust-bin.nightly.latest.default)), but was resolved with cargo "),
         "{warnings:?}"
     );
     assert!(
-        warnings[0].contains("rust-toolchain.toml) resolved this report"),
+        warnings[0].contains("rust-toolchain.toml) instead"),
         "{warnings:?}"
     );
-    // Nothing pins the cargo: no warning (the default toolchain may be that channel).
-    assert_eq!(report(false)["warnings"], json!([]));
+    // Nothing pins the cargo: the default toolchain's, warned about unless it is a nightly.
+    let unpinned = report(false);
+    let nightly = unpinned["cargo"]["release"]
+        .as_str()
+        .unwrap()
+        .contains("nightly");
+    let warned = unpinned["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .contains("(the default toolchain) instead")
+    });
+    assert_eq!(warned, !nightly, "{unpinned:#}");
 }
 
 #[test]
