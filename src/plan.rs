@@ -21,11 +21,17 @@ pub struct PhasePlans {
 
 /// Plans every phase of `set`, in the set's order.
 pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
-    plan_phases_where(set, |_| true)
+    plan_phases_where(set, |_| true, |_| None)
 }
 
 /// Plans the phases of `set` for which `wanted(index)` holds; the others get no calls.
-pub fn plan_phases_where(set: &PhaseSet, wanted: impl Fn(usize) -> bool) -> PhasePlans {
+/// `rustup_toolchain(index)` names the toolchain that resolves the phase's calls when it
+/// is not the workspace's: calls alike on two toolchains are two calls.
+pub fn plan_phases_where(
+    set: &PhaseSet,
+    wanted: impl Fn(usize) -> bool,
+    rustup_toolchain: impl Fn(usize) -> Option<String>,
+) -> PhasePlans {
     let mut plans = PhasePlans::default();
     let mut seen: BTreeMap<Invocation, usize> = BTreeMap::new();
     for (i, phase) in set.phases.iter().enumerate() {
@@ -34,7 +40,8 @@ pub fn plan_phases_where(set: &PhaseSet, wanted: impl Fn(usize) -> bool) -> Phas
         let commands = if wanted(i) { &phase.commands[..] } else { &[] };
         for command in commands {
             match plan(command, &phase.env, phase.toolchain.as_deref()) {
-                Plan::Resolve(invocation) => {
+                Plan::Resolve(mut invocation) => {
+                    invocation.rustup_toolchain = rustup_toolchain(i);
                     let next = seen.len();
                     let index = *seen.entry(invocation.clone()).or_insert_with(|| {
                         plans.invocations.push(invocation);

@@ -20,6 +20,9 @@ pub struct Invocation {
     pub instrumented_by: Option<&'static str>,
     /// The crane lib (toolchain) of the phase, when known; part of every unit's identity.
     pub toolchain: Option<String>,
+    /// The rustup toolchain whose cargo resolves this call (`1.48`), when it is not the
+    /// workspace's: the installed release the phase's crane lib builds with.
+    pub rustup_toolchain: Option<String>,
 }
 
 /// What to do with one phase command. Produced by [`plan`].
@@ -134,6 +137,7 @@ pub fn plan(
         all.extend(normalize_profile(args, subcommand));
         Plan::Resolve(Invocation {
             toolchain: toolchain.map(str::to_string),
+            rustup_toolchain: None,
             subcommand,
             args: normalize_lock_flags(all),
             env: env.clone(),
@@ -349,7 +353,9 @@ fn foreign_args(args: &[String], tool: Tool) -> Vec<String> {
 impl Invocation {
     /// The command line that is resolved, for messages.
     pub fn display(&self) -> String {
-        let mut words = vec!["cargo".to_string(), self.subcommand.to_string()];
+        let mut words = vec!["cargo".to_string()];
+        words.extend(self.rustup_toolchain.iter().map(|t| format!("+{t}")));
+        words.push(self.subcommand.to_string());
         words.extend(self.args.iter().map(|a| shell_words::quote(a).into_owned()));
         words.join(" ")
     }

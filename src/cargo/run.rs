@@ -12,7 +12,7 @@ use super::cache::{CacheKey, CacheStats, KeyBuilder, ResolutionCache};
 use super::inputs;
 use super::invocation::Invocation;
 use super::metadata::git_commits;
-use super::toolchain::{ToolchainChoice, ToolchainOrigin};
+use super::toolchain::{NotInstalled, ToolchainChoice, ToolchainOrigin};
 use super::unit_graph::UnitGraph;
 use super::untrusted::{
     ConfigPrograms, program_variable, resolution_env, toolchain_path_pin, without_program_args,
@@ -77,9 +77,10 @@ pub struct CargoRunner {
     cache: Option<Arc<ResolutionCache>>,
 }
 
-/// `cargo -vV` and `rustc -vV` as printed: part of every cache key.
+/// One toolchain's `cargo -vV` read, and `cargo -vV`, `rustc -vV` as printed (in every key).
 #[derive(Debug, Default)]
 struct ToolVersions {
+    info: OnceLock<CargoInfo>,
     cargo: OnceLock<String>,
     rustc: OnceLock<String>,
 }
@@ -87,7 +88,8 @@ struct ToolVersions {
 /// What cargo answered, by question.
 #[derive(Debug, Default)]
 struct Answers {
-    info: OnceLock<CargoInfo>,
+    /// The versions of the phases' own toolchains, by toolchain (see [`phase_toolchain`]).
+    toolchains: Mutex<HashMap<String, Arc<ToolVersions>>>,
     /// The digest of the workspace's files (see [`inputs::add_workspace`]), taken once.
     workspace: OnceLock<CacheKey>,
     /// The program-naming settings of the config files cargo reads here.
@@ -109,8 +111,8 @@ struct Answers {
 /// One answer, made once: its lock is held while it is made, so that others wait for it.
 pub type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
 
-/// The arguments and environment of one `--unit-graph` call.
-type GraphCommand = (Vec<String>, BTreeMap<String, String>);
+/// The toolchain (`None`: the runner's), arguments and environment of one `--unit-graph` call.
+type GraphCommand = (Option<String>, Vec<String>, BTreeMap<String, String>);
 
 /// Environment variables that are kept from the user's shell: what cargo needs to find
 /// its registry cache and network, nothing that changes what it compiles (and no
@@ -192,9 +194,6 @@ impl CargoRunner {
             ..CargoRunner::new(dir)
         };
         if moved.toolchain == self.toolchain {
-            if let Some(info) = self.answers.info.get() {
-                let _ = moved.answers.info.set(info.clone());
-            }
             moved.versions = self.versions.clone();
         }
         moved
@@ -222,6 +221,9 @@ impl CargoRunner {
         command.env("RUSTC_BOOTSTRAP", "1");
         if let Some(toolchain) = &self.toolchain.toolchain {
             command.env("RUSTUP_TOOLCHAIN", toolchain);
+        }
+        if matches!(self.toolchain.origin, ToolchainOrigin::Release(_)) {
+            command.env("RUSTUP_AUTO_INSTALL", "0");
         }
         command
     }
@@ -257,7 +259,7 @@ impl CargoRunner {
         // Before 1.53, cargo refuses RUSTC_WORKSPACE_WRAPPER (even empty) without
         // `-Z unstable-options`; without that flag it also ignores the config key.
         let workspace_wrapper_stable = self
-            .answers
+            .versions
             .info
             .get()
             .is_some_and(|i| i.version >= (1, 53));
@@ -443,14 +445,14 @@ impl CargoRunner {
     /// it; errors when cargo is missing, the pinned toolchain is not installed, cargo fails
     /// otherwise, or is older than `OLDEST_CARGO`.
     pub fn check_version(&self) -> Result<CargoInfo> {
-        if let Some(info) = self.answers.info.get() {
+        if let Some(info) = self.versions.info.get() {
             return Ok(info.clone());
         }
         let output = self.run_scoped(&["-vV".to_string()], &BTreeMap::new(), Scope::Program)?;
         if !output.status.success() {
             let error = cargo_error(&output);
             if error.contains("is not installed") {
-                bail!("{}", self.not_installed());
+                return Err(NotInstalled(self.not_installed()).into());
             }
             bail!(
                 "`cargo -vV` failed in {} (toolchain from {}):\n{error}",
@@ -480,7 +482,7 @@ impl CargoRunner {
                 OLDEST_CARGO.1
             );
         }
-        Ok(self.answers.info.get_or_init(|| info).clone())
+        Ok(self.versions.info.get_or_init(|| info).clone())
     }
 
     /// The host triple from `rustc -vV` of the same toolchain (old cargo does not print it).
@@ -511,14 +513,18 @@ impl CargoRunner {
             ToolchainOrigin::Default => format!(
                 "the default toolchain is not installed: run `{install}` (or `rustup default stable`)"
             ),
+            ToolchainOrigin::Release(release) => {
+                format!("Rust {release} is not installed: run `{install}`")
+            }
         }
     }
 
     /// Resolves one invocation's unit graph without compiling anything.
     pub fn unit_graph(&self, invocation: &Invocation) -> Result<Arc<UnitGraph>> {
         let args = unit_graph_args(invocation);
+        let toolchain = invocation.rustup_toolchain.clone();
         let slot = lock(&self.answers.graphs)
-            .entry((args.clone(), invocation.env.clone()))
+            .entry((toolchain, args.clone(), invocation.env.clone()))
             .or_insert_with(|| {
                 lock(&self.answers.asked).push(invocation.clone());
                 Slot::default()
@@ -528,7 +534,7 @@ impl CargoRunner {
         if let Some(graph) = answer.as_ref() {
             return Ok(graph.clone());
         }
-        let output = self.run(&args, &invocation.env)?;
+        let output = self.resolving(invocation).run(&args, &invocation.env)?;
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
@@ -551,7 +557,7 @@ impl CargoRunner {
         if scratch.is_none() {
             *scratch = crate::interrupt::temp_dir("cache-miss-cargo-").ok();
         }
-        scratch.as_ref().map(|dir| dir.path().to_path_buf())
+        scratch.as_ref().map(|dir| self.own_scratch_dir(dir.path()))
     }
 
     /// Removes the temp dir of [`CargoRunner::scratch_target_dir`] now, for a caller that
@@ -688,5 +694,6 @@ fn cargo_error(output: &Output) -> String {
     }
 }
 
+pub mod phase_toolchain;
 #[cfg(test)]
 mod tests;

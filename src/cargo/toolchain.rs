@@ -15,6 +15,9 @@ pub enum ToolchainOrigin {
     File(PathBuf),
     /// Nothing pins one: rustup's default, or whatever `cargo` is on PATH.
     Default,
+    /// The installed rustup toolchain (`1.48.0`, `1.48`) that is the Rust release a phase's
+    /// crane lib builds with: the phases on that lib are resolved with its cargo.
+    Release(String),
 }
 
 /// The toolchain cargo runs with. Produced by [`ToolchainChoice::for_dir`].
@@ -69,6 +72,12 @@ impl ToolchainChoice {
     }
 }
 
+/// A chosen toolchain rustup has not installed: the message says which and how to install
+/// it. Told apart from other failures of cargo by its type.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotInstalled(pub String);
+
 /// `[toolchain] channel = "…"` (or `path = "…"`) of a toolchain file, or the legacy
 /// one-line form.
 pub(crate) fn pinned_toolchain(text: &str) -> Option<String> {
@@ -88,6 +97,9 @@ impl fmt::Display for ToolchainOrigin {
             ToolchainOrigin::Environment => f.write_str("RUSTUP_TOOLCHAIN"),
             ToolchainOrigin::File(path) => write!(f, "{}", path.display()),
             ToolchainOrigin::Default => f.write_str("the default toolchain"),
+            ToolchainOrigin::Release(release) => {
+                write!(f, "the Rust {release} a phase's crane lib builds with")
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Phase {
     pub toolchain: Option<String>,
     /// The Rust release of `toolchain`, when the source names one.
     pub toolchain_release: Option<String>,
+    /// The channel `toolchain` follows when it names no release (`rust-overlay's nightly`).
+    pub toolchain_channel: Option<&'static str>,
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
@@ -670,6 +672,7 @@ fn build_phase(
         attrs: spec.attrs.clone(),
         toolchain: spec.toolchain.clone(),
         toolchain_release: spec.toolchain_release.clone(),
+        toolchain_channel: spec.toolchain_channel,
         not_evaluable: spec.not_evaluable.clone(),
         source: spec.source.clone(),
         aliases: spec.aliases.clone(),

@@ -72,6 +72,8 @@ pub struct PhaseSpec {
     pub toolchain: Option<String>,
     /// The Rust release that toolchain is, when the source names one (bindings followed).
     pub toolchain_release: Option<String>,
+    /// The channel that toolchain follows when it names no release (bindings followed).
+    pub toolchain_channel: Option<&'static str>,
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,

@@ -104,6 +104,7 @@ pub(super) fn sample() -> Report {
             PhaseReport {
                 status: PhaseStatus::Ok,
                 error: None,
+                cargo: None,
                 phase: summary(
                     "deps",
                     "buildDepsOnly",
@@ -124,6 +125,7 @@ pub(super) fn sample() -> Report {
             PhaseReport {
                 status: PhaseStatus::Ok,
                 error: None,
+                cargo: None,
                 phase: summary(
                     "cli",
                     "buildPackage",

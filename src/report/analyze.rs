@@ -21,6 +21,7 @@ use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
 
+use super::toolchains::PhaseToolchains;
 use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
 
@@ -91,10 +92,11 @@ pub fn analyze_with(
 ) -> Result<Report> {
     let started = Instant::now();
     let cargo = runner.check_version()?;
+    let toolchains = PhaseToolchains::of(set, runner, &cargo);
     let chains = Chains::of(set);
     let mut statuses = initial_statuses(set, &chains, options.excluded);
     let needed = needed_phases(&chains, &statuses);
-    let plans = plan_phases_where(set, |i| needed[i]);
+    let plans = plan_phases_where(set, |i| needed[i], |i| toolchains.rustup_toolchain(i));
     let stage = Stage::begin(
         progress,
         "resolving unit graphs",
@@ -137,13 +139,17 @@ pub fn analyze_with(
         .phases
         .iter()
         .enumerate()
-        .map(|(i, phase)| match &statuses[i] {
-            (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
-                let mut report = analysis.phase_report(i, phase, &mut differ);
-                report.status = statuses[i].0;
-                report
-            }
-            (status, error) => unanalysed(phase, *status, error.clone()),
+        .map(|(i, phase)| {
+            let mut report = match &statuses[i] {
+                (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
+                    let mut report = analysis.phase_report(i, phase, &mut differ);
+                    report.status = statuses[i].0;
+                    report
+                }
+                (status, error) => unanalysed(phase, *status, error.clone()),
+            };
+            toolchains.describe(i, &mut report, &cargo);
+            report
         })
         .collect();
     drop(differ);
@@ -174,7 +180,8 @@ pub fn analyze_with(
         phase_source: phase_source.to_string(),
         phases,
         findings,
-        warnings: super::toolchains::mismatches(set, &cargo)
+        warnings: toolchains
+            .warnings
             .into_iter()
             .chain(runner.withheld_config_notes())
             .collect(),
@@ -390,6 +397,7 @@ fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> Phas
         phase: PhaseSummary::of(phase),
         status,
         error,
+        cargo: None,
         units: Default::default(),
         misses: Vec::new(),
         missed_before: None,
@@ -480,6 +488,7 @@ impl Analysis<'_> {
             phase: summary,
             status: PhaseStatus::Ok,
             error: None,
+            cargo: None,
             units: counts,
             misses,
             missed_before: None,

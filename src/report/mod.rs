@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod costs;
 mod toolchains;
 
+pub use toolchains::PhaseCargo;
 pub(crate) use toolchains::rust_release_in;
 
 use std::collections::BTreeMap;
@@ -59,6 +60,10 @@ pub struct PhaseReport {
     pub status: PhaseStatus,
     /// Why the phase was not analysed (`failed`, `not-evaluable`): one line.
     pub error: Option<String>,
+    /// The cargo that resolved the phase, when it is not the workspace's (`cargo`): the
+    /// release its crane lib builds with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cargo: Option<PhaseCargo>,
     pub units: UnitCounts,
     pub misses: Vec<MissReport>,
     /// With `--set`: the phase's missed units before the change.

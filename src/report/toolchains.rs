@@ -1,91 +1,205 @@
-//! Phases built with another toolchain than the cargo that resolves the report: the
-//! release each names (read by the flake reader with its bindings followed, or found in
-//! the toolchain's text), and the warning that says so.
+//! Which cargo resolves each phase: a phase whose crane lib builds with another Rust
+//! release than the workspace's cargo (read by the flake reader with its bindings followed,
+//! found in the toolchain's text, or in a derivation's `nativeBuildInputs` with `--nix`) is
+//! resolved with that release's cargo when rustup has it; otherwise, and for a toolchain
+//! that follows a channel, a warning says which cargo resolved it instead.
 
-use std::collections::BTreeSet;
+use serde::Serialize;
 
+use crate::cargo::CargoRunner;
 use crate::cargo::run::CargoInfo;
-use crate::cargo::toolchain::ToolchainOrigin;
+use crate::cargo::run::phase_toolchain::{ReleaseCargo, same_release};
 use crate::phase::{Note, Phase, PhaseSet};
 
-/// Phases whose flake names a Rust release (`rust-bin.stable."1.82.0"`, or one the flake
-/// reader followed through bindings: `stable.${msrv}`, `toolchainOf { channel = v; }`,
-/// `fromRustupToolchainFile`) other than the cargo that resolved the report: one warning
-/// per such toolchain, with the command that installs it when rustup lacks it.
-pub fn mismatches(set: &PhaseSet, cargo: &CargoInfo) -> Vec<Note> {
-    let mut seen = BTreeSet::new();
-    set.phases
-        .iter()
-        .filter_map(|phase| {
-            let toolchain = phase.toolchain.as_deref()?;
-            let release = phase.toolchain_release.clone();
-            let Some(release) = release.or_else(|| rust_release_in(toolchain)) else {
-                return floating_mismatch(phase, toolchain, cargo, &mut seen);
+/// The cargo that resolved a phase, when it is not the workspace's: the JSON's per-phase
+/// `cargo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhaseCargo {
+    pub release: String,
+    /// The rustup toolchain (`1.48`).
+    pub toolchain: String,
+    /// The crane lib whose toolchain is that release, as the phase source names it.
+    pub pinned_by: String,
+}
+
+/// Which cargo resolves each phase, and what the report warns about it. Produced by
+/// [`PhaseToolchains::of`].
+#[derive(Debug, Default)]
+pub struct PhaseToolchains {
+    /// Per phase (the set's order): the cargo of its own toolchain, when that is not the
+    /// workspace's and rustup has it.
+    pub own: Vec<Option<PhaseCargo>>,
+    /// One per toolchain the phases build with that did not resolve them.
+    pub warnings: Vec<Note>,
+}
+
+/// What a phase's toolchain says of its version.
+enum Version<'a> {
+    Release(String),
+    /// A channel's newest release (`rust-overlay's latest stable`): no fixed one.
+    Channel(&'a str),
+}
+
+impl PhaseToolchains {
+    /// Decides, for every phase of `set` with a known toolchain, which cargo resolves it;
+    /// `cargo` is the workspace's, `runner` finds the others.
+    pub fn of(set: &PhaseSet, runner: &CargoRunner, cargo: &CargoInfo) -> PhaseToolchains {
+        let mut own = vec![None; set.phases.len()];
+        // Phases by toolchain, in the set's order: one warning names them all.
+        let mut by_lib: Vec<(&str, Vec<&Phase>)> = Vec::new();
+        let mut group = |lib, phase| match by_lib.iter_mut().find(|(l, _)| *l == lib) {
+            Some((_, phases)) => phases.push(phase),
+            None => by_lib.push((lib, vec![phase])),
+        };
+        for (i, phase) in set.phases.iter().enumerate() {
+            let Some(lib) = phase.toolchain.as_deref() else {
+                continue;
             };
-            let same = cargo.release == release
-                || cargo.release.starts_with(&format!("{release}."));
-            if same || !seen.insert(toolchain.to_string()) {
+            let Some(Version::Release(release)) = version(phase) else {
+                group(lib, phase);
+                continue;
+            };
+            if same_release(&cargo.release, &release) {
+                continue;
+            }
+            match runner.cargo_for_release(&release) {
+                ReleaseCargo::Installed(info) => {
+                    own[i] = Some(PhaseCargo {
+                        release: info.release,
+                        toolchain: info.toolchain.toolchain.unwrap_or_default(),
+                        pinned_by: lib.to_string(),
+                    });
+                }
+                _ => group(lib, phase),
+            }
+        }
+        let warnings = by_lib
+            .iter()
+            .filter_map(|(_, phases)| warning(phases, runner, cargo))
+            .collect();
+        PhaseToolchains { own, warnings }
+    }
+
+    /// Says in phase `i`'s report which cargo resolved it, when it is not the workspace's
+    /// `cargo`: its `cargo` and a note.
+    pub fn describe(&self, i: usize, report: &mut super::PhaseReport, cargo: &CargoInfo) {
+        let Some(own) = self.own.get(i).and_then(Option::as_ref) else {
+            return;
+        };
+        report.phase.notes.push(Note::new(format!(
+            "resolved with cargo {} (rustup toolchain {}), the Rust release its crane lib builds with, not the workspace's cargo {}",
+            own.release, own.toolchain, cargo.release
+        )));
+        report.cargo = Some(own.clone());
+    }
+
+    /// The rustup toolchain that resolves phase `i`, when it is not the workspace's.
+    pub fn rustup_toolchain(&self, i: usize) -> Option<String> {
+        Some(self.own.get(i)?.as_ref()?.toolchain.clone())
+    }
+}
+
+/// The release or channel `phase`'s toolchain builds with, if its source says.
+fn version(phase: &Phase) -> Option<Version<'_>> {
+    let text = phase.toolchain.as_deref()?;
+    let release = phase.toolchain_release.clone().or_else(|| {
+        // A nightly's or beta's store name (`rust-default-1.97.0-nightly-2026-05-01`) names
+        // no stable release.
+        rust_release_in(text).filter(|r| {
+            !text.contains(&format!("{r}-nightly")) && !text.contains(&format!("{r}-beta"))
+        })
+    });
+    match release {
+        Some(release) => Some(Version::Release(release)),
+        None => phase
+            .toolchain_channel
+            .or_else(|| crate::phase::crane::floating_channel(text))
+            .map(Version::Channel),
+    }
+}
+
+/// The warning for `phases`, which build with one toolchain that did not resolve them:
+/// a release rustup lacks or whose cargo cannot resolve, or a channel of another kind than
+/// `cargo`'s. `None` when there is nothing to say.
+fn warning(phases: &[&Phase], runner: &CargoRunner, cargo: &CargoInfo) -> Option<Note> {
+    let first = phases.first()?;
+    let lib = first.toolchain.as_deref()?;
+    let one = phases.len() == 1;
+    let (build, were, them) = if one {
+        ("builds", "was", "it")
+    } else {
+        ("build", "were", "them")
+    };
+    let names = named(phases);
+    let resolved = format!(
+        "resolved with cargo {} ({}) instead",
+        cargo.release,
+        workspace_cargo(cargo)
+    );
+    let text = match version(first)? {
+        Version::Release(release) => {
+            let why = match runner.cargo_for_release(&release) {
+                ReleaseCargo::Installed(_) => return None,
+                ReleaseCargo::NotInstalled => format!(
+                    "which rustup has not installed, so {} {were} {resolved}, and another toolchain can resolve other units; to have {them} resolved with its own cargo: `rustup toolchain install {release} --profile minimal`",
+                    if one { "it" } else { "they" }
+                ),
+                ReleaseCargo::Unusable { toolchain, why } => format!(
+                    "whose rustup toolchain `{toolchain}` is installed, but {why}, so {} {were} {resolved}, and another toolchain can resolve other units",
+                    if one { "it" } else { "they" }
+                ),
+            };
+            format!("{names} {build} with Rust {release} ({lib}), {why}")
+        }
+        Version::Channel(channel) => {
+            if channel_kind(channel) == channel_kind(&cargo.release) {
                 return None;
             }
-            let install = if installed(&release) {
-                String::new()
-            } else {
-                format!(
-                    " (not installed: `rustup toolchain install {release} --profile minimal`)"
-                )
-            };
-            let text = format!(
-                "`{}` builds with Rust {release} ({toolchain}), but cargo {} resolved this report: another toolchain can resolve other units; pin {release} in rust-toolchain.toml, or run cache-miss with RUSTUP_TOOLCHAIN={release}{install}",
-                phase.name, cargo.release
-            );
-            Some(Note {
-                location: phase.origin.clone(),
-                text,
-            })
-        })
-        .collect()
-}
-
-/// Whether rustup has the toolchain `release` (digits and dots: see [`rust_release_in`])
-/// installed; never installs it. No rustup: not installed.
-fn installed(release: &str) -> bool {
-    std::process::Command::new("rustup")
-        .args(["run", release, "cargo", "--version"])
-        .env("RUSTUP_AUTO_INSTALL", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// A phase whose toolchain follows a channel (`rust-bin.stable.latest`) while the cargo
-/// resolving the report is pinned by a toolchain file to another one: a warning.
-/// (`RUSTUP_TOOLCHAIN` is not a pin here: rustup sets it for every tool it runs.)
-fn floating_mismatch(
-    phase: &Phase,
-    toolchain: &str,
-    cargo: &CargoInfo,
-    seen: &mut BTreeSet<String>,
-) -> Option<Note> {
-    let channel = crate::phase::crane::floating_channel(toolchain)?;
-    let pinned = &cargo.toolchain.origin;
-    let pinned_name = cargo.toolchain.toolchain.as_deref().unwrap_or_default();
-    let same_channel = ["stable", "beta", "nightly"]
-        .iter()
-        .any(|c| pinned_name.starts_with(c) && channel.contains(c));
-    if !matches!(pinned, ToolchainOrigin::File(_))
-        || same_channel
-        || !seen.insert(toolchain.to_string())
-    {
-        return None;
-    }
+            format!(
+                "{names} {build} with {channel} ({lib}), but {were} {resolved}: another toolchain can resolve other units. A channel's newest release is no fixed one, so no toolchain can be installed to match it exactly; {} results hold for cargo {}",
+                if one { "its" } else { "their" },
+                cargo.release
+            )
+        }
+    };
     Some(Note {
-        location: phase.origin.clone(),
-        text: format!(
-            "`{}` builds with {channel} ({toolchain}), but cargo {} (pinned by {pinned}) resolved this report: another toolchain can resolve other units, so this phase's results hold for {} only",
-            phase.name, cargo.release, cargo.release
-        ),
+        location: first.origin.clone(),
+        text,
     })
+}
+
+/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and 3 more phases ``.
+fn named(phases: &[&Phase]) -> String {
+    let quoted: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
+    match quoted.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [a, b, c] => format!("{a}, {b} and {c}"),
+        [a, b, rest @ ..] => format!("{a}, {b} and {} more phases", rest.len()),
+        [] => String::new(),
+    }
+}
+
+/// `pinned by /ws/rust-toolchain.toml`, `RUSTUP_TOOLCHAIN`, `the default toolchain`.
+fn workspace_cargo(cargo: &CargoInfo) -> String {
+    use crate::cargo::toolchain::ToolchainOrigin;
+    match &cargo.toolchain.origin {
+        ToolchainOrigin::File(_) | ToolchainOrigin::Environment => {
+            format!("pinned by {}", cargo.toolchain.origin)
+        }
+        origin => origin.to_string(),
+    }
+}
+
+/// `nightly`, `beta` or `stable`: of a channel's description or a cargo release.
+fn channel_kind(text: &str) -> &'static str {
+    if text.contains("nightly") {
+        "nightly"
+    } else if text.contains("beta") {
+        "beta"
+    } else {
+        "stable"
+    }
 }
 
 /// The first `1.NN` or `1.NN.N` release named in a toolchain expression.

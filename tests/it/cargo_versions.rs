@@ -135,7 +135,7 @@ fn a_git_dependency_is_named_versioned_and_sourced_right() {
 
 /// The oldest cargo cache-miss supports, and one older (both installed by `.ci/run`; the
 /// tests that need them skip themselves without them, except under `CI`).
-const OLDEST: &str = "1.48";
+pub(crate) const OLDEST: &str = "1.48";
 const TOO_OLD: &str = "1.47";
 
 /// A fixture made readable by an old cargo, in its temp copy: edition 2018 everywhere (the
@@ -296,4 +296,200 @@ fn no_cargo_on_path_is_said_so() {
     )
     .expect("UTF-8");
     assert!(stderr.contains("cargo was not found on PATH"), "{stderr}");
+}
+
+/// The `demo` workspace made readable by an old cargo, with the flake fixture
+/// `msrv-check` (a second crane lib on Rust 1.48.0) on the release `release`.
+pub(crate) fn msrv_check_fixture(release: &str) -> Fixture {
+    let fixture = old_cargo_fixture("demo");
+    std::fs::remove_file(fixture.root().join("phases.toml")).expect("demo has a phases file");
+    copy_dir(&fixtures_dir().join("flakes/msrv-check"), &fixture.root());
+    for file in ["flake.nix", "nix/rust-bin.nix"] {
+        let path = fixture.root().join(file);
+        let text = std::fs::read_to_string(&path).expect("fixture file");
+        std::fs::write(&path, text.replace("1.48.0", release)).expect("write");
+    }
+    fixture
+}
+
+fn json_of(assert: assert_cmd::assert::Assert) -> Value {
+    serde_json::from_slice(&assert.success().get_output().stdout).expect("report prints JSON")
+}
+
+fn warnings(report: &Value) -> Vec<&str> {
+    report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w.as_str().expect("text"))
+        .collect()
+}
+
+/// The phases of an MSRV lib on an installed release are resolved with that release's
+/// cargo: the JSON says so per phase, cargo 1.48 answered (its unit ids have the old
+/// form, cached under keys of their own beside the same commands answered by the
+/// workspace's cargo), the phase on its own deps-only misses nothing, and the phase that
+/// inherits the workspace's artifacts misses every unit for the toolchain.
+#[test]
+fn a_phase_on_an_installed_release_is_resolved_with_its_cargo() {
+    if !common::require_toolchain(OLDEST) {
+        return;
+    }
+    let fixture = msrv_check_fixture("1.48.0");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let run = || {
+        json_of(report_in(
+            &fixture,
+            &[
+                "--format",
+                "json",
+                "--cache-dir",
+                &cache.path().display().to_string(),
+            ],
+        ))
+    };
+    let report = run();
+    assert!(
+        !report["cargo"]["release"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.48")
+    );
+    for name in ["msrvArtifacts", "test-msrv", "clippy-msrv"] {
+        let msrv = phase(&report, name);
+        assert_eq!(msrv["cargo"]["release"], "1.48.0", "{name}");
+        assert_eq!(msrv["cargo"]["toolchain"], "1.48", "{name}");
+        assert!(
+            msrv["cargo"]["pinned_by"]
+                .as_str()
+                .unwrap()
+                .contains("rust-bin.stable.\"1.48.0\".default"),
+            "{msrv:#}"
+        );
+        assert!(
+            msrv["notes"]
+                .to_string()
+                .contains("resolved with cargo 1.48.0"),
+            "{msrv:#}"
+        );
+    }
+    for name in ["cargoArtifacts", "default"] {
+        assert!(phase(&report, name).get("cargo").is_none(), "{name}");
+    }
+    assert!(
+        warnings(&report).iter().all(|w| !w.contains("1.48.0")),
+        "{:?}",
+        warnings(&report)
+    );
+    let units = |name: &str| phase(&report, name)["units"].clone();
+    assert_eq!(units("test-msrv")["missed"], 0);
+    assert!(units("test-msrv")["cached"].as_u64().unwrap() > 0);
+    let clippy = phase(&report, "clippy-msrv");
+    assert!(units("clippy-msrv")["missed"].as_u64().unwrap() > 0);
+    assert_eq!(units("clippy-msrv")["cached"], 0);
+    assert!(
+        clippy["misses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["cascade_from"].is_null())
+            .all(|m| m["reason"] == "toolchain"),
+        "{clippy:#}"
+    );
+    // The two deps-only phases run the same commands: each toolchain's answers are kept.
+    let mut answers = Vec::new();
+    let mut dirs = vec![cache.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("cache dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                answers.push(String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned());
+            }
+        }
+    }
+    let old_form = "leaf 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)";
+    let new_form = "registry+https://github.com/rust-lang/crates.io-index#leaf@1.0.0";
+    assert!(
+        answers.iter().any(|a| a.contains(old_form)),
+        "no answer of cargo 1.48"
+    );
+    assert!(
+        answers.iter().any(|a| a.contains(new_form)),
+        "no answer of the workspace's cargo"
+    );
+    assert_eq!(run(), report, "a warm run reads the same answers");
+}
+
+/// A release whose cargo cannot resolve (installed but older than 1.48), or that rustup
+/// lacks: its phases are resolved with the workspace's cargo, and a warning names them,
+/// the release and why.
+#[test]
+fn a_phase_on_a_release_that_cannot_resolve_is_warned_about() {
+    if !common::require_toolchain(TOO_OLD) {
+        return;
+    }
+    for (release, why) in [
+        (
+            "1.47.0",
+            "whose rustup toolchain `1.47` is installed, but its cargo 1.47.0 is older than 1.48",
+        ),
+        (
+            "1.1.0",
+            "which rustup has not installed, so they were resolved with cargo ",
+        ),
+    ] {
+        let report = json_of(report_in(
+            &msrv_check_fixture(release),
+            &["--format", "json"],
+        ));
+        let named =
+            format!("`msrvArtifacts`, `test-msrv` and `clippy-msrv` build with Rust {release} (");
+        let all = warnings(&report);
+        let warning = all
+            .iter()
+            .find(|w| w.contains(&named))
+            .unwrap_or_else(|| panic!("no warning for {release}: {all:?}"));
+        assert!(warning.contains(why), "{warning}");
+        assert!(phase(&report, "test-msrv").get("cargo").is_none());
+    }
+}
+
+/// A lib that follows a channel (`nightlyToolchain = pkgs.rust-bin.nightly.latest.default`,
+/// the binding followed) while the workspace pins a stable release: its phases are
+/// resolved with the pinned cargo, and a warning says so, and that no toolchain matches
+/// a channel's newest release exactly.
+#[test]
+fn a_phase_on_another_channel_than_the_pinned_cargo_is_warned_about() {
+    if !common::require_toolchain(OLDEST) {
+        return;
+    }
+    let fixture = msrv_check_fixture("1.48.0");
+    let flake = fixture.root().join("flake.nix");
+    let text = std::fs::read_to_string(&flake).unwrap().replace(
+        "craneLibMsrv = (crane.mkLib pkgs).overrideToolchain (p: rust-bin.stable.\"1.48.0\".default);",
+        "nightlyToolchain = pkgs.rust-bin.nightly.latest.default;\n      craneLibMsrv = (crane.mkLib pkgs).overrideToolchain nightlyToolchain;",
+    );
+    assert!(text.contains("nightlyToolchain"));
+    std::fs::write(&flake, text).unwrap();
+    let file = pin(&fixture, OLDEST);
+    let report = json_of(report_in(&fixture, &["--format", "json"]));
+    let all = warnings(&report);
+    let warning = all
+        .iter()
+        .find(|w| w.contains("build with rust-overlay's nightly ("))
+        .unwrap_or_else(|| panic!("no warning: {all:?}"));
+    assert!(
+        warning.contains(&format!(
+            "were resolved with cargo 1.48.0 (pinned by {}) instead",
+            file.display()
+        )),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("no toolchain can be installed to match it exactly"),
+        "{warning}"
+    );
+    assert!(all.iter().all(|w| !w.contains("`default`")), "{all:?}");
 }

@@ -113,6 +113,36 @@ fn report_with_nix_is_the_static_report() {
     assert!(phase(&statically, "server").get("aliases").is_none());
 }
 
+/// With `--nix`, the toolchain is read from each derivation's `nativeBuildInputs`
+/// (`rust-default-1.48.0`): the MSRV phases are resolved with cargo 1.48, as statically.
+#[test]
+fn a_release_in_the_derivations_inputs_resolves_its_phases_with_nix() {
+    let Some(kit) = kit() else { return };
+    if !crate::common::require_toolchain(crate::cargo_versions::OLDEST) {
+        return;
+    }
+    let fixture = crate::cargo_versions::msrv_check_fixture("1.48.0");
+    let mut args = vec!["--nix".to_string()];
+    args.extend(overrides(&kit));
+    let with_nix = run_json(&fixture, "report", &args);
+    crate::schema::assert_valid("report", &with_nix);
+    let statically = run_json(&fixture, "report", &[]);
+    for name in ["test-msrv", "clippy-msrv"] {
+        let (a, b) = (phase(&statically, name), phase(&with_nix, name));
+        assert_eq!(b["cargo"]["release"], "1.48.0", "{b:#}");
+        assert!(
+            b["cargo"]["pinned_by"]
+                .as_str()
+                .unwrap()
+                .starts_with("rust-default-1.48.0"),
+            "{b:#}"
+        );
+        assert_eq!(a["cargo"]["release"], b["cargo"]["release"], "{name}");
+        assert_eq!(a["units"], b["units"], "{name}");
+    }
+    assert!(phase(&with_nix, "default").get("cargo").is_none());
+}
+
 #[test]
 fn compare_names_every_difference() {
     let Some(kit) = kit() else { return };
@@ -357,6 +387,7 @@ const FLAKE_FIXTURES: &[&str] = &[
     "merged-conditional",
     "mkpkg",
     "msrv",
+    "msrv-check",
     "nixpkgs-helpers",
     "not-evaluable",
     "path-arithmetic",

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::Found;
 use crate::flake::eval::Evaluator;
 use crate::flake::eval::value::{
-    CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, Value,
+    CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, ToolchainVersion, Value,
 };
 use crate::phase::crane::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
 use crate::phase::{
@@ -97,7 +97,14 @@ impl Specs<'_> {
             name: name.clone(),
             origin: Some(location.clone()),
             toolchain: Some(self.toolchain_name(&derivation.toolchain)),
-            toolchain_release: derivation.toolchain.release.as_deref().map(str::to_string),
+            toolchain_release: match derivation.toolchain.version.as_deref() {
+                Some(ToolchainVersion::Release(release)) => Some(release.clone()),
+                _ => None,
+            },
+            toolchain_channel: match derivation.toolchain.version.as_deref() {
+                Some(ToolchainVersion::Channel(channel)) => Some(channel),
+                _ => None,
+            },
             ..PhaseSpec::default()
         };
         spec.attrs.insert(

@@ -181,14 +181,14 @@ impl Evaluator {
                         origin: None,
                         scope: None,
                         target: Some(Rc::new(target)),
-                        release: None,
+                        version: None,
                     }),
                     None => Value::CraneLib(Toolchain::named("crane.mkLib")),
                 }
             }
             Builtin::CraneLibOverride(base, true) => {
                 let toolchain = self.toolchain_shape(&args[0]);
-                let release = self.toolchain_release(&args[0], pos);
+                let version = self.toolchain_version(&args[0], pos);
                 Value::CraneLib(Toolchain {
                     text: text.to_string(),
                     key: format!(
@@ -199,7 +199,7 @@ impl Evaluator {
                     // crane's overrideToolchain is an overrideScope: earlier overlays stay.
                     scope: base.scope.clone(),
                     target: base.target.clone(),
-                    release: release.map(Rc::from),
+                    version: version.map(Rc::new),
                 })
             }
             Builtin::CraneLibOverride(base, false) => {

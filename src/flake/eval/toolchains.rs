@@ -1,16 +1,22 @@
 //! The Rust release a crane lib's `overrideToolchain` names, with its bindings followed:
 //! `rust-bin.stable.${msrv}.default` where `msrv` comes from a `let` or from `fromTOML`
 //! of `Cargo.toml`'s `rust-version`, `fenix.toolchainOf { channel = v; }`, and
-//! `fromRustupToolchainFile ./rust-toolchain.toml` (the file read).
+//! `fromRustupToolchainFile ./rust-toolchain.toml` (the file read); or the channel it
+//! follows without naming a release (`stableToolchain` bound to `rust-bin.stable.latest.default`).
 
 use super::Evaluator;
 use super::files::{Pos, read_regular};
-use super::value::{Thunk, Value};
+use super::value::{Thunk, ToolchainVersion, Value};
 
 impl Evaluator {
     /// The release the toolchain expression `toolchain` (an `overrideToolchain` argument
-    /// written at `pos`) evaluates to, if it names one.
-    pub(super) fn toolchain_release(&mut self, toolchain: &Thunk, pos: Pos) -> Option<String> {
+    /// written at `pos`) evaluates to, if it names one; else the channel it follows, if
+    /// it follows one.
+    pub(super) fn toolchain_version(
+        &mut self,
+        toolchain: &Thunk,
+        pos: Pos,
+    ) -> Option<ToolchainVersion> {
         let evaluated = self.speculatively(|evaluator| match evaluator.force(toolchain) {
             // `p: p.rust-bin.stable.${msrv}.default`: called with an unknown package set,
             // its selection is described with the names it evaluated.
@@ -24,9 +30,16 @@ impl Evaluator {
             _ => evaluator.toolchain_shape(toolchain),
         });
         if let Some(file) = toolchain_file_argument(&evaluated) {
-            return self.toolchain_file_release(file, pos);
+            return self
+                .toolchain_file_release(file, pos)
+                .map(ToolchainVersion::Release);
         }
-        crate::report::rust_release_in(&evaluated)
+        match crate::report::rust_release_in(&evaluated) {
+            Some(release) => Some(ToolchainVersion::Release(release)),
+            None => {
+                crate::phase::crane::floating_channel(&evaluated).map(ToolchainVersion::Channel)
+            }
+        }
     }
 
     /// The channel of the toolchain file at `relative` (`./rust-toolchain.toml`, beside

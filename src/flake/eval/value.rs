@@ -321,8 +321,18 @@ pub struct Toolchain {
     /// The target of a lib made from a cross or static package set
     /// (`crane.mkLib pkgs.pkgsStatic`): crane builds for it (`CARGO_BUILD_TARGET`).
     pub target: Option<Rc<super::platform::CrossTarget>>,
-    /// The Rust release its toolchain expression evaluates to (`1.70.0`), if it names one.
-    pub release: Option<Rc<str>>,
+    /// The Rust release its toolchain expression evaluates to, or the channel it follows,
+    /// if it says (boxed: most libs have none).
+    pub version: Option<Rc<ToolchainVersion>>,
+}
+
+/// What a crane lib's toolchain expression says of its Rust version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolchainVersion {
+    /// A release: `1.70.0`.
+    Release(String),
+    /// The newest of a channel, no fixed release: `rust-overlay's latest stable`.
+    Channel(&'static str),
 }
 
 /// `lib.overrideScope overlay`: the overlay function, the lib it overrides (`prev`) and
@@ -359,7 +369,7 @@ impl Toolchain {
             origin: None,
             scope: None,
             target: None,
-            release: None,
+            version: None,
         }
     }
 }
