@@ -20,12 +20,15 @@
 //! render    tables, markdown, JSON
 //! ```
 //!
+//! `cargo_options` (which cargo options take a value) is a leaf every stage may read.
+//!
 //! The binary (`main.rs`) parses arguments, passes progress in, and maps errors to exit
 //! codes; it and the benchmarks use only what is re-exported here.
 
 #![deny(clippy::string_slice)]
 
 mod cargo;
+mod cargo_options;
 mod costs;
 mod diff;
 mod explain;

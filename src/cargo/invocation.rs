@@ -5,6 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cargo_options::{
+    FLAG_OPTIONS, FOREIGN_VALUE_OPTIONS, IGNORED_FLAGS, IGNORED_VALUE_OPTIONS, VALUE_OPTIONS,
+};
 use crate::phase::PhaseCommand;
 
 /// A cargo command that compiles, reduced to what decides its units. Equal invocations
@@ -31,91 +34,6 @@ pub enum Plan {
     /// A cargo subcommand cache-miss cannot resolve; the text says which.
     Unsupported(String),
 }
-
-/// Options of cargo's build commands that take a value.
-pub(crate) const VALUE_OPTIONS: &[&str] = &[
-    "-p",
-    "--package",
-    "--exclude",
-    "-F",
-    "--features",
-    "--target",
-    "--manifest-path",
-    "--bin",
-    "--example",
-    "--test",
-    "--bench",
-    "--profile",
-    "--config",
-    "-Z",
-];
-/// Options of cargo's build commands that change what is compiled, without a value.
-const FLAG_OPTIONS: &[&str] = &[
-    "--workspace",
-    "--all",
-    "--lib",
-    "--bins",
-    "--examples",
-    "--tests",
-    "--benches",
-    "--all-targets",
-    "--all-features",
-    "--no-default-features",
-    "--release",
-    "--locked",
-    "--frozen",
-    "--offline",
-    "--doc",
-    "--ignore-rust-version",
-    "-r",
-];
-/// Options that only change output, parallelism or location, never the units.
-pub(crate) const IGNORED_VALUE_OPTIONS: &[&str] = &[
-    "--message-format",
-    "-j",
-    "--jobs",
-    "--target-dir",
-    "--color",
-];
-const IGNORED_FLAGS: &[&str] = &[
-    "--no-run",
-    "-q",
-    "--quiet",
-    "-v",
-    "--verbose",
-    "-vv",
-    "--keep-going",
-    "--timings",
-    "--no-fail-fast",
-    "--future-incompat-report",
-];
-
-/// Options of nextest, cargo-llvm-cov and tarpaulin that take a value and are not cargo's.
-const FOREIGN_VALUE_OPTIONS: &[&str] = &[
-    "-E",
-    "--filterset",
-    "--filter-expr",
-    "-P",
-    "--partition",
-    "--archive-file",
-    "--archive-format",
-    "--workspace-remap",
-    "--retries",
-    "--test-threads",
-    "--output-path",
-    "--ignore-filename-regex",
-    "--out",
-    "-o",
-    "--output-dir",
-    "--output-format",
-    "--codecov",
-    "--fail-under",
-    "--tool-profile",
-    "--run-ignored",
-    "--status-level",
-    "--final-status-level",
-    "--cargo-message-format",
-];
 
 /// Decides how a phase command is resolved. `phase_env` is the phase's environment.
 pub fn plan(
