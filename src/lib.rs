@@ -7,7 +7,8 @@
 //! input     phases file, flake (flake/), or crane's quick-start set -> PhaseSpecs
 //! phase     crane's semantics (crane.rs) -> PhaseSet: each phase's cargo commands
 //! plan      the distinct cargo calls every phase needs
-//! cargo     running cargo: --unit-graph, metadata, version; the wire formats
+//! cargo     running cargo: --unit-graph, metadata, version; the wire formats;
+//!           Selection, what a command selects (packages, features, targets), typed
 //! diff      unit graphs -> misses (pure, deep unit identities)
 //! explain   misses -> typed causes, triggers, requests, fixes (display.rs words them)
 //! findings  hazards that are not unit differences
@@ -56,7 +57,7 @@ mod verify;
 pub mod fuzzing;
 
 pub use cargo::cache_admin::{clean as clean_cache, info as cache_info};
-pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation};
+pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation, Selection, SelectionFlag};
 pub use costs::Costs;
 pub use fix::advice::check_advice;
 pub use fix::apply as fix_apply;

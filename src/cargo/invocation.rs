@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::selection::{Selection, SelectionFlag};
 use crate::cargo_options::{
     FLAG_OPTIONS, FOREIGN_VALUE_OPTIONS, IGNORED_FLAGS, IGNORED_VALUE_OPTIONS, VALUE_OPTIONS,
 };
@@ -23,6 +24,8 @@ pub struct Invocation {
     pub instrumented_by: Option<&'static str>,
     /// The crane lib (toolchain) of the phase, when known; part of every unit's identity.
     pub toolchain: Option<String>,
+    /// What `args` and `env` select, parsed once here.
+    pub selection: Selection,
 }
 
 /// What to do with one phase command. Produced by [`plan`].
@@ -50,10 +53,12 @@ pub fn plan(
     let resolve = |subcommand: &'static str, args: Vec<String>, instrumented_by| {
         let mut all = global.clone();
         all.extend(normalize_profile(args, subcommand));
+        let args = normalize_lock_flags(all);
         Plan::Resolve(Invocation {
             toolchain: toolchain.map(str::to_string),
             subcommand,
-            args: normalize_lock_flags(all),
+            selection: Selection::parse(subcommand, &args, &env),
+            args,
             env: env.clone(),
             instrumented_by,
         })
@@ -274,7 +279,7 @@ impl Invocation {
 
     /// The target triple given by `--target` or `CARGO_BUILD_TARGET`, if any.
     pub fn target(&self) -> Option<String> {
-        option_value(&self.args, "--target").or_else(|| self.env.get("CARGO_BUILD_TARGET").cloned())
+        self.selection.platform().map(str::to_string)
     }
 
     /// The rustflags every target unit is compiled with, in cargo's order of precedence,
@@ -313,96 +318,21 @@ impl Invocation {
     }
 }
 
-/// The value of `--name VALUE` or `--name=VALUE` (last one wins).
-pub fn option_value(args: &[String], name: &str) -> Option<String> {
-    let mut found = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == name {
-            found = iter.next().cloned();
-        } else if let Some(value) = arg
-            .strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix('='))
-        {
-            found = Some(value.to_string());
-        }
-    }
-    found
+/// What `invocations` select together: packages, features, targets and platform, and
+/// `cargo test`/`cargo bench`.
+pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
+    invocations
+        .iter()
+        .flat_map(|inv| inv.selection.flags.iter().cloned())
+        .collect()
 }
 
-/// The flags that select packages, features, targets and platform, normalized
-/// (`-p NAME`, `--features F`, `--target T`, ...), plus `cargo test`/`cargo bench`.
-pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<String> {
-    let mut flags = BTreeSet::new();
-    for inv in invocations {
-        if matches!(inv.subcommand, "test" | "bench") {
-            flags.insert(format!("cargo {}", inv.subcommand));
-        }
-        if let Some(target) = inv.target() {
-            flags.insert(format!("--target {target}"));
-        }
-        let mut args = inv.args.iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next().cloned())
-                    .unwrap_or_default()
-            };
-            match name {
-                "-p" | "--package" => {
-                    flags.insert(format!("-p {}", value()));
-                }
-                "--exclude" | "--bin" | "--test" | "--example" | "--bench" => {
-                    flags.insert(format!("{name} {}", value()));
-                }
-                "-F" | "--features" => {
-                    for feature in value().split([',', ' ']).filter(|f| !f.is_empty()) {
-                        flags.insert(format!("--features {feature}"));
-                    }
-                }
-                "--all" | "--workspace" => {
-                    flags.insert("--workspace".to_string());
-                }
-                "--all-features"
-                | "--no-default-features"
-                | "--lib"
-                | "--bins"
-                | "--tests"
-                | "--examples"
-                | "--benches"
-                | "--all-targets" => {
-                    flags.insert(name.to_string());
-                }
-                "--target" | "--profile" | "--manifest-path" | "--config" | "-Z" => {
-                    value();
-                }
-                _ => {}
-            }
-        }
-    }
-    flags
-}
-
-/// The package, feature and platform flags among [`selection_flags`], as cargo arguments
-/// (`-p cli`, `--workspace`, `--features x`, `--all-features`, `--target T`, ...).
-pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<String> {
-    const KEPT: [&str; 7] = [
-        "-p ",
-        "--workspace",
-        "--exclude ",
-        "--features ",
-        "--all-features",
-        "--no-default-features",
-        "--target ",
-    ];
+/// The package, feature and platform flags among [`selection_flags`] (`-p cli`,
+/// `--workspace`, `--features x`, `--all-features`, `--target T`, ...).
+pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
     selection_flags(invocations)
         .into_iter()
-        .filter(|f| KEPT.iter().any(|prefix| f.starts_with(prefix)))
+        .filter(SelectionFlag::is_package_selection)
         .collect()
 }
 

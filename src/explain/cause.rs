@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::cargo::SelectionFlag;
 use crate::cargo::metadata::EdgeKind;
 use crate::diff::Reason;
 
@@ -290,19 +291,19 @@ pub enum FixStep {
     AddAllFeatures,
     /// Run the phase's package selection in the deps-only phase too.
     SamePackageSelection {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     /// The deps-only phase selects fewer packages than cargo's default.
     DropNarrowing {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     SameFeatureFlags {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     /// Build the test targets too (crane's default `cargo test --no-run`).
     BuildTestTargets,
     SameTargetSelection {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     /// Run this phase's commands in the deps-only phase as well.
     RunPhaseCommands {

@@ -12,6 +12,7 @@ use super::cause::{
     Edge, EdgeVariant, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
     RoleDifference, Side, Trigger, UnitRole, Variant,
 };
+use crate::cargo::SelectionFlag;
 use crate::diff::graph::target_label;
 
 /// How many cascade roots a detail names before summing up the rest.
@@ -362,22 +363,22 @@ fn step_text(step: &FixStep, deps: &str) -> String {
         ),
         FixStep::SamePackageSelection { flags } => format!(
             "run the same package selection in {deps}: cargoExtraArgs = \"--locked {}\" (on buildDepsOnly only: in commonArgs it would change what the other phases build), or build with --workspace in every phase so one artifact serves all",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::DropNarrowing { flags } => format!(
             "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build with --workspace in every phase",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::SameFeatureFlags { flags } => format!(
             "pass the same {} to {deps} (its cargoExtraArgs)",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::BuildTestTargets => format!(
             "let {deps} build the test targets too: keep doCheck = true and crane's default `cargo test --no-run`"
         ),
         FixStep::SameTargetSelection { flags } => format!(
             "give {deps} the same target selection ({})",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::RunPhaseCommands { commands } => format!(
             "let {deps} also run this phase's commands (add `{}` to its buildPhaseCargoCommand; `cache-miss fix` writes the snippet)",
@@ -424,6 +425,12 @@ fn step_text(step: &FixStep, deps: &str) -> String {
             }
         ),
     }
+}
+
+/// Flags as a command line writes them: `-p cli --workspace`.
+fn flag_list(flags: &[SelectionFlag]) -> String {
+    let words: Vec<String> = flags.iter().map(ToString::to_string).collect();
+    words.join(" ")
 }
 
 impl MissReport {

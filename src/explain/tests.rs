@@ -157,7 +157,7 @@ fn a_feature_another_member_asks_for_names_the_edge_and_the_selection() {
     assert_eq!(
         top.fix.steps,
         [FixStep::SamePackageSelection {
-            flags: vec!["-p cli".into()]
+            flags: vec![SelectionFlag::Package("cli".into())]
         }]
     );
 }
@@ -284,7 +284,7 @@ fn a_package_flag_is_named_as_the_phase_wrote_it() {
     assert_eq!(
         misses[0].fix.steps[0],
         FixStep::SamePackageSelection {
-            flags: vec!["-p cli".into()]
+            flags: vec![SelectionFlag::Package("cli".into())]
         }
     );
 }

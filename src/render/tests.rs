@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::document::{RootRows, document};
 use super::{json, markdown, table};
+use crate::cargo::SelectionFlag;
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
 use crate::phase::{Note, SourceLocation};
@@ -74,7 +75,7 @@ pub(super) fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
             check: None,
             steps: vec![match cascade_from {
                 None => FixStep::SamePackageSelection {
-                    flags: vec!["-p cli".into()],
+                    flags: vec![SelectionFlag::Package("cli".into())],
                 },
                 Some(root) => FixStep::FollowsRoot { root: root.into() },
             }],
