@@ -5,6 +5,7 @@
 pub mod cause;
 mod display;
 mod edges;
+mod json;
 mod paths;
 mod variants;
 
@@ -15,13 +16,15 @@ use crate::cargo::Invocation;
 use crate::cargo::SelectionFlag;
 use crate::cargo::invocation::selection_flags;
 use crate::cargo::metadata::DependencyIndex;
-use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
+use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitId, UnitKey};
 use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
     DefaultPackages, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
     RoleDifference, Side, Trigger, UnitRole, Variant,
 };
+pub use display::UnitNames;
+pub use json::serialize_misses;
 use paths::{Asked, Askers, GraphPaths};
 use variants::variants;
 
@@ -40,8 +43,8 @@ pub struct MissReport {
     /// For `features` misses: the features of the closest unit the deps-only build has.
     pub deps_only_features: Option<Vec<String>>,
     pub cause: MissCause,
-    /// For cascades: the label of the (first) root miss it comes from.
-    pub cascade_from: Option<String>,
+    /// For cascades: the (first) root miss it comes from.
+    pub cascade_from: Option<UnitId>,
     /// Who asks for what differs: dependency paths from a workspace member.
     pub requests: Vec<Request>,
     /// The phase flag or setting that makes the difference.
@@ -57,7 +60,7 @@ pub struct MissReport {
     /// The unit's deep identity in the run that made the report (see [`crate::diff::Miss`]):
     /// what tells whether the same unit still misses after a change, where labels cannot
     /// (a variant's label depends on the phase's other misses). Not part of the JSON.
-    pub unit_id: u32,
+    pub unit_id: UnitId,
 }
 
 impl MissReport {
@@ -100,6 +103,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
             *cascaded.entry(root).or_default() += 1;
         }
     }
+    let ids: HashMap<UnitAt, UnitId> = diff.misses.iter().map(|m| (m.at, UnitId(m.id))).collect();
     let deps_phase = deps_phase(ctx);
     let profiles = ProfileChanges::default();
     let variants = variants(ctx, diff, &profiles);
@@ -108,7 +112,10 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
         .zip(variants)
         .map(|(miss, variant)| {
             let package = &miss.unit.pkg_id;
-            let cascade_from = miss.cascade_keys(&ctx.needed).first().map(|k| k.label());
+            let cascade_from = miss
+                .cascade_from
+                .first()
+                .and_then(|at| ids.get(at).copied());
             let mut report = MissReport {
                 package: package.name.to_string(),
                 version: package.version.to_string(),
@@ -122,8 +129,8 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                     (Reason::Features, Some(best)) => Some(best.features.clone()),
                     _ => None,
                 },
-                cause: miss_cause(miss, &ctx.needed, &profiles),
-                cascade_from: cascade_from.clone(),
+                cause: miss_cause(miss, &ids, &profiles),
+                cascade_from,
                 requests: Vec::new(),
                 trigger: None,
                 fix: Fix {
@@ -134,7 +141,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
                 variant,
                 seconds: crate::costs::Cost::NotWeighed,
-                unit_id: miss.id,
+                unit_id: UnitId(miss.id),
             };
             if !miss.variant_edges.is_empty() {
                 report.cause = edges::dependency_variant(ctx, miss);
@@ -142,9 +149,9 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 return report;
             }
             if miss.reason == Reason::Dependency {
-                report.fix.steps = vec![FixStep::FollowsRoot {
-                    root: cascade_from.unwrap_or_default(),
-                }];
+                if let Some(root) = cascade_from {
+                    report.fix.steps = vec![FixStep::FollowsRoot { root }];
+                }
                 return report;
             }
             let askers = Askers {
@@ -173,6 +180,15 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
             }
             report
         })
+        .collect()
+}
+
+/// The root misses a cascade comes from, in key order; `ids` holds each miss of the
+/// phase by where the diff found it.
+fn cascade_roots(ids: &HashMap<UnitAt, UnitId>, miss: &Miss) -> Vec<UnitId> {
+    miss.cascade_from
+        .iter()
+        .filter_map(|at| ids.get(at).copied())
         .collect()
 }
 
@@ -211,15 +227,12 @@ fn asked_for(miss: &Miss, from_selection: bool) -> Option<AskedFor> {
 }
 
 /// The evidence of a miss, from the diff's closest cached units.
-fn miss_cause(miss: &Miss, needed: &[&DiffGraph], profiles: &ProfileChanges) -> MissCause {
+fn miss_cause(miss: &Miss, ids: &HashMap<UnitAt, UnitId>, profiles: &ProfileChanges) -> MissCause {
     let unit = &miss.unit;
     if miss.reason == Reason::Dependency {
-        let roots = miss
-            .cascade_keys(needed)
-            .iter()
-            .map(|k| k.label())
-            .collect();
-        return MissCause::Dependency { roots };
+        return MissCause::Dependency {
+            roots: cascade_roots(ids, miss),
+        };
     }
     // Every other reason but `not-built` has cached units of the same target to compare.
     let Some(best) = best_candidate(miss) else {

@@ -203,14 +203,15 @@ fn another_profile_carries_the_changed_settings_and_a_cascade_its_root() {
     assert_eq!(
         top.cause,
         MissCause::Dependency {
-            roots: vec!["leaf@1.0.0 (build)".into()]
+            roots: vec![leaf.unit_id]
         }
     );
+    assert_eq!(top.fix.steps, [FixStep::FollowsRoot { root: leaf.unit_id }]);
+    assert_eq!(top.cascade_from, Some(leaf.unit_id));
+    let names = UnitNames::of(&misses);
     assert_eq!(
-        top.fix.steps,
-        [FixStep::FollowsRoot {
-            root: "leaf@1.0.0 (build)".into()
-        }]
+        top.fix_text(&names),
+        "goes away with the fix for leaf@1.0.0 (build)"
     );
     assert!(top.requests.is_empty() && top.trigger.is_none());
 }

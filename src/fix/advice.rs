@@ -333,12 +333,12 @@ fn distinct_advice(report: &Report) -> Vec<Advice> {
             });
             match same {
                 Some(a) => {
-                    a.units.insert(miss.unit_id);
+                    a.units.insert(miss.unit_id.0);
                 }
                 None => advice.push(Advice {
                     phase: phase.phase.name.clone(),
                     fix: miss.fix.clone(),
-                    units: BTreeSet::from([miss.unit_id]),
+                    units: BTreeSet::from([miss.unit_id.0]),
                 }),
             }
         }

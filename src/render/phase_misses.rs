@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::document::{Block, named_few, plural, shared_text};
 use crate::costs::duration_text;
-use crate::explain::MissReport;
+use crate::diff::UnitId;
+use crate::explain::{MissReport, UnitNames};
 use crate::phase::Note;
 use crate::report::costs::root_seconds;
 use crate::report::{PhaseReport, PhaseStatus};
@@ -40,6 +41,7 @@ pub(super) fn phase_blocks(
         return blocks;
     }
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
+    let names = UnitNames::of(&phase.misses);
     let approximations: Vec<&Note> = phase
         .phase
         .approximations
@@ -71,9 +73,9 @@ pub(super) fn phase_blocks(
             super::document::phase_cost_sentence(phase)
                 .map(|s| Block::Lines(vec![format!("{s}.")])),
         );
-        blocks.extend(roots_table(phase, &roots, shown));
+        blocks.extend(roots_table(phase, &roots, &names, shown));
         blocks.extend(cascade_block(phase, &roots));
-        blocks.push(Block::Lines(fix_lines(&roots)));
+        blocks.push(Block::Lines(fix_lines(&roots, &names)));
     }
     let mut remarks: Vec<String> = approximations
         .iter()
@@ -95,9 +97,14 @@ const REASON: usize = 1;
 const SHAREABLE: [usize; 3] = [1, 2, 3];
 
 /// What every row shares, said once; then the table of what differs, capped.
-fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> Vec<Block> {
+fn roots_table(
+    phase: &PhaseReport,
+    roots: &[&MissReport],
+    names: &UnitNames,
+    shown: RootRows,
+) -> Vec<Block> {
     let weighed = phase.costs.is_some();
-    let mut groups = group_alike(roots, shown);
+    let mut groups = group_alike(roots, names, shown);
     let cascades = |group: &Vec<&MissReport>| group.iter().map(|m| m.cascaded).sum::<usize>();
     let seconds = |group: &Vec<&MissReport>| {
         group
@@ -117,7 +124,7 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
     let rows: Vec<Vec<String>> = groups
         .iter()
         .take(count)
-        .map(|group| row(phase, group, weighed, shown))
+        .map(|group| row(phase, group, names, weighed, shown))
         .collect();
     let mut headers: Vec<String> = COLUMNS.map(String::from).to_vec();
     if !weighed {
@@ -127,7 +134,7 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
     // Said once when every row (of all, shown or not) reads the same.
     let every: Vec<Vec<String>> = groups
         .iter()
-        .map(|g| row(phase, g, weighed, shown))
+        .map(|g| row(phase, g, names, weighed, shown))
         .collect();
     let mut above = Vec::new();
     let mut dropped = Vec::new();
@@ -192,7 +199,13 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
 
 /// One row: every [`COLUMNS`] cell (`seconds` when weighed). Capped, a row names each
 /// package once, with how many of its units it holds, and its first dependency paths.
-fn row(phase: &PhaseReport, group: &[&MissReport], weighed: bool, shown: RootRows) -> Vec<String> {
+fn row(
+    phase: &PhaseReport,
+    group: &[&MissReport],
+    names: &UnitNames,
+    weighed: bool,
+    shown: RootRows,
+) -> Vec<String> {
     let Some(m) = group.first() else {
         return Vec::new();
     };
@@ -220,7 +233,7 @@ fn row(phase: &PhaseReport, group: &[&MissReport], weighed: bool, shown: RootRow
     let mut row = vec![
         units,
         m.reason().to_string(),
-        m.detail(),
+        m.detail(names),
         m.trigger_short_text().unwrap_or_default(),
         askers,
         group.iter().map(|m| m.cascaded).sum::<usize>().to_string(),
@@ -261,10 +274,13 @@ fn askers_text(askers: &[String]) -> String {
 }
 
 /// One line per distinct fix, with the units it covers.
-fn fix_lines(roots: &[&MissReport]) -> Vec<String> {
+fn fix_lines(roots: &[&MissReport], names: &UnitNames) -> Vec<String> {
     let mut fixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for miss in roots {
-        fixes.entry(miss.fix_text()).or_default().push(miss.label());
+        fixes
+            .entry(miss.fix_text(names))
+            .or_default()
+            .push(miss.label());
     }
     let mut lines: Vec<String> = fixes
         .into_iter()
@@ -280,9 +296,9 @@ fn fix_lines(roots: &[&MissReport]) -> Vec<String> {
 /// The units each root miss drags in, grouped by cause, folded (markdown and HTML only);
 /// none when no root miss cascades.
 fn cascade_block(phase: &PhaseReport, roots: &[&MissReport]) -> Option<Block> {
-    let mut dragged: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut dragged: HashMap<UnitId, Vec<String>> = HashMap::new();
     for miss in phase.misses.iter().filter(|m| !m.is_root()) {
-        if let Some(root) = miss.cascade_from.as_deref() {
+        if let Some(root) = miss.cascade_from {
             dragged
                 .entry(root)
                 .or_default()
@@ -296,11 +312,7 @@ fn cascade_block(phase: &PhaseReport, roots: &[&MissReport]) -> Option<Block> {
     cascading.sort_by_key(|r| std::cmp::Reverse(r.cascaded));
     let mut by_cause: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for root in cascading.iter().take(CASCADE_ROOTS) {
-        // A cascade names its root by label and mode.
-        let units = dragged
-            .get(format!("{} ({})", root.label(), root.mode).as_str())
-            .cloned()
-            .unwrap_or_default();
+        let units = dragged.get(&root.unit_id).cloned().unwrap_or_default();
         let mut named: Vec<String> = units.iter().take(CASCADE_UNITS).cloned().collect();
         if root.cascaded > named.len() {
             named.push(format!("and {} more", root.cascaded - named.len()));
@@ -347,9 +359,8 @@ fn cascade_block(phase: &PhaseReport, roots: &[&MissReport]) -> Option<Block> {
 /// measured.
 fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
     let measured = group.iter().any(|root| {
-        let label = format!("{} ({})", root.label(), root.mode);
         phase.misses.iter().any(|m| {
-            (std::ptr::eq(m, *root) || m.cascade_from.as_deref() == Some(label.as_str()))
+            (std::ptr::eq(m, *root) || m.cascade_from == Some(root.unit_id))
                 && m.seconds.seconds().is_some()
         })
     });
@@ -366,17 +377,21 @@ fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
 /// Root misses that read the same (reason, detail, cause, fix) in one group, as
 /// rustflags or toolchain misses of a whole phase do; with `--all`, their dependency
 /// paths must read the same too. First appearance order.
-fn group_alike<'a>(roots: &[&'a MissReport], shown: RootRows) -> Vec<Vec<&'a MissReport>> {
+fn group_alike<'a>(
+    roots: &[&'a MissReport],
+    names: &UnitNames,
+    shown: RootRows,
+) -> Vec<Vec<&'a MissReport>> {
     let reads = |m: &MissReport| {
         (
             m.reason(),
-            m.detail(),
+            m.detail(names),
             m.trigger_text(),
             match shown {
                 RootRows::All => m.requested_by(),
                 RootRows::Capped => Vec::new(),
             },
-            m.fix_text(),
+            m.fix_text(names),
         )
     };
     let mut index: HashMap<_, usize> = HashMap::new();

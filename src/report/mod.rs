@@ -60,6 +60,7 @@ pub struct PhaseReport {
     /// Why the phase was not analysed (`failed`, `not-evaluable`): one line.
     pub error: Option<String>,
     pub units: UnitCounts,
+    #[serde(serialize_with = "crate::explain::serialize_misses")]
     pub misses: Vec<MissReport>,
     /// With `--set`: the phase's missed units before the change.
     #[serde(skip_serializing_if = "Option::is_none")]
