@@ -256,7 +256,7 @@ fn words(args: &[String]) -> Vec<Word> {
         let mut written = vec![arg.clone()];
         let value = match inline {
             Some(value) => Some(value),
-            None if WITH_VALUE.contains(option) => {
+            None if takes_value(option) => {
                 let value = iter.next().cloned().unwrap_or_default();
                 written.push(value.clone());
                 Some(value)
@@ -309,21 +309,6 @@ const SELECTION_OPTIONS: &[&str] = &[
     "--examples",
     "--benches",
     "--all-targets",
-];
-
-/// Those of [`SELECTION_OPTIONS`] that take a value.
-const WITH_VALUE: &[&str] = &[
-    "-p",
-    "--package",
-    "--exclude",
-    "--bin",
-    "--test",
-    "--example",
-    "--bench",
-    "-F",
-    "--features",
-    "--target",
-    "--profile",
 ];
 
 /// The package, feature and platform words of an arguments string as the user wrote it
