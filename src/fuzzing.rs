@@ -67,6 +67,7 @@ pub fn unit_graph(text: &str) {
         instrumented_by: None,
         toolchain: None,
         rustup_toolchain: None,
+        selection: Default::default(),
     };
     let diff_graph = DiffGraph::from_unit_graph(&graph, &invocation, "x86_64-unknown-linux-gnu");
     let same = diff_phase(&[&diff_graph], &[&diff_graph]);

@@ -7,7 +7,8 @@
 //! input     phases file, flake (flake/), or crane's quick-start set -> PhaseSpecs
 //! phase     crane's semantics (crane.rs) -> PhaseSet: each phase's cargo commands
 //! plan      the distinct cargo calls every phase needs
-//! cargo     running cargo: --unit-graph, metadata, version; the wire formats
+//! cargo     running cargo: --unit-graph, metadata, version; the wire formats;
+//!           Selection, what a command selects (packages, features, targets), typed
 //! diff      unit graphs -> misses (pure, deep unit identities)
 //! explain   misses -> typed causes, triggers, requests, fixes (display.rs words them)
 //! findings  hazards that are not unit differences
@@ -20,12 +21,15 @@
 //! render    tables, markdown, JSON
 //! ```
 //!
+//! `cargo_options` (which cargo options take a value) is a leaf every stage may read.
+//!
 //! The binary (`main.rs`) parses arguments, passes progress in, and maps errors to exit
 //! codes; it and the benchmarks use only what is re-exported here.
 
 #![deny(clippy::string_slice)]
 
 mod cargo;
+mod cargo_options;
 mod costs;
 mod diff;
 mod explain;
@@ -53,7 +57,7 @@ mod verify;
 pub mod fuzzing;
 
 pub use cargo::cache_admin::{clean as clean_cache, info as cache_info};
-pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation};
+pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation, Selection, SelectionFlag};
 pub use costs::Costs;
 pub use fix::advice::check_advice;
 pub use fix::apply as fix_apply;

@@ -5,6 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::selection::{Selection, SelectionFlag};
+use crate::cargo_options::{
+    FLAG_OPTIONS, FOREIGN_VALUE_OPTIONS, IGNORED_FLAGS, IGNORED_VALUE_OPTIONS, VALUE_OPTIONS,
+};
 use crate::phase::PhaseCommand;
 
 /// A cargo command that compiles, reduced to what decides its units. Equal invocations
@@ -23,6 +27,8 @@ pub struct Invocation {
     /// The rustup toolchain whose cargo resolves this call (`1.48`), when it is not the
     /// workspace's: the installed release the phase's crane lib builds with.
     pub rustup_toolchain: Option<String>,
+    /// What `args` and `env` select, parsed once here.
+    pub selection: Selection,
 }
 
 /// What to do with one phase command. Produced by [`plan`].
@@ -34,91 +40,6 @@ pub enum Plan {
     /// A cargo subcommand cache-miss cannot resolve; the text says which.
     Unsupported(String),
 }
-
-/// Options of cargo's build commands that take a value.
-pub(crate) const VALUE_OPTIONS: &[&str] = &[
-    "-p",
-    "--package",
-    "--exclude",
-    "-F",
-    "--features",
-    "--target",
-    "--manifest-path",
-    "--bin",
-    "--example",
-    "--test",
-    "--bench",
-    "--profile",
-    "--config",
-    "-Z",
-];
-/// Options of cargo's build commands that change what is compiled, without a value.
-const FLAG_OPTIONS: &[&str] = &[
-    "--workspace",
-    "--all",
-    "--lib",
-    "--bins",
-    "--examples",
-    "--tests",
-    "--benches",
-    "--all-targets",
-    "--all-features",
-    "--no-default-features",
-    "--release",
-    "--locked",
-    "--frozen",
-    "--offline",
-    "--doc",
-    "--ignore-rust-version",
-    "-r",
-];
-/// Options that only change output, parallelism or location, never the units.
-pub(crate) const IGNORED_VALUE_OPTIONS: &[&str] = &[
-    "--message-format",
-    "-j",
-    "--jobs",
-    "--target-dir",
-    "--color",
-];
-const IGNORED_FLAGS: &[&str] = &[
-    "--no-run",
-    "-q",
-    "--quiet",
-    "-v",
-    "--verbose",
-    "-vv",
-    "--keep-going",
-    "--timings",
-    "--no-fail-fast",
-    "--future-incompat-report",
-];
-
-/// Options of nextest, cargo-llvm-cov and tarpaulin that take a value and are not cargo's.
-const FOREIGN_VALUE_OPTIONS: &[&str] = &[
-    "-E",
-    "--filterset",
-    "--filter-expr",
-    "-P",
-    "--partition",
-    "--archive-file",
-    "--archive-format",
-    "--workspace-remap",
-    "--retries",
-    "--test-threads",
-    "--output-path",
-    "--ignore-filename-regex",
-    "--out",
-    "-o",
-    "--output-dir",
-    "--output-format",
-    "--codecov",
-    "--fail-under",
-    "--tool-profile",
-    "--run-ignored",
-    "--status-level",
-    "--final-status-level",
-    "--cargo-message-format",
-];
 
 /// Decides how a phase command is resolved. `phase_env` is the phase's environment.
 pub fn plan(
@@ -135,11 +56,13 @@ pub fn plan(
     let resolve = |subcommand: &'static str, args: Vec<String>, instrumented_by| {
         let mut all = global.clone();
         all.extend(normalize_profile(args, subcommand));
+        let args = normalize_lock_flags(all);
         Plan::Resolve(Invocation {
             toolchain: toolchain.map(str::to_string),
             rustup_toolchain: None,
             subcommand,
-            args: normalize_lock_flags(all),
+            selection: Selection::parse(subcommand, &args, &env),
+            args,
             env: env.clone(),
             instrumented_by,
         })
@@ -362,7 +285,7 @@ impl Invocation {
 
     /// The target triple given by `--target` or `CARGO_BUILD_TARGET`, if any.
     pub fn target(&self) -> Option<String> {
-        option_value(&self.args, "--target").or_else(|| self.env.get("CARGO_BUILD_TARGET").cloned())
+        self.selection.platform().map(str::to_string)
     }
 
     /// The rustflags every target unit is compiled with, in cargo's order of precedence,
@@ -401,96 +324,21 @@ impl Invocation {
     }
 }
 
-/// The value of `--name VALUE` or `--name=VALUE` (last one wins).
-pub fn option_value(args: &[String], name: &str) -> Option<String> {
-    let mut found = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == name {
-            found = iter.next().cloned();
-        } else if let Some(value) = arg
-            .strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix('='))
-        {
-            found = Some(value.to_string());
-        }
-    }
-    found
+/// What `invocations` select together: packages, features, targets and platform, and
+/// `cargo test`/`cargo bench`.
+pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
+    invocations
+        .iter()
+        .flat_map(|inv| inv.selection.flags.iter().cloned())
+        .collect()
 }
 
-/// The flags that select packages, features, targets and platform, normalized
-/// (`-p NAME`, `--features F`, `--target T`, ...), plus `cargo test`/`cargo bench`.
-pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<String> {
-    let mut flags = BTreeSet::new();
-    for inv in invocations {
-        if matches!(inv.subcommand, "test" | "bench") {
-            flags.insert(format!("cargo {}", inv.subcommand));
-        }
-        if let Some(target) = inv.target() {
-            flags.insert(format!("--target {target}"));
-        }
-        let mut args = inv.args.iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next().cloned())
-                    .unwrap_or_default()
-            };
-            match name {
-                "-p" | "--package" => {
-                    flags.insert(format!("-p {}", value()));
-                }
-                "--exclude" | "--bin" | "--test" | "--example" | "--bench" => {
-                    flags.insert(format!("{name} {}", value()));
-                }
-                "-F" | "--features" => {
-                    for feature in value().split([',', ' ']).filter(|f| !f.is_empty()) {
-                        flags.insert(format!("--features {feature}"));
-                    }
-                }
-                "--all" | "--workspace" => {
-                    flags.insert("--workspace".to_string());
-                }
-                "--all-features"
-                | "--no-default-features"
-                | "--lib"
-                | "--bins"
-                | "--tests"
-                | "--examples"
-                | "--benches"
-                | "--all-targets" => {
-                    flags.insert(name.to_string());
-                }
-                "--target" | "--profile" | "--manifest-path" | "--config" | "-Z" => {
-                    value();
-                }
-                _ => {}
-            }
-        }
-    }
-    flags
-}
-
-/// The package, feature and platform flags among [`selection_flags`], as cargo arguments
-/// (`-p cli`, `--workspace`, `--features x`, `--all-features`, `--target T`, ...).
-pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<String> {
-    const KEPT: [&str; 7] = [
-        "-p ",
-        "--workspace",
-        "--exclude ",
-        "--features ",
-        "--all-features",
-        "--no-default-features",
-        "--target ",
-    ];
+/// The package, feature and platform flags among [`selection_flags`] (`-p cli`,
+/// `--workspace`, `--features x`, `--all-features`, `--target T`, ...).
+pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
     selection_flags(invocations)
         .into_iter()
-        .filter(|f| KEPT.iter().any(|prefix| f.starts_with(prefix)))
+        .filter(SelectionFlag::is_package_selection)
         .collect()
 }
 

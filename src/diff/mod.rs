@@ -79,6 +79,11 @@ pub struct VariantEdge {
     pub built_by: usize,
 }
 
+/// A unit's deep identity in one analysis (a [`Miss::id`]): what causes, cascades and
+/// fixes point at. Labels are for display only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitId(pub u32);
+
 impl Miss {
     /// A root miss: its reason is its own, or it is a dependency miss over no missed unit.
     pub fn is_root(&self) -> bool {
@@ -278,16 +283,6 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
         miss.cascade_from = ranks.into_iter().map(|rank| by_rank[rank]).collect();
     }
     PhaseDiff { counts, misses }
-}
-
-impl Miss {
-    /// The keys of the root misses this cascade comes from; `needed` as given to [`diff_phase`].
-    pub fn cascade_keys<'a>(&self, needed: &[&'a DiffGraph]) -> Vec<&'a UnitKey> {
-        self.cascade_from
-            .iter()
-            .map(|&(g, u)| &needed[g].units[u].key)
-            .collect()
-    }
 }
 
 /// The ranks of the root misses reachable from a cascaded unit through missed dependencies.

@@ -354,3 +354,13 @@ fn a_unit_over_another_variant_of_a_cached_dependency_is_a_root_with_its_edge() 
     assert!(!top.is_root());
     assert_eq!(top.cascade_from, [shape.at]);
 }
+
+impl Miss {
+    /// The keys of the root misses this cascade comes from; `needed` as given to [`diff_phase`].
+    fn cascade_keys<'a>(&self, needed: &[&'a DiffGraph]) -> Vec<&'a UnitKey> {
+        self.cascade_from
+            .iter()
+            .map(|&(g, u)| &needed[g].units[u].key)
+            .collect()
+    }
+}

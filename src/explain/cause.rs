@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
+use crate::cargo::SelectionFlag;
 use crate::cargo::metadata::EdgeKind;
-use crate::diff::Reason;
+use crate::diff::{Reason, UnitId};
 
 /// Why a needed unit is not among the inherited artifacts, with the evidence. Modelled on
 /// cargo's own `DirtyReason`: each variant carries what differs.
@@ -52,8 +53,10 @@ pub enum MissCause {
     Role { role: RoleDifference },
     /// The unit itself is cached, but missed units lie below it.
     Dependency {
-        /// Labels of the root misses it cascades from, in key order.
-        roots: Vec<String>,
+        /// The root misses it cascades from, in key order. Named in the JSON by
+        /// `super::json`, which knows the phase's misses.
+        #[serde(skip)]
+        roots: Vec<UnitId>,
     },
     /// The unit and each of its dependencies are cached, but never together: the deps-only
     /// build made the unit over other variants of some dependencies (another of its
@@ -283,26 +286,28 @@ pub enum FixCheck {
 pub enum FixStep {
     /// A cascade: fixing its root fixes it.
     FollowsRoot {
-        root: String,
+        /// Named in the JSON by `super::json`, which knows the phase's misses.
+        #[serde(skip)]
+        root: UnitId,
     },
     /// Keep `doCheck = true` so dev-dependencies are built into the artifact.
     KeepDoCheck,
     AddAllFeatures,
     /// Run the phase's package selection in the deps-only phase too.
     SamePackageSelection {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     /// The deps-only phase selects fewer packages than cargo's default.
     DropNarrowing {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     SameFeatureFlags {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     /// Build the test targets too (crane's default `cargo test --no-run`).
     BuildTestTargets,
     SameTargetSelection {
-        flags: Vec<String>,
+        flags: Vec<SelectionFlag>,
     },
     /// Run this phase's commands in the deps-only phase as well.
     RunPhaseCommands {

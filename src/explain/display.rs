@@ -1,17 +1,16 @@
 //! The wording of explained misses: what the table, markdown and the JSON's text fields
 //! (`detail`, `cause`, `requested_by`, `fix`) say. Computing happens in the parent module.
 
-use crate::costs::Cost;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Display, Formatter};
-
-use serde::Serialize;
 
 use super::MissReport;
 use super::cause::{
     Edge, EdgeVariant, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
     RoleDifference, Side, Trigger, UnitRole, Variant,
 };
+use crate::cargo::SelectionFlag;
+use crate::diff::UnitId;
 use crate::diff::graph::target_label;
 
 /// How many cascade roots a detail names before summing up the rest.
@@ -73,12 +72,40 @@ fn env_list(changes: &[EnvChange]) -> String {
         .join(" ")
 }
 
+/// The names of the units a phase's misses point at: each root miss's label and mode
+/// (`leaf@1.0.0 (build)`). Made from the phase's misses where they are displayed.
+pub struct UnitNames(HashMap<UnitId, String>);
+
+impl UnitNames {
+    pub fn of(misses: &[MissReport]) -> UnitNames {
+        UnitNames(
+            misses
+                .iter()
+                .filter(|m| m.is_root())
+                .map(|m| (m.unit_id, format!("{} ({})", m.label(), m.mode)))
+                .collect(),
+        )
+    }
+
+    pub fn name(&self, unit: UnitId) -> &str {
+        self.0.get(&unit).map_or("", String::as_str)
+    }
+}
+
+/// A cause or fix with the names of the units it points at, for display.
+pub struct Named<'a, T>(pub &'a T, pub &'a UnitNames);
+
 /// The `detail` of a miss.
-impl Display for MissCause {
+impl Display for Named<'_, MissCause> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
+        let Named(cause, names) = self;
+        match cause {
             MissCause::Dependency { roots } => {
-                let mut named: Vec<String> = roots.iter().take(ROOTS_NAMED).cloned().collect();
+                let mut named: Vec<String> = roots
+                    .iter()
+                    .take(ROOTS_NAMED)
+                    .map(|root| names.name(*root).to_string())
+                    .collect();
                 if roots.len() > ROOTS_NAMED {
                     named.push(format!("{} more units", roots.len() - ROOTS_NAMED));
                 }
@@ -324,15 +351,20 @@ impl Display for Request {
 }
 
 /// The `fix` of a miss: its steps joined, each naming the deps-only phase.
-impl Display for Fix {
+impl Display for Named<'_, Fix> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let deps = match &self.deps_phase {
+        let Named(fix, names) = self;
+        let deps = match &fix.deps_phase {
             Some(name) => format!("buildDepsOnly (`{name}`)"),
             None => "buildDepsOnly".to_string(),
         };
-        let steps: Vec<String> = self.steps.iter().map(|s| step_text(s, &deps)).collect();
+        let steps: Vec<String> = fix
+            .steps
+            .iter()
+            .map(|s| step_text(s, &deps, names))
+            .collect();
         write!(f, "{}", steps.join("; and "))?;
-        match &self.check {
+        match &fix.check {
             Some(FixCheck::LeavesMisses { remaining, of }) => write!(
                 f,
                 " — but applied alone, this leaves {remaining} of these {of} units missing: `cache-miss fix` searches for a change that removes them"
@@ -351,9 +383,11 @@ impl Display for Fix {
     }
 }
 
-fn step_text(step: &FixStep, deps: &str) -> String {
+fn step_text(step: &FixStep, deps: &str, names: &UnitNames) -> String {
     match step {
-        FixStep::FollowsRoot { root } => format!("goes away with the fix for {root}"),
+        FixStep::FollowsRoot { root } => {
+            format!("goes away with the fix for {}", names.name(*root))
+        }
         FixStep::KeepDoCheck => format!(
             "keep doCheck = true on {deps} (crane's default) so dev-dependencies are built into the artifact"
         ),
@@ -362,22 +396,22 @@ fn step_text(step: &FixStep, deps: &str) -> String {
         ),
         FixStep::SamePackageSelection { flags } => format!(
             "run the same package selection in {deps} (not in commonArgs: the other phases would change too): cargoExtraArgs = \"--locked {}\", or build every phase with --workspace",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::DropNarrowing { flags } => format!(
             "{deps} selects only {} while this phase builds cargo's default packages: drop that from its cargoExtraArgs, or build every phase with --workspace",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::SameFeatureFlags { flags } => format!(
             "pass the same {} to {deps} (its cargoExtraArgs)",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::BuildTestTargets => format!(
             "let {deps} build the test targets too: keep doCheck = true and crane's default `cargo test --no-run`"
         ),
         FixStep::SameTargetSelection { flags } => format!(
             "give {deps} the same target selection ({})",
-            flags.join(" ")
+            flag_list(flags)
         ),
         FixStep::RunPhaseCommands { commands } => format!(
             "let {deps} also run this phase's commands (add `{}` to its buildPhaseCargoCommand; `cache-miss fix` writes the snippet)",
@@ -426,6 +460,12 @@ fn step_text(step: &FixStep, deps: &str) -> String {
     }
 }
 
+/// Flags as a command line writes them: `-p cli --workspace`.
+fn flag_list(flags: &[SelectionFlag]) -> String {
+    let words: Vec<String> = flags.iter().map(ToString::to_string).collect();
+    words.join(" ")
+}
+
 impl MissReport {
     /// `name@version`, with the target when it is not the library.
     pub fn label(&self) -> String {
@@ -446,16 +486,16 @@ impl MissReport {
         self.cause.reason().as_str()
     }
 
-    /// The JSON `detail`: what differs.
-    pub fn detail(&self) -> String {
-        self.cause.to_string()
+    /// The JSON `detail`: what differs; `names` are the phase's (see [`UnitNames`]).
+    pub fn detail(&self, names: &UnitNames) -> String {
+        Named(&self.cause, names).to_string()
     }
 
     /// The detail as a capped table shows it, beside the reason and the cause (JSON and
     /// `--all` carry the whole): a profile difference as the two profiles, so that units
     /// whose settings differ in other ways share a row; a feature difference as what this
     /// phase adds to and leaves out of the closest deps-only build.
-    pub fn detail_brief(&self) -> String {
+    pub fn detail_brief(&self, names: &UnitNames) -> String {
         match &self.cause {
             MissCause::Profile { built, needed, .. } => format!("`{built}` → `{needed}`"),
             MissCause::Features { added, removed, .. }
@@ -471,7 +511,7 @@ impl MissReport {
                 parts.join(" and ")
             }
             MissCause::NotBuilt => "deps-only never built".to_string(),
-            _ => self.detail(),
+            _ => self.detail(names),
         }
     }
 
@@ -501,68 +541,8 @@ impl MissReport {
         self.requests.iter().map(Request::to_string).collect()
     }
 
-    /// The JSON `fix`.
-    pub fn fix_text(&self) -> String {
-        self.fix.to_string()
-    }
-}
-
-/// A miss in the JSON contract: the text fields of version 1, then the same facts as
-/// typed objects (`evidence`, `trigger`, `requests`, `remedy`).
-#[derive(Serialize)]
-struct MissJson<'a> {
-    package: &'a str,
-    version: &'a str,
-    source: &'a str,
-    target: &'a str,
-    kind: &'a str,
-    mode: &'a str,
-    platform: &'a Option<String>,
-    features: &'a [String],
-    deps_only_features: &'a Option<Vec<String>>,
-    reason: &'static str,
-    cascade_from: &'a Option<String>,
-    detail: String,
-    requested_by: Vec<String>,
-    cause: Option<String>,
-    fix: String,
-    cascaded: usize,
-    evidence: &'a MissCause,
-    trigger: &'a Option<Trigger>,
-    requests: &'a [Request],
-    remedy: &'a Fix,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    variant: &'a Option<Variant>,
-    #[serde(skip_serializing_if = "Cost::not_weighed")]
-    seconds: Cost,
-}
-
-impl Serialize for MissReport {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        MissJson {
-            package: &self.package,
-            version: &self.version,
-            source: &self.source,
-            target: &self.target,
-            kind: &self.kind,
-            mode: &self.mode,
-            platform: &self.platform,
-            features: &self.features,
-            deps_only_features: &self.deps_only_features,
-            reason: self.reason(),
-            cascade_from: &self.cascade_from,
-            detail: self.detail(),
-            requested_by: self.requested_by(),
-            cause: self.trigger_text(),
-            fix: self.fix_text(),
-            cascaded: self.cascaded,
-            evidence: &self.cause,
-            trigger: &self.trigger,
-            requests: &self.requests,
-            remedy: &self.fix,
-            variant: &self.variant,
-            seconds: self.seconds,
-        }
-        .serialize(serializer)
+    /// The JSON `fix`; `names` are the phase's (see [`UnitNames`]).
+    pub fn fix_text(&self, names: &UnitNames) -> String {
+        Named(&self.fix, names).to_string()
     }
 }

@@ -5,6 +5,7 @@
 pub mod cause;
 mod display;
 mod edges;
+mod json;
 mod paths;
 mod variants;
 
@@ -12,15 +13,18 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::cargo::Invocation;
-use crate::cargo::invocation::{option_value, selection_flags};
+use crate::cargo::SelectionFlag;
+use crate::cargo::invocation::selection_flags;
 use crate::cargo::metadata::DependencyIndex;
-use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitKey};
+use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitId, UnitKey};
 use crate::phase::{CraneFunction, Phase};
 
 pub use cause::{
     DefaultPackages, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
     RoleDifference, Side, Trigger, UnitRole, Variant,
 };
+pub use display::UnitNames;
+pub use json::serialize_misses;
 use paths::{Asked, Askers, GraphPaths};
 use variants::variants;
 
@@ -39,8 +43,8 @@ pub struct MissReport {
     /// For `features` misses: the features of the closest unit the deps-only build has.
     pub deps_only_features: Option<Vec<String>>,
     pub cause: MissCause,
-    /// For cascades: the label of the (first) root miss it comes from.
-    pub cascade_from: Option<String>,
+    /// For cascades: the (first) root miss it comes from.
+    pub cascade_from: Option<UnitId>,
     /// Who asks for what differs: dependency paths from a workspace member.
     pub requests: Vec<Request>,
     /// The phase flag or setting that makes the difference.
@@ -56,7 +60,7 @@ pub struct MissReport {
     /// The unit's deep identity in the run that made the report (see [`crate::diff::Miss`]):
     /// what tells whether the same unit still misses after a change, where labels cannot
     /// (a variant's label depends on the phase's other misses). Not part of the JSON.
-    pub unit_id: u32,
+    pub unit_id: UnitId,
 }
 
 impl MissReport {
@@ -99,6 +103,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
             *cascaded.entry(root).or_default() += 1;
         }
     }
+    let ids: HashMap<UnitAt, UnitId> = diff.misses.iter().map(|m| (m.at, UnitId(m.id))).collect();
     let deps_phase = deps_phase(ctx);
     let profiles = ProfileChanges::default();
     let variants = variants(ctx, diff, &profiles);
@@ -107,7 +112,10 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
         .zip(variants)
         .map(|(miss, variant)| {
             let package = &miss.unit.pkg_id;
-            let cascade_from = miss.cascade_keys(&ctx.needed).first().map(|k| k.label());
+            let cascade_from = miss
+                .cascade_from
+                .first()
+                .and_then(|at| ids.get(at).copied());
             let mut report = MissReport {
                 package: package.name.to_string(),
                 version: package.version.to_string(),
@@ -121,8 +129,8 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                     (Reason::Features, Some(best)) => Some(best.features.clone()),
                     _ => None,
                 },
-                cause: miss_cause(miss, &ctx.needed, &profiles),
-                cascade_from: cascade_from.clone(),
+                cause: miss_cause(miss, &ids, &profiles),
+                cascade_from,
                 requests: Vec::new(),
                 trigger: None,
                 fix: Fix {
@@ -133,7 +141,7 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 cascaded: cascaded.get(&miss.at).copied().unwrap_or(0),
                 variant,
                 seconds: crate::costs::Cost::NotWeighed,
-                unit_id: miss.id,
+                unit_id: UnitId(miss.id),
             };
             if !miss.variant_edges.is_empty() {
                 report.cause = edges::dependency_variant(ctx, miss);
@@ -141,9 +149,9 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
                 return report;
             }
             if miss.reason == Reason::Dependency {
-                report.fix.steps = vec![FixStep::FollowsRoot {
-                    root: cascade_from.unwrap_or_default(),
-                }];
+                if let Some(root) = cascade_from {
+                    report.fix.steps = vec![FixStep::FollowsRoot { root }];
+                }
                 return report;
             }
             let askers = Askers {
@@ -172,6 +180,15 @@ pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport>
             }
             report
         })
+        .collect()
+}
+
+/// The root misses a cascade comes from, in key order; `ids` holds each miss of the
+/// phase by where the diff found it.
+fn cascade_roots(ids: &HashMap<UnitAt, UnitId>, miss: &Miss) -> Vec<UnitId> {
+    miss.cascade_from
+        .iter()
+        .filter_map(|at| ids.get(at).copied())
         .collect()
 }
 
@@ -210,15 +227,12 @@ fn asked_for(miss: &Miss, from_selection: bool) -> Option<AskedFor> {
 }
 
 /// The evidence of a miss, from the diff's closest cached units.
-fn miss_cause(miss: &Miss, needed: &[&DiffGraph], profiles: &ProfileChanges) -> MissCause {
+fn miss_cause(miss: &Miss, ids: &HashMap<UnitAt, UnitId>, profiles: &ProfileChanges) -> MissCause {
     let unit = &miss.unit;
     if miss.reason == Reason::Dependency {
-        let roots = miss
-            .cascade_keys(needed)
-            .iter()
-            .map(|k| k.label())
-            .collect();
-        return MissCause::Dependency { roots };
+        return MissCause::Dependency {
+            roots: cascade_roots(ids, miss),
+        };
     }
     // Every other reason but `not-built` has cached units of the same target to compare.
     let Some(best) = best_candidate(miss) else {
@@ -361,10 +375,10 @@ fn profile_changes(from: &str, to: &str) -> Vec<ProfileChange> {
 
 /// The selection flags a phase uses that its artifact source does not, and vice versa.
 struct SelectionDiff {
-    phase_only: Vec<String>,
-    source_only: Vec<String>,
+    phase_only: Vec<SelectionFlag>,
+    source_only: Vec<SelectionFlag>,
     default_packages: Option<DefaultPackages>,
-    /// How each side wrote the package flags it has (`--package=cli` for `-p cli`).
+    /// How each side wrote the flags it has (`--package=cli` for `-p cli`).
     phase_written: Vec<String>,
     source_written: Vec<String>,
 }
@@ -373,20 +387,18 @@ impl SelectionDiff {
     fn new(phase: &[&Invocation], source: &[&Invocation], defaults: &[String]) -> SelectionDiff {
         let phase_flags = selection_flags(phase);
         let source_flags = selection_flags(source);
-        let names_packages = |flags: &BTreeSet<String>| {
-            flags
-                .iter()
-                .any(|f| f.starts_with("-p ") || f == "--workspace")
-        };
+        let names_packages =
+            |flags: &BTreeSet<SelectionFlag>| flags.iter().any(SelectionFlag::names_packages);
         let default_side = match (names_packages(&phase_flags), names_packages(&source_flags)) {
             (true, false) => Some(Side::DepsOnly),
             (false, true) => Some(Side::Phase),
             _ => None,
         };
-        let phase_only: Vec<String> = phase_flags.difference(&source_flags).cloned().collect();
-        let source_only: Vec<String> = source_flags
+        let phase_only: Vec<SelectionFlag> =
+            phase_flags.difference(&source_flags).cloned().collect();
+        let source_only: Vec<SelectionFlag> = source_flags
             .difference(&phase_flags)
-            .filter(|f| !f.starts_with("cargo "))
+            .filter(|f| !matches!(f, SelectionFlag::Subcommand(_)))
             .cloned()
             .collect();
         SelectionDiff {
@@ -401,10 +413,11 @@ impl SelectionDiff {
         }
     }
 
-    fn phase_has(&self, prefix: &str) -> Vec<String> {
+    /// The flags only the phase has that `pick` picks.
+    fn phase_has(&self, pick: impl Fn(&SelectionFlag) -> bool) -> Vec<SelectionFlag> {
         self.phase_only
             .iter()
-            .filter(|f| f.starts_with(prefix))
+            .filter(|f| pick(f))
             .cloned()
             .collect()
     }
@@ -418,26 +431,12 @@ impl SelectionDiff {
     }
 }
 
-/// A package flag as the commands wrote it (`--package=cli`, `--package cli`, `-pcli`
-/// for `-p cli`); other flags as they are.
-fn as_written(flag: &str, invocations: &[&Invocation]) -> String {
-    let Some(name) = flag.strip_prefix("-p ") else {
-        return flag.to_string();
-    };
-    for invocation in invocations {
-        let mut args = invocation.args.iter().peekable();
-        while let Some(arg) = args.next() {
-            let separate = matches!(arg.as_str(), "-p" | "--package")
-                && args.peek().is_some_and(|next| *next == name);
-            if separate {
-                return format!("{arg} {name}");
-            }
-            if *arg == format!("--package={name}") || *arg == format!("-p{name}") {
-                return arg.clone();
-            }
-        }
-    }
-    flag.to_string()
+/// A flag as the first of the commands that has it wrote it (`--package=cli`).
+fn as_written(flag: &SelectionFlag, invocations: &[&Invocation]) -> String {
+    invocations
+        .iter()
+        .find_map(|i| i.selection.as_written(flag))
+        .unwrap_or_else(|| flag.to_string())
 }
 
 fn trigger(ctx: &ExplainContext, miss: &Miss, selection: &SelectionDiff) -> Option<Trigger> {
@@ -569,28 +568,26 @@ fn fix_steps(
 }
 
 fn option_target(ctx: &ExplainContext) -> Option<String> {
-    ctx.phase_invocations
-        .iter()
-        .find_map(|i| i.target())
-        .or_else(|| {
-            ctx.phase_invocations
-                .iter()
-                .find_map(|i| option_value(&i.args, "--target"))
-        })
+    ctx.phase_invocations.iter().find_map(|i| i.target())
 }
 
-/// Target selection flags, in the order a fix names them.
-const TARGET_FLAGS: [&str; 9] = [
-    "--tests",
-    "--all-targets",
-    "--benches",
-    "--examples",
-    "--bins",
-    "--lib",
-    "--bin",
-    "--test",
-    "--example",
-];
+/// Whether a flag selects targets, and where a fix names it among them.
+fn target_rank(flag: &SelectionFlag) -> Option<usize> {
+    use SelectionFlag as F;
+    let rank = match flag {
+        F::Tests => 0,
+        F::AllTargets => 1,
+        F::Benches => 2,
+        F::Examples => 3,
+        F::Bins => 4,
+        F::Lib => 5,
+        F::Bin(_) => 6,
+        F::Test(_) => 7,
+        F::Example(_) => 8,
+        _ => return None,
+    };
+    Some(rank)
+}
 
 /// Every selection difference that takes part, so that following the fix is enough.
 fn selection_fix(
@@ -606,19 +603,20 @@ fn selection_fix(
     if through_dev && deps_skips_checks {
         steps.push(FixStep::KeepDoCheck);
     }
-    if !selection.phase_has("--all-features").is_empty() {
+    use SelectionFlag as F;
+    if !selection.phase_has(|f| *f == F::AllFeatures).is_empty() {
         steps.push(FixStep::AddAllFeatures);
     }
     let packages = [
-        selection.phase_has("-p "),
-        selection.phase_has("--workspace"),
-        selection.phase_has("--exclude"),
+        selection.phase_has(|f| matches!(f, F::Package(_))),
+        selection.phase_has(|f| *f == F::Workspace),
+        selection.phase_has(|f| matches!(f, F::Exclude(_))),
     ]
     .concat();
-    let narrowed: Vec<String> = selection
+    let narrowed: Vec<SelectionFlag> = selection
         .source_only
         .iter()
-        .filter(|f| f.starts_with("-p ") || f.starts_with("--exclude "))
+        .filter(|f| matches!(f, F::Package(_) | F::Exclude(_)))
         .cloned()
         .collect();
     if !packages.is_empty() {
@@ -627,8 +625,8 @@ fn selection_fix(
         steps.push(FixStep::DropNarrowing { flags: narrowed });
     }
     let features = [
-        selection.phase_has("--features"),
-        selection.phase_has("--no-default-features"),
+        selection.phase_has(|f| matches!(f, F::Feature(_))),
+        selection.phase_has(|f| *f == F::NoDefaultFeatures),
     ]
     .concat();
     if !features.is_empty() {
@@ -637,13 +635,15 @@ fn selection_fix(
     if !steps.is_empty() {
         return steps;
     }
-    if through_dev || !selection.phase_has("cargo test").is_empty() {
+    if through_dev
+        || !selection
+            .phase_has(|f| *f == F::Subcommand("test"))
+            .is_empty()
+    {
         return vec![FixStep::BuildTestTargets];
     }
-    let targets: Vec<String> = TARGET_FLAGS
-        .iter()
-        .flat_map(|t| selection.phase_has(t))
-        .collect();
+    let mut targets = selection.phase_has(|f| target_rank(f).is_some());
+    targets.sort_by_key(target_rank);
     if !targets.is_empty() {
         return vec![FixStep::SameTargetSelection { flags: targets }];
     }

@@ -157,7 +157,7 @@ fn a_feature_another_member_asks_for_names_the_edge_and_the_selection() {
     assert_eq!(
         top.fix.steps,
         [FixStep::SamePackageSelection {
-            flags: vec!["-p cli".into()]
+            flags: vec![SelectionFlag::Package("cli".into())]
         }]
     );
 }
@@ -203,14 +203,15 @@ fn another_profile_carries_the_changed_settings_and_a_cascade_its_root() {
     assert_eq!(
         top.cause,
         MissCause::Dependency {
-            roots: vec!["leaf@1.0.0 (build)".into()]
+            roots: vec![leaf.unit_id]
         }
     );
+    assert_eq!(top.fix.steps, [FixStep::FollowsRoot { root: leaf.unit_id }]);
+    assert_eq!(top.cascade_from, Some(leaf.unit_id));
+    let names = UnitNames::of(&misses);
     assert_eq!(
-        top.fix.steps,
-        [FixStep::FollowsRoot {
-            root: "leaf@1.0.0 (build)".into()
-        }]
+        top.fix_text(&names),
+        "goes away with the fix for leaf@1.0.0 (build)"
     );
     assert!(top.requests.is_empty() && top.trigger.is_none());
 }
@@ -284,7 +285,7 @@ fn a_package_flag_is_named_as_the_phase_wrote_it() {
     assert_eq!(
         misses[0].fix.steps[0],
         FixStep::SamePackageSelection {
-            flags: vec!["-p cli".into()]
+            flags: vec![SelectionFlag::Package("cli".into())]
         }
     );
 }

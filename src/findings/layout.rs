@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
+use crate::cargo::SelectionFlag;
 use crate::cargo::invocation::package_selection;
+use crate::cargo::selection::package_selection_words;
 use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
 
 /// A path package outside the workspace root: crane's `src` is the workspace, so the
@@ -70,17 +72,17 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
     let manifest: toml::Table = text.parse().ok()?;
     let package = manifest.get("package")?.get("name")?.as_str()?.to_string();
     manifest.get("workspace")?;
-    let packages_of = |phase: &Phase| -> Vec<String> {
+    let packages_of = |phase: &Phase| -> Vec<SelectionFlag> {
         package_selection(&input.invocations(phase))
             .into_iter()
-            .filter(|f| f.starts_with("-p ") || f == "--workspace")
+            .filter(SelectionFlag::names_packages)
             .collect()
     };
     let deps: Vec<&Phase> = input
         .phases()
         .filter(|p| p.function == CraneFunction::BuildDepsOnly && packages_of(p).is_empty())
         .collect();
-    let root_only = format!("-p {package}");
+    let root_only = SelectionFlag::Package(package.clone());
     let others: Vec<String> = input
         .phases()
         .filter(|p| p.artifacts_from.is_some() && packages_of(p).iter().any(|f| *f != root_only))
@@ -142,13 +144,11 @@ pub fn check_runs_nothing(input: &FindingsInput) -> Vec<Finding> {
 /// would serve each group.
 pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
     let default_is_workspace = default_selection_is_workspace(input.metadata);
-    let selection_of = |phase: &Phase| -> Vec<String> {
+    let selection_of = |phase: &Phase| -> Vec<SelectionFlag> {
         let mut selection = package_selection(&input.invocations(phase));
-        let picks_packages = selection
-            .iter()
-            .any(|f| f.starts_with("-p ") || f == "--workspace");
+        let picks_packages = selection.iter().any(SelectionFlag::names_packages);
         if default_is_workspace && !picks_packages {
-            selection.insert("--workspace".to_string());
+            selection.insert(SelectionFlag::Workspace);
         }
         selection.into_iter().collect()
     };
@@ -158,7 +158,7 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
         .filter(|p| p.function == CraneFunction::BuildDepsOnly)
     {
         let own = selection_of(deps);
-        let mut groups: BTreeMap<Vec<String>, Vec<&Phase>> = BTreeMap::new();
+        let mut groups: BTreeMap<Vec<SelectionFlag>, Vec<&Phase>> = BTreeMap::new();
         for phase in input
             .phases()
             .filter(|p| p.artifacts_from.as_deref() == Some(deps.name.as_str()))
@@ -174,13 +174,13 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
             continue;
         }
         let missing = groups.values().flatten().any(|p| input.missed(p) > 0);
-        let describe = |selection: &[String]| {
+        let describe = |selection: &[SelectionFlag]| {
             if selection.is_empty() {
                 "cargo's default selection".to_string()
-            } else if default_is_workspace && selection == ["--workspace"] {
+            } else if default_is_workspace && selection == [SelectionFlag::Workspace] {
                 "the whole workspace".to_string()
             } else {
-                selection.join(" ")
+                flag_text(selection)
             }
         };
         let mut parts = Vec::new();
@@ -293,7 +293,7 @@ impl GroupChanges {
 }
 
 /// The attributes that carry one group's selection, set on the deps-only phase.
-fn group_changes(deps: &Phase, phase: &Phase, selection: &[String]) -> GroupChanges {
+fn group_changes(deps: &Phase, phase: &Phase, selection: &[SelectionFlag]) -> GroupChanges {
     let extra_args = |p: &Phase| {
         string_attr(p, "cargoExtraArgs")
             .unwrap_or(p.function.default_cargo_extra_args())
@@ -337,10 +337,9 @@ fn group_changes(deps: &Phase, phase: &Phase, selection: &[String]) -> GroupChan
         );
     }
     if changes.is_empty() {
-        let args = std::iter::once("--locked".to_string())
-            .chain(selection.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let args = format!("--locked {}", flag_text(selection))
+            .trim_end()
+            .to_string();
         return GroupChanges::Selection(args);
     }
     GroupChanges::Attrs(changes)
@@ -353,38 +352,20 @@ fn string_attr<'a>(phase: &'a Phase, attr: &str) -> Option<&'a str> {
     }
 }
 
-/// The package, feature and target selection words of an arguments string, as written
+/// The package, feature and platform words of an arguments string, as written
 /// (`-p cli`, `--features a,b`, `--workspace`).
 fn selection_words(args: &str) -> Vec<String> {
-    const WITH_VALUE: [&str; 6] = [
-        "-p",
-        "--package",
-        "--exclude",
-        "--features",
-        "-F",
-        "--target",
-    ];
-    const ALONE: [&str; 4] = [
-        "--workspace",
-        "--all",
-        "--all-features",
-        "--no-default-features",
-    ];
     let words = shell_words::split(args).unwrap_or_default();
-    let mut kept = Vec::new();
-    let mut iter = words.iter().peekable();
-    while let Some(word) = iter.next() {
-        let flag = word.split('=').next().unwrap_or(word);
-        if ALONE.contains(&word.as_str()) {
-            kept.push(word.clone());
-        } else if WITH_VALUE.contains(&word.as_str()) {
-            kept.push(word.clone());
-            kept.extend(iter.next().cloned());
-        } else if WITH_VALUE.contains(&flag) || (word.starts_with("-p") && word.len() > 2) {
-            kept.push(word.clone());
-        }
-    }
-    kept.into_iter().map(|w| shell_word(&w)).collect()
+    package_selection_words(&words)
+        .iter()
+        .map(|w| shell_word(w))
+        .collect()
+}
+
+/// Flags as a command line writes them: `-p cli --workspace`.
+fn flag_text(flags: &[SelectionFlag]) -> String {
+    let words: Vec<String> = flags.iter().map(ToString::to_string).collect();
+    words.join(" ")
 }
 
 /// A word as a shell reads it back: quoted only when it has to be.

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 
+use crate::cargo::SelectionFlag;
 use crate::explain::{Fix, FixCheck, FixStep};
 use crate::input::LoadedPhases;
 use crate::parallel::run_parallel;
@@ -332,12 +333,12 @@ fn distinct_advice(report: &Report) -> Vec<Advice> {
             });
             match same {
                 Some(a) => {
-                    a.units.insert(miss.unit_id);
+                    a.units.insert(miss.unit_id.0);
                 }
                 None => advice.push(Advice {
                     phase: phase.phase.name.clone(),
                     fix: miss.fix.clone(),
-                    units: BTreeSet::from([miss.unit_id]),
+                    units: BTreeSet::from([miss.unit_id.0]),
                 }),
             }
         }
@@ -366,15 +367,15 @@ fn apply(spec: &mut PhaseSpec, steps: &[FixStep]) -> bool {
             FixStep::AddAllFeatures => args.push("--all-features".into()),
             FixStep::SamePackageSelection { flags } => {
                 args = vec!["--locked".into()];
-                args.extend(flags.iter().flat_map(|f| split(f)));
+                args.extend(flags.iter().flat_map(SelectionFlag::args));
             }
             FixStep::DropNarrowing { flags } => {
                 for flag in flags {
-                    args = without(&args, &split(flag));
+                    args = without(&args, &flag.args());
                 }
             }
             FixStep::SameFeatureFlags { flags } | FixStep::SameTargetSelection { flags } => {
-                args.extend(flags.iter().flat_map(|f| split(f)));
+                args.extend(flags.iter().flat_map(SelectionFlag::args));
             }
             FixStep::SameTarget {
                 target: Some(target),
@@ -434,10 +435,6 @@ fn changed_attributes(before: &PhaseSpec, after: &PhaseSpec) -> Vec<String> {
         .filter(|name| !after.env.contains_key(*name))
         .map(|name| format!("{name} = null"));
     attrs.chain(set).chain(removed).collect()
-}
-
-fn split(flag: &str) -> Vec<String> {
-    shell_words::split(flag).unwrap_or_default()
 }
 
 /// `args` without the words of `dropped` (a flag and its value drop together).

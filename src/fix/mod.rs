@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cargo::Invocation;
 use crate::cargo::invocation::package_selection;
+use crate::cargo::{Invocation, SelectionFlag};
 use crate::explain::{FixStep, MissCause};
 use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
@@ -324,19 +324,17 @@ fn deps_groups(
         .collect()
 }
 
-fn package_flags(invocations: &[Invocation]) -> BTreeSet<String> {
+fn package_flags(invocations: &[Invocation]) -> BTreeSet<SelectionFlag> {
     package_selection(&invocations.iter().collect::<Vec<_>>())
 }
 
 fn needs_dev_dependencies(invocations: &[Invocation]) -> bool {
     invocations.iter().any(|i| {
         matches!(i.subcommand, "test" | "bench")
-            || i.args.iter().any(|a| {
-                matches!(
-                    a.as_str(),
-                    "--all-targets" | "--tests" | "--benches" | "--examples"
-                )
-            })
+            || i.selection
+                .flags
+                .iter()
+                .any(SelectionFlag::needs_dev_dependencies)
     })
 }
 
@@ -349,7 +347,10 @@ fn shared<T: Clone + PartialEq>(values: impl IntoIterator<Item = T>) -> Option<T
 
 /// Candidate 1: change buildDepsOnly's own arguments (selection, doCheck, profile, env).
 fn align_candidates(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Vec<Candidate> {
-    type Selector = (&'static str, fn(&DepsGroup) -> Option<BTreeSet<String>>);
+    type Selector = (
+        &'static str,
+        fn(&DepsGroup) -> Option<BTreeSet<SelectionFlag>>,
+    );
     let selectors: [Selector; 4] = [
         ("the selection its phases share", |g| {
             shared(g.dependents.iter().map(|d| package_flags(&d.invocations)))
@@ -362,9 +363,9 @@ fn align_candidates(specs: &[PhaseSpec], groups: &[DepsGroup]) -> Vec<Candidate>
                     .collect(),
             )
         }),
-        ("--workspace", |_| Some(["--workspace".to_string()].into())),
+        ("--workspace", |_| Some([SelectionFlag::Workspace].into())),
         ("--workspace --all-features", |_| {
-            Some(["--workspace".to_string(), "--all-features".to_string()].into())
+            Some([SelectionFlag::Workspace, SelectionFlag::AllFeatures].into())
         }),
     ];
     selectors
@@ -411,10 +412,13 @@ fn change_deps(
     Some((changed, nix.join("\n\n"), edits))
 }
 
-fn aligned_attrs(group: &DepsGroup, flags: &BTreeSet<String>) -> BTreeMap<String, AttrValue> {
+fn aligned_attrs(
+    group: &DepsGroup,
+    flags: &BTreeSet<SelectionFlag>,
+) -> BTreeMap<String, AttrValue> {
     let mut attrs = BTreeMap::new();
     let mut args = vec!["--locked".to_string()];
-    args.extend(flags.iter().cloned());
+    args.extend(flags.iter().map(ToString::to_string));
     attrs.insert("cargoExtraArgs".to_string(), AttrValue::Str(args.join(" ")));
     if !group.do_check
         && group

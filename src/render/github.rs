@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::explain::UnitNames;
 use crate::findings::{Finding, Severity};
 use crate::phase::SourceLocation;
 use crate::report::{PhaseReport, PhaseStatus, Report};
@@ -143,13 +144,14 @@ fn phase_annotation(report: &Report, phase: &PhaseReport, paths: &RepoPaths) -> 
         )
     })];
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
+    let names = UnitNames::of(&phase.misses);
     lines.extend(roots.iter().take(ROOTS_NAMED).map(|m| {
         format!(
             "- {} ({}): {}: {}",
             m.label(),
             m.mode,
             m.reason(),
-            m.detail()
+            m.detail(&names)
         )
     }));
     if roots.len() > ROOTS_NAMED {
@@ -158,7 +160,7 @@ fn phase_annotation(report: &Report, phase: &PhaseReport, paths: &RepoPaths) -> 
             roots.len() - ROOTS_NAMED
         ));
     }
-    let mut fixes: Vec<String> = roots.iter().map(|m| m.fix_text()).collect();
+    let mut fixes: Vec<String> = roots.iter().map(|m| m.fix_text(&names)).collect();
     fixes.sort();
     fixes.dedup();
     lines.extend(fixes.iter().map(|f| format!("fix: {f}")));

@@ -213,13 +213,14 @@ mod tests {
                 for r in 0..roots {
                     // Each phase its own packages: phases that miss alike are printed once.
                     let name = format!("root{r:04}-of-phase{i:02}-with-a-long-name");
-                    let mut root = miss(&name, None);
+                    let id = phase.misses.len() as u32;
+                    let mut root = miss(&name, id, None);
                     root.cascaded = cascade;
                     phase.misses.push(root);
-                    let from = format!("{name}@1.0.0 (build)");
                     for c in 0..cascade {
                         let above = format!("above{r:04}x{c:03}-with-a-long-name");
-                        phase.misses.push(miss(&above, Some(&from)));
+                        let next = phase.misses.len() as u32;
+                        phase.misses.push(miss(&above, next, Some(id)));
                     }
                 }
             }

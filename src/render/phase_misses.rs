@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::document::{Block, named_at_most, plural, shared_text};
 use crate::costs::duration_text;
-use crate::explain::MissReport;
+use crate::diff::UnitId;
+use crate::explain::{MissReport, UnitNames};
 use crate::phase::Note;
 use crate::report::costs::root_seconds;
 use crate::report::{PhaseReport, PhaseStatus};
@@ -52,6 +53,7 @@ pub(super) fn phase_blocks(
         return blocks;
     }
     let roots: Vec<_> = phase.misses.iter().filter(|m| m.is_root()).collect();
+    let names = UnitNames::of(&phase.misses);
     let approximations: Vec<&Note> = phase
         .phase
         .approximations
@@ -66,8 +68,8 @@ pub(super) fn phase_blocks(
             super::document::phase_cost_sentence(phase)
                 .map(|s| Block::Lines(vec![format!("{s}.")])),
         );
-        let table = roots_table(phase, &roots, shown);
-        let fixes = fix_lines(&phase.phase.name, &roots, &mut said.fixes);
+        let table = roots_table(phase, &roots, &names, shown);
+        let fixes = fix_lines(&phase.phase.name, &roots, &names, &mut said.fixes);
         let printed = format!("{:?}{fixes:?}", unfolded(&table));
         match said.misses.get(&printed) {
             Some(first) => blocks.push(Block::Lines(vec![format!(
@@ -137,9 +139,14 @@ const CASCADES: usize = 5;
 const SHAREABLE: [usize; 3] = [1, 2, 3];
 
 /// What every row shares, said once; then the table of what differs, capped.
-fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> Vec<Block> {
+fn roots_table(
+    phase: &PhaseReport,
+    roots: &[&MissReport],
+    names: &UnitNames,
+    shown: RootRows,
+) -> Vec<Block> {
     let weighed = phase.costs.is_some();
-    let mut groups = group_alike(roots, shown);
+    let mut groups = group_alike(roots, names, shown);
     let cascades = |group: &Vec<&MissReport>| group.iter().map(|m| m.cascaded).sum::<usize>();
     let seconds = |group: &Vec<&MissReport>| {
         group
@@ -159,7 +166,7 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
     let rows: Vec<Vec<String>> = groups
         .iter()
         .take(count)
-        .map(|group| row(phase, group, weighed, shown))
+        .map(|group| row(phase, group, names, weighed, shown))
         .collect();
     let mut headers: Vec<String> = COLUMNS.map(String::from).to_vec();
     if !weighed {
@@ -169,7 +176,7 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
     // Said once when every row (of all, shown or not) reads the same.
     let every: Vec<Vec<String>> = groups
         .iter()
-        .map(|g| row(phase, g, weighed, shown))
+        .map(|g| row(phase, g, names, weighed, shown))
         .collect();
     let mut above = Vec::new();
     let mut dropped = Vec::new();
@@ -240,7 +247,13 @@ fn roots_table(phase: &PhaseReport, roots: &[&MissReport], shown: RootRows) -> V
 
 /// One row: every [`COLUMNS`] cell (`seconds` when weighed). Capped, a row names each
 /// package once, with how many of its units it holds, and its first dependency paths.
-fn row(phase: &PhaseReport, group: &[&MissReport], weighed: bool, shown: RootRows) -> Vec<String> {
+fn row(
+    phase: &PhaseReport,
+    group: &[&MissReport],
+    names: &UnitNames,
+    weighed: bool,
+    shown: RootRows,
+) -> Vec<String> {
     let Some(m) = group.first() else {
         return Vec::new();
     };
@@ -269,8 +282,8 @@ fn row(phase: &PhaseReport, group: &[&MissReport], weighed: bool, shown: RootRow
         units,
         m.reason().to_string(),
         match shown {
-            RootRows::All => m.detail(),
-            RootRows::Capped => m.detail_brief(),
+            RootRows::All => m.detail(names),
+            RootRows::Capped => m.detail_brief(names),
         },
         m.trigger_short_text().unwrap_or_default(),
         askers,
@@ -316,11 +329,15 @@ fn askers_text(askers: &[String]) -> String {
 fn fix_lines(
     phase: &str,
     roots: &[&MissReport],
+    names: &UnitNames,
     fixes_said: &mut BTreeMap<String, String>,
 ) -> Vec<String> {
     let mut fixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for miss in roots {
-        fixes.entry(miss.fix_text()).or_default().push(miss.label());
+        fixes
+            .entry(miss.fix_text(names))
+            .or_default()
+            .push(miss.label());
     }
     let one_fix = fixes.len() == 1;
     let mut lines: Vec<String> = fixes
@@ -349,9 +366,9 @@ fn fix_lines(
 /// The units each root miss drags in, grouped by cause, folded (markdown and HTML only);
 /// none when no root miss cascades.
 fn cascade_block(phase: &PhaseReport, roots: &[&MissReport]) -> Option<Block> {
-    let mut dragged: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut dragged: HashMap<UnitId, Vec<String>> = HashMap::new();
     for miss in phase.misses.iter().filter(|m| !m.is_root()) {
-        if let Some(root) = miss.cascade_from.as_deref() {
+        if let Some(root) = miss.cascade_from {
             dragged
                 .entry(root)
                 .or_default()
@@ -365,11 +382,7 @@ fn cascade_block(phase: &PhaseReport, roots: &[&MissReport]) -> Option<Block> {
     cascading.sort_by_key(|r| std::cmp::Reverse(r.cascaded));
     let mut by_cause: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for root in cascading.iter().take(CASCADE_ROOTS) {
-        // A cascade names its root by label and mode.
-        let units = dragged
-            .get(format!("{} ({})", root.label(), root.mode).as_str())
-            .cloned()
-            .unwrap_or_default();
+        let units = dragged.get(&root.unit_id).cloned().unwrap_or_default();
         let mut named: Vec<String> = units.iter().take(CASCADE_UNITS).cloned().collect();
         if root.cascaded > named.len() {
             named.push(format!("and {} more", root.cascaded - named.len()));
@@ -416,9 +429,8 @@ fn cascade_block(phase: &PhaseReport, roots: &[&MissReport]) -> Option<Block> {
 /// measured.
 fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
     let measured = group.iter().any(|root| {
-        let label = format!("{} ({})", root.label(), root.mode);
         phase.misses.iter().any(|m| {
-            (std::ptr::eq(m, *root) || m.cascade_from.as_deref() == Some(label.as_str()))
+            (std::ptr::eq(m, *root) || m.cascade_from == Some(root.unit_id))
                 && m.seconds.seconds().is_some()
         })
     });
@@ -435,20 +447,24 @@ fn group_seconds_text(phase: &PhaseReport, group: &[&MissReport]) -> String {
 /// Root misses that read the same (reason, detail, cause, fix) in one group, as
 /// rustflags or toolchain misses of a whole phase do; with `--all`, their dependency
 /// paths must read the same too. First appearance order.
-fn group_alike<'a>(roots: &[&'a MissReport], shown: RootRows) -> Vec<Vec<&'a MissReport>> {
+fn group_alike<'a>(
+    roots: &[&'a MissReport],
+    names: &UnitNames,
+    shown: RootRows,
+) -> Vec<Vec<&'a MissReport>> {
     let reads = |m: &MissReport| {
         (
             m.reason(),
             match shown {
-                RootRows::All => m.detail(),
-                RootRows::Capped => m.detail_brief(),
+                RootRows::All => m.detail(names),
+                RootRows::Capped => m.detail_brief(names),
             },
             m.trigger_text(),
             match shown {
                 RootRows::All => m.requested_by(),
                 RootRows::Capped => Vec::new(),
             },
-            m.fix_text(),
+            m.fix_text(names),
         )
     };
     let mut index: HashMap<_, usize> = HashMap::new();

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use super::document::{RootRows, document};
 use super::{json, markdown, table};
+use crate::cargo::SelectionFlag;
+use crate::diff::UnitId;
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
 use crate::phase::{Note, SourceLocation};
@@ -25,7 +27,8 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
     }
 }
 
-pub(super) fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
+/// A miss of `package` (unit `id`), a root or cascading from unit `cascade_from`.
+pub(super) fn miss(package: &str, id: u32, cascade_from: Option<u32>) -> MissReport {
     let root = cascade_from.is_none();
     MissReport {
         package: package.into(),
@@ -45,10 +48,10 @@ pub(super) fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
                 removed: vec![],
             },
             Some(root) => MissCause::Dependency {
-                roots: vec![root.into()],
+                roots: vec![UnitId(root)],
             },
         },
-        cascade_from: cascade_from.map(String::from),
+        cascade_from: cascade_from.map(UnitId),
         requests: if root {
             vec![Request {
                 chain: ["cli", "top", "mid", "leaf"]
@@ -74,15 +77,15 @@ pub(super) fn miss(package: &str, cascade_from: Option<&str>) -> MissReport {
             check: None,
             steps: vec![match cascade_from {
                 None => FixStep::SamePackageSelection {
-                    flags: vec!["-p cli".into()],
+                    flags: vec![SelectionFlag::Package("cli".into())],
                 },
-                Some(root) => FixStep::FollowsRoot { root: root.into() },
+                Some(root) => FixStep::FollowsRoot { root: UnitId(root) },
             }],
         },
         cascaded: if root { 2 } else { 0 },
         variant: None,
         seconds: crate::costs::Cost::NotWeighed,
-        unit_id: 0,
+        unit_id: UnitId(id),
     }
 }
 
@@ -139,9 +142,9 @@ pub(super) fn sample() -> Report {
                     local: 2,
                 },
                 misses: vec![
-                    miss("leaf", None),
-                    miss("mid", Some("leaf@1.0.0 (build)")),
-                    miss("top", Some("leaf@1.0.0 (build)")),
+                    miss("leaf", 1, None),
+                    miss("mid", 2, Some(1)),
+                    miss("top", 3, Some(1)),
                 ],
                 missed_before: None,
                 costs: None,
@@ -254,7 +257,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
             steps: vec![FixStep::SameRustflags { changes: vec![] }],
         },
         cascaded: 0,
-        ..miss(package, None)
+        ..miss(package, 0, None)
     };
     let packages: Vec<String> = (0..60).map(|i| format!("crate{i:02}")).collect();
     report.phases[1].misses = packages.iter().map(|p| flags(p)).collect();
@@ -269,7 +272,7 @@ fn alike_misses_share_one_row_and_long_lists_are_cut() {
     );
 
     // Misses that differ each get a row, up to a limit.
-    report.phases[1].misses = packages.iter().map(|p| miss(p, None)).collect();
+    report.phases[1].misses = packages.iter().map(|p| miss(p, 0, None)).collect();
     for (i, m) in report.phases[1].misses.iter_mut().enumerate() {
         m.cause = MissCause::Features {
             built: vec![vec![]],

@@ -2,6 +2,7 @@
 //! the misses that are new and the misses that are gone.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -94,52 +95,92 @@ struct OldMiss {
     features: Vec<String>,
 }
 
-/// A miss's identity across reports: what would make cargo's unit another one.
-fn identity(
-    package: &str,
-    version: &str,
-    target: &str,
-    kind: &str,
-    mode: &str,
-    platform: Option<&str>,
-    features: &[String],
-) -> String {
-    let mut text = crate::diff::graph::target_label(package, version, kind, target);
-    text.push_str(&format!(" ({mode}"));
-    if let Some(platform) = platform {
-        text.push_str(&format!(", for {platform}"));
-    }
-    if !features.is_empty() {
+/// A miss's identity across reports: what would make cargo's unit another one. Compared
+/// as a value; written out (`leaf@1.0.0 (build, features a,b)`) only for the JSON.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct MissIdentity {
+    /// The package's name and version.
+    package: (String, String),
+    /// The target's kind and name.
+    target: (String, String),
+    mode: String,
+    variant: UnitVariant,
+}
+
+/// What tells apart units of one package, target and mode.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct UnitVariant {
+    /// `None`: the host.
+    platform: Option<String>,
+    /// Sorted.
+    features: Vec<String>,
+}
+
+impl MissIdentity {
+    fn new(
+        (package, version): (&str, &str),
+        (kind, target): (&str, &str),
+        mode: &str,
+        platform: Option<&str>,
+        features: &[String],
+    ) -> MissIdentity {
         let mut features = features.to_vec();
         features.sort();
-        text.push_str(&format!(", features {}", features.join(",")));
+        MissIdentity {
+            package: (package.to_string(), version.to_string()),
+            target: (kind.to_string(), target.to_string()),
+            mode: mode.to_string(),
+            variant: UnitVariant {
+                platform: platform.map(str::to_string),
+                features,
+            },
+        }
     }
-    text.push(')');
-    text
+
+    fn of_old(m: &OldMiss) -> MissIdentity {
+        MissIdentity::new(
+            (&m.package, &m.version),
+            (&m.kind, &m.target),
+            &m.mode,
+            m.platform.as_deref(),
+            &m.features,
+        )
+    }
+
+    fn of(m: &MissReport) -> MissIdentity {
+        MissIdentity::new(
+            (&m.package, &m.version),
+            (&m.kind, &m.target),
+            &m.mode,
+            m.platform.as_deref(),
+            &m.features,
+        )
+    }
 }
 
-fn old_identity(m: &OldMiss) -> String {
-    identity(
-        &m.package,
-        &m.version,
-        &m.target,
-        &m.kind,
-        &m.mode,
-        m.platform.as_deref(),
-        &m.features,
-    )
+impl fmt::Display for MissIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ((package, version), (kind, target)) = (&self.package, &self.target);
+        write!(
+            f,
+            "{} ({}",
+            crate::diff::graph::target_label(package, version, kind, target),
+            self.mode
+        )?;
+        if let Some(platform) = &self.variant.platform {
+            write!(f, ", for {platform}")?;
+        }
+        if !self.variant.features.is_empty() {
+            write!(f, ", features {}", self.variant.features.join(","))?;
+        }
+        f.write_str(")")
+    }
 }
 
-fn new_identity(m: &MissReport) -> String {
-    identity(
-        &m.package,
-        &m.version,
-        &m.target,
-        &m.kind,
-        &m.mode,
-        m.platform.as_deref(),
-        &m.features,
-    )
+/// The misses of one side that the other lacks, written out, sorted as text.
+fn written(only: std::collections::btree_set::Difference<'_, MissIdentity>) -> Vec<String> {
+    let texts: BTreeSet<String> = only.map(ToString::to_string).collect();
+    texts.into_iter().collect()
 }
 
 /// Reads the baseline at `path` and compares `report` with it. A file that is not a report
@@ -206,16 +247,16 @@ fn delta(report: &Report, old: &OldReport, file: String) -> BaselineDelta {
             .phases
             .iter()
             .find(|o| o.name == phase.phase.name && analysed(&o.status));
-        let old_ids: BTreeSet<String> = before
-            .map(|o| o.misses.iter().map(old_identity).collect())
+        let old_ids: BTreeSet<MissIdentity> = before
+            .map(|o| o.misses.iter().map(MissIdentity::of_old).collect())
             .unwrap_or_default();
-        let new_ids: BTreeSet<String> = phase.misses.iter().map(new_identity).collect();
+        let new_ids: BTreeSet<MissIdentity> = phase.misses.iter().map(MissIdentity::of).collect();
         phases.push(PhaseDelta {
             name: phase.phase.name.clone(),
             missed_before: before.map(|o| o.misses.len()),
             missed_now: Some(phase.misses.len()),
-            new_misses: new_ids.difference(&old_ids).cloned().collect(),
-            gone_misses: old_ids.difference(&new_ids).cloned().collect(),
+            new_misses: written(new_ids.difference(&old_ids)),
+            gone_misses: written(old_ids.difference(&new_ids)),
             seconds_before: before.and_then(|o| o.seconds),
             seconds_now: phase.costs.map(|c| c.seconds),
         });
@@ -230,10 +271,58 @@ fn delta(report: &Report, old: &OldReport, file: String) -> BaselineDelta {
             missed_before: Some(phase.misses.len()),
             missed_now: None,
             new_misses: Vec::new(),
-            gone_misses: phase.misses.iter().map(old_identity).collect(),
+            gone_misses: phase
+                .misses
+                .iter()
+                .map(|m| MissIdentity::of_old(m).to_string())
+                .collect(),
             seconds_before: phase.seconds,
             seconds_now: None,
         });
     }
     BaselineDelta { file, phases }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_compare_as_values_and_read_as_before() {
+        let of = |features: &[&str], platform| {
+            let features: Vec<String> = features.iter().map(|f| f.to_string()).collect();
+            MissIdentity::new(
+                ("leaf", "1.0.0"),
+                ("lib", "leaf"),
+                "build",
+                platform,
+                &features,
+            )
+        };
+        assert_eq!(of(&["b", "a"], None), of(&["a", "b"], None));
+        assert_ne!(of(&[], None), of(&[], Some("wasm32")));
+        assert_eq!(
+            of(&["b", "a"], Some("wasm32")).to_string(),
+            "leaf@1.0.0 (build, for wasm32, features a,b)"
+        );
+        let script = MissIdentity::new(
+            ("buildy", "0.1.0"),
+            ("custom-build", "build-script-build"),
+            "run-custom-build",
+            None,
+            &[],
+        );
+        assert_eq!(
+            script.to_string(),
+            format!(
+                "{} (run-custom-build)",
+                crate::diff::graph::target_label(
+                    "buildy",
+                    "0.1.0",
+                    "custom-build",
+                    "build-script-build"
+                )
+            )
+        );
+    }
 }

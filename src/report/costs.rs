@@ -60,12 +60,10 @@ fn cost_key(miss: &MissReport) -> UnitCostKey {
 /// The measured seconds that removing a root miss saves: its own and those of the misses
 /// cascading from it.
 pub fn root_seconds(phase: &PhaseReport, root: &MissReport) -> f64 {
-    // `cascade_from` names the root by its unit label: target and mode.
-    let label = format!("{} ({})", root.label(), root.mode);
     phase
         .misses
         .iter()
-        .filter(|m| std::ptr::eq(*m, root) || m.cascade_from.as_deref() == Some(label.as_str()))
+        .filter(|m| std::ptr::eq(*m, root) || m.cascade_from == Some(root.unit_id))
         .filter_map(|m| m.seconds.seconds())
         .fold(0.0, |total, s| total + s)
 }

@@ -65,6 +65,7 @@ pub struct PhaseReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cargo: Option<PhaseCargo>,
     pub units: UnitCounts,
+    #[serde(serialize_with = "crate::explain::serialize_misses")]
     pub misses: Vec<MissReport>,
     /// With `--set`: the phase's missed units before the change.
     #[serde(skip_serializing_if = "Option::is_none")]

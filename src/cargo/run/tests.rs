@@ -39,6 +39,7 @@ fn resolution_is_always_locked() {
         instrumented_by: None,
         toolchain: None,
         rustup_toolchain: None,
+        selection: Default::default(),
     };
     let args = unit_graph_args(&invocation(&["--release"]));
     assert_eq!(args[..3], ["build", "--release", "--locked"]);
@@ -57,6 +58,7 @@ fn invocations_cargo_cannot_tell_apart_share_one_resolution() {
         instrumented_by: None,
         toolchain: None,
         rustup_toolchain: None,
+        selection: Default::default(),
     };
     // The crane lib and the instrumenting tool never reach cargo; `--locked` is added
     // to every resolution anyway.

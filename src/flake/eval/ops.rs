@@ -11,7 +11,6 @@ use rnix::ast::{self, BinOpKind, Expr, InterpolPart};
 use super::files::{FileId, Pos};
 use super::value::{Env, ErrorKind, Thunk, Value};
 use super::{Evaluator, text_of};
-use crate::cargo::invocation::{IGNORED_VALUE_OPTIONS, VALUE_OPTIONS};
 use crate::source_set::tree::normalize;
 
 impl Evaluator {
@@ -343,11 +342,6 @@ enum Piece {
     Missing((Pos, String)),
 }
 
-/// A cargo option that takes a value (`-p`, `--features`, `-j`, ...).
-fn takes_value(word: &str) -> bool {
-    VALUE_OPTIONS.contains(&word) || IGNORED_VALUE_OPTIONS.contains(&word)
-}
-
 /// Joins string pieces, leaving out the unknown ones: with them the rest of a word they
 /// are glued to (`--features=${x}`) and a cargo flag that takes them as its value
 /// (`-p ${x}`). `None` when nothing but whitespace is known.
@@ -375,7 +369,7 @@ fn join_pieces(pieces: Vec<Piece>) -> Option<Value> {
                 if !glued {
                     let kept = out.trim_end();
                     let last_word = kept.rsplit(char::is_whitespace).next().unwrap_or_default();
-                    if takes_value(last_word) {
+                    if crate::cargo_options::takes_value(last_word) {
                         out.truncate(kept.len() - last_word.len());
                     }
                 }
