@@ -211,7 +211,7 @@ impl Checker<'_> {
             excluded: &excluded,
             depth: Depth::Counted,
         };
-        analyze(&set, "", &self.loaded.runner(), &options, &Silent)
+        analyze(&set, "", self.loaded.session(), &options, &Silent)
     }
 
     /// What the analysis after the change says of one line.

@@ -162,7 +162,7 @@ pub fn propose(
         let after = match analyze(
             &changed,
             &loaded.description,
-            &loaded.runner(),
+            loaded.session(),
             &options,
             &Silent,
         ) {

@@ -1,25 +1,22 @@
 //! `cache-miss report`'s orchestration: plan each phase's cargo calls, resolve them in
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
-use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::Slot;
-use crate::cargo::{CargoRunner, Invocation};
-use crate::diff::{DeepIds, DiffGraph, Differ};
+use crate::cargo::Invocation;
+use crate::diff::{DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
-use crate::parallel::lock;
 use crate::parallel::run_parallel;
 use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
+use crate::session::{Session, WorkspaceFacts};
 
 use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
@@ -51,16 +48,15 @@ pub fn analyze_loaded(
     target_dir: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let runner = loaded.runner();
     let options = AnalyzeOptions {
         target_dir,
         excluded: &loaded.excluded,
         depth: Depth::Explained,
     };
-    let mut report = analyze_with(
+    let mut report = analyze(
         &loaded.phases,
         &loaded.description,
-        &runner,
+        loaded.session(),
         &options,
         progress,
     )?;
@@ -74,21 +70,11 @@ pub fn analyze_loaded(
 pub fn analyze(
     set: &PhaseSet,
     phase_source: &str,
-    runner: &CargoRunner,
+    session: &Session,
     options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    analyze_with(set, phase_source, runner, options, progress)
-}
-
-/// [`analyze`] with the options spelled out.
-pub fn analyze_with(
-    set: &PhaseSet,
-    phase_source: &str,
-    runner: &CargoRunner,
-    options: &AnalyzeOptions,
-    progress: &dyn Progress,
-) -> Result<Report> {
+    let runner = session.runner();
     let started = Instant::now();
     let cargo = runner.check_version()?;
     let chains = Chains::of(set);
@@ -100,12 +86,11 @@ pub fn analyze_with(
         "resolving unit graphs",
         plans.invocations.len() + 1,
     );
-    let derived = runner.derived::<Derived>();
     let (graphs, metadata) = std::thread::scope(|scope| {
         let metadata = scope.spawn(|| runner.shared_metadata());
         let done = |inv: &Invocation| progress.step(&inv.display());
         let graphs = run_parallel(&plans.invocations, &done, |inv| {
-            derived.graph(runner, inv, &cargo.host)
+            session.graph(inv, &cargo.host)
         });
         let metadata = metadata
             .join()
@@ -116,7 +101,7 @@ pub fn analyze_with(
     drop(stage);
     let metadata = metadata?;
     let resolved = Instant::now();
-    let workspace = derived.workspace(&metadata)?;
+    let workspace = session.workspace(&metadata)?;
     mark_failures(set, &chains, &plans, &graphs, &mut statuses);
     let inherited = Inherited::of(set, &chains, &plans);
     let mut differ = Differ::new(
@@ -187,97 +172,6 @@ pub fn analyze_with(
             resolutions: plans.invocations.len(),
         },
     })
-}
-
-/// What the explanations need to know of the workspace, from `cargo metadata`.
-struct WorkspaceFacts {
-    index: DependencyIndex,
-    default_packages: Vec<String>,
-}
-
-/// What analyses derive from one runner's answers, made once and shared by every analysis
-/// with that runner (or a clone): `report --set` and the fix-line check analyse the same
-/// calls again.
-#[derive(Default)]
-struct Derived {
-    /// Each invocation's unit graph as the diff sees it; slots are held while made.
-    graphs: Mutex<HashMap<Invocation, Slot<IdentifiedGraph>>>,
-    /// Numbers the units of every graph above.
-    ids: Mutex<DeepIds>,
-    workspace: Mutex<Option<Arc<WorkspaceFacts>>>,
-}
-
-/// A graph as the diff sees it, with each unit's deep identity.
-struct IdentifiedGraph {
-    graph: DiffGraph,
-    ids: Vec<u32>,
-}
-
-impl Derived {
-    /// `invocation`'s graph, resolved by `runner` (whose cargo's host is `host`).
-    fn graph(
-        &self,
-        runner: &CargoRunner,
-        invocation: &Invocation,
-        host: &str,
-    ) -> Result<Arc<IdentifiedGraph>> {
-        let slot = lock(&self.graphs)
-            .entry(invocation.clone())
-            .or_default()
-            .clone();
-        let mut made = lock(&slot);
-        if let Some(graph) = made.as_ref() {
-            return Ok(graph.clone());
-        }
-        let graph = runner.unit_graph(invocation)?;
-        let graph = DiffGraph::from_unit_graph(&graph, invocation, host);
-        let ids = lock(&self.ids).of(&graph);
-        Ok(made
-            .insert(Arc::new(IdentifiedGraph { graph, ids }))
-            .clone())
-    }
-
-    fn workspace(&self, metadata: &cargo_metadata::Metadata) -> Result<Arc<WorkspaceFacts>> {
-        let mut made = lock(&self.workspace);
-        if let Some(facts) = made.as_ref() {
-            return Ok(facts.clone());
-        }
-        let facts = WorkspaceFacts {
-            index: DependencyIndex::from_metadata(metadata)
-                .context("`cargo metadata` names a package cache-miss cannot read")?,
-            default_packages: default_packages(metadata),
-        };
-        Ok(made.insert(Arc::new(facts)).clone())
-    }
-}
-
-/// The packages cargo builds when a command names none: the `default-members`, else the
-/// root package, else every member.
-fn default_packages(metadata: &cargo_metadata::Metadata) -> Vec<String> {
-    let name_of = |id: &cargo_metadata::PackageId| {
-        metadata
-            .packages
-            .iter()
-            .find(|p| &p.id == id)
-            .map(|p| p.name.to_string())
-    };
-    let mut names: Vec<String> = if metadata.workspace_default_members.is_available() {
-        metadata
-            .workspace_default_members
-            .iter()
-            .filter_map(name_of)
-            .collect()
-    } else if let Some(root) = metadata.root_package() {
-        vec![root.name.to_string()]
-    } else {
-        metadata
-            .workspace_members
-            .iter()
-            .filter_map(name_of)
-            .collect()
-    };
-    names.sort();
-    names
 }
 
 /// Each phase's status before cargo runs: excluded, not evaluable (itself or a phase it
