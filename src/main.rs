@@ -436,8 +436,15 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             ),
             None => "; no cache".to_string(),
         };
+        let checks = match t.fix_checks + t.fix_checks_skipped {
+            0 => String::new(),
+            _ => format!(
+                "; fix-line check: {} changes analysed, {} skipped (their outcome follows from answers in hand), {} cargo calls started while the report's own ran",
+                t.fix_checks, t.fix_checks_skipped, t.ahead
+            ),
+        };
         say(&format!(
-            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms{cache}",
+            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms{cache}{checks}",
             t.resolutions,
             t.resolve.as_secs_f64() * 1000.0,
             t.analyze.as_secs_f64() * 1000.0

@@ -66,6 +66,12 @@ impl Session {
         self.runner.log_cache_use();
     }
 
+    /// Whether `invocation`'s graph is resolved already, or being resolved.
+    pub(crate) fn has_graph(&self, invocation: &Invocation) -> bool {
+        let slot = lock(&self.graphs).get(invocation).cloned();
+        slot.is_some_and(|slot| slot.try_lock().map_or(true, |made| made.is_some()))
+    }
+
     /// `invocation`'s graph, resolved by the runner (whose cargo's host is `host`).
     pub(crate) fn graph(
         &self,

@@ -1,18 +1,22 @@
 //! Advice that holds: every fix line of a report is applied as written to its deps-only
 //! phase and the phase analysed again; a line that would leave its units missing says so.
-//! The runner remembers cargo's answers, so only the changed deps-only calls are resolved.
+//! The session remembers cargo's answers, so only the changed deps-only calls are
+//! resolved, and [`CheckAhead`] starts those while the report's own calls still run.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use anyhow::Result;
 
+use crate::cargo::Invocation;
 use crate::explain::{Fix, FixCheck, FixStep};
 use crate::input::LoadedPhases;
-use crate::parallel::run_parallel;
+use crate::parallel::{lock, run_parallel};
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
+use crate::plan::plan_phases_where;
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
-use crate::report::{PhaseStatus, Report};
+use crate::report::{Lookahead, PhaseReport, PhaseStatus, Report};
 
 /// One fix line of one phase, and the units it is printed for (their deep identities).
 #[derive(Clone)]
@@ -31,15 +35,15 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         return;
     }
     let checker = Checker {
-        loaded,
-        specs: materialize_implicit_deps(&loaded.specs),
         missed_before: report
             .phases
             .iter()
             .map(|p| (p.phase.name.clone(), p.units.missed))
             .collect(),
+        ..Checker::new(loaded)
     };
     let checks = checker.check_all(&advice, progress);
+    let mut analysed = checks.len();
     for (advice, check) in advice.iter().zip(&checks) {
         record(report, advice, &advice.fix.steps, check.clone());
     }
@@ -51,6 +55,7 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         .collect();
     let joined = joined_advice(&advice, &failing);
     let checks = checker.check_all(&joined, &Silent);
+    analysed += checks.len();
     for (joined, check) in joined.iter().zip(checks) {
         if !matches!(check, FixCheck::Holds | FixCheck::Worsens { .. }) {
             continue;
@@ -62,22 +67,74 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         }
     }
     // A line that holds only by hurting the other phases of a shared buildDepsOnly: the
-    // same change on a buildDepsOnly of the phase's own, checked the same way, is printed
-    // instead when it holds.
-    let worsening: Vec<Advice> = distinct_advice(report)
-        .into_iter()
-        .filter(|a| matches!(a.fix.check, Some(FixCheck::Worsens { .. })))
-        .collect();
-    let own: Vec<Option<Advice>> = worsening.iter().map(|a| checker.own_deps(a)).collect();
-    let checks = checker.check_all(&own.iter().flatten().cloned().collect::<Vec<_>>(), &Silent);
-    let mut checks = checks.into_iter();
-    for (line, own) in worsening.iter().zip(&own) {
-        let (Some(own), Some(check)) = (own, own.as_ref().and_then(|_| checks.next())) else {
+    // same change on a buildDepsOnly of the phase's own is printed instead when it holds.
+    // That outcome follows from the check just made: the own copy's cargo calls are the
+    // changed shared one's, and it serves the phase and the phases inheriting from it,
+    // which miss as they did then. It holds when none of those got worse.
+    let mut skipped = 0;
+    for line in distinct_advice(report) {
+        let Some(FixCheck::Worsens { phases: worse }) = &line.fix.check else {
             continue;
         };
-        if check == FixCheck::Holds {
-            record(report, line, &own.fix.steps, check);
+        let Some(own) = checker.own_deps(&line) else {
+            continue;
+        };
+        skipped += 1;
+        if !worse
+            .iter()
+            .any(|w| inherits_from(&loaded.phases, w, &line.phase))
+        {
+            record(report, &line, &own.fix.steps, FixCheck::Holds);
         }
+    }
+    report.timings.fix_checks = analysed;
+    report.timings.fix_checks_skipped = skipped;
+}
+
+/// Whether phase `name` takes its artifacts from `ancestor`, directly or through others.
+fn inherits_from(set: &PhaseSet, name: &str, ancestor: &str) -> bool {
+    let Some(i) = set.phases.iter().position(|p| p.name == name) else {
+        return false;
+    };
+    set.chain_positions(i)
+        .any(|p| set.phases[p].name == ancestor)
+}
+
+/// The fix-line check's lookahead: as soon as a phase is explained, the deps-only phases
+/// its fix lines change are planned and their cargo calls queued, while the report's own
+/// calls still run.
+pub(crate) struct CheckAhead<'a> {
+    checker: Checker<'a>,
+    /// The changes already planned (see [`Checker::change`]).
+    planned: Mutex<BTreeSet<String>>,
+}
+
+impl<'a> CheckAhead<'a> {
+    pub(crate) fn new(loaded: &'a LoadedPhases) -> CheckAhead<'a> {
+        CheckAhead {
+            checker: Checker::new(loaded),
+            planned: Mutex::default(),
+        }
+    }
+}
+
+impl Lookahead for CheckAhead<'_> {
+    fn explained(&self, phase: &PhaseReport) -> Vec<Invocation> {
+        let mut calls = Vec::new();
+        for advice in advice_of(std::slice::from_ref(phase)) {
+            let Some((key, change)) = self.checker.change(&advice) else {
+                continue;
+            };
+            if !lock(&self.planned).insert(key) {
+                continue;
+            }
+            let Ok(set) = PhaseSet::from_specs(change.specs) else {
+                continue;
+            };
+            let plans = plan_phases_where(&set, |i| set.phases[i].name == change.deps);
+            calls.extend(plans.invocations);
+        }
+        calls
     }
 }
 
@@ -96,7 +153,15 @@ struct Change {
     specs: Vec<PhaseSpec>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    fn new(loaded: &'a LoadedPhases) -> Checker<'a> {
+        Checker {
+            loaded,
+            specs: materialize_implicit_deps(&loaded.specs),
+            missed_before: BTreeMap::new(),
+        }
+    }
+
     /// Checks each line: one analysis per distinct change, in parallel.
     fn check_all(&self, advice: &[Advice], progress: &dyn Progress) -> Vec<FixCheck> {
         let mut keys: BTreeMap<String, usize> = BTreeMap::new();
@@ -210,6 +275,7 @@ impl Checker<'_> {
             target_dir: None,
             excluded: &excluded,
             depth: Depth::Counted,
+            lookahead: None,
         };
         analyze(&set, "", self.loaded.session(), &options, &Silent)
     }
@@ -322,8 +388,13 @@ fn record(report: &mut Report, advice: &Advice, steps: &[FixStep], check: FixChe
 
 /// The fix lines of the analysed phases' root misses, each with the units it covers.
 fn distinct_advice(report: &Report) -> Vec<Advice> {
+    advice_of(&report.phases)
+}
+
+/// [`distinct_advice`] of some phases.
+fn advice_of(phases: &[PhaseReport]) -> Vec<Advice> {
     let mut advice: Vec<Advice> = Vec::new();
-    for phase in report.phases.iter().filter(|p| p.status == PhaseStatus::Ok) {
+    for phase in phases.iter().filter(|p| p.status == PhaseStatus::Ok) {
         for miss in phase.misses.iter().filter(|m| m.is_root()) {
             let same = advice.iter_mut().find(|a| {
                 a.phase == phase.phase.name

@@ -158,6 +158,7 @@ pub fn propose(
             target_dir: None,
             excluded: &loaded.excluded,
             depth: Depth::Counted,
+            lookahead: None,
         };
         let after = match analyze(
             &changed,

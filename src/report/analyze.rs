@@ -3,32 +3,34 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
-use crate::cargo::Invocation;
 use crate::diff::{DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
-use crate::parallel::run_parallel;
 use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
 use crate::session::{Session, WorkspaceFacts};
 
+use super::resolve::{Ahead, Lookahead, resolve};
 use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
 
 /// What an analysis is asked besides the phases.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AnalyzeOptions<'a> {
     /// A previous build's target dir, whose build-script outputs the findings read.
     pub target_dir: Option<&'a Path>,
     /// Phases left out on purpose (`--exclude`, `--only`).
     pub excluded: &'a BTreeSet<String>,
     pub depth: Depth,
+    /// Told each phase's explanation as soon as its graphs are in, to start the cargo
+    /// calls that follow from it while the others still run (`Depth::Explained` only).
+    pub lookahead: Option<&'a dyn Lookahead>,
 }
 
 /// How much an analysis says of each phase.
@@ -48,10 +50,21 @@ pub fn analyze_loaded(
     target_dir: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<Report> {
+    analyze_loaded_with(loaded, target_dir, None, progress)
+}
+
+/// [`analyze_loaded`], telling `lookahead` of each phase explained.
+pub(crate) fn analyze_loaded_with(
+    loaded: &LoadedPhases,
+    target_dir: Option<&Path>,
+    lookahead: Option<&dyn Lookahead>,
+    progress: &dyn Progress,
+) -> Result<Report> {
     let options = AnalyzeOptions {
         target_dir,
         excluded: &loaded.excluded,
         depth: Depth::Explained,
+        lookahead,
     };
     let mut report = analyze(
         &loaded.phases,
@@ -81,29 +94,30 @@ pub fn analyze(
     let mut statuses = initial_statuses(set, &chains, options.excluded);
     let needed = needed_phases(&chains, &statuses);
     let plans = plan_phases_where(set, |i| needed[i]);
+    let inherited = Inherited::of(set, &chains, &plans);
+    let ahead = options
+        .lookahead
+        .filter(|_| options.depth == Depth::Explained)
+        .map(|lookahead| Ahead {
+            lookahead,
+            set,
+            inherited: &inherited,
+            phases: (0..set.phases.len())
+                .filter(|&i| needed[i] && statuses[i].0 == PhaseStatus::Ok)
+                .collect(),
+        });
     let stage = Stage::begin(
         progress,
         "resolving unit graphs",
         plans.invocations.len() + 1,
     );
-    let (graphs, metadata) = std::thread::scope(|scope| {
-        let metadata = scope.spawn(|| runner.shared_metadata());
-        let done = |inv: &Invocation| progress.step(&inv.display());
-        let graphs = run_parallel(&plans.invocations, &done, |inv| {
-            session.graph(inv, &cargo.host)
-        });
-        let metadata = metadata
-            .join()
-            .unwrap_or_else(|_| Err(anyhow!("`cargo metadata` did not finish")));
-        progress.step("cargo metadata");
-        (graphs, metadata)
-    });
+    let resolved = resolve(session, &plans, &cargo.host, ahead.as_ref(), progress);
     drop(stage);
-    let metadata = metadata?;
-    let resolved = Instant::now();
+    let graphs = resolved.graphs;
+    let metadata = resolved.metadata?;
+    let resolved_at = Instant::now();
     let workspace = session.workspace(&metadata)?;
     mark_failures(set, &chains, &plans, &graphs, &mut statuses);
-    let inherited = Inherited::of(set, &chains, &plans);
     let mut differ = Differ::new(
         graphs
             .iter()
@@ -167,9 +181,12 @@ pub fn analyze(
         costs: None,
         baseline: None,
         timings: Timings {
-            resolve: resolved - started,
-            analyze: resolved.elapsed(),
+            resolve: resolved_at - started,
+            analyze: resolved_at.elapsed(),
             resolutions: plans.invocations.len(),
+            ahead: resolved.ahead,
+            fix_checks: 0,
+            fix_checks_skipped: 0,
         },
     })
 }
@@ -293,17 +310,17 @@ fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> Phas
 }
 
 /// What every phase's report draws on.
-struct Analysis<'a> {
-    set: &'a PhaseSet,
-    plans: &'a PhasePlans,
-    inherited: &'a [Inherited],
-    workspace: &'a WorkspaceFacts,
-    dir: &'a Path,
-    depth: Depth,
+pub(super) struct Analysis<'a> {
+    pub(super) set: &'a PhaseSet,
+    pub(super) plans: &'a PhasePlans,
+    pub(super) inherited: &'a [Inherited],
+    pub(super) workspace: &'a WorkspaceFacts,
+    pub(super) dir: &'a Path,
+    pub(super) depth: Depth,
 }
 
 impl Analysis<'_> {
-    fn phase_report(&self, i: usize, phase: &Phase, differ: &mut Differ) -> PhaseReport {
+    pub(super) fn phase_report(&self, i: usize, phase: &Phase, differ: &mut Differ) -> PhaseReport {
         let (set, plans) = (self.set, self.plans);
         let inherited = &self.inherited[i];
         let mut notes = phase.notes.clone();
@@ -432,14 +449,14 @@ impl Chains {
 }
 
 /// What reaches a phase's `target/` from the phases up its chain.
-struct Inherited {
+pub(super) struct Inherited {
     /// How many phases up the chain it inherits from: up to the first that does not
     /// install its artifacts.
     sources: usize,
     /// That phase, if the chain has one.
     stops_at: Option<usize>,
     /// The cargo calls of those phases, each once, nearest phase first.
-    invocations: Rc<[usize]>,
+    pub(super) invocations: Arc<[usize]>,
 }
 
 impl Inherited {
@@ -448,7 +465,7 @@ impl Inherited {
             let nothing = |stops_at| Inherited {
                 sources: 0,
                 stops_at,
-                invocations: Rc::from([]),
+                invocations: Arc::from([]),
             };
             let Some((p, above)) = parent else {
                 return nothing(None);

@@ -6,9 +6,11 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
+use super::Lookahead;
 use super::Report;
-use super::analyze::analyze_loaded;
+use super::analyze::{analyze_loaded, analyze_loaded_with};
 use crate::costs::Costs;
+use crate::fix::advice::{CheckAhead, check_advice};
 use crate::input::{LoadedPhases, Override};
 use crate::progress::Progress;
 
@@ -48,12 +50,16 @@ pub fn run(request: &ReportRequest) -> Result<Report> {
         }
     };
     let (target_dir, progress) = (request.target_dir, request.progress);
-    let mut report = analyze_loaded(analysed, target_dir, progress)?;
+    // The fix-line check's cargo calls start as soon as each is known, in the queue of
+    // the report's own.
+    let ahead = CheckAhead::new(analysed);
+    let lookahead = request.check_fixes.then_some(&ahead as &dyn Lookahead);
+    let mut report = analyze_loaded_with(analysed, target_dir, lookahead, progress)?;
     if !request.overrides.is_empty() {
         report.compare_with(&analyze_loaded(request.loaded, target_dir, progress)?);
     }
     if request.check_fixes {
-        crate::fix::advice::check_advice(analysed, &mut report, progress);
+        check_advice(analysed, &mut report, progress);
     }
     if let Some(costs) = &costs {
         super::costs::weigh(&mut report, costs);
