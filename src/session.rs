@@ -31,6 +31,12 @@ pub(crate) struct IdentifiedGraph {
     pub(crate) ids: Vec<u32>,
 }
 
+/// A call an analysis of the answers in hand did not have (see
+/// [`crate::report::analyze::AnalyzeOptions::in_hand`]).
+#[derive(Debug, thiserror::Error)]
+#[error("not resolved yet")]
+pub(crate) struct NotInHand;
+
 /// What the explanations need to know of the workspace, from `cargo metadata`.
 pub(crate) struct WorkspaceFacts {
     pub(crate) index: DependencyIndex,
@@ -64,6 +70,13 @@ impl Session {
     pub fn finish(&self) {
         self.runner.remove_scratch_dir();
         self.runner.log_cache_use();
+    }
+
+    /// `invocation`'s graph when it is resolved already (not while it is being resolved).
+    pub(crate) fn resolved(&self, invocation: &Invocation) -> Option<Arc<IdentifiedGraph>> {
+        let slot = lock(&self.graphs).get(invocation).cloned()?;
+        let made = slot.try_lock().ok()?;
+        made.clone()
     }
 
     /// Whether `invocation`'s graph is resolved already, or being resolved.

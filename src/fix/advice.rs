@@ -18,6 +18,13 @@ use crate::progress::{Progress, Silent, Stage};
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
 use crate::report::{Lookahead, PhaseReport, PhaseStatus, Report};
 
+/// How many changes a round of checks analysed, and how many it did not need to.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    analysed: usize,
+    skipped: usize,
+}
+
 /// One fix line of one phase, and the units it is printed for (their deep identities).
 #[derive(Clone)]
 struct Advice {
@@ -29,7 +36,12 @@ struct Advice {
 /// Checks every distinct fix line of `report` (the report on `loaded`) and records the
 /// result on each miss that carries it. A phase with a line that does not hold alone gets
 /// one line with all its steps, when together they remove its misses.
-pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn Progress) {
+pub(crate) fn check_advice(
+    loaded: &LoadedPhases,
+    ahead: &CheckAhead,
+    report: &mut Report,
+    progress: &dyn Progress,
+) {
     let advice = distinct_advice(report);
     if advice.is_empty() {
         return;
@@ -42,8 +54,7 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
             .collect(),
         ..Checker::new(loaded)
     };
-    let checks = checker.check_all(&advice, progress);
-    let mut analysed = checks.len();
+    let (checks, mut tally) = checker.check_all(&advice, ahead, progress);
     for (advice, check) in advice.iter().zip(&checks) {
         record(report, advice, &advice.fix.steps, check.clone());
     }
@@ -54,8 +65,9 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         .map(|(advice, _)| advice)
         .collect();
     let joined = joined_advice(&advice, &failing);
-    let checks = checker.check_all(&joined, &Silent);
-    analysed += checks.len();
+    let (checks, joined_tally) = checker.check_all(&joined, ahead, &Silent);
+    tally.analysed += joined_tally.analysed;
+    tally.skipped += joined_tally.skipped;
     for (joined, check) in joined.iter().zip(checks) {
         if !matches!(check, FixCheck::Holds | FixCheck::Worsens { .. }) {
             continue;
@@ -71,7 +83,6 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
     // That outcome follows from the check just made: the own copy's cargo calls are the
     // changed shared one's, and it serves the phase and the phases inheriting from it,
     // which miss as they did then. It holds when none of those got worse.
-    let mut skipped = 0;
     for line in distinct_advice(report) {
         let Some(FixCheck::Worsens { phases: worse }) = &line.fix.check else {
             continue;
@@ -79,7 +90,7 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         let Some(own) = checker.own_deps(&line) else {
             continue;
         };
-        skipped += 1;
+        tally.skipped += 1;
         if !worse
             .iter()
             .any(|w| inherits_from(&loaded.phases, w, &line.phase))
@@ -87,8 +98,8 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
             record(report, &line, &own.fix.steps, FixCheck::Holds);
         }
     }
-    report.timings.fix_checks = analysed;
-    report.timings.fix_checks_skipped = skipped;
+    report.timings.fix_checks = tally.analysed;
+    report.timings.fix_checks_skipped = tally.skipped;
 }
 
 /// Whether phase `name` takes its artifacts from `ancestor`, directly or through others.
@@ -101,40 +112,110 @@ fn inherits_from(set: &PhaseSet, name: &str, ancestor: &str) -> bool {
 }
 
 /// The fix-line check's lookahead: as soon as a phase is explained, the deps-only phases
-/// its fix lines change are planned and their cargo calls queued, while the report's own
-/// calls still run.
+/// its fix lines change are planned. Once every phase such a change serves is explained,
+/// the change is analysed on the answers in hand; when its lines hold there, they hold
+/// with all of its calls (a larger cache misses no more), and none is made. Otherwise its
+/// calls are queued, while the report's own calls still run.
 pub(crate) struct CheckAhead<'a> {
     checker: Checker<'a>,
-    /// The changes already planned (see [`Checker::change`]).
-    planned: Mutex<BTreeSet<String>>,
+    state: Mutex<AheadState>,
+}
+
+#[derive(Default)]
+struct AheadState {
+    /// Each explained phase's missed units.
+    missed: BTreeMap<String, usize>,
+    /// Changes whose calls are queued.
+    queued: BTreeSet<String>,
+    /// Changes waiting for the phases they serve to be explained, with their lines.
+    waiting: Vec<(String, Change, Vec<Advice>)>,
+    /// Changes all of whose lines held on the answers in hand: that analysis.
+    held: BTreeMap<String, Report>,
 }
 
 impl<'a> CheckAhead<'a> {
     pub(crate) fn new(loaded: &'a LoadedPhases) -> CheckAhead<'a> {
         CheckAhead {
             checker: Checker::new(loaded),
-            planned: Mutex::default(),
+            state: Mutex::default(),
         }
+    }
+
+    /// Whether `advice` (whose change has `key`) held on the answers in hand.
+    fn held(&self, key: &str, advice: &Advice, missed_before: &BTreeMap<String, usize>) -> bool {
+        let state = lock(&self.state);
+        state
+            .held
+            .get(key)
+            .is_some_and(|report| judge(advice, Ok(report), missed_before) == FixCheck::Holds)
     }
 }
 
 impl Lookahead for CheckAhead<'_> {
     fn explained(&self, phase: &PhaseReport) -> Vec<Invocation> {
+        let mut state = lock(&self.state);
+        let state = &mut *state;
+        state
+            .missed
+            .insert(phase.phase.name.clone(), phase.units.missed);
         let mut calls = Vec::new();
         for advice in advice_of(std::slice::from_ref(phase)) {
             let Some((key, change)) = self.checker.change(&advice) else {
                 continue;
             };
-            if !lock(&self.planned).insert(key) {
+            if state.queued.contains(&key) {
                 continue;
             }
-            let Ok(set) = PhaseSet::from_specs(change.specs) else {
+            if let Some(report) = state.held.get(&key) {
+                if judge(&advice, Ok(report), &state.missed) != FixCheck::Holds {
+                    state.held.remove(&key);
+                    calls.extend(self.queue(state, key, &change));
+                }
+                continue;
+            }
+            match state.waiting.iter_mut().find(|(k, ..)| *k == key) {
+                Some((.., lines)) => lines.push(advice),
+                None => state.waiting.push((key, change, vec![advice])),
+            }
+        }
+        for (key, change, lines) in std::mem::take(&mut state.waiting) {
+            let Ok(set) = PhaseSet::from_specs(change.specs.clone()) else {
                 continue;
             };
-            let plans = plan_phases_where(&set, |i| set.phases[i].name == change.deps);
-            calls.extend(plans.invocations);
+            let served = served_by(&set, &change.deps);
+            let ready = set
+                .phases
+                .iter()
+                .zip(&served)
+                .all(|(p, &served)| !served || state.missed.contains_key(&p.name));
+            if !ready {
+                state.waiting.push((key, change, lines));
+                continue;
+            }
+            let in_hand = self.checker.analyze_on(&set, &change.deps, true);
+            match in_hand {
+                Ok(report)
+                    if lines
+                        .iter()
+                        .all(|l| judge(l, Ok(&report), &state.missed) == FixCheck::Holds) =>
+                {
+                    state.held.insert(key, report);
+                }
+                _ => calls.extend(self.queue(state, key, &change)),
+            }
         }
         calls
+    }
+}
+
+impl CheckAhead<'_> {
+    /// `change`'s cargo calls, to be queued now.
+    fn queue(&self, state: &mut AheadState, key: String, change: &Change) -> Vec<Invocation> {
+        state.queued.insert(key);
+        let Ok(set) = PhaseSet::from_specs(change.specs.clone()) else {
+            return Vec::new();
+        };
+        plan_phases_where(&set, |i| set.phases[i].name == change.deps).invocations
     }
 }
 
@@ -162,34 +243,57 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks each line: one analysis per distinct change, in parallel.
-    fn check_all(&self, advice: &[Advice], progress: &dyn Progress) -> Vec<FixCheck> {
+    /// Checks each line: one analysis per distinct change, in parallel, but none for a
+    /// change all of whose lines held on the answers in hand (see [`CheckAhead`]).
+    /// Also says how many changes were analysed, and how many skipped.
+    fn check_all(
+        &self,
+        advice: &[Advice],
+        ahead: &CheckAhead,
+        progress: &dyn Progress,
+    ) -> (Vec<FixCheck>, Tally) {
         let mut keys: BTreeMap<String, usize> = BTreeMap::new();
-        let mut changes: Vec<Change> = Vec::new();
+        let mut changes: Vec<(Change, bool)> = Vec::new();
         let change_of: Vec<Option<usize>> = advice
             .iter()
             .map(|a| {
                 let (key, change) = self.change(a)?;
+                let held = ahead.held(&key, a, &self.missed_before);
                 let next = changes.len();
                 let index = *keys.entry(key).or_insert(next);
                 if index == next {
-                    changes.push(change);
+                    changes.push((change, held));
+                } else {
+                    changes[index].1 &= held;
                 }
                 Some(index)
             })
             .collect();
-        let stage = Stage::begin(progress, "checking fix lines", changes.len());
-        let done = |c: &Change| progress.step(&c.deps);
-        let afters = run_parallel(&changes, &done, |c| self.analyze(c));
+        let skipped = changes.iter().filter(|(_, held)| *held).count();
+        let tally = Tally {
+            analysed: changes.len() - skipped,
+            skipped,
+        };
+        let stage = Stage::begin(progress, "checking fix lines", tally.analysed);
+        let done = |(c, held): &(Change, bool)| {
+            if !held {
+                progress.step(&c.deps)
+            }
+        };
+        let afters = run_parallel(&changes, &done, |(c, held)| {
+            (!held).then(|| self.analyze(c))
+        });
         drop(stage);
-        advice
+        let checks = advice
             .iter()
             .zip(change_of)
-            .map(|(a, change)| match change {
-                Some(i) => self.judge(a, afters[i].as_ref()),
+            .map(|(a, change)| match change.map(|i| &afters[i]) {
+                Some(None) => FixCheck::Holds,
+                Some(Some(after)) => judge(a, after.as_ref(), &self.missed_before),
                 None => FixCheck::NotCheckable,
             })
-            .collect()
+            .collect();
+        (checks, tally)
     }
 
     /// `advice` (a line that worsens the other phases of its shared deps-only phase) as
@@ -263,7 +367,13 @@ impl<'a> Checker<'a> {
     /// The changed phases analysed again: the deps-only phase and every phase it serves.
     fn analyze(&self, change: &Change) -> Result<Report> {
         let set = PhaseSet::from_specs(change.specs.clone())?;
-        let served = served_by(&set, &change.deps);
+        self.analyze_on(&set, &change.deps, false)
+    }
+
+    /// The phases of `set` that `deps` serves, analysed (`in_hand`: on the answers in
+    /// hand only).
+    fn analyze_on(&self, set: &PhaseSet, deps: &str, in_hand: bool) -> Result<Report> {
+        let served = served_by(set, deps);
         let excluded: BTreeSet<String> = set
             .phases
             .iter()
@@ -276,12 +386,20 @@ impl<'a> Checker<'a> {
             excluded: &excluded,
             depth: Depth::Counted,
             lookahead: None,
+            in_hand,
         };
-        analyze(&set, "", self.loaded.session(), &options, &Silent)
+        analyze(set, "", self.loaded.session(), &options, &Silent)
     }
+}
 
-    /// What the analysis after the change says of one line.
-    fn judge(&self, advice: &Advice, after: Result<&Report, &anyhow::Error>) -> FixCheck {
+/// What the analysis after the change says of one line, given each phase's missed units
+/// before it.
+fn judge(
+    advice: &Advice,
+    after: Result<&Report, &anyhow::Error>,
+    missed_before: &BTreeMap<String, usize>,
+) -> FixCheck {
+    {
         let all = advice.units.len();
         let phase = after.ok().and_then(|after| {
             after
@@ -302,9 +420,7 @@ impl<'a> Checker<'a> {
             .phases
             .iter()
             .filter(|p| p.status == PhaseStatus::Ok && p.phase.name != advice.phase)
-            .filter(|p| {
-                p.units.missed > self.missed_before.get(&p.phase.name).copied().unwrap_or(0)
-            })
+            .filter(|p| p.units.missed > missed_before.get(&p.phase.name).copied().unwrap_or(0))
             .map(|p| p.phase.name.clone())
             .collect();
         match (remaining, worse.is_empty()) {

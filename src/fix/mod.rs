@@ -159,6 +159,7 @@ pub fn propose(
             excluded: &loaded.excluded,
             depth: Depth::Counted,
             lookahead: None,
+            in_hand: false,
         };
         let after = match analyze(
             &changed,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::diff::{DiffGraph, Differ};
 use crate::findings::FindingsInput;
@@ -14,7 +14,7 @@ use crate::input::LoadedPhases;
 use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
-use crate::session::{Session, WorkspaceFacts};
+use crate::session::{NotInHand, Session, WorkspaceFacts};
 
 use super::resolve::{Ahead, Lookahead, resolve};
 use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
@@ -31,6 +31,10 @@ pub struct AnalyzeOptions<'a> {
     /// Told each phase's explanation as soon as its graphs are in, to start the cargo
     /// calls that follow from it while the others still run (`Depth::Explained` only).
     pub lookahead: Option<&'a dyn Lookahead>,
+    /// Only the answers in hand: no cargo call is made. A call of an analysed phase that
+    /// is not in hand is an error; one of the phases they inherit from is left out of
+    /// their cache, so they miss at least what they would with it.
+    pub in_hand: bool,
 }
 
 /// How much an analysis says of each phase.
@@ -65,6 +69,7 @@ pub(crate) fn analyze_loaded_with(
         excluded: &loaded.excluded,
         depth: Depth::Explained,
         lookahead,
+        in_hand: false,
     };
     let mut report = analyze(
         &loaded.phases,
@@ -111,9 +116,22 @@ pub fn analyze(
         "resolving unit graphs",
         plans.invocations.len() + 1,
     );
-    let resolved = resolve(session, &plans, &cargo.host, ahead.as_ref(), progress);
+    let resolved = resolve(
+        session,
+        &plans,
+        &cargo.host,
+        ahead.as_ref(),
+        options.in_hand,
+        progress,
+    );
     drop(stage);
     let graphs = resolved.graphs;
+    let analysed = |i: usize| needed[i] && statuses[i].0 == PhaseStatus::Ok;
+    if let Some(i) = (0..set.phases.len())
+        .find(|&i| analysed(i) && plans.by_phase[i].iter().any(|&n| not_in_hand(&graphs[n])))
+    {
+        bail!("`{}`'s calls are not all resolved yet", set.phases[i].name);
+    }
     let metadata = resolved.metadata?;
     let resolved_at = Instant::now();
     let workspace = session.workspace(&metadata)?;
@@ -255,7 +273,10 @@ fn mark_failures<T>(
 ) {
     let own_failure = |i: usize| {
         plans.by_phase[i].iter().find_map(|&n| {
-            let err = graphs[n].as_ref().err()?;
+            let err = graphs[n]
+                .as_ref()
+                .err()
+                .filter(|_| !not_in_hand(&graphs[n]))?;
             Some(format!(
                 "`{} --unit-graph` failed: {}",
                 plans.invocations[n].display(),
@@ -280,6 +301,11 @@ fn mark_failures<T>(
             statuses[i] = (PhaseStatus::Failed, Some(error));
         }
     }
+}
+
+/// Whether a call was left out of an analysis of the answers in hand.
+fn not_in_hand<T>(graph: &Result<T>) -> bool {
+    graph.as_ref().is_err_and(|err| err.is::<NotInHand>())
 }
 
 /// The line of cargo's error that says what is wrong (the innermost `error: ...`), without

@@ -14,7 +14,7 @@ use crate::parallel::{WorkQueue, lock, run_queue};
 use crate::phase::PhaseSet;
 use crate::plan::PhasePlans;
 use crate::progress::Progress;
-use crate::session::{IdentifiedGraph, Session};
+use crate::session::{IdentifiedGraph, NotInHand, Session};
 
 /// Told each phase's explained report as soon as the graphs it needs are in.
 pub(crate) trait Lookahead: Sync {
@@ -66,6 +66,7 @@ pub(super) fn resolve(
     plans: &PhasePlans,
     host: &str,
     ahead: Option<&Ahead>,
+    in_hand: bool,
     progress: &dyn Progress,
 ) -> Resolved {
     let slots = Slots {
@@ -85,7 +86,11 @@ pub(super) fn resolve(
             }
             Call::Planned(n) => {
                 let invocation = &plans.invocations[n];
-                let _ = slots.graphs[n].set(session.graph(invocation, host));
+                let graph = match in_hand {
+                    true => session.resolved(invocation).ok_or_else(|| NotInHand.into()),
+                    false => session.graph(invocation, host),
+                };
+                let _ = slots.graphs[n].set(graph);
                 progress.step(&invocation.display());
             }
             // An error is met again when the call's own analysis asks for it.

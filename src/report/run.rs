@@ -59,7 +59,7 @@ pub fn run(request: &ReportRequest) -> Result<Report> {
         report.compare_with(&analyze_loaded(request.loaded, target_dir, progress)?);
     }
     if request.check_fixes {
-        check_advice(analysed, &mut report, progress);
+        check_advice(analysed, &ahead, &mut report, progress);
     }
     if let Some(costs) = &costs {
         super::costs::weigh(&mut report, costs);
