@@ -21,8 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cache_miss::{
-    CacheLocation, CargoRunner, Invocation, PhaseSet, PhaseSourceOptions, Silent, analyze_loaded,
-    check_advice, load_phases, plan_phases, read_phases_file,
+    CacheLocation, CargoRunner, Invocation, PhaseSet, PhaseSourceOptions, ReportRequest, Silent,
+    load_phases, plan_phases, read_phases_file,
 };
 
 const CRATES: usize = 450;
@@ -183,9 +183,17 @@ fn calls_of_report(manifest: &Path) -> Vec<Invocation> {
         ..PhaseSourceOptions::default()
     };
     let loaded = load_phases(&options).expect("phases");
-    let mut report = analyze_loaded(&loaded, None, &Silent).expect("report");
-    check_advice(&loaded, &mut report, &Silent);
-    loaded.runner().unit_graph_invocations()
+    cache_miss::run_report(&ReportRequest {
+        loaded: &loaded,
+        overrides: &[],
+        target_dir: None,
+        costs: None,
+        baseline: None,
+        check_fixes: true,
+        progress: &Silent,
+    })
+    .expect("report");
+    loaded.session().runner().unit_graph_invocations()
 }
 
 /// A warm report after what a crane day leaves in the workspace: `nix build`'s `result`

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
@@ -15,6 +16,7 @@ use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 use crate::phase::{LocatedError, Note, SourceLocation};
+use crate::session::Session;
 use crate::source::compare::match_phases;
 use crate::source::nix::{NixOptions, read_flake_with_nix};
 use crate::text;
@@ -63,12 +65,13 @@ pub struct LoadedPhases {
     /// The phases file the phases were read from, when they were.
     pub phases_file: Option<PathBuf>,
     /// Runs cargo in `source_root`; every analysis of these phases shares its answers.
-    runner: CargoRunner,
+    session: Arc<Session>,
 }
 
 impl LoadedPhases {
-    pub fn runner(&self) -> CargoRunner {
-        self.runner.clone()
+    /// The analysis session of these phases' workspace (shared with every copy of them).
+    pub fn session(&self) -> &Session {
+        &self.session
     }
 
     /// The same phases with attributes changed (`--set deps.doCheck=true`).
@@ -112,7 +115,7 @@ impl LoadedPhases {
             flake: self.flake.clone(),
             nix_evaluation: self.nix_evaluation.clone(),
             phases_file: self.phases_file.clone(),
-            runner: self.runner.clone(),
+            session: self.session.clone(),
         })
     }
 }
@@ -222,12 +225,13 @@ const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildP
 /// Phases, in order of preference: `--phases FILE`, `--flake FILE`, `phases.toml` beside
 /// the manifest, `flake.nix` beside it, crane's quick-start set.
 pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
-    let cache = ResolutionCache::open(&options.cache)?;
+    // One cache for the run: opening it checks (and warns about) its permissions.
+    let cache = ResolutionCache::open(&options.cache)?.map(Arc::new);
     let system = match &options.system {
         Some(system) => crate::flake::System::parse(system)?,
         None => crate::flake::System::host(),
     };
-    let (source_root, runner) = source_root(options.manifest_path.as_deref(), cache)?;
+    let (source_root, runner) = source_root(options.manifest_path.as_deref(), cache.clone())?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
     let nearest_flake = nearest_flake(&source_root);
     let mut warnings = Vec::new();
@@ -250,8 +254,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
             true => DEFAULT_FLAKE.to_string(),
             false => flake.display().to_string(),
         };
-        let nix_cache = ResolutionCache::open(&options.cache)?;
-        let mut read = read_flake_with_nix(&flake_dir, &shown, nix, nix_cache.as_ref())?;
+        let mut read = read_flake_with_nix(&flake_dir, &shown, nix, cache.as_deref())?;
         place_by_static_reading(&mut read.specs, &flake, &system);
         warnings = read.warnings;
         read_flake_file = Some(flake.clone());
@@ -334,7 +337,7 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
         phases,
         specs,
         description,
-        runner,
+        session: Arc::new(Session::new(runner)),
         source_root,
         warnings,
         fallback,
@@ -569,7 +572,7 @@ fn unresolved_note(warnings: &[Note]) -> String {
 /// anything else asks cargo.
 fn source_root(
     manifest_path: Option<&Path>,
-    cache: Option<ResolutionCache>,
+    cache: Option<Arc<ResolutionCache>>,
 ) -> Result<(PathBuf, CargoRunner)> {
     let (manifest, runner) = match manifest_path {
         Some(path) => {

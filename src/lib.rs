@@ -13,6 +13,7 @@
 //! explain   misses -> typed causes, triggers, requests, fixes (display.rs words them)
 //! findings  hazards that are not unit differences
 //! costs     measured seconds per unit (verify JSON, cargo-timing.html, costs files)
+//! session   the runner of a run and what analyses derive from its answers (graphs, ids)
 //! report    the orchestration of the above -> Report; weighing by costs; baselines
 //! verify    ground truth: the phases replayed with real builds
 //! fix       changes to the deps-only phases, each proved by another analysis
@@ -45,6 +46,7 @@ mod progress;
 mod rebuild;
 mod render;
 mod report;
+mod session;
 mod source;
 mod source_set;
 mod text;
@@ -59,7 +61,6 @@ pub mod fuzzing;
 pub use cargo::cache_admin::{clean as clean_cache, info as cache_info};
 pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation, Selection, SelectionFlag};
 pub use costs::Costs;
-pub use fix::advice::check_advice;
 pub use fix::apply as fix_apply;
 pub use fix::{FixReport, missed_after as fix_missed_after, propose as propose_fixes};
 pub use flake::read_flake_str;
@@ -77,9 +78,9 @@ pub use render::document::{
 };
 pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
-pub use report::baseline::compare as compare_with_baseline;
-pub use report::costs::weigh as weigh_by_costs;
+pub use report::run::{ReportRequest, run as run_report};
 pub use report::{PhaseSummary, Report};
+pub use session::Session;
 pub use source::compare::{Difference, compare as compare_phases};
 pub use source::nix::NixOptions;
 pub use text::terminal as escape_for_terminal;

@@ -17,9 +17,9 @@ use cli::output::{append_step_summary, draw, print};
 use cli::progress::progress;
 
 use cache_miss::{
-    CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, RootRows,
-    analyze_loaded, document, findings_document, fix_document, github, graph, json, load_phases,
-    phases_document, verify_document,
+    CacheLocation, Format, LoadedPhases, Override, PhaseSourceOptions, PhaseSummary, ReportRequest,
+    RootRows, analyze_loaded, document, findings_document, fix_document, github, graph, json,
+    load_phases, phases_document, verify_document,
 };
 
 /// Predicts which dependency crates each crane (Nix) phase recompiles instead of
@@ -420,51 +420,34 @@ fn load_unchanged(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
 
 fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_unchanged(&args.source)?;
-    let target_dir = args.target_dir.as_deref();
-    if let Some(dir) = target_dir.filter(|dir| !dir.is_dir()) {
-        anyhow::bail!(
-            "--target-dir {}: not a directory (give a previous build's target dir)",
-            dir.display()
-        );
-    }
-    // Bad input is said before the minutes of analysis.
-    let costs = args
-        .costs
-        .as_deref()
-        .map(cache_miss::Costs::read)
-        .transpose()?;
     let progress = progress();
-    let progress = progress.as_ref();
-    let set = &args.source.set;
-    let analysed = if set.is_empty() {
-        std::borrow::Cow::Borrowed(&loaded)
-    } else {
-        std::borrow::Cow::Owned(loaded.with_overrides(set)?)
-    };
-    let mut report = analyze_loaded(&analysed, target_dir, progress)?;
-    if !set.is_empty() {
-        report.compare_with(&analyze_loaded(&loaded, target_dir, progress)?);
-    }
-    if !args.findings_only && !args.no_fix_check {
-        cache_miss::check_advice(&analysed, &mut report, progress);
-    }
-    if let Some(costs) = &costs {
-        cache_miss::weigh_by_costs(&mut report, costs);
-    }
-    if let Some(baseline) = &args.baseline {
-        report.baseline = Some(cache_miss::compare_with_baseline(&report, baseline)?);
-    }
+    let report = cache_miss::run_report(&ReportRequest {
+        loaded: &loaded,
+        overrides: &args.source.set,
+        target_dir: args.target_dir.as_deref(),
+        costs: args.costs.as_deref(),
+        baseline: args.baseline.as_deref(),
+        check_fixes: !args.findings_only && !args.no_fix_check,
+        progress: progress.as_ref(),
+    })?;
     if args.timings {
         let t = report.timings;
-        let cache = match loaded.runner().cache_stats() {
+        let cache = match loaded.session().cache_stats() {
             Some(stats) => format!(
                 "; cargo answers: {} from the cache, {} from cargo",
                 stats.hits, stats.misses
             ),
             None => "; no cache".to_string(),
         };
+        let checks = match t.fix_checks + t.fix_checks_skipped {
+            0 => String::new(),
+            _ => format!(
+                "; fix-line check: {} changes analysed, {} skipped (their outcome follows from answers in hand), {} cargo calls started while the report's own ran",
+                t.fix_checks, t.fix_checks_skipped, t.ahead
+            ),
+        };
         say(&format!(
-            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms{cache}",
+            "timings: {} cargo resolutions in {:.0} ms (parallel), analysis {:.1} ms{cache}{checks}",
             t.resolutions,
             t.resolve.as_secs_f64() * 1000.0,
             t.analyze.as_secs_f64() * 1000.0
@@ -503,9 +486,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let code = exit_code(&report, args.fail_on_miss);
     // What cargo answered and everything derived from it takes milliseconds to free, and
     // the process ends now: the memory goes back with it (cargo's temp dir does not).
-    loaded.runner().remove_scratch_dir();
-    loaded.runner().log_cache_use();
-    std::mem::forget(analysed);
+    loaded.session().finish();
     std::mem::forget(loaded);
     Ok(code)
 }
@@ -600,7 +581,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     require_complete(&predicted)?;
     let verified = cache_miss::verify(
         &loaded.phases,
-        &loaded.runner(),
+        loaded.session(),
         &predicted,
         args.keep,
         progress.as_ref(),

@@ -1,6 +1,5 @@
 //! Running cargo: a sandbox-like environment, unit-graph resolution in parallel, metadata.
 
-use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output};
@@ -88,8 +87,8 @@ struct ToolVersions {
 /// What cargo answered, by question.
 #[derive(Debug, Default)]
 struct Answers {
-    /// The versions of the phases' own toolchains, by toolchain (see [`phase_toolchain`]).
-    toolchains: Mutex<HashMap<String, Arc<ToolVersions>>>,
+    /// The phases' own toolchains found so far (see [`phase_toolchain`]).
+    toolchains: Mutex<phase_toolchain::Known>,
     /// The digest of the workspace's files (see [`inputs::add_workspace`]), taken once.
     workspace: OnceLock<CacheKey>,
     /// The program-naming settings of the config files cargo reads here.
@@ -104,8 +103,6 @@ struct Answers {
     asked: Mutex<Vec<Invocation>>,
     /// cargo's target dir while it resolves (see [`CargoRunner::scratch_target_dir`]).
     scratch: Mutex<Option<crate::interrupt::TempDir>>,
-    /// What higher layers derive from these answers, one value per type.
-    derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 /// One answer, made once: its lock is held while it is made, so that others wait for it.
@@ -174,8 +171,8 @@ impl CargoRunner {
     }
 
     /// This runner remembering cargo's answers in `cache` (and reading them back).
-    pub fn with_cache(mut self, cache: Option<ResolutionCache>) -> CargoRunner {
-        self.cache = cache.map(Arc::new);
+    pub fn with_cache(mut self, cache: Option<Arc<ResolutionCache>>) -> CargoRunner {
+        self.cache = cache;
         self
     }
 
@@ -570,19 +567,6 @@ impl CargoRunner {
     /// asked to resolve, in the order first asked: every cargo call a report needed.
     pub fn unit_graph_invocations(&self) -> Vec<Invocation> {
         lock(&self.answers.asked).clone()
-    }
-
-    /// The value of type `T` that a higher layer derives from this runner's answers (and
-    /// so shares with every clone of it), made with `T::default()` when first asked.
-    pub fn derived<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
-        let mut derived = lock(&self.answers.derived);
-        let value = derived
-            .entry(TypeId::of::<T>())
-            .or_insert_with(|| Arc::new(T::default()))
-            .clone();
-        value
-            .downcast::<T>()
-            .unwrap_or_else(|_| Arc::new(T::default()))
     }
 
     /// The root manifest of the workspace that `manifest` (or, without one, the current

@@ -1,19 +1,30 @@
 //! Advice that holds: every fix line of a report is applied as written to its deps-only
 //! phase and the phase analysed again; a line that would leave its units missing says so.
-//! The runner remembers cargo's answers, so only the changed deps-only calls are resolved.
+//! The session remembers cargo's answers, so only the changed deps-only calls are
+//! resolved, and [`CheckAhead`] starts those while the report's own calls still run.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use anyhow::Result;
 
+use crate::cargo::Invocation;
 use crate::cargo::SelectionFlag;
 use crate::explain::{Fix, FixCheck, FixStep};
 use crate::input::LoadedPhases;
-use crate::parallel::run_parallel;
+use crate::parallel::{lock, run_parallel};
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
+use crate::plan::plan_phases_where;
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
-use crate::report::{PhaseStatus, Report};
+use crate::report::{Lookahead, PhaseReport, PhaseStatus, Report};
+
+/// How many changes a round of checks analysed, and how many it did not need to.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    analysed: usize,
+    skipped: usize,
+}
 
 /// One fix line of one phase, and the units it is printed for (their deep identities).
 #[derive(Clone)]
@@ -26,21 +37,25 @@ struct Advice {
 /// Checks every distinct fix line of `report` (the report on `loaded`) and records the
 /// result on each miss that carries it. A phase with a line that does not hold alone gets
 /// one line with all its steps, when together they remove its misses.
-pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn Progress) {
+pub(crate) fn check_advice(
+    loaded: &LoadedPhases,
+    ahead: &CheckAhead,
+    report: &mut Report,
+    progress: &dyn Progress,
+) {
     let advice = distinct_advice(report);
     if advice.is_empty() {
         return;
     }
     let checker = Checker {
-        loaded,
-        specs: materialize_implicit_deps(&loaded.specs),
         missed_before: report
             .phases
             .iter()
             .map(|p| (p.phase.name.clone(), p.units.missed))
             .collect(),
+        ..Checker::new(loaded)
     };
-    let checks = checker.check_all(&advice, progress);
+    let (checks, mut tally) = checker.check_all(&advice, ahead, progress);
     for (advice, check) in advice.iter().zip(&checks) {
         record(report, advice, &advice.fix.steps, check.clone());
     }
@@ -51,7 +66,9 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         .map(|(advice, _)| advice)
         .collect();
     let joined = joined_advice(&advice, &failing);
-    let checks = checker.check_all(&joined, &Silent);
+    let (checks, joined_tally) = checker.check_all(&joined, ahead, &Silent);
+    tally.analysed += joined_tally.analysed;
+    tally.skipped += joined_tally.skipped;
     for (joined, check) in joined.iter().zip(checks) {
         if !matches!(check, FixCheck::Holds | FixCheck::Worsens { .. }) {
             continue;
@@ -63,22 +80,143 @@ pub fn check_advice(loaded: &LoadedPhases, report: &mut Report, progress: &dyn P
         }
     }
     // A line that holds only by hurting the other phases of a shared buildDepsOnly: the
-    // same change on a buildDepsOnly of the phase's own, checked the same way, is printed
-    // instead when it holds.
-    let worsening: Vec<Advice> = distinct_advice(report)
-        .into_iter()
-        .filter(|a| matches!(a.fix.check, Some(FixCheck::Worsens { .. })))
-        .collect();
-    let own: Vec<Option<Advice>> = worsening.iter().map(|a| checker.own_deps(a)).collect();
-    let checks = checker.check_all(&own.iter().flatten().cloned().collect::<Vec<_>>(), &Silent);
-    let mut checks = checks.into_iter();
-    for (line, own) in worsening.iter().zip(&own) {
-        let (Some(own), Some(check)) = (own, own.as_ref().and_then(|_| checks.next())) else {
+    // same change on a buildDepsOnly of the phase's own is printed instead when it holds.
+    // That outcome follows from the check just made: the own copy's cargo calls are the
+    // changed shared one's, and it serves the phase and the phases inheriting from it,
+    // which miss as they did then. It holds when none of those got worse.
+    for line in distinct_advice(report) {
+        let Some(FixCheck::Worsens { phases: worse }) = &line.fix.check else {
             continue;
         };
-        if check == FixCheck::Holds {
-            record(report, line, &own.fix.steps, check);
+        let Some(own) = checker.own_deps(&line) else {
+            continue;
+        };
+        tally.skipped += 1;
+        if !worse
+            .iter()
+            .any(|w| inherits_from(&loaded.phases, w, &line.phase))
+        {
+            record(report, &line, &own.fix.steps, FixCheck::Holds);
         }
+    }
+    report.timings.fix_checks = tally.analysed;
+    report.timings.fix_checks_skipped = tally.skipped;
+}
+
+/// Whether phase `name` takes its artifacts from `ancestor`, directly or through others.
+fn inherits_from(set: &PhaseSet, name: &str, ancestor: &str) -> bool {
+    let Some(i) = set.phases.iter().position(|p| p.name == name) else {
+        return false;
+    };
+    set.chain_positions(i)
+        .any(|p| set.phases[p].name == ancestor)
+}
+
+/// The fix-line check's lookahead: as soon as a phase is explained, the deps-only phases
+/// its fix lines change are planned. Once every phase such a change serves is explained,
+/// the change is analysed on the answers in hand; when its lines hold there, they hold
+/// with all of its calls (a larger cache misses no more), and none is made. Otherwise its
+/// calls are queued, while the report's own calls still run.
+pub(crate) struct CheckAhead<'a> {
+    checker: Checker<'a>,
+    state: Mutex<AheadState>,
+}
+
+#[derive(Default)]
+struct AheadState {
+    /// Each explained phase's missed units.
+    missed: BTreeMap<String, usize>,
+    /// Changes whose calls are queued.
+    queued: BTreeSet<String>,
+    /// Changes waiting for the phases they serve to be explained, with their lines.
+    waiting: Vec<(String, Change, Vec<Advice>)>,
+    /// Changes all of whose lines held on the answers in hand: that analysis.
+    held: BTreeMap<String, Report>,
+}
+
+impl<'a> CheckAhead<'a> {
+    pub(crate) fn new(loaded: &'a LoadedPhases) -> CheckAhead<'a> {
+        CheckAhead {
+            checker: Checker::new(loaded),
+            state: Mutex::default(),
+        }
+    }
+
+    /// Whether `advice` (whose change has `key`) held on the answers in hand.
+    fn held(&self, key: &str, advice: &Advice, missed_before: &BTreeMap<String, usize>) -> bool {
+        let state = lock(&self.state);
+        state
+            .held
+            .get(key)
+            .is_some_and(|report| judge(advice, Ok(report), missed_before) == FixCheck::Holds)
+    }
+}
+
+impl Lookahead for CheckAhead<'_> {
+    fn explained(&self, phase: &PhaseReport) -> Vec<Invocation> {
+        let mut state = lock(&self.state);
+        let state = &mut *state;
+        state
+            .missed
+            .insert(phase.phase.name.clone(), phase.units.missed);
+        let mut calls = Vec::new();
+        for advice in advice_of(std::slice::from_ref(phase)) {
+            let Some((key, change)) = self.checker.change(&advice) else {
+                continue;
+            };
+            if state.queued.contains(&key) {
+                continue;
+            }
+            if let Some(report) = state.held.get(&key) {
+                if judge(&advice, Ok(report), &state.missed) != FixCheck::Holds {
+                    state.held.remove(&key);
+                    calls.extend(self.queue(state, key, &change));
+                }
+                continue;
+            }
+            match state.waiting.iter_mut().find(|(k, ..)| *k == key) {
+                Some((.., lines)) => lines.push(advice),
+                None => state.waiting.push((key, change, vec![advice])),
+            }
+        }
+        for (key, change, lines) in std::mem::take(&mut state.waiting) {
+            let Ok(set) = PhaseSet::from_specs(change.specs.clone()) else {
+                continue;
+            };
+            let served = served_by(&set, &change.deps);
+            let ready = set
+                .phases
+                .iter()
+                .zip(&served)
+                .all(|(p, &served)| !served || state.missed.contains_key(&p.name));
+            if !ready {
+                state.waiting.push((key, change, lines));
+                continue;
+            }
+            let in_hand = self.checker.analyze_on(&set, &change.deps, true);
+            match in_hand {
+                Ok(report)
+                    if lines
+                        .iter()
+                        .all(|l| judge(l, Ok(&report), &state.missed) == FixCheck::Holds) =>
+                {
+                    state.held.insert(key, report);
+                }
+                _ => calls.extend(self.queue(state, key, &change)),
+            }
+        }
+        calls
+    }
+}
+
+impl CheckAhead<'_> {
+    /// `change`'s cargo calls, to be queued now.
+    fn queue(&self, state: &mut AheadState, key: String, change: &Change) -> Vec<Invocation> {
+        state.queued.insert(key);
+        let Ok(set) = PhaseSet::from_specs(change.specs.clone()) else {
+            return Vec::new();
+        };
+        plan_phases_where(&set, |i| set.phases[i].name == change.deps, |_| None).invocations
     }
 }
 
@@ -97,35 +235,66 @@ struct Change {
     specs: Vec<PhaseSpec>,
 }
 
-impl Checker<'_> {
-    /// Checks each line: one analysis per distinct change, in parallel.
-    fn check_all(&self, advice: &[Advice], progress: &dyn Progress) -> Vec<FixCheck> {
+impl<'a> Checker<'a> {
+    fn new(loaded: &'a LoadedPhases) -> Checker<'a> {
+        Checker {
+            loaded,
+            specs: materialize_implicit_deps(&loaded.specs),
+            missed_before: BTreeMap::new(),
+        }
+    }
+
+    /// Checks each line: one analysis per distinct change, in parallel, but none for a
+    /// change all of whose lines held on the answers in hand (see [`CheckAhead`]).
+    /// Also says how many changes were analysed, and how many skipped.
+    fn check_all(
+        &self,
+        advice: &[Advice],
+        ahead: &CheckAhead,
+        progress: &dyn Progress,
+    ) -> (Vec<FixCheck>, Tally) {
         let mut keys: BTreeMap<String, usize> = BTreeMap::new();
-        let mut changes: Vec<Change> = Vec::new();
+        let mut changes: Vec<(Change, bool)> = Vec::new();
         let change_of: Vec<Option<usize>> = advice
             .iter()
             .map(|a| {
                 let (key, change) = self.change(a)?;
+                let held = ahead.held(&key, a, &self.missed_before);
                 let next = changes.len();
                 let index = *keys.entry(key).or_insert(next);
                 if index == next {
-                    changes.push(change);
+                    changes.push((change, held));
+                } else {
+                    changes[index].1 &= held;
                 }
                 Some(index)
             })
             .collect();
-        let stage = Stage::begin(progress, "checking fix lines", changes.len());
-        let done = |c: &Change| progress.step(&c.deps);
-        let afters = run_parallel(&changes, &done, |c| self.analyze(c));
+        let skipped = changes.iter().filter(|(_, held)| *held).count();
+        let tally = Tally {
+            analysed: changes.len() - skipped,
+            skipped,
+        };
+        let stage = Stage::begin(progress, "checking fix lines", tally.analysed);
+        let done = |(c, held): &(Change, bool)| {
+            if !held {
+                progress.step(&c.deps)
+            }
+        };
+        let afters = run_parallel(&changes, &done, |(c, held)| {
+            (!held).then(|| self.analyze(c))
+        });
         drop(stage);
-        advice
+        let checks = advice
             .iter()
             .zip(change_of)
-            .map(|(a, change)| match change {
-                Some(i) => self.judge(a, afters[i].as_ref()),
+            .map(|(a, change)| match change.map(|i| &afters[i]) {
+                Some(None) => FixCheck::Holds,
+                Some(Some(after)) => judge(a, after.as_ref(), &self.missed_before),
                 None => FixCheck::NotCheckable,
             })
-            .collect()
+            .collect();
+        (checks, tally)
     }
 
     /// `advice` (a line that worsens the other phases of its shared deps-only phase) as
@@ -199,7 +368,13 @@ impl Checker<'_> {
     /// The changed phases analysed again: the deps-only phase and every phase it serves.
     fn analyze(&self, change: &Change) -> Result<Report> {
         let set = PhaseSet::from_specs(change.specs.clone())?;
-        let served = served_by(&set, &change.deps);
+        self.analyze_on(&set, &change.deps, false)
+    }
+
+    /// The phases of `set` that `deps` serves, analysed (`in_hand`: on the answers in
+    /// hand only).
+    fn analyze_on(&self, set: &PhaseSet, deps: &str, in_hand: bool) -> Result<Report> {
+        let served = served_by(set, deps);
         let excluded: BTreeSet<String> = set
             .phases
             .iter()
@@ -211,12 +386,21 @@ impl Checker<'_> {
             target_dir: None,
             excluded: &excluded,
             depth: Depth::Counted,
+            lookahead: None,
+            in_hand,
         };
-        analyze(&set, "", &self.loaded.runner(), &options, &Silent)
+        analyze(set, "", self.loaded.session(), &options, &Silent)
     }
+}
 
-    /// What the analysis after the change says of one line.
-    fn judge(&self, advice: &Advice, after: Result<&Report, &anyhow::Error>) -> FixCheck {
+/// What the analysis after the change says of one line, given each phase's missed units
+/// before it.
+fn judge(
+    advice: &Advice,
+    after: Result<&Report, &anyhow::Error>,
+    missed_before: &BTreeMap<String, usize>,
+) -> FixCheck {
+    {
         let all = advice.units.len();
         let phase = after.ok().and_then(|after| {
             after
@@ -237,9 +421,7 @@ impl Checker<'_> {
             .phases
             .iter()
             .filter(|p| p.status == PhaseStatus::Ok && p.phase.name != advice.phase)
-            .filter(|p| {
-                p.units.missed > self.missed_before.get(&p.phase.name).copied().unwrap_or(0)
-            })
+            .filter(|p| p.units.missed > missed_before.get(&p.phase.name).copied().unwrap_or(0))
             .map(|p| p.phase.name.clone())
             .collect();
         match (remaining, worse.is_empty()) {
@@ -323,8 +505,13 @@ fn record(report: &mut Report, advice: &Advice, steps: &[FixStep], check: FixChe
 
 /// The fix lines of the analysed phases' root misses, each with the units it covers.
 fn distinct_advice(report: &Report) -> Vec<Advice> {
+    advice_of(&report.phases)
+}
+
+/// [`distinct_advice`] of some phases.
+fn advice_of(phases: &[PhaseReport]) -> Vec<Advice> {
     let mut advice: Vec<Advice> = Vec::new();
-    for phase in report.phases.iter().filter(|p| p.status == PhaseStatus::Ok) {
+    for phase in phases.iter().filter(|p| p.status == PhaseStatus::Ok) {
         for miss in phase.misses.iter().filter(|m| m.is_root()) {
             let same = advice.iter_mut().find(|a| {
                 a.phase == phase.phase.name

@@ -158,11 +158,13 @@ pub fn propose(
             target_dir: None,
             excluded: &loaded.excluded,
             depth: Depth::Counted,
+            lookahead: None,
+            in_hand: false,
         };
         let after = match analyze(
             &changed,
             &loaded.description,
-            &loaded.runner(),
+            loaded.session(),
             &options,
             &Silent,
         ) {

@@ -1,38 +1,41 @@
 //! `cache-miss report`'s orchestration: plan each phase's cargo calls, resolve them in
 //! parallel, diff every phase against the artifacts it inherits, explain the misses.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
-use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, bail};
 
-use crate::cargo::metadata::DependencyIndex;
-use crate::cargo::run::Slot;
-use crate::cargo::{CargoRunner, Invocation};
-use crate::diff::{DeepIds, DiffGraph, Differ};
+use crate::diff::{DiffGraph, Differ};
 use crate::findings::FindingsInput;
 use crate::input::LoadedPhases;
-use crate::parallel::lock;
-use crate::parallel::run_parallel;
 use crate::phase::{Note, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
+use crate::session::{NotInHand, Session, WorkspaceFacts};
 
+use super::resolve::{Ahead, Lookahead, resolve};
 use super::toolchains::PhaseToolchains;
 use super::{PhaseReport, PhaseStatus, PhaseSummary, Report, Timings};
 use crate::explain::{ExplainContext, explain_misses};
 
 /// What an analysis is asked besides the phases.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AnalyzeOptions<'a> {
     /// A previous build's target dir, whose build-script outputs the findings read.
     pub target_dir: Option<&'a Path>,
     /// Phases left out on purpose (`--exclude`, `--only`).
     pub excluded: &'a BTreeSet<String>,
     pub depth: Depth,
+    /// Told each phase's explanation as soon as its graphs are in, to start the cargo
+    /// calls that follow from it while the others still run (`Depth::Explained` only).
+    pub lookahead: Option<&'a dyn Lookahead>,
+    /// Only the answers in hand: no cargo call is made. A call of an analysed phase that
+    /// is not in hand is an error; one of the phases they inherit from is left out of
+    /// their cache, so they miss at least what they would with it.
+    pub in_hand: bool,
 }
 
 /// How much an analysis says of each phase.
@@ -52,16 +55,27 @@ pub fn analyze_loaded(
     target_dir: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let runner = loaded.runner();
+    analyze_loaded_with(loaded, target_dir, None, progress)
+}
+
+/// [`analyze_loaded`], telling `lookahead` of each phase explained.
+pub(crate) fn analyze_loaded_with(
+    loaded: &LoadedPhases,
+    target_dir: Option<&Path>,
+    lookahead: Option<&dyn Lookahead>,
+    progress: &dyn Progress,
+) -> Result<Report> {
     let options = AnalyzeOptions {
         target_dir,
         excluded: &loaded.excluded,
         depth: Depth::Explained,
+        lookahead,
+        in_hand: false,
     };
-    let mut report = analyze_with(
+    let mut report = analyze(
         &loaded.phases,
         &loaded.description,
-        &runner,
+        loaded.session(),
         &options,
         progress,
     )?;
@@ -75,21 +89,11 @@ pub fn analyze_loaded(
 pub fn analyze(
     set: &PhaseSet,
     phase_source: &str,
-    runner: &CargoRunner,
+    session: &Session,
     options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    analyze_with(set, phase_source, runner, options, progress)
-}
-
-/// [`analyze`] with the options spelled out.
-pub fn analyze_with(
-    set: &PhaseSet,
-    phase_source: &str,
-    runner: &CargoRunner,
-    options: &AnalyzeOptions,
-    progress: &dyn Progress,
-) -> Result<Report> {
+    let runner = session.runner();
     let started = Instant::now();
     let cargo = runner.check_version()?;
     let toolchains = PhaseToolchains::of(set, runner, &cargo);
@@ -97,30 +101,43 @@ pub fn analyze_with(
     let mut statuses = initial_statuses(set, &chains, options.excluded);
     let needed = needed_phases(&chains, &statuses);
     let plans = plan_phases_where(set, |i| needed[i], |i| toolchains.rustup_toolchain(i));
+    let inherited = Inherited::of(set, &chains, &plans);
+    let ahead = options
+        .lookahead
+        .filter(|_| options.depth == Depth::Explained)
+        .map(|lookahead| Ahead {
+            lookahead,
+            set,
+            inherited: &inherited,
+            phases: (0..set.phases.len())
+                .filter(|&i| needed[i] && statuses[i].0 == PhaseStatus::Ok)
+                .collect(),
+        });
     let stage = Stage::begin(
         progress,
         "resolving unit graphs",
         plans.invocations.len() + 1,
     );
-    let derived = runner.derived::<Derived>();
-    let (graphs, metadata) = std::thread::scope(|scope| {
-        let metadata = scope.spawn(|| runner.shared_metadata());
-        let done = |inv: &Invocation| progress.step(&inv.display());
-        let graphs = run_parallel(&plans.invocations, &done, |inv| {
-            derived.graph(runner, inv, &cargo.host)
-        });
-        let metadata = metadata
-            .join()
-            .unwrap_or_else(|_| Err(anyhow!("`cargo metadata` did not finish")));
-        progress.step("cargo metadata");
-        (graphs, metadata)
-    });
+    let resolved = resolve(
+        session,
+        &plans,
+        &cargo.host,
+        ahead.as_ref(),
+        options.in_hand,
+        progress,
+    );
     drop(stage);
-    let metadata = metadata?;
-    let resolved = Instant::now();
-    let workspace = derived.workspace(&metadata)?;
+    let graphs = resolved.graphs;
+    let analysed = |i: usize| needed[i] && statuses[i].0 == PhaseStatus::Ok;
+    if let Some(i) = (0..set.phases.len())
+        .find(|&i| analysed(i) && plans.by_phase[i].iter().any(|&n| not_in_hand(&graphs[n])))
+    {
+        bail!("`{}`'s calls are not all resolved yet", set.phases[i].name);
+    }
+    let metadata = resolved.metadata?;
+    let resolved_at = Instant::now();
+    let workspace = session.workspace(&metadata)?;
     mark_failures(set, &chains, &plans, &graphs, &mut statuses);
-    let inherited = Inherited::of(set, &chains, &plans);
     let mut differ = Differ::new(
         graphs
             .iter()
@@ -189,102 +206,14 @@ pub fn analyze_with(
         costs: None,
         baseline: None,
         timings: Timings {
-            resolve: resolved - started,
-            analyze: resolved.elapsed(),
+            resolve: resolved_at - started,
+            analyze: resolved_at.elapsed(),
             resolutions: plans.invocations.len(),
+            ahead: resolved.ahead,
+            fix_checks: 0,
+            fix_checks_skipped: 0,
         },
     })
-}
-
-/// What the explanations need to know of the workspace, from `cargo metadata`.
-struct WorkspaceFacts {
-    index: DependencyIndex,
-    default_packages: Vec<String>,
-}
-
-/// What analyses derive from one runner's answers, made once and shared by every analysis
-/// with that runner (or a clone): `report --set` and the fix-line check analyse the same
-/// calls again.
-#[derive(Default)]
-struct Derived {
-    /// Each invocation's unit graph as the diff sees it; slots are held while made.
-    graphs: Mutex<HashMap<Invocation, Slot<IdentifiedGraph>>>,
-    /// Numbers the units of every graph above.
-    ids: Mutex<DeepIds>,
-    workspace: Mutex<Option<Arc<WorkspaceFacts>>>,
-}
-
-/// A graph as the diff sees it, with each unit's deep identity.
-struct IdentifiedGraph {
-    graph: DiffGraph,
-    ids: Vec<u32>,
-}
-
-impl Derived {
-    /// `invocation`'s graph, resolved by `runner` (whose cargo's host is `host`).
-    fn graph(
-        &self,
-        runner: &CargoRunner,
-        invocation: &Invocation,
-        host: &str,
-    ) -> Result<Arc<IdentifiedGraph>> {
-        let slot = lock(&self.graphs)
-            .entry(invocation.clone())
-            .or_default()
-            .clone();
-        let mut made = lock(&slot);
-        if let Some(graph) = made.as_ref() {
-            return Ok(graph.clone());
-        }
-        let graph = runner.unit_graph(invocation)?;
-        let graph = DiffGraph::from_unit_graph(&graph, invocation, host);
-        let ids = lock(&self.ids).of(&graph);
-        Ok(made
-            .insert(Arc::new(IdentifiedGraph { graph, ids }))
-            .clone())
-    }
-
-    fn workspace(&self, metadata: &cargo_metadata::Metadata) -> Result<Arc<WorkspaceFacts>> {
-        let mut made = lock(&self.workspace);
-        if let Some(facts) = made.as_ref() {
-            return Ok(facts.clone());
-        }
-        let facts = WorkspaceFacts {
-            index: DependencyIndex::from_metadata(metadata)
-                .context("`cargo metadata` names a package cache-miss cannot read")?,
-            default_packages: default_packages(metadata),
-        };
-        Ok(made.insert(Arc::new(facts)).clone())
-    }
-}
-
-/// The packages cargo builds when a command names none: the `default-members`, else the
-/// root package, else every member.
-fn default_packages(metadata: &cargo_metadata::Metadata) -> Vec<String> {
-    let name_of = |id: &cargo_metadata::PackageId| {
-        metadata
-            .packages
-            .iter()
-            .find(|p| &p.id == id)
-            .map(|p| p.name.to_string())
-    };
-    let mut names: Vec<String> = if metadata.workspace_default_members.is_available() {
-        metadata
-            .workspace_default_members
-            .iter()
-            .filter_map(name_of)
-            .collect()
-    } else if let Some(root) = metadata.root_package() {
-        vec![root.name.to_string()]
-    } else {
-        metadata
-            .workspace_members
-            .iter()
-            .filter_map(name_of)
-            .collect()
-    };
-    names.sort();
-    names
 }
 
 /// Each phase's status before cargo runs: excluded, not evaluable (itself or a phase it
@@ -351,7 +280,10 @@ fn mark_failures<T>(
 ) {
     let own_failure = |i: usize| {
         plans.by_phase[i].iter().find_map(|&n| {
-            let err = graphs[n].as_ref().err()?;
+            let err = graphs[n]
+                .as_ref()
+                .err()
+                .filter(|_| !not_in_hand(&graphs[n]))?;
             Some(format!(
                 "`{} --unit-graph` failed: {}",
                 plans.invocations[n].display(),
@@ -376,6 +308,11 @@ fn mark_failures<T>(
             statuses[i] = (PhaseStatus::Failed, Some(error));
         }
     }
+}
+
+/// Whether a call was left out of an analysis of the answers in hand.
+fn not_in_hand<T>(graph: &Result<T>) -> bool {
+    graph.as_ref().is_err_and(|err| err.is::<NotInHand>())
 }
 
 /// The line of cargo's error that says what is wrong (the innermost `error: ...`), without
@@ -407,17 +344,17 @@ fn unanalysed(phase: &Phase, status: PhaseStatus, error: Option<String>) -> Phas
 }
 
 /// What every phase's report draws on.
-struct Analysis<'a> {
-    set: &'a PhaseSet,
-    plans: &'a PhasePlans,
-    inherited: &'a [Inherited],
-    workspace: &'a WorkspaceFacts,
-    dir: &'a Path,
-    depth: Depth,
+pub(super) struct Analysis<'a> {
+    pub(super) set: &'a PhaseSet,
+    pub(super) plans: &'a PhasePlans,
+    pub(super) inherited: &'a [Inherited],
+    pub(super) workspace: &'a WorkspaceFacts,
+    pub(super) dir: &'a Path,
+    pub(super) depth: Depth,
 }
 
 impl Analysis<'_> {
-    fn phase_report(&self, i: usize, phase: &Phase, differ: &mut Differ) -> PhaseReport {
+    pub(super) fn phase_report(&self, i: usize, phase: &Phase, differ: &mut Differ) -> PhaseReport {
         let (set, plans) = (self.set, self.plans);
         let inherited = &self.inherited[i];
         let mut notes = phase.notes.clone();
@@ -547,14 +484,14 @@ impl Chains {
 }
 
 /// What reaches a phase's `target/` from the phases up its chain.
-struct Inherited {
+pub(super) struct Inherited {
     /// How many phases up the chain it inherits from: up to the first that does not
     /// install its artifacts.
     sources: usize,
     /// That phase, if the chain has one.
     stops_at: Option<usize>,
     /// The cargo calls of those phases, each once, nearest phase first.
-    invocations: Rc<[usize]>,
+    pub(super) invocations: Arc<[usize]>,
 }
 
 impl Inherited {
@@ -563,7 +500,7 @@ impl Inherited {
             let nothing = |stops_at| Inherited {
                 sources: 0,
                 stops_at,
-                invocations: Rc::from([]),
+                invocations: Arc::from([]),
             };
             let Some((p, above)) = parent else {
                 return nothing(None);

@@ -4,8 +4,11 @@
 pub mod analyze;
 pub mod baseline;
 pub mod costs;
+mod resolve;
+pub mod run;
 mod toolchains;
 
+pub(crate) use resolve::Lookahead;
 pub use toolchains::PhaseCargo;
 pub(crate) use toolchains::rust_release_in;
 
@@ -50,6 +53,12 @@ pub struct Timings {
     pub analyze: std::time::Duration,
     /// Distinct cargo resolutions made.
     pub resolutions: usize,
+    /// Cargo calls the fix-line check started while the report's own calls still ran.
+    pub ahead: usize,
+    /// Fix-line checks analysed, and skipped because their outcome followed from the
+    /// answers already in hand.
+    pub fix_checks: usize,
+    pub fix_checks_skipped: usize,
 }
 
 /// One phase of the report. Produced by [`analyze::analyze`].

@@ -390,10 +390,10 @@ fn recompiles(
     repository: &Repository,
     phases: &mut [PhaseTouch],
 ) -> Result<()> {
-    let runner = loaded.runner();
+    let runner = loaded.session().runner();
     let set = &loaded.phases;
     let plans = plan_phases(set);
-    let (graphs, metadata) = resolve(&runner, &plans.invocations)?;
+    let (graphs, metadata) = resolve(runner, &plans.invocations)?;
     let owners = owning_packages(
         &metadata,
         &loaded.source_root,
@@ -592,7 +592,7 @@ fn compare_with_base(
         }
         return Ok(());
     }
-    let runner = loaded.runner().moved_to(&base_root);
+    let runner = loaded.session().runner().moved_to(&base_root);
     let base_graphs = match resolve(&runner, &plans.invocations) {
         Ok((graphs, _)) => graphs,
         Err(err) => {

@@ -23,6 +23,7 @@ use crate::phase::{CraneFunction, Note, Phase, PhaseSet};
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Stage};
 use crate::report::{PhaseReport, Report};
+use crate::session::Session;
 
 use crate::interrupt::Interruption;
 use timing::{RustcTiming, TIMING_LOG_ENV};
@@ -121,16 +122,18 @@ impl VerifyReport {
 }
 
 /// Replays every phase of `set` for real and compares with `predicted` (the report on
-/// the same phases). `runner` runs cargo in the workspace; nothing is written there.
+/// the same phases). The session's runner runs cargo in the workspace; nothing is
+/// written there.
 /// SIGINT and SIGTERM stop the replay with [`crate::Interrupted`]; its temp dir is removed after
 /// a failure or an interruption as after success, unless `keep`.
 pub fn verify(
     set: &PhaseSet,
-    runner: &CargoRunner,
+    session: &Session,
     predicted: &Report,
     keep: bool,
     progress: &dyn Progress,
 ) -> Result<VerifyReport> {
+    let runner = session.runner();
     let metadata = runner.metadata()?;
     refuse_outside_path_dependencies(&metadata)?;
     let temp_parent = std::env::temp_dir();

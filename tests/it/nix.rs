@@ -623,3 +623,29 @@ fn the_static_reader_says_the_calls_are_in_the_input() {
         "{warning}"
     );
 }
+
+/// `--nix` asks Nix and cargo through one resolution cache: a cache directory others can
+/// write is warned about once, not once per user of it.
+#[test]
+fn one_cache_and_one_permission_warning_with_nix() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = cache_miss()
+        .args(["phases", "--nix", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .arg("--manifest-path")
+        .arg(fixture.manifest())
+        .args(overrides(&kit))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("is writable by other users").count(),
+        1,
+        "{stderr}"
+    );
+}

@@ -739,3 +739,36 @@ macro_rules! every_miss_explained {
 }
 
 common::with_every_fixture!(every_miss_explained);
+
+/// The fix-line check's cargo calls run in the report's own queue as soon as each is
+/// known, and a check whose outcome follows from the answers in hand (a buildDepsOnly of
+/// the phase's own, with the calls of the shared one changed) is not analysed again:
+/// `--timings` says both, and the report is the one without the lookahead (the golden
+/// snapshots hold it).
+#[test]
+fn the_fix_line_check_starts_early_and_skips_what_it_knows() {
+    let fixture = Fixture::new("demo");
+    let output = fixture.report(&["--no-cache", "--timings"]).success();
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("timings:"))
+        .unwrap_or_else(|| panic!("no timings line: {stderr}"));
+    let number_before = |label: &str| -> usize {
+        let before = line.split(label).next().unwrap();
+        before
+            .rsplit([' ', ','])
+            .find(|word| !word.is_empty())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number before {label:?}: {line}"))
+    };
+    assert!(number_before(" changes analysed") > 0, "{line}");
+    assert!(number_before(" skipped (their outcome") > 0, "{line}");
+    assert!(
+        number_before(" cargo calls started while the report's own ran") > 0,
+        "{line}"
+    );
+    let without = fixture.report(&["--no-cache", "--timings", "--no-fix-check"]);
+    let said = String::from_utf8_lossy(&without.get_output().stderr).into_owned();
+    assert!(!said.contains("fix-line check"), "{said}");
+}

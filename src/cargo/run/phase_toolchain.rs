@@ -7,9 +7,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use super::{CargoInfo, CargoRunner, OLDEST_CARGO};
+use super::{CargoInfo, CargoRunner, OLDEST_CARGO, ToolVersions};
 use crate::cargo::Invocation;
 use crate::cargo::toolchain::{NotInstalled, ToolchainChoice, ToolchainOrigin};
 use crate::parallel::lock;
@@ -27,21 +27,28 @@ pub enum ReleaseCargo {
     Unusable { toolchain: String, why: String },
 }
 
-/// What [`CargoRunner::cargo_for_release`] found, by release: shared by every analysis
-/// with this runner (`fix` analyses many times).
-type Found = Mutex<HashMap<String, ReleaseCargo>>;
+/// The phases' own toolchains found so far, shared by every analysis with this runner
+/// (`fix` analyses many times).
+#[derive(Debug, Default)]
+pub(super) struct Known {
+    /// What [`CargoRunner::cargo_for_release`] found, by release.
+    releases: HashMap<String, ReleaseCargo>,
+    /// Each toolchain's versions, by rustup toolchain name.
+    versions: HashMap<String, Arc<ToolVersions>>,
+}
 
 impl CargoRunner {
     /// The cargo of the rustup toolchain that is Rust `release` (digits and dots): the
     /// toolchain named so, else, for `1.48.0`, the toolchain `1.48` when its cargo is
     /// 1.48.0. Never installs one.
     pub fn cargo_for_release(&self, release: &str) -> ReleaseCargo {
-        let found = self.derived::<Found>();
-        if let Some(known) = lock(&found).get(release) {
+        if let Some(known) = lock(&self.answers.toolchains).releases.get(release) {
             return known.clone();
         }
         let answer = self.find_cargo_for_release(release);
-        lock(&found).insert(release.to_string(), answer.clone());
+        lock(&self.answers.toolchains)
+            .releases
+            .insert(release.to_string(), answer.clone());
         answer
     }
 
@@ -87,6 +94,7 @@ impl CargoRunner {
     /// This runner with the rustup toolchain `toolchain` chosen for every call.
     fn with_toolchain(&self, toolchain: &str) -> CargoRunner {
         let versions = lock(&self.answers.toolchains)
+            .versions
             .entry(toolchain.to_string())
             .or_default()
             .clone();
