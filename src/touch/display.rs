@@ -48,6 +48,10 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
             format!("workspace: {}", report.workspace_root),
             format!("compared with: {}", report.base),
             format!(
+                "edited: {}",
+                report.to.as_deref().unwrap_or("the work tree")
+            ),
+            format!(
                 "files: {}",
                 if report.files.is_empty() {
                     "none changed".to_string()
@@ -245,13 +249,16 @@ pub fn touch_json(report: &TouchReport) -> String {
             })
         })
         .collect();
-    let document = json!({
+    let mut document = json!({
         "version": 1,
         "workspace_root": report.workspace_root,
         "base": report.base,
         "files": report.files,
         "phases": phases,
     });
+    if let Some(to) = &report.to {
+        document["to"] = json!(to);
+    }
     serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
 }
 
