@@ -203,9 +203,8 @@ impl PhaseSet {
             let function = function_of(spec)?;
             validate_attrs(spec)?;
             let mut artifacts_from = artifacts_of(spec, function, &names)?;
-            if function == CraneFunction::BuildPackage && !spec.attrs.contains_key("cargoArtifacts")
-            {
-                let implicit = implicit_deps_spec(spec, &names);
+            if function.makes_own_deps() && !spec.attrs.contains_key("cargoArtifacts") {
+                let implicit = implicit_deps_spec(spec, function, &names);
                 artifacts_from = Some(implicit.name.clone());
                 let mut deps = build_phase(&implicit, CraneFunction::BuildDepsOnly, None)?;
                 deps.implicit = true;
@@ -404,16 +403,20 @@ fn artifacts_of(
     Ok(Some(target.clone()))
 }
 
-/// The specs with every buildPackage's implicit buildDepsOnly written out as a phase of
-/// its own (and the buildPackage pointed at it), so it can be changed on its own.
+/// The specs with every buildPackage's (and buildTrunkPackage's) implicit buildDepsOnly
+/// written out as a phase of its own (and the phase pointed at it), so it can be changed
+/// on its own.
 pub fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
     let mut names: BTreeSet<String> = specs.iter().map(|s| s.name.clone()).collect();
     let mut out = Vec::new();
     for spec in specs {
-        let is_build_package =
-            matches!(spec.attrs.get("function"), Some(AttrValue::Str(f)) if f == "buildPackage");
-        if is_build_package && !spec.attrs.contains_key("cargoArtifacts") {
-            let mut deps = implicit_deps_spec(spec, &names);
+        let function = match spec.attrs.get("function") {
+            Some(AttrValue::Str(f)) => CraneFunction::from_name(f),
+            _ => None,
+        };
+        let function = function.filter(|f| f.makes_own_deps());
+        if let Some(function) = function.filter(|_| !spec.attrs.contains_key("cargoArtifacts")) {
+            let mut deps = implicit_deps_spec(spec, function, &names);
             deps.attrs
                 .insert("function".into(), AttrValue::Str("buildDepsOnly".into()));
             names.insert(deps.name.clone());
@@ -430,8 +433,14 @@ pub fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
     out
 }
 
-/// buildPackage without `cargoArtifacts` calls buildDepsOnly with its own arguments.
-fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
+/// buildPackage without `cargoArtifacts` calls buildDepsOnly with its own arguments;
+/// buildTrunkPackage too, for `wasm32-unknown-unknown` and without checks unless told
+/// otherwise, and without trunk's own arguments.
+fn implicit_deps_spec(
+    spec: &PhaseSpec,
+    function: CraneFunction,
+    names: &BTreeSet<String>,
+) -> PhaseSpec {
     let mut name = format!("{}-deps", spec.name);
     while names.contains(&name) {
         name.push('_');
@@ -440,6 +449,27 @@ fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
     implicit.name = name;
     implicit.attrs.remove("function");
     implicit.attrs.remove("doInstallCargoArtifacts");
+    if function == CraneFunction::BuildTrunkPackage {
+        for trunk_only in [
+            "trunkExtraArgs",
+            "trunkExtraBuildArgs",
+            "trunkIndexPath",
+            "wasm-bindgen-cli",
+        ] {
+            implicit.attrs.remove(trunk_only);
+        }
+        let build_target = implicit.attrs.contains_key("CARGO_BUILD_TARGET")
+            || implicit.env.contains_key("CARGO_BUILD_TARGET");
+        if !build_target {
+            implicit
+                .env
+                .insert("CARGO_BUILD_TARGET".into(), "wasm32-unknown-unknown".into());
+        }
+        implicit
+            .attrs
+            .entry("doCheck".into())
+            .or_insert(AttrValue::Bool(false));
+    }
     implicit
 }
 
