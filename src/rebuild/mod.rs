@@ -80,6 +80,8 @@ pub struct PhaseRebuild {
 /// artifacts miss.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Recompiles {
+    /// crane's function compiles nothing whatever it is given (`cargoFmt`).
+    pub compiles_nothing: bool,
     pub workspace_units: usize,
     pub dependency_units: usize,
     /// The missed dependency units, by label.
@@ -214,6 +216,7 @@ fn recompiles(report: &Report, name: &str) -> Option<Recompiles> {
     let phase = report.phases.iter().find(|p| p.phase.name == name)?;
     let deps_only = phase.phase.function == crate::phase::CraneFunction::BuildDepsOnly;
     Some(Recompiles {
+        compiles_nothing: phase.phase.function.compiles_nothing(),
         workspace_units: phase.units.local,
         dependency_units: if deps_only {
             phase.units.needed

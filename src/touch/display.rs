@@ -82,6 +82,8 @@ pub fn touch_document(report: &TouchReport) -> Vec<Block> {
             ));
             let recompiles = if !phase.rebuilds {
                 "-".to_string()
+            } else if let Some(function) = phase.compiles_nothing {
+                format!("nothing: {function} compiles nothing")
             } else if phase.recompiles.is_empty() {
                 "nothing of the workspace".to_string()
             } else {
@@ -243,6 +245,7 @@ pub fn touch_json(report: &TouchReport) -> String {
                 "why": phase.causes.iter().map(cause_text).collect::<Vec<_>>(),
                 "causes": phase.causes,
                 "recompiles": phase.recompiles,
+                "compiles_nothing": phase.compiles_nothing.is_some(),
                 "resolution_changes": phase.resolution_changes,
                 "approximate": phase.approximate(),
                 "approximations": phase.approximations,
@@ -280,6 +283,7 @@ mod tests {
             resolution_changes: Vec::new(),
             approximations: Vec::new(),
             deps_only,
+            compiles_nothing: None,
             workspace_units: workspace.iter().map(|u| u.to_string()).collect(),
         }
     }

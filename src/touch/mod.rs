@@ -68,6 +68,9 @@ pub struct PhaseTouch {
     /// A buildDepsOnly: what it recompiles is every dependency unit it builds.
     #[serde(skip)]
     pub deps_only: bool,
+    /// crane's function, when it compiles nothing whatever it is given (`cargoFmt`).
+    #[serde(skip)]
+    pub compiles_nothing: Option<CraneFunction>,
     /// The labels of `recompiles` that are the workspace's own units.
     #[serde(skip)]
     pub workspace_units: BTreeSet<String>,
@@ -223,6 +226,7 @@ fn own_causes(
         resolution_changes: Vec::new(),
         approximations: Vec::new(),
         deps_only: phase.function == CraneFunction::BuildDepsOnly,
+        compiles_nothing: Some(phase.function).filter(|f| f.compiles_nothing()),
         workspace_units: BTreeSet::new(),
     };
     let deps_only = touch.deps_only;
