@@ -108,7 +108,10 @@ fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
         commands("web"),
         ["cargo build --target wasm32-unknown-unknown --release --manifest-path web/Cargo.toml"]
     );
-    assert_eq!(set.get("web").unwrap().artifacts_from.as_deref(), Some("web-deps"));
+    assert_eq!(
+        set.get("web").unwrap().artifacts_from.as_deref(),
+        Some("web-deps")
+    );
     let deps = set.get("web-deps").unwrap();
     assert!(deps.implicit);
     assert_eq!(
@@ -117,7 +120,10 @@ fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
     );
     assert_eq!(
         commands("web-deps"),
-        ["cargo check --release --locked", "cargo build --release --locked"]
+        [
+            "cargo check --release --locked",
+            "cargo build --release --locked"
+        ]
     );
 }
 
