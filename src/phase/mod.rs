@@ -5,6 +5,7 @@
 mod commands;
 pub mod crane;
 mod crane_attrs;
+mod implicit;
 pub mod quickstart;
 pub mod shell;
 pub mod spec;
@@ -15,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 pub use crane::CraneFunction;
+use implicit::implicit_deps_spec;
+pub use implicit::materialize_implicit_deps;
 pub use spec::{
     AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
 };
@@ -401,76 +404,6 @@ fn artifacts_of(
         });
     }
     Ok(Some(target.clone()))
-}
-
-/// The specs with every buildPackage's (and buildTrunkPackage's) implicit buildDepsOnly
-/// written out as a phase of its own (and the phase pointed at it), so it can be changed
-/// on its own.
-pub fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
-    let mut names: BTreeSet<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let mut out = Vec::new();
-    for spec in specs {
-        let function = match spec.attrs.get("function") {
-            Some(AttrValue::Str(f)) => CraneFunction::from_name(f),
-            _ => None,
-        };
-        let function = function.filter(|f| f.makes_own_deps());
-        if let Some(function) = function.filter(|_| !spec.attrs.contains_key("cargoArtifacts")) {
-            let mut deps = implicit_deps_spec(spec, function, &names);
-            deps.attrs
-                .insert("function".into(), AttrValue::Str("buildDepsOnly".into()));
-            names.insert(deps.name.clone());
-            let mut package = spec.clone();
-            package
-                .attrs
-                .insert("cargoArtifacts".into(), AttrValue::Str(deps.name.clone()));
-            out.push(deps);
-            out.push(package);
-        } else {
-            out.push(spec.clone());
-        }
-    }
-    out
-}
-
-/// buildPackage without `cargoArtifacts` calls buildDepsOnly with its own arguments;
-/// buildTrunkPackage too, for `wasm32-unknown-unknown` and without checks unless told
-/// otherwise, and without trunk's own arguments.
-fn implicit_deps_spec(
-    spec: &PhaseSpec,
-    function: CraneFunction,
-    names: &BTreeSet<String>,
-) -> PhaseSpec {
-    let mut name = format!("{}-deps", spec.name);
-    while names.contains(&name) {
-        name.push('_');
-    }
-    let mut implicit = spec.clone();
-    implicit.name = name;
-    implicit.attrs.remove("function");
-    implicit.attrs.remove("doInstallCargoArtifacts");
-    if function == CraneFunction::BuildTrunkPackage {
-        for trunk_only in [
-            "trunkExtraArgs",
-            "trunkExtraBuildArgs",
-            "trunkIndexPath",
-            "wasm-bindgen-cli",
-        ] {
-            implicit.attrs.remove(trunk_only);
-        }
-        let build_target = implicit.attrs.contains_key("CARGO_BUILD_TARGET")
-            || implicit.env.contains_key("CARGO_BUILD_TARGET");
-        if !build_target {
-            implicit
-                .env
-                .insert("CARGO_BUILD_TARGET".into(), "wasm32-unknown-unknown".into());
-        }
-        implicit
-            .attrs
-            .entry("doCheck".into())
-            .or_insert(AttrValue::Bool(false));
-    }
-    implicit
 }
 
 /// How an error names a phase: `` `deps` `` and, where known, where it is defined (or
