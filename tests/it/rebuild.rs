@@ -414,7 +414,24 @@ fn without_nix_two_commits_are_read_from_a_copy_of_the_new_one() {
     git(&fixture.root(), &["commit", "-q", "-am", "edit server"]);
     // The work tree is neither revision: its edits are not counted.
     crate::common::append(&fixture.root().join("shared/src/lib.rs"), "\n// later\n");
-    let report = json(&fixture, &["why-rebuild", "HEAD~1", "HEAD"]);
+    // NEW's copy (and the base's) go to the temp dir, and are gone afterwards.
+    let temp = tempfile::tempdir().unwrap();
+    let output = cache_miss()
+        .args([
+            "why-rebuild",
+            "HEAD~1",
+            "HEAD",
+            "--format",
+            "json",
+            "--no-cache",
+        ])
+        .arg("--manifest-path")
+        .arg(fixture.manifest())
+        .env("TMPDIR", temp.path())
+        .success_stdout();
+    let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    let report: Value = serde_json::from_slice(&output).unwrap();
     crate::schema::assert_valid("touch", &report);
     assert_eq!(
         (&report["base"], &report["to"]),
