@@ -52,11 +52,14 @@ pub fn load_revision(options: &PhaseSourceOptions, from: &str, to: &str) -> Resu
         }
     };
     let phases_beside = at_revision(&root.join(crate::input::DEFAULT_PHASES_FILE));
-    // The flake found above the workspace in the work tree's repository (the copy is none).
-    let flake = match (&options.flake, &options.phases_file) {
-        (Some(flake), _) => Some(at_revision(flake)),
-        (None, None) if !phases_beside.is_file() => nearest_flake(&root).map(|f| at_revision(&f)),
-        _ => None,
+    // The flake found above the workspace in the work tree's repository (the copy is in
+    // none); `--nix` reads it even beside a phases file.
+    let reads_flake =
+        options.nix.is_some() || (options.phases_file.is_none() && !phases_beside.is_file());
+    let flake = match &options.flake {
+        Some(flake) => Some(at_revision(flake)),
+        None if reads_flake => nearest_flake(&root).map(|f| at_revision(&f)),
+        None => None,
     };
     let read_there = PhaseSourceOptions {
         manifest_path: Some(at_revision(&root.join("Cargo.toml"))),
