@@ -341,6 +341,7 @@ fn a_flake_edit_behind_a_filter_rebuilds_nothing_and_a_source_edit_names_the_fil
     let report = json(&fixture, &["touch", "--nix"]);
     assert_eq!(rebuilt(&report), Vec::<&str>::new());
     assert_eq!(report["phases"].as_array().unwrap().len(), 6);
+    assert_eq!(rebuilt(&json(&fixture, &["touch"])), Vec::<&str>::new());
     crate::common::append(&fixture.root().join("server/src/main.rs"), "\n// edited\n");
     let report = json(&fixture, &["touch", "--nix"]);
     assert_eq!(
@@ -353,6 +354,13 @@ fn a_flake_edit_behind_a_filter_rebuilds_nothing_and_a_source_edit_names_the_fil
     );
     let recompiles = &report["phases"][1]["recompiles"];
     assert_eq!(recompiles["workspace_units"], 2, "{report:#}");
+    // The static reader agrees (its deps-only phase is named `deps`; it does not rebuild).
+    let static_report = json(&fixture, &["touch"]);
+    let mut statically = rebuilt(&static_report);
+    let mut with_nix = rebuilt(&report);
+    statically.sort();
+    with_nix.sort();
+    assert_eq!(statically, with_nix);
 }
 
 #[test]
@@ -369,6 +377,12 @@ fn an_unfiltered_src_rebuilds_everything_but_the_deps_only_derivation() {
         ["server", "server-lto", "clippy", "dev-profile", "loom"]
     );
     assert_eq!(why(&report, "clippy"), ["src: files changed `README.md`"]);
+    let static_report = json(&fixture, &["why-rebuild", "HEAD"]);
+    let mut statically = rebuilt(&static_report);
+    let mut with_nix = rebuilt(&report);
+    statically.sort();
+    with_nix.sort();
+    assert_eq!(statically, with_nix);
 }
 
 #[test]
