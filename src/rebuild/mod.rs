@@ -1,9 +1,9 @@
 //! `cache-miss why-rebuild OLD [NEW]` (and `touch --nix`): which of the flake's crane
 //! derivations rebuild between two revisions, and why, down to a leaf a user can change.
-//! Both revisions are instantiated by Nix (the old one from a `git archive` copy in a temp
+//! Both revisions are instantiated by Nix (a commit from a `git archive` copy in a temp
 //! dir, the work tree as Nix reads a git flake), never built; a derivation rebuilds exactly
 //! when its `.drv` path changed ([`walk`] says why). What cargo then compiles again comes
-//! from the analysis of the new tree's phases.
+//! from the analysis of the new revision's phases ([`revision`] reads a commit's).
 
 pub mod display;
 pub mod revision;
