@@ -445,7 +445,7 @@ fn excluded_phases(
 
 /// `flake.nix` beside the manifest or, when the workspace sits in a subdirectory of a git
 /// repository, the nearest one above it within that repository.
-fn nearest_flake(source_root: &Path) -> Option<PathBuf> {
+pub(crate) fn nearest_flake(source_root: &Path) -> Option<PathBuf> {
     let beside = source_root.join(DEFAULT_FLAKE);
     if beside.is_file() {
         return Some(beside);
@@ -570,7 +570,7 @@ fn unresolved_note(warnings: &[Note]) -> String {
 /// The directory of the workspace's root manifest (crane's source root), and a runner
 /// there whose cargo is checked: missing, not installed or too old is an error before
 /// anything else asks cargo.
-fn source_root(
+pub(crate) fn source_root(
     manifest_path: Option<&Path>,
     cache: Option<Arc<ResolutionCache>>,
 ) -> Result<(PathBuf, CargoRunner)> {

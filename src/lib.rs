@@ -71,6 +71,7 @@ pub use phase::{PhaseSet, SourceLocation, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
 pub use rebuild::display::{rebuild_document, rebuild_json};
+pub use rebuild::revision::{RevisionPhases, load_revision, touch_between};
 pub use rebuild::{RebuildReport, RebuildRequest, why_rebuild};
 pub use render::compare::{compare_document, render_compare};
 pub use render::document::{

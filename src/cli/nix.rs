@@ -138,20 +138,18 @@ pub(crate) fn why_rebuild(args: WhyRebuildArgs) -> anyhow::Result<ExitCode> {
     if args.source.nix.nix {
         return rebuilds_between(&args.source, &args.from, args.to.as_deref(), args.format);
     }
-    if let Some(to) = &args.to {
-        anyhow::bail!(
-            "without --nix, why-rebuild reads the work tree's flake statically and compares it with {}: NEW ({}) needs --nix, which instantiates both revisions",
-            cache_miss::escape_for_terminal(&args.from),
-            cache_miss::escape_for_terminal(to)
-        );
-    }
-    let loaded = load(&args.source)?;
-    let options = cache_miss::TouchOptions {
-        files: Vec::new(),
-        since: Some(args.from.clone()),
-        target_dir: None,
+    let report = match &args.to {
+        Some(to) => {
+            cache_miss::touch_between(&args.source.options(), &args.source.set, &args.from, to)?
+        }
+        None => {
+            let options = cache_miss::TouchOptions {
+                since: Some(args.from.clone()),
+                ..Default::default()
+            };
+            cache_miss::touch(&load(&args.source)?, &options)?
+        }
     };
-    let report = cache_miss::touch(&loaded, &options)?;
     let text = match args.format {
         Format::Json => cache_miss::touch_json(&report),
         format => draw(
@@ -179,20 +177,29 @@ fn rebuilds_between(
     to: Option<&str>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let loaded = load(source)?;
-    let Some(flake) = &loaded.flake else {
+    // The new revision's phases as Nix reads them (one evaluation), in a copy of its files
+    // when it is a commit; what cargo compiles in a rebuilt phase comes from their analysis.
+    let revision = match to {
+        Some(to) => Some(cache_miss::load_revision(&source.options(), from, to)?),
+        None => None,
+    };
+    let loaded = match &revision {
+        Some(revision) => revision.loaded.with_overrides(&source.set)?,
+        None => load(source)?,
+    };
+    let flake_dir = match &revision {
+        Some(revision) => revision.flake_dir(),
+        None => loaded
+            .flake
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf),
+    };
+    let Some(flake_dir) = flake_dir else {
         anyhow::bail!("--nix found no flake to instantiate");
     };
-    let flake_dir = flake
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default()
-        .canonicalize()?;
-    // What cargo compiles in a rebuilt phase: from the work tree's analysis.
-    let analysed = match to {
-        None => Some(analyze_loaded(&loaded, None, progress().as_ref())?),
-        Some(_) => None,
-    };
+    let flake_dir = flake_dir.canonicalize()?;
+    let analysed = analyze_loaded(&loaded, None, progress().as_ref())?;
     let request = cache_miss::RebuildRequest {
         flake_dir,
         from: from.to_string(),
@@ -203,7 +210,7 @@ fn rebuilds_between(
             .unwrap_or_default(),
         cache: source.options().cache,
     };
-    let report = cache_miss::why_rebuild(&request, &loaded, analysed.as_ref())?;
+    let report = cache_miss::why_rebuild(&request, &loaded, Some(&analysed))?;
     let text = match format {
         Format::Json => cache_miss::rebuild_json(&report),
         format => draw(&cache_miss::rebuild_document(&report), format),

@@ -2,6 +2,7 @@
 //! shell text their build and check phases run (from crane's `lib/*.nix`).
 
 use std::fmt;
+use std::path::Path;
 
 pub use super::crane_attrs::{
     CARGO_ATTRS, COMMON_ATTRS, CRANE_LIB_ATTRS, DERIVATION_ATTRS, crane_own_attrs, is_known_attr,
@@ -12,6 +13,8 @@ pub use super::crane_attrs::{
 pub enum CraneFunction {
     BuildDepsOnly,
     BuildPackage,
+    /// A web app built by trunk, which runs `cargo build --target wasm32-unknown-unknown`.
+    BuildTrunkPackage,
     CargoBuild,
     CargoClippy,
     CargoTest,
@@ -31,9 +34,10 @@ pub enum CraneFunction {
 use CraneFunction::*;
 
 impl CraneFunction {
-    pub const ALL: [CraneFunction; 15] = [
+    pub const ALL: [CraneFunction; 16] = [
         BuildDepsOnly,
         BuildPackage,
+        BuildTrunkPackage,
         CargoBuild,
         CargoClippy,
         CargoTest,
@@ -53,6 +57,7 @@ impl CraneFunction {
         match self {
             BuildDepsOnly => "buildDepsOnly",
             BuildPackage => "buildPackage",
+            BuildTrunkPackage => "buildTrunkPackage",
             CargoBuild => "cargoBuild",
             CargoClippy => "cargoClippy",
             CargoTest => "cargoTest",
@@ -95,7 +100,7 @@ impl CraneFunction {
     pub fn default_installs_artifacts(self) -> bool {
         !matches!(
             self,
-            BuildPackage | CargoDoc | CargoLlvmCov | CargoAudit | CargoDeny
+            BuildPackage | BuildTrunkPackage | CargoDoc | CargoLlvmCov | CargoAudit | CargoDeny
         )
     }
 
@@ -118,7 +123,13 @@ impl CraneFunction {
     /// Whether crane requires `cargoArtifacts` (every function that goes through
     /// `mkCargoDerivation` without making its own).
     pub fn requires_artifacts(self) -> bool {
-        !matches!(self, BuildDepsOnly | BuildPackage) && !self.compiles_nothing()
+        self != BuildDepsOnly && !self.makes_own_deps() && !self.compiles_nothing()
+    }
+
+    /// Whether, without `cargoArtifacts`, crane calls buildDepsOnly with the phase's own
+    /// arguments (buildTrunkPackage's for `wasm32-unknown-unknown`, without checks).
+    pub fn makes_own_deps(self) -> bool {
+        matches!(self, BuildPackage | BuildTrunkPackage)
     }
 
     /// The crane attributes (beyond the common ones) that this function reads.
@@ -144,6 +155,20 @@ impl CraneFunction {
                 // Passed on to its implicit buildDepsOnly.
                 "cargoCheckCommand",
                 "cargoCheckExtraArgs",
+            ],
+            BuildTrunkPackage => &[
+                "trunkExtraArgs",
+                "trunkExtraBuildArgs",
+                "trunkIndexPath",
+                "wasm-bindgen-cli",
+                "buildPhaseCargoCommand",
+                // Passed on to its implicit buildDepsOnly.
+                "cargoBuildCommand",
+                "cargoCheckCommand",
+                "cargoTestCommand",
+                "cargoBuildExtraArgs",
+                "cargoCheckExtraArgs",
+                "cargoTestExtraArgs",
             ],
             CargoBuild | CargoDoc | CargoClippy => &[
                 "cargoClippyExtraArgs",
@@ -261,6 +286,21 @@ pub fn phase_texts(function: CraneFunction, attrs: &dyn AttrLookup, profile: &st
             );
             (user_build.unwrap_or(build), user_check.unwrap_or(check))
         }
+        BuildTrunkPackage => {
+            // crane passes `--release` to trunk for the release profile only.
+            let release = if profile == "release" {
+                "--release"
+            } else {
+                ""
+            };
+            let build = format!(
+                "trunk {} build {release} {} \"{}\"",
+                get("trunkExtraArgs", ""),
+                get("trunkExtraBuildArgs", ""),
+                get("trunkIndexPath", "./index.html"),
+            );
+            (user_build.unwrap_or(build), user_check.unwrap_or_default())
+        }
         CargoBuild => (
             format!("cargoWithProfile build {extra}"),
             user_check.unwrap_or_default(),
@@ -343,14 +383,55 @@ pub fn phase_texts(function: CraneFunction, attrs: &dyn AttrLookup, profile: &st
             user_check.unwrap_or_default(),
         ),
     };
+    let build = attrs.string("buildPhase").unwrap_or(build);
     PhaseTexts {
-        build: attrs.string("buildPhase").unwrap_or(build),
+        build: match function {
+            BuildTrunkPackage => trunk_as_cargo(&build, profile),
+            _ => build,
+        },
         check: match attrs.string("checkPhase") {
             Some(text) if do_check => text,
             _ if do_check => check,
             _ => String::new(),
         },
     }
+}
+
+/// trunk's builds as the cargo call trunk makes: `trunk … build [--release[=true]] …
+/// INDEX` runs `cargo build --target wasm32-unknown-unknown [--release]` for the package
+/// beside INDEX (`--manifest-path DIR/Cargo.toml` when INDEX is not in the source root).
+/// What INDEX's `<link data-trunk rel="rust">` adds (`data-bin`, `data-cargo-features`) is
+/// not read. Lines that are not a `trunk build` stay as they are.
+pub fn trunk_as_cargo(text: &str, profile: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() != Some(&"trunk") || !words.contains(&"build") {
+                return line.to_string();
+            }
+            let release = profile == "release" || words.iter().any(|w| w.starts_with("--release"));
+            let index = words
+                .last()
+                .map_or("", |w| w.trim_matches(|c| c == '"' || c == '\''));
+            let dir = Path::new(index)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty() && *d != Path::new("."))
+                .map(|d| d.display().to_string());
+            let mut cargo = "cargo build --target wasm32-unknown-unknown".to_string();
+            if release {
+                cargo.push_str(" --release");
+            }
+            if let Some(dir) = dir {
+                let dir = dir
+                    .strip_prefix("./")
+                    .unwrap_or(&dir)
+                    .replace('\'', "'\\''");
+                cargo.push_str(&format!(" --manifest-path '{dir}/Cargo.toml'"));
+            }
+            cargo
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn nextest_texts(

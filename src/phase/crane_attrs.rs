@@ -42,12 +42,18 @@ pub const CARGO_ATTRS: &[&str] = &[
     "cargoDenyExtraArgs",
     "cargoDenyChecks",
     "taploExtraArgs",
+    // buildTrunkPackage's trunk call.
+    "trunkExtraArgs",
+    "trunkExtraBuildArgs",
+    "trunkIndexPath",
 ];
 
 /// Derivation attributes crane passes through that do not change what cargo compiles.
 pub const DERIVATION_ATTRS: &[&str] = &[
     "pname",
     "version",
+    // buildTrunkPackage's tool, which must match the lock's wasm-bindgen.
+    "wasm-bindgen-cli",
     "name",
     "src",
     "dummySrc",

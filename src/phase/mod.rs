@@ -5,6 +5,7 @@
 mod commands;
 pub mod crane;
 mod crane_attrs;
+mod implicit;
 pub mod quickstart;
 pub mod shell;
 pub mod spec;
@@ -15,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 pub use crane::CraneFunction;
+use implicit::implicit_deps_spec;
+pub use implicit::materialize_implicit_deps;
 pub use spec::{
     AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
 };
@@ -205,9 +208,8 @@ impl PhaseSet {
             let function = function_of(spec)?;
             validate_attrs(spec)?;
             let mut artifacts_from = artifacts_of(spec, function, &names)?;
-            if function == CraneFunction::BuildPackage && !spec.attrs.contains_key("cargoArtifacts")
-            {
-                let implicit = implicit_deps_spec(spec, &names);
+            if function.makes_own_deps() && !spec.attrs.contains_key("cargoArtifacts") {
+                let implicit = implicit_deps_spec(spec, function, &names);
                 artifacts_from = Some(implicit.name.clone());
                 let mut deps = build_phase(&implicit, CraneFunction::BuildDepsOnly, None)?;
                 deps.implicit = true;
@@ -404,45 +406,6 @@ fn artifacts_of(
         });
     }
     Ok(Some(target.clone()))
-}
-
-/// The specs with every buildPackage's implicit buildDepsOnly written out as a phase of
-/// its own (and the buildPackage pointed at it), so it can be changed on its own.
-pub fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
-    let mut names: BTreeSet<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let mut out = Vec::new();
-    for spec in specs {
-        let is_build_package =
-            matches!(spec.attrs.get("function"), Some(AttrValue::Str(f)) if f == "buildPackage");
-        if is_build_package && !spec.attrs.contains_key("cargoArtifacts") {
-            let mut deps = implicit_deps_spec(spec, &names);
-            deps.attrs
-                .insert("function".into(), AttrValue::Str("buildDepsOnly".into()));
-            names.insert(deps.name.clone());
-            let mut package = spec.clone();
-            package
-                .attrs
-                .insert("cargoArtifacts".into(), AttrValue::Str(deps.name.clone()));
-            out.push(deps);
-            out.push(package);
-        } else {
-            out.push(spec.clone());
-        }
-    }
-    out
-}
-
-/// buildPackage without `cargoArtifacts` calls buildDepsOnly with its own arguments.
-fn implicit_deps_spec(spec: &PhaseSpec, names: &BTreeSet<String>) -> PhaseSpec {
-    let mut name = format!("{}-deps", spec.name);
-    while names.contains(&name) {
-        name.push('_');
-    }
-    let mut implicit = spec.clone();
-    implicit.name = name;
-    implicit.attrs.remove("function");
-    implicit.attrs.remove("doInstallCargoArtifacts");
-    implicit
 }
 
 /// How an error names a phase: `` `deps` `` and, where known, where it is defined (or

@@ -178,6 +178,9 @@ fn recompiled(phase: &PhaseRebuild) -> String {
     let Some(r) = &phase.recompiles else {
         return if phase.rebuilds { "?" } else { "-" }.to_string();
     };
+    if r.compiles_nothing {
+        return format!("nothing: {} compiles nothing", phase.function);
+    }
     let mut text = format!("{} workspace units", r.workspace_units);
     if r.dependency_units > 0 {
         text.push_str(&format!(", {} dependency units", r.dependency_units));

@@ -1,11 +1,12 @@
 //! `cache-miss why-rebuild OLD [NEW]` (and `touch --nix`): which of the flake's crane
 //! derivations rebuild between two revisions, and why, down to a leaf a user can change.
-//! Both revisions are instantiated by Nix (the old one from a `git archive` copy in a temp
+//! Both revisions are instantiated by Nix (a commit from a `git archive` copy in a temp
 //! dir, the work tree as Nix reads a git flake), never built; a derivation rebuilds exactly
 //! when its `.drv` path changed ([`walk`] says why). What cargo then compiles again comes
-//! from the analysis of the new tree's phases.
+//! from the analysis of the new revision's phases ([`revision`] reads a commit's).
 
 pub mod display;
+pub mod revision;
 pub mod walk;
 
 use std::borrow::Cow;
@@ -32,6 +33,13 @@ pub struct RebuildRequest {
     pub to: Option<String>,
     pub nix: NixOptions,
     pub cache: CacheLocation,
+}
+
+impl RebuildRequest {
+    /// The new revision as the report names it.
+    pub fn to_name(&self) -> String {
+        self.to.clone().unwrap_or_else(|| "work tree".to_string())
+    }
 }
 
 /// The answer of `why-rebuild`. Produced by [`why_rebuild`].
@@ -61,7 +69,8 @@ pub struct PhaseRebuild {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub only_in: Option<&'static str>,
     pub causes: Vec<Why>,
-    /// What cargo compiles in the rebuilt derivation, when the new tree was analysed.
+    /// What cargo compiles in the rebuilt derivation (from the analysis of the new
+    /// revision's phases).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recompiles: Option<Recompiles>,
 }
@@ -71,18 +80,20 @@ pub struct PhaseRebuild {
 /// artifacts miss.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Recompiles {
+    /// crane's function compiles nothing whatever it is given (`cargoFmt`).
+    pub compiles_nothing: bool,
     pub workspace_units: usize,
     pub dependency_units: usize,
     /// The missed dependency units, by label.
     pub missed: Vec<String>,
 }
 
-/// Compares the two revisions' crane derivations. `work_tree` holds the phases `--nix`
-/// read from the work tree (what Nix answered is not asked again) and `analysed` their
-/// report, when NEW is the work tree.
+/// Compares the two revisions' crane derivations. `new` holds the phases `--nix` read
+/// from the new revision (the work tree, or [`revision::load_revision`]'s copy of `to`):
+/// what Nix answered for it is not asked again; `analysed` is their report.
 pub fn why_rebuild(
     request: &RebuildRequest,
-    work_tree: &crate::input::LoadedPhases,
+    new: &crate::input::LoadedPhases,
     analysed: Option<&Report>,
 ) -> Result<RebuildReport> {
     let repository = Repository::open(&request.flake_dir, Some(&request.from))?;
@@ -93,23 +104,16 @@ pub fn why_rebuild(
         .to_path_buf();
     let cache = ResolutionCache::open(&request.cache)?;
     let (_old_dir, old) = evaluate_revision(&repository, &relative, &request.nix, cache.as_ref())?;
-    let (_new_dir, new) = match &request.to {
-        Some(rev) => {
-            let repository = Repository::open(&request.flake_dir, Some(rev))?;
-            let (dir, evaluation) =
-                evaluate_revision(&repository, &relative, &request.nix, cache.as_ref())?;
-            (dir, Cow::Owned(evaluation))
+    let new = match (&new.nix_evaluation, &new.flake) {
+        (Some(evaluation), _) => Cow::Borrowed(evaluation.as_ref()),
+        (None, Some(flake)) => {
+            let dir = flake.parent().unwrap_or(Path::new("."));
+            Cow::Owned(
+                evaluate_flake(dir, &request.nix, cache.as_ref())
+                    .with_context(|| format!("evaluating {}", request.to_name()))?,
+            )
         }
-        None => (
-            None,
-            match &work_tree.nix_evaluation {
-                Some(evaluation) => Cow::Borrowed(evaluation.as_ref()),
-                None => Cow::Owned(
-                    evaluate_flake(&request.flake_dir, &request.nix, cache.as_ref())
-                        .context("evaluating the work tree")?,
-                ),
-            },
-        ),
+        (None, None) => anyhow::bail!("--nix found no flake to instantiate"),
     };
     Ok(compare(request, &old, &new, analysed))
 }
@@ -199,10 +203,7 @@ fn compare(
     }
     RebuildReport {
         from: request.from.clone(),
-        to: request
-            .to
-            .clone()
-            .unwrap_or_else(|| "work tree".to_string()),
+        to: request.to_name(),
         old_source: old.description(),
         new_source: new.description(),
         phases,
@@ -215,6 +216,7 @@ fn recompiles(report: &Report, name: &str) -> Option<Recompiles> {
     let phase = report.phases.iter().find(|p| p.phase.name == name)?;
     let deps_only = phase.phase.function == crate::phase::CraneFunction::BuildDepsOnly;
     Some(Recompiles {
+        compiles_nothing: phase.phase.function.compiles_nothing(),
         workspace_units: phase.units.local,
         dependency_units: if deps_only {
             phase.units.needed

@@ -169,11 +169,13 @@ fn hostile_touch(random: &mut Random) -> crate::touch::TouchReport {
         resolution_changes: vec![random.name()],
         approximations: vec![random.name()],
         deps_only: many > 20,
+        compiles_nothing: None,
         workspace_units: Default::default(),
     };
     crate::touch::TouchReport {
         workspace_root: random.name(),
         base: random.name(),
+        to: Some(random.name()),
         files: (0..3).map(|_| random.name()).collect(),
         phases: vec![phase(random, 3), phase(random, 30)],
     }

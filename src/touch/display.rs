@@ -51,6 +51,10 @@ pub fn touch_document(report: &TouchReport, shown: RootRows) -> Vec<Block> {
             format!("workspace: {}", report.workspace_root),
             format!("compared with: {}", report.base),
             format!(
+                "edited: {}",
+                report.to.as_deref().unwrap_or("the work tree")
+            ),
+            format!(
                 "files: {}",
                 if report.files.is_empty() {
                     "none changed".to_string()
@@ -96,6 +100,8 @@ pub fn touch_document(report: &TouchReport, shown: RootRows) -> Vec<Block> {
         .map(|(phase, why)| {
             let recompiles = if !phase.rebuilds {
                 "-".to_string()
+            } else if let Some(function) = phase.compiles_nothing {
+                format!("nothing: {function} compiles nothing")
             } else if phase.recompiles.is_empty() {
                 "nothing of the workspace".to_string()
             } else {
@@ -281,19 +287,23 @@ pub fn touch_json(report: &TouchReport) -> String {
                 "why": phase.causes.iter().map(cause_text).collect::<Vec<_>>(),
                 "causes": phase.causes,
                 "recompiles": phase.recompiles,
+                "compiles_nothing": phase.compiles_nothing.is_some(),
                 "resolution_changes": phase.resolution_changes,
                 "approximate": phase.approximate(),
                 "approximations": phase.approximations,
             })
         })
         .collect();
-    let document = json!({
+    let mut document = json!({
         "version": 1,
         "workspace_root": report.workspace_root,
         "base": report.base,
         "files": report.files,
         "phases": phases,
     });
+    if let Some(to) = &report.to {
+        document["to"] = json!(to);
+    }
     serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
 }
 
@@ -315,6 +325,7 @@ mod tests {
             resolution_changes: Vec::new(),
             approximations: Vec::new(),
             deps_only,
+            compiles_nothing: None,
             workspace_units: workspace.iter().map(|u| u.to_string()).collect(),
         }
     }

@@ -18,7 +18,13 @@ use crate::text;
 /// A git repository's work tree and the revision edits are measured against.
 #[derive(Debug, Clone)]
 pub struct Repository {
+    /// Where git runs.
     pub top: PathBuf,
+    /// Where the edited files are: `top`, or a copy of the new revision's files
+    /// ([`Repository::with_new_revision`]).
+    pub work: PathBuf,
+    /// The new revision (a commit id) whose files `work` holds; `None`: the work tree.
+    new: Option<String>,
     /// A commit id.
     pub base: String,
     /// As the user wrote it (`HEAD` when not given).
@@ -65,6 +71,8 @@ impl Repository {
             );
         };
         Ok(Repository {
+            work: top.clone(),
+            new: None,
             top,
             base,
             base_name,
@@ -72,13 +80,23 @@ impl Repository {
         })
     }
 
-    /// The files changed against the base (work tree and index), absolute.
+    /// The same repository with `new`'s files (its base revision, checked out with
+    /// [`Repository::checkout_base`] at `work`) in place of the work tree.
+    pub fn with_new_revision(self, new: &Repository, work: PathBuf) -> Repository {
+        Repository {
+            work,
+            new: Some(new.base.clone()),
+            ..self
+        }
+    }
+
+    /// The files changed against the base (the work tree and index, or the new
+    /// revision), absolute in `work`.
     pub fn changed_files(&self) -> Result<Vec<PathBuf>> {
-        let out = git(
-            &self.top,
-            &["diff", "-z", "--name-only", "--no-renames", &self.base],
-        )?;
-        Ok(nul_separated(&out).map(|p| self.top.join(p)).collect())
+        let mut args = vec!["diff", "-z", "--name-only", "--no-renames", &self.base];
+        args.extend(self.new.as_deref());
+        let out = git(&self.top, &args)?;
+        Ok(nul_separated(&out).map(|p| self.work.join(p)).collect())
     }
 
     /// Every tracked file under `dir` (absolute), absolute.
@@ -103,7 +121,7 @@ impl Repository {
 
     /// The text of `path` (absolute) at the base; `None` when it did not exist there.
     pub fn base_text(&self, path: &Path) -> Option<String> {
-        let relative = path.strip_prefix(&self.top).ok()?;
+        let relative = path.strip_prefix(&self.work).ok()?;
         let mut object = OsString::from(format!("{}:", self.base));
         object.push(relative.as_os_str());
         let out = git_os(&self.top, &["cat-file".into(), "blob".into(), object]).ok()?;
@@ -112,7 +130,7 @@ impl Repository {
 
     /// Whether `path` (absolute) existed at the base, as a file or a directory.
     pub fn existed(&self, path: &Path) -> bool {
-        let Ok(relative) = path.strip_prefix(&self.top) else {
+        let Ok(relative) = path.strip_prefix(&self.work) else {
             return false;
         };
         self.base_paths

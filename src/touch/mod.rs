@@ -45,6 +45,8 @@ pub struct TouchReport {
     pub workspace_root: String,
     /// The revision compared with.
     pub base: String,
+    /// The new revision (`why-rebuild OLD NEW`); `None`: the work tree.
+    pub to: Option<String>,
     /// Relative to the repository's top level.
     pub files: Vec<String>,
     pub phases: Vec<PhaseTouch>,
@@ -66,6 +68,9 @@ pub struct PhaseTouch {
     /// A buildDepsOnly: what it recompiles is every dependency unit it builds.
     #[serde(skip)]
     pub deps_only: bool,
+    /// crane's function, when it compiles nothing whatever it is given (`cargoFmt`).
+    #[serde(skip)]
+    pub compiles_nothing: Option<CraneFunction>,
     /// The labels of `recompiles` that are the workspace's own units.
     #[serde(skip)]
     pub workspace_units: BTreeSet<String>,
@@ -115,12 +120,22 @@ struct Touched {
 
 /// Answers `cache-miss touch` for `loaded`.
 pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchReport> {
+    let repository = Repository::open(&loaded.source_root, options.since.as_deref())?;
+    touch_in(loaded, options, &repository)
+}
+
+/// [`touch`] against `repository`'s base, for the files its work tree (or new revision)
+/// holds; `loaded` are the phases read from those files.
+pub fn touch_in(
+    loaded: &LoadedPhases,
+    options: &TouchOptions,
+    repository: &Repository,
+) -> Result<TouchReport> {
     let root = &loaded.source_root;
-    let repository = Repository::open(root, options.since.as_deref())?;
     let paths = if options.files.is_empty() {
         repository.changed_files()?
     } else {
-        named_files(&options.files, root, &repository)?
+        named_files(&options.files, root, repository)?
     };
     let touched: Vec<Touched> = paths
         .into_iter()
@@ -134,18 +149,19 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
     let mut phases: Vec<PhaseTouch> = set
         .phases
         .iter()
-        .map(|phase| own_causes(phase, &touched, &repository, root))
+        .map(|phase| own_causes(phase, &touched, repository, root))
         .collect();
     inherit_rebuilds(set, &mut phases);
     if phases.iter().any(|p| p.rebuilds) {
-        recompiles(loaded, options, &touched, &repository, &mut phases)?;
+        recompiles(loaded, options, &touched, repository, &mut phases)?;
     }
     Ok(TouchReport {
         workspace_root: root.display().to_string(),
         base: repository.base_name.clone(),
+        to: None,
         files: touched
             .iter()
-            .map(|t| shown(&t.path, &repository.top))
+            .map(|t| shown(&t.path, &repository.work))
             .collect(),
         phases,
     })
@@ -210,6 +226,7 @@ fn own_causes(
         resolution_changes: Vec::new(),
         approximations: Vec::new(),
         deps_only: phase.function == CraneFunction::BuildDepsOnly,
+        compiles_nothing: Some(phase.function).filter(|f| f.compiles_nothing()),
         workspace_units: BTreeSet::new(),
     };
     let deps_only = touch.deps_only;
@@ -230,7 +247,7 @@ fn own_causes(
             for file in touched {
                 let cause = if source.extra_inputs.contains(&file.path) {
                     Some(RebuildCause::InSource {
-                        file: shown(&file.path, &repository.top),
+                        file: shown(&file.path, &repository.work),
                     })
                 } else if dummy {
                     dummy_cause(source, file, repository)
@@ -254,7 +271,7 @@ fn own_causes(
                 touch
                     .causes
                     .extend(in_workspace.iter().map(|t| RebuildCause::SourceUnknown {
-                        file: shown(&t.path, &repository.top),
+                        file: shown(&t.path, &repository.work),
                     }));
             }
         }
@@ -273,7 +290,7 @@ fn source_cause(
     approximations: &mut Vec<String>,
 ) -> Option<RebuildCause> {
     let relative = source.relative(&file.path)?;
-    let shown_file = shown(&file.path, &repository.top);
+    let shown_file = shown(&file.path, &repository.work);
     if source.files.contains(relative) {
         return Some(RebuildCause::InSource { file: shown_file });
     }
@@ -304,7 +321,7 @@ fn source_cause(
             .last()?;
         return Some(RebuildCause::NewDirectory {
             file: shown_file,
-            directory: shown(&source.root.join(new_dir), &repository.top),
+            directory: shown(&source.root.join(new_dir), &repository.work),
         });
     }
     None
@@ -351,7 +368,7 @@ fn dummy_cause(
         _ => None,
     }?;
     Some(RebuildCause::DummySource {
-        file: shown(&file.path, &repository.top),
+        file: shown(&file.path, &repository.work),
         change,
     })
 }
@@ -580,7 +597,7 @@ fn compare_with_base(
     let (_checkout, base_top) = repository.checkout_base()?;
     let relative = loaded
         .source_root
-        .strip_prefix(&repository.top)
+        .strip_prefix(&repository.work)
         .unwrap_or(Path::new(""));
     let base_root = base_top.join(relative);
     if !base_root.join("Cargo.toml").is_file() {

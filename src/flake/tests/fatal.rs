@@ -58,9 +58,9 @@ fn a_crane_function_crane_does_not_have_is_an_error_with_a_suggestion() {
     );
 }
 
-/// crane's checks that compile nothing (fmt, audit, deny, taplo) are phases that say so;
-/// helpers that make no derivation of crane's phases (vendoring, the dummy source, a
-/// name), and trunk's, are not.
+/// crane's checks that compile nothing (fmt, audit, deny, taplo) are phases that say so,
+/// and buildTrunkPackage is one (with its implicit deps-only phase for wasm32); helpers
+/// that make no derivation of crane's phases (vendoring, the dummy source, a name) are not.
 #[test]
 fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
     let phases = flake(
@@ -73,7 +73,7 @@ fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
             vendored = craneLib.vendorCargoDeps { inherit src; };
             dummy = craneLib.mkDummySrc { inherit src; };
             name = (craneLib.crateNameFromCargoToml { inherit src; }).pname;
-            web = craneLib.buildTrunkPackage { inherit src; };
+            web = craneLib.buildTrunkPackage { inherit src; trunkIndexPath = "web/index.html"; };
             deps = craneLib.buildDepsOnly { inherit src; };
           };
           legacy = crane.lib.x86_64-linux.cargoFmt { };
@@ -81,7 +81,7 @@ fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
     );
     assert_eq!(
         names(&phases),
-        ["fmt", "audit", "deny", "toml", "deps", "legacy"]
+        ["fmt", "audit", "deny", "toml", "web", "deps", "legacy"]
     );
     let set = crate::phase::PhaseSet::from_specs(phases.specs.clone()).unwrap();
     for name in ["fmt", "audit", "deny", "toml", "legacy"] {
@@ -103,6 +103,28 @@ fn crane_checks_that_compile_nothing_are_phases_and_helpers_are_not() {
         ["cargo --offline deny check bans licenses sources"]
     );
     assert!(commands("toml").is_empty());
+    // trunk's cargo call, for the package beside the index; its deps for wasm32.
+    assert_eq!(
+        commands("web"),
+        ["cargo build --target wasm32-unknown-unknown --release --manifest-path web/Cargo.toml"]
+    );
+    assert_eq!(
+        set.get("web").unwrap().artifacts_from.as_deref(),
+        Some("web-deps")
+    );
+    let deps = set.get("web-deps").unwrap();
+    assert!(deps.implicit);
+    assert_eq!(
+        deps.env.get("CARGO_BUILD_TARGET").map(String::as_str),
+        Some("wasm32-unknown-unknown")
+    );
+    assert_eq!(
+        commands("web-deps"),
+        [
+            "cargo check --release --locked",
+            "cargo build --release --locked"
+        ]
+    );
 }
 
 #[test]

@@ -43,6 +43,7 @@ pub(crate) struct NixReading {
 const CRANE_OWN_ENV: &[(&str, Option<&str>)] = &[
     ("CRANE_BUILD_DEPS_ONLY", None),
     ("NEXTEST_SHOW_PROGRESS", Some("counter")),
+    ("TRUNK_SKIP_VERSION_CHECK", Some("true")),
 ];
 
 /// The phases of the crane derivations in `drvs` (the closure of `outputs`). `origin` is
@@ -311,6 +312,7 @@ fn function_of(drv: &Derivation) -> &'static str {
         ("-audit", "cargoAudit"),
         ("-deny", "cargoDeny"),
         ("-tomlfmt", "taploFmt"),
+        ("-trunk", "buildTrunkPackage"),
     ];
     if let Some((_, function)) = SUFFIXES.iter().find(|(suffix, _)| pname.ends_with(suffix)) {
         return function;
