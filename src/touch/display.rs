@@ -368,6 +368,7 @@ mod tests {
         TouchReport {
             workspace_root: "/w".into(),
             base: "HEAD".into(),
+            to: None,
             files: vec!["src/lib.rs".into()],
             phases,
         }
