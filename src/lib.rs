@@ -57,7 +57,9 @@ pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation};
 pub use costs::Costs;
 pub use fix::advice::check_advice;
 pub use fix::apply as fix_apply;
-pub use fix::{FixReport, missed_after as fix_missed_after, propose as propose_fixes};
+pub use fix::{
+    FixReport, fix_document, missed_after as fix_missed_after, propose as propose_fixes,
+};
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 pub use interrupt::{Interrupted, handle_signals};
@@ -68,9 +70,7 @@ pub use progress::{Progress, Silent};
 pub use rebuild::display::{rebuild_document, rebuild_json};
 pub use rebuild::{RebuildReport, RebuildRequest, why_rebuild};
 pub use render::compare::{compare_document, render_compare};
-pub use render::document::{
-    Block, RootRows, document, findings_document, fix_document, phases_document, verify_document,
-};
+pub use render::document::{Block, RootRows, document, findings_document, phases_document};
 pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
@@ -81,4 +81,4 @@ pub use source::nix::NixOptions;
 pub use text::terminal as escape_for_terminal;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
-pub use verify::verify;
+pub use verify::{verify, verify_document};

@@ -3,7 +3,6 @@
 
 pub mod compare;
 pub mod document;
-mod fix_document;
 pub mod github;
 pub mod graph;
 pub mod html;

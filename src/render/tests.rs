@@ -354,7 +354,7 @@ fn a_long_list_of_workspace_hack_pins_names_the_crates() {
         rejected: vec![],
         approximate_phases: vec![],
     };
-    let text = markdown::render(&super::document::fix_document(&fix, &sample()));
+    let text = markdown::render(&crate::fix::fix_document(&fix, &sample()));
     assert!(text.contains("crate0@1.0.0, crate1@1.0.0"), "{text}");
     assert!(!text.contains("[std]"), "{text}");
     assert!(text.contains("lists the features"), "{text}");

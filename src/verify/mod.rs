@@ -3,6 +3,7 @@
 //! copy of its inherited `target/`) and records which dependency units cargo actually
 //! rebuilt, and how long they took.
 
+mod display;
 pub mod dummy;
 pub mod timing;
 pub mod tree;
@@ -25,6 +26,7 @@ use crate::progress::{Progress, Stage};
 use crate::report::{PhaseReport, Report};
 
 use crate::interrupt::Interruption;
+pub use display::verify_document;
 use timing::{RustcTiming, TIMING_LOG_ENV};
 
 /// A dependency unit cargo compiled during the replay.

@@ -1,8 +1,8 @@
 //! The document of `cache-miss fix`: verified proposals, best first, and what no change
 //! to a deps-only phase can serve.
 
-use super::document::{Block, UNITS_NAMED};
-use crate::fix::FixReport;
+use super::FixReport;
+use crate::render::document::{Block, UNITS_NAMED};
 use crate::report::Report;
 
 /// How a proposal changes the deps-only artifact's size: a narrower selection can
