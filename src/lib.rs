@@ -17,7 +17,8 @@
 //! fix       changes to the deps-only phases, each proved by another analysis
 //! touch     which phase derivations an edit rebuilds, and what cargo recompiles then
 //!           (each phase's source as files: source_set, evaluated by the flake reader)
-//! render    tables, markdown, JSON
+//! render    the Block model and its backends: tables, markdown, HTML, DOT, JSON (each
+//!           command's display.rs words its own document)
 //! ```
 //!
 //! The binary (`main.rs`) parses arguments, passes progress in, and maps errors to exit
@@ -70,11 +71,12 @@ pub use progress::{Progress, Silent};
 pub use rebuild::display::{rebuild_document, rebuild_json};
 pub use rebuild::{RebuildReport, RebuildRequest, why_rebuild};
 pub use render::compare::{compare_document, render_compare};
-pub use render::document::{Block, RootRows, document, findings_document, phases_document};
+pub use render::document::Block;
 pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::baseline::compare as compare_with_baseline;
 pub use report::costs::weigh as weigh_by_costs;
+pub use report::display::{RootRows, document, findings_document, phases_document};
 pub use report::{PhaseSummary, Report};
 pub use source::compare::{Difference, compare as compare_phases};
 pub use source::nix::NixOptions;

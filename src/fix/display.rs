@@ -2,8 +2,9 @@
 //! to a deps-only phase can serve.
 
 use super::FixReport;
-use crate::render::document::{Block, UNITS_NAMED};
+use crate::render::document::Block;
 use crate::report::Report;
+use crate::report::display::UNITS_NAMED;
 
 /// How a proposal changes the deps-only artifact's size: a narrower selection can
 /// leave units out that no phase needed.

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::document::{RootRows, document};
 use super::{json, markdown, table};
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
 use crate::phase::{Note, SourceLocation};
+use crate::report::display::{RootRows, document};
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report, UnitCounts};
 
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod baseline;
 pub mod costs;
+pub mod display;
 mod toolchains;
 
 pub(crate) use toolchains::rust_release_in;

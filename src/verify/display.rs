@@ -1,7 +1,8 @@
 //! `verify`'s wording: predicted against measured, per phase, as a document.
 
 use super::VerifyReport;
-use crate::render::document::{Block, header};
+use crate::render::document::Block;
+use crate::report::display::header;
 
 /// The document of `cache-miss verify`: predicted against measured, per phase.
 pub fn verify_document(report: &VerifyReport) -> Vec<Block> {

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::document::{Block, named_few, plural, shared_text};
+use super::{named_few, plural, shared_text};
 use crate::costs::duration_text;
 use crate::explain::MissReport;
 use crate::phase::Note;
+use crate::render::document::Block;
 use crate::report::costs::root_seconds;
 use crate::report::{PhaseReport, PhaseStatus};
 
@@ -67,10 +68,8 @@ pub(super) fn phase_blocks(
             if roots.len() == 1 { "" } else { "es" },
             phase.units.missed - roots.len()
         )]));
-        blocks.extend(
-            super::document::phase_cost_sentence(phase)
-                .map(|s| Block::Lines(vec![format!("{s}.")])),
-        );
+        blocks
+            .extend(super::phase_cost_sentence(phase).map(|s| Block::Lines(vec![format!("{s}.")])));
         blocks.extend(roots_table(phase, &roots, shown));
         blocks.extend(cascade_block(phase, &roots));
         blocks.push(Block::Lines(fix_lines(&roots)));
