@@ -4,8 +4,9 @@
 //! The pipeline, each stage a module that only uses the ones before it:
 //!
 //! ```text
+//! crane     crane's rules: its functions, attribute names, mkDummySrc, filterCargoSources
 //! input     phases file, flake (flake/), or crane's quick-start set -> PhaseSpecs
-//! phase     crane's semantics (crane.rs) -> PhaseSet: each phase's cargo commands
+//! phase     crane's semantics (from crane/) -> PhaseSet: each phase's cargo commands
 //! plan      the distinct cargo calls every phase needs
 //! cargo     running cargo: --unit-graph, metadata, version; the wire formats
 //! diff      unit graphs -> misses (pure, deep unit identities)
@@ -28,6 +29,7 @@
 
 mod cargo;
 mod costs;
+mod crane;
 mod diff;
 mod explain;
 mod findings;

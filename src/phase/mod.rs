@@ -3,8 +3,6 @@
 //! applies crane's semantics to them.
 
 mod commands;
-pub mod crane;
-mod crane_attrs;
 pub mod quickstart;
 pub mod shell;
 pub mod spec;
@@ -14,12 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
-pub use crane::CraneFunction;
+pub use crate::crane::CraneFunction;
 pub use spec::{
     AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
 };
 
-use crane::{AttrLookup, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
+use crate::crane::attrs::{CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
+use crate::crane::functions::{AttrLookup, phase_texts};
 
 /// A phase with crane's semantics applied: the cargo commands it runs and where its
 /// artifacts come from. Produced by [`PhaseSet::from_specs`].
@@ -637,7 +636,7 @@ fn build_phase(
             "crane's buildDepsOnly ignores cargoArtifacts (it always starts from nothing)",
         ));
     }
-    let texts = crane::phase_texts(function, &attrs, &profile);
+    let texts = phase_texts(function, &attrs, &profile);
     let lookup = |name: &str| match name {
         "CARGO_PROFILE" => Some(profile.clone()),
         "out" => Some("$out".to_string()),

@@ -67,7 +67,7 @@ fn floating_mismatch(
     cargo: &CargoInfo,
     seen: &mut BTreeSet<String>,
 ) -> Option<Note> {
-    let channel = crate::phase::crane::floating_channel(toolchain)?;
+    let channel = crate::crane::functions::floating_channel(toolchain)?;
     let pinned = &cargo.toolchain.origin;
     let pinned_name = cargo.toolchain.toolchain.as_deref().unwrap_or_default();
     let same_channel = ["stable", "beta", "nightly"]

@@ -8,8 +8,8 @@ use super::core::Selected;
 use super::files::Pos;
 use super::value::{CraneDerivation, DerivationId, Thunk, Value};
 use super::{Evaluator, strict};
+use crate::crane::attrs::{CARGO_ATTRS, COMMON_ATTRS};
 use crate::phase::Note;
-use crate::phase::crane::{CARGO_ATTRS, COMMON_ATTRS};
 
 /// crane's attributes that `overrideAttrs` still changes: the build reads them from its
 /// environment (`cargoArtifacts`, `CARGO_PROFILE`, ...) or stdenv runs them (`doCheck`,

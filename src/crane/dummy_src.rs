@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::filters::base_name;
+use crate::source_set::filters::base_name;
 
 /// What a file of the source is to `mkDummySrc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
