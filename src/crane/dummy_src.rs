@@ -2,13 +2,17 @@
 //! every `.cargo/config{,.toml}`, each `Cargo.toml` cleaned by `cleanCargoToml` (crane's
 //! conservative filter: what cannot change how dependencies build is dropped), and a dummy
 //! file for every target the manifest declares or cargo discovers in `src/` (`lib.rs`,
-//! `main.rs`, `src/bin/*`). Nothing else of the source reaches it.
+//! `main.rs`, `src/bin/*`). Nothing else of the source reaches it. `touch` asks which
+//! files it reads ([`role`], [`cleaned_differences`]); `verify` writes it
+//! ([`write_dummy_source`]).
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::source_set::filters::base_name;
+use super::base_name;
 
 /// What a file of the source is to `mkDummySrc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +150,182 @@ fn removed(path: &[String]) -> bool {
     }
 }
 
+/// What crane's dummy target files hold: a proc-macro crate's have no `main` (crane's
+/// `dummyBase` and `dummyMain`, without their `no_std` targets' attributes).
+const DUMMY_BASE: &str = "#![allow(dead_code)]\n";
+const DUMMY_MAIN: &str = "#![allow(dead_code)]\npub fn main() {}\n";
+
+/// Writes crane's `mkDummySrc` of the source at `real` into `dummy`: the root `Cargo.lock`
+/// and the cargo configs as they are, every `Cargo.toml` cleaned with its `package.build`
+/// pointing at `build_script` (crane's `dummyBuild.rs`, written here, which gives every
+/// package a build script), and a dummy file for each of its targets ([`dummy_targets`]).
+pub fn write_dummy_source(real: &Path, dummy: &Path, build_script: &Path) -> Result<()> {
+    let files = regular_files(real, Path::new(""))?;
+    let manifest_dirs: BTreeSet<&Path> = files
+        .iter()
+        .filter(|f| base_name(f) == "Cargo.toml")
+        .filter_map(|f| f.parent())
+        .collect();
+    let write = |relative: &Path, text: &[u8]| -> Result<()> {
+        let file = dummy.join(relative);
+        if let Some(parent) = file.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
+    };
+    fs::create_dir_all(dummy)?;
+    fs::write(build_script, DUMMY_MAIN)
+        .with_context(|| format!("cannot write {}", build_script.display()))?;
+    for relative in &files {
+        let read = || {
+            fs::read(real.join(relative))
+                .with_context(|| format!("cannot read {}", relative.display()))
+        };
+        match role(relative, |dir| manifest_dirs.contains(dir)) {
+            DummyRole::Lock | DummyRole::Config => write(relative, &read()?)?,
+            DummyRole::Manifest => {
+                let text = String::from_utf8_lossy(&read()?).into_owned();
+                let mut cleaned = clean_cargo_toml(&text)
+                    .with_context(|| format!("cannot clean {}", relative.display()))?;
+                let crate_dir = relative.parent().unwrap_or(Path::new(""));
+                let targets = dummy_targets(&cleaned, &real.join(crate_dir));
+                let dummy_text = if is_proc_macro(&cleaned) {
+                    DUMMY_BASE
+                } else {
+                    DUMMY_MAIN
+                };
+                if let Some(toml::Value::Table(package)) = cleaned.get_mut("package") {
+                    let build = build_script.to_string_lossy().into_owned();
+                    package.insert("build".into(), toml::Value::String(build));
+                }
+                write(relative, toml::to_string(&cleaned)?.as_bytes())?;
+                for target in targets {
+                    write(&crate_dir.join(target), dummy_text.as_bytes())?;
+                }
+            }
+            DummyRole::DiscoveredTarget | DummyRole::None => {}
+        }
+    }
+    Ok(())
+}
+
+/// The regular files under `root/dir` (relative to `root`); symlinked directories are
+/// not followed.
+fn regular_files(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let full = root.join(dir);
+    for entry in fs::read_dir(&full).with_context(|| format!("cannot read {}", full.display()))? {
+        let entry = entry?;
+        let relative = dir.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            files.extend(regular_files(root, &relative)?);
+        } else if kind.is_file() || (kind.is_symlink() && root.join(&relative).is_file()) {
+            files.push(relative);
+        }
+    }
+    Ok(files)
+}
+
+/// crane's `isProcMacro`: the cleaned manifest's `[lib]` says so.
+fn is_proc_macro(cleaned: &toml::Table) -> bool {
+    let Some(lib) = cleaned.get("lib").and_then(toml::Value::as_table) else {
+        return false;
+    };
+    let crate_types = lib.get("crate-type").and_then(toml::Value::as_array);
+    lib.contains_key("proc-macro")
+        || lib.contains_key("proc_macro")
+        || crate_types.is_some_and(|types| {
+            types
+                .iter()
+                .any(|t| matches!(t.as_str(), Some("proc-macro" | "proc_macro")))
+        })
+}
+
+/// The target files crane stubs for a cleaned manifest in `crate_dir` (relative to it):
+/// `src/main.rs` and every bin in `src/bin` that exist, each declared bin it did not
+/// discover, the lib (declared, or `src/lib.rs` when it exists), and every declared bench,
+/// example and test. A manifest without `[package]` (a virtual workspace) has none.
+pub fn dummy_targets(cleaned: &toml::Table, crate_dir: &Path) -> Vec<PathBuf> {
+    let Some(package) = cleaned.get("package").and_then(toml::Value::as_table) else {
+        return Vec::new();
+    };
+    let string = |table: &toml::Table, key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .map(str::to_string)
+    };
+    let flag = |key: &str| {
+        package
+            .get(key)
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(true)
+    };
+    let declared = |kind: &str| -> Vec<toml::Table> {
+        let targets = cleaned.get(kind).and_then(toml::Value::as_array);
+        targets
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_table().cloned())
+            .collect()
+    };
+    let src = crate_dir.join("src");
+    let mut targets: Vec<String> = Vec::new();
+    // `autobins` is one of the keys cleaning removes, so crane always discovers.
+    let autobins = flag("autobins");
+    if autobins && src.join("main.rs").is_file() {
+        targets.push("src/main.rs".into());
+    }
+    let mut discovered: Vec<String> = Vec::new();
+    if let (true, Ok(entries)) = (autobins, fs::read_dir(src.join("bin"))) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if path.is_file() {
+                discovered.push(format!("src/bin/{name}"));
+            } else if path.join("main.rs").is_file() {
+                discovered.push(format!("src/bin/{name}/main.rs"));
+            }
+        }
+    }
+    discovered.sort();
+    let package_name = string(package, "name").unwrap_or_default();
+    for bin in declared("bin") {
+        let name = string(&bin, "name").unwrap_or_default();
+        let short = format!("src/bin/{name}.rs");
+        let long = format!("src/bin/{name}/main.rs");
+        match string(&bin, "path") {
+            Some(path) if !discovered.contains(&path) => targets.push(path),
+            Some(_) => {}
+            None if name == package_name
+                || discovered.contains(&short)
+                || discovered.contains(&long) => {}
+            None => targets.push(short),
+        }
+    }
+    targets.extend(discovered);
+    let lib = cleaned.get("lib").and_then(toml::Value::as_table);
+    let has_lib_rs = flag("autolib") && src.join("lib.rs").is_file();
+    if lib.is_some() || has_lib_rs {
+        targets.push(
+            lib.and_then(|l| string(l, "path"))
+                .unwrap_or_else(|| "src/lib.rs".into()),
+        );
+    }
+    for (kind, dir) in [
+        ("bench", "benches"),
+        ("example", "examples"),
+        ("test", "tests"),
+    ] {
+        for target in declared(kind) {
+            let name = string(&target, "name").unwrap_or_default();
+            targets.push(string(&target, "path").unwrap_or_else(|| format!("{dir}/{name}.rs")));
+        }
+    }
+    targets.into_iter().map(PathBuf::from).collect()
+}
+
 /// The top-level keys (`package.version`, `dependencies`) whose cleaned values differ
 /// between two manifests; empty when the dummy source is the same. A missing manifest is
 /// an empty one.
@@ -236,6 +416,77 @@ leaf = "1"
             cleaned_differences(Some(MANIFEST), Some(&dependency)).unwrap(),
             ["dependencies.twig"]
         );
+    }
+
+    /// The files `mkDummySrc` makes of a workspace, as crane's `lib/mkDummySrc.nix` writes
+    /// them: the lock and configs copied, manifests cleaned with the dummy build script,
+    /// dummies for discovered and declared targets only, nothing else.
+    #[test]
+    fn writes_the_dummy_source_crane_does() {
+        let temp = tempfile::tempdir().unwrap();
+        let (real, dummy) = (temp.path().join("real"), temp.path().join("dummy"));
+        let build_script = temp.path().join("dummy-build.rs");
+        // A declared bin named like the package is `src/main.rs`; `tool` is not discovered.
+        let manifest = format!("{MANIFEST}\n[[bin]]\nname = \"tool\"\n");
+        let files = [
+            ("Cargo.lock", "# lock\n"),
+            (".cargo/config.toml", "[build]\n"),
+            ("README.md", "readme\n"),
+            ("build.rs", "fn main() { real(); }\n"),
+            ("Cargo.toml", manifest.as_str()),
+            ("src/main.rs", "fn main() { real(); }\n"),
+            ("src/lib.rs", "pub fn real() {}\n"),
+            ("src/util.rs", "pub fn util() {}\n"),
+            ("src/bin/extra.rs", "fn main() {}\n"),
+            ("tests/undeclared.rs", "#[test] fn t() {}\n"),
+            (
+                "crates/pm/Cargo.toml",
+                "[package]\nname = \"pm\"\nversion = \"0.1.0\"\n\n[lib]\nproc-macro = true\n\n[[test]]\nname = \"declared\"\n",
+            ),
+            ("crates/pm/src/lib.rs", "real\n"),
+        ];
+        for (path, text) in files {
+            let file = real.join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        write_dummy_source(&real, &dummy, &build_script).unwrap();
+
+        let mut written = regular_files(&dummy, Path::new("")).unwrap();
+        written.sort();
+        let expected: Vec<PathBuf> = [
+            ".cargo/config.toml",
+            "Cargo.lock",
+            "Cargo.toml",
+            "crates/pm/Cargo.toml",
+            "crates/pm/src/lib.rs",
+            "crates/pm/tests/declared.rs",
+            "src/bin/extra.rs",
+            "src/bin/tool.rs",
+            "src/lib.rs",
+            "src/main.rs",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(written, expected);
+        let read = |path: &str| std::fs::read_to_string(dummy.join(path)).unwrap();
+        assert_eq!(read("Cargo.lock"), "# lock\n");
+        let manifest: toml::Table = toml::from_str(&read("Cargo.toml")).unwrap();
+        assert_eq!(
+            manifest["package"]["build"].as_str(),
+            Some(build_script.to_str().unwrap())
+        );
+        assert!(!manifest.contains_key("lints") && !manifest.contains_key("badges"));
+        assert!(
+            !manifest["package"]
+                .as_table()
+                .unwrap()
+                .contains_key("description")
+        );
+        assert_eq!(read("src/lib.rs"), DUMMY_MAIN);
+        assert_eq!(read("crates/pm/src/lib.rs"), DUMMY_BASE);
+        assert_eq!(std::fs::read_to_string(&build_script).unwrap(), DUMMY_MAIN);
     }
 
     #[test]
