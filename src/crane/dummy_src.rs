@@ -185,8 +185,10 @@ pub fn write_dummy_source(real: &Path, dummy: &Path, build_script: &Path) -> Res
             DummyRole::Lock | DummyRole::Config => write(relative, &read()?)?,
             DummyRole::Manifest => {
                 let text = String::from_utf8_lossy(&read()?).into_owned();
-                let mut cleaned = clean_cargo_toml(&text)
-                    .with_context(|| format!("cannot clean {}", relative.display()))?;
+                // Not a manifest cargo reads (a test's data): cargo says so if it is one.
+                let Ok(mut cleaned) = clean_cargo_toml(&text) else {
+                    continue;
+                };
                 let crate_dir = relative.parent().unwrap_or(Path::new(""));
                 let targets = dummy_targets(&cleaned, &real.join(crate_dir));
                 let dummy_text = if is_proc_macro(&cleaned) {
@@ -199,14 +201,34 @@ pub fn write_dummy_source(real: &Path, dummy: &Path, build_script: &Path) -> Res
                     package.insert("build".into(), toml::Value::String(build));
                 }
                 write(relative, toml::to_string(&cleaned)?.as_bytes())?;
-                for target in targets {
-                    write(&crate_dir.join(target), dummy_text.as_bytes())?;
+                // A target path is the manifest's text: one that leaves the source is not
+                // written (crane writes into its own output only).
+                for target in targets.iter().filter_map(|t| inside(&crate_dir.join(t))) {
+                    write(&target, dummy_text.as_bytes())?;
                 }
             }
             DummyRole::DiscoveredTarget | DummyRole::None => {}
         }
     }
     Ok(())
+}
+
+/// `path` without `.` and `..`, when it stays inside the directory it is relative to.
+fn inside(path: &Path) -> Option<PathBuf> {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::Normal(name) => normal.push(name),
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !normal.pop() {
+                    return None;
+                }
+            }
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => return None,
+        }
+    }
+    Some(normal)
 }
 
 /// The regular files under `root/dir` (relative to `root`); symlinked directories are
@@ -427,7 +449,12 @@ leaf = "1"
         let (real, dummy) = (temp.path().join("real"), temp.path().join("dummy"));
         let build_script = temp.path().join("dummy-build.rs");
         // A declared bin named like the package is `src/main.rs`; `tool` is not discovered.
-        let manifest = format!("{MANIFEST}\n[[bin]]\nname = \"tool\"\n");
+        // Target paths that leave the source are not written.
+        let outside = temp.path().join("outside.rs");
+        let manifest = format!(
+            "{MANIFEST}\n[[bin]]\nname = \"tool\"\n\n[[example]]\nname = \"up\"\npath = \"../up.rs\"\n\n[[bench]]\nname = \"abs\"\npath = {:?}\n",
+            outside.display().to_string()
+        );
         let files = [
             ("Cargo.lock", "# lock\n"),
             (".cargo/config.toml", "[build]\n"),
@@ -439,6 +466,7 @@ leaf = "1"
             ("src/util.rs", "pub fn util() {}\n"),
             ("src/bin/extra.rs", "fn main() {}\n"),
             ("tests/undeclared.rs", "#[test] fn t() {}\n"),
+            ("tests/data/Cargo.toml", "not [ a manifest"),
             (
                 "crates/pm/Cargo.toml",
                 "[package]\nname = \"pm\"\nversion = \"0.1.0\"\n\n[lib]\nproc-macro = true\n\n[[test]]\nname = \"declared\"\n",
@@ -470,6 +498,7 @@ leaf = "1"
         .map(PathBuf::from)
         .collect();
         assert_eq!(written, expected);
+        assert!(!outside.exists() && !temp.path().join("up.rs").exists());
         let read = |path: &str| std::fs::read_to_string(dummy.join(path)).unwrap();
         assert_eq!(read("Cargo.lock"), "# lock\n");
         let manifest: toml::Table = toml::from_str(&read("Cargo.toml")).unwrap();
