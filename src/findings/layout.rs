@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::cargo::invocation::package_selection;
+use crate::crane::attrs::CARGO_ARGS_ATTRS;
 use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
 
 /// A path package outside the workspace root: crane's `src` is the workspace, so the
@@ -219,17 +220,6 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
     findings
 }
 
-/// The attributes that hold crane's cargo arguments, where a selection is written.
-const ARGS_ATTRS: [&str; 7] = [
-    "cargoExtraArgs",
-    "cargoBuildExtraArgs",
-    "cargoCheckExtraArgs",
-    "cargoTestExtraArgs",
-    "cargoClippyExtraArgs",
-    "cargoDocExtraArgs",
-    "cargoNextestExtraArgs",
-];
-
 /// How to serve one group of phases: the attributes that carry its selection, as the
 /// user wrote them, set on the deps-only phase (or on a buildDepsOnly of the group's own).
 fn group_fix(deps: &Phase, phase: &Phase, selection: &[String], names: &str) -> String {
@@ -253,7 +243,7 @@ fn group_fix(deps: &Phase, phase: &Phase, selection: &[String], names: &str) -> 
         cargo_extra_args = [others, phase_selection].concat().join(" ");
     }
     let mut changes = Vec::new();
-    for attr in ARGS_ATTRS.iter().filter(|a| **a != "cargoExtraArgs") {
+    for attr in CARGO_ARGS_ATTRS.iter().filter(|a| **a != "cargoExtraArgs") {
         let Some(value) = string_attr(phase, attr) else {
             continue;
         };

@@ -17,7 +17,7 @@ pub use spec::{
     AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
 };
 
-use crate::crane::attrs::{CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
+use crate::crane::attrs::{AttrType, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS, attr_type};
 use crate::crane::functions::{AttrLookup, phase_texts};
 
 /// A phase with crane's semantics applied: the cargo commands it runs and where its
@@ -518,34 +518,20 @@ impl AttrLookup for SpecAttrs<'_> {
     }
 }
 
-const BOOL_ATTRS: &[&str] = &["doCheck", "doInstallCargoArtifacts", "withLlvmCov"];
-const INT_ATTRS: &[&str] = &["partitions"];
-
 /// Rejects values of the wrong type; returns notes for values that are not known.
 fn check_types(spec: &PhaseSpec) -> Result<Vec<Note>, PhaseError> {
     let mut notes = Vec::new();
     for (attr, value) in &spec.attrs {
-        let expected = if BOOL_ATTRS.contains(&attr.as_str()) {
-            "a boolean"
-        } else if INT_ATTRS.contains(&attr.as_str()) {
-            "an integer"
-        } else if (CARGO_ATTRS.contains(&attr.as_str())
-            && !matches!(attr.as_str(), "partitions" | "withLlvmCov"))
-            || matches!(
-                attr.as_str(),
-                "cargoExtraArgs" | "buildPhase" | "checkPhase"
-            )
-            || is_env_attr(attr)
-        {
-            "a string"
-        } else {
-            continue;
+        let expected = match attr_type(attr) {
+            Some(expected) => expected,
+            None if is_env_attr(attr) => AttrType::Str,
+            None => continue,
         };
         let ok = matches!(
             (expected, value),
-            ("a boolean", AttrValue::Bool(_))
-                | ("an integer", AttrValue::Int(_))
-                | ("a string", AttrValue::Str(_))
+            (AttrType::Bool, AttrValue::Bool(_))
+                | (AttrType::Int, AttrValue::Int(_))
+                | (AttrType::Str, AttrValue::Str(_))
         );
         match value {
             _ if ok => {}
@@ -562,7 +548,7 @@ fn check_types(spec: &PhaseSpec) -> Result<Vec<Note>, PhaseError> {
             }),
             // An environment variable given as a number or boolean is its text.
             AttrValue::Int(_) | AttrValue::Bool(_) if is_env_attr(attr) => {}
-            other => return Err(wrong_type(spec, attr, expected, other)),
+            other => return Err(wrong_type(spec, attr, expected.described(), other)),
         }
     }
     Ok(notes)
