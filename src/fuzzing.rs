@@ -196,5 +196,5 @@ pub fn text_layout(text: &str) {
     crate::render::markdown::render(&blocks);
     crate::text::one_line(text);
     crate::report::rust_release_in(text);
-    crate::phase::crane::floating_channel(text);
+    crate::crane::functions::floating_channel(text);
 }

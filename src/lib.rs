@@ -4,8 +4,9 @@
 //! The pipeline, each stage a module that only uses the ones before it:
 //!
 //! ```text
+//! crane     crane's rules: its functions, attribute names, mkDummySrc, filterCargoSources
 //! input     phases file, flake (flake/), or crane's quick-start set -> PhaseSpecs
-//! phase     crane's semantics (crane.rs) -> PhaseSet: each phase's cargo commands
+//! phase     crane's semantics (from crane/) -> PhaseSet: each phase's cargo commands
 //! plan      the distinct cargo calls every phase needs
 //! cargo     running cargo: --unit-graph, metadata, version; the wire formats;
 //!           Selection, what a command selects (packages, features, targets), typed
@@ -19,7 +20,8 @@
 //! fix       changes to the deps-only phases, each proved by another analysis
 //! touch     which phase derivations an edit rebuilds, and what cargo recompiles then
 //!           (each phase's source as files: source_set, evaluated by the flake reader)
-//! render    tables, markdown, JSON
+//! render    the Block model and its backends: tables, markdown, HTML, DOT, JSON (each
+//!           command's display.rs words its own document)
 //! ```
 //!
 //! `cargo_options` (which cargo options take a value) is a leaf every stage may read.
@@ -32,6 +34,7 @@
 mod cargo;
 mod cargo_options;
 mod costs;
+mod crane;
 mod diff;
 mod explain;
 mod findings;
@@ -62,7 +65,9 @@ pub use cargo::cache_admin::{clean as clean_cache, info as cache_info};
 pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation, Selection, SelectionFlag};
 pub use costs::Costs;
 pub use fix::apply as fix_apply;
-pub use fix::{FixReport, missed_after as fix_missed_after, propose as propose_fixes};
+pub use fix::{
+    FixReport, fix_document, missed_after as fix_missed_after, propose as propose_fixes,
+};
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 pub use interrupt::{Interrupted, handle_signals};
@@ -74,11 +79,10 @@ pub use rebuild::display::{rebuild_document, rebuild_json};
 pub use rebuild::revision::{RevisionPhases, load_revision, touch_between};
 pub use rebuild::{RebuildReport, RebuildRequest, why_rebuild};
 pub use render::compare::{compare_document, render_compare};
-pub use render::document::{
-    Block, RootRows, document, findings_document, fix_document, phases_document, verify_document,
-};
+pub use render::document::Block;
 pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
+pub use report::display::{RootRows, document, findings_document, phases_document};
 pub use report::run::{ReportRequest, run as run_report};
 pub use report::{PhaseSummary, Report};
 pub use session::Session;
@@ -87,4 +91,4 @@ pub use source::nix::NixOptions;
 pub use text::terminal as escape_for_terminal;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
-pub use verify::verify;
+pub use verify::{verify, verify_document};

@@ -8,6 +8,7 @@ use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
 use crate::cargo::SelectionFlag;
 use crate::cargo::invocation::package_selection;
 use crate::cargo::selection::package_selection_words;
+use crate::crane::attrs::CARGO_ARGS_ATTRS;
 use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
 
 /// A path package outside the workspace root: crane's `src` is the workspace, so the
@@ -225,17 +226,6 @@ pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
 /// group's change in one sentence.
 const MANY_GROUPS: usize = 3;
 
-/// The attributes that hold crane's cargo arguments, where a selection is written.
-const ARGS_ATTRS: [&str; 7] = [
-    "cargoExtraArgs",
-    "cargoBuildExtraArgs",
-    "cargoCheckExtraArgs",
-    "cargoTestExtraArgs",
-    "cargoClippyExtraArgs",
-    "cargoDocExtraArgs",
-    "cargoNextestExtraArgs",
-];
-
 /// How to serve groups of phases, each named and with the attribute changes that carry its
 /// selection (or the whole selection, when no attribute carries it): on the deps-only
 /// phase or on a buildDepsOnly of the group's own; with many groups, one sentence that
@@ -314,7 +304,7 @@ fn group_changes(deps: &Phase, phase: &Phase, selection: &[SelectionFlag]) -> Gr
         cargo_extra_args = [others, phase_selection].concat().join(" ");
     }
     let mut changes = Vec::new();
-    for attr in ARGS_ATTRS.iter().filter(|a| **a != "cargoExtraArgs") {
+    for attr in CARGO_ARGS_ATTRS.iter().filter(|a| **a != "cargoExtraArgs") {
         let Some(value) = string_attr(phase, attr) else {
             continue;
         };

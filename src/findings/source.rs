@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::fileset_fix::FilesetFix;
 use super::reads::{ReadKind, Reader, files_read};
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
+use crate::crane::filter::filter_cargo_sources;
 use crate::phase::{AttrValue, CraneFunction, Phase};
 use crate::source_set::{SourceKind, SourceSet};
 
@@ -69,23 +70,6 @@ fn src_text(phase: &Phase) -> Option<&str> {
     }
 }
 
-/// Whether crane's `filterCargoSources` keeps a file (a path relative to the source root).
-pub fn cargo_filter_keeps(relative: &Path) -> bool {
-    let name = relative
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let parent = relative
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    name.ends_with(".rs")
-        || name.ends_with(".toml")
-        || name == "Cargo.lock"
-        || (parent == ".cargo" && name == "config")
-}
-
 /// Files under the source root as a flake would see them: `.gitignore`d files and `.git`
 /// left out. Relative paths, sorted.
 fn source_files(root: &Path) -> Vec<PathBuf> {
@@ -116,7 +100,7 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     let read = files_read_by_build(input);
     let unused: Vec<PathBuf> = source_files(input.source_root)
         .into_iter()
-        .filter(|f| !cargo_filter_keeps(f) && !read.contains_key(f))
+        .filter(|f| !filter_cargo_sources(f, false) && !read.contains_key(f))
         .collect();
     if unused.is_empty() {
         return None;
@@ -169,7 +153,7 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
             let relative = absolute
                 .strip_prefix(input.source_root)
                 .map_or(absolute.clone(), Path::to_path_buf);
-            if cargo_filter_keeps(file) || read.contains_key(&relative) {
+            if filter_cargo_sources(file, false) || read.contains_key(&relative) {
                 continue;
             }
             unfiltered = true;
@@ -282,7 +266,7 @@ pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     let paths = FilesetFix::new(input.source_root, None);
     compile_time_reads(input)
         .into_iter()
-        .filter(|(file, _)| !cargo_filter_keeps(file))
+        .filter(|(file, _)| !filter_cargo_sources(file, false))
         .map(|(file, reader)| {
             finding(
                 FindingId::SrcFilterDropsInput,
@@ -372,7 +356,7 @@ pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
             let whole = listed.len() == files_on_disk_under(&input.source_root.join(dir));
             let (reads, others): (Vec<PathBuf>, Vec<PathBuf>) = listed
                 .into_iter()
-                .filter(|f| !cargo_filter_keeps(f))
+                .filter(|f| !filter_cargo_sources(f, false))
                 .partition(|f| read.contains_key(f));
             if !whole || reads.is_empty() || others.is_empty() {
                 continue;
@@ -467,7 +451,7 @@ fn cargo_only_fix(
     let paths = FilesetFix::new(source_root, source);
     let mut named: Vec<&Path> = read
         .iter()
-        .filter(|(file, _)| !cargo_filter_keeps(file) && source_root.join(file).is_file())
+        .filter(|(file, _)| !filter_cargo_sources(file, false) && source_root.join(file).is_file())
         .map(|(_, reader)| reader.named.as_path())
         .filter(|named| paths.in_flake_source(source_root, named))
         .collect();
@@ -532,26 +516,5 @@ mod tests {
             ),
             SourceFilter::Other
         );
-    }
-
-    #[test]
-    fn cargo_filter_rules() {
-        for kept in [
-            "src/lib.rs",
-            "Cargo.toml",
-            "Cargo.lock",
-            ".cargo/config",
-            "a/b/deny.toml",
-        ] {
-            assert!(cargo_filter_keeps(Path::new(kept)), "{kept}");
-        }
-        for dropped in [
-            "flake.nix",
-            "README.md",
-            "src/schema.graphql",
-            ".cargo/config.json",
-        ] {
-            assert!(!cargo_filter_keeps(Path::new(dropped)), "{dropped}");
-        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod apply;
+mod display;
 pub mod nix;
 mod nix_edit;
 mod phases_edit;
@@ -21,6 +22,7 @@ use crate::plan::plan_phases;
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::Report;
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
+pub use display::fix_document;
 
 /// One verified change. Produced by [`propose`].
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -1,9 +1,9 @@
 //! A phase's shell text as the user wrote it: which attribute holds it, where a word that
 //! cannot be read is written, and what is said of the programs it runs.
 
-use super::crane::PhaseTexts;
 use super::shell;
 use super::{AttrValue, CraneFunction, Note, PhaseCommand, PhaseSpec, SourceLocation};
+use crate::crane::functions::PhaseTexts;
 
 /// The cargo calls of a phase's build and check texts (crane's, or the user's), with a
 /// note in `approximations` for each line not followed exactly and for the programs the

@@ -3,8 +3,6 @@
 //! applies crane's semantics to them.
 
 mod commands;
-pub mod crane;
-mod crane_attrs;
 mod implicit;
 pub mod quickstart;
 pub mod shell;
@@ -15,14 +13,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
-pub use crane::CraneFunction;
+pub use crate::crane::CraneFunction;
 use implicit::implicit_deps_spec;
 pub use implicit::materialize_implicit_deps;
 pub use spec::{
     AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
 };
 
-use crane::{AttrLookup, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS};
+use crate::crane::attrs::{AttrType, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS, attr_type};
+use crate::crane::functions::{AttrLookup, phase_texts};
 
 /// A phase with crane's semantics applied: the cargo commands it runs and where its
 /// artifacts come from. Produced by [`PhaseSet::from_specs`].
@@ -484,34 +483,20 @@ impl AttrLookup for SpecAttrs<'_> {
     }
 }
 
-const BOOL_ATTRS: &[&str] = &["doCheck", "doInstallCargoArtifacts", "withLlvmCov"];
-const INT_ATTRS: &[&str] = &["partitions"];
-
 /// Rejects values of the wrong type; returns notes for values that are not known.
 fn check_types(spec: &PhaseSpec) -> Result<Vec<Note>, PhaseError> {
     let mut notes = Vec::new();
     for (attr, value) in &spec.attrs {
-        let expected = if BOOL_ATTRS.contains(&attr.as_str()) {
-            "a boolean"
-        } else if INT_ATTRS.contains(&attr.as_str()) {
-            "an integer"
-        } else if (CARGO_ATTRS.contains(&attr.as_str())
-            && !matches!(attr.as_str(), "partitions" | "withLlvmCov"))
-            || matches!(
-                attr.as_str(),
-                "cargoExtraArgs" | "buildPhase" | "checkPhase"
-            )
-            || is_env_attr(attr)
-        {
-            "a string"
-        } else {
-            continue;
+        let expected = match attr_type(attr) {
+            Some(expected) => expected,
+            None if is_env_attr(attr) => AttrType::Str,
+            None => continue,
         };
         let ok = matches!(
             (expected, value),
-            ("a boolean", AttrValue::Bool(_))
-                | ("an integer", AttrValue::Int(_))
-                | ("a string", AttrValue::Str(_))
+            (AttrType::Bool, AttrValue::Bool(_))
+                | (AttrType::Int, AttrValue::Int(_))
+                | (AttrType::Str, AttrValue::Str(_))
         );
         match value {
             _ if ok => {}
@@ -528,7 +513,7 @@ fn check_types(spec: &PhaseSpec) -> Result<Vec<Note>, PhaseError> {
             }),
             // An environment variable given as a number or boolean is its text.
             AttrValue::Int(_) | AttrValue::Bool(_) if is_env_attr(attr) => {}
-            other => return Err(wrong_type(spec, attr, expected, other)),
+            other => return Err(wrong_type(spec, attr, expected.described(), other)),
         }
     }
     Ok(notes)
@@ -602,7 +587,7 @@ fn build_phase(
             "crane's buildDepsOnly ignores cargoArtifacts (it always starts from nothing)",
         ));
     }
-    let texts = crane::phase_texts(function, &attrs, &profile);
+    let texts = phase_texts(function, &attrs, &profile);
     let lookup = |name: &str| match name {
         "CARGO_PROFILE" => Some(profile.clone()),
         "out" => Some("$out".to_string()),

@@ -9,7 +9,7 @@ use crate::findings::{Finding, Severity};
 use crate::phase::SourceLocation;
 use crate::report::{PhaseReport, PhaseStatus, Report};
 
-use super::document::phase_cost_sentence;
+use crate::report::display::phase_cost_sentence;
 use crate::text;
 
 /// `human` (the tables) between `::stop-commands::TOKEN` and `::TOKEN::`, with a token no

@@ -195,9 +195,9 @@ pub fn left_out_line(graph: &PhaseGraph) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::document::{RootRows, document};
     use crate::render::markdown;
     use crate::render::tests::{miss, sample};
+    use crate::report::display::{RootRows, document};
 
     /// `sample` with `served` fully served phases and `missing` phases that each have
     /// `roots` root misses, every one dragging in `cascade` units.

@@ -2,13 +2,13 @@
 //! annotations, no markup in markdown but the renderer's own, no control character on a
 //! terminal.
 
-use super::document::{RootRows, document};
 use super::tests::sample;
 use super::{github, graph, html, markdown, table};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::fuzzing::workflow_commands;
 use crate::phase::SourceLocation;
 use crate::report::Report;
+use crate::report::display::{RootRows, document};
 
 const PIECES: &[&str] = &[
     "::set-output name=pwned::owned",

@@ -1,15 +1,13 @@
-//! Printing a report: a document model shared by the table and markdown renderers, and
-//! the JSON contract.
+//! Drawing documents: the `Block` model every command's display code builds, its
+//! backends (table, markdown, GitHub, HTML, DOT), and the JSON contract.
 
 pub mod compare;
 pub mod document;
-mod fix_document;
 pub mod github;
 pub mod graph;
 pub mod html;
 pub mod json;
 pub mod markdown;
-mod phase_misses;
 pub mod table;
 
 /// Output format of `cache-miss report`.

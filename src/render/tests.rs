@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use super::document::{RootRows, document};
 use super::{json, markdown, table};
 use crate::cargo::SelectionFlag;
 use crate::diff::UnitId;
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
 use crate::phase::{Note, SourceLocation};
+use crate::report::display::{RootRows, document};
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report, UnitCounts};
 
 fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) -> PhaseSummary {
@@ -358,7 +358,7 @@ fn a_long_list_of_workspace_hack_pins_names_the_crates() {
         rejected: vec![],
         approximate_phases: vec![],
     };
-    let text = markdown::render(&super::document::fix_document(&fix, &sample()));
+    let text = markdown::render(&crate::fix::fix_document(&fix, &sample()));
     assert!(text.contains("crate0@1.0.0, crate1@1.0.0"), "{text}");
     assert!(!text.contains("[std]"), "{text}");
     assert!(text.contains("lists the features"), "{text}");

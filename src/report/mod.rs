@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod baseline;
 pub mod costs;
+pub mod display;
 mod resolve;
 pub mod run;
 mod toolchains;

@@ -113,7 +113,7 @@ fn version(phase: &Phase) -> Option<Version<'_>> {
         Some(release) => Some(Version::Release(release)),
         None => phase
             .toolchain_channel
-            .or_else(|| crate::phase::crane::floating_channel(text))
+            .or_else(|| crate::crane::functions::floating_channel(text))
             .map(Version::Channel),
     }
 }

@@ -7,6 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+pub use crate::crane::base_name;
+use crate::crane::filter::filter_cargo_sources;
+
 use super::tree::EntryType;
 
 /// A filter's answer for one path.
@@ -153,7 +156,9 @@ impl KnownFilter {
         let base = base_name(relative);
         match self {
             KnownFilter::CleanSource => Decision::of(clean_source_keeps(base, kind)),
-            KnownFilter::CargoSources => Decision::of(cargo_sources_keeps(relative, kind)),
+            KnownFilter::CargoSources => {
+                Decision::of(filter_cargo_sources(relative, kind == EntryType::Directory))
+            }
             KnownFilter::Regex(regexes) => {
                 let text = relative.to_string_lossy();
                 let mut decision = Decision::Drop;
@@ -182,13 +187,6 @@ impl KnownFilter {
     }
 }
 
-/// The last component of a path, as `baseNameOf` gives it.
-pub fn base_name(path: &Path) -> &str {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-}
-
 /// nixpkgs `cleanSourceFilter`: drops version-control directories, editor backups and swap
 /// files, `.o`/`.so` files and `result*` symlinks.
 pub fn clean_source_keeps(base: &str, kind: EntryType) -> bool {
@@ -210,18 +208,6 @@ fn is_swap_file(base: &str) -> bool {
         && bytes[n - 1].is_ascii_lowercase()
         && &bytes[n - 3..n - 1] == b"sw"
         && bytes[n - 4] == b'.'
-}
-
-/// crane's `filterCargoSources`: every directory, `*.rs`, `*.toml`, `Cargo.lock`, and a
-/// file named `config` in a directory named `.cargo`.
-pub fn cargo_sources_keeps(relative: &Path, kind: EntryType) -> bool {
-    let base = base_name(relative);
-    let parent = relative.parent().map(base_name).unwrap_or_default();
-    kind == EntryType::Directory
-        || base.ends_with(".rs")
-        || base.ends_with(".toml")
-        || base == "Cargo.lock"
-        || (parent == ".cargo" && base == "config")
 }
 
 /// `builtins.match regex text != null`: Nix matches the whole string with POSIX extended
@@ -359,24 +345,6 @@ mod tests {
             ("x.sox", Regular),
         ] {
             assert!(clean_source_keeps(base, kind), "{base} {kind:?}");
-        }
-    }
-
-    #[test]
-    fn cargo_sources_filter_as_crane_writes_it() {
-        use EntryType::*;
-        for (path, kind) in [
-            ("docs", Directory),
-            ("src/lib.rs", Regular),
-            ("deny.toml", Regular),
-            ("Cargo.lock", Regular),
-            (".cargo/config", Regular),
-            ("a/.cargo/config", Regular),
-        ] {
-            assert!(cargo_sources_keeps(Path::new(path), kind), "{path}");
-        }
-        for path in ["README.md", "flake.nix", "config", "src/Cargo.lock.bak"] {
-            assert!(!cargo_sources_keeps(Path::new(path), Regular), "{path}");
         }
     }
 

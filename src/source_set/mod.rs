@@ -6,7 +6,6 @@
 //! and the walk that applies a filter as Nix does), `dummy` (crane's `mkDummySrc`: what a
 //! deps-only derivation is built from).
 
-pub mod dummy;
 pub mod filters;
 pub mod tree;
 

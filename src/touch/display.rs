@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{DummyChange, PhaseTouch, RebuildCause, TouchReport};
-use crate::render::document::{Block, RootRows};
+use crate::render::document::Block;
+use crate::report::display::RootRows;
 use crate::text::thousands;
 
 /// How many files, causes or units the table lists before it summarises them (the JSON

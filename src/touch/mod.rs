@@ -15,16 +15,16 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::cargo::{CargoRunner, Invocation};
+use crate::crane::dummy_src::{DummyRole, cleaned_differences, role};
+use crate::crane::filter::filter_cargo_sources;
 use crate::diff::DiffGraph;
 use crate::findings::reads::{ReadKind, Reader, all_reads};
 use crate::input::LoadedPhases;
 use crate::parallel::run_parallel;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
-use crate::source_set::dummy::{DummyRole, cleaned_differences, role};
-use crate::source_set::filters::cargo_sources_keeps;
 use crate::source_set::tree::normalize;
-use crate::source_set::{EntryType, SourceKind, SourceSet};
+use crate::source_set::{SourceKind, SourceSet};
 
 pub use display::{touch_document, touch_json};
 use git::Repository;
@@ -298,7 +298,7 @@ fn source_cause(
         // Deleted and gone from the listing: was it in the source?
         let kept = match source.kind {
             SourceKind::Unfiltered => true,
-            SourceKind::CargoOnly => cargo_sources_keeps(relative, EntryType::Regular),
+            SourceKind::CargoOnly => filter_cargo_sources(relative, false),
             _ => {
                 approximations.push(format!(
                     "{shown_file} is deleted: whether the filter kept it is not known; taken as kept when its directory is in the source"

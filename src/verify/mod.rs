@@ -1,9 +1,9 @@
 //! `cache-miss verify`: the ground truth. Replays the crane flow with real compilation in
-//! a temp dir (deps-only on a dummy source, every other phase on the real source with a
+//! a temp dir (deps-only on crane's dummy source (`crate::crane::dummy_src`), every other phase on the real source with a
 //! copy of its inherited `target/`) and records which dependency units cargo actually
 //! rebuilt, and how long they took.
 
-pub mod dummy;
+mod display;
 pub mod timing;
 pub mod tree;
 
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cargo::{CargoRunner, Invocation};
 use crate::costs::{CostOrigin, Costs, UnitCost, UnitCostKey, UnitTarget};
+use crate::crane::dummy_src::write_dummy_source;
 use crate::findings::outside_path_dependencies;
 use crate::phase::{CraneFunction, Note, Phase, PhaseSet};
 use crate::plan::plan_phases;
@@ -26,6 +27,7 @@ use crate::report::{PhaseReport, Report};
 use crate::session::Session;
 
 use crate::interrupt::Interruption;
+pub use display::verify_document;
 use timing::{RustcTiming, TIMING_LOG_ENV};
 
 /// A dependency unit cargo compiled during the replay.
@@ -148,15 +150,7 @@ pub fn verify(
                 temp_parent.display()
             )
         })?;
-    let result = replay(
-        set,
-        runner,
-        &metadata,
-        predicted,
-        temp.path(),
-        &interruption,
-        progress,
-    );
+    let result = replay(set, runner, predicted, temp.path(), &interruption, progress);
     let kept_at = if keep {
         let path = temp.keep().display().to_string();
         if result.is_err() {
@@ -217,7 +211,6 @@ fn refuse_temp_inside_workspace(temp_parent: &Path, workspace: &Path) -> Result<
 fn replay(
     set: &PhaseSet,
     runner: &CargoRunner,
-    metadata: &cargo_metadata::Metadata,
     predicted: &Report,
     temp: &Path,
     interruption: &Interruption,
@@ -229,8 +222,7 @@ fn replay(
     let dummy = copies.join("dummy");
     tree::copy_tree(source_root, &real, &["target", ".git"], interruption)?;
     tree::pin_config_sources(source_root, &real)?;
-    tree::copy_tree(&real, &dummy, &[], interruption)?;
-    dummy::dummy_sources(metadata, source_root, &dummy)?;
+    write_dummy_source(&real, &dummy, &copies.join("dummy-build.rs"))?;
     let after_every_build = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
     tree::set_mtimes(&real, after_every_build)?;
 

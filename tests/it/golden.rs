@@ -6,26 +6,16 @@ use std::path::Path;
 
 use crate::common::{CommandExt, Fixture, cache_miss, fixtures_dir};
 
-/// Output with the temp dir the fixture was copied to written as `[TMP]`, and the cargo
-/// that resolved it (the machine's, and how the test runner picked it) as `[CARGO]`.
-fn redacted(output: Vec<u8>, fixture: &Fixture) -> String {
-    let text = String::from_utf8(output).expect("UTF-8 output");
-    let text = text.replace(&fixture.dir.path().display().to_string(), "[TMP]");
-    match text.split_once("\"cargo\": {") {
-        Some((before, after)) => {
-            let rest = after.split_once('}').map_or("", |(_, rest)| rest);
-            format!("{before}\"cargo\": \"[CARGO]\"{rest}")
-        }
-        // A table's header line says the same.
-        None => text
-            .lines()
-            .map(|l| match l.starts_with("cargo: ") {
-                true => "cargo: [CARGO]",
-                false => l,
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-    }
+/// What differs from machine to machine, written as placeholders: the temp dir the
+/// fixture was copied to as `[TMP]`, and in a table's header the cargo that resolved it
+/// (the machine's, and how the test runner picked it) as `[CARGO]`. The JSON's `cargo`
+/// object is redacted where a snapshot is taken.
+fn machine_independent(fixture: &Fixture) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    let tmp = fixture.dir.path().display().to_string();
+    settings.add_filter(&regex::escape(&tmp), "[TMP]");
+    settings.add_filter(r"(?m)^cargo: .*$", "cargo: [CARGO]");
+    settings
 }
 
 fn run_on(fixture: &Fixture, args: &[&str], flake: Option<&Path>) -> String {
@@ -37,7 +27,85 @@ fn run_on(fixture: &Fixture, args: &[&str], flake: Option<&Path>) -> String {
     if let Some(flake) = flake {
         command.arg("--flake").arg(flake);
     }
-    redacted(command.success_stdout(), fixture)
+    String::from_utf8(command.success_stdout()).expect("UTF-8 output")
+}
+
+/// JSON as the tool printed it, its keys in their order (serde_json's `Value` sorts
+/// them), for insta's JSON snapshots and redactions.
+enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+fn json(text: &str) -> Json {
+    serde_json::from_str(text).expect("JSON output")
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => serializer.serialize_unit(),
+            Json::Bool(b) => serializer.serialize_bool(*b),
+            Json::Number(n) => n.serialize(serializer),
+            Json::String(text) => serializer.serialize_str(text),
+            Json::Array(items) => serializer.collect_seq(items),
+            Json::Object(fields) => serializer.collect_map(fields.iter().map(|(k, v)| (k, v))),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Json, E> {
+        Ok(Json::Number(n.into()))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Json, E> {
+        Ok(Json::Number(n.into()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Json, E> {
+        serde_json::Number::from_f64(n)
+            .map(Json::Number)
+            .ok_or_else(|| E::custom("not a JSON number"))
+    }
+    fn visit_str<E>(self, text: &str) -> Result<Json, E> {
+        Ok(Json::String(text.to_string()))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(field) = map.next_entry()? {
+            fields.push(field);
+        }
+        Ok(Json::Object(fields))
+    }
 }
 
 macro_rules! fixture_goldens {
@@ -45,10 +113,14 @@ macro_rules! fixture_goldens {
         #[test]
         fn $test() {
             let fixture = Fixture::new($fixture);
-            let report = run_on(&fixture, &["report", "--format", "json"], None);
-            insta::assert_snapshot!(concat!("report-", $fixture), report);
-            let fix = run_on(&fixture, &["fix", "--format", "json"], None);
-            insta::assert_snapshot!(concat!("fix-", $fixture), fix);
+            machine_independent(&fixture).bind(|| {
+                let report = json(&run_on(&fixture, &["report", "--format", "json"], None));
+                insta::assert_json_snapshot!(concat!("report-", $fixture), report, {
+                    ".cargo" => "[CARGO]"
+                });
+                let fix = run_on(&fixture, &["fix", "--format", "json"], None);
+                insta::assert_snapshot!(concat!("fix-", $fixture), fix);
+            });
         }
     )*};
 }
@@ -63,7 +135,9 @@ macro_rules! flake_goldens {
             let flake = fixtures_dir().join("flakes").join($case).join("flake.nix");
             let args = ["phases", "--format", "toml", "--system", "x86_64-linux"];
             let phases = run_on(&demo, &args, Some(&flake));
-            insta::assert_snapshot!(concat!("phases-flake-", $case), phases);
+            machine_independent(&demo).bind(|| {
+                insta::assert_snapshot!(concat!("phases-flake-", $case), phases);
+            });
         }
     )*};
 }
@@ -106,7 +180,7 @@ fn written_phases_files_read_back_to_the_same_phases() {
             .arg(demo.manifest())
             .arg("--phases")
             .arg(&file);
-        let from_file = redacted(command.success_stdout(), &demo);
+        let from_file = String::from_utf8(command.success_stdout()).expect("UTF-8 output");
         let commands = |json: &str| {
             let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
             value["phases"]
@@ -143,5 +217,7 @@ fn large_report_fits_on_a_screen() {
         all.contains("debug_assertions") && !report.contains("debug_assertions"),
         "the profile settings that differ are listed with --all only"
     );
-    insta::assert_snapshot!("report-table-large", report);
+    machine_independent(&fixture).bind(|| {
+        insta::assert_snapshot!("report-table-large", report);
+    });
 }

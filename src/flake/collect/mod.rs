@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::eval::value::{AttrSetValue, Closure, CraneDerivation, DerivationId, Thunk, Value};
 use super::eval::{Evaluator, FrameId, is_system_name};
-use crate::phase::crane::is_known_attr;
+use crate::crane::attrs::is_known_attr;
 use crate::phase::{PhaseSpec, SourceLocation, is_env_attr};
 use same::same_calls;
 pub use sites::CraneCalls;

@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use super::Found;
+use crate::crane::attrs::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
 use crate::flake::eval::Evaluator;
 use crate::flake::eval::value::{
     CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, ToolchainVersion, Value,
 };
-use crate::phase::crane::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
 use crate::phase::{
     AttrValue, CraneFunction, NotEvaluable, Note, PhaseSpec, SourceLocation, did_you_mean,
     is_env_attr, known_attrs,

@@ -17,7 +17,7 @@ use super::value::{
     AttrSetValue, Builtin, CraneDerivation, DerivationId, Overlay, ScopeOverlay, Thunk, Toolchain,
     Value, builtin,
 };
-use crate::phase::crane::{CRANE_LIB_ATTRS, crane_own_attrs};
+use crate::crane::attrs::{CRANE_LIB_ATTRS, crane_own_attrs};
 use crate::phase::{CraneFunction, Note, did_you_mean};
 
 impl Evaluator {

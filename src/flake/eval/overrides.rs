@@ -8,22 +8,8 @@ use super::core::Selected;
 use super::files::Pos;
 use super::value::{CraneDerivation, DerivationId, Thunk, Value};
 use super::{Evaluator, strict};
+use crate::crane::attrs::{CARGO_ATTRS, COMMON_ATTRS, READ_AT_BUILD_TIME};
 use crate::phase::Note;
-use crate::phase::crane::{CARGO_ATTRS, COMMON_ATTRS};
-
-/// crane's attributes that `overrideAttrs` still changes: the build reads them from its
-/// environment (`cargoArtifacts`, `CARGO_PROFILE`, ...) or stdenv runs them (`doCheck`,
-/// `buildPhase`). crane's other attributes were written into the build commands when the
-/// crane function ran.
-const READ_AT_BUILD_TIME: &[&str] = &[
-    "cargoArtifacts",
-    "doCheck",
-    "doInstallCargoArtifacts",
-    "buildPhase",
-    "checkPhase",
-    "CARGO_PROFILE",
-    "env",
-];
 
 /// Whether crane has already used the attribute when `overrideAttrs` sees it.
 fn used_by_crane_already(attr: &str) -> bool {

@@ -115,9 +115,10 @@ impl Evaluator {
                 };
                 let path = Path::new(&path);
                 Value::Bool(match name.as_str() {
-                    "filterCargoSources" => {
-                        crate::source_set::filters::cargo_sources_keeps(path, entry)
-                    }
+                    "filterCargoSources" => crate::crane::filter::filter_cargo_sources(
+                        path,
+                        entry == EntryType::Directory,
+                    ),
                     _ => crate::source_set::filters::clean_source_keeps(base_name(path), entry),
                 })
             }

@@ -37,7 +37,7 @@ impl Evaluator {
         match crate::report::rust_release_in(&evaluated) {
             Some(release) => Some(ToolchainVersion::Release(release)),
             None => {
-                crate::phase::crane::floating_channel(&evaluated).map(ToolchainVersion::Channel)
+                crate::crane::functions::floating_channel(&evaluated).map(ToolchainVersion::Channel)
             }
         }
     }

@@ -1,9 +1,10 @@
 //! The document of `cache-miss fix`: verified proposals, best first, and what no change
 //! to a deps-only phase can serve.
 
-use super::document::{Block, UNITS_NAMED};
-use crate::fix::FixReport;
+use super::FixReport;
+use crate::render::document::Block;
 use crate::report::Report;
+use crate::report::display::UNITS_NAMED;
 
 /// How a proposal changes the deps-only artifact's size: a narrower selection can
 /// leave units out that no phase needed.

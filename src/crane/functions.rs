@@ -4,9 +4,7 @@
 use std::fmt;
 use std::path::Path;
 
-pub use super::crane_attrs::{
-    CARGO_ATTRS, COMMON_ATTRS, CRANE_LIB_ATTRS, DERIVATION_ATTRS, crane_own_attrs, is_known_attr,
-};
+use super::attrs::COMMON_ATTRS;
 
 /// A crane library function that produces a phase derivation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::document::{Block, named_at_most, plural, shared_text};
+use super::{named_at_most, plural, shared_text};
 use crate::costs::duration_text;
 use crate::diff::UnitId;
 use crate::explain::{MissReport, UnitNames};
 use crate::phase::Note;
+use crate::render::document::Block;
 use crate::report::costs::root_seconds;
 use crate::report::{PhaseReport, PhaseStatus};
 
@@ -64,10 +65,8 @@ pub(super) fn phase_blocks(
         blocks.push(Block::Heading(heading(phase, roots.len())));
     }
     if !roots.is_empty() {
-        blocks.extend(
-            super::document::phase_cost_sentence(phase)
-                .map(|s| Block::Lines(vec![format!("{s}.")])),
-        );
+        blocks
+            .extend(super::phase_cost_sentence(phase).map(|s| Block::Lines(vec![format!("{s}.")])));
         let table = roots_table(phase, &roots, &names, shown);
         let fixes = fix_lines(&phase.phase.name, &roots, &names, &mut said.fixes);
         let printed = format!("{:?}{fixes:?}", unfolded(&table));

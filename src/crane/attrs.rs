@@ -1,5 +1,7 @@
-//! crane's attribute names: what every function reads, what decides cargo's commands,
-//! what the derivation passes through, and every attribute a crane lib has had.
+//! crane's attribute names, each list once: what every function reads, what decides
+//! cargo's commands (and the type crane reads each as), where cargo's arguments are
+//! written, what the build still reads after the function ran, what the derivation passes
+//! through, and every attribute a crane lib has had.
 
 /// Attributes every crane function reads.
 pub const COMMON_ATTRS: &[&str] = &[
@@ -47,6 +49,62 @@ pub const CARGO_ATTRS: &[&str] = &[
     "trunkExtraBuildArgs",
     "trunkIndexPath",
 ];
+
+/// crane's attributes that `overrideAttrs` still changes: the build reads them from its
+/// environment (`cargoArtifacts`, `CARGO_PROFILE`, ...) or stdenv runs them (`doCheck`,
+/// `buildPhase`). crane's other attributes were written into the build commands when the
+/// crane function ran.
+pub const READ_AT_BUILD_TIME: &[&str] = &[
+    "cargoArtifacts",
+    "doCheck",
+    "doInstallCargoArtifacts",
+    "buildPhase",
+    "checkPhase",
+    "CARGO_PROFILE",
+    "env",
+];
+
+/// The attributes that hold crane's cargo arguments, where a selection is written.
+pub const CARGO_ARGS_ATTRS: &[&str] = &[
+    "cargoExtraArgs",
+    "cargoBuildExtraArgs",
+    "cargoCheckExtraArgs",
+    "cargoTestExtraArgs",
+    "cargoClippyExtraArgs",
+    "cargoDocExtraArgs",
+    "cargoNextestExtraArgs",
+];
+
+/// The kind of value crane reads from one of its attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    Bool,
+    Int,
+    Str,
+}
+
+impl AttrType {
+    /// The type in words, as an error says it.
+    pub fn described(self) -> &'static str {
+        match self {
+            AttrType::Bool => "a boolean",
+            AttrType::Int => "an integer",
+            AttrType::Str => "a string",
+        }
+    }
+}
+
+/// The type crane reads `attr` as: its booleans, its integer, and its string attributes
+/// (the ones that decide cargo's commands); `None` for the others.
+pub fn attr_type(attr: &str) -> Option<AttrType> {
+    match attr {
+        "doCheck" | "doInstallCargoArtifacts" | "withLlvmCov" => Some(AttrType::Bool),
+        "partitions" => Some(AttrType::Int),
+        "cargoExtraArgs" | "buildPhase" | "checkPhase" => Some(AttrType::Str),
+        _ if CARGO_ATTRS.contains(&attr) => Some(AttrType::Str),
+        _ => None,
+    }
+}
 
 /// Derivation attributes crane passes through that do not change what cargo compiles.
 pub const DERIVATION_ATTRS: &[&str] = &[
