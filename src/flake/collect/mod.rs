@@ -102,15 +102,13 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
     // other.
     let mut by_name: BTreeMap<String, BTreeSet<DerivationId>> = BTreeMap::new();
     let mut bound = Vec::new();
-    for (name, thunk) in evaluator.bindings() {
-        if let Some(Value::Derivation(d)) = thunk.peek() {
-            let name = match &d.toolchain.target {
-                Some(target) => format!("{name}-{}", target.name),
-                None => name,
-            };
-            by_name.entry(name.clone()).or_default().insert(class(d.id));
-            bound.push((name, d));
-        }
+    for (name, d) in bound_derivations(evaluator) {
+        let name = match &d.toolchain.target {
+            Some(target) => format!("{name}-{}", target.name),
+            None => name,
+        };
+        by_name.entry(name.clone()).or_default().insert(class(d.id));
+        bound.push((name, d));
     }
     for (name, d) in bound {
         if by_name.get(&name).is_some_and(|ids| ids.len() == 1) {
@@ -130,6 +128,29 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
     let (specs, placed) = Specs::build(evaluator, merged, classes.clone());
     let calls = evaluator.speculatively(|evaluator| sites::account(evaluator, &placed, &classes));
     (specs, calls)
+}
+
+/// The derivations `let` and `rec` bindings hold, by the name that binds them: the
+/// binding's own, or for a bound set of derivations (`checks = { test = …; }` used only
+/// through `apps`), the attribute's.
+fn bound_derivations(evaluator: &Evaluator) -> Vec<(String, Rc<CraneDerivation>)> {
+    let mut bound = Vec::new();
+    for (name, thunk) in evaluator.bindings() {
+        match thunk.peek() {
+            Some(Value::Derivation(d)) => bound.push((name, d)),
+            Some(Value::Attrs(set)) => {
+                for (key, thunk) in set.entries.iter() {
+                    if let Some(Value::Derivation(d)) = thunk.peek() {
+                        if !is_derivation_attr(key) && !is_system_name(key) {
+                            bound.push((key.clone(), d));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    bound
 }
 
 struct Search {

@@ -41,6 +41,7 @@ impl Builtin {
             | Builtin::AttrValues
             | Builtin::Flatten
             | Builtin::MakeOverridable
+            | Builtin::RecurseIntoAttrs
             | Builtin::FunctionArgs
             | Builtin::Fix
             | Builtin::MkLib

@@ -23,6 +23,7 @@ pub(super) fn lib_function(name: &str) -> Option<Builtin> {
         "mapAttrs'" => Builtin::MapAttrsRenamed,
         "flatten" => Builtin::Flatten,
         "makeOverridable" => Builtin::MakeOverridable,
+        "recurseIntoAttrs" => Builtin::RecurseIntoAttrs,
         "fix" => Builtin::Fix,
         "recursiveUpdate" => Builtin::RecursiveUpdate,
         "optionalAttrs" => Builtin::OptionalAttrs,
@@ -59,6 +60,17 @@ impl Evaluator {
                 }
             }
             Builtin::MakeOverridable => self.force(&args[0]),
+            Builtin::RecurseIntoAttrs => match strict!(self, &args[0]) {
+                Value::Attrs(set) => {
+                    let mut marked = (*set).clone();
+                    marked.entries.insert(
+                        "recurseForDerivations".to_string(),
+                        Thunk::value(Value::Bool(true)),
+                    );
+                    Value::Attrs(Rc::new(marked))
+                }
+                _ => unknown(),
+            },
             Builtin::Fix => {
                 let f = strict!(self, &args[0]);
                 let fixed = Thunk::fix(f, pos, text);

@@ -239,6 +239,8 @@ pub enum Builtin {
     TryEval,
     /// `lib.makeOverridable f` is `f` here.
     MakeOverridable,
+    /// `lib.recurseIntoAttrs set`: the set, marked for `nix flake check`.
+    RecurseIntoAttrs,
     FunctionArgs,
     IntersectAttrs,
     Fix,
