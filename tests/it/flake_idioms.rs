@@ -82,3 +82,92 @@ fn phases_sharing_a_pname_are_named_by_the_output_reaching_them() {
         ])
     );
 }
+
+/// Each phase as (name, artifacts_from, the last command, env), for the cross fixture.
+fn rows(phases: &Value) -> Vec<(String, String, String, Value)> {
+    phases["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["artifacts_from"].as_str().unwrap_or("-").to_string(),
+                p["commands"]
+                    .as_array()
+                    .unwrap()
+                    .last()
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                p["env"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// `stdenv.targetPlatform.system == "aarch64-linux"` is false for the native set and true
+/// for the `crossSystem` one; the cross rows carry the names the flake gives them
+/// (`server-arm`, and `cargoArtifacts-arm` after them); `pkgsStatic.callPackage` in an
+/// overlay builds for musl, with `hostPlatform.rust.rustcTarget` and `cargoEnvVarTarget`
+/// answered for it. A per-phase deps-only fix for a cross row writes the suffix once.
+#[test]
+fn platforms_are_answered_per_package_set_and_cross_rows_named_as_the_flake_names_them() {
+    let fixture = common::flake_workspace("cross-platforms");
+    let phases = json_in(&fixture, "phases", &[]);
+    let rows = rows(&phases);
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r.0 == name)
+            .unwrap_or_else(|| panic!("no phase {name}: {rows:?}"))
+    };
+    let server = row("server");
+    assert_eq!(server.1, "cargoArtifacts");
+    assert_eq!(server.2, "cargo test --release -p server");
+    assert_eq!(server.3, serde_json::json!({}));
+    let server_arm = row("server-arm");
+    assert_eq!(server_arm.1, "cargoArtifacts-arm");
+    assert_eq!(
+        server_arm.2,
+        "cargo test --release -p server --target aarch64-unknown-linux-gnu"
+    );
+    assert_eq!(
+        server_arm.3["CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER"],
+        "qemu-aarch64"
+    );
+    for (name, triple) in [
+        ("tool", "x86_64-unknown-linux-gnu"),
+        ("tool-static", "x86_64-unknown-linux-musl"),
+    ] {
+        let env = &row(name).3;
+        assert_eq!(env["CARGO_BUILD_TARGET"], triple, "{name}");
+        let flags = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            triple.replace('-', "_").to_uppercase()
+        );
+        assert_eq!(
+            env[&flags], "-C target-feature=+crt-static",
+            "{name}: {env}"
+        );
+    }
+    assert!(
+        !rows.iter().any(|r| r.0.contains("aarch64-linux")),
+        "{rows:?}"
+    );
+
+    let report = common::cache_miss()
+        .args([
+            "report",
+            "--no-cache",
+            "--system",
+            "x86_64-linux",
+            "--manifest-path",
+        ])
+        .arg(fixture.manifest())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.contains("`cargoArtifacts-server-arm`"), "{text}");
+    assert!(!text.contains("cargoArtifacts-arm-server-arm"), "{text}");
+}

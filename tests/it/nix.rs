@@ -347,6 +347,7 @@ const FLAKE_FIXTURES: &[&str] = &[
     "computed-imports",
     "crane-wrapper",
     "cross-packages",
+    "cross-platforms",
     "flake-parts",
     "flake-parts-modules",
     "flake-utils-self",

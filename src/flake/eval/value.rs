@@ -229,6 +229,8 @@ pub enum Builtin {
     OptionalAttrs,
     NameValuePair,
     MapAttrsRenamed,
+    /// `lib.concatMapAttrs`.
+    ConcatMapAttrs,
     AttrValues,
     Flatten,
     Elem,
