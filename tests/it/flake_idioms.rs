@@ -171,3 +171,22 @@ fn platforms_are_answered_per_package_set_and_cross_rows_named_as_the_flake_name
     assert!(text.contains("`cargoArtifacts-server-arm`"), "{text}");
     assert!(!text.contains("cargoArtifacts-arm-server-arm"), "{text}");
 }
+
+/// Names written with `builtins.replaceStrings [ "-" ] [ "_" ] target` and
+/// `lib.toUpper`/`lib.toLower` of known strings are known: the variables reach the phase
+/// (also the cc crate's lower-case `CC_<target>`), and nothing is "not known statically".
+#[test]
+fn env_names_computed_from_a_known_target_are_known() {
+    let phases = json_of("phases", "env-names", &[]);
+    for phase in phases["phases"].as_array().unwrap() {
+        let env = &phase["env"];
+        assert_eq!(
+            env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS"], "--cfg computed_name",
+            "{phase}"
+        );
+        assert_eq!(env["CC_x86_64_unknown_linux_gnu"], "cc", "{phase}");
+        assert_eq!(env["CXX_x86_64_unknown_linux_gnu"], "c++", "{phase}");
+        assert_eq!(phase["approximations"], serde_json::json!([]), "{phase}");
+    }
+    assert_eq!(phases["warnings"], serde_json::json!([]));
+}

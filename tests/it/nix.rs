@@ -346,6 +346,7 @@ const FLAKE_FIXTURES: &[&str] = &[
     "common-args",
     "computed-imports",
     "crane-wrapper",
+    "env-names",
     "cross-packages",
     "cross-platforms",
     "flake-parts",

@@ -62,7 +62,10 @@ impl Builtin {
             | Builtin::ConcatLists
             | Builtin::Head
             | Builtin::Length
+            | Builtin::ToUpper
+            | Builtin::ToLower
             | Builtin::CallFile(..) => 1,
+            Builtin::ReplaceStrings => 3,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
             Builtin::NixFilter(name) => super::nix_filter::nix_filter_arity(name),
             Builtin::Source(name) => match name.as_str() {
@@ -101,6 +104,9 @@ pub(super) fn named_function(name: &str) -> Option<Builtin> {
         "all" => Builtin::All,
         "readFile" => Builtin::ReadFile,
         "fromTOML" => Builtin::FromToml,
+        "replaceStrings" => Builtin::ReplaceStrings,
+        "toUpper" => Builtin::ToUpper,
+        "toLower" => Builtin::ToLower,
         _ => {
             return super::collections::collection_function(name)
                 .or_else(|| super::nixpkgs_lib::lib_function(name));
@@ -301,6 +307,9 @@ impl Evaluator {
             | Builtin::RemovePrefix
             | Builtin::RemoveSuffix
             | Builtin::Match
+            | Builtin::ReplaceStrings
+            | Builtin::ToUpper
+            | Builtin::ToLower
             | Builtin::Any
             | Builtin::All
             | Builtin::HasExt => self.run_string_builtin(builtin, args, pos, text),

@@ -288,6 +288,11 @@ pub enum Builtin {
     HasPrefix,
     HasInfix,
     RemovePrefix,
+    /// `builtins.replaceStrings from to s`.
+    ReplaceStrings,
+    /// `lib.toUpper`, `lib.toLower`.
+    ToUpper,
+    ToLower,
     Match,
     Any,
     All,
