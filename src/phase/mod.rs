@@ -52,6 +52,8 @@ pub struct Phase {
     pub toolchain: Option<String>,
     /// The Rust release of `toolchain`, when the source names one.
     pub toolchain_release: Option<String>,
+    /// The name the flake binds that crane lib to, when one name does.
+    pub crane_lib: Option<String>,
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
@@ -686,6 +688,7 @@ fn build_phase(
         attrs: spec.attrs.clone(),
         toolchain: spec.toolchain.clone(),
         toolchain_release: spec.toolchain_release.clone(),
+        crane_lib: spec.crane_lib.clone(),
         not_evaluable: spec.not_evaluable.clone(),
         source: spec.source.clone(),
         aliases: spec.aliases.clone(),

@@ -72,6 +72,9 @@ pub struct PhaseSpec {
     pub toolchain: Option<String>,
     /// The Rust release that toolchain is, when the source names one (bindings followed).
     pub toolchain_release: Option<String>,
+    /// The name the flake binds that crane lib to (`stableCrane`), for fixes written in the
+    /// flake's own terms.
+    pub crane_lib: Option<String>,
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,

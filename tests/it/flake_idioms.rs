@@ -190,3 +190,22 @@ fn env_names_computed_from_a_known_target_are_known() {
     }
     assert_eq!(phases["warnings"], serde_json::json!([]));
 }
+
+/// A source fix names the crane lib as the flake binds it (`stableCrane`), not `craneLib`.
+#[test]
+fn source_fixes_name_the_crane_lib_the_flake_binds() {
+    let fixture = common::flake_workspace("crane-lib-names");
+    let report = json_in(&fixture, "report", &["--no-cache"]);
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "src-not-filtered")
+        .unwrap_or_else(|| panic!("no src-not-filtered: {}", report["findings"]));
+    let fix = finding["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("src = stableCrane.cleanCargoSource ./.;"),
+        "{fix}"
+    );
+    assert!(!fix.contains("craneLib"), "{fix}");
+}

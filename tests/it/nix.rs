@@ -345,6 +345,7 @@ const FLAKE_FIXTURES: &[&str] = &[
     "blueprint",
     "common-args",
     "computed-imports",
+    "crane-lib-names",
     "crane-wrapper",
     "cross-packages",
     "cross-platforms",
