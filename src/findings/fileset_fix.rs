@@ -133,11 +133,13 @@ mod tests {
         let fix = FilesetFix {
             root: "../../..".into(),
             tree: None,
+            crane_lib: "craneLib".into(),
         };
         assert_eq!(fix.path(Path::new("README.md")), "../../../README.md");
         let fix = FilesetFix {
             root: "./.".into(),
             tree: None,
+            crane_lib: "craneLib".into(),
         };
         assert_eq!(fix.path(Path::new("data/x")), "./data/x");
     }
