@@ -209,3 +209,33 @@ fn source_fixes_name_the_crane_lib_the_flake_binds() {
     );
     assert!(!fix.contains("craneLib"), "{fix}");
 }
+
+/// Crane calls in modules of a flake input, imported by a module the flake lists with
+/// `readDir`: the warning names the input once, at the module's own `imports`, and is
+/// printed once when stdout and stderr go to the same file.
+#[test]
+fn an_input_holding_the_crane_calls_is_named_once_where_a_module_imports_it() {
+    let fixture = common::flake_workspace("input-module-imports");
+    let log = fixture.dir.path().join("out.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("cache-miss"))
+        .args(["phases", "--system", "x86_64-linux", "--manifest-path"])
+        .arg(fixture.manifest())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches("no crane calls found").count(), 1, "{text}");
+    let phases = json_in(&fixture, "phases", &[]);
+    let warning = phases["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains(
+            "`rust-flake` (`inputs.rust-flake.flakeModules.default`, nix/modules/rust.nix:3; `inputs.rust-flake.flakeModules.nixpkgs`, nix/modules/rust.nix:3)"
+        ),
+        "{warning}"
+    );
+    assert_eq!(warning.matches("`rust-flake`").count(), 1, "{warning}");
+    assert!(!warning.contains("flake.nix:13"), "{warning}");
+}

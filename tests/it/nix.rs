@@ -357,6 +357,7 @@ const FLAKE_FIXTURES: &[&str] = &[
     "imported",
     "input-function",
     "input-module",
+    "input-module-imports",
     "let-bound-checks",
     "merged-conditional",
     "mkpkg",
