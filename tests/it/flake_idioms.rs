@@ -239,3 +239,19 @@ fn an_input_holding_the_crane_calls_is_named_once_where_a_module_imports_it() {
     assert_eq!(warning.matches("`rust-flake`").count(), 1, "{warning}");
     assert!(!warning.contains("flake.nix:13"), "{warning}");
 }
+
+/// A module list folded over `builtins.readDir`, `lib.filterAttrs` and
+/// `lib.mapAttrsToList` (attic's flake) is followed: the module's phases are read.
+#[test]
+fn a_module_list_folded_over_read_dir_is_followed() {
+    let phases = json_of("phases", "modules-fold", &[]);
+    assert_eq!(
+        named_functions(&phases),
+        common::pairs(&[
+            ("cargoArtifacts", "buildDepsOnly"),
+            ("server", "buildPackage"),
+            ("clippy", "cargoClippy"),
+        ])
+    );
+    assert_eq!(phases["warnings"], serde_json::json!([]));
+}

@@ -360,6 +360,7 @@ const FLAKE_FIXTURES: &[&str] = &[
     "input-module-imports",
     "let-bound-checks",
     "merged-conditional",
+    "modules-fold",
     "mkpkg",
     "msrv",
     "nixpkgs-helpers",

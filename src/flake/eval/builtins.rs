@@ -65,7 +65,7 @@ impl Builtin {
             | Builtin::ToUpper
             | Builtin::ToLower
             | Builtin::CallFile(..) => 1,
-            Builtin::ReplaceStrings => 3,
+            Builtin::ReplaceStrings | Builtin::FoldLeft => 3,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
             Builtin::NixFilter(name) => super::nix_filter::nix_filter_arity(name),
             Builtin::Source(name) => match name.as_str() {
@@ -320,6 +320,8 @@ impl Evaluator {
             | Builtin::ConcatMap
             | Builtin::ConcatLists
             | Builtin::Head
+            | Builtin::FoldLeft
+            | Builtin::MapAttrsToList
             | Builtin::Length => self.run_collection_function(builtin, args, pos, text),
             _ => self.run_lib_function(builtin, args, pos, text),
         }

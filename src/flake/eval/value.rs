@@ -307,6 +307,10 @@ pub enum Builtin {
     ConcatLists,
     Head,
     Length,
+    /// `builtins.foldl'`.
+    FoldLeft,
+    /// `lib.mapAttrsToList`.
+    MapAttrsToList,
     RemoveSuffix,
     /// numtide `nix-filter`'s functions (`filter`, `inDirectory`, `matchExt`, ...), by name.
     NixFilter(String),
