@@ -160,10 +160,18 @@ fn output_suffixes(found: &BTreeMap<DerivationId, Found>) -> BTreeMap<String, St
             }
         }
     }
-    seen.into_iter()
-        .filter(|(_, suffixes)| suffixes.len() == 1)
-        .filter_map(|(target, suffixes)| Some((target, suffixes.into_iter().next()?)))
-        .collect()
+    only_one(seen).collect()
+}
+
+/// The keys with exactly one value, with it.
+pub(super) fn only_one<K>(map: BTreeMap<K, BTreeSet<String>>) -> impl Iterator<Item = (K, String)> {
+    map.into_iter().filter_map(|(key, values)| {
+        let mut values = values.into_iter();
+        match (values.next(), values.next()) {
+            (Some(only), None) => Some((key, only)),
+            _ => None,
+        }
+    })
 }
 
 /// The derivations `let` and `rec` bindings hold, by the name that binds them: the

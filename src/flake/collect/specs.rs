@@ -562,17 +562,13 @@ fn toolchain_names<'a>(
 /// The names `let` and `rec` bindings give crane libs (`stableCrane = (crane.mkLib pkgs)
 /// .overrideToolchain …;`), by the lib's key: only where one name binds it.
 fn lib_names(evaluator: &Evaluator) -> HashMap<String, String> {
-    let mut names: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, thunk) in evaluator.bindings() {
         if let Some(Value::CraneLib(toolchain)) = thunk.peek() {
             names.entry(toolchain.key).or_default().insert(name);
         }
     }
-    names
-        .into_iter()
-        .filter(|(_, names)| names.len() == 1)
-        .filter_map(|(key, names)| Some((key, names.into_iter().next()?)))
-        .collect()
+    super::only_one(names).collect()
 }
 
 /// `"CC_${target}"`: what is known of the name is upper case, digits and `_`.

@@ -226,8 +226,9 @@ impl Evaluator {
 
     /// `BASE.NAME` where BASE is a native package set's platform (`pkgs.stdenv`,
     /// `stdenv.hostPlatform`, `pkgs.stdenv.buildPlatform`, `hostPlatform.rust`): the
-    /// predicate or attribute for the analysed system, or for the system BASE names.
-    /// `None` for anything else, and for cross package sets (their platform is another).
+    /// predicate or attribute for the analysed system, or for the system BASE names; for a
+    /// cross or static set with a known target (`pkgsStatic.stdenv`, a cross `callPackage`'s
+    /// `stdenv`), for that target. `None` for anything else.
     pub(super) fn platform_attr(&self, base: &str, name: &str) -> Option<Value> {
         if let Some(value) = self.cross_platform_attr(base, name) {
             return value;
