@@ -320,27 +320,14 @@ fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
 }
 
 /// An attribute in UPPER_SNAKE_CASE is an environment variable of the derivation; so is
-/// one whose name ends in a target as the cc crate reads it (`CC_x86_64_unknown_linux_gnu`,
-/// `CFLAGS_aarch64-unknown-linux-gnu`).
+/// one that starts upper case and spells a target in lower case, as the cc crate reads it
+/// (`CC_x86_64_unknown_linux_gnu`, `CFLAGS_aarch64-unknown-linux-gnu`). crane's and stdenv's
+/// own attributes all start lower case.
 pub fn is_env_attr(attr: &str) -> bool {
-    let upper = |name: &str| {
-        name.chars().any(|c| c.is_ascii_uppercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-    };
-    if upper(attr) {
-        return true;
-    }
-    let Some(at) = attr.find(|c: char| c.is_ascii_lowercase()) else {
-        return false;
-    };
-    let (prefix, target) = attr.split_at(at);
-    prefix.ends_with('_')
-        && upper(prefix)
-        && target
+    attr.starts_with(|c: char| c.is_ascii_uppercase())
+        && attr
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Every attribute name crane or its derivation interprets.
