@@ -400,7 +400,8 @@ fn write_to(fd: BorrowedFd<'_>, text: &str) -> std::io::Result<()> {
     file.flush()
 }
 
-/// Loads the phases; a fallback to crane's quick-start set is said on stderr too.
+/// Loads the phases; a fallback to crane's quick-start set is said on stderr too (unless
+/// stderr is where the output goes).
 pub(crate) fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     let loaded = load_unchanged(source)?;
     if source.set.is_empty() {
@@ -413,7 +414,9 @@ pub(crate) fn load(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
 fn load_unchanged(source: &SourceArgs) -> anyhow::Result<LoadedPhases> {
     let loaded = load_phases(&source.options())?;
     if let Some(warning) = &loaded.fallback {
-        say(&format!("warning: {warning}"));
+        if !cli::output::stderr_is_stdout() {
+            say(&format!("warning: {warning}"));
+        }
     }
     Ok(loaded)
 }

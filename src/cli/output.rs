@@ -68,3 +68,20 @@ pub(crate) fn print(text: &str) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// Whether stdout and stderr are the same file or terminal (`> out 2>&1`, or both on a
+/// terminal): a warning the printed output holds is then not said on stderr again.
+pub(crate) fn stderr_is_stdout() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = |fd: std::os::fd::BorrowedFd<'_>| {
+        let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+        file.metadata().ok()
+    };
+    match (
+        metadata(std::io::stdout().as_fd()),
+        metadata(std::io::stderr().as_fd()),
+    ) {
+        (Some(out), Some(err)) => out.dev() == err.dev() && out.ino() == err.ino(),
+        _ => false,
+    }
+}

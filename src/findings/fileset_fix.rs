@@ -14,6 +14,8 @@ pub struct FilesetFix {
     root: String,
     /// The files Nix copies with the flake (git: tracked), when they could be listed.
     tree: Option<SourceTree>,
+    /// The name the flake gives the crane lib (`craneLib` unless it binds another).
+    crane_lib: String,
 }
 
 impl FilesetFix {
@@ -27,7 +29,21 @@ impl FilesetFix {
         FilesetFix {
             root,
             tree: SourceTree::read(source_root).ok(),
+            crane_lib: "craneLib".to_string(),
         }
+    }
+
+    /// Written with the crane lib the flake binds as `name`, when it says.
+    pub fn with_crane_lib(mut self, name: Option<&str>) -> FilesetFix {
+        if let Some(name) = name {
+            self.crane_lib = name.to_string();
+        }
+        self
+    }
+
+    /// The crane lib's name in the file the fix goes into.
+    pub fn crane_lib(&self) -> &str {
+        &self.crane_lib
     }
 
     /// Whether `relative` (to the source root) is in the flake's source: a tracked file,
@@ -56,7 +72,8 @@ impl FilesetFix {
     pub fn to_source(&self, extra: &[String]) -> String {
         let root = &self.root;
         format!(
-            "src = lib.fileset.toSource {{ root = {root}; fileset = lib.fileset.unions [ (craneLib.fileset.commonCargoSources {root}) {} ]; }};",
+            "src = lib.fileset.toSource {{ root = {root}; fileset = lib.fileset.unions [ ({}.fileset.commonCargoSources {root}) {} ]; }};",
+            self.crane_lib,
             extra.join(" ")
         )
     }
@@ -116,11 +133,13 @@ mod tests {
         let fix = FilesetFix {
             root: "../../..".into(),
             tree: None,
+            crane_lib: "craneLib".into(),
         };
         assert_eq!(fix.path(Path::new("README.md")), "../../../README.md");
         let fix = FilesetFix {
             root: "./.".into(),
             tree: None,
+            crane_lib: "craneLib".into(),
         };
         assert_eq!(fix.path(Path::new("data/x")), "./data/x");
     }

@@ -107,7 +107,7 @@ pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     }
     let names: Vec<String> = phases.iter().map(|p| format!("`{}`", p.name)).collect();
     let src = src_text(first).unwrap_or_default();
-    let fix = cargo_only_fix(input.source_root, &read, None);
+    let fix = cargo_only_fix(input.source_root, &read, None, first.crane_lib.as_deref());
     Some(finding(
         FindingId::SrcNotFiltered,
         Severity::Warning,
@@ -170,7 +170,12 @@ fn unread_files_in_sources(input: &FindingsInput) -> Option<Finding> {
     phases.dedup();
     let files: Vec<PathBuf> = unread.keys().cloned().collect();
     let fix = if unfiltered {
-        cargo_only_fix(input.source_root, &read, first_source)
+        cargo_only_fix(
+            input.source_root,
+            &read,
+            first_source,
+            first.crane_lib.as_deref(),
+        )
     } else {
         let paths = FilesetFix::new(input.source_root, first_source);
         format!(
@@ -314,7 +319,10 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
                     source.text
                 ),
                 paths
-                    .get_or_insert_with(|| FilesetFix::new(input.source_root, Some(source)))
+                    .get_or_insert_with(|| {
+                        FilesetFix::new(input.source_root, Some(source))
+                            .with_crane_lib(phase.crane_lib.as_deref())
+                    })
                     .add(input.source_root, Some(source), file),
             ));
         }
@@ -447,8 +455,9 @@ fn cargo_only_fix(
     source_root: &Path,
     read: &BTreeMap<PathBuf, Reader>,
     source: Option<&SourceSet>,
+    crane_lib: Option<&str>,
 ) -> String {
-    let paths = FilesetFix::new(source_root, source);
+    let paths = FilesetFix::new(source_root, source).with_crane_lib(crane_lib);
     let mut named: Vec<&Path> = read
         .iter()
         .filter(|(file, _)| !filter_cargo_sources(file, false) && source_root.join(file).is_file())
@@ -468,7 +477,8 @@ fn cargo_only_fix(
         .collect();
     if outermost.is_empty() {
         return format!(
-            "src = craneLib.cleanCargoSource {}; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)",
+            "src = {}.cleanCargoSource {}; (keeps *.rs, *.toml, Cargo.lock and .cargo/config; add other files the build reads with lib.fileset)",
+            paths.crane_lib(),
             paths.root()
         );
     }

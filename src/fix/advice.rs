@@ -306,7 +306,7 @@ impl<'a> Checker<'a> {
         if phase.attrs.get("cargoArtifacts") != Some(&AttrValue::Str(deps.to_string())) {
             return None;
         }
-        let mut name = format!("{deps}-{}", advice.phase);
+        let mut name = own_deps_name(deps, &advice.phase);
         while self.specs.iter().any(|s| s.name == name) {
             name.push('_');
         }
@@ -638,4 +638,38 @@ fn without(args: &[String], dropped: &[String]) -> Vec<String> {
         }
     }
     kept
+}
+
+/// The name of a deps-only phase of `phase`'s own, made from the shared one (`deps`):
+/// `cargoArtifacts-agent`; a suffix both names end in is written once
+/// (`cargoArtifacts-aarch64` for `agent-aarch64`: `cargoArtifacts-agent-aarch64`).
+pub(crate) fn own_deps_name(deps: &str, phase: &str) -> String {
+    let mut base = deps;
+    for (at, _) in deps.match_indices('-') {
+        let (head, suffix) = deps.split_at(at);
+        if !head.is_empty() && phase.len() > suffix.len() && phase.ends_with(suffix) {
+            base = head;
+            break;
+        }
+    }
+    format!("{base}-{phase}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_deps_name;
+
+    #[test]
+    fn an_own_deps_name_writes_a_shared_suffix_once() {
+        assert_eq!(
+            own_deps_name("cargoArtifacts", "agent"),
+            "cargoArtifacts-agent"
+        );
+        assert_eq!(
+            own_deps_name("cargoArtifacts-aarch64", "agent-aarch64"),
+            "cargoArtifacts-agent-aarch64"
+        );
+        assert_eq!(own_deps_name("app-deps", "app"), "app-deps-app");
+        assert_eq!(own_deps_name("x-static", "-static"), "x-static--static");
+    }
 }

@@ -582,7 +582,7 @@ fn split_per_selection(
         }
         any_split = true;
         for (lines, dependents) in by_selection {
-            let name = format!("{}-{}", group.deps, dependents[0].name);
+            let name = advice::own_deps_name(&group.deps, &dependents[0].name);
             let mut spec = deps_spec.clone();
             spec.name = name.clone();
             spec.origin = None;

@@ -44,17 +44,18 @@ impl FlakePhases {
         if self.input_holders.is_empty() {
             return None;
         }
-        let held: Vec<String> = self
-            .input_holders
+        // Each input once, with every module of it and where the flake names it.
+        let mut by_input: Vec<(&str, Vec<String>)> = Vec::new();
+        for h in &self.input_holders {
+            let place = format!("{}, {}", crate::text::echo(&h.what), h.location);
+            match by_input.iter_mut().find(|(input, _)| *input == h.input) {
+                Some((_, places)) => places.push(place),
+                None => by_input.push((&h.input, vec![place])),
+            }
+        }
+        let held: Vec<String> = by_input
             .iter()
-            .map(|h| {
-                format!(
-                    "{} ({}, {})",
-                    crate::text::echo(&h.input),
-                    crate::text::echo(&h.what),
-                    h.location
-                )
-            })
+            .map(|(input, places)| format!("{} ({})", crate::text::echo(input), places.join("; ")))
             .collect();
         let inputs = if held.len() == 1 { "input" } else { "inputs" };
         Some(format!(

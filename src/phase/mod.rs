@@ -56,6 +56,8 @@ pub struct Phase {
     pub toolchain_release: Option<String>,
     /// The channel `toolchain` follows when it names no release (`rust-overlay's nightly`).
     pub toolchain_channel: Option<&'static str>,
+    /// The name the flake binds that crane lib to, when one name does.
+    pub crane_lib: Option<String>,
     /// The attributes as the source wrote them (`src`, `nativeBuildInputs`, ...), for the
     /// findings that look past cargo.
     pub attrs: BTreeMap<String, AttrValue>,
@@ -320,12 +322,15 @@ fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
     })
 }
 
-/// An attribute in UPPER_SNAKE_CASE is an environment variable of the derivation.
+/// An attribute in UPPER_SNAKE_CASE is an environment variable of the derivation; so is
+/// one that starts upper case and spells a target in lower case, as the cc crate reads it
+/// (`CC_x86_64_unknown_linux_gnu`, `CFLAGS_aarch64-unknown-linux-gnu`). crane's and stdenv's
+/// own attributes all start lower case.
 pub fn is_env_attr(attr: &str) -> bool {
-    attr.chars().any(|c| c.is_ascii_uppercase())
+    attr.starts_with(|c: char| c.is_ascii_uppercase())
         && attr
             .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Every attribute name crane or its derivation interprets.
@@ -621,6 +626,7 @@ fn build_phase(
         toolchain: spec.toolchain.clone(),
         toolchain_release: spec.toolchain_release.clone(),
         toolchain_channel: spec.toolchain_channel,
+        crane_lib: spec.crane_lib.clone(),
         not_evaluable: spec.not_evaluable.clone(),
         source: spec.source.clone(),
         aliases: spec.aliases.clone(),

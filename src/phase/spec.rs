@@ -74,6 +74,9 @@ pub struct PhaseSpec {
     pub toolchain_release: Option<String>,
     /// The channel that toolchain follows when it names no release (bindings followed).
     pub toolchain_channel: Option<&'static str>,
+    /// The name the flake binds that crane lib to (`stableCrane`), for fixes written in the
+    /// flake's own terms.
+    pub crane_lib: Option<String>,
     /// The absolute local directory its `src` is made from, when the source says (a
     /// flake's `src = craneLib.cleanCargoSource ./x;`): which workspace it builds.
     pub src_dir: Option<PathBuf>,

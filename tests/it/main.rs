@@ -11,6 +11,7 @@ mod corpus;
 mod findings;
 mod fix;
 mod fix_apply;
+mod flake_idioms;
 mod flake_reader;
 mod golden;
 mod hostile;

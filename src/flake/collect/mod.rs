@@ -102,15 +102,17 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
     // other.
     let mut by_name: BTreeMap<String, BTreeSet<DerivationId>> = BTreeMap::new();
     let mut bound = Vec::new();
-    for (name, thunk) in evaluator.bindings() {
-        if let Some(Value::Derivation(d)) = thunk.peek() {
-            let name = match &d.toolchain.target {
-                Some(target) => format!("{name}-{}", target.name),
-                None => name,
-            };
-            by_name.entry(name.clone()).or_default().insert(class(d.id));
-            bound.push((name, d));
-        }
+    let suffixes = output_suffixes(&search.found);
+    for (name, d) in bound_derivations(evaluator) {
+        let name = match &d.toolchain.target {
+            Some(target) => {
+                let suffix = suffixes.get(&target.name).unwrap_or(&target.name);
+                format!("{name}-{suffix}")
+            }
+            None => name,
+        };
+        by_name.entry(name.clone()).or_default().insert(class(d.id));
+        bound.push((name, d));
     }
     for (name, d) in bound {
         if by_name.get(&name).is_some_and(|ids| ids.len() == 1) {
@@ -130,6 +132,69 @@ pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, C
     let (specs, placed) = Specs::build(evaluator, merged, classes.clone());
     let calls = evaluator.speculatively(|evaluator| sites::account(evaluator, &placed, &classes));
     (specs, calls)
+}
+
+/// The suffix the flake's outputs give the phases of a cross or static set, by the set's
+/// name, when they all agree: `packages.agent-aarch64` beside `packages.agent` for the same
+/// call gives `aarch64-linux` the suffix `aarch64`, so that set's other phases are named
+/// alike (`cargoArtifacts-aarch64`).
+fn output_suffixes(found: &BTreeMap<DerivationId, Found>) -> BTreeMap<String, String> {
+    let best = |f: &Found| f.names.iter().next().map(|(_, _, name)| name.clone());
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for cross in found.values() {
+        let (Some(target), Some(cross_name)) = (&cross.derivation.toolchain.target, best(cross))
+        else {
+            continue;
+        };
+        let natives = found.values().filter(|native| {
+            native.derivation.toolchain.target.is_none()
+                && native.derivation.pos == cross.derivation.pos
+        });
+        for native in natives {
+            let suffix = best(native).and_then(|name| {
+                let rest = cross_name.strip_prefix(&name)?.strip_prefix('-')?;
+                (!rest.is_empty()).then(|| rest.to_string())
+            });
+            if let Some(suffix) = suffix {
+                seen.entry(target.name.clone()).or_default().insert(suffix);
+            }
+        }
+    }
+    only_one(seen).collect()
+}
+
+/// The keys with exactly one value, with it.
+pub(super) fn only_one<K>(map: BTreeMap<K, BTreeSet<String>>) -> impl Iterator<Item = (K, String)> {
+    map.into_iter().filter_map(|(key, values)| {
+        let mut values = values.into_iter();
+        match (values.next(), values.next()) {
+            (Some(only), None) => Some((key, only)),
+            _ => None,
+        }
+    })
+}
+
+/// The derivations `let` and `rec` bindings hold, by the name that binds them: the
+/// binding's own, or for a bound set of derivations (`checks = { test = …; }` used only
+/// through `apps`), the attribute's.
+fn bound_derivations(evaluator: &Evaluator) -> Vec<(String, Rc<CraneDerivation>)> {
+    let mut bound = Vec::new();
+    for (name, thunk) in evaluator.bindings() {
+        match thunk.peek() {
+            Some(Value::Derivation(d)) => bound.push((name, d)),
+            Some(Value::Attrs(set)) => {
+                for (key, thunk) in set.entries.iter() {
+                    if let Some(Value::Derivation(d)) = thunk.peek() {
+                        if !is_derivation_attr(key) && !is_system_name(key) {
+                            bound.push((key.clone(), d));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    bound
 }
 
 struct Search {

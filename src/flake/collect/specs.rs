@@ -24,6 +24,8 @@ pub(super) struct Specs<'a> {
     done: HashSet<DerivationId>,
     /// Each crane lib's name in the phases, by its key.
     toolchains: HashMap<String, String>,
+    /// The name binding each crane lib, by its key, where one name does.
+    lib_names: HashMap<String, String>,
     /// The undecidable conditions of derivations only reached under them, by id.
     conditions: HashMap<DerivationId, BTreeSet<(SourceLocation, String)>>,
 }
@@ -41,6 +43,7 @@ impl Specs<'_> {
             .filter(|f| !f.unconditional && !f.conditions.is_empty())
             .map(|f| (f.derivation.id, f.conditions.clone()))
             .collect();
+        let lib_names = lib_names(evaluator);
         let mut specs = Specs {
             evaluator,
             classes,
@@ -48,6 +51,7 @@ impl Specs<'_> {
             specs: Vec::new(),
             done: HashSet::new(),
             toolchains,
+            lib_names,
             conditions,
         };
         let mut taken = BTreeSet::new();
@@ -105,6 +109,7 @@ impl Specs<'_> {
                 Some(ToolchainVersion::Channel(channel)) => Some(channel),
                 _ => None,
             },
+            crane_lib: self.lib_names.get(&derivation.toolchain.key).cloned(),
             ..PhaseSpec::default()
         };
         spec.attrs.insert(
@@ -559,6 +564,18 @@ fn toolchain_names<'a>(
         }
     }
     names
+}
+
+/// The names `let` and `rec` bindings give crane libs (`stableCrane = (crane.mkLib pkgs)
+/// .overrideToolchain …;`), by the lib's key: only where one name binds it.
+fn lib_names(evaluator: &Evaluator) -> HashMap<String, String> {
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, thunk) in evaluator.bindings() {
+        if let Some(Value::CraneLib(toolchain)) = thunk.peek() {
+            names.entry(toolchain.key).or_default().insert(name);
+        }
+    }
+    super::only_one(names).collect()
 }
 
 /// `"CC_${target}"`: what is known of the name is upper case, digits and `_`.

@@ -41,6 +41,7 @@ impl Builtin {
             | Builtin::AttrValues
             | Builtin::Flatten
             | Builtin::MakeOverridable
+            | Builtin::RecurseIntoAttrs
             | Builtin::FunctionArgs
             | Builtin::Fix
             | Builtin::MkLib
@@ -61,7 +62,10 @@ impl Builtin {
             | Builtin::ConcatLists
             | Builtin::Head
             | Builtin::Length
+            | Builtin::ToUpper
+            | Builtin::ToLower
             | Builtin::CallFile(..) => 1,
+            Builtin::ReplaceStrings | Builtin::FoldLeft => 3,
             Builtin::FileSet(name) => super::sources::fileset_arity(name),
             Builtin::NixFilter(name) => super::nix_filter::nix_filter_arity(name),
             Builtin::Source(name) => match name.as_str() {
@@ -100,6 +104,9 @@ pub(super) fn named_function(name: &str) -> Option<Builtin> {
         "all" => Builtin::All,
         "readFile" => Builtin::ReadFile,
         "fromTOML" => Builtin::FromToml,
+        "replaceStrings" => Builtin::ReplaceStrings,
+        "toUpper" => Builtin::ToUpper,
+        "toLower" => Builtin::ToLower,
         _ => {
             return super::collections::collection_function(name)
                 .or_else(|| super::nixpkgs_lib::lib_function(name));
@@ -300,6 +307,9 @@ impl Evaluator {
             | Builtin::RemovePrefix
             | Builtin::RemoveSuffix
             | Builtin::Match
+            | Builtin::ReplaceStrings
+            | Builtin::ToUpper
+            | Builtin::ToLower
             | Builtin::Any
             | Builtin::All
             | Builtin::HasExt => self.run_string_builtin(builtin, args, pos, text),
@@ -310,6 +320,8 @@ impl Evaluator {
             | Builtin::ConcatMap
             | Builtin::ConcatLists
             | Builtin::Head
+            | Builtin::FoldLeft
+            | Builtin::MapAttrsToList
             | Builtin::Length => self.run_collection_function(builtin, args, pos, text),
             _ => self.run_lib_function(builtin, args, pos, text),
         }

@@ -21,6 +21,8 @@ pub(super) fn collection_function(name: &str) -> Option<Builtin> {
         "concatLists" => Builtin::ConcatLists,
         "head" => Builtin::Head,
         "length" => Builtin::Length,
+        "foldl'" => Builtin::FoldLeft,
+        "mapAttrsToList" => Builtin::MapAttrsToList,
         _ => return None,
     })
 }
@@ -54,6 +56,38 @@ impl Evaluator {
                     }
                 }
                 Value::List(Rc::new(kept))
+            }
+            // `builtins.foldl' op start list` (attic: `foldl' (acc: f: f acc) ./flake [ … ]`).
+            Builtin::FoldLeft => {
+                let op = self.force(&args[0]);
+                let Value::List(items) = strict!(self, &args[2]) else {
+                    return unknown();
+                };
+                let mut acc = args[1].clone();
+                for item in items.iter() {
+                    let applied = self.apply(op.clone(), acc, pos, text);
+                    match self.apply(applied, item.clone(), pos, text) {
+                        failed @ Value::Error(_) => return failed,
+                        next => acc = Thunk::value(next),
+                    }
+                }
+                self.force(&acc)
+            }
+            Builtin::MapAttrsToList => {
+                let f = self.force(&args[0]);
+                let Value::Attrs(set) = strict!(self, &args[1]) else {
+                    return unknown();
+                };
+                if !set.partial.is_empty() {
+                    return unknown();
+                }
+                let mut items = Vec::new();
+                for (name, value) in set.entries.iter() {
+                    let named = Thunk::value(Value::Str(name.clone()));
+                    let applied = self.apply(f.clone(), named, pos, text);
+                    items.push(Thunk::value(self.apply(applied, value.clone(), pos, text)));
+                }
+                Value::List(Rc::new(items))
             }
             Builtin::FilterAttrs => {
                 let keep = self.force(&args[0]);

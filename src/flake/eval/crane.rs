@@ -37,6 +37,15 @@ impl Evaluator {
         if let Some(value) = self.platform_attr(base, name) {
             return value;
         }
+        // A cross set's platform keeps the set's text, so its attributes are answered
+        // for the set's target (`stdenv` given by a cross `callPackage`).
+        if matches!(
+            name,
+            "stdenv" | "hostPlatform" | "targetPlatform" | "buildPlatform" | "rust"
+        ) && self.cross_target(base).is_some()
+        {
+            return Value::Unknown(format!("{base}.{name}"));
+        }
         // A crane lib the evaluator cannot see (`{ craneLib, ... }:` not supplied).
         if looks_like_crane_lib(base) {
             if let Some(pos) = at {
@@ -249,10 +258,20 @@ impl Evaluator {
                 Value::Attrs(set) => (*set).clone(),
                 _ => AttrSetValue::default(),
             };
-            overrides
-                .entries
-                .entry("pkgs".to_string())
-                .or_insert_with(|| Thunk::value(Value::Unknown(base.to_string())));
+            // The set and its platforms, so `stdenv.hostPlatform.isAarch64` in the file is
+            // answered for the set's target.
+            for (name, value) in [
+                ("pkgs", base.to_string()),
+                ("stdenv", format!("{base}.stdenv")),
+                ("hostPlatform", format!("{base}.stdenv.hostPlatform")),
+                ("targetPlatform", format!("{base}.stdenv.targetPlatform")),
+                ("buildPlatform", format!("{base}.stdenv.buildPlatform")),
+            ] {
+                overrides
+                    .entries
+                    .entry(name.to_string())
+                    .or_insert_with(|| Thunk::value(Value::Unknown(value)));
+            }
             let overrides = Thunk::value(Value::Attrs(Rc::new(overrides)));
             return self.call_package(&[args[0].clone(), overrides], pos, text);
         }

@@ -184,13 +184,15 @@ impl Evaluator {
         match value {
             Value::Attrs(set) => {
                 if let Some(imports) = set.entries.get("imports").cloned() {
+                    // What a module imports is said at its own `imports` (in its file).
+                    let at = self.attr_position(&imports).unwrap_or(pos);
                     match self.force(&imports) {
                         Value::List(items) => {
                             for item in items.iter() {
-                                self.collect_modules(item, args, pos, depth + 1, found, warn);
+                                self.collect_modules(item, args, at, depth + 1, found, warn);
                             }
                         }
-                        Value::Unknown(what) if warn => self.module_not_read(&what, pos),
+                        Value::Unknown(what) if warn => self.module_not_read(&what, at),
                         _ => {}
                     }
                 }

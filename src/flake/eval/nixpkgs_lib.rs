@@ -21,8 +21,10 @@ pub(super) fn lib_function(name: &str) -> Option<Builtin> {
         "optional" => Builtin::Optional,
         "optionals" => Builtin::Optionals,
         "mapAttrs'" => Builtin::MapAttrsRenamed,
+        "concatMapAttrs" => Builtin::ConcatMapAttrs,
         "flatten" => Builtin::Flatten,
         "makeOverridable" => Builtin::MakeOverridable,
+        "recurseIntoAttrs" => Builtin::RecurseIntoAttrs,
         "fix" => Builtin::Fix,
         "recursiveUpdate" => Builtin::RecursiveUpdate,
         "optionalAttrs" => Builtin::OptionalAttrs,
@@ -59,6 +61,17 @@ impl Evaluator {
                 }
             }
             Builtin::MakeOverridable => self.force(&args[0]),
+            Builtin::RecurseIntoAttrs => match strict!(self, &args[0]) {
+                Value::Attrs(set) => {
+                    let mut marked = (*set).clone();
+                    marked.entries.insert(
+                        "recurseForDerivations".to_string(),
+                        Thunk::value(Value::Bool(true)),
+                    );
+                    Value::Attrs(Rc::new(marked))
+                }
+                _ => unknown(),
+            },
             Builtin::Fix => {
                 let f = strict!(self, &args[0]);
                 let fixed = Thunk::fix(f, pos, text);
@@ -85,6 +98,7 @@ impl Evaluator {
                     _ => unknown(),
                 }
             }
+            Builtin::ConcatMapAttrs => self.concat_map_attrs(args, pos, text),
             Builtin::OptionalString
             | Builtin::Optional
             | Builtin::Optionals
@@ -95,6 +109,29 @@ impl Evaluator {
             ])))),
             _ => unknown(),
         }
+    }
+
+    /// `lib.concatMapAttrs f set`: the sets `f name value` gives, merged (later wins).
+    fn concat_map_attrs(&mut self, args: &[Thunk], pos: Pos, text: &str) -> Value {
+        let f = self.force(&args[0]);
+        let Value::Attrs(set) = strict!(self, &args[1]) else {
+            return Value::Unknown(text.to_string());
+        };
+        let mut merged = AttrSetValue {
+            entries: BTreeMap::new(),
+            partial: set.partial.clone(),
+        };
+        for (key, value) in set.entries.iter() {
+            match self.apply_to_attr(&f, key, value, pos, text) {
+                Value::Attrs(made) => {
+                    merged.entries.extend(made.entries.clone());
+                    merged.partial.extend(made.partial.iter().cloned());
+                }
+                failed @ Value::Error(_) => return failed,
+                _ => merged.partial.push(text.to_string()),
+            }
+        }
+        Value::Attrs(Rc::new(merged))
     }
 
     /// `lib.genAttrs names f`.

@@ -70,6 +70,22 @@ impl System {
         }
     }
 
+    /// The system a Rust target triple runs on (`aarch64-unknown-linux-gnu`:
+    /// `aarch64-linux`), for the kernels Nix names.
+    fn of_triple(triple: &str) -> Option<System> {
+        let cpu = match triple.split('-').next()? {
+            "arm" => "armv6l",
+            "armv7" => "armv7l",
+            "riscv64gc" => "riscv64",
+            cpu => cpu,
+        };
+        let kernel = KERNELS.iter().find(|k| {
+            triple.contains(&format!("-{k}"))
+                || (**k == "darwin" && triple.contains("-apple-darwin"))
+        })?;
+        System::parse(&format!("{cpu}-{kernel}")).ok()
+    }
+
     fn name(&self) -> String {
         format!("{}-{}", self.cpu, self.kernel)
     }
@@ -210,12 +226,20 @@ impl Evaluator {
 
     /// `BASE.NAME` where BASE is a native package set's platform (`pkgs.stdenv`,
     /// `stdenv.hostPlatform`, `pkgs.stdenv.buildPlatform`, `hostPlatform.rust`): the
-    /// predicate or attribute for the analysed system, or for the system BASE names.
-    /// `None` for anything else, and for cross package sets (their platform is another).
+    /// predicate or attribute for the analysed system, or for the system BASE names; for a
+    /// cross or static set with a known target (`pkgsStatic.stdenv`, a cross `callPackage`'s
+    /// `stdenv`), for that target. `None` for anything else.
     pub(super) fn platform_attr(&self, base: &str, name: &str) -> Option<Value> {
+        if let Some(value) = self.cross_platform_attr(base, name) {
+            return value;
+        }
         let segments: Vec<&str> = base.split('.').collect();
+        // A native set's stdenv builds for the platform it runs on.
+        let native_target = matches!(segments.as_slice(), [.., "stdenv", "targetPlatform"]);
         if segments.iter().any(|s| {
-            s.starts_with("pkgsCross") || s.contains("crossSystem") || *s == "targetPlatform"
+            s.starts_with("pkgsCross")
+                || s.contains("crossSystem")
+                || (*s == "targetPlatform" && !native_target)
         }) {
             return None;
         }
@@ -230,10 +254,50 @@ impl Evaluator {
             {
                 Some(Value::Str(system.rust_triple()))
             }
-            [.., "stdenv" | "hostPlatform" | "buildPlatform"] => system.attr(name),
+            [.., "hostPlatform" | "buildPlatform", "rust"] if name == "cargoEnvVarTarget" => {
+                Some(Value::Str(cargo_env_var_target(&system.rust_triple())))
+            }
+            [
+                ..,
+                "stdenv" | "hostPlatform" | "buildPlatform" | "targetPlatform",
+            ] => system.attr(name),
             _ => None,
         }
     }
+
+    /// `SET.stdenv.hostPlatform.NAME` (also `SET.stdenv.NAME`, `targetPlatform`,
+    /// `buildPlatform`, `….rust.rustcTarget`) where SET is a cross or static package set with
+    /// a known target: its stdenv builds on the analysed system for that target.
+    /// `None` when `base` is no such platform; `Some(None)` for what it cannot answer.
+    fn cross_platform_attr(&self, base: &str, name: &str) -> Option<Option<Value>> {
+        let (set, platform) = ["stdenv", "hostPlatform", "targetPlatform", "buildPlatform"]
+            .iter()
+            .find_map(|platform| {
+                let at = base.strip_suffix(".rust").unwrap_or(base);
+                let set = at.strip_suffix(&format!(".{platform}"))?;
+                Some((set.strip_suffix(".stdenv").unwrap_or(set), *platform))
+            })?;
+        let target = self.cross_target(set)?;
+        if platform == "buildPlatform" {
+            return Some(self.platform_attr("stdenv.buildPlatform", name));
+        }
+        let system = System::of_triple(&target.triple)?;
+        let musl = target.triple.ends_with("-musl");
+        Some(match (base.ends_with(".rust"), name) {
+            (true, "rustcTarget" | "rustcTargetSpec") => Some(Value::Str(target.triple.clone())),
+            (true, "cargoEnvVarTarget") => Some(Value::Str(cargo_env_var_target(&target.triple))),
+            (true, _) => None,
+            (false, "isMusl") => Some(Value::Bool(musl)),
+            (false, "isStatic") => Some(Value::Bool(target.name == "pkgsStatic")),
+            (false, "config") if musl => Some(Value::Str(target.triple.clone())),
+            (false, _) => system.attr(name),
+        })
+    }
+}
+
+/// A target triple as cargo's environment variables write it (`X86_64_UNKNOWN_LINUX_GNU`).
+fn cargo_env_var_target(triple: &str) -> String {
+    triple.replace('-', "_").to_ascii_uppercase()
 }
 
 #[cfg(test)]

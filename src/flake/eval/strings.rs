@@ -60,6 +60,27 @@ impl Evaluator {
                     _ => Value::Str(b.strip_prefix(&a).unwrap_or(&b).to_string()),
                 }
             }
+            Builtin::ToUpper | Builtin::ToLower => {
+                string(self, &args[0]).map_or_else(unknown, |s| {
+                    Value::Str(match builtin {
+                        Builtin::ToUpper => s.to_ascii_uppercase(),
+                        _ => s.to_ascii_lowercase(),
+                    })
+                })
+            }
+            Builtin::ReplaceStrings => {
+                let mut strings = |thunk: &Thunk| -> Option<Vec<String>> {
+                    let Value::List(items) = self.force(thunk) else {
+                        return None;
+                    };
+                    items.iter().map(|item| string(self, item)).collect()
+                };
+                match (strings(&args[0]), strings(&args[1])) {
+                    (Some(from), Some(to)) if from.len() == to.len() => string(self, &args[2])
+                        .map_or_else(unknown, |s| Value::Str(replace_strings(&from, &to, &s))),
+                    _ => unknown(),
+                }
+            }
             Builtin::Match => {
                 let (Some(regex), Some(subject)) = (string(self, &args[0]), string(self, &args[1]))
                 else {
@@ -127,8 +148,55 @@ impl Evaluator {
     }
 }
 
+/// `builtins.replaceStrings from to s`, as Nix does it: at each position the first of
+/// `from` that matches is replaced (an empty one inserts before each character).
+fn replace_strings(from: &[String], to: &[String], s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    loop {
+        let found = from
+            .iter()
+            .zip(to)
+            .find_map(|(f, t)| Some((rest.strip_prefix(f.as_str())?, f.is_empty(), t)));
+        if let Some((after, empty, replacement)) = found {
+            out.push_str(replacement);
+            if !empty {
+                rest = after;
+                continue;
+            }
+        }
+        let mut chars = rest.chars();
+        match chars.next() {
+            Some(c) => out.push(c),
+            None => break,
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
 /// `file.hasExt ext`: the name ends with `.ext`.
 pub(super) fn has_ext(name: &str, ext: &str) -> bool {
     name.strip_suffix(ext)
         .is_some_and(|stem| stem.ends_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_strings;
+
+    #[test]
+    fn replace_strings_replaces_as_nix_does() {
+        let v = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            replace_strings(&v(&["-"]), &v(&["_"]), "x86_64-unknown-linux-gnu"),
+            "x86_64_unknown_linux_gnu"
+        );
+        assert_eq!(
+            replace_strings(&v(&["o", "oo"]), &v(&["0", "X"]), "foo"),
+            "f00"
+        );
+        assert_eq!(replace_strings(&v(&[""]), &v(&["-"]), "ab"), "-a-b-");
+        assert_eq!(replace_strings(&v(&["é"]), &v(&["e"]), "café"), "cafe");
+    }
 }

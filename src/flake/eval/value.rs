@@ -229,6 +229,8 @@ pub enum Builtin {
     OptionalAttrs,
     NameValuePair,
     MapAttrsRenamed,
+    /// `lib.concatMapAttrs`.
+    ConcatMapAttrs,
     AttrValues,
     Flatten,
     Elem,
@@ -239,6 +241,8 @@ pub enum Builtin {
     TryEval,
     /// `lib.makeOverridable f` is `f` here.
     MakeOverridable,
+    /// `lib.recurseIntoAttrs set`: the set, marked for `nix flake check`.
+    RecurseIntoAttrs,
     FunctionArgs,
     IntersectAttrs,
     Fix,
@@ -284,6 +288,11 @@ pub enum Builtin {
     HasPrefix,
     HasInfix,
     RemovePrefix,
+    /// `builtins.replaceStrings from to s`.
+    ReplaceStrings,
+    /// `lib.toUpper`, `lib.toLower`.
+    ToUpper,
+    ToLower,
     Match,
     Any,
     All,
@@ -298,6 +307,10 @@ pub enum Builtin {
     ConcatLists,
     Head,
     Length,
+    /// `builtins.foldl'`.
+    FoldLeft,
+    /// `lib.mapAttrsToList`.
+    MapAttrsToList,
     RemoveSuffix,
     /// numtide `nix-filter`'s functions (`filter`, `inDirectory`, `matchExt`, ...), by name.
     NixFilter(String),

@@ -672,8 +672,8 @@ fn platform_predicates_are_answered_for_the_system_read() {
     assert_eq!(attr(&linux, "p", "SYSTEM"), &s("x86_64-linux"));
     // A system written in the package set's name is that system's.
     assert_eq!(attr(&linux, "p", "DARWIN"), &s("yes"));
-    // A cross package set's platform is another one: not known.
-    assert!(matches!(attr(&linux, "p", "CROSS"), AttrValue::Unknown(_)));
+    // A cross package set's platform is its target's.
+    assert_eq!(attr(&linux, "p", "CROSS"), &s("arm"));
     let mac = read_for("aarch64-darwin");
     assert!(!spec(&mac, "p").attrs.contains_key("cargoExtraArgs"));
     assert_eq!(
