@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::phase::LocatedError;
+use crate::located::LocatedError;
 use serde::{Deserialize, Serialize};
 
 /// The `cache_miss_costs` version of a costs file this build writes and reads.

@@ -12,10 +12,10 @@ use globset::{Glob, GlobMatcher};
 
 use crate::cargo::{CacheLocation, CargoRunner, ResolutionCache};
 use crate::flake::{FlakePhases, read_flake};
+use crate::located::{LocatedError, Note, SourceLocation};
 use crate::phase::quickstart::quickstart_specs;
 use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
-use crate::phase::{LocatedError, Note, SourceLocation};
 use crate::session::Session;
 use crate::source::compare::match_phases;
 use crate::source::nix::{NixOptions, read_flake_with_nix};

@@ -24,7 +24,8 @@
 //!           command's display.rs words its own document)
 //! ```
 //!
-//! `cargo_options` (which cargo options take a value) is a leaf every stage may read.
+//! Two leaves every stage may read: `located` (places in the user's files, notes and
+//! located errors) and `cargo_options` (which cargo options take a value).
 //!
 //! The binary (`main.rs`) parses arguments, passes progress in, and maps errors to exit
 //! codes; it and the benchmarks use only what is re-exported here.
@@ -42,6 +43,7 @@ mod fix;
 mod flake;
 mod input;
 mod interrupt;
+mod located;
 mod parallel;
 mod phase;
 mod plan;
@@ -71,8 +73,9 @@ pub use fix::{
 pub use flake::read_flake_str;
 pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 pub use interrupt::{Interrupted, handle_signals};
+pub use located::SourceLocation;
 pub use phase::toml::{read_phases_file, write_phases_file};
-pub use phase::{PhaseSet, SourceLocation, error_location};
+pub use phase::{PhaseSet, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
 pub use rebuild::display::{rebuild_document, rebuild_json};

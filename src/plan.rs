@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::cargo::untrusted::{code_loading_variables, program_variable, without_program_args};
 use crate::cargo::{Invocation, Plan, plan};
-use crate::phase::{Note, PhaseSet};
+use crate::located::Note;
+use crate::phase::PhaseSet;
 
 /// Each phase's cargo calls, deduplicated: calls whose unit graphs must be equal are
 /// resolved once. Produced by [`plan_phases`].

@@ -16,8 +16,8 @@ use super::unit_graph::UnitGraph;
 use super::untrusted::{
     ConfigPrograms, program_variable, resolution_env, toolchain_path_pin, without_program_args,
 };
+use crate::located::{Note, SourceLocation};
 use crate::parallel::lock;
-use crate::phase::{Note, SourceLocation};
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
 /// in 1.46, `cargo locate-project --workspace` in 1.48 (both checked for real).

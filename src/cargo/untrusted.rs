@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::toolchain::{ToolchainChoice, ToolchainOrigin};
-use crate::phase::{LocatedError, SourceLocation};
+use crate::located::{LocatedError, SourceLocation};
 
 /// Whether an environment variable names a program, or where programs are found, for
 /// cargo or the processes it starts.

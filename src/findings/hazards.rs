@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{Finding, FindingId, FindingsInput, Severity, and_list, finding};
-use crate::phase::{Phase, SourceLocation};
+use crate::located::SourceLocation;
+use crate::phase::Phase;
 
 /// Phases that set `var` to each distinct value (`None`: not set).
 fn values_of(phases: &[&Phase], var: &str) -> BTreeMap<Option<String>, Vec<String>> {

@@ -9,7 +9,8 @@ use crate::cargo::SelectionFlag;
 use crate::cargo::invocation::package_selection;
 use crate::cargo::selection::package_selection_words;
 use crate::crane::attrs::CARGO_ARGS_ATTRS;
-use crate::phase::{AttrValue, CraneFunction, Phase, SourceLocation};
+use crate::located::SourceLocation;
+use crate::phase::{AttrValue, CraneFunction, Phase};
 
 /// A path package outside the workspace root: crane's `src` is the workspace, so the
 /// build sandbox does not hold it. Produced by [`outside_path_dependencies`].

@@ -16,7 +16,8 @@ use std::path::Path;
 
 use crate::cargo::Invocation;
 use crate::diff::DiffGraph;
-use crate::phase::{Phase, PhaseSet, SourceLocation, serialize_location};
+use crate::located::{SourceLocation, serialize_location};
+use crate::phase::{Phase, PhaseSet};
 use serde::Serialize;
 
 use crate::plan::PhasePlans;

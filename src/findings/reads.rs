@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
-use crate::phase::SourceLocation;
+use crate::located::SourceLocation;
 use crate::source_set::tree::normalize;
 
 /// How a file is read, from the surest to the least sure.

@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 pub use collect::CraneCalls;
 pub use eval::{InputHolder, System};
 
-use crate::phase::{LocatedError, Note, PhaseSpec, SourceLocation};
+use crate::located::{LocatedError, Note, SourceLocation};
+use crate::phase::PhaseSpec;
 
 /// The phases found in a flake. Produced by [`read_flake`].
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -2,8 +2,9 @@
 //! cannot be read is written, and what is said of the programs it runs.
 
 use super::shell;
-use super::{AttrValue, CraneFunction, Note, PhaseCommand, PhaseSpec, SourceLocation};
+use super::{AttrValue, CraneFunction, PhaseCommand, PhaseSpec};
 use crate::crane::functions::PhaseTexts;
+use crate::located::{Note, SourceLocation};
 
 /// The cargo calls of a phase's build and check texts (crane's, or the user's), with a
 /// note in `approximations` for each line not followed exactly and for the programs the

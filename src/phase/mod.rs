@@ -14,11 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 pub use crate::crane::CraneFunction;
+use crate::located::{LocatedError, Note, SourceLocation};
 use implicit::implicit_deps_spec;
 pub use implicit::materialize_implicit_deps;
-pub use spec::{
-    AttrValue, LocatedError, NotEvaluable, Note, PhaseSpec, SourceLocation, serialize_location,
-};
+pub use spec::{AttrValue, NotEvaluable, PhaseSpec};
 
 use crate::crane::attrs::{AttrType, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS, attr_type};
 use crate::crane::functions::{AttrLookup, phase_texts};

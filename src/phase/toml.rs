@@ -7,7 +7,8 @@ use std::path::Path;
 use anyhow::Result;
 use toml::Value;
 
-use super::spec::{AttrValue, LocatedError, PhaseSpec, SourceLocation};
+use super::spec::{AttrValue, PhaseSpec};
+use crate::located::{LocatedError, SourceLocation};
 use crate::text;
 
 /// Reads a phases file into phase specs, in file order; `shown_as` names it in errors

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::explain::UnitNames;
 use crate::findings::{Finding, Severity};
-use crate::phase::SourceLocation;
+use crate::located::SourceLocation;
 use crate::report::{PhaseReport, PhaseStatus, Report};
 
 use crate::report::display::phase_cost_sentence;

@@ -6,7 +6,7 @@ use super::tests::sample;
 use super::{github, graph, html, markdown, table};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::fuzzing::workflow_commands;
-use crate::phase::SourceLocation;
+use crate::located::SourceLocation;
 use crate::report::Report;
 use crate::report::display::{RootRows, document};
 

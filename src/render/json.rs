@@ -7,7 +7,7 @@ use crate::cargo::toolchain::ToolchainOrigin;
 use crate::costs::CostOrigin;
 use crate::findings::Finding;
 use crate::fix::FixReport;
-use crate::phase::Note;
+use crate::located::Note;
 use crate::report::baseline::BaselineDelta;
 use crate::report::{PhaseReport, PhaseSummary, Report};
 use crate::verify::{VerifiedPhase, VerifyReport};

@@ -7,7 +7,7 @@ use crate::cargo::SelectionFlag;
 use crate::diff::UnitId;
 use crate::explain::cause::{Edge, Link};
 use crate::explain::{Fix, FixStep, MissCause, MissReport, Request, Trigger};
-use crate::phase::{Note, SourceLocation};
+use crate::located::{Note, SourceLocation};
 use crate::report::display::{RootRows, document};
 use crate::report::{PhaseReport, PhaseStatus, PhaseSummary, Report, UnitCounts};
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PhaseStatus, Report};
 use crate::explain::MissReport;
-use crate::phase::LocatedError;
+use crate::located::LocatedError;
 
 /// The JSON contract version a baseline must have: the one this build writes.
 pub const CONTRACT_VERSION: u32 = 1;

@@ -10,7 +10,7 @@ use super::{PhaseReport, PhaseStatus, PhaseSummary, Report};
 use crate::cargo::run::CargoInfo;
 use crate::cargo::toolchain::ToolchainOrigin;
 use crate::costs::duration_text;
-use crate::phase::Note;
+use crate::located::Note;
 
 use crate::render::document::Block;
 pub use phase_misses::RootRows;

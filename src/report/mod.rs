@@ -19,7 +19,8 @@ use serde::Serialize;
 
 use crate::explain::MissReport;
 use crate::findings::Finding;
-use crate::phase::{CraneFunction, NotEvaluable, Note, Phase, SourceLocation, serialize_location};
+use crate::located::{Note, SourceLocation, serialize_location};
+use crate::phase::{CraneFunction, NotEvaluable, Phase};
 
 /// The result of `cache-miss report`. Produced by [`analyze::analyze_loaded`].
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::cargo::CargoRunner;
 use crate::cargo::run::CargoInfo;
 use crate::cargo::run::phase_toolchain::{ReleaseCargo, same_release};
-use crate::phase::{Note, Phase, PhaseSet};
+use crate::located::Note;
+use crate::phase::{Phase, PhaseSet};
 
 /// The cargo that resolved a phase, when it is not the workspace's: the JSON's per-phase
 /// `cargo`.

@@ -10,7 +10,8 @@ use rowan::ast::AstNode;
 use crate::flake::eval::Evaluator;
 use crate::flake::eval::files::{FileId, line_column};
 use crate::flake::eval::value::DerivationId;
-use crate::phase::{CraneFunction, Note, SourceLocation};
+use crate::located::{Note, SourceLocation};
+use crate::phase::CraneFunction;
 
 /// How many crane calls the flake's files hold and how many became phases. Produced by
 /// [`account`].

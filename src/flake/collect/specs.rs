@@ -9,9 +9,9 @@ use crate::flake::eval::Evaluator;
 use crate::flake::eval::value::{
     CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, ToolchainVersion, Value,
 };
+use crate::located::{Note, SourceLocation};
 use crate::phase::{
-    AttrValue, CraneFunction, NotEvaluable, Note, PhaseSpec, SourceLocation, did_you_mean,
-    is_env_attr, known_attrs,
+    AttrValue, CraneFunction, NotEvaluable, PhaseSpec, did_you_mean, is_env_attr, known_attrs,
 };
 
 /// Turns found derivations into specs, giving each a unique name.

@@ -12,7 +12,7 @@ use super::Evaluator;
 use super::core::with_unknown_part;
 use super::files::{Pos, resolved};
 use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value, builtin};
-use crate::phase::Note;
+use crate::located::Note;
 use crate::source_set::tree::normalize;
 
 impl Evaluator {

@@ -18,7 +18,8 @@ use super::value::{
     Value, builtin,
 };
 use crate::crane::attrs::{CRANE_LIB_ATTRS, crane_own_attrs};
-use crate::phase::{CraneFunction, Note, did_you_mean};
+use crate::located::Note;
+use crate::phase::{CraneFunction, did_you_mean};
 
 impl Evaluator {
     /// `BASE.NAME` where the base is unknown: crane's entry points (`crane.mkLib`,

@@ -9,7 +9,7 @@ use rnix::ast::Expr;
 use rowan::ast::AstNode;
 
 use crate::flake::check;
-use crate::phase::{LocatedError, SourceLocation};
+use crate::located::{LocatedError, SourceLocation};
 
 /// One of the flake's parsed files, by the order it was read in (the flake's own file
 /// first).

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use super::Evaluator;
 use super::files::Pos;
 use super::value::{AttrSetValue, Builtin, Thunk, ThunkState, Value, builtin};
-use crate::phase::Note;
+use crate::located::Note;
 
 /// How deep `imports` are followed.
 const MAX_IMPORT_DEPTH: usize = 32;

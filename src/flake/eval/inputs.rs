@@ -6,7 +6,7 @@
 use super::Evaluator;
 use super::files::Pos;
 use super::value::Value;
-use crate::phase::SourceLocation;
+use crate::located::SourceLocation;
 
 /// A flake input whose function or module makes (part of) the flake's outputs.
 #[derive(Debug, Clone, PartialEq, Eq)]

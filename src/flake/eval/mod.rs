@@ -40,7 +40,7 @@ use std::rc::Rc;
 use anyhow::{Result, anyhow};
 use rowan::ast::AstNode;
 
-use crate::phase::{LocatedError, Note, SourceLocation};
+use crate::located::{LocatedError, Note, SourceLocation};
 use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 

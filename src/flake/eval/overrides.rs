@@ -9,7 +9,7 @@ use super::files::Pos;
 use super::value::{CraneDerivation, DerivationId, Thunk, Value};
 use super::{Evaluator, strict};
 use crate::crane::attrs::{CARGO_ATTRS, COMMON_ATTRS, READ_AT_BUILD_TIME};
-use crate::phase::Note;
+use crate::located::Note;
 
 /// Whether crane has already used the attribute when `overrideAttrs` sees it.
 fn used_by_crane_already(attr: &str) -> bool {

@@ -10,7 +10,7 @@ use super::Evaluator;
 use super::files::{FileId, Pos};
 use super::ops::to_text;
 use super::value::{Env, Value};
-use crate::phase::Note;
+use crate::located::Note;
 use crate::source_set::tree::normalize;
 
 impl Evaluator {

@@ -10,7 +10,7 @@ use super::core::Selected;
 use super::files::{FileId, Pos};
 use super::value::{AttrSetValue, Env, Thunk, Value};
 use super::{Evaluator, text_of};
-use crate::phase::Note;
+use crate::located::Note;
 
 /// An attribute name as evaluated.
 pub(super) enum AttrName {

@@ -8,8 +8,8 @@ mod sources;
 mod unknowns;
 
 use super::*;
+use crate::located::SourceLocation;
 use crate::phase::AttrValue;
-use crate::phase::SourceLocation;
 
 /// The system tests read flakes for, whatever machine runs them.
 fn linux() -> System {

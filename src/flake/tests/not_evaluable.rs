@@ -3,7 +3,8 @@
 //! The messages and positions are those of `nix-instantiate --eval --strict` (Nix 2.8).
 
 use super::*;
-use crate::phase::{NotEvaluable, SourceLocation};
+use crate::located::SourceLocation;
+use crate::phase::NotEvaluable;
 
 /// A flake whose one phase, `app`, has `cargoExtraArgs = EXPR`, after the `let` bindings
 /// `LET` (each on its own line from line 3).

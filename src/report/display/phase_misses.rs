@@ -8,7 +8,7 @@ use super::{named_at_most, plural, shared_text};
 use crate::costs::duration_text;
 use crate::diff::UnitId;
 use crate::explain::{MissReport, UnitNames};
-use crate::phase::Note;
+use crate::located::Note;
 use crate::render::document::Block;
 use crate::report::costs::root_seconds;
 use crate::report::{PhaseReport, PhaseStatus};

@@ -16,8 +16,9 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::cargo::ResolutionCache;
+use crate::located::{Note, SourceLocation};
 use crate::parallel::run_parallel;
-use crate::phase::{Note, PhaseSpec, SourceLocation};
+use crate::phase::PhaseSpec;
 use memo::NixAnswers;
 
 use phases::Output;

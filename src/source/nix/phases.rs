@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::drv::{Derivation, store_name};
-use crate::phase::{AttrValue, NotEvaluable, Note, PhaseSpec, SourceLocation};
+use crate::located::{Note, SourceLocation};
+use crate::phase::{AttrValue, NotEvaluable, PhaseSpec};
 
 /// One flake output that was asked for: its attribute path and what Nix made of it.
 /// Produced by the caller of [`phases_from`].

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use super::drv::parse_derivations;
 use super::phases::{Output, phases_from};
-use crate::phase::{AttrValue, PhaseSet, SourceLocation};
+use crate::located::SourceLocation;
+use crate::phase::{AttrValue, PhaseSet};
 
 fn recorded(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
