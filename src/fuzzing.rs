@@ -9,8 +9,8 @@ use crate::cargo::unit_graph::UnitGraph;
 use crate::diff::{DiffGraph, diff_phase};
 use crate::phase::PhaseSet;
 use crate::phase::shell::find_cargo_calls;
-use crate::phase::toml::{parse_phases, write_phases_file};
 use crate::plan::plan_phases;
+use crate::source::phases_file::{parse_phases, write_phases_file};
 
 /// The phases-file reader, crane's semantics and the planner; whatever reads back is
 /// written again and must read back to the same specs.
@@ -45,7 +45,7 @@ pub fn phases_file(text: &str) {
 /// does not exist (imports fail cleanly).
 pub fn flake(text: &str) {
     let dir = Path::new("/nonexistent/cache-miss-fuzz");
-    let _ = crate::flake::read_flake_str(text, &dir.join("flake.nix"), dir);
+    let _ = crate::source::flake::read_flake_str(text, &dir.join("flake.nix"), dir);
 }
 
 /// The shell lexer and the cargo-call finder, with and without known variables.

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! crane     crane's rules: its functions, attribute names, mkDummySrc, filterCargoSources
-//! input     phases file, flake (flake/), or crane's quick-start set -> PhaseSpecs
+//! source    phases file, static flake reader (flake/), Nix itself (nix/), or crane's
+//!           quick-start set -> PhaseSpecs; load.rs picks one and applies the overrides
 //! phase     crane's semantics (from crane/) -> PhaseSet: each phase's cargo commands
 //! plan      the distinct cargo calls every phase needs
 //! cargo     running cargo: --unit-graph, metadata, version; the wire formats;
@@ -40,8 +41,6 @@ mod diff;
 mod explain;
 mod findings;
 mod fix;
-mod flake;
-mod input;
 mod interrupt;
 mod located;
 mod parallel;
@@ -70,11 +69,8 @@ pub use fix::apply as fix_apply;
 pub use fix::{
     FixReport, fix_document, missed_after as fix_missed_after, propose as propose_fixes,
 };
-pub use flake::read_flake_str;
-pub use input::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 pub use interrupt::{Interrupted, handle_signals};
 pub use located::SourceLocation;
-pub use phase::toml::{read_phases_file, write_phases_file};
 pub use phase::{PhaseSet, error_location};
 pub use plan::{PhasePlans, plan_phases};
 pub use progress::{Progress, Silent};
@@ -90,7 +86,10 @@ pub use report::run::{ReportRequest, run as run_report};
 pub use report::{PhaseSummary, Report};
 pub use session::Session;
 pub use source::compare::{Difference, compare as compare_phases};
+pub use source::flake::read_flake_str;
+pub use source::load::{LoadedPhases, Override, PhaseSourceOptions, load_phases};
 pub use source::nix::NixOptions;
+pub use source::phases_file::{read_phases_file, write_phases_file};
 pub use text::terminal as escape_for_terminal;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};

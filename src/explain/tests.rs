@@ -10,8 +10,8 @@ use crate::cargo::metadata::{DependencyDecl, EdgeKind, PackageDecls};
 use crate::diff::diff_phase;
 use crate::diff::graph::DiffUnit;
 use crate::phase::PhaseSet;
-use crate::phase::toml::parse_phases;
 use crate::plan::plan_phases;
+use crate::source::phases_file::parse_phases;
 
 const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";
 

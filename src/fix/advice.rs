@@ -11,13 +11,13 @@ use anyhow::Result;
 use crate::cargo::Invocation;
 use crate::cargo::SelectionFlag;
 use crate::explain::{Fix, FixCheck, FixStep};
-use crate::input::LoadedPhases;
 use crate::parallel::{lock, run_parallel};
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::plan::plan_phases_where;
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
 use crate::report::{Lookahead, PhaseReport, PhaseStatus, Report};
+use crate::source::load::LoadedPhases;
 
 /// How many changes a round of checks analysed, and how many it did not need to.
 #[derive(Default, Clone, Copy)]

@@ -11,8 +11,8 @@ use anyhow::{Context, Result, bail};
 use super::nix_edit::{NixFile, TextEdit, apply_edits};
 use super::phases_edit::edit_phases_file;
 use super::{PhaseEdit, Proposal, nix, nix_name};
-use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, PhaseSpec};
+use crate::source::load::LoadedPhases;
 use crate::{interrupt, text};
 
 /// One file before and after the edit. Produced by [`plan`].
@@ -60,7 +60,7 @@ pub fn plan(loaded: &LoadedPhases, proposal: &Proposal) -> Result<Plan> {
     let dir = dir.canonicalize().unwrap_or(dir.to_path_buf());
     let mut editor = FlakeEditor {
         loaded,
-        root: crate::flake::flake_root(&dir),
+        root: crate::source::flake::flake_root(&dir),
         files: BTreeMap::new(),
         made: BTreeSet::new(),
         reasons: Vec::new(),

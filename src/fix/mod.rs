@@ -16,12 +16,12 @@ use serde::Serialize;
 use crate::cargo::invocation::package_selection;
 use crate::cargo::{Invocation, SelectionFlag};
 use crate::explain::{FixStep, MissCause};
-use crate::input::LoadedPhases;
 use crate::phase::{AttrValue, CraneFunction, PhaseSet, PhaseSpec, materialize_implicit_deps};
 use crate::plan::plan_phases;
 use crate::progress::{Progress, Silent, Stage};
 use crate::report::Report;
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
+use crate::source::load::LoadedPhases;
 pub use display::fix_document;
 
 /// One verified change. Produced by [`propose`].

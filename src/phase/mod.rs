@@ -4,10 +4,8 @@
 
 mod commands;
 mod implicit;
-pub mod quickstart;
 pub mod shell;
 pub mod spec;
-pub mod toml;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -93,7 +93,7 @@ pub struct Recompiles {
 /// what Nix answered for it is not asked again; `analysed` is their report.
 pub fn why_rebuild(
     request: &RebuildRequest,
-    new: &crate::input::LoadedPhases,
+    new: &crate::source::load::LoadedPhases,
     analysed: Option<&Report>,
 ) -> Result<RebuildReport> {
     let repository = Repository::open(&request.flake_dir, Some(&request.from))?;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::input::{
+use crate::interrupt::TempDir;
+use crate::source::load::{
     LoadedPhases, Override, PhaseSourceOptions, load_phases, nearest_flake, source_root,
 };
-use crate::interrupt::TempDir;
 use crate::touch::git::Repository;
 use crate::touch::{TouchOptions, TouchReport, touch_in};
 
@@ -51,7 +51,7 @@ pub fn load_revision(options: &PhaseSourceOptions, from: &str, to: &str) -> Resu
             Err(_) => absolute,
         }
     };
-    let phases_beside = at_revision(&root.join(crate::input::DEFAULT_PHASES_FILE));
+    let phases_beside = at_revision(&root.join(crate::source::load::DEFAULT_PHASES_FILE));
     // The flake found above the workspace in the work tree's repository (the copy is in
     // none); `--nix` reads it even beside a phases file.
     let reads_flake =

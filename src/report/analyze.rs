@@ -10,12 +10,12 @@ use anyhow::{Result, bail};
 
 use crate::diff::{DiffGraph, Differ};
 use crate::findings::FindingsInput;
-use crate::input::LoadedPhases;
 use crate::located::Note;
 use crate::phase::{Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases_where};
 use crate::progress::{Progress, Stage};
 use crate::session::{NotInHand, Session, WorkspaceFacts};
+use crate::source::load::LoadedPhases;
 
 use super::resolve::{Ahead, Lookahead, resolve};
 use super::toolchains::PhaseToolchains;

@@ -11,8 +11,8 @@ use super::Report;
 use super::analyze::{analyze_loaded, analyze_loaded_with};
 use crate::costs::Costs;
 use crate::fix::advice::{CheckAhead, check_advice};
-use crate::input::{LoadedPhases, Override};
 use crate::progress::Progress;
+use crate::source::load::{LoadedPhases, Override};
 
 /// What `report` is asked. Produced by the command line.
 pub struct ReportRequest<'a> {

@@ -19,10 +19,10 @@ use crate::crane::dummy_src::{DummyRole, cleaned_differences, role};
 use crate::crane::filter::filter_cargo_sources;
 use crate::diff::DiffGraph;
 use crate::findings::reads::{ReadKind, Reader, all_reads};
-use crate::input::LoadedPhases;
 use crate::parallel::run_parallel;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
 use crate::plan::{PhasePlans, plan_phases};
+use crate::source::load::LoadedPhases;
 use crate::source_set::tree::normalize;
 use crate::source_set::{SourceKind, SourceSet};
 

@@ -11,14 +11,14 @@ use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 
 use crate::cargo::{CacheLocation, CargoRunner, ResolutionCache};
-use crate::flake::{FlakePhases, read_flake};
 use crate::located::{LocatedError, Note, SourceLocation};
-use crate::phase::quickstart::quickstart_specs;
-use crate::phase::toml::read_phases_file;
 use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
 use crate::session::Session;
 use crate::source::compare::match_phases;
+use crate::source::flake::{FlakePhases, read_flake};
 use crate::source::nix::{NixOptions, read_flake_with_nix};
+use crate::source::phases_file::read_phases_file;
+use crate::source::quickstart::quickstart_specs;
 use crate::text;
 
 /// Where the user pointed cache-miss.
@@ -228,8 +228,8 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     // One cache for the run: opening it checks (and warns about) its permissions.
     let cache = ResolutionCache::open(&options.cache)?.map(Arc::new);
     let system = match &options.system {
-        Some(system) => crate::flake::System::parse(system)?,
-        None => crate::flake::System::host(),
+        Some(system) => crate::source::flake::System::parse(system)?,
+        None => crate::source::flake::System::host(),
     };
     let (source_root, runner) = source_root(options.manifest_path.as_deref(), cache.clone())?;
     let phases_beside = source_root.join(DEFAULT_PHASES_FILE);
@@ -350,7 +350,11 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
 
 /// Nix says which derivations a flake makes, not on which line: a phase the static
 /// reader also finds by the same name takes its place (`flake.nix:21`) from there.
-fn place_by_static_reading(specs: &mut [PhaseSpec], flake: &Path, system: &crate::flake::System) {
+fn place_by_static_reading(
+    specs: &mut [PhaseSpec],
+    flake: &Path,
+    system: &crate::source::flake::System,
+) {
     let Ok(read) = read_flake(flake, system) else {
         return;
     };

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use rnix::ast::{self, Expr};
 use rowan::ast::AstNode;
 
-use crate::flake::eval::Evaluator;
-use crate::flake::eval::files::{FileId, line_column};
-use crate::flake::eval::value::DerivationId;
 use crate::located::{Note, SourceLocation};
 use crate::phase::CraneFunction;
+use crate::source::flake::eval::Evaluator;
+use crate::source::flake::eval::files::{FileId, line_column};
+use crate::source::flake::eval::value::DerivationId;
 
 /// How many crane calls the flake's files hold and how many became phases. Produced by
 /// [`account`].

@@ -5,13 +5,13 @@ use std::rc::Rc;
 
 use super::Found;
 use crate::crane::attrs::{DERIVATION_ATTRS, crane_own_attrs, is_known_attr};
-use crate::flake::eval::Evaluator;
-use crate::flake::eval::value::{
-    CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, ToolchainVersion, Value,
-};
 use crate::located::{Note, SourceLocation};
 use crate::phase::{
     AttrValue, CraneFunction, NotEvaluable, PhaseSpec, did_you_mean, is_env_attr, known_attrs,
+};
+use crate::source::flake::eval::Evaluator;
+use crate::source::flake::eval::value::{
+    CraneDerivation, DerivationId, EvalError, Thunk, Toolchain, ToolchainVersion, Value,
 };
 
 /// Turns found derivations into specs, giving each a unique name.
@@ -234,7 +234,7 @@ impl Specs<'_> {
             );
         }
         let given = |key: &str| derivation.args.entries.get(key).cloned();
-        let inputs = crate::flake::eval::GivenInputs {
+        let inputs = crate::source::flake::eval::GivenInputs {
             deps_only: derivation.function == "buildDepsOnly",
             dummy_src: given("dummySrc"),
             cargo_lock: given("cargoLock"),

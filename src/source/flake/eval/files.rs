@@ -8,8 +8,8 @@ use anyhow::Result;
 use rnix::ast::Expr;
 use rowan::ast::AstNode;
 
-use crate::flake::check;
 use crate::located::{LocatedError, SourceLocation};
+use crate::source::flake::check;
 
 /// One of the flake's parsed files, by the order it was read in (the flake's own file
 /// first).

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::flake::eval::Evaluator;
-use crate::flake::eval::value::{AttrSetValue, DerivationId, Value};
+use crate::source::flake::eval::Evaluator;
+use crate::source::flake::eval::value::{AttrSetValue, DerivationId, Value};
 
 /// Groups crane calls that are the same call: same place, function and crane lib, and
 /// equal arguments (derivations among them equal when they are the same call). Returns

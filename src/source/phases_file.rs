@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::Result;
 use toml::Value;
 
-use super::spec::{AttrValue, PhaseSpec};
 use crate::located::{LocatedError, SourceLocation};
+use crate::phase::{AttrValue, PhaseSpec};
 use crate::text;
 
 /// Reads a phases file into phase specs, in file order; `shown_as` names it in errors

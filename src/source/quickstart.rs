@@ -1,6 +1,6 @@
 //! crane's quick-start phase set, analysed when no phases file or flake is found.
 
-use super::spec::{AttrValue, PhaseSpec};
+use crate::phase::{AttrValue, PhaseSpec};
 
 /// buildDepsOnly, buildPackage, cargoClippy, cargoNextest and cargoDoc with crane's
 /// defaults, as crane's quick-start template defines them.
