@@ -3,7 +3,7 @@
 //! uses it to keep `-p ${x}` together without depending on `cargo`, which runs cargo.
 
 /// Options of cargo's build commands that take a value.
-pub const VALUE_OPTIONS: &[&str] = &[
+pub(crate) const VALUE_OPTIONS: &[&str] = &[
     "-p",
     "--package",
     "--exclude",
@@ -21,7 +21,7 @@ pub const VALUE_OPTIONS: &[&str] = &[
 ];
 
 /// Options of cargo's build commands that change what is compiled, without a value.
-pub const FLAG_OPTIONS: &[&str] = &[
+pub(crate) const FLAG_OPTIONS: &[&str] = &[
     "--workspace",
     "--all",
     "--lib",
@@ -42,7 +42,7 @@ pub const FLAG_OPTIONS: &[&str] = &[
 ];
 
 /// Options that only change output, parallelism or location, never the units.
-pub const IGNORED_VALUE_OPTIONS: &[&str] = &[
+pub(crate) const IGNORED_VALUE_OPTIONS: &[&str] = &[
     "--message-format",
     "-j",
     "--jobs",
@@ -51,7 +51,7 @@ pub const IGNORED_VALUE_OPTIONS: &[&str] = &[
 ];
 
 /// Flags that only change output or what runs after compiling, never the units.
-pub const IGNORED_FLAGS: &[&str] = &[
+pub(crate) const IGNORED_FLAGS: &[&str] = &[
     "--no-run",
     "-q",
     "--quiet",
@@ -65,7 +65,7 @@ pub const IGNORED_FLAGS: &[&str] = &[
 ];
 
 /// Options of nextest, cargo-llvm-cov and tarpaulin that take a value and are not cargo's.
-pub const FOREIGN_VALUE_OPTIONS: &[&str] = &[
+pub(crate) const FOREIGN_VALUE_OPTIONS: &[&str] = &[
     "-E",
     "--filterset",
     "--filter-expr",
@@ -92,6 +92,6 @@ pub const FOREIGN_VALUE_OPTIONS: &[&str] = &[
 ];
 
 /// Whether a cargo build option takes a value (`-p`, `--features`, `-j`, ...).
-pub fn takes_value(option: &str) -> bool {
+pub(crate) fn takes_value(option: &str) -> bool {
     VALUE_OPTIONS.contains(&option) || IGNORED_VALUE_OPTIONS.contains(&option)
 }

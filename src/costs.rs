@@ -15,7 +15,7 @@ use crate::located::LocatedError;
 use serde::{Deserialize, Serialize};
 
 /// The `cache_miss_costs` version of a costs file this build writes and reads.
-pub const COSTS_VERSION: u32 = 1;
+pub(crate) const COSTS_VERSION: u32 = 1;
 
 /// Which artifact of a package a unit compiles, as far as a measurement can tell: the
 /// timing page names a library only as "the library", not by its target name.
@@ -208,11 +208,11 @@ fn costs_file(text: &str, version: serde_json::Value) -> Result<Costs> {
 
 /// The most seconds one unit may take: 10⁷ s (116 days). With it, any sum of the units a
 /// 64 MiB file can list stays finite and exact to well under a second.
-pub const MAX_UNIT_SECONDS: f64 = 1e7;
+pub(crate) const MAX_UNIT_SECONDS: f64 = 1e7;
 
 /// `seconds` of `unit` from a user's file, if it is a compile time: finite, not negative,
 /// at most [`MAX_UNIT_SECONDS`].
-pub fn checked_seconds(seconds: f64, unit: &dyn fmt::Display) -> Result<f64> {
+pub(crate) fn checked_seconds(seconds: f64, unit: &dyn fmt::Display) -> Result<f64> {
     if !(0.0..=MAX_UNIT_SECONDS).contains(&seconds) {
         bail!(
             "`{}`: {seconds:?} seconds is not a compile time (finite, 0 to {MAX_UNIT_SECONDS:e})",
@@ -359,7 +359,7 @@ fn timing_target(text: &str) -> Option<(UnitTarget, &'static str)> {
 }
 
 /// `2 min 10 s`, `12.3 s`, `0.25 s`, `1 h 2 min`.
-pub fn duration_text(seconds: f64) -> String {
+pub(crate) fn duration_text(seconds: f64) -> String {
     if seconds < 10.0 {
         return format!("{seconds:.2} s");
     }

@@ -148,7 +148,7 @@ fn stop_group(group: Pid) {
 
 /// A child started by [`spawn`]: its group is stopped on a signal until this is dropped
 /// (after the child was waited for).
-pub struct Watched {
+pub(crate) struct Watched {
     pub child: Child,
     group: Option<Pid>,
 }
@@ -165,7 +165,7 @@ impl Drop for Watched {
 /// Outside the terminal's foreground group nothing may read the terminal: give it a
 /// standard input that is not the terminal's. After a signal, it does not start:
 /// [`Interrupted`].
-pub fn spawn(command: &mut Command) -> std::io::Result<Watched> {
+pub(crate) fn spawn(command: &mut Command) -> std::io::Result<Watched> {
     let mut state = state();
     if let Some(signal) = state.signal {
         return Err(std::io::Error::other(Interrupted { signal }));
@@ -187,7 +187,7 @@ pub fn spawn(command: &mut Command) -> std::io::Result<Watched> {
 }
 
 /// [`Command::output`] through [`spawn`], with an empty standard input.
-pub fn output(command: &mut Command) -> std::io::Result<Output> {
+pub(crate) fn output(command: &mut Command) -> std::io::Result<Output> {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -246,7 +246,7 @@ impl Drop for TempDir {
 }
 
 /// A new temp dir named `prefix…` in the system's temp dir. After a signal: [`Interrupted`].
-pub fn temp_dir(prefix: &str) -> Result<TempDir> {
+pub(crate) fn temp_dir(prefix: &str) -> Result<TempDir> {
     let mut state = state();
     if let Some(signal) = state.signal {
         return Err(Interrupted { signal }.into());
@@ -268,17 +268,17 @@ pub fn temp_dir(prefix: &str) -> Result<TempDir> {
 
 /// `verify`'s replay: while this lives, a signal stops the running children and makes
 /// [`Interruption::check`] fail instead of exiting, so that the replay cleans up itself.
-pub struct Interruption(());
+pub(crate) struct Interruption(());
 
 impl Interruption {
-    pub fn install() -> Result<Interruption> {
+    pub(crate) fn install() -> Result<Interruption> {
         handle_signals()?;
         state().cooperative += 1;
         Ok(Interruption(()))
     }
 
     /// An error when a signal has arrived: the replay stops at the next step.
-    pub fn check(&self) -> Result<(), Interrupted> {
+    pub(crate) fn check(&self) -> Result<(), Interrupted> {
         match state().signal {
             Some(signal) => Err(Interrupted { signal }),
             None => Ok(()),
@@ -288,7 +288,7 @@ impl Interruption {
     /// Registers `child` (the leader of its own process group) as one to stop on a
     /// signal; when one has already arrived, starts stopping it now. Call
     /// [`Self::release`] once the child has been waited for.
-    pub fn watch(&self, child: &Child) {
+    pub(crate) fn watch(&self, child: &Child) {
         let group = Pid::from_child(child);
         let signalled = {
             let mut state = state();
@@ -301,7 +301,7 @@ impl Interruption {
     }
 
     /// The watched child has ended: a signal stops its group no more.
-    pub fn release(&self, child: &Child) {
+    pub(crate) fn release(&self, child: &Child) {
         state().groups.remove(&Pid::from_child(child));
     }
 }

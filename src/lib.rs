@@ -32,6 +32,7 @@
 //! codes; it and the benchmarks use only what is re-exported here.
 
 #![deny(clippy::string_slice)]
+#![warn(unreachable_pub)]
 
 mod cargo;
 mod cargo_options;

@@ -59,7 +59,7 @@ impl fmt::Display for SourceLocation {
 /// A fault at a known place in a source file (a phases file's attribute, a syntax error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {message}")]
-pub struct LocatedError {
+pub(crate) struct LocatedError {
     pub location: SourceLocation,
     pub message: String,
 }
@@ -67,7 +67,11 @@ pub struct LocatedError {
 impl LocatedError {
     /// `err`, about the file `file` that `option` names, at the line and column of a
     /// JSON syntax error in its chain (the whole file for any other fault).
-    pub fn in_json_file(option: &str, file: &std::path::Path, err: &anyhow::Error) -> LocatedError {
+    pub(crate) fn in_json_file(
+        option: &str,
+        file: &std::path::Path,
+        err: &anyhow::Error,
+    ) -> LocatedError {
         let syntax = err
             .chain()
             .find_map(|cause| cause.downcast_ref::<serde_json::Error>())
@@ -84,7 +88,7 @@ impl LocatedError {
 }
 
 /// `file:line[:column]` in the JSON, where a location is a plain string.
-pub fn serialize_location<S: serde::Serializer>(
+pub(crate) fn serialize_location<S: serde::Serializer>(
     location: &Option<SourceLocation>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -15,7 +15,7 @@ fn workers(items: usize) -> usize {
 
 /// Runs `job` on every item on a few threads; results keep the items' order. `done` is
 /// called after each item.
-pub fn run_parallel<T: Sync, R: Send>(
+pub(crate) fn run_parallel<T: Sync, R: Send>(
     items: &[T],
     done: &(dyn Fn(&T) + Sync),
     job: impl Fn(&T) -> R + Sync,
@@ -47,7 +47,7 @@ pub fn run_parallel<T: Sync, R: Send>(
 }
 
 /// A lock whose holder cannot leave its value half-made: a panic there ends the run.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -55,7 +55,7 @@ pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Items waiting for one of a few threads, to which a job may add more while the others
 /// run: work that becomes known as other work finishes starts at once, in one queue.
-pub struct WorkQueue<T> {
+pub(crate) struct WorkQueue<T> {
     state: Mutex<QueueState<T>>,
     changed: Condvar,
 }
@@ -68,7 +68,7 @@ struct QueueState<T> {
 
 impl<T> WorkQueue<T> {
     /// Adds `item` before the waiting ones: the next free thread takes it.
-    pub fn push(&self, item: T) {
+    pub(crate) fn push(&self, item: T) {
         lock(&self.state).waiting.push_front(item);
         self.changed.notify_one();
     }
@@ -100,7 +100,7 @@ impl<T> WorkQueue<T> {
 
 /// Runs `job` on `first` and on every item a job adds to the queue, on a few threads;
 /// returns when no item waits and none is being worked on.
-pub fn run_queue<T: Send>(first: Vec<T>, job: impl Fn(T, &WorkQueue<T>) + Sync) {
+pub(crate) fn run_queue<T: Send>(first: Vec<T>, job: impl Fn(T, &WorkQueue<T>) + Sync) {
     // Not capped by the first items: a job may add more.
     let workers = workers(usize::MAX);
     let queue = WorkQueue {

@@ -28,7 +28,7 @@ pub fn plan_phases(set: &PhaseSet) -> PhasePlans {
 /// Plans the phases of `set` for which `wanted(index)` holds; the others get no calls.
 /// `rustup_toolchain(index)` names the toolchain that resolves the phase's calls when it
 /// is not the workspace's: calls alike on two toolchains are two calls.
-pub fn plan_phases_where(
+pub(crate) fn plan_phases_where(
     set: &PhaseSet,
     wanted: impl Fn(usize) -> bool,
     rustup_toolchain: impl Fn(usize) -> Option<String>,

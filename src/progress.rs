@@ -18,12 +18,12 @@ impl Progress for Silent {}
 
 /// A stage of [`Progress`] that ends when dropped, so that an error or an interruption
 /// clears it as the normal end does.
-pub struct Stage<'a> {
+pub(crate) struct Stage<'a> {
     progress: &'a dyn Progress,
 }
 
 impl<'a> Stage<'a> {
-    pub fn begin(progress: &'a dyn Progress, name: &str, steps: usize) -> Stage<'a> {
+    pub(crate) fn begin(progress: &'a dyn Progress, name: &str, steps: usize) -> Stage<'a> {
         progress.begin(name, steps);
         Stage { progress }
     }

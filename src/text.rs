@@ -17,7 +17,7 @@ use std::borrow::Cow;
 
 /// Whether `c` would act on a terminal or an editor instead of showing: ASCII and C1
 /// controls, line and paragraph separators, and bidirectional formatting characters.
-pub fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -27,12 +27,12 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// `text` on one line with every unsafe character (newlines included) escaped: `\n`,
 /// `\r`, `\t`, `\0`, `\u{1b}`.
-pub fn one_line(text: &str) -> Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
     escape(text, false)
 }
 
 /// `text` with every unsafe character escaped except the newlines that separate its lines.
-pub fn lines(text: &str) -> Cow<'_, str> {
+pub(crate) fn lines(text: &str) -> Cow<'_, str> {
     escape(text, true)
 }
 
@@ -57,7 +57,7 @@ fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
 
 /// A path to show: [`one_line`], with each byte that is not UTF-8 written `\xNN` (a file
 /// name need not be text; two names never show alike unless they are alike).
-pub fn path(path: &std::path::Path) -> String {
+pub(crate) fn path(path: &std::path::Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut out = String::new();
     for chunk in path.as_os_str().as_bytes().utf8_chunks() {
@@ -72,7 +72,7 @@ pub fn path(path: &std::path::Path) -> String {
 /// `line` as a CI log line the Actions runner runs no command from: the runner reads a
 /// line whose start (after whitespace) is `::` as a command, and `##[` anywhere in a line
 /// as a legacy one. A leading `::` gets a `\` before it and `##[` becomes `##\[`.
-pub fn log_line(line: &str) -> Cow<'_, str> {
+pub(crate) fn log_line(line: &str) -> Cow<'_, str> {
     let leading_command = line.trim_start().starts_with("::");
     if !leading_command && !line.contains("##[") {
         return Cow::Borrowed(line);
@@ -90,7 +90,7 @@ pub fn log_line(line: &str) -> Cow<'_, str> {
 }
 
 /// [`log_line`] for every line of `text`.
-pub fn log_lines(text: &str) -> String {
+pub(crate) fn log_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for piece in text.split_inclusive('\n') {
         let (line, end) = match piece.strip_suffix('\n') {
@@ -113,7 +113,7 @@ pub fn terminal(text: &str) -> String {
 /// `>`, `&`, `|`, backticks, the `[` of links and images) as an HTML entity. Code spans
 /// are never relied on: the text holds no live backtick. A `\` stays: before an entity
 /// it only shows the entity's text.
-pub fn markdown(text: &str) -> String {
+pub(crate) fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
@@ -133,7 +133,7 @@ pub fn markdown(text: &str) -> String {
 }
 
 /// A token no input can guess, for `::stop-commands::` (128 random bits, hex).
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     use std::hash::{BuildHasher, Hasher};
     let half = || {
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -153,7 +153,7 @@ const SHOWN_CHARS: usize = 60;
 
 /// A value to echo in an error message: itself (escaped) when short, else its size and
 /// how it starts, e.g. `a 52,428,800-byte string starting "aaaa…"`.
-pub fn echo(value: &str) -> String {
+pub(crate) fn echo(value: &str) -> String {
     if value.chars().nth(SHOWN_CHARS).is_none() {
         return format!("`{}`", one_line(value));
     }
@@ -166,7 +166,7 @@ pub fn echo(value: &str) -> String {
 }
 
 /// `52428800` → `52,428,800`.
-pub fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {

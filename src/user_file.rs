@@ -9,10 +9,10 @@ use anyhow::{Context, Result, bail};
 
 /// The largest `--costs` or `--baseline` file read: 64 MiB (a report of thousands of
 /// misses is a few MiB).
-pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The text of `path`, refused when over [`MAX_BYTES`] (without reading more than that).
-pub fn read_capped(path: &Path) -> Result<String> {
+pub(crate) fn read_capped(path: &Path) -> Result<String> {
     let file = std::fs::File::open(path).context("cannot read it")?;
     let too_large = |size: u64| {
         anyhow::anyhow!(

@@ -37,7 +37,7 @@ pub enum CacheLocation {
 }
 
 /// How many bytes of answers the cache keeps before it evicts the least recently used.
-pub const DEFAULT_LIMIT: u64 = 512 * 1024 * 1024;
+pub(crate) const DEFAULT_LIMIT: u64 = 512 * 1024 * 1024;
 
 /// The first bytes of every entry: the format, so another version's entries are never read.
 const MAGIC: &[u8] = b"cache-miss resolution cache 2\n";
@@ -52,16 +52,16 @@ pub struct CacheKey([u8; 32]);
 /// Collects the inputs of a key; each is a named field, so that no two different input
 /// lists hash alike.
 #[derive(Clone)]
-pub struct KeyBuilder(Sha256);
+pub(crate) struct KeyBuilder(Sha256);
 
 impl KeyBuilder {
-    pub fn new(question: &str) -> KeyBuilder {
+    pub(crate) fn new(question: &str) -> KeyBuilder {
         let mut builder = KeyBuilder(Sha256::new());
         builder.field("question", question.as_bytes());
         builder
     }
 
-    pub fn field(&mut self, name: &str, value: &[u8]) -> &mut KeyBuilder {
+    pub(crate) fn field(&mut self, name: &str, value: &[u8]) -> &mut KeyBuilder {
         for part in [name.as_bytes(), value] {
             self.0.update((part.len() as u64).to_le_bytes());
             self.0.update(part);
@@ -69,7 +69,7 @@ impl KeyBuilder {
         self
     }
 
-    pub fn finish(self) -> CacheKey {
+    pub(crate) fn finish(self) -> CacheKey {
         CacheKey(self.0.finalize().into())
     }
 }

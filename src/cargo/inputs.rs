@@ -94,7 +94,7 @@ fn warn_special(path: &Path, kind: &str) {
 /// Adds the files cargo reads around `dir` without walking below it: the config and
 /// toolchain files and manifests of `dir` and every directory above, and `CARGO_HOME`'s
 /// config. What `cargo locate-project` and `cargo -vV` can depend on.
-pub fn add_surroundings(key: &mut KeyBuilder, dir: &Path, cargo_home: Option<&Path>) {
+pub(crate) fn add_surroundings(key: &mut KeyBuilder, dir: &Path, cargo_home: Option<&Path>) {
     for ancestor in dir.ancestors() {
         for name in [
             "Cargo.toml",
@@ -120,7 +120,7 @@ pub fn add_surroundings(key: &mut KeyBuilder, dir: &Path, cargo_home: Option<&Pa
 /// A config file given to `--config` (`--config PATH`, `--config=PATH`), with what it
 /// includes: cargo reads it by content. A value that is no file (`key=value`) is in the
 /// arguments already.
-pub fn add_config_args<'a>(
+pub(crate) fn add_config_args<'a>(
     key: &mut KeyBuilder,
     dir: &Path,
     args: impl Iterator<Item = &'a OsStr>,
@@ -157,7 +157,7 @@ fn read_toml(path: &Path) -> Option<toml::Table> {
 }
 
 /// `CARGO_HOME` as cargo finds it: the variable, else `~/.cargo`.
-pub fn cargo_home(env_value: Option<&OsStr>) -> Option<PathBuf> {
+pub(crate) fn cargo_home(env_value: Option<&OsStr>) -> Option<PathBuf> {
     env_value
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -193,7 +193,7 @@ fn add_contents(key: &mut KeyBuilder, path: &Path, contents: Option<&[u8]>) {
 /// files its target discovery looks at, and the same for path dependencies, workspace
 /// members, `[patch]` and `paths` overrides and directory sources that lie outside it
 /// (found in the manifests and config files read on the way, includes too).
-pub fn add_workspace(key: &mut KeyBuilder, root: &Path, cargo_home: Option<&Path>) {
+pub(crate) fn add_workspace(key: &mut KeyBuilder, root: &Path, cargo_home: Option<&Path>) {
     let mut walked: BTreeSet<PathBuf> = BTreeSet::new();
     // Each tree to walk, and whether its manifests can name more (a directory source holds
     // packaged crates, whose manifests name no paths).

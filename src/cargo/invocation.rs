@@ -33,7 +33,7 @@ pub struct Invocation {
 
 /// What to do with one phase command. Produced by [`plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
+pub(crate) enum Plan {
     Resolve(Invocation),
     /// The command compiles nothing (`cargo --version`, `cargo fmt`, `llvm-cov report`, ...).
     NoCompile,
@@ -42,7 +42,7 @@ pub enum Plan {
 }
 
 /// Decides how a phase command is resolved. `phase_env` is the phase's environment.
-pub fn plan(
+pub(crate) fn plan(
     command: &PhaseCommand,
     phase_env: &BTreeMap<String, String>,
     toolchain: Option<&str>,
@@ -326,7 +326,7 @@ impl Invocation {
 
 /// What `invocations` select together: packages, features, targets and platform, and
 /// `cargo test`/`cargo bench`.
-pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
+pub(crate) fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
     invocations
         .iter()
         .flat_map(|inv| inv.selection.flags.iter().cloned())
@@ -335,7 +335,7 @@ pub fn selection_flags(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
 
 /// The package, feature and platform flags among [`selection_flags`] (`-p cli`,
 /// `--workspace`, `--features x`, `--all-features`, `--target T`, ...).
-pub fn package_selection(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
+pub(crate) fn package_selection(invocations: &[&Invocation]) -> BTreeSet<SelectionFlag> {
     selection_flags(invocations)
         .into_iter()
         .filter(SelectionFlag::is_package_selection)

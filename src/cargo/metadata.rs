@@ -15,7 +15,7 @@ pub enum EdgeKind {
 
 /// One `[dependencies]`-style entry of a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DependencyDecl {
+pub(crate) struct DependencyDecl {
     /// The depended-on package's name.
     pub package: String,
     /// The name the dependent uses for it (`rename` or the package name).
@@ -27,7 +27,7 @@ pub struct DependencyDecl {
 
 /// What the explanations know of one package.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PackageDecls {
+pub(crate) struct PackageDecls {
     pub name: String,
     pub features: BTreeMap<String, Vec<String>>,
     pub dependencies: Vec<DependencyDecl>,
@@ -36,7 +36,7 @@ pub struct PackageDecls {
 /// Dependency declarations by package id. Produced by [`DependencyIndex::from_metadata`]
 /// (or [`DependencyIndex::new`] in tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DependencyIndex {
+pub(crate) struct DependencyIndex {
     packages: HashMap<PackageId, PackageDecls>,
     /// parent id → child package name → indices into the parent's dependencies.
     edges: HashMap<PackageId, HashMap<String, Vec<usize>>>,
@@ -44,7 +44,7 @@ pub struct DependencyIndex {
 
 /// A metadata package's id, with a git package's commit taken from its `source` (cargo
 /// ≥ 1.77 leaves the commit out of the id, and out of unit ids).
-pub fn package_id(package: &cargo_metadata::Package) -> Result<PackageId, PackageIdError> {
+pub(crate) fn package_id(package: &cargo_metadata::Package) -> Result<PackageId, PackageIdError> {
     let mut id = PackageId::parse(&package.id.repr)?;
     if let PackageSource::Git { commit, .. } = &mut id.source {
         if commit.is_none() {
@@ -63,7 +63,7 @@ pub fn package_id(package: &cargo_metadata::Package) -> Result<PackageId, Packag
 
 /// The commit of every git package, by its id without a commit: what unit ids of cargo
 /// ≥ 1.77 lack.
-pub fn git_commits(metadata: &cargo_metadata::Metadata) -> HashMap<PackageId, String> {
+pub(crate) fn git_commits(metadata: &cargo_metadata::Metadata) -> HashMap<PackageId, String> {
     metadata
         .packages
         .iter()
@@ -81,7 +81,7 @@ pub fn git_commits(metadata: &cargo_metadata::Metadata) -> HashMap<PackageId, St
 impl DependencyIndex {
     /// The index of every package of `metadata`; an error names a package id cargo wrote in
     /// a form cache-miss cannot read.
-    pub fn from_metadata(
+    pub(crate) fn from_metadata(
         metadata: &cargo_metadata::Metadata,
     ) -> Result<DependencyIndex, PackageIdError> {
         let packages = metadata
@@ -114,7 +114,7 @@ impl DependencyIndex {
         Ok(DependencyIndex::new(packages))
     }
 
-    pub fn new(packages: HashMap<PackageId, PackageDecls>) -> DependencyIndex {
+    pub(crate) fn new(packages: HashMap<PackageId, PackageDecls>) -> DependencyIndex {
         let mut edges: HashMap<PackageId, HashMap<String, Vec<usize>>> = HashMap::new();
         for (id, package) in &packages {
             let by_child = edges.entry(id.clone()).or_default();
@@ -126,7 +126,7 @@ impl DependencyIndex {
     }
 
     /// The declarations by which `parent` depends on the package named `child`.
-    pub fn edges<'a>(
+    pub(crate) fn edges<'a>(
         &'a self,
         parent: &PackageId,
         child: &str,
@@ -142,7 +142,7 @@ impl DependencyIndex {
 
     /// The features of `child` that `parent`, built with `parent_features`, turns on,
     /// closed over `child`'s own feature table.
-    pub fn requested_features(
+    pub(crate) fn requested_features(
         &self,
         parent: &PackageId,
         parent_features: &[String],

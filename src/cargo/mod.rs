@@ -1,23 +1,25 @@
 //! Everything that talks to cargo: which call resolves a phase command, running it, and
 //! the wire formats it answers in.
 
-pub mod cache;
-pub mod cache_admin;
-pub mod inputs;
-pub mod invocation;
-pub mod metadata;
-pub mod package_id;
-pub mod program_inputs;
-pub mod regular;
-pub mod run;
-pub mod selection;
-pub mod toolchain;
-pub mod unit_graph;
-pub mod untrusted;
+pub(crate) mod cache;
+pub(crate) mod cache_admin;
+pub(crate) mod inputs;
+pub(crate) mod invocation;
+pub(crate) mod metadata;
+pub(crate) mod package_id;
+pub(crate) mod program_inputs;
+pub(crate) mod regular;
+pub(crate) mod run;
+pub(crate) mod selection;
+pub(crate) mod toolchain;
+pub(crate) mod unit_graph;
+pub(crate) mod untrusted;
 
-pub use cache::{CacheLocation, CacheStats, ResolutionCache};
-pub use invocation::{Invocation, Plan, plan};
-pub use package_id::PackageId;
+pub(crate) use cache::ResolutionCache;
+pub use cache::{CacheLocation, CacheStats};
+pub use invocation::Invocation;
+pub(crate) use invocation::{Plan, plan};
+pub(crate) use package_id::PackageId;
 pub use run::CargoRunner;
 pub use selection::{Selection, SelectionFlag};
-pub use unit_graph::UnitGraph;
+pub(crate) use unit_graph::UnitGraph;

@@ -12,7 +12,7 @@ use super::inputs::add_file;
 /// Adds the program `name` as `path_var` finds it: its real path, size and modification
 /// time; behind a rustup proxy, rustup's settings and every installed toolchain's `cargo`
 /// and `rustc` (an update replaces them). What `cargo -vV` and `rustc -vV` depend on.
-pub fn add_program(key: &mut KeyBuilder, name: &Path, path_var: Option<&OsStr>) {
+pub(crate) fn add_program(key: &mut KeyBuilder, name: &Path, path_var: Option<&OsStr>) {
     let found = if name.components().count() > 1 {
         Some(name.to_path_buf())
     } else {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// What is found at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// A regular file's contents.
     Contents(Vec<u8>),
     /// Nothing there, or nothing this user can read.
@@ -22,7 +22,7 @@ pub enum Found {
 }
 
 /// The kind of a non-regular file, for messages.
-pub fn special_kind(kind: fs::FileType) -> Option<&'static str> {
+pub(crate) fn special_kind(kind: fs::FileType) -> Option<&'static str> {
     if kind.is_fifo() {
         Some("a FIFO")
     } else if kind.is_socket() {
@@ -36,7 +36,7 @@ pub fn special_kind(kind: fs::FileType) -> Option<&'static str> {
 
 /// What is at `path`; `follow`: whether a symbolic link is read through (a link's target
 /// must then be a regular file too).
-pub fn read(path: &Path, follow: bool) -> Found {
+pub(crate) fn read(path: &Path, follow: bool) -> Found {
     let meta = if follow {
         fs::metadata(path)
     } else {
@@ -67,7 +67,7 @@ pub fn read(path: &Path, follow: bool) -> Found {
 /// `path` opened for reading, when it is (still) a regular file: opened without blocking
 /// and, unless `follow`, without following a link, then checked, so that a file swapped
 /// for a FIFO after a look at it is not read either.
-pub fn open(path: &Path, follow: bool) -> std::io::Result<File> {
+pub(crate) fn open(path: &Path, follow: bool) -> std::io::Result<File> {
     let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
     if !follow {
         flags |= libc::O_NOFOLLOW;
@@ -80,7 +80,7 @@ pub fn open(path: &Path, follow: bool) -> std::io::Result<File> {
 }
 
 /// The contents of `path` when it is a regular file (links followed), `None` otherwise.
-pub fn contents(path: &Path) -> Option<Vec<u8>> {
+pub(crate) fn contents(path: &Path) -> Option<Vec<u8>> {
     match read(path, true) {
         Found::Contents(bytes) => Some(bytes),
         _ => None,

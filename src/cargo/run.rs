@@ -21,7 +21,7 @@ use crate::parallel::lock;
 
 /// The oldest cargo the analysis runs on: `--unit-graph` (with `RUSTC_BOOTSTRAP=1`) came
 /// in 1.46, `cargo locate-project --workspace` in 1.48 (both checked for real).
-pub const OLDEST_CARGO: (u32, u32) = (1, 48);
+pub(crate) const OLDEST_CARGO: (u32, u32) = (1, 48);
 
 /// The cargo that resolves the phases: what `cargo -vV` says about it, and which toolchain
 /// choice selected it. Produced by [`CargoRunner::check_version`].
@@ -106,7 +106,7 @@ struct Answers {
 }
 
 /// One answer, made once: its lock is held while it is made, so that others wait for it.
-pub type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
+pub(crate) type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
 
 /// The toolchain (`None`: the runner's), arguments and environment of one `--unit-graph` call.
 type GraphCommand = (Option<String>, Vec<String>, BTreeMap<String, String>);
@@ -678,6 +678,6 @@ fn cargo_error(output: &Output) -> String {
     }
 }
 
-pub mod phase_toolchain;
+pub(crate) mod phase_toolchain;
 #[cfg(test)]
 mod tests;

@@ -314,7 +314,7 @@ const SELECTION_OPTIONS: &[&str] = &[
 /// The package, feature and platform words of an arguments string as the user wrote it
 /// (`-p cli`, `--features a,b`, `--workspace`), for fixes that keep the user's spelling;
 /// every other word is left out.
-pub fn package_selection_words(args: &[String]) -> Vec<String> {
+pub(crate) fn package_selection_words(args: &[String]) -> Vec<String> {
     words(args)
         .into_iter()
         .filter(|w| {

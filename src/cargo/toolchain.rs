@@ -76,7 +76,7 @@ impl ToolchainChoice {
 /// it. Told apart from other failures of cargo by its type.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct NotInstalled(pub String);
+pub(crate) struct NotInstalled(pub String);
 
 /// `[toolchain] channel = "…"` (or `path = "…"`) of a toolchain file, or the legacy
 /// one-line form.

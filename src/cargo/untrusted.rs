@@ -24,7 +24,7 @@ use crate::located::{LocatedError, SourceLocation};
 
 /// Whether an environment variable names a program, or where programs are found, for
 /// cargo or the processes it starts.
-pub fn program_variable(name: &str) -> bool {
+pub(crate) fn program_variable(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "PATH",
         "RUSTC",
@@ -62,7 +62,7 @@ pub fn program_variable(name: &str) -> bool {
 
 /// Whether a dotted config key (`build.rustc-wrapper`, `target.x86_64-unknown-linux-gnu.linker`)
 /// names a program cargo may run.
-pub fn program_config_key(path: &[&str]) -> bool {
+pub(crate) fn program_config_key(path: &[&str]) -> bool {
     match path {
         [
             "build",
@@ -89,7 +89,7 @@ pub fn program_config_key(path: &[&str]) -> bool {
 /// The error for a toolchain file that pins a toolchain by its path (`[toolchain] path =
 /// "…"`): a directory of programs the workspace names, which rustup would run as cargo.
 /// The user's own `RUSTUP_TOOLCHAIN` may name one.
-pub fn toolchain_path_pin(choice: &ToolchainChoice) -> Option<LocatedError> {
+pub(crate) fn toolchain_path_pin(choice: &ToolchainChoice) -> Option<LocatedError> {
     let ToolchainOrigin::File(file) = &choice.origin else {
         return None;
     };
@@ -111,10 +111,10 @@ pub fn toolchain_path_pin(choice: &ToolchainChoice) -> Option<LocatedError> {
 
 /// The flag that makes rustc use its built-in backend; the last codegen-backend flag wins,
 /// so it also overrides one that an `@FILE` argument holds.
-pub const BUILT_IN_BACKEND: &str = "-Zcodegen-backend=llvm";
+pub(crate) const BUILT_IN_BACKEND: &str = "-Zcodegen-backend=llvm";
 
 /// Whether a variable holds rustflags cargo passes to rustc while it resolves.
-pub fn rustflags_variable(name: &str) -> bool {
+pub(crate) fn rustflags_variable(name: &str) -> bool {
     matches!(
         name,
         "RUSTFLAGS" | "CARGO_ENCODED_RUSTFLAGS" | "CARGO_BUILD_RUSTFLAGS" | "CARGO_HOST_RUSTFLAGS"
@@ -141,7 +141,7 @@ fn names_backend(word: &str) -> bool {
 
 /// The rustflags words that can make rustc load code while cargo asks it about the
 /// target: codegen backends, and argument files that may name one.
-pub fn code_loading_flags<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn code_loading_flags<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let words: Vec<&str> = words.into_iter().collect();
     let mut found = Vec::new();
     for (i, word) in words.iter().enumerate() {
@@ -197,7 +197,7 @@ fn resolution_rustflags(name: &str, value: &str) -> Option<String> {
 
 /// The rustflags variables of a phase's environment that can make rustc load code while
 /// cargo resolves, with those flags: resolution neutralizes them.
-pub fn code_loading_variables(env: &BTreeMap<String, String>) -> Vec<(String, Vec<String>)> {
+pub(crate) fn code_loading_variables(env: &BTreeMap<String, String>) -> Vec<(String, Vec<String>)> {
     env.iter()
         .filter(|(name, _)| rustflags_variable(name))
         .filter_map(|(name, value)| {
@@ -210,7 +210,7 @@ pub fn code_loading_variables(env: &BTreeMap<String, String>) -> Vec<(String, Ve
 /// A phase's environment as resolution passes it to cargo: no variable that names a
 /// program, and rustflags that load no code. The phase's rustflags as written stay what
 /// the report compares: rustflags are no part of the unit graph.
-pub fn resolution_env(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub(crate) fn resolution_env(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     env.iter()
         .filter(|(name, _)| !program_variable(name))
         .map(|(name, value)| {
@@ -224,7 +224,7 @@ pub fn resolution_env(env: &BTreeMap<String, String>) -> BTreeMap<String, String
 }
 
 /// The program-naming keys set in a config table, dotted (`build.rustc-wrapper`).
-pub fn program_keys(table: &toml::Table) -> Vec<String> {
+pub(crate) fn program_keys(table: &toml::Table) -> Vec<String> {
     let mut found = Vec::new();
     let mut path = Vec::new();
     collect_program_keys(table, &mut path, &mut found);
@@ -262,7 +262,7 @@ fn loads_code(path: &[&str], value: &toml::Value) -> bool {
 
 /// The program-naming keys a `--config VALUE` argument sets: `VALUE` is a TOML
 /// `KEY=VALUE`, or else a config file (relative to `cwd`) whose keys count.
-pub fn program_keys_of_config_arg(value: &str, cwd: &Path) -> Vec<String> {
+pub(crate) fn program_keys_of_config_arg(value: &str, cwd: &Path) -> Vec<String> {
     if let Ok(table) = value.parse::<toml::Table>() {
         return program_keys(&table);
     }
@@ -290,7 +290,7 @@ pub fn program_keys_of_config_arg(value: &str, cwd: &Path) -> Vec<String> {
 /// a program (with the keys it names), and `+toolchain` given as a path (a directory of
 /// programs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DroppedArgs {
+pub(crate) struct DroppedArgs {
     /// The arguments cargo is given.
     pub kept: Vec<String>,
     /// `(argument as written, program keys it sets)`.
@@ -298,7 +298,7 @@ pub struct DroppedArgs {
 }
 
 /// Splits `args` into what resolution passes on and what it drops.
-pub fn without_program_args(args: &[String], cwd: &Path) -> DroppedArgs {
+pub(crate) fn without_program_args(args: &[String], cwd: &Path) -> DroppedArgs {
     let mut out = DroppedArgs::default();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {

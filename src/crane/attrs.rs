@@ -4,7 +4,7 @@
 //! through, and every attribute a crane lib has had.
 
 /// Attributes every crane function reads.
-pub const COMMON_ATTRS: &[&str] = &[
+pub(crate) const COMMON_ATTRS: &[&str] = &[
     "function",
     "cargoArtifacts",
     "cargoExtraArgs",
@@ -17,7 +17,7 @@ pub const COMMON_ATTRS: &[&str] = &[
 ];
 
 /// crane's attributes that decide what cargo runs (beyond [`COMMON_ATTRS`]).
-pub const CARGO_ATTRS: &[&str] = &[
+pub(crate) const CARGO_ATTRS: &[&str] = &[
     "cargoBuildCommand",
     "cargoCheckCommand",
     "cargoTestCommand",
@@ -54,7 +54,7 @@ pub const CARGO_ATTRS: &[&str] = &[
 /// environment (`cargoArtifacts`, `CARGO_PROFILE`, ...) or stdenv runs them (`doCheck`,
 /// `buildPhase`). crane's other attributes were written into the build commands when the
 /// crane function ran.
-pub const READ_AT_BUILD_TIME: &[&str] = &[
+pub(crate) const READ_AT_BUILD_TIME: &[&str] = &[
     "cargoArtifacts",
     "doCheck",
     "doInstallCargoArtifacts",
@@ -65,7 +65,7 @@ pub const READ_AT_BUILD_TIME: &[&str] = &[
 ];
 
 /// The attributes that hold crane's cargo arguments, where a selection is written.
-pub const CARGO_ARGS_ATTRS: &[&str] = &[
+pub(crate) const CARGO_ARGS_ATTRS: &[&str] = &[
     "cargoExtraArgs",
     "cargoBuildExtraArgs",
     "cargoCheckExtraArgs",
@@ -77,7 +77,7 @@ pub const CARGO_ARGS_ATTRS: &[&str] = &[
 
 /// The kind of value crane reads from one of its attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttrType {
+pub(crate) enum AttrType {
     Bool,
     Int,
     Str,
@@ -85,7 +85,7 @@ pub enum AttrType {
 
 impl AttrType {
     /// The type in words, as an error says it.
-    pub fn described(self) -> &'static str {
+    pub(crate) fn described(self) -> &'static str {
         match self {
             AttrType::Bool => "a boolean",
             AttrType::Int => "an integer",
@@ -96,7 +96,7 @@ impl AttrType {
 
 /// The type crane reads `attr` as: its booleans, its integer, and its string attributes
 /// (the ones that decide cargo's commands); `None` for the others.
-pub fn attr_type(attr: &str) -> Option<AttrType> {
+pub(crate) fn attr_type(attr: &str) -> Option<AttrType> {
     match attr {
         "doCheck" | "doInstallCargoArtifacts" | "withLlvmCov" => Some(AttrType::Bool),
         "partitions" => Some(AttrType::Int),
@@ -107,7 +107,7 @@ pub fn attr_type(attr: &str) -> Option<AttrType> {
 }
 
 /// Derivation attributes crane passes through that do not change what cargo compiles.
-pub const DERIVATION_ATTRS: &[&str] = &[
+pub(crate) const DERIVATION_ATTRS: &[&str] = &[
     "pname",
     "version",
     // buildTrunkPackage's tool, which must match the lock's wasm-bindgen.
@@ -205,12 +205,12 @@ pub const DERIVATION_ATTRS: &[&str] = &[
 
 /// Whether crane or the derivation under it interprets `attr`. Anything else in lower
 /// camel case is rejected as unknown (most likely a typo).
-pub fn is_known_attr(attr: &str) -> bool {
+pub(crate) fn is_known_attr(attr: &str) -> bool {
     COMMON_ATTRS.contains(&attr) || CARGO_ATTRS.contains(&attr) || DERIVATION_ATTRS.contains(&attr)
 }
 
 /// crane's own attributes (not stdenv's): a near miss of one is a typo.
-pub fn crane_own_attrs() -> Vec<&'static str> {
+pub(crate) fn crane_own_attrs() -> Vec<&'static str> {
     COMMON_ATTRS
         .iter()
         .chain(CARGO_ATTRS)
@@ -244,7 +244,7 @@ pub fn crane_own_attrs() -> Vec<&'static str> {
 /// Every attribute a crane lib has had (crane's `lib/default.nix` over its history), and
 /// those of the scope it is made with: the ones that are not crane functions compile
 /// nothing (`cargoFmt`, `cleanCargoSource`, `vendorCargoDeps`, ...).
-pub const CRANE_LIB_ATTRS: &[&str] = &[
+pub(crate) const CRANE_LIB_ATTRS: &[&str] = &[
     "appendCrateRegistries",
     "buildDepsOnly",
     "buildPackage",

@@ -16,7 +16,7 @@ use super::base_name;
 
 /// What a file of the source is to `mkDummySrc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DummyRole {
+pub(crate) enum DummyRole {
     /// The root `Cargo.lock`: copied as is.
     Lock,
     /// A `.cargo/config` or `.cargo/config.toml`: copied as is.
@@ -32,7 +32,7 @@ pub enum DummyRole {
 
 /// The role of `relative` (to the source root); `is_manifest_dir` says whether a directory
 /// (relative) holds a `Cargo.toml`.
-pub fn role(relative: &Path, is_manifest_dir: impl Fn(&Path) -> bool) -> DummyRole {
+pub(crate) fn role(relative: &Path, is_manifest_dir: impl Fn(&Path) -> bool) -> DummyRole {
     let base = base_name(relative);
     let parent = relative.parent().unwrap_or(Path::new(""));
     if relative == Path::new("Cargo.lock") {
@@ -74,7 +74,7 @@ pub fn role(relative: &Path, is_manifest_dir: impl Fn(&Path) -> bool) -> DummyRo
 /// crane's `cleanCargoToml` with its default (conservative) filter: the manifest parsed,
 /// without the keys that cannot change how dependencies build. Comments and formatting are
 /// gone too, since the result is written anew.
-pub fn clean_cargo_toml(text: &str) -> Result<toml::Table> {
+pub(crate) fn clean_cargo_toml(text: &str) -> Result<toml::Table> {
     let table: toml::Table = toml::from_str(text).context("not a valid Cargo.toml")?;
     Ok(clean_table(table, &mut Vec::new()))
 }
@@ -159,7 +159,7 @@ const DUMMY_MAIN: &str = "#![allow(dead_code)]\npub fn main() {}\n";
 /// and the cargo configs as they are, every `Cargo.toml` cleaned with its `package.build`
 /// pointing at `build_script` (crane's `dummyBuild.rs`, written here, which gives every
 /// package a build script), and a dummy file for each of its targets ([`dummy_targets`]).
-pub fn write_dummy_source(real: &Path, dummy: &Path, build_script: &Path) -> Result<()> {
+pub(crate) fn write_dummy_source(real: &Path, dummy: &Path, build_script: &Path) -> Result<()> {
     let files = regular_files(real, Path::new(""))?;
     let manifest_dirs: BTreeSet<&Path> = files
         .iter()
@@ -268,7 +268,7 @@ fn is_proc_macro(cleaned: &toml::Table) -> bool {
 /// `src/main.rs` and every bin in `src/bin` that exist, each declared bin it did not
 /// discover, the lib (declared, or `src/lib.rs` when it exists), and every declared bench,
 /// example and test. A manifest without `[package]` (a virtual workspace) has none.
-pub fn dummy_targets(cleaned: &toml::Table, crate_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn dummy_targets(cleaned: &toml::Table, crate_dir: &Path) -> Vec<PathBuf> {
     let Some(package) = cleaned.get("package").and_then(toml::Value::as_table) else {
         return Vec::new();
     };
@@ -351,7 +351,10 @@ pub fn dummy_targets(cleaned: &toml::Table, crate_dir: &Path) -> Vec<PathBuf> {
 /// The top-level keys (`package.version`, `dependencies`) whose cleaned values differ
 /// between two manifests; empty when the dummy source is the same. A missing manifest is
 /// an empty one.
-pub fn cleaned_differences(before: Option<&str>, after: Option<&str>) -> Result<Vec<String>> {
+pub(crate) fn cleaned_differences(
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<Vec<String>> {
     let clean = |text: Option<&str>| text.map_or_else(|| Ok(toml::Table::new()), clean_cargo_toml);
     let (before, after) = (clean(before)?, clean(after)?);
     let mut keys: Vec<String> = Vec::new();

@@ -8,7 +8,7 @@ use super::base_name;
 /// Whether crane's `filterCargoSources` keeps `relative` (a path relative to the source
 /// root): every directory, `*.rs`, `*.toml`, `Cargo.lock`, and a file named `config` in a
 /// directory named `.cargo`.
-pub fn filter_cargo_sources(relative: &Path, is_directory: bool) -> bool {
+pub(crate) fn filter_cargo_sources(relative: &Path, is_directory: bool) -> bool {
     let base = base_name(relative);
     let parent = relative.parent().map(base_name).unwrap_or_default();
     is_directory

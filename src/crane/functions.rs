@@ -226,7 +226,7 @@ impl serde::Serialize for CraneFunction {
 }
 
 /// Looks up crane's attributes of one phase, with type checking.
-pub trait AttrLookup {
+pub(crate) trait AttrLookup {
     fn string(&self, attr: &str) -> Option<String>;
     fn boolean(&self, attr: &str) -> Option<bool>;
     fn integer(&self, attr: &str) -> Option<i64>;
@@ -235,7 +235,7 @@ pub trait AttrLookup {
 /// The shell text of a phase's build and check phases, as crane assembles it.
 /// Produced by [`phase_texts`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhaseTexts {
+pub(crate) struct PhaseTexts {
     pub build: String,
     pub check: String,
 }
@@ -243,7 +243,11 @@ pub struct PhaseTexts {
 /// Assembles the `buildPhaseCargoCommand` and `checkPhaseCargoCommand` crane runs for
 /// `function` given the phase's attributes (crane's defaults where absent). `profile`
 /// is `CARGO_PROFILE`.
-pub fn phase_texts(function: CraneFunction, attrs: &dyn AttrLookup, profile: &str) -> PhaseTexts {
+pub(crate) fn phase_texts(
+    function: CraneFunction,
+    attrs: &dyn AttrLookup,
+    profile: &str,
+) -> PhaseTexts {
     let get = |attr: &str, default: &str| attrs.string(attr).unwrap_or_else(|| default.to_string());
     let extra = get("cargoExtraArgs", function.default_cargo_extra_args());
     let do_check = attrs
@@ -400,7 +404,7 @@ pub fn phase_texts(function: CraneFunction, attrs: &dyn AttrLookup, profile: &st
 /// beside INDEX (`--manifest-path DIR/Cargo.toml` when INDEX is not in the source root).
 /// What INDEX's `<link data-trunk rel="rust">` adds (`data-bin`, `data-cargo-features`) is
 /// not read. Lines that are not a `trunk build` stay as they are.
-pub fn trunk_as_cargo(text: &str, profile: &str) -> String {
+pub(crate) fn trunk_as_cargo(text: &str, profile: &str) -> String {
     text.lines()
         .map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();
@@ -487,7 +491,7 @@ fn nextest_texts(
 /// `selectLatestNightlyWith`, fenix's `stable`/`latest`/`complete`), described for people;
 /// `None` for a pinned release, a toolchain file (`fromRustupToolchainFile`,
 /// `fromToolchainFile`) or an expression naming no channel.
-pub fn floating_channel(toolchain: &str) -> Option<&'static str> {
+pub(crate) fn floating_channel(toolchain: &str) -> Option<&'static str> {
     if toolchain.contains("ToolchainFile") {
         return None;
     }

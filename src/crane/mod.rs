@@ -3,17 +3,17 @@
 //! `cleanCargoToml` (`dummy_src.rs`), and `filterCargoSources` (`filter.rs`). Each follows
 //! crane's `lib/*.nix`; everything that applies crane's semantics asks here.
 
-pub mod attrs;
-pub mod dummy_src;
-pub mod filter;
-pub mod functions;
+pub(crate) mod attrs;
+pub(crate) mod dummy_src;
+pub(crate) mod filter;
+pub(crate) mod functions;
 
-pub use functions::CraneFunction;
+pub(crate) use functions::CraneFunction;
 
 use std::path::Path;
 
 /// The last component of a path, as `baseNameOf` gives it.
-pub fn base_name(path: &Path) -> &str {
+pub(crate) fn base_name(path: &Path) -> &str {
     path.file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()

@@ -8,7 +8,7 @@ use crate::cargo::{Invocation, PackageId, UnitGraph};
 /// Everything that makes one unit's artifact distinct, apart from its dependencies.
 /// Field order is the display and sort order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UnitKey {
+pub(crate) struct UnitKey {
     /// Shared by every unit of the package in a graph: keys are cloned often.
     pub pkg_id: Arc<PackageId>,
     /// Target kinds joined with `,` (`lib`, `custom-build`, `proc-macro`, ...).
@@ -28,7 +28,7 @@ pub struct UnitKey {
 }
 
 impl UnitKey {
-    pub fn profile_name(&self) -> String {
+    pub(crate) fn profile_name(&self) -> String {
         /// Only the name: the other fields are skipped, not built.
         #[derive(serde::Deserialize)]
         struct Named<'a> {
@@ -43,7 +43,7 @@ impl UnitKey {
     }
 
     /// `leaf@1.0.0 (build)`, `buildy@0.1.0 build-script (run-custom-build)`: a short label.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let package = &self.pkg_id;
         format!(
             "{} ({})",
@@ -60,7 +60,7 @@ impl UnitKey {
 
 /// `leaf@1.0.0`, `buildy@0.1.0 build-script`, `app@0.1.0 bin app`: a package and, unless
 /// it is the library, the target.
-pub fn target_label(name: &str, version: &str, kind: &str, target: &str) -> String {
+pub(crate) fn target_label(name: &str, version: &str, kind: &str, target: &str) -> String {
     let target = match kind {
         "lib" | "rlib" | "proc-macro" => String::new(),
         "custom-build" => " build-script".to_string(),
@@ -74,7 +74,7 @@ pub fn target_label(name: &str, version: &str, kind: &str, target: &str) -> Stri
 /// each profile's artifacts in its own directory, and `test` and `bench` share `dev`'s and
 /// `release`'s: so `name` becomes that directory's profile. `strip` counts by its value,
 /// whether cargo has resolved it yet or not.
-pub fn artifact_profile(raw: &str) -> String {
+pub(crate) fn artifact_profile(raw: &str) -> String {
     let Ok(serde_json::Value::Object(mut profile)) = serde_json::from_str(raw) else {
         return raw.to_string();
     };
@@ -108,7 +108,7 @@ fn strip_value(strip: &serde_json::Value) -> serde_json::Value {
 
 /// One unit as the diff sees it. Produced by [`DiffGraph::from_unit_graph`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct DiffUnit {
+pub(crate) struct DiffUnit {
     pub key: UnitKey,
     pub deps: Vec<usize>,
     /// A workspace or other `path+` package: rebuilt by design.
@@ -117,7 +117,7 @@ pub struct DiffUnit {
 
 /// A unit graph reduced to identities. Produced by [`DiffGraph::from_unit_graph`].
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct DiffGraph {
+pub(crate) struct DiffGraph {
     pub units: Vec<DiffUnit>,
 }
 
@@ -125,7 +125,11 @@ impl DiffGraph {
     /// Builds the diff's view of `graph`, resolved for `invocation` (whose rustflags are
     /// part of every target unit's identity, and of host units' when no target is given)
     /// by a cargo whose host triple is `host`.
-    pub fn from_unit_graph(graph: &UnitGraph, invocation: &Invocation, host: &str) -> DiffGraph {
+    pub(crate) fn from_unit_graph(
+        graph: &UnitGraph,
+        invocation: &Invocation,
+        host: &str,
+    ) -> DiffGraph {
         let rustflags = invocation.rustflags(host);
         let reach_host = invocation.rustflags_reach_host();
         // A graph has a handful of distinct profiles: canonicalize each once.

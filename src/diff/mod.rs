@@ -1,7 +1,7 @@
 //! The diff core: which units a phase needs that its inherited artifacts do not hold,
 //! and why. Pure: unit graphs in, misses out.
 
-pub mod graph;
+pub(crate) mod graph;
 #[cfg(test)]
 mod tests;
 
@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
-pub use graph::{DiffGraph, UnitKey};
+pub(crate) use graph::{DiffGraph, UnitKey};
 
 use crate::cargo::PackageId;
 
@@ -42,11 +42,11 @@ impl Reason {
 }
 
 /// Where a unit sits: index of the graph among the phase's graphs, index of the unit in it.
-pub type UnitAt = (usize, usize);
+pub(crate) type UnitAt = (usize, usize);
 
 /// A unit the phase compiles although its artifacts come from elsewhere. Produced by [`diff_phase`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Miss {
+pub(crate) struct Miss {
     pub unit: UnitKey,
     pub at: UnitAt,
     /// The unit's deep identity: equal for the same unit in any graph of one analysis
@@ -67,7 +67,7 @@ pub struct Miss {
 /// A dependency under which a needed unit and the closest cached one part: the same
 /// dependency (package and target) in another variant. Produced by [`diff_phase`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct VariantEdge {
+pub(crate) struct VariantEdge {
     /// The dependency as this phase needs it (`None`: this phase's unit lacks it).
     pub needed: Option<UnitKey>,
     /// The cached graph that holds the needed variant (numbered as the caller numbers
@@ -86,7 +86,7 @@ pub struct UnitId(pub u32);
 
 impl Miss {
     /// A root miss: its reason is its own, or it is a dependency miss over no missed unit.
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.reason != Reason::Dependency || !self.variant_edges.is_empty()
     }
 }
@@ -104,7 +104,7 @@ pub struct Counts {
 
 /// The comparison of one phase with its inherited artifacts. Produced by [`diff_phase`].
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PhaseDiff {
+pub(crate) struct PhaseDiff {
     pub counts: Counts,
     /// Every missed unit, root misses and cascades, in a stable order.
     pub misses: Vec<Miss>,
@@ -116,7 +116,7 @@ fn is_documentation(mode: &str) -> bool {
 }
 
 /// Compares what `needed` graphs compile with what the `cached` graphs left in `target/`.
-pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
+pub(crate) fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
     let mut interner = DeepIds::default();
     let graphs: Vec<&DiffGraph> = cached.iter().chain(needed).copied().collect();
     let ids: Vec<Vec<u32>> = graphs.iter().map(|g| interner.of(g)).collect();
@@ -140,7 +140,7 @@ pub fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseDiff {
 /// that a long chain of phases inheriting the same cargo calls costs each phase only its
 /// own comparison (or nothing, when another phase asked the same). Produced by
 /// [`Differ::new`].
-pub struct Differ<'a> {
+pub(crate) struct Differ<'a> {
     /// Every graph of the analysis by index, with each unit's deep identity (numbered by
     /// one [`DeepIds`]); `None` for one cargo could not resolve.
     graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>,
@@ -151,7 +151,7 @@ pub struct Differ<'a> {
 }
 
 impl<'a> Differ<'a> {
-    pub fn new(graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>) -> Differ<'a> {
+    pub(crate) fn new(graphs: Vec<Option<(&'a DiffGraph, &'a [u32])>>) -> Differ<'a> {
         Differ {
             graphs,
             caches: HashMap::new(),
@@ -160,7 +160,7 @@ impl<'a> Differ<'a> {
     }
 
     /// The graph at `index`, if it resolved.
-    pub fn graph(&self, index: usize) -> Option<&'a DiffGraph> {
+    pub(crate) fn graph(&self, index: usize) -> Option<&'a DiffGraph> {
         self.graphs
             .get(index)
             .copied()
@@ -170,7 +170,7 @@ impl<'a> Differ<'a> {
 
     /// [`diff_phase`] of the graphs at these indices (graphs that did not resolve are left
     /// out). `Miss::at` indexes the resolved ones among `needed`.
-    pub fn diff(&mut self, cached: &[usize], needed: &[usize]) -> Rc<PhaseDiff> {
+    pub(crate) fn diff(&mut self, cached: &[usize], needed: &[usize]) -> Rc<PhaseDiff> {
         let mut cached: Vec<usize> = cached
             .iter()
             .copied()
@@ -475,14 +475,14 @@ impl<'a> Cache<'a> {
 /// identities of its dependencies. Equal ids mean the same artifact; ids compare only
 /// when numbered by one `DeepIds`.
 #[derive(Default)]
-pub struct DeepIds {
+pub(crate) struct DeepIds {
     keys: HashMap<UnitKey, u32>,
     ids: HashMap<(u32, Vec<u32>), u32>,
 }
 
 impl DeepIds {
     /// Each unit's id, in the graph's order.
-    pub fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
+    pub(crate) fn of(&mut self, graph: &DiffGraph) -> Vec<u32> {
         let mut memo: Vec<Option<u32>> = vec![None; graph.units.len()];
         let mut expanding = vec![false; graph.units.len()];
         for start in 0..graph.units.len() {

@@ -93,7 +93,7 @@ impl UnitNames {
 }
 
 /// A cause or fix with the names of the units it points at, for display.
-pub struct Named<'a, T>(pub &'a T, pub &'a UnitNames);
+pub(super) struct Named<'a, T>(pub &'a T, pub &'a UnitNames);
 
 /// The `detail` of a miss.
 impl Display for Named<'_, MissCause> {
@@ -236,7 +236,7 @@ impl Display for Variant {
 
 /// How many default members the short form (`{:#}`) of a [`Trigger`] names before it
 /// gives their count instead.
-pub const LISTED: usize = 4;
+pub(super) const LISTED: usize = 4;
 
 /// The `cause` of a miss; `{:#}` gives a long list of default members as its count.
 impl Display for Trigger {

@@ -8,7 +8,7 @@ use crate::diff::graph::target_label;
 use crate::diff::{Miss, UnitKey};
 
 /// `MissCause::DependencyVariant` of `miss` (whose `variant_edges` are not empty).
-pub fn dependency_variant(ctx: &ExplainContext, miss: &Miss) -> MissCause {
+pub(super) fn dependency_variant(ctx: &ExplainContext, miss: &Miss) -> MissCause {
     let command = |graph: usize| {
         ctx.source_indices
             .iter()

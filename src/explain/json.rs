@@ -10,7 +10,7 @@ use super::display::UnitNames;
 use crate::costs::Cost;
 
 /// `misses` of a phase, each pointing at its roots by name.
-pub fn serialize_misses<S: Serializer>(
+pub(crate) fn serialize_misses<S: Serializer>(
     misses: &[MissReport],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -2,7 +2,7 @@
 //! difference, who asks for it, and what removes it, as types. Pure: the diff's facts and
 //! the phases in, [`MissReport`]s out. Wording lives in `display`.
 
-pub mod cause;
+pub(crate) mod cause;
 mod display;
 mod edges;
 mod json;
@@ -19,12 +19,12 @@ use crate::cargo::metadata::DependencyIndex;
 use crate::diff::{DiffGraph, Miss, PhaseDiff, Reason, UnitAt, UnitId, UnitKey};
 use crate::phase::{CraneFunction, Phase};
 
-pub use cause::{
+pub(crate) use cause::{
     DefaultPackages, EnvChange, Fix, FixCheck, FixStep, MissCause, ProfileChange, Request,
     RoleDifference, Side, Trigger, UnitRole, Variant,
 };
-pub use display::UnitNames;
-pub use json::serialize_misses;
+pub(crate) use display::UnitNames;
+pub(crate) use json::serialize_misses;
 use paths::{Asked, Askers, GraphPaths};
 use variants::variants;
 
@@ -70,7 +70,7 @@ impl MissReport {
 }
 
 /// Everything the explanations of one phase's misses draw on.
-pub struct ExplainContext<'a> {
+pub(crate) struct ExplainContext<'a> {
     /// The phases whose artifacts this phase inherits, nearest first.
     pub sources: Vec<&'a Phase>,
     pub phase_invocations: Vec<&'a Invocation>,
@@ -86,7 +86,7 @@ pub struct ExplainContext<'a> {
 }
 
 /// Explains every miss of a phase, root misses with their cascade counts.
-pub fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport> {
+pub(crate) fn explain_misses(ctx: &ExplainContext, diff: &PhaseDiff) -> Vec<MissReport> {
     let paths: Vec<GraphPaths> = ctx
         .needed
         .iter()

@@ -10,7 +10,7 @@ use super::reads::Reader;
 /// The local targets (package name, target name) the phases' unit graphs compile, in any
 /// mode (`cargo check` expands `include_str!` too). `None` when no graph resolved: then
 /// nothing is known to be left out.
-pub fn compiled_targets(input: &FindingsInput) -> Option<BTreeSet<(String, String)>> {
+pub(super) fn compiled_targets(input: &FindingsInput) -> Option<BTreeSet<(String, String)>> {
     if input.graphs.is_empty() {
         return None;
     }
@@ -29,7 +29,7 @@ pub fn compiled_targets(input: &FindingsInput) -> Option<BTreeSet<(String, Strin
 /// the local package holding it whose root file's directory holds it most closely
 /// (`src/` for the library and binaries, `benches/` for benches, the package's own
 /// directory for its build script).
-pub fn read_by_compiled_target(
+pub(super) fn read_by_compiled_target(
     input: &FindingsInput,
     compiled: &BTreeSet<(String, String)>,
     reader: &Reader,

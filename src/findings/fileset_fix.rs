@@ -9,7 +9,7 @@ use crate::source_set::tree::SourceTree;
 use crate::source_set::{SourceKind, SourceSet};
 
 /// How a source fix writes paths, for one phase's `src`.
-pub struct FilesetFix {
+pub(super) struct FilesetFix {
     /// The source root as the file defining the phase writes it (`./.`, `../../..`).
     root: String,
     /// The files Nix copies with the flake (git: tracked), when they could be listed.
@@ -21,7 +21,7 @@ pub struct FilesetFix {
 impl FilesetFix {
     /// For a phase whose `src` is `source` (if evaluated), in the workspace at
     /// `source_root`.
-    pub fn new(source_root: &Path, source: Option<&SourceSet>) -> FilesetFix {
+    pub(super) fn new(source_root: &Path, source: Option<&SourceSet>) -> FilesetFix {
         let root = source
             .filter(|s| s.root == source_root)
             .and_then(|s| path_literal(&s.text))
@@ -34,7 +34,7 @@ impl FilesetFix {
     }
 
     /// Written with the crane lib the flake binds as `name`, when it says.
-    pub fn with_crane_lib(mut self, name: Option<&str>) -> FilesetFix {
+    pub(super) fn with_crane_lib(mut self, name: Option<&str>) -> FilesetFix {
         if let Some(name) = name {
             self.crane_lib = name.to_string();
         }
@@ -42,13 +42,13 @@ impl FilesetFix {
     }
 
     /// The crane lib's name in the file the fix goes into.
-    pub fn crane_lib(&self) -> &str {
+    pub(super) fn crane_lib(&self) -> &str {
         &self.crane_lib
     }
 
     /// Whether `relative` (to the source root) is in the flake's source: a tracked file,
     /// or a directory holding one. Unknown listings take the disk's word.
-    pub fn in_flake_source(&self, source_root: &Path, relative: &Path) -> bool {
+    pub(super) fn in_flake_source(&self, source_root: &Path, relative: &Path) -> bool {
         let absolute = source_root.join(relative);
         match &self.tree {
             Some(tree) => !tree.files_under(&absolute).is_empty(),
@@ -57,19 +57,19 @@ impl FilesetFix {
     }
 
     /// The source root as a Nix path in the file the fix goes into.
-    pub fn root(&self) -> &str {
+    pub(super) fn root(&self) -> &str {
         &self.root
     }
 
     /// `relative` (to the source root) as a Nix path in the file the fix goes into.
-    pub fn path(&self, relative: &Path) -> String {
+    pub(super) fn path(&self, relative: &Path) -> String {
         let root = self.root.strip_suffix("/.").unwrap_or(&self.root);
         format!("{root}/{}", relative.display())
     }
 
     /// `src = lib.fileset.toSource { … }` with crane's cargo files and `extra` (already
     /// written with [`FilesetFix::path`]).
-    pub fn to_source(&self, extra: &[String]) -> String {
+    pub(super) fn to_source(&self, extra: &[String]) -> String {
         let root = &self.root;
         format!(
             "src = lib.fileset.toSource {{ root = {root}; fileset = lib.fileset.unions [ ({}.fileset.commonCargoSources {root}) {} ]; }};",
@@ -81,7 +81,12 @@ impl FilesetFix {
     /// The fix adding `relative` to a phase's source: to the user's own filter when it
     /// has one (keeping its entries), else crane's cargo files and it; none when the path
     /// is not in the flake's source (Nix could not evaluate a file set naming it).
-    pub fn add(&self, source_root: &Path, source: Option<&SourceSet>, relative: &Path) -> String {
+    pub(super) fn add(
+        &self,
+        source_root: &Path,
+        source: Option<&SourceSet>,
+        relative: &Path,
+    ) -> String {
         let path = self.path(relative);
         if !self.in_flake_source(source_root, relative) {
             return format!(

@@ -39,7 +39,7 @@ fn describe_values(values: &BTreeMap<Option<String>, Vec<String>>) -> String {
 /// bindgen without a fixed random seed, pyo3 without PYO3_PYTHON, pkg-config `-sys`
 /// crates under differing native inputs, dev-profile proc-macros without a pinned
 /// build-override.
-pub fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
+pub(super) fn environment_hazards(input: &FindingsInput) -> Vec<Finding> {
     let packages = input.packages_in_graphs();
     let phases: Vec<&Phase> = input.phases().collect();
     let mut findings = Vec::new();
@@ -149,7 +149,7 @@ fn build_override_pinned(source_root: &Path) -> bool {
 
 /// `build-script-env`: with `--target-dir`, the variables build scripts declared with
 /// `cargo:rerun-if-env-changed` that the phases set differently.
-pub fn build_script_env(input: &FindingsInput) -> Vec<Finding> {
+pub(super) fn build_script_env(input: &FindingsInput) -> Vec<Finding> {
     let Some(target_dir) = input.target_dir else {
         return Vec::new();
     };

@@ -15,14 +15,14 @@ use crate::phase::{AttrValue, CraneFunction, Phase};
 /// A path package outside the workspace root: crane's `src` is the workspace, so the
 /// build sandbox does not hold it. Produced by [`outside_path_dependencies`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutsidePathDependency {
+pub(crate) struct OutsidePathDependency {
     pub name: String,
     /// The directory holding its Cargo.toml.
     pub dir: String,
 }
 
 /// Every path package of `metadata` outside its workspace root, by name.
-pub fn outside_path_dependencies(
+pub(crate) fn outside_path_dependencies(
     metadata: &cargo_metadata::Metadata,
 ) -> Vec<OutsidePathDependency> {
     let root = metadata.workspace_root.as_std_path();
@@ -45,7 +45,7 @@ pub fn outside_path_dependencies(
 }
 
 /// `path-dependency-outside-workspace`: Nix cannot build what crane's `src` lacks.
-pub fn path_dependencies_outside(input: &FindingsInput) -> Vec<Finding> {
+pub(super) fn path_dependencies_outside(input: &FindingsInput) -> Vec<Finding> {
     let root = &input.metadata.workspace_root;
     outside_path_dependencies(input.metadata)
         .into_iter()
@@ -68,7 +68,7 @@ pub fn path_dependencies_outside(input: &FindingsInput) -> Vec<Finding> {
 
 /// `root-package-and-workspace`: cargo without `--workspace` then builds only the root
 /// package, so a deps-only phase with default arguments misses other members' deps.
-pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
+pub(super) fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
     let path = input.source_root.join("Cargo.toml");
     let text = std::fs::read_to_string(&path).ok()?;
     let manifest: toml::Table = text.parse().ok()?;
@@ -114,7 +114,7 @@ pub fn root_package_and_workspace(input: &FindingsInput) -> Option<Finding> {
 
 /// `check-runs-nothing`: a test phase with `doCheck = false` (often inherited from
 /// commonArgs meant for buildPackage) runs no test: the check passes without testing.
-pub fn check_runs_nothing(input: &FindingsInput) -> Vec<Finding> {
+pub(super) fn check_runs_nothing(input: &FindingsInput) -> Vec<Finding> {
     input
         .phases()
         .filter(|p| {
@@ -144,7 +144,7 @@ pub fn check_runs_nothing(input: &FindingsInput) -> Vec<Finding> {
 /// `selection-mismatch`: phases select other packages or features than the deps-only
 /// phase they inherit from; grouped by selection, with the deps-only arguments that
 /// would serve each group.
-pub fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
+pub(super) fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
     let default_is_workspace = default_selection_is_workspace(input.metadata);
     let selection_of = |phase: &Phase| -> Vec<SelectionFlag> {
         let mut selection = package_selection(&input.invocations(phase));

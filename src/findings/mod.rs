@@ -6,10 +6,10 @@ mod fileset_fix;
 mod hazards;
 mod layout;
 mod pkg_config;
-pub mod reads;
-pub mod source;
+pub(crate) mod reads;
+pub(crate) mod source;
 
-pub use layout::outside_path_dependencies;
+pub(crate) use layout::outside_path_dependencies;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::plan::PhasePlans;
 
 /// What the findings look at. Built by `report::analyze`.
-pub struct FindingsInput<'a> {
+pub(crate) struct FindingsInput<'a> {
     pub set: &'a PhaseSet,
     pub plans: &'a PhasePlans,
     /// One per entry of `plans.invocations`.
@@ -87,7 +87,7 @@ impl FindingsInput<'_> {
 }
 
 /// Every finding, ordered by id then location.
-pub fn find(input: &FindingsInput) -> Vec<Finding> {
+pub(crate) fn find(input: &FindingsInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(layout::root_package_and_workspace(input));
     findings.extend(layout::selection_mismatch(input));

@@ -10,7 +10,7 @@ use crate::phase::{AttrValue, Phase};
 
 /// The finding, when some analysed phase and the phase it inherits from would see
 /// different `PKG_CONFIG_PATH`s; `sys_crates` are the pkg-config `-sys` crates in the graphs.
-pub fn pkg_config_inputs(input: &FindingsInput, sys_crates: &[String]) -> Option<Finding> {
+pub(super) fn pkg_config_inputs(input: &FindingsInput, sys_crates: &[String]) -> Option<Finding> {
     let mut differences = Vec::new();
     let mut fixes = Vec::new();
     let mut location = None;

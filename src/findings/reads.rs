@@ -19,7 +19,7 @@ use crate::source_set::tree::normalize;
 
 /// How a file is read, from the surest to the least sure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ReadKind {
+pub(crate) enum ReadKind {
     /// rustc reads it while compiling the crate.
     Compile,
     /// A build script watches it (`rerun-if-changed`).
@@ -35,7 +35,7 @@ pub enum ReadKind {
 
 impl ReadKind {
     /// rustc or a build script reads it: the build fails or is wrong without it.
-    pub fn is_compile_time(self) -> bool {
+    pub(crate) fn is_compile_time(self) -> bool {
         matches!(self, ReadKind::Compile | ReadKind::BuildScript)
     }
 }
@@ -43,7 +43,7 @@ impl ReadKind {
 /// Who reads a file: the code, where it is (relative to the source root), how, and what
 /// to add to a source to keep it (the file, or the directory the code names).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reader {
+pub(crate) struct Reader {
     pub code: String,
     pub location: SourceLocation,
     pub kind: ReadKind,
@@ -53,7 +53,7 @@ pub struct Reader {
 
 /// Files (relative to the source root) the local crates read, with the first (surest)
 /// reader of each. `tests_run`: whether a phase runs tests, so that test data counts.
-pub fn files_read(
+pub(crate) fn files_read(
     metadata: &cargo_metadata::Metadata,
     source_root: &Path,
     target_dir: Option<&Path>,
@@ -73,7 +73,7 @@ pub fn files_read(
 
 /// Every `(file, reader)` pair (relative to the source root), a file read by several
 /// crates once per reader.
-pub fn all_reads(
+pub(crate) fn all_reads(
     metadata: &cargo_metadata::Metadata,
     source_root: &Path,
     target_dir: Option<&Path>,
@@ -255,7 +255,7 @@ fn watched_files(target: &Path, source_root: &Path) -> Vec<PathBuf> {
 
 /// `cargo:rerun-if-changed` paths in a previous build's build-script outputs of local
 /// packages (what the scripts really watched, including paths they computed).
-pub fn files_watched_by_build_scripts(
+pub(crate) fn files_watched_by_build_scripts(
     metadata: &cargo_metadata::Metadata,
     source_root: &Path,
     target_dir: &Path,
@@ -309,7 +309,7 @@ pub fn files_watched_by_build_scripts(
 }
 
 /// The path of a `cargo:rerun-if-changed=` (or `cargo::`) line.
-pub fn rerun_if_changed(line: &str) -> Option<&str> {
+pub(crate) fn rerun_if_changed(line: &str) -> Option<&str> {
     line.strip_prefix("cargo:rerun-if-changed=")
         .or_else(|| line.strip_prefix("cargo::rerun-if-changed="))
         .map(str::trim)
@@ -318,7 +318,7 @@ pub fn rerun_if_changed(line: &str) -> Option<&str> {
 
 /// What a referenced path is relative to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Base {
+pub(crate) enum Base {
     /// The directory of the file that names it (`include_str!`, `#[path]`).
     File,
     /// The package root (`env!("CARGO_MANIFEST_DIR")`, build scripts, tests at run time).
@@ -327,7 +327,7 @@ pub enum Base {
 
 /// A path a Rust source names for the build or its programs to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
+pub(crate) struct Reference {
     pub line: usize,
     pub code: String,
     pub path: String,
@@ -337,7 +337,7 @@ pub struct Reference {
 
 /// Every path a Rust source names for the build (or, at run time, its programs) to read.
 /// A source that is not Rust tokens names none (rustc fails on it anyway).
-pub fn references(text: &str, is_build_script: bool) -> Vec<Reference> {
+pub(crate) fn references(text: &str, is_build_script: bool) -> Vec<Reference> {
     let Ok(stream) = TokenStream::from_str(text) else {
         return Vec::new();
     };

@@ -13,7 +13,7 @@ use crate::source_set::{SourceKind, SourceSet};
 
 /// How a phase's `src` expression filters the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceFilter {
+pub(crate) enum SourceFilter {
     /// `./.`, `self`, `lib.cleanSource ./.`: every file is an input.
     Unfiltered,
     /// `craneLib.cleanCargoSource` / `filterCargoSources`: only what cargo reads.
@@ -23,7 +23,7 @@ pub enum SourceFilter {
 }
 
 /// Classifies a `src` expression's text.
-pub fn classify_src(text: &str) -> SourceFilter {
+pub(crate) fn classify_src(text: &str) -> SourceFilter {
     let text = text.trim();
     let cargo_only = text.contains("cleanCargoSource") || text.contains("filterCargoSources");
     let adds_files = text.contains("fileset.unions") || text.contains("fileset.union ");
@@ -88,7 +88,7 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 
 /// `src-not-filtered`: phases built from the raw directory, with the files in it that no
 /// build reads (each of which, when edited, rebuilds every phase).
-pub fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
+pub(crate) fn unfiltered_source(input: &FindingsInput) -> Option<Finding> {
     if evaluated_phases(input).next().is_some() {
         return unread_files_in_sources(input);
     }
@@ -257,7 +257,7 @@ fn compile_time_reads(input: &FindingsInput) -> Vec<(PathBuf, Reader)> {
 /// `src-filter-drops-input`: files the build reads (`include_str!`, `include_bytes!`,
 /// `#[path]`, a build script's `rerun-if-changed`) that a cargo-only filter drops; only
 /// those read by a target some phase compiles.
-pub fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
+pub(crate) fn filter_drops_input(input: &FindingsInput) -> Vec<Finding> {
     if evaluated_phases(input).next().is_some() {
         return inputs_missing_from_sources(input);
     }
@@ -333,7 +333,7 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
 /// `src-keeps-directory`: a filter keeps every file of a directory while the build reads
 /// only some of them (`include_str!` of one data file of many): an edit of any other
 /// rebuilds the phases for nothing.
-pub fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
+pub(crate) fn directory_kept_for_one_file(input: &FindingsInput) -> Vec<Finding> {
     let read = files_read_by_build(input);
     let mut kept: BTreeMap<(PathBuf, Vec<PathBuf>), KeptDirectory> = BTreeMap::new();
     for (phase, source) in evaluated_phases(input) {

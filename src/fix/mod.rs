@@ -1,10 +1,10 @@
 //! `cache-miss fix`: the smallest change to the deps-only phase(s) that leaves no
 //! dependency miss, proven by re-running the analysis on the changed phases.
 
-pub mod advice;
+pub(crate) mod advice;
 pub mod apply;
 mod display;
-pub mod nix;
+pub(crate) mod nix;
 mod nix_edit;
 mod phases_edit;
 
@@ -666,7 +666,7 @@ fn attr_json(value: &AttrValue) -> serde_json::Value {
 }
 
 /// The phases-file schema as JSON: `{"phases": {NAME: {attr: value, "env": {...}}}}`.
-pub fn phases_file_json(specs: &[PhaseSpec]) -> serde_json::Value {
+pub(crate) fn phases_file_json(specs: &[PhaseSpec]) -> serde_json::Value {
     let mut phases = serde_json::Map::new();
     for spec in specs {
         let mut table: serde_json::Map<String, serde_json::Value> = spec

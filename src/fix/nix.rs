@@ -9,7 +9,7 @@ use crate::text;
 
 /// A Nix string literal: `"..."`, or an indented string `''...''` for multi-line text.
 /// Text with control characters Nix strings cannot escape is decoded from JSON.
-pub fn string(text: &str) -> String {
+pub(crate) fn string(text: &str) -> String {
     if text.chars().any(needs_json) {
         return from_json(text);
     }
@@ -72,7 +72,7 @@ fn from_json(text: &str) -> String {
 }
 
 /// An attribute name: bare when it is a plain identifier, else a quoted string.
-pub fn attr_name(name: &str) -> String {
+pub(crate) fn attr_name(name: &str) -> String {
     let mut chars = name.chars();
     let plain = chars
         .next()
@@ -89,11 +89,11 @@ pub fn attr_name(name: &str) -> String {
 }
 
 /// A `# ...` comment: one line whatever `text` holds.
-pub fn comment(text: &str) -> String {
+pub(crate) fn comment(text: &str) -> String {
     format!("# {}", text::one_line(text))
 }
 
-pub fn value(value: &AttrValue) -> String {
+pub(crate) fn value(value: &AttrValue) -> String {
     match value {
         AttrValue::Str(s) => string(s),
         AttrValue::Bool(b) => b.to_string(),
@@ -111,7 +111,7 @@ pub fn value(value: &AttrValue) -> String {
 
 /// `craneLib.FUNCTION (commonArgs // { attrs })`, attributes one per line; `commonArgs`
 /// stands for whatever the call passes today.
-pub fn crane_call(function: &str, attrs: &BTreeMap<String, AttrValue>) -> String {
+pub(crate) fn crane_call(function: &str, attrs: &BTreeMap<String, AttrValue>) -> String {
     let lines: Vec<String> = attrs
         .iter()
         .map(|(k, v)| format!("  {} = {};", attr_name(k), value(v)))

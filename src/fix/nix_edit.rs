@@ -12,14 +12,14 @@ use crate::text;
 
 /// Replace `start..end` of the original text with `text` (an insertion when empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextEdit {
+pub(super) struct TextEdit {
     pub start: usize,
     pub end: usize,
     pub text: String,
 }
 
 /// A parsed Nix file to edit. Produced by [`NixFile::parse`].
-pub struct NixFile {
+pub(super) struct NixFile {
     text: String,
     root: SyntaxNode,
     /// One level of indentation as the file writes it.
@@ -27,7 +27,7 @@ pub struct NixFile {
 }
 
 impl NixFile {
-    pub fn parse(text: &str) -> Result<NixFile, String> {
+    pub(super) fn parse(text: &str) -> Result<NixFile, String> {
         let parsed = rnix::Root::parse(text);
         if let Some(error) = parsed.errors().first() {
             return Err(format!("it does not parse: {error}"));
@@ -40,7 +40,7 @@ impl NixFile {
     }
 
     /// The crane call of `function` that starts on `line` (1-based).
-    pub fn call_on_line(&self, line: usize, function: &str) -> Result<ast::Apply, String> {
+    pub(super) fn call_on_line(&self, line: usize, function: &str) -> Result<ast::Apply, String> {
         let calls: Vec<ast::Apply> = self
             .root
             .descendants()
@@ -63,7 +63,7 @@ impl NixFile {
     /// Sets `attrs` (name, Nix expression) on the call's argument set: in the set written
     /// there, in the `// { … }` set of `commonArgs // { … }`, or by wrapping a bare variable
     /// as `variable // { … }`.
-    pub fn set_attrs(
+    pub(super) fn set_attrs(
         &self,
         call: &ast::Apply,
         attrs: &[(String, String)],
@@ -220,7 +220,7 @@ impl NixFile {
     /// A new binding `name = FUNCTION (ARGUMENT // { attrs });` after the one whose value is
     /// `call`, in the same `let` (or `rec` set). The name actually used (made unique there)
     /// and the edit; with the range in which the name is in scope.
-    pub fn add_binding_after(
+    pub(super) fn add_binding_after(
         &self,
         call: &ast::Apply,
         name: &str,
@@ -328,7 +328,7 @@ impl NixFile {
 }
 
 /// Applies non-overlapping edits of `text`.
-pub fn apply_edits(text: &str, edits: &[TextEdit]) -> Result<String, String> {
+pub(super) fn apply_edits(text: &str, edits: &[TextEdit]) -> Result<String, String> {
     let mut sorted: Vec<&TextEdit> = edits.iter().collect();
     sorted.sort_by_key(|e| (e.start, e.end));
     let mut out = String::with_capacity(text.len());

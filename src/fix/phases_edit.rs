@@ -8,7 +8,7 @@ use crate::phase::AttrValue;
 use crate::text;
 
 /// `text` (a phases file) with `edits` made.
-pub fn edit_phases_file(text: &str, edits: &[PhaseEdit]) -> Result<String, String> {
+pub(super) fn edit_phases_file(text: &str, edits: &[PhaseEdit]) -> Result<String, String> {
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|err| format!("it does not parse: {err}"))?;

@@ -8,7 +8,7 @@ use super::{AttrValue, CraneFunction, PhaseSpec};
 /// The specs with every buildPackage's (and buildTrunkPackage's) implicit buildDepsOnly
 /// written out as a phase of its own (and the phase pointed at it), so it can be changed
 /// on its own.
-pub fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
+pub(crate) fn materialize_implicit_deps(specs: &[PhaseSpec]) -> Vec<PhaseSpec> {
     let mut names: BTreeSet<String> = specs.iter().map(|s| s.name.clone()).collect();
     let mut out = Vec::new();
     for spec in specs {

@@ -4,18 +4,18 @@
 
 mod commands;
 mod implicit;
-pub mod shell;
-pub mod spec;
+pub(crate) mod shell;
+pub(crate) mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
-pub use crate::crane::CraneFunction;
+pub(crate) use crate::crane::CraneFunction;
 use crate::located::{LocatedError, Note, SourceLocation};
 use implicit::implicit_deps_spec;
-pub use implicit::materialize_implicit_deps;
-pub use spec::{AttrValue, NotEvaluable, PhaseSpec};
+pub(crate) use implicit::materialize_implicit_deps;
+pub(crate) use spec::{AttrValue, NotEvaluable, PhaseSpec};
 
 use crate::crane::attrs::{AttrType, CARGO_ATTRS, COMMON_ATTRS, DERIVATION_ATTRS, attr_type};
 use crate::crane::functions::{AttrLookup, phase_texts};
@@ -323,7 +323,7 @@ fn function_of(spec: &PhaseSpec) -> Result<CraneFunction, PhaseError> {
 /// one that starts upper case and spells a target in lower case, as the cc crate reads it
 /// (`CC_x86_64_unknown_linux_gnu`, `CFLAGS_aarch64-unknown-linux-gnu`). crane's and stdenv's
 /// own attributes all start lower case.
-pub fn is_env_attr(attr: &str) -> bool {
+pub(crate) fn is_env_attr(attr: &str) -> bool {
     attr.starts_with(|c: char| c.is_ascii_uppercase())
         && attr
             .chars()
@@ -331,7 +331,7 @@ pub fn is_env_attr(attr: &str) -> bool {
 }
 
 /// Every attribute name crane or its derivation interprets.
-pub fn known_attrs() -> Vec<&'static str> {
+pub(crate) fn known_attrs() -> Vec<&'static str> {
     COMMON_ATTRS
         .iter()
         .chain(CARGO_ATTRS)
@@ -361,7 +361,7 @@ fn validate_attrs(spec: &PhaseSpec) -> Result<(), PhaseError> {
 /// `; did you mean `X`?` for a close candidate. Only short words are compared: a
 /// candidate is at most a few edits away, so a word much longer than every candidate
 /// has none (and comparing it would cost its length times theirs).
-pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     const LONGEST_WORD: usize = 64;
     let length = word.chars().take(LONGEST_WORD + 1).count();
     if length > LONGEST_WORD {

@@ -17,7 +17,7 @@ use lex::{Command, Part, Word};
 /// A cargo call found in shell text, with crane's `cargoWithProfile` already expanded.
 /// Produced by [`find_cargo_calls`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShellCargoCall {
+pub(crate) struct ShellCargoCall {
     /// Arguments after `cargo`, e.g. `["build", "--release", "--locked"]`.
     pub args: Vec<String>,
     /// Variables the command runs with: `export`ed earlier in the text or written in
@@ -27,7 +27,7 @@ pub struct ShellCargoCall {
 
 /// What [`find_cargo_calls`] found in one snippet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShellScan {
+pub(crate) struct ShellScan {
     pub calls: Vec<ShellCargoCall>,
     /// Notes about lines that mention cargo but could not be followed exactly, in line
     /// order.
@@ -40,7 +40,7 @@ pub struct ShellScan {
 
 /// A line of a snippet that mentions cargo but could not be followed exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShellNote {
+pub(crate) struct ShellNote {
     /// Counted within the snippet, from 1.
     pub line: usize,
     pub text: String,
@@ -56,7 +56,7 @@ impl std::fmt::Display for ShellNote {
 
 /// Scans `text` for cargo calls. `var` resolves shell variables (`$CARGO_PROFILE`, phase
 /// environment); `profile` is crane's `CARGO_PROFILE` for `cargoWithProfile`.
-pub fn find_cargo_calls(
+pub(crate) fn find_cargo_calls(
     text: &str,
     profile: &str,
     var: &dyn Fn(&str) -> Option<String>,
@@ -88,7 +88,7 @@ pub fn find_cargo_calls(
 }
 
 /// Whether some of `text` cannot be read as shell words (a quote never closed, ...).
-pub fn has_unreadable_part(text: &str) -> bool {
+pub(crate) fn has_unreadable_part(text: &str) -> bool {
     !lex::lex(text).errors.is_empty()
 }
 
@@ -539,7 +539,7 @@ fn matching_done(commands: &[Command], start: usize) -> usize {
 
 /// crane's `cargoWithProfile`: `release` → `--release`, another name → `--profile NAME`,
 /// empty → nothing, inserted after the subcommand.
-pub fn with_profile(mut args: Vec<String>, profile: &str) -> Vec<String> {
+pub(crate) fn with_profile(mut args: Vec<String>, profile: &str) -> Vec<String> {
     let at = args.len().min(1);
     let flags: Vec<String> = match profile {
         "" => vec![],

@@ -11,7 +11,7 @@ const SHOWN: usize = 5;
 
 /// One line per leaf, the path to it in front: `cargoArtifacts → cargo-package-deps →
 /// nativeBuildInputs: crane's hook inheritCargoArtifactsHook changed (a crane update)`.
-pub fn why_lines(causes: &[Why]) -> Vec<String> {
+pub(crate) fn why_lines(causes: &[Why]) -> Vec<String> {
     let mut lines = Vec::new();
     for cause in causes {
         leaf_lines(cause, "", &mut lines);

@@ -5,9 +5,9 @@
 //! when its `.drv` path changed ([`walk`] says why). What cargo then compiles again comes
 //! from the analysis of the new revision's phases ([`revision`] reads a commit's).
 
-pub mod display;
-pub mod revision;
-pub mod walk;
+pub(crate) mod display;
+pub(crate) mod revision;
+pub(crate) mod walk;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -69,7 +69,7 @@ const OWN_OUTPUTS: &[&str] = &["out", "outputs"];
 const DEPTH: usize = 12;
 
 /// The old and new closures, with what makes each output path.
-pub struct Walker<'a> {
+pub(crate) struct Walker<'a> {
     old: &'a BTreeMap<String, Derivation>,
     new: &'a BTreeMap<String, Derivation>,
     old_makers: HashMap<&'a str, &'a str>,
@@ -77,7 +77,7 @@ pub struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(
+    pub(crate) fn new(
         old: &'a BTreeMap<String, Derivation>,
         new: &'a BTreeMap<String, Derivation>,
     ) -> Walker<'a> {
@@ -90,7 +90,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Why `new_drv` differs from `old_drv` (nothing when they are one derivation).
-    pub fn why(&self, old_drv: &str, new_drv: &str) -> Vec<Why> {
+    pub(crate) fn why(&self, old_drv: &str, new_drv: &str) -> Vec<Why> {
         self.why_at(old_drv, new_drv, 0)
     }
 

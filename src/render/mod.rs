@@ -1,8 +1,8 @@
 //! Drawing documents: the `Block` model every command's display code builds, its
 //! backends (table, markdown, GitHub, HTML, DOT), and the JSON contract.
 
-pub mod compare;
-pub mod document;
+pub(crate) mod compare;
+pub(crate) mod document;
 pub mod github;
 pub mod graph;
 pub mod html;

@@ -24,7 +24,7 @@ use crate::explain::{ExplainContext, explain_misses};
 
 /// What an analysis is asked besides the phases.
 #[derive(Clone)]
-pub struct AnalyzeOptions<'a> {
+pub(crate) struct AnalyzeOptions<'a> {
     /// A previous build's target dir, whose build-script outputs the findings read.
     pub target_dir: Option<&'a Path>,
     /// Phases left out on purpose (`--exclude`, `--only`).
@@ -41,7 +41,7 @@ pub struct AnalyzeOptions<'a> {
 
 /// How much an analysis says of each phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Depth {
+pub(crate) enum Depth {
     /// Every miss explained, and the findings: the report a user reads.
     Explained,
     /// Unit counts and the missed units' identities only, no explanations, no findings:
@@ -87,7 +87,7 @@ pub(crate) fn analyze_loaded_with(
 }
 
 /// Resolves every phase of `set` and compares it with its inherited artifacts.
-pub fn analyze(
+pub(crate) fn analyze(
     set: &PhaseSet,
     phase_source: &str,
     session: &Session,

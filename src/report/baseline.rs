@@ -13,7 +13,7 @@ use crate::explain::MissReport;
 use crate::located::LocatedError;
 
 /// The JSON contract version a baseline must have: the one this build writes.
-pub const CONTRACT_VERSION: u32 = 1;
+pub(crate) const CONTRACT_VERSION: u32 = 1;
 
 /// The change against a baseline report.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -185,7 +185,7 @@ fn written(only: std::collections::btree_set::Difference<'_, MissIdentity>) -> V
 
 /// Reads the baseline at `path` and compares `report` with it. A file that is not a report
 /// of this contract version, or one of another workspace, is an error.
-pub fn compare(report: &Report, path: &Path) -> Result<BaselineDelta> {
+pub(crate) fn compare(report: &Report, path: &Path) -> Result<BaselineDelta> {
     let old = crate::user_file::read_capped(path)
         .and_then(|text| parse(&text, &report.workspace_root))
         .map_err(|err| LocatedError::in_json_file("--baseline", path, &err))?;

@@ -17,7 +17,7 @@ pub struct PhaseCosts {
 
 /// Gives every miss of the analysed phases its measured seconds (or `Unknown`) and every
 /// such phase its total.
-pub fn weigh(report: &mut Report, costs: &Costs) {
+pub(crate) fn weigh(report: &mut Report, costs: &Costs) {
     for phase in &mut report.phases {
         if phase.status != PhaseStatus::Ok {
             continue;
@@ -59,7 +59,7 @@ fn cost_key(miss: &MissReport) -> UnitCostKey {
 
 /// The measured seconds that removing a root miss saves: its own and those of the misses
 /// cascading from it.
-pub fn root_seconds(phase: &PhaseReport, root: &MissReport) -> f64 {
+pub(crate) fn root_seconds(phase: &PhaseReport, root: &MissReport) -> f64 {
     phase
         .misses
         .iter()

@@ -192,7 +192,7 @@ fn compile_time(costs: PhaseCosts, missed: usize) -> String {
 
 /// `clippy rebuilds 80 dependency units, 2 min 10 s of compile time (74 of 80 measured)`,
 /// for a weighed phase with misses.
-pub fn phase_cost_sentence(phase: &PhaseReport) -> Option<String> {
+pub(crate) fn phase_cost_sentence(phase: &PhaseReport) -> Option<String> {
     let costs = phase.costs?;
     (phase.units.missed > 0).then(|| {
         format!(
@@ -389,7 +389,7 @@ pub(super) fn named_at_most(labels: &[String], most: usize, counted: &str) -> St
 }
 
 /// The findings section; says plainly when there are none.
-pub fn findings_blocks(report: &Report) -> Vec<Block> {
+pub(crate) fn findings_blocks(report: &Report) -> Vec<Block> {
     let mut lines = Vec::new();
     if report.findings.is_empty() {
         lines.push(

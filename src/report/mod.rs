@@ -1,16 +1,16 @@
 //! The report: every phase with its unit counts and explained misses. `analyze` builds
 //! it (the I/O edge) from the diff and `crate::explain`; `crate::render` prints it.
 
-pub mod analyze;
-pub mod baseline;
-pub mod costs;
-pub mod display;
+pub(crate) mod analyze;
+pub(crate) mod baseline;
+pub(crate) mod costs;
+pub(crate) mod display;
 mod resolve;
-pub mod run;
+pub(crate) mod run;
 mod toolchains;
 
 pub(crate) use resolve::Lookahead;
-pub use toolchains::PhaseCargo;
+pub(crate) use toolchains::PhaseCargo;
 pub(crate) use toolchains::rust_release_in;
 
 use std::collections::BTreeMap;
@@ -162,7 +162,7 @@ impl PhaseSummary {
     }
 }
 
-pub use crate::diff::Counts as UnitCounts;
+pub(crate) use crate::diff::Counts as UnitCounts;
 
 impl Report {
     /// Missed units over the phases analysed (an excluded phase's count is not shown).

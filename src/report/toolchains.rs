@@ -26,7 +26,7 @@ pub struct PhaseCargo {
 /// Which cargo resolves each phase, and what the report warns about it. Produced by
 /// [`PhaseToolchains::of`].
 #[derive(Debug, Default)]
-pub struct PhaseToolchains {
+pub(super) struct PhaseToolchains {
     /// Per phase (the set's order): the cargo of its own toolchain, when that is not the
     /// workspace's and rustup has it.
     pub own: Vec<Option<PhaseCargo>>,
@@ -44,7 +44,7 @@ enum Version<'a> {
 impl PhaseToolchains {
     /// Decides, for every phase of `set` with a known toolchain, which cargo resolves it;
     /// `cargo` is the workspace's, `runner` finds the others.
-    pub fn of(set: &PhaseSet, runner: &CargoRunner, cargo: &CargoInfo) -> PhaseToolchains {
+    pub(super) fn of(set: &PhaseSet, runner: &CargoRunner, cargo: &CargoInfo) -> PhaseToolchains {
         let mut own = vec![None; set.phases.len()];
         // Phases by toolchain, in the set's order: one warning names them all.
         let mut by_lib: Vec<(&str, Vec<&Phase>)> = Vec::new();
@@ -83,7 +83,7 @@ impl PhaseToolchains {
 
     /// Says in phase `i`'s report which cargo resolved it, when it is not the workspace's
     /// `cargo`: its `cargo` and a note.
-    pub fn describe(&self, i: usize, report: &mut super::PhaseReport, cargo: &CargoInfo) {
+    pub(super) fn describe(&self, i: usize, report: &mut super::PhaseReport, cargo: &CargoInfo) {
         let Some(own) = self.own.get(i).and_then(Option::as_ref) else {
             return;
         };
@@ -95,7 +95,7 @@ impl PhaseToolchains {
     }
 
     /// The rustup toolchain that resolves phase `i`, when it is not the workspace's.
-    pub fn rustup_toolchain(&self, i: usize) -> Option<String> {
+    pub(super) fn rustup_toolchain(&self, i: usize) -> Option<String> {
         Some(self.own.get(i)?.as_ref()?.toolchain.clone())
     }
 }

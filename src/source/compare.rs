@@ -63,7 +63,7 @@ pub fn compare(static_set: &PhaseSet, nix_set: &PhaseSet) -> Vec<Difference> {
 }
 
 /// Pairs of the same phase in both readings.
-pub fn match_phases<'a>(
+pub(crate) fn match_phases<'a>(
     static_set: &'a PhaseSet,
     nix_set: &'a PhaseSet,
 ) -> Vec<(&'a Phase, &'a Phase)> {

@@ -215,10 +215,10 @@ impl std::fmt::Display for Override {
 }
 
 /// The default phases file name, looked for beside the manifest.
-pub const DEFAULT_PHASES_FILE: &str = "phases.toml";
+pub(crate) const DEFAULT_PHASES_FILE: &str = "phases.toml";
 
 /// The flake file name, looked for beside the manifest.
-pub const DEFAULT_FLAKE: &str = "flake.nix";
+pub(crate) const DEFAULT_FLAKE: &str = "flake.nix";
 
 const QUICKSTART: &str = "assumed crane's quick-start set (buildDepsOnly, buildPackage, cargoClippy, cargoNextest, cargoDoc with crane's defaults)";
 

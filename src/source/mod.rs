@@ -3,7 +3,7 @@
 //! Nix (`nix/`), the two readings compared (`compare.rs`), and the loading that picks one
 //! and applies `--only`/`--exclude`/`--set` (`load.rs`).
 
-pub mod compare;
+pub(crate) mod compare;
 pub(crate) mod flake;
 pub(crate) mod load;
 pub(crate) mod nix;

@@ -23,7 +23,7 @@ pub fn read_phases_file(path: &Path, shown_as: &str) -> Result<Vec<PhaseSpec>> {
 
 /// Parses phases-file text; `file` names it in errors and origins. Errors about one
 /// place in the text are [`LocatedError`]s naming its line and (character) column.
-pub fn parse_phases(text: &str, file: &str) -> Result<Vec<PhaseSpec>> {
+pub(crate) fn parse_phases(text: &str, file: &str) -> Result<Vec<PhaseSpec>> {
     let places = Places::new(text, file);
     let spans = toml::de::DeTable::parse(text).map_err(|err| syntax_error(&err, &places))?;
     let table: toml::Table = text

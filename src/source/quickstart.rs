@@ -4,7 +4,7 @@ use crate::phase::{AttrValue, PhaseSpec};
 
 /// buildDepsOnly, buildPackage, cargoClippy, cargoNextest and cargoDoc with crane's
 /// defaults, as crane's quick-start template defines them.
-pub fn quickstart_specs() -> Vec<PhaseSpec> {
+pub(crate) fn quickstart_specs() -> Vec<PhaseSpec> {
     let phase = |name: &str, function: &str, extra: &[(&str, &str)]| {
         let mut spec = PhaseSpec {
             name: name.to_string(),

@@ -7,14 +7,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-pub use crate::crane::base_name;
+pub(crate) use crate::crane::base_name;
 use crate::crane::filter::filter_cargo_sources;
 
 use super::tree::EntryType;
 
 /// A filter's answer for one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Keep,
     Drop,
     /// The evaluator could not decide (the path is kept, and the set is approximate).
@@ -22,14 +22,14 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn of(keep: bool) -> Decision {
+    pub(crate) fn of(keep: bool) -> Decision {
         if keep { Decision::Keep } else { Decision::Drop }
     }
 }
 
 /// A filter whose rule is known natively.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KnownFilter {
+pub(crate) enum KnownFilter {
     /// nixpkgs `lib.cleanSourceFilter` (`lib.cleanSource`).
     CleanSource,
     /// crane's `filterCargoSources` (`craneLib.cleanCargoSource`).
@@ -50,7 +50,7 @@ pub enum KnownFilter {
 
 /// A numtide `nix-filter` matcher, with paths relative to the filter's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Matcher {
+pub(crate) enum Matcher {
     /// A path or string given as a matcher (`_toMatcher`): the directory and everything in
     /// it, or the file alone. `None`: outside the root (it matches nothing).
     Path {
@@ -79,7 +79,12 @@ impl Matcher {
     /// Whether it matches `relative` of type `kind`; `None` when it cannot be known.
     /// `match_parents`: a path matcher also matches the directories above its path (so
     /// that Nix's walk reaches it), as nix-filter asks include matchers.
-    pub fn matches(&self, relative: &Path, kind: EntryType, match_parents: bool) -> Option<bool> {
+    pub(crate) fn matches(
+        &self,
+        relative: &Path,
+        kind: EntryType,
+        match_parents: bool,
+    ) -> Option<bool> {
         let is_dir = kind == EntryType::Directory;
         Some(match self {
             Matcher::Path { path: None, .. } | Matcher::InDirectory(None) | Matcher::Never => false,
@@ -152,7 +157,7 @@ fn any_matches(
 
 impl KnownFilter {
     /// Whether it keeps `relative` (to the source's root) of type `kind`.
-    pub fn keeps(&self, relative: &Path, kind: EntryType) -> Decision {
+    pub(crate) fn keeps(&self, relative: &Path, kind: EntryType) -> Decision {
         let base = base_name(relative);
         match self {
             KnownFilter::CleanSource => Decision::of(clean_source_keeps(base, kind)),
@@ -189,7 +194,7 @@ impl KnownFilter {
 
 /// nixpkgs `cleanSourceFilter`: drops version-control directories, editor backups and swap
 /// files, `.o`/`.so` files and `result*` symlinks.
-pub fn clean_source_keeps(base: &str, kind: EntryType) -> bool {
+pub(crate) fn clean_source_keeps(base: &str, kind: EntryType) -> bool {
     let vcs = base == ".git"
         || (kind == EntryType::Directory
             && matches!(base, ".svn" | "CVS" | ".hg" | ".jj" | ".pijul" | "_darcs"));
@@ -212,13 +217,13 @@ fn is_swap_file(base: &str) -> bool {
 
 /// `builtins.match regex text != null`: Nix matches the whole string with POSIX extended
 /// regular expressions. `None` for an expression the regex crate reads otherwise.
-pub fn nix_match(regex: &str, text: &str) -> Option<bool> {
+pub(crate) fn nix_match(regex: &str, text: &str) -> Option<bool> {
     nix_regex(regex).map(|re| re.is_match(text))
 }
 
 /// A Nix regular expression as a `regex` one anchored at both ends. Shared, not cloned:
 /// a clone of a `Regex` starts with empty match caches, which cost more than the match.
-pub fn nix_regex(regex: &str) -> Option<Rc<regex::Regex>> {
+pub(crate) fn nix_regex(regex: &str) -> Option<Rc<regex::Regex>> {
     thread_local! {
         // A filter calls `builtins.match` with the same expression for every path.
         static COMPILED: std::cell::RefCell<HashMap<String, Option<Rc<regex::Regex>>>> =
@@ -255,7 +260,7 @@ pub struct Walked {
 /// filtered path: each directory is asked first, and a rejected one is not entered. The
 /// files of a directory are contiguous in sorted order, so the open directories are a
 /// stack: each directory is asked once.
-pub fn walk(
+pub(crate) fn walk(
     files: &[(PathBuf, EntryType)],
     mut decide: impl FnMut(&Path, EntryType) -> Decision,
 ) -> Walked {

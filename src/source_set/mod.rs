@@ -6,15 +6,15 @@
 //! and the walk that applies a filter as Nix does), `dummy` (crane's `mkDummySrc`: what a
 //! deps-only derivation is built from).
 
-pub mod filters;
-pub mod tree;
+pub(crate) mod filters;
+pub(crate) mod tree;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use filters::{Decision, KnownFilter, Walked, walk};
-pub use tree::{EntryType, Listing, SourceTree};
+pub(crate) use filters::{Decision, KnownFilter, Walked, walk};
+pub(crate) use tree::{EntryType, Listing, SourceTree};
 
 /// How a source is filtered, as far as the findings need to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -12,14 +12,14 @@ use crate::{interrupt, text};
 
 /// What a path is, in the words Nix's filters get (`type` of `path: type: …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EntryType {
+pub(crate) enum EntryType {
     Regular,
     Symlink,
     Directory,
 }
 
 impl EntryType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EntryType::Regular => "regular",
             EntryType::Symlink => "symlink",
@@ -40,7 +40,7 @@ pub enum Listing {
 /// The files Nix would copy from a directory and everything below it. Produced by
 /// [`SourceTree::read`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceTree {
+pub(crate) struct SourceTree {
     /// The directory listed (a git repository's top level, or the directory asked for).
     pub root: PathBuf,
     pub listing: Listing,
@@ -51,7 +51,7 @@ pub struct SourceTree {
 impl SourceTree {
     /// The tree `dir` belongs to: its git repository's files when it is in one, else the
     /// directory's own files.
-    pub fn read(dir: &Path) -> Result<SourceTree> {
+    pub(crate) fn read(dir: &Path) -> Result<SourceTree> {
         match git_toplevel(dir) {
             Some(top) => SourceTree::from_git(&top),
             None => SourceTree::from_directory(dir),
@@ -119,7 +119,7 @@ impl SourceTree {
 
     /// The files under `dir` (absolute), relative to `dir`; none when `dir` is not
     /// inside the tree.
-    pub fn files_under(&self, dir: &Path) -> Vec<(PathBuf, EntryType)> {
+    pub(crate) fn files_under(&self, dir: &Path) -> Vec<(PathBuf, EntryType)> {
         let Ok(prefix) = dir.strip_prefix(&self.root) else {
             return Vec::new();
         };
@@ -149,7 +149,7 @@ fn staged_entry(line: &[u8]) -> Option<(PathBuf, EntryType)> {
 }
 
 /// A path as git prints it with `-z`: its bytes, exactly (a name need not be UTF-8).
-pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     use std::os::unix::ffi::OsStrExt;
     PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
 }
@@ -166,7 +166,7 @@ fn walk(dir: &Path) -> impl Iterator<Item = std::io::Result<ignore::DirEntry>> {
 
 /// `a/b/../c` → `a/c`, `a/./b/` → `a/b`, without touching the file system (Nix's
 /// canonical paths).
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -181,7 +181,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 /// The top level of the git work tree holding `dir`, if any.
-pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn git_toplevel(dir: &Path) -> Option<PathBuf> {
     let output = crate::interrupt::output(
         Command::new("git")
             .arg("-C")
@@ -197,13 +197,13 @@ pub fn git_toplevel(dir: &Path) -> Option<PathBuf> {
 }
 
 /// git's stdout in `dir`, as bytes; a git that fails is an error with its message.
-pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     git_os(dir, &args)
 }
 
 /// [`git`] with arguments that need not be UTF-8.
-pub fn git_os(dir: &Path, args: &[OsString]) -> Result<Vec<u8>> {
+pub(crate) fn git_os(dir: &Path, args: &[OsString]) -> Result<Vec<u8>> {
     let shown = || {
         let words: Vec<String> = args
             .iter()

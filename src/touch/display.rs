@@ -16,7 +16,7 @@ const LISTED: usize = 20;
 const UNITS_SHOWN: usize = 5;
 
 /// Why, in words.
-pub fn cause_text(cause: &RebuildCause) -> String {
+pub(super) fn cause_text(cause: &RebuildCause) -> String {
     match cause {
         RebuildCause::InSource { file } => format!("{file} is in its src"),
         RebuildCause::NewDirectory { file, directory } => format!(

@@ -126,7 +126,7 @@ pub fn touch(loaded: &LoadedPhases, options: &TouchOptions) -> Result<TouchRepor
 
 /// [`touch`] against `repository`'s base, for the files its work tree (or new revision)
 /// holds; `loaded` are the phases read from those files.
-pub fn touch_in(
+pub(crate) fn touch_in(
     loaded: &LoadedPhases,
     options: &TouchOptions,
     repository: &Repository,

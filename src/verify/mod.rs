@@ -4,8 +4,8 @@
 //! rebuilt, and how long they took.
 
 mod display;
-pub mod timing;
-pub mod tree;
+pub(crate) mod timing;
+pub(crate) mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};

@@ -14,7 +14,7 @@ pub const TIMING_LOG_ENV: &str = "CACHE_MISS_RUSTC_TIMING_LOG";
 
 /// One rustc invocation, as the wrapper logs it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RustcTiming {
+pub(crate) struct RustcTiming {
     pub package: String,
     pub version: String,
     pub crate_name: String,
@@ -81,7 +81,7 @@ fn option(args: &[String], name: &str) -> Option<String> {
 }
 
 /// Reads a timing log; lines that do not parse are skipped.
-pub fn read_log(path: &std::path::Path) -> Vec<RustcTiming> {
+pub(crate) fn read_log(path: &std::path::Path) -> Vec<RustcTiming> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()

@@ -13,7 +13,12 @@ use crate::interrupt::Interruption;
 /// modification times are kept: cargo's freshness checks compare them. Only directories,
 /// regular files and symlinks are copied: a FIFO, socket or device file is no source
 /// (and opening a FIFO would wait for a writer). Stops early on a signal.
-pub fn copy_tree(from: &Path, to: &Path, skip: &[&str], interruption: &Interruption) -> Result<()> {
+pub(crate) fn copy_tree(
+    from: &Path,
+    to: &Path,
+    skip: &[&str],
+    interruption: &Interruption,
+) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
     for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
         interruption.check()?;
@@ -52,7 +57,7 @@ fn copy_file(source: &Path, target: &Path) -> Result<()> {
 /// real source after the deps-only build: cargo would otherwise take a dummy build of a
 /// workspace crate for fresh (crane gets the same effect from the dummy build script it
 /// gives every package).
-pub fn set_mtimes(root: &Path, time: std::time::SystemTime) -> Result<()> {
+pub(crate) fn set_mtimes(root: &Path, time: std::time::SystemTime) -> Result<()> {
     for entry in fs::read_dir(root).with_context(|| format!("cannot read {}", root.display()))? {
         let entry = entry?;
         let kind = entry.file_type()?;
@@ -78,7 +83,7 @@ const CONFIG_NAMES: [&str; 2] = ["config.toml", "config"];
 /// finds and merges them as it does in the workspace (a monorepo's source replacement,
 /// say). Left out are cargo's home, whose config cargo reads wherever it runs, and the
 /// directories `temp` lies in, where cargo finds the configs anyway.
-pub fn carry_ancestor_configs(workspace: &Path, temp: &Path) -> Result<PathBuf> {
+pub(crate) fn carry_ancestor_configs(workspace: &Path, temp: &Path) -> Result<PathBuf> {
     let workspace = canonical(workspace)?;
     let temp_location = canonical(temp)?;
     let home = cargo_home();
@@ -126,7 +131,7 @@ fn cargo_home() -> Option<PathBuf> {
 /// Makes relative `directory` / `local-registry` paths of `[source.*]` tables in the
 /// copied workspace's `.cargo/config(.toml)` absolute, pointing where the original
 /// config pointed (cargo resolves them against the directory holding `.cargo/`).
-pub fn pin_config_sources(original_root: &Path, copied_root: &Path) -> Result<()> {
+pub(crate) fn pin_config_sources(original_root: &Path, copied_root: &Path) -> Result<()> {
     for name in CONFIG_NAMES {
         let path = copied_root.join(".cargo").join(name);
         let Ok(text) = fs::read_to_string(&path) else {

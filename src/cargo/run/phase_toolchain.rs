@@ -136,7 +136,7 @@ impl CargoRunner {
 
 /// Whether cargo's `release` (`1.48.0`, `1.97.0-nightly`) is the stable release `wanted`
 /// (`1.48.0`; `1.48` is any 1.48.x).
-pub fn same_release(release: &str, wanted: &str) -> bool {
+pub(crate) fn same_release(release: &str, wanted: &str) -> bool {
     let stable = release.chars().all(|c| c.is_ascii_digit() || c == '.');
     stable && (release == wanted || release.starts_with(&format!("{wanted}.")))
 }

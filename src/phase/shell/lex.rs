@@ -45,7 +45,7 @@ pub(super) struct Word {
 
 impl Word {
     /// The word as an unquoted literal (`if`, `done`, `export`), if it is one.
-    pub fn keyword(&self) -> Option<&str> {
+    pub(super) fn keyword(&self) -> Option<&str> {
         match self.parts.as_slice() {
             [Part::Lit(text)] if !self.quoted => Some(text),
             _ => None,

@@ -6,7 +6,7 @@ use rnix::{ParseError, SyntaxKind, SyntaxKind::*, SyntaxNode, TextSize};
 use rowan::ast::AstNode;
 
 /// A syntax error: where (a byte offset, when there is a meaningful one) and what.
-pub fn syntax_error(
+pub(super) fn syntax_error(
     text: &str,
     root: &SyntaxNode,
     errors: &[ParseError],
@@ -207,7 +207,7 @@ const GLOBALS: &[&str] = &[
 
 /// The first variable used outside any `with` and defined nowhere, as Nix finds it before
 /// evaluating: its offset and name.
-pub fn undefined_variable(root: &SyntaxNode) -> Option<(usize, String)> {
+pub(super) fn undefined_variable(root: &SyntaxNode) -> Option<(usize, String)> {
     let mut scopes = Scopes {
         names: Vec::new(),
         withs: 0,
@@ -401,15 +401,15 @@ fn static_name(attr: &ast::Attr) -> Option<String> {
 
 /// Unary operators in a row (`!!!!x`, `- - -1`) beyond which a file is refused: each
 /// nests one level deeper, and the evaluator follows no deeper than this anyway.
-pub const MAX_UNARY_RUN: usize = 4000;
+pub(super) const MAX_UNARY_RUN: usize = 4000;
 /// Operators and function applications in one chain (`a + b + c …`, `f a b c …`) beyond
 /// which a file is refused before it is parsed: the parser's work grows with the square
 /// of such a chain.
-pub const MAX_CHAIN: usize = 20_000;
+pub(super) const MAX_CHAIN: usize = 20_000;
 
 /// Nesting the parser would take too long over, found in one pass over the tokens: where
 /// (a byte offset) and what, as a syntax error.
-pub fn too_deep(text: &str) -> Option<(usize, String)> {
+pub(super) fn too_deep(text: &str) -> Option<(usize, String)> {
     /// One bracket level: the operators and applications in its current chain.
     struct Level {
         chain: usize,

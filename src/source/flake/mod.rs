@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use collect::CraneCalls;
-pub use eval::{InputHolder, System};
+pub(crate) use collect::CraneCalls;
+pub(crate) use eval::{InputHolder, System};
 
 use crate::located::{LocatedError, Note, SourceLocation};
 use crate::phase::PhaseSpec;
@@ -68,7 +68,7 @@ impl FlakePhases {
 
 /// Reads a flake (or any Nix file with crane calls) and the files it imports, for
 /// `system` (platform predicates such as `stdenv.isDarwin` are answered for it).
-pub fn read_flake(path: &Path, system: &System) -> Result<FlakePhases> {
+pub(crate) fn read_flake(path: &Path, system: &System) -> Result<FlakePhases> {
     let text = eval::files::read_regular(path).map_err(|why| LocatedError {
         location: SourceLocation::file(path.display().to_string()),
         message: format!("cannot read it: {why}"),

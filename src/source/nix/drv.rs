@@ -32,7 +32,7 @@ pub(crate) struct Derivation {
 }
 
 impl Derivation {
-    pub fn env(&self, name: &str) -> Option<&str> {
+    pub(crate) fn env(&self, name: &str) -> Option<&str> {
         self.env.get(name).map(String::as_str)
     }
 }

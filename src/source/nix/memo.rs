@@ -35,7 +35,7 @@ pub(crate) struct StoredOutput {
 }
 
 impl NixAnswers {
-    pub fn outputs(&self) -> Vec<Output> {
+    pub(super) fn outputs(&self) -> Vec<Output> {
         self.outputs
             .iter()
             .map(|output| Output {
@@ -48,7 +48,7 @@ impl NixAnswers {
             .collect()
     }
 
-    pub fn stored(outputs: &[Output]) -> Vec<StoredOutput> {
+    pub(super) fn stored(outputs: &[Output]) -> Vec<StoredOutput> {
         outputs
             .iter()
             .map(|output| StoredOutput {
@@ -61,7 +61,7 @@ impl NixAnswers {
 
     /// Answers worth keeping: an output that failed may have failed for a passing reason
     /// (a time limit), so such answers are asked again next time.
-    pub fn complete(&self) -> bool {
+    pub(super) fn complete(&self) -> bool {
         self.outputs.iter().all(|output| output.error.is_none())
     }
 }

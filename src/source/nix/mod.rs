@@ -158,12 +158,12 @@ pub(crate) struct FlakeEvaluation {
 
 impl FlakeEvaluation {
     /// crane's derivations read as phases; `shown` names the flake file.
-    pub fn reading(&self, shown: &str) -> phases::NixReading {
+    pub(crate) fn reading(&self, shown: &str) -> phases::NixReading {
         phases::phases_from(&self.outputs, &self.drvs, &SourceLocation::file(shown))
     }
 
     /// `nix 2.8.0 on git+file:///src/app (x86_64-linux)`.
-    pub fn description(&self) -> String {
+    pub(crate) fn description(&self) -> String {
         format!("nix {} on {} ({})", self.version, self.flake, self.system)
     }
 }

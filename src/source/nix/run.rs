@@ -36,7 +36,7 @@ pub(crate) struct NixFailure {
 
 impl Nix {
     /// The `nix` on `PATH`, with its version checked.
-    pub fn find(options: &NixOptions) -> Result<Nix> {
+    pub(super) fn find(options: &NixOptions) -> Result<Nix> {
         let mut nix = Nix {
             version: (0, 0),
             version_text: String::new(),
@@ -75,7 +75,7 @@ impl Nix {
     }
 
     /// `nix eval --json INSTALLABLE [--apply FN]`, as JSON.
-    pub fn eval_json(
+    pub(super) fn eval_json(
         &self,
         installable: &str,
         apply: Option<&str>,
@@ -91,7 +91,7 @@ impl Nix {
     }
 
     /// The derivations of `drv_paths` and everything they depend on, as Nix's JSON text.
-    pub fn show_derivations(&self, drv_paths: &[String]) -> Result<String, NixFailure> {
+    pub(super) fn show_derivations(&self, drv_paths: &[String]) -> Result<String, NixFailure> {
         let mut args: Vec<&str> = self.show_derivation().to_vec();
         args.push("-r");
         args.extend(drv_paths.iter().map(String::as_str));

@@ -14,7 +14,7 @@ use crate::crane::attrs::is_known_attr;
 use crate::located::SourceLocation;
 use crate::phase::{PhaseSpec, is_env_attr};
 use same::same_calls;
-pub use sites::CraneCalls;
+pub(crate) use sites::CraneCalls;
 use specs::Specs;
 
 /// How deep the outputs are searched for derivations.
@@ -45,7 +45,7 @@ impl Found {
 
 /// The phases a flake's outputs hold, and how many of the crane calls written in its files
 /// they account for.
-pub fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, CraneCalls) {
+pub(super) fn phase_specs(evaluator: &mut Evaluator, root: Value) -> (Vec<PhaseSpec>, CraneCalls) {
     let mut search = Search {
         found: BTreeMap::new(),
         conditions: Vec::new(),

@@ -9,17 +9,17 @@ use super::value::Value;
 
 /// Expressions evaluated in one run. The largest real flakes tried need well under a
 /// million; this bound keeps a runaway recursion to a few seconds.
-pub const MAX_STEPS: u64 = 5_000_000;
+pub(super) const MAX_STEPS: u64 = 5_000_000;
 /// Bytes in one string (a `readFile` of a big `Cargo.lock` is a few MiB).
-pub const MAX_STRING: usize = 16 << 20;
+pub(super) const MAX_STRING: usize = 16 << 20;
 /// Elements in one list.
-pub const MAX_LIST: usize = 1 << 20;
+pub(super) const MAX_LIST: usize = 1 << 20;
 /// Bytes all strings and lists made during the evaluation may hold together.
-pub const MAX_ALLOCATED: usize = 512 << 20;
+pub(super) const MAX_ALLOCATED: usize = 512 << 20;
 
 /// What the evaluation has spent so far. Kept by the [`Evaluator`].
 #[derive(Debug, Default)]
-pub struct Spent {
+pub(super) struct Spent {
     pub steps: u64,
     pub allocated: usize,
 }

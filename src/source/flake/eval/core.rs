@@ -11,7 +11,7 @@ use super::value::{Closure, Env, ErrorKind, Thunk, ThunkState, Value};
 use super::{Evaluator, MAX_DEPTH, strict, text_of};
 
 impl Evaluator {
-    pub fn force(&mut self, thunk: &Thunk) -> Value {
+    pub(crate) fn force(&mut self, thunk: &Thunk) -> Value {
         if let Some((_, forced)) = self.forcing.last_mut() {
             forced.push(thunk.clone());
         }
@@ -92,7 +92,7 @@ impl Evaluator {
         self.force(thunk)
     }
 
-    pub fn eval(&mut self, expr: &Expr, env: &Env, file: FileId) -> Value {
+    pub(crate) fn eval(&mut self, expr: &Expr, env: &Env, file: FileId) -> Value {
         if self.fatal.is_some() {
             return Value::error(ErrorKind::Other, "an earlier error".into(), None);
         }
@@ -272,7 +272,7 @@ impl Evaluator {
     }
 
     /// Applies a function value to an argument.
-    pub fn apply(&mut self, function: Value, arg: Thunk, pos: Pos, text: &str) -> Value {
+    pub(crate) fn apply(&mut self, function: Value, arg: Thunk, pos: Pos, text: &str) -> Value {
         match function {
             Value::Lambda(closure) => self.call(&closure, arg),
             Value::Builtin(builtin, args) => {
@@ -310,7 +310,7 @@ impl Evaluator {
     }
 
     /// Calls a closure, binding its parameter (a name or a `{ a, b ? 1, ... }@args` pattern).
-    pub fn call(&mut self, closure: &Closure, arg: Thunk) -> Value {
+    pub(crate) fn call(&mut self, closure: &Closure, arg: Thunk) -> Value {
         let Some(param) = closure.lambda.param() else {
             return Value::Unknown(text_of(&closure.lambda));
         };

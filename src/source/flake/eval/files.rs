@@ -14,7 +14,7 @@ use crate::source::flake::check;
 /// One of the flake's parsed files, by the order it was read in (the flake's own file
 /// first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(u32);
+pub(crate) struct FileId(u32);
 
 impl fmt::Display for FileId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -24,14 +24,14 @@ impl fmt::Display for FileId {
 
 /// Where in the flake's files something is: the file and a byte offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Pos {
+pub(crate) struct Pos {
     pub file: FileId,
     pub offset: usize,
 }
 
 impl Pos {
     /// Where `node` starts in `file`.
-    pub fn of(node: &impl AstNode, file: FileId) -> Pos {
+    pub(crate) fn of(node: &impl AstNode, file: FileId) -> Pos {
         Pos {
             file,
             offset: usize::from(node.syntax().text_range().start()),
@@ -40,7 +40,7 @@ impl Pos {
 }
 
 /// A parsed file of the flake.
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     pub path: PathBuf,
     /// The path as shown to users, relative to the flake's directory.
     pub shown: String,
@@ -51,7 +51,7 @@ pub struct SourceFile {
 
 /// The files read so far, the flake's directory they are shown relative to, and the
 /// directory files may be read from.
-pub struct Files {
+pub(crate) struct Files {
     files: Vec<SourceFile>,
     pub base_dir: PathBuf,
     /// What Nix copies with the flake: the git repository holding it (a flake in a
@@ -61,7 +61,7 @@ pub struct Files {
 }
 
 impl Files {
-    pub fn new(base_dir: &Path) -> Files {
+    pub(crate) fn new(base_dir: &Path) -> Files {
         let readable = base_dir
             .ancestors()
             .find(|dir| dir.join(".git").exists())
@@ -73,12 +73,12 @@ impl Files {
         }
     }
 
-    pub fn get(&self, id: FileId) -> &SourceFile {
+    pub(crate) fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
 
     /// Every file read, with its id.
-    pub fn all(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()
             .enumerate()
@@ -86,12 +86,12 @@ impl Files {
     }
 
     /// The flake's own file (the first one read).
-    pub fn first(&self) -> Option<&SourceFile> {
+    pub(crate) fn first(&self) -> Option<&SourceFile> {
         self.files.first()
     }
 
     /// The directory a file is in (relative paths in it resolve there).
-    pub fn dir_of(&self, id: FileId) -> PathBuf {
+    pub(crate) fn dir_of(&self, id: FileId) -> PathBuf {
         self.get(id)
             .path
             .parent()
@@ -101,7 +101,7 @@ impl Files {
 
     /// Parses a file; a syntax error or an undefined variable is a [`LocatedError`] at
     /// `file:line:column`, as Nix reports it before evaluating anything.
-    pub fn parse(&mut self, text: &str, path: &Path) -> Result<(FileId, Expr)> {
+    pub(crate) fn parse(&mut self, text: &str, path: &Path) -> Result<(FileId, Expr)> {
         let shown = path
             .strip_prefix(&self.base_dir)
             .map(|p| p.display().to_string())
@@ -143,12 +143,12 @@ impl Files {
     }
 
     /// `file:line` of a position.
-    pub fn location(&self, pos: Pos) -> SourceLocation {
+    pub(crate) fn location(&self, pos: Pos) -> SourceLocation {
         self.place(pos).without_column()
     }
 
     /// The file (as shown), line and column of a position.
-    pub fn place(&self, pos: Pos) -> SourceLocation {
+    pub(crate) fn place(&self, pos: Pos) -> SourceLocation {
         let file = self.get(pos.file);
         let (line, column) = line_column(&file.text, pos.offset);
         SourceLocation {
@@ -168,7 +168,7 @@ fn whole_file(shown: &str, message: String) -> anyhow::Error {
 }
 
 /// 1-based line and column of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.as_bytes().get(..offset).unwrap_or(text.as_bytes());
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let line_start = before
@@ -181,7 +181,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Why a file of the flake cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unreadable {
+pub(crate) enum Unreadable {
     Missing,
     /// Not a regular file (a FIFO, a device, a socket, a directory): never opened.
     NotRegular(&'static str),
@@ -208,12 +208,12 @@ impl fmt::Display for Unreadable {
 }
 
 /// The most a flake file (or a file read with `readFile`) may hold.
-pub const MAX_FILE: u64 = 16 << 20;
+pub(crate) const MAX_FILE: u64 = 16 << 20;
 
 /// Reads a regular file of at most [`MAX_FILE`] bytes as text. Anything else (`/dev/zero`,
 /// a FIFO, a socket) is refused by its type before it is opened, so reading never blocks
 /// or runs away.
-pub fn read_regular(path: &Path) -> Result<String, Unreadable> {
+pub(crate) fn read_regular(path: &Path) -> Result<String, Unreadable> {
     use std::io::Read;
     let metadata = std::fs::metadata(path).map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => Unreadable::Missing,
@@ -266,6 +266,6 @@ fn file_kind(kind: &std::fs::FileType) -> &'static str {
 
 /// Where a path of the flake really is: `..` and symbolic links resolved. `None` when it
 /// does not exist.
-pub fn resolved(path: &Path) -> Option<PathBuf> {
+pub(crate) fn resolved(path: &Path) -> Option<PathBuf> {
     path.canonicalize().ok()
 }

@@ -13,12 +13,12 @@ use super::value::{AttrSetValue, Builtin, Closure, Thunk, ThunkState, Value};
 
 /// A value handed to a function the evaluator does not know, by the order it was handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FrameId(usize);
+pub(crate) struct FrameId(usize);
 
 impl Evaluator {
     /// A flake's outputs: `outputs` called with `self` bound to its own result (flake
     /// inputs unknown); a file that is not a flake is its own outputs.
-    pub fn flake_outputs(&mut self, root: Value) -> Value {
+    pub(crate) fn flake_outputs(&mut self, root: Value) -> Value {
         self.note_input_names(&root);
         let outputs = match &root {
             Value::Attrs(set) => set.entries.get("outputs").cloned().map(|t| self.force(&t)),
@@ -95,27 +95,27 @@ impl Evaluator {
     }
 
     /// The frames `thunk`'s own evaluation pushed.
-    pub fn frames_of(&self, thunk: &Thunk) -> Vec<FrameId> {
+    pub(crate) fn frames_of(&self, thunk: &Thunk) -> Vec<FrameId> {
         self.frames_by_thunk
             .get(&thunk.id())
             .cloned()
             .unwrap_or_default()
     }
 
-    pub fn frame(&self, id: FrameId) -> Value {
+    pub(crate) fn frame(&self, id: FrameId) -> Value {
         self.frames[id.0].clone()
     }
 
     /// Whether the `n`th frame is a set of arguments handed to an unknown function (a
     /// container's `contents`, a test's `nodes`): its names are that function's
     /// arguments, not outputs.
-    pub fn is_argument_frame(&self, n: usize) -> bool {
+    pub(crate) fn is_argument_frame(&self, n: usize) -> bool {
         self.argument_frames.contains(&n)
     }
 
     /// The `n`th frame pushed, if there are that many yet (searching frames pushes
     /// more).
-    pub fn nth_frame(&self, n: usize) -> Option<Value> {
+    pub(crate) fn nth_frame(&self, n: usize) -> Option<Value> {
         self.frames.get(n).cloned()
     }
 }
@@ -137,7 +137,7 @@ fn is_blueprint(function: &str) -> bool {
 
 /// A system in an output path: `x86_64-linux`, or one the evaluator cannot know
 /// (`${system}`).
-pub fn is_system_name(segment: &str) -> bool {
+pub(crate) fn is_system_name(segment: &str) -> bool {
     segment.starts_with("${")
         || [
             "-linux", "-darwin", "-windows", "-freebsd", "-netbsd", "-openbsd", "-none",

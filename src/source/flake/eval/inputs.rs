@@ -76,7 +76,7 @@ impl Evaluator {
     /// The outputs, or their first levels (`packages`, `packages.<system>`), made by a
     /// flake input's function. Only what the search already evaluated is looked at: this
     /// forces nothing (which would change the order files are read in).
-    pub fn note_outputs_from_inputs(&mut self, outputs: &Value, depth: usize) {
+    pub(crate) fn note_outputs_from_inputs(&mut self, outputs: &Value, depth: usize) {
         match outputs {
             // A function applied (`wrapper.lib.mkFlake { … }`): named by the function.
             Value::Unknown(what) if what.contains(' ') => {
@@ -96,7 +96,7 @@ impl Evaluator {
 
     /// The inputs noted as holding (part of) the outputs; else the inputs whose functions
     /// the flake applies.
-    pub fn input_holders(&self) -> &[InputHolder] {
+    pub(crate) fn input_holders(&self) -> &[InputHolder] {
         if self.input_holders.is_empty() {
             &self.applied_input_functions
         } else {

@@ -15,7 +15,7 @@ mod builtins;
 mod collections;
 mod core;
 mod crane;
-pub mod files;
+pub(super) mod files;
 mod flake_parts;
 mod frames;
 mod inputs;
@@ -30,7 +30,7 @@ mod sources;
 mod strings;
 mod toml_files;
 mod toolchains;
-pub mod value;
+pub(super) mod value;
 mod wrappers;
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,19 +44,19 @@ use crate::located::{LocatedError, Note, SourceLocation};
 use files::{Files, Pos, Unreadable};
 use value::{AttrSetValue, CraneDerivation, DerivationId, Env, ErrorKind, Thunk, ThunkId, Value};
 
-pub use frames::{FrameId, is_system_name};
-pub use inputs::InputHolder;
-pub use platform::System;
-pub use sources::GivenInputs;
+pub(super) use frames::{FrameId, is_system_name};
+pub(crate) use inputs::InputHolder;
+pub(crate) use platform::System;
+pub(super) use sources::GivenInputs;
 
 /// How deep evaluation may nest: deeper is an endless recursion, or more than the
 /// evaluator can follow (its stack is sized for this).
-pub const MAX_DEPTH: usize = 4000;
+pub(super) const MAX_DEPTH: usize = 4000;
 
 /// An attribute that exists only under a condition the evaluator cannot decide
 /// (`lib.optionalAttrs isLinux { … }`): where the condition is and its text.
 #[derive(Debug, Clone)]
-pub struct Condition {
+pub(super) struct Condition {
     pub pos: Pos,
     pub text: String,
 }
@@ -75,7 +75,7 @@ pub(crate) use strict;
 
 /// Evaluates flake files. Produced by [`Evaluator::new`]; the collector forces what it
 /// searches through it, and [`Evaluator::finish`] gives the result.
-pub struct Evaluator {
+pub(super) struct Evaluator {
     files: Files,
     imported: HashMap<PathBuf, Thunk>,
     depth: usize,
@@ -168,7 +168,7 @@ fn written_text(node: &impl AstNode) -> String {
 }
 
 impl Evaluator {
-    pub fn new(base_dir: &Path, system: System) -> Evaluator {
+    pub(super) fn new(base_dir: &Path, system: System) -> Evaluator {
         TEXTS.with(|texts| texts.borrow_mut().clear());
         Evaluator {
             files: Files::new(base_dir),
@@ -197,7 +197,7 @@ impl Evaluator {
     }
 
     /// What the evaluation leaves: its warnings, or the error Nix would stop with.
-    pub fn finish(self) -> Result<Vec<Note>> {
+    pub(super) fn finish(self) -> Result<Vec<Note>> {
         match self.fatal {
             Some(fatal) => Err(fatal),
             None => Ok(self.warnings),
@@ -213,7 +213,7 @@ impl Evaluator {
 
     /// Records bad input at a place in the flake's files that stops the evaluation (the
     /// first one wins).
-    pub fn reject_at(&mut self, location: SourceLocation, message: String) {
+    pub(super) fn reject_at(&mut self, location: SourceLocation, message: String) {
         self.stop(anyhow::Error::new(LocatedError { location, message }));
     }
 
@@ -229,13 +229,13 @@ impl Evaluator {
         }
     }
 
-    pub fn warn(&mut self, warning: Note) {
+    pub(super) fn warn(&mut self, warning: Note) {
         self.warnings.push(warning);
     }
 
     /// Runs `f` forcing what Nix may never force: an infinite recursion found there is
     /// an unknown value.
-    pub fn speculatively<T>(&mut self, f: impl FnOnce(&mut Evaluator) -> T) -> T {
+    pub(super) fn speculatively<T>(&mut self, f: impl FnOnce(&mut Evaluator) -> T) -> T {
         self.speculative += 1;
         let result = f(self);
         self.speculative -= 1;
@@ -243,46 +243,46 @@ impl Evaluator {
     }
 
     /// `file:line` of a position.
-    pub fn location(&self, pos: Pos) -> SourceLocation {
+    pub(super) fn location(&self, pos: Pos) -> SourceLocation {
         self.files.location(pos)
     }
 
     /// The file, line and column of a position.
-    pub fn place(&self, pos: Pos) -> SourceLocation {
+    pub(super) fn place(&self, pos: Pos) -> SourceLocation {
         self.files.place(pos)
     }
 
     /// Where the attribute held by `thunk` was written, when it was.
-    pub fn attr_position(&self, thunk: &Thunk) -> Option<Pos> {
+    pub(super) fn attr_position(&self, thunk: &Thunk) -> Option<Pos> {
         self.attr_pos.get(&thunk.id()).copied()
     }
 
     /// The undecidable condition the attribute held by `thunk` exists under, if any.
-    pub fn condition(&self, thunk: &Thunk) -> Option<&Condition> {
+    pub(super) fn condition(&self, thunk: &Thunk) -> Option<&Condition> {
         self.conditional.get(&thunk.id())
     }
 
     /// Every crane call made so far, by id.
-    pub fn derivations(&self) -> &[Rc<CraneDerivation>] {
+    pub(super) fn derivations(&self) -> &[Rc<CraneDerivation>] {
         &self.derivations
     }
 
-    pub fn derivation(&self, id: DerivationId) -> Rc<CraneDerivation> {
+    pub(super) fn derivation(&self, id: DerivationId) -> Rc<CraneDerivation> {
         self.derivations[id.0].clone()
     }
 
     /// Every file the evaluation read, with its id.
-    pub fn files(&self) -> impl Iterator<Item = (files::FileId, &files::SourceFile)> {
+    pub(super) fn files(&self) -> impl Iterator<Item = (files::FileId, &files::SourceFile)> {
         self.files.all()
     }
 
     /// Every `let` and `rec` binding evaluated.
-    pub fn bindings(&self) -> Vec<(String, Thunk)> {
+    pub(super) fn bindings(&self) -> Vec<(String, Thunk)> {
         self.bindings.clone()
     }
 
     /// The local directory of the flake, when `set` is the flake's own outputs (`self`).
-    pub fn self_dir_of(&self, set: &Rc<AttrSetValue>) -> Option<PathBuf> {
+    pub(super) fn self_dir_of(&self, set: &Rc<AttrSetValue>) -> Option<PathBuf> {
         match &self.self_dir {
             Some((outputs, dir)) if Rc::ptr_eq(outputs, set) => Some(dir.clone()),
             _ => None,
@@ -298,7 +298,7 @@ impl Evaluator {
     }
 
     /// Evaluates the flake's own file (which it may import, too).
-    pub fn eval_file(&mut self, text: &str, path: &Path) -> Result<Value> {
+    pub(super) fn eval_file(&mut self, text: &str, path: &Path) -> Result<Value> {
         let (file, expr) = self.files.parse(text, path)?;
         let thunk = Thunk::pending(expr, self.root_env(), file);
         self.imported.insert(path.to_path_buf(), thunk.clone());

@@ -11,7 +11,7 @@ use super::value::Value;
 
 /// A Nix system (`x86_64-linux`): its CPU and kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct System {
+pub(crate) struct System {
     pub cpu: String,
     pub kernel: String,
 }
@@ -32,7 +32,7 @@ const KERNELS: &[&str] = &["linux", "darwin", "freebsd", "netbsd", "openbsd"];
 
 impl System {
     /// The system this machine runs, as Nix names it.
-    pub fn host() -> System {
+    pub(crate) fn host() -> System {
         let cpu = match std::env::consts::ARCH {
             "x86" => "i686",
             "arm" => "armv7l",
@@ -51,7 +51,7 @@ impl System {
     }
 
     /// `--system x86_64-linux`: a CPU and a kernel Nix knows.
-    pub fn parse(text: &str) -> Result<System> {
+    pub(crate) fn parse(text: &str) -> Result<System> {
         let known = match text.split_once('-') {
             Some((cpu, kernel)) if CPUS.contains(&cpu) && KERNELS.contains(&kernel) => {
                 Some(System {
@@ -145,7 +145,7 @@ impl System {
 /// (`pkgsStatic`, `aarch64-multiplatform` for `pkgsCross.aarch64-multiplatform`,
 /// `aarch64-linux` for `crossSystem = "aarch64-linux"`) and its Rust target triple.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CrossTarget {
+pub(crate) struct CrossTarget {
     pub name: String,
     pub triple: String,
 }
@@ -176,7 +176,7 @@ impl System {
     /// The target of a package set written as `text` (`pkgs.pkgsStatic`,
     /// `pkgsCross.aarch64-multiplatform`, `import nixpkgs { crossSystem = "aarch64-linux"; }`),
     /// when it is a cross or static set this can name.
-    pub fn cross_target(&self, text: &str) -> Option<CrossTarget> {
+    pub(crate) fn cross_target(&self, text: &str) -> Option<CrossTarget> {
         let named = |name: &str, triple: String| {
             Some(CrossTarget {
                 name: name.to_string(),

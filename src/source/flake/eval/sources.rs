@@ -26,7 +26,7 @@ use crate::source_set::{
 const FILTER_STEPS: u64 = super::budget::MAX_STEPS / 2;
 
 /// The inputs a crane call may take besides `src`, as given (unforced).
-pub struct GivenInputs {
+pub(crate) struct GivenInputs {
     /// The call is a buildDepsOnly (only it takes `dummySrc`).
     pub deps_only: bool,
     pub dummy_src: Option<Thunk>,
@@ -273,7 +273,7 @@ impl Evaluator {
     /// a buildDepsOnly's `dummySrc` replaces its dummy of `src`; a `cargoLock` path and a
     /// local `cargoVendorDir`'s files are inputs as they are. What is not a plain path or
     /// source is said (the set is approximate).
-    pub fn with_given_inputs(
+    pub(crate) fn with_given_inputs(
         &mut self,
         source: Option<Arc<SourceSet>>,
         given: &GivenInputs,
@@ -337,7 +337,7 @@ impl Evaluator {
     }
 
     /// The phase's source as files, when `value` is made from a local directory.
-    pub fn source_set(&mut self, value: &Value) -> Option<SourceSet> {
+    pub(crate) fn source_set(&mut self, value: &Value) -> Option<SourceSet> {
         let (text, expr) = match value {
             Value::Source(_, text, expr) => (text.clone(), expr.clone()),
             Value::Path(_, text) => (text.clone(), self.source_expr(value)),

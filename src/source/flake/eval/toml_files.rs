@@ -83,7 +83,7 @@ impl Evaluator {
 
     /// The name crane gives a crane call that has no `pname`: `crateNameFromCargoToml`'s
     /// of its arguments (`src + "/Cargo.toml"`), unless that is crane's placeholder.
-    pub fn crate_name_of(&mut self, derivation: &super::CraneDerivation) -> Option<String> {
+    pub(crate) fn crate_name_of(&mut self, derivation: &super::CraneDerivation) -> Option<String> {
         let args = Thunk::value(Value::Attrs(Rc::new(derivation.args.clone())));
         let name = self.speculatively(|evaluator| {
             match evaluator.crate_name_from_cargo_toml(&args, derivation.pos, &derivation.function)

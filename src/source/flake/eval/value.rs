@@ -14,20 +14,20 @@ use crate::source_set::KnownFilter;
 
 /// A thunk's identity, for tables keyed by thunk. Unique for the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ThunkId(u64);
+pub(crate) struct ThunkId(u64);
 
 static NEXT_THUNK: AtomicU64 = AtomicU64::new(0);
 
 /// A lazily evaluated value.
 #[derive(Clone)]
-pub struct Thunk(Rc<ThunkCell>);
+pub(crate) struct Thunk(Rc<ThunkCell>);
 
 struct ThunkCell {
     id: ThunkId,
     state: RefCell<ThunkState>,
 }
 
-pub enum ThunkState {
+pub(crate) enum ThunkState {
     Pending(Expr, Env, FileId),
     /// `inherit (source) name;`: the attribute, selected when first needed; the text
     /// says what it is (`source.name`), the position where it is inherited.
@@ -48,12 +48,12 @@ impl Thunk {
         }))
     }
 
-    pub fn pending(expr: Expr, env: Env, file: FileId) -> Thunk {
+    pub(crate) fn pending(expr: Expr, env: Env, file: FileId) -> Thunk {
         Thunk::new(ThunkState::Pending(expr, env, file))
     }
 
     /// `source.name` (written at `pos`), selected when first forced.
-    pub fn select(source: Thunk, name: &str, described: &str, pos: Option<Pos>) -> Thunk {
+    pub(crate) fn select(source: Thunk, name: &str, described: &str, pos: Option<Pos>) -> Thunk {
         Thunk::new(ThunkState::Select(
             source,
             name.to_string(),
@@ -63,7 +63,7 @@ impl Thunk {
     }
 
     /// A thunk that is `function` applied to itself, when first forced (`lib.fix`).
-    pub fn fix(function: Value, pos: Pos, text: &str) -> Thunk {
+    pub(crate) fn fix(function: Value, pos: Pos, text: &str) -> Thunk {
         let thunk = Thunk::new(ThunkState::Evaluating);
         thunk.set(ThunkState::Apply(
             function,
@@ -75,20 +75,20 @@ impl Thunk {
     }
 
     /// `function` applied to `arg` when first forced (written at `pos` as `text`).
-    pub fn applied(function: Value, arg: Thunk, pos: Pos, text: &str) -> Thunk {
+    pub(crate) fn applied(function: Value, arg: Thunk, pos: Pos, text: &str) -> Thunk {
         Thunk::new(ThunkState::Apply(function, arg, pos, text.to_string()))
     }
 
-    pub fn value(value: Value) -> Thunk {
+    pub(crate) fn value(value: Value) -> Thunk {
         Thunk::new(ThunkState::Done(value))
     }
 
-    pub fn id(&self) -> ThunkId {
+    pub(crate) fn id(&self) -> ThunkId {
         self.0.id
     }
 
     /// The value if already evaluated.
-    pub fn peek(&self) -> Option<Value> {
+    pub(crate) fn peek(&self) -> Option<Value> {
         match &*self.0.state.borrow() {
             ThunkState::Done(value) => Some(value.clone()),
             _ => None,
@@ -96,7 +96,7 @@ impl Thunk {
     }
 
     /// The expression it will evaluate, as written, while it is not yet forced.
-    pub fn expression_text(&self) -> Option<String> {
+    pub(crate) fn expression_text(&self) -> Option<String> {
         match &*self.0.state.borrow() {
             ThunkState::Pending(expr, _, _) => Some(super::text_of(expr)),
             _ => None,
@@ -104,25 +104,25 @@ impl Thunk {
     }
 
     /// Whether it is being forced right now.
-    pub fn is_evaluating(&self) -> bool {
+    pub(crate) fn is_evaluating(&self) -> bool {
         matches!(*self.0.state.borrow(), ThunkState::Evaluating)
     }
 
     /// Its state, leaving it marked as being forced.
-    pub fn start(&self) -> ThunkState {
+    pub(crate) fn start(&self) -> ThunkState {
         std::mem::replace(&mut *self.0.state.borrow_mut(), ThunkState::Evaluating)
     }
 
-    pub fn set(&self, state: ThunkState) {
+    pub(crate) fn set(&self, state: ThunkState) {
         *self.0.state.borrow_mut() = state;
     }
 }
 
 /// A scope: names to thunks, then the enclosing scope.
 #[derive(Clone, Default)]
-pub struct Env(pub Option<Rc<Scope>>);
+pub(crate) struct Env(pub Option<Rc<Scope>>);
 
-pub struct Scope {
+pub(crate) struct Scope {
     pub names: RefCell<BTreeMap<String, Thunk>>,
     pub parent: Env,
     /// `with EXPR;` scopes answer any name (with an unknown value when the namespace is
@@ -131,7 +131,7 @@ pub struct Scope {
 }
 
 impl Env {
-    pub fn child(&self, names: BTreeMap<String, Thunk>) -> Env {
+    pub(crate) fn child(&self, names: BTreeMap<String, Thunk>) -> Env {
         Env(Some(Rc::new(Scope {
             names: RefCell::new(names),
             parent: self.clone(),
@@ -139,7 +139,7 @@ impl Env {
         })))
     }
 
-    pub fn with_namespace(&self, namespace: Thunk) -> Env {
+    pub(crate) fn with_namespace(&self, namespace: Thunk) -> Env {
         Env(Some(Rc::new(Scope {
             names: RefCell::new(BTreeMap::new()),
             parent: self.clone(),
@@ -148,7 +148,7 @@ impl Env {
     }
 
     /// A named binding (not `with` namespaces), innermost first.
-    pub fn lookup(&self, name: &str) -> Option<Thunk> {
+    pub(crate) fn lookup(&self, name: &str) -> Option<Thunk> {
         let mut scope = self.0.as_ref();
         while let Some(current) = scope {
             if let Some(thunk) = current.names.borrow().get(name) {
@@ -160,7 +160,7 @@ impl Env {
     }
 
     /// The `with` namespaces, innermost first.
-    pub fn namespaces(&self) -> Vec<Thunk> {
+    pub(crate) fn namespaces(&self) -> Vec<Thunk> {
         let mut found = Vec::new();
         let mut scope = self.0.as_ref();
         while let Some(current) = scope {
@@ -175,14 +175,14 @@ impl Env {
 
 /// An attribute set; `partial` names merged-in parts that could not be known.
 #[derive(Clone, Default)]
-pub struct AttrSetValue {
+pub(crate) struct AttrSetValue {
     pub entries: BTreeMap<String, Thunk>,
     pub partial: Vec<String>,
 }
 
 impl AttrSetValue {
     /// A set of exactly these attributes.
-    pub fn known(entries: BTreeMap<String, Thunk>) -> AttrSetValue {
+    pub(crate) fn known(entries: BTreeMap<String, Thunk>) -> AttrSetValue {
         AttrSetValue {
             entries,
             partial: Vec::new(),
@@ -192,13 +192,13 @@ impl AttrSetValue {
     /// Whether every attribute it has is known: none merged in from an unknown value,
     /// and no name the evaluator could not know (`${system}`). Only then does selecting
     /// a name it lacks fail, as in Nix.
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.partial.is_empty() && !self.entries.keys().any(|k| k.contains("${"))
     }
 }
 
 /// A function defined in Nix.
-pub struct Closure {
+pub(crate) struct Closure {
     pub lambda: rnix::ast::Lambda,
     pub env: Env,
     pub file: FileId,
@@ -211,7 +211,7 @@ pub(super) fn builtin(b: Builtin) -> Value {
 
 /// Functions the evaluator implements itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Builtin {
+pub(crate) enum Builtin {
     Import,
     CallPackage,
     /// `callPackage` of a cross or static package set (`pkgsStatic`, `pkgsCross.x`,
@@ -318,7 +318,7 @@ pub enum Builtin {
 
 /// Which crane lib (and so which toolchain) something is made with.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Toolchain {
+pub(crate) struct Toolchain {
     /// As written: `crane.mkLib`, `(crane.mkLib pkgs).overrideToolchain (p: …)`.
     pub text: String,
     /// Equal for libs that are the same: the base lib, where it was overridden and with
@@ -341,7 +341,7 @@ pub struct Toolchain {
 
 /// What a crane lib's toolchain expression says of its Rust version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolchainVersion {
+pub(crate) enum ToolchainVersion {
     /// A release: `1.70.0`.
     Release(String),
     /// The newest of a channel, no fixed release: `rust-overlay's latest stable`.
@@ -351,9 +351,9 @@ pub enum ToolchainVersion {
 /// `lib.overrideScope overlay`: the overlay function, the lib it overrides (`prev`) and
 /// where it is applied.
 #[derive(Clone)]
-pub struct ScopeOverlay(pub Rc<Overlay>);
+pub(crate) struct ScopeOverlay(pub Rc<Overlay>);
 
-pub struct Overlay {
+pub(crate) struct Overlay {
     pub function: Value,
     pub prev: Toolchain,
     pub pos: Pos,
@@ -375,7 +375,7 @@ impl std::fmt::Debug for ScopeOverlay {
 
 impl Toolchain {
     /// A lib known by its text alone (`crane.mkLib`, a `craneLib` argument).
-    pub fn named(text: &str) -> Toolchain {
+    pub(crate) fn named(text: &str) -> Toolchain {
         Toolchain {
             text: text.to_string(),
             key: text.to_string(),
@@ -389,10 +389,10 @@ impl Toolchain {
 
 /// A crane call's identity: the order it was made in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DerivationId(pub usize);
+pub(crate) struct DerivationId(pub usize);
 
 /// A crane call: `craneLib.FUNCTION { ... }`.
-pub struct CraneDerivation {
+pub(crate) struct CraneDerivation {
     pub id: DerivationId,
     pub function: String,
     pub args: AttrSetValue,
@@ -408,7 +408,7 @@ pub struct CraneDerivation {
 
 /// Which Nix error a failure is: `builtins.tryEval` catches only `throw` and `assert`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     Thrown,
     Assertion,
     Other,
@@ -417,14 +417,14 @@ pub enum ErrorKind {
 /// Why a value fails to evaluate, in Nix's words, and where (known for every failure
 /// but an infinite recursion of thunks no expression is written for).
 #[derive(Debug, Clone)]
-pub struct EvalError {
+pub(crate) struct EvalError {
     pub kind: ErrorKind,
     pub message: String,
     pub pos: Option<Pos>,
 }
 
 #[derive(Clone)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -457,7 +457,7 @@ pub enum Value {
 }
 
 impl Value {
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -477,12 +477,12 @@ impl Value {
     }
 
     /// A failure of `kind` at `pos`.
-    pub fn error(kind: ErrorKind, message: String, pos: Option<Pos>) -> Value {
+    pub(crate) fn error(kind: ErrorKind, message: String, pos: Option<Pos>) -> Value {
         Value::Error(Rc::new(EvalError { kind, message, pos }))
     }
 
     /// A value that is known not to be an attribute set (selecting from it fails).
-    pub fn is_known_non_set(&self) -> bool {
+    pub(crate) fn is_known_non_set(&self) -> bool {
         matches!(
             self,
             Value::Null
@@ -498,7 +498,7 @@ impl Value {
 }
 
 /// How a source value is made.
-pub enum SourceExpr {
+pub(crate) enum SourceExpr {
     /// A local directory as is (`./.`, `self`, `craneLib.path ./.`).
     Dir(PathBuf),
     /// A filter over a source (`cleanSourceWith`, `builtins.path { filter; }`, ...): the
@@ -515,14 +515,14 @@ pub enum SourceExpr {
 }
 
 /// A `path: type: bool` filter.
-pub enum PathFilter {
+pub(crate) enum PathFilter {
     Known(KnownFilter),
     /// A function the evaluator applies per path.
     Function(Value),
 }
 
 /// A `lib.fileset` file set.
-pub enum FileSetExpr {
+pub(crate) enum FileSetExpr {
     /// A path: the file, or every file below the directory (which must exist).
     Path(PathBuf),
     /// `lib.fileset.maybeMissing path`: as a path, or empty when it does not exist.
@@ -538,7 +538,7 @@ pub enum FileSetExpr {
 }
 
 /// `file: bool` over `{ name; type; hasExt; }`.
-pub enum FilePredicate {
+pub(crate) enum FilePredicate {
     /// The name is one of these (crane's `cargoTomlAndLock`, `configToml`).
     Names(Vec<String>),
     /// `file.hasExt EXT` (crane's `rust`, `toml`).
