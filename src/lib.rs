@@ -68,7 +68,7 @@ pub use cargo::{CacheLocation, CacheStats, CargoRunner, Invocation, Selection, S
 pub use costs::Costs;
 pub use fix::apply as fix_apply;
 pub use fix::{
-    FixReport, fix_document, missed_after as fix_missed_after, propose as propose_fixes,
+    FixReport, fix_document, fix_json, missed_after as fix_missed_after, propose as propose_fixes,
 };
 pub use interrupt::{Interrupted, handle_signals};
 pub use located::SourceLocation;
@@ -83,6 +83,7 @@ pub use render::document::Block;
 pub use render::{Format, github, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
 pub use report::display::{RootRows, document, findings_document, phases_document};
+pub use report::json::{findings_json, phases_json, report_json};
 pub use report::run::{ReportRequest, run as run_report};
 pub use report::{PhaseSummary, Report};
 pub use session::Session;
@@ -94,4 +95,4 @@ pub use source::phases_file::{read_phases_file, write_phases_file};
 pub use text::terminal as escape_for_terminal;
 pub use touch::{TouchOptions, TouchReport, touch, touch_document, touch_json};
 pub use verify::timing::{TIMING_LOG_ENV, wrap_rustc};
-pub use verify::{verify, verify_document};
+pub use verify::{verify, verify_document, verify_json};

@@ -468,8 +468,8 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         true => findings_document(&report),
     };
     let text = match (args.format, args.findings_only) {
-        (Format::Json, false) => json::render(&report),
-        (Format::Json, true) => json::render_findings(&report),
+        (Format::Json, false) => cache_miss::report_json(&report),
+        (Format::Json, true) => cache_miss::findings_json(&report),
         (Format::Github, _) => {
             let paths =
                 github::RepoPaths::discover(&loaded.source_root, args.source.flake.as_deref());
@@ -556,7 +556,7 @@ fn phases(args: PhasesArgs) -> anyhow::Result<ExitCode> {
     let document = || phases_document(&summaries, &loaded.description, &loaded.warnings);
     let text = match args.format {
         PhasesFormat::Json => {
-            json::render_phases(&summaries, &loaded.description, &loaded.warnings)
+            cache_miss::phases_json(&summaries, &loaded.description, &loaded.warnings)
         }
         PhasesFormat::Toml => cache_miss::write_phases_file(&loaded.specs),
         PhasesFormat::Table => draw(&document(), Format::Table),
@@ -595,7 +595,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     let text = match args.format {
-        Format::Json => json::render_verify(&verified, &predicted.findings),
+        Format::Json => cache_miss::verify_json(&verified, &predicted.findings),
         format => draw(&verify_document(&verified), format),
     };
     print(&text)?;
@@ -620,7 +620,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
         return cli::apply::apply_fix(&args.apply, n, &args.source, &loaded, &before, &proposals);
     }
     let text = match args.format {
-        Format::Json => json::render_fix(&proposals),
+        Format::Json => cache_miss::fix_json(&proposals),
         Format::Dot => graph::dot(
             &graph::phase_graph(&before),
             &match proposals.proposals.first() {

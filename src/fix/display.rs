@@ -1,8 +1,11 @@
 //! The document of `cache-miss fix`: verified proposals, best first, and what no change
 //! to a deps-only phase can serve.
 
+use serde::Serialize;
+
 use super::FixReport;
 use crate::render::document::Block;
+use crate::render::json::{VERSION, pretty};
 use crate::report::Report;
 use crate::report::display::UNITS_NAMED;
 
@@ -108,4 +111,19 @@ pub fn fix_document(report: &FixReport, before: &Report) -> Vec<Block> {
         blocks.push(Block::Lines(lines));
     }
     blocks
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    version: u32,
+    #[serde(flatten)]
+    report: &'a FixReport,
+}
+
+/// `cache-miss fix --format json`: `{"version": 1, "proposals": [...], ...}`.
+pub fn fix_json(report: &FixReport) -> String {
+    pretty(&JsonFix {
+        version: VERSION,
+        report,
+    })
 }

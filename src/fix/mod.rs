@@ -22,7 +22,7 @@ use crate::progress::{Progress, Silent, Stage};
 use crate::report::Report;
 use crate::report::analyze::{AnalyzeOptions, Depth, analyze};
 use crate::source::load::LoadedPhases;
-pub use display::fix_document;
+pub use display::{fix_document, fix_json};
 
 /// One verified change. Produced by [`propose`].
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{json, markdown, table};
+use super::{markdown, table};
 use crate::cargo::SelectionFlag;
 use crate::diff::UnitId;
 use crate::explain::cause::{Edge, Link};
@@ -200,7 +200,8 @@ fn clean_report_says_so_plainly() {
 
 #[test]
 fn json_has_the_contract_fields() {
-    let value: serde_json::Value = serde_json::from_str(&json::render(&sample())).unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(&crate::report::json::report_json(&sample())).unwrap();
     assert_eq!(value["version"], 1);
     assert_eq!(value["workspace_root"], "/work/demo");
     let cli = &value["phases"][1];

@@ -13,7 +13,7 @@ use crate::explain::MissReport;
 use crate::located::LocatedError;
 
 /// The JSON contract version a baseline must have: the one this build writes.
-pub(crate) const CONTRACT_VERSION: u32 = 1;
+pub(crate) const CONTRACT_VERSION: u32 = crate::render::json::VERSION;
 
 /// The change against a baseline report.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -1,7 +1,12 @@
 //! `verify`'s wording: predicted against measured, per phase, as a document.
 
-use super::VerifyReport;
+use serde::Serialize;
+
+use super::{VerifiedPhase, VerifyReport};
+use crate::findings::Finding;
+use crate::located::Note;
 use crate::render::document::Block;
+use crate::render::json::{VERSION, pretty};
 use crate::report::display::header;
 
 /// The document of `cache-miss verify`: predicted against measured, per phase.
@@ -119,4 +124,30 @@ pub fn verify_document(report: &VerifyReport) -> Vec<Block> {
     }
     blocks.push(Block::Lines(lines));
     blocks
+}
+
+#[derive(Serialize)]
+struct JsonVerify<'a> {
+    version: u32,
+    workspace_root: &'a str,
+    phase_source: &'a str,
+    phases: &'a [VerifiedPhase],
+    findings: &'a [Finding],
+    warnings: &'a [Note],
+    kept_at: &'a Option<String>,
+}
+
+/// `cache-miss verify --format json`: the report contract with, per phase, `measured`,
+/// `rebuild_seconds` and `agreement`.
+pub fn verify_json(report: &VerifyReport, findings: &[Finding]) -> String {
+    let json = JsonVerify {
+        version: VERSION,
+        workspace_root: &report.workspace_root,
+        phase_source: &report.phase_source,
+        phases: &report.phases,
+        findings,
+        warnings: &report.warnings,
+        kept_at: &report.kept_at,
+    };
+    pretty(&json)
 }

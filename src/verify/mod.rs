@@ -28,7 +28,7 @@ use crate::report::{PhaseReport, Report};
 use crate::session::Session;
 
 use crate::interrupt::Interruption;
-pub use display::verify_document;
+pub use display::{verify_document, verify_json};
 use timing::{RustcTiming, TIMING_LOG_ENV};
 
 /// A dependency unit cargo compiled during the replay.
