@@ -4,7 +4,7 @@
 //!   bidirectional overrides) written as visible escapes ([`one_line`], [`lines`]);
 //! - a CI log: no line the GitHub Actions runner reads as a workflow command
 //!   ([`log_line`], [`log_lines`]); the `--format github` output also wraps its human part
-//!   in `::stop-commands::` (see `render::github`);
+//!   in `::stop-commands::` (see `report::github`);
 //! - markdown and HTML: every character that could start markup written as an entity
 //!   ([`markdown`]), so that no code span, tag, link or table cell boundary comes from it.
 //!

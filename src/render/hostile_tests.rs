@@ -3,12 +3,13 @@
 //! terminal.
 
 use super::tests::sample;
-use super::{github, graph, html, markdown, table};
+use super::{graph, html, markdown, table};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::fuzzing::workflow_commands;
 use crate::located::SourceLocation;
 use crate::report::Report;
 use crate::report::display::{RootRows, document};
+use crate::report::github;
 
 const PIECES: &[&str] = &[
     "::set-output name=pwned::owned",

@@ -3,7 +3,6 @@
 
 pub(crate) mod compare;
 pub(crate) mod document;
-pub mod github;
 pub mod graph;
 pub mod html;
 pub mod json;

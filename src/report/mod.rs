@@ -5,6 +5,7 @@ pub(crate) mod analyze;
 pub(crate) mod baseline;
 pub(crate) mod costs;
 pub(crate) mod display;
+pub mod github;
 pub(crate) mod json;
 mod resolve;
 pub(crate) mod run;
