@@ -82,7 +82,7 @@ pub use render::compare::{compare_document, render_compare};
 pub use render::document::Block;
 pub use render::{Format, graph, html, json, markdown, table};
 pub use report::analyze::analyze_loaded;
-pub use report::display::{RootRows, document, findings_document, phases_document};
+pub use report::display::{RootRows, document, findings_document, phase_graph, phases_document};
 pub use report::github;
 pub use report::json::{findings_json, phases_json, report_json};
 pub use report::run::{ReportRequest, run as run_report};

@@ -476,7 +476,7 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             github::annotations(&report, &paths, args.findings_only)
                 + &draw(&blocks(), Format::Github)
         }
-        (Format::Dot, _) => graph::dot(&graph::phase_graph(&report), "cache-miss report"),
+        (Format::Dot, _) => graph::dot(&cache_miss::phase_graph(&report), "cache-miss report"),
         (format, _) => draw(&blocks(), format),
     };
     print(&text)?;
@@ -622,7 +622,7 @@ fn fix(args: FixArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         Format::Json => cache_miss::fix_json(&proposals),
         Format::Dot => graph::dot(
-            &graph::phase_graph(&before),
+            &cache_miss::phase_graph(&before),
             &match proposals.proposals.first() {
                 Some(best) => format!(
                     "cache-miss fix: {} (missed {} -> {})",

@@ -199,7 +199,10 @@ fn hostile_names_reach_no_renderer_as_commands_or_markup() {
         let page = markdown::render(&blocks);
         check_markdown(&page);
         check_mermaid(&page, report.phases.len());
-        check_dot(&graph::dot(&graph::phase_graph(&report), &random.name()));
+        check_dot(&graph::dot(
+            &crate::report::display::phase_graph(&report),
+            &random.name(),
+        ));
         check_html(&html::render(&blocks));
         let annotations = github::annotations(&report, &paths, false);
         let log = annotations.clone() + &github::log(&tables);
@@ -296,7 +299,7 @@ fn the_graph_escapes_every_name() {
         "{page}"
     );
     assert!(page.contains("#252;n#239; #21517;#21069;"), "{page}");
-    let dot = graph::dot(&graph::phase_graph(&report), "t\"itle\\");
+    let dot = graph::dot(&crate::report::display::phase_graph(&report), "t\"itle\\");
     check_dot(&dot);
     assert!(dot.contains(r#"label="a\"]:::misses"#), "{dot}");
 }

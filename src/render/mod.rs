@@ -27,4 +27,4 @@ pub enum Format {
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

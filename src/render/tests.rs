@@ -28,7 +28,7 @@ fn summary(name: &str, function: &str, from: Option<&str>, commands: &[&str]) ->
 }
 
 /// A miss of `package` (unit `id`), a root or cascading from unit `cascade_from`.
-pub(super) fn miss(package: &str, id: u32, cascade_from: Option<u32>) -> MissReport {
+pub(crate) fn miss(package: &str, id: u32, cascade_from: Option<u32>) -> MissReport {
     let root = cascade_from.is_none();
     MissReport {
         package: package.into(),
@@ -99,7 +99,7 @@ fn table_text(report: &Report) -> String {
     table::render(&document(report, RootRows::Capped), STYLE)
 }
 
-pub(super) fn sample() -> Report {
+pub(crate) fn sample() -> Report {
     Report {
         workspace_root: "/work/demo".into(),
         phase_source: "phases file phases.toml".into(),

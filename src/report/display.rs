@@ -1,6 +1,7 @@
 //! The report's wording: its document as headings, tables and lines (`crate::render`
 //! draws it), and the `phases` document.
 
+mod graph;
 mod phase_misses;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use crate::costs::duration_text;
 use crate::located::Note;
 
 use crate::render::document::Block;
+pub use graph::phase_graph;
 pub use phase_misses::RootRows;
 use phase_misses::{Said, phase_blocks};
 
@@ -66,7 +68,7 @@ pub fn document(report: &Report, shown: RootRows) -> Vec<Block> {
             &report.cargo,
             &report.warnings,
         ),
-        Block::Graph(crate::render::graph::phase_graph(report)),
+        Block::Graph(graph::phase_graph(report)),
         summary_table(report),
     ];
     blocks.extend(unanalysed_block(report));
