@@ -20,6 +20,8 @@ pub(super) struct Specs<'a> {
     /// Each derivation's representative among the same calls.
     classes: Vec<DerivationId>,
     names: BTreeMap<DerivationId, String>,
+    /// The other `checks`/`packages` outputs that are the same derivation, by id.
+    aliases: BTreeMap<DerivationId, Vec<String>>,
     specs: Vec<PhaseSpec>,
     done: HashSet<DerivationId>,
     /// Each crane lib's name in the phases, by its key.
@@ -28,6 +30,22 @@ pub(super) struct Specs<'a> {
     lib_names: HashMap<String, String>,
     /// The undecidable conditions of derivations only reached under them, by id.
     conditions: HashMap<DerivationId, BTreeSet<(SourceLocation, String)>>,
+}
+
+/// The `checks.<x>` and `packages.<x>` outputs that are `found`'s derivation, besides the
+/// one it is named after (`packages.default = self.packages.${system}.server`: `default`),
+/// as `--nix` lists them.
+fn output_aliases(found: &Found, base: &str) -> Vec<String> {
+    // Ranked as `Found::names` stores them: checks 0–1, packages 2–3.
+    let mut aliases: Vec<String> = found
+        .names
+        .iter()
+        .filter(|(rank, _, name)| *rank < 4 && name != base)
+        .map(|(_, _, name)| name.clone())
+        .collect();
+    aliases.sort();
+    aliases.dedup();
+    aliases
 }
 
 impl Specs<'_> {
@@ -48,6 +66,7 @@ impl Specs<'_> {
             evaluator,
             classes,
             names: BTreeMap::new(),
+            aliases: BTreeMap::new(),
             specs: Vec::new(),
             done: HashSet::new(),
             toolchains,
@@ -63,6 +82,9 @@ impl Specs<'_> {
                 specs
                     .names
                     .insert(found.derivation.id, unique(base, &mut taken));
+                specs
+                    .aliases
+                    .insert(found.derivation.id, output_aliases(found, base));
             }
         }
         // Named ones first: a nameless one may be named after the phase using it
@@ -110,6 +132,11 @@ impl Specs<'_> {
                 _ => None,
             },
             crane_lib: self.lib_names.get(&derivation.toolchain.key).cloned(),
+            aliases: self
+                .aliases
+                .get(&derivation.id)
+                .cloned()
+                .unwrap_or_default(),
             ..PhaseSpec::default()
         };
         spec.attrs.insert(
