@@ -3,6 +3,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod cache_admin;
+pub(crate) mod env_inputs;
 pub(crate) mod inputs;
 pub(crate) mod invocation;
 pub(crate) mod metadata;

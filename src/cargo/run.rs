@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::cache::{CacheKey, CacheStats, KeyBuilder, ResolutionCache};
-use super::inputs;
 use super::invocation::Invocation;
 use super::metadata::git_commits;
 use super::toolchain::{NotInstalled, ToolchainChoice, ToolchainOrigin};
@@ -16,6 +15,7 @@ use super::unit_graph::UnitGraph;
 use super::untrusted::{
     ConfigPrograms, program_variable, resolution_env, toolchain_path_pin, without_program_args,
 };
+use super::{env_inputs, inputs};
 use crate::located::{Note, SourceLocation};
 use crate::parallel::lock;
 
@@ -340,8 +340,8 @@ impl CargoRunner {
         Ok(output)
     }
 
-    /// The cache key of `command`'s answer: the program, directory, arguments and
-    /// environment, and what `scope` adds.
+    /// The cache key of `command`'s answer: the program, directory, arguments, the
+    /// environment variables cargo reads, and what `scope` adds.
     fn key(&self, command: &Command, scope: Scope) -> Result<CacheKey> {
         let mut key = KeyBuilder::new("cargo answer");
         key.field("program", command.get_program().as_encoded_bytes())
@@ -352,7 +352,7 @@ impl CargoRunner {
         inputs::add_config_args(&mut key, &self.dir, command.get_args());
         let mut env: Vec<_> = command
             .get_envs()
-            .filter(|(name, _)| !matches!(name.to_str(), Some("PWD" | "OLDPWD" | "SHLVL" | "_")))
+            .filter(|(name, _)| name.to_str().is_none_or(env_inputs::read_by_cargo))
             .collect();
         env.sort();
         for (name, value) in &env {

@@ -211,6 +211,28 @@ fn what_cargo_does_not_read_leaves_the_cache_warm() {
     }
 }
 
+/// A new terminal or CI job sets variables cargo never reads: the cache stays warm, and
+/// answers as `--no-cache` does; a variable cargo reads still asks again.
+#[test]
+fn variables_cargo_does_not_read_leave_the_cache_warm() {
+    let fixture = Fixture::new("demo");
+    let cache = cache_dir(&fixture);
+    let (cold, _) = cached_report(&fixture, &cache, &[]);
+    let job = [
+        ("GITHUB_RUN_ID", "7"),
+        ("CI_JOB_ID", "8"),
+        ("SSH_AUTH_SOCK", "/tmp/agent.1"),
+        ("OPENSSL_DIR", "/nix/store/x-openssl"),
+        ("COLUMNS", "91"),
+    ];
+    let (warm, (_, asked)) = cached_report(&fixture, &cache, &job);
+    assert_eq!(asked, 0, "cargo was asked again");
+    assert_eq!(warm, cold);
+    assert_eq!(uncached_report(&fixture), cold);
+    let (_, (_, asked)) = cached_report(&fixture, &cache, &[("CARGO_HTTP_TIMEOUT", "9")]);
+    assert!(asked > 0, "a variable cargo reads, and cargo was not asked");
+}
+
 #[test]
 fn a_cache_dir_others_can_write_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
