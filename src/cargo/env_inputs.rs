@@ -1,15 +1,15 @@
 //! Which environment variables are inputs of a cargo answer, in a cache key. cargo
 //! resolves from its own variables (`CARGO_*`, configuration included), the toolchain's
-//! (`RUSTC*`, `RUSTDOC*`, `RUSTFLAGS`, `RUSTUP_*`, `RUST_TARGET_PATH`), where it finds
-//! programs and its home (`PATH`, `HOME`) and the few variables rustc's target information
-//! reads. Everything else a shell or a CI runner sets (`GITHUB_RUN_ID`, `SSH_AUTH_SOCK`,
+//! (`RUSTC*`, `RUSTDOC*`, `RUSTFLAGS`, `RUSTUP_*`, `RUST_TARGET_PATH`), its home (`HOME`)
+//! and the few variables rustc's target information reads. `PATH` counts by the programs it
+//! finds, which the key holds apart (see [`super::program_inputs`]). Everything else a shell or a CI runner sets (`GITHUB_RUN_ID`, `SSH_AUTH_SOCK`,
 //! `TERM`, a phase's `OPENSSL_DIR`) changes no unit graph, so it is no input: keyed, it would
 //! make every new terminal or CI job ask cargo everything again.
 
 /// Whether the variable `name` can change what cargo or rustc answers.
 pub(crate) fn read_by_cargo(name: &str) -> bool {
     const PREFIXES: &[&str] = &["CARGO", "__CARGO", "RUST"];
-    const NAMES: &[&str] = &["PATH", "HOME", "SDKROOT"];
+    const NAMES: &[&str] = &["HOME", "SDKROOT"];
     PREFIXES.iter().any(|prefix| name.starts_with(prefix))
         || NAMES.contains(&name)
         // Apple targets' information depends on the deployment target rustc is given.
@@ -35,7 +35,6 @@ mod tests {
             "RUSTUP_TOOLCHAIN",
             "RUSTUP_HOME",
             "RUST_TARGET_PATH",
-            "PATH",
             "HOME",
             "MACOSX_DEPLOYMENT_TARGET",
         ] {
@@ -55,6 +54,7 @@ mod tests {
             "DISPLAY",
             "OPENSSL_DIR",
             "PKG_CONFIG_PATH",
+            "PATH",
             "PWD",
             "OLDPWD",
             "_",

@@ -359,10 +359,13 @@ impl CargoRunner {
             key.field("env", name.as_encoded_bytes());
             key.field("value", value.unwrap_or_default().as_encoded_bytes());
         }
-        let path_var = env
-            .iter()
+        // `PATH` counts by the programs it finds (`cargo -vV`, `rustc -vV` and, for those,
+        // the binaries themselves), not by its text: a `nix develop` shell or a profiler
+        // that adds a directory finds the same toolchain.
+        let path_var = command
+            .get_envs()
             .find(|(name, _)| *name == "PATH")
-            .and_then(|(_, value)| *value);
+            .and_then(|(_, value)| value);
         let cargo_home = self.cargo_home();
         inputs::add_surroundings(&mut key, &self.dir, cargo_home.as_deref());
         match scope {

@@ -211,14 +211,18 @@ fn what_cargo_does_not_read_leaves_the_cache_warm() {
     }
 }
 
-/// A new terminal or CI job sets variables cargo never reads: the cache stays warm, and
+/// A new terminal or CI job sets variables cargo never reads, or a `PATH` that finds the same
+/// toolchain: the cache stays warm, and
 /// answers as `--no-cache` does; a variable cargo reads still asks again.
 #[test]
 fn variables_cargo_does_not_read_leave_the_cache_warm() {
     let fixture = Fixture::new("demo");
     let cache = cache_dir(&fixture);
     let (cold, _) = cached_report(&fixture, &cache, &[]);
+    // A shell that puts one more directory first finds the same toolchain.
+    let path = format!("/nonexistent/bin:{}", std::env::var("PATH").unwrap());
     let job = [
+        ("PATH", path.as_str()),
         ("GITHUB_RUN_ID", "7"),
         ("CI_JOB_ID", "8"),
         ("SSH_AUTH_SOCK", "/tmp/agent.1"),
