@@ -1208,7 +1208,8 @@ fn outputs_made_by_a_flake_input_name_the_input_and_suggest_nix_never_a_flake_pa
 
 /// Releases bound to names: an MSRV from `fromTOML` of the workspace's `Cargo.toml`
 /// (`rust-bin.stable.${msrv}`), fenix's `toolchainOf { channel = v; }` with `v` from a
-/// `let`, and `fromRustupToolchainFile` (the file read). Each that rustup lacks is named
+/// `let`, `fromRustupToolchainFile` (the file read), and a release's `.override { … }`
+/// (topiary's wasm toolchain). Each that rustup lacks is named
 /// in a warning, with the command that installs it (an installed one resolves its phase:
 /// `tests/it/cargo_versions.rs`).
 #[test]
@@ -1231,6 +1232,7 @@ fn toolchain_releases_bound_to_names_are_followed_and_warned_about() {
         ("msrv", "1.70.0"),
         ("fenix", "1.76.0"),
         ("pinned", "1.72.0"),
+        ("wasm", "1.77.2"),
     ] {
         if common::toolchain_installed(release) {
             continue;

@@ -81,7 +81,7 @@ impl Evaluator {
             }
             _ => None,
         });
-        known.unwrap_or_else(|| Value::Unknown(text.to_string()))
+        known.unwrap_or_else(|| Value::Unknown(overridden(function, text)))
     }
 
     /// A value handed to a function the evaluator does not know, noted for the search
@@ -133,6 +133,22 @@ pub(super) fn framework_function(base: &str, name: &str) -> Option<Builtin> {
 /// numtide's blueprint, called as the flake's outputs (`inputs.blueprint { inherit inputs; }`).
 fn is_blueprint(function: &str) -> bool {
     function.rsplit('.').next() == Some("blueprint")
+}
+
+/// What an unknown package's `.override { … }` (or `.overrideAttrs`) written as `text` makes:
+/// the same package with other arguments, so it is described by the package as evaluated
+/// (`rust-bin.stable.${v}.default.override { … }` with `v = "1.77.2"` is
+/// `rust-bin.stable.1.77.2.default.override { … }`, whose release is then known). Any other
+/// application stays as written.
+fn overridden(function: &str, text: &str) -> String {
+    let method = function.rsplit('.').next().unwrap_or_default();
+    if !matches!(method, "override" | "overrideAttrs") {
+        return text.to_string();
+    }
+    match text.rsplit_once(&format!(".{method}")) {
+        Some((_, argument)) => format!("{function}{argument}"),
+        None => text.to_string(),
+    }
 }
 
 /// A system in an output path: `x86_64-linux`, or one the evaluator cannot know
@@ -194,5 +210,30 @@ fn flake_utils_frame(
             Some(per_system(Thunk::value(result.clone())))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overridden;
+
+    #[test]
+    fn an_override_is_described_by_the_package_as_evaluated() {
+        let text = "p.rust-bin.stable.${v}.default.override { targets = [ \"wasm32\" ]; }";
+        assert_eq!(
+            overridden("pkgs.rust-bin.stable.1.77.2.default.override", text),
+            "pkgs.rust-bin.stable.1.77.2.default.override { targets = [ \"wasm32\" ]; }"
+        );
+        assert_eq!(
+            overridden("x.overrideAttrs", "y.overrideAttrs (o: o)"),
+            "x.overrideAttrs (o: o)"
+        );
+    }
+
+    #[test]
+    fn any_other_application_stays_as_written() {
+        assert_eq!(overridden("f", "f { a = 1; }"), "f { a = 1; }");
+        // The method bound to a name: nothing to split at.
+        assert_eq!(overridden("x.override", "ov { }"), "ov { }");
     }
 }
