@@ -12,8 +12,8 @@ pub(crate) mod run;
 mod toolchains;
 
 pub(crate) use resolve::Lookahead;
-pub(crate) use toolchains::PhaseCargo;
 pub(crate) use toolchains::rust_release_in;
+pub(crate) use toolchains::{PhaseCargo, PhaseToolchains};
 
 use std::collections::BTreeMap;
 

@@ -26,7 +26,7 @@ pub struct PhaseCargo {
 /// Which cargo resolves each phase, and what the report warns about it. Produced by
 /// [`PhaseToolchains::of`].
 #[derive(Debug, Default)]
-pub(super) struct PhaseToolchains {
+pub(crate) struct PhaseToolchains {
     /// Per phase (the set's order): the cargo of its own toolchain, when that is not the
     /// workspace's and rustup has it.
     pub own: Vec<Option<PhaseCargo>>,
@@ -44,7 +44,7 @@ enum Version<'a> {
 impl PhaseToolchains {
     /// Decides, for every phase of `set` with a known toolchain, which cargo resolves it;
     /// `cargo` is the workspace's, `runner` finds the others.
-    pub(super) fn of(set: &PhaseSet, runner: &CargoRunner, cargo: &CargoInfo) -> PhaseToolchains {
+    pub(crate) fn of(set: &PhaseSet, runner: &CargoRunner, cargo: &CargoInfo) -> PhaseToolchains {
         let mut own = vec![None; set.phases.len()];
         // Phases by toolchain, in the set's order: one warning names them all.
         let mut by_lib: Vec<(&str, Vec<&Phase>)> = Vec::new();
@@ -95,7 +95,7 @@ impl PhaseToolchains {
     }
 
     /// The rustup toolchain that resolves phase `i`, when it is not the workspace's.
-    pub(super) fn rustup_toolchain(&self, i: usize) -> Option<String> {
+    pub(crate) fn rustup_toolchain(&self, i: usize) -> Option<String> {
         Some(self.own.get(i)?.as_ref()?.toolchain.clone())
     }
 }

@@ -21,7 +21,8 @@ use crate::diff::DiffGraph;
 use crate::findings::reads::{ReadKind, Reader, all_reads};
 use crate::parallel::run_parallel;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
-use crate::plan::{PhasePlans, plan_phases};
+use crate::plan::{PhasePlans, plan_phases_where};
+use crate::report::PhaseToolchains;
 use crate::source::load::LoadedPhases;
 use crate::source_set::tree::normalize;
 use crate::source_set::{SourceKind, SourceSet};
@@ -409,7 +410,10 @@ fn recompiles(
 ) -> Result<()> {
     let runner = loaded.session().runner();
     let set = &loaded.phases;
-    let plans = plan_phases(set);
+    // A phase whose crane lib builds with another installed release is resolved with that
+    // release's cargo, as in the report.
+    let toolchains = PhaseToolchains::of(set, runner, &runner.check_version()?);
+    let plans = plan_phases_where(set, |_| true, |i| toolchains.rustup_toolchain(i));
     let (graphs, metadata) = resolve(runner, &plans.invocations)?;
     let owners = owning_packages(
         &metadata,

@@ -397,18 +397,7 @@ fn a_phase_on_an_installed_release_is_resolved_with_its_cargo() {
         "{clippy:#}"
     );
     // The two deps-only phases run the same commands: each toolchain's answers are kept.
-    let mut answers = Vec::new();
-    let mut dirs = vec![cache.path().to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("cache dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                answers.push(String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned());
-            }
-        }
-    }
+    let answers = cached_answers(cache.path());
     let old_form = "leaf 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)";
     let new_form = "registry+https://github.com/rust-lang/crates.io-index#leaf@1.0.0";
     assert!(
@@ -420,6 +409,68 @@ fn a_phase_on_an_installed_release_is_resolved_with_its_cargo() {
         "no answer of the workspace's cargo"
     );
     assert_eq!(run(), report, "a warm run reads the same answers");
+}
+
+/// Every answer kept in the cache directory `dir`, as text.
+fn cached_answers(dir: &std::path::Path) -> Vec<String> {
+    let mut answers = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("cache dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                answers.push(String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned());
+            }
+        }
+    }
+    answers
+}
+
+/// `touch` resolves what an edit recompiles in an MSRV phase with that phase's cargo, as
+/// the report does: cargo 1.48 answered (its unit ids have the old form).
+#[test]
+fn touch_resolves_a_phase_on_an_installed_release_with_its_cargo() {
+    if !common::require_toolchain(OLDEST) {
+        return;
+    }
+    let fixture = msrv_check_fixture("1.48.0");
+    crate::touch::git(&fixture.root(), &["init", "-q"]);
+    crate::touch::git(&fixture.root(), &["add", "-A"]);
+    crate::touch::git(&fixture.root(), &["commit", "-qm", "base"]);
+    common::append(&fixture.root().join("shared/src/lib.rs"), "\n// edited\n");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let output = common::cache_miss()
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .current_dir(fixture.root())
+        .args(["touch", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let touch: Value = serde_json::from_slice(&output).expect("JSON");
+    let rebuilt = touch["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .find(|p| p["name"] == "test-msrv")
+        .expect("test-msrv");
+    assert_eq!(rebuilt["rebuilds"], true, "{touch:#}");
+    assert!(
+        rebuilt["recompiles"].to_string().contains("shared"),
+        "{touch:#}"
+    );
+    let old_form = "leaf 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)";
+    assert!(
+        cached_answers(cache.path())
+            .iter()
+            .any(|a| a.contains(old_form)),
+        "no answer of cargo 1.48"
+    );
 }
 
 /// A release whose cargo cannot resolve (installed but older than 1.48), or that rustup
