@@ -22,7 +22,7 @@ use crate::crane::dummy_src::write_dummy_source;
 use crate::findings::outside_path_dependencies;
 use crate::located::Note;
 use crate::phase::{CraneFunction, Phase, PhaseSet};
-use crate::plan::plan_phases;
+use crate::plan::plan_phases_where;
 use crate::progress::{Progress, Stage};
 use crate::report::{PhaseReport, Report};
 use crate::session::Session;
@@ -227,7 +227,12 @@ fn replay(
     let after_every_build = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
     tree::set_mtimes(&real, after_every_build)?;
 
-    let plans = plan_phases(set);
+    // Each phase builds with the cargo the report resolved it with (an MSRV lib's own).
+    let plans = plan_phases_where(
+        set,
+        |_| true,
+        |i| Some(predicted.phases.get(i)?.cargo.as_ref()?.toolchain.clone()),
+    );
     let order = replay_order(set)?;
     let skipped = unbuildable_phases(set, &plans, &order, &installed_targets(source_root));
     let total: usize = order.iter().map(|&i| plans.by_phase[i].len()).sum();
@@ -498,6 +503,9 @@ impl Replay<'_> {
         }
         let exe = std::env::current_exe().context("cannot find the cache-miss executable")?;
         let mut command = CargoRunner::new(self.dir).command(args, &env);
+        if let Some(toolchain) = &invocation.rustup_toolchain {
+            command.env("RUSTUP_TOOLCHAIN", toolchain);
+        }
         command
             .env("CARGO_TARGET_DIR", self.target_dir)
             .env("RUSTC_WRAPPER", exe)

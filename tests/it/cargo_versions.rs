@@ -473,6 +473,37 @@ fn touch_resolves_a_phase_on_an_installed_release_with_its_cargo() {
     );
 }
 
+/// `verify` builds an MSRV phase with the cargo the report resolved it with: the phase
+/// inheriting the workspace toolchain's artifacts rebuilds every unit, as predicted, and the
+/// one on its own deps-only rebuilds none.
+#[test]
+fn verify_builds_a_phase_on_an_installed_release_with_its_cargo() {
+    if !common::require_toolchain(OLDEST) {
+        return;
+    }
+    let fixture = msrv_check_fixture("1.48.0");
+    let output = common::cache_miss()
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .current_dir(fixture.root())
+        .args(["verify", "--check", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&output).expect("JSON");
+    for phase in report["phases"].as_array().expect("phases") {
+        let agreement = &phase["agreement"];
+        for side in ["predicted_only", "measured_only"] {
+            assert_eq!(agreement[side], serde_json::json!([]), "{phase:#}");
+        }
+    }
+    let measured = |name: &str| phase(&report, name)["measured"].as_array().unwrap().len();
+    assert!(measured("clippy-msrv") > 0, "{report:#}");
+    assert_eq!(measured("test-msrv"), 0, "{report:#}");
+}
+
 /// A release whose cargo cannot resolve (installed but older than 1.48), or that rustup
 /// lacks: its phases are resolved with the workspace's cargo, and a warning names them,
 /// the release and why.
