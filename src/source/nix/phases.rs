@@ -278,9 +278,13 @@ fn without_version_line(text: &str) -> String {
 }
 
 /// The variables of the derivation that cargo and the programs it starts read: every
-/// UPPER_CASE attribute but crane's `CARGO_PROFILE` and crane's own markers.
+/// UPPER_CASE attribute but crane's `CARGO_PROFILE` and crane's own markers, and what
+/// crane's cross-compilation support exports: `__CRANE_EXPORT_X = v` becomes `X = v` unless
+/// `X` is set and not empty (crane's `configureCargoCommonVars` hook does the same; its
+/// `mkCrossToolchainEnv` sets `CARGO_BUILD_TARGET` and the target's linker so).
 fn environment(drv: &Derivation) -> BTreeMap<String, String> {
-    drv.env
+    let mut env: BTreeMap<String, String> = drv
+        .env
         .iter()
         .filter(|(name, value)| {
             crate::phase::is_env_attr(name)
@@ -290,8 +294,20 @@ fn environment(drv: &Derivation) -> BTreeMap<String, String> {
                 })
         })
         .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
+        .collect();
+    for (name, value) in &drv.env {
+        let Some(exported) = name.strip_prefix(CRANE_EXPORT_PREFIX) else {
+            continue;
+        };
+        if env.get(exported).is_none_or(String::is_empty) {
+            env.insert(exported.to_string(), value.clone());
+        }
+    }
+    env
 }
+
+/// The prefix of the attributes crane exports under another name at build time.
+const CRANE_EXPORT_PREFIX: &str = "__CRANE_EXPORT_";
 
 /// The crane function that made the derivation: crane names its derivations
 /// `${pname}${pnameSuffix}`, one suffix per function; buildPackage has none and installs

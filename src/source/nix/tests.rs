@@ -207,3 +207,42 @@ fn the_toolchain_is_the_cargo_in_native_build_inputs() {
         Some("cargo-1.70.0 (in nativeBuildInputs)")
     );
 }
+
+/// crane's cross support (`mkCrossToolchainEnv`) sets `__CRANE_EXPORT_X`, which its setup
+/// hook exports as `X` unless `X` is set: the phase's environment holds `X`.
+#[test]
+fn crane_exports_are_the_variables_they_name_unless_set() {
+    let mut drvs = parse_derivations(&recorded("common-args.nix-2.8.json")).unwrap();
+    for drv in drvs.values_mut() {
+        let pname = drv.env.get("pname").cloned().unwrap_or_default();
+        drv.env.insert(
+            "__CRANE_EXPORT_CARGO_BUILD_TARGET".into(),
+            "aarch64-unknown-linux-musl".into(),
+        );
+        if pname == "cargo-package-clippy" {
+            drv.env.insert(
+                "CARGO_BUILD_TARGET".into(),
+                "x86_64-unknown-linux-musl".into(),
+            );
+        }
+    }
+    let reading = phases_from(&outputs(), &drvs, &SourceLocation::file("flake.nix"));
+    let target = |name: &str| {
+        let spec = reading.specs.iter().find(|s| s.name == name).unwrap();
+        spec.env.get("CARGO_BUILD_TARGET").cloned()
+    };
+    assert_eq!(
+        target("clippy").as_deref(),
+        Some("x86_64-unknown-linux-musl")
+    );
+    assert_eq!(
+        target("loom").as_deref(),
+        Some("aarch64-unknown-linux-musl")
+    );
+    assert!(
+        reading
+            .specs
+            .iter()
+            .all(|s| !s.env.keys().any(|k| k.starts_with("__CRANE_EXPORT_")))
+    );
+}
