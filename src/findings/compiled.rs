@@ -6,23 +6,57 @@ use std::path::Path;
 
 use super::FindingsInput;
 use super::reads::Reader;
+use crate::diff::DiffGraph;
+use crate::phase::Phase;
 
 /// The local targets (package name, target name) the phases' unit graphs compile, in any
 /// mode (`cargo check` expands `include_str!` too). `None` when no graph resolved: then
 /// nothing is known to be left out.
 pub(super) fn compiled_targets(input: &FindingsInput) -> Option<BTreeSet<(String, String)>> {
-    if input.graphs.is_empty() {
+    let graphs: Vec<&DiffGraph> = input.resolved_graphs().collect();
+    (!graphs.is_empty()).then(|| local_targets(&graphs))
+}
+
+/// The local targets `graphs` compile, in any mode.
+fn local_targets(graphs: &[&DiffGraph]) -> BTreeSet<(String, String)> {
+    graphs
+        .iter()
+        .flat_map(|g| g.units.iter())
+        .filter(|u| u.local)
+        .map(|u| (u.key.pkg_id.name.to_string(), u.key.target_name.clone()))
+        .collect()
+}
+
+/// What one phase compiles: its local targets, and whether it compiles them as tests
+/// (`#[cfg(test)]` code: `cargo test` and its kin, or `--all-targets`/`--tests`/`--benches`
+/// of `check`, `clippy` and `build`, whose test-mode units the graph does not mark).
+/// `None` when none of its calls resolved: then nothing is known.
+pub(super) struct PhaseCompiles {
+    pub targets: BTreeSet<(String, String)>,
+    pub tests: bool,
+}
+
+pub(super) fn compiled_by(input: &FindingsInput, phase: &Phase) -> Option<PhaseCompiles> {
+    let graphs = input.graphs_of(phase);
+    if graphs.is_empty() {
         return None;
     }
-    Some(
-        input
-            .graphs
-            .iter()
-            .flat_map(|g| g.units.iter())
-            .filter(|u| u.local)
-            .map(|u| (u.key.pkg_id.name.to_string(), u.key.target_name.clone()))
-            .collect(),
-    )
+    let test_mode = graphs
+        .iter()
+        .flat_map(|g| g.units.iter())
+        .any(|u| u.local && matches!(u.key.mode.as_str(), "test" | "bench"));
+    let test_targets = input.invocations(phase).iter().any(|invocation| {
+        invocation.args.iter().any(|arg| {
+            matches!(
+                arg.as_str(),
+                "--all-targets" | "--tests" | "--test" | "--benches" | "--bench"
+            )
+        })
+    });
+    Some(PhaseCompiles {
+        targets: local_targets(&graphs),
+        tests: test_mode || test_targets,
+    })
 }
 
 /// Whether the file `reader` reads from belongs to a target in `compiled`: the targets of

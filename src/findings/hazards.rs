@@ -123,8 +123,7 @@ fn pkg_config_sys_crates(
 
 fn proc_macros_in_graphs(input: &FindingsInput) -> Vec<String> {
     let names: BTreeSet<String> = input
-        .graphs
-        .iter()
+        .resolved_graphs()
         .flat_map(|g| g.units.iter())
         .filter(|u| !u.local && u.key.target_kind == "proc-macro")
         .map(|u| u.key.pkg_id.name.clone())

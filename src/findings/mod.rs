@@ -26,8 +26,8 @@ use crate::plan::PhasePlans;
 pub(crate) struct FindingsInput<'a> {
     pub set: &'a PhaseSet,
     pub plans: &'a PhasePlans,
-    /// One per entry of `plans.invocations`.
-    pub graphs: &'a [&'a DiffGraph],
+    /// One per entry of `plans.invocations`; `None` for one cargo could not resolve.
+    pub graphs: &'a [Option<&'a DiffGraph>],
     pub metadata: &'a cargo_metadata::Metadata,
     pub source_root: &'a Path,
     /// Per phase of `set`: how many dependency units it misses.
@@ -70,10 +70,26 @@ impl FindingsInput<'_> {
             .unwrap_or(0)
     }
 
+    /// Every graph cargo resolved.
+    fn resolved_graphs(&self) -> impl Iterator<Item = &DiffGraph> {
+        self.graphs.iter().flatten().copied()
+    }
+
+    /// The graphs of `phase`'s own cargo calls that cargo resolved.
+    fn graphs_of(&self, phase: &Phase) -> Vec<&DiffGraph> {
+        self.phase_index(phase)
+            .map(|i| {
+                self.plans.by_phase[i]
+                    .iter()
+                    .filter_map(|&n| self.graphs.get(n).copied().flatten())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Names of the non-local packages in any phase's resolved graph.
     fn packages_in_graphs(&self) -> BTreeSet<String> {
-        self.graphs
-            .iter()
+        self.resolved_graphs()
             .flat_map(|g| g.units.iter())
             .filter(|u| !u.local)
             .map(|u| u.key.pkg_id.name.clone())

@@ -49,6 +49,9 @@ pub(crate) struct Reader {
     pub kind: ReadKind,
     /// Relative to the source root.
     pub named: PathBuf,
+    /// Read only where tests are compiled or run: from a `#[cfg(test)]` or `#[test]` item,
+    /// or test data.
+    pub test_only: bool,
 }
 
 /// Files (relative to the source root) the local crates read, with the first (surest)
@@ -62,7 +65,7 @@ pub(crate) fn files_read(
     let mut read: BTreeMap<PathBuf, Reader> = BTreeMap::new();
     for (file, reader) in all_reads(metadata, source_root, target_dir, tests_run) {
         match read.get(&file) {
-            Some(known) if known.kind <= reader.kind => {}
+            Some(known) if (known.kind, known.test_only) <= (reader.kind, reader.test_only) => {}
             _ => {
                 read.insert(file, reader);
             }
@@ -145,6 +148,7 @@ impl LocalPackage {
                     location: location.clone(),
                     kind: reference.kind,
                     named,
+                    test_only: reference.test_only,
                 };
                 if reference.kind == ReadKind::Compile {
                     reads.push((named.clone(), reader(named)));
@@ -208,6 +212,7 @@ impl LocalPackage {
                         location: SourceLocation::file(named.display().to_string()),
                         kind: ReadKind::TestData,
                         named: named.to_path_buf(),
+                        test_only: true,
                     },
                 ));
             }
@@ -296,6 +301,7 @@ pub(crate) fn files_watched_by_build_scripts(
                 code: format!("cargo:rerun-if-changed={path} (in the build script's output)"),
                 location: location.clone(),
                 kind: ReadKind::BuildScript,
+                test_only: false,
                 named: relative.to_path_buf(),
             };
             read.extend(
@@ -333,6 +339,8 @@ pub(crate) struct Reference {
     pub path: String,
     pub base: Base,
     pub kind: ReadKind,
+    /// Inside a `#[cfg(test)]` or `#[test]` item: compiled only when tests are.
+    pub test_only: bool,
 }
 
 /// Every path a Rust source names for the build (or, at run time, its programs) to read.
@@ -342,8 +350,56 @@ pub(crate) fn references(text: &str, is_build_script: bool) -> Vec<Reference> {
         return Vec::new();
     };
     let mut found = Vec::new();
-    scan(stream, is_build_script, &mut found);
+    scan(stream.clone(), is_build_script, &mut found);
+    let mut test_items = Vec::new();
+    test_item_lines(stream, &mut test_items);
+    for reference in &mut found {
+        reference.test_only = test_items
+            .iter()
+            .any(|(first, last)| (*first..=*last).contains(&reference.line));
+    }
     found
+}
+
+/// The lines (first, last) of every item marked `#[cfg(test)]` or `#[test]`, at any depth:
+/// from the attribute to the end of the item's block or its `;`.
+fn test_item_lines(stream: TokenStream, found: &mut Vec<(usize, usize)>) {
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    let mut marked_at = None;
+    for (i, token) in tokens.iter().enumerate() {
+        if tokens.get(i..).is_some_and(is_test_attribute) {
+            marked_at = marked_at.or(Some(token.span().start().line));
+            continue;
+        }
+        match (token, marked_at) {
+            (TokenTree::Group(group), Some(first)) if group.delimiter() == Delimiter::Brace => {
+                found.push((first, group.span().end().line));
+                marked_at = None;
+            }
+            (TokenTree::Punct(punct), Some(first)) if punct.as_char() == ';' => {
+                found.push((first, punct.span().end().line));
+                marked_at = None;
+            }
+            (TokenTree::Group(group), None) => test_item_lines(group.stream(), found),
+            _ => {}
+        }
+    }
+}
+
+/// `# [test]` or `# [cfg(test)]` at the start of `tokens`.
+fn is_test_attribute(tokens: &[TokenTree]) -> bool {
+    let [TokenTree::Punct(hash), TokenTree::Group(group), ..] = tokens else {
+        return false;
+    };
+    let inner: String = group
+        .stream()
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    hash.as_char() == '#'
+        && group.delimiter() == Delimiter::Bracket
+        && matches!(inner.as_str(), "test" | "cfg(test)")
 }
 
 /// The macros whose argument is a file rustc reads.
@@ -372,6 +428,7 @@ fn scan(stream: TokenStream, is_build_script: bool, found: &mut Vec<Reference>) 
                         path,
                         base,
                         kind: ReadKind::Compile,
+                        test_only: false,
                     });
                     i += 3;
                     continue;
@@ -383,6 +440,7 @@ fn scan(stream: TokenStream, is_build_script: bool, found: &mut Vec<Reference>) 
                         path,
                         base: Base::Package,
                         kind: ReadKind::Runtime,
+                        test_only: false,
                     });
                     i += 3;
                     continue;
@@ -399,6 +457,7 @@ fn scan(stream: TokenStream, is_build_script: bool, found: &mut Vec<Reference>) 
                     path,
                     base: Base::File,
                     kind: ReadKind::Compile,
+                    test_only: false,
                 });
             }
             i += 2;
@@ -527,6 +586,7 @@ fn literal_reference(text: &str, line: usize, is_build_script: bool) -> Option<R
             path: path.to_string(),
             base: Base::Package,
             kind: ReadKind::BuildScript,
+            test_only: false,
         });
     }
     let path = text.strip_prefix("{}/").unwrap_or(text);
@@ -541,6 +601,7 @@ fn literal_reference(text: &str, line: usize, is_build_script: bool) -> Option<R
         path: path.to_string(),
         base: Base::Package,
         kind: ReadKind::Runtime,
+        test_only: false,
     })
 }
 

@@ -240,12 +240,17 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
 }
 
 /// Files the build reads at compile time (`include_str!`, `include_bytes!`, `#[path]`, a
-/// build script's `rerun-if-changed`), from targets some phase compiles.
+/// build script's `rerun-if-changed`), from targets some phase compiles (from `#[cfg(test)]`
+/// code only when some phase compiles tests).
 fn compile_time_reads(input: &FindingsInput) -> Vec<(PathBuf, Reader)> {
     let compiled = super::compiled::compiled_targets(input);
+    let tests_compiled = input.phases().any(|phase| {
+        super::compiled::compiled_by(input, phase).is_none_or(|compiles| compiles.tests)
+    });
     files_read_by_build(input)
         .into_iter()
         .filter(|(_, reader)| reader.kind.is_compile_time())
+        .filter(|(_, reader)| tests_compiled || !reader.test_only)
         .filter(|(_, reader)| {
             compiled.as_ref().is_none_or(|compiled| {
                 super::compiled::read_by_compiled_target(input, compiled, reader)
@@ -295,7 +300,14 @@ fn inputs_missing_from_sources(input: &FindingsInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (phase, source) in evaluated_phases(input) {
         let mut paths = None;
-        for (file, reader) in &read {
+        let compiles = super::compiled::compiled_by(input, phase);
+        let reads_it = |reader: &Reader| {
+            compiles.as_ref().is_none_or(|compiles| {
+                (compiles.tests || !reader.test_only)
+                    && super::compiled::read_by_compiled_target(input, &compiles.targets, reader)
+            })
+        };
+        for (file, reader) in read.iter().filter(|(_, reader)| reads_it(reader)) {
             let absolute = input.source_root.join(file);
             // A name that is no file of the workspace is generated, or not a path at all.
             let listed = absolute.is_file();

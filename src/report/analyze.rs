@@ -173,9 +173,9 @@ pub(crate) fn analyze(
     drop(differ);
     let findings = match options.depth {
         Depth::Explained => {
-            let resolved_graphs: Vec<&DiffGraph> = graphs
+            let resolved_graphs: Vec<Option<&DiffGraph>> = graphs
                 .iter()
-                .filter_map(|g| g.as_deref().ok().map(|g| &g.graph))
+                .map(|g| g.as_deref().ok().map(|g| &g.graph))
                 .collect();
             crate::findings::find(&FindingsInput {
                 set,

@@ -487,9 +487,10 @@ fn source_fixes_name_only_what_the_build_reads_and_is_in_the_flake_written_for_t
     );
 }
 
-/// A file only a bench reads is missing from no build while no phase builds benches:
-/// `src-filter-drops-input` fires for the library's file alone; with a phase that
-/// compiles the bench (clippy's `--all-targets`), for both.
+/// A file only a bench reads, or only `#[cfg(test)]` code, is missing from no build while
+/// no phase builds benches or tests: `src-filter-drops-input` fires for the library's file
+/// alone; with a phase that compiles the bench and the tests (clippy's `--all-targets`),
+/// for all three.
 #[test]
 fn a_file_read_by_a_target_no_phase_compiles_is_no_error() {
     let drops = |found: &[Value]| -> Vec<String> {
@@ -510,7 +511,68 @@ fn a_file_read_by_a_target_no_phase_compiles_is_no_error() {
     let found = findings(&Fixture::with_phases("finding-bench-read", &phases), &[]);
     assert_eq!(
         drops(&found),
-        ["app/benches/speed.rs:1", "app/src/lib.rs:1"],
+        [
+            "app/benches/speed.rs:1",
+            "app/src/lib.rs:1",
+            "app/src/lib.rs:5"
+        ],
+        "{found:#?}"
+    );
+}
+
+/// Per phase, as the flake evaluates each `src`: a file only `#[cfg(test)]` code reads is
+/// missing from the phase that compiles tests, and from no other (a package built with
+/// `doCheck = false` compiles no test code).
+#[test]
+fn a_file_only_test_code_reads_is_missing_only_where_tests_are_compiled() {
+    let fixture = Fixture::new("finding-bench-read");
+    std::fs::remove_file(fixture.root().join("phases.toml")).unwrap();
+    std::fs::write(
+        fixture.root().join("flake.nix"),
+        r#"{
+  inputs.crane.url = "github:ipetkov/crane";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixpkgs-unstable";
+  outputs = { nixpkgs, crane, ... }:
+    let
+      pkgs = nixpkgs.legacyPackages.x86_64-linux;
+      craneLib = crane.mkLib pkgs;
+      src = pkgs.lib.fileset.toSource {
+        root = ./.;
+        fileset = pkgs.lib.fileset.unions [
+          ./Cargo.toml ./Cargo.lock ./app/Cargo.toml ./app/src ./app/benches ./app/data/schema.json
+        ];
+      };
+      cargoArtifacts = craneLib.buildDepsOnly { inherit src; };
+    in {
+      packages.x86_64-linux.default = craneLib.buildPackage { inherit src cargoArtifacts; doCheck = false; };
+      checks.x86_64-linux.test = craneLib.cargoTest { inherit src cargoArtifacts; };
+    };
+}
+"#,
+    )
+    .unwrap();
+    let found = findings(&fixture, &[]);
+    let drops: Vec<(&str, &str)> = found
+        .iter()
+        .filter(|f| f["id"] == "src-filter-drops-input")
+        .map(|f| {
+            (
+                f["location"].as_str().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        drops
+            .iter()
+            .all(|(_, message)| !message.contains("`default`")),
+        "{found:#?}"
+    );
+    assert!(
+        drops
+            .iter()
+            .any(|(location, message)| *location == "app/src/lib.rs:5"
+                && message.contains("the src of `test`")),
         "{found:#?}"
     );
 }
