@@ -175,7 +175,11 @@ pub(super) fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
         if groups.is_empty() {
             continue;
         }
-        let missing = groups.values().flatten().any(|p| input.missed(p) > 0);
+        let missing = groups
+            .values()
+            .flatten()
+            .any(|p| input.selection_missed(p) > 0);
+        let missing_otherwise = groups.values().flatten().any(|p| input.missed(p) > 0);
         let describe = |selection: &[SelectionFlag]| {
             if selection.is_empty() {
                 "cargo's default selection".to_string()
@@ -213,6 +217,8 @@ pub(super) fn selection_mismatch(input: &FindingsInput) -> Vec<Finding> {
                 },
                 if missing {
                     "so these phases rebuild dependencies."
+                } else if missing_otherwise {
+                    "though here none of these phases' misses comes from it (they have other causes, see each phase); a new dependency or feature can change that."
                 } else {
                     "though here they happen to need the same units (no misses); a new dependency or feature can change that."
                 }

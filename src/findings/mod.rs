@@ -32,6 +32,9 @@ pub(crate) struct FindingsInput<'a> {
     pub source_root: &'a Path,
     /// Per phase of `set`: how many dependency units it misses.
     pub missed: &'a [usize],
+    /// Per phase of `set`: how many of its root misses cargo's selection can cause (all but
+    /// reason `profile`, `rustflags` and `toolchain`).
+    pub selection_missed: &'a [usize],
     /// Per phase of `set`: whether it was analysed (not failed, excluded, not evaluable).
     pub analysed: &'a [bool],
     /// A previous build's target dir, whose build-script outputs say what they watch.
@@ -67,6 +70,12 @@ impl FindingsInput<'_> {
     fn missed(&self, phase: &Phase) -> usize {
         self.phase_index(phase)
             .and_then(|i| self.missed.get(i).copied())
+            .unwrap_or(0)
+    }
+
+    fn selection_missed(&self, phase: &Phase) -> usize {
+        self.phase_index(phase)
+            .and_then(|i| self.selection_missed.get(i).copied())
             .unwrap_or(0)
     }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::diff::{DiffGraph, Differ};
+use crate::diff::{DiffGraph, Differ, Reason};
 use crate::findings::FindingsInput;
 use crate::located::Note;
 use crate::phase::{Phase, PhaseSet};
@@ -184,6 +184,7 @@ pub(crate) fn analyze(
                 metadata: &metadata,
                 source_root: &runner.dir,
                 missed: &phases.iter().map(|p| p.units.missed).collect::<Vec<_>>(),
+                selection_missed: &phases.iter().map(selection_missed).collect::<Vec<_>>(),
                 analysed: &phases
                     .iter()
                     .map(|p| p.status == PhaseStatus::Ok)
@@ -528,4 +529,21 @@ impl Inherited {
             }
         })
     }
+}
+
+/// How many of `phase`'s root misses cargo's selection (packages, features, targets,
+/// platform) can cause: all but those of another profile, other rustflags or another
+/// toolchain.
+fn selection_missed(phase: &PhaseReport) -> usize {
+    phase
+        .misses
+        .iter()
+        .filter(|m| m.cascade_from.is_none())
+        .filter(|m| {
+            !matches!(
+                m.cause.reason(),
+                Reason::Profile | Reason::Rustflags | Reason::Toolchain
+            )
+        })
+        .count()
 }

@@ -576,3 +576,39 @@ fn a_file_only_test_code_reads_is_missing_only_where_tests_are_compiled() {
         "{found:#?}"
     );
 }
+
+/// A phase that selects other packages than its deps-only but misses only for its profile:
+/// `selection-mismatch` is information, and says the misses have other causes.
+#[test]
+fn a_selection_mismatch_whose_phases_miss_for_other_causes_is_information() {
+    let phases = std::fs::read_to_string(common::fixtures_dir().join("profile/phases.toml"))
+        .unwrap()
+        .replace(
+            "CARGO_PROFILE = \"ci\"\n",
+            "CARGO_PROFILE = \"ci\"\ncargoExtraArgs = \"--locked -p app\"\n",
+        );
+    let fixture = Fixture::with_phases("profile", &phases);
+    let report = fixture.report_json(&[]);
+    let pkg = common::phase(&report, "pkg");
+    assert!(pkg["units"]["missed"].as_u64().unwrap() > 0, "{pkg:#}");
+    assert!(
+        pkg["misses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["reason"] == "profile" || !m["cascade_from"].is_null()),
+        "{pkg:#}"
+    );
+    let found = report["findings"].as_array().unwrap();
+    let mismatch = found
+        .iter()
+        .find(|f| f["id"] == "selection-mismatch")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(mismatch["severity"], "info", "{mismatch:#}");
+    let message = mismatch["message"].as_str().unwrap();
+    assert!(
+        message.contains("none of these phases' misses comes from it")
+            && !message.contains("so these phases rebuild"),
+        "{message}"
+    );
+}
