@@ -67,17 +67,40 @@ pub(super) fn pkg_config_inputs(input: &FindingsInput, sys_crates: &[String]) ->
     ))
 }
 
-/// The items of a phase's `nativeBuildInputs` and `buildInputs`, as written.
+/// The items of a phase's `nativeBuildInputs` and `buildInputs`, as written (a list in a
+/// list, `optional cond [ x ]`, flattened as stdenv does), but setup hooks, which hold no
+/// `.pc` files.
 fn inputs_of(phase: &Phase) -> BTreeSet<String> {
-    ["nativeBuildInputs", "buildInputs"]
-        .iter()
-        .filter_map(|attr| phase.attrs.get(*attr))
-        .flat_map(|value| match value {
-            AttrValue::List(items) => items.iter().map(plain).collect(),
-            AttrValue::Null => Vec::new(),
-            other => vec![plain(other)],
-        })
+    let mut items = Vec::new();
+    for attr in ["nativeBuildInputs", "buildInputs"] {
+        if let Some(value) = phase.attrs.get(attr) {
+            flatten(value, &mut items);
+        }
+    }
+    items
+        .into_iter()
+        .filter(|item| !is_setup_hook(item))
         .collect()
+}
+
+fn flatten(value: &AttrValue, out: &mut Vec<String>) {
+    match value {
+        AttrValue::List(items) => items.iter().for_each(|item| flatten(item, out)),
+        AttrValue::Null => {}
+        other => out.push(plain(other)),
+    }
+}
+
+/// A setup hook or wrapper maker (`autoPatchelfHook`, `rustPlatform.bindgenHook`,
+/// `makeWrapper`, `installShellFiles`): it adds no `.pc` file to `PKG_CONFIG_PATH`.
+fn is_setup_hook(item: &str) -> bool {
+    let name = item.rsplit('.').next().unwrap_or(item);
+    name.ends_with("Hook")
+        || name.ends_with("-hook")
+        || matches!(
+            name,
+            "makeWrapper" | "makeBinaryWrapper" | "installShellFiles"
+        )
 }
 
 fn plain(value: &AttrValue) -> String {

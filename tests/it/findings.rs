@@ -205,7 +205,8 @@ fn pkg_config_sys_crate_under_different_native_inputs() {
 
 /// PKG_CONFIG_PATH is made by pkg-config's setup hook: without pkg-config on either side
 /// it is the same (unset) whatever else differs, so there is nothing to say; with
-/// pkg-config on one side only it differs, and the fix names the call lacking inputs.
+/// pkg-config on one side only it differs, and the fix names the call lacking inputs; setup
+/// hooks change nothing.
 #[test]
 fn pkg_config_inputs_only_when_pkg_config_path_differs() {
     let phases = |deps: &str, package: &str| {
@@ -236,6 +237,21 @@ fn pkg_config_inputs_only_when_pkg_config_path_differs() {
             "`package` has `openssl`, the artifacts it inherits from `deps` were built with `openssl`, `pkg-config`",
         ],
         "add `pkg-config` to the nativeBuildInputs/buildInputs that buildPackage `package` (phases.toml:6) is given",
+    );
+
+    // A setup hook, in a list of its own (`optional isLinux [ autoPatchelfHook ]`), adds
+    // no `.pc` file: the same PKG_CONFIG_PATH.
+    let hook_only = Fixture::with_phases(
+        "finding-pkg-config",
+        &phases(
+            "[\"pkg-config\", \"openssl\"]",
+            "[\"pkg-config\", \"openssl\", [\"autoPatchelfHook\"], \"makeWrapper\"]",
+        ),
+    );
+    let found = findings(&hook_only, &[]);
+    assert!(
+        !found.iter().any(|f| f["id"] == "pkg-config-inputs"),
+        "{found:#?}"
     );
 }
 
