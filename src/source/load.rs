@@ -12,7 +12,7 @@ use globset::{Glob, GlobMatcher};
 
 use crate::cargo::{CacheLocation, CargoRunner, ResolutionCache};
 use crate::located::{LocatedError, Note, SourceLocation};
-use crate::phase::{AttrValue, PhaseSet, PhaseSpec};
+use crate::phase::{AttrValue, Phase, PhaseSet, PhaseSpec};
 use crate::session::Session;
 use crate::source::compare::match_phases;
 use crate::source::flake::{FlakePhases, read_flake};
@@ -348,8 +348,10 @@ pub fn load_phases(options: &PhaseSourceOptions) -> Result<LoadedPhases> {
     })
 }
 
-/// Nix says which derivations a flake makes, not on which line: a phase the static
-/// reader also finds by the same name takes its place (`flake.nix:21`) from there.
+/// Nix says which derivations a flake makes, not on which line nor what its `src` holds
+/// file by file (a store path): a phase the static reader also finds (matched as
+/// `phases --compare` matches them) takes its place (`flake.nix:21`) and its evaluated
+/// source from there, so the source findings speak of it as without `--nix`.
 fn place_by_static_reading(
     specs: &mut [PhaseSpec],
     flake: &Path,
@@ -364,13 +366,19 @@ fn place_by_static_reading(
     ) else {
         return;
     };
-    let places: HashMap<&str, &SourceLocation> = match_phases(&static_set, &nix_set)
+    let matched: HashMap<&str, &Phase> = match_phases(&static_set, &nix_set)
         .into_iter()
-        .filter_map(|(s, n)| Some((n.name.as_str(), s.origin.as_ref()?)))
+        .map(|(s, n)| (n.name.as_str(), s))
         .collect();
     for spec in specs {
-        if let Some(place) = places.get(spec.name.as_str()) {
-            spec.origin = Some((*place).clone());
+        let Some(statically) = matched.get(spec.name.as_str()) else {
+            continue;
+        };
+        if let Some(place) = &statically.origin {
+            spec.origin = Some(place.clone());
+        }
+        if spec.source.is_none() {
+            spec.source = statically.source.clone();
         }
     }
 }

@@ -117,6 +117,38 @@ fn report_with_nix_is_the_static_report() {
     );
 }
 
+/// Nix's `src` is a store path; the phases the static reader also finds take its evaluated
+/// source, so the source findings are the same with `--nix` (an unfiltered `./.`).
+#[test]
+fn source_findings_are_the_same_with_nix() {
+    let Some(kit) = kit() else { return };
+    let fixture = flake_workspace("common-args");
+    let flake = fixture.root().join("flake.nix");
+    let text = std::fs::read_to_string(&flake).unwrap();
+    std::fs::write(
+        &flake,
+        text.replace("src = craneLib.cleanCargoSource ./.;", "src = ./.;"),
+    )
+    .unwrap();
+    let ids = |json: &Value| -> Vec<String> {
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let statically = run_json(&fixture, "report", &["--findings-only".to_string()]);
+    let mut nix_args = vec!["--findings-only".to_string(), "--nix".to_string()];
+    nix_args.extend(overrides(&kit));
+    let with_nix = run_json(&fixture, "report", &nix_args);
+    assert!(
+        ids(&statically).contains(&"src-not-filtered".to_string()),
+        "{statically:#}"
+    );
+    assert_eq!(ids(&with_nix), ids(&statically), "{with_nix:#}");
+}
+
 /// With `--nix`, the toolchain is read from each derivation's `nativeBuildInputs`
 /// (`rust-default-1.48.0`): the MSRV phases are resolved with cargo 1.48, as statically.
 #[test]
