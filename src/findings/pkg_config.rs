@@ -94,6 +94,8 @@ fn flatten(value: &AttrValue, out: &mut Vec<String>) {
 /// A setup hook or wrapper maker (`autoPatchelfHook`, `rustPlatform.bindgenHook`,
 /// `makeWrapper`, `installShellFiles`): it adds no `.pc` file to `PKG_CONFIG_PATH`.
 fn is_setup_hook(item: &str) -> bool {
+    // An input the reader knows by name only is shown `<rustPlatform.bindgenHook>`.
+    let item = item.trim_start_matches('<').trim_end_matches('>');
     let name = item.rsplit('.').next().unwrap_or(item);
     name.ends_with("Hook")
         || name.ends_with("-hook")

@@ -531,6 +531,10 @@ impl Specs<'_> {
                         }
                         Value::Str(s) | Value::PartialStr(s, _) => AttrValue::Str(s),
                         Value::Path(_, text) => AttrValue::Str(text),
+                        // `[ a ] ++ optional cond [ b ]`: a list in the list.
+                        ref inner @ Value::List(_) => self
+                            .convert(inner)
+                            .unwrap_or_else(|| AttrValue::Unknown(describe(inner))),
                         other => AttrValue::Unknown(describe(&other)),
                     });
                 }
