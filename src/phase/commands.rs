@@ -49,7 +49,11 @@ pub(super) fn scan(
             location: spec.origin.clone(),
             text: programs_note(&spec.name, &programs, commands.is_empty()),
         });
-    } else if function == CraneFunction::MkCargoDerivation && commands.is_empty() {
+    } else if function == CraneFunction::MkCargoDerivation
+        && commands.is_empty()
+        // One that does not evaluate says so; it has no text to find calls in.
+        && spec.not_evaluable.is_none()
+    {
         approximations.push(Note::new(
             "no cargo call found in buildPhaseCargoCommand/checkPhaseCargoCommand",
         ));

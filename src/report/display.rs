@@ -454,7 +454,10 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[Note])
                         false => format!(" (also {})", p.aliases.join(", ")),
                     }
                 ),
-                p.function.to_string(),
+                match p.not_evaluable {
+                    Some(_) => "not evaluable".to_string(),
+                    None => p.function.to_string(),
+                },
                 p.artifacts_from.clone().unwrap_or_else(|| "-".to_string()),
                 p.origin
                     .as_ref()
@@ -474,8 +477,10 @@ pub fn phases_document(phases: &[PhaseSummary], source: &str, warnings: &[Note])
     for phase in phases {
         let mut lines = vec![format!("{}:", phase.name)];
         lines.extend(phase.commands.iter().map(|c| format!("  $ {c}")));
-        if phase.commands.is_empty() {
-            lines.push("  (no cargo command)".to_string());
+        match &phase.not_evaluable {
+            Some(failure) => lines.push(format!("  not evaluable: {}", failure.message)),
+            None if phase.commands.is_empty() => lines.push("  (no cargo command)".to_string()),
+            None => {}
         }
         if !phase.env.is_empty() {
             let env: Vec<String> = phase.env.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -285,6 +285,26 @@ fn an_output_that_does_not_evaluate_sinks_no_other_and_ifd_stays_off() {
     for name in ["server", "clippy", "loom"] {
         assert!(phase(&phases, name)["not_evaluable"].is_null(), "{name}");
     }
+    assert!(
+        phase(&phases, "broken")["approximations"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{phases:#}"
+    );
+    // The table says why, not that no cargo call was found.
+    let table = cache_miss()
+        .arg("phases")
+        .arg("--manifest-path")
+        .arg(fixture.manifest())
+        .arg("--no-cache")
+        .args(&args)
+        .success_stdout();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        table.contains("not evaluable: ") && table.contains("broken on purpose"),
+        "{table}"
+    );
+    assert!(!table.contains("no cargo call found"), "{table}");
 }
 
 #[test]
