@@ -8,6 +8,7 @@ mod layout;
 mod pkg_config;
 pub(crate) mod reads;
 pub(crate) mod source;
+mod test_code;
 
 pub(crate) use layout::outside_path_dependencies;
 

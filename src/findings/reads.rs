@@ -351,55 +351,13 @@ pub(crate) fn references(text: &str, is_build_script: bool) -> Vec<Reference> {
     };
     let mut found = Vec::new();
     scan(stream.clone(), is_build_script, &mut found);
-    let mut test_items = Vec::new();
-    test_item_lines(stream, &mut test_items);
+    let test_items = super::test_code::test_item_lines(stream);
     for reference in &mut found {
         reference.test_only = test_items
             .iter()
             .any(|(first, last)| (*first..=*last).contains(&reference.line));
     }
     found
-}
-
-/// The lines (first, last) of every item marked `#[cfg(test)]` or `#[test]`, at any depth:
-/// from the attribute to the end of the item's block or its `;`.
-fn test_item_lines(stream: TokenStream, found: &mut Vec<(usize, usize)>) {
-    let tokens: Vec<TokenTree> = stream.into_iter().collect();
-    let mut marked_at = None;
-    for (i, token) in tokens.iter().enumerate() {
-        if tokens.get(i..).is_some_and(is_test_attribute) {
-            marked_at = marked_at.or(Some(token.span().start().line));
-            continue;
-        }
-        match (token, marked_at) {
-            (TokenTree::Group(group), Some(first)) if group.delimiter() == Delimiter::Brace => {
-                found.push((first, group.span().end().line));
-                marked_at = None;
-            }
-            (TokenTree::Punct(punct), Some(first)) if punct.as_char() == ';' => {
-                found.push((first, punct.span().end().line));
-                marked_at = None;
-            }
-            (TokenTree::Group(group), None) => test_item_lines(group.stream(), found),
-            _ => {}
-        }
-    }
-}
-
-/// `# [test]` or `# [cfg(test)]` at the start of `tokens`.
-fn is_test_attribute(tokens: &[TokenTree]) -> bool {
-    let [TokenTree::Punct(hash), TokenTree::Group(group), ..] = tokens else {
-        return false;
-    };
-    let inner: String = group
-        .stream()
-        .to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    hash.as_char() == '#'
-        && group.delimiter() == Delimiter::Bracket
-        && matches!(inner.as_str(), "test" | "cfg(test)")
 }
 
 /// The macros whose argument is a file rustc reads.

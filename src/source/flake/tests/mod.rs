@@ -684,20 +684,3 @@ fn platform_predicates_are_answered_for_the_system_read() {
         matches!(attr(&mac, "p", "RUSTFLAGS"), AttrValue::Str(flags) if flags.ends_with("-llua"))
     );
 }
-
-/// `[ a ] ++ optional cond [ b ]` (a list where an item was meant) keeps the inner list
-/// as a list, not an unknown value.
-#[test]
-fn a_list_in_a_list_is_kept_as_a_list() {
-    let phases = flake(
-        r#"{
-          packages.app = craneLib.buildPackage {
-            nativeBuildInputs = [ "x" ] ++ pkgs.lib.optional true [ "y" ];
-          };
-        }"#,
-    );
-    assert_eq!(
-        attr(&phases, "app", "nativeBuildInputs"),
-        &AttrValue::List(vec![s("x"), AttrValue::List(vec![s("y")])])
-    );
-}

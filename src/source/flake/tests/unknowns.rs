@@ -1,5 +1,6 @@
 //! What cannot be known stays unknown, and only that: a system selected from a per-system
-//! table, a suffix under an undecidable condition, TOML text built from unknown parts.
+//! table, a suffix under an undecidable condition, TOML text built from unknown parts; a list
+//! in a list stays a list.
 
 use super::not_evaluable::app_with;
 use super::*;
@@ -129,5 +130,22 @@ fn crate_name_from_cargo_toml_contents_is_crane_s_choice() {
             .is_some_and(|f| f.message.contains("unable to infer crate name and version")),
         "{:?}",
         spec(&phases, "app")
+    );
+}
+
+/// `[ a ] ++ optional cond [ b ]` (a list where an item was meant) keeps the inner list
+/// as a list, not an unknown value.
+#[test]
+fn a_list_in_a_list_is_kept_as_a_list() {
+    let phases = flake(
+        r#"{
+          packages.app = craneLib.buildPackage {
+            nativeBuildInputs = [ "x" ] ++ pkgs.lib.optional true [ "y" ];
+          };
+        }"#,
+    );
+    assert_eq!(
+        attr(&phases, "app", "nativeBuildInputs"),
+        &AttrValue::List(vec![s("x"), AttrValue::List(vec![s("y")])])
     );
 }
