@@ -30,12 +30,13 @@ fn local_targets(graphs: &[&DiffGraph]) -> BTreeSet<(String, String)> {
 /// What one phase compiles: its local targets, and whether it compiles them as tests
 /// (`#[cfg(test)]` code: `cargo test` and its kin, or `--all-targets`/`--tests`/`--benches`
 /// of `check`, `clippy` and `build`, whose test-mode units the graph does not mark).
-/// `None` when none of its calls resolved: then nothing is known.
+/// Produced by [`compiled_by`].
 pub(super) struct PhaseCompiles {
     pub targets: BTreeSet<(String, String)>,
     pub tests: bool,
 }
 
+/// What `phase` compiles; `None` when none of its calls resolved: then nothing is known.
 pub(super) fn compiled_by(input: &FindingsInput, phase: &Phase) -> Option<PhaseCompiles> {
     let graphs = input.graphs_of(phase);
     if graphs.is_empty() {

@@ -244,9 +244,13 @@ fn group_by_top_level(files: &[PathBuf]) -> String {
 /// code only when some phase compiles tests).
 fn compile_time_reads(input: &FindingsInput) -> Vec<(PathBuf, Reader)> {
     let compiled = super::compiled::compiled_targets(input);
-    let tests_compiled = input.phases().any(|phase| {
-        super::compiled::compiled_by(input, phase).is_none_or(|compiles| compiles.tests)
-    });
+    // A deps-only phase compiles crane's dummy sources, never the code that reads.
+    let tests_compiled = input
+        .phases()
+        .filter(|phase| phase.function != CraneFunction::BuildDepsOnly)
+        .any(|phase| {
+            super::compiled::compiled_by(input, phase).is_none_or(|compiles| compiles.tests)
+        });
     files_read_by_build(input)
         .into_iter()
         .filter(|(_, reader)| reader.kind.is_compile_time())

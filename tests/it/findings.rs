@@ -534,6 +534,18 @@ fn a_file_read_by_a_target_no_phase_compiles_is_no_error() {
         ],
         "{found:#?}"
     );
+
+    // A deps-only phase that compiles tests compiles crane's dummy sources: the test's
+    // file is still read by no build.
+    let phases =
+        std::fs::read_to_string(common::fixtures_dir().join("finding-bench-read/phases.toml"))
+            .unwrap()
+            .replacen("doCheck = false\n", "", 1);
+    let found = findings(&Fixture::with_phases("finding-bench-read", &phases), &[]);
+    assert!(
+        !drops(&found).contains(&"app/src/lib.rs:5".to_string()),
+        "{found:#?}"
+    );
 }
 
 /// Per phase, as the flake evaluates each `src`: a file only `#[cfg(test)]` code reads is
