@@ -1,10 +1,11 @@
 //! Which environment variables are inputs of a cargo answer, in a cache key. cargo
 //! resolves from its own variables (`CARGO_*`, configuration included), the toolchain's
 //! (`RUSTC*`, `RUSTDOC*`, `RUSTFLAGS`, `RUSTUP_*`, `RUST_TARGET_PATH`), its home (`HOME`)
-//! and the few variables rustc's target information reads. `PATH` counts by the programs it
-//! finds, which the key holds apart (see [`super::program_inputs`]). Everything else a shell or a CI runner sets (`GITHUB_RUN_ID`, `SSH_AUTH_SOCK`,
-//! `TERM`, a phase's `OPENSSL_DIR`) changes no unit graph, so it is no input: keyed, it would
-//! make every new terminal or CI job ask cargo everything again.
+//! and the few variables rustc's target information reads. `PATH` counts by the programs
+//! it finds, which the key holds apart (see [`super::program_inputs`]). Everything else a
+//! shell or a CI runner sets (`GITHUB_RUN_ID`, `SSH_AUTH_SOCK`, `TERM`, a phase's
+//! `OPENSSL_DIR`) changes no unit graph, so it is no input: keyed, it would make every new
+//! terminal or CI job ask cargo everything again.
 
 /// Whether the variable `name` can change what cargo or rustc answers.
 pub(crate) fn read_by_cargo(name: &str) -> bool {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::FindingsInput;
 use super::reads::Reader;
+use crate::cargo::SelectionFlag;
 use crate::diff::DiffGraph;
 use crate::phase::Phase;
 
@@ -47,10 +48,15 @@ pub(super) fn compiled_by(input: &FindingsInput, phase: &Phase) -> Option<PhaseC
         .flat_map(|g| g.units.iter())
         .any(|u| u.local && matches!(u.key.mode.as_str(), "test" | "bench"));
     let test_targets = input.invocations(phase).iter().any(|invocation| {
-        invocation.args.iter().any(|arg| {
+        invocation.selection.flags.iter().any(|flag| {
             matches!(
-                arg.as_str(),
-                "--all-targets" | "--tests" | "--test" | "--benches" | "--bench"
+                flag,
+                SelectionFlag::AllTargets
+                    | SelectionFlag::Tests
+                    | SelectionFlag::Test(_)
+                    | SelectionFlag::Benches
+                    | SelectionFlag::Bench(_)
+                    | SelectionFlag::Subcommand(_)
             )
         })
     });

@@ -94,8 +94,6 @@ fn flatten(value: &AttrValue, out: &mut Vec<String>) {
 /// A setup hook or wrapper maker (`autoPatchelfHook`, `rustPlatform.bindgenHook`,
 /// `makeWrapper`, `installShellFiles`): it adds no `.pc` file to `PKG_CONFIG_PATH`.
 fn is_setup_hook(item: &str) -> bool {
-    // An input the reader knows by name only is shown `<rustPlatform.bindgenHook>`.
-    let item = item.trim_start_matches('<').trim_end_matches('>');
     let name = item.rsplit('.').next().unwrap_or(item);
     name.ends_with("Hook")
         || name.ends_with("-hook")
@@ -105,9 +103,10 @@ fn is_setup_hook(item: &str) -> bool {
         )
 }
 
+/// An input as written: a string, or the name of a package the reader knows by name only.
 fn plain(value: &AttrValue) -> String {
     match value {
-        AttrValue::Str(s) => s.clone(),
+        AttrValue::Str(s) | AttrValue::Unknown(s) => s.clone(),
         other => other.to_string(),
     }
 }

@@ -175,11 +175,16 @@ fn pin(fixture: &Fixture, toolchain: &str) -> PathBuf {
 /// `cache-miss report` in the fixture's directory (so rustup and cache-miss see the same
 /// toolchain file), with no toolchain from the test's own environment.
 fn report_in(fixture: &Fixture, args: &[&str]) -> assert_cmd::assert::Assert {
+    run_in(fixture, "report", args)
+}
+
+/// `cache-miss COMMAND` as [`report_in`] runs `report`.
+fn run_in(fixture: &Fixture, command: &str, args: &[&str]) -> assert_cmd::assert::Assert {
     common::cache_miss()
         .env_remove("RUSTUP_TOOLCHAIN")
         .env("RUSTUP_AUTO_INSTALL", "0")
         .current_dir(fixture.root())
-        .arg("report")
+        .arg(command)
         .args(args)
         .assert()
 }
@@ -441,24 +446,13 @@ fn touch_resolves_a_phase_on_an_installed_release_with_its_cargo() {
     crate::touch::git(&fixture.root(), &["commit", "-qm", "base"]);
     common::append(&fixture.root().join("shared/src/lib.rs"), "\n// edited\n");
     let cache = tempfile::tempdir().expect("temp dir");
-    let output = common::cache_miss()
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env("RUSTUP_AUTO_INSTALL", "0")
-        .current_dir(fixture.root())
-        .args(["touch", "--format", "json", "--cache-dir"])
-        .arg(cache.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let touch: Value = serde_json::from_slice(&output).expect("JSON");
-    let rebuilt = touch["phases"]
-        .as_array()
-        .expect("phases")
-        .iter()
-        .find(|p| p["name"] == "test-msrv")
-        .expect("test-msrv");
+    let cache_dir = cache.path().display().to_string();
+    let touch = json_of(run_in(
+        &fixture,
+        "touch",
+        &["--format", "json", "--cache-dir", &cache_dir],
+    ));
+    let rebuilt = phase(&touch, "test-msrv");
     assert_eq!(rebuilt["rebuilds"], true, "{touch:#}");
     assert!(
         rebuilt["recompiles"].to_string().contains("shared"),
@@ -482,17 +476,7 @@ fn verify_builds_a_phase_on_an_installed_release_with_its_cargo() {
         return;
     }
     let fixture = msrv_check_fixture("1.48.0");
-    let output = common::cache_miss()
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env("RUSTUP_AUTO_INSTALL", "0")
-        .current_dir(fixture.root())
-        .args(["verify", "--check", "--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: Value = serde_json::from_slice(&output).expect("JSON");
+    let report = json_of(run_in(&fixture, "verify", &["--check", "--format", "json"]));
     for phase in report["phases"].as_array().expect("phases") {
         let agreement = &phase["agreement"];
         for side in ["predicted_only", "measured_only"] {
