@@ -15,6 +15,12 @@
 
 use std::borrow::Cow;
 
+/// `bytes` as text: borrowed when they are UTF-8 (checked on the fast path, as cargo's
+/// answers always are), else with each invalid sequence replaced.
+pub(crate) fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
+}
+
 /// Whether `c` would act on a terminal or an editor instead of showing: ASCII and C1
 /// controls, line and paragraph separators, and bidirectional formatting characters.
 pub(crate) fn is_unsafe(c: char) -> bool {

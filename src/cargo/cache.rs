@@ -189,7 +189,7 @@ impl ResolutionCache {
                 let mut bytes = Vec::new();
                 file.read_to_end(&mut bytes).ok().map(|_| bytes)
             })
-            .and_then(|bytes| verified_answer(key, &bytes));
+            .and_then(|bytes| verified_answer(key, bytes));
         match &answer {
             Some(_) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -345,14 +345,20 @@ fn checksum(key: &CacheKey, answer: &[u8]) -> String {
 
 /// The answer of a stored entry, when its format holds, it is the entry of `key`, and its
 /// checksum holds.
-fn verified_answer(key: &CacheKey, entry: &[u8]) -> Option<Vec<u8>> {
+fn verified_answer(key: &CacheKey, mut entry: Vec<u8>) -> Option<Vec<u8>> {
     let rest = entry.strip_prefix(MAGIC)?;
     let (stored_key, rest) = (rest.get(..64)?, rest.get(64..)?);
     let rest = rest.strip_prefix(b"\n")?;
     let (stored_sum, rest) = (rest.get(..64)?, rest.get(64..)?);
     let answer = rest.strip_prefix(b"\n")?;
-    (stored_key == key.hex().as_bytes() && stored_sum == checksum(key, answer).as_bytes())
-        .then(|| answer.to_vec())
+    let holds =
+        stored_key == key.hex().as_bytes() && stored_sum == checksum(key, answer).as_bytes();
+    let header = entry.len() - answer.len();
+    holds.then(|| {
+        // The answer moved to the front in place: no second copy of a large answer.
+        entry.drain(..header);
+        entry
+    })
 }
 
 /// A cache directory others can write to can be made to answer for them: said on stderr.

@@ -538,7 +538,7 @@ impl CargoRunner {
         if !output.status.success() {
             bail!("{}", cargo_error(&output));
         }
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = crate::text::utf8(&output.stdout);
         let mut graph = UnitGraph::parse(&stdout)
             .context("cargo printed a unit graph cache-miss cannot read")?;
         if graph.lacks_git_commits() {
@@ -626,7 +626,7 @@ impl CargoRunner {
         if !output.status.success() {
             bail!("`cargo metadata` failed:\n{}", cargo_error(&output));
         }
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = crate::text::utf8(&output.stdout);
         let metadata = cargo_metadata::MetadataCommand::parse(stdout.as_ref())
             .context("cannot read `cargo metadata` output")?;
         Ok(answer.insert(Arc::new(metadata)).clone())

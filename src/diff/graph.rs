@@ -109,7 +109,8 @@ fn strip_value(strip: &serde_json::Value) -> serde_json::Value {
 /// One unit as the diff sees it. Produced by [`DiffGraph::from_unit_graph`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DiffUnit {
-    pub key: UnitKey,
+    /// Shared: misses and explanations hold the keys they name without copying them.
+    pub key: Arc<UnitKey>,
     pub deps: Vec<usize>,
     /// A workspace or other `path+` package: rebuilt by design.
     pub local: bool,
@@ -143,7 +144,7 @@ impl DiffGraph {
                 features.sort();
                 let host_unit = unit.platform.is_none() && !reach_host;
                 DiffUnit {
-                    key: UnitKey {
+                    key: Arc::new(UnitKey {
                         pkg_id: packages
                             .entry(&unit.pkg_id)
                             .or_insert_with_key(|id| Arc::new((*id).clone()))
@@ -159,7 +160,7 @@ impl DiffGraph {
                         platform: unit.platform.clone(),
                         rustflags: if host_unit { None } else { rustflags.clone() },
                         toolchain: invocation.toolchain.clone(),
-                    },
+                    }),
                     deps: unit
                         .dependencies
                         .iter()

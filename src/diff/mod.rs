@@ -6,8 +6,12 @@ pub(crate) mod graph;
 mod tests;
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
+use std::collections::{BTreeMap, BTreeSet};
+
+// Seeded per process (no input can be made to collide on purpose) and fast on the long
+// keys units have: the diff hashes every unit of every graph.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::sync::Arc;
 
 pub(crate) use graph::{DiffGraph, UnitKey};
 
@@ -47,7 +51,7 @@ pub(crate) type UnitAt = (usize, usize);
 /// A unit the phase compiles although its artifacts come from elsewhere. Produced by [`diff_phase`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Miss {
-    pub unit: UnitKey,
+    pub unit: Arc<UnitKey>,
     pub at: UnitAt,
     /// The unit's deep identity: equal for the same unit in any graph of one analysis
     /// (and of every analysis sharing its [`DeepIds`]).
@@ -57,7 +61,7 @@ pub(crate) struct Miss {
     pub cascade_from: Vec<UnitAt>,
     /// For root misses: the cached units of the same package and target that come
     /// closest (they agree on every field checked before the one named by `reason`).
-    pub closest: Vec<UnitKey>,
+    pub closest: Vec<Arc<UnitKey>>,
     /// For a `dependency` miss none of whose dependencies miss (each is cached, but never
     /// under this unit: another command built this unit over other variants of them):
     /// the edges in which it parts from the closest cached unit. Such a miss is a root.
@@ -69,12 +73,12 @@ pub(crate) struct Miss {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct VariantEdge {
     /// The dependency as this phase needs it (`None`: this phase's unit lacks it).
-    pub needed: Option<UnitKey>,
+    pub needed: Option<Arc<UnitKey>>,
     /// The cached graph that holds the needed variant (numbered as the caller numbers
     /// graphs: [`Differ`]'s indices, or positions among `cached` for [`diff_phase`]).
     pub needed_built_by: Option<usize>,
     /// The dependency as the cached unit was built over (`None`: it lacks it).
-    pub built: Option<UnitKey>,
+    pub built: Option<Arc<UnitKey>>,
     /// The cached graph that built the unit over `built`.
     pub built_by: usize,
 }
@@ -132,7 +136,7 @@ pub(crate) fn diff_phase(cached: &[&DiffGraph], needed: &[&DiffGraph]) -> PhaseD
     let needed: Vec<usize> = (cached.len()..cached.len() + needed.len()).collect();
     let diff = differ.diff(&cached, &needed);
     drop(differ);
-    Rc::try_unwrap(diff).unwrap_or_else(|shared| (*shared).clone())
+    Arc::try_unwrap(diff).unwrap_or_else(|shared| (*shared).clone())
 }
 
 /// Diffs many phases over one analysis's graphs: each unit's deep identity is computed
@@ -147,7 +151,7 @@ pub(crate) struct Differ<'a> {
     /// What the inherited `target/` holds, per sorted set of cached graphs.
     caches: HashMap<Vec<usize>, Cache<'a>>,
     /// Per sorted set of cached graphs and list of needed graphs: the diff.
-    diffs: HashMap<(Vec<usize>, Vec<usize>), Rc<PhaseDiff>>,
+    diffs: HashMap<(Vec<usize>, Vec<usize>), Arc<PhaseDiff>>,
 }
 
 impl<'a> Differ<'a> {
@@ -156,6 +160,14 @@ impl<'a> Differ<'a> {
             graphs,
             caches: HashMap::new(),
             diffs: HashMap::new(),
+        }
+    }
+
+    /// Adds the graph at `index`, resolved since this differ was made (a graph once given
+    /// never changes, so what was diffed before stays true).
+    pub(crate) fn provide(&mut self, index: usize, graph: &'a DiffGraph, ids: &'a [u32]) {
+        if let Some(slot @ None) = self.graphs.get_mut(index) {
+            *slot = Some((graph, ids));
         }
     }
 
@@ -170,7 +182,7 @@ impl<'a> Differ<'a> {
 
     /// [`diff_phase`] of the graphs at these indices (graphs that did not resolve are left
     /// out). `Miss::at` indexes the resolved ones among `needed`.
-    pub(crate) fn diff(&mut self, cached: &[usize], needed: &[usize]) -> Rc<PhaseDiff> {
+    pub(crate) fn diff(&mut self, cached: &[usize], needed: &[usize]) -> Arc<PhaseDiff> {
         let mut cached: Vec<usize> = cached
             .iter()
             .copied()
@@ -198,7 +210,7 @@ impl<'a> Differ<'a> {
         }
         let (graphs, ids): (Vec<&DiffGraph>, Vec<&[u32]>) =
             memo.1.iter().filter_map(|&n| self.graphs[n]).unzip();
-        let diff = Rc::new(compare(&self.caches[&memo.0], &graphs, &ids));
+        let diff = Arc::new(compare(&self.caches[&memo.0], &graphs, &ids));
         self.diffs.insert(memo, diff.clone());
         diff
     }
@@ -251,7 +263,7 @@ fn compare(cache: &Cache, needed: &[&DiffGraph], needed_ids: &[&[u32]]) -> Phase
         let (g, u) = miss.at;
         let deps = &needed[g].units[u].deps;
         if !deps.iter().any(|&d| is_missed(g, d)) {
-            let deps: Vec<(u32, &UnitKey)> = deps
+            let deps: Vec<(u32, &Arc<UnitKey>)> = deps
                 .iter()
                 .map(|&d| (needed_ids[g][d], &needed[g].units[d].key))
                 .collect();
@@ -330,12 +342,12 @@ const CHECKS: [(Reason, SameField); 6] = [
     (Reason::Features, |a, b| a.features == b.features),
 ];
 
-fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
+fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<Arc<UnitKey>>) {
     let index = cache.index();
     if index.shallow.contains_key(key) {
         return (Reason::Dependency, Vec::new());
     }
-    let mut candidates: Vec<&UnitKey> = index
+    let mut candidates: Vec<&Arc<UnitKey>> = index
         .by_target
         .get(&(
             &key.pkg_id,
@@ -348,7 +360,7 @@ fn classify(key: &UnitKey, cache: &Cache) -> (Reason, Vec<UnitKey>) {
         return (Reason::NotBuilt, Vec::new());
     }
     for (reason, same) in CHECKS {
-        let next: Vec<&UnitKey> = candidates
+        let next: Vec<&Arc<UnitKey>> = candidates
             .iter()
             .copied()
             .filter(|c| same(key, c))
@@ -369,7 +381,7 @@ struct Cache<'a> {
     /// Each cached unit's deep id, with the (caller's) graph that first holds it.
     deep: HashMap<u32, usize>,
     /// Every cached unit: its key, the graph (position in `graphs`) and unit index.
-    units: Vec<(&'a UnitKey, usize, usize)>,
+    units: Vec<(&'a Arc<UnitKey>, usize, usize)>,
     /// The cached graphs, with the caller's index of each and its units' deep ids.
     graphs: Vec<(usize, &'a DiffGraph, &'a [u32])>,
     index: OnceCell<CacheIndex<'a>>,
@@ -378,7 +390,7 @@ struct Cache<'a> {
 struct CacheIndex<'a> {
     /// Where each cached key sits: positions in `graphs` and unit indices.
     shallow: HashMap<&'a UnitKey, Vec<(usize, usize)>>,
-    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<&'a UnitKey>>,
+    by_target: HashMap<(&'a PackageId, &'a str, &'a str), BTreeSet<&'a Arc<UnitKey>>>,
 }
 
 impl<'a> Cache<'a> {
@@ -405,7 +417,7 @@ impl<'a> Cache<'a> {
 
     /// The edges in which a unit with `key` over `deps` (deep id and key of each) parts
     /// from the cached unit of the same key that comes closest (fewest edges).
-    fn variant_edges(&self, key: &UnitKey, deps: &[(u32, &UnitKey)]) -> Vec<VariantEdge> {
+    fn variant_edges(&self, key: &UnitKey, deps: &[(u32, &Arc<UnitKey>)]) -> Vec<VariantEdge> {
         let same_target = |a: &UnitKey, b: &UnitKey| {
             a.pkg_id == b.pkg_id && a.target_kind == b.target_kind && a.target_name == b.target_name
         };
@@ -413,7 +425,7 @@ impl<'a> Cache<'a> {
         instances
             .filter_map(|&(position, u)| {
                 let &(built_by, graph, ids) = self.graphs.get(position)?;
-                let built: Vec<(u32, &UnitKey)> = graph
+                let built: Vec<(u32, &Arc<UnitKey>)> = graph
                     .units
                     .get(u)?
                     .deps
@@ -423,7 +435,7 @@ impl<'a> Cache<'a> {
                 let only_needed = deps
                     .iter()
                     .filter(|(id, _)| !built.iter().any(|b| b.0 == *id));
-                let mut only_built: Vec<&UnitKey> = built
+                let mut only_built: Vec<&Arc<UnitKey>> = built
                     .iter()
                     .filter(|(id, _)| !deps.iter().any(|n| n.0 == *id))
                     .map(|(_, k)| *k)
@@ -459,7 +471,7 @@ impl<'a> Cache<'a> {
                 by_target: HashMap::new(),
             };
             for &(k, position, u) in &self.units {
-                index.shallow.entry(k).or_default().push((position, u));
+                index.shallow.entry(&**k).or_default().push((position, u));
                 index
                     .by_target
                     .entry((&k.pkg_id, k.target_kind.as_str(), k.target_name.as_str()))

@@ -33,7 +33,7 @@ fn graph(units: &[U]) -> DiffGraph {
         units: units
             .iter()
             .map(|x| DiffUnit {
-                key: UnitKey {
+                key: std::sync::Arc::new(UnitKey {
                     pkg_id: std::sync::Arc::new(
                         PackageId::parse(&if x.local {
                             format!("path+file:///ws/{}#0.1.0", x.name)
@@ -50,7 +50,7 @@ fn graph(units: &[U]) -> DiffGraph {
                     platform: x.platform.map(str::to_string),
                     rustflags: None,
                     toolchain: None,
-                },
+                }),
                 deps: x.deps.to_vec(),
                 local: x.local,
             })
@@ -219,7 +219,7 @@ fn rustflags_make_every_unit_a_root_miss() {
     let deps = graph(&[u("leaf", &[], &[]), u("top", &[], &[0])]);
     let mut phase = graph(&[u("leaf", &[], &[]), u("top", &[], &[0])]);
     for unit in &mut phase.units {
-        unit.key.rustflags = Some("RUSTFLAGS=--cfg loom".into());
+        std::sync::Arc::make_mut(&mut unit.key).rustflags = Some("RUSTFLAGS=--cfg loom".into());
     }
     let diff = diff_phase(&[&deps], &[&phase]);
     assert_eq!(
@@ -360,7 +360,7 @@ impl Miss {
     fn cascade_keys<'a>(&self, needed: &[&'a DiffGraph]) -> Vec<&'a UnitKey> {
         self.cascade_from
             .iter()
-            .map(|&(g, u)| &needed[g].units[u].key)
+            .map(|&(g, u)| &*needed[g].units[u].key)
             .collect()
     }
 }

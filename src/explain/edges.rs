@@ -2,6 +2,8 @@
 //! dependency edges in which it parts from the cached unit, each variant named with the
 //! deps-only command that built it.
 
+use std::sync::Arc;
+
 use super::ExplainContext;
 use super::cause::{EdgeVariant, MissCause};
 use crate::diff::graph::target_label;
@@ -21,8 +23,8 @@ pub(super) fn dependency_variant(ctx: &ExplainContext, miss: &Miss) -> MissCause
         .iter()
         .filter_map(|edge| {
             let dependency = edge.needed.as_ref().or(edge.built.as_ref())?;
-            let other = |mine: &Option<UnitKey>, theirs: &Option<UnitKey>| {
-                mine.as_ref().map(|k| described(k, theirs.as_ref()))
+            let other = |mine: &Option<Arc<UnitKey>>, theirs: &Option<Arc<UnitKey>>| {
+                mine.as_deref().map(|k| described(k, theirs.as_deref()))
             };
             Some(EdgeVariant {
                 dependency: target_label(

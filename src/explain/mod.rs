@@ -326,11 +326,14 @@ fn role_difference(miss: &Miss, profiles: &ProfileChanges) -> RoleDifference {
 
 /// The closest cached unit: for features, the one with the fewest differing features.
 fn best_candidate(miss: &Miss) -> Option<&UnitKey> {
-    miss.closest.iter().min_by_key(|c| {
-        let mine: BTreeSet<&String> = miss.unit.features.iter().collect();
-        let theirs: BTreeSet<&String> = c.features.iter().collect();
-        mine.symmetric_difference(&theirs).count()
-    })
+    miss.closest
+        .iter()
+        .min_by_key(|c| {
+            let mine: BTreeSet<&String> = miss.unit.features.iter().collect();
+            let theirs: BTreeSet<&String> = c.features.iter().collect();
+            mine.symmetric_difference(&theirs).count()
+        })
+        .map(|c| &**c)
 }
 
 /// The settings that differ between two profiles (canonical JSON), `name` left out.

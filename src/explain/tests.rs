@@ -28,7 +28,7 @@ fn id(name: &str, local: bool) -> PackageId {
 fn unit(name: &str, features: &[&str], profile: &str, deps: &[usize]) -> DiffUnit {
     let local = matches!(name, "app" | "cli");
     DiffUnit {
-        key: UnitKey {
+        key: std::sync::Arc::new(UnitKey {
             pkg_id: std::sync::Arc::new(id(name, local)),
             target_kind: "lib".into(),
             target_name: name.into(),
@@ -38,7 +38,7 @@ fn unit(name: &str, features: &[&str], profile: &str, deps: &[usize]) -> DiffUni
             platform: None,
             rustflags: None,
             toolchain: None,
-        },
+        }),
         deps: deps.to_vec(),
         local,
     }
@@ -237,7 +237,7 @@ fn a_crate_the_deps_only_build_never_built_is_asked_for_by_every_edge() {
 #[test]
 fn misses_that_would_read_alike_say_what_tells_them_apart() {
     let mut cross = unit("leaf", &[], RELEASE, &[]);
-    cross.key.platform = Some("aarch64-unknown-linux-gnu".into());
+    std::sync::Arc::make_mut(&mut cross.key).platform = Some("aarch64-unknown-linux-gnu".into());
     let needed = DiffGraph {
         units: vec![
             unit("leaf", &["full"], RELEASE, &[]),
@@ -294,7 +294,7 @@ fn a_package_flag_is_named_as_the_phase_wrote_it() {
 fn alike_misses_in_other_profiles_say_whether_they_are_for_build_scripts_and_proc_macros() {
     let host_profile = r#"{"name":"release","opt_level":"0"}"#;
     let mut proc_macro = unit("top", &[], host_profile, &[1]);
-    proc_macro.key.target_kind = "proc-macro".into();
+    std::sync::Arc::make_mut(&mut proc_macro.key).target_kind = "proc-macro".into();
     let needed = DiffGraph {
         units: vec![
             unit("leaf", &["full"], RELEASE, &[]),

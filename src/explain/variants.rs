@@ -28,7 +28,7 @@ pub(super) fn variants(
     }
     let mut variants = vec![None; diff.misses.len()];
     for members in groups.values().filter(|m| m.len() > 1) {
-        let keys: Vec<&UnitKey> = members.iter().map(|&i| &diff.misses[i].unit).collect();
+        let keys: Vec<&UnitKey> = members.iter().map(|&i| &*diff.misses[i].unit).collect();
         let differ = |field: fn(&UnitKey) -> String| {
             keys.iter().map(|k| field(k)).collect::<BTreeSet<_>>().len() > 1
         };

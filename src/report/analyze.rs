@@ -129,6 +129,7 @@ pub(crate) fn analyze(
     );
     drop(stage);
     let graphs = resolved.graphs;
+    let mut explained = resolved.explained;
     let analysed = |i: usize| needed[i] && statuses[i].0 == PhaseStatus::Ok;
     if let Some(i) = (0..set.phases.len())
         .find(|&i| analysed(i) && plans.by_phase[i].iter().any(|&n| not_in_hand(&graphs[n])))
@@ -160,7 +161,10 @@ pub(crate) fn analyze(
         .map(|(i, phase)| {
             let mut report = match &statuses[i] {
                 (PhaseStatus::Ok | PhaseStatus::Excluded, _) if needed[i] => {
-                    let mut report = analysis.phase_report(i, phase, &mut differ);
+                    // The lookahead's report, made as soon as the phase's graphs were in.
+                    let early = explained.get_mut(i).and_then(Option::take);
+                    let mut report =
+                        early.unwrap_or_else(|| analysis.phase_report(i, phase, &mut differ));
                     report.status = statuses[i].0;
                     report
                 }

@@ -28,6 +28,9 @@ pub(super) struct Resolved {
     pub(super) metadata: Result<Arc<cargo_metadata::Metadata>>,
     /// Calls the lookahead started (each once), not counting those already resolved.
     pub(super) ahead: usize,
+    /// Per phase: the explained report the lookahead was told, when it was told one. It is
+    /// the analysis's own report of that phase (the same graphs, explained the same way).
+    pub(super) explained: Vec<Option<PhaseReport>>,
 }
 
 /// The phases a [`Lookahead`] hears of, and what explaining one early needs.
@@ -57,6 +60,8 @@ struct Slots {
     told: Mutex<Vec<bool>>,
     /// Every call the lookahead asked for, so that each is queued once.
     asked: Mutex<std::collections::HashSet<Invocation>>,
+    /// Per phase: the report the lookahead was told.
+    explained: Mutex<Vec<Option<PhaseReport>>>,
 }
 
 /// Resolves every planned call (and metadata) in one queue, with the lookahead's calls
@@ -74,7 +79,13 @@ pub(super) fn resolve(
         metadata: OnceLock::new(),
         told: Mutex::new(vec![false; ahead.map_or(0, |a| a.phases.len())]),
         asked: Mutex::default(),
+        explained: Mutex::new(ahead.map_or_else(Vec::new, |a| {
+            (0..a.set.phases.len()).map(|_| None).collect()
+        })),
     };
+    // One differ for every phase the lookahead is told of: what a set of inherited graphs
+    // holds is indexed once, not once per phase.
+    let differ = Mutex::new(Differ::new(vec![None; plans.invocations.len()]));
     let first: Vec<Call> = std::iter::once(Call::Metadata)
         .chain((0..plans.invocations.len()).map(Call::Planned))
         .collect();
@@ -100,9 +111,10 @@ pub(super) fn resolve(
             }
         }
         if let Some(ahead) = ahead {
-            tell(ahead, session, &slots, plans, queue);
+            tell(ahead, session, &slots, &differ, plans, queue);
         }
     });
+    drop(differ);
     let graphs = slots
         .graphs
         .into_iter()
@@ -116,19 +128,25 @@ pub(super) fn resolve(
         .into_inner()
         .unwrap_or_else(|| Err(anyhow!("`cargo metadata` did not finish")));
     let ahead = slots.asked.into_inner().map_or(0, |asked| asked.len());
+    let explained = slots
+        .explained
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     Resolved {
         graphs,
         metadata,
         ahead,
+        explained,
     }
 }
 
 /// Explains every phase whose graphs (and those it inherits) are all in and that the
 /// lookahead has not heard of, and queues the calls it asks for.
-fn tell(
+fn tell<'s>(
     ahead: &Ahead,
     session: &Session,
-    slots: &Slots,
+    slots: &'s Slots,
+    differ: &Mutex<Differ<'s>>,
     plans: &PhasePlans,
     queue: &WorkQueue<Call>,
 ) {
@@ -164,16 +182,12 @@ fn tell(
     let Ok(workspace) = session.workspace(metadata) else {
         return;
     };
-    let mut differ = Differ::new(
-        slots
-            .graphs
-            .iter()
-            .map(|slot| match slot.get() {
-                Some(Ok(g)) => Some((&g.graph, g.ids.as_slice())),
-                _ => None,
-            })
-            .collect(),
-    );
+    let mut differ = lock(differ);
+    for (n, slot) in slots.graphs.iter().enumerate() {
+        if let Some(Ok(g)) = slot.get() {
+            differ.provide(n, &g.graph, &g.ids);
+        }
+    }
     let analysis = Analysis {
         set: ahead.set,
         plans,
@@ -185,12 +199,17 @@ fn tell(
     for i in ready {
         let report = analysis.phase_report(i, &ahead.set.phases[i], &mut differ);
         let calls = ahead.lookahead.explained(&report);
-        let mut asked = lock(&slots.asked);
-        for invocation in calls {
-            // A call a phase shares, resolved or being resolved, is no new call.
-            if !session.has_graph(&invocation) && asked.insert(invocation.clone()) {
-                queue.push(Call::Ahead(invocation));
+        {
+            let mut asked = lock(&slots.asked);
+            for invocation in calls {
+                // A call a phase shares, resolved or being resolved, is no new call.
+                if !session.has_graph(&invocation) && asked.insert(invocation.clone()) {
+                    queue.push(Call::Ahead(invocation));
+                }
             }
+        }
+        if let Some(slot) = lock(&slots.explained).get_mut(i) {
+            *slot = Some(report);
         }
     }
 }
