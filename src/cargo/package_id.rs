@@ -121,9 +121,10 @@ impl PackageId {
         matches!(self.source, PackageSource::Path { .. })
     }
 
-    /// The bytes after the `#` of [`PackageId::spec`]: `[name@]version`.
-    fn fragment(&self) -> impl Iterator<Item = u8> + '_ {
-        let named = self.name != last_segment(self.source.url());
+    /// The bytes after the `#` of [`PackageId::spec`]: `[name@]version`, where
+    /// `url_name` is the last segment of the source's URL.
+    fn fragment<'a>(&'a self, url_name: &str) -> impl Iterator<Item = u8> + 'a {
+        let named = self.name != url_name;
         let name = if named { self.name.as_bytes() } else { &[] };
         let at: &[u8] = if named { b"@" } else { &[] };
         name.iter()
@@ -178,8 +179,10 @@ impl Ord for PackageId {
             return Ordering::Equal;
         }
         let by_spec = if self.source.without_commit_eq(&other.source) {
-            // The common case, without allocating: only the fragments differ.
-            self.fragment().cmp(other.fragment())
+            // The common case, without allocating: only the fragments differ (and the
+            // sources, equal, end in one name).
+            let url_name = last_segment(self.source.url());
+            self.fragment(url_name).cmp(other.fragment(url_name))
         } else {
             self.spec().cmp(&other.spec())
         };
