@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use crate::cargo::metadata::DependencyIndex;
 use crate::cargo::run::Slot;
 use crate::cargo::{CacheStats, CargoRunner, Invocation};
-use crate::diff::{DeepIds, DiffGraph};
+use crate::diff::{DeepIds, DiffGraph, stored};
 use crate::parallel::lock;
 
 /// The runner, each resolved call's graph as the diff sees it, the deep ids numbering
@@ -83,6 +83,7 @@ impl Session {
     pub(crate) fn has_graph(&self, invocation: &Invocation) -> bool {
         let slot = lock(&self.graphs).get(invocation).cloned();
         slot.is_some_and(|slot| slot.try_lock().map_or(true, |made| made.is_some()))
+            || self.runner.asked_unit_graph(invocation)
     }
 
     /// `invocation`'s graph, resolved by the runner (whose cargo's host is `host`).
@@ -99,12 +100,33 @@ impl Session {
         if let Some(graph) = made.as_ref() {
             return Ok(graph.clone());
         }
-        let graph = self.runner.unit_graph(invocation)?;
-        let graph = DiffGraph::from_unit_graph(&graph, invocation, host);
+        let graph = self.diff_graph(invocation, host)?;
         let ids = lock(&self.ids).of(&graph);
         Ok(made
             .insert(Arc::new(IdentifiedGraph { graph, ids }))
             .clone())
+    }
+
+    /// `invocation`'s graph as the diff sees it: as stored beside cargo's answer when the
+    /// cache holds it, else made from the answer (and stored).
+    fn diff_graph(&self, invocation: &Invocation, host: &str) -> Result<DiffGraph> {
+        // What the diff's view takes from beyond cargo's answer (whose key holds the rest).
+        let extra = [host, invocation.toolchain.as_deref().unwrap_or_default()];
+        let stored = self
+            .runner
+            .derived_answer(invocation, stored::FORMAT, &extra)
+            .and_then(|bytes| stored::decode(&bytes));
+        if let Some(graph) = stored {
+            return Ok(graph);
+        }
+        let answer = self.runner.unit_graph(invocation)?;
+        let graph = DiffGraph::from_unit_graph(&answer, invocation, host);
+        if self.runner.caches() {
+            let bytes = stored::encode(&graph);
+            self.runner
+                .store_derived_answer(invocation, stored::FORMAT, &extra, &bytes);
+        }
+        Ok(graph)
     }
 
     /// The workspace's facts, read from `metadata` once.

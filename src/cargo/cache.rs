@@ -182,6 +182,16 @@ impl ResolutionCache {
     /// The stored answer for `key`, if there is one whose key and checksum hold. A hit
     /// marks the entry as recently used.
     pub fn get(&self, key: &CacheKey) -> Option<Vec<u8>> {
+        let answer = self.get_if_stored(key);
+        if answer.is_none() {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+        }
+        answer
+    }
+
+    /// [`ResolutionCache::get`] for a value derived from an answer: a hit counts as the
+    /// answer's, and its absence is no miss (the answer itself is looked up next).
+    pub(crate) fn get_if_stored(&self, key: &CacheKey) -> Option<Vec<u8>> {
         let path = self.entry_path(key);
         let answer = regular::open(&path, false)
             .ok()
@@ -189,22 +199,15 @@ impl ResolutionCache {
                 let mut bytes = Vec::new();
                 file.read_to_end(&mut bytes).ok().map(|_| bytes)
             })
-            .and_then(|bytes| verified_answer(key, bytes));
-        match &answer {
-            Some(_) => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                let now = fs::File::options()
-                    .write(true)
-                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-                    .open(&path)
-                    .and_then(|file| file.set_modified(SystemTime::now()));
-                drop(now);
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        answer
+            .and_then(|bytes| verified_answer(key, bytes))?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        let now = fs::File::options()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .and_then(|file| file.set_modified(SystemTime::now()));
+        drop(now);
+        Some(answer)
     }
 
     /// Stores `answer` under `key`: written to a temp file beside the entries and renamed

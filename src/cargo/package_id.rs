@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The index URL of crates.io, as cargo names its source in every id.
 const CRATES_IO_INDEX: &str = "https://github.com/rust-lang/crates.io-index";
@@ -26,7 +26,8 @@ pub struct PackageId {
 }
 
 /// Where a package comes from. URLs are kept as cargo wrote them, without the kind prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// (Serialized only into the cache's stored graphs, never read from cargo that way.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PackageSource {
     /// crates.io (cargo names it by its git index even when it reads the sparse one).
     CratesIo,
@@ -51,7 +52,7 @@ pub enum PackageSource {
 }
 
 /// Which commit of a git dependency the manifest asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GitReference {
     DefaultBranch,
     Branch(String),

@@ -91,8 +91,13 @@ struct Answers {
     toolchains: Mutex<phase_toolchain::Known>,
     /// The digest of the workspace's files (see [`inputs::add_workspace`]), taken once.
     workspace: OnceLock<CacheKey>,
+    /// The digest of the files around a directory and `CARGO_HOME`, taken once each.
+    surroundings: Mutex<HashMap<(PathBuf, Option<PathBuf>), CacheKey>>,
     /// The program-naming settings of the config files cargo reads here.
     config_programs: OnceLock<ConfigPrograms>,
+    /// Whether a command naming no package builds every member (see
+    /// [`CargoRunner::every_member_by_default`]), read once.
+    every_member_by_default: OnceLock<bool>,
     /// Held while cargo answers, so that callers at the same time wait for one answer.
     metadata: Mutex<Option<Arc<cargo_metadata::Metadata>>>,
     /// Unit graphs by the cargo command that resolves them: invocations that differ only
@@ -367,7 +372,11 @@ impl CargoRunner {
             .find(|(name, _)| *name == "PATH")
             .and_then(|(_, value)| value);
         let cargo_home = self.cargo_home();
-        inputs::add_surroundings(&mut key, &self.dir, cargo_home.as_deref());
+        key.field(
+            "surroundings",
+            self.surroundings(&self.dir, cargo_home.as_deref())
+                .as_bytes(),
+        );
         match scope {
             Scope::Program => {
                 super::program_inputs::add_program(
@@ -379,7 +388,10 @@ impl CargoRunner {
             Scope::Manifest(manifest) => {
                 self.add_versions(&mut key)?;
                 if let Some(dir) = manifest.parent() {
-                    inputs::add_surroundings(&mut key, dir, None);
+                    key.field(
+                        "manifest surroundings",
+                        self.surroundings(dir, None).as_bytes(),
+                    );
                 }
             }
             Scope::Workspace => {
@@ -395,12 +407,39 @@ impl CargoRunner {
         Ok(key.finish())
     }
 
+    /// The digest of the files cargo reads around `dir` (see [`inputs::add_surroundings`]),
+    /// taken once per directory: every answer's key holds it.
+    fn surroundings(&self, dir: &Path, cargo_home: Option<&Path>) -> CacheKey {
+        let place = (dir.to_path_buf(), cargo_home.map(Path::to_path_buf));
+        if let Some(known) = lock(&self.answers.surroundings).get(&place) {
+            return *known;
+        }
+        let mut key = KeyBuilder::new("surroundings");
+        inputs::add_surroundings(&mut key, dir, cargo_home);
+        let key = key.finish();
+        lock(&self.answers.surroundings).insert(place, key);
+        key
+    }
+
     /// cargo's and rustc's `-vV`, which every resolution's key holds.
     fn add_versions(&self, key: &mut KeyBuilder) -> Result<()> {
-        self.check_version()?;
+        // Asked at once: a run's first answer waits for both.
+        let rustc = match self.versions.rustc.get() {
+            Some(known) => {
+                self.check_version()?;
+                known.clone()
+            }
+            None => std::thread::scope(|scope| {
+                let rustc = scope.spawn(|| self.rustc_version());
+                self.check_version()?;
+                rustc
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow!("`rustc -vV` did not finish")))
+            })?,
+        };
         let cargo = self.versions.cargo.get().cloned().unwrap_or_default();
         key.field("cargo -vV", cargo.as_bytes())
-            .field("rustc -vV", self.rustc_version()?.as_bytes());
+            .field("rustc -vV", rustc.as_bytes());
         Ok(())
     }
 
@@ -519,34 +558,6 @@ impl CargoRunner {
         }
     }
 
-    /// Resolves one invocation's unit graph without compiling anything.
-    pub fn unit_graph(&self, invocation: &Invocation) -> Result<Arc<UnitGraph>> {
-        let args = unit_graph_args(invocation);
-        let toolchain = invocation.rustup_toolchain.clone();
-        let slot = lock(&self.answers.graphs)
-            .entry((toolchain, args.clone(), invocation.env.clone()))
-            .or_insert_with(|| {
-                lock(&self.answers.asked).push(invocation.clone());
-                Slot::default()
-            })
-            .clone();
-        let mut answer = lock(&slot);
-        if let Some(graph) = answer.as_ref() {
-            return Ok(graph.clone());
-        }
-        let output = self.resolving(invocation).run(&args, &invocation.env)?;
-        if !output.status.success() {
-            bail!("{}", cargo_error(&output));
-        }
-        let stdout = crate::text::utf8(&output.stdout);
-        let mut graph = UnitGraph::parse(&stdout)
-            .context("cargo printed a unit graph cache-miss cannot read")?;
-        if graph.lacks_git_commits() {
-            graph.join_git_commits(&git_commits(&*self.shared_metadata()?));
-        }
-        Ok(answer.insert(Arc::new(graph)).clone())
-    }
-
     /// A temp dir cargo resolves in as its target dir, made when cargo first runs: cargo
     /// keeps what it asked rustc there (`.rustc_info.json`, under rustc's fingerprint), so
     /// that only the first calls of a run start rustc, and nothing is written to the
@@ -564,12 +575,6 @@ impl CargoRunner {
     /// ends the process without dropping this runner. A later call makes a new one.
     pub fn remove_scratch_dir(&self) {
         lock(&self.answers.scratch).take();
-    }
-
-    /// One invocation per distinct `--unit-graph` command this runner (or a clone) was
-    /// asked to resolve, in the order first asked: every cargo call a report needed.
-    pub fn unit_graph_invocations(&self) -> Vec<Invocation> {
-        lock(&self.answers.asked).clone()
     }
 
     /// The root manifest of the workspace that `manifest` (or, without one, the current
@@ -643,22 +648,6 @@ enum Scope {
     Workspace,
 }
 
-/// The arguments that resolve `invocation`'s unit graph: always `--locked`, so cargo
-/// never rewrites the user's Cargo.lock.
-fn unit_graph_args(invocation: &Invocation) -> Vec<String> {
-    let mut args = vec![invocation.subcommand.to_string()];
-    args.extend(invocation.args.iter().cloned());
-    if !args.iter().any(|a| a == "--locked") {
-        args.push("--locked".into());
-    }
-    args.extend([
-        "--unit-graph".into(),
-        "-Z".into(),
-        "unstable-options".into(),
-    ]);
-    args
-}
-
 /// cargo's stderr without its progress chatter, and how it exited.
 fn cargo_error(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -684,3 +673,4 @@ fn cargo_error(output: &Output) -> String {
 pub(crate) mod phase_toolchain;
 #[cfg(test)]
 mod tests;
+mod unit_graphs;

@@ -2,6 +2,7 @@
 //! and why. Pure: unit graphs in, misses out.
 
 pub(crate) mod graph;
+pub(crate) mod stored;
 #[cfg(test)]
 mod tests;
 

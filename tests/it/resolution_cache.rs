@@ -348,3 +348,63 @@ macro_rules! same_without_cache {
 }
 
 crate::common::with_every_fixture!(same_without_cache);
+
+/// A deps-only phase that says `--workspace`, and a nextest phase that names no package.
+const WORKSPACE_AND_DEFAULT: &str = r#"
+[phases.deps]
+function = "buildDepsOnly"
+cargoExtraArgs = "--locked --workspace"
+
+[phases.nextest]
+function = "cargoNextest"
+cargoArtifacts = "deps"
+"#;
+
+/// The `cargo test` unit-graph calls `fixture`'s report with [`WORKSPACE_AND_DEFAULT`] made.
+fn test_calls(fixture: &Fixture) -> Vec<String> {
+    let (path, log) = logging_cargo(fixture.dir.path());
+    let (report, _) = cached_report(fixture, &cache_dir(fixture), &[("PATH", path.as_str())]);
+    assert_eq!(report, uncached_report(fixture));
+    fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|call| call.starts_with("test ") && call.contains("--unit-graph"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn naming_no_package_in_a_virtual_workspace_asks_the_workspace_question_once() {
+    let fixture = Fixture::with_phases("demo", WORKSPACE_AND_DEFAULT);
+    let calls = test_calls(&fixture);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].contains("--workspace"), "{calls:?}");
+    let report: serde_json::Value = serde_json::from_str(&uncached_report(&fixture)).unwrap();
+    let needed = |name: &str| {
+        report["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["units"]["needed"].as_u64().unwrap())
+            .unwrap()
+    };
+    assert!(needed("nextest") > 0);
+}
+
+#[test]
+fn naming_no_package_elsewhere_is_its_own_question() {
+    // A root package: without `-p`, cargo builds only it.
+    let root_package = Fixture::with_phases("root-package", WORKSPACE_AND_DEFAULT);
+    assert_eq!(test_calls(&root_package).len(), 2);
+    // `default-members`: without `-p`, cargo builds only those.
+    let fixture = Fixture::with_phases("demo", WORKSPACE_AND_DEFAULT);
+    let manifest = fixture.root().join("Cargo.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        text.replace("[workspace]", "[workspace]\ndefault-members = [\"cli\"]"),
+    )
+    .unwrap();
+    assert_eq!(test_calls(&fixture).len(), 2);
+}

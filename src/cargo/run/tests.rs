@@ -1,3 +1,4 @@
+use super::unit_graphs::unit_graph_args;
 use super::*;
 
 #[test]
