@@ -110,8 +110,17 @@ impl Session {
     /// `invocation`'s graph as the diff sees it: as stored beside cargo's answer when the
     /// cache holds it, else made from the answer (and stored).
     fn diff_graph(&self, invocation: &Invocation, host: &str) -> Result<DiffGraph> {
-        // What the diff's view takes from beyond cargo's answer (whose key holds the rest).
-        let extra = [host, invocation.toolchain.as_deref().unwrap_or_default()];
+        // What the diff's view takes from the invocation beside cargo's answer: the host,
+        // the crane lib, and the rustflags a unit's identity names (an instrumenting tool's
+        // among them, which cargo's command does not show).
+        let rustflags = invocation.rustflags(host);
+        let reach_host = invocation.rustflags_reach_host().to_string();
+        let extra = [
+            host,
+            invocation.toolchain.as_deref().unwrap_or_default(),
+            rustflags.as_deref().unwrap_or_default(),
+            reach_host.as_str(),
+        ];
         let stored = self
             .runner
             .derived_answer(invocation, stored::FORMAT, &extra)

@@ -408,3 +408,19 @@ fn naming_no_package_elsewhere_is_its_own_question() {
     .unwrap();
     assert_eq!(test_calls(&fixture).len(), 2);
 }
+
+/// Two phases whose cargo command is one, one of them instrumented (`cargo llvm-cov`: its
+/// units carry `-C instrument-coverage`): a warm run reads each its own view of the one
+/// answer, as a run without the cache does.
+#[test]
+fn an_instrumented_phase_sharing_a_command_is_read_warm_as_cold() {
+    let fixture = crate::common::flake_workspace("merged-conditional");
+    let cache = cache_dir(&fixture);
+    let uncached = uncached_report(&fixture);
+    assert!(uncached.contains("instrument-coverage"), "{uncached}");
+    let (cold, _) = cached_report(&fixture, &cache, &[]);
+    let (warm, (_, asked)) = cached_report(&fixture, &cache, &[]);
+    assert_eq!(asked, 0);
+    assert_eq!(cold, uncached);
+    assert_eq!(warm, uncached);
+}
