@@ -133,13 +133,8 @@ impl CargoRunner {
     /// `--features` (which cargo's older feature rules read by where it runs).
     fn names_no_package(&self, invocation: &Invocation) -> bool {
         let picks = |flag: &SelectionFlag| {
-            matches!(
-                flag,
-                SelectionFlag::Package(_)
-                    | SelectionFlag::Workspace
-                    | SelectionFlag::Exclude(_)
-                    | SelectionFlag::Feature(_)
-            )
+            flag.names_packages()
+                || matches!(flag, SelectionFlag::Exclude(_) | SelectionFlag::Feature(_))
         };
         !invocation.selection.flags.iter().any(picks)
             && !invocation
