@@ -242,13 +242,48 @@ fn best(walls: &[Duration]) -> Duration {
 
 /// `invocations` and `cargo metadata` resolved one after another by a fresh runner (a
 /// runner remembers what cargo answered).
+/// Each invocation's `--unit-graph` call and `cargo metadata`, one after another with bare
+/// cargo: every command as the phases write it, none shared with another (as cache-miss
+/// shares a command naming no package with its `--workspace` twin), in one target dir of
+/// their own (cargo keeps rustc's answers there after the first call, as in a report).
 fn one_after_another(workspace: &Path, invocations: &[Invocation]) -> Run {
-    let runner = CargoRunner::new(workspace);
+    let target = tempfile::tempdir().expect("temp dir");
+    let cargo = |args: &[&str], env: &[(&String, &String)]| {
+        let output = Command::new("cargo")
+            .current_dir(workspace)
+            .args(args)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_TARGET_DIR", target.path())
+            .envs(env.iter().copied())
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
     let started = Instant::now();
     for invocation in invocations {
-        runner.unit_graph(invocation).expect("unit graph");
+        let mut args: Vec<&str> = vec![invocation.subcommand];
+        args.extend(invocation.args.iter().map(String::as_str));
+        if !args.contains(&"--locked") {
+            args.push("--locked");
+        }
+        args.extend(["--unit-graph", "-Z", "unstable-options"]);
+        let env: Vec<(&String, &String)> = invocation.env.iter().collect();
+        cargo(&args, &env);
     }
-    runner.metadata().expect("metadata");
+    cargo(
+        &[
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--all-features",
+        ],
+        &[],
+    );
     Run {
         wall: started.elapsed(),
         analysis: Duration::ZERO,
