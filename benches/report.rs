@@ -265,12 +265,8 @@ fn one_after_another(workspace: &Path, invocations: &[Invocation]) -> Run {
     };
     let started = Instant::now();
     for invocation in invocations {
-        let mut args: Vec<&str> = vec![invocation.subcommand];
-        args.extend(invocation.args.iter().map(String::as_str));
-        if !args.contains(&"--locked") {
-            args.push("--locked");
-        }
-        args.extend(["--unit-graph", "-Z", "unstable-options"]);
+        let args = invocation.unit_graph_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let env: Vec<(&String, &String)> = invocation.env.iter().collect();
         cargo(&args, &env);
     }

@@ -121,19 +121,19 @@ impl Session {
             rustflags.as_deref().unwrap_or_default(),
             reach_host.as_str(),
         ];
-        let stored = self
-            .runner
-            .derived_answer(invocation, stored::FORMAT, &extra)
+        let key = self.runner.derived_key(invocation, stored::FORMAT, &extra);
+        let stored = key
+            .as_ref()
+            .and_then(|key| self.runner.derived_answer(invocation, key))
             .and_then(|bytes| stored::decode(&bytes));
         if let Some(graph) = stored {
             return Ok(graph);
         }
         let answer = self.runner.unit_graph(invocation)?;
         let graph = DiffGraph::from_unit_graph(&answer, invocation, host);
-        if self.runner.caches() {
-            let bytes = stored::encode(&graph);
+        if let Some(key) = &key {
             self.runner
-                .store_derived_answer(invocation, stored::FORMAT, &extra, &bytes);
+                .store_derived_answer(key, &stored::encode(&graph));
         }
         Ok(graph)
     }

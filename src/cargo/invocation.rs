@@ -274,6 +274,12 @@ fn foreign_args(args: &[String], tool: Tool) -> Vec<String> {
 }
 
 impl Invocation {
+    /// The arguments of the `--unit-graph` call that resolves this invocation as its phase
+    /// writes it: always `--locked`, so cargo never rewrites the user's Cargo.lock.
+    pub fn unit_graph_args(&self) -> Vec<String> {
+        unit_graph_args(self.subcommand, &self.args, false)
+    }
+
     /// The command line that is resolved, for messages.
     pub fn display(&self) -> String {
         let mut words = vec!["cargo".to_string()];
@@ -340,6 +346,30 @@ pub(crate) fn package_selection(invocations: &[&Invocation]) -> BTreeSet<Selecti
         .into_iter()
         .filter(SelectionFlag::is_package_selection)
         .collect()
+}
+
+/// `cargo <subcommand> <args> --locked --unit-graph -Z unstable-options` (without the
+/// program), `--locked` added only where `args` lack it, and `--workspace` after it when
+/// `every_member` (where it asks what the command asks, spelled as phases spell it).
+pub(crate) fn unit_graph_args(
+    subcommand: &str,
+    args: &[String],
+    every_member: bool,
+) -> Vec<String> {
+    let mut all = vec![subcommand.to_string()];
+    all.extend(args.iter().cloned());
+    if !all.iter().any(|a| a == "--locked") {
+        all.push("--locked".into());
+    }
+    if every_member {
+        all.push("--workspace".into());
+    }
+    all.extend([
+        "--unit-graph".into(),
+        "-Z".into(),
+        "unstable-options".into(),
+    ]);
+    all
 }
 
 #[cfg(test)]

@@ -79,9 +79,7 @@ pub(super) fn resolve(
         metadata: OnceLock::new(),
         told: Mutex::new(vec![false; ahead.map_or(0, |a| a.phases.len())]),
         asked: Mutex::default(),
-        explained: Mutex::new(ahead.map_or_else(Vec::new, |a| {
-            (0..a.set.phases.len()).map(|_| None).collect()
-        })),
+        explained: Mutex::new(vec![None; ahead.map_or(0, |a| a.set.phases.len())]),
     };
     // One differ for every phase the lookahead is told of: what a set of inherited graphs
     // holds is indexed once, not once per phase.

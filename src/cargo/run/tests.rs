@@ -1,4 +1,3 @@
-use super::unit_graphs::unit_graph_args;
 use super::*;
 
 #[test]
@@ -42,9 +41,9 @@ fn resolution_is_always_locked() {
         rustup_toolchain: None,
         selection: Default::default(),
     };
-    let args = unit_graph_args(&invocation(&["--release"]));
+    let args = invocation(&["--release"]).unit_graph_args();
     assert_eq!(args[..3], ["build", "--release", "--locked"]);
-    let args = unit_graph_args(&invocation(&["--locked"]));
+    let args = invocation(&["--locked"]).unit_graph_args();
     assert_eq!(args.iter().filter(|a| *a == "--locked").count(), 1);
 }
 

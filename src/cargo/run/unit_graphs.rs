@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{CargoRunner, GraphCommand, Scope, Slot, cargo_error, git_commits};
 use crate::cargo::cache::{CacheKey, KeyBuilder};
-use crate::cargo::invocation::Invocation;
+use crate::cargo::invocation::{Invocation, unit_graph_args};
 use crate::cargo::unit_graph::UnitGraph;
 use crate::cargo::untrusted::toolchain_path_pin;
 use crate::cargo::{SelectionFlag, regular};
@@ -48,50 +48,17 @@ impl CargoRunner {
             .clone()
     }
 
-    /// A value made from `invocation`'s unit graph in `format` (the format's name is part
-    /// of its key, with `extra`: whatever else it was made from), stored beside cargo's
-    /// answer and read instead of it. A hit counts as the answer's, and the invocation
-    /// as asked. `None` without a cache or such a value.
-    pub(crate) fn derived_answer(
-        &self,
-        invocation: &Invocation,
-        format: &str,
-        extra: &[&str],
-    ) -> Option<Vec<u8>> {
-        let key = self.derived_key(invocation, format, extra)?;
-        let bytes = self.cache.as_ref()?.get_if_stored(&key)?;
-        self.slot(invocation, self.graph_command(invocation));
-        Some(bytes)
-    }
-
-    /// Stores `bytes`, made from `invocation`'s unit graph in `format` (see
-    /// [`CargoRunner::derived_answer`]).
-    pub(crate) fn store_derived_answer(
-        &self,
-        invocation: &Invocation,
-        format: &str,
-        extra: &[&str],
-        bytes: &[u8],
-    ) {
-        if let (Some(cache), Some(key)) = (&self.cache, self.derived_key(invocation, format, extra))
-        {
-            cache.put(&key, bytes);
-        }
-    }
-
-    /// Whether answers are remembered (a value stored beside them would be read again).
-    pub(crate) fn caches(&self) -> bool {
-        self.cache.is_some()
-    }
-
-    /// The key of a value made from `invocation`'s unit-graph answer: the answer's key, the
-    /// format and `extra`. `None` where the answer itself would be refused or unkeyed.
-    fn derived_key(
+    /// Where a value made from `invocation`'s unit graph in `format` is stored beside
+    /// cargo's answer: the answer's key, the format's name and `extra` (whatever else the
+    /// value was made from). `None` without a cache, or where the answer itself would be
+    /// refused or cannot be keyed.
+    pub(crate) fn derived_key(
         &self,
         invocation: &Invocation,
         format: &str,
         extra: &[&str],
     ) -> Option<CacheKey> {
+        self.cache.as_ref()?;
         let runner = self.resolving(invocation);
         if toolchain_path_pin(&runner.toolchain).is_some() {
             return None;
@@ -108,6 +75,25 @@ impl CargoRunner {
         Some(key.finish())
     }
 
+    /// The value stored under `key` (see [`CargoRunner::derived_key`]), read instead of
+    /// `invocation`'s answer: a hit counts as the answer's, and the invocation as asked.
+    pub(crate) fn derived_answer(
+        &self,
+        invocation: &Invocation,
+        key: &CacheKey,
+    ) -> Option<Vec<u8>> {
+        let bytes = self.cache.as_ref()?.get_if_stored(key)?;
+        self.slot(invocation, self.graph_command(invocation));
+        Some(bytes)
+    }
+
+    /// Stores `bytes` under `key` (see [`CargoRunner::derived_key`]).
+    pub(crate) fn store_derived_answer(&self, key: &CacheKey, bytes: &[u8]) {
+        if let Some(cache) = &self.cache {
+            cache.put(key, bytes);
+        }
+    }
+
     /// Whether the cargo command that resolves `invocation` was asked already (answered or
     /// being answered), perhaps for another invocation that asks the same.
     pub(crate) fn asked_unit_graph(&self, invocation: &Invocation) -> bool {
@@ -116,11 +102,10 @@ impl CargoRunner {
 
     /// The toolchain, arguments and environment of `invocation`'s `--unit-graph` call.
     fn graph_command(&self, invocation: &Invocation) -> GraphCommand {
-        let mut args = unit_graph_args(invocation);
-        if self.names_no_package(invocation) && self.every_member_by_default() {
-            // The same question as `--workspace`, asked once when a phase says it.
-            args.insert(args.len() - 3, "--workspace".into());
-        }
+        // A command naming no package where cargo builds every member anyway asks what
+        // `--workspace` asks: spelled so, it is asked once when a phase says it.
+        let every_member = self.names_no_package(invocation) && self.every_member_by_default();
+        let args = unit_graph_args(invocation.subcommand, &invocation.args, every_member);
         (
             invocation.rustup_toolchain.clone(),
             args,
@@ -169,20 +154,4 @@ impl CargoRunner {
     pub fn unit_graph_invocations(&self) -> Vec<Invocation> {
         lock(&self.answers.asked).clone()
     }
-}
-
-/// The arguments that resolve `invocation`'s unit graph: always `--locked`, so cargo
-/// never rewrites the user's Cargo.lock.
-pub(super) fn unit_graph_args(invocation: &Invocation) -> Vec<String> {
-    let mut args = vec![invocation.subcommand.to_string()];
-    args.extend(invocation.args.iter().cloned());
-    if !args.iter().any(|a| a == "--locked") {
-        args.push("--locked".into());
-    }
-    args.extend([
-        "--unit-graph".into(),
-        "-Z".into(),
-        "unstable-options".into(),
-    ]);
-    args
 }
